@@ -1,0 +1,91 @@
+"""Archetype storage: every entity with the same set of components shares one table of
+struct-of-arrays columns, one numpy array per component field, densely packed.
+
+Rows are kept in insertion order. Removal is a stable compaction (``keep`` mask), not a
+swap-remove, so the layout after any batch of despawns depends only on which entities went, never
+on the order they were asked for in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from ouroboros.engine.components import Component
+from ouroboros.engine.errors import ComponentError
+
+I64 = npt.NDArray[np.int64]
+
+
+def column_key(component: str, field: str) -> str:
+    return f"{component}.{field}"
+
+
+class Archetype:
+    """One table: entity ids plus a column per (component, field), ``count`` rows in use."""
+
+    def __init__(self, components: tuple[Component, ...], capacity: int = 64) -> None:
+        self.components = tuple(sorted(components, key=lambda c: c.name))
+        self.signature: tuple[str, ...] = tuple(c.name for c in self.components)
+        self.count = 0
+        self.ids = np.zeros(capacity, dtype=np.int64)
+        self.columns: dict[str, np.ndarray] = {
+            column_key(c.name, f): np.zeros(capacity, dtype=np.dtype(d))
+            for c in self.components
+            for f, d in c.fields
+        }
+
+    @property
+    def capacity(self) -> int:
+        return int(self.ids.size)
+
+    def has(self, component: str) -> bool:
+        return component in self.signature
+
+    def _reserve(self, needed: int) -> None:
+        if needed <= self.capacity:
+            return
+        new_cap = max(needed, self.capacity * 2)
+
+        def grown(a: np.ndarray) -> np.ndarray:
+            out = np.zeros(new_cap, dtype=a.dtype)
+            out[: self.count] = a[: self.count]
+            return out
+
+        self.ids = grown(self.ids)
+        self.columns = {k: grown(v) for k, v in self.columns.items()}
+
+    def append(self, ids: I64, values: Mapping[str, npt.ArrayLike]) -> int:
+        """Append rows for ``ids``; ``values`` maps column keys to arrays or scalars (missing
+        columns are zero). Returns the first new row."""
+        n = int(ids.size)
+        unknown = set(values) - set(self.columns)
+        if unknown:
+            raise ComponentError(f"unknown column(s) {sorted(unknown)} for archetype {self.signature}")
+        start = self.count
+        self._reserve(start + n)
+        self.ids[start : start + n] = ids
+        for key, col in self.columns.items():
+            if key in values:
+                col[start : start + n] = values[key]
+            else:
+                col[start : start + n] = 0
+        self.count = start + n
+        return start
+
+    def compact(self, keep: npt.NDArray[np.bool_]) -> None:
+        """Drop the rows where ``keep`` is False, keeping the others in order."""
+        n = int(keep.sum())
+        self.ids[:n] = self.ids[: self.count][keep]
+        for col in self.columns.values():
+            col[:n] = col[: self.count][keep]
+        self.count = n
+
+    def rows(self, rows: I64) -> dict[str, np.ndarray]:
+        """Copies of every column at ``rows``."""
+        return {k: v[rows].copy() for k, v in self.columns.items()}
+
+    def view(self, key: str) -> np.ndarray:
+        return self.columns[key][: self.count]

@@ -1,0 +1,596 @@
+"""The World: entities, components, resources, random streams, systems and the tick.
+
+A ``World`` owns all of its state; two worlds in one process (a live one and its shadow fork)
+share nothing mutable. What it promises:
+
+- Structural change happens at one point. Inside a tick, systems spawn, despawn and add or remove
+  components only through ``world.commands``; the buffer is applied after ``post_tick``, in the
+  order the commands were given. Outside a tick (set-up, tests, input handlers) the immediate
+  methods may be used.
+- Inputs (``submit``) are validated when submitted and applied at the start of the next tick,
+  in submission order, before any system runs; each ``TickReport`` lists the inputs it applied, so
+  an input log plus the start state reproduces a run.
+- Systems touch only what they declared: a column of a component outside ``reads``/``writes`` is
+  refused, and a column outside ``writes`` is handed out read-only.
+- ``resources`` is plain data (int, str, bool, None, list, dict), part of the digest and the
+  snapshot; ``scratch`` is a per-tick cache, emptied before every tick and never digested.
+- ``digest()`` covers everything a snapshot carries, so equal digests mean equal states.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ouroboros.engine.components import Component
+from ouroboros.engine.digest import Digest, canonical_json, combine, hash_arrays
+from ouroboros.engine.entities import INDEX_MASK, EntityTable
+from ouroboros.engine.errors import (
+    AccessError,
+    ComponentError,
+    EngineError,
+    EntityNotFoundError,
+    InputError,
+)
+from ouroboros.engine.profiler import TICK, Profiler
+from ouroboros.engine.rng import Stream
+from ouroboros.engine.schedule import TICK_PHASES, Schedule, SystemFn, SystemSpec
+from ouroboros.engine.storage import Archetype, column_key
+
+I64 = npt.NDArray[np.int64]
+
+ENGINE_VERSION = "0.1.0"
+
+
+class Plugin(Protocol):
+    """A world, or any other feature, registers itself through one ``build(world)`` call."""
+
+    name: str
+
+    def build(self, world: World) -> None: ...
+
+
+@dataclass(frozen=True)
+class Input:
+    """A command from outside the simulation, applied at a tick boundary."""
+
+    kind: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class InputHandler:
+    apply: Callable[[World, Any], None]
+    validate: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class TickReport:
+    tick: int
+    inputs: tuple[Input, ...]
+    digest: Digest | None
+
+
+class Chunk:
+    """One archetype's rows seen through the running system's declared access."""
+
+    __slots__ = ("_arch", "_world")
+
+    def __init__(self, arch: Archetype, world: World) -> None:
+        self._arch = arch
+        self._world = world
+
+    @property
+    def count(self) -> int:
+        return self._arch.count
+
+    @property
+    def signature(self) -> tuple[str, ...]:
+        return self._arch.signature
+
+    @property
+    def ids(self) -> I64:
+        v = self._arch.ids[: self._arch.count]
+        v.flags.writeable = False
+        return v
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        component, _, field = key.partition(".")
+        if key not in self._arch.columns:
+            raise ComponentError(f"archetype {self._arch.signature} has no column {key!r}")
+        view = self._arch.columns[key][: self._arch.count]
+        running = self._world._running
+        if running is None or running.may_write(component):
+            return view
+        if running.may_read(component):
+            ro = view.view()
+            ro.flags.writeable = False
+            return ro
+        raise AccessError(
+            f"system {running.name!r} touched {component}.{field} without declaring it",
+            path=key,
+        )
+
+
+class Commands:
+    """Structural changes queued during a tick, applied in order at the tick boundary."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[str, tuple[Any, ...]]] = []
+
+    def spawn(self, components: Sequence[str], n: int, values: Mapping[str, npt.ArrayLike]) -> None:
+        if n > 0:
+            self._queue.append(("spawn", (tuple(components), n, dict(values))))
+
+    def despawn(self, ids: npt.ArrayLike) -> None:
+        arr = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if arr.size:
+            self._queue.append(("despawn", (arr.copy(),)))
+
+    def add_component(self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
+        self._queue.append(("add", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component, dict(values or {}))))
+
+    def remove_component(self, ids: npt.ArrayLike, component: str) -> None:
+        self._queue.append(("remove", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component)))
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def drain(self) -> list[tuple[str, tuple[Any, ...]]]:
+        queue, self._queue = self._queue, []
+        return queue
+
+
+class World:
+    """Entities, components, resources, keyed random streams and a fixed-step schedule."""
+
+    def __init__(
+        self,
+        seed: int,
+        *,
+        plugins: Iterable[Plugin] = (),
+        digest_every_tick: bool = True,
+        profiler_window: int = 512,
+    ) -> None:
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+            raise EngineError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+        self.seed = seed
+        self.tick = 0
+        self.started = False
+        self.meta: dict[str, Any] = {}
+        self.resources: dict[str, Any] = {}
+        self.scratch: dict[str, Any] = {}
+        self.commands = Commands()
+        self.schedule = Schedule()
+        self.profiler = Profiler(profiler_window)
+        self.digest_every_tick = digest_every_tick
+        self.last_digest: Digest | None = None
+        self._components: dict[str, Component] = {}
+        self._inputs: dict[str, InputHandler] = {}
+        self._pending: list[Input] = []
+        self._entities = EntityTable()
+        self._archetypes: list[Archetype] = []
+        self._by_signature: dict[tuple[str, ...], int] = {}
+        self._query_cache: dict[tuple[str, ...], list[int]] = {}
+        self._running: SystemSpec | None = None
+        self._in_tick = False
+        self.plugins: list[str] = []
+        for plugin in plugins:
+            self.add_plugin(plugin)
+
+    # -- registration -------------------------------------------------------------------------
+    def add_plugin(self, plugin: Plugin) -> None:
+        plugin.build(self)
+        self.plugins.append(plugin.name)
+
+    def register_component(self, component: Component) -> None:
+        existing = self._components.get(component.name)
+        if existing is not None and existing != component:
+            raise ComponentError(f"component {component.name} is already registered differently")
+        self._components[component.name] = component
+
+    def component(self, name: str) -> Component:
+        try:
+            return self._components[name]
+        except KeyError:
+            raise ComponentError(f"unknown component {name!r}") from None
+
+    @property
+    def components(self) -> dict[str, Component]:
+        return dict(self._components)
+
+    def add_system(
+        self,
+        name: str,
+        fn: SystemFn,
+        *,
+        phase: str = "tick",
+        reads: Iterable[str] = (),
+        writes: Iterable[str] = (),
+        before: Iterable[str] = (),
+        after: Iterable[str] = (),
+    ) -> SystemSpec:
+        reads, writes = tuple(reads), tuple(writes)
+        for c in (*reads, *writes):
+            self.component(c)
+        return self.schedule.add(
+            name, fn, phase=phase, reads=reads, writes=writes, before=before, after=after
+        )
+
+    def register_input(
+        self,
+        kind: str,
+        apply: Callable[[World, Any], None],
+        validate: Callable[[Any], Any] | None = None,
+    ) -> None:
+        if kind in self._inputs:
+            raise EngineError(f"input kind {kind!r} is already registered")
+        self._inputs[kind] = InputHandler(apply, validate)
+
+    @property
+    def input_kinds(self) -> list[str]:
+        return sorted(self._inputs)
+
+    # -- inputs -------------------------------------------------------------------------------
+    def submit(self, kind: str, payload: Any = None) -> None:
+        """Queue an input for the next tick; bad input raises ``InputError`` now, not mid-tick."""
+        handler = self._inputs.get(kind)
+        if handler is None:
+            raise InputError(f"unknown input kind {kind!r}", path=kind)
+        if handler.validate is not None:
+            payload = handler.validate(payload)
+        try:
+            canonical_json(payload, f"input {kind}")
+        except EngineError as exc:
+            raise InputError(exc.message, path=kind) from exc
+        self._pending.append(Input(kind, payload))
+
+    # -- random streams -----------------------------------------------------------------------
+    def rng(self, name: str | None = None) -> Stream:
+        """The stream ``name`` (default: the running system's name) for the tick being run."""
+        if name is None:
+            if self._running is None:
+                raise EngineError("rng() needs a stream name outside a system")
+            name = self._running.name
+        return Stream.for_tick(self.seed, name, self.tick + (1 if self._in_tick else 0))
+
+    # -- archetypes and queries ---------------------------------------------------------------
+    def _archetype_for(self, signature: Iterable[str]) -> int:
+        sig = tuple(sorted(set(signature)))
+        idx = self._by_signature.get(sig)
+        if idx is None:
+            comps = tuple(self.component(n) for n in sig)
+            idx = len(self._archetypes)
+            self._archetypes.append(Archetype(comps))
+            self._by_signature[sig] = idx
+            self._query_cache.clear()
+        return idx
+
+    def query(self, *components: str) -> list[Chunk]:
+        """Chunks of every archetype that has all ``components``, in signature order."""
+        key = tuple(sorted(components))
+        matches = self._query_cache.get(key)
+        if matches is None:
+            for c in key:
+                self.component(c)
+            matches = sorted(
+                (i for i, a in enumerate(self._archetypes) if all(a.has(c) for c in key)),
+                key=lambda i: self._archetypes[i].signature,
+            )
+            self._query_cache[key] = matches
+        return [Chunk(self._archetypes[i], self) for i in matches]
+
+    def count(self, *components: str) -> int:
+        return sum(c.count for c in self.query(*components))
+
+    @property
+    def entity_count(self) -> int:
+        return self._entities.alive_count
+
+    # -- immediate structural change (outside ticks) ------------------------------------------
+    def _outside_tick(self, what: str) -> None:
+        if self._in_tick:
+            raise EngineError(f"{what} inside a tick: use world.commands (applied at the tick boundary)")
+
+    def spawn_batch(
+        self, components: Sequence[str], n: int, values: Mapping[str, npt.ArrayLike] | None = None
+    ) -> I64:
+        """Create ``n`` entities with ``components``; ``values`` maps "Comp.field" to data."""
+        self._outside_tick("spawn")
+        return self._spawn(components, n, values or {})
+
+    def spawn(self, **components: Mapping[str, Any]) -> int:
+        """Create one entity: ``spawn(Position={"x": 1, "y": 2}, Tag={"v": 0})``."""
+        values = {column_key(c, f): v for c, fields in components.items() for f, v in fields.items()}
+        return int(self.spawn_batch(list(components), 1, values)[0])
+
+    def despawn(self, ids: npt.ArrayLike) -> None:
+        self._outside_tick("despawn")
+        self._despawn(np.asarray(ids, dtype=np.int64).reshape(-1), strict=True)
+
+    def add_component(self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
+        self._outside_tick("add_component")
+        self._move(np.asarray(ids, dtype=np.int64).reshape(-1), add=component, values=values or {})
+
+    def remove_component(self, ids: npt.ArrayLike, component: str) -> None:
+        self._outside_tick("remove_component")
+        self._move(np.asarray(ids, dtype=np.int64).reshape(-1), remove=component)
+
+    def _spawn(self, components: Sequence[str], n: int, values: Mapping[str, npt.ArrayLike]) -> I64:
+        if n < 0:
+            raise EngineError("cannot spawn a negative number of entities")
+        a = self._archetype_for(components)
+        arch = self._archetypes[a]
+        index = self._entities.allocate(n)
+        ids = self._entities.ids_of(index)
+        start = arch.append(ids, values)
+        self._entities.archetype[index] = a
+        self._entities.row[index] = np.arange(start, start + n, dtype=np.int64)
+        return ids
+
+    def _despawn(self, ids: I64, *, strict: bool) -> None:
+        if strict:
+            index = self._entities.resolve(ids)
+        else:
+            index = ids[self._alive_mask(ids)] & INDEX_MASK
+        index = np.unique(index)
+        if index.size == 0:
+            return
+        archs = self._entities.archetype[index]
+        for a in np.unique(archs):
+            arch = self._archetypes[int(a)]
+            keep = np.ones(arch.count, dtype=bool)
+            keep[self._entities.row[index[archs == a]]] = False
+            arch.compact(keep)
+            self._renumber(arch)
+        self._entities.release(index)
+
+    def _alive_mask(self, ids: I64) -> npt.NDArray[np.bool_]:
+        t = self._entities
+        index = ids & INDEX_MASK
+        gen = ids >> 32
+        ok = (ids > 0) & (index < t.high_water)
+        ok[ok] = (t.generation[index[ok]] == gen[ok]) & (t.archetype[index[ok]] >= 0)
+        return ok
+
+    def _renumber(self, arch: Archetype) -> None:
+        self._entities.row[arch.ids[: arch.count] & INDEX_MASK] = np.arange(arch.count, dtype=np.int64)
+
+    def _move(self, ids: I64, *, add: str | None = None, remove: str | None = None, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
+        index = np.unique(self._entities.resolve(ids))
+        archs = self._entities.archetype[index]
+        for a in np.unique(archs):
+            src = self._archetypes[int(a)]
+            sig = set(src.signature)
+            if add is not None:
+                self.component(add)
+                sig.add(add)
+            if remove is not None:
+                if remove not in sig:
+                    raise ComponentError(f"entities lack component {remove!r}")
+                sig.discard(remove)
+            dst_i = self._archetype_for(sig)
+            if dst_i == int(a):
+                continue
+            dst = self._archetypes[dst_i]
+            moving = index[archs == a]
+            rows = self._entities.row[moving]
+            data = {k: v for k, v in src.rows(rows).items() if k in dst.columns}
+            if add is not None and values:
+                data.update({k: v for k, v in values.items()})
+            moved_ids = src.ids[rows].copy()
+            keep = np.ones(src.count, dtype=bool)
+            keep[rows] = False
+            src.compact(keep)
+            self._renumber(src)
+            start = dst.append(moved_ids, data)
+            self._entities.archetype[moving] = dst_i
+            self._entities.row[moved_ids & INDEX_MASK] = np.arange(start, start + moving.size, dtype=np.int64)
+
+    def _apply_commands(self) -> None:
+        for op, args in self.commands.drain():
+            if op == "spawn":
+                self._spawn(*args)
+            elif op == "despawn":
+                self._despawn(args[0], strict=False)
+            elif op == "add":
+                ids = args[0][self._alive_mask(args[0])]
+                if ids.size:
+                    self._move(ids, add=args[1], values=args[2])
+            elif op == "remove":
+                ids = args[0][self._alive_mask(args[0])]
+                if ids.size:
+                    self._move(ids, remove=args[1])
+
+    # -- single-entity access -----------------------------------------------------------------
+    def is_alive(self, entity: int) -> bool:
+        return self._entities.is_alive(entity)
+
+    def try_get(self, entity: int, component: str) -> dict[str, int] | None:
+        try:
+            return self.get(entity, component)
+        except (EntityNotFoundError, ComponentError):
+            return None
+
+    def get(self, entity: int, component: str) -> dict[str, int]:
+        """The fields of ``component`` on ``entity`` as plain ints; raises if absent."""
+        spec = self.component(component)
+        (index,) = self._entities.resolve([entity])
+        arch = self._archetypes[int(self._entities.archetype[index])]
+        if not arch.has(component):
+            raise ComponentError(f"entity {entity} has no component {component!r}")
+        row = int(self._entities.row[index])
+        return {f: arch.columns[column_key(component, f)][row].item() for f in spec.field_names}
+
+    def set(self, entity: int, component: str, **fields: int) -> None:
+        spec = self.component(component)
+        (index,) = self._entities.resolve([entity])
+        arch = self._archetypes[int(self._entities.archetype[index])]
+        if not arch.has(component):
+            raise ComponentError(f"entity {entity} has no component {component!r}")
+        row = int(self._entities.row[index])
+        for f, v in fields.items():
+            spec.dtype_of(f)
+            arch.columns[column_key(component, f)][row] = v
+
+    def components_of(self, entity: int) -> tuple[str, ...]:
+        (index,) = self._entities.resolve([entity])
+        return self._archetypes[int(self._entities.archetype[index])].signature
+
+    # -- the tick -----------------------------------------------------------------------------
+    def _run_phase(self, phase: str) -> None:
+        profiler = self.profiler
+        for spec in self.schedule.phase(phase):
+            self._running = spec
+            t0 = time.perf_counter_ns()
+            try:
+                spec.fn(self)
+            finally:
+                self._running = None
+            profiler.record(spec.name, time.perf_counter_ns() - t0)
+
+    def start(self) -> None:
+        """Run the ``startup`` systems once (tick 0); ``step`` calls this when needed."""
+        if self.started:
+            return
+        self._in_tick = True
+        try:
+            self._run_phase("startup")
+        finally:
+            self._in_tick = False
+        self._apply_commands()
+        self.started = True
+        self.last_digest = self.digest() if self.digest_every_tick else None
+
+    def step(self) -> TickReport:
+        """Advance one tick: inputs, then the tick phases, then structural commands, then digest."""
+        if not self.started:
+            self.start()
+        t0 = time.perf_counter_ns()
+        self.scratch.clear()
+        inputs, self._pending = tuple(self._pending), []
+        self._in_tick = True
+        try:
+            for inp in inputs:
+                self._inputs[inp.kind].apply(self, inp.payload)
+            for phase in TICK_PHASES:
+                self._run_phase(phase)
+        finally:
+            self._in_tick = False
+        self._apply_commands()
+        self.tick += 1
+        digest = self.digest() if self.digest_every_tick else None
+        self.last_digest = digest
+        self.profiler.record(TICK, time.perf_counter_ns() - t0)
+        return TickReport(self.tick, inputs, digest)
+
+    def run(self, ticks: int) -> TickReport | None:
+        report = None
+        for _ in range(ticks):
+            report = self.step()
+        return report
+
+    # -- digest -------------------------------------------------------------------------------
+    def archetype_order(self) -> list[Archetype]:
+        return sorted(self._archetypes, key=lambda a: a.signature)
+
+    def digest(self) -> Digest:
+        t = self._entities
+        hw = t.high_water
+        archs = self.archetype_order()
+        entity_arrays = [t.generation[:hw], t.archetype[:hw], t.row[:hw], t.free]
+        for a in archs:
+            entity_arrays.append(a.ids[: a.count])
+        sections: list[tuple[str, bytes]] = [
+            ("entities", hash_arrays(*entity_arrays)),
+            ("resources", hash_arrays(np.frombuffer(canonical_json(self.resources), dtype=np.uint8))),
+        ]
+        for name in sorted(self._components):
+            for field, _ in self._components[name].fields:
+                key = column_key(name, field)
+                cols = [a.view(key) for a in archs if key in a.columns]
+                sections.append((key, hash_arrays(*cols)))
+        return combine(self.tick, sections)
+
+    # -- snapshot and fork --------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        from ouroboros.engine.snapshot import encode
+
+        return encode(self)
+
+    def restore(self, data: bytes) -> None:
+        """Replace this world's state with a snapshot's; raises ``SnapshotError`` on any fault
+        and leaves the world untouched then."""
+        from ouroboros.engine.snapshot import decode_into
+
+        decode_into(self, data)
+
+    def fork(self) -> World:
+        """An independent copy (same systems and inputs, copied state) for shadow runs."""
+        if self._in_tick:
+            raise EngineError("fork() inside a tick")
+        other = object.__new__(World)
+        other.__dict__.update(self.__dict__)
+        other.meta = _deep(self.meta)
+        other.resources = _deep(self.resources)
+        other.scratch = {}
+        other.commands = Commands()
+        other.schedule = Schedule()
+        other.schedule._systems = dict(self.schedule._systems)
+        other.profiler = Profiler(self.profiler.window)
+        other._inputs = dict(self._inputs)
+        other._pending = list(self._pending)
+        other._components = dict(self._components)
+        other._entities = EntityTable(0)
+        for attr in ("generation", "archetype", "row", "free"):
+            setattr(other._entities, attr, getattr(self._entities, attr).copy())
+        other._entities.high_water = self._entities.high_water
+        other._archetypes = []
+        for arch in self._archetypes:
+            copy = Archetype(arch.components, capacity=max(arch.count, 1))
+            copy.count = arch.count
+            copy.ids[: arch.count] = arch.ids[: arch.count]
+            for k in arch.columns:
+                copy.columns[k][: arch.count] = arch.view(k)
+            other._archetypes.append(copy)
+        other._by_signature = dict(self._by_signature)
+        other._query_cache = {}
+        other.plugins = list(self.plugins)
+        return other
+
+    # internal, for the snapshot codec
+    def _install_state(
+        self,
+        *,
+        tick: int,
+        started: bool,
+        resources: dict[str, Any],
+        meta: dict[str, Any],
+        entities: EntityTable,
+        archetypes: list[Archetype],
+    ) -> None:
+        self.tick = tick
+        self.started = started
+        self.resources = resources
+        self.meta = meta
+        self._entities = entities
+        self._archetypes = archetypes
+        self._by_signature = {a.signature: i for i, a in enumerate(archetypes)}
+        self._query_cache = {}
+        self._pending = []
+        self.commands = Commands()
+        self.scratch = {}
+        self.last_digest = None
+
+
+def _deep(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep(v) for v in value]
+    return value
