@@ -1,0 +1,114 @@
+"""The hot inner searches of the dish, in interchangeable implementations.
+
+Each kernel is a pure function from arrays to arrays with one contract, and every implementation
+must give *identical* integers (state is fixed point, so there is no tolerance to hide behind):
+
+``sort_cells(cells, ncells) -> (order, start)``
+    rows sorted by cell, by row inside a cell, and each cell's first position.
+``eat_contacts(bx, by, br, fx, fy, food_grid, bot_grid) -> (eaten_food_rows, winner_bot_rows)``
+    every food touched by at least one molbot, ascending, with the molbot that eats it: the
+    closest one, ties to the lower row.
+``predation_contacts(x, y, radius, energy, grid) -> (victim_rows, predator_rows)``
+    every molbot touched by one at least half again as strong, ascending, with its predator:
+    the strongest, ties to the lower row.
+
+``numpy`` is the reference (pair expansion over the 3×3 cells, then lexsort). ``numba`` runs the
+same search as compiled loops when numba is installed; it is chosen by ``auto``. The engine's
+own variant machinery (issue: the self-rewriting engine) will swap these while a world runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ouroboros.errors import WorldError
+from ouroboros.worlds.petri.spatial import Grid, neighbour_pairs, sort_cells_numpy
+
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+
+
+# -- numpy reference ----------------------------------------------------------------------------
+def _first_per_group(keys: I64) -> I64:
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+
+
+def eat_contacts_numpy(
+    bx: I64, by: I64, br: I32, fx: I64, fy: I64, grid: Grid, bot_grid: Grid
+) -> tuple[I64, I64]:
+    cx = np.clip(bx >> grid.shift, 0, grid.cols - 1)
+    cy = np.clip(by >> grid.shift, 0, grid.rows - 1)
+    bot, food = neighbour_pairs(grid, cx, cy)
+    dx = (bx[bot] - fx[food]) >> 8
+    dy = (by[bot] - fy[food]) >> 8
+    d2 = dx * dx + dy * dy
+    reach = (br[bot].astype(np.int64) + FOOD_RADIUS_FP) >> 8
+    touching = d2 <= reach * reach
+    bot, food, d2 = bot[touching], food[touching], d2[touching]
+    order = np.lexsort((bot, d2, food))
+    food_sorted = food[order]
+    first = _first_per_group(food_sorted)
+    return food_sorted[first], bot[order][first]
+
+
+def predation_contacts_numpy(x: I64, y: I64, radius: I32, energy: I64, grid: Grid) -> tuple[I64, I64]:
+    a, b = neighbour_pairs(grid, grid.cx, grid.cy)
+    strong = (a != b) & (energy[b] * 2 >= energy[a] * 3)
+    a, b = a[strong], b[strong]
+    dx = (x[a] - x[b]) >> 8
+    dy = (y[a] - y[b]) >> 8
+    r = radius.astype(np.int64)
+    reach = (r[a] + r[b]) >> 8
+    touching = dx * dx + dy * dy <= reach * reach
+    a, b = a[touching], b[touching]
+    order = np.lexsort((b, -energy[b], a))
+    a_sorted = a[order]
+    first = _first_per_group(a_sorted)
+    return a_sorted[first], b[order][first]
+
+
+FOOD_RADIUS_FP = 2 << 16
+
+
+@dataclass(frozen=True)
+class Kernels:
+    name: str
+    eat_contacts: Callable[[I64, I64, I32, I64, I64, Grid, Grid], tuple[I64, I64]]
+    predation_contacts: Callable[[I64, I64, I32, I64, Grid], tuple[I64, I64]]
+    sort_cells: Callable[[I64, int], tuple[I64, I64]]
+
+
+NUMPY = Kernels("numpy", eat_contacts_numpy, predation_contacts_numpy, sort_cells_numpy)
+
+
+def _numba_kernels() -> Kernels | None:
+    try:
+        from ouroboros.worlds.petri import _numba_kernels as nk
+    except ImportError:
+        return None
+    return Kernels("numba", nk.eat_contacts, nk.predation_contacts, nk.sort_cells)
+
+
+def available() -> list[str]:
+    names = ["numpy"]
+    if _numba_kernels() is not None:
+        names.append("numba")
+    return names
+
+
+def select(name: str = "auto") -> Kernels:
+    """``numpy``, ``numba`` (refused when numba is missing) or ``auto`` (numba if present)."""
+    if name == "numpy":
+        return NUMPY
+    if name in ("numba", "auto"):
+        k = _numba_kernels()
+        if k is not None:
+            return k
+        if name == "numba":
+            raise WorldError("the numba kernels need numba: pip install 'ouroboros[jit]'")
+        return NUMPY
+    raise WorldError(f"unknown kernels {name!r} (known: auto, {', '.join(available())})")

@@ -1,0 +1,66 @@
+"""World parameters of the petri dish: integer, with units in their names, bounded.
+
+Fractions are Q16 fixed point (``*_fp``: 65536 is 1.0); lengths are world units; times are ticks.
+They live in the world's ``resources["params"]`` (so they are digested and snapshotted) and change
+only through the ``set_param`` input, which takes effect at the next tick boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ouroboros.errors import WorldError
+
+FP_SHIFT = 16
+ONE = 1 << FP_SHIFT
+
+
+@dataclass(frozen=True)
+class Param:
+    default: int
+    low: int
+    high: int
+    doc: str
+
+
+PARAMS: dict[str, Param] = {
+    "width": Param(2000, 64, 24000, "dish width, world units"),
+    "height": Param(2000, 64, 24000, "dish height, world units"),
+    "gravity_fp": Param(0, -ONE, ONE, "added to vertical velocity each tick, Q16 units/tick²"),
+    "friction_fp": Param(60000, 0, ONE, "velocity kept each tick, Q16 fraction"),
+    "max_speed_fp": Param(4 * ONE, ONE // 16, 8 * ONE, "speed bound per axis, Q16 units/tick"),
+    "resource_spawn_rate_fp": Param(12 * ONE, 0, 100_000 * ONE, "food items spawned per tick, Q16"),
+    "food_energy_fp": Param(40 * ONE, ONE, 1000 * ONE, "energy in one food item, Q16"),
+    "max_food": Param(3000, 0, 10_000_000, "most food items in the dish"),
+    "temperature": Param(20, -50, 150, "dish temperature, °C: metabolism and sunlight follow it"),
+    "max_entities": Param(20_000, 1, 4_000_000, "most molbots alive: births stop there"),
+    "min_population": Param(20, 0, 1_000_000, "below this many molbots the dish is reseeded"),
+    "max_age": Param(4000, 1, 1_000_000, "ticks a molbot may live"),
+    "telemetry_every": Param(30, 1, 1_000_000, "ticks between telemetry snapshots"),
+}
+
+
+def default_params() -> dict[str, int]:
+    return {name: p.default for name, p in PARAMS.items()}
+
+
+def check_param(name: Any, value: Any) -> tuple[str, int]:
+    """``(name, value)`` if both are valid, else ``WorldError`` saying which bound is broken."""
+    if not isinstance(name, str) or name not in PARAMS:
+        raise WorldError(f"unknown petri parameter {name!r} (known: {', '.join(PARAMS)})", path=str(name))
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise WorldError(f"parameter {name} must be an integer, got {value!r}", path=name)
+    p = PARAMS[name]
+    if not p.low <= value <= p.high:
+        raise WorldError(f"parameter {name}={value} is outside [{p.low}, {p.high}] ({p.doc})", path=name)
+    return name, value
+
+
+def merge_params(overrides: Mapping[str, Any] | None) -> dict[str, int]:
+    params = default_params()
+    for name, value in (overrides or {}).items():
+        n, v = check_param(name, value)
+        params[n] = v
+    return params

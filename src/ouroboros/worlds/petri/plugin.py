@@ -1,0 +1,111 @@
+"""The petri plugin: one ``build(world)`` registers components, systems, inputs and the start
+state of the dish."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ouroboros.engine import Stream, World
+from ouroboros.errors import WorldError
+from ouroboros.worlds.petri import components as c
+from ouroboros.worlds.petri import systems as s
+from ouroboros.worlds.petri.kernels import select as select_kernels
+from ouroboros.worlds.petri.params import FP_SHIFT, check_param, merge_params
+from ouroboros.worlds.petri.traits import BUILTIN_TRAITS, Trait
+
+MAX_INITIAL_ENTITIES = 4_000_000
+DEFAULT_ENTITIES = 500
+
+
+def _check_set_param(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, Mapping) or set(payload) != {"name", "value"}:
+        raise WorldError('set_param takes {"name": NAME, "value": INT}')
+    name, value = check_param(payload["name"], payload["value"])
+    return {"name": name, "value": value}
+
+
+def _apply_set_param(world: World, payload: dict[str, Any]) -> None:
+    world.resources["params"][payload["name"]] = payload["value"]
+
+
+class PetriPlugin:
+    """The artificial-life dish. ``entities`` molbots at the start; ``params`` override the
+    defaults (see ``params.PARAMS``)."""
+
+    name = "petri"
+
+    def __init__(
+        self,
+        entities: int = DEFAULT_ENTITIES,
+        params: Mapping[str, Any] | None = None,
+        traits: tuple[Trait, ...] = BUILTIN_TRAITS,
+        kernels: str = "auto",
+    ) -> None:
+        self.kernels = select_kernels(kernels)
+        if not isinstance(entities, int) or not 0 <= entities <= MAX_INITIAL_ENTITIES:
+            raise WorldError(f"entities must be an integer in [0, {MAX_INITIAL_ENTITIES}]")
+        self.params = merge_params(params)
+        if entities > self.params["max_entities"]:
+            self.params["max_entities"] = entities
+        self.entities = entities
+        names = [t.name for t in traits]
+        if len(set(names)) != len(names) or len(names) > 64:
+            raise WorldError("trait names must be unique, 64 at most")
+        self.traits = traits
+
+    def config(self) -> dict[str, Any]:
+        return {"entities": self.entities, "params": dict(self.params)}
+
+    def build(self, world: World) -> None:
+        for comp in c.ALL:
+            world.register_component(comp)
+        world.meta.update(
+            {"world": "petri", "config": self.config(), "traits": [t.name for t in self.traits]}
+        )
+        world.resources.update(
+            {
+                "params": dict(self.params),
+                "stats": {
+                    "births": 0,
+                    "deaths": {cause: 0 for cause in s.DEATH_CAUSES},
+                    "reseeded": 0,
+                    "food_eaten": 0,
+                },
+                "telemetry_base": {"births": 0, "deaths": {cause: 0 for cause in s.DEATH_CAUSES}},
+                "telemetry": None,
+                "food_acc_fp": 0,
+            }
+        )
+        world.register_input("set_param", _apply_set_param, _check_set_param)
+
+        entities = self.entities
+
+        def populate(w: World) -> None:
+            p = w.resources["params"]
+            w.commands.spawn(c.MOLBOT, entities, s.random_molbots(w.rng(), entities, p, len(self.traits)))
+            initial_food = min(p["max_food"], max(entities, p["max_food"] // 2))
+            food_rng = w.rng("populate:food")
+            w.commands.spawn(
+                c.FOOD,
+                initial_food,
+                {
+                    "Position.x": Stream.below(food_rng.uint64(initial_food), p["width"] << FP_SHIFT),
+                    "Position.y": Stream.below(food_rng.uint64(initial_food), p["height"] << FP_SHIFT),
+                    "Food.energy": p["food_energy_fp"],
+                },
+            )
+
+        molbot = set(c.MOLBOT)
+        world.add_system("populate", populate, phase="startup")
+        world.add_system("sense", s.sense, phase="pre_tick", reads=["Position", "Food"])
+        world.add_system("traits", s.make_traits_system(self.traits), reads=molbot)
+        world.add_system("physics", s.physics, reads=["DNA"], writes=["Position", "Velocity"], after=["traits"])
+        world.add_system("eat", s.make_eat_system(self.kernels), reads=["Position", "Food"], writes=["Body"], after=["physics"])
+        world.add_system("collide", s.make_collide_system(self.kernels), reads=["Position"], writes=["Body"], after=["eat"])
+        world.add_system("metabolism", s.metabolism, reads=["Velocity", "DNA"], writes=["Body"], after=["collide"])
+        world.add_system("reproduce", s.reproduce, reads=molbot, writes=["Body"], after=["metabolism"])
+        world.add_system("death", s.death, reads=["Body"], after=["reproduce"])
+        world.add_system("spawn_food", s.spawn_food, phase="post_tick", reads=["Food"])
+        world.add_system("reseed", s.reseed, phase="post_tick", reads=["Body"], after=["spawn_food"])
+        world.add_system("telemetry", s.telemetry, phase="post_tick", reads=molbot | {"Food"}, after=["reseed"])
