@@ -34,6 +34,8 @@ I32 = npt.NDArray[np.int32]
 
 # -- numpy reference ----------------------------------------------------------------------------
 def _first_per_group(keys: I64) -> I64:
+    if keys.size == 0:
+        return np.empty(0, dtype=np.int64)
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
 
 

@@ -249,8 +249,8 @@ def metabolism(world: World) -> None:
     temp_permille = 1000 + abs(p["temperature"] - 20) * 10
     speed = np.abs(mb["Velocity.x"]) + np.abs(mb["Velocity.y"])
     radius = mb["Body.radius"].astype(np.int64)
-    base = (mb["DNA.metabolism"].astype(np.int64) * radius * temp_permille) // (3 * ONE * 1000)
-    cost = base + (speed >> 6)
+    base = (mb["DNA.metabolism"].astype(np.int64) * radius * temp_permille) // (2 * ONE * 1000)
+    cost = base + (speed >> 5)
     energy = mb["Body.energy"]
     victim = world.scratch.get("collision_victim")
     gain = world.scratch["energy_gain"]
