@@ -57,13 +57,25 @@ class Archetype:
         self.ids = grown(self.ids)
         self.columns = {k: grown(v) for k, v in self.columns.items()}
 
+    def prepare(self, n: int, values: Mapping[str, npt.ArrayLike]) -> dict[str, np.ndarray]:
+        """Check ``values`` for ``n`` new rows and cast them, before anything is changed:
+        unknown columns and values of the wrong shape raise ``ComponentError`` here."""
+        unknown = set(values) - set(self.columns)
+        if unknown:
+            raise ComponentError(f"unknown column(s) {sorted(unknown)} for archetype {self.signature}")
+        prepared = {}
+        for key, value in values.items():
+            try:
+                prepared[key] = np.broadcast_to(np.asarray(value).astype(self.columns[key].dtype), (n,))
+            except (ValueError, TypeError) as exc:
+                raise ComponentError(f"values for {key} do not fit {n} rows: {exc}", path=key) from exc
+        return prepared
+
     def append(self, ids: I64, values: Mapping[str, npt.ArrayLike]) -> int:
         """Append rows for ``ids``; ``values`` maps column keys to arrays or scalars (missing
         columns are zero). Returns the first new row."""
         n = int(ids.size)
-        unknown = set(values) - set(self.columns)
-        if unknown:
-            raise ComponentError(f"unknown column(s) {sorted(unknown)} for archetype {self.signature}")
+        values = self.prepare(n, values)
         start = self.count
         self._reserve(start + n)
         self.ids[start : start + n] = ids

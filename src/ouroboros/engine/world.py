@@ -326,6 +326,7 @@ class World:
             raise EngineError("cannot spawn a negative number of entities")
         a = self._archetype_for(components)
         arch = self._archetypes[a]
+        values = arch.prepare(n, values)
         index = self._entities.allocate(n)
         ids = self._entities.ids_of(index)
         start = arch.append(ids, values)
@@ -376,6 +377,10 @@ class World:
                 sig.discard(remove)
             dst_i = self._archetype_for(sig)
             if dst_i == int(a):
+                if add is not None and values:
+                    rows = self._entities.row[index[archs == a]]
+                    for key, v in src.prepare(rows.size, values).items():
+                        src.columns[key][rows] = v
                 continue
             dst = self._archetypes[dst_i]
             moving = index[archs == a]
@@ -474,10 +479,12 @@ class World:
         t0 = time.perf_counter_ns()
         self.scratch.clear()
         inputs, self._pending = tuple(self._pending), []
+        # Inputs are applied at the boundary, before the tick opens: handlers may use the
+        # immediate structural methods.
+        for inp in inputs:
+            self._inputs[inp.kind].apply(self, inp.payload)
         self._in_tick = True
         try:
-            for inp in inputs:
-                self._inputs[inp.kind].apply(self, inp.payload)
             for phase in TICK_PHASES:
                 self._run_phase(phase)
         finally:
