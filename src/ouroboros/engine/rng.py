@@ -74,15 +74,16 @@ class Stream:
     # -- shaping raw draws ------------------------------------------------------------------
     @staticmethod
     def below(raw: U64Array, bound: npt.ArrayLike) -> I64Array:
-        """Map raw draws to ``[0, bound)`` (bound < 2**32) by multiply-shift; no Python loop."""
+        """Map raw draws to ``[0, bound)`` by multiply-shift; no Python loop. ``bound`` must be
+        at most 2**32 (the product is taken in 64 bits)."""
         b = np.asarray(bound).astype(np.uint64, copy=False)
         with np.errstate(over="ignore"):
             return (((raw >> _S32) * b) >> _S32).astype(np.int64)
 
     def integers(self, low: int, high: int, n: int) -> I64Array:
         """``n`` integers uniform in ``[low, high)``."""
-        if high <= low:
-            raise ValueError("integers() needs high > low")
+        if high <= low or high - low > 1 << 32:
+            raise ValueError("integers() needs 0 < high - low <= 2**32")
         return self.below(self.uint64(n), high - low) + low
 
     def signed_fp(self, n: int, one: int, ids: npt.ArrayLike | None = None, salt: int = 0) -> I64Array:

@@ -22,9 +22,10 @@ import numpy as np
 import xxhash
 
 from ouroboros.engine.components import ALLOWED_DTYPES
+from ouroboros.engine.digest import canonical_json
 from ouroboros.engine.entities import INDEX_BITS, INDEX_MASK, EntityTable
 from ouroboros.engine.errors import EngineError, SnapshotError
-from ouroboros.engine.storage import Archetype, column_key
+from ouroboros.engine.storage import Archetype
 
 if TYPE_CHECKING:
     from ouroboros.engine.world import World
@@ -59,8 +60,8 @@ def encode(world: World) -> bytes:
         "seed": world.seed,
         "tick": world.tick,
         "started": world.started,
-        "meta": world.meta,
-        "resources": world.resources,
+        "meta": json.loads(canonical_json(world.meta, "meta")),
+        "resources": json.loads(canonical_json(world.resources)),
         "components": {
             name: [[f, d] for f, d in spec.fields] for name, spec in sorted(world._components.items())
         },
@@ -103,8 +104,8 @@ def read_header(data: bytes) -> tuple[dict[str, Any], int]:
         raise SnapshotError("snapshot header length is out of bounds", code="header")
     try:
         header = json.loads(body[start : start + head_len].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"snapshot header is not JSON: {exc}", code="header") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SnapshotError(f"snapshot header is not JSON: {exc.__class__.__name__}", code="header") from exc
     if not isinstance(header, dict):
         raise SnapshotError("snapshot header is not an object", code="header")
     return header, start + head_len
@@ -129,6 +130,9 @@ def describe(data: bytes) -> dict[str, Any]:
     archetypes = header.get("archetypes")
     if not isinstance(archetypes, list):
         raise SnapshotError("snapshot header has no archetype list", code="header")
+    components = header.get("components")
+    if not isinstance(components, dict):
+        raise SnapshotError("snapshot header has no component table", code="header")
     entities = 0
     for a in archetypes:
         if not isinstance(a, dict):
@@ -142,7 +146,7 @@ def describe(data: bytes) -> dict[str, Any]:
         "digest": header.get("digest"),
         "entities": entities,
         "archetypes": [{"components": a.get("components"), "count": a.get("count")} for a in archetypes],
-        "components": sorted(header.get("components") or {}),
+        "components": sorted(k for k in components if isinstance(k, str)),
         "bytes": len(data),
     }
 
@@ -208,10 +212,17 @@ def decode_into(world: World, data: bytes) -> None:
             raise SnapshotError(f"archetype {sig} appears twice", code="header")
         seen.add(sig)
         count = _nonneg_int(a.get("count"), "archetype count")
-        arch = Archetype(tuple(world._components[n] for n in sig), capacity=max(count, 1))
-        arch.ids[:count] = take(f"arch{i}.ids", "<i8", count)
-        for key, col in arch.columns.items():
-            col[:count] = take(f"arch{i}.{key}", col.dtype.str, count)
+        comps = tuple(world._components[n] for n in sig)
+        # Take (and so check) the arrays before allocating: a count the data does not hold is
+        # refused without a large allocation.
+        ids = take(f"arch{i}.ids", "<i8", count)
+        cols = {
+            f"{c.name}.{f}": take(f"arch{i}.{c.name}.{f}", d, count) for c in comps for f, d in c.fields
+        }
+        arch = Archetype(comps, capacity=max(count, 1))
+        arch.ids[:count] = ids
+        for key, col in cols.items():
+            arch.columns[key][:count] = col
         arch.count = count
         archetypes.append(arch)
     if arrays:
@@ -219,8 +230,6 @@ def decode_into(world: World, data: bytes) -> None:
 
     _check_consistency(table, archetypes)
     try:
-        from ouroboros.engine.digest import canonical_json
-
         canonical_json(resources)
         canonical_json(meta, "meta")
     except EngineError as exc:

@@ -362,32 +362,51 @@ class World:
     def _renumber(self, arch: Archetype) -> None:
         self._entities.row[arch.ids[: arch.count] & INDEX_MASK] = np.arange(arch.count, dtype=np.int64)
 
-    def _move(self, ids: I64, *, add: str | None = None, remove: str | None = None, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
-        index = np.unique(self._entities.resolve(ids))
+    def _move(
+        self,
+        ids: I64,
+        *,
+        add: str | None = None,
+        remove: str | None = None,
+        values: Mapping[str, npt.ArrayLike] | None = None,
+    ) -> None:
+        """Move entities to the archetype with ``add`` / without ``remove``. Per-entity values
+        follow the order of ``ids``; everything is checked before any row moves."""
+        given = self._entities.resolve(ids)
+        if np.unique(given).size != given.size:
+            raise EngineError("the same entity is named twice")
+        if add is not None:
+            self.component(add)
+        index = np.sort(given)
+        position = np.empty(self._entities.high_water, dtype=np.int64)
+        position[given] = np.arange(given.size)
         archs = self._entities.archetype[index]
+        plans = []
         for a in np.unique(archs):
             src = self._archetypes[int(a)]
             sig = set(src.signature)
             if add is not None:
-                self.component(add)
                 sig.add(add)
             if remove is not None:
                 if remove not in sig:
                     raise ComponentError(f"entities lack component {remove!r}")
                 sig.discard(remove)
             dst_i = self._archetype_for(sig)
-            if dst_i == int(a):
-                if add is not None and values:
-                    rows = self._entities.row[index[archs == a]]
-                    for key, v in src.prepare(rows.size, values).items():
-                        src.columns[key][rows] = v
+            moving = index[archs == a]
+            new_values = {}
+            if add is not None and values:
+                full = self._archetypes[dst_i].prepare(given.size, values)
+                new_values = {k: v[position[moving]] for k, v in full.items()}
+            plans.append((src, dst_i, moving, new_values))
+        for src, dst_i, moving, new_values in plans:
+            rows = self._entities.row[moving]
+            if dst_i == self._by_signature[src.signature]:
+                for key, v in new_values.items():
+                    src.columns[key][rows] = v
                 continue
             dst = self._archetypes[dst_i]
-            moving = index[archs == a]
-            rows = self._entities.row[moving]
             data = {k: v for k, v in src.rows(rows).items() if k in dst.columns}
-            if add is not None and values:
-                data.update({k: v for k, v in values.items()})
+            data.update(new_values)
             moved_ids = src.ids[rows].copy()
             keep = np.ones(src.count, dtype=bool)
             keep[rows] = False
@@ -395,7 +414,7 @@ class World:
             self._renumber(src)
             start = dst.append(moved_ids, data)
             self._entities.archetype[moving] = dst_i
-            self._entities.row[moved_ids & INDEX_MASK] = np.arange(start, start + moving.size, dtype=np.int64)
+            self._entities.row[moving] = np.arange(start, start + moving.size, dtype=np.int64)
 
     def _apply_commands(self) -> None:
         for op, args in self.commands.drain():
@@ -422,9 +441,19 @@ class World:
         except (EntityNotFoundError, ComponentError):
             return None
 
+    def _check_access(self, component: str, write: bool) -> None:
+        running = self._running
+        if running is None:
+            return
+        allowed = running.may_write(component) if write else running.may_read(component)
+        if not allowed:
+            verb = "wrote" if write else "read"
+            raise AccessError(f"system {running.name!r} {verb} {component} without declaring it", path=component)
+
     def get(self, entity: int, component: str) -> dict[str, int]:
         """The fields of ``component`` on ``entity`` as plain ints; raises if absent."""
         spec = self.component(component)
+        self._check_access(component, write=False)
         (index,) = self._entities.resolve([entity])
         arch = self._archetypes[int(self._entities.archetype[index])]
         if not arch.has(component):
@@ -434,6 +463,7 @@ class World:
 
     def set(self, entity: int, component: str, **fields: int) -> None:
         spec = self.component(component)
+        self._check_access(component, write=True)
         (index,) = self._entities.resolve([entity])
         arch = self._archetypes[int(self._entities.archetype[index])]
         if not arch.has(component):
