@@ -60,7 +60,11 @@ class EntityTable:
 
     def release(self, indices: I64) -> None:
         """Free ``indices`` (already unique and sorted by the caller) and bump their generation."""
-        self.generation[indices] += np.uint32(1)
+        # Generations stay in [1, 2**31 - 1] so ids stay positive int64; a slot wraps after
+        # two billion reuses, by then no stale id of its first generation can be meaningful.
+        gen = self.generation[indices] + np.uint32(1)
+        gen[gen >= np.uint32(1 << 31)] = 1
+        self.generation[indices] = gen
         self.archetype[indices] = -1
         self.free = np.concatenate([self.free, indices])
 

@@ -82,7 +82,7 @@ class LogWriter:
 
     def __init__(self, path: Path | str, world: World, start: dict[str, Any]) -> None:
         self.path = Path(path)
-        digest = world.last_digest or world.digest()
+        digest = world.digest()
         header = {
             "format": LOG_FORMAT,
             "engine_version": ENGINE_VERSION,
@@ -142,7 +142,11 @@ def read_log(path: Path | str) -> tuple[dict[str, Any], Iterator[LogTick]]:
     except OSError as exc:
         raise LogFormatError(f"cannot read input log {p}: {exc.strerror}") from exc
     first = f.readline(MAX_LINE_BYTES)
-    header = _parse_line(first, 1)
+    try:
+        header = _parse_line(first, 1)
+    except LogFormatError:
+        f.close()
+        raise
     if header.get("format") != LOG_FORMAT:
         f.close()
         raise LogFormatError(f"{p} is not an ouroboros input log (format {LOG_FORMAT})")
@@ -223,7 +227,7 @@ def replay(
     header, ticks = read_log(path)
     world = build(header)
     result = ReplayResult(header=header, world=world)
-    start = world.last_digest or world.digest()
+    start = world.digest()
     if start.hex != header["digest"] or world.tick != header["start_tick"]:
         result.desync = Desync(world.tick, ["start state"], header["digest"], start.hex)
         return result

@@ -374,7 +374,9 @@ class World:
         follow the order of ``ids``; everything is checked before any row moves."""
         given = self._entities.resolve(ids)
         if np.unique(given).size != given.size:
-            raise EngineError("the same entity is named twice")
+            if values and any(np.ndim(v) > 0 for v in values.values()):
+                raise EngineError("per-entity values for an entity named twice")
+            given = np.unique(given)
         if add is not None:
             self.component(add)
         index = np.sort(given)
@@ -423,9 +425,13 @@ class World:
             elif op == "despawn":
                 self._despawn(args[0], strict=False)
             elif op == "add":
-                ids = args[0][self._alive_mask(args[0])]
-                if ids.size:
-                    self._move(ids, add=args[1], values=args[2])
+                alive = self._alive_mask(args[0])
+                values = {
+                    k: (np.asarray(v)[alive] if np.ndim(v) == 1 and len(v) == alive.size else v)
+                    for k, v in args[2].items()
+                }
+                if alive.any():
+                    self._move(args[0][alive], add=args[1], values=values)
             elif op == "remove":
                 ids = args[0][self._alive_mask(args[0])]
                 if ids.size:

@@ -1,0 +1,61 @@
+"""The engine imports nothing else of ours: arrows point down only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import ouroboros.engine
+
+ENGINE = Path(ouroboros.engine.__file__).resolve().parent
+
+
+def imported_modules(path: Path, package: str = "ouroboros.engine") -> list[str]:
+    """Absolute names of every module ``path`` (a module of ``package``) imports, anywhere in it."""
+    out: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            out.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            # ``from ouroboros import errors`` imports the module ouroboros.errors
+            if module == "ouroboros":
+                out.extend(f"{module}.{alias.name}" for alias in node.names)
+            else:
+                out.append(module)
+    return out
+
+
+def is_ours_outside_engine(name: str) -> bool:
+    ours = name == "ouroboros" or name.startswith("ouroboros.")
+    engine = name == "ouroboros.engine" or name.startswith("ouroboros.engine.")
+    return ours and not engine
+
+
+def test_the_engine_imports_nothing_else_of_ours() -> None:
+    files = sorted(ENGINE.rglob("*.py"))
+    assert {"world.py", "snapshot.py", "replay.py", "errors.py"} <= {f.name for f in files}
+    offenders = []
+    for path in files:
+        package = ".".join(["ouroboros", "engine", *path.relative_to(ENGINE).parent.parts])
+        offenders += [
+            f"{path.relative_to(ENGINE)}: {name}"
+            for name in imported_modules(path, package)
+            if is_ours_outside_engine(name)
+        ]
+    assert offenders == []
+
+
+def test_the_scan_sees_every_kind_of_forbidden_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import numpy\nfrom ouroboros.engine import world\nfrom . import rng\n"
+        "def f():\n    from ouroboros import errors\n    from .. import patches\n"
+        "    import ouroboros.ai.director\n    from ..store import sqlite\n"
+    )
+    flagged = sorted(n for n in imported_modules(bad) if is_ours_outside_engine(n))
+    assert flagged == ["ouroboros.ai.director", "ouroboros.errors", "ouroboros.patches", "ouroboros.store"]

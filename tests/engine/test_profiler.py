@@ -1,0 +1,59 @@
+"""The profiler: time per system per tick, as data, never state."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ouroboros.engine import Profiler, World
+
+from .toy import build_world
+
+
+def test_stats_cover_every_system_and_the_whole_tick() -> None:
+    world = build_world()
+    world.run(20)
+    stats = world.profiler.stats()
+    assert set(world.schedule.names()) | {"<tick>"} == set(stats)
+    for name, s in stats.items():
+        assert 0 <= s["p50_ms"] <= s["p95_ms"] <= s["max_ms"], name
+        assert s["mean_ms"] <= s["max_ms"]
+    assert stats["move"]["samples"] == 20
+    assert stats["<tick>"]["samples"] == 20
+    assert stats["populate"]["samples"] == 1
+    assert world.profiler.tick_stats() == stats["<tick>"]
+
+
+def test_a_slow_system_shows_its_time() -> None:
+    world = World(1)
+    world.add_system("nap", lambda w: time.sleep(0.002))
+    world.add_system("quick", lambda w: None)
+    world.run(3)
+    stats = world.profiler.stats()
+    assert stats["nap"]["p50_ms"] >= 2.0
+    assert stats["<tick>"]["max_ms"] >= stats["nap"]["max_ms"]
+    assert stats["quick"]["max_ms"] < stats["nap"]["p50_ms"]
+
+
+def test_the_window_keeps_only_recent_ticks() -> None:
+    world = build_world(profiler_window=4)
+    world.run(10)
+    assert world.profiler.stats()["move"]["samples"] == 4
+    world.profiler.reset()
+    assert world.profiler.stats() == {}
+    assert world.profiler.tick_stats()["p50_ms"] == 0.0
+
+
+def test_profiling_does_not_reach_the_digest() -> None:
+    fast, slow = build_world(), build_world()
+    slow.add_system("nap", lambda w: time.sleep(0.001), phase="post_tick")
+    fast.add_system("nap", lambda w: None, phase="post_tick")
+    fast.run(3)
+    slow.run(3)
+    assert fast.digest() == slow.digest()
+
+
+def test_a_window_under_one_tick_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Profiler(0)
