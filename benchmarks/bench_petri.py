@@ -120,7 +120,9 @@ def main() -> int:
     machine = f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}; kernels={args.kernels}; medians of {args.repeats} runs, one process each")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"machine": machine, "kernels": args.kernels, "rows": rows}, indent=2) + "\n")
+    Path(args.out).write_text(
+        json.dumps({"machine": machine, "kernels": args.kernels, "rows": rows}, indent=2) + "\n"
+    )
     return 0
 
 

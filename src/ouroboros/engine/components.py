@@ -15,9 +15,7 @@ import numpy as np
 from ouroboros.engine.errors import ComponentError
 
 #: dtypes a component field (and a snapshot) may hold, by their canonical little-endian name.
-ALLOWED_DTYPES: frozenset[str] = frozenset(
-    {"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8"}
-)
+ALLOWED_DTYPES: frozenset[str] = frozenset({"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 

@@ -71,9 +71,7 @@ def _plain(value: Any, path: str) -> Any:
 
 def canonical_json(value: Any, path: str = "resources") -> bytes:
     """Sorted, compact JSON of plain data; floats and other types are refused."""
-    return json.dumps(
-        _plain(value, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return json.dumps(_plain(value, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def combine(tick: int, sections: list[tuple[str, bytes]]) -> Digest:

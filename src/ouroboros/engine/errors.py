@@ -85,5 +85,3 @@ class SyncTestError(OuroborosError):
         super().__init__(message)
         self.tick = tick
         self.sections = sections
-
-

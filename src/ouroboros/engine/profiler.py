@@ -12,7 +12,7 @@ TICK = "<tick>"
 
 
 class _Ring:
-    __slots__ = ("values", "index", "filled")
+    __slots__ = ("filled", "index", "values")
 
     def __init__(self, window: int) -> None:
         self.values = np.zeros(window, dtype=np.int64)

@@ -150,7 +150,14 @@ def read_log(path: Path | str) -> tuple[dict[str, Any], Iterator[LogTick]]:
     if header.get("format") != LOG_FORMAT:
         f.close()
         raise LogFormatError(f"{p} is not an ouroboros input log (format {LOG_FORMAT})")
-    for key, kind in (("seed", int), ("meta", dict), ("start", dict), ("start_tick", int), ("sections", list), ("digest", str)):
+    for key, kind in (
+        ("seed", int),
+        ("meta", dict),
+        ("start", dict),
+        ("start_tick", int),
+        ("sections", list),
+        ("digest", str),
+    ):
         if not isinstance(header.get(key), kind) or isinstance(header.get(key), bool):
             f.close()
             raise _fail(1, f"header field {key!r} is missing or of the wrong type")
@@ -169,7 +176,9 @@ def read_log(path: Path | str) -> tuple[dict[str, Any], Iterator[LogTick]]:
                     raise _fail(lineno, "truncated (no end of line)")
                 obj = _parse_line(raw, lineno)
                 if "sections" in obj:
-                    if not isinstance(obj["sections"], list) or not all(isinstance(s, str) for s in obj["sections"]):
+                    if not isinstance(obj["sections"], list) or not all(
+                        isinstance(s, str) for s in obj["sections"]
+                    ):
                         raise _fail(lineno, "bad sections")
                     sections = obj["sections"]
                 t, inputs, d, s = obj.get("t"), obj.get("in"), obj.get("d"), obj.get("s")

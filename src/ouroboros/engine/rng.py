@@ -50,7 +50,7 @@ def mix(key: int, counters: npt.ArrayLike) -> U64Array:
 class Stream:
     """One keyed stream. Sequential draws advance a counter; ``for_ids`` draws per entity."""
 
-    __slots__ = ("key", "_counter")
+    __slots__ = ("_counter", "key")
 
     def __init__(self, key: int) -> None:
         self.key = key

@@ -66,9 +66,7 @@ class Schedule:
             raise ScheduleError(f"unknown phase {phase!r} (phases: {', '.join(PHASES)})")
         if name in self._systems:
             raise ScheduleError(f"system {name!r} is already registered")
-        spec = SystemSpec(
-            name, fn, phase, frozenset(reads), frozenset(writes), tuple(before), tuple(after)
-        )
+        spec = SystemSpec(name, fn, phase, frozenset(reads), frozenset(writes), tuple(before), tuple(after))
         self._systems[name] = spec
         self._order = None
         return spec

@@ -95,7 +95,9 @@ def read_header(data: bytes) -> tuple[dict[str, Any], int]:
     if magic != MAGIC:
         raise SnapshotError("not an ouroboros snapshot (bad magic bytes)", code="bad_magic")
     if fmt != FORMAT:
-        raise SnapshotError(f"snapshot format {fmt} is not supported (this engine reads {FORMAT})", code="format")
+        raise SnapshotError(
+            f"snapshot format {fmt} is not supported (this engine reads {FORMAT})", code="format"
+        )
     body, checksum = data[:-_CHECKSUM_BYTES], data[-_CHECKSUM_BYTES:]
     if xxhash.xxh3_128_digest(body) != checksum:
         raise SnapshotError("snapshot is corrupt or truncated (checksum mismatch)", code="checksum")
@@ -114,7 +116,9 @@ def read_header(data: bytes) -> tuple[dict[str, Any], int]:
 def _need(header: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     value = header.get(key)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SnapshotError(f"snapshot header field {key!r} is missing or of the wrong type", code="header", path=key)
+        raise SnapshotError(
+            f"snapshot header field {key!r} is missing or of the wrong type", code="header", path=key
+        )
     return value
 
 
@@ -166,14 +170,23 @@ def decode_into(world: World, data: bytes) -> None:
     recorded_digest = _need(header, "digest", str)
 
     if seed != world.seed:
-        raise SnapshotError(f"snapshot seed {seed} differs from the world's seed {world.seed}", code="mismatch")
+        raise SnapshotError(
+            f"snapshot seed {seed} differs from the world's seed {world.seed}", code="mismatch"
+        )
     mine = {name: [[f, d] for f, d in spec.fields] for name, spec in world._components.items()}
     if components != mine:
-        raise SnapshotError("snapshot components differ from this world's registered components", code="mismatch")
+        raise SnapshotError(
+            "snapshot components differ from this world's registered components", code="mismatch"
+        )
 
     arrays: dict[str, np.ndarray] = {}
     for entry in array_meta:
-        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) and isinstance(entry[1], str)):
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], str)
+        ):
             raise SnapshotError("bad array entry in snapshot header", code="header")
         name, dtype, length = entry[0], entry[1], _nonneg_int(entry[2], "array length")
         if dtype not in ALLOWED_DTYPES or name in arrays:
@@ -205,7 +218,9 @@ def decode_into(world: World, data: bytes) -> None:
         if not isinstance(a, dict) or not isinstance(a.get("components"), list):
             raise SnapshotError("bad archetype entry", code="header")
         names = a["components"]
-        if not all(isinstance(n, str) and n in world._components for n in names) or names != sorted(set(names)):
+        if not all(isinstance(n, str) and n in world._components for n in names) or names != sorted(
+            set(names)
+        ):
             raise SnapshotError(f"archetype {i} names unknown or unsorted components", code="header")
         sig = tuple(names)
         if sig in seen:
@@ -216,9 +231,7 @@ def decode_into(world: World, data: bytes) -> None:
         # Take (and so check) the arrays before allocating: a count the data does not hold is
         # refused without a large allocation.
         ids = take(f"arch{i}.ids", "<i8", count)
-        cols = {
-            f"{c.name}.{f}": take(f"arch{i}.{c.name}.{f}", d, count) for c in comps for f, d in c.fields
-        }
+        cols = {f"{c.name}.{f}": take(f"arch{i}.{c.name}.{f}", d, count) for c in comps for f, d in c.fields}
         arch = Archetype(comps, capacity=max(count, 1))
         arch.ids[:count] = ids
         for key, col in cols.items():
@@ -236,10 +249,14 @@ def decode_into(world: World, data: bytes) -> None:
         raise SnapshotError(f"snapshot resources are not plain data: {exc.message}", code="header") from exc
 
     trial = world.fork()
-    trial._install_state(tick=tick, started=started, resources=resources, meta=meta, entities=table, archetypes=archetypes)
+    trial._install_state(
+        tick=tick, started=started, resources=resources, meta=meta, entities=table, archetypes=archetypes
+    )
     if trial.digest().hex != recorded_digest:
         raise SnapshotError("snapshot state does not match its recorded digest", code="digest")
-    world._install_state(tick=tick, started=started, resources=resources, meta=meta, entities=table, archetypes=archetypes)
+    world._install_state(
+        tick=tick, started=started, resources=resources, meta=meta, entities=table, archetypes=archetypes
+    )
 
 
 def _check_consistency(table: EntityTable, archetypes: list[Archetype]) -> None:

@@ -132,8 +132,12 @@ class Commands:
         if arr.size:
             self._queue.append(("despawn", (arr.copy(),)))
 
-    def add_component(self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
-        self._queue.append(("add", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component, dict(values or {}))))
+    def add_component(
+        self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None
+    ) -> None:
+        self._queue.append(
+            ("add", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component, dict(values or {})))
+        )
 
     def remove_component(self, ids: npt.ArrayLike, component: str) -> None:
         self._queue.append(("remove", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component)))
@@ -313,7 +317,9 @@ class World:
         self._outside_tick("despawn")
         self._despawn(np.asarray(ids, dtype=np.int64).reshape(-1), strict=True)
 
-    def add_component(self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
+    def add_component(
+        self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None
+    ) -> None:
         self._outside_tick("add_component")
         self._move(np.asarray(ids, dtype=np.int64).reshape(-1), add=component, values=values or {})
 
@@ -454,7 +460,9 @@ class World:
         allowed = running.may_write(component) if write else running.may_read(component)
         if not allowed:
             verb = "wrote" if write else "read"
-            raise AccessError(f"system {running.name!r} {verb} {component} without declaring it", path=component)
+            raise AccessError(
+                f"system {running.name!r} {verb} {component} without declaring it", path=component
+            )
 
     def get(self, entity: int, component: str) -> dict[str, int]:
         """The fields of ``component`` on ``entity`` as plain ints; raises if absent."""

@@ -133,8 +133,15 @@ def test_telemetry_every_n_ticks() -> None:
     world.run(1)
     t = world.resources["telemetry"]
     assert t["tick"] == 10
-    for key in ("entity_count", "avg_energy_fp", "births", "deaths", "resource_density_per_mil",
-                "trait_diversity", "dominant_trait"):
+    for key in (
+        "entity_count",
+        "avg_energy_fp",
+        "births",
+        "deaths",
+        "resource_density_per_mil",
+        "trait_diversity",
+        "dominant_trait",
+    ):
         assert key in t
     assert set(t["deaths"]) == {"starvation", "age", "collision"}
 
@@ -166,10 +173,14 @@ coords = st.integers(min_value=0, max_value=120 * ONE)
 @pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed")
 @settings(max_examples=60, deadline=None)
 @given(
-    bots=st.lists(st.tuples(coords, coords, st.integers(2 * ONE, 4 * ONE), st.integers(1, 5) ), min_size=1, max_size=60),
+    bots=st.lists(
+        st.tuples(coords, coords, st.integers(2 * ONE, 4 * ONE), st.integers(1, 5)), min_size=1, max_size=60
+    ),
     food=st.lists(st.tuples(coords, coords), min_size=0, max_size=60),
 )
-def test_contact_kernels_agree_on_any_layout(bots: list[tuple[int, int, int, int]], food: list[tuple[int, int]]) -> None:
+def test_contact_kernels_agree_on_any_layout(
+    bots: list[tuple[int, int, int, int]], food: list[tuple[int, int]]
+) -> None:
     """Crowded, tied and empty layouts alike: both kernels pick the same eater and predator."""
     numba_k = K.select("numba")
     bx = np.array([b[0] for b in bots], dtype=np.int64)
@@ -181,10 +192,18 @@ def test_contact_kernels_agree_on_any_layout(bots: list[tuple[int, int, int, int
     bot_grid = build_grid(bx, by, 3, 120, 120)
     food_grid = build_grid(fx, fy, 3, 120, 120)
     for got, want in (
-        (numba_k.eat_contacts(bx, by, br, fx, fy, food_grid, bot_grid), K.NUMPY.eat_contacts(bx, by, br, fx, fy, food_grid, bot_grid)),
-        (numba_k.predation_contacts(bx, by, br, energy, bot_grid), K.NUMPY.predation_contacts(bx, by, br, energy, bot_grid)),
-        (numba_k.sort_cells(bot_grid.cy * bot_grid.cols + bot_grid.cx, bot_grid.cols * bot_grid.rows),
-         K.NUMPY.sort_cells(bot_grid.cy * bot_grid.cols + bot_grid.cx, bot_grid.cols * bot_grid.rows)),
+        (
+            numba_k.eat_contacts(bx, by, br, fx, fy, food_grid, bot_grid),
+            K.NUMPY.eat_contacts(bx, by, br, fx, fy, food_grid, bot_grid),
+        ),
+        (
+            numba_k.predation_contacts(bx, by, br, energy, bot_grid),
+            K.NUMPY.predation_contacts(bx, by, br, energy, bot_grid),
+        ),
+        (
+            numba_k.sort_cells(bot_grid.cy * bot_grid.cols + bot_grid.cx, bot_grid.cols * bot_grid.rows),
+            K.NUMPY.sort_cells(bot_grid.cy * bot_grid.cols + bot_grid.cx, bot_grid.cols * bot_grid.rows),
+        ),
     ):
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 

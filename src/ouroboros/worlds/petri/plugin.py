@@ -100,12 +100,26 @@ class PetriPlugin:
         world.add_system("populate", populate, phase="startup")
         world.add_system("sense", s.sense, phase="pre_tick", reads=["Position", "Food"])
         world.add_system("traits", s.make_traits_system(self.traits), reads=molbot)
-        world.add_system("physics", s.physics, reads=["DNA"], writes=["Position", "Velocity"], after=["traits"])
-        world.add_system("eat", s.make_eat_system(self.kernels), reads=["Position", "Food"], writes=["Body"], after=["physics"])
-        world.add_system("collide", s.make_collide_system(self.kernels), reads=["Position"], writes=["Body"], after=["eat"])
-        world.add_system("metabolism", s.metabolism, reads=["Velocity", "DNA"], writes=["Body"], after=["collide"])
+        world.add_system(
+            "physics", s.physics, reads=["DNA"], writes=["Position", "Velocity"], after=["traits"]
+        )
+        world.add_system(
+            "eat",
+            s.make_eat_system(self.kernels),
+            reads=["Position", "Food"],
+            writes=["Body"],
+            after=["physics"],
+        )
+        world.add_system(
+            "collide", s.make_collide_system(self.kernels), reads=["Position"], writes=["Body"], after=["eat"]
+        )
+        world.add_system(
+            "metabolism", s.metabolism, reads=["Velocity", "DNA"], writes=["Body"], after=["collide"]
+        )
         world.add_system("reproduce", s.reproduce, reads=molbot, writes=["Body"], after=["metabolism"])
         world.add_system("death", s.death, reads=["Body"], after=["reproduce"])
         world.add_system("spawn_food", s.spawn_food, phase="post_tick", reads=["Food"])
         world.add_system("reseed", s.reseed, phase="post_tick", reads=["Body"], after=["spawn_food"])
-        world.add_system("telemetry", s.telemetry, phase="post_tick", reads=molbot | {"Food"}, after=["reseed"])
+        world.add_system(
+            "telemetry", s.telemetry, phase="post_tick", reads=molbot | {"Food"}, after=["reseed"]
+        )

@@ -65,7 +65,7 @@ def neighbour_pairs(grid: Grid, qcx: I64, qcy: I64) -> tuple[I64, I64]:
     """Candidate pairs (query row, grid row) for every query point and every grid point in its
     own or the eight surrounding cells, without a Python loop over points."""
     n = qcx.size
-    qs, counts, starts = [], [], []
+    counts, starts = [], []
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             cx = qcx + dx
@@ -126,7 +126,9 @@ def build_field(x: I64, y: I64, cell_units_log2: int, width: int, height: int) -
     count = np.bincount(cells, minlength=size).astype(np.int64)
     sum_x = np.bincount(cells, weights=x, minlength=size).astype(np.int64)
     sum_y = np.bincount(cells, weights=y, minlength=size).astype(np.int64)
-    return Field(shift, cols, rows, _box3(count, rows, cols), _box3(sum_x, rows, cols), _box3(sum_y, rows, cols))
+    return Field(
+        shift, cols, rows, _box3(count, rows, cols), _box3(sum_x, rows, cols), _box3(sum_y, rows, cols)
+    )
 
 
 def neighbourhood(field: Field, x: I64, y: I64) -> tuple[I64, I64, I64]:

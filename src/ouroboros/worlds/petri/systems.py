@@ -25,11 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ouroboros.engine import Chunk, World
-from ouroboros.errors import EngineError
 from ouroboros.engine.rng import Stream
+from ouroboros.errors import EngineError
 from ouroboros.worlds.petri.components import FOOD, GENE_BOUNDS, MOLBOT
-from ouroboros.worlds.petri.params import FP_SHIFT, ONE
 from ouroboros.worlds.petri.kernels import Kernels
+from ouroboros.worlds.petri.params import FP_SHIFT, ONE
 from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, neighbourhood
 from ouroboros.worlds.petri.traits import Trait, TraitContext
 
@@ -43,6 +43,8 @@ def contact_cell_log2(p: dict[str, int]) -> int:
     """8-unit contact cells (the largest contact distance), 16 on dishes so big that an 8-unit
     grid would have more than ``MAX_CONTACT_CELLS`` cells."""
     return 3 if (p["width"] >> 3) * (p["height"] >> 3) <= MAX_CONTACT_CELLS else 4
+
+
 RADIUS_BOUNDS_FP = (2 * ONE, 4 * ONE)
 MATURITY_TICKS = 30
 ENERGY_PER_RADIUS = 40  # max energy = radius * this
@@ -188,7 +190,12 @@ def bot_grid(world: World, mb: Chunk, kernels: Kernels) -> Grid:
     if grid is None:
         p = params(world)
         grid = build_grid(
-            mb["Position.x"], mb["Position.y"], contact_cell_log2(p), p["width"], p["height"], kernels.sort_cells
+            mb["Position.x"],
+            mb["Position.y"],
+            contact_cell_log2(p),
+            p["width"],
+            p["height"],
+            kernels.sort_cells,
         )
         world.scratch["bot_grid"] = grid
     return grid
@@ -224,7 +231,6 @@ def make_collide_system(kernels: Kernels) -> Any:
         world.scratch["collision_victim"] = victim
         if mb is None or mb.count < 2:
             return
-        p = params(world)
         x, y = mb["Position.x"], mb["Position.y"]
         energy = mb["Body.energy"]
         victims, predators = kernels.predation_contacts(
@@ -426,7 +432,11 @@ def compute_kpis(world: World, tick: int | None = None) -> dict[str, Any]:
         for bit, name in enumerate(names):
             trait_counts[name] = int(np.count_nonzero(mask & np.uint64(1 << bit)))
         diversity = int(np.unique(mask).size)
-    dominant = max(trait_counts, key=lambda k: (trait_counts[k], -names.index(k))) if any(trait_counts.values()) else None
+    dominant = (
+        max(trait_counts, key=lambda k: (trait_counts[k], -names.index(k)))
+        if any(trait_counts.values())
+        else None
+    )
     area = p["width"] * p["height"]
     return {
         "tick": world.tick if tick is None else tick,
