@@ -249,8 +249,8 @@ def replay(
         result.ticks += 1
         result.final_digest = report.digest.hex
         assert report.digest is not None
-        if report.digest.hex != entry.digest:
-            actual = _sections_hex(report.digest)
+        actual = _sections_hex(report.digest)
+        if report.digest.hex != entry.digest or actual != entry.sections:
             names = list(dict.fromkeys([*entry.sections, *actual]))
             differing = [n for n in names if entry.sections.get(n) != actual.get(n)]
             result.desync = Desync(entry.tick, differing or ["tick"], entry.digest, report.digest.hex)

@@ -1,0 +1,113 @@
+"""``ouroboros go``: the live dish saves itself on exit and resumes where it stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from ouroboros import cli, live
+from ouroboros.engine.snapshot import read_header
+from ouroboros.worlds import build_world
+
+from .conftest import one_error_line, ouroboros
+
+runner = CliRunner()
+
+
+def _snapshot_tick(path: Path) -> int:
+    header, _ = read_header(path.read_bytes())
+    return header["tick"]
+
+
+def test_go_saves_on_exit_and_the_next_go_resumes(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    args = ("go", "--max-ticks", 50, "--ticks-per-second", 0, "--entities", 100, "--data", data)
+    first = ouroboros(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    snapshot = data / "petri.snapshot"
+    assert _snapshot_tick(snapshot) == 50
+    assert f"saved snapshot at tick 50 to {snapshot}" in first.stdout
+    # Not a terminal: plain KPI lines, one per telemetry interval (30 ticks) and one at the end.
+    kpi_lines = [line for line in first.stdout.splitlines() if line.startswith("tick ")]
+    assert [line.split(" | ")[0] for line in kpi_lines] == ["tick 30", "tick 50"]
+    assert "population" in kpi_lines[0] and "ticks/s" in kpi_lines[0]
+
+    second = ouroboros(*args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "resuming from" in second.stdout and "at tick 50" in second.stdout
+    assert _snapshot_tick(snapshot) == 100
+    assert [p.name for p in data.iterdir()] == ["petri.snapshot"]
+
+
+def test_fresh_starts_over(tmp_path: Path) -> None:
+    args = ["go", "--max-ticks", "5", "--ticks-per-second", "0", "--entities", "20", "--data", str(tmp_path)]
+    assert runner.invoke(cli.app, args).exit_code == 0
+    result = runner.invoke(cli.app, [*args, "--fresh", "--seed", "8"])
+    assert result.exit_code == 0, result.output
+    assert "new petri world, seed 8" in result.stdout
+    assert _snapshot_tick(tmp_path / "petri.snapshot") == 5
+
+
+def test_resuming_with_a_contradicting_seed_exits_2(tmp_path: Path) -> None:
+    args = ["go", "--max-ticks", "2", "--ticks-per-second", "0", "--entities", "20", "--data", str(tmp_path)]
+    assert runner.invoke(cli.app, args).exit_code == 0
+    result = runner.invoke(cli.app, [*args, "--seed", "99"])
+    assert result.exit_code == 2
+    assert "--fresh" in one_error_line(result.stderr)
+
+
+def test_a_corrupt_saved_dish_exits_2_and_is_left_alone(tmp_path: Path) -> None:
+    snapshot = tmp_path / "petri.snapshot"
+    snapshot.write_bytes(b"not a snapshot")
+    result = runner.invoke(cli.app, ["go", "--max-ticks", "2", "--data", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--fresh" in one_error_line(result.stderr)
+    assert snapshot.read_bytes() == b"not a snapshot"
+
+
+def test_bad_go_flags_exit_2(tmp_path: Path) -> None:
+    for args in (["--world", "atlantis"], ["--ticks-per-second", "-3"], ["--max-ticks", "-1"]):
+        result = runner.invoke(cli.app, ["go", "--data", str(tmp_path), *args])
+        assert result.exit_code == 2, args
+        one_error_line(result.stderr)
+
+
+def test_the_live_table_shows_the_kpis() -> None:
+    world = build_world("petri", 5, {"entities": 50})
+    world.run(31)
+    view = live.kpi_view(world, ticks_per_second=12.5)
+    assert view["tick"] == 31 and view["window_tick"] == 30
+    console = Console(record=True, width=120)
+    console.print(live.render_table(view, "dish"))
+    text = console.export_text()
+    for label in (
+        "population",
+        "food",
+        "average energy",
+        "births",
+        "deaths: starvation",
+        "deaths: age",
+        "deaths: collision",
+        "dominant trait",
+        "trait diversity",
+        "max generation",
+        "tick time",
+        "ticks/s",
+        "window to tick 30",
+        "12.5",
+    ):
+        assert label in text, label
+    assert f"{world.resources['stats']['births']}" in text
+    assert "tick 31 | population" in live.plain_line(view)
+
+
+def test_the_pacer_holds_the_rate() -> None:
+    import time
+
+    pacer, stop = live.Pacer(200), live.StopFlag()
+    started = time.perf_counter()
+    for _ in range(20):
+        pacer.wait(stop)
+    assert 0.08 <= time.perf_counter() - started < 0.5
