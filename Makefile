@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: go test bench lint typecheck clean
+.PHONY: go test bench schemas lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_petri.py
+	$(PY) benchmarks/bench_governance.py
+	$(PY) benchmarks/bench_sandbox.py
+	$(PY) benchmarks/bench_sandbox_python.py
+
+schemas: $(STAMP)
+	$(PY) -m ouroboros.content.export .
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -109,7 +109,10 @@ def main() -> int:
         med.update({"size": n, "ticks": ticks, "repeats": args.repeats, "goal_ticks_per_s": GOALS_TPS.get(n)})
         rows.append(med)
         print(f"  measured {n:>9,} molbots", file=sys.stderr)
-    header = f"{'molbots':>10} {'ticks/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'B/molbot':>9} {'peak RSS MB':>12} {'goal':>9}"
+    header = (
+        f"{'molbots':>10} {'ticks/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'B/molbot':>9} "
+        f"{'peak RSS MB':>12} {'goal':>9}"
+    )
     print(header)
     for r in rows:
         goal = f"{r['goal_ticks_per_s']:.0f}/s" if r["goal_ticks_per_s"] else "-"
@@ -117,7 +120,10 @@ def main() -> int:
             f"{r['size']:>10,} {r['ticks_per_s']:>9.1f} {r['tick_ms_p50']:>9.2f} {r['tick_ms_p95']:>9.2f} "
             f"{r['state_bytes_per_molbot']:>9.0f} {r['peak_rss_mb']:>12.0f} {goal:>9}"
         )
-    machine = f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = (
+        f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     print(f"machine: {machine}; kernels={args.kernels}; medians of {args.repeats} runs, one process each")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(

@@ -7,6 +7,9 @@ of the layers above. Every error carries machine-readable fields (``code``, ``pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from ouroboros.engine.errors import (
     AccessError,
     ComponentError,
@@ -24,11 +27,18 @@ __all__ = [
     "AccessError",
     "BadInputError",
     "ComponentError",
+    "ContentError",
     "EngineError",
     "EntityNotFoundError",
     "InputError",
+    "KeyringError",
+    "LedgerError",
     "LogFormatError",
     "OuroborosError",
+    "PatchError",
+    "Reason",
+    "RejectedError",
+    "SandboxError",
     "ScheduleError",
     "SnapshotError",
     "SyncTestError",
@@ -46,3 +56,64 @@ class BadInputError(OuroborosError):
     """Bad user input on a surface (CLI flag, file): reported as one line, exit code 2."""
 
     code = "bad_input"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something was refused, as data: the pipeline stage, a stable machine-readable code, a
+    JSON-pointer-like path into the offending document (``/content/items/0/price``) and a
+    sentence for people. Every rejection in ouroboros is a list of these."""
+
+    stage: str
+    code: str
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"stage": self.stage, "code": self.code, "path": self.path, "message": self.message}
+
+
+class RejectedError(OuroborosError):
+    """A document or a change refused for one or more ``Reason``s."""
+
+    code = "rejected"
+
+    def __init__(self, reasons: list[Reason] | tuple[Reason, ...], message: str | None = None) -> None:
+        if not reasons:
+            raise ValueError("RejectedError needs at least one reason")
+        first = reasons[0]
+        super().__init__(message or first.message, code=first.code, path=first.path)
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "reasons": [r.as_dict() for r in self.reasons]}
+
+
+class ContentError(RejectedError):
+    """Patch content that breaks its schema, its bounds or its references."""
+
+    code = "content"
+
+
+class PatchError(OuroborosError):
+    """A governance operation that cannot be done (an illegal state transition, an unknown patch)."""
+
+    code = "patch"
+
+
+class LedgerError(OuroborosError):
+    """The ledger cannot be trusted: a broken hash chain, a tampered entry, an unreadable file."""
+
+    code = "ledger"
+
+
+class KeyringError(OuroborosError):
+    """A bad key file or keyring, or a keyring rotation without enough valid signatures."""
+
+    code = "keyring"
+
+
+class SandboxError(OuroborosError):
+    """A misuse of the sandbox from the host side (not a script fault: faults are data)."""
+
+    code = "sandbox"

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from ouroboros.engine import World
+from ouroboros.engine import TickReport, World
 from ouroboros.worlds.petri import ONE, compute_kpis
 
 REFRESH_SECONDS = 0.25
@@ -159,8 +159,17 @@ def plain_line(view: dict[str, Any]) -> str:
     )
 
 
-def run_live(world: World, *, console: Console, ticks_per_second: float, max_ticks: int | None) -> int:
-    """Step ``world`` until Ctrl-C or ``max_ticks``; return how many ticks ran."""
+def run_live(
+    world: World,
+    *,
+    console: Console,
+    ticks_per_second: float,
+    max_ticks: int | None,
+    between_ticks: Callable[[], None] | None = None,
+    on_report: Callable[[TickReport], None] | None = None,
+) -> int:
+    """Step ``world`` until Ctrl-C or ``max_ticks``; return how many ticks ran. ``between_ticks``
+    runs before every tick (the governance layer's pointer check)."""
     rate = RateMeter()
     title = f"ouroboros · {world.meta.get('world')} · seed {world.seed}"
     interval = int(world.resources.get("params", {}).get("telemetry_every", 30))
@@ -179,7 +188,9 @@ def run_live(world: World, *, console: Console, ticks_per_second: float, max_tic
                         live.update(render_table(view(), title))
                         last = time.perf_counter()
 
-                ran = _loop(world, stop, Pacer(ticks_per_second), rate, max_ticks, refresh)
+                ran = _loop(
+                    world, stop, Pacer(ticks_per_second), rate, max_ticks, refresh, between_ticks, on_report
+                )
                 live.update(render_table(view(), title))
         else:
 
@@ -187,7 +198,9 @@ def run_live(world: World, *, console: Console, ticks_per_second: float, max_tic
                 if world.tick % interval == 0:
                     console.print(plain_line(view()), soft_wrap=True)
 
-            ran = _loop(world, stop, Pacer(ticks_per_second), rate, max_ticks, report)
+            ran = _loop(
+                world, stop, Pacer(ticks_per_second), rate, max_ticks, report, between_ticks, on_report
+            )
             if world.tick % interval:
                 console.print(plain_line(view()), soft_wrap=True)
     return ran
@@ -200,10 +213,16 @@ def _loop(
     rate: RateMeter,
     max_ticks: int | None,
     after_tick: Callable[[], None],
+    before_tick: Callable[[], None] | None = None,
+    on_report: Callable[[TickReport], None] | None = None,
 ) -> int:
     ran = 0
     while not stop.stopped and (max_ticks is None or ran < max_ticks):
-        world.step()
+        if before_tick is not None:
+            before_tick()
+        report = world.step()
+        if on_report is not None:
+            on_report(report)
         ran += 1
         rate.tick()
         after_tick()

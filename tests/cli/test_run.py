@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ouroboros import cli
+from ouroboros.cli import core as cli
 from ouroboros.errors import OuroborosError
 
 from .conftest import one_error_line, ouroboros

@@ -6,7 +6,7 @@ from ouroboros.engine.entities import NO_ENTITY
 from ouroboros.engine.profiler import Profiler
 from ouroboros.engine.replay import Desync, LogWriter, ReplayResult, read_log, replay
 from ouroboros.engine.rng import Stream
-from ouroboros.engine.schedule import PHASES, SystemSpec
+from ouroboros.engine.schedule import PHASES, SystemSpec, Variant
 from ouroboros.engine.snapshot import describe as describe_snapshot
 from ouroboros.engine.synctest import SyncTest
 from ouroboros.engine.world import ENGINE_VERSION, Chunk, Input, Plugin, TickReport, World
@@ -28,6 +28,7 @@ __all__ = [
     "SyncTest",
     "SystemSpec",
     "TickReport",
+    "Variant",
     "World",
     "canonical_json",
     "describe_snapshot",

@@ -87,5 +87,5 @@ def hash_arrays(*arrays: np.ndarray) -> bytes:
     h = xxhash.xxh3_128()
     for a in arrays:
         h.update(len(a).to_bytes(8, "little"))
-        h.update(np.ascontiguousarray(a))
+        h.update(np.ascontiguousarray(a).data.cast("B"))
     return h.digest()

@@ -2,6 +2,13 @@
 
 Timing uses the monotonic performance counter. It is measurement, never state: nothing it
 records reaches a component, a resource or the digest.
+
+Besides time it records, per tick, the entity count and the archetype churn (rows spawned,
+despawned or moved by structural commands) and, per system, the change in Python's allocated
+blocks (a cheap allocation signal). It is double-buffered: ``publish()`` (called by the world
+between ticks every ``publish_every`` ticks) computes a summary once; ``published()`` hands out
+the last one without computing anything, so a reader — a dashboard, the optimizer — never stalls
+a tick or sees a half-written window.
 """
 
 from __future__ import annotations
@@ -31,20 +38,73 @@ class _Ring:
         return self.values[: self.filled] if self.filled < self.values.size else self.values
 
 
+ENTITIES = "<entities>"
+CHURN = "<churn>"
+SPIKE_FACTOR = 4  # a tick slower than 4× the median is a spike
+
+
 class Profiler:
     """Nanoseconds per system per tick (and per whole tick, under ``"<tick>"``)."""
 
-    def __init__(self, window: int = 512) -> None:
+    def __init__(self, window: int = 512, publish_every: int = 32) -> None:
         if window < 1:
             raise ValueError("profiler window must be at least 1 tick")
         self.window = window
+        self.publish_every = max(1, publish_every)
         self._rings: dict[str, _Ring] = {}
+        self._allocs: dict[str, _Ring] = {}
+        self._meta: dict[str, _Ring] = {ENTITIES: _Ring(window), CHURN: _Ring(window)}
+        self._published: dict[str, object] = {"stats": {}, "tick": 0}
+        self._since_publish = 0
 
-    def record(self, name: str, ns: int) -> None:
+    def record(self, name: str, ns: int, alloc_blocks: int | None = None) -> None:
         ring = self._rings.get(name)
         if ring is None:
             ring = self._rings[name] = _Ring(self.window)
         ring.push(ns)
+        if alloc_blocks is not None:
+            aring = self._allocs.get(name)
+            if aring is None:
+                aring = self._allocs[name] = _Ring(self.window)
+            aring.push(alloc_blocks)
+
+    def record_tick(self, tick: int, entities: int, churn: int) -> None:
+        """End of a tick: its entity count and churn; publishes every ``publish_every`` ticks."""
+        self._meta[ENTITIES].push(entities)
+        self._meta[CHURN].push(churn)
+        self._since_publish += 1
+        if self._since_publish >= self.publish_every:
+            self.publish(tick)
+
+    def recent(self, name: str, ticks: int) -> np.ndarray:
+        """The last ``ticks`` samples of ``name`` (oldest first)."""
+        ring = self._rings.get(name) or self._meta.get(name)
+        if ring is None or ring.filled == 0:
+            return np.zeros(0, dtype=np.int64)
+        n = min(ticks, ring.filled)
+        idx = (ring.index - n + np.arange(n)) % ring.values.size
+        return ring.values[idx]
+
+    def publish(self, tick: int) -> None:
+        stats = self.stats()
+        for name, ring in self._allocs.items():
+            if name in stats:
+                stats[name]["alloc_blocks_mean"] = float(ring.window().mean())
+        tick_ring = self._rings.get(TICK)
+        if tick_ring is not None and tick_ring.filled:
+            w = tick_ring.window()
+            stats.setdefault(TICK, {})["spikes"] = float(np.count_nonzero(w > SPIKE_FACTOR * np.median(w)))
+        counts = {
+            name.strip("<>"): {"last": ring.last(), "mean": float(ring.window().mean())}
+            for name, ring in self._meta.items()
+            if ring.filled
+        }
+        self._published = {"stats": stats, "counts": counts, "tick": tick}
+        self._since_publish = 0
+
+    def published(self) -> dict[str, object]:
+        """The last published summary: ``{"tick": T, "stats": {name: {...}}}``."""
+        return self._published
 
     def stats(self) -> dict[str, dict[str, float]]:
         """``{name: {p50_ms, p95_ms, max_ms, mean_ms, last_ms, samples}}`` over the window."""
@@ -69,3 +129,6 @@ class Profiler:
 
     def reset(self) -> None:
         self._rings.clear()
+        self._allocs.clear()
+        self._meta = {ENTITIES: _Ring(self.window), CHURN: _Ring(self.window)}
+        self._since_publish = 0

@@ -246,9 +246,9 @@ def replay(
         report = world.step()
         if report.digest is None:
             report = TickReport(report.tick, report.inputs, world.digest())
+        assert report.digest is not None  # filled in just above when the world skipped it
         result.ticks += 1
         result.final_digest = report.digest.hex
-        assert report.digest is not None
         actual = _sections_hex(report.digest)
         if report.digest.hex != entry.digest or actual != entry.sections:
             names = list(dict.fromkeys([*entry.sections, *actual]))

@@ -26,8 +26,30 @@ SystemFn = Callable[["World"], Any]
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One implementation of a system's contract. Every variant of a system must leave the world
+    bit-identical (state is integer), which is what the optimizer's guard checks.
+
+    ``kind`` names the technique (``python``, ``numpy``, ``numba``, ``cupy``…). ``min_size`` and
+    ``max_size`` are the entity counts it is meant for (a hint for the optimizer's rules, never a
+    limit). ``prepare`` does one-off work outside any tick (a JIT compile) and is called before
+    the variant first runs in a world that an optimizer drives."""
+
+    name: str
+    fn: SystemFn
+    kind: str = "python"
+    min_size: int = 0
+    max_size: int | None = None
+    prepare: Callable[[], None] | None = None
+
+    def suits(self, size: int) -> bool:
+        return size >= self.min_size and (self.max_size is None or size <= self.max_size)
+
+
+@dataclass(frozen=True)
 class SystemSpec:
-    """A registered system: its name, phase, declared access, constraints and implementation."""
+    """A registered system: its name, phase, declared access, constraints, implementation and,
+    when it has several, the name of the variant that runs (``variant``)."""
 
     name: str
     fn: SystemFn
@@ -36,6 +58,7 @@ class SystemSpec:
     writes: frozenset[str] = field(default_factory=frozenset)
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    variant: str = "default"
 
     def may_read(self, component: str) -> bool:
         return component in self.reads or component in self.writes
@@ -49,6 +72,7 @@ class Schedule:
 
     def __init__(self) -> None:
         self._systems: dict[str, SystemSpec] = {}
+        self._variants: dict[str, dict[str, Variant]] = {}
         self._order: dict[str, tuple[SystemSpec, ...]] | None = None
 
     def add(
@@ -61,15 +85,44 @@ class Schedule:
         writes: Iterable[str] = (),
         before: Iterable[str] = (),
         after: Iterable[str] = (),
+        variants: Iterable[Variant] = (),
+        variant: str | None = None,
     ) -> SystemSpec:
+        """Register a system. With ``variants``, ``fn`` is ignored unless no variant is chosen:
+        ``variant`` (default: the first) runs."""
         if phase not in PHASES:
             raise ScheduleError(f"unknown phase {phase!r} (phases: {', '.join(PHASES)})")
         if name in self._systems:
             raise ScheduleError(f"system {name!r} is already registered")
-        spec = SystemSpec(name, fn, phase, frozenset(reads), frozenset(writes), tuple(before), tuple(after))
+        table = {v.name: v for v in variants}
+        chosen = "default"
+        if table:
+            chosen = variant if variant is not None else next(iter(table))
+            if chosen not in table:
+                raise ScheduleError(f"system {name!r} has no variant {chosen!r} (has {sorted(table)})")
+            fn = table[chosen].fn
+            self._variants[name] = table
+        spec = SystemSpec(
+            name, fn, phase, frozenset(reads), frozenset(writes), tuple(before), tuple(after), chosen
+        )
         self._systems[name] = spec
         self._order = None
         return spec
+
+    def variants(self, name: str) -> dict[str, Variant]:
+        """The variants of ``name`` by name (empty for a system with one implementation)."""
+        self.get(name)
+        return dict(self._variants.get(name, {}))
+
+    def set_variant(self, name: str, variant: str) -> str:
+        """Run ``variant`` for ``name`` from now on; returns the variant it replaces."""
+        old = self.get(name)
+        table = self._variants.get(name, {})
+        if variant not in table:
+            raise ScheduleError(f"system {name!r} has no variant {variant!r} (has {sorted(table)})")
+        self._systems[name] = replace(old, fn=table[variant].fn, variant=variant)
+        self._order = None
+        return old.variant
 
     def replace_impl(self, name: str, fn: SystemFn) -> SystemFn:
         """Swap the implementation of ``name`` (its contract stays); returns the old one."""

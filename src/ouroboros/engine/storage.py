@@ -1,5 +1,11 @@
-"""Archetype storage: every entity with the same set of components shares one table of
-struct-of-arrays columns, one numpy array per component field, densely packed.
+"""Archetype storage: every entity with the same set of components shares one table, ``count``
+rows densely packed, one column per component field.
+
+Two layouts hold the same rows: ``soa`` (struct of arrays: one contiguous numpy array per field,
+the default) and ``aos`` (array of structs: one numpy structured array, whose field views are the
+columns). Every reader and writer goes through ``columns``, so the layout is invisible to systems
+and to the digest (which hashes contiguous copies); ``set_layout`` converts between them at a
+tick boundary, which makes layout one more variant the optimizer may choose.
 
 Rows are kept in insertion order. Removal is a stable compaction (``keep`` mask), not a
 swap-remove, so the layout after any batch of despawns depends only on which entities went, never
@@ -19,6 +25,9 @@ from ouroboros.engine.errors import ComponentError
 I64 = npt.NDArray[np.int64]
 
 
+LAYOUTS = ("soa", "aos")
+
+
 def column_key(component: str, field: str) -> str:
     return f"{component}.{field}"
 
@@ -30,12 +39,31 @@ class Archetype:
         self.components = tuple(sorted(components, key=lambda c: c.name))
         self.signature: tuple[str, ...] = tuple(c.name for c in self.components)
         self.count = 0
+        self.layout = "soa"
         self.ids = np.zeros(capacity, dtype=np.int64)
-        self.columns: dict[str, np.ndarray] = {
-            column_key(c.name, f): np.zeros(capacity, dtype=np.dtype(d))
-            for c in self.components
-            for f, d in c.fields
-        }
+        self.columns: dict[str, np.ndarray] = self._allocate(capacity, "soa")
+
+    def _fields(self) -> list[tuple[str, np.dtype]]:
+        return [(column_key(c.name, f), np.dtype(d)) for c in self.components for f, d in c.fields]
+
+    def _allocate(self, capacity: int, layout: str) -> dict[str, np.ndarray]:
+        fields = self._fields()
+        if layout == "soa":
+            return {key: np.zeros(capacity, dtype=dtype) for key, dtype in fields}
+        records = np.zeros(capacity, dtype=np.dtype(fields)) if fields else np.zeros(capacity, dtype=[])
+        return {key: records[key] for key, _ in fields}
+
+    def set_layout(self, layout: str) -> None:
+        """Convert to ``soa`` or ``aos`` in place, rows and capacity unchanged (O(rows))."""
+        if layout not in LAYOUTS:
+            raise ComponentError(f"unknown layout {layout!r} (layouts: {', '.join(LAYOUTS)})")
+        if layout == self.layout:
+            return
+        columns = self._allocate(self.capacity, layout)
+        for key, col in self.columns.items():
+            columns[key][: self.count] = col[: self.count]
+        self.columns = columns
+        self.layout = layout
 
     @property
     def capacity(self) -> int:
@@ -55,7 +83,10 @@ class Archetype:
             return out
 
         self.ids = grown(self.ids)
-        self.columns = {k: grown(v) for k, v in self.columns.items()}
+        columns = self._allocate(new_cap, self.layout)
+        for key, col in self.columns.items():
+            columns[key][: self.count] = col[: self.count]
+        self.columns = columns
 
     def prepare(self, n: int, values: Mapping[str, npt.ArrayLike]) -> dict[str, np.ndarray]:
         """Check ``values`` for ``n`` new rows and cast them, before anything is changed:

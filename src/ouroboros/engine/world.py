@@ -19,6 +19,7 @@ share nothing mutable. What it promises:
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ouroboros.engine.errors import (
 )
 from ouroboros.engine.profiler import TICK, Profiler
 from ouroboros.engine.rng import Stream
-from ouroboros.engine.schedule import TICK_PHASES, Schedule, SystemFn, SystemSpec
+from ouroboros.engine.schedule import TICK_PHASES, Schedule, SystemFn, SystemSpec, Variant
 from ouroboros.engine.storage import Archetype, column_key
 
 I64 = npt.NDArray[np.int64]
@@ -183,6 +184,8 @@ class World:
         self._query_cache: dict[tuple[str, ...], list[int]] = {}
         self._running: SystemSpec | None = None
         self._in_tick = False
+        self._churn = 0
+        self._layout_default = "soa"
         self.plugins: list[str] = []
         for plugin in plugins:
             self.add_plugin(plugin)
@@ -218,13 +221,74 @@ class World:
         writes: Iterable[str] = (),
         before: Iterable[str] = (),
         after: Iterable[str] = (),
+        variants: Iterable[Variant] = (),
+        variant: str | None = None,
     ) -> SystemSpec:
         reads, writes = tuple(reads), tuple(writes)
         for c in (*reads, *writes):
             self.component(c)
         return self.schedule.add(
-            name, fn, phase=phase, reads=reads, writes=writes, before=before, after=after
+            name,
+            fn,
+            phase=phase,
+            reads=reads,
+            writes=writes,
+            before=before,
+            after=after,
+            variants=variants,
+            variant=variant,
         )
+
+    # -- variants -----------------------------------------------------------------------------
+    def variants(self) -> dict[str, list[str]]:
+        """Every system that has several implementations, with their names."""
+        return {
+            n: list(self.schedule.variants(n)) for n in self.schedule.names() if self.schedule.variants(n)
+        }
+
+    def active_variants(self) -> dict[str, str]:
+        return {n: self.schedule.get(n).variant for n in self.variants()}
+
+    def set_variant(self, system: str, variant: str) -> str:
+        """Switch ``system`` to ``variant`` at this tick boundary; returns the previous variant.
+        Variants are bit-identical by contract, so state and digests do not change."""
+        if self._in_tick:
+            raise EngineError("set_variant() inside a tick: variants change at tick boundaries")
+        return self.schedule.set_variant(system, variant)
+
+    # -- layout -------------------------------------------------------------------------------
+    def set_layout(self, layout: str, components: Iterable[str] | None = None) -> dict[str, str]:
+        """Store the archetypes holding all of ``components`` (default: every archetype) as
+        ``soa`` or ``aos``, at this tick boundary. Layout is not state: digests and snapshots
+        are the same either way (a restored world starts in ``soa``). Returns ``layouts()``."""
+        if self._in_tick:
+            raise EngineError("set_layout() inside a tick: layouts change at tick boundaries")
+        wanted = tuple(components or ())
+        for c in wanted:
+            self.component(c)
+        if not wanted:
+            Archetype((), 1).set_layout(layout)  # refuse an unknown layout before changing anything
+            self._layout_default = layout
+        for arch in self._archetypes:
+            if all(arch.has(c) for c in wanted):
+                arch.set_layout(layout)
+        return self.layouts()
+
+    @property
+    def default_layout(self) -> str:
+        """The layout the last world-wide ``set_layout`` chose (new archetypes get it)."""
+        return self._layout_default
+
+    def layouts(self) -> dict[str, str]:
+        """Each archetype (its components joined by ``+``) and its layout."""
+        return {"+".join(a.signature): a.layout for a in self.archetype_order()}
+
+    def system_size(self, system: str) -> int:
+        """Entities a system works over: the rows of every archetype holding any component it
+        declares (what the optimizer's size rules look at)."""
+        spec = self.schedule.get(system)
+        touched = spec.reads | spec.writes
+        return sum(a.count for a in self._archetypes if any(a.has(c) for c in touched))
 
     def register_input(
         self,
@@ -270,7 +334,9 @@ class World:
         if idx is None:
             comps = tuple(self.component(n) for n in sig)
             idx = len(self._archetypes)
-            self._archetypes.append(Archetype(comps))
+            arch = Archetype(comps)
+            arch.set_layout(self._layout_default)
+            self._archetypes.append(arch)
             self._by_signature[sig] = idx
             self._query_cache.clear()
         return idx
@@ -426,6 +492,7 @@ class World:
 
     def _apply_commands(self) -> None:
         for op, args in self.commands.drain():
+            self._churn += int(args[1]) if op == "spawn" else int(np.size(args[0]))
             if op == "spawn":
                 self._spawn(*args)
             elif op == "despawn":
@@ -496,12 +563,13 @@ class World:
         profiler = self.profiler
         for spec in self.schedule.phase(phase):
             self._running = spec
+            blocks = sys.getallocatedblocks()
             t0 = time.perf_counter_ns()
             try:
                 spec.fn(self)
             finally:
                 self._running = None
-            profiler.record(spec.name, time.perf_counter_ns() - t0)
+            profiler.record(spec.name, time.perf_counter_ns() - t0, sys.getallocatedblocks() - blocks)
 
     def start(self) -> None:
         """Run the ``startup`` systems once (tick 0); ``step`` calls this when needed."""
@@ -538,7 +606,12 @@ class World:
         digest = self.digest() if self.digest_every_tick else None
         self.last_digest = digest
         self.profiler.record(TICK, time.perf_counter_ns() - t0)
+        self.profiler.record_tick(self.tick, self._entities_alive(), self._churn)
+        self._churn = 0
         return TickReport(self.tick, inputs, digest)
+
+    def _entities_alive(self) -> int:
+        return sum(a.count for a in self._archetypes)
 
     def run(self, ticks: int) -> TickReport | None:
         report = None
@@ -554,7 +627,7 @@ class World:
         t = self._entities
         hw = t.high_water
         archs = self.archetype_order()
-        entity_arrays = [t.generation[:hw], t.archetype[:hw], t.row[:hw], t.free]
+        entity_arrays: list[np.ndarray] = [t.generation[:hw], t.archetype[:hw], t.row[:hw], t.free]
         for a in archs:
             entity_arrays.append(a.ids[: a.count])
         sections: list[tuple[str, bytes]] = [
@@ -593,6 +666,7 @@ class World:
         other.commands = Commands()
         other.schedule = Schedule()
         other.schedule._systems = dict(self.schedule._systems)
+        other.schedule._variants = dict(self.schedule._variants)
         other.profiler = Profiler(self.profiler.window)
         other._inputs = dict(self._inputs)
         other._pending = list(self._pending)
@@ -604,6 +678,7 @@ class World:
         other._archetypes = []
         for arch in self._archetypes:
             copy = Archetype(arch.components, capacity=max(arch.count, 1))
+            copy.set_layout(arch.layout)
             copy.count = arch.count
             copy.ids[: arch.count] = arch.ids[: arch.count]
             for k in arch.columns:

@@ -1,20 +1,41 @@
 """The worlds that ship with ouroboros, by name, and how to build one.
 
-A world is a plugin of the engine. ``build_world(name, seed, config)`` gives a fresh world;
-``world_from_header`` rebuilds one from what a snapshot or an input log recorded (its ``meta``),
-which is how replay and ``--from`` find the right world without the engine knowing any.
+A world is a plugin of the engine plus a ``WorldSpec``: how to build it, its KPIs for people, the
+integer metrics shadow runs compare, and how gameplay content lands in it.
+``build_world(name, seed, config)`` gives a fresh world; ``world_from_meta`` rebuilds one from
+what a snapshot or an input log recorded (its ``meta``), which is how replay and ``--from`` find
+the right world without the engine knowing any.
+
+Every world gets the ``gameplay.activate`` input: ``{"patch_id": ID or null, "content": {...}}``
+makes the world follow that version's whole effective content at the next tick boundary and
+records the version in ``resources["gameplay_version"]`` (so it is digested, snapshotted and
+replayed like any other input). It is the only way gameplay content reaches world state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
 
+ACTIVATE_INPUT = "gameplay.activate"
+ContentProblems = list[tuple[str, str, str]]
 
-def _petri(config: Mapping[str, Any]) -> Plugin:
+
+@dataclass(frozen=True)
+class WorldSpec:
+    name: str
+    plugin: Callable[[Mapping[str, Any]], Plugin]
+    kpis: Callable[[World], dict[str, Any]]
+    shadow_metrics: Callable[[World], dict[str, int]]
+    check_content: Callable[[World, Mapping[str, Any]], ContentProblems]
+    apply_content: Callable[[World, Mapping[str, Any]], None]
+
+
+def _petri_plugin(config: Mapping[str, Any]) -> Plugin:
     from ouroboros.worlds.petri import PetriPlugin
 
     unknown = set(config) - {"entities", "params"}
@@ -23,20 +44,85 @@ def _petri(config: Mapping[str, Any]) -> Plugin:
     return PetriPlugin(entities=config.get("entities", 500), params=config.get("params"))
 
 
-WORLDS: dict[str, Callable[[Mapping[str, Any]], Plugin]] = {"petri": _petri}
+def _petri_kpis(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.petri import compute_kpis
+
+    return compute_kpis(world)
+
+
+def _petri_metrics(world: World) -> dict[str, int]:
+    from ouroboros.worlds.petri.gameplay import shadow_metrics
+
+    return shadow_metrics(world)
+
+
+def _petri_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
+    from ouroboros.worlds.petri.gameplay import check_content
+
+    names = world.meta.get("traits", ())
+    return check_content(content, frozenset(names), len(names))
+
+
+def _petri_apply(world: World, content: Mapping[str, Any]) -> None:
+    from ouroboros.worlds.petri.gameplay import apply_content
+
+    apply_content(world, content)
+
+
+WORLD_SPECS: dict[str, WorldSpec] = {
+    "petri": WorldSpec("petri", _petri_plugin, _petri_kpis, _petri_metrics, _petri_check, _petri_apply),
+}
+#: name → plugin factory (kept for callers that only build worlds)
+WORLDS: dict[str, Callable[[Mapping[str, Any]], Plugin]] = {n: s.plugin for n, s in WORLD_SPECS.items()}
 
 
 def world_names() -> list[str]:
-    return sorted(WORLDS)
+    return sorted(WORLD_SPECS)
+
+
+def world_spec(name: str) -> WorldSpec:
+    spec = WORLD_SPECS.get(name)
+    if spec is None:
+        raise WorldError(f"unknown world {name!r} (worlds: {', '.join(world_names())})", path=name)
+    return spec
+
+
+def spec_of(world: World) -> WorldSpec:
+    return world_spec(str(world.meta.get("world")))
+
+
+class GameplayPlugin:
+    """Adds the ``gameplay.activate`` input to a world (see the module docstring)."""
+
+    name = "gameplay"
+
+    def __init__(self, spec: WorldSpec) -> None:
+        self.spec = spec
+
+    def build(self, world: World) -> None:
+        world.resources["gameplay_version"] = None
+        spec = self.spec
+
+        def check(payload: Any) -> dict[str, Any]:
+            if not isinstance(payload, Mapping) or set(payload) != {"patch_id", "content"}:
+                raise WorldError('gameplay.activate takes {"patch_id": ID|null, "content": {...}}')
+            patch_id, content = payload["patch_id"], payload["content"]
+            if not (patch_id is None or isinstance(patch_id, str)) or not isinstance(content, Mapping):
+                raise WorldError("gameplay.activate: patch_id must be a string or null, content an object")
+            return {"patch_id": patch_id, "content": dict(content)}
+
+        def apply(w: World, payload: dict[str, Any]) -> None:
+            spec.apply_content(w, payload["content"])
+            w.resources["gameplay_version"] = payload["patch_id"]
+
+        world.register_input(ACTIVATE_INPUT, apply, check)
 
 
 def build_world(name: str, seed: int, config: Mapping[str, Any] | None = None, **world_options: Any) -> World:
-    factory = WORLDS.get(name)
-    if factory is None:
-        raise WorldError(f"unknown world {name!r} (worlds: {', '.join(world_names())})", path=name)
+    spec = world_spec(name)
     if not isinstance(config, Mapping | None):
         raise WorldError("world config must be an object")
-    return World(seed, plugins=[factory(config or {})], **world_options)
+    return World(seed, plugins=[spec.plugin(config or {}), GameplayPlugin(spec)], **world_options)
 
 
 def world_from_meta(seed: int, meta: Any, **world_options: Any) -> World:
@@ -49,4 +135,21 @@ def world_from_meta(seed: int, meta: Any, **world_options: Any) -> World:
     return build_world(meta["world"], seed, config, **world_options)
 
 
-__all__ = ["WORLDS", "build_world", "world_from_meta", "world_names"]
+def world_kpis(world: World) -> dict[str, Any]:
+    """The world's KPIs as plain data."""
+    return spec_of(world).kpis(world)
+
+
+__all__ = [
+    "ACTIVATE_INPUT",
+    "WORLDS",
+    "WORLD_SPECS",
+    "GameplayPlugin",
+    "WorldSpec",
+    "build_world",
+    "spec_of",
+    "world_from_meta",
+    "world_kpis",
+    "world_names",
+    "world_spec",
+]

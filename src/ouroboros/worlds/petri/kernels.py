@@ -12,9 +12,11 @@ must give *identical* integers (state is fixed point, so there is no tolerance t
     every molbot touched by one at least half again as strong, ascending, with its predator:
     the strongest, ties to the lower row.
 
-``numpy`` is the reference (pair expansion over the 3×3 cells, then lexsort). ``numba`` runs the
-same search as compiled loops when numba is installed; it is chosen by ``auto``. The engine's
-own variant machinery (issue: the self-rewriting engine) will swap these while a world runs.
+``numpy`` is the reference (pair expansion over the 3×3 cells, then lexsort). ``python`` runs the
+same search as scalar loops (no array overhead: best for a few hundred molbots). ``numba`` runs
+it as compiled loops when numba is installed; it is chosen by ``auto``. Each is registered as a
+variant of the systems that use it (``eat``, ``collide``), so the engine's optimizer swaps them
+while a world runs; ``variants`` below says which and for what sizes.
 """
 
 from __future__ import annotations
@@ -87,6 +89,15 @@ class Kernels:
 NUMPY = Kernels("numpy", eat_contacts_numpy, predation_contacts_numpy, sort_cells_numpy)
 
 
+def _python_kernels() -> Kernels:
+    from ouroboros.worlds.petri import _scalar_kernels as sk
+
+    return Kernels("python", sk.eat_contacts, sk.predation_contacts, sk.sort_cells)
+
+
+PYTHON = _python_kernels()
+
+
 def _numba_kernels() -> Kernels | None:
     try:
         from ouroboros.worlds.petri import _numba_kernels as nk
@@ -96,16 +107,19 @@ def _numba_kernels() -> Kernels | None:
 
 
 def available() -> list[str]:
-    names = ["numpy"]
+    names = ["python", "numpy"]
     if _numba_kernels() is not None:
         names.append("numba")
     return names
 
 
 def select(name: str = "auto") -> Kernels:
-    """``numpy``, ``numba`` (refused when numba is missing) or ``auto`` (numba if present)."""
+    """``python``, ``numpy``, ``numba`` (refused when numba is missing) or ``auto`` (numba if
+    present, else numpy)."""
     if name == "numpy":
         return NUMPY
+    if name == "python":
+        return PYTHON
     if name in ("numba", "auto"):
         k = _numba_kernels()
         if k is not None:
@@ -114,3 +128,32 @@ def select(name: str = "auto") -> Kernels:
             raise WorldError("the numba kernels need numba: pip install 'ouroboros[jit]'")
         return NUMPY
     raise WorldError(f"unknown kernels {name!r} (known: auto, {', '.join(available())})")
+
+
+#: entity counts each kind is meant for (hints for the optimizer's rules; measured, see
+#: benchmarks/bench_petri_variants.py)
+SIZE_HINTS: dict[str, tuple[int, int | None]] = {"python": (0, 50), "numpy": (0, None), "numba": (0, None)}
+
+
+def prepare_numba() -> None:
+    """Compile (or load from numba's cache) the numba kernels on tiny inputs, outside any tick."""
+    k = _numba_kernels()
+    if k is None:
+        return
+    from ouroboros.worlds.petri.spatial import build_grid
+
+    x = np.array([0, 1 << 16, 5 << 16], dtype=np.int64)
+    r = np.full(3, 2 << 16, dtype=np.int32)
+    e = np.array([10, 40, 90], dtype=np.int64)
+    grid = build_grid(x, x, 4, 64, 64, k.sort_cells)
+    k.eat_contacts(x, x, r, x, x, grid, grid)
+    k.predation_contacts(x, x, r, e, grid)
+
+
+def variant_kernels() -> list[Kernels]:
+    """Every kernel set this machine can run, in the order the variants are registered."""
+    found = [PYTHON, NUMPY]
+    k = _numba_kernels()
+    if k is not None:
+        found.append(k)
+    return found

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ouroboros.engine import World
 
 from ouroboros.errors import WorldError
 
@@ -64,3 +67,20 @@ def merge_params(overrides: Mapping[str, Any] | None) -> dict[str, int]:
         n, v = check_param(name, value)
         params[n] = v
     return params
+
+
+def rescale_positions(world: World, old: dict[str, int], new: dict[str, int]) -> None:
+    """Keep every molbot and food item inside a dish whose width or height changed, by scaling
+    positions in proportion (so density and layout are kept; clamping to the walls would pile
+    everything onto the edge cells and make contact searches explode). Integer, deterministic."""
+    import numpy as np
+
+    if old["width"] == new["width"] and old["height"] == new["height"]:
+        return
+    for chunk in world.query("Position"):
+        if chunk.count == 0:
+            continue
+        for axis, key in (("x", "width"), ("y", "height")):
+            if old[key] != new[key]:
+                pos = chunk[f"Position.{axis}"]
+                pos[:] = pos * np.int64(new[key]) // np.int64(max(old[key], 1))

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ouroboros.engine import Stream, World
+from ouroboros.engine import Stream, Variant, World
 from ouroboros.errors import WorldError
 from ouroboros.worlds.petri import components as c
 from ouroboros.worlds.petri import systems as s
+from ouroboros.worlds.petri.kernels import SIZE_HINTS, prepare_numba, variant_kernels
 from ouroboros.worlds.petri.kernels import select as select_kernels
-from ouroboros.worlds.petri.params import FP_SHIFT, check_param, merge_params
+from ouroboros.worlds.petri.params import FP_SHIFT, check_param, merge_params, rescale_positions
+from ouroboros.worlds.petri.scripted import ScriptedRunner
 from ouroboros.worlds.petri.traits import BUILTIN_TRAITS, Trait
 
 MAX_INITIAL_ENTITIES = 4_000_000
@@ -26,7 +28,20 @@ def _check_set_param(payload: Any) -> dict[str, Any]:
 
 
 def _apply_set_param(world: World, payload: dict[str, Any]) -> None:
-    world.resources["params"][payload["name"]] = payload["value"]
+    params = world.resources["params"]
+    before = dict(params)
+    params[payload["name"]] = payload["value"]
+    rescale_positions(world, before, params)
+
+
+def _variants(make_system: Any) -> list[Variant]:
+    """One variant of a contact system per kernel set this machine has (see ``kernels``)."""
+    out = []
+    for k in variant_kernels():
+        low, high = SIZE_HINTS[k.name]
+        prepare = prepare_numba if k.name == "numba" else None
+        out.append(Variant(k.name, make_system(k), kind=k.name, min_size=low, max_size=high, prepare=prepare))
+    return out
 
 
 class PetriPlugin:
@@ -83,7 +98,8 @@ class PetriPlugin:
 
         def populate(w: World) -> None:
             p = w.resources["params"]
-            w.commands.spawn(c.MOLBOT, entities, s.random_molbots(w.rng(), entities, p, len(self.traits)))
+            bits = list(range(len(self.traits)))
+            w.commands.spawn(c.MOLBOT, entities, s.random_molbots(w.rng(), entities, p, bits))
             initial_food = min(p["max_food"], max(entities, p["max_food"] // 2))
             food_rng = w.rng("populate:food")
             w.commands.spawn(
@@ -99,7 +115,7 @@ class PetriPlugin:
         molbot = set(c.MOLBOT)
         world.add_system("populate", populate, phase="startup")
         world.add_system("sense", s.sense, phase="pre_tick", reads=["Position", "Food"])
-        world.add_system("traits", s.make_traits_system(self.traits), reads=molbot)
+        world.add_system("traits", s.make_traits_system(self.traits, ScriptedRunner()), reads=molbot)
         world.add_system(
             "physics", s.physics, reads=["DNA"], writes=["Position", "Velocity"], after=["traits"]
         )
@@ -109,9 +125,17 @@ class PetriPlugin:
             reads=["Position", "Food"],
             writes=["Body"],
             after=["physics"],
+            variants=_variants(s.make_eat_system),
+            variant=self.kernels.name,
         )
         world.add_system(
-            "collide", s.make_collide_system(self.kernels), reads=["Position"], writes=["Body"], after=["eat"]
+            "collide",
+            s.make_collide_system(self.kernels),
+            reads=["Position"],
+            writes=["Body"],
+            after=["eat"],
+            variants=_variants(s.make_collide_system),
+            variant=self.kernels.name,
         )
         world.add_system(
             "metabolism", s.metabolism, reads=["Velocity", "DNA"], writes=["Body"], after=["collide"]

@@ -30,6 +30,7 @@ from ouroboros.errors import EngineError
 from ouroboros.worlds.petri.components import FOOD, GENE_BOUNDS, MOLBOT
 from ouroboros.worlds.petri.kernels import Kernels
 from ouroboros.worlds.petri.params import FP_SHIFT, ONE
+from ouroboros.worlds.petri.scripted import ScriptedRunner, assignable_bits, newborn_bits, trait_names
 from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, neighbourhood
 from ouroboros.worlds.petri.traits import Trait, TraitContext
 
@@ -85,7 +86,7 @@ def sense(world: World) -> None:
 
 
 # -- tick -------------------------------------------------------------------------------------
-def make_traits_system(traits: tuple[Trait, ...]) -> Any:
+def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | None = None) -> Any:
     def run_traits(world: World) -> None:
         mb = molbots(world)
         n = mb.count if mb is not None else 0
@@ -107,6 +108,13 @@ def make_traits_system(traits: tuple[Trait, ...]) -> Any:
             tx[rows] += ctx.thrust_x
             ty[rows] += ctx.thrust_y
             gain[rows] += np.maximum(ctx.energy_gain, 0)
+        if scripted is not None:
+            scripted.run(
+                world,
+                mask,
+                lambda rows, stream: TraitContext(rows, sources, temperature, world.rng(stream)),
+                (tx, ty, gain),
+            )
 
     return run_traits
 
@@ -313,10 +321,10 @@ def reproduce(world: World) -> None:
     colour = mb["Body.colour"][parents].astype(np.int64)
     shade = Stream.below(rng.for_ids(ids, salt=3), 33) - 16
     values["Body.colour"] = (colour & 0xFFFF00) | np.clip((colour & 0xFF) + shade, 0, 255)
-    mask = mb["Traits.mask"][parents]
-    n_traits = len(world.meta.get("traits", ())) or 1
+    mask = mb["Traits.mask"][parents] | np.uint64(newborn_bits(world))
+    bits = np.asarray(assignable_bits(world), dtype=np.uint64)
     flip = Stream.below(rng.for_ids(ids, salt=4), 4000) < mutation
-    bit = Stream.below(rng.for_ids(ids, salt=5), n_traits).astype(np.uint64)
+    bit = bits[Stream.below(rng.for_ids(ids, salt=5), bits.size)]
     values["Traits.mask"] = np.where(flip, mask ^ (np.uint64(1) << bit), mask)
     world.commands.spawn(MOLBOT, n, values)
     world.resources["stats"]["births"] += n
@@ -364,15 +372,22 @@ def spawn_food(world: World) -> None:
     )
 
 
-def random_molbots(rng: Stream, n: int, p: dict[str, int], n_traits: int) -> dict[str, Any]:
-    """Fresh molbots with random genes: the initial population and every reseed."""
+def random_molbots(rng: Stream, n: int, p: dict[str, int], bits: list[int]) -> dict[str, Any]:
+    """Fresh molbots with random genes and a random non-empty set of the trait ``bits``: the
+    initial population and every reseed."""
 
     def draw(low: int, high: int) -> I64:
         return Stream.below(rng.uint64(n), high - low) + low
 
     radius = draw(*RADIUS_BOUNDS_FP)
-    full_mask = (1 << n_traits) - 1
-    mask = (Stream.below(rng.uint64(n), full_mask) + 1).astype(np.uint64)
+    full_mask = (1 << len(bits)) - 1
+    compact = (Stream.below(rng.uint64(n), full_mask) + 1).astype(np.uint64)
+    if bits == list(range(len(bits))):
+        mask = compact
+    else:  # spread the compact draw over the assignable bits
+        mask = np.zeros(n, dtype=np.uint64)
+        for i, bit in enumerate(bits):
+            mask |= ((compact >> np.uint64(i)) & np.uint64(1)) << np.uint64(bit)
     return {
         "Position.x": Stream.below(rng.uint64(n), p["width"] << FP_SHIFT),
         "Position.y": Stream.below(rng.uint64(n), p["height"] << FP_SHIFT),
@@ -395,8 +410,9 @@ def reseed(world: World) -> None:
     missing = min(p["min_population"], p["max_entities"]) - count
     if missing <= 0:
         return
-    n_traits = len(world.meta.get("traits", ())) or 1
-    world.commands.spawn(MOLBOT, missing, random_molbots(world.rng(), missing, p, n_traits))
+    values = random_molbots(world.rng(), missing, p, assignable_bits(world))
+    values["Traits.mask"] = values["Traits.mask"] | np.uint64(newborn_bits(world))
+    world.commands.spawn(MOLBOT, missing, values)
     world.resources["stats"]["reseeded"] += missing
 
 
@@ -421,15 +437,16 @@ def compute_kpis(world: World, tick: int | None = None) -> dict[str, Any]:
     fc = food_chunk(world)
     stats = world.resources["stats"]
     base = world.resources["telemetry_base"]
-    names: list[str] = list(world.meta.get("traits", ()))
+    by_bit = trait_names(world)
+    names: list[str] = [by_bit[b] for b in sorted(by_bit)]
     count = mb.count if mb is not None else 0
     food = fc.count if fc is not None else 0
-    avg_energy = int(mb["Body.energy"].sum() // count) if count else 0
+    avg_energy = int(mb["Body.energy"].sum() // count) if mb is not None and count else 0
     trait_counts = {}
     diversity = 0
-    if count:
+    if mb is not None and count:
         mask = mb["Traits.mask"]
-        for bit, name in enumerate(names):
+        for bit, name in sorted(by_bit.items()):
             trait_counts[name] = int(np.count_nonzero(mask & np.uint64(1 << bit)))
         diversity = int(np.unique(mask).size)
     dominant = (
@@ -449,5 +466,5 @@ def compute_kpis(world: World, tick: int | None = None) -> dict[str, Any]:
         "trait_diversity": diversity,
         "dominant_trait": dominant,
         "trait_counts": trait_counts,
-        "max_generation": int(mb["Body.generation"].max()) if count else 0,
+        "max_generation": int(mb["Body.generation"].max()) if mb is not None and count else 0,
     }

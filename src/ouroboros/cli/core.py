@@ -1,4 +1,4 @@
-"""The ``ouroboros`` command line: ``run``, ``replay``, ``snapshot info``, ``go``.
+"""The ``ouroboros`` app and its world commands: ``run``, ``replay``, ``snapshot info``, ``go``.
 
 What it promises:
 
@@ -34,6 +34,7 @@ from ouroboros.engine import LogWriter, World, describe_snapshot, replay
 from ouroboros.engine.snapshot import read_header
 from ouroboros.errors import BadInputError, LogFormatError, OuroborosError, SnapshotError
 from ouroboros.worlds import build_world, world_from_meta, world_names
+from ouroboros.worlds import world_kpis as _world_kpis
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -153,11 +154,7 @@ def load_snapshot(
 
 def world_kpis(world: World) -> dict[str, Any]:
     """The world's KPIs as plain data (empty for a world that defines none)."""
-    if world.meta.get("world") == "petri":
-        from ouroboros.worlds.petri import compute_kpis
-
-        return compute_kpis(world)
-    return {}
+    return _world_kpis(world)
 
 
 def tick_ms(world: World) -> dict[str, float]:
@@ -179,10 +176,25 @@ def run(
     from_: Annotated[Path | None, typer.Option("--from", help="Start from this snapshot file.")] = None,
     save: Annotated[Path | None, typer.Option(help="Write a snapshot of the end state here.")] = None,
     log: Annotated[Path | None, typer.Option(help="Write an input log (for replay) here.")] = None,
+    optimizer: Annotated[
+        str,
+        typer.Option(
+            "--optimizer", help="on: the engine swaps system variants as it runs; off: it never does."
+        ),
+    ] = "on",
+    force_variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--force-variant", help="SYSTEM=VARIANT, repeatable: run that variant, never rewritten."
+        ),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run a world headless for N ticks; print its digest, KPIs and tick times."""
     with _command_boundary():
+        if optimizer not in ("on", "off"):
+            raise BadInputError(f"--optimizer must be on or off, got {optimizer!r}")
+        forced = parse_forced(force_variant or [])
         if not 0 <= ticks <= MAX_RUN_TICKS:
             raise BadInputError(f"--ticks must be between 0 and {MAX_RUN_TICKS:,}, got {ticks}")
         if save is not None and log is not None and save.resolve() == log.resolve():
@@ -192,9 +204,17 @@ def run(
             save_out = _reserve(outputs, save, "snapshot")
             log_out = _reserve(outputs, log, "log")
             world, start = _starting_world(from_, world_name, seed, entities)
+            engine_optimizer = make_optimizer(world, optimizer == "on", forced)
             # Startup runs before the log's header digest is taken, as replay's rebuild does.
             world.start()
-            _run_ticks(world, ticks, log_out, start, show_progress=not json_out and sys.stderr.isatty())
+            _run_ticks(
+                world,
+                ticks,
+                log_out,
+                start,
+                show_progress=not json_out and sys.stderr.isatty(),
+                optimizer=engine_optimizer,
+            )
             if save_out is not None:
                 save_out.write_bytes(world.snapshot())
             for out in outputs:
@@ -214,6 +234,13 @@ def run(
         "tick_ms": tick_ms(world),
         "saved": str(save) if save is not None else None,
         "log": str(log) if log is not None else None,
+        "variants": {**world.active_variants(), "layout": world.default_layout},
+        "optimizer": {
+            "enabled": optimizer == "on",
+            "decisions": [d for d in engine_optimizer.history if d["kind"] != "guard"]
+            if engine_optimizer
+            else [],
+        },
     }
     if json_out:
         typer.echo(json.dumps(summary))
@@ -240,8 +267,47 @@ def _starting_world(
     return world, start
 
 
+def parse_forced(pairs: list[str]) -> dict[str, str]:
+    """``["eat=numba", ...]`` → ``{"eat": "numba"}``; anything else is bad input."""
+    forced: dict[str, str] = {}
+    for pair in pairs:
+        system, sep, variant = pair.partition("=")
+        if not sep or not system or not variant:
+            raise BadInputError(f"--force-variant takes SYSTEM=VARIANT, got {pair!r}")
+        forced[system] = variant
+    return forced
+
+
+def make_optimizer(world: World, enabled: bool, forced: dict[str, str], data: Path | None = None) -> Any:
+    """The engine's optimizer for ``world`` (``None`` when off and nothing is forced). Forced
+    variants must exist: a wrong name is bad input, said before the first tick."""
+    from ouroboros.engine.optimizer import LAYOUT, LAYOUTS, Optimizer
+
+    variants = {**world.variants(), LAYOUT: list(LAYOUTS)}
+    for system, variant in forced.items():
+        if system not in variants:
+            raise BadInputError(
+                f"--force-variant: no system {system!r} with variants (have: {', '.join(variants)})"
+            )
+        if variant not in variants[system]:
+            raise BadInputError(
+                f"--force-variant: {system} has no variant {variant!r} (has: {', '.join(variants[system])})"
+            )
+    if not enabled and not forced:
+        return None
+    opt = Optimizer(world, data=data, forced=forced, frozen=not enabled)
+    opt.prepare_all()
+    return opt
+
+
 def _run_ticks(
-    world: World, ticks: int, log_out: PendingFile | None, start: dict[str, Any], *, show_progress: bool
+    world: World,
+    ticks: int,
+    log_out: PendingFile | None,
+    start: dict[str, Any],
+    *,
+    show_progress: bool,
+    optimizer: Any = None,
 ) -> None:
     writer = LogWriter(log_out.temp, world, start) if log_out is not None else None
     progress = (
@@ -263,6 +329,8 @@ def _run_ticks(
                 report = world.step()
                 if writer is not None:
                     writer.record(report)
+                if optimizer is not None:
+                    optimizer.after_tick(report)
                 if progress is not None and task is not None:
                     progress.update(task, advance=1, tick=report.tick)
     finally:
@@ -399,6 +467,12 @@ def go(
     ticks_per_second: Annotated[float, typer.Option(help="Pace; 0 runs as fast as it can.")] = 30.0,
     fresh: Annotated[bool, typer.Option(help="Start a new world even if a snapshot exists.")] = False,
     max_ticks: Annotated[int | None, typer.Option(help="Stop after this many ticks.")] = None,
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="on: the engine swaps system variants as it runs; off: never.")
+    ] = "on",
+    force_variant: Annotated[
+        list[str] | None, typer.Option("--force-variant", help="SYSTEM=VARIANT, repeatable.")
+    ] = None,
 ) -> None:
     """Run a world live in the terminal until Ctrl-C; save it on exit and resume it next time."""
     from ouroboros import live
@@ -423,16 +497,43 @@ def go(
         else:
             world = _new_world(world_name, seed, entities)
             _note(console, f"new {world_name} world, seed {world.seed}")
+        if optimizer not in ("on", "off"):
+            raise BadInputError(f"--optimizer must be on or off, got {optimizer!r}")
+        engine_optimizer = make_optimizer(world, optimizer == "on", parse_forced(force_variant or []), data)
         world.start()
+        follower = _follow_governance(data, world, console)
         out = PendingFile(snapshot_path, "snapshot")
         try:
-            live.run_live(world, console=console, ticks_per_second=ticks_per_second, max_ticks=max_ticks)
+            live.run_live(
+                world,
+                console=console,
+                ticks_per_second=ticks_per_second,
+                max_ticks=max_ticks,
+                between_ticks=None if follower is None else lambda: follower.sync(world),
+                on_report=None if engine_optimizer is None else engine_optimizer.after_tick,
+            )
             out.write_bytes(world.snapshot())
             out.commit()
         except BaseException:
             out.discard()
             raise
     _note(console, f"saved snapshot at tick {world.tick} to {snapshot_path}")
+
+
+def _follow_governance(data: Path, world: World, console: Console) -> Any:
+    """When the data folder has a ledger, keep the world on its active gameplay version (checked
+    before every tick; applied at the tick boundary)."""
+    from ouroboros.patches.activation import PointerFollower
+    from ouroboros.patches.ledger import LEDGER_FILE, Ledger
+
+    if not (data / LEDGER_FILE).exists():
+        return None
+    ledger = Ledger(data)  # verifies the chain: a tampered ledger stops here, before the first tick
+    follower = PointerFollower(data, ledger)
+    queued = follower.sync(world, force=True)
+    if queued is not False:
+        _note(console, f"gameplay version {queued or 'base'} from {data}")
+    return follower
 
 
 def _note(console: Console, text: str) -> None:

@@ -1,0 +1,260 @@
+"""Governance speed: rollback to full effect, stages 1-3 on a 100-object bundle, ledger verify.
+
+- **rollback**: a live petri world (10,000 molbots) follows a data folder; we time the ledger
+  transaction of ``rollback``, the follower noticing it, and the one tick after which the world
+  runs the older version (checked: its parameters are the older version's). Goal: within one
+  tick and under 10 ms (the seed asks for under 60 s).
+- **stages 1-3**: integrity (hash, signature, lineage), schema, fold and static lint of a signed
+  bundle of 100 content objects. Goal: under 50 ms.
+- **ledger verify**: recomputing the hash chain of a 10,000-entry ledger at open. Goal: 10,000
+  entries per second or more.
+
+Medians of ``--repeats`` runs. Writes benchmarks/results/governance.json.
+
+    python benchmarks/bench_governance.py [--repeats 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from ouroboros.cli.governance import default_engine_compat  # noqa: E402
+from ouroboros.patches import stages  # noqa: E402
+from ouroboros.patches.activation import PointerFollower  # noqa: E402
+from ouroboros.patches.bundle import new_bundle, sign_bundle  # noqa: E402
+from ouroboros.patches.governor import Governor, fold_content, load_catalog  # noqa: E402
+from ouroboros.patches.ledger import Ledger  # noqa: E402
+from ouroboros.patches.states import State  # noqa: E402
+from ouroboros.worlds import build_world  # noqa: E402
+
+FAST = {"warmup_ticks": 2, "determinism_ticks": 3, "shadow_ticks": 5, "canary_ticks": 3}
+
+
+def _bundle(gov: Governor, content: dict, key) -> dict:
+    active = gov.active()
+    seq = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
+    doc = new_bundle(
+        content,
+        world="petri",
+        parent_patch_id=active,
+        sequence=seq,
+        author={"type": "human", "model": None, "run_id": None},
+        engine_compat=default_engine_compat(),
+        ttl=timedelta(hours=1),
+    )
+    return sign_bundle(doc, key)
+
+
+def _params(t: int, version: str) -> dict:
+    return {
+        "world_params": [
+            {"id": "bench.t", "version": version, "world": "petri", "params": {"temperature": t}}
+        ]
+    }
+
+
+def bench_rollback(repeats: int, entities: int) -> dict:
+    folder = Path(tempfile.mkdtemp()) / "data"
+    gov = Governor(
+        folder,
+        world_defaults={"world": "petri", "seed": 1, "config": {"entities": 200}, "budgets": FAST},
+        environ={},
+    )
+    key = gov.new_key("op", ["*"])
+    world = build_world("petri", 1, {"entities": entities})
+    world.run(2)
+    follower = PointerFollower(folder)
+    tx_ms, notice_ms, total_ms, tick_ms = [], [], [], []
+    version = 0
+    for _ in range(repeats):
+        for t in (24, 36):
+            version += 1
+            assert gov.submit(_bundle(gov, _params(t, f"{version}.0.0"), key)).state == State.ACTIVE
+        follower.sync(world)
+        world.step()
+        assert world.resources["params"]["temperature"] == 36
+        t0 = time.perf_counter()
+        gov.rollback("bench", "benchmark rollback")
+        t1 = time.perf_counter()
+        follower.sync(world)
+        t2 = time.perf_counter()
+        world.step()
+        t3 = time.perf_counter()
+        assert world.resources["params"]["temperature"] == 24, "rollback did not take effect"
+        tx_ms.append((t1 - t0) * 1e3)
+        notice_ms.append((t2 - t1) * 1e3)
+        tick_ms.append((t3 - t2) * 1e3)
+        total_ms.append((t3 - t0) * 1e3)
+    gov.close()
+    follower.close()
+    med = statistics.median
+    return {
+        "entities": entities,
+        "ledger_transaction_ms": med(tx_ms),
+        "follower_notice_ms": med(notice_ms),
+        "tick_ms": med(tick_ms),
+        "rollback_to_effect_ms": med(total_ms),
+        "rollback_overhead_ms": med([a + b for a, b in zip(tx_ms, notice_ms, strict=True)]),
+        "ticks_to_effect": 1,
+    }
+
+
+def _hundred_objects() -> dict:
+    items = [
+        {
+            "id": f"bench.item.{i:03d}",
+            "version": "1.0.0",
+            "name": f"Item {i}",
+            "kind": "junk",
+            "rarity": "common",
+            "price": 10 + i,
+            "slot": None,
+            "stats": {},
+            "description": "A thing.",
+            "tags": ["bench"],
+        }
+        for i in range(60)
+    ]
+    rooms = []
+    for i in range(40):
+        exits = {"e": f"bench.room.{i + 1:03d}"} if i < 39 else {}
+        if i:
+            exits["w"] = f"bench.room.{i - 1:03d}"
+        rooms.append(
+            {
+                "id": f"bench.room.{i:03d}",
+                "version": "1.0.0",
+                "name": f"Street {i}",
+                "description": "Neon rain on wet asphalt.",
+                "zone": "bench",
+                "district": "bench",
+                "corp": None,
+                "threat_level": 1,
+                "coords": {"x": i, "y": 0, "level": 0},
+                "exits": exits,
+                "growth_point": False,
+            }
+        )
+    return {"items": items, "rooms": rooms}
+
+
+def bench_stages(repeats: int) -> dict:
+    folder = Path(tempfile.mkdtemp()) / "data"
+    gov = Governor(
+        folder,
+        world_defaults={"world": "petri", "seed": 1, "config": {"entities": 50}, "budgets": FAST},
+        environ={},
+    )
+    key = gov.new_key("op", ["*"])
+    content = _hundred_objects()
+    doc = _bundle(gov, content, key)
+    ring = gov.keyring()
+    times: dict[str, list[float]] = {"integrity": [], "schema": [], "static": [], "total": []}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        reasons, _ = stages.integrity(doc, ring, gov.ledger, gov.active())
+        assert not reasons, reasons
+        t1 = time.perf_counter()
+        reasons, envelope = stages.schema(doc, "petri")
+        assert not reasons, reasons
+        t2 = time.perf_counter()
+        _, fold_reasons = fold_content(None, envelope.content)
+        reasons = stages.static(envelope.content, load_catalog(None), [], None)
+        assert not reasons and not fold_reasons, reasons
+        t3 = time.perf_counter()
+        for name, value in (
+            ("integrity", t1 - t0),
+            ("schema", t2 - t1),
+            ("static", t3 - t2),
+            ("total", t3 - t0),
+        ):
+            times[name].append(value * 1e3)
+    gov.close()
+    return {"objects": 100, **{f"{k}_ms": statistics.median(v) for k, v in times.items()}}
+
+
+def bench_ledger(entries: int, repeats: int) -> dict:
+    folder = Path(tempfile.mkdtemp())
+    ledger = Ledger(folder)
+    per_tx = 100
+    for i in range(entries // per_tx):
+        with ledger.transaction("bench", "fill") as tx:
+            for j in range(per_tx):
+                tx.audit("bench", {"i": i, "j": j, "note": "an audit entry with a little evidence"})
+    ledger.close()
+    rates = []
+    for _ in range(repeats):
+        with Ledger(folder, verify=False) as opened:
+            t0 = time.perf_counter()
+            count = opened.verify()
+            rates.append(count / (time.perf_counter() - t0))
+    return {"entries": entries, "verify_entries_per_s": statistics.median(rates)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--entities", type=int, default=10_000)
+    args = parser.parse_args()
+    rollback = bench_rollback(args.repeats, args.entities)
+    stage = bench_stages(args.repeats)
+    ledger = bench_ledger(10_000, max(3, args.repeats // 3))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    rows = [
+        ("rollback: ledger transaction", f"{rollback['ledger_transaction_ms']:.2f} ms", ""),
+        ("rollback: running world notices", f"{rollback['follower_notice_ms']:.2f} ms", ""),
+        (f"rollback: next tick ({args.entities:,} molbots)", f"{rollback['tick_ms']:.2f} ms", ""),
+        (
+            "rollback to full effect",
+            f"{rollback['rollback_to_effect_ms']:.2f} ms (1 tick)",
+            "< 10 ms, 1 tick",
+        ),
+        ("rollback overhead (without the tick)", f"{rollback['rollback_overhead_ms']:.2f} ms", ""),
+        ("stages 1-3, 100-object bundle", f"{stage['total_ms']:.2f} ms", "< 50 ms"),
+        (
+            "  integrity / schema / static",
+            f"{stage['integrity_ms']:.2f} / {stage['schema_ms']:.2f} / {stage['static_ms']:.2f} ms",
+            "",
+        ),
+        (
+            "ledger verify at open (10,000 entries)",
+            f"{ledger['verify_entries_per_s']:,.0f} entries/s",
+            "≥ 10,000/s",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"governance benchmark — medians of {args.repeats} runs — {machine}")
+    print(f"{'measure':<{width}}  {'result':<26}  goal")
+    for name, value, goal in rows:
+        print(f"{name:<{width}}  {value:<26}  {goal}")
+    out = REPO / "benchmarks" / "results" / "governance.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "repeats": args.repeats,
+                "rollback": rollback,
+                "stages": stage,
+                "ledger": ledger,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""The ``ouroboros`` command line. ``core`` holds the app and the world commands (run, replay,
+snapshot, go); every other module adds one command group to it when imported here."""
+
+from __future__ import annotations
+
+from ouroboros.cli import governance as _governance  # noqa: F401  (registers its commands)
+from ouroboros.cli import optimizer as _optimizer  # noqa: F401
+from ouroboros.cli import sandbox as _sandbox  # noqa: F401  (registers its commands)
+from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app, main
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "app", "main"]

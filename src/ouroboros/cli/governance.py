@@ -1,0 +1,433 @@
+"""Governance commands: ``keys``, ``patch``, ``rollback``, ``ledger``, ``killswitch``.
+
+Every command takes ``--data DIR`` (default ``./ouroboros-data``). Exit codes: 0 done; 1 the
+operation was refused (a rejected patch, an engaged kill-switch, an untrustworthy ledger); 2 bad
+input (a missing or malformed file, a bad flag). ``--json`` prints one JSON object on stdout.
+Private keys are never printed: only key ids and names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.engine import ENGINE_VERSION
+from ouroboros.errors import (
+    BadInputError,
+    KeyringError,
+    LedgerError,
+    OuroborosError,
+    PatchError,
+    RejectedError,
+)
+
+DataOption = Annotated[Path, typer.Option("--data", help="The data folder.")]
+DEFAULT_DATA = Path("ouroboros-data")
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ActorOption = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the ledger).")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")]
+KillFlag = Annotated[
+    bool, typer.Option("--killswitch", help="Force the kill-switch engaged for this process.")
+]
+
+keys_app = typer.Typer(help="Signing keys and the keyring.", no_args_is_help=True)
+patch_app = typer.Typer(help="Make, sign, verify, submit and decide on patches.", no_args_is_help=True)
+killswitch_app = typer.Typer(
+    help="Stop (or allow) new AI patches; the game keeps running.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+app.add_typer(patch_app, name="patch")
+app.add_typer(killswitch_app, name="killswitch")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _boundary() -> Iterator[None]:
+    try:
+        yield
+    except (PatchError, LedgerError) as exc:
+        _fail(exc.message, EXIT_FAILED)
+    except RejectedError as exc:
+        _fail("; ".join(f"{r.code} at {r.path or '/'}: {r.message}" for r in exc.reasons[:5]), EXIT_BAD_INPUT)
+    except (BadInputError, KeyringError, OuroborosError) as exc:
+        _fail(exc.message, EXIT_BAD_INPUT)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", EXIT_BAD_INPUT)
+
+
+def _governor(data: Path, killswitch: bool = False) -> Any:
+    from ouroboros.patches.governor import Governor
+
+    if data.exists() and not data.is_dir():
+        raise BadInputError(f"--data {data} is not a folder")
+    return Governor(data, killswitch_forced=killswitch)
+
+
+def _read_json(path: Path, what: str) -> Any:
+    from ouroboros.patches.canonical import load_json
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    return load_json(data, f"{what} {path}")
+
+
+def _write_json(path: Path, value: Any) -> None:
+    from ouroboros.patches.atomic import write_atomic
+
+    if not path.parent.is_dir():
+        raise BadInputError(f"cannot write {path}: folder {path.parent} does not exist")
+    write_atomic(path, (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode())
+
+
+def _emit(as_json: bool, payload: Any, text: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True))
+    else:
+        typer.echo(text)
+
+
+def _check_attribution(actor: str, reason: str) -> None:
+    if not actor.strip():
+        raise BadInputError("--actor must not be empty")
+    if not reason.strip():
+        raise BadInputError("--reason must not be empty")
+
+
+# -- keys ----------------------------------------------------------------------------------------
+@keys_app.command("new")
+def keys_new(
+    name: Annotated[str, typer.Argument(help="Key name (lowercase, digits, - and _).")],
+    domains: Annotated[str, typer.Option(help="Comma-separated domains this key may sign; * for all.")] = "*",
+    data: DataOption = DEFAULT_DATA,
+    actor: ActorOption = "operator",
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a signing key and trust it (the first founds the keyring; later ones rotate it)."""
+    with _boundary():
+        names = [d.strip() for d in domains.split(",") if d.strip()]
+        with _governor(data) as gov:
+            key = gov.new_key(name, names, actor)
+            ring = gov.keyring()
+        path = data / "keys" / f"{name}.key"
+        _emit(
+            as_json,
+            {"name": name, "keyid": key.keyid, "key_file": str(path), "keyring_version": ring.version},
+            f"key {name} {key.keyid}\nprivate key file {path} (keep it secret)\n"
+            f"keyring version {ring.version}",
+        )
+
+
+@keys_app.command("list")
+def keys_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """The trusted keys, their domains and the thresholds."""
+    with _boundary(), _governor(data) as gov:
+        ring = gov.keyring()
+        keys = [{"keyid": k.keyid, "name": k.name, "domains": sorted(k.domains)} for k in ring.keys.values()]
+        keys.sort(key=lambda k: k["name"])
+        lines = [f"keyring version {ring.version}"]
+        lines += [f"  {k['name']:<16} {k['keyid'][:16]}  {','.join(k['domains'])}" for k in keys]
+        lines.append("thresholds: " + ", ".join(f"{d}={n}" for d, n in sorted(ring.thresholds.items())))
+        _emit(
+            as_json, {"version": ring.version, "keys": keys, "thresholds": ring.thresholds}, "\n".join(lines)
+        )
+
+
+# -- patch ---------------------------------------------------------------------------------------
+def default_engine_compat() -> str:
+    major, minor = (int(x) for x in ENGINE_VERSION.split(".")[:2])
+    return f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
+
+
+@patch_app.command("new")
+def patch_new(
+    content: Annotated[Path, typer.Option("--content", help="A content JSON file (see examples/patches).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the unsigned bundle.")],
+    data: DataOption = DEFAULT_DATA,
+    author_type: Annotated[str, typer.Option(help="human, operator, generator or llm.")] = "human",
+    model: Annotated[str | None, typer.Option(help="The model that wrote it, if any.")] = None,
+    run_id: Annotated[str | None, typer.Option(help="The generator run that made it, if any.")] = None,
+    ttl_hours: Annotated[int, typer.Option(help="Hours until the bundle expires.")] = 168,
+    engine_compat: Annotated[str | None, typer.Option(help="Engine versions (PEP 440 range).")] = None,
+) -> None:
+    """Make an unsigned bundle whose parent is the active version."""
+    from ouroboros.content import parse_content
+    from ouroboros.patches.bundle import new_bundle
+
+    with _boundary():
+        if not 1 <= ttl_hours <= 24 * 366:
+            raise BadInputError("--ttl-hours must be between 1 and 8784")
+        body = _read_json(content, "content file")
+        parse_content(body)  # refuse a bad content file now, with its reasons
+        with _governor(data) as gov:
+            active = gov.active()
+            sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
+            doc = new_bundle(
+                body,
+                world=gov.world_name,
+                parent_patch_id=active,
+                sequence=sequence,
+                author={"type": author_type, "model": model, "run_id": run_id},
+                engine_compat=engine_compat or default_engine_compat(),
+                ttl=timedelta(hours=ttl_hours),
+            )
+        _write_json(output, doc)
+        typer.echo(f"{doc['patch_id']} written to {output} (unsigned; parent {active or 'base'})")
+
+
+@patch_app.command("sign")
+def patch_sign(
+    bundle: Annotated[Path, typer.Argument(help="The bundle to sign (rewritten in place unless -o).")],
+    key: Annotated[str, typer.Option("--key", help="A key name in DATA/keys or a key file path.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    data: DataOption = DEFAULT_DATA,
+) -> None:
+    """Add a signature (one key at a time; a threshold needs several)."""
+    from ouroboros.patches.bundle import sign_bundle
+    from ouroboros.patches.keys import SigningKey
+
+    with _boundary():
+        doc = _read_json(bundle, "bundle")
+        path = Path(key)
+        signer = SigningKey.load(path if path.suffix else data / "keys" / f"{key}.key")
+        signed = sign_bundle(doc, signer)
+        _write_json(output or bundle, signed)
+        typer.echo(f"signed {signed['patch_id']} with {signer.name} ({signer.keyid[:16]})")
+
+
+def _print_verdict(verdict: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False, sort_keys=True, default=str))
+        return
+    typer.echo(f"{verdict.patch_id or '(no id)'}: {verdict.state}{' (dry run)' if verdict.dry_run else ''}")
+    for r in verdict.reasons:
+        typer.echo(f"  [{r.stage}] {r.code} at {r.path or '/'}: {r.message}")
+    if verdict.evidence.get("awaiting"):
+        typer.echo(f"  {verdict.evidence['awaiting']}")
+
+
+@patch_app.command("verify")
+def patch_verify(
+    bundle: Annotated[Path, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
+) -> None:
+    """Check integrity (hash, signatures, keys, lineage, expiry) and schema, changing nothing."""
+    from ouroboros.patches import stages
+    from ouroboros.patches.governor import Verdict
+
+    with _boundary():
+        doc = _read_json(bundle, "bundle")
+        with _governor(data) as gov:
+            reasons, evidence = stages.integrity(doc, gov.keyring(), gov.ledger, gov.active())
+            if not reasons:
+                reasons, _ = stages.schema(doc, gov.world_name)
+        pid = doc.get("patch_id") if isinstance(doc, dict) else None
+        verdict = Verdict(
+            pid if isinstance(pid, str) else None,
+            "verified" if not reasons else "rejected",
+            reasons,
+            evidence,
+            dry_run=True,
+        )
+        _print_verdict(verdict, as_json)
+    if reasons:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@patch_app.command("submit")
+def patch_submit(
+    bundle: Annotated[Path, typer.Argument()],
+    data: DataOption = DEFAULT_DATA,
+    actor: ActorOption = "operator",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; record nothing.")] = False,
+    killswitch: KillFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a bundle through the whole pipeline; print its final state and any reasons."""
+    with _boundary():
+        doc = _read_json(bundle, "bundle")
+        with _governor(data, killswitch) as gov:
+            verdict = gov.submit(doc, actor=actor, dry_run=dry_run)
+        _print_verdict(verdict, as_json)
+    if not verdict.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@patch_app.command("list")
+def patch_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """Every patch the ledger knows, oldest first, with its state."""
+    with _boundary(), _governor(data) as gov:
+        rows = gov.ledger.patches()
+        active = gov.active()
+    lines = [
+        f"{'*' if r['patch_id'] == active else ' '} {r['sequence']:>4}  {r['patch_id']}  {r['state']}"
+        for r in rows
+    ]
+    _emit(as_json, {"active": active, "patches": rows}, "\n".join(lines) or "no patches yet")
+
+
+@patch_app.command("show")
+def patch_show(
+    patch_id: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
+) -> None:
+    """A patch's bundle, state and history."""
+    with _boundary(), _governor(data) as gov:
+        bundle = gov.ledger.bundle(patch_id)
+        if bundle is None:
+            raise BadInputError(f"unknown patch {patch_id}")
+        history = [e.as_dict() for e in gov.ledger.entries(patch_id=patch_id)]
+        state = gov.ledger.state_of(patch_id)
+    payload = {"patch_id": patch_id, "state": str(state), "bundle": bundle, "history": history}
+    lines = [
+        f"{patch_id}: {state}",
+        f"  parent {bundle.get('parent_patch_id') or 'base'}, sequence {bundle.get('sequence')}",
+        f"  author {bundle.get('author')}",
+    ]
+    lines += [
+        f"  {e['at']}  {e['before'] or '-':>10} → {e['after'] or '-':<11} {e['actor']}: {e['reason']}"
+        for e in history
+        if e["kind"] == "transition"
+    ]
+    _emit(as_json, payload, "\n".join(lines))
+
+
+@patch_app.command("approve")
+def patch_approve(
+    patch_id: Annotated[str, typer.Argument()],
+    actor: ActorOption,
+    reason: ReasonOption,
+    data: DataOption = DEFAULT_DATA,
+    killswitch: KillFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Approve a validated patch: it runs as a canary, then becomes active."""
+    with _boundary():
+        _check_attribution(actor, reason)
+        with _governor(data, killswitch) as gov:
+            verdict = gov.approve(patch_id, actor, reason)
+        _print_verdict(verdict, as_json)
+    if not verdict.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@patch_app.command("reject")
+def patch_reject(
+    patch_id: Annotated[str, typer.Argument()],
+    actor: ActorOption,
+    reason: ReasonOption,
+    data: DataOption = DEFAULT_DATA,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reject a patch that is waiting for a decision."""
+    with _boundary():
+        _check_attribution(actor, reason)
+        with _governor(data) as gov:
+            verdict = gov.reject(patch_id, actor, reason)
+        _print_verdict(verdict, as_json)
+
+
+@patch_app.command("hash")
+def patch_hash(file: Annotated[Path, typer.Argument(help="Any JSON file.")]) -> None:
+    """Print the sha256 (hex) of the RFC 8785 canonical form of a JSON file."""
+    from ouroboros.patches.canonical import sha256_hex
+
+    with _boundary():
+        typer.echo(sha256_hex(_read_json(file, "JSON file")))
+
+
+# -- rollback, ledger, kill-switch ---------------------------------------------------------------
+@app.command("rollback")
+def rollback(
+    actor: ActorOption = "operator",
+    reason: ReasonOption = "operator rollback",
+    to: Annotated[str | None, typer.Option("--to", help="A known-good patch id, or 'base'.")] = None,
+    data: DataOption = DEFAULT_DATA,
+    as_json: JsonFlag = False,
+) -> None:
+    """Go back to a known-good version (default: the one before the active one), in one step."""
+    with _boundary():
+        _check_attribution(actor, reason)
+        with _governor(data) as gov:
+            result = gov.rollback(actor, reason, None if to == "base" else to, to_base=to == "base")
+        _emit(as_json, result, f"rolled back from {result['from']} to {result['to'] or 'base'}")
+
+
+@app.command("ledger")
+def ledger(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """Verify the ledger's hash chain and print its entries."""
+    with _boundary(), _governor(data) as gov:
+        count = gov.ledger.verify()
+        entries = [e.as_dict() for e in gov.ledger.entries()]
+        pointer = gov.ledger.pointer().as_dict()
+    if as_json:
+        typer.echo(json.dumps({"verified": True, "entries": entries, "pointer": pointer}, ensure_ascii=False))
+        return
+    lines = [
+        f"ledger verified: {count} entries, head {pointer['head_hash'][:16]}, "
+        f"active {pointer['active'] or 'base'}"
+    ]
+    for e in entries:
+        change = f"{e['before'] or '-'} → {e['after'] or '-'}" if e["before"] or e["after"] else ""
+        lines.append(
+            f"{e['seq']:>5} {e['at']} {e['kind']:<10} {e['patch_id'] or '':<34} {change}  "
+            f"{e['actor']}: {e['reason']}"
+        )
+    typer.echo("\n".join(lines))
+
+
+def _killswitch_set(engaged: bool, data: Path, actor: str, reason: str, as_json: bool) -> None:
+    with _boundary():
+        _check_attribution(actor, reason)
+        with _governor(data) as gov:
+            state = gov.killswitch.set(engaged, actor, reason)
+        _emit(
+            as_json,
+            state.as_dict(),
+            f"kill-switch {'engaged' if state.engaged else 'released'} ({state.cause})",
+        )
+
+
+@killswitch_app.command("engage")
+def killswitch_engage(
+    actor: ActorOption, reason: ReasonOption, data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
+) -> None:
+    """Stop every new AI patch (the running version keeps running)."""
+    _killswitch_set(True, data, actor, reason, as_json)
+
+
+@killswitch_app.command("release")
+def killswitch_release(
+    actor: ActorOption, reason: ReasonOption, data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
+) -> None:
+    """Allow new patches again."""
+    _killswitch_set(False, data, actor, reason, as_json)
+
+
+@killswitch_app.command("status")
+def killswitch_status(
+    data: DataOption = DEFAULT_DATA, killswitch: KillFlag = False, as_json: JsonFlag = False
+) -> None:
+    """Whether new patches may get in, and why."""
+    with _boundary(), _governor(data, killswitch) as gov:
+        state = gov.killswitch.state()
+    _emit(
+        as_json,
+        state.as_dict(),
+        f"kill-switch {'engaged' if state.engaged else 'released'} ({state.cause})"
+        + (f", by {state.actor}: {state.reason}" if state.actor else ""),
+    )
+
+
+__all__ = ["default_engine_compat"]

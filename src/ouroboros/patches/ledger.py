@@ -1,0 +1,456 @@
+"""The ledger: an append-only, hash-chained record of every patch transition, and the one pointer
+to the active gameplay version. SQLite in WAL mode, one file on disk.
+
+What it promises:
+
+- **Append-only.** Entries are inserted, never updated or deleted (triggers refuse both). Each
+  entry carries the hash of the one before; ``verify`` recomputes the chain at open and a
+  tampered, reordered or truncated ledger raises ``LedgerError`` (the head is also recorded in
+  the ``head`` row and in the pointer file, so cutting off the tail is seen too).
+- **All or nothing.** Every change is a ``with ledger.transaction(actor, reason) as tx:`` block:
+  its entries, its state changes and its pointer move commit together or not at all. SQLite's
+  journal makes that hold across a crash or a SIGKILL at any point.
+- **One pointer.** ``pointer()`` names the active patch and the last permanent one. A canary is
+  active but not permanent; ``recover`` (run at open) puts a canary left over from a crash or a
+  restart back to the permanent version, as an Erlang release that was never made permanent.
+- The pointer is mirrored to ``active.json`` beside the database, written the crash-safe way, for
+  processes that only watch it (a running world applies it at its next tick boundary). The
+  database is the truth; a stale or torn mirror is rewritten at open.
+- The effective content of the last ``keep_known_good`` known-good versions is kept, so a
+  rollback to any of them needs nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ouroboros.errors import LedgerError, PatchError
+from ouroboros.patches import states
+from ouroboros.patches.atomic import REAL_FS, FileSystem, clean_temporaries, write_atomic
+from ouroboros.patches.canonical import canonical_bytes, load_json
+from ouroboros.patches.states import State
+
+GENESIS_HASH = "0" * 64
+POINTER_FILE = "active.json"
+LEDGER_FILE = "ledger.sqlite3"
+DEFAULT_KEEP_KNOWN_GOOD = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL, patch_id TEXT,
+    before TEXT, after TEXT, reason TEXT NOT NULL, evidence TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TABLE IF NOT EXISTS bundles (
+    patch_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL, parent TEXT,
+    bundle_hash TEXT NOT NULL, bundle BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS patch_state (patch_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    patch_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL, content TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pointer (
+    id INTEGER PRIMARY KEY CHECK (id = 1), active TEXT, permanent TEXT, canary INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS head (
+    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL
+);
+"""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: str
+    actor: str
+    kind: str
+    patch_id: str | None
+    before: str | None
+    after: str | None
+    reason: str
+    evidence: Any
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "kind": self.kind,
+            "patch_id": self.patch_id,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """``active``: what the world runs now (``None``: the base world, nothing applied).
+    ``permanent``: what it comes back on after a restart. ``canary``: active is on trial."""
+
+    active: str | None
+    permanent: str | None
+    canary: bool
+    head_seq: int
+    head_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "active": self.active,
+            "permanent": self.permanent,
+            "canary": self.canary,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+        }
+
+
+def entry_hash(
+    seq: int,
+    at: str,
+    actor: str,
+    kind: str,
+    patch_id: str | None,
+    before: str | None,
+    after: str | None,
+    reason: str,
+    evidence_text: str,
+    prev_hash: str,
+) -> str:
+    # A fixed array form: every field is a string, an int or null and evidence is already
+    # canonical text, so json.dumps here is deterministic and far cheaper than canonicalising.
+    record = [seq, at, actor, kind, patch_id, before, after, reason, evidence_text, prev_hash]
+    return hashlib.sha256(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+class Transaction:
+    """The changes of one ``Ledger.transaction`` block. Nothing is visible until it commits."""
+
+    def __init__(self, ledger: Ledger, actor: str, reason: str) -> None:
+        self._ledger = ledger
+        self._db = ledger._db
+        self.actor = actor
+        self.reason = reason
+        self.entries: list[Entry] = []
+        self.pointer_moved = False
+
+    def _append(
+        self,
+        kind: str,
+        patch_id: str | None,
+        before: str | None,
+        after: str | None,
+        reason: str | None,
+        evidence: Any,
+    ) -> Entry:
+        row = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+        seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS_HASH)
+        at = self._ledger.clock()
+        text = canonical_bytes(evidence if evidence is not None else {}).decode()
+        why = reason if reason is not None else self.reason
+        digest = entry_hash(seq, at, self.actor, kind, patch_id, before, after, why, text, prev)
+        self._db.execute(
+            "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (seq, at, self.actor, kind, patch_id, before, after, why, text, prev, digest),
+        )
+        self._db.execute("INSERT OR REPLACE INTO head VALUES (1, ?, ?)", (seq, digest))
+        entry = Entry(seq, at, self.actor, kind, patch_id, before, after, why, load_json(text), prev, digest)
+        self.entries.append(entry)
+        return entry
+
+    def add_bundle(
+        self,
+        patch_id: str,
+        sequence: int,
+        parent: str | None,
+        bundle_hash: str,
+        bundle: dict[str, Any],
+        evidence: Any = None,
+    ) -> Entry:
+        """Record a new patch as a draft (with its bundle). A patch id is accepted once, ever."""
+        if self._db.execute("SELECT 1 FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone():
+            raise PatchError(f"patch {patch_id} is already in the ledger", code="replayed")
+        self._db.execute(
+            "INSERT INTO bundles VALUES (?,?,?,?,?)",
+            (patch_id, sequence, parent, bundle_hash, canonical_bytes(bundle)),
+        )
+        return self.transition(patch_id, State.DRAFT, evidence)
+
+    def transition(
+        self, patch_id: str, after: State, evidence: Any = None, reason: str | None = None
+    ) -> Entry:
+        row = self._db.execute("SELECT state FROM patch_state WHERE patch_id = ?", (patch_id,)).fetchone()
+        before = State(row[0]) if row else None
+        states.check(before, after)
+        self._db.execute("INSERT OR REPLACE INTO patch_state VALUES (?, ?)", (patch_id, str(after)))
+        return self._append(
+            "transition", patch_id, None if before is None else str(before), str(after), reason, evidence
+        )
+
+    def audit(
+        self,
+        kind: str,
+        evidence: Any,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        patch_id: str | None = None,
+        reason: str | None = None,
+    ) -> Entry:
+        """An event that changes no patch's state (a kill-switch change, a refused rollback)."""
+        return self._append(kind, patch_id, before, after, reason, evidence)
+
+    def set_pointer(self, active: str | None, permanent: str | None, canary: bool) -> Entry:
+        old = self._ledger._pointer_row()
+        self._db.execute(
+            "INSERT OR REPLACE INTO pointer VALUES (1, ?, ?, ?)", (active, permanent, int(canary))
+        )
+        self.pointer_moved = True
+        return self._append(
+            "pointer",
+            active,
+            json.dumps(old, sort_keys=True),
+            json.dumps({"active": active, "permanent": permanent, "canary": canary}, sort_keys=True),
+            None,
+            {},
+        )
+
+    def store_version(self, patch_id: str, sequence: int, content: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO versions VALUES (?,?,?)",
+            (patch_id, sequence, canonical_bytes(content).decode()),
+        )
+
+
+class Ledger:
+    """The ledger of one data folder. Opening it verifies the whole chain."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        keep_known_good: int = DEFAULT_KEEP_KNOWN_GOOD,
+        clock: Callable[[], str] = utc_now,
+        fs: FileSystem = REAL_FS,
+        verify: bool = True,
+    ) -> None:
+        self.folder = folder
+        self.keep_known_good = keep_known_good
+        self.clock = clock
+        self.fs = fs
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / LEDGER_FILE
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(
+                f"ledger {self.path} cannot be opened: {exc}", code="ledger_unreadable"
+            ) from exc
+        if verify:
+            self.verify()
+        clean_temporaries(folder, POINTER_FILE)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, actor: str, reason: str) -> Iterator[Transaction]:
+        if not actor or not reason:
+            raise PatchError("every ledger change needs an actor and a reason", code="unattributed")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"ledger {self.path} is not writable: {exc}", code="ledger_unreadable") from exc
+        tx = Transaction(self, actor, reason)
+        try:
+            yield tx
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if tx.pointer_moved:
+            self.write_pointer_file()
+            self._prune_versions()
+
+    def write_pointer_file(self) -> None:
+        write_atomic(self.folder / POINTER_FILE, canonical_bytes(self.pointer().as_dict()) + b"\n", self.fs)
+
+    def _prune_versions(self) -> None:
+        pointer = self.pointer()
+        keep = {p for p in (pointer.active, pointer.permanent) if p}
+        rows = self._db.execute(
+            "SELECT v.patch_id FROM versions v JOIN patch_state s USING (patch_id) "
+            "WHERE s.state IN ('active', 'superseded') ORDER BY v.sequence DESC"
+        ).fetchall()
+        keep |= {r[0] for r in rows[: self.keep_known_good]}
+        for (patch_id,) in self._db.execute("SELECT patch_id FROM versions").fetchall():
+            if patch_id not in keep:
+                self._db.execute("DELETE FROM versions WHERE patch_id = ?", (patch_id,))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _pointer_row(self) -> dict[str, Any]:
+        row = self._db.execute("SELECT active, permanent, canary FROM pointer WHERE id = 1").fetchone()
+        if row is None:
+            return {"active": None, "permanent": None, "canary": False}
+        return {"active": row[0], "permanent": row[1], "canary": bool(row[2])}
+
+    def pointer(self) -> Pointer:
+        row = self._pointer_row()
+        head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone() or (0, GENESIS_HASH)
+        return Pointer(row["active"], row["permanent"], row["canary"], head[0], head[1])
+
+    def state_of(self, patch_id: str) -> State | None:
+        row = self._db.execute("SELECT state FROM patch_state WHERE patch_id = ?", (patch_id,)).fetchone()
+        return State(row[0]) if row else None
+
+    def bundle(self, patch_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT bundle FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone()
+        return load_json(bytes(row[0]), f"stored bundle {patch_id}") if row else None
+
+    def sequence_of(self, patch_id: str) -> int | None:
+        row = self._db.execute("SELECT sequence FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def parent_of(self, patch_id: str) -> str | None:
+        row = self._db.execute("SELECT parent FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone()
+        return row[0] if row else None
+
+    def known(self, patch_id: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone() is not None
+        )
+
+    def version_content(self, patch_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT content FROM versions WHERE patch_id = ?", (patch_id,)).fetchone()
+        return load_json(row[0], f"stored version {patch_id}") if row else None
+
+    def ever_active(self, patch_id: str) -> bool:
+        return (
+            self._db.execute(
+                "SELECT 1 FROM entries WHERE kind = 'transition' AND patch_id = ? AND after = 'active'",
+                (patch_id,),
+            ).fetchone()
+            is not None
+        )
+
+    def patches(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT b.patch_id, b.sequence, b.parent, s.state FROM bundles b "
+            "JOIN patch_state s USING (patch_id) ORDER BY b.sequence, b.rowid"
+        ).fetchall()
+        return [{"patch_id": r[0], "sequence": r[1], "parent": r[2], "state": r[3]} for r in rows]
+
+    def entries(self, patch_id: str | None = None, kind: str | None = None) -> list[Entry]:
+        query, args = "SELECT * FROM entries", []
+        where = []
+        if patch_id is not None:
+            where.append("patch_id = ?")
+            args.append(patch_id)
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
+        return [
+            Entry(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                load_json(r[8], "ledger evidence"),
+                r[9],
+                r[10],
+            )
+            for r in rows
+        ]
+
+    def last_entry(self, kind: str) -> Entry | None:
+        found = self.entries(kind=kind)
+        return found[-1] if found else None
+
+    # -- trust -----------------------------------------------------------------------------------
+    def verify(self) -> int:
+        """Recompute the hash chain; check the head row and the per-patch states against it.
+        Returns the number of entries. Raises ``LedgerError`` naming the first bad entry."""
+        prev, count = GENESIS_HASH, 0
+        last_state: dict[str, str] = {}
+        try:
+            cursor = self._db.execute("SELECT * FROM entries ORDER BY seq")
+            for row in cursor:
+                seq, at, actor, kind, patch_id, before, after, reason, evidence, prev_hash, digest = row
+                count += 1
+                if seq != count:
+                    raise LedgerError(
+                        f"ledger entry {seq} out of sequence (expected {count})", code="ledger_tampered"
+                    )
+                if (
+                    prev_hash != prev
+                    or entry_hash(seq, at, actor, kind, patch_id, before, after, reason, evidence, prev_hash)
+                    != digest
+                ):
+                    raise LedgerError(
+                        f"ledger entry {seq} does not match its hash chain", code="ledger_tampered"
+                    )
+                if kind == "transition":
+                    last_state[patch_id] = after
+                prev = digest
+            head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+            stored = dict(self._db.execute("SELECT patch_id, state FROM patch_state").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"ledger {self.path} is unreadable: {exc}", code="ledger_unreadable") from exc
+        if (head or (0, GENESIS_HASH)) != (count, prev):
+            raise LedgerError(
+                "ledger head does not match its last entry (entries removed?)", code="ledger_tampered"
+            )
+        if stored != last_state:
+            raise LedgerError("patch states do not match the ledger's transitions", code="ledger_tampered")
+        self._check_pointer(last_state)
+        return count
+
+    def _check_pointer(self, last_state: dict[str, str]) -> None:
+        row = self._pointer_row()
+        active, permanent = row["active"], row["permanent"]
+        if active is not None and last_state.get(active) not in ("active", "canary", "approved"):
+            raise LedgerError(
+                f"pointer names {active}, which is not active in the ledger", code="ledger_tampered"
+            )
+        if permanent is not None and last_state.get(permanent) not in ("active", "superseded"):
+            raise LedgerError(
+                f"permanent pointer names {permanent}, which never became active", code="ledger_tampered"
+            )

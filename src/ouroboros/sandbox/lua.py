@@ -1,0 +1,132 @@
+"""Lua behaviour code as a petri trait: ``LuaTrait`` implements the ``Trait`` protocol.
+
+The script defines a top-level ``function act(ctx)``. Once per tick the host makes ONE call over
+all carriers; the loop over molbots is inside Lua. ``ctx`` holds:
+
+- ``ctx.n`` (carriers), ``ctx.temperature``, and 1-based arrays of integers, each built on first
+  use from a packed ``int64`` buffer: ``ids x y vx vy energy max_energy thrust food_count
+  food_dx food_dy crowd_count crowd_dx crowd_dy`` (the fields of ``TraitContext``);
+- intent arrays, zeros on first use, that the script writes into: ``thrust_x``, ``thrust_y``,
+  ``energy_gain``;
+- ``ctx.rng``: this trait's keyed stream for this tick, drawn per molbot exactly as the engine's
+  ``Stream.for_ids``: ``rng.draw(id, salt)`` (raw 64 bits), ``rng.below(id, salt, bound)``,
+  ``rng.signed(id, salt, one)``;
+- globals ``log(...)`` and ``intent.*`` (move, eat, reproduce, say, give_quest).
+
+What it promises: a fault (any budget, an error, intents that are not integers or are out of
+``±MAX_INTENT``) records a ``Fault``, adds no intents this tick, and the world ticks on; after
+``limits.max_faults`` faults the trait is disabled and adds nothing again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ouroboros.sandbox.faults import Fault, FaultCode
+from ouroboros.sandbox.lua_runtime import READABLE_FIELDS, TRAIT_ENTRY, LuaLimits, LuaScript
+
+MAX_INTENT = 1 << 32
+
+SEEK_FOOD_LUA = """\
+-- Steer towards the centre of the food sensed around you (the built-in SeekFood, in Lua).
+function act(ctx)
+  local n, thrust = ctx.n, ctx.thrust
+  local count, fdx, fdy = ctx.food_count, ctx.food_dx, ctx.food_dy
+  local tx, ty = ctx.thrust_x, ctx.thrust_y
+  local sqrt, floor = math.sqrt, math.floor
+  for i = 1, n do
+    if count[i] > 0 then
+      local ux, uy = fdx[i] // 65536, fdy[i] // 65536
+      local norm = floor(sqrt(ux * ux + uy * uy))
+      if norm < 1 then norm = 1 end
+      local m = thrust[i]
+      tx[i] = tx[i] + (m * ux) // norm
+      ty[i] = ty[i] + (m * uy) // norm
+    end
+  end
+end
+"""
+
+
+class LuaTrait:
+    """A petri trait whose ``act`` is a Lua script. ``faults`` lists every fault so far."""
+
+    def __init__(
+        self,
+        script_id: str,
+        version: str,
+        source: str | bytes,
+        limits: LuaLimits | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.name = name or f"lua:{script_id}"
+        self.script = LuaScript(script_id, version, source, limits)
+        self.faults: list[Fault] = []
+        self.ticks_run = 0
+        if self.script.fault is not None:
+            self.faults.append(self.script.fault)
+        elif not self.script.has_entry(TRAIT_ENTRY):
+            fault = Fault(FaultCode.CONTRACT, "the script defines no function act(ctx)", script_id, version)
+            self.faults.append(fault)
+            self.script.disabled = True
+
+    @property
+    def disabled(self) -> bool:
+        return self.script.disabled
+
+    @property
+    def log(self) -> list[str]:
+        return self.script.log
+
+    def act(self, ctx: Any) -> None:
+        """One tick over ``ctx.n`` carriers (a petri ``TraitContext``)."""
+        if self.script.disabled or ctx.n == 0:
+            return
+        self.script.begin_tick()
+
+        def fetch(name: bytes) -> bytes:
+            # Called from Lua with a name the host prelude checked; never raises into Lua.
+            try:
+                field = name.decode()
+                if field not in READABLE_FIELDS:
+                    return b""
+                return np.ascontiguousarray(getattr(ctx, field), dtype="<i8").tobytes()
+            except Exception:
+                return b""
+
+        packed, fault = self.script.run_trait(ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch)
+        self.ticks_run += 1
+        if fault is not None or packed is None:
+            if fault is not None:
+                self.faults.append(fault)
+            return
+        arrays: list[np.ndarray | None] = []
+        for buf, target in zip(packed, ("thrust_x", "thrust_y", "energy_gain"), strict=True):
+            if buf is None:
+                arrays.append(None)
+                continue
+            values = np.frombuffer(buf, dtype="<i8")
+            if values.size != ctx.n or np.any((values > MAX_INTENT) | (values < -MAX_INTENT)):
+                bad = Fault(
+                    FaultCode.BAD_RESULT,
+                    f"ctx.{target} must hold {ctx.n} integers within ±{MAX_INTENT}",
+                    self.script.script_id,
+                    self.script.version,
+                )
+                self.script.faults.append(bad)
+                self.faults.append(bad)
+                if len(self.script.faults) >= self.script.limits.max_faults:
+                    self.script.disabled = True
+                return
+            arrays.append(values)
+        for intent, target in zip(arrays, (ctx.thrust_x, ctx.thrust_y, ctx.energy_gain), strict=True):
+            if intent is not None:
+                target += intent
+
+    def close(self) -> None:
+        self.script.close()
+
+
+__all__ = ["MAX_INTENT", "SEEK_FOOD_LUA", "LuaTrait"]

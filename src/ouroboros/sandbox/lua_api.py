@@ -1,0 +1,571 @@
+"""The Lua side of the sandbox: the host prelude that builds a script's world and guards it.
+
+``HOST_LUA`` runs once in every fresh Lua state, with the full standard library, *before* any
+script. It captures what the guard needs (``debug.sethook``, the raw library functions) in local
+variables, wipes the dangerous globals of that state, and returns a small ``host`` table that
+only Python holds. A script never sees the state's globals: it runs in an environment built by
+``new_env`` from safe, wrapped copies of the base library plus the capability API.
+
+What the prelude promises:
+
+- Budgets hold across ``pcall``, ``xpcall``, coroutines and ``load``: a count hook is set on
+  the calling thread and on every coroutine the script creates; once a budget is exhausted every
+  later hook call raises again, and every error-catching wrapper re-raises, so a script cannot
+  swallow its own fault. The verdict is read from a host variable after the call, not from what
+  the script returned.
+- C library calls whose cost grows with their arguments (``string.rep``, pattern matching,
+  ``table.concat/insert/remove/move/sort/unpack``) are charged to the instruction budget by
+  size, and the ones that could run unbounded inside one C call (a backtracking pattern, a
+  quadratic plain search, a huge ``string.rep``) are refused before they start.
+- No finalizers (``__gc``), no binary chunks, no string metatable, no addresses in
+  ``tostring``/``string.format``: nothing runs outside a budget and nothing depends on memory
+  layout.
+- Data leaves through ``host`` functions that copy it with raw access only (no metamethod runs
+  unbudgeted on the host side) into plain tables or packed ``int64`` strings.
+"""
+
+from __future__ import annotations
+
+HOST_LUA = r"""
+local clock, L = ...
+local HOOK_EVERY = L.hook_every
+
+local sethook, dgetmetatable, getinfo = debug.sethook, debug.getmetatable, debug.getinfo
+local MAX_DEPTH = L.max_call_depth
+local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
+local pcall, xpcall, error, type, next, select = pcall, xpcall, error, type, next, select
+local rawget, rawset, rawlen, rawequal = rawget, rawset, rawlen, rawequal
+local tostring, tonumber, load = tostring, tonumber, load
+local setmetatable, getmetatable = setmetatable, getmetatable
+local s_rep, s_find, s_gsub, s_sub, s_byte = string.rep, string.find, string.gsub, string.sub, string.byte
+local s_pack, s_unpack, s_format = string.pack, string.unpack, string.format
+local t_concat, t_move, t_unpack, t_pack = table.concat, table.move, table.unpack, table.pack
+local math_type = math.type
+
+-- The lupa bridge and everything that reaches outside Lua leave this state's globals.
+for _, name in ipairs({"python", "io", "os", "package", "require", "debug", "dofile", "loadfile",
+                       "collectgarbage", "load", "print"}) do
+  _G[name] = nil
+end
+local loaded = package and package.loaded
+if loaded then for k in next, loaded do loaded[k] = nil end end
+
+local FORBIDDEN = {}
+for _, name in ipairs({"python", "io", "os", "package", "require", "debug", "dofile", "loadfile",
+                       "collectgarbage", "loadstring", "setfenv", "getfenv", "module", "newproxy",
+                       "jit", "ffi", "dump", "getregistry", "gethook", "sethook", "randomseed",
+                       "random", "__class__", "__dict__", "__globals__", "__builtins__"}) do
+  FORBIDDEN[name] = true
+end
+
+-- -- budgets ---------------------------------------------------------------------------------
+local FATAL = setmetatable({}, {__metatable = false})
+local used, limit, deadline = 0, 0, 0
+local fatal, fatal_msg = nil, nil
+local objects, output, intents_n = 0, 0, 0
+local out_log, out_intents = {}, {}
+
+local function die(code, msg)
+  if not fatal then fatal, fatal_msg = code, msg end
+  error(FATAL, 0)
+end
+
+local function hook()
+  used = used + HOOK_EVERY
+  if fatal then error(FATAL, 0) end
+  if used > limit then die("instructions", "instruction budget of " .. limit .. " exhausted") end
+  if clock() > deadline then die("wall_clock", "wall clock budget exhausted") end
+  if getinfo(MAX_DEPTH, "") then die("recursion", "call depth over " .. MAX_DEPTH) end
+end
+
+local function charge(n)
+  used = used + n
+  if used > limit then die("instructions", "instruction budget of " .. limit .. " exhausted") end
+end
+
+local function new_object(what)
+  objects = objects + 1
+  if objects > L.max_objects then
+    die("objects", "more than " .. L.max_objects .. " " .. what .. " created")
+  end
+end
+
+local function fatal_error(e)
+  if fatal or rawequal(e, FATAL) then return true end
+  if type(e) == "string" then
+    if e == "not enough memory" then
+      fatal, fatal_msg = "memory", "memory budget exhausted"
+      return true
+    end
+    if s_find(e, "stack overflow", 1, true) then
+      fatal, fatal_msg = "recursion", s_sub(e, 1, 200)
+      return true
+    end
+  end
+  return false
+end
+
+-- Re-raise a budget error that a pcall, xpcall or resume caught.
+local function pass(ok, ...)
+  if fatal or (not ok and fatal_error((...))) then error(FATAL, 0) end
+  return ok, ...
+end
+
+local function safe_pcall(f, ...) return pass(pcall(f, ...)) end
+
+local function safe_xpcall(f, handler, ...)
+  local function guarded(e)
+    if fatal_error(e) then return e end
+    return handler(e)
+  end
+  return pass(xpcall(f, guarded, ...))
+end
+
+-- -- coroutines: every new one gets the hook, and its creation is paid for -------------------
+local function safe_create(f)
+  new_object("coroutines")
+  charge(HOOK_EVERY)  -- what a coroutine may run before its own hook first fires
+  local co = co_create(f)
+  sethook(co, hook, "", HOOK_EVERY)
+  return co
+end
+
+local function safe_resume(co, ...) return pass(co_resume(co, ...)) end
+
+local function unwrap(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
+
+local function safe_wrap(f)
+  local co = safe_create(f)
+  return function(...) return unwrap(pass(co_resume(co, ...))) end
+end
+
+local function safe_close(co) return pass(co_close(co)) end
+
+-- -- C calls that grow with their arguments ---------------------------------------------------
+local function checked_len(s, what)
+  if type(s) ~= "string" then
+    if type(s) == "number" then return #tostring(s) end
+    error("bad argument to '" .. what .. "' (string expected)", 3)
+  end
+  return #s
+end
+
+local function quantifiers(p)
+  local body = s_gsub(p, "%%[bf]", "*")   -- %b and %f scan too
+  body = s_gsub(body, "%%.", "x")         -- escapes are literals
+  body = s_gsub(body, "%[%^?%]?[^%]]*%]", "x")  -- a set is one item
+  local q = select(2, s_gsub(body, "[%*%+%-%?]", ""))
+  if q > 0 and s_find(body, "[%*%+%-%?]%$?$") then q = q - 1 end  -- a trailing one never backtracks
+  return q
+end
+
+local function pattern_work(s, p, plain)
+  local n, m = checked_len(s, "pattern") + 1, checked_len(p, "pattern") + 1
+  charge(n // 16 + m)
+  if plain or not s_find(p, "[%^%$%*%+%?%.%(%)%[%]%%%-]") then
+    if n * m > L.max_c_work then
+      die("wall_clock", "plain search of " .. m .. " in " .. n .. " bytes is too costly")
+    end
+    return
+  end
+  local q = quantifiers(p)
+  local work = q == 0 and n * m or n ^ (q + 1)
+  if work > L.max_c_work then
+    die("wall_clock", "pattern with " .. q .. " backtracking items over " .. n .. " bytes is too costly")
+  end
+end
+
+local raw = {find = string.find, match = string.match, gmatch = string.gmatch, gsub = string.gsub}
+local SAFE_STRING = {}
+for k, v in next, string do SAFE_STRING[k] = v end
+SAFE_STRING.dump = nil
+SAFE_STRING.find = function(s, p, init, plain)
+  pattern_work(s, p, plain)
+  return raw.find(s, p, init, plain)
+end
+SAFE_STRING.match = function(s, p, init) pattern_work(s, p); return raw.match(s, p, init) end
+SAFE_STRING.gmatch = function(s, p, init) pattern_work(s, p); return raw.gmatch(s, p, init) end
+SAFE_STRING.gsub = function(s, p, r, n) pattern_work(s, p); return raw.gsub(s, p, r, n) end
+SAFE_STRING.rep = function(s, n, sep)
+  local unit = checked_len(s, "rep") + (sep and checked_len(sep, "rep") or 0)
+  local size = unit * math.max(0, tonumber(n) or 0)
+  if size > L.max_string_bytes then die("memory", "string.rep of " .. size .. " bytes is over the limit") end
+  charge(size // 16)
+  return s_rep(s, n, sep)
+end
+
+local function safe_tostring(v)
+  local t = type(v)
+  if t == "table" then
+    local mt = dgetmetatable(v)
+    if mt and rawget(mt, "__tostring") then return tostring(v) end
+    return "table"
+  elseif t == "function" or t == "thread" or t == "userdata" then
+    return t
+  end
+  return tostring(v)
+end
+
+SAFE_STRING.format = function(fmt, ...)
+  local bare = s_gsub(tostring(fmt), "%%%%", "")
+  if s_find(bare, "%%[-+ #0]*%d*%.?%d*p") then error("format '%p' is not available", 2) end
+  local args = t_pack(...)
+  for i = 1, args.n do
+    local t = type(args[i])
+    if t ~= "string" and t ~= "number" then args[i] = safe_tostring(args[i]) end
+  end
+  local r = s_format(fmt, t_unpack(args, 1, args.n))
+  charge(#r // 16)
+  return r
+end
+
+local function span(i, j) return math.max(0, (tonumber(j) or 0) - (tonumber(i) or 1) + 1) end
+
+local SAFE_TABLE = {}
+for k, v in next, table do SAFE_TABLE[k] = v end
+SAFE_TABLE.concat = function(t, sep, i, j)
+  charge(span(i or 1, j or #t))
+  return t_concat(t, sep, i, j)
+end
+SAFE_TABLE.insert = function(t, ...)
+  charge(rawlen(t))
+  return table.insert(t, ...)
+end
+SAFE_TABLE.remove = function(t, ...)
+  charge(rawlen(t))
+  return table.remove(t, ...)
+end
+SAFE_TABLE.move = function(a1, f, e, t, a2)
+  charge(span(f, e))
+  return t_move(a1, f, e, t, a2)
+end
+SAFE_TABLE.unpack = function(t, i, j)
+  charge(span(i or 1, j or #t))
+  return t_unpack(t, i, j)
+end
+SAFE_TABLE.sort = function(t, cmp)
+  local n = #t
+  if n > L.max_sort then die("wall_clock", "table.sort of " .. n .. " items is over the limit") end
+  charge(n * 20)
+  return table.sort(t, cmp)
+end
+
+local SAFE_MATH = {}
+for k, v in next, math do SAFE_MATH[k] = v end
+SAFE_MATH.random, SAFE_MATH.randomseed = nil, nil
+
+local SAFE_COROUTINE = {}
+for k, v in next, coroutine do SAFE_COROUTINE[k] = v end
+SAFE_COROUTINE.create, SAFE_COROUTINE.resume = safe_create, safe_resume
+SAFE_COROUTINE.wrap, SAFE_COROUTINE.close = safe_wrap, safe_close
+
+-- Strings' methods (``s:rep(n)``) go to the guarded functions; the metatable itself is hidden.
+local string_mt = dgetmetatable("")
+local METHODS = {}
+for k, v in next, SAFE_STRING do METHODS[k] = v end
+string_mt.__index = METHODS
+string_mt.__metatable = false
+
+local function safe_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    die("escape", "__gc finalizers are not allowed")
+  end
+  new_object("metatables")
+  return setmetatable(t, mt)
+end
+
+local function safe_getmetatable(v)
+  if type(v) == "string" then die("escape", "the string metatable is not reachable") end
+  return getmetatable(v)
+end
+
+local function guard(tbl, what)
+  return setmetatable(tbl, {
+    __index = function(_, k)
+      if FORBIDDEN[k] then die("escape", what .. tostring(k) .. " is not available in the sandbox") end
+    end,
+    __metatable = false,
+  })
+end
+
+local function copy(src, what)
+  local t = {}
+  for k, v in next, src do t[k] = v end
+  return guard(t, what)
+end
+
+-- -- capabilities ------------------------------------------------------------------------------
+local function add_output(bytes)
+  output = output + bytes
+  if output > L.max_output_bytes then die("output", "output over " .. L.max_output_bytes .. " bytes") end
+end
+
+local function log(...)
+  local parts = t_pack(...)
+  for i = 1, parts.n do parts[i] = safe_tostring(parts[i]) end
+  local line = t_concat(parts, " ", 1, parts.n)
+  add_output(#line + 1)
+  out_log[#out_log + 1] = line
+end
+
+local INTENT_KINDS = {move = true, eat = true, reproduce = true, say = true, give_quest = true}
+
+local function emit(kind, fields)
+  if not INTENT_KINDS[kind] then error("unknown intent kind " .. safe_tostring(kind), 2) end
+  intents_n = intents_n + 1
+  if intents_n > L.max_intents then die("output", "more than " .. L.max_intents .. " intents") end
+  local rec, size = {kind = kind}, #kind
+  if fields ~= nil then
+    if type(fields) ~= "table" then error("intent fields must be a table", 2) end
+    local count = 0
+    for k, v in next, fields do
+      count = count + 1
+      local tk, tv = type(k), type(v)
+      if tk ~= "string" or k == "kind" or count > 16 then
+        error("bad intent field " .. safe_tostring(k), 2)
+      end
+      if tv == "string" then size = size + #v
+      elseif not (math_type(v) == "integer" or tv == "boolean") then
+        error("intent field " .. k .. " must be an integer, a string or a boolean", 2)
+      end
+      size = size + #k + 8
+      rec[k] = v
+    end
+  end
+  add_output(size)
+  out_intents[#out_intents + 1] = rec
+end
+
+local intent = {
+  move = function(entity, dx, dy) emit("move", {entity = entity, dx = dx, dy = dy}) end,
+  eat = function(entity, target) emit("eat", {entity = entity, target = target}) end,
+  reproduce = function(entity) emit("reproduce", {entity = entity}) end,
+  say = function(entity, text) emit("say", {entity = entity, text = text}) end,
+  give_quest = function(entity, quest) emit("give_quest", {entity = entity, quest = quest}) end,
+  emit = emit,
+}
+
+-- The world's keyed stream, bit for bit: SplitMix64 over key + counter * golden (engine.rng).
+local GOLDEN, M1, M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+local function mix(key, c)
+  local z = key + c * GOLDEN
+  z = (z ~ (z >> 30)) * M1
+  z = (z ~ (z >> 27)) * M2
+  return z ~ (z >> 31)
+end
+
+local function new_rng(key)
+  local lanes = {}
+  local function draw(id, salt)
+    salt = salt or 0
+    local lane = lanes[salt]
+    if not lane then lane = mix(key, salt); lanes[salt] = lane end
+    return mix(lane, id)
+  end
+  local function below(id, salt, bound)
+    if math_type(bound) ~= "integer" or bound < 1 or bound > 0x100000000 then
+      error("bound must be an integer in [1, 2^32]", 2)
+    end
+    return ((draw(id, salt) >> 32) * bound) >> 32
+  end
+  return {
+    draw = draw,
+    below = below,
+    signed = function(id, salt, one) return below(id, salt, 2 * one) - one end,
+  }
+end
+
+local ENV_BASE = {
+  "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "rawlen", "rawset",
+  "select", "tonumber", "type", "_VERSION",
+}
+local base = _G
+
+local function new_env()
+  local env = {}
+  for _, name in ipairs(ENV_BASE) do env[name] = base[name] end
+  env.tostring, env.pcall, env.xpcall = safe_tostring, safe_pcall, safe_xpcall
+  env.setmetatable, env.getmetatable = safe_setmetatable, safe_getmetatable
+  env.load = function(chunk, name, mode, e)
+    if type(chunk) ~= "string" then error("load takes source text only", 2) end
+    if s_byte(chunk, 1) == 27 or (mode ~= nil and mode ~= "t") then
+      die("escape", "binary chunks cannot be loaded")
+    end
+    new_object("chunks")
+    charge(#chunk)
+    return load(chunk, name or "=load", "t", e or env)
+  end
+  env.string = copy(SAFE_STRING, "string.")
+  env.table = copy(SAFE_TABLE, "table.")
+  env.math = copy(SAFE_MATH, "math.")
+  env.utf8 = copy(utf8, "utf8.")
+  env.coroutine = copy(SAFE_COROUTINE, "coroutine.")
+  env.log, env.intent = log, guard(intent, "intent.")
+  env._G = env
+  return guard(env, "")
+end
+
+-- -- arrays across the boundary ---------------------------------------------------------------
+local CHUNK = 65536
+local fmt_cache = {}
+local function fmt_of(n)
+  local f = fmt_cache[n]
+  if not f then f = "<" .. s_rep("j", n); fmt_cache[n] = f end
+  return f
+end
+
+local function unpack_array(buf, n)
+  if n <= CHUNK then
+    local t = {s_unpack(fmt_of(n), buf)}
+    t[n + 1] = nil
+    return t
+  end
+  local t, pos, i = {}, 1, 0
+  while i < n do
+    local k = math.min(CHUNK, n - i)
+    local part = {s_unpack(fmt_of(k), buf, pos)}
+    pos = part[k + 1]
+    t_move(part, 1, k, i + 1, t)
+    i = i + k
+  end
+  return t
+end
+
+local function pack_array(t, n)
+  if n <= CHUNK then return s_pack(fmt_of(n), t_unpack(t, 1, n)) end
+  local parts, i = {}, 0
+  while i < n do
+    local k = math.min(CHUNK, n - i)
+    parts[#parts + 1] = s_pack(fmt_of(k), t_unpack(t, i + 1, i + k))
+    i = i + k
+  end
+  return t_concat(parts)
+end
+
+-- Copy a result into fresh plain tables with raw access; refuse what cannot cross.
+local function plain(v, depth, count)
+  local t = type(v)
+  if t == "nil" or t == "boolean" or t == "string" or math_type(v) == "integer" then return v, count end
+  if t == "number" then die("bad_result", "a float cannot cross the boundary (use integers)") end
+  if t ~= "table" then die("bad_result", "a " .. t .. " cannot cross the boundary") end
+  if depth > L.max_result_depth then die("bad_result", "result nested deeper than " .. L.max_result_depth) end
+  local out = {}
+  for k, x in next, v do
+    count = count + 1
+    if count > L.max_result_items then
+      die("bad_result", "result has more than " .. L.max_result_items .. " items")
+    end
+    if type(k) ~= "string" and math_type(k) ~= "integer" then
+      die("bad_result", "table keys must be strings or integers")
+    end
+    out[k], count = plain(x, depth + 1, count)
+  end
+  return out, count
+end
+
+-- -- running a script under budgets -----------------------------------------------------------
+-- The script runs inside ``pcall``, returned as a tail call: once it is done no Lua instruction
+-- runs before Python clears the hook with ``host.sethook()`` (a C function, invisible to the
+-- count hook). Only then does ``host.verdict`` look at what came back.
+local function run(lim, dl, f, ...)
+  used, limit, deadline = 0, lim, dl
+  fatal, fatal_msg, objects, output, intents_n = nil, nil, 0, 0, 0
+  out_log, out_intents = {}, {}
+  sethook(hook, "", HOOK_EVERY)
+  return pcall(f, ...)
+end
+
+local function verdict(ok, ...)
+  if fatal then return fatal, fatal_msg end
+  if not ok then
+    local e = ...
+    if fatal_error(e) then return fatal, fatal_msg end
+    if type(e) == "string" then return "runtime", s_sub(e, 1, 300) end
+    return "runtime", "error object of type " .. type(e)
+  end
+  return "ok", ...
+end
+
+local host = {}
+local scripts = {}
+
+host.sethook = sethook
+host.verdict = verdict
+function host.used() return used end
+function host.outputs() return out_log, out_intents end
+
+function host.load(lim, dl, id, source)
+  local env = new_env()
+  local fn, err = load(source, "=" .. id, "t", env)
+  if not fn then
+    fatal, fatal_msg = "syntax", s_sub(tostring(err), 1, 300)
+    return false, fatal_msg
+  end
+  scripts[id] = env
+  return run(lim, dl, fn)
+end
+
+function host.entry(id, name)
+  local env = scripts[id]
+  return env ~= nil and type(rawget(env, name)) == "function"
+end
+
+function host.call(lim, dl, id, name, event)
+  local f = rawget(scripts[id], name)
+  return run(lim, dl, function()
+    local r = f(event)
+    return (plain(r, 1, 0))
+  end)
+end
+
+local READABLE = {}
+for _, name in ipairs(L.readable) do READABLE[name] = true end
+local INTENTS = {"thrust_x", "thrust_y", "energy_gain"}
+local IS_INTENT = {thrust_x = true, thrust_y = true, energy_gain = true}
+
+function host.trait(lim, dl, id, n, temperature, rng_key, fetch, zeros)
+  local act = rawget(scripts[id], "act")
+  local made = {}
+  local ctx = {n = n, temperature = temperature, rng = new_rng(rng_key)}
+  setmetatable(ctx, {
+    __index = function(t, k)
+      if READABLE[k] then
+        local arr = unpack_array(fetch(k), n)
+        rawset(t, k, arr)
+        return arr
+      elseif IS_INTENT[k] then
+        local arr = unpack_array(zeros, n)
+        made[k] = arr
+        rawset(t, k, arr)
+        return arr
+      elseif type(k) == "string" and s_sub(k, 1, 2) == "__" then
+        die("escape", "ctx." .. k .. " is not available")
+      end
+    end,
+    __metatable = false,
+  })
+  return run(lim, dl, function()
+    act(ctx)
+    local out = {}
+    for i, name in ipairs(INTENTS) do
+      local arr = made[name]
+      if arr then
+        local ok, packed = pcall(pack_array, arr, n)
+        if fatal or not ok then
+          if fatal_error(packed) then error(FATAL, 0) end
+          die("bad_result", "ctx." .. name .. " must hold " .. n .. " integers")
+        end
+        out[i] = packed
+      else
+        out[i] = false
+      end
+    end
+    return out[1], out[2], out[3]
+  end)
+end
+
+return host
+"""

@@ -1,0 +1,273 @@
+"""Scripted traits: behaviour that arrives as a patch (a ``traits`` object of kind ``lua`` or
+``python`` and the ``scripts`` object it names) and runs in the sandbox.
+
+What it promises:
+
+- **State in the world, code in the sandbox.** Which scripted traits exist, their versions, their
+  bits in ``Traits.mask``, their sources and their fault counts live in ``world.resources``
+  (digested, snapshotted, replayed). The compiled implementations are a cache, one per world
+  object, so a shadow fork never shares a Lua state or a worker (and a fault in a fork never
+  disables the live world's trait).
+- **Bits.** The built-in traits hold the low bits; scripted traits take the free bits above them,
+  up to the 8 bits of the mask. New molbots get it: every molbot born or reseeded after an
+  activation carries every live (not retiring) scripted trait, before its mutation; mutation may
+  flip any *assignable* bit (built-ins and live scripted traits). A brand-new trait is also given
+  to a seed group of the molbots alive at its activation (``SEED_PERMILLE``, drawn from the
+  world's keyed stream), so its code runs from the first tick, in shadow runs too.
+- **Migration, as the patch declares.** A new version with ``migrate: replace`` takes over its
+  bit: every carrier runs the new version from the next tick. With ``keep`` the old version keeps
+  its bit (retiring: no newborn gets it, but carriers and their offspring keep it) and the new
+  version takes a free bit; with no bit free it replaces instead. A trait that leaves the content
+  (removed, or rolled back past) loses its bit and the bit is cleared from every molbot.
+- A fault stops the script for that tick, is counted in ``resources["script_faults"]`` (a shadow
+  metric), and the tick goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ouroboros.engine import World
+
+MASK_BITS = 8
+SEED_PERMILLE = 125
+
+
+def _entries(world: World) -> list[dict[str, Any]]:
+    return list(world.resources.get("scripted_traits", ()))
+
+
+def builtin_count(world: World) -> int:
+    return len(world.meta.get("traits", ())) or 1
+
+
+def assignable_bits(world: World) -> list[int]:
+    bits = list(range(builtin_count(world)))
+    bits += sorted(e["bit"] for e in _entries(world) if not e["retiring"])
+    return bits
+
+
+def newborn_bits(world: World) -> int:
+    """Bits every molbot born or reseeded from now on carries: the live scripted traits."""
+    bits = 0
+    for e in _entries(world):
+        if not e["retiring"]:
+            bits |= 1 << e["bit"]
+    return bits
+
+
+def trait_names(world: World) -> dict[int, str]:
+    names = dict(enumerate(world.meta.get("traits", ())))
+    for e in _entries(world):
+        names[e["bit"]] = e["id"] + ("@" + e["version"] if e["retiring"] else "")
+    return names
+
+
+def desired_traits(content: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The scripted traits a version's content asks for, with their sources, sorted by id."""
+    scripts = {s["id"]: s for s in content.get("scripts") or ()}
+    wanted = []
+    for trait in sorted(content.get("traits") or (), key=lambda t: t["id"]):
+        if trait.get("kind") not in ("lua", "python") or trait.get("world", "petri") != "petri":
+            continue
+        script = scripts.get(trait.get("script"))
+        if script is None:
+            continue  # lint refuses this before it gets here
+        source = script["source"]
+        wanted.append(
+            {
+                "id": trait["id"],
+                "version": trait["version"],
+                "kind": trait["kind"],
+                "migrate": trait.get("migrate", "keep"),
+                "script": script["id"],
+                "script_version": script["version"],
+                "entry": script.get("entry", "act"),
+                "sha256": hashlib.sha256(source.encode()).hexdigest(),
+                "source": source,
+                "budgets": {k: v for k, v in (script.get("budgets") or {}).items() if v is not None},
+            }
+        )
+    return wanted
+
+
+def capacity_problems(content: Mapping[str, Any], builtins: int) -> list[tuple[str, str, str]]:
+    wanted = desired_traits(content)
+    free = MASK_BITS - builtins
+    if len(wanted) > free:
+        return [
+            (
+                "too_many_traits",
+                "/content/traits",
+                f"petri has room for {free} scripted traits, not {len(wanted)}",
+            )
+        ]
+    return []
+
+
+def _clear_bit(world: World, bit: int) -> None:
+    for chunk in world.query("Traits"):
+        mask = chunk["Traits.mask"]
+        mask &= np.uint8(~(1 << bit) & 0xFF)
+
+
+def apply_traits(world: World, content: Mapping[str, Any]) -> None:
+    """Make the dish's scripted traits follow ``content`` (see the module docstring)."""
+    entries = _entries(world)
+    sources: dict[str, dict[str, Any]] = dict(world.resources.get("scripted_sources", {}))
+    wanted = {w["id"]: w for w in desired_traits(content)}
+    used = {e["bit"] for e in entries}
+    free = [b for b in range(builtin_count(world), MASK_BITS) if b not in used]
+    result: list[dict[str, Any]] = []
+    for entry in entries:
+        want = wanted.get(entry["id"])
+        if want is None:  # gone from the content: the bit is freed and cleared
+            _clear_bit(world, entry["bit"])
+            free.append(entry["bit"])
+            continue
+        if entry["retiring"] or entry["version"] == want["version"]:
+            result.append(entry)
+            continue
+        if want["migrate"] == "keep" and free:
+            result.append({**entry, "retiring": True})
+        else:
+            result.append({**_entry(want, entry["bit"]), "faults": entry.get("faults", 0)})
+            wanted.pop(entry["id"])
+    present = {(e["id"], e["version"]) for e in result}
+    known = {e["id"] for e in result}
+    for want in wanted.values():
+        if (want["id"], want["version"]) in present or not free:
+            continue
+        free.sort()
+        entry = _entry(want, free.pop(0))
+        result.append(entry)
+        if want["id"] not in known:
+            _seed_carriers(world, entry)
+    # a retiring version whose newer version left the content goes too
+    live_ids = {e["id"] for e in result if not e["retiring"]}
+    for entry in [e for e in result if e["retiring"] and e["id"] not in live_ids]:
+        _clear_bit(world, entry["bit"])
+        result.remove(entry)
+    result.sort(key=lambda e: e["bit"])
+    keep_sources = {e["sha256"] for e in result}
+    for want in desired_traits(content):
+        sources[want["sha256"]] = {"kind": want["kind"], "source": want["source"], "budgets": want["budgets"]}
+    world.resources["scripted_sources"] = {k: v for k, v in sorted(sources.items()) if k in keep_sources}
+    world.resources["scripted_traits"] = result
+    world.resources.setdefault("script_faults", 0)
+
+
+def _seed_carriers(world: World, entry: Mapping[str, Any]) -> None:
+    """A brand-new trait enters the dish through a seed group: ``SEED_PERMILLE`` of the molbots,
+    drawn per molbot id from the world's keyed stream (so its code runs from the first tick, in
+    shadow runs too, and selection decides from there)."""
+    from ouroboros.engine import Stream
+
+    stream = world.rng(f"seed:{entry['id']}")
+    for chunk in world.query("Traits"):
+        if chunk.count == 0:
+            continue
+        chosen = Stream.below(stream.for_ids(chunk.ids, salt=entry["bit"]), 1000) < SEED_PERMILLE
+        mask = chunk["Traits.mask"]
+        mask[chosen] |= np.uint8(1 << entry["bit"])
+
+
+def _entry(want: Mapping[str, Any], bit: int) -> dict[str, Any]:
+    return {
+        "bit": bit,
+        "id": want["id"],
+        "version": want["version"],
+        "kind": want["kind"],
+        "script": want["script"],
+        "script_version": want["script_version"],
+        "sha256": want["sha256"],
+        "retiring": False,
+        "faults": 0,
+        "disabled": False,
+    }
+
+
+class ScriptedRunner:
+    """Runs a world's scripted traits in the traits system; holds the per-world implementation cache."""
+
+    def __init__(self, max_faults: int = 3) -> None:
+        self.max_faults = max_faults
+        self._cache: weakref.WeakKeyDictionary[World, dict[tuple[str, str], Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _impl(self, world: World, entry: Mapping[str, Any]) -> Any:
+        cache = self._cache.setdefault(world, {})
+        key = (entry["id"], entry["sha256"])
+        impl = cache.get(key)
+        if impl is None:
+            stored = world.resources["scripted_sources"][entry["sha256"]]
+            source, budgets = stored["source"], stored.get("budgets", {})
+            if entry["kind"] == "lua":
+                from ouroboros.sandbox import LuaLimits, LuaTrait
+
+                defaults = LuaLimits()
+                limits = LuaLimits(
+                    max_instructions_per_call=min(
+                        budgets.get("instructions_per_call", defaults.max_instructions_per_call),
+                        defaults.max_instructions_per_call,
+                    ),
+                    max_memory_bytes=min(
+                        budgets.get("memory_bytes", defaults.max_memory_bytes), defaults.max_memory_bytes
+                    ),
+                )
+                impl = LuaTrait(entry["script"], entry["script_version"], source, limits, name=entry["id"])
+            else:
+                from ouroboros.sandbox.python_worker import PythonTrait
+
+                impl = PythonTrait(entry["script"], entry["script_version"], source, name=entry["id"])
+                weakref.finalize(world, impl.close)
+            cache[key] = impl
+        return impl
+
+    def run(
+        self,
+        world: World,
+        mask: np.ndarray,
+        make_ctx: Callable[[np.ndarray, str], Any],
+        intents: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        entries = world.resources.get("scripted_traits")
+        if not entries:
+            return
+        tx, ty, gain = intents
+        for entry in entries:
+            if entry["disabled"]:
+                continue
+            rows = np.flatnonzero(mask & np.uint8(1 << entry["bit"]))
+            if rows.size == 0:
+                continue
+            impl = self._impl(world, entry)
+            ctx = make_ctx(rows, f"trait:{entry['id']}")
+            before = _fault_count(impl)
+            try:
+                impl.act(ctx)
+            except Exception:  # a host-side failure of the sandbox counts as a fault, never a crash
+                before -= 1
+            new_faults = _fault_count(impl) - before
+            if new_faults or getattr(impl, "disabled", False):
+                entry["faults"] += max(new_faults, 1)
+                world.resources["script_faults"] = world.resources.get("script_faults", 0) + max(
+                    new_faults, 1
+                )
+                entry["disabled"] = entry["faults"] >= self.max_faults or bool(
+                    getattr(impl, "disabled", False)
+                )
+                continue  # a faulted call contributes nothing
+            tx[rows] += ctx.thrust_x
+            ty[rows] += ctx.thrust_y
+            gain[rows] += np.maximum(ctx.energy_gain, 0)
+
+
+def _fault_count(impl: Any) -> int:
+    return int(getattr(impl, "fault_count", len(getattr(impl, "faults", ()))))

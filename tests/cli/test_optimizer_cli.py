@@ -1,0 +1,87 @@
+"""`ouroboros optimizer …` and `run --optimizer/--force-variant` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ouroboros.cli import app
+
+
+def run(*args: object) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_variants_lists_every_system_with_its_implementations() -> None:
+    code, out, _ = run("optimizer", "variants", "--json")
+    assert code == 0
+    table = json.loads(out)
+    assert {"eat", "collide"} <= set(table)
+    assert {"python", "numpy"} <= set(table["eat"])
+
+
+def test_forced_variants_give_the_same_digest_as_any_other() -> None:
+    digests = set()
+    for variant in ("python", "numpy"):
+        code, out, err = run(
+            "run",
+            "--ticks",
+            "40",
+            "--entities",
+            "150",
+            "--seed",
+            "3",
+            "--optimizer",
+            "off",
+            "--force-variant",
+            f"eat={variant}",
+            "--force-variant",
+            f"collide={variant}",
+            "--json",
+        )
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["variants"]["eat"] == variant and summary["variants"]["collide"] == variant
+        digests.add(summary["digest"])
+    code, out, _ = run("run", "--ticks", "40", "--entities", "150", "--seed", "3", "--json")
+    digests.add(json.loads(out)["digest"])  # optimizer on: whatever it chose, the same world
+    assert len(digests) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--force-variant", "eat"),
+        ("--force-variant", "eat=nope"),
+        ("--force-variant", "nosuch=numpy"),
+        ("--optimizer", "maybe"),
+    ],
+)
+def test_bad_optimizer_flags_exit_2(args: tuple[str, ...]) -> None:
+    code, _, err = run("run", "--ticks", "1", *args)
+    assert code == 2 and err.startswith("error: ")
+
+
+def test_freeze_force_status_and_history(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run("optimizer", "freeze", "--data", data)[0] == 0
+    assert run("optimizer", "force", "eat=numpy", "--data", data)[0] == 0
+    code, out, _ = run("optimizer", "status", "--data", data, "--json")
+    status = json.loads(out)
+    assert status["frozen"] and status["forced"] == {"eat": "numpy"}
+    assert run("optimizer", "force", "eat=warp", "--data", data)[0] == 2
+    code, out, _ = run(
+        "go", "--data", data, "--max-ticks", "5", "--ticks-per-second", "0", "--entities", "80"
+    )
+    assert code == 0
+    code, out, _ = run("optimizer", "history", "--data", data, "--json")
+    kinds = [d["kind"] for d in json.loads(out)["decisions"]]
+    assert kinds[:2] == ["freeze", "force"]
+    assert run("optimizer", "release", "eat", "--data", data)[0] == 0
+    assert run("optimizer", "release", "eat", "--data", data)[0] == 2
+    assert run("optimizer", "unfreeze", "--data", data)[0] == 0
+    assert json.loads(run("optimizer", "status", "--data", data, "--json")[1])["frozen"] is False

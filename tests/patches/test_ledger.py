@@ -1,0 +1,152 @@
+"""The ledger: append-only, hash-chained, transactional, tamper-evident; the state machine."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ouroboros.errors import LedgerError, PatchError
+from ouroboros.patches import states
+from ouroboros.patches.ledger import LEDGER_FILE, POINTER_FILE, Ledger
+from ouroboros.patches.states import State
+
+P1, P2 = "p-" + "1" * 32, "p-" + "2" * 32
+
+
+def _history(ledger: Ledger) -> None:
+    with ledger.transaction("op", "submit") as tx:
+        tx.add_bundle(P1, 0, None, "h1", {"n": 1})
+        tx.transition(P1, State.VALIDATED)
+        tx.transition(P1, State.CANARY)
+        tx.transition(P1, State.APPROVED)
+        tx.transition(P1, State.ACTIVE)
+        tx.store_version(P1, 0, {"items": []})
+        tx.set_pointer(P1, P1, False)
+
+
+def test_every_legal_and_illegal_transition() -> None:
+    for before in State:
+        for after in State:
+            if after in states.TRANSITIONS[before]:
+                states.check(before, after)
+            else:
+                with pytest.raises(PatchError):
+                    states.check(before, after)
+    with pytest.raises(PatchError):
+        states.check(None, State.ACTIVE)
+    assert {State.REJECTED, State.ROLLED_BACK} == states.TERMINAL
+
+
+def test_history_is_recorded_with_actor_reason_and_evidence(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    entries = ledger.entries(patch_id=P1, kind="transition")
+    assert [(e.before, e.after) for e in entries] == [
+        (None, "draft"),
+        ("draft", "validated"),
+        ("validated", "canary"),
+        ("canary", "approved"),
+        ("approved", "active"),
+    ]
+    assert all(e.actor == "op" and e.reason == "submit" and e.at.endswith("Z") for e in entries)
+    assert ledger.pointer().active == P1
+    mirror = json.loads((tmp_path / POINTER_FILE).read_text())
+    assert mirror["active"] == P1 and mirror["head_hash"] == ledger.pointer().head_hash
+    ledger.close()
+    assert Ledger(tmp_path).verify() == 6
+
+
+def test_an_illegal_transition_rolls_back_the_whole_transaction(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    with pytest.raises(PatchError), ledger.transaction("op", "bad") as tx:
+        tx.add_bundle(P1, 0, None, "h", {})
+        tx.transition(P1, State.ACTIVE)  # draft → active is not allowed
+    assert ledger.entries() == [] and not ledger.known(P1)
+    assert ledger.verify() == 0
+
+
+def test_a_patch_id_is_taken_once(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    with pytest.raises(PatchError) as info, ledger.transaction("op", "again") as tx:
+        tx.add_bundle(P1, 0, None, "h1", {"n": 1})
+    assert info.value.code == "replayed"
+
+
+def test_the_database_refuses_updates_and_deletes(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    db = sqlite3.connect(tmp_path / LEDGER_FILE)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE entries SET actor = 'mallory' WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM entries WHERE seq = 6")
+
+
+def _tamper(folder: Path, sql: str) -> None:
+    db = sqlite3.connect(folder / LEDGER_FILE)
+    db.executescript("DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;" + sql)
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE entries SET actor = 'mallory' WHERE seq = 2;",
+        "UPDATE entries SET evidence = '{\"x\":1}' WHERE seq = 3;",
+        "UPDATE entries SET after = 'active' WHERE seq = 1;",
+        "DELETE FROM entries WHERE seq = 6;",  # the tail cut off
+        "DELETE FROM entries WHERE seq = 3;",  # a hole
+        "UPDATE entries SET seq = seq + 100 WHERE seq = 4;",
+        "UPDATE patch_state SET state = 'rejected';",
+        "UPDATE pointer SET active = 'p-" + "9" * 32 + "';",
+    ],
+)
+def test_tampering_is_detected_at_open(tmp_path: Path, sql: str) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    ledger.close()
+    _tamper(tmp_path, sql)
+    with pytest.raises(LedgerError) as info:
+        Ledger(tmp_path)
+    assert info.value.code == "ledger_tampered"
+
+
+def test_a_garbage_file_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / LEDGER_FILE).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(LedgerError) as info:
+        Ledger(tmp_path)
+    assert info.value.code == "ledger_unreadable"
+
+
+def test_a_stale_pointer_mirror_is_rewritten_from_the_database(tmp_path: Path) -> None:
+    from ouroboros.patches.governor import Governor
+
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    ledger.close()
+    (tmp_path / POINTER_FILE).write_text('{"active": null, "torn')
+    Governor(tmp_path, script_checker=None).close()
+    assert json.loads((tmp_path / POINTER_FILE).read_text())["active"] == P1
+
+
+def test_versions_beyond_the_kept_known_good_are_pruned(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, keep_known_good=2)
+    parent = None
+    ids = [f"p-{i:032x}" for i in range(5)]
+    for seq, pid in enumerate(ids):
+        with ledger.transaction("op", "step") as tx:
+            tx.add_bundle(pid, seq, parent, "h", {})
+            for s in (State.VALIDATED, State.CANARY, State.APPROVED, State.ACTIVE):
+                tx.transition(pid, s)
+            if parent:
+                tx.transition(parent, State.SUPERSEDED)
+            tx.store_version(pid, seq, {"n": seq})
+            tx.set_pointer(pid, pid, False)
+        parent = pid
+    kept = [pid for pid in ids if ledger.version_content(pid) is not None]
+    assert kept == ids[-2:]

@@ -1,0 +1,2 @@
+-- expect: escape  (reaches os from inside a loaded chunk)
+function act(ctx) return load('return ' .. 'o' .. 's')().time() end

@@ -1,0 +1,2 @@
+-- expect: instructions  (a plain endless loop)
+function act(ctx) while true do end end

@@ -1,0 +1,2 @@
+-- expect: memory  (one string.rep of a gigabyte)
+function act(ctx) local s = string.rep('x', 1 << 30) end

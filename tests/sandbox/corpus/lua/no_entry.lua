@@ -1,0 +1,2 @@
+-- expect: contract  (defines nothing the host can call)
+local x = 1

@@ -1,0 +1,2 @@
+-- expect: syntax  (does not compile)
+function act(ctx) return ( end
