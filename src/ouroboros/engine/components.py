@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import numpy as np
 
@@ -50,6 +51,10 @@ class Component:
             checked.append((field, canonical_dtype(dtype).str))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "fields", tuple(checked))
+        # (field, "Component.field") pairs, for per-entity access without building keys each time
+        object.__setattr__(self, "column_keys", tuple((f, f"{name}.{f}") for f, _ in checked))
+
+    column_keys: tuple[tuple[str, str], ...] = dataclass_field(compare=False, repr=False)
 
     @property
     def field_names(self) -> tuple[str, ...]:

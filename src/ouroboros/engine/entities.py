@@ -86,9 +86,22 @@ class EntityTable:
             raise EntityNotFoundError(f"entity {bad} is not alive")
         return index
 
+    def resolve_one(self, entity: int) -> int:
+        """The slot index of one live id (the scalar path of ``resolve``, for per-entity access)."""
+        entity = int(entity)
+        index = entity & INDEX_MASK
+        if (
+            entity <= 0
+            or index >= self.high_water
+            or int(self.generation[index]) != entity >> INDEX_BITS
+            or int(self.archetype[index]) < 0
+        ):
+            raise EntityNotFoundError(f"entity {entity} is not alive")
+        return index
+
     def is_alive(self, entity: int) -> bool:
         try:
-            self.resolve([entity])
+            self.resolve_one(entity)
         except EntityNotFoundError:
             return False
         return True

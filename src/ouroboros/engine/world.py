@@ -359,6 +359,11 @@ class World:
         return sum(c.count for c in self.query(*components))
 
     @property
+    def in_tick(self) -> bool:
+        """Whether systems are running now (structural change must then go through ``commands``)."""
+        return self._in_tick
+
+    @property
     def entity_count(self) -> int:
         return self._entities.alive_count
 
@@ -535,17 +540,18 @@ class World:
         """The fields of ``component`` on ``entity`` as plain ints; raises if absent."""
         spec = self.component(component)
         self._check_access(component, write=False)
-        (index,) = self._entities.resolve([entity])
+        index = self._entities.resolve_one(entity)
         arch = self._archetypes[int(self._entities.archetype[index])]
         if not arch.has(component):
             raise ComponentError(f"entity {entity} has no component {component!r}")
         row = int(self._entities.row[index])
-        return {f: arch.columns[column_key(component, f)][row].item() for f in spec.field_names}
+        columns = arch.columns
+        return {f: columns[key][row].item() for f, key in spec.column_keys}
 
     def set(self, entity: int, component: str, **fields: int) -> None:
         spec = self.component(component)
         self._check_access(component, write=True)
-        (index,) = self._entities.resolve([entity])
+        index = self._entities.resolve_one(entity)
         arch = self._archetypes[int(self._entities.archetype[index])]
         if not arch.has(component):
             raise ComponentError(f"entity {entity} has no component {component!r}")
@@ -555,7 +561,7 @@ class World:
             arch.columns[column_key(component, f)][row] = v
 
     def components_of(self, entity: int) -> tuple[str, ...]:
-        (index,) = self._entities.resolve([entity])
+        index = self._entities.resolve_one(entity)
         return self._archetypes[int(self._entities.archetype[index])].signature
 
     # -- the tick -----------------------------------------------------------------------------

@@ -69,7 +69,40 @@ def _petri_apply(world: World, content: Mapping[str, Any]) -> None:
     apply_content(world, content)
 
 
+def _neon_plugin(config: Mapping[str, Any]) -> Plugin:
+    from ouroboros.worlds.neon import NeonPlugin
+
+    if config:
+        raise WorldError(f"unknown neon config keys {sorted(config)}")
+    return NeonPlugin()
+
+
+def _neon_kpis(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.neon import kpis
+
+    return kpis(world)
+
+
+def _neon_metrics(world: World) -> dict[str, int]:
+    from ouroboros.worlds.neon import shadow_metrics
+
+    return shadow_metrics(world)
+
+
+def _neon_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
+    from ouroboros.worlds.neon import check_content
+
+    return check_content(content)
+
+
+def _neon_apply(world: World, content: Mapping[str, Any]) -> None:
+    from ouroboros.worlds.neon import apply_content
+
+    apply_content(world, content)
+
+
 WORLD_SPECS: dict[str, WorldSpec] = {
+    "neon": WorldSpec("neon", _neon_plugin, _neon_kpis, _neon_metrics, _neon_check, _neon_apply),
     "petri": WorldSpec("petri", _petri_plugin, _petri_kpis, _petri_metrics, _petri_check, _petri_apply),
 }
 #: name → plugin factory (kept for callers that only build worlds)
