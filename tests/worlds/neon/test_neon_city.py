@@ -4,6 +4,7 @@ keeps what players own and replays bit for bit."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -337,3 +338,68 @@ def _npc_id(world: World, npc: int) -> str:
 
 def _item(world: World, item: int) -> str:
     return str(state(world)["item_ids"][world.get(item, "Item")["proto"]])
+
+
+def _scripted(source: str) -> dict[str, Any]:
+    """The base content with Skewer Sam's behaviour replaced by a Lua script."""
+    content = effective({})
+    content["scripts"] = [
+        {
+            "id": "neon.script.sam",
+            "version": "1.0.0",
+            "language": "lua",
+            "entry": "on_event",
+            "source": source,
+        }
+    ]
+    content["npc_behaviors"] = [
+        *content["npc_behaviors"],
+        {"id": "neon.behavior.scripted", "version": "1.0.0", "initial": "talk",
+         "states": {"talk": {"action": "script", "script": "neon.script.sam"}}},
+    ]  # fmt: skip
+    content["npcs"] = [
+        dict(n, behavior="neon.behavior.scripted") if n["id"] == "neon.npc.vendor_skewer_sam" else n
+        for n in content["npcs"]
+    ]
+    return content
+
+
+SAM_LUA = """
+function on_event(e)
+  if e.event == "talked_to" then
+    intent.say(0, "Skewers, " .. e.players[1] .. "? Fresh from the grill.")
+    intent.give_quest(0, "neon.quest.street_legs")
+  end
+end
+"""
+
+
+def test_an_npc_runs_its_lua_script_on_its_events() -> None:
+    city = City()
+    city.enter("Alice")
+    content = _scripted(SAM_LUA)
+    assert check_content(content) == []
+    city.world.submit("gameplay.activate", {"patch_id": "p-script", "content": content})
+    city.wait(1)
+    city.walk_to("Alice", "neon.room.st_10_11")
+    out = city.do("Alice", "talk sam", ticks=2)
+    assert 'Skewer Sam says, "Skewers, Alice? Fresh from the grill."' in out
+    assert "offers a job" in out
+
+
+def test_a_hostile_npc_script_faults_alone_and_the_city_goes_on() -> None:
+    city = City()
+    city.enter("Alice")
+    city.world.submit(
+        "gameplay.activate",
+        {"patch_id": "p-bad", "content": _scripted("function on_event(e) while true do end end")},
+    )
+    city.wait(1)
+    city.walk_to("Alice", "neon.room.st_10_11")
+    city.do("Alice", "talk sam", ticks=3)
+    faults = state(city.world)["script_faults"]
+    assert faults and faults[0]["script"] == "neon.script.sam" and faults[0]["code"] == "instructions"
+    city.do("Alice", "talk sam", ticks=3)
+    assert len(state(city.world)["script_faults"]) == 1  # stopped for that npc: not run again
+    assert "You buy" in city.do("Alice", "buy neon soda")  # and the city goes on
+    assert check_content({"scripts": [dict(_scripted("x")["scripts"][0], language="python")]}) != []

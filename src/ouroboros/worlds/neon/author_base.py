@@ -41,6 +41,8 @@ FILES = (
     "rooms",
     "world_params",
 )
+#: ticks per second: fast enough that a command waits at most a 30th of a second for its tick
+TICK_HZ = 30
 VERSION = "1.0.0"
 SEED = 2077
 GRID = 20
@@ -867,7 +869,8 @@ def build_npcs() -> list[Json]:
         npc["stock"] = [f"neon.item.{i}" for i in spec.stock]
         npc["drops"] = [{"item": f"neon.item.{i}", "chance_permille": p} for i, p in spec.drops]
         npc["spawn_room"] = room_id(spec.spawn)
-        npc["respawn_ticks"] = spec.respawn_ticks
+        # the tables count tenths of a second; the city ticks TICK_HZ times a second
+        npc["respawn_ticks"] = spec.respawn_ticks * TICK_HZ // 10
         if spec.credits:
             npc["extensions"] = {"neon.credits": spec.credits}
         npcs.append(npc)
@@ -1020,13 +1023,16 @@ def build_documents() -> dict[str, list[Json]]:
                 "version": VERSION,
                 "world": "neon",
                 "params": {
-                    "tick_hz": 10,
-                    "combat_round_ticks": 10,
-                    "economy_report_ticks": 600,
+                    "tick_hz": TICK_HZ,
+                    "combat_round_ticks": TICK_HZ,  # a swing a second
+                    "economy_report_ticks": 60 * TICK_HZ,  # a report a minute
                     "start_credits": 200,
                     "death_penalty_permille": 100,
-                    "respawn_delay_ticks": 50,
-                    "wander_every_ticks": 40,
+                    "respawn_delay_ticks": 5 * TICK_HZ,
+                    "wander_every_ticks": 4 * TICK_HZ,
+                    "state_timer_ticks": 10 * TICK_HZ,
+                    "regen_every_ticks": 5 * TICK_HZ,
+                    "trade_window_ticks": 10 * TICK_HZ,
                 },
             }
         ],

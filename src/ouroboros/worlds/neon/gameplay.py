@@ -18,7 +18,7 @@ from ouroboros.worlds.neon import actions, economy
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import npc_id, remove, slots, state
 
-SUPPORTED_DOMAINS = frozenset(tb.BASE_DOMAINS) | {"procgen_rules"}
+SUPPORTED_DOMAINS = frozenset(tb.DOMAINS) | {"procgen_rules"}
 
 
 def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -27,6 +27,11 @@ def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     for domain, objects in content.items():
         if domain != "remove" and objects and domain not in SUPPORTED_DOMAINS:
             problems.append(("unsupported_domain", f"/content/{domain}", f"neon takes no {domain} yet"))
+    for i, obj in enumerate(content.get("scripts") or ()):
+        if obj.get("language") != "lua":
+            problems.append(
+                ("unsupported_language", f"/content/scripts/{i}/language", "neon runs Lua scripts")
+            )
     for i, obj in enumerate(content.get("world_params") or ()):
         if obj.get("world") != "neon":
             problems.append(
@@ -48,7 +53,7 @@ def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 def effective(content: Mapping[str, Any]) -> dict[str, Any]:
     base = tb.base_content()
     out: dict[str, Any] = {}
-    for domain in tb.BASE_DOMAINS:
+    for domain in tb.DOMAINS:
         merged = {o["id"]: o for o in base.get(domain, ())}
         merged.update({o["id"]: o for o in content.get(domain, ()) or ()})
         out[domain] = [merged[k] for k in sorted(merged)]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import actions, economy
+from ouroboros.worlds.neon import actions, economy, scripting
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import (
     display_name,
@@ -66,7 +66,11 @@ def npc_ai(world: World) -> None:
         else:
             if "timer" in happened:  # no transition on the timer here: it starts over
                 world.set(npc, "Npc", since=world.tick)
-        _act(world, npc, behavior.actions[current], data, t)
+        script = behavior.scripts[current]
+        if behavior.actions[current] == "script" and script is not None and happened:
+            scripting.run(world, npc, script, happened, t)
+        else:
+            _act(world, npc, behavior.actions[current], data, t)
 
 
 def _rooms_with_players(world: World) -> np.ndarray:

@@ -21,6 +21,7 @@ from ouroboros.errors import WorldError
 from ouroboros.worlds.neon.params import DEFAULT_PARAMS
 
 BASE_DIR = Path(__file__).parent / "base"
+#: the domains the city runs on (a base file per domain, but ``scripts``: Lua npc behaviours)
 BASE_DOMAINS = (
     "rooms",
     "items",
@@ -31,6 +32,7 @@ BASE_DOMAINS = (
     "economy_tuning",
     "world_params",
 )
+DOMAINS = (*BASE_DOMAINS, "scripts")
 DIRECTIONS = ("n", "s", "e", "w", "u", "d", "ne", "nw", "se", "sw", "in", "out")
 DIRECTION_NAMES = {
     "n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down",
@@ -62,6 +64,7 @@ class Behavior:
     initial: str
     states: list[str]  # sorted: a state's index is what the Npc component stores
     actions: list[str]
+    scripts: list[str | None]  # per state: the script an action "script" runs
     transitions: list[dict[str, str]]  # per state: event → next state name
 
     def index(self, state: str) -> int:
@@ -76,6 +79,7 @@ class Tables:
     behaviors: dict[str, Behavior]
     quests: dict[str, dict[str, Any]]
     dialogue: dict[str, dict[str, Any]]
+    scripts: dict[str, dict[str, Any]]
     params: dict[str, int]
     multipliers: dict[str, dict[str, int]]  # item kind or "*" → permille multipliers
     spawn_room: str
@@ -95,7 +99,7 @@ class Tables:
 
 def build_tables(content: Mapping[str, Any]) -> Tables:
     """Index a content document. Raises ``WorldError`` when it lacks what the city needs."""
-    by_id = {d: {o["id"]: o for o in content.get(d, ())} for d in (*BASE_DOMAINS, "procgen_rules")}
+    by_id = {d: {o["id"]: o for o in content.get(d, ())} for d in DOMAINS}
     behaviors = {}
     for bid, b in by_id["npc_behaviors"].items():
         names = sorted(b["states"])
@@ -103,6 +107,7 @@ def build_tables(content: Mapping[str, Any]) -> Tables:
             b["initial"],
             names,
             [b["states"][n]["action"] for n in names],
+            [b["states"][n].get("script") for n in names],
             [{t["on"]: t["to"] for t in b["states"][n].get("transitions", ())} for n in names],
         )
     params = dict(DEFAULT_PARAMS)
@@ -123,6 +128,7 @@ def build_tables(content: Mapping[str, Any]) -> Tables:
         behaviors=behaviors,
         quests=by_id["quests"],
         dialogue=by_id["dialogue"],
+        scripts=by_id["scripts"],
         params=params,
         multipliers=multipliers,
         spawn_room=spawns[0],
