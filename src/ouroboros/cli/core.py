@@ -42,7 +42,7 @@ MAX_RUN_TICKS = 100_000_000
 DEFAULT_WORLD = "petri"
 DEFAULT_SEED = 0
 DEFAULT_ENTITIES = 500
-LIVE_WORLDS = ("petri",)
+LIVE_WORLDS = ("petri", "neon")
 
 app = typer.Typer(
     name="ouroboros",
@@ -473,11 +473,18 @@ def go(
     force_variant: Annotated[
         list[str] | None, typer.Option("--force-variant", help="SYSTEM=VARIANT, repeatable.")
     ] = None,
+    host: Annotated[str, typer.Option(help="neon: the address the gateways listen on.")] = "127.0.0.1",
+    telnet_port: Annotated[int, typer.Option(help="neon: the telnet gateway's port.")] = 4000,
+    ws_port: Annotated[int, typer.Option(help="neon: the WebSocket gateway's port.")] = 4001,
 ) -> None:
-    """Run a world live in the terminal until Ctrl-C; save it on exit and resume it next time."""
+    """Run a world live until Ctrl-C; save it on exit and resume it next time. petri shows a live
+    KPI table; neon serves its city over telnet and WebSocket."""
     from ouroboros import live
 
     console = Console()
+    if world_name == "neon":
+        _go_neon(console, data, seed, fresh, max_ticks, ticks_per_second, host, telnet_port, ws_port)
+        return
     with _command_boundary():
         if world_name not in LIVE_WORLDS:
             known = ", ".join(world_names()) if world_name not in world_names() else ", ".join(LIVE_WORLDS)
@@ -518,6 +525,53 @@ def go(
             out.discard()
             raise
     _note(console, f"saved snapshot at tick {world.tick} to {snapshot_path}")
+
+
+def _go_neon(
+    console: Console,
+    data: Path,
+    seed: int | None,
+    fresh: bool,
+    max_ticks: int | None,
+    ticks_per_second: float,
+    host: str,
+    telnet_port: int,
+    ws_port: int,
+) -> None:
+    import asyncio
+
+    from ouroboros.cli.neon import check_port, open_city, serve_city
+    from ouroboros.worlds.neon.runtime import NeonGame
+
+    with _command_boundary():
+        check_port(telnet_port, "--telnet-port")
+        check_port(ws_port, "--ws-port")
+        if not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
+            raise BadInputError(f"--ticks-per-second must be 0 or more, got {ticks_per_second}")
+        if max_ticks is not None and not 0 <= max_ticks <= MAX_RUN_TICKS:
+            raise BadInputError(f"--max-ticks must be between 0 and {MAX_RUN_TICKS:,}, got {max_ticks}")
+        if data.exists() and not data.is_dir():
+            raise BadInputError(f"--data {data} is not a folder")
+        store, world, resumed = open_city(data, DEFAULT_SEED if seed is None else seed, fresh)
+        if resumed and seed is not None and seed != world.seed:
+            raise BadInputError(
+                f"the saved city has seed {world.seed}, not {seed} (use --fresh to start over)"
+            )
+        _note(
+            console,
+            f"{'resuming the city' if resumed else 'new neon city'} at tick {world.tick}, seed {world.seed}",
+        )
+        world.start()
+        follower = _follow_governance(data, world, console)
+        game = NeonGame(world, store, tick_hz=ticks_per_second or 1e6, max_ticks=max_ticks)
+        if follower is not None:
+            game.on_tick.append(lambda w: follower.sync(w))
+        try:
+            asyncio.run(serve_city(game, data, host, telnet_port, ws_port, console))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            store.close()
 
 
 def _follow_governance(data: Path, world: World, console: Console) -> Any:

@@ -520,4 +520,4 @@ def help_(world: World, player: int, rest: str) -> None:
 @command("quit", "quit: save and leave the city")
 def quit_(world: World, player: int, rest: str) -> None:
     tell(world, player, "You jack out. See you in the rain.", "system")
-    emit(world, player_name(world, player), {"type": "disconnect", "reason": "quit"})
+    emit(world, player_name(world, player), {"type": "disconnect", "reason": "Connection closed."})

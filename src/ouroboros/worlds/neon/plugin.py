@@ -66,7 +66,7 @@ def _enter(world: World, payload: dict[str, Any]) -> None:
         player = int(player)
         neon["players"][name] = player
         neon["economy"]["sources"] += p["start_credits"]
-        tell(world, player, f"Welcome to the city, {name}. Type 'help' for commands.", "system")
+        tell(world, player, "You blink awake in the rebirth booth. Type 'help' for commands.", "system")
     elif world.get(player, "Player")["online"]:
         return
     else:
