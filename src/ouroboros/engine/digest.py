@@ -69,9 +69,26 @@ def _plain(value: Any, path: str) -> Any:
     )
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
+def _is_plain(value: Any) -> bool:
+    """``_plain`` without building paths: the check that runs every tick (paths only on failure)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _is_plain(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_is_plain(v) for v in value)
+    return False
+
+
 def canonical_json(value: Any, path: str = "resources") -> bytes:
     """Sorted, compact JSON of plain data; floats and other types are refused."""
-    return json.dumps(_plain(value, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if not _is_plain(value):  # numpy ints, mappings of other types, or a refusal with its path
+        value = _plain(value, path)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def combine(tick: int, sections: list[tuple[str, bytes]]) -> Digest:

@@ -218,11 +218,26 @@ class TelnetOptions:
         return b""  # WONT / DONT of an option that is off anyway
 
 
+_RENDERED: dict[tuple[str, str], bytes] = {}
+_RENDERED_MAX = 4096
+
+
+def _text_bytes(style: str, text: str) -> bytes:
+    # one say reaches everyone in the room: render it once, not once per listener
+    key = (style, text)
+    data = _RENDERED.get(key)
+    if data is None:
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.clear()
+        data = _RENDERED[key] = escape_iac(render_text(style, text).encode())
+    return data
+
+
 def encode_event(event: Event, *, gmcp: bool) -> bytes:
     """The bytes a telnet client gets for one game event (empty for events it does not get)."""
     kind = event.get("type")
     if kind == "text":
-        return escape_iac(render_text(str(event.get("style", "info")), str(event.get("text", ""))).encode())
+        return _text_bytes(str(event.get("style", "info")), str(event.get("text", "")))
     if kind == "disconnect":
         return escape_iac(render_text("system", str(event.get("reason", "Goodbye."))).encode())
     if kind == "gmcp" and gmcp:

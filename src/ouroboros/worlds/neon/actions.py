@@ -22,8 +22,8 @@ from ouroboros.worlds.neon.city import (
     npc_data,
     npc_id,
     npcs_in,
+    online_in,
     player_name,
-    players_in,
     remove,
     roll,
     room_data,
@@ -54,16 +54,17 @@ def describe_room(world: World, player: int) -> None:
     room = room_of(world, player)
     data = room_data(world, room, t)
     exits = [d for d in tb.DIRECTIONS if d in data.get("exits", {})]
-    others = [display_name(world, p) for p in players_in(world, room) if p != player]
+    names = state(world)["player_names"]
+    others = [names[handle] for p, handle in online_in(world, room) if p != player]
     npcs = [display_name(world, n) for n in npcs_in(world, room)]
     things = [display_name(world, i) for i in items_in_room(world, room)]
     tell(world, player, data["name"], "room_title")
     tell(world, player, data["description"], "room")
     tell(world, player, "Exits: " + (", ".join(tb.DIRECTION_NAMES[d] for d in exits) or "none"), "exits")
     if npcs or others:
-        tell(world, player, "Here: " + ", ".join([*npcs, *others]) + ".", "things")
+        tell(world, player, "Here: " + _listing([*npcs, *others]) + ".", "things")
     if things:
-        tell(world, player, "On the ground: " + ", ".join(things) + ".", "things")
+        tell(world, player, "On the ground: " + _listing(things) + ".", "things")
     info = {
         "num": room,
         "id": slots(world).id_of("room", room),
@@ -76,6 +77,13 @@ def describe_room(world: World, player: int) -> None:
         "coords": data.get("coords", {}),
     }  # fmt: skip
     gmcp(world, player, "Room.Info", info)
+
+
+def _listing(names: list[str], most: int = 15) -> str:
+    """Names joined; a crowd is cut to the first ``most`` and a count."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
 
 
 def gmcp(world: World, player: int, package: str, data: dict[str, Any]) -> None:

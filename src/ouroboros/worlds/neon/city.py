@@ -36,14 +36,18 @@ def player_name(world: World, player: int) -> str:
 
 
 def tell(world: World, player: int, text: str, style: str = "info") -> None:
-    if world.get(player, "Player")["online"]:
-        emit(world, player_name(world, player), {"type": "text", "style": style, "text": text})
+    p = world.get(player, "Player")
+    if p["online"]:
+        name = str(state(world)["player_names"][p["handle"]])
+        emit(world, name, {"type": "text", "style": style, "text": text})
 
 
 def tell_room(world: World, room: int, text: str, style: str = "info", exclude: tuple[int, ...] = ()) -> None:
-    for p in players_in(world, room):
-        if p not in exclude:
-            tell(world, p, text, style)
+    names = state(world)["player_names"]
+    event = {"type": "text", "style": style, "text": text}  # shared: events are read, never changed
+    for entity, handle in online_in(world, room):
+        if entity not in exclude:
+            emit(world, names[handle], event)
 
 
 # -- who and what is where ------------------------------------------------------------------------
@@ -51,6 +55,15 @@ def _ids_where(world: World, components: tuple[str, ...], column: str, value: in
     out: list[int] = []
     for chunk in world.query(*components):
         out.extend(int(i) for i in chunk.ids[chunk[column] == value])
+    return out
+
+
+def online_in(world: World, room: int) -> list[tuple[int, int]]:
+    """(entity, name handle) of every online player in ``room``, in one pass over the columns."""
+    out: list[tuple[int, int]] = []
+    for chunk in world.query("Player", "Place"):
+        mask = (chunk["Place.room"] == room) & (chunk["Player.online"] == 1)
+        out.extend(zip(chunk.ids[mask].tolist(), chunk["Player.handle"][mask].tolist(), strict=True))
     return out
 
 
@@ -78,6 +91,12 @@ def items_held(world: World, holder: int) -> list[int]:
 
 def online_players(world: World) -> list[int]:
     return _ids_where(world, ("Player",), "Player.online", 1)
+
+
+def online_names(world: World) -> list[str]:
+    names = state(world)["player_names"]
+    handles = [h for c in world.query("Player") for h in c["Player.handle"][c["Player.online"] == 1].tolist()]
+    return [names[h] for h in handles]
 
 
 def npc_of_proto(world: World, proto: int) -> int | None:

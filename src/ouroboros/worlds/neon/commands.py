@@ -24,7 +24,7 @@ from ouroboros.worlds.neon.city import (
     npc_data,
     npc_id,
     npcs_in,
-    online_players,
+    online_names,
     player_name,
     players_in,
     roll,
@@ -154,7 +154,7 @@ def emote(world: World, player: int, rest: str) -> None:
 
 @command("who", "who: the runners in the city now")
 def who(world: World, player: int, rest: str) -> None:
-    names = sorted(player_name(world, p) for p in online_players(world))
+    names = sorted(online_names(world))
     tell(world, player, f"{len(names)} runner(s) online: " + ", ".join(names))
 
 
