@@ -403,3 +403,26 @@ def test_a_hostile_npc_script_faults_alone_and_the_city_goes_on() -> None:
     assert len(state(city.world)["script_faults"]) == 1  # stopped for that npc: not run again
     assert "You buy" in city.do("Alice", "buy neon soda")  # and the city goes on
     assert check_content({"scripts": [dict(_scripted("x")["scripts"][0], language="python")]}) != []
+
+
+def test_death_costs_credits_and_a_wait_in_the_vat() -> None:
+    city = City()
+    city.enter("Alice")
+    player = city.player("Alice")
+    p = tables(city.world).params
+    city.walk_to("Alice", "neon.room.st_03_04")
+    credits = city.credits("Alice")
+    city.world.set(player, "Actor", hp=1, max_hp=100)
+    city.do("Alice", "attack jackal runner")
+    for _ in range(p["combat_round_ticks"] * 30):
+        city.wait(1)
+        if city.world.get(player, "Player")["deaths"]:
+            break
+    assert city.world.get(player, "Player")["deaths"] == 1
+    assert city.room_id("Alice") == START
+    assert city.credits("Alice") == credits - credits * p["death_penalty_permille"] // 1000
+    assert "still coming round" in city.do("Alice", "n")
+    assert city.room_id("Alice") == START
+    city.wait(p["respawn_delay_ticks"])
+    city.do("Alice", "n")
+    assert city.room_id("Alice") != START

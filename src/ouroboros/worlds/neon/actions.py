@@ -245,7 +245,9 @@ def _player_dies(world: World, player: int, t: tb.Tables) -> None:
     if penalty:
         economy.transact(world, player, "penalty", -penalty)
         tell(world, player, f"The clinic bills you {penalty} credits.", "system")
-    world.set(player, "Player", deaths=p["deaths"] + 1)
+    world.set(
+        player, "Player", deaths=p["deaths"] + 1, revive_at=world.tick + t.params["respawn_delay_ticks"]
+    )
     a = world.get(player, "Actor")
     spawn = slots(world).slot("room", t.spawn_room)
     world.set(player, "Actor", hp=a["max_hp"], target=0, attacker=0)

@@ -70,6 +70,11 @@ def run(world: World, player: int, line: str) -> None:
         line = f"{line[0]} {line[1:]}"
     verb, _, rest = line.partition(" ")
     verb = ALIASES.get(verb.lower(), verb.lower())
+    waiting = world.get(player, "Player")["revive_at"] - world.tick
+    if waiting > 0 and verb not in ("quit", "help", "who", "score", "say"):
+        hz = tb.tables(world).params["tick_hz"]
+        tell(world, player, f"You are still coming round in the vat ({-(-waiting // hz)} s).", "error")
+        return
     rest = rest.strip()
     if verb == "go":
         verb, rest = (rest.lower(), "") if rest else ("go", "")

@@ -19,10 +19,9 @@ Actor = Component(
 #: An npc: its content slot, behaviour state (index into the behaviour's sorted states), the tick
 #: it entered that state, its home room slot and the tick it may next move.
 Npc = Component("Npc", proto="i4", state="i4", since="i8", home="i4", next_move="i8")
-#: A player character: handle (its name's slot in ``resources["neon"]["player_names"]``), online flag,
-#: experience,
-#: credits, deaths.
-Player = Component("Player", handle="i4", online="i1", xp="i8", credits="i8", deaths="i4")
+#: A player character: handle (its name's slot in ``resources["neon"]["player_names"]``), online
+#: flag, experience, credits, deaths, and the tick it comes out of the clinic vat after dying.
+Player = Component("Player", handle="i4", online="i1", xp="i8", credits="i8", deaths="i4", revive_at="i8")
 #: An item: content slot, who holds it (0: nobody), the room slot it lies in (-1: held), worn flag.
 Item = Component("Item", proto="i4", holder="i8", room="i4", worn="i1")
 

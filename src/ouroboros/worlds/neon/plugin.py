@@ -61,7 +61,7 @@ def _enter(world: World, payload: dict[str, Any]) -> None:
             "Actor.hp": p["player_hp"], "Actor.max_hp": p["player_hp"], "Actor.damage": p["player_damage"],
             "Actor.armour": 0, "Actor.accuracy": p["player_accuracy"], "Actor.target": 0, "Actor.attacker": 0,
             "Player.handle": len(neon["player_names"]) - 1, "Player.online": 1, "Player.xp": 0,
-            "Player.credits": p["start_credits"], "Player.deaths": 0,
+            "Player.credits": p["start_credits"], "Player.deaths": 0, "Player.revive_at": 0,
         })  # fmt: skip
         player = int(player)
         neon["players"][name] = player
