@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from neon_harness import path
 from neon_server import CityProcess, Player
+from websockets.asyncio.client import connect
 
 from ouroboros.worlds import build_world
 
@@ -93,3 +97,37 @@ async def _second_session(port: int, credits: int, room: list[str]) -> None:
     quests = await alice.do("quest list", r"Done: [^\n]*\n")
     assert "Street Legs" in quests or "street legs" in quests.lower()
     alice.close()
+
+
+def test_the_same_city_over_websocket_json_frames(tmp_path: Path) -> None:
+    city = CityProcess(tmp_path / "city")
+    try:
+        asyncio.run(_web_session(city.ws_port, city.telnet_port))
+    finally:
+        city.stop()
+
+
+async def _web_session(ws_port: int, telnet_port: int) -> None:
+    async with connect(f"ws://127.0.0.1:{ws_port}/") as ws:
+
+        async def until(match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+            async with asyncio.timeout(15):
+                while True:
+                    event = json.loads(await ws.recv())
+                    if match(event):
+                        return event
+
+        await ws.send(json.dumps({"type": "line", "line": "create Carol neonlight"}))
+        room = await until(lambda e: e.get("type") == "gmcp" and e.get("package") == "Room.Info")
+        assert room["data"]["id"] == START and "n" in room["data"]["exits"]
+        await ws.send("not json at all")
+        error = await until(lambda e: e.get("type") == "error")
+        assert error["code"] == "bad_json"
+        # a telnet player in the same room hears the web player
+        dave = await Player.connect(telnet_port)
+        await dave.do("create Dave telnetpass", r"Lantern Plaza")
+        await ws.send(json.dumps({"type": "line", "line": "say from the browser"}))
+        said = await until(lambda e: e.get("type") == "text" and "You say" in e.get("text", ""))
+        assert said["style"] == "say"
+        await dave.expect(r'Carol says, "from the browser"')
+        dave.close()
