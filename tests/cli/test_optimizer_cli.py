@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -80,8 +81,46 @@ def test_freeze_force_status_and_history(tmp_path: Path) -> None:
     assert code == 0
     code, out, _ = run("optimizer", "history", "--data", data, "--json")
     kinds = [d["kind"] for d in json.loads(out)["decisions"]]
-    assert kinds[:2] == ["freeze", "force"]
+    assert kinds[:3] == ["start", "freeze", "force"]
     assert run("optimizer", "release", "eat", "--data", data)[0] == 0
     assert run("optimizer", "release", "eat", "--data", data)[0] == 2
     assert run("optimizer", "unfreeze", "--data", data)[0] == 0
     assert json.loads(run("optimizer", "status", "--data", data, "--json")[1])["frozen"] is False
+
+
+def _history(data: Path, *entries: dict[str, Any]) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps({"tick": 0, "system": None, "from": None, "to": None, "why": "", **e}) for e in entries
+    ]
+    (data / "optimizer-history.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_status_follows_releases_and_restarts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _history(
+        data,
+        {"kind": "start", "frozen": False},
+        {"kind": "force", "system": "eat", "from": "numpy", "to": "python"},
+        {"kind": "switch", "system": "collide", "from": "numpy", "to": "numba"},
+        {"kind": "release", "system": "eat"},
+    )
+    engine = json.loads(run("optimizer", "status", "--data", data, "--json")[1])["engine"]
+    assert engine["forced"] == {} and engine["variants"] == {"eat": "python", "collide": "numba"}
+    code, out, _ = run("optimizer", "status", "--data", data)
+    assert code == 0 and "(forced)" not in out and "collide      numba" in out
+    _history(
+        data,
+        {"kind": "start", "frozen": False},
+        {"kind": "switch", "system": "collide", "from": "numpy", "to": "numba"},
+        {"kind": "start", "frozen": True},  # a restart: its world began from the defaults
+        {"kind": "force", "system": "eat", "from": "numpy", "to": "python"},
+    )
+    status = json.loads(run("optimizer", "status", "--data", data, "--json")[1])
+    assert status["variants"] == {"eat": "python"} and status["engine"]["forced"] == {"eat": "python"}
+    assert status["engine"]["frozen"] is True and status["frozen"] is False  # no control file
+
+
+def test_a_system_forced_twice_is_a_contradiction() -> None:
+    code, _, err = run("run", "--ticks", "1", "--force-variant", "eat=python", "--force-variant", "eat=numpy")
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1

@@ -274,6 +274,8 @@ def parse_forced(pairs: list[str]) -> dict[str, str]:
         system, sep, variant = pair.partition("=")
         if not sep or not system or not variant:
             raise BadInputError(f"--force-variant takes SYSTEM=VARIANT, got {pair!r}")
+        if forced.get(system, variant) != variant:
+            raise BadInputError(f"--force-variant: {system} forced twice ({forced[system]} and {variant})")
         forced[system] = variant
     return forced
 

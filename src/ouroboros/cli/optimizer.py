@@ -61,28 +61,60 @@ def variants(world_name: WorldOption = "petri", as_json: JsonFlag = False) -> No
         typer.echo("\n".join(f"{system:<12} {', '.join(names)}" for system, names in table.items()))
 
 
+def engine_state(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the decisions since the engine's last start say it runs: frozen or not (``None``
+    when the history has no start), forced variants (a force until its release) and the variant
+    of each system a force or switch set (others run their default). A start resets all of it:
+    a restarted world begins again from its defaults."""
+    frozen: bool | None = None
+    forced: dict[str, str] = {}
+    variants: dict[str, str] = {}
+    since = None
+    for entry in history:
+        kind, system, to = entry.get("kind"), entry.get("system"), entry.get("to")
+        if kind == "start":
+            frozen, forced, variants, since = bool(entry.get("frozen")), {}, {}, entry.get("tick")
+        elif kind in ("freeze", "unfreeze"):
+            frozen = kind == "freeze"
+        elif kind in ("switch", "force") and system and to:
+            variants[system] = to
+            if kind == "force":
+                forced[system] = to
+        elif kind == "release" and system:
+            forced.pop(system, None)
+    return {"frozen": frozen, "forced": forced, "variants": variants, "since_tick": since}
+
+
 @optimizer_app.command("status")
 def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
-    """Frozen or not, forced variants, and the variant each system runs after the last decisions."""
+    """What the control file asks (frozen, forced) and what the engine's decisions since its last
+    start say it runs."""
     with _command_boundary():
         control = _control(data)
         history = read_history(data / HISTORY_FILE)
-    current: dict[str, str] = {}
-    for entry in history:
-        if entry.get("kind") in ("switch", "force") and entry.get("system") and entry.get("to"):
-            current[entry["system"]] = entry["to"]
+    engine = engine_state(history)
     payload = {
         **control,
-        "variants": current,
+        "engine": engine,
+        "variants": engine["variants"],
         "decisions": len(history),
         "last": history[-1] if history else None,
     }
     if as_json:
         typer.echo(json.dumps(payload, sort_keys=True))
         return
-    lines = [f"rewriting {'frozen' if control['frozen'] else 'on'}; {len(history)} decisions"]
-    lines += [f"  forced {s}={v}" for s, v in control["forced"].items()]
-    lines += [f"  {s:<12} {v}" for s, v in current.items()]
+    asked = ", ".join(f"{s}={v}" for s, v in control["forced"].items()) or "nothing"
+    lines = [f"control file: rewriting {'frozen' if control['frozen'] else 'on'}; forcing {asked}"]
+    if engine["frozen"] is None and not engine["variants"]:
+        lines.append(f"engine: no start recorded; {len(history)} decisions")
+    else:
+        state = {None: "unknown", True: "frozen", False: "on"}[engine["frozen"]]
+        since = "" if engine["since_tick"] is None else f" since its start at tick {engine['since_tick']}"
+        lines.append(f"engine{since}: rewriting {state}; {len(history)} decisions in all")
+        lines += [
+            f"  {s:<12} {v}{' (forced)' if engine['forced'].get(s) == v else ''}"
+            for s, v in engine["variants"].items()
+        ]
     typer.echo("\n".join(lines))
 
 

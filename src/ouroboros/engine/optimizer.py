@@ -8,20 +8,27 @@ A world's hot systems may have several implementations (``Variant``), bit-identi
   measured (live, or in a guard) at a similar size — and the cost of switching (a ``prepare``
   such as a JIT compile, measured once).
 - **Rules** (``_choose``), deterministic: a variant measured faster at this size by the gain
-  threshold wins; an unmeasured variant is tried only where its ``min_size``/``max_size`` hint
-  says it suits the size; a variant known to be much slower is never guarded (its fork tick would
-  blow the budget).
+  threshold, after paying its switch cost amortised over ``switch_horizon_ticks``, wins; an
+  unmeasured variant is tried only where its ``min_size``/``max_size`` hint says it suits the
+  size; a variant known to be much slower is never guarded (its fork tick would blow the budget);
+  a candidate a guard kept or aborted is not guarded again at a similar size for
+  ``retry_after_ticks`` (measured or not: a noisy sample does not restart guards), nor is the
+  variant a switch left.
 - **Rewriter** (the guard): the candidate runs on a fork of the live world, one fork tick per
-  live tick, fed the live tick's inputs; every tick the fork's digest must equal the live one.
+  live tick, fed exactly the live tick's inputs (the fork drops the inputs pending when it was
+  made); every tick the fork's digest must equal the live one.
   After ``guard_ticks`` the candidate is kept only if its measured time beats the current
   variant's by ``min_gain_permille``; the swap happens at a tick boundary. A digest mismatch
   rolls back (the live world never ran the candidate), blacklists that variant of that system for
   the session and writes a diagnostic report. A fork tick over ``budget_factor`` × the live tick
-  aborts the guard.
+  aborts the guard, the untimed warm-up tick included.
 - **Control**: operators can freeze rewriting and force variants (a forced variant is applied at
-  once and never rewritten). Every decision — what, why, measured before and after — is appended
-  to the history (a JSON-lines file when a path is given, read back at start so it survives a
-  restart).
+  once and never rewritten). What the constructor is given (``--optimizer off``,
+  ``--force-variant``) holds for the session: the control file may freeze but not unfreeze a
+  world started frozen, may not change a variant forced at start, and releases only what it
+  forced itself. Every decision — what, why, measured before and after — is appended to the
+  history (a JSON-lines file when a path is given, read back at start so it survives a restart;
+  each start is an entry, so a reader knows which decisions still hold).
 
 The optimizer never touches world state: variants are bit-identical, guards run on forks, and all
 timing happens between ticks. It imports nothing else of ours.
@@ -61,6 +68,7 @@ class OptimizerConfig:
     warmup_samples: int = 1  # guard ticks not timed (first calls, caches)
     include_layout: bool = True  # the storage layout (soa/aos) is a candidate too, guarded alone
     layout_min_size: int = 2_000  # below this the layout is not worth a guard
+    switch_horizon_ticks: int = 1_000  # a switch's cost (JIT compile, conversion) is spread over this
 
 
 @dataclass
@@ -115,7 +123,11 @@ class Optimizer:
         self.config = config or OptimizerConfig()
         self.data = data
         self.frozen = frozen
-        self.forced: dict[str, str] = {}
+        self.frozen_at_start = frozen  # the control file may not unfreeze it
+        self.forced: dict[str, str] = {}  # every forced system, whoever forced it
+        self.forced_at_start: dict[str, str] = {}  # by the constructor: the control file keeps off
+        self.forced_by_file: dict[str, str] = {}  # by the control file: the only ones it releases
+        self._file_asked: dict[str, str] = {}  # what the control file asked for last time
         self.blacklist: set[tuple[str, str]] = set()
         self.guard: Guard | None = None
         self.history: list[dict[str, Any]] = []
@@ -125,14 +137,19 @@ class Optimizer:
         # whose mixed guard once failed
         self.alone: set[str] = {LAYOUT}
         self.prepared: dict[tuple[str, str], float] = {}
+        self.converted: dict[str, tuple[int, float]] = {}  # layout → (entities, ms) of its last conversion
         self._control_stamp: tuple[int, int] | None = None
         self._since_check = 0
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
             self.history = read_history(data / HISTORY_FILE)
-            self._read_control(force=True)
+            self._log(
+                "start", None, None, None, "optimizer started", frozen=frozen, forced=dict(forced or {})
+            )
         for system, variant in (forced or {}).items():
             self.force(system, variant, why="forced at start")
+            self.forced_at_start[system] = variant
+        self._read_control(force=True)
 
     # -- what can be chosen: every system's variants, and the storage layout -----------------------
     def choices(self) -> dict[str, list[str]]:
@@ -179,9 +196,11 @@ class Optimizer:
             self.guard = None
         self._log("force", system, before, variant, why)
 
-    def release(self, system: str) -> None:
+    def release(self, system: str, why: str = "no longer forced") -> None:
+        self.forced_at_start.pop(system, None)
+        self.forced_by_file.pop(system, None)
         if self.forced.pop(system, None) is not None:
-            self._log("release", system, None, None, "no longer forced")
+            self._log("release", system, None, None, why)
 
     def freeze(self, frozen: bool = True, why: str = "by an operator") -> None:
         if frozen != self.frozen:
@@ -203,15 +222,32 @@ class Optimizer:
             return
         self._control_stamp = stamp
         control = read_control(path)
-        self.freeze(bool(control.get("frozen")), why="control file")
-        for system, variant in control.get("forced", {}).items():
-            if self.forced.get(system) != variant and system in self.choices():
+        # started frozen (--optimizer off): the file may freeze, never unfreeze
+        self.freeze(bool(control.get("frozen")) or self.frozen_at_start, why="control file")
+        wanted: dict[str, str] = dict(control.get("forced", {}))
+        asked_before, self._file_asked = self._file_asked, wanted
+        for system, variant in wanted.items():
+            if system not in self.choices():
+                continue
+            if system in self.forced_at_start:
+                if variant != self.forced_at_start[system] and asked_before.get(system) != variant:
+                    self._log(
+                        "refused",
+                        system,
+                        self.forced_at_start[system],
+                        variant,
+                        "forced at start; the control file cannot change it",
+                    )
+                continue
+            if self.forced.get(system) != variant:
                 try:
                     self.force(system, variant, why="control file")
                 except EngineError as exc:
                     self._log("refused", system, None, variant, exc.message)
-        for system in [s for s in self.forced if s not in control.get("forced", {})]:
-            self.release(system)
+                    continue
+            self.forced_by_file[system] = variant
+        for system in [s for s in self.forced_by_file if s not in wanted]:
+            self.release(system, why="released by the control file")
 
     # -- the loop --------------------------------------------------------------------------------
     def prepare_all(self) -> dict[str, float]:
@@ -281,7 +317,7 @@ class Optimizer:
                     continue
                 others[name] = {
                     "expected_ms": self._estimate(system, name, size),
-                    "switch_cost_ms": self.prepared.get((system, name)),
+                    "switch_cost_ms": self._switch_cost(system, name, size),
                     "blacklisted": (system, name) in self.blacklist,
                 }
             systems[system] = {
@@ -292,6 +328,20 @@ class Optimizer:
                 "others": others,
             }
         return {"tick_ms": tick_ms, "entity_trend_per_tick": trend, "systems": systems}
+
+    def _switch_cost(self, system: str, variant: str, size: int) -> float | None:
+        """What switching to ``variant`` costs once, in ms, if known: its ``prepare`` (a JIT
+        compile), or for a layout its last conversion on a guard's fork, scaled to ``size``."""
+        if system == LAYOUT:
+            if variant not in self.converted:
+                return None
+            at_size, ms = self.converted[variant]
+            return ms * max(size, 1) / max(at_size, 1)
+        return self.prepared.get((system, variant))
+
+    def _amortised(self, cost_ms: float | None) -> float:
+        """A switch cost spread over ``switch_horizon_ticks``, in ms a tick."""
+        return (cost_ms or 0.0) / max(1, self.config.switch_horizon_ticks)
 
     def _estimate(self, system: str, variant: str, size: int) -> float | None:
         f = self.config.similar_size_factor
@@ -325,15 +375,21 @@ class Optimizer:
             size, current_ms = info["size"], info["ms"]
             best: Candidate | None = None
             for name, other in info["others"].items():
-                if other["blacklisted"]:
+                if other["blacklisted"] or self._tried_recently(system, name, size):
                     continue
                 expected = other["expected_ms"]
+                amortised = self._amortised(other["switch_cost_ms"])
+                if amortised >= current_ms * gain_needed:
+                    continue  # even a free tick would not pay for the switch
                 if expected is not None:
-                    if expected >= current_ms * gain_needed:
-                        continue  # measured here and not better enough
+                    if expected + amortised >= current_ms * gain_needed:
+                        continue  # measured here and not better enough, the switch paid for
                     why = f"measured {expected:.3f} ms against {current_ms:.3f} ms at about {size} entities"
+                    if amortised:
+                        why += f" (switch cost {amortised:.3f} ms a tick)"
+                    expected += amortised  # ranked by the net gain
                 else:
-                    if not self._suits(system, name, size) or self._tried_recently(system, name, size):
+                    if not self._suits(system, name, size):
                         continue
                     # measured slower at a nearby size: explore again only after the size moved
                     # a whole order of magnitude from there
@@ -373,10 +429,16 @@ class Optimizer:
     # -- rewriter --------------------------------------------------------------------------------
     def _start_guard(self, candidates: list[Candidate]) -> None:
         fork = self.world.fork()
+        # The fork copied the inputs pending now; the live tick will apply them and
+        # ``_advance_guard`` hands the fork exactly those, so the fork must not hold them twice.
+        fork._pending.clear()
         trials = []
         for c in candidates:
             self._prepare(c.system, c.variant)
+            t0 = time.perf_counter()
             self._apply(fork, c.system, c.variant)
+            if c.system == LAYOUT:
+                self.converted[c.variant] = (c.size, (time.perf_counter() - t0) * 1e3)
             current = self.current(c.system)
             trials.append(Trial(c.system, c.variant, current, c.size))
             self._log("guard", c.system, current, c.variant, c.why, size=c.size)
@@ -405,7 +467,9 @@ class Optimizer:
                 t.fork_ms.append(float(fork_sys[0]) / 1e6)
         live_tick = self.world.profiler.recent(TICK, 1)
         budget_ms = float(live_tick[0]) / 1e6 if live_tick.size else fork_tick_ms
-        if timed and fork_tick_ms > budget_ms * self.config.budget_factor:
+        # the warm-up tick is not timed, but it is held to the budget like any other: a spike
+        # there (a compile, a cold cache) is one the live world would pay after a switch
+        if fork_tick_ms > budget_ms * self.config.budget_factor:
             self.guard = None
             for t in g.trials:
                 self._remember(t)
@@ -430,13 +494,16 @@ class Optimizer:
         self._remember(t)
         before = statistics.median(t.live_ms) if t.live_ms else None
         after = statistics.median(t.fork_ms) if t.fork_ms else None
+        amortised = self._amortised(self._switch_cost(t.system, t.candidate, t.size))
         faster = (
             before is not None
             and after is not None
-            and after <= before * (1 - self.config.min_gain_permille / 1000)
+            and after + amortised <= before * (1 - self.config.min_gain_permille / 1000)
         )
         if faster and not self.frozen and t.system not in self.forced:
             self._apply(self.world, t.system, t.candidate)
+            # the variant left is not guarded back at this size on the strength of a noisy sample
+            self.tried[(t.system, t.current)] = (self.world.tick, t.size)
             self._log(
                 "switch",
                 t.system,
@@ -446,6 +513,7 @@ class Optimizer:
                 size=t.size,
                 before_ms=before,
                 after_ms=after,
+                switch_cost_ms_per_tick=amortised or None,
             )
         else:
             self.tried[(t.system, t.candidate)] = (self.world.tick, t.size)

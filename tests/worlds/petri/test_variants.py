@@ -3,7 +3,13 @@ whole runs, and when swapped mid-run — the contract the engine's optimizer rel
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +95,33 @@ def test_shrinking_the_dish_rescales_positions_instead_of_piling_them_on_a_wall(
         x, y = chunk["Position.x"], chunk["Position.y"]
         assert x.max() <= 500 * ONE and y.max() <= 400 * ONE
         assert np.unique(x // (50 * ONE)).size > 5  # spread over the dish, not on one edge
+
+
+# A fresh interpreter: what earlier tests compiled in this process must not hide a missing
+# signature.
+_COMPILES_IN_TICKS = """
+import json
+from ouroboros.engine import World
+from ouroboros.worlds.petri import PetriPlugin
+from ouroboros.worlds.petri import _numba_kernels as nk
+from ouroboros.worlds.petri.kernels import prepare_numba
+
+prepare_numba()
+kernels = (nk._eat, nk._predation, nk._counting_sort)
+prepared = [len(k.signatures) for k in kernels]
+for layout, food_only in (("soa", False), ("aos", False), ("aos", True)):
+    world = World(5, plugins=[PetriPlugin(entities=300, kernels="numba")])
+    world.run(1)
+    world.set_layout(layout, ["Food"] if food_only else None)  # AoS everywhere, or mixed
+    world.run(3)
+print(json.dumps({"prepared": prepared, "after_ticks": [len(k.signatures) for k in kernels]}))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+def test_prepare_numba_compiles_every_signature_a_tick_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _COMPILES_IN_TICKS], capture_output=True, text=True, timeout=300, check=True
+    )
+    counts = json.loads(done.stdout.splitlines()[-1])
+    assert counts["after_ticks"] == counts["prepared"]  # read-only and strided columns included

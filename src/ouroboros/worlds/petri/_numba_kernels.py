@@ -3,12 +3,19 @@
 Integer arithmetic only (numba's ``>>`` on signed ints is arithmetic, as numpy's), visiting
 candidates in any order but breaking ties exactly as the numpy reference does, so the results are
 identical. Importing this module raises ImportError when numba is absent.
+
+numba compiles one specialisation per argument type, and an array's type includes its layout
+(contiguous SoA column or strided AoS view) and whether it is read-only (a column a system only
+reads). ``prepare`` compiles each kernel once for the most general type (any layout, read-only),
+which every array a tick passes converts to, and then stops compiling at call time: a tick never
+pays for a compile.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
 
 from ouroboros.worlds.petri.spatial import Grid
 
@@ -107,3 +114,24 @@ def predation_contacts(x, y, radius, energy, grid: Grid):  # type: ignore[no-unt
     return _predation(
         x, y, radius, energy, grid.shift, grid.cols, grid.rows, grid.cx, grid.cy, grid.order, grid.start
     )
+
+
+_I64 = types.Array(types.int64, 1, "A", readonly=True)
+_I32 = types.Array(types.int32, 1, "A", readonly=True)
+_INT = types.int64
+#: the one signature each kernel is compiled for (every layout and writability converts to it)
+SIGNATURES = (
+    (_eat, (_I64, _I64, _I32, _I64, _I64, _INT, _INT, _INT, _I64, _I64, _I64)),
+    (_predation, (_I64, _I64, _I32, _I64, _INT, _INT, _INT, _I64, _I64, _I64, _I64)),
+    (_counting_sort, (_I64, _INT)),
+)
+
+
+def prepare() -> None:
+    """Compile (or load from numba's cache) every kernel for ``SIGNATURES`` and stop compiling at
+    call time; specialisations compiled before (by calls) stay in use for their exact types.
+    Calling it again does nothing more."""
+    for fn, sig in SIGNATURES:
+        if sig not in fn.signatures:  # prepared already (each system's variant prepares)
+            fn.compile(sig)
+        fn.disable_compile()

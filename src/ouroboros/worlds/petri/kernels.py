@@ -136,18 +136,29 @@ SIZE_HINTS: dict[str, tuple[int, int | None]] = {"python": (0, 50), "numpy": (0,
 
 
 def prepare_numba() -> None:
-    """Compile (or load from numba's cache) the numba kernels on tiny inputs, outside any tick."""
+    """Compile (or load from numba's cache) the numba kernels, outside any tick, for every array a
+    tick passes: contiguous or strided (AoS), writable or read-only. Then run them once on tiny
+    inputs of each kind (which must not compile anything more)."""
     k = _numba_kernels()
     if k is None:
         return
+    from ouroboros.worlds.petri import _numba_kernels as nk
     from ouroboros.worlds.petri.spatial import build_grid
 
-    x = np.array([0, 1 << 16, 5 << 16], dtype=np.int64)
-    r = np.full(3, 2 << 16, dtype=np.int32)
-    e = np.array([10, 40, 90], dtype=np.int64)
-    grid = build_grid(x, x, 4, 64, 64, k.sort_cells)
-    k.eat_contacts(x, x, r, x, x, grid, grid)
-    k.predation_contacts(x, x, r, e, grid)
+    nk.prepare()
+    rows = np.zeros(3, dtype=[("x", np.int64), ("r", np.int32), ("e", np.int64)])
+    rows["x"] = [0, 1 << 16, 5 << 16]
+    rows["r"] = 2 << 16
+    rows["e"] = [10, 40, 90]
+    strided = rows["x"], rows["r"], rows["e"]
+    contiguous = tuple(a.copy() for a in strided)
+    read_only = tuple(a.copy() for a in strided)
+    for a in read_only:
+        a.flags.writeable = False
+    for x, r, e in (contiguous, strided, read_only):
+        grid = build_grid(x, x, 4, 64, 64, k.sort_cells)
+        k.eat_contacts(x, x, r, x, x, grid, grid)
+        k.predation_contacts(x, x, r, e, grid)
 
 
 def variant_kernels() -> list[Kernels]:
