@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ouroboros.cli import app
 from ouroboros.sandbox import SEEK_FOOD_LUA
 
-from .conftest import one_error_line, ouroboros
+from .conftest import in_parallel, one_error_line, ouroboros
 
 runner = CliRunner()
 
@@ -122,3 +122,28 @@ def test_run_takes_a_gated_python_trait_too(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert (out["ok"], out["language"], out["ticks_run"]) == (True, "python", 2)
+
+
+@pytest.mark.parametrize(
+    ("names", "codes"),
+    [
+        (
+            ("table_remove_len_lies.lua", "table_insert_len_lies.lua", "table_sort_len_changes.lua"),
+            ("wall_clock", "wall_clock", "wall_clock"),
+        ),
+        (("mem_rep_wraparound.lua", "mem_rep_empty.lua"), ("memory", "memory")),
+    ],
+    ids=["len_tricks", "rep_overflow"],
+)
+def test_the_real_command_returns_quickly_on_scripts_that_once_hung_it(
+    tmp_path: Path, names: tuple[str, ...], codes: tuple[str, ...]
+) -> None:
+    corpus = Path(__file__).parents[1] / "sandbox" / "corpus" / "lua"
+    started = time.perf_counter()
+    results = in_parallel(*[("sandbox", "run", corpus / n, "--json") for n in names], cwd=tmp_path)
+    for name, code, result in zip(names, codes, results, strict=True):
+        assert result.returncode == 1 and "Traceback" not in result.stderr, name
+        out = json.loads(result.stdout)
+        assert (out["ok"], out["fault"]["code"], out["ticks_run"]) == (False, code, 1), (name, out)
+        assert out["fault"]["budget_used"]["instructions"] >= 0
+    assert time.perf_counter() - started < 30

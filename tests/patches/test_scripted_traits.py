@@ -3,11 +3,14 @@ and the replay, is hot-swapped in at a tick boundary, migrates as declared and r
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.keys import SigningKey
@@ -72,7 +75,7 @@ def test_a_script_that_faults_at_run_time_is_refused_by_the_shadow_run(gov: Gove
     content["scripts"][0]["budgets"] = {"instructions_per_call": 10000}
     verdict = gov.submit(make_bundle(gov, content, op))
     assert verdict.state == State.REJECTED
-    assert [(r.stage, r.code) for r in verdict.reasons] == [("shadow", "faults")]
+    assert [(r.stage, r.code) for r in verdict.reasons] == [("shadow", "faults_increase")]
     assert gov.active() is None
 
 
@@ -139,4 +142,130 @@ def test_a_python_trait_patch_runs_in_the_worker(gov: Governor, op: SigningKey) 
     assert verdict.state == State.ACTIVE, verdict.reasons
     world = gov.reference_world()
     world.run(10)
+    assert world.resources["script_faults"] == 0
+
+
+def python_trait(value: int, tid: str = "t.py") -> dict[str, Any]:
+    source = f"class Push(Trait):\n    async def execute(self, entity):\n        entity.thrust_x = {value}\n"
+    version = f"1.0.{value}"
+    return {
+        "scripts": [
+            {"id": "s." + tid, "version": version, "language": "python", "source": source, "entry": "Push"}
+        ],
+        "traits": [
+            {
+                "id": tid,
+                "version": version,
+                "world": "petri",
+                "kind": "python",
+                "script": "s." + tid,
+                "migrate": "replace",
+            }
+        ],
+    }
+
+
+def live_children() -> int:
+    """Child processes of this one that are still running (not zombies)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            count += 1
+    return count
+
+
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def test_hot_swapping_python_traits_leaves_no_ghost_workers() -> None:
+    from ouroboros.sandbox.python_worker import PythonTrait
+    from ouroboros.worlds import build_world
+    from ouroboros.worlds.petri.scripted import apply_traits
+
+    gc.collect()
+    before = live_children()
+    world = build_world("petri", 7, {"entities": 60})
+    rss_after_warmup = 0
+    for v in range(50):
+        apply_traits(world, python_trait(v))
+        world.step()
+        # One Python trait in use: at most one worker of its own, whatever ran before.
+        assert live_children() - before <= 1, f"swap {v}: worker processes pile up"
+        if v == 9:
+            gc.collect()
+            rss_after_warmup = rss_bytes()
+    (entry,) = world.resources["scripted_traits"]
+    assert entry["version"] == "1.0.49" and world.resources["script_faults"] == 0
+    gc.collect()
+    assert sum(isinstance(o, PythonTrait) for o in gc.get_objects()) <= 1
+    assert rss_bytes() < rss_after_warmup * 1.10  # forty more swaps leave memory where it was
+    del world
+    gc.collect()
+    assert live_children() == before  # a collected world closes what it still ran
+
+
+def test_a_world_keeps_the_last_three_versions_and_rolls_back_in_one_call() -> None:
+    from ouroboros.errors import SandboxError
+    from ouroboros.worlds import build_world
+    from ouroboros.worlds.petri.scripted import apply_traits, rollback_trait, trait_versions
+
+    world = build_world("petri", 7, {"entities": 60})
+    world.step()  # a population to seed the trait into
+    shas = {}
+    for k in range(1, 5):
+        apply_traits(world, lua_trait(NUDGE.replace("K", str(k)), f"1.{k}.0"))
+        world.step()
+        shas[f"1.{k}.0"] = world.resources["scripted_traits"][0]["sha256"]
+    assert trait_versions(world, "t.lua") == ["1.2.0", "1.3.0", "1.4.0"]  # the last three
+    (v4,) = world.resources["scripted_traits"]
+    back = rollback_trait(world, "t.lua")  # one call, one step back
+    assert (back["version"], back["bit"], back["sha256"]) == ("1.3.0", v4["bit"], shas["1.3.0"])
+    world.run(3)
+    (entry,) = world.resources["scripted_traits"]
+    assert entry["version"] == "1.3.0" and world.resources["script_faults"] == 0
+    assert carriers(world, entry["bit"]) > 0
+    assert rollback_trait(world, "t.lua")["version"] == "1.2.0"
+    with pytest.raises(SandboxError):
+        rollback_trait(world, "t.lua")  # 1.1.0 is no longer kept
+    # The record is plain data in the world: a fork carries it, and sources for every kept version.
+    fork = world.fork()
+    assert trait_versions(fork, "t.lua") == ["1.2.0", "1.3.0", "1.4.0"]
+    assert set(shas.values()) - {shas["1.1.0"]} <= set(world.resources["scripted_sources"])
+    # A new activation moves on from the rolled-back version as usual.
+    apply_traits(world, lua_trait(NUDGE.replace("K", "5"), "1.5.0"))
+    world.step()
+    assert world.resources["scripted_traits"][0]["version"] == "1.5.0"
+    assert rollback_trait(world, "t.lua")["version"] == "1.2.0"
+
+
+def test_rolling_back_over_a_keep_migration_merges_the_retiring_copy() -> None:
+    from ouroboros.worlds import build_world
+    from ouroboros.worlds.petri.scripted import apply_traits, rollback_trait
+
+    world = build_world("petri", 7, {"entities": 60})
+    world.step()
+    apply_traits(world, lua_trait(NUDGE.replace("K", "1"), "1.0.0"))
+    world.run(5)
+    apply_traits(world, lua_trait(NUDGE.replace("K", "2"), "2.0.0", "keep"))
+    world.run(5)
+    entries = {e["version"]: e for e in world.resources["scripted_traits"]}
+    old_bit, new_bit = entries["1.0.0"]["bit"], entries["2.0.0"]["bit"]
+    held = carriers(world, old_bit) + carriers(world, new_bit)
+    assert carriers(world, old_bit) > 0
+    back = rollback_trait(world, "t.lua")
+    (entry,) = world.resources["scripted_traits"]  # one entry: the retiring copy merged in
+    assert entry == back and (entry["version"], entry["bit"], entry["retiring"]) == ("1.0.0", new_bit, False)
+    assert carriers(world, old_bit) == 0 and 0 < carriers(world, new_bit) <= held
+    world.step()
     assert world.resources["script_faults"] == 0

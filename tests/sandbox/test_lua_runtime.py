@@ -3,6 +3,8 @@ boundary holding against the host's own objects."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -216,3 +218,83 @@ def test_plain_values_round_trip_unchanged(value: object) -> None:
     result, fault = s.call("on_x", {"v": value})
     assert fault is None and result is not None
     assert result["value"] == value
+
+
+def test_table_functions_pay_for_what_they_shift_not_for_the_whole_table() -> None:
+    # A stack of 20,000 pushed and popped: each push and pop moves nothing, so it costs 1. (Charged
+    # by the table's length, as before, the pops alone would cost 2 * 10^8, ten budgets.)
+    s = script(
+        """
+        function on_go(e)
+          local stack = setmetatable({}, {__tostring = function() return "stack" end})
+          for i = 1, 20000 do table.insert(stack, i) end
+          local sum = 0
+          while #stack > 0 do sum = sum + table.remove(stack) end
+          local t = {5, 3, 9}
+          table.insert(t, 1, 7)
+          table.sort(t, function(a, b) return a > b end)
+          return {sum = sum, joined = table.concat(t, ","), n = select("#", table.unpack(t))}
+        end
+        """
+    )
+    result, fault = s.call("on_go")
+    assert fault is None, fault
+    assert result is not None and result["value"] == {"sum": 200010000, "joined": "9,7,5,3", "n": 4}
+
+
+@pytest.mark.parametrize("field", ["__len", "__index", "__newindex"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "table.insert(t, 1, 0)",
+        "table.remove(t, 1)",
+        "table.sort(t)",
+        "table.concat(t)",
+        "table.unpack(t)",
+        "table.move(t, 1, 2, 1)",
+        "table.move({1, 2}, 1, 2, 1, t)",
+    ],
+)
+def test_table_functions_refuse_tables_whose_metamethods_their_c_loop_would_run(
+    call: str, field: str
+) -> None:
+    proxy = f"setmetatable({{1, 2}}, {{{field} = function() return 1 end}})"
+    s = script(f"function on_go(e) local t = {proxy} {call} end")
+    _, fault = s.call("on_go")
+    assert fault is not None and fault.code is FaultCode.WALL_CLOCK, fault
+    assert "cannot be budgeted" in fault.message
+
+
+def test_a_charge_never_credits_the_budget() -> None:
+    # 2 * 2^62 bytes wraps to a negative size: refused before the multiplication, never credited.
+    s = script("function on_go(e) pcall(string.rep, 'ab', 1 << 62) while true do end end")
+    _, fault = s.call("on_go")
+    assert fault is not None and fault.code is FaultCode.MEMORY
+    assert 0 <= fault.budget_used["instructions"] <= s.limits.max_instructions_per_call
+    # An unbounded span is refused as a whole, not added: what was used stays within the budget.
+    s = script("function on_go(e) table.move({}, 1, 1e300, 1) end")
+    _, fault = s.call("on_go")
+    assert fault is not None and fault.code is FaultCode.INSTRUCTIONS
+    assert 0 <= fault.budget_used["instructions"] <= s.limits.max_instructions_per_call
+
+
+def test_the_collector_stops_costly_copies_soon_after_the_deadline() -> None:
+    # Each `s .. "y"` is three instructions and a 48 MB copy in C: a thousand of them (seconds)
+    # run between two count hooks. Every copy allocates, so the collector's sentinel sees the
+    # deadline pass and arms the hook for the next instruction. (Without it: 10 s and more here.)
+    s = script(
+        """
+        function on_go(e)
+          local s = string.rep("x", 4 << 20)
+          s = s .. s .. s .. s
+          s = s .. s .. s
+          while true do local t = s .. "y" end
+        end
+        """,
+        max_wall_ms_per_call=200,
+        max_memory_bytes=256 << 20,
+    )
+    started = time.perf_counter()
+    _, fault = s.call("on_go")
+    assert fault is not None and fault.code is FaultCode.WALL_CLOCK
+    assert time.perf_counter() - started < 3.0

@@ -253,3 +253,15 @@ def test_python_trait_refused_by_the_gate_is_disabled_from_the_start() -> None:
         assert trait.worker.pid is None  # no process was started for it
     finally:
         trait.close()
+
+
+def test_a_wall_clock_fault_says_how_long_the_batch_ran(worker: PythonTraitWorker) -> None:
+    spin = "class Spin(Trait):\n    async def execute(self, entity):\n        while True:\n            pass\n"
+    assert worker.load("spin", "1", spin) is None
+    try:
+        _, fault = worker.run_batch("spin", "1", batch(1), seed=0)
+    finally:
+        worker.unload("spin", "1")
+    assert fault is not None and fault.code is FaultCode.WALL_CLOCK
+    assert fault.budget_used["wall_ms"] >= LIMITS.batch_deadline_ms
+    assert_still_serves(worker)

@@ -112,12 +112,45 @@ class SeededRandom(random.Random):
 SeededRandom.Random = SeededRandom  # type: ignore[attr-defined]
 
 
+# What a trait never gets from an allowed module, with the gate or without it: whatever turns a
+# string built at run time into code or into an attribute access. typing.get_type_hints (and
+# ForwardRef) evaluates string annotations, and functools.singledispatch calls it;
+# functools.update_wrapper/wraps read and copy attributes by name; make_dataclass makes
+# attributes of any name. typing is handed out from an allow-list of type names instead.
+_WITHHELD = {
+    "functools": frozenset(
+        {"singledispatch", "singledispatchmethod", "update_wrapper", "wraps", "WRAPPER_ASSIGNMENTS",
+         "WRAPPER_UPDATES"}
+    ),
+    "dataclasses": frozenset({"make_dataclass"}),
+}  # fmt: skip
+_TYPING_NAMES = frozenset(
+    {
+        "Annotated", "Any", "AbstractSet", "AnyStr", "AsyncIterable", "AsyncIterator", "Awaitable",
+        "Callable", "ClassVar", "Collection", "Concatenate", "Container", "Coroutine", "Counter",
+        "DefaultDict", "Deque", "Dict", "Final", "FrozenSet", "Generic", "Hashable", "ItemsView",
+        "Iterable", "Iterator", "KeysView", "List", "Literal", "LiteralString", "Mapping", "MappingView",
+        "MutableMapping", "MutableSequence", "MutableSet", "NamedTuple", "Never", "NewType", "NoReturn",
+        "NotRequired", "Optional", "OrderedDict", "ParamSpec", "Protocol", "Required", "Reversible", "Self",
+        "Sequence", "Set", "Sized", "SupportsAbs", "SupportsFloat", "SupportsIndex", "SupportsInt",
+        "SupportsRound", "Text", "Tuple", "Type", "TypeAlias", "TypeGuard", "TypeVar", "TypedDict", "Union",
+        "ValuesView", "TYPE_CHECKING", "assert_never", "assert_type", "cast", "final", "get_origin",
+        "overload", "runtime_checkable",
+    }
+)  # fmt: skip
+
+
 def _public_copy(module: types.ModuleType, name: str) -> types.ModuleType:
-    """What a trait's ``import`` gets: the public, non-module names of an allowed module."""
+    """What a trait's ``import`` gets: the public, non-module names of an allowed module, less
+    what ``_WITHHELD`` names (for ``typing``: only ``_TYPING_NAMES``)."""
     copy = types.ModuleType(name)
+    withheld = _WITHHELD.get(name, frozenset())
     for key, value in vars(module).items():
-        if not key.startswith("_") and not isinstance(value, types.ModuleType):
-            setattr(copy, key, value)
+        if key.startswith("_") or isinstance(value, types.ModuleType) or key in withheld:
+            continue
+        if name == "typing" and key not in _TYPING_NAMES:
+            continue
+        setattr(copy, key, value)
     return copy
 
 
@@ -169,6 +202,7 @@ _DENIED_SYSCALLS_X86_64 = (
     41, 42, 43, 49, 50, 53, 288, 319,  # socket, connect, accept, bind, listen, socketpair, accept4, memfd
     56, 57, 58, 59, 322, 435,  # clone, fork, vfork, execve, execveat, clone3
     62, 200, 234, 101, 310, 311, 434, 438,  # kill, tkill, tgkill, ptrace, process_vm_*, pidfd_*
+    129, 297, 424,  # rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal
     105, 106, 113, 114, 116, 117, 119,  # set*id, setgroups
     155, 161, 165, 166, 169, 272, 308,  # pivot_root, chroot, mount, umount2, reboot, unshare, setns
     175, 176, 246, 313, 248, 249, 250, 321, 298, 323, 425, 426, 427,  # modules, keys, bpf, perf, io_uring

@@ -25,11 +25,11 @@ class FaultCode(StrEnum):
     DUPLICATE = "duplicate"  # the same source (sha256) is already registered
     # stopped while running (budgets)
     INSTRUCTIONS = "instructions"  # instruction budget per call or per tick
-    MEMORY = "memory"  # memory budget (Lua allocator limit, worker address space)
+    MEMORY = "memory"  # memory budget (Lua allocator limit, worker address space); bounds tables alive
     WALL_CLOCK = "wall_clock"  # watchdog: time in one C call, or a worker that overruns
     CPU_TIME = "cpu_time"  # worker CPU limit (RLIMIT_CPU)
     OUTPUT = "output"  # log / say / intent output over its size budget
-    OBJECTS = "objects"  # too many tables / objects created
+    OBJECTS = "objects"  # too many coroutines, metatables or loaded chunks (plain tables: see MEMORY)
     RECURSION = "recursion"  # stack depth (C stack overflow, Lua "stack overflow")
     # misbehaviour
     RUNTIME = "runtime"  # the script raised an error

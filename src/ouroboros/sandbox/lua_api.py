@@ -13,10 +13,15 @@ What the prelude promises:
   later hook call raises again, and every error-catching wrapper re-raises, so a script cannot
   swallow its own fault. The verdict is read from a host variable after the call, not from what
   the script returned.
-- C library calls whose cost grows with their arguments (``string.rep``, pattern matching,
-  ``table.concat/insert/remove/move/sort/unpack``) are charged to the instruction budget by
-  size, and the ones that could run unbounded inside one C call (a backtracking pattern, a
-  quadratic plain search, a huge ``string.rep``) are refused before they start.
+- C library calls whose cost grows with their arguments (``string.rep/upper/lower/reverse/
+  byte/sub``, pattern matching, ``utf8.*``, ``table.concat/insert/remove/move/sort/unpack``) are
+  charged to the instruction budget by size, never a negative amount, and the ones that could run
+  unbounded inside one C call (a backtracking pattern, a quadratic plain search, a huge or
+  wrapping ``string.rep``, a ``table.*`` loop over a table whose ``__len``/``__index``/
+  ``__newindex`` would run in C) are refused before they start.
+- A C call or a concatenation that copies megabytes is one instruction to the count hook; the
+  collector's sentinel re-arms the hook for the next instruction once the deadline has passed, so
+  such a loop stops soon after its deadline rather than a thousand copies later.
 - No finalizers (``__gc``), no binary chunks, no string metatable, no addresses in
   ``tostring``/``string.format``: nothing runs outside a budget and nothing depends on memory
   layout.
@@ -30,7 +35,8 @@ HOST_LUA = r"""
 local clock, L = ...
 local HOOK_EVERY = L.hook_every
 
-local sethook, dgetmetatable, getinfo = debug.sethook, debug.getmetatable, debug.getinfo
+local sethook, gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
+local dgetmetatable = debug.getmetatable
 local MAX_DEPTH = L.max_call_depth
 local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
 local pcall, xpcall, error, type, next, select = pcall, xpcall, error, type, next, select
@@ -40,7 +46,8 @@ local setmetatable, getmetatable = setmetatable, getmetatable
 local s_rep, s_find, s_gsub, s_sub, s_byte = string.rep, string.find, string.gsub, string.sub, string.byte
 local s_pack, s_unpack, s_format = string.pack, string.unpack, string.format
 local t_concat, t_move, t_unpack, t_pack = table.concat, table.move, table.unpack, table.pack
-local math_type = math.type
+local t_insert, t_remove, t_sort = table.insert, table.remove, table.sort
+local math_type, math_max = math.type, math.max
 
 -- The lupa bridge and everything that reaches outside Lua leave this state's globals.
 for _, name in ipairs({"python", "io", "os", "package", "require", "debug", "dofile", "loadfile",
@@ -78,10 +85,38 @@ local function hook()
   if getinfo(MAX_DEPTH, "") then die("recursion", "call depth over " .. MAX_DEPTH) end
 end
 
-local function charge(n)
-  used = used + n
-  if used > limit then die("instructions", "instruction budget of " .. limit .. " exhausted") end
+-- Installed for a single instruction by the collector's sentinel (below) once the deadline has
+-- passed: it stops the run, or, when the deadline has not passed (a coroutine parked with the
+-- alarm by an earlier run), puts the ordinary hook back.
+local function alarm()
+  if fatal then error(FATAL, 0) end
+  if clock() > deadline then die("wall_clock", "wall clock budget exhausted") end
+  sethook(hook, "", HOOK_EVERY)
 end
+
+-- Work done inside one C call, paid for up front. Never negative: a charge that wrapped or is not a
+-- number is refused as too large rather than credited.
+local function charge(n)
+  if not (n >= 0) then die("instructions", "a C call of unbounded size") end
+  if n > limit - used then
+    die("instructions", "a C call worth " .. n .. " instructions is over the budget of " .. limit)
+  end
+  used = used + n
+end
+
+-- The out-of-band part of the watchdog. The count hook fires every HOOK_EVERY VM instructions, and
+-- one instruction may be a C call or a concatenation that copies megabytes, so a thousand of them
+-- can run far past the deadline before the hook looks at the clock. lupa gives no way to interrupt
+-- a Lua state from another thread, but every such copy allocates, and allocation drives the
+-- collector: this sentinel's finalizer runs at the end of every collection cycle, on the thread
+-- that is running, and if that thread is under a budget whose deadline has passed it arms the
+-- alarm for the very next instruction. (Finalizers run with hooks off; scripts may not define any.)
+local sentinel_mt = {__metatable = false}
+sentinel_mt.__gc = function()
+  if gethook() == hook and clock() > deadline then sethook(alarm, "", 1) end
+  setmetatable({}, sentinel_mt)
+end
+setmetatable({}, sentinel_mt)
 
 local function new_object(what)
   objects = objects + 1
@@ -191,10 +226,22 @@ SAFE_STRING.gmatch = function(s, p, init) pattern_work(s, p); return raw.gmatch(
 SAFE_STRING.gsub = function(s, p, r, n) pattern_work(s, p); return raw.gsub(s, p, r, n) end
 SAFE_STRING.rep = function(s, n, sep)
   local unit = checked_len(s, "rep") + (sep and checked_len(sep, "rep") or 0)
-  local size = unit * math.max(0, tonumber(n) or 0)
-  if size > L.max_string_bytes then die("memory", "string.rep of " .. size .. " bytes is over the limit") end
-  charge(size // 16)
+  local count = math_max(0, tonumber(n) or 0)
+  -- Compare the count before multiplying: unit * count could wrap around (1 << 62), and an empty
+  -- unit repeated 2^40 times is a C loop of 2^40 steps that makes nothing.
+  if count > L.max_string_bytes // math_max(unit, 1) then
+    die("memory", "string.rep of " .. count .. " times " .. unit .. " bytes is over the limit")
+  end
+  charge((unit * count) // 16 + 1)
   return s_rep(s, n, sep)
+end
+-- Linear in the length of their argument: paid for by size like string.rep.
+for _, name in ipairs({"upper", "lower", "reverse", "byte", "sub"}) do
+  local f = string[name]
+  SAFE_STRING[name] = function(s, ...)
+    charge(checked_len(s, name) // 16)
+    return f(s, ...)
+  end
 end
 
 local function safe_tostring(v)
@@ -222,35 +269,80 @@ SAFE_STRING.format = function(fmt, ...)
   return r
 end
 
-local function span(i, j) return math.max(0, (tonumber(j) or 0) - (tonumber(i) or 1) + 1) end
+local function span(i, j) return math_max(0, (tonumber(j) or 0) - (tonumber(i) or 1) + 1) end
+
+-- The C loops of table.* read the length through __len and the items through __index and
+-- __newindex, and no count hook runs between their steps (a __len that lies, or an __index chain
+-- two thousand tables deep, would make one C call unbounded). They take plain tables only, and
+-- every length they use is the raw one, read once here and passed on as an explicit bound where
+-- the C function accepts one.
+local function plain_len(t, what)
+  if type(t) ~= "table" then error("bad argument #1 to '" .. what .. "' (table expected)", 3) end
+  local mt = dgetmetatable(t)
+  if mt ~= nil and (rawget(mt, "__len") ~= nil or rawget(mt, "__index") ~= nil
+                    or rawget(mt, "__newindex") ~= nil) then
+    die("wall_clock", "table." .. what .. " of a table with __len, __index or __newindex: "
+                      .. "its C loop cannot be budgeted")
+  end
+  return rawlen(t)
+end
+
+local function log2(n) local k = 1; while n > 1 do n = n // 2; k = k + 1 end; return k end
 
 local SAFE_TABLE = {}
 for k, v in next, table do SAFE_TABLE[k] = v end
 SAFE_TABLE.concat = function(t, sep, i, j)
-  charge(span(i or 1, j or #t))
+  i = i or 1
+  if j ~= nil then charge(span(i, j)) end  -- paid for before anything else is looked at
+  local n = plain_len(t, "concat")
+  if j == nil then j = n; charge(span(i, j)) end
   return t_concat(t, sep, i, j)
 end
-SAFE_TABLE.insert = function(t, ...)
-  charge(rawlen(t))
-  return table.insert(t, ...)
-end
-SAFE_TABLE.remove = function(t, ...)
-  charge(rawlen(t))
-  return table.remove(t, ...)
+SAFE_TABLE.unpack = function(t, i, j)
+  i = i or 1
+  if j ~= nil then charge(span(i, j)) end
+  local n = plain_len(t, "unpack")
+  if j == nil then j = n; charge(span(i, j)) end
+  return t_unpack(t, i, j)
 end
 SAFE_TABLE.move = function(a1, f, e, t, a2)
   charge(span(f, e))
+  plain_len(a1, "move")
+  if a2 ~= nil then plain_len(a2, "move") end
   return t_move(a1, f, e, t, a2)
 end
-SAFE_TABLE.unpack = function(t, i, j)
-  charge(span(i or 1, j or #t))
-  return t_unpack(t, i, j)
+SAFE_TABLE.insert = function(t, ...)
+  local n = plain_len(t, "insert")
+  if select("#", ...) >= 2 then charge(span((...), n)) else charge(1) end  -- items shifted up
+  return t_insert(t, ...)
+end
+SAFE_TABLE.remove = function(t, ...)
+  local n = plain_len(t, "remove")
+  if select("#", ...) >= 1 then charge(span((...), n)) else charge(1) end  -- items shifted down
+  return t_remove(t, ...)
 end
 SAFE_TABLE.sort = function(t, cmp)
-  local n = #t
+  local n = plain_len(t, "sort")
   if n > L.max_sort then die("wall_clock", "table.sort of " .. n .. " items is over the limit") end
-  charge(n * 20)
-  return table.sort(t, cmp)
+  -- Comparing two strings reads them (no hook runs inside the C sort when cmp is nil or a C
+  -- function), so the longest one prices every comparison.
+  local longest = 0
+  for k = 1, n do
+    local v = rawget(t, k)
+    if type(v) == "string" and #v > longest then longest = #v end
+  end
+  charge(n * 20 + n * log2(n) * (longest // 16))
+  return t_sort(t, cmp)
+end
+
+local SAFE_UTF8 = {}
+for k, v in next, utf8 do SAFE_UTF8[k] = v end
+for _, name in ipairs({"len", "codepoint", "offset", "codes"}) do
+  local f = utf8[name]
+  SAFE_UTF8[name] = function(s, ...)
+    charge(checked_len(s, name) // 16)
+    return f(s, ...)
+  end
 end
 
 local SAFE_MATH = {}
@@ -401,7 +493,7 @@ local function new_env()
   env.string = copy(SAFE_STRING, "string.")
   env.table = copy(SAFE_TABLE, "table.")
   env.math = copy(SAFE_MATH, "math.")
-  env.utf8 = copy(utf8, "utf8.")
+  env.utf8 = copy(SAFE_UTF8, "utf8.")
   env.coroutine = copy(SAFE_COROUTINE, "coroutine.")
   env.log, env.intent = log, guard(intent, "intent.")
   env._G = env

@@ -12,9 +12,13 @@ the isolated worker (``python_worker``). It promises, for a source it passes:
   code attribute (``gi_frame``, ``f_back``, ``tb_frame``, ``co_code``, …), never a private
   attribute of anything but ``self``/``cls``, never a string that spells a dunder, and never a
   ``str.format``/``format_map`` whose fields reach attributes or items;
+- it never names anything that turns a string into code at run time (``get_type_hints``,
+  ``ForwardRef``, ``singledispatch``, which evaluates string annotations, …), and never takes
+  ``.format`` of anything without calling it there and then;
 - module level holds only a docstring, imports, class and function definitions, and constant
   assignments of literals; class bodies likewise (fields may default to simple calls such as
-  ``field(default=0)``); decorators, base classes and argument defaults are simple expressions;
+  ``field(default=0)``); decorators, base classes and argument defaults are simple expressions —
+  for every ``def`` and ``lambda``, nested ones included;
 - exactly one class derives from ``Trait`` and defines ``async def execute(self, entity)``.
 
 ``random`` is allowed, but a trait never sees the process-global generator: the worker hands it
@@ -41,7 +45,19 @@ ALLOWED_IMPORTS = frozenset(
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_FAULTS = 50
 
-BANNED_NAMES = frozenset(
+# What turns a string built at run time into code or into an attribute access: typing resolves
+# string annotations (and functools.singledispatch resolves them through typing);
+# functools.update_wrapper/wraps read and copy attributes by name, and make_dataclass makes
+# attributes of any name. The worker hands out its modules without these too; the gate refuses
+# them by name anywhere, and (but for the common word ``wraps``) spelled inside a string.
+EVALUATORS = frozenset(
+    {
+        "get_type_hints", "ForwardRef", "evaluate_forward_ref", "singledispatch",
+        "singledispatchmethod", "get_annotations", "literal_eval", "update_wrapper", "wraps",
+        "make_dataclass",
+    }
+)  # fmt: skip
+BANNED_NAMES = EVALUATORS | frozenset(
     {
         "eval", "exec", "compile", "open", "__import__", "getattr", "setattr", "delattr",
         "hasattr", "globals", "locals", "vars", "dir", "breakpoint", "input", "memoryview",
@@ -60,15 +76,20 @@ FRAME_ATTRIBUTES = frozenset(
     }
 )  # fmt: skip
 # Attributes that lead to modules, class internals or the builtins, or read objects by name.
-BANNED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset(
-    {
-        "mro", "format_map", "sys", "os", "builtins", "modules", "importlib", "eval", "exec",
-        "compile", "open", "getattr", "setattr", "delattr", "globals", "locals", "vars",
-    }
+BANNED_ATTRIBUTES = (
+    FRAME_ATTRIBUTES
+    | EVALUATORS
+    | frozenset(
+        {
+            "mro", "format_map", "sys", "os", "builtins", "modules", "importlib", "eval", "exec",
+            "compile", "open", "getattr", "setattr", "delattr", "globals", "locals", "vars",
+        }
+    )
 )  # fmt: skip
 ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__post_init__"})
 _DUNDER = re.compile(r"__\w+__")
-_BANNED_IN_STRINGS = re.compile(r"__\w+__|\b(" + "|".join(sorted(FRAME_ATTRIBUTES)) + r")\b")
+_SPELLED = sorted(FRAME_ATTRIBUTES | EVALUATORS - {"wraps"})
+_BANNED_IN_STRINGS = re.compile(r"__\w+__|\b(" + "|".join(_SPELLED) + r")\b")
 _PRIVATE_OK_BASES = frozenset({"self", "cls"})
 
 
@@ -195,28 +216,32 @@ def _is_value(node: ast.expr | None, where: str) -> bool:
     return where == "class" and (_dotted(node) is not None or _is_safe_call(node, SAFE_FIELD_CALLS))
 
 
-def _check_definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Iterator[Fault]:
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+
+
+def _check_definition(node: Definition) -> Iterator[Fault]:
     """What a definition evaluates when it runs: decorators, bases, defaults, annotations."""
-    for deco in node.decorator_list:
+    name = "lambda" if isinstance(node, ast.Lambda) else node.name
+    for deco in [] if isinstance(node, ast.Lambda) else node.decorator_list:
         if not _is_safe_decorator(deco):
-            yield _fault(FaultCode.MODULE_CODE, deco, f"decorator of '{node.name}' is not a standard one")
+            yield _fault(FaultCode.MODULE_CODE, deco, f"decorator of '{name}' is not a standard one")
     exprs: list[ast.expr | None]
     if isinstance(node, ast.ClassDef):
         exprs = list(node.bases)
         for keyword in node.keywords:  # metaclass=…, or arguments to an __init_subclass__
-            yield _fault(FaultCode.MODULE_CODE, keyword.value, f"class '{node.name}' takes no keywords")
+            yield _fault(FaultCode.MODULE_CODE, keyword.value, f"class '{name}' takes no keywords")
     else:
         args = node.args
         every = args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
-        exprs = [a.annotation for a in every if a is not None] + [node.returns]
+        exprs = [a.annotation for a in every if a is not None]
+        if not isinstance(node, ast.Lambda):
+            exprs.append(node.returns)
         for default in args.defaults + args.kw_defaults:
             if not _is_literal(default) and _dotted(default) is None:  # type: ignore[arg-type]
-                yield _fault(
-                    FaultCode.MODULE_CODE, default or node, f"default of '{node.name}' is not a constant"
-                )
+                yield _fault(FaultCode.MODULE_CODE, default or node, f"default of '{name}' is not a constant")
     for expr in exprs:
         if not _is_type_expr(expr):
-            yield _fault(FaultCode.MODULE_CODE, expr or node, f"'{node.name}' evaluates code when defined")
+            yield _fault(FaultCode.MODULE_CODE, expr or node, f"'{name}' evaluates code when defined")
 
 
 def _check_body(body: list[ast.stmt], where: str) -> Iterator[Fault]:
@@ -257,6 +282,15 @@ def _check_body(body: list[ast.stmt], where: str) -> Iterator[Fault]:
 
 def _check_structure(tree: ast.Module) -> Iterator[Fault]:
     yield from _check_body(tree.body, "module")
+    # Definitions inside functions run whenever their function does: the same rules hold there.
+    nested: dict[int, Definition] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            body = [fn.body] if isinstance(fn, ast.Lambda) else fn.body
+            for stmt in body:
+                nested.update((id(n), n) for n in ast.walk(stmt) if isinstance(n, Definition))
+    for node in nested.values():
+        yield from _check_definition(node)
 
 
 # -- names, attributes, imports, strings ---------------------------------------------------------
@@ -276,6 +310,7 @@ def _check_format_string(node: ast.Constant, call: ast.AST) -> Iterator[Fault]:
 
 
 def _check_names(tree: ast.Module) -> Iterator[Fault]:
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -292,6 +327,8 @@ def _check_names(tree: ast.Module) -> Iterator[Fault]:
                 yield _fault(FaultCode.FORBIDDEN_NAME, node, f"name '{node.id}' is not allowed")
         elif isinstance(node, ast.Attribute):
             yield from _check_attribute(node)
+            if node.attr == "format" and id(node) not in called:
+                yield _fault(FaultCode.FORBIDDEN_NAME, node, "'.format' taken without calling it")
         elif isinstance(node, ast.Call):
             yield from _check_call(node)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):

@@ -127,6 +127,7 @@ class PythonTraitWorker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._sources: dict[str, str] = {}
         self._cpu_total_ms = 0
+        self._last_wall_ms = 0  # wall clock of the latest request, reply included
         self._tmp = tempfile.TemporaryDirectory(prefix="ouroboros-pyworker-")
         # The finalizer kills a worker its owner forgot to close; it holds the process through a
         # one-slot list so it never keeps ``self`` alive.
@@ -255,7 +256,8 @@ class PythonTraitWorker:
         and ``_Stop`` carries the fault."""
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
-        deadline = time.monotonic() + deadline_ms / 1000
+        start = time.monotonic()
+        deadline = start + deadline_ms / 1000
         head = json.dumps(header).encode()
         try:
             self._send(proc.stdin.fileno(), _HEADER.pack(len(head), len(payload)) + head + payload, deadline)
@@ -269,13 +271,20 @@ class PythonTraitWorker:
         except _Stop as stop:
             self._stop_process()
             f = stop.fault
-            raise _Stop(Fault(f.code, f.message, script_id, version, budget_used=f.budget_used)) from None
+            budget = {**f.budget_used, "wall_ms": _ms_since(start)}
+            raise _Stop(Fault(f.code, f.message, script_id, version, budget_used=budget)) from None
         except (ValueError, UnicodeDecodeError):
             self._stop_process()
-            raise _Stop(
-                Fault(FaultCode.BAD_RESULT, "the worker answered garbage", script_id, version)
-            ) from None
+            garbage = Fault(
+                FaultCode.BAD_RESULT,
+                "the worker answered garbage",
+                script_id,
+                version,
+                budget_used={"wall_ms": _ms_since(start)},
+            )
+            raise _Stop(garbage) from None
         self._cpu_total_ms = max(self._cpu_total_ms, _as_int(reply.get("cpu_total_ms")))
+        self._last_wall_ms = _ms_since(start)
         return reply, body
 
     def _send(self, fd: int, data: bytes, deadline: float) -> None:
@@ -428,7 +437,7 @@ class PythonTraitWorker:
             script_id,
             version,
             entity=entity if isinstance(entity, int) else None,
-            budget_used={"cpu_ms": _as_int(reply.get("cpu_ms"))},
+            budget_used={"cpu_ms": _as_int(reply.get("cpu_ms")), "wall_ms": self._last_wall_ms},
         )
 
 
@@ -436,6 +445,10 @@ def _key(script_id: str, version: str) -> str:
     if not script_id or "@" in script_id or "@" in version or not version:
         raise SandboxError("script id and version must be non-empty and free of '@'")
     return f"{script_id}@{version}"
+
+
+def _ms_since(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)
 
 
 def _as_int(value: Any) -> int:

@@ -21,6 +21,15 @@ What it promises:
   (removed, or rolled back past) loses its bit and the bit is cleared from every molbot.
 - A fault stops the script for that tick, is counted in ``resources["script_faults"]`` (a shadow
   metric), and the tick goes on.
+- **Versions kept, rollback in one step.** Every version a trait ran is registered, with the
+  static checks, in a ``ScriptRegistry`` kept as plain data in ``resources["scripted_registry"]``
+  (its sources stay in ``scripted_sources``): the last ``KEEP_VERSIONS`` per trait, and
+  ``rollback_trait(world, id)`` puts the one active before back in one call, at a tick boundary
+  (every carrier runs it from the next tick). A later activation of new content moves on from
+  there as usual.
+- **No ghosts.** Compiled implementations whose (id, sha256) is no longer in
+  ``scripted_traits`` are closed and dropped at the start of the next traits pass (a Python
+  trait's worker process with them), and every one left is closed when its world is collected.
 """
 
 from __future__ import annotations
@@ -28,11 +37,15 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ouroboros.engine import World
+from ouroboros.errors import RejectedError, SandboxError
+
+if TYPE_CHECKING:
+    from ouroboros.sandbox.registry import ScriptRegistry
 
 MASK_BITS = 8
 SEED_PERMILLE = 125
@@ -154,12 +167,107 @@ def apply_traits(world: World, content: Mapping[str, Any]) -> None:
         _clear_bit(world, entry["bit"])
         result.remove(entry)
     result.sort(key=lambda e: e["bit"])
-    keep_sources = {e["sha256"] for e in result}
     for want in desired_traits(content):
         sources[want["sha256"]] = {"kind": want["kind"], "source": want["source"], "budgets": want["budgets"]}
-    world.resources["scripted_sources"] = {k: v for k, v in sorted(sources.items()) if k in keep_sources}
-    world.resources["scripted_traits"] = result
+    registry = _registry(world, sources)
+    for entry in result:
+        if not entry["retiring"]:
+            _record_version(registry, entry, sources[entry["sha256"]]["source"])
+    _store(world, result, registry, sources)
     world.resources.setdefault("script_faults", 0)
+
+
+# -- the versions a world ran ---------------------------------------------------------------------
+
+
+def _registry(world: World, sources: Mapping[str, Mapping[str, Any]]) -> ScriptRegistry:
+    from ouroboros.sandbox.registry import ScriptRegistry
+
+    def source_of(sha256: str) -> str | None:
+        stored = sources.get(sha256)
+        return None if stored is None else str(stored["source"])
+
+    data = world.resources.get("scripted_registry", {})
+    return ScriptRegistry.from_data(data, source_of, unique_sources=False)
+
+
+def _record_version(registry: ScriptRegistry, entry: Mapping[str, Any], source: str) -> None:
+    """Register (if new) and activate the version ``entry`` runs; one the checks refuse is not
+    recorded (it faults when it loads, as before)."""
+    tid, version = entry["id"], entry["version"]
+    if version not in registry.versions(tid):
+        meta = {"script": entry["script"], "script_version": entry["script_version"]}
+        try:
+            registry.register(tid, version, entry["kind"], source, meta)
+        except (RejectedError, SandboxError):
+            return
+    registry.activate(tid, version)
+
+
+def _store(
+    world: World,
+    entries: list[dict[str, Any]],
+    registry: ScriptRegistry,
+    sources: Mapping[str, Mapping[str, Any]],
+) -> None:
+    """Write entries, registry and the sources either still needs back into the resources."""
+    ids = {e["id"] for e in entries}
+    for tid in registry.script_ids():
+        if tid not in ids:  # a trait that left the content takes its versions with it
+            registry.forget(tid)
+    data = registry.to_data()
+    keep = {e["sha256"] for e in entries}
+    keep |= {v["sha256"] for item in data.values() for v in item["versions"]}
+    world.resources["scripted_sources"] = {k: dict(v) for k, v in sorted(sources.items()) if k in keep}
+    world.resources["scripted_registry"] = data
+    world.resources["scripted_traits"] = entries
+
+
+def trait_versions(world: World, trait_id: str) -> list[str]:
+    """The versions of a scripted trait this world keeps, oldest first (at most ``KEEP_VERSIONS``)."""
+    item = world.resources.get("scripted_registry", {}).get(trait_id)
+    return [v["version"] for v in item["versions"]] if item else []
+
+
+def rollback_trait(world: World, trait_id: str) -> dict[str, Any]:
+    """Put back the version of ``trait_id`` that was active before the current one, in one step:
+    it takes over the live version's bit (a retiring copy of it merges in), so every carrier runs
+    it from the next tick. Call between ticks. Returns the new entry; ``SandboxError`` when the
+    trait is not running or has no earlier version kept."""
+    entries = _entries(world)
+    live = [e for e in entries if e["id"] == trait_id and not e["retiring"]]
+    if not live:
+        raise SandboxError(f"scripted trait {trait_id!r} is not running here")
+    sources: dict[str, Mapping[str, Any]] = dict(world.resources.get("scripted_sources", {}))
+    registry = _registry(world, sources)
+    previous = registry.rollback(trait_id)
+    current = live[0]
+    want = {
+        "id": trait_id,
+        "version": previous.version,
+        "kind": previous.language,
+        "script": previous.meta.get("script", trait_id),
+        "script_version": previous.meta.get("script_version", previous.version),
+        "sha256": previous.sha256,
+    }
+    entry = _entry(want, current["bit"])
+    result = []
+    for e in entries:
+        if e is current:
+            result.append(entry)
+        elif e["id"] == trait_id and e["version"] == previous.version:  # its retiring copy
+            _move_bit(world, e["bit"], current["bit"])
+        else:
+            result.append(e)
+    _store(world, result, registry, sources)
+    return entry
+
+
+def _move_bit(world: World, src: int, dst: int) -> None:
+    for chunk in world.query("Traits"):
+        mask = chunk["Traits.mask"]
+        mask[(mask & np.uint8(1 << src)) != 0] |= np.uint8(1 << dst)
+    _clear_bit(world, src)
 
 
 def _seed_carriers(world: World, entry: Mapping[str, Any]) -> None:
@@ -192,6 +300,12 @@ def _entry(want: Mapping[str, Any], bit: int) -> dict[str, Any]:
     }
 
 
+def _close_all(cache: dict[tuple[str, str], Any]) -> None:
+    for impl in cache.values():
+        impl.close()
+    cache.clear()
+
+
 class ScriptedRunner:
     """Runs a world's scripted traits in the traits system; holds the per-world implementation cache."""
 
@@ -201,8 +315,24 @@ class ScriptedRunner:
             weakref.WeakKeyDictionary()
         )
 
+    def _world_cache(self, world: World) -> dict[tuple[str, str], Any]:
+        cache = self._cache.get(world)
+        if cache is None:
+            cache = self._cache[world] = {}
+            weakref.finalize(world, _close_all, cache)  # the dict, never the world
+        return cache
+
+    def evict(self, world: World) -> None:
+        """Close and drop the implementations no entry of ``scripted_traits`` runs any more."""
+        cache = self._cache.get(world)
+        if not cache:
+            return
+        wanted = {(e["id"], e["sha256"]) for e in world.resources.get("scripted_traits", ())}
+        for key in [k for k in cache if k not in wanted]:
+            cache.pop(key).close()
+
     def _impl(self, world: World, entry: Mapping[str, Any]) -> Any:
-        cache = self._cache.setdefault(world, {})
+        cache = self._world_cache(world)
         key = (entry["id"], entry["sha256"])
         impl = cache.get(key)
         if impl is None:
@@ -226,7 +356,6 @@ class ScriptedRunner:
                 from ouroboros.sandbox.python_worker import PythonTrait
 
                 impl = PythonTrait(entry["script"], entry["script_version"], source, name=entry["id"])
-                weakref.finalize(world, impl.close)
             cache[key] = impl
         return impl
 
@@ -237,6 +366,7 @@ class ScriptedRunner:
         make_ctx: Callable[[np.ndarray, str], Any],
         intents: tuple[np.ndarray, np.ndarray, np.ndarray],
     ) -> None:
+        self.evict(world)
         entries = world.resources.get("scripted_traits")
         if not entries:
             return
