@@ -15,9 +15,13 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "patches"
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
     return result.exit_code, result.stdout, result.stderr
+
+
+def _one_error_line(err: str) -> bool:
+    return err.startswith("error: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.fixture
@@ -177,3 +181,130 @@ def test_every_example_makes_a_bundle(tmp_path: Path, data: Path, name: str) -> 
     assert json.loads((tmp_path / "b.json").read_text())["content"] == json.loads(
         (EXAMPLES / name).read_text()
     )
+
+
+# -- the audit of the governance layer -----------------------------------------------------------
+def test_tampered_active_content_fails_the_ledger_command(tmp_path: Path, data: Path) -> None:
+    import sqlite3
+
+    assert run("patch", "submit", _bundle(tmp_path, data, 30, "1.0.0"), "--data", data)[0] == 0
+    second = _bundle(tmp_path, data, 31, "1.1.0")
+    db = sqlite3.connect(data / "ledger.sqlite3")
+    db.execute("""UPDATE versions SET content = replace(content, '"temperature":30', '"temperature":99')""")
+    db.commit()
+    db.close()
+    code, out, err = run("ledger", "--data", data)
+    assert code == 1 and out == "" and _one_error_line(err)
+    assert "content of version" in err and "verified" not in err
+    for args in (("patch", "list"), ("patch", "submit", second)):
+        assert run(*args, "--data", data)[0] == 1  # no new activation on an untrustworthy ledger
+
+
+def test_a_replaced_keyring_is_refused(tmp_path: Path, data: Path) -> None:
+    bundle = _bundle(tmp_path, data, 30, "1.0.0")
+    other = tmp_path / "other"
+    assert run("keys", "new", "mallory", "--data", other)[0] == 0
+    (data / "keyrings" / "1.json").write_bytes((other / "keyrings" / "1.json").read_bytes())
+    code, _, err = run("patch", "verify", bundle, "--data", data)
+    assert code == 1 and _one_error_line(err) and "not the keyring the ledger recorded" in err
+
+
+@pytest.mark.parametrize(
+    "budgets",
+    [
+        {"determinism_ticks": 0, "shadow_ticks": -5},
+        {"shadow_ticks": "x"},
+        {"human_domains": 5},
+    ],
+)
+def test_bad_budgets_are_one_clear_error_on_any_command(data: Path, budgets: dict) -> None:
+    world = json.loads((data / "world.json").read_text())
+    (data / "world.json").write_text(json.dumps({**world, "budgets": budgets}))
+    for args in (("patch", "list"), ("killswitch", "status"), ("ledger",)):
+        code, _, err = run(*args, "--data", data)
+        assert code == 2 and _one_error_line(err) and "budgets" in err, (args, err)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [("--author-type", "robot", "author"), ("--engine-compat", "garbage!!", "engine_compat")],
+)
+def test_patch_new_refuses_a_bad_envelope_flag(
+    tmp_path: Path, data: Path, flag: str, value: str, words: str
+) -> None:
+    out = tmp_path / "b.json"
+    code, _, err = run(
+        "patch", "new", "--content", _content(tmp_path, 30, "1.0.0"), "-o", out, flag, value, "--data", data
+    )
+    assert code == 2 and _one_error_line(err) and words in err
+    assert not out.exists()
+
+
+def test_patch_hash_takes_data_like_every_command(tmp_path: Path) -> None:
+    doc = tmp_path / "x.json"
+    doc.write_text('{"b": 1, "a": [1.0, "x"]}')
+    code, out, _ = run("patch", "hash", doc, "--data", tmp_path / "nowhere")
+    assert code == 0 and len(out.strip()) == 64
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_submit_json_under_the_kill_switch_still_prints_one_object(tmp_path: Path, data: Path) -> None:
+    bundle = _bundle(tmp_path, data, 30, "1.0.0")
+    code, out, err = run("patch", "submit", bundle, "--data", data, "--json", "--killswitch")
+    assert code == 1 and "kill-switch engaged" in err
+    verdict = json.loads(out)  # exactly one JSON document on stdout
+    assert verdict["state"] == "refused" and verdict["patch_id"] == json.loads(bundle.read_text())["patch_id"]
+    assert [r["code"] for r in verdict["reasons"]] == ["killswitch_engaged"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("killswitch", "status"),
+        ("patch", "list"),
+        ("ledger",),
+        ("keys", "list"),
+        ("patch", "show", "p-" + "0" * 32),
+    ],
+)
+def test_read_only_commands_do_not_create_a_mistyped_data_folder(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    typo = tmp_path / "ouroboros-dta"
+    code, _out, err = run(*args, "--data", typo)
+    assert code == 2 and _one_error_line(err) and "no such folder" in err
+    assert not typo.exists()
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_forced_kill_switch_is_recorded_in_the_ledger(tmp_path: Path, data: Path, how: str) -> None:
+    bundle = _bundle(tmp_path, data, 30, "1.0.0")
+    if how == "flag":
+        code, _, _ = run("patch", "submit", bundle, "--data", data, "--killswitch")
+    else:
+        code, _, _ = run("patch", "submit", bundle, "--data", data, env={"OUROBOROS_KILLSWITCH": "1"})
+    assert code == 1
+    entries = json.loads(run("ledger", "--data", data, "--json")[1])["entries"]
+    forced = [e for e in entries if e["kind"] == "killswitch_forced"]
+    assert len(forced) == 1 and forced[0]["evidence"]["cause"] == how
+
+
+def test_dry_run_json_shows_a_hash_and_counts_not_the_content(tmp_path: Path, data: Path) -> None:
+    code, out, _ = run(
+        "patch", "submit", _bundle(tmp_path, data, 30, "1.0.0"), "--data", data, "--dry-run", "--json"
+    )
+    assert code == 0
+    summary = json.loads(out)["evidence"]["effective_content"]
+    assert set(summary) == {"sha256", "objects"} and summary["objects"] == {"world_params": 1}
+    assert "temperature" not in out
+
+
+def test_a_data_folder_can_be_founded_for_neon(tmp_path: Path) -> None:
+    folder = tmp_path / "city"
+    assert run("keys", "new", "op", "--world", "neon", "--data", folder)[0] == 0
+    assert json.loads((folder / "world.json").read_text())["world"] == "neon"
+    code, _, err = run("keys", "new", "gen", "--world", "petri", "--data", folder)
+    assert code == 2 and _one_error_line(err) and "neon" in err
+    bundle = tmp_path / "b.json"
+    assert run("patch", "new", "--content", EXAMPLES / "rooms.json", "-o", bundle, "--data", folder)[0] == 0
+    assert json.loads(bundle.read_text())["world"] == "neon"

@@ -19,7 +19,6 @@ FAST_BUDGETS = {
     "determinism_ticks": 4,
     "shadow_ticks": 8,
     "canary_ticks": 4,
-    "min_baseline_population": 5,
 }
 SMALL_WORLD = {"world": "petri", "seed": 7, "config": {"entities": 60}, "budgets": FAST_BUDGETS}
 

@@ -56,7 +56,7 @@ def test_history_is_recorded_with_actor_reason_and_evidence(tmp_path: Path) -> N
     mirror = json.loads((tmp_path / POINTER_FILE).read_text())
     assert mirror["active"] == P1 and mirror["head_hash"] == ledger.pointer().head_hash
     ledger.close()
-    assert Ledger(tmp_path).verify() == 6
+    assert Ledger(tmp_path).verify() == 7  # 5 transitions, the version, the pointer
 
 
 def test_an_illegal_transition_rolls_back_the_whole_transaction(tmp_path: Path) -> None:
@@ -104,6 +104,17 @@ def _tamper(folder: Path, sql: str) -> None:
         "UPDATE entries SET seq = seq + 100 WHERE seq = 4;",
         "UPDATE patch_state SET state = 'rejected';",
         "UPDATE pointer SET active = 'p-" + "9" * 32 + "';",
+        # the tables the chain vouches for, not only the entries
+        "UPDATE versions SET content = '{\"items\":[99]}';",
+        "DELETE FROM versions;",
+        "INSERT INTO versions VALUES ('p-" + "3" * 32 + "', 3, '{}');",
+        "UPDATE pointer SET active = NULL, permanent = NULL;",
+        "UPDATE pointer SET canary = 1;",
+        "DELETE FROM pointer;",
+        "UPDATE bundles SET bundle = X'';",
+        "UPDATE bundles SET parent = 'p-" + "9" * 32 + "';",
+        "DELETE FROM bundles;",
+        "INSERT INTO bundles VALUES ('p-" + "4" * 32 + "', 1, NULL, 'h', X'7B7D');",
     ],
 )
 def test_tampering_is_detected_at_open(tmp_path: Path, sql: str) -> None:
@@ -150,3 +161,44 @@ def test_versions_beyond_the_kept_known_good_are_pruned(tmp_path: Path) -> None:
         parent = pid
     kept = [pid for pid in ids if ledger.version_content(pid) is not None]
     assert kept == ids[-2:]
+
+
+def test_content_changed_after_open_is_refused_when_it_is_loaded(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    assert ledger.version_content(P1) == {"items": []} and ledger.bundle(P1) == {"n": 1}
+    db = sqlite3.connect(tmp_path / LEDGER_FILE)
+    db.execute("""UPDATE versions SET content = '{"items":[1]}'""")
+    db.execute("UPDATE bundles SET bundle = X'7B7D'")
+    db.commit()
+    db.close()
+    for load in (ledger.version_content, ledger.bundle):
+        with pytest.raises(LedgerError) as info:
+            load(P1)
+        assert info.value.code == "ledger_tampered"
+
+
+def test_a_cut_tail_is_seen_through_the_pointer_file(tmp_path: Path) -> None:
+    """Entries removed with the head row and the pointer row made to match: only the pointer
+    file, written after each commit, still knows how long the ledger was."""
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    ledger.close()
+    assert json.loads((tmp_path / POINTER_FILE).read_text())["head_seq"] == 7
+    _tamper(
+        tmp_path,
+        "DELETE FROM entries WHERE seq = 7; DELETE FROM pointer;"
+        "UPDATE head SET seq = 6, hash = (SELECT hash FROM entries WHERE seq = 6);",
+    )
+    with pytest.raises(LedgerError) as info:
+        Ledger(tmp_path)
+    assert info.value.code == "ledger_tampered" and "pointer file" in info.value.message
+
+
+def test_a_pointer_file_that_lags_the_ledger_is_fine(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    with ledger.transaction("op", "an audit after the last pointer move") as tx:
+        tx.audit("note", {})
+    ledger.close()
+    assert Ledger(tmp_path).verify() == 8  # the mirror still says 7: behind, not ahead

@@ -10,7 +10,7 @@ from ouroboros.engine import World
 from ouroboros.patches import stages
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
-from ouroboros.worlds import ACTIVATE_INPUT, build_world
+from ouroboros.worlds import ACTIVATE_INPUT, WORLD_SPECS, build_world
 from tests.patches.conftest import make_bundle, params_content
 
 
@@ -48,24 +48,57 @@ def test_tick_budget_and_state_growth_are_enforced() -> None:
     assert codes == ["tick_budget", "memory_budget"]
 
 
+PETRI = WORLD_SPECS["petri"].shadow_limits
+
+
 def test_missing_or_non_integer_metrics_fail_never_pass() -> None:
-    budgets = stages.Budgets()
-    result = stages.compare_metrics("shadow", {"population": 10}, {"population": 10, "faults": "0"}, budgets)
+    result = stages.compare_metrics("shadow", {"population": 10}, {"population": 10, "faults": "0"}, PETRI)
     assert {r.code for r in result.reasons} == {"metric_missing"}
     assert len(result.reasons) == 2  # faults missing on one side, not an integer on the other
-    assert stages.compare_metrics("shadow", {}, {}, budgets).reasons
+    assert stages.compare_metrics("shadow", {}, {}, PETRI).reasons
 
 
 def test_drift_and_faults_over_threshold_fail() -> None:
-    budgets = stages.Budgets()
     drift = stages.compare_metrics(
-        "shadow", {"population": 100, "faults": 0}, {"population": 20, "faults": 0}, budgets
+        "shadow", {"population": 100, "faults": 0}, {"population": 20, "faults": 0}, PETRI
     )
     assert [r.code for r in drift.reasons] == ["population_drift"]
     faults = stages.compare_metrics(
-        "shadow", {"population": 100, "faults": 0}, {"population": 100, "faults": 3}, budgets
+        "shadow", {"population": 100, "faults": 0}, {"population": 100, "faults": 3}, PETRI
     )
-    assert [r.code for r in faults.reasons] == ["faults"]
+    assert [r.code for r in faults.reasons] == ["faults_increase"]
+
+
+def test_each_world_declares_the_metrics_its_shadow_runs_report() -> None:
+    for name, spec in WORLD_SPECS.items():
+        world = build_world(name, 1, {"entities": 20} if name == "petri" else {})
+        world.run(2)
+        reported = spec.shadow_metrics(world)
+        assert set(spec.shadow_limits) <= set(reported), name
+        assert stages.check_shadow_limits(spec.shadow_limits) == spec.shadow_limits
+        assert stages.compare_metrics("shadow", reported, reported, spec.shadow_limits).reasons == []
+
+
+def test_neon_limits_refuse_money_drift_new_holds_and_empty_streets() -> None:
+    neon = WORLD_SPECS["neon"].shadow_limits
+    base = {"npcs": 30, "items": 20, "money_supply": 1000, "held": 0, "quests_done": 4}
+    assert stages.compare_metrics("shadow", base, {**base, "money_supply": 1240}, neon).reasons == []
+    codes = {
+        key: [r.code for r in stages.compare_metrics("shadow", base, {**base, key: value}, neon).reasons]
+        for key, value in (("money_supply", 1300), ("held", 4), ("npcs", 23), ("quests_done", 1))
+    }
+    assert codes == {
+        "money_supply": ["money_supply_drift"],
+        "held": ["held_increase"],
+        "npcs": ["npcs_drop"],
+        "quests_done": ["quests_done_drop"],
+    }
+    # money from nothing (a baseline of 0) is drift too; nothing against nothing is not
+    zero = {**base, "money_supply": 0}
+    assert [
+        r.code for r in stages.compare_metrics("shadow", zero, {**zero, "money_supply": 5}, neon).reasons
+    ] == ["money_supply_drift"]
+    assert stages.compare_metrics("shadow", zero, zero, neon).reasons == []
 
 
 def test_an_inconclusive_shadow_run_pauses_for_a_human(tmp_path: Path) -> None:

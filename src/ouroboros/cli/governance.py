@@ -1,9 +1,11 @@
 """Governance commands: ``keys``, ``patch``, ``rollback``, ``ledger``, ``killswitch``.
 
 Every command takes ``--data DIR`` (default ``./ouroboros-data``). Exit codes: 0 done; 1 the
-operation was refused (a rejected patch, an engaged kill-switch, an untrustworthy ledger); 2 bad
-input (a missing or malformed file, a bad flag). ``--json`` prints one JSON object on stdout.
-Private keys are never printed: only key ids and names.
+operation was refused (a rejected patch, an engaged kill-switch, an untrustworthy ledger or
+keyring); 2 bad input (a missing or malformed file, a bad flag, a ``--data`` folder that does not
+exist for a command that only reads it). ``--json`` prints one JSON object on stdout, also when
+``patch submit``/``approve`` are refused. Private keys are never printed: only key ids and names.
+``keys new --world neon`` founds a data folder for another world than the default (petri).
 """
 
 from __future__ import annotations
@@ -52,27 +54,53 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+#: keyring errors that mean "this folder's trust is broken" (refused), not "bad input"
+TRUST_CODES = frozenset({"keyring_tampered", "keyring_unpinned", "keyring_missing"})
+
+
 @contextmanager
 def _boundary() -> Iterator[None]:
     try:
         yield
     except (PatchError, LedgerError) as exc:
         _fail(exc.message, EXIT_FAILED)
+    except KeyringError as exc:
+        _fail(exc.message, EXIT_FAILED if exc.code in TRUST_CODES else EXIT_BAD_INPUT)
     except RejectedError as exc:
         _fail("; ".join(f"{r.code} at {r.path or '/'}: {r.message}" for r in exc.reasons[:5]), EXIT_BAD_INPUT)
-    except (BadInputError, KeyringError, OuroborosError) as exc:
+    except (BadInputError, OuroborosError) as exc:
         _fail(exc.message, EXIT_BAD_INPUT)
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         _fail(f"{exc.strerror or exc}{where}", EXIT_BAD_INPUT)
 
 
-def _governor(data: Path, killswitch: bool = False) -> Any:
-    from ouroboros.patches.governor import Governor
+def _governor(
+    data: Path, killswitch: bool = False, *, read_only: bool = False, world: str | None = None
+) -> Any:
+    """The governor of ``data``. A command that only reads (``read_only``) never creates the
+    folder: a mistyped ``--data`` is bad input. ``world`` founds a new folder for that world."""
+    from ouroboros.patches.governor import DEFAULT_WORLD, WORLD_FILE, Governor
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")
-    return Governor(data, killswitch_forced=killswitch)
+    if read_only and not data.is_dir():
+        raise BadInputError(f"--data {data}: no such folder")
+    defaults = None
+    if world is not None:
+        defaults = (
+            dict(DEFAULT_WORLD)
+            if world == DEFAULT_WORLD["world"]
+            else {"world": world, "seed": 0, "config": {}}
+        )
+        existing = data / WORLD_FILE
+        if existing.exists():
+            named = _read_json(existing, "world file")
+            if isinstance(named, dict) and named.get("world") != world:
+                raise BadInputError(
+                    f"{data} is set up for world {named.get('world')!r}, not {world!r} ({existing})"
+                )
+    return Governor(data, killswitch_forced=killswitch, world_defaults=defaults)
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -114,12 +142,15 @@ def keys_new(
     domains: Annotated[str, typer.Option(help="Comma-separated domains this key may sign; * for all.")] = "*",
     data: DataOption = DEFAULT_DATA,
     actor: ActorOption = "operator",
+    world: Annotated[
+        str | None, typer.Option("--world", help="The world a new data folder is for (default petri).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Make a signing key and trust it (the first founds the keyring; later ones rotate it)."""
     with _boundary():
         names = [d.strip() for d in domains.split(",") if d.strip()]
-        with _governor(data) as gov:
+        with _governor(data, world=world) as gov:
             key = gov.new_key(name, names, actor)
             ring = gov.keyring()
         path = data / "keys" / f"{name}.key"
@@ -134,7 +165,7 @@ def keys_new(
 @keys_app.command("list")
 def keys_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     """The trusted keys, their domains and the thresholds."""
-    with _boundary(), _governor(data) as gov:
+    with _boundary(), _governor(data, read_only=True) as gov:
         ring = gov.keyring()
         keys = [{"keyid": k.keyid, "name": k.name, "domains": sorted(k.domains)} for k in ring.keys.values()]
         keys.sort(key=lambda k: k["name"])
@@ -164,15 +195,17 @@ def patch_new(
     engine_compat: Annotated[str | None, typer.Option(help="Engine versions (PEP 440 range).")] = None,
 ) -> None:
     """Make an unsigned bundle whose parent is the active version."""
-    from ouroboros.content import parse_content
+    from ouroboros.content import parse_content, parse_envelope
     from ouroboros.patches.bundle import new_bundle
+    from ouroboros.patches.stages import MAX_BUNDLE_LIFETIME
 
     with _boundary():
-        if not 1 <= ttl_hours <= 24 * 366:
-            raise BadInputError("--ttl-hours must be between 1 and 8784")
+        max_hours = int(MAX_BUNDLE_LIFETIME.total_seconds()) // 3600
+        if not 1 <= ttl_hours <= max_hours:
+            raise BadInputError(f"--ttl-hours must be between 1 and {max_hours}")
         body = _read_json(content, "content file")
         parse_content(body)  # refuse a bad content file now, with its reasons
-        with _governor(data) as gov:
+        with _governor(data, read_only=True) as gov:
             active = gov.active()
             sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
             doc = new_bundle(
@@ -181,9 +214,10 @@ def patch_new(
                 parent_patch_id=active,
                 sequence=sequence,
                 author={"type": author_type, "model": model, "run_id": run_id},
-                engine_compat=engine_compat or default_engine_compat(),
+                engine_compat=engine_compat if engine_compat is not None else default_engine_compat(),
                 ttl=timedelta(hours=ttl_hours),
             )
+        parse_envelope(doc)  # refuse a bad --author-type or --engine-compat now, not at submit
         _write_json(output, doc)
         typer.echo(f"{doc['patch_id']} written to {output} (unsigned; parent {active or 'base'})")
 
@@ -229,7 +263,7 @@ def patch_verify(
 
     with _boundary():
         doc = _read_json(bundle, "bundle")
-        with _governor(data) as gov:
+        with _governor(data, read_only=True) as gov:
             reasons, evidence = stages.integrity(doc, gov.keyring(), gov.ledger, gov.active())
             if not reasons:
                 reasons, _ = stages.schema(doc, gov.world_name)
@@ -258,17 +292,37 @@ def patch_submit(
     """Run a bundle through the whole pipeline; print its final state and any reasons."""
     with _boundary():
         doc = _read_json(bundle, "bundle")
-        with _governor(data, killswitch) as gov:
+        with _governor(data, killswitch) as gov, _refusal_as_json(as_json, doc):
             verdict = gov.submit(doc, actor=actor, dry_run=dry_run)
         _print_verdict(verdict, as_json)
     if not verdict.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
+@contextmanager
+def _refusal_as_json(as_json: bool, doc_or_id: Any) -> Iterator[None]:
+    """With ``--json``, a refused operation (kill-switch, ledger) still prints one JSON object
+    (state ``refused`` and the reason) on stdout before the error line; exit 1 either way."""
+    try:
+        yield
+    except (PatchError, LedgerError) as exc:
+        if as_json:
+            from ouroboros.errors import Reason
+            from ouroboros.patches.governor import REFUSED, Verdict
+
+            pid = doc_or_id.get("patch_id") if isinstance(doc_or_id, dict) else doc_or_id
+            stage = "policy" if isinstance(exc, PatchError) else "ledger"
+            verdict = Verdict(
+                pid if isinstance(pid, str) else None, REFUSED, [Reason(stage, exc.code, "", exc.message)]
+            )
+            _print_verdict(verdict, True)
+        raise
+
+
 @patch_app.command("list")
 def patch_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     """Every patch the ledger knows, oldest first, with its state."""
-    with _boundary(), _governor(data) as gov:
+    with _boundary(), _governor(data, read_only=True) as gov:
         rows = gov.ledger.patches()
         active = gov.active()
     lines = [
@@ -283,7 +337,7 @@ def patch_show(
     patch_id: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
 ) -> None:
     """A patch's bundle, state and history."""
-    with _boundary(), _governor(data) as gov:
+    with _boundary(), _governor(data, read_only=True) as gov:
         bundle = gov.ledger.bundle(patch_id)
         if bundle is None:
             raise BadInputError(f"unknown patch {patch_id}")
@@ -315,7 +369,7 @@ def patch_approve(
     """Approve a validated patch: it runs as a canary, then becomes active."""
     with _boundary():
         _check_attribution(actor, reason)
-        with _governor(data, killswitch) as gov:
+        with _governor(data, killswitch) as gov, _refusal_as_json(as_json, patch_id):
             verdict = gov.approve(patch_id, actor, reason)
         _print_verdict(verdict, as_json)
     if not verdict.ok:
@@ -339,7 +393,10 @@ def patch_reject(
 
 
 @patch_app.command("hash")
-def patch_hash(file: Annotated[Path, typer.Argument(help="Any JSON file.")]) -> None:
+def patch_hash(
+    file: Annotated[Path, typer.Argument(help="Any JSON file.")],
+    data: DataOption = DEFAULT_DATA,  # accepted like every command; hashing needs no data folder
+) -> None:
     """Print the sha256 (hex) of the RFC 8785 canonical form of a JSON file."""
     from ouroboros.patches.canonical import sha256_hex
 
@@ -366,8 +423,9 @@ def rollback(
 
 @app.command("ledger")
 def ledger(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
-    """Verify the ledger's hash chain and print its entries."""
-    with _boundary(), _governor(data) as gov:
+    """Verify the ledger's hash chain (and the content, bundles and pointer it vouches for) and
+    print its entries."""
+    with _boundary(), _governor(data, read_only=True) as gov:
         count = gov.ledger.verify()
         entries = [e.as_dict() for e in gov.ledger.entries()]
         pointer = gov.ledger.pointer().as_dict()
@@ -420,7 +478,7 @@ def killswitch_status(
     data: DataOption = DEFAULT_DATA, killswitch: KillFlag = False, as_json: JsonFlag = False
 ) -> None:
     """Whether new patches may get in, and why."""
-    with _boundary(), _governor(data, killswitch) as gov:
+    with _boundary(), _governor(data, killswitch, read_only=True) as gov:
         state = gov.killswitch.state()
     _emit(
         as_json,

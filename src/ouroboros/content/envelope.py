@@ -8,7 +8,8 @@ Invariants a parsed ``Envelope`` keeps:
 - ``schema_version`` is ``SCHEMA_VERSION``.
 - Genesis: ``parent_patch_id`` is null exactly when ``sequence`` is 0.
 - ``created_at`` and ``expires_at`` are RFC 3339 UTC timestamps (``...Z``) and expiry comes after
-  creation; they stay strings so the signed bytes are exactly the bytes that were written.
+  creation, at most ``MAX_LIFETIME`` (366 days) after it (a bundle cannot be frozen for later
+  forever); they stay strings so the signed bytes are exactly the bytes that were written.
 - ``engine_compat`` is a non-empty PEP 440 specifier set (``">=0.1,<0.2"``).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -27,9 +28,19 @@ from ouroboros.content._base import Id, StrictModel, Tup, content_error
 from ouroboros.content._errors import guarded
 from ouroboros.content.patch import PatchContent
 
-__all__ = ["SCHEMA_VERSION", "Author", "Envelope", "Signature", "parse_envelope", "parse_timestamp"]
+__all__ = [
+    "MAX_LIFETIME",
+    "SCHEMA_VERSION",
+    "Author",
+    "Envelope",
+    "Signature",
+    "parse_envelope",
+    "parse_timestamp",
+]
 
 SCHEMA_VERSION = "1"
+#: The longest a bundle may be valid: ``expires_at - created_at`` at most this.
+MAX_LIFETIME = timedelta(days=366)
 
 PATCH_ID_PATTERN = r"^p-[0-9a-f]{32}$"
 _TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$"
@@ -122,6 +133,12 @@ class Envelope(StrictModel):
             raise content_error("bad_value", "a patch cannot be its own parent", at="parent_patch_id")
         if parse_timestamp(self.expires_at) <= parse_timestamp(self.created_at):
             raise content_error("bad_value", "expires_at must be after created_at", at="expires_at")
+        if parse_timestamp(self.expires_at) - parse_timestamp(self.created_at) > MAX_LIFETIME:
+            raise content_error(
+                "bad_value",
+                f"expires_at must be at most {MAX_LIFETIME.days} days after created_at",
+                at="expires_at",
+            )
         return self
 
     @property

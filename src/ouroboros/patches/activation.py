@@ -6,7 +6,8 @@ between two ticks ``PointerFollower.sync(world)`` looks at the pointer (a ``stat
 pointer names another version it submits ``gameplay.activate`` with that version's content. The
 engine applies inputs at the next tick boundary, so a tick in flight always finishes on the
 version it started with and the switch is atomic for the world: one input, one tick boundary.
-The ledger, not the mirror file, is read for the content, so a torn mirror cannot inject anything.
+The ledger, not the mirror file, is read for the content, so a torn mirror cannot inject anything;
+content whose hash does not match its ledger entry is never applied (the world stays where it is).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.engine import World
+from ouroboros.errors import LedgerError
 from ouroboros.patches.ledger import POINTER_FILE, Ledger
 
 
@@ -54,7 +56,10 @@ class PointerFollower:
             return False
         content: dict[str, Any] = {}
         if active is not None:
-            stored = self.ledger.version_content(active)
+            try:
+                stored = self.ledger.version_content(active)
+            except LedgerError:
+                stored = None  # tampered: fail safe, keep running the last good version
             if stored is None:
                 return False  # not a complete version: stay on the current one
             content = dict(stored["objects"])

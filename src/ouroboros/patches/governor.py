@@ -10,22 +10,32 @@ What it promises:
 
 - Nothing reaches the ledger before it is authenticated: a bundle that fails integrity is
   refused with its reasons and leaves the ledger exactly as it was. An authenticated bundle is
-  recorded as a draft and every later stage's verdict is a recorded transition.
+  recorded as a draft and every later stage's verdict is a recorded transition; a stage that
+  fails unexpectedly rejects the patch (``internal_error``), it never leaves it a draft.
+- Trust is pinned: every keyring version's sha256 is recorded in the ledger when ``new_key``
+  makes it, and a keyring file the ledger does not record, or records with another hash, is
+  refused (``keyring_unpinned``, ``keyring_tampered``, ``keyring_missing``).
 - Activation and rollback are one ledger transaction each (states, pointer and audit entry
-  together); a running world applies the new pointer at its next tick boundary.
+  together); a running world applies the new pointer at its next tick boundary. The content a
+  world is given is checked against the hash chained in the ledger (see ``ledger``).
 - A canary is not durable: opening a folder whose pointer is on a canary puts it back on the last
   permanent version and records the canary as rolled back.
 - While the kill-switch is engaged nothing is ingested, approved or activated (a dry run may
-  still validate); rollback to a known-good version stays possible.
+  still validate); rollback to a known-good version stays possible. The switch is read again
+  inside the canary and the activation transactions, so engaging it mid-pipeline rejects the
+  patch before its canary, or rolls the canary back. Running under a switch forced by flag or
+  environment is recorded in the ledger (``killswitch_forced``) the first time a change is made.
+- ``world.json`` is checked whole at open: an unknown world or a budget of the wrong type or out
+  of its bounds is one ``BadInputError``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, KeyringError, OuroborosError, PatchError, Reason
@@ -33,14 +43,34 @@ from ouroboros.patches import stages
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.patches.bundle import touched_domains
 from ouroboros.patches.canonical import canonical_bytes, load_json
+from ouroboros.patches.catalogs import (
+    content_summary,
+    fold_content,
+    lint_catalog,
+    world_content,
+)
 from ouroboros.patches.keys import Keyring, SigningKey
 from ouroboros.patches.killswitch import KillSwitch
 from ouroboros.patches.ledger import Ledger
 from ouroboros.patches.states import State
+from ouroboros.patches.trust import KeyringStore
 
 WORLD_FILE = "world.json"
 DEFAULT_WORLD = {"world": "petri", "seed": 0, "config": {"entities": 300}}
 SYSTEM_ACTOR = "ouroboros"
+
+
+class _ActiveVersion:
+    """The version the pointer names when asked (see ``Governor.reference_world``)."""
+
+    def __repr__(self) -> str:
+        return "ACTIVE"
+
+
+#: ``reference_world(ACTIVE)``: the active version; ``reference_world(None)``: the base version.
+ACTIVE: Final = _ActiveVersion()
+#: The state a verdict shows for an operation refused before any patch state changed (kill-switch).
+REFUSED: Final = "refused"
 
 
 @dataclass
@@ -53,10 +83,12 @@ class Verdict:
     reasons: list[Reason] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
+    #: the stored form of the version the patch makes (kept out of ``evidence``: it is big)
+    effective: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        return self.state not in (State.REJECTED, State.ROLLED_BACK)
+        return self.state not in (State.REJECTED, State.ROLLED_BACK, REFUSED)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,27 +98,6 @@ class Verdict:
             "reasons": [r.as_dict() for r in self.reasons],
             "evidence": self.evidence,
         }
-
-
-# -- content folding: one place that knows the content layer's catalog ---------------------------
-def load_catalog(stored: Mapping[str, Any] | None) -> Any:
-    """The ``Catalog`` a version's stored form describes (``None``: the base world, empty)."""
-    from ouroboros.content import Catalog
-
-    return Catalog.from_dict(dict(stored)) if stored else Catalog.empty()
-
-
-def world_content(stored: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What a world is given for a version: every object of its catalog, as plain JSON."""
-    return dict(stored["objects"]) if stored else {}
-
-
-def fold_content(stored: Mapping[str, Any] | None, patch_content: Any) -> tuple[dict[str, Any], list[Reason]]:
-    """The stored form of the version a patch makes, and the reasons the fold refuses (versions
-    that do not increase, removals of unknown ids)."""
-    catalog = load_catalog(stored)
-    folded, reasons = catalog.apply(patch_content)
-    return folded.to_dict(), [Reason("static", r.code, r.path, r.message) for r in reasons]
 
 
 def sandbox_script_checker(language: str, source: str, script_id: str, version: str) -> list[tuple[str, str]]:
@@ -116,9 +127,13 @@ class Governor:
         self.script_checker = script_checker
         self.live_world = live_world
         self.settings = self._load_world_settings(world_defaults)
-        self.budgets = self._budgets(self.settings.get("budgets", {}))
+        self.budgets = stages.Budgets.from_overrides(
+            self.settings.get("budgets", {}), f"{WORLD_FILE} budgets"
+        )
         self.ledger = Ledger(data)
         self.killswitch = KillSwitch(data, self.ledger, forced=killswitch_forced, environ=environ)
+        self.trust = KeyringStore(data, self.ledger)
+        self._forced_recorded = False
         self.recover()
 
     def close(self) -> None:
@@ -132,31 +147,26 @@ class Governor:
 
     # -- settings --------------------------------------------------------------------------------
     def _load_world_settings(self, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
+        from ouroboros.worlds import world_names
+
         path = self.data / WORLD_FILE
         if path.exists():
             doc = load_json(path.read_bytes(), str(path))
-            if not isinstance(doc, dict) or not isinstance(doc.get("world"), str):
-                raise BadInputError(f"{path} must name a world")
-            if not isinstance(doc.get("seed", 0), int) or not isinstance(doc.get("config", {}), dict):
-                raise BadInputError(f"{path}: seed must be an integer and config an object")
-            return doc
-        self.data.mkdir(parents=True, exist_ok=True)
-        doc = dict(defaults or DEFAULT_WORLD)
-        write_atomic(path, canonical_bytes(doc) + b"\n")
+        else:
+            doc = dict(defaults or DEFAULT_WORLD)
+        if not isinstance(doc, dict) or not isinstance(doc.get("world"), str):
+            raise BadInputError(f"{path} must name a world")
+        if doc["world"] not in world_names():
+            raise BadInputError(
+                f"{path}: unknown world {doc['world']!r} (worlds: {', '.join(world_names())})"
+            )
+        seed = doc.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(doc.get("config", {}), dict):
+            raise BadInputError(f"{path}: seed must be an integer and config an object")
+        if not path.exists():
+            self.data.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, canonical_bytes(doc) + b"\n")
         return doc
-
-    @staticmethod
-    def _budgets(overrides: Any) -> stages.Budgets:
-        if not isinstance(overrides, dict):
-            raise BadInputError("world.json budgets must be an object")
-        known = {f.name for f in fields(stages.Budgets)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise BadInputError(f"unknown budgets {sorted(unknown)}")
-        values = dict(overrides)
-        if "human_domains" in values:
-            values["human_domains"] = frozenset(values["human_domains"])
-        return replace(stages.Budgets(), **values)
 
     @property
     def world_name(self) -> str:
@@ -168,21 +178,8 @@ class Governor:
         return self.data / "keys"
 
     def keyring(self) -> Keyring:
-        """The current keyring, trusted by walking every rotation from version 1."""
-        folder = self.data / "keyrings"
-        versions = (
-            sorted(int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit()) if folder.exists() else []
-        )
-        if not versions:
-            raise KeyringError(
-                f"no keyring in {self.data}: make a key first (ouroboros keys new NAME)", code="no_keyring"
-            )
-        if versions != list(range(1, len(versions) + 1)):
-            raise KeyringError(f"keyring versions in {folder} are not 1..N", code="keyring_version")
-        ring = Keyring.trust_first(load_json((folder / "1.json").read_bytes(), "keyring 1"))
-        for version in versions[1:]:
-            ring = ring.rotate(load_json((folder / f"{version}.json").read_bytes(), f"keyring {version}"))
-        return ring
+        """The current keyring, walked from version 1 and pinned by the ledger."""
+        return self.trust.current()
 
     def local_key(self, name_or_path: str) -> SigningKey:
         path = Path(name_or_path)
@@ -191,47 +188,9 @@ class Governor:
         return SigningKey.load(path)
 
     def new_key(self, name: str, domains: list[str], actor: str = "operator") -> SigningKey:
-        """Make a key and trust it: the first key founds keyring version 1; later keys rotate the
-        keyring, signed by this folder's own keys that the current keyring trusts."""
-        import re
-
-        from ouroboros.patches.keys import KEY_NAME_PATTERN
-
-        if not re.fullmatch(KEY_NAME_PATTERN, name):
-            raise BadInputError(f"key name must match {KEY_NAME_PATTERN}")
-        if not domains:
-            raise BadInputError("a key needs at least one domain ('*' for all)")
-        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self.keys_dir / f"{name}.key"
-        if path.exists():
-            raise BadInputError(f"a key named {name} already exists")
-        key = SigningKey.generate(name)
-        folder = self.data / "keyrings"
-        folder.mkdir(exist_ok=True)
-        if not any(folder.glob("*.json")):
-            doc = Keyring.unsigned(1, {key.keyid: key.public_entry(domains)})
-            doc = Keyring.sign_document(doc, key)
-            Keyring.trust_first(doc)
-            key.save(path)
-            write_atomic(folder / "1.json", canonical_bytes(doc) + b"\n")
-        else:
-            old = self.keyring()
-            if old.key_named(name):
-                raise BadInputError(f"the keyring already has a key named {name}")
-            keys = dict(old.document["signed"]["keys"])
-            keys[key.keyid] = key.public_entry(domains)
-            doc = Keyring.unsigned(old.version + 1, keys, old.thresholds)
-            for existing in sorted(self.keys_dir.glob("*.key")):
-                signer = SigningKey.load(existing)
-                if signer.keyid in old.keys:
-                    doc = Keyring.sign_document(doc, signer)
-            doc = Keyring.sign_document(doc, key)
-            old.rotate(doc)  # refuses unless a threshold of the old keys signed
-            key.save(path)
-            write_atomic(folder / f"{old.version + 1}.json", canonical_bytes(doc) + b"\n")
-        with self.ledger.transaction(actor, f"trust key {name}") as tx:
-            tx.audit("keyring", {"keyid": key.keyid, "name": name, "domains": sorted(domains)})
-        return key
+        """Make a key and trust it (see ``KeyringStore.add_key``)."""
+        self._record_forced_switch(actor, "keys new")
+        return self.trust.add_key(name, domains, actor)
 
     # -- the active version ----------------------------------------------------------------------
     def active(self) -> str | None:
@@ -239,29 +198,41 @@ class Governor:
 
     def active_content(self) -> dict[str, Any] | None:
         """The stored catalog of the active version (``None``: the base world)."""
-        active = self.active()
-        if active is None:
+        return self.content_of(self.active())
+
+    def content_of(self, version: str | None) -> dict[str, Any] | None:
+        """The stored catalog of a version (``None``: the base version, which has none)."""
+        if version is None:
             return None
-        content = self.ledger.version_content(active)
+        content = self.ledger.version_content(version)
         if content is None:
-            raise PatchError(f"the content of active version {active} is not kept", code="version_missing")
+            raise PatchError(f"the content of version {version} is not kept", code="version_missing")
         return content
 
-    def reference_world(self, stored: Mapping[str, Any] | None = None, patch_id: str | None = None) -> World:
+    def reference_world(self, version: str | _ActiveVersion | None = ACTIVE) -> World:
         """The world shadow runs fork: the live one if attached, else the data folder's world built
-        fresh at the active version and warmed up."""
+        fresh at ``version`` and warmed up. ``version`` is a patch id, ``None`` for the base
+        version (no patch applied) or ``ACTIVE`` (the default) for whatever is active now."""
         if self.live_world is not None:
             return self.live_world
         from ouroboros.worlds import build_world
 
+        patch_id = self.active() if isinstance(version, _ActiveVersion) else version
         world = build_world(
             self.world_name, int(self.settings.get("seed", 0)), self.settings.get("config", {})
         )
-        if stored is None:
-            stored, patch_id = self.active_content(), self.active()
-        stages._activate(world, patch_id, world_content(stored))
+        stages._activate(world, patch_id, world_content(self.content_of(patch_id)))
         world.run(self.budgets.warmup_ticks)
         return world
+
+    def shadow_limits(self, world: World) -> dict[str, dict[str, int]]:
+        """The world's shadow limits with ``world.json``'s overrides laid over them, metric by metric."""
+        from ouroboros.worlds import spec_of
+
+        limits = {metric: dict(rules) for metric, rules in spec_of(world).shadow_limits.items()}
+        for metric, rules in self.budgets.shadow_limits.items():
+            limits.setdefault(metric, {}).update(rules)
+        return limits
 
     # -- recovery --------------------------------------------------------------------------------
     def recover(self) -> None:
@@ -276,7 +247,9 @@ class Governor:
                     tx.transition(canary, State.ROLLED_BACK, {"permanent": pointer.permanent})
                 tx.set_pointer(pointer.permanent, pointer.permanent, False)
         else:
-            # the mirror may be stale or torn after a crash; the database is the truth
+            # Opening the ledger already refused a mirror that leads the database or names another
+            # head (a cut or rewritten ledger); what is left to fix is a mirror a crash left behind
+            # (lagging, torn or missing), which the database, the truth, rewrites.
             try:
                 mirror = load_json((self.data / "active.json").read_bytes())
             except (OSError, OuroborosError):
@@ -285,9 +258,20 @@ class Governor:
                 self.ledger.write_pointer_file()
 
     # -- the pipeline ----------------------------------------------------------------------------
-    def _refuse_if_killed(self, what: str) -> None:
+    def _record_forced_switch(self, actor: str, operation: str) -> None:
+        """Record once per process that a change is made under a switch forced at start."""
+        ks = self.killswitch
+        cause = "flag" if ks.forced_by_flag else "environment" if ks.forced_by_env else None
+        if cause is None or self._forced_recorded:
+            return
+        with self.ledger.transaction(actor, f"kill-switch forced by {cause} for this process") as tx:
+            tx.audit("killswitch_forced", {"cause": cause, "operation": operation}, after="engaged")
+        self._forced_recorded = True
+
+    def _refuse_if_killed(self, what: str, actor: str = SYSTEM_ACTOR) -> None:
         state = self.killswitch.state()
         if state.engaged:
+            self._record_forced_switch(actor, f"refused: no patch is {what}")
             raise PatchError(
                 f"kill-switch engaged ({state.cause}): no patch is {what}", code="killswitch_engaged"
             )
@@ -295,7 +279,7 @@ class Governor:
     def submit(self, doc: Any, *, actor: str = "operator", dry_run: bool = False) -> Verdict:
         """Run a bundle through the pipeline. See the module docstring for what is recorded."""
         if not dry_run:
-            self._refuse_if_killed("ingested")
+            self._refuse_if_killed("ingested", actor)
         now = self.clock() if self.clock else None
         patch_id = (
             doc.get("patch_id") if isinstance(doc, dict) and isinstance(doc.get("patch_id"), str) else None
@@ -313,7 +297,8 @@ class Governor:
         reasons, evidence = stages.integrity(doc, keyring, self.ledger, pointer.active, now)
         if reasons:
             return Verdict(patch_id, State.REJECTED, reasons, evidence, dry_run)
-        assert patch_id is not None  # integrity passed, so the id is the bundle's own hash
+        if patch_id is None:  # integrity passed, so the id is the bundle's own hash
+            raise PatchError("integrity passed a bundle without a patch id", code="internal_error")
         domains = touched_domains(doc.get("content"))
         schema_reasons, _ = stages.schema(doc, self.world_name)
         if schema_reasons:  # not recorded: an authentic bundle with a broken envelope is still junk
@@ -340,115 +325,175 @@ class Governor:
             )
             verdict.evidence["awaiting"] = why
             with self.ledger.transaction(actor, why) as tx:
-                tx.transition(patch_id, State.VALIDATED, _small(verdict.evidence))
+                tx.transition(patch_id, State.VALIDATED, verdict.evidence)
             verdict.state = State.VALIDATED
             return verdict
         with self.ledger.transaction(actor, "validated; policy: automatic") as tx:
-            tx.transition(patch_id, State.VALIDATED, _small(verdict.evidence))
+            tx.transition(patch_id, State.VALIDATED, verdict.evidence)
         return self._canary_and_activate(patch_id, verdict, actor)
 
     def _validate(
         self, doc: dict[str, Any], patch_id: str, evidence: dict[str, Any], dry_run: bool
     ) -> Verdict:
-        verdict = Verdict(patch_id, State.DRAFT, [], {"integrity": evidence}, dry_run)
-        reasons, envelope = stages.schema(doc, self.world_name)
-        if reasons:
-            verdict.reasons, verdict.state = reasons, State.REJECTED
-            return verdict
-        before = self.active_content()
-        after, _ = fold_content(before, envelope.content)  # its refusals come again from lint
-        reference = self.reference_world(before, self.active())
+        """Stages 2-5. Never raises for the patch's sake: an unexpected failure of a stage is a
+        rejection with the code ``internal_error`` (so a recorded draft is always decided)."""
         from ouroboros.worlds import spec_of
 
-        content_dict = doc["content"]
-        world_problems = spec_of(reference).check_content(reference, content_dict)
-        reasons = stages.static(envelope.content, load_catalog(before), world_problems, self.script_checker)
-        if reasons:
-            verdict.reasons, verdict.state = reasons, State.REJECTED
-            return verdict
-        reasons, det_evidence = stages.determinism(reference, patch_id, world_content(after), self.budgets)
-        verdict.evidence["determinism"] = det_evidence
-        if reasons:
-            verdict.reasons, verdict.state = reasons, State.REJECTED
-            return verdict
-        shadow = stages.shadow(
-            reference, patch_id, world_content(after), spec_of(reference).shadow_metrics, self.budgets
-        )
-        verdict.evidence["shadow"] = shadow.evidence
-        if shadow.reasons:
-            verdict.reasons, verdict.state = shadow.reasons, State.REJECTED
-            return verdict
-        if shadow.inconclusive:
-            verdict.evidence["inconclusive"] = shadow.inconclusive
-        verdict.evidence["effective_content"] = after
+        verdict = Verdict(patch_id, State.DRAFT, [], {"integrity": evidence}, dry_run)
+        stage = "schema"
+        try:
+            reasons, envelope = stages.schema(doc, self.world_name)
+            if reasons:
+                return self._refused(verdict, reasons)
+            stage = "static"
+            active = self.active()
+            before = self.content_of(active)
+            after, _ = fold_content(before, envelope.content)  # its refusals come again from lint
+            reference = self.reference_world(active)
+            world_problems = spec_of(reference).check_content(reference, doc["content"])
+            catalog = lint_catalog(self.world_name, before)
+            reasons = stages.static(envelope.content, catalog, world_problems, self.script_checker)
+            if reasons:
+                return self._refused(verdict, reasons)
+            stage = "determinism"
+            reasons, det_evidence = stages.determinism(
+                reference, patch_id, world_content(after), self.budgets
+            )
+            verdict.evidence["determinism"] = det_evidence
+            if reasons:
+                return self._refused(verdict, reasons)
+            stage = "shadow"
+            shadow = stages.shadow(
+                reference,
+                patch_id,
+                world_content(after),
+                spec_of(reference).shadow_metrics,
+                self.shadow_limits(reference),
+                self.budgets.shadow_ticks,
+            )
+            verdict.evidence["shadow"] = shadow.evidence
+            if shadow.reasons:
+                return self._refused(verdict, shadow.reasons)
+            if shadow.inconclusive:
+                verdict.evidence["inconclusive"] = shadow.inconclusive
+        except Exception as exc:  # any failure of ours must still decide the patch
+            message = f"the {stage} stage failed: {type(exc).__name__}: {exc}"
+            return self._refused(verdict, [Reason(stage, "internal_error", "", message)])
+        verdict.effective = after
+        verdict.evidence["effective_content"] = content_summary(after)
         verdict.state = State.VALIDATED
         return verdict
 
+    @staticmethod
+    def _refused(verdict: Verdict, reasons: list[Reason]) -> Verdict:
+        verdict.reasons, verdict.state = reasons, State.REJECTED
+        return verdict
+
     def _record_rejection(self, verdict: Verdict, actor: str) -> Verdict:
-        assert verdict.patch_id is not None
+        if verdict.patch_id is None or not verdict.reasons:
+            raise PatchError("a recorded rejection needs a patch id and a reason", code="internal_error")
         with self.ledger.transaction(actor, verdict.reasons[0].message) as tx:
             tx.transition(
                 verdict.patch_id,
                 State.REJECTED,
-                {"reasons": [r.as_dict() for r in verdict.reasons], **_small(verdict.evidence)},
+                {"reasons": [r.as_dict() for r in verdict.reasons], **verdict.evidence},
             )
         return verdict
 
+    def _killswitch_refusal(self, when: str) -> Reason | None:
+        state = self.killswitch.state()
+        if not state.engaged:
+            return None
+        return Reason("policy", "killswitch_engaged", "", f"kill-switch engaged ({state.cause}) {when}")
+
     def _canary_and_activate(self, patch_id: str, verdict: Verdict, actor: str) -> Verdict:
-        after = verdict.evidence.pop("effective_content", None)
+        from ouroboros.worlds import spec_of
+
+        parent = self.ledger.parent_of(patch_id)
+        after = verdict.effective
         if after is None:  # approved later by a person: fold again onto the (unchanged) parent
             from ouroboros.content import parse_content
 
             doc = self.ledger.bundle(patch_id) or {}
-            after, fold_reasons = fold_content(self.active_content(), parse_content(doc.get("content")))
+            after, fold_reasons = fold_content(self.content_of(parent), parse_content(doc.get("content")))
             if fold_reasons:
-                raise PatchError(fold_reasons[0].message, code=fold_reasons[0].code)
-        old = self.ledger.pointer()
+                return self._record_rejection(self._refused(verdict, fold_reasons), actor)
         with self.ledger.transaction(actor, "canary") as tx:
-            tx.transition(patch_id, State.CANARY, {"permanent": old.permanent})
-            tx.store_version(patch_id, self.ledger.sequence_of(patch_id) or 0, after)
-            tx.set_pointer(patch_id, old.permanent, True)
-        from ouroboros.worlds import spec_of
-
-        reference = self.reference_world(
-            self.ledger.version_content(old.active) if old.active else None, old.active
-        )
-        canary = stages.shadow(
-            reference,
-            patch_id,
-            world_content(after),
-            spec_of(reference).shadow_metrics,
-            self.budgets,
-            ticks=self.budgets.canary_ticks,
-            stage="canary",
-        )
+            # read inside the transaction: nobody can engage the switch or move the pointer meanwhile
+            old = self.ledger.pointer()
+            refusal = self._killswitch_refusal("before the canary: not activated")
+            if refusal is None and old.active != parent:
+                refusal = Reason(
+                    "policy",
+                    "stale_parent",
+                    "/parent_patch_id",
+                    f"the active version moved to {old.active or 'base'} since this patch was validated",
+                )
+            if refusal is not None:
+                tx.transition(
+                    patch_id, State.REJECTED, {"reasons": [refusal.as_dict()]}, reason=refusal.message
+                )
+            else:
+                tx.transition(patch_id, State.CANARY, {"permanent": old.permanent})
+                tx.store_version(patch_id, self.ledger.sequence_of(patch_id) or 0, after)
+                tx.set_pointer(patch_id, old.permanent, True)
+        if refusal is not None:
+            return self._refused(verdict, [refusal])
+        try:
+            reference = self.reference_world(old.active)  # the parent: None is the base version
+            canary = stages.shadow(
+                reference,
+                patch_id,
+                world_content(after),
+                spec_of(reference).shadow_metrics,
+                self.shadow_limits(reference),
+                self.budgets.canary_ticks,
+                stage="canary",
+            )
+        except Exception as exc:  # the canary could not even start: it did not pass
+            message = f"the canary stage failed: {type(exc).__name__}: {exc}"
+            canary = stages.ShadowResult([Reason("canary", "internal_error", "", message)], [], {})
         verdict.evidence["canary"] = canary.evidence
         if canary.reasons:
-            verdict.reasons, verdict.state = canary.reasons, State.REJECTED
             with self.ledger.transaction(actor, "canary failed") as tx:
                 tx.transition(patch_id, State.REJECTED, {"reasons": [r.as_dict() for r in canary.reasons]})
                 tx.set_pointer(old.permanent, old.permanent, False)
+            return self._refused(verdict, canary.reasons)
+        return self._make_permanent(patch_id, verdict, actor)
+
+    def _make_permanent(self, patch_id: str, verdict: Verdict, actor: str) -> Verdict:
+        """The canary passed: approved, active, the previous version superseded — one transaction,
+        one pointer move. A kill-switch engaged meanwhile rolls the canary back instead."""
+        with self.ledger.transaction(actor, "canary passed") as tx:
+            pointer = self.ledger.pointer()
+            refusal = self._killswitch_refusal(
+                f"during the canary: back to {pointer.permanent or 'the base version'}"
+            )
+            if refusal is not None:
+                tx.transition(
+                    patch_id,
+                    State.ROLLED_BACK,
+                    {"reasons": [refusal.as_dict()], "permanent": pointer.permanent},
+                    reason=refusal.message,
+                )
+                tx.set_pointer(pointer.permanent, pointer.permanent, False)
+            else:
+                tx.transition(patch_id, State.APPROVED)
+                tx.transition(patch_id, State.ACTIVE)
+                if pointer.permanent is not None and pointer.permanent != patch_id:
+                    tx.transition(pointer.permanent, State.SUPERSEDED, {"by": patch_id})
+                tx.set_pointer(patch_id, patch_id, False)
+        if refusal is not None:
+            verdict.reasons, verdict.state = [refusal], State.ROLLED_BACK
             return verdict
-        self.activate(patch_id, actor, "canary passed")
         verdict.state = State.ACTIVE
         return verdict
 
-    def activate(self, patch_id: str, actor: str, reason: str) -> None:
-        """Make a canary permanent: approved, active, the previous version superseded — one
-        transaction, one pointer move."""
-        self._refuse_if_killed("activated")
-        pointer = self.ledger.pointer()
-        with self.ledger.transaction(actor, reason) as tx:
-            tx.transition(patch_id, State.APPROVED)
-            tx.transition(patch_id, State.ACTIVE)
-            if pointer.permanent is not None and pointer.permanent != patch_id:
-                tx.transition(pointer.permanent, State.SUPERSEDED, {"by": patch_id})
-            tx.set_pointer(patch_id, patch_id, False)
-
     # -- people ----------------------------------------------------------------------------------
     def approve(self, patch_id: str, actor: str, reason: str) -> Verdict:
-        """A person approves a validated patch: it goes through the canary and becomes active."""
-        self._refuse_if_killed("approved")
+        """A person approves a validated patch: its integrity is checked again (expiry, keys),
+        then it goes through the canary and becomes active."""
+        self._refuse_if_killed("approved", actor)
         state = self.ledger.state_of(patch_id)
         if state is None:
             raise BadInputError(f"unknown patch {patch_id}")
@@ -457,6 +502,11 @@ class Governor:
                 f"patch {patch_id} is {state}; only a validated patch can be approved",
                 code="illegal_transition",
             )
+        self._record_forced_switch(actor, "approve")
+        now = self.clock() if self.clock else None
+        reasons, _ = stages.recheck(self.ledger.bundle(patch_id), self.keyring(), now)
+        if reasons:
+            return self._record_rejection(Verdict(patch_id, State.REJECTED, reasons), actor)
         parent = self.ledger.parent_of(patch_id)
         if parent != self.active():
             verdict = Verdict(
@@ -480,6 +530,7 @@ class Governor:
         if state is None:
             raise BadInputError(f"unknown patch {patch_id}")
         verdict = Verdict(patch_id, State.REJECTED, [Reason("policy", "rejected_by_human", "", reason)])
+        self._record_forced_switch(actor, "reject")
         with self.ledger.transaction(actor, reason) as tx:
             tx.transition(patch_id, State.REJECTED, {"by": actor})
         return verdict
@@ -488,6 +539,7 @@ class Governor:
         self, actor: str, reason: str, to: str | None = None, *, to_base: bool = False
     ) -> dict[str, Any]:
         """Go back to a known-good version on the active lineage (default: the one before)."""
+        self._record_forced_switch(actor, "rollback")
         pointer = self.ledger.pointer()
         current = pointer.active
         if current is None:
@@ -530,9 +582,4 @@ class Governor:
         return {"from": current, "to": target, "undone": undone}
 
 
-def _small(evidence: Mapping[str, Any]) -> dict[str, Any]:
-    """Evidence worth keeping in the ledger (the effective content is kept elsewhere)."""
-    return {k: v for k, v in evidence.items() if k != "effective_content"}
-
-
-__all__ = ["Governor", "Verdict", "fold_content"]
+__all__ = ["ACTIVE", "Governor", "Verdict", "fold_content"]

@@ -6,7 +6,15 @@ What it promises:
 - **Append-only.** Entries are inserted, never updated or deleted (triggers refuse both). Each
   entry carries the hash of the one before; ``verify`` recomputes the chain at open and a
   tampered, reordered or truncated ledger raises ``LedgerError`` (the head is also recorded in
-  the ``head`` row and in the pointer file, so cutting off the tail is seen too).
+  the ``head`` row and in the pointer file, so cutting off the tail is seen too: a pointer file
+  that records more entries than the database holds, or another hash at the same length, is
+  refused; only a mirror that is behind, unreadable or missing is rewritten).
+- **Everything the world runs is chained.** The other tables are checked against the chain: a
+  bundle's draft entry records the sha256 of the stored bundle (and its sequence, parent and
+  bundle hash), ``store_version`` appends a ``version`` entry with the sha256 of the stored
+  content, and the pointer row must equal the last ``pointer`` entry. ``verify`` checks them
+  all at open, and ``bundle`` and ``version_content`` check the row they load, so a changed,
+  blanked or removed row raises ``LedgerError`` (``ledger_tampered``) instead of reaching a world.
 - **All or nothing.** Every change is a ``with ledger.transaction(actor, reason) as tx:`` block:
   its entries, its state changes and its pointer move commit together or not at all. SQLite's
   journal makes that hold across a crash or a SIGKILL at any point.
@@ -68,7 +76,16 @@ CREATE TABLE IF NOT EXISTS pointer (
 CREATE TABLE IF NOT EXISTS head (
     id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS entries_by_patch ON entries (patch_id, kind);
 """
+
+
+def _sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def _tampered(message: str) -> LedgerError:
+    return LedgerError(message, code="ledger_tampered")
 
 
 def utc_now() -> str:
@@ -188,14 +205,21 @@ class Transaction:
         bundle: dict[str, Any],
         evidence: Any = None,
     ) -> Entry:
-        """Record a new patch as a draft (with its bundle). A patch id is accepted once, ever."""
+        """Record a new patch as a draft (with its bundle). A patch id is accepted once, ever.
+        The draft entry's evidence carries ``record``: what the bundles row must hold."""
         if self._db.execute("SELECT 1 FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone():
             raise PatchError(f"patch {patch_id} is already in the ledger", code="replayed")
+        blob = canonical_bytes(bundle)
         self._db.execute(
-            "INSERT INTO bundles VALUES (?,?,?,?,?)",
-            (patch_id, sequence, parent, bundle_hash, canonical_bytes(bundle)),
+            "INSERT INTO bundles VALUES (?,?,?,?,?)", (patch_id, sequence, parent, bundle_hash, blob)
         )
-        return self.transition(patch_id, State.DRAFT, evidence)
+        record = {"sha256": _sha256(blob), "sequence": sequence, "parent": parent, "bundle_hash": bundle_hash}
+        shown = (
+            dict(evidence)
+            if isinstance(evidence, dict)
+            else ({} if evidence is None else {"evidence": evidence})
+        )
+        return self.transition(patch_id, State.DRAFT, {**shown, "record": record})
 
     def transition(
         self, patch_id: str, after: State, evidence: Any = None, reason: str | None = None
@@ -236,10 +260,12 @@ class Transaction:
             {},
         )
 
-    def store_version(self, patch_id: str, sequence: int, content: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO versions VALUES (?,?,?)",
-            (patch_id, sequence, canonical_bytes(content).decode()),
+    def store_version(self, patch_id: str, sequence: int, content: dict[str, Any]) -> Entry:
+        """Keep a version's effective content; a ``version`` entry chains its sha256."""
+        text = canonical_bytes(content).decode()
+        self._db.execute("INSERT OR REPLACE INTO versions VALUES (?,?,?)", (patch_id, sequence, text))
+        return self._append(
+            "version", patch_id, None, None, None, {"sha256": _sha256(text), "sequence": sequence}
         )
 
 
@@ -334,9 +360,26 @@ class Ledger:
         row = self._db.execute("SELECT state FROM patch_state WHERE patch_id = ?", (patch_id,)).fetchone()
         return State(row[0]) if row else None
 
+    def _recorded(self, patch_id: str, kind: str, query: str) -> Any:
+        row = self._db.execute(
+            "SELECT evidence FROM entries WHERE patch_id = ? AND kind = ? AND "
+            f"{query} ORDER BY seq DESC LIMIT 1",
+            (patch_id, kind),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
     def bundle(self, patch_id: str) -> dict[str, Any] | None:
+        """The stored bundle, checked against the sha256 its draft entry recorded."""
         row = self._db.execute("SELECT bundle FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone()
-        return load_json(bytes(row[0]), f"stored bundle {patch_id}") if row else None
+        if row is None:
+            return None
+        recorded = self._recorded(patch_id, "transition", "before IS NULL")
+        blob = bytes(row[0]) if isinstance(row[0], bytes | memoryview) else str(row[0]).encode()
+        if not isinstance(recorded, dict) or (recorded.get("record") or {}).get("sha256") != _sha256(blob):
+            raise _tampered(
+                f"the stored bundle of {patch_id} does not match the hash its ledger entry recorded"
+            )
+        return load_json(blob, f"stored bundle {patch_id}")
 
     def sequence_of(self, patch_id: str) -> int | None:
         row = self._db.execute("SELECT sequence FROM bundles WHERE patch_id = ?", (patch_id,)).fetchone()
@@ -352,8 +395,17 @@ class Ledger:
         )
 
     def version_content(self, patch_id: str) -> dict[str, Any] | None:
+        """A kept version's content (``None``: not kept), checked against its ``version`` entry."""
         row = self._db.execute("SELECT content FROM versions WHERE patch_id = ?", (patch_id,)).fetchone()
-        return load_json(row[0], f"stored version {patch_id}") if row else None
+        if row is None:
+            return None
+        recorded = self._recorded(patch_id, "version", "1")
+        text = row[0] if isinstance(row[0], str) else bytes(row[0]).decode(errors="replace")
+        if not isinstance(recorded, dict) or recorded.get("sha256") != _sha256(text):
+            raise _tampered(
+                f"the content of version {patch_id} does not match the hash its ledger entry recorded"
+            )
+        return load_json(text, f"stored version {patch_id}")
 
     def ever_active(self, patch_id: str) -> bool:
         return (
@@ -406,51 +458,117 @@ class Ledger:
 
     # -- trust -----------------------------------------------------------------------------------
     def verify(self) -> int:
-        """Recompute the hash chain; check the head row and the per-patch states against it.
-        Returns the number of entries. Raises ``LedgerError`` naming the first bad entry."""
+        """Recompute the hash chain; check the head row, the per-patch states, the bundles, the
+        kept versions, the pointer row and the pointer file against it. Returns the number of
+        entries. Raises ``LedgerError`` (``ledger_tampered``) naming the first mismatch."""
         prev, count = GENESIS_HASH, 0
         last_state: dict[str, str] = {}
+        records: dict[str, Any] = {}  # patch id → what its bundles row must hold
+        versions: dict[str, Any] = {}  # patch id → what its versions row must hold
+        last_pointer: str | None = None
+        snapshot = not self._db.in_transaction  # one read snapshot: a writer elsewhere cannot race it
         try:
+            if snapshot:
+                self._db.execute("BEGIN")
             cursor = self._db.execute("SELECT * FROM entries ORDER BY seq")
             for row in cursor:
                 seq, at, actor, kind, patch_id, before, after, reason, evidence, prev_hash, digest = row
                 count += 1
                 if seq != count:
-                    raise LedgerError(
-                        f"ledger entry {seq} out of sequence (expected {count})", code="ledger_tampered"
-                    )
+                    raise _tampered(f"ledger entry {seq} out of sequence (expected {count})")
                 if (
                     prev_hash != prev
                     or entry_hash(seq, at, actor, kind, patch_id, before, after, reason, evidence, prev_hash)
                     != digest
                 ):
-                    raise LedgerError(
-                        f"ledger entry {seq} does not match its hash chain", code="ledger_tampered"
-                    )
+                    raise _tampered(f"ledger entry {seq} does not match its hash chain")
                 if kind == "transition":
                     last_state[patch_id] = after
+                    if before is None:
+                        records[patch_id] = json.loads(evidence).get("record")
+                elif kind == "version":
+                    versions[patch_id] = json.loads(evidence)
+                elif kind == "pointer":
+                    last_pointer = after
                 prev = digest
             head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
             stored = dict(self._db.execute("SELECT patch_id, state FROM patch_state").fetchall())
+            if (head or (0, GENESIS_HASH)) != (count, prev):
+                raise _tampered("ledger head does not match its last entry (entries removed?)")
+            if stored != last_state:
+                raise _tampered("patch states do not match the ledger's transitions")
+            self._check_bundles(records)
+            self._check_versions(versions)
+            self._check_pointer(last_state, last_pointer)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"ledger {self.path} is unreadable: {exc}", code="ledger_unreadable") from exc
-        if (head or (0, GENESIS_HASH)) != (count, prev):
-            raise LedgerError(
-                "ledger head does not match its last entry (entries removed?)", code="ledger_tampered"
-            )
-        if stored != last_state:
-            raise LedgerError("patch states do not match the ledger's transitions", code="ledger_tampered")
-        self._check_pointer(last_state)
+        except (ValueError, TypeError, AttributeError) as exc:  # evidence that is not what we wrote
+            raise _tampered(f"ledger evidence is malformed: {exc}") from exc
+        finally:
+            if snapshot and self._db.in_transaction:
+                self._db.execute("COMMIT")
+        self._check_mirror()
         return count
 
-    def _check_pointer(self, last_state: dict[str, str]) -> None:
+    def _check_bundles(self, records: dict[str, Any]) -> None:
+        rows = self._db.execute("SELECT patch_id, sequence, parent, bundle_hash, bundle FROM bundles")
+        seen = set()
+        for patch_id, sequence, parent, digest, blob in rows:
+            seen.add(patch_id)
+            record = records.get(patch_id)
+            raw = bytes(blob) if isinstance(blob, bytes | memoryview) else str(blob).encode()
+            if not isinstance(record, dict) or record != {
+                "sha256": _sha256(raw),
+                "sequence": sequence,
+                "parent": parent,
+                "bundle_hash": digest,
+            }:
+                raise _tampered(f"the stored bundle of {patch_id} does not match its draft entry")
+        missing = sorted(set(records) - seen)
+        if missing:
+            raise _tampered(f"the bundle of {missing[0]} is gone although the ledger recorded it")
+
+    def _check_versions(self, versions: dict[str, Any]) -> None:
+        for patch_id, sequence, content in self._db.execute(
+            "SELECT patch_id, sequence, content FROM versions"
+        ):
+            recorded = versions.get(patch_id)
+            text = content if isinstance(content, str) else bytes(content).decode(errors="replace")
+            if not isinstance(recorded, dict) or recorded != {"sha256": _sha256(text), "sequence": sequence}:
+                raise _tampered(f"the content of version {patch_id} does not match its ledger entry")
+
+    def _check_pointer(self, last_state: dict[str, str], last_pointer: str | None) -> None:
         row = self._pointer_row()
+        recorded = (
+            json.loads(last_pointer)
+            if last_pointer is not None
+            else {"active": None, "permanent": None, "canary": False}
+        )
+        if row != recorded:
+            raise _tampered(f"the pointer row {row} is not the ledger's last pointer entry {recorded}")
         active, permanent = row["active"], row["permanent"]
         if active is not None and last_state.get(active) not in ("active", "canary", "approved"):
-            raise LedgerError(
-                f"pointer names {active}, which is not active in the ledger", code="ledger_tampered"
-            )
+            raise _tampered(f"pointer names {active}, which is not active in the ledger")
         if permanent is not None and last_state.get(permanent) not in ("active", "superseded"):
-            raise LedgerError(
-                f"permanent pointer names {permanent}, which never became active", code="ledger_tampered"
+            raise _tampered(f"permanent pointer names {permanent}, which never became active")
+        for patch_id in {active, permanent} - {None}:
+            if self._db.execute("SELECT 1 FROM versions WHERE patch_id = ?", (patch_id,)).fetchone() is None:
+                raise _tampered(f"the content of {patch_id}, which the pointer names, is gone")
+
+    def _check_mirror(self) -> None:
+        """The pointer file is written after each commit, so the head it records is an entry the
+        database holds (it may lag the database, never lead it or disagree with it)."""
+        try:
+            mirror = json.loads((self.folder / POINTER_FILE).read_bytes())
+            seq, digest = mirror["head_seq"], mirror["head_hash"]
+        except (OSError, ValueError, TypeError, KeyError):
+            return  # missing or torn: recover() rewrites it from the database
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            return
+        row = self._db.execute("SELECT hash FROM entries WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise _tampered(f"the pointer file records ledger entry {seq}, which the ledger no longer holds")
+        if row[0] != digest:
+            raise _tampered(
+                f"the pointer file records another hash for ledger entry {seq} (entries rewritten)"
             )

@@ -3,41 +3,51 @@ refuses (``[]`` passes) and the evidence it measured. No stage writes the ledger
 
 1. ``integrity``   bundle hash, signatures, keys allowed for the domains (with thresholds),
                    lineage (parent is the active version, sequence exactly parent + 1, never seen
-                   before), expiry — the attacks TUF names: rollback, fast-forward, freeze,
-                   mix-and-match, a key below threshold.
+                   before), expiry (and a lifetime of at most ``MAX_BUNDLE_LIFETIME``) — the
+                   attacks TUF names: rollback, fast-forward, freeze, mix-and-match, a key below
+                   threshold. ``recheck`` repeats all but the lineage (at approval time).
 2. ``schema``      the envelope and content schemas (exact ``schema_version``), ``engine_compat``
                    against the running engine, the target world.
 3. ``static``      content lint and referential integrity against the active version, the
                    world's own checks, script inspection by the sandbox.
 4. ``determinism`` the patch applied to two forks run the same ticks must give identical digests;
                    tick time and state size within budget.
-5. ``shadow``      a fork with the patch against a fork without it, K ticks: the world's metrics
-                   within thresholds; missing metrics fail, an undecidable comparison is
-                   ``inconclusive`` (a human decides).
+5. ``shadow``      a fork with the patch against a fork without it, K ticks: the metrics the
+                   world requires (``WorldSpec.shadow_limits``) within its limits; missing metrics
+                   fail, an undecidable comparison is ``inconclusive`` (a human decides).
 6. ``policy``      automatic within thresholds, or human approval for the domains that need it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from ouroboros.content.envelope import MAX_LIFETIME
 from ouroboros.engine import ENGINE_VERSION, World
-from ouroboros.errors import ContentError, OuroborosError, Reason
+from ouroboros.errors import BadInputError, ContentError, OuroborosError, Reason
 from ouroboros.patches.bundle import BUNDLE_KIND, bundle_hash, compute_patch_id, signed_part, touched_domains
 from ouroboros.patches.keys import Keyring
 
 PATCH_ID_PATTERN = r"^p-[0-9a-f]{32}$"
+#: A bundle may live at most this long (freeze: a signed bundle cannot be kept for later forever).
+MAX_BUNDLE_LIFETIME = MAX_LIFETIME
+
+ShadowLimits = Mapping[str, Mapping[str, int]]
+#: The limits a shadow metric may carry (see ``ouroboros.worlds.WorldSpec.shadow_limits``).
+LIMIT_RULES = frozenset({"max_drift_permille", "min_permille", "max_increase", "min_baseline"})
+_MAX_TICKS = 1_000_000
 
 
 @dataclass(frozen=True)
 class Budgets:
-    """Limits the determinism, shadow and policy stages hold a patch to."""
+    """Limits the determinism, shadow and policy stages hold a patch to. ``shadow_limits``
+    overrides the world's own limits, metric by metric (``{"money_supply": {...}}``)."""
 
     warmup_ticks: int = 10
     determinism_ticks: int = 30
@@ -45,10 +55,85 @@ class Budgets:
     canary_ticks: int = 60
     tick_budget_ms: float = 250.0
     state_growth_max_permille: int = 3000  # patched state ≤ 3× the baseline's bytes
-    population_drift_max_permille: int = 500  # ±50 % against the baseline run
-    new_faults_max: int = 0
-    min_baseline_population: int = 5  # below this the comparison says nothing: inconclusive
     human_domains: frozenset[str] = field(default_factory=lambda: frozenset({"economy_tuning"}))
+    shadow_limits: ShadowLimits = field(default_factory=dict)
+
+    @classmethod
+    def from_overrides(cls, overrides: Any, where: str = "world.json budgets") -> Budgets:
+        """Budgets from a JSON object of overrides, every value type- and bounds-checked.
+        Raises ``BadInputError`` naming the first bad value."""
+        if not isinstance(overrides, Mapping):
+            raise BadInputError(f"{where} must be an object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise BadInputError(f"{where}: unknown budgets {unknown} (known: {', '.join(sorted(known))})")
+        values: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if name == "human_domains":
+                values[name] = _domain_set(value, f"{where}.{name}")
+            elif name == "shadow_limits":
+                values[name] = check_shadow_limits(value, f"{where}.{name}")
+            elif name == "tick_budget_ms":
+                if not _is_number(value) or not 0 < value <= 60_000:
+                    raise BadInputError(f"{where}.{name} must be a number of ms above 0 and at most 60000")
+                values[name] = float(value)
+            else:
+                low, high = _INT_BOUNDS[name]
+                if not _is_int(value) or not low <= value <= high:
+                    raise BadInputError(
+                        f"{where}.{name} must be an integer from {low} to {high}, not {value!r}"
+                    )
+                values[name] = value
+        return cls(**values)
+
+
+_INT_BOUNDS = {
+    "warmup_ticks": (0, _MAX_TICKS),
+    "determinism_ticks": (1, _MAX_TICKS),  # 0 would skip stage 4
+    "shadow_ticks": (1, _MAX_TICKS),  # 0 would skip stage 5
+    "canary_ticks": (1, _MAX_TICKS),
+    "state_growth_max_permille": (1000, 1_000_000),
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _domain_set(value: Any, where: str) -> frozenset[str]:
+    from ouroboros.content import DOMAINS
+
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise BadInputError(f"{where} must be a list of domain names")
+    unknown = sorted(set(value) - set(DOMAINS))
+    if unknown:
+        raise BadInputError(f"{where}: unknown domains {unknown}")
+    return frozenset(value)
+
+
+def check_shadow_limits(value: Any, where: str = "shadow_limits") -> dict[str, dict[str, int]]:
+    """``{metric: {rule: integer ≥ 0}}`` with rules from ``LIMIT_RULES``, or ``BadInputError``."""
+    if not isinstance(value, Mapping):
+        raise BadInputError(f"{where} must be an object of metric → limits")
+    out: dict[str, dict[str, int]] = {}
+    for metric, rules in value.items():
+        if not isinstance(metric, str) or not isinstance(rules, Mapping):
+            raise BadInputError(f"{where}.{metric} must be an object of limits")
+        bad = sorted(set(rules) - LIMIT_RULES)
+        if bad:
+            raise BadInputError(
+                f"{where}.{metric}: unknown limits {bad} (known: {', '.join(sorted(LIMIT_RULES))})"
+            )
+        for rule, limit in rules.items():
+            if not _is_int(limit) or not 0 <= limit <= 10**12:
+                raise BadInputError(f"{where}.{metric}.{rule} must be an integer of 0 or more")
+        out[metric] = dict(rules)
+    return out
 
 
 class Lineage(Protocol):
@@ -78,6 +163,24 @@ def integrity(
     doc: Any, keyring: Keyring, lineage: Lineage, active: str | None, now: datetime | None = None
 ) -> tuple[list[Reason], dict[str, Any]]:
     """Refusals of stage 1, and evidence: the bundle hash and the key ids whose signatures hold."""
+    reasons, evidence = _authentic(doc, keyring)
+    if not evidence or "signers" not in evidence:  # not even a well-formed, self-naming bundle
+        return reasons, evidence
+    reasons.extend(_lineage(doc, lineage, active, doc["patch_id"]))
+    reasons.extend(_freshness(doc, now or datetime.now(UTC)))
+    return reasons, evidence
+
+
+def recheck(doc: Any, keyring: Keyring, now: datetime | None = None) -> tuple[list[Reason], dict[str, Any]]:
+    """Stage 1 again for a recorded bundle (lineage is the caller's): hash, signatures against
+    today's keyring, and expiry — a person's approval cannot revive an expired or untrusted one."""
+    reasons, evidence = _authentic(doc, keyring)
+    if evidence and "signers" in evidence:
+        reasons.extend(_freshness(doc, now or datetime.now(UTC)))
+    return reasons, evidence
+
+
+def _authentic(doc: Any, keyring: Keyring) -> tuple[list[Reason], dict[str, Any]]:
     stage = "integrity"
     if not isinstance(doc, Mapping):
         return [_r(stage, "malformed", "", "a bundle is a JSON object")], {}
@@ -142,8 +245,6 @@ def integrity(
                     f"{domain} needs {need} signatures from allowed keys, has {allowed}",
                 )
             )
-    reasons.extend(_lineage(doc, lineage, active, patch_id))
-    reasons.extend(_freshness(doc, now or datetime.now(UTC)))
     return reasons, evidence
 
 
@@ -212,6 +313,15 @@ def _freshness(doc: Mapping[str, Any], now: datetime) -> list[Reason]:
     if expires <= now:
         return [
             _r("integrity", "expired", "/expires_at", f"the bundle expired at {doc['expires_at']} (freeze)")
+        ]
+    if expires - created > MAX_BUNDLE_LIFETIME:
+        return [
+            _r(
+                "integrity",
+                "lifetime_too_long",
+                "/expires_at",
+                f"expires_at is more than {MAX_BUNDLE_LIFETIME.days} days after created_at (freeze)",
+            )
         ]
     if (created - now).total_seconds() > 300:
         return [_r("integrity", "from_the_future", "/created_at", "created_at is ahead of this clock")]
@@ -354,20 +464,18 @@ class ShadowResult:
     evidence: dict[str, Any]
 
 
-REQUIRED_METRICS = ("population", "faults")
-
-
 def compare_metrics(
-    stage: str, baseline: Mapping[str, Any], patched: Mapping[str, Any], budgets: Budgets
+    stage: str, baseline: Mapping[str, Any], patched: Mapping[str, Any], limits: ShadowLimits
 ) -> ShadowResult:
-    """Compare a patched run's metrics with its baseline. A metric missing or not an integer on
-    either side is a failure, never a pass."""
+    """Compare a patched run's metrics with its baseline under ``limits`` (metric → rules, see
+    ``LIMIT_RULES``). Every metric named in ``limits`` is required: missing or not an integer on
+    either side is a failure, never a pass. A baseline below ``min_baseline`` is inconclusive."""
     reasons: list[Reason] = []
     inconclusive: list[str] = []
-    for name in REQUIRED_METRICS:
+    for name in limits:
         for side, metrics in (("baseline", baseline), ("patched", patched)):
             value = metrics.get(name) if isinstance(metrics, Mapping) else None
-            if not isinstance(value, int) or isinstance(value, bool):
+            if not _is_int(value):
                 reasons.append(
                     _r(
                         stage,
@@ -376,28 +484,38 @@ def compare_metrics(
                         f"the {side} run reported no integer {name}",
                     )
                 )
+    evidence = {"baseline": dict(baseline or {}), "patched": dict(patched or {})}
     if reasons:
-        return ShadowResult(reasons, [], {"baseline": dict(baseline or {}), "patched": dict(patched or {})})
-    new_faults = patched["faults"] - baseline["faults"]
-    if new_faults > budgets.new_faults_max:
-        reasons.append(
-            _r(stage, "faults", "/metrics/faults", f"{new_faults} new script faults with the patch")
-        )
-    base_pop, pop = baseline["population"], patched["population"]
-    if base_pop < budgets.min_baseline_population:
-        inconclusive.append(f"baseline population {base_pop} is too small to judge drift")
-    else:
-        drift = abs(pop - base_pop) * 1000 // base_pop
-        if drift > budgets.population_drift_max_permille:
+        return ShadowResult(reasons, [], evidence)
+    for name, rules in limits.items():
+        base, value = baseline[name], patched[name]
+        path = f"/metrics/{name}"
+        against = f"{name} {value} against {base} without the patch"
+        if "max_increase" in rules and value - base > rules["max_increase"]:
             reasons.append(
                 _r(
                     stage,
-                    "population_drift",
-                    "/metrics/population",
-                    f"population {pop} against {base_pop} without the patch ({drift}‰ drift)",
+                    f"{name}_increase",
+                    path,
+                    f"{against} (up {value - base}, at most {rules['max_increase']})",
                 )
             )
-    evidence = {"baseline": dict(baseline), "patched": dict(patched)}
+        relative = [rule for rule in ("max_drift_permille", "min_permille") if rule in rules]
+        if not relative:
+            continue
+        if base < rules.get("min_baseline", 0):
+            inconclusive.append(f"baseline {name} {base} is too small to judge")
+            continue
+        if "max_drift_permille" in rules:
+            limit = rules["max_drift_permille"]
+            drift = abs(value - base) * 1000 // base if base else (0 if value == base else None)
+            if drift is None or drift > limit:
+                shown = "from nothing" if drift is None else f"{drift}‰ drift"
+                reasons.append(_r(stage, f"{name}_drift", path, f"{against} ({shown}, at most {limit}‰)"))
+        if "min_permille" in rules and value * 1000 < base * rules["min_permille"]:
+            reasons.append(
+                _r(stage, f"{name}_drop", path, f"{against} (below {rules['min_permille']}‰ of the baseline)")
+            )
     return ShadowResult(reasons, inconclusive, evidence)
 
 
@@ -406,11 +524,11 @@ def shadow(
     patch_id: str,
     content_after: Mapping[str, Any],
     metrics: Callable[[World], Mapping[str, Any]],
-    budgets: Budgets,
-    ticks: int | None = None,
+    limits: ShadowLimits,
+    ticks: int,
     stage: str = "shadow",
 ) -> ShadowResult:
-    ticks = budgets.shadow_ticks if ticks is None else ticks
+    """Run a fork with the patch and a fork without it ``ticks`` ticks; compare their metrics."""
     baseline, patched = reference.fork(), reference.fork()
     try:
         _activate(patched, patch_id, content_after)
@@ -420,8 +538,9 @@ def shadow(
         base_metrics, patched_metrics = metrics(baseline), metrics(patched)
     except Exception as exc:
         return ShadowResult([_r(stage, "crash", "/content", f"the {stage} run failed: {exc!r}")], [], {})
-    result = compare_metrics(stage, base_metrics, patched_metrics, budgets)
+    result = compare_metrics(stage, base_metrics, patched_metrics, limits)
     result.evidence["ticks"] = ticks
+    result.evidence["reference_version"] = reference.resources.get("gameplay_version")
     return result
 
 

@@ -33,6 +33,12 @@ class WorldSpec:
     shadow_metrics: Callable[[World], dict[str, int]]
     check_content: Callable[[World, Mapping[str, Any]], ContentProblems]
     apply_content: Callable[[World, Mapping[str, Any]], None]
+    #: The ``shadow_metrics`` a shadow or canary run requires, each with its limits against the
+    #: baseline run (integers): ``max_drift_permille`` (|patched - baseline| per mille of the
+    #: baseline), ``min_permille`` (patched at least this per mille of the baseline),
+    #: ``max_increase`` (patched - baseline at most this), ``min_baseline`` (a smaller baseline
+    #: cannot be judged: the result is inconclusive and a person decides). ``{}``: required only.
+    shadow_limits: Mapping[str, Mapping[str, int]]
 
 
 def _petri_plugin(config: Mapping[str, Any]) -> Plugin:
@@ -102,8 +108,30 @@ def _neon_apply(world: World, content: Mapping[str, Any]) -> None:
 
 
 WORLD_SPECS: dict[str, WorldSpec] = {
-    "neon": WorldSpec("neon", _neon_plugin, _neon_kpis, _neon_metrics, _neon_check, _neon_apply),
-    "petri": WorldSpec("petri", _petri_plugin, _petri_kpis, _petri_metrics, _petri_check, _petri_apply),
+    "neon": WorldSpec(
+        "neon",
+        _neon_plugin,
+        _neon_kpis,
+        _neon_metrics,
+        _neon_check,
+        _neon_apply,
+        {
+            "npcs": {"min_permille": 800},  # a patch may not empty the streets
+            "items": {"max_drift_permille": 500},
+            "money_supply": {"max_drift_permille": 250},  # players' credits within ±25 %
+            "held": {"max_increase": 3},  # transactions the economic guard had to hold
+            "quests_done": {"min_permille": 500},
+        },
+    ),
+    "petri": WorldSpec(
+        "petri",
+        _petri_plugin,
+        _petri_kpis,
+        _petri_metrics,
+        _petri_check,
+        _petri_apply,
+        {"population": {"max_drift_permille": 500, "min_baseline": 5}, "faults": {"max_increase": 0}},
+    ),
 }
 #: name → plugin factory (kept for callers that only build worlds)
 WORLDS: dict[str, Callable[[Mapping[str, Any]], Plugin]] = {n: s.plugin for n, s in WORLD_SPECS.items()}
