@@ -127,12 +127,13 @@ async def _load(port: int, clients: int, seconds: float, rate: float, seed: int)
     }
 
 
-def run_once(clients: int, seconds: float, rate: float, seed: int) -> dict:
+def run_once(clients: int, seconds: float, rate: float, seed: int, tick_hz: float | None = None) -> dict:
     with tempfile.TemporaryDirectory() as data:
         env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
         server = subprocess.Popen(
             [sys.executable, "-m", "ouroboros", "go", "--world", "neon", "--data", data,
-             "--telnet-port", "0", "--ws-port", "0"],
+             "--telnet-port", "0", "--ws-port", "0",
+             *(["--ticks-per-second", str(tick_hz)] if tick_hz else [])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
         assert server.stdout is not None
@@ -166,9 +167,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--rate", type=float, default=2.0, help="commands per second per client")
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--tick-hz", type=float, default=None, help="pace the city at this rate instead")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "neon.json")
     args = ap.parse_args()
-    rows = [run_once(args.clients, args.seconds, args.rate, seed) for seed in range(args.repeats)]
+    rows = [run_once(args.clients, args.seconds, args.rate, seed, args.tick_hz) for seed in range(args.repeats)]
     keys = [k for k in rows[0] if isinstance(rows[0][k], int | float)]
     median = {k: statistics.median(r[k] for r in rows) for k in keys}
     header = (

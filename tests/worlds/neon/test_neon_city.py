@@ -84,7 +84,7 @@ def test_a_fight_to_the_end_pays_and_counts_for_a_job() -> None:
         city.walk_to("Alice", state(city.world)["room_ids"][room])
         xp = city.world.get(player, "Player")["xp"]
         city.do("Alice", "attack jackal runner")
-        for _ in range(400):
+        for _ in range(40 * t.params["combat_round_ticks"]):
             city.wait(1)
             if not city.world.is_alive(runner[0]):
                 break

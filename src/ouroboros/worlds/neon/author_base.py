@@ -41,8 +41,8 @@ FILES = (
     "rooms",
     "world_params",
 )
-#: ticks per second: fast enough that a command waits at most a 30th of a second for its tick
-TICK_HZ = 30
+#: ticks per second: a command waits at most a 50th of a second for its tick (p99 < 50 ms)
+TICK_HZ = 50
 VERSION = "1.0.0"
 SEED = 2077
 GRID = 20
