@@ -170,7 +170,9 @@ def main() -> None:
     ap.add_argument("--tick-hz", type=float, default=None, help="pace the city at this rate instead")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "neon.json")
     args = ap.parse_args()
-    rows = [run_once(args.clients, args.seconds, args.rate, seed, args.tick_hz) for seed in range(args.repeats)]
+    rows = [
+        run_once(args.clients, args.seconds, args.rate, seed, args.tick_hz) for seed in range(args.repeats)
+    ]
     keys = [k for k in rows[0] if isinstance(rows[0][k], int | float)]
     median = {k: statistics.median(r[k] for r in rows) for k in keys}
     header = (

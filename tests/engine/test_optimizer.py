@@ -149,7 +149,7 @@ def test_profiler_publishes_without_recomputing_between_flips() -> None:
     assert world.profiler.published() is published  # readers get the same object until the next flip
 
 
-def test_a_mixed_guard_that_fails_is_split_and_the_good_candidate_still_wins() -> None:
+def test_in_a_mixed_guard_the_wrong_candidate_is_named_and_the_good_one_still_wins() -> None:
     Q = Component("Q", x="i8")
 
     def work2(world: World, sleep_s: float) -> None:
@@ -182,7 +182,12 @@ def test_a_mixed_guard_that_fails_is_split_and_the_good_candidate_still_wins() -
     optimizer = Optimizer(world, CONFIG)
     assert _run(world, optimizer, 60) == expected
     kinds = [(d["kind"], d["system"]) for d in optimizer.history]
-    assert ("guard_split", "work") in kinds and ("guard_failed", "work") in kinds
+    # each system's shadow is compared on its own, so the failure names its system at once
+    assert kinds[:2] == [("guard", "work"), ("guard", "work2")] or kinds[:2] == [
+        ("guard", "work2"),
+        ("guard", "work"),
+    ]
+    assert ("guard_failed", "work") in kinds and ("guard_failed", "work2") not in kinds
     assert world.active_variants() == {"work": "slow", "work2": "fast"}
 
 
@@ -362,19 +367,29 @@ def test_a_guard_that_keeps_a_layout_switch_converts_every_archetype() -> None:
 
 def test_a_costly_switch_must_pay_for_itself() -> None:
     def build(horizon: int) -> tuple[World, Optimizer]:
-        costly = Variant("fast", FAST.fn, kind="numba", prepare=lambda: time.sleep(0.05))
-        world = World(1, plugins=[Plugin([SLOW, costly])])
         config = OptimizerConfig(
-            check_every_ticks=4, guard_ticks=4, include_layout=False, switch_horizon_ticks=horizon
+            check_every_ticks=4, guard_ticks=4, layout_min_size=10, switch_horizon_ticks=horizon
         )
+        world = World(1, plugins=[_LayoutBound()])
         optimizer = Optimizer(world, config)
-        optimizer.prepare_all()
+        optimizer.converted["aos"] = (60, 50.0)  # converting 60 rows to AoS was measured at 50 ms
         return world, optimizer
 
     world, optimizer = build(5)  # 50 ms over 5 ticks: 10 ms a tick, more than the 4 ms it saves
     _run(world, optimizer, 20)
-    assert world.active_variants() == {"work": "slow"} and "switch" not in _kinds(optimizer)
-    assert optimizer.analyze()["systems"]["work"]["others"]["fast"]["switch_cost_ms"] >= 50
+    assert world.default_layout == "soa" and "switch" not in _kinds(optimizer)
+    assert optimizer.analyze()["systems"]["layout"]["others"]["aos"]["switch_cost_ms"] >= 50
     world, optimizer = build(10_000)  # 0.005 ms a tick: worth it
     _run(world, optimizer, 20)
+    assert world.default_layout == "aos"
+
+
+def test_a_compile_paid_up_front_is_sunk() -> None:
+    costly = Variant("fast", FAST.fn, kind="numba", prepare=lambda: time.sleep(0.05))
+    world = World(1, plugins=[Plugin([SLOW, costly])])
+    config = OptimizerConfig(check_every_ticks=4, guard_ticks=4, include_layout=False, switch_horizon_ticks=5)
+    optimizer = Optimizer(world, config)
+    assert optimizer.prepare_all()["work=fast"] >= 50
+    _run(world, optimizer, 20)  # the 50 ms are spent whatever is chosen: the 4 ms a tick decide
     assert world.active_variants() == {"work": "fast"}
+    assert optimizer.analyze()["systems"]["work"]["others"]["slow"]["switch_cost_ms"] == 0.0

@@ -1,27 +1,37 @@
 """The engine that rewrites itself: analyzer, optimizer and rewriter over system variants.
 
-A world's hot systems may have several implementations (``Variant``), bit-identical by contract.
-``Optimizer`` watches the profiler between ticks and swaps variants as the workload changes:
+A world's hot systems may have several implementations (``Variant``), bit-identical by contract,
+and its storage two layouts. ``Optimizer`` watches the world between ticks and swaps them as the
+workload changes:
 
 - **Analyzer** (``analyze``): which systems are hot (share of the tick), the trend of the entity
-  count, and for every other variant its expected time at the current size — from what was
-  measured (live, or in a guard) at a similar size — and the cost of switching (a ``prepare``
-  such as a JIT compile, measured once).
-- **Rules** (``_choose``), deterministic: a variant measured faster at this size by the gain
-  threshold, after paying its switch cost amortised over ``switch_horizon_ticks``, wins; an
-  unmeasured variant is tried only where its ``min_size``/``max_size`` hint says it suits the
-  size; a variant known to be much slower is never guarded (its fork tick would blow the budget);
-  a candidate a guard kept or aborted is not guarded again at a similar size for
-  ``retry_after_ticks`` (measured or not: a noisy sample does not restart guards), nor is the
-  variant a switch left.
-- **Rewriter** (the guard): the candidate runs on a fork of the live world, one fork tick per
-  live tick, fed exactly the live tick's inputs (the fork drops the inputs pending when it was
-  made); every tick the fork's digest must equal the live one.
-  After ``guard_ticks`` the candidate is kept only if its measured time beats the current
-  variant's by ``min_gain_permille``; the swap happens at a tick boundary. A digest mismatch
-  rolls back (the live world never ran the candidate), blacklists that variant of that system for
-  the session and writes a diagnostic report. A fork tick over ``budget_factor`` × the live tick
-  aborts the guard, the untimed warm-up tick included.
+  count, and for every other variant its expected time here and the cost of switching (a
+  ``prepare`` such as a JIT compile, measured once; a layout conversion). What is expected comes
+  from measurement only: a time measured at a similar size, else the speed ratio against the
+  current variant measured at other sizes, widened by ``ratio_drift_per_decade`` for every factor
+  of ten between there and here (half that where ratios at two sizes or more give a trend).
+- **Rules** (``_choose``), deterministic: a candidate is guarded when it is measured or predicted
+  faster by the gain threshold after paying its switch cost (amortised over
+  ``switch_horizon_ticks``), or, never measured, when its ``min_size``/``max_size`` hint suits the
+  size; and only when the guard's predicted cost fits the tick budget (the pessimistic end of the
+  prediction; a never-measured candidate is taken to be just fast enough to win). A candidate a
+  guard kept or aborted, and the variant a switch left, are not guarded again at a similar size
+  for ``retry_after_ticks``.
+- **Rewriter** (the guard) runs *shadows*: in each live tick the guarded system runs as usual and,
+  right after it, the candidate runs on a shadow, a private world holding copies of what the
+  system may see at that point of the tick (the columns it declares, resources, meta, scratch, the
+  tick and so its random streams). Both outputs (written columns, queued commands, resources,
+  meta, scratch) must be identical, bit for bit, which by induction over the systems of a tick is
+  what keeps the digest sequence unchanged. A guard thus costs the candidate system and some
+  copies, never a whole fork tick, and it is planned so that it never costs more than
+  ``budget_factor`` × the tick: a guard predicted over that is not started, a run predicted over
+  it is not run (the guard aborts first), and a run measured over it aborts the guard. The layout
+  is guarded system by system (its hot systems shadowed in the candidate layout, paced at
+  ``layout_guard_share`` of the budget a tick). After ``guard_ticks`` runs (the first
+  ``warmup_samples`` untimed) a candidate is kept only if it beat the current variant by
+  ``min_gain_permille`` on the same inputs; the swap happens at a tick boundary. An output
+  mismatch (or an exception) drops the candidate — the live world never ran it, so there is
+  nothing to roll back — blacklists it for the session and writes a diagnostic report.
 - **Control**: operators can freeze rewriting and force variants (a forced variant is applied at
   once and never rewritten). What the constructor is given (``--optimizer off``,
   ``--force-variant``) holds for the session: the control file may freeze but not unfreeze a
@@ -30,25 +40,33 @@ A world's hot systems may have several implementations (``Variant``), bit-identi
   history (a JSON-lines file when a path is given, read back at start so it survives a restart;
   each start is an entry, so a reader knows which decisions still hold).
 
-The optimizer never touches world state: variants are bit-identical, guards run on forks, and all
-timing happens between ticks. It imports nothing else of ours.
+The optimizer never changes world state: candidates run on shadows, the live world only ever runs
+a variant it ran before or one a guard proved, and all its own work happens between ticks or
+beside the guarded system. It imports nothing else of ours.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
 import os
 import statistics
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ouroboros.engine.errors import EngineError
-from ouroboros.engine.profiler import ENTITIES, TICK
-from ouroboros.engine.world import TickReport, World
+from ouroboros.engine.profiler import ENTITIES, TICK, Profiler
+from ouroboros.engine.schedule import TICK_PHASES, SystemFn, SystemSpec
+from ouroboros.engine.storage import Archetype
+from ouroboros.engine.world import Commands, TickReport, World
 
 CONTROL_FILE = "optimizer.json"
 LAYOUT = "layout"  # the storage layout, chosen like a system's variant
@@ -59,37 +77,49 @@ HISTORY_FILE = "optimizer-history.jsonl"
 @dataclass(frozen=True)
 class OptimizerConfig:
     check_every_ticks: int = 8
-    guard_ticks: int = 4
+    guard_ticks: int = 4  # shadow runs per guarded system, the warm-up included
     min_gain_permille: int = 100  # a candidate must be ≥ 10 % faster to be kept
     hot_share_permille: int = 20  # systems taking ≥ 2 % of the tick are considered
-    budget_factor: float = 2.0  # a guard tick may cost at most 2× the live tick's budget
+    budget_factor: float = 2.0  # no guarded tick may cost more than 2× the tick without the guard
+    layout_guard_share: float = 0.5  # a layout guard adds at most this share of that budget a tick
     similar_size_factor: float = 1.6  # measurements within ×1.6 of the size count as "this size"
+    ratio_drift_per_decade: float = 2.0  # how far a measured speed ratio may move per 10× of size
     retry_after_ticks: int = 200  # a kept (not faster) candidate is not retried sooner at this size
-    warmup_samples: int = 1  # guard ticks not timed (first calls, caches)
+    warmup_samples: int = 1  # shadow runs not timed (first calls, caches)
     include_layout: bool = True  # the storage layout (soa/aos) is a candidate too, guarded alone
     layout_min_size: int = 2_000  # below this the layout is not worth a guard
     switch_horizon_ticks: int = 1_000  # a switch's cost (JIT compile, conversion) is spread over this
 
 
-@dataclass
+@dataclass(eq=False)
+class Part:
+    """One system shadowed inside a trial: the live variant's time and the shadow's, run by run."""
+
+    system: str
+    fn: SystemFn  # what runs on the shadow
+    predicted_ms: float  # its extra cost a tick, until a run measures it
+    runs: int = 0
+    live_ms: list[float] = field(default_factory=list)
+    shadow_ms: list[float] = field(default_factory=list)
+    last_run: tuple[int, float] | None = None  # (size, ms) of the candidate's last run
+
+
+@dataclass(eq=False)
 class Trial:
-    """One system's candidate inside a guard, with the times measured live and on the fork."""
+    """One candidate under guard: a system's variant (one part), or a layout (a part per hot
+    system, shadowed in that layout)."""
 
     system: str
     candidate: str
     current: str
     size: int
-    live_ms: list[float] = field(default_factory=list)
-    fork_ms: list[float] = field(default_factory=list)
+    parts: list[Part]
+    base_ms: list[float] = field(default_factory=list)  # the ticks without the guard, meanwhile
 
 
 @dataclass
 class Guard:
-    """A fork running candidates (one per system; several systems at once when the rules find
-    several) alongside the live world."""
-
     trials: list[Trial]
-    fork: World
     started_tick: int
     ticks: int = 0
 
@@ -104,7 +134,23 @@ class Candidate:
     size: int
     current_ms: float
     expected_ms: float | None  # None: never measured at this size
+    factor: float  # its time over the current one, as the guard's cost is predicted
+    cost_ms: float  # what guarding it is predicted to add to a tick
     why: str
+
+
+@dataclass
+class _Run:
+    """What one shadow run saw, handed from inside the tick to ``after_tick``."""
+
+    trial: Trial
+    part: Part
+    size: int
+    live_ms: float
+    shadow_ms: float
+    extra_ms: float  # everything the run added to the tick: copies, candidate, comparison
+    differs: list[str]
+    error: str | None
 
 
 class Optimizer:
@@ -131,13 +177,19 @@ class Optimizer:
         self.blacklist: set[tuple[str, str]] = set()
         self.guard: Guard | None = None
         self.history: list[dict[str, Any]] = []
-        self.measured: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        self.measured: dict[tuple[str, str], list[tuple[int, float]]] = {}  # (size, ms) samples
+        self.ratios: dict[tuple[str, str, str], list[tuple[int, float]]] = {}  # (size, a/b) in shadows
         self.tried: dict[tuple[str, str], tuple[int, int]] = {}  # → (tick, size) of the last keep
-        # systems guarded one at a time: the layout (its timing is the whole tick) and any system
-        # whose mixed guard once failed
-        self.alone: set[str] = {LAYOUT}
         self.prepared: dict[tuple[str, str], float] = {}
         self.converted: dict[str, tuple[int, float]] = {}  # layout → (entities, ms) of its last conversion
+        window = self.config.check_every_ticks * 2
+        self._base: deque[float] = deque(maxlen=window)  # tick ms without the guard's own cost
+        self._recent: dict[str, deque[float]] = {}  # clean live ms of each system's current variant
+        self._overhead: dict[str, deque[float]] = {}  # system → a shadow's copies, ms per entity
+        self._wrapped: dict[str, tuple[SystemFn, SystemFn]] = {}  # system → (original, wrapper)
+        self._shadows: dict[str, _Shadow] = {}
+        self._runs: list[_Run] = []
+        self._live_now: dict[str, float] = {}
         self._control_stamp: tuple[int, int] | None = None
         self._since_check = 0
         if data is not None:
@@ -158,16 +210,18 @@ class Optimizer:
             table[LAYOUT] = list(LAYOUTS)
         return table
 
-    def current(self, system: str, world: World | None = None) -> str:
-        w = world or self.world
-        return w.default_layout if system == LAYOUT else w.schedule.get(system).variant
+    def current(self, system: str) -> str:
+        return self.world.default_layout if system == LAYOUT else self.world.schedule.get(system).variant
 
-    def _apply(self, world: World, system: str, variant: str) -> str:
+    def _apply(self, system: str, variant: str) -> str:
         if system == LAYOUT:
-            before = world.default_layout
-            world.set_layout(variant)
+            before = self.world.default_layout
+            t0 = time.perf_counter()
+            self.world.set_layout(variant)
+            if variant != before:
+                self.converted[variant] = (self.world.entity_count, (time.perf_counter() - t0) * 1e3)
             return before
-        return world.set_variant(system, variant)
+        return self.world.set_variant(system, variant)
 
     def _suits(self, system: str, variant: str, size: int) -> bool:
         if system == LAYOUT:
@@ -180,9 +234,11 @@ class Optimizer:
     def _size(self, system: str) -> int:
         return self.world.entity_count if system == LAYOUT else self.world.system_size(system)
 
-    @staticmethod
-    def _sample(world: World, system: str) -> Any:
-        return world.profiler.recent(TICK if system == LAYOUT else system, 1)
+    def _live_fn(self, system: str) -> SystemFn:
+        """The implementation the live world runs for ``system`` (under any shadow wrapper)."""
+        if system in self._wrapped:
+            return self._wrapped[system][0]
+        return self.world.schedule.get(system).fn
 
     # -- control ---------------------------------------------------------------------------------
     def force(self, system: str, variant: str, why: str = "forced by an operator") -> None:
@@ -190,10 +246,11 @@ class Optimizer:
         if variant not in variants:
             raise EngineError(f"system {system!r} has no variant {variant!r} (has {sorted(variants)})")
         self._prepare(system, variant)
-        before = self._apply(self.world, system, variant)
+        if self.guard is not None:
+            self._end_guard()
+        before = self._apply(system, variant)
+        self._recent.pop(system, None)
         self.forced[system] = variant
-        if self.guard is not None and system in self.guard.systems():
-            self.guard = None
         self._log("force", system, before, variant, why)
 
     def release(self, system: str, why: str = "no longer forced") -> None:
@@ -205,7 +262,7 @@ class Optimizer:
     def freeze(self, frozen: bool = True, why: str = "by an operator") -> None:
         if frozen != self.frozen:
             self.frozen = frozen
-            self.guard = None
+            self._end_guard()
             self._log("freeze" if frozen else "unfreeze", None, None, None, why)
 
     def _read_control(self, force: bool = False) -> None:
@@ -272,10 +329,12 @@ class Optimizer:
 
     def after_tick(self, report: TickReport) -> None:
         """Between two ticks: feed the guard, or look for a better variant every few ticks."""
+        runs, self._runs = self._runs, []
+        extra_ms = sum(r.extra_ms for r in runs)
+        self._record_live(extra_ms)
         self._read_control()
-        self._record_live()
         if self.guard is not None:
-            self._advance_guard(report)
+            self._advance_guard(runs)
             return
         if self.frozen:
             return
@@ -287,41 +346,66 @@ class Optimizer:
         if candidates:
             self._start_guard(candidates)
 
-    def _record_live(self) -> None:
+    def _record_live(self, extra_ms: float) -> None:
+        """The last tick's clean times: the tick without the guard's cost, and each system's
+        current variant (timed by the shadow wrapper where one ran)."""
+        last = self.world.profiler.last(TICK)
+        if last is None:
+            return
+        base = last / 1e6 - extra_ms
+        self._base.append(base)
+        live_now, self._live_now = self._live_now, {}
         for system in self.choices():
-            last = self._sample(self.world, system)
-            if last.size:
-                key = (system, self.current(system))
-                samples = self.measured.setdefault(key, [])
-                samples.append((self._size(system), float(last[0]) / 1e6))
-                del samples[:-256]
+            if system == LAYOUT:
+                ms = base
+            elif system in live_now:
+                ms = live_now[system]
+            else:
+                sample = self.world.profiler.last(system)
+                if sample is None:
+                    continue
+                ms = sample / 1e6
+            self._note(self.measured, (system, self.current(system)), self._size(system), ms)
+            self._recent.setdefault(system, deque(maxlen=self._base.maxlen)).append(ms)
+
+    @staticmethod
+    def _note(table: dict[Any, list[tuple[int, float]]], key: Any, size: int, value: float) -> None:
+        samples = table.setdefault(key, [])
+        samples.append((size, value))
+        del samples[:-256]
 
     # -- analyzer --------------------------------------------------------------------------------
+    def _tick_ms(self) -> float:
+        return float(statistics.median(self._base)) if self._base else 0.0
+
+    def _system_ms(self, system: str) -> float:
+        """A system's recent median: clean samples for the systems with variants, else the
+        profiler's."""
+        recent = self._recent.get(system)
+        if recent:
+            return float(statistics.median(recent))
+        samples = self.world.profiler.recent(system, self.config.check_every_ticks * 2)
+        return float(np.median(samples)) / 1e6 if samples.size else 0.0
+
     def analyze(self) -> dict[str, Any]:
-        prof = self.world.profiler
-        window = self.config.check_every_ticks * 2
-        tick = prof.recent(TICK, window)
-        tick_ms = float(statistics.median(tick.tolist())) / 1e6 if tick.size else 0.0
-        counts = prof.recent(ENTITIES, window).tolist()
-        trend = 0.0
-        if len(counts) >= 2:
-            trend = (counts[-1] - counts[0]) / max(1, len(counts) - 1)
+        tick_ms = self._tick_ms()
+        counts = self.world.profiler.recent(ENTITIES, self.config.check_every_ticks * 2).tolist()
+        trend = (counts[-1] - counts[0]) / max(1, len(counts) - 1) if len(counts) >= 2 else 0.0
         systems = {}
         for system, names in self.choices().items():
-            recent = prof.recent(TICK if system == LAYOUT else system, window)
-            ms = float(statistics.median(recent.tolist())) / 1e6 if recent.size else 0.0
-            size = self._size(system)
+            ms, size, current = self._system_ms(system), self._size(system), self.current(system)
             others = {}
             for name in names:
-                if name == self.current(system):
-                    continue
-                others[name] = {
-                    "expected_ms": self._estimate(system, name, size),
-                    "switch_cost_ms": self._switch_cost(system, name, size),
-                    "blacklisted": (system, name) in self.blacklist,
-                }
+                if name != current:
+                    others[name] = {
+                        "expected_ms": self._estimate(system, name, size),
+                        "ratio_bounds": self._bounds(system, name, current, size),
+                        "switch_cost_ms": self._switch_cost(system, name, size),
+                        "prepare_ms": self.prepared.get((system, name)),
+                        "blacklisted": (system, name) in self.blacklist,
+                    }
             systems[system] = {
-                "variant": self.current(system),
+                "variant": current,
                 "ms": ms,
                 "share_permille": int(ms * 1000 / tick_ms) if tick_ms else 0,
                 "size": size,
@@ -330,14 +414,16 @@ class Optimizer:
         return {"tick_ms": tick_ms, "entity_trend_per_tick": trend, "systems": systems}
 
     def _switch_cost(self, system: str, variant: str, size: int) -> float | None:
-        """What switching to ``variant`` costs once, in ms, if known: its ``prepare`` (a JIT
-        compile), or for a layout its last conversion on a guard's fork, scaled to ``size``."""
+        """What switching to ``variant`` would still cost, in ms, if known: for a layout its
+        conversion (paid at every switch; the last one scaled to ``size``). A variant's
+        ``prepare`` (a JIT compile) is paid once per process, up front (``prepare_all``) or
+        between two ticks when a guard starts; once paid it is sunk, whatever is chosen next."""
         if system == LAYOUT:
             if variant not in self.converted:
                 return None
             at_size, ms = self.converted[variant]
             return ms * max(size, 1) / max(at_size, 1)
-        return self.prepared.get((system, variant))
+        return 0.0 if (system, variant) in self.prepared else None
 
     def _amortised(self, cost_ms: float | None) -> float:
         """A switch cost spread over ``switch_horizon_ticks``, in ms a tick."""
@@ -348,74 +434,141 @@ class Optimizer:
         near = [ms for n, ms in self.measured.get((system, variant), ()) if size / f <= max(n, 1) <= size * f]
         return float(statistics.median(near)) if near else None
 
-    def _relative_elsewhere(self, system: str, candidate: str, current: str, size: int) -> float | None:
-        """How the candidate compared with the current variant where both were measured at the
-        size nearest to ``size`` (a ratio of times), if they ever were."""
-        sizes = {n for n, _ in self.measured.get((system, candidate), ())}
-        if not sizes:
+    def _ratio_points(self, system: str, a: str, b: str) -> list[tuple[float, float]]:
+        """(log10 size, log ratio a/b) per size class: from shadows (both on the same input), or
+        else from live times of both measured at similar sizes."""
+        f = self.config.similar_size_factor
+        paired = self.ratios.get((system, a, b))
+        if paired:
+            pairs = paired
+        else:
+            pairs = []
+            for n, ms in self.measured.get((system, a), ()):
+                other = self._estimate(system, b, n)
+                if other:
+                    pairs.append((n, ms / other))
+        points: list[tuple[float, float]] = []
+        group: list[tuple[int, float]] = []
+        for n, r in [*sorted(pairs), (-1, 0.0)]:
+            if group and (n < 0 or n > group[0][0] * f):
+                sizes = [max(m, 1) for m, _ in group]
+                ratio = statistics.median(q for _, q in group)
+                if ratio > 0:
+                    points.append((math.log10(statistics.median(sizes)), math.log(ratio)))
+                group = []
+            group.append((n, r))
+        return points
+
+    def _bounds(self, system: str, candidate: str, current: str, size: int) -> tuple[float, float] | None:
+        """How much slower (> 1) or faster (< 1) than ``current`` the candidate can be at ``size``,
+        from the ratios measured elsewhere: the nearest one, or the trend when there are ratios at
+        sizes half a decade apart or more, widened for each decade between here and there."""
+        points = self._ratio_points(system, candidate, current)
+        if not points:
             return None
-        nearest = min(sizes, key=lambda n: abs(math.log(max(n, 1)) - math.log(max(size, 1))))
-        cand = self._estimate(system, candidate, nearest)
-        cur = self._estimate(system, current, nearest)
-        if cand is None or not cur:
-            return None
-        return cand / cur
+        x = math.log10(max(size, 1))
+        drift = math.log(self.config.ratio_drift_per_decade)
+        distance = min(abs(x - px) for px, _ in points)
+        xs = [px for px, _ in points]
+        if max(xs) - min(xs) >= 0.5:
+            mx, my = statistics.fmean(xs), statistics.fmean(py for _, py in points)
+            slope = sum((px - mx) * (py - my) for px, py in points) / sum((px - mx) ** 2 for px in xs)
+            slope = max(-drift, min(drift, slope))  # no faster than the drift it is allowed
+            centre, spread = my + slope * (x - mx), drift / 2 * distance
+        else:
+            centre = min(points, key=lambda p: abs(x - p[0]))[1]
+            spread = drift * distance
+        return math.exp(centre - spread), math.exp(centre + spread)
 
     def _choose(self) -> list[Candidate]:
-        """The best candidate of every hot system, guarded together (a system that once failed
-        in company is guarded alone)."""
+        """The best candidate of every hot system; as many guarded together as the budget allows
+        (the layout, which shadows every hot system, alone)."""
         analysis = self.analyze()
         tick_ms = analysis["tick_ms"]
-        chosen: list[Candidate] = []
-        gain_needed = 1 - self.config.min_gain_permille / 1000
-        extra_ms = 0.0
-        for system, info in sorted(analysis["systems"].items(), key=lambda kv: -kv[1]["ms"]):
+        budget = (self.config.budget_factor - 1) * tick_ms
+        found: list[Candidate] = []
+        for system, info in analysis["systems"].items():
             if system in self.forced or info["share_permille"] < self.config.hot_share_permille:
                 continue
-            size, current_ms = info["size"], info["ms"]
             best: Candidate | None = None
             for name, other in info["others"].items():
-                if other["blacklisted"] or self._tried_recently(system, name, size):
-                    continue
-                expected = other["expected_ms"]
-                amortised = self._amortised(other["switch_cost_ms"])
-                if amortised >= current_ms * gain_needed:
-                    continue  # even a free tick would not pay for the switch
-                if expected is not None:
-                    if expected + amortised >= current_ms * gain_needed:
-                        continue  # measured here and not better enough, the switch paid for
-                    why = f"measured {expected:.3f} ms against {current_ms:.3f} ms at about {size} entities"
-                    if amortised:
-                        why += f" (switch cost {amortised:.3f} ms a tick)"
-                    expected += amortised  # ranked by the net gain
-                else:
-                    if not self._suits(system, name, size):
-                        continue
-                    # measured slower at a nearby size: explore again only after the size moved
-                    # a whole order of magnitude from there
-                    ratio = self._relative_elsewhere(system, name, self.current(system), size)
-                    if ratio is not None and ratio >= 1 + self.config.min_gain_permille / 1000:
-                        sizes = [n for n, _ in self.measured.get((system, name), ())]
-                        if any(size / 10 < n < size * 10 for n in sizes):
-                            continue
-                    kind = self._kind(system, name)
-                    why = f"unmeasured at {size} entities; its hint ({kind}) suits this size"
-                candidate = Candidate(system, name, size, current_ms, expected, why)
-                if best is None or _rank(candidate) > _rank(best):
-                    best = candidate
-            if best is None:
-                continue
-            # never guard what would blow the tick budget (a known-slower variant)
-            slower_by = (best.expected_ms - current_ms) if best.expected_ms is not None else 0.0
-            if tick_ms and (tick_ms + extra_ms + slower_by) > tick_ms * self.config.budget_factor:
-                continue
-            if system in self.alone or any(c.system in self.alone for c in chosen):
+                c = self._consider(system, name, info, other, budget)
+                if c is not None and (best is None or _rank(c) > _rank(best)):
+                    best = c
+            if best is not None:
+                found.append(best)
+        found.sort(key=_rank, reverse=True)
+        chosen: list[Candidate] = []
+        spent = 0.0
+        for c in found:
+            if c.system == LAYOUT or any(o.system == LAYOUT for o in chosen):
                 if not chosen:
-                    return [best]
+                    return [c]
                 continue
-            extra_ms += max(slower_by, 0.0)
-            chosen.append(best)
+            if spent + c.cost_ms <= budget:
+                chosen.append(c)
+                spent += c.cost_ms
         return chosen
+
+    def _consider(
+        self, system: str, name: str, info: dict[str, Any], other: dict[str, Any], budget: float
+    ) -> Candidate | None:
+        """``name`` as a candidate for ``system``, or ``None`` when the rules rule it out."""
+        size, current_ms = info["size"], info["ms"]
+        if other["blacklisted"] or self._tried_recently(system, name, size):
+            return None
+        gain_needed = 1 - self.config.min_gain_permille / 1000
+        amortised = self._amortised(other["switch_cost_ms"])
+        if amortised >= current_ms * gain_needed:
+            return None  # even a free run would not pay for the switch
+        expected = other["expected_ms"]
+        if expected is not None:
+            if expected + amortised >= current_ms * gain_needed:
+                return None  # measured here and not better enough, the switch paid for
+            factor = expected / current_ms if current_ms else 1.0
+            why = f"measured {expected:.3f} ms against {current_ms:.3f} ms at about {size} entities"
+            ranked: float | None = expected + amortised
+        elif other["ratio_bounds"] is not None:
+            low, high = other["ratio_bounds"]
+            if low * current_ms + amortised >= current_ms * gain_needed:
+                return None  # measured slower elsewhere, by more than the size could change
+            factor, ranked = high, None
+            why = f"measured elsewhere; predicted {low:.2f} to {high:.2f} times its time at {size} entities"
+        elif self._suits(system, name, size):
+            factor, ranked = gain_needed, None
+            why = f"unmeasured at {size} entities; its hint ({self._kind(system, name)}) suits this size"
+        else:
+            return None
+        if system == LAYOUT:
+            parts = self._layout_parts()
+            if not parts:
+                return None
+            cost = max(self._system_ms(p) * factor + self._copy_ms(p) for p in parts)
+        else:
+            cost = current_ms * factor + self._copy_ms(system)
+        if cost > budget:
+            return None  # a guard run here would cost more than the tick budget allows
+        if amortised and ranked is not None:
+            why += f" (switch cost {amortised:.3f} ms a tick)"
+        return Candidate(system, name, size, current_ms, ranked, factor, cost, why)
+
+    def _copy_ms(self, system: str) -> float:
+        """A shadow's copies and comparison for ``system`` at its size now, from the last run."""
+        per_entity = self._overhead.get(system)
+        if not per_entity:
+            return 0.0
+        return float(statistics.median(per_entity)) * max(self.world.system_size(system), 1)
+
+    def _layout_parts(self) -> list[str]:
+        """The hot systems whose speed a layout can change (those that declare component access)."""
+        tick_ms = self._tick_ms()
+        out = []
+        for phase in TICK_PHASES:
+            for spec in self.world.schedule.phase(phase):
+                share = self._system_ms(spec.name) * 1000 / tick_ms if tick_ms else 0
+                if (spec.reads or spec.writes) and share >= self.config.hot_share_permille:
+                    out.append(spec.name)
+        return out
 
     def _tried_recently(self, system: str, variant: str, size: int) -> bool:
         last = self.tried.get((system, variant))
@@ -428,72 +581,189 @@ class Optimizer:
 
     # -- rewriter --------------------------------------------------------------------------------
     def _start_guard(self, candidates: list[Candidate]) -> None:
-        fork = self.world.fork()
-        # The fork copied the inputs pending now; the live tick will apply them and
-        # ``_advance_guard`` hands the fork exactly those, so the fork must not hold them twice.
-        fork._pending.clear()
         trials = []
         for c in candidates:
-            self._prepare(c.system, c.variant)
-            t0 = time.perf_counter()
-            self._apply(fork, c.system, c.variant)
-            if c.system == LAYOUT:
-                self.converted[c.variant] = (c.size, (time.perf_counter() - t0) * 1e3)
             current = self.current(c.system)
-            trials.append(Trial(c.system, c.variant, current, c.size))
-            self._log("guard", c.system, current, c.variant, c.why, size=c.size)
-        self.guard = Guard(trials, fork, self.world.tick)
+            if c.system == LAYOUT:
+                parts = [
+                    Part(s, self._live_fn(s), self._system_ms(s) * c.factor + self._copy_ms(s))
+                    for s in self._layout_parts()
+                ]
+            else:
+                self._prepare(c.system, c.variant)
+                fn = self.world.schedule.variants(c.system)[c.variant].fn
+                parts = [Part(c.system, fn, c.cost_ms)]
+            trials.append(Trial(c.system, c.variant, current, c.size, parts))
+            self._log("guard", c.system, current, c.variant, c.why, size=c.size, cost_ms=c.cost_ms)
+        self.guard = Guard(trials, self.world.tick)
+        self._plan()
 
-    def _advance_guard(self, report: TickReport) -> None:
+    def _advance_guard(self, runs: list[_Run]) -> None:
         g = self.guard
         assert g is not None
-        for inp in report.inputs:
-            g.fork.submit(inp.kind, inp.payload)
-        t0 = time.perf_counter_ns()
-        fork_report = g.fork.step()
-        fork_tick_ms = (time.perf_counter_ns() - t0) / 1e6
+        self._unwrap()
         g.ticks += 1
-        live = report.digest if report.digest is not None else self.world.digest()
-        theirs = fork_report.digest if fork_report.digest is not None else g.fork.digest()
-        if live.combined != theirs.combined:
-            self._guard_failed(g, live, theirs)
-            return
-        timed = g.ticks > self.config.warmup_samples
-        for t in g.trials:
-            live_sys = self._sample(self.world, t.system)
-            fork_sys = self._sample(g.fork, t.system)
-            if timed and live_sys.size and fork_sys.size:
-                t.live_ms.append(float(live_sys[0]) / 1e6)
-                t.fork_ms.append(float(fork_sys[0]) / 1e6)
-        live_tick = self.world.profiler.recent(TICK, 1)
-        budget_ms = float(live_tick[0]) / 1e6 if live_tick.size else fork_tick_ms
-        # the warm-up tick is not timed, but it is held to the budget like any other: a spike
-        # there (a compile, a cold cache) is one the live world would pay after a switch
-        if fork_tick_ms > budget_ms * self.config.budget_factor:
-            self.guard = None
-            for t in g.trials:
-                self._remember(t)
-                self.tried[(t.system, t.candidate)] = (self.world.tick, t.size)
-                self._log(
-                    "abort",
-                    t.system,
-                    t.current,
-                    t.candidate,
-                    f"a guard tick took {fork_tick_ms:.2f} ms, over {self.config.budget_factor}x the "
-                    f"live tick ({budget_ms:.2f} ms)",
-                    size=t.size,
-                )
-            return
-        if g.ticks < self.config.guard_ticks:
-            return
-        self.guard = None
-        for t in g.trials:
+        budget = (self.config.budget_factor - 1) * self._tick_ms()
+        ran: list[Trial] = []
+        cost = 0.0  # what the candidates cost this tick, with their usual copies (a one-off pause
+        # in a copy, such as a garbage collection, is no fault of theirs)
+        for r in runs:
+            if r.trial not in g.trials:
+                continue
+            if r.error is not None or r.differs:
+                self._guard_failed(r)
+                continue
+            p = r.part
+            p.runs += 1
+            p.last_run = (r.size, r.shadow_ms)
+            copies = self._overhead.setdefault(p.system, deque(maxlen=8))
+            copies.append(max(0.0, r.extra_ms - r.shadow_ms) / max(r.size, 1))
+            cost += r.shadow_ms + self._copy_ms(p.system)
+            if p.runs > self.config.warmup_samples:
+                p.live_ms.append(r.live_ms)
+                p.shadow_ms.append(r.shadow_ms)
+            elif r.shadow_ms > budget:  # an over-budget warm-up is what a switch would pay: remember it
+                self._note(self.measured, (r.trial.system, r.trial.candidate), r.size, r.shadow_ms)
+            if r.trial not in ran:
+                ran.append(r.trial)
+        for t in ran:
+            if t.system == LAYOUT and self._base:
+                t.base_ms.append(self._base[-1])
+        if cost > budget:
+            for t in ran:
+                self._abort(t, f"a guarded tick cost {cost:.2f} ms more, over the budget of {budget:.2f} ms")
+        for t in [t for t in g.trials if all(p.runs >= self.config.guard_ticks for p in t.parts)]:
+            g.trials.remove(t)
             self._decide(t, g.ticks)
+        self._plan()
+
+    def _plan(self) -> None:
+        """Wrap, for the next tick, the systems each trial shadows; a trial whose next run is
+        predicted over the budget is aborted before it runs."""
+        g = self.guard
+        if g is None:
+            return
+        budget = (self.config.budget_factor - 1) * self._tick_ms()
+        spent = 0.0
+        for t in list(g.trials):
+            todo = [p for p in t.parts if p.runs < self.config.guard_ticks]
+            limit = budget * (self.config.layout_guard_share if t.system == LAYOUT else 1.0)
+            planned: list[Part] = []
+            for p in todo:
+                cost = self._predict(p)
+                if planned and spent + cost > limit:
+                    continue
+                if spent + cost > budget:
+                    break
+                planned.append(p)
+                spent += cost
+            if not planned:
+                self._abort(
+                    t,
+                    f"its next run is predicted at {self._predict(todo[0]):.2f} ms, over the "
+                    f"{budget - spent:.2f} ms the tick budget has left",
+                )
+                continue
+            layout = t.candidate if t.system == LAYOUT else self.world.default_layout
+            for p in planned:
+                self._wrap(t, p, layout)
+        if not g.trials:
+            self._end_guard()
+
+    def _predict(self, p: Part) -> float:
+        """What a part's next run will add to its tick: its last run scaled to the size now, with
+        the usual copies; before any run, what the rules predicted."""
+        if p.last_run is None:
+            return p.predicted_ms
+        at_size, ms = p.last_run
+        return ms * max(self.world.system_size(p.system), 1) / max(at_size, 1) + self._copy_ms(p.system)
+
+    def _wrap(self, trial: Trial, part: Part, layout: str) -> None:
+        system = part.system
+        live_fn = self._live_fn(system)
+
+        def shadowed(world: World) -> None:
+            if world is not self.world:  # a fork of the live world copied the wrapper: no shadow there
+                live_fn(world)
+                return
+            self._shadow_run(world, trial, part, live_fn, layout)
+
+        self._wrapped[system] = (live_fn, shadowed)
+        self.world.schedule.replace_impl(system, shadowed)
+
+    def _unwrap(self) -> None:
+        for system, (original, wrapper) in self._wrapped.items():
+            if self.world.schedule.get(system).fn is wrapper:  # unless someone set it since
+                self.world.schedule.replace_impl(system, original)
+        self._wrapped.clear()
+
+    def _end_guard(self) -> None:
+        self._unwrap()
+        self.guard = None
+        self._shadows.clear()
+        self._runs.clear()
+
+    def _shadow_run(self, world: World, trial: Trial, part: Part, live_fn: SystemFn, layout: str) -> None:
+        """Inside the live tick: the live variant as usual, then the shadow on a copy of its input."""
+        t0 = time.perf_counter_ns()
+        spec = world.schedule.get(part.system)
+        shadow = self._shadows.get(layout)
+        if shadow is None:
+            shadow = self._shadows[layout] = _Shadow(world, layout)
+        shadow.sync(world, spec)
+        start = len(world.commands)
+        t1 = time.perf_counter_ns()
+        live_fn(world)
+        t2 = time.perf_counter_ns()
+        error = None
+        try:
+            part.fn(shadow.world)
+        except Exception as exc:  # a candidate that raises is a wrong candidate
+            error = f"{type(exc).__name__}: {exc}"
+        t3 = time.perf_counter_ns()
+        differs = shadow.differences(world, spec, start) if error is None else []
+        t4 = time.perf_counter_ns()
+        live_ms = (t2 - t1) / 1e6
+        self._live_now[part.system] = live_ms
+        size = world.system_size(part.system)
+        extra = (t4 - t0) / 1e6 - live_ms
+        self._runs.append(_Run(trial, part, size, live_ms, (t3 - t2) / 1e6, extra, differs, error))
+
+    def _abort(self, t: Trial, why: str) -> None:
+        g = self.guard
+        if g is None or t not in g.trials:
+            return
+        g.trials.remove(t)
+        self._remember(t)
+        self.tried[(t.system, t.candidate)] = (self.world.tick, t.size)
+        self._log("abort", t.system, t.current, t.candidate, why, size=t.size)
+        if not g.trials:
+            self._end_guard()
+
+    def _measure(self, t: Trial) -> tuple[float | None, float | None]:
+        """(current, candidate) ms: a variant's own times; a layout's whole tick, the guard's
+        systems' differences added to the tick as it was meanwhile."""
+        timed = [p for p in t.parts if p.live_ms]
+        if not timed:
+            return None, None
+        if t.system != LAYOUT:
+            return statistics.median(timed[0].live_ms), statistics.median(timed[0].shadow_ms)
+        before = statistics.median(t.base_ms) if t.base_ms else self._tick_ms()
+        delta = sum(statistics.median(p.shadow_ms) - statistics.median(p.live_ms) for p in timed)
+        return before, before + delta
+
+    def _remember(self, t: Trial) -> None:
+        before, after = self._measure(t)
+        if before is None or after is None:
+            return
+        self._note(self.measured, (t.system, t.candidate), t.size, after)
+        if before > 0 and after > 0:
+            self._note(self.ratios, (t.system, t.candidate, t.current), t.size, after / before)
+            self._note(self.ratios, (t.system, t.current, t.candidate), t.size, before / after)
 
     def _decide(self, t: Trial, ticks: int) -> None:
         self._remember(t)
-        before = statistics.median(t.live_ms) if t.live_ms else None
-        after = statistics.median(t.fork_ms) if t.fork_ms else None
+        before, after = self._measure(t)
         amortised = self._amortised(self._switch_cost(t.system, t.candidate, t.size))
         faster = (
             before is not None
@@ -501,7 +771,8 @@ class Optimizer:
             and after + amortised <= before * (1 - self.config.min_gain_permille / 1000)
         )
         if faster and not self.frozen and t.system not in self.forced:
-            self._apply(self.world, t.system, t.candidate)
+            self._apply(t.system, t.candidate)
+            self._recent.pop(t.system, None)
             # the variant left is not guarded back at this size on the strength of a noisy sample
             self.tried[(t.system, t.current)] = (self.world.tick, t.size)
             self._log(
@@ -509,7 +780,7 @@ class Optimizer:
                 t.system,
                 t.current,
                 t.candidate,
-                f"digests identical over {ticks} ticks and {before:.3f} → {after:.3f} ms",
+                f"outputs identical over {ticks} ticks and {before:.3f} → {after:.3f} ms",
                 size=t.size,
                 before_ms=before,
                 after_ms=after,
@@ -522,58 +793,43 @@ class Optimizer:
                 t.system,
                 t.current,
                 t.candidate,
-                "digests identical but not faster enough" if before is not None else "no timing",
+                "outputs identical but not faster enough" if before is not None else "no timing",
                 size=t.size,
                 before_ms=before,
                 after_ms=after,
             )
 
-    def _remember(self, t: Trial) -> None:
-        samples = self.measured.setdefault((t.system, t.candidate), [])
-        samples.extend((t.size, ms) for ms in t.fork_ms)
-        del samples[:-256]
-
-    def _guard_failed(self, g: Guard, live: Any, theirs: Any) -> None:
-        self.guard = None
-        sections = [name for (name, a), (_, b) in zip(live.sections, theirs.sections, strict=False) if a != b]
-        if len(g.trials) > 1:  # which one? guard each alone from now on
-            for t in g.trials:
-                self.alone.add(t.system)
-                self._log(
-                    "guard_split",
-                    t.system,
-                    t.current,
-                    t.candidate,
-                    f"digest differs at tick {live.tick} with {len(g.trials)} candidates at once; "
-                    "each will be guarded alone",
-                    size=t.size,
-                )
-            return
-        (t,) = g.trials
+    def _guard_failed(self, r: _Run) -> None:
+        t = r.trial
+        g = self.guard
+        if g is not None and t in g.trials:
+            g.trials.remove(t)
         self.blacklist.add((t.system, t.candidate))
+        what = f"raised {r.error}" if r.error else f"differs in {', '.join(r.differs)}"
         report = {
             "system": t.system,
             "variant": t.candidate,
             "current": t.current,
-            "tick": live.tick,
-            "guard_started_at": g.started_tick,
-            "differing_sections": sections,
-            "live_digest": live.hex,
-            "candidate_digest": theirs.hex,
+            "shadowed_system": r.part.system,
+            "tick": self.world.tick,
+            "guard_started_at": g.started_tick if g is not None else None,
+            "differing_sections": r.differs,
+            "error": r.error,
+            "size": r.size,
         }
         path = None
         if self.data is not None:
             folder = self.data / "optimizer-diagnostics"
             folder.mkdir(exist_ok=True)
-            path = folder / f"tick{live.tick}-{t.system}-{t.candidate}.json"
+            path = folder / f"tick{self.world.tick}-{t.system}-{t.candidate}.json"
             path.write_text(json.dumps(report, indent=2) + "\n")
         self._log(
             "guard_failed",
             t.system,
             t.current,
             t.candidate,
-            f"digest differs at tick {live.tick} in {', '.join(sections) or 'the combined hash'}; "
-            "rolled back and blacklisted for this session",
+            f"the shadow of {r.part.system} at tick {self.world.tick} {what}; "
+            "dropped (the live world never ran it) and blacklisted for this session",
             size=t.size,
             report=report,
             report_file=str(path) if path else None,
@@ -613,8 +869,117 @@ class Optimizer:
         }
 
 
+class _Shadow:
+    """A private world holding copies of what one system may see at one point of a live tick, in
+    a chosen layout. It shares only what a system cannot change inside a tick (the schedule, the
+    entity table, component and input registrations); it never steps."""
+
+    def __init__(self, live: World, layout: str) -> None:
+        w = object.__new__(World)
+        w.__dict__.update(live.__dict__)
+        w.profiler = Profiler(1)
+        w.commands = Commands()
+        w._pending = []
+        w._archetypes = []
+        w._by_signature = {}
+        w._query_cache = {}
+        w._layout_default = layout
+        w.last_digest = None
+        self.world = w
+        self.layout = layout
+
+    def _mirror(self, arch: Archetype, rows: int) -> Archetype:
+        mirror = Archetype(arch.components, capacity=max(1, rows + rows // 4))
+        mirror.set_layout(self.layout)
+        return mirror
+
+    def sync(self, live: World, spec: SystemSpec) -> None:
+        """Copy what ``spec`` may see, as the live world holds it now."""
+        w = self.world
+        seen = spec.reads | spec.writes
+        if len(w._archetypes) != len(live._archetypes):
+            w._archetypes.extend(self._mirror(a, a.count) for a in live._archetypes[len(w._archetypes) :])
+            w._by_signature, w._query_cache = dict(live._by_signature), {}
+        for i, arch in enumerate(live._archetypes):
+            n = arch.count
+            m = w._archetypes[i]
+            if m.capacity < n:
+                m = w._archetypes[i] = self._mirror(arch, n)
+            m.count = n
+            m.ids[:n] = arch.ids[:n]
+            if any(arch.has(c) for c in seen):
+                for key, col in arch.columns.items():
+                    if key.partition(".")[0] in seen:
+                        m.columns[key][:n] = col[:n]
+        w.tick, w.started, w._entities, w.schedule = live.tick, live.started, live._entities, live.schedule
+        w.resources = copy.deepcopy(live.resources)
+        w.meta = copy.deepcopy(live.meta)
+        w.scratch = copy.deepcopy(live.scratch)
+        w.commands = Commands()
+        w._running, w._in_tick = spec, True
+
+    def differences(self, live: World, spec: SystemSpec, commands_from: int) -> list[str]:
+        """What the system left differently here and in the live world (empty: identical)."""
+        w = self.world
+        out: list[str] = []
+        for i, arch in enumerate(live._archetypes):
+            mirror = w._archetypes[i]
+            for key in arch.columns:
+                if key.partition(".")[0] not in spec.writes or key in out:
+                    continue
+                if mirror.count != arch.count or not np.array_equal(arch.view(key), mirror.view(key)):
+                    out.append(key)
+        if not _plain_equal(live.resources, w.resources):
+            out.append("resources")
+        if not _plain_equal(live.meta, w.meta):
+            out.append("meta")
+        if not _same(live.commands._queue[commands_from:], w.commands._queue):
+            out.append("commands")
+        for key in sorted(set(live.scratch) | set(w.scratch)):
+            if (
+                key not in live.scratch
+                or key not in w.scratch
+                or not _same(live.scratch[key], w.scratch[key])
+            ):
+                out.append(f"scratch:{key}")
+        return out
+
+
+def _plain_equal(a: Any, b: Any) -> bool:
+    """``==`` for plain data (fast, in C), ``_same`` where that is not enough."""
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return _same(a, b)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Bit-for-bit equality of plain data, arrays and dataclasses of them."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b))
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_same, a, b))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(
+            _same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    if type(a).__eq__ is object.__eq__ and hasattr(a, "__dict__"):  # a copy is never `is` the original
+        return type(a) is type(b) and _same(vars(a), vars(b))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _rank(c: Candidate) -> tuple[int, float]:
-    """Measured gains first (biggest first), then unmeasured candidates by the current time."""
+    """Measured gains first (biggest first), then the others by the current time."""
     if c.expected_ms is not None:
         return (1, c.current_ms - c.expected_ms)
     return (0, c.current_ms)

@@ -85,6 +85,12 @@ class Profiler:
         idx = (ring.index - n + np.arange(n)) % ring.values.size
         return ring.values[idx]
 
+    def last(self, name: str) -> int | None:
+        """The last sample of ``name`` (``None`` before the first): what a per-tick reader needs,
+        without building an array."""
+        ring = self._rings.get(name) or self._meta.get(name)
+        return ring.last() if ring is not None and ring.filled else None
+
     def publish(self, tick: int) -> None:
         stats = self.stats()
         for name, ring in self._allocs.items():
