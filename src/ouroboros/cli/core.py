@@ -466,7 +466,12 @@ def go(
         int | None, typer.Option(help=f"Entities of a new world [default: {DEFAULT_ENTITIES}].")
     ] = None,
     data: Annotated[Path, typer.Option(help="Where the world's snapshot lives.")] = Path("ouroboros-data"),
-    ticks_per_second: Annotated[float, typer.Option(help="Pace; 0 runs as fast as it can.")] = 30.0,
+    ticks_per_second: Annotated[
+        float | None,
+        typer.Option(
+            help="Pace; 0 runs as fast as it can [default: petri 30, neon its tick_hz].", show_default=False
+        ),
+    ] = None,
     fresh: Annotated[bool, typer.Option(help="Start a new world even if a snapshot exists.")] = False,
     max_ticks: Annotated[int | None, typer.Option(help="Stop after this many ticks.")] = None,
     optimizer: Annotated[
@@ -491,6 +496,8 @@ def go(
         if world_name not in LIVE_WORLDS:
             known = ", ".join(world_names()) if world_name not in world_names() else ", ".join(LIVE_WORLDS)
             raise BadInputError(f"no live view for world {world_name!r} (try: {known})")
+        if ticks_per_second is None:
+            ticks_per_second = 30.0
         if not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
             raise BadInputError(f"--ticks-per-second must be 0 or more, got {ticks_per_second}")
         if max_ticks is not None and not 0 <= max_ticks <= MAX_RUN_TICKS:
@@ -535,7 +542,7 @@ def _go_neon(
     seed: int | None,
     fresh: bool,
     max_ticks: int | None,
-    ticks_per_second: float,
+    ticks_per_second: float | None,
     host: str,
     telnet_port: int,
     ws_port: int,
@@ -548,7 +555,7 @@ def _go_neon(
     with _command_boundary():
         check_port(telnet_port, "--telnet-port")
         check_port(ws_port, "--ws-port")
-        if not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
+        if ticks_per_second is not None and not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
             raise BadInputError(f"--ticks-per-second must be 0 or more, got {ticks_per_second}")
         if max_ticks is not None and not 0 <= max_ticks <= MAX_RUN_TICKS:
             raise BadInputError(f"--max-ticks must be between 0 and {MAX_RUN_TICKS:,}, got {max_ticks}")
@@ -565,7 +572,8 @@ def _go_neon(
         )
         world.start()
         follower = _follow_governance(data, world, console)
-        game = NeonGame(world, store, tick_hz=ticks_per_second or 1e6, max_ticks=max_ticks)
+        pace = None if ticks_per_second is None else (ticks_per_second or 1e6)  # None: the city's tick_hz
+        game = NeonGame(world, store, tick_hz=pace, max_ticks=max_ticks)
         if follower is not None:
             game.on_tick.append(lambda w: follower.sync(w))
         try:
