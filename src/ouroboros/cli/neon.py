@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import statistics
 import time
@@ -62,6 +63,10 @@ async def serve_city(
     ticking = asyncio.current_task()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, lambda: ticking.cancel() if ticking else None)
+    # the content tables and the loaded city live as long as the process: keep them out of the
+    # cyclic collector's full passes, which otherwise stall a tick now and then
+    gc.collect()
+    gc.freeze()
     started, first_tick = time.monotonic(), game.world.tick
     try:
         await game.run_ticks()

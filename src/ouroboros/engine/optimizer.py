@@ -72,12 +72,15 @@ CONTROL_FILE = "optimizer.json"
 LAYOUT = "layout"  # the storage layout, chosen like a system's variant
 LAYOUTS = ("soa", "aos")
 HISTORY_FILE = "optimizer-history.jsonl"
+COPY_MS_FIXED = 0.2  # a shadow run's copies and comparison before any was measured: this,
+COPY_NS_PER_BYTE = 0.5  # plus this for every byte of the columns and scratch it copies
 
 
 @dataclass(frozen=True)
 class OptimizerConfig:
     check_every_ticks: int = 8
     guard_ticks: int = 4  # shadow runs per guarded system, the warm-up included
+    layout_guard_runs: int = 2  # shadow runs per hot system in a layout guard, the warm-up included
     min_gain_permille: int = 100  # a candidate must be ≥ 10 % faster to be kept
     hot_share_permille: int = 20  # systems taking ≥ 2 % of the tick are considered
     budget_factor: float = 2.0  # no guarded tick may cost more than 2× the tick without the guard
@@ -88,7 +91,8 @@ class OptimizerConfig:
     warmup_samples: int = 1  # shadow runs not timed (first calls, caches)
     include_layout: bool = True  # the storage layout (soa/aos) is a candidate too, guarded alone
     layout_min_size: int = 2_000  # below this the layout is not worth a guard
-    switch_horizon_ticks: int = 1_000  # a switch's cost (JIT compile, conversion) is spread over this
+    switch_horizon_ticks: int = 1_000  # a switch's cost (a layout conversion) is spread over this
+    settle_ticks: int = 4  # ticks measured at a new size (or at start) before it is first checked
 
 
 @dataclass(eq=False)
@@ -185,13 +189,14 @@ class Optimizer:
         window = self.config.check_every_ticks * 2
         self._base: deque[float] = deque(maxlen=window)  # tick ms without the guard's own cost
         self._recent: dict[str, deque[float]] = {}  # clean live ms of each system's current variant
-        self._overhead: dict[str, deque[float]] = {}  # system → a shadow's copies, ms per entity
+        self._overhead: dict[str, tuple[int, float]] = {}  # system → (size, ms) of a shadow's copies
+        self._regime: int | None = None  # the entity count the recent samples were taken around
         self._wrapped: dict[str, tuple[SystemFn, SystemFn]] = {}  # system → (original, wrapper)
         self._shadows: dict[str, _Shadow] = {}
         self._runs: list[_Run] = []
         self._live_now: dict[str, float] = {}
         self._control_stamp: tuple[int, int] | None = None
-        self._since_check = 0
+        self._since_check = self.config.check_every_ticks - self.config.settle_ticks
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
             self.history = read_history(data / HISTORY_FILE)
@@ -353,6 +358,13 @@ class Optimizer:
         if last is None:
             return
         base = last / 1e6 - extra_ms
+        count, f = self.world.entity_count, self.config.similar_size_factor
+        if self._regime is None or not self._regime / f <= count <= self._regime * f:
+            # a new size: what was measured before no longer describes a tick here
+            self._regime = count
+            self._base.clear()
+            self._recent.clear()
+            self._since_check = self.config.check_every_ticks - self.config.settle_ticks
         self._base.append(base)
         live_now, self._live_now = self._live_now, {}
         for system in self.choices():
@@ -384,7 +396,7 @@ class Optimizer:
         recent = self._recent.get(system)
         if recent:
             return float(statistics.median(recent))
-        samples = self.world.profiler.recent(system, self.config.check_every_ticks * 2)
+        samples = self.world.profiler.recent(system, max(1, len(self._base)))
         return float(np.median(samples)) / 1e6 if samples.size else 0.0
 
     def analyze(self) -> dict[str, Any]:
@@ -517,6 +529,8 @@ class Optimizer:
         size, current_ms = info["size"], info["ms"]
         if other["blacklisted"] or self._tried_recently(system, name, size):
             return None
+        if system == LAYOUT and not self._suits(system, name, size):
+            return None  # too small for a layout to matter, whatever was measured
         gain_needed = 1 - self.config.min_gain_permille / 1000
         amortised = self._amortised(other["switch_cost_ms"])
         if amortised >= current_ms * gain_needed:
@@ -553,11 +567,24 @@ class Optimizer:
         return Candidate(system, name, size, current_ms, ranked, factor, cost, why)
 
     def _copy_ms(self, system: str) -> float:
-        """A shadow's copies and comparison for ``system`` at its size now, from the last run."""
-        per_entity = self._overhead.get(system)
-        if not per_entity:
-            return 0.0
-        return float(statistics.median(per_entity)) * max(self.world.system_size(system), 1)
+        """A shadow's copies and comparison for ``system`` at its size now: from its last run at
+        a similar size, else from the bytes it would copy (``COPY_MS_FIXED`` + ``COPY_NS_PER_BYTE``,
+        rough and on the safe side)."""
+        size = max(self.world.system_size(system), 1)
+        last = self._overhead.get(system)
+        f = self.config.similar_size_factor
+        if last is not None and last[0] / f <= size <= last[0] * f:
+            return last[1] * size / max(last[0], 1)
+        spec = self.world.schedule.get(system)
+        seen = spec.reads | spec.writes
+        row_bytes = [
+            a.count
+            * (8 + sum(col.dtype.itemsize for k, col in a.columns.items() if k.partition(".")[0] in seen))
+            for a in self.world._archetypes
+            if any(a.has(c) for c in seen)
+        ]
+        scratch = sum(v.nbytes for v in self.world.scratch.values() if isinstance(v, np.ndarray))
+        return COPY_MS_FIXED + (sum(row_bytes) + scratch) * COPY_NS_PER_BYTE / 1e6
 
     def _layout_parts(self) -> list[str]:
         """The hot systems whose speed a layout can change (those that declare component access)."""
@@ -616,8 +643,7 @@ class Optimizer:
             p = r.part
             p.runs += 1
             p.last_run = (r.size, r.shadow_ms)
-            copies = self._overhead.setdefault(p.system, deque(maxlen=8))
-            copies.append(max(0.0, r.extra_ms - r.shadow_ms) / max(r.size, 1))
+            self._overhead[p.system] = (r.size, max(0.0, r.extra_ms - r.shadow_ms))
             cost += r.shadow_ms + self._copy_ms(p.system)
             if p.runs > self.config.warmup_samples:
                 p.live_ms.append(r.live_ms)
@@ -632,7 +658,7 @@ class Optimizer:
         if cost > budget:
             for t in ran:
                 self._abort(t, f"a guarded tick cost {cost:.2f} ms more, over the budget of {budget:.2f} ms")
-        for t in [t for t in g.trials if all(p.runs >= self.config.guard_ticks for p in t.parts)]:
+        for t in [t for t in g.trials if all(p.runs >= self._runs_needed(t) for p in t.parts)]:
             g.trials.remove(t)
             self._decide(t, g.ticks)
         self._plan()
@@ -646,7 +672,7 @@ class Optimizer:
         budget = (self.config.budget_factor - 1) * self._tick_ms()
         spent = 0.0
         for t in list(g.trials):
-            todo = [p for p in t.parts if p.runs < self.config.guard_ticks]
+            todo = [p for p in t.parts if p.runs < self._runs_needed(t)]
             limit = budget * (self.config.layout_guard_share if t.system == LAYOUT else 1.0)
             planned: list[Part] = []
             for p in todo:
@@ -670,13 +696,17 @@ class Optimizer:
         if not g.trials:
             self._end_guard()
 
+    def _runs_needed(self, t: Trial) -> int:
+        return self.config.layout_guard_runs if t.system == LAYOUT else self.config.guard_ticks
+
     def _predict(self, p: Part) -> float:
         """What a part's next run will add to its tick: its last run scaled to the size now, with
         the usual copies; before any run, what the rules predicted."""
         if p.last_run is None:
             return p.predicted_ms
         at_size, ms = p.last_run
-        return ms * max(self.world.system_size(p.system), 1) / max(at_size, 1) + self._copy_ms(p.system)
+        scale = self.world.system_size(p.system) / at_size if at_size else 1.0
+        return ms * scale + self._copy_ms(p.system)
 
     def _wrap(self, trial: Trial, part: Part, layout: str) -> None:
         system = part.system
@@ -912,9 +942,9 @@ class _Shadow:
                     if key.partition(".")[0] in seen:
                         m.columns[key][:n] = col[:n]
         w.tick, w.started, w._entities, w.schedule = live.tick, live.started, live._entities, live.schedule
-        w.resources = copy.deepcopy(live.resources)
-        w.meta = copy.deepcopy(live.meta)
-        w.scratch = copy.deepcopy(live.scratch)
+        w.resources = _copy(live.resources)
+        w.meta = _copy(live.meta)
+        w.scratch = _copy(live.scratch)
         w.commands = Commands()
         w._running, w._in_tick = spec, True
 
@@ -943,6 +973,27 @@ class _Shadow:
             ):
                 out.append(f"scratch:{key}")
         return out
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain data, arrays and dataclasses of them (``copy.deepcopy`` for anything
+    else), without ``deepcopy``'s bookkeeping: scalars and strings are shared, being immutable."""
+    kind = type(value)
+    if kind in (int, str, bool, float, type(None)):
+        return value
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy(v) for v in value]
+    if kind is tuple:
+        return tuple(_copy(v) for v in value)
+    if kind is np.ndarray:
+        return value.copy()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(
+            value, **{f.name: _copy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        )
+    return copy.deepcopy(value)
 
 
 def _plain_equal(a: Any, b: Any) -> bool:
