@@ -120,6 +120,10 @@ def run(modes: list[str], sizes: list[int], python_max: int) -> dict[str, Any]:
     reference = next((m for m in modes if m not in ("python", "self")), None)
     times: dict[str, list[list[float] | None]] = {m: [] for m in modes}
     variants: list[dict[str, str]] = []
+    # per tick of ``self``: the fixed mode running what it ran (its budget: the same tick without
+    # the optimizer's work), and whether the optimizer worked in it (a guard's shadows, a switch)
+    budget_of: list[list[str]] = []
+    busy: list[list[bool]] = []
     skipped_before = False
     for phase, n in enumerate(sizes):
         active = [m for m in modes if not (m == "python" and n > python_max)]
@@ -136,16 +140,22 @@ def run(modes: list[str], sizes: list[int], python_max: int) -> dict[str, Any]:
         for m in active:
             set_population(worlds[m], n)
         phase_times: dict[str, list[float]] = {m: [] for m in active}
+        phase_budget: list[str] = []
+        phase_busy: list[bool] = []
         started = time.perf_counter()
         for i in range(ticks_for(n)):
             digests = set()
             order = active[i % len(active) :] + active[: i % len(active)]
             for m in order:
                 w = worlds[m]
+                if m == "self" and optimizer is not None:
+                    phase_budget.append(same_as(w, [f for f in active if f != "self"]))
+                    decisions, guarded = len(optimizer.history), optimizer.guard is not None
                 t0 = time.perf_counter()
                 report = w.step()
                 if m == "self" and optimizer is not None:
                     optimizer.after_tick(report)
+                    phase_busy.append(guarded or len(optimizer.history) > decisions)
                 phase_times[m].append((time.perf_counter() - t0) * 1e3)
                 assert report.digest is not None
                 digests.add(report.digest.combined)
@@ -153,16 +163,35 @@ def run(modes: list[str], sizes: list[int], python_max: int) -> dict[str, Any]:
                 raise SystemExit(f"phase {phase} tick {i}: the modes' digests differ")
         for m in active:
             times[m].append(phase_times[m])
+        budget_of.append(phase_budget)
+        busy.append(phase_busy)
         if "self" in worlds:
             variants.append({**worlds["self"].active_variants(), "layout": worlds["self"].default_layout})
         line = "  ".join(f"{m} {statistics.median(phase_times[m]):.2f}" for m in active)
         print(f"  phase {phase} {n:>9,}: {line}  ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     decisions = [d for d in optimizer.history if d["kind"] != "guard"] if optimizer else []
     guards = [d for d in optimizer.history if d["kind"] == "guard"] if optimizer else []
-    return {"times": times, "self_variants": variants, "decisions": decisions, "guards": guards}
+    return {
+        "times": times,
+        "budget_of": budget_of,
+        "busy": busy,
+        "self_variants": variants,
+        "decisions": decisions,
+        "guards": guards,
+    }
 
 
-def summarise(sizes: list[int], times: dict[str, list[list[float] | None]]) -> list[dict[str, Any]]:
+def same_as(world: World, fixed: list[str]) -> str:
+    """The fixed mode that runs what ``world`` runs now (the slowest of those it mixes)."""
+    used = set(world.active_variants().values())
+    if len(used) == 1 and world.default_layout == "soa" and next(iter(used)) in fixed:
+        return next(iter(used))
+    mixed = [m for m in fixed if m in used]
+    return mixed[-1] if mixed else fixed[-1]
+
+
+def summarise(sizes: list[int], result: dict[str, Any]) -> list[dict[str, Any]]:
+    times: dict[str, list[list[float] | None]] = result["times"]
     fixed = [m for m in times if m != "self"]
     table = []
     for i, n in enumerate(sizes):
@@ -173,17 +202,24 @@ def summarise(sizes: list[int], times: dict[str, list[list[float] | None]]) -> l
             row[f"{m}_mean_ms"] = statistics.fmean(t) if t else None
             row[f"{m}_max_ms"] = max(t) if t else None
         medians = {m: row[f"{m}_ms"] for m in fixed if row[f"{m}_ms"] is not None}
-        if medians and "self" in times and times["self"][i]:
+        self_t = times["self"][i] if "self" in times else None
+        if medians and self_t:
             best = min(medians, key=lambda m: medians[m])
-            best_t, self_t = times[best][i], times["self"][i]
-            assert best_t is not None and self_t is not None
+            # each tick of self against the same tick (same state, same work) of the fixed mode
+            # that ran what self ran: what the optimizer's work made of that tick
+            against = [times[m][i][k] for k, m in enumerate(result["budget_of"][i])]  # type: ignore[index]
+            ratios = [s / b for s, b in zip(self_t, against, strict=True)]
+            busy = result["busy"][i]
             row.update(
                 best_fixed=best,
                 best_fixed_ms=medians[best],
                 self_vs_best=row["self_ms"] / medians[best],
                 self_mean_vs_best=row["self_mean_ms"] / row[f"{best}_mean_ms"],
-                # the same tick in both worlds (same state, same work): what a guard or a switch added
-                self_worst_tick_vs_best=max(s / b for s, b in zip(self_t, best_t, strict=True)),
+                busy_ticks=sum(busy),
+                worst_busy_vs_budget=max((r for r, b in zip(ratios, busy, strict=True) if b), default=None),
+                worst_idle_vs_budget=max(
+                    (r for r, b in zip(ratios, busy, strict=True) if not b), default=None
+                ),
             )
         table.append(row)
     return table
@@ -194,7 +230,9 @@ def print_table(table: list[dict[str, Any]], modes: list[str], machine: str) -> 
     print(f"petri, population 100 → 1M → 100: median ms per tick per phase, every tick counted ({machine})")
     header = f"{'phase':>5} {'molbots':>10} " + " ".join(f"{m:>9}" for m in fixed)
     if "self" in modes:
-        header += f" {'self':>9} {'vs best':>8} {'mean vs':>8} {'worst tick':>10}"
+        header += (
+            f" {'self':>9} {'vs best':>8} {'mean vs':>8} {'busy':>5} {'worst busy':>10} {'worst idle':>10}"
+        )
     print(header)
     for row in table:
         cells = [row[f"{m}_ms"] for m in fixed]
@@ -202,9 +240,14 @@ def print_table(table: list[dict[str, Any]], modes: list[str], machine: str) -> 
             f"{v:9.2f}" if v is not None else f"{'—':>9}" for v in cells
         )
         if "self_vs_best" in row:
+
+            def opt(v: float | None) -> str:
+                return f"{v:10.2f}" if v is not None else f"{'—':>10}"
+
             line += (
                 f" {row['self_ms']:9.2f} {row['self_vs_best']:8.2f} {row['self_mean_vs_best']:8.2f}"
-                f" {row['self_worst_tick_vs_best']:10.2f}"
+                f" {row['busy_ticks']:>5} {opt(row['worst_busy_vs_budget'])}"
+                f" {opt(row['worst_idle_vs_budget'])}"
             )
         print(line)
 
@@ -251,7 +294,7 @@ def main() -> None:
     for r in range(args.repeat):
         print(f"run {r + 1} of {args.repeat}", file=sys.stderr)
         result = run(modes, sizes, args.python_max)
-        result["table"] = summarise(sizes, result["times"])
+        result["table"] = summarise(sizes, result)
         runs.append(result)
         if args.repeat > 1:
             print_table(result["table"], modes, machine)

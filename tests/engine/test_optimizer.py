@@ -393,3 +393,74 @@ def test_a_compile_paid_up_front_is_sunk() -> None:
     _run(world, optimizer, 20)  # the 50 ms are spent whatever is chosen: the 4 ms a tick decide
     assert world.active_variants() == {"work": "fast"}
     assert optimizer.analyze()["systems"]["work"]["others"]["slow"]["switch_cost_ms"] == 0.0
+
+
+def _variants_ab(a_s: float, b_s: float) -> tuple[Variant, Variant]:
+    return Variant("a", lambda w: _work(w, a_s)), Variant("b", lambda w: _work(w, b_s))
+
+
+def test_a_candidate_measured_slower_nearby_is_not_guarded_but_one_far_away_may_be() -> None:
+    def guards(ratio_at: tuple[int, float]) -> list[str]:
+        a, b = _variants_ab(0.001, 0.0)
+        world = World(1, plugins=[Plugin([a, b])])  # 50 entities
+        optimizer = Optimizer(world, NO_LAYOUT)
+        optimizer.ratios[("work", "b", "a")] = [ratio_at] * 3  # b/a measured side by side there
+        _run(world, optimizer, 24)
+        return _kinds(optimizer)
+
+    assert guards((500, 3.0)) == []  # 3× slower a decade away: ruled out (at best 1.5× slower here)
+    assert guards((50_000, 3.0))[:1] == ["guard"]  # three decades away: it may well be faster here
+
+
+def test_a_guard_is_only_started_within_the_tick_budget() -> None:
+    def guards(ratio_at: tuple[int, float]) -> list[str]:
+        a, b = _variants_ab(0.002, 0.0)
+        world = World(1, plugins=[Plugin([a, b])])
+        optimizer = Optimizer(world, NO_LAYOUT)
+        optimizer.ratios[("work", "b", "a")] = [ratio_at] * 3
+        _run(world, optimizer, 24)
+        return _kinds(optimizer)
+
+    assert guards((50, 0.5))[:2] == ["guard", "switch"]  # measured here: costs half of a
+    # measured 0.5 two decades away: maybe 0.12×, maybe 2× a's 2 ms — too costly to find out
+    assert guards((5_000, 0.5)) == []
+
+
+def test_a_candidate_that_mutates_what_it_was_handed_never_reaches_the_live_world(tmp_path: Path) -> None:
+    class Buffered:
+        name = "buffered"
+
+        def build(self, world: World) -> None:
+            world.register_component(POS)
+            world.resources["seen"] = 0
+            world.add_system("populate", lambda w: w.commands.spawn(["P"], 50, {}), phase="startup")
+            world.add_system("fill", lambda w: w.scratch.update(buf=np.arange(8)))
+
+            def work(w: World, evil: bool) -> None:
+                if evil:
+                    w.scratch["buf"][:] = 99  # in place, on what an earlier system left
+                time.sleep(0.004 if not evil else 0.0)
+
+            world.add_system(
+                "work",
+                lambda w: work(w, False),
+                reads=["P"],
+                after=["fill"],
+                variants=[
+                    Variant("honest", lambda w: work(w, False)),
+                    Variant("evil", lambda w: work(w, True)),
+                ],
+            )
+            world.add_system(
+                "tally",
+                lambda w: w.resources.update(seen=w.resources["seen"] + int(w.scratch["buf"].sum())),
+                after=["work"],
+            )
+
+    expected = _run(World(1, plugins=[Buffered()]), None, 20)
+    world = World(1, plugins=[Buffered()])
+    optimizer = Optimizer(world, NO_LAYOUT, data=tmp_path)
+    assert _run(world, optimizer, 20) == expected
+    (failed,) = [d for d in optimizer.history if d["kind"] == "guard_failed"]
+    assert failed["report"]["differing_sections"] == ["scratch:buf"]
+    assert world.active_variants() == {"work": "honest"} and ("work", "evil") in optimizer.blacklist

@@ -5,8 +5,9 @@ and its storage two layouts. ``Optimizer`` watches the world between ticks and s
 workload changes:
 
 - **Analyzer** (``analyze``): which systems are hot (share of the tick), the trend of the entity
-  count, and for every other variant its expected time here and the cost of switching (a
-  ``prepare`` such as a JIT compile, measured once; a layout conversion). What is expected comes
+  count, and for every other variant its expected time here and what switching would still cost
+  (a layout conversion; a ``prepare`` such as a JIT compile is paid once per process, and once
+  paid it is sunk). What is expected comes
   from measurement only: a time measured at a similar size, else the speed ratio against the
   current variant measured at other sizes, widened by ``ratio_drift_per_decade`` for every factor
   of ten between there and here (half that where ratios at two sizes or more give a trend).
@@ -25,10 +26,10 @@ workload changes:
   what keeps the digest sequence unchanged. A guard thus costs the candidate system and some
   copies, never a whole fork tick, and it is planned so that it never costs more than
   ``budget_factor`` × the tick: a guard predicted over that is not started, a run predicted over
-  it is not run (the guard aborts first), and a run measured over it aborts the guard. The layout
-  is guarded system by system (its hot systems shadowed in the candidate layout, paced at
-  ``layout_guard_share`` of the budget a tick). After ``guard_ticks`` runs (the first
-  ``warmup_samples`` untimed) a candidate is kept only if it beat the current variant by
+  it is not run (the guard aborts first), and a run measured over it aborts the guard. The
+  layout is guarded system by system (the slowest systems that declare access, shadowed in the
+  candidate layout, paced at ``layout_guard_share`` of the budget a tick). After ``guard_ticks``
+  runs (the first ``warmup_samples`` untimed) a candidate is kept only if it beat the current variant by
   ``min_gain_permille`` on the same inputs; the swap happens at a tick boundary. An output
   mismatch (or an exception) drops the candidate — the live world never ran it, so there is
   nothing to roll back — blacklists it for the session and writes a diagnostic report.
@@ -79,8 +80,9 @@ COPY_NS_PER_BYTE = 0.5  # plus this for every byte of the columns and scratch it
 @dataclass(frozen=True)
 class OptimizerConfig:
     check_every_ticks: int = 8
-    guard_ticks: int = 4  # shadow runs per guarded system, the warm-up included
+    guard_ticks: int = 3  # shadow runs per guarded system, the warm-up included
     layout_guard_runs: int = 2  # shadow runs per hot system in a layout guard, the warm-up included
+    layout_cover_permille: int = 800  # a layout guard shadows the slowest systems covering 80 % of them
     min_gain_permille: int = 100  # a candidate must be ≥ 10 % faster to be kept
     hot_share_permille: int = 20  # systems taking ≥ 2 % of the tick are considered
     budget_factor: float = 2.0  # no guarded tick may cost more than 2× the tick without the guard
@@ -92,7 +94,7 @@ class OptimizerConfig:
     include_layout: bool = True  # the storage layout (soa/aos) is a candidate too, guarded alone
     layout_min_size: int = 2_000  # below this the layout is not worth a guard
     switch_horizon_ticks: int = 1_000  # a switch's cost (a layout conversion) is spread over this
-    settle_ticks: int = 4  # ticks measured at a new size (or at start) before it is first checked
+    settle_ticks: int = 2  # ticks measured at a new size (or at start) before it is first checked
 
 
 @dataclass(eq=False)
@@ -188,13 +190,12 @@ class Optimizer:
         self.converted: dict[str, tuple[int, float]] = {}  # layout → (entities, ms) of its last conversion
         window = self.config.check_every_ticks * 2
         self._base: deque[float] = deque(maxlen=window)  # tick ms without the guard's own cost
-        self._recent: dict[str, deque[float]] = {}  # clean live ms of each system's current variant
         self._overhead: dict[str, tuple[int, float]] = {}  # system → (size, ms) of a shadow's copies
         self._regime: int | None = None  # the entity count the recent samples were taken around
         self._wrapped: dict[str, tuple[SystemFn, SystemFn]] = {}  # system → (original, wrapper)
         self._shadows: dict[str, _Shadow] = {}
         self._runs: list[_Run] = []
-        self._live_now: dict[str, float] = {}
+        self._clean = 0  # ticks since the size moved, a guard ran or a variant changed
         self._control_stamp: tuple[int, int] | None = None
         self._since_check = self.config.check_every_ticks - self.config.settle_ticks
         if data is not None:
@@ -254,7 +255,7 @@ class Optimizer:
         if self.guard is not None:
             self._end_guard()
         before = self._apply(system, variant)
-        self._recent.pop(system, None)
+        self._clean = 0
         self.forced[system] = variant
         self._log("force", system, before, variant, why)
 
@@ -335,8 +336,7 @@ class Optimizer:
     def after_tick(self, report: TickReport) -> None:
         """Between two ticks: feed the guard, or look for a better variant every few ticks."""
         runs, self._runs = self._runs, []
-        extra_ms = sum(r.extra_ms for r in runs)
-        self._record_live(extra_ms)
+        self._track(sum(r.extra_ms for r in runs), shadowed=bool(runs))
         self._read_control()
         if self.guard is not None:
             self._advance_guard(runs)
@@ -344,60 +344,57 @@ class Optimizer:
         if self.frozen:
             return
         self._since_check += 1
-        if self._since_check < self.config.check_every_ticks:
+        if self._since_check < self.config.check_every_ticks or self._clean < self.config.settle_ticks:
             return
         self._since_check = 0
+        self._record_live()
         candidates = self._choose()
         if candidates:
             self._start_guard(candidates)
 
-    def _record_live(self, extra_ms: float) -> None:
-        """The last tick's clean times: the tick without the guard's cost, and each system's
-        current variant (timed by the shadow wrapper where one ran)."""
+    def _track(self, extra_ms: float, shadowed: bool) -> None:
+        """Per tick, and cheap: the tick without the guard's cost, and how many ticks since the
+        size moved, a guard ran or a variant changed (the profiler's samples there are clean)."""
         last = self.world.profiler.last(TICK)
         if last is None:
             return
-        base = last / 1e6 - extra_ms
         count, f = self.world.entity_count, self.config.similar_size_factor
         if self._regime is None or not self._regime / f <= count <= self._regime * f:
-            # a new size: what was measured before no longer describes a tick here
+            # a new size: what was measured before no longer describes a tick here, and this
+            # tick, which made the change, describes none
             self._regime = count
             self._base.clear()
-            self._recent.clear()
-            self._since_check = self.config.check_every_ticks - self.config.settle_ticks
-        self._base.append(base)
-        live_now, self._live_now = self._live_now, {}
+            self._clean = 0
+            self._since_check = self.config.check_every_ticks - self.config.settle_ticks - 1
+            return
+        self._base.append(last / 1e6 - extra_ms)
+        self._clean = 0 if shadowed else self._clean + 1
+
+    def _record_live(self) -> None:
+        """At a check: each current variant's recent clean time, at its size."""
         for system in self.choices():
-            if system == LAYOUT:
-                ms = base
-            elif system in live_now:
-                ms = live_now[system]
-            else:
-                sample = self.world.profiler.last(system)
-                if sample is None:
-                    continue
-                ms = sample / 1e6
-            self._note(self.measured, (system, self.current(system)), self._size(system), ms)
-            self._recent.setdefault(system, deque(maxlen=self._base.maxlen)).append(ms)
+            ms = self._system_ms(system)
+            if ms:
+                self._note(self.measured, (system, self.current(system)), self._size(system), ms)
 
     @staticmethod
     def _note(table: dict[Any, list[tuple[int, float]]], key: Any, size: int, value: float) -> None:
         samples = table.setdefault(key, [])
         samples.append((size, value))
-        del samples[:-256]
+        if len(samples) > 512:
+            del samples[:-256]  # the latest 256 to 512 samples are kept
 
     # -- analyzer --------------------------------------------------------------------------------
     def _tick_ms(self) -> float:
         return float(statistics.median(self._base)) if self._base else 0.0
 
     def _system_ms(self, system: str) -> float:
-        """A system's recent median: clean samples for the systems with variants, else the
-        profiler's."""
-        recent = self._recent.get(system)
-        if recent:
-            return float(statistics.median(recent))
-        samples = self.world.profiler.recent(system, max(1, len(self._base)))
-        return float(np.median(samples)) / 1e6 if samples.size else 0.0
+        """A system's median over its recent clean ticks (the whole tick for the layout)."""
+        if system == LAYOUT:
+            return self._tick_ms()
+        n = min(self._clean, self.config.check_every_ticks * 2)
+        samples = self.world.profiler.recent(system, n).tolist() if n else None
+        return float(statistics.median(samples)) / 1e6 if samples else 0.0
 
     def analyze(self) -> dict[str, Any]:
         tick_ms = self._tick_ms()
@@ -535,19 +532,25 @@ class Optimizer:
         amortised = self._amortised(other["switch_cost_ms"])
         if amortised >= current_ms * gain_needed:
             return None  # even a free run would not pay for the switch
-        expected = other["expected_ms"]
-        if expected is not None:
+        expected, bounds = other["expected_ms"], other["ratio_bounds"]
+        ranked: float | None = None
+        if bounds is not None and (expected is None or (system, name, self.current(system)) in self.ratios):
+            # ratios measured side by side on the same input beat times taken at other moments
+            low, high = bounds
+            if low * current_ms + amortised >= current_ms * gain_needed:
+                return None  # measured slower, here or by more than the size since could change
+            factor = high
+            if high <= low * self.config.similar_size_factor:  # measured about here
+                ranked = math.sqrt(low * high) * current_ms + amortised
+            why = (
+                f"measured side by side; predicted {low:.2f} to {high:.2f} times its time at {size} entities"
+            )
+        elif expected is not None:
             if expected + amortised >= current_ms * gain_needed:
                 return None  # measured here and not better enough, the switch paid for
             factor = expected / current_ms if current_ms else 1.0
             why = f"measured {expected:.3f} ms against {current_ms:.3f} ms at about {size} entities"
-            ranked: float | None = expected + amortised
-        elif other["ratio_bounds"] is not None:
-            low, high = other["ratio_bounds"]
-            if low * current_ms + amortised >= current_ms * gain_needed:
-                return None  # measured slower elsewhere, by more than the size could change
-            factor, ranked = high, None
-            why = f"measured elsewhere; predicted {low:.2f} to {high:.2f} times its time at {size} entities"
+            ranked = expected + amortised
         elif self._suits(system, name, size):
             factor, ranked = gain_needed, None
             why = f"unmeasured at {size} entities; its hint ({self._kind(system, name)}) suits this size"
@@ -587,15 +590,27 @@ class Optimizer:
         return COPY_MS_FIXED + (sum(row_bytes) + scratch) * COPY_NS_PER_BYTE / 1e6
 
     def _layout_parts(self) -> list[str]:
-        """The hot systems whose speed a layout can change (those that declare component access)."""
+        """The systems a layout guard shadows: of the hot systems whose speed a layout can change
+        (those that declare component access), the slowest, until they cover
+        ``layout_cover_permille`` of the time of them all (in schedule order)."""
         tick_ms = self._tick_ms()
-        out = []
+        hot = {}
         for phase in TICK_PHASES:
             for spec in self.world.schedule.phase(phase):
-                share = self._system_ms(spec.name) * 1000 / tick_ms if tick_ms else 0
-                if (spec.reads or spec.writes) and share >= self.config.hot_share_permille:
-                    out.append(spec.name)
-        return out
+                ms = self._system_ms(spec.name)
+                if (
+                    (spec.reads or spec.writes)
+                    and tick_ms
+                    and ms * 1000 / tick_ms >= self.config.hot_share_permille
+                ):
+                    hot[spec.name] = ms
+        chosen, covered, total = set(), 0.0, sum(hot.values())
+        for name, ms in sorted(hot.items(), key=lambda kv: -kv[1]):
+            if covered >= total * self.config.layout_cover_permille / 1000:
+                break
+            chosen.add(name)
+            covered += ms
+        return [name for name in hot if name in chosen]
 
     def _tried_recently(self, system: str, variant: str, size: int) -> bool:
         last = self.tried.get((system, variant))
@@ -630,6 +645,10 @@ class Optimizer:
         assert g is not None
         self._unwrap()
         g.ticks += 1
+        if not self._base:  # the size moved: nothing measured before says what a tick costs now
+            for t in list(g.trials):
+                self._abort(t, f"the population moved to {self.world.entity_count} entities mid-guard")
+            return
         budget = (self.config.budget_factor - 1) * self._tick_ms()
         ran: list[Trial] = []
         cost = 0.0  # what the candidates cost this tick, with their usual copies (a one-off pause
@@ -754,7 +773,6 @@ class Optimizer:
         differs = shadow.differences(world, spec, start) if error is None else []
         t4 = time.perf_counter_ns()
         live_ms = (t2 - t1) / 1e6
-        self._live_now[part.system] = live_ms
         size = world.system_size(part.system)
         extra = (t4 - t0) / 1e6 - live_ms
         self._runs.append(_Run(trial, part, size, live_ms, (t3 - t2) / 1e6, extra, differs, error))
@@ -784,8 +802,8 @@ class Optimizer:
 
     def _remember(self, t: Trial) -> None:
         before, after = self._measure(t)
-        if before is None or after is None:
-            return
+        if before is None or after is None or (t.system == LAYOUT and not all(p.live_ms for p in t.parts)):
+            return  # nothing timed, or a layout judged on some of its systems only
         self._note(self.measured, (t.system, t.candidate), t.size, after)
         if before > 0 and after > 0:
             self._note(self.ratios, (t.system, t.candidate, t.current), t.size, after / before)
@@ -802,7 +820,7 @@ class Optimizer:
         )
         if faster and not self.frozen and t.system not in self.forced:
             self._apply(t.system, t.candidate)
-            self._recent.pop(t.system, None)
+            self._clean = 0
             # the variant left is not guarded back at this size on the strength of a noisy sample
             self.tried[(t.system, t.current)] = (self.world.tick, t.size)
             self._log(

@@ -7,6 +7,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.worlds import build_world
+from ouroboros.worlds.neon import find_player
 from ouroboros.worlds.neon.city import state
 from ouroboros.worlds.neon.runtime import NeonGame
 from ouroboros.worlds.neon.tables import tables
@@ -42,7 +43,9 @@ class City:
         return "\n".join(e["text"] for e in self.seen.get(name, [])[start:] if e["type"] == "text")
 
     def player(self, name: str) -> int:
-        return int(state(self.world)["players"][name])
+        entity = find_player(self.world, name)
+        assert entity is not None, name
+        return entity
 
     def room_id(self, name: str) -> str:
         room = self.world.get(self.player(name), "Place")["room"]

@@ -100,7 +100,7 @@ def kpis(world: World) -> dict[str, Any]:
     return {
         "tick": world.tick,
         "players_online": sum(int(c["Player.online"].sum()) for c in world.query("Player")),
-        "players": len(neon["players"]),
+        "players": len(neon["player_names"]),
         "npcs": world.count("Npc"),
         "items": world.count("Item"),
         "money_supply": economy.money_supply(world),

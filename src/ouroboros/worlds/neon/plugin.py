@@ -11,6 +11,7 @@ Inputs, all applied at the tick boundary and recorded in the input log:
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,9 +44,25 @@ def _check(keys: set[str]) -> Any:
     return check
 
 
+_PLAYER_INDEX: weakref.WeakKeyDictionary[World, tuple[list[str], int, dict[str, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def find_player(world: World, name: str) -> int | None:
-    entity = state(world)["players"].get(name)
-    return int(entity) if entity is not None and world.is_alive(entity) else None
+    """The entity of the character ``name``. Derived from the ``Player`` columns (characters are
+    never despawned), so the digest need not carry a second copy of it."""
+    names: list[str] = state(world)["player_names"]
+    hit = _PLAYER_INDEX.get(world)
+    if hit is None or hit[0] is not names or hit[1] != len(names):
+        index = {
+            names[h]: e
+            for c in world.query("Player")
+            for e, h in zip(c.ids.tolist(), c["Player.handle"].tolist(), strict=True)
+        }
+        hit = _PLAYER_INDEX[world] = (names, len(names), index)
+    entity = hit[2].get(name)
+    return entity if entity is not None and world.is_alive(entity) else None
 
 
 def _enter(world: World, payload: dict[str, Any]) -> None:
@@ -64,7 +81,6 @@ def _enter(world: World, payload: dict[str, Any]) -> None:
             "Player.credits": p["start_credits"], "Player.deaths": 0, "Player.revive_at": 0,
         })  # fmt: skip
         player = int(player)
-        neon["players"][name] = player
         neon["economy"]["sources"] += p["start_credits"]
         tell(world, player, "You blink awake in the rebirth booth. Type 'help' for commands.", "system")
     elif world.get(player, "Player")["online"]:
@@ -95,7 +111,7 @@ def _command(world: World, payload: dict[str, Any]) -> None:
 
 def new_state() -> dict[str, Any]:
     return {
-        "room_ids": [], "item_ids": [], "npc_ids": [], "player_names": [], "players": {},
+        "room_ids": [], "item_ids": [], "npc_ids": [], "player_names": [],
         "respawn": {}, "quests": {}, "talk": {}, "guard": {}, "held": [],
         "economy": economy.new_economy(), "retired_items": {}, "retired_rooms": {},
     }  # fmt: skip

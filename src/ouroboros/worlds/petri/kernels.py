@@ -130,9 +130,12 @@ def select(name: str = "auto") -> Kernels:
     raise WorldError(f"unknown kernels {name!r} (known: auto, {', '.join(available())})")
 
 
-#: entity counts each kind is meant for (hints for the optimizer's rules; measured, see
-#: benchmarks/bench_petri_variants.py)
-SIZE_HINTS: dict[str, tuple[int, int | None]] = {"python": (0, 50), "numpy": (0, None), "numba": (0, None)}
+#: entity counts (a system's molbots and food) each kind is meant for: hints for the optimizer's
+#: rules, which only ever use them for a kind not yet measured at all (after that, measured speed
+#: ratios decide, so a kind is tried again where its measurements say it may win). Measured (see
+#: benchmarks/bench_petri_variants.py): python's scalar loops beat numpy's per-call overhead up to
+#: about 45 entities in ``eat`` and 100 in ``collide``; numba beats both at every size.
+SIZE_HINTS: dict[str, tuple[int, int | None]] = {"python": (0, 64), "numpy": (0, None), "numba": (0, None)}
 
 
 def prepare_numba() -> None:
