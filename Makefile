@@ -23,6 +23,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_governance.py
 	$(PY) benchmarks/bench_sandbox.py
 	$(PY) benchmarks/bench_sandbox_python.py
+	$(PY) benchmarks/bench_neon.py
+	$(PY) benchmarks/bench_selfopt.py
 
 schemas: $(STAMP)
 	$(PY) -m ouroboros.content.export .
