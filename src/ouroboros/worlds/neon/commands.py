@@ -369,18 +369,17 @@ def buy(world: World, player: int, rest: str) -> None:
     price = t.price(choice)
     verdict = economy.transact(world, player, "buy", -price, item=choice, market=t.items[choice]["price"])
     if not verdict.ok:
-        held = verdict.outcome == "held"
-        tell(
-            world,
-            player,
-            f"{'The sale is held for review' if held else 'No sale'}: {verdict.reason}.",
-            "error",
-        )
+        _no_sale(world, player, verdict)
         return
     spawn_item(world, slots(world).slot("item", choice), holder=player)
     tell(world, player, f"You buy {t.items[choice]['name']} for {price} credits.", "loot")
     actions.vitals(world, player)
     quests.check(world, player)
+
+
+def _no_sale(world: World, player: int, verdict: economy.Verdict) -> None:
+    held = verdict.outcome == "held"
+    tell(world, player, f"{'The sale is held for review' if held else 'No sale'}: {verdict.reason}.", "error")
 
 
 @command("sell", "sell ITEM: sell to the vendor here")
@@ -400,13 +399,7 @@ def sell(world: World, player: int, rest: str) -> None:
     price = t.sell_price(iid) if iid in t.items else base
     verdict = economy.transact(world, player, "sell", price, item=iid, market=base)
     if not verdict.ok:
-        held = verdict.outcome == "held"
-        tell(
-            world,
-            player,
-            f"{'The sale is held for review' if held else 'No sale'}: {verdict.reason}.",
-            "error",
-        )
+        _no_sale(world, player, verdict)
         return
     world.despawn([item])
     tell(world, player, f"You sell {data['name']} for {price} credits.", "loot")
