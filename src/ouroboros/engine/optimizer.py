@@ -81,7 +81,7 @@ COPY_NS_PER_BYTE = 0.5  # plus this for every byte of the columns and scratch it
 class OptimizerConfig:
     check_every_ticks: int = 8
     guard_ticks: int = 3  # shadow runs per guarded system, the warm-up included
-    layout_guard_runs: int = 2  # shadow runs per hot system in a layout guard, the warm-up included
+    layout_guard_runs: int = 1  # shadow runs per system in a layout guard, all timed (no JIT to warm)
     layout_cover_permille: int = 800  # a layout guard shadows the slowest systems covering 80 % of them
     min_gain_permille: int = 100  # a candidate must be ≥ 10 % faster to be kept
     hot_share_permille: int = 20  # systems taking ≥ 2 % of the tick are considered
@@ -128,9 +128,6 @@ class Guard:
     trials: list[Trial]
     started_tick: int
     ticks: int = 0
-
-    def systems(self) -> set[str]:
-        return {t.system for t in self.trials}
 
 
 @dataclass(frozen=True)
@@ -664,7 +661,8 @@ class Optimizer:
             p.last_run = (r.size, r.shadow_ms)
             self._overhead[p.system] = (r.size, max(0.0, r.extra_ms - r.shadow_ms))
             cost += r.shadow_ms + self._copy_ms(p.system)
-            if p.runs > self.config.warmup_samples:
+            warmup = 0 if r.trial.system == LAYOUT else self.config.warmup_samples
+            if p.runs > warmup:
                 p.live_ms.append(r.live_ms)
                 p.shadow_ms.append(r.shadow_ms)
             elif r.shadow_ms > budget:  # an over-budget warm-up is what a switch would pay: remember it
@@ -693,9 +691,11 @@ class Optimizer:
         for t in list(g.trials):
             todo = [p for p in t.parts if p.runs < self._runs_needed(t)]
             limit = budget * (self.config.layout_guard_share if t.system == LAYOUT else 1.0)
+            if not any(p.last_run for p in t.parts):
+                limit = 0.0  # a first run alone: it tells how far off the predictions are
             planned: list[Part] = []
             for p in todo:
-                cost = self._predict(p)
+                cost = self._predict(p, t)
                 if planned and spent + cost > limit:
                     continue
                 if spent + cost > budget:
@@ -705,7 +705,7 @@ class Optimizer:
             if not planned:
                 self._abort(
                     t,
-                    f"its next run is predicted at {self._predict(todo[0]):.2f} ms, over the "
+                    f"its next run is predicted at {self._predict(todo[0], t):.2f} ms, over the "
                     f"{budget - spent:.2f} ms the tick budget has left",
                 )
                 continue
@@ -718,11 +718,17 @@ class Optimizer:
     def _runs_needed(self, t: Trial) -> int:
         return self.config.layout_guard_runs if t.system == LAYOUT else self.config.guard_ticks
 
-    def _predict(self, p: Part) -> float:
+    def _predict(self, p: Part, t: Trial) -> float:
         """What a part's next run will add to its tick: its last run scaled to the size now, with
-        the usual copies; before any run, what the rules predicted."""
+        the usual copies; before any run, what the rules predicted, corrected by how far off they
+        were for the trial's parts that ran."""
         if p.last_run is None:
-            return p.predicted_ms
+            off = [
+                (q.last_run[1] + self._copy_ms(q.system)) / max(q.predicted_ms, 1e-6)
+                for q in t.parts
+                if q.last_run
+            ]
+            return p.predicted_ms * max(1.0, statistics.median(off) if off else 1.0)
         at_size, ms = p.last_run
         scale = self.world.system_size(p.system) / at_size if at_size else 1.0
         return ms * scale + self._copy_ms(p.system)
