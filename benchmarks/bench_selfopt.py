@@ -279,7 +279,13 @@ def plot(table: list[dict[str, Any]], modes: list[str], out: Path) -> None:
         ax.plot(xs, ys, marker="o", label=m, linewidth=2.5 if m == "self" else 1.2)
     if "self" in modes:
         worst = [r["self_max_ms"] for r in table]
-        ax.plot(xs, worst, linestyle=":", color="black", label="self, slowest tick")
+        ax.plot(
+            xs,
+            worst,
+            linestyle=":",
+            color="black",
+            label="self, slowest tick (incl. the population change, which every mode pays)",
+        )
     ax.set_xticks(xs, [f"{r['size']:,}" for r in table], rotation=30)
     ax.set_yscale("log")
     ax.set_xlabel("population phase (molbots)")
