@@ -1,0 +1,290 @@
+"""The director: each rule fires on its trigger and not otherwise; sliders, toggles, throttles,
+pause and emergency stop change what it decides; every decision (and suppression) is stored with
+its why and survives a reopen; replays decide the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ouroboros.ai.director import Director, Job, growth_threshold
+from ouroboros.ai.proposals import ProposalType
+from ouroboros.ai.store import AiStore
+from ouroboros.errors import BadInputError
+
+EDGE = {"kind": "player_at_edge", "player": "alice", "growth_point": "neon.room.st_00_00", "tags": []}
+GLITCH = {**EDGE, "growth_point": "neon.room.st_00_09", "tags": ["glitch_door"]}
+BOSS = {"kind": "boss_killed", "boss": "neon.npc.boss_drain_king", "faction": "neon.faction.drain_rats"}
+QUESTS = {"kind": "quests_exhausted", "district": "neon.district.kabuki", "done": 3, "total": 3}
+CROWD = {"kind": "crowded_sector", "sector": "neon.zone.night_market", "players": 9}
+HQ = {"kind": "faction_without_hq", "faction": "neon.faction.chrome_jackals", "members": 4}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[AiStore]:
+    s = AiStore(tmp_path / "ai.sqlite3")
+    yield s
+    s.close()
+
+
+def quiet(store: AiStore, **settings_: Any) -> Director:
+    """A director with chaos off (so only the rule under test speaks)."""
+    d = Director(store, world_seed=11, tick_hz=50)
+    d.set("chaos", 0, "test")
+    for name, value in settings_.items():
+        d.set(name, value, "test")
+    return d
+
+
+def one(jobs: list[Job]) -> Job:
+    assert len(jobs) == 1, jobs
+    return jobs[0]
+
+
+# -- each rule fires on its trigger ---------------------------------------------------------------
+def test_a_player_at_a_growth_point_grows_the_world_there(store: AiStore) -> None:
+    d = quiet(store, expansion=100)
+    job = one(d.observe(None, [EDGE], {}, 10))
+    assert job.type == ProposalType.WORLD_EXPANSION
+    assert job.context["growth_point"] == "neon.room.st_00_00"
+    assert job.rule == "edge"
+
+
+def test_a_boss_kill_makes_a_power_vacuum_event(store: AiStore) -> None:
+    job = one(quiet(store).observe(None, [BOSS], {}, 10))
+    assert (job.type, job.context["event"], job.context["boss"]) == (
+        ProposalType.EVENT,
+        "power_vacuum",
+        "neon.npc.boss_drain_king",
+    )
+
+
+def test_inflation_over_five_percent_brings_a_money_sink_merchant(store: AiStore) -> None:
+    d = quiet(store)
+    assert d.observe(None, [], {"inflation_permille": 50}, 10) == []  # exactly 5 %: not over
+    job = one(d.observe(None, [], {"inflation_permille": 51}, 11))
+    assert (job.type, job.context["event"]) == (ProposalType.EVENT, "money_sink_merchant")
+
+
+def test_exhausted_quests_make_a_dungeon_or_a_quest(store: AiStore) -> None:
+    d = quiet(store, expansion=60)
+    job = one(d.observe(None, [QUESTS], {}, 10))
+    assert job.type == ProposalType.WORLD_EXPANSION and "dungeon" in job.context["tags"]
+    # one expansion is under way now: the next exhausted district gets a quest instead
+    job = one(d.observe(None, [{**QUESTS, "district": "neon.district.harbor"}], {}, 11))
+    assert job.type == ProposalType.QUEST and job.context["district"] == "neon.district.harbor"
+
+
+def test_low_expansion_makes_quests_not_dungeons(store: AiStore) -> None:
+    job = one(quiet(store, expansion=30).observe(None, [QUESTS], {}, 10))
+    assert job.type == ProposalType.QUEST
+
+
+def test_a_crowded_sector_gets_housing_and_a_faction_gets_a_headquarters(store: AiStore) -> None:
+    jobs = quiet(store).observe(None, [CROWD, HQ], {}, 10)
+    assert [(j.type, j.context["building"]) for j in jobs] == [
+        (ProposalType.BUILDING, "residential"),
+        (ProposalType.BUILDING, "hq"),
+    ]
+    assert jobs[1].context["faction"] == "neon.faction.chrome_jackals"
+
+
+def test_nothing_happens_without_a_trigger(store: AiStore) -> None:
+    d = quiet(store)
+    assert d.observe(None, [], {"inflation_permille": 10, "online_players": 3}, 10) == []
+    assert d.observe(None, [{"kind": "something_else"}], {}, 11) == []
+    assert d.decisions(10) == []
+
+
+# -- sliders and toggles --------------------------------------------------------------------------
+def test_the_expansion_slider_scales_the_growth_threshold(store: AiStore) -> None:
+    assert growth_threshold(100) == 1 and growth_threshold(50) == 3 and growth_threshold(1) == 5
+    d = quiet(store, expansion=50)
+    assert d.observe(None, [EDGE], {}, 1) == []
+    assert d.observe(None, [EDGE], {}, 2) == []
+    assert one(d.observe(None, [EDGE], {}, 3)).type == ProposalType.WORLD_EXPANSION
+    why = d.decisions(3)[1]["why"]
+    assert why["suppressed_by"] == "growth threshold: 2 of 3 visits"
+
+
+def test_expansion_zero_never_expands(store: AiStore) -> None:
+    d = quiet(store, expansion=0)
+    assert all(d.observe(None, [EDGE], {}, t) == [] for t in range(10))
+    assert d.decisions(1)[0]["why"]["suppressed_by"] == "expansion slider at 0"
+
+
+def test_glitch_doors_only_expands_only_at_glitch_doors(store: AiStore) -> None:
+    d = quiet(store, expansion=100, glitch_doors_only=True)
+    assert d.observe(None, [EDGE], {}, 1) == []
+    assert "glitch_doors_only" in d.decisions(1)[0]["why"]["suppressed_by"]
+    assert one(d.observe(None, [GLITCH], {}, 2)).context["growth_point"] == "neon.room.st_00_09"
+
+
+def test_low_aggression_keeps_the_peace_after_a_boss_dies(store: AiStore) -> None:
+    d = quiet(store, aggression=10)
+    assert d.observe(None, [BOSS], {}, 1) == []
+    assert d.decisions(1)[0]["why"]["suppressed_by"] == "aggression 10 below 20"
+    d.set("aggression", 90, "test")
+    assert one(d.observe(None, [BOSS], {}, 2)).context["intensity"] == 90
+
+
+def test_human_in_the_loop_marks_jobs_for_the_queue(store: AiStore) -> None:
+    d = quiet(store, human_in_the_loop=True)
+    assert one(d.observe(None, [HQ], {}, 1)).queue is True
+    d.set("human_in_the_loop", False, "test")
+    assert one(d.observe(None, [CROWD], {}, 2)).queue is False
+
+
+def test_chaos_draws_random_events_deterministically(tmp_path: Path) -> None:
+    def run(name: str, chaos: int) -> list[tuple[int, str]]:
+        with AiStore(tmp_path / name) as s:
+            d = Director(s, world_seed=5)
+            d.set("chaos", chaos, "test")
+            d.set("jobs_per_minute", 600, "test")
+            return [(j.tick, j.context["event"]) for t in range(300) for j in d.observe(None, [], {}, t)]
+
+    loud = run("a.sqlite3", 100)
+    assert 30 <= len(loud) <= 90  # 20 % of 300 ticks
+    assert loud == run("b.sqlite3", 100)  # a replay decides the same
+    assert run("c.sqlite3", 0) == []
+    assert len({e for _, e in loud}) > 1
+
+
+def test_seeds_depend_on_the_world_seed_and_tick(tmp_path: Path) -> None:
+    seeds = []
+    for i, world_seed in enumerate((1, 1, 2)):
+        with AiStore(tmp_path / f"{i}.sqlite3") as s:
+            d = Director(s, world_seed=world_seed)
+            d.set("chaos", 0, "t")
+            seeds.append(one(d.observe(None, [HQ], {}, 7)).seed)
+    assert seeds[0] == seeds[1] != seeds[2]
+
+
+# -- throttles, pause, stop -----------------------------------------------------------------------
+def test_jobs_per_minute_counts_ticks(store: AiStore) -> None:
+    d = quiet(store, jobs_per_minute=2)
+    events = [{**HQ, "faction": f"neon.faction.f{i}"} for i in range(4)]
+    assert len(d.observe(None, events, {}, 100)) == 2
+    assert "throttle: 2 jobs" in d.decisions(1)[0]["why"]["suppressed_by"]
+    assert d.observe(None, events[2:], {}, 100 + 60 * 50 - 1) == []  # still inside the minute
+    assert len(d.observe(None, events[2:], {}, 100 + 60 * 50)) == 2  # a minute later
+
+
+def test_one_expansion_at_a_time(store: AiStore) -> None:
+    d = quiet(store, expansion=100)
+    first = one(d.observe(None, [EDGE], {}, 1))
+    assert d.observe(None, [GLITCH], {}, 2) == []
+    assert "one expansion at a time" in d.decisions(1)[0]["why"]["suppressed_by"]
+    d.job_done(first.job_id)
+    assert one(d.observe(None, [GLITCH], {}, 3)).type == ProposalType.WORLD_EXPANSION
+
+
+def test_pause_suppresses_with_a_why_and_resume_restores(store: AiStore) -> None:
+    d = quiet(store)
+    d.pause("alice", "maintenance")
+    assert d.observe(None, [HQ], {}, 1) == []
+    row = d.decisions(1)[0]
+    assert (row["outcome"], row["why"]["suppressed_by"], row["rule"]) == ("suppressed", "paused", "hq")
+    d.resume("alice", "done")
+    assert one(d.observe(None, [HQ], {}, 2)).rule == "hq"
+
+
+def test_emergency_stop_emits_nothing_until_an_operator_resumes(store: AiStore) -> None:
+    d = quiet(store, chaos=100)
+    d.emergency_stop("bob", "runaway growth")
+    assert all(d.observe(None, [HQ, CROWD, BOSS], {"inflation_permille": 500}, t) == [] for t in range(50))
+    with pytest.raises(BadInputError):
+        d.pause("bob", "pause is not a way out")
+    with pytest.raises(BadInputError):
+        d.resume("", "no actor")
+    assert d.status()["mode"] == "stopped"
+    d.resume("bob", "fixed")
+    assert d.observe(None, [HQ], {}, 60)
+    actions = [a["action"] for a in store.audit_log(10)]
+    assert actions[:3] == ["director.resume", "director.stop", "director.set"]
+
+
+# -- persistence ----------------------------------------------------------------------------------
+def test_settings_and_decisions_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "ai.sqlite3"
+    with AiStore(path) as s:
+        d = quiet(s, expansion=100, aggression=77)
+        d.pause("carol", "lunch")
+        d.observe(None, [BOSS], {}, 5)
+        d.resume("carol", "back")
+        job = one(d.observe(None, [EDGE], {}, 6))
+    with AiStore(path) as s:
+        d = Director(s, world_seed=11)
+        status = d.status()
+        assert status["sliders"] == {"chaos": 0, "aggression": 77, "expansion": 100}
+        assert status["mode"] == "running" and status["open_expansions"] == 1
+        rows = d.decisions(10)
+        assert (
+            rows[0]["job_id"] == job.job_id
+            and rows[0]["why"]["event"]["growth_point"] == EDGE["growth_point"]
+        )
+        assert rows[1]["why"]["suppressed_by"] == "paused" and rows[1]["why"]["aggression"] == 77
+        d.emergency_stop("carol", "stop")
+    with AiStore(path) as s:
+        assert Director(s).observe(None, [HQ], {}, 7) == []
+
+
+def test_set_rejects_unknown_names_and_wrong_kinds(store: AiStore) -> None:
+    d = quiet(store)
+    for name, value in [("chaos", True), ("chaos", "5"), ("loudness", 5), ("human_in_the_loop", 1)]:
+        with pytest.raises(BadInputError):
+            d.set(name, value, "test")
+    with pytest.raises(BadInputError):
+        d.set("chaos", 5, "  ")
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(name=st.sampled_from(["chaos", "aggression", "expansion"]), value=st.integers())
+def test_set_accepts_exactly_zero_to_a_hundred(tmp_path: Path, name: str, value: int) -> None:
+    with AiStore(tmp_path / "h.sqlite3") as s:
+        d = Director(s)
+        before = d.get(name)
+        if 0 <= value <= 100:
+            assert d.set(name, value, "prop")["sliders"][name] == value
+        else:
+            with pytest.raises(BadInputError):
+                d.set(name, value, "prop")
+            assert d.get(name) == before
+
+
+EVENTS = st.sampled_from([EDGE, GLITCH, BOSS, QUESTS, CROWD, HQ, {"kind": "noise"}])
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    limit=st.integers(0, 5),
+    chaos=st.integers(0, 100),
+    steps=st.lists(
+        st.tuples(st.integers(1, 1500), st.lists(EVENTS, max_size=4), st.integers(0, 200)), max_size=25
+    ),
+)
+def test_no_sequence_of_observations_beats_the_throttle(
+    tmp_path: Path, limit: int, chaos: int, steps: list[tuple[int, list[dict[str, Any]], int]]
+) -> None:
+    path = tmp_path / "t.sqlite3"
+    path.unlink(missing_ok=True)
+    with AiStore(path) as s:
+        d = Director(s, world_seed=3, tick_hz=50)
+        d.set("jobs_per_minute", limit, "prop")
+        d.set("chaos", chaos, "prop")
+        d.set("expansion", 100, "prop")
+        tick, emitted, expansions = 0, [], 0
+        for gap, events, inflation in steps:
+            tick += gap
+            for job in d.observe(None, events, {"inflation_permille": inflation}, tick):
+                emitted.append(job.tick)
+                expansions += job.type == ProposalType.WORLD_EXPANSION
+        window = 60 * 50
+        for t in emitted:
+            assert sum(1 for u in emitted if t - window < u <= t) <= limit
+        assert expansions <= 1  # none finished, so never a second one
