@@ -1,0 +1,257 @@
+"""The admin API: ``create_app(runtime, settings=ApiSettings())`` gives the FastAPI app of one runtime.
+
+What it promises:
+
+- ``/health`` and ``/api/auth/login`` are open; every other route needs a bearer token and a
+  role (viewer < operator < admin); privileged overrides also a fresh TOTP code.
+- Every request gets a request id (``X-Request-ID``: the client's when it is sane, else a new
+  one), echoed on the response and written in one JSON log line (logger ``ouroboros.api``).
+- Every write (POST, PUT, PATCH, DELETE), allowed or refused, is a row of the audit table with
+  its actor, status, reason and request id.
+- A body over ``max_body_bytes`` is refused with 413 before it is read whole; a body of the wrong
+  shape is 422 with each field's reason; an unknown id 404. A refused request changes nothing.
+- CORS is closed unless ``cors_origins`` names origins. The dashboard's built files
+  (``web_dist``) are served at ``/`` when the folder exists. The world stream and ``/metrics``
+  are mounted when ``ouroboros.server.stream`` / ``metrics`` are there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ouroboros import __version__
+from ouroboros.server.api.auth import AuthError, AuthStore
+from ouroboros.server.runtime import Runtime
+
+log = logging.getLogger("ouroboros.api")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    web_dist: Path | None = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _reason_of(body: bytes, headers: dict[bytes, bytes], query: bytes) -> str | None:
+    reason = headers.get(b"x-reason", b"").decode("utf-8", "replace")[:500] or None
+    if body:
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("reason"), str):
+            reason = doc["reason"][:500]
+    if reason is None and query:
+        from urllib.parse import parse_qs
+
+        found = parse_qs(query.decode("latin-1")).get("reason")
+        reason = found[0][:500] if found else None
+    return reason
+
+
+class RequestContext:
+    """Request id, body limit, JSON access log and the audit of writes (a pure ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp, *, auth: AuthStore, max_body_bytes: int) -> None:
+        self.app = app
+        self.auth = auth
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        body = bytearray()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+                if len(body) > self.max_body_bytes:
+                    raise _TooLarge
+            return message
+
+        length = headers.get(b"content-length", b"0")
+        try:
+            if not length.isdigit() or int(length) > self.max_body_bytes:
+                raise _TooLarge
+            await self.app(scope, limited_receive, send_with_id)
+        except _TooLarge:
+            if not response_started:
+                await _send_json(
+                    send_with_id, 413, {"detail": f"the body is over {self.max_body_bytes} bytes"}
+                )
+        finally:
+            method = scope.get("method", "")
+            actor = state.get("actor") or "anonymous"
+            if method in WRITE_METHODS:
+                reason = _reason_of(
+                    bytes(body[: self.max_body_bytes]), headers, scope.get("query_string", b"")
+                )
+                self.auth.audit(
+                    actor=actor,
+                    role=state.get("role"),
+                    method=method,
+                    path=scope.get("path", ""),
+                    status=status,
+                    reason=reason,
+                    request_id=request_id,
+                )
+            log.info(
+                json.dumps(
+                    {
+                        "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "request_id": request_id,
+                        "method": method,
+                        "path": scope.get("path", ""),
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1e3, 2),
+                        "actor": actor,
+                    }
+                )
+            )
+
+
+async def _send_json(send: Send, status: int, doc: dict[str, Any]) -> None:
+    payload = json.dumps(doc).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(
+    runtime: Runtime, *, settings: ApiSettings | None = None, auth: AuthStore | None = None
+) -> FastAPI:
+    """The admin API of ``runtime`` (its users in ``<data>/server.sqlite3`` unless ``auth``)."""
+    from ouroboros.server.api import routes_ai, routes_gov, routes_world
+
+    settings = settings or ApiSettings()
+    auth = auth or AuthStore(runtime.data_dir)
+    app = FastAPI(
+        title="ouroboros",
+        version=__version__,
+        summary="The admin API of a live ouroboros runtime: worlds, governance, council, snapshots.",
+        openapi_tags=[
+            {"name": "health", "description": "Liveness; no token needed."},
+            {"name": "auth", "description": "Login, users, tokens and the audit of every write."},
+            {"name": "world", "description": "World state, parameters and tick timing."},
+            {"name": "control", "description": "STOP and GO: pause and resume ticking."},
+            {"name": "feed", "description": "What happened: verdicts, director, evolution."},
+            {"name": "snapshots", "description": "Save and restore world states."},
+            {"name": "governance", "description": "Patches, ledger, rollback, kill-switch."},
+            {"name": "director", "description": "The council's director: sliders and stop."},
+            {"name": "queue", "description": "Proposals waiting for a person."},
+            {"name": "guardrails", "description": "Budgets and bans for generators."},
+            {"name": "evolution", "description": "petri's evolution loop."},
+        ],
+    )
+    app.state.runtime = runtime
+    app.state.auth = auth
+    app.state.settings = settings
+    for router in (routes_world.router, routes_gov.router, routes_ai.router):
+        app.include_router(router)
+    _mount_stream_and_metrics(app, runtime, auth)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-TOTP", "X-Reason"],
+        )
+    app.add_middleware(RequestContext, auth=auth, max_body_bytes=settings.max_body_bytes)
+    if settings.web_dist is not None and settings.web_dist.is_dir():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=settings.web_dist, html=True), name="dashboard")
+    return app
+
+
+def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -> None:
+    try:
+        from ouroboros.server.stream import StreamHub, mount_world_stream
+    except ImportError:
+        return
+
+    def authenticate(token: str | None) -> Any:
+        try:
+            return auth.authenticate(token or "")
+        except AuthError:
+            return None
+
+    hubs = {name: StreamHub(name) for name in runtime.worlds}
+
+    def to_hubs(event: dict[str, Any]) -> None:
+        for hub in hubs.values():
+            hub.publish_feed(event)
+
+    runtime.feed.subscribe(to_hubs)
+    for name, hub in hubs.items():
+
+        def offer(world: Any, ms: float, hub: StreamHub = hub) -> None:
+            hub.offer(world)
+
+        runtime.runner(name).after_tick.append(offer)
+    mount_world_stream(app, hubs, authenticate)
+    app.state.hubs = hubs
+    try:
+        from ouroboros.server.metrics import RuntimeMetrics, mount_metrics
+    except ImportError:
+        return
+    metrics = RuntimeMetrics()
+    for name, hub in hubs.items():
+        metrics.watch_hub(name, hub)
+
+        def observe(world: Any, ms: float, name: str = name) -> None:
+            metrics.observe_tick(name, ms / 1e3)
+            if world.tick % 30 == 0:
+                metrics.observe_world(name, world)
+
+        runtime.runner(name).after_tick.append(observe)
+    mount_metrics(app, metrics)
+    app.state.metrics = metrics
+
+
+__all__ = ["ApiSettings", "HTTPException", "RequestContext", "create_app"]

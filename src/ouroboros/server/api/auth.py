@@ -1,0 +1,284 @@
+"""Who may do what on the admin API: users, roles, tokens, one-time secrets, TOTP and the audit.
+
+Everything lives in ``<data>/server.sqlite3`` (WAL):
+
+- roles are ordered ``viewer < operator < admin``; a route names the least role it needs;
+- API tokens are random (``ob_`` + 32 bytes, url-safe) and stored only as their sha256; a token
+  is shown once, when it is made;
+- the first start makes user ``admin`` with a one-time secret (printed once; exchanged for a
+  token at ``/api/auth/login``, then spent) and a TOTP secret (its provisioning URI printed once);
+- privileged overrides need a current TOTP code of the acting user; a code's time step is
+  remembered, so the same code (or an older one) is refused the second time (RFC 6238 §5.2);
+- every write on the API is one row of the ``audit`` table: actor, time, method, path, status,
+  reason and request id.
+
+The store is thread-safe (one connection, one lock); it does no HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyotp
+
+ROLES = ("viewer", "operator", "admin")
+DB_FILE = "server.sqlite3"
+FIRST_ADMIN = "admin"
+ISSUER = "ouroboros"
+USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, totp_secret TEXT, totp_last_step INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), label TEXT NOT NULL,
+    created_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS one_time_secrets (
+    hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), created_at TEXT NOT NULL, used_at TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT, method TEXT NOT NULL,
+    path TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT, request_id TEXT NOT NULL
+);
+"""
+
+
+class AuthError(Exception):
+    """A refused credential: ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+    def may(self, needed: str) -> bool:
+        return role_at_least(self.role, needed)
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    """What the first start prints once: how the first admin gets in."""
+
+    username: str
+    one_time_secret: str
+    totp_secret: str
+    totp_uri: str
+
+
+class AuthStore:
+    """Users, tokens, one-time secrets, TOTP state and the audit table of one data folder."""
+
+    def __init__(self, data_dir: Path, *, clock: Any = time.time) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / DB_FILE
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- users ------------------------------------------------------------------------------------
+    def ensure_first_admin(self) -> FirstAdmin | None:
+        """Make the first admin when there is no user at all; ``None`` when there already is one."""
+        with self._lock:
+            if self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]:
+                return None
+            secret, totp = secrets.token_urlsafe(24), pyotp.random_base32()
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "INSERT INTO users (name, role, totp_secret, created_at, created_by) VALUES (?,?,?,?,?)",
+                    (FIRST_ADMIN, "admin", totp, _now(), "first start"),
+                )
+                self._db.execute(
+                    "INSERT INTO one_time_secrets (hash, user, created_at) VALUES (?,?,?)",
+                    (_hash(secret), FIRST_ADMIN, _now()),
+                )
+        uri = pyotp.TOTP(totp).provisioning_uri(name=FIRST_ADMIN, issuer_name=ISSUER)
+        return FirstAdmin(FIRST_ADMIN, secret, totp, uri)
+
+    def create_user(self, name: str, role: str, created_by: str) -> dict[str, Any]:
+        """A new user with a first token (returned once) and, for admins, a TOTP secret."""
+        if not USERNAME.match(name):
+            raise ValueError("a user name is 1-32 of a-z, 0-9, _ . - starting with a letter")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        totp = pyotp.random_base32() if role == "admin" else None
+        token = "ob_" + secrets.token_urlsafe(32)
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise FileExistsError(name)
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "INSERT INTO users (name, role, totp_secret, created_at, created_by) VALUES (?,?,?,?,?)",
+                    (name, role, totp, _now(), created_by),
+                )
+                self._db.execute(
+                    "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
+                    (_hash(token), name, "first", _now()),
+                )
+        out: dict[str, Any] = {"name": name, "role": role, "token": token}
+        if totp is not None:
+            out["totp_uri"] = pyotp.TOTP(totp).provisioning_uri(name=name, issuer_name=ISSUER)
+            out["totp_secret"] = totp
+        return out
+
+    def new_token(self, name: str, label: str) -> str:
+        token = "ob_" + secrets.token_urlsafe(32)
+        with self._lock:
+            if not self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise KeyError(name)
+            self._db.execute(
+                "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
+                (_hash(token), name, label, _now()),
+            )
+        return token
+
+    def users(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT u.name, u.role, u.created_at, u.created_by,"
+                " (SELECT COUNT(*) FROM tokens t WHERE t.user = u.name AND t.revoked = 0)"
+                " FROM users u ORDER BY u.name"
+            ).fetchall()
+        keys = ("name", "role", "created_at", "created_by", "tokens")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # -- credentials --------------------------------------------------------------------------------
+    def authenticate(self, token: str) -> User:
+        if not token or len(token) > 256:
+            raise AuthError("a bearer token is needed")
+        with self._lock:
+            row = self._db.execute(
+                "SELECT u.name, u.role FROM tokens t JOIN users u ON u.name = t.user"
+                " WHERE t.hash = ? AND t.revoked = 0",
+                (_hash(token),),
+            ).fetchone()
+        if row is None:
+            raise AuthError("unknown or revoked token")
+        return User(row[0], row[1])
+
+    def login(self, secret: str, username: str | None = None) -> tuple[User, str]:
+        """Exchange a one-time secret (spent now) or check a token; returns the user and a token."""
+        if not secret or len(secret) > 256:
+            raise AuthError("a secret or token is needed")
+        with self._lock:
+            row = self._db.execute(
+                "SELECT o.user, u.role, o.used_at FROM one_time_secrets o JOIN users u ON u.name = o.user"
+                " WHERE o.hash = ?",
+                (_hash(secret),),
+            ).fetchone()
+            if row is not None:
+                if row[2] is not None:
+                    raise AuthError("this one-time secret was already used")
+                if username is not None and username != row[0]:
+                    raise AuthError("unknown user or secret")
+                token = "ob_" + secrets.token_urlsafe(32)
+                with self._db:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    spent = self._db.execute(
+                        "UPDATE one_time_secrets SET used_at = ? WHERE hash = ? AND used_at IS NULL",
+                        (_now(), _hash(secret)),
+                    ).rowcount
+                    if spent != 1:
+                        raise AuthError("this one-time secret was already used")
+                    self._db.execute(
+                        "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
+                        (_hash(token), row[0], "login", _now()),
+                    )
+                return User(row[0], row[1]), token
+        user = self.authenticate(secret)
+        if username is not None and username != user.name:
+            raise AuthError("unknown user or secret")
+        return user, secret
+
+    def check_totp(self, user: User, code: str | None) -> None:
+        """A current TOTP code of ``user``, never used before; raises ``AuthError`` (403)."""
+        if not code:
+            raise AuthError("this override needs a TOTP code (X-TOTP header or totp field)", 403)
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise AuthError("a TOTP code is 6 digits", 403)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT totp_secret, totp_last_step FROM users WHERE name = ?", (user.name,)
+            ).fetchone()
+            if row is None or not row[0]:
+                raise AuthError(f"user {user.name} has no TOTP secret", 403)
+            totp = pyotp.TOTP(row[0])
+            now = self._clock()
+            step_now = int(now // totp.interval)
+            matched = next(
+                (s for s in (step_now - 1, step_now, step_now + 1) if totp.at(s * totp.interval) == code),
+                None,
+            )
+            if matched is None:
+                raise AuthError("wrong or expired TOTP code", 403)
+            if matched <= row[1]:
+                raise AuthError("this TOTP code was already used; wait for the next one", 403)
+            self._db.execute("UPDATE users SET totp_last_step = ? WHERE name = ?", (matched, user.name))
+
+    # -- audit ------------------------------------------------------------------------------------
+    def audit(
+        self,
+        *,
+        actor: str,
+        role: str | None,
+        method: str,
+        path: str,
+        status: int,
+        reason: str | None,
+        request_id: str,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit (at, actor, role, method, path, status, reason, request_id)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (_now(), actor, role, method, path, status, reason, request_id),
+            )
+
+    def audit_rows(self, limit: int = 200, request_id: str | None = None) -> list[dict[str, Any]]:
+        query, args = "SELECT id, at, actor, role, method, path, status, reason, request_id FROM audit", []
+        if request_id is not None:
+            query += " WHERE request_id = ?"
+            args.append(request_id)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
+        keys = ("id", "at", "actor", "role", "method", "path", "status", "reason", "request_id")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+__all__ = ["ROLES", "AuthError", "AuthStore", "FirstAdmin", "User", "role_at_least"]

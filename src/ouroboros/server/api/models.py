@@ -1,0 +1,157 @@
+"""The admin API's request and response bodies (pydantic v2; strict: a wrong type is a 422 with
+the field's path, an unknown field too)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+World = Literal["neon", "petri"]
+Totp = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Health(BaseModel):
+    status: str
+    worlds: dict[str, int] = Field(description="Each live world's tick.")
+
+
+class LoginRequest(Body):
+    username: str | None = Field(None, max_length=32)
+    secret: str = Field(min_length=1, max_length=256, description="A one-time secret or an API token.")
+
+
+class LoginResponse(BaseModel):
+    token: str
+    user: str
+    role: str
+
+
+class Me(BaseModel):
+    user: str
+    role: str
+
+
+class NewUser(Body):
+    name: str = Field(min_length=1, max_length=32)
+    role: Literal["viewer", "operator", "admin"]
+    reason: Reason
+
+
+class NewToken(Body):
+    label: str = Field("api", min_length=1, max_length=64)
+    reason: Reason
+
+
+class Reasoned(Body):
+    reason: Reason
+
+
+class WorldReasoned(Body):
+    world: World
+    reason: Reason
+
+
+class OptionalWorld(Body):
+    world: World | None = None
+    reason: Reason
+
+
+class Override(Body):
+    """A privileged override: the TOTP code here or in the ``X-TOTP`` header."""
+
+    world: World
+    reason: Reason
+    totp: Totp | None = None
+
+
+class KillswitchRelease(Body):
+    world: World | None = None
+    reason: Reason
+    totp: Totp | None = None
+
+
+class ParamsUpdate(Body):
+    world: World
+    params: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], StrictInt] = Field(
+        min_length=1, max_length=64
+    )
+    reason: Reason
+
+
+class RollbackRequest(Body):
+    world: World
+    reason: Reason
+    to: str | None = Field(
+        None, max_length=128, description="A known-good version (default: the one before)."
+    )
+    to_base: StrictBool = False
+
+
+class SnapshotRequest(Body):
+    world: World
+    label: str = Field("manual", min_length=1, max_length=200)
+    reason: Reason
+
+
+class DirectorUpdate(Body):
+    world: World
+    sliders: dict[Literal["chaos", "aggression", "expansion"], Annotated[int, Field(ge=0, le=100)]] = {}
+    toggles: dict[Literal["glitch_doors_only", "human_in_the_loop"], StrictBool] = {}
+    reason: Reason
+
+
+class QueueEdit(Body):
+    world: World
+    payload_patch: dict[str, Any] = Field(description="JSON-pointer keyed replacements of the proposal.")
+    reason: Reason
+
+
+class GuardrailsUpdate(Body):
+    guardrails: dict[str, Any]
+    reason: Reason
+
+
+class EvolutionTrigger(Body):
+    reason: Reason
+
+
+class Controlled(BaseModel):
+    worlds: list[str]
+    paused: bool
+
+
+class Result(BaseModel):
+    """A generic answer: what the runtime or the governor said, as data."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+__all__ = [
+    "Body",
+    "Controlled",
+    "DirectorUpdate",
+    "EvolutionTrigger",
+    "GuardrailsUpdate",
+    "Health",
+    "KillswitchRelease",
+    "LoginRequest",
+    "LoginResponse",
+    "Me",
+    "NewToken",
+    "NewUser",
+    "OptionalWorld",
+    "Override",
+    "ParamsUpdate",
+    "Reasoned",
+    "Result",
+    "RollbackRequest",
+    "SnapshotRequest",
+    "World",
+    "WorldReasoned",
+]

@@ -1,0 +1,233 @@
+"""Routes over the council (director and approval queue), the guardrails and petri's evolution loop.
+
+Each world's council lives on its control thread, so every call is handed there. A world whose
+council is not running answers 503; an unknown queue item 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from ouroboros.errors import OuroborosError
+from ouroboros.server.api import models as m
+from ouroboros.server.api.deps import Admin, Operator, Viewer, WorldQuery, council_of, runner, runtime_of
+
+router = APIRouter()
+
+QueueAction = Callable[[Any], Any]
+
+
+def _on_council(request: Request, world: str, fn: Callable[[Any], Any]) -> Any:
+    council = council_of(request, world)
+    try:
+        return runner(request, world).call(lambda: fn(council))
+    except OuroborosError as exc:
+        raise HTTPException(409, {"code": exc.code, "message": exc.message}) from exc
+
+
+# -- director ----------------------------------------------------------------------------------
+@router.get("/api/director", tags=["director"], summary="The director's sliders, toggles and state")
+def director_status(request: Request, user: Viewer, world: WorldQuery = "neon") -> dict[str, Any]:
+    status: dict[str, Any] = _on_council(request, world, lambda c: c.director.status())
+    return {
+        **status,
+        "decisions": _on_council(request, world, lambda c: c.director.decisions(20)),
+    }
+
+
+@router.post("/api/director", tags=["director"], summary="Set sliders (0-100) and toggles")
+def director_set(request: Request, body: m.DirectorUpdate, user: Operator) -> dict[str, Any]:
+    def act(c: Any) -> dict[str, Any]:
+        changes: dict[str, Any] = {**dict(body.sliders.items()), **dict(body.toggles.items())}
+        for name, value in changes.items():
+            c.director.set(name, value, user.name)
+        status: dict[str, Any] = c.director.status()
+        return status
+
+    out: dict[str, Any] = _on_council(request, body.world, act)
+    runtime_of(request).feed.publish(
+        "director", body.world, action="set", actor=user.name, reason=body.reason
+    )
+    return out
+
+
+def _director_action(action: str) -> Callable[..., dict[str, Any]]:
+    def handler(request: Request, body: m.WorldReasoned, user: Operator) -> dict[str, Any]:
+        def act(c: Any) -> dict[str, Any]:
+            method = {
+                "pause": c.director.pause,
+                "resume": c.director.resume,
+                "stop": c.director.emergency_stop,
+            }
+            method[action](user.name, body.reason)
+            status: dict[str, Any] = c.director.status()
+            return status
+
+        out: dict[str, Any] = _on_council(request, body.world, act)
+        runtime_of(request).feed.publish(
+            "director", body.world, action=action, actor=user.name, reason=body.reason
+        )
+        return out
+
+    handler.__name__ = f"director_{action}"
+    return handler
+
+
+for _action, _summary in (
+    ("pause", "Pause the director (the world keeps ticking)"),
+    ("resume", "Resume the director"),
+    ("stop", "Emergency stop: the director makes nothing more until resumed"),
+):
+    router.add_api_route(
+        f"/api/director/{_action}",
+        _director_action(_action),
+        methods=["POST"],
+        tags=["director"],
+        summary=_summary,
+    )
+
+
+# -- approval queue ----------------------------------------------------------------------------
+@router.get("/api/queue", tags=["queue"], summary="Proposals waiting for (or past) a person's decision")
+def queue_list(
+    request: Request,
+    user: Viewer,
+    world: WorldQuery = "neon",
+    state: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = _on_council(request, world, lambda c: c.queue.list(state))
+    return items
+
+
+def _item(request: Request, world: str, item_id: str) -> dict[str, Any]:
+    def get(c: Any) -> Any:
+        try:
+            return c.queue.get(item_id)
+        except (KeyError, LookupError):
+            return None
+
+    found = None if len(item_id) > 128 else _on_council(request, world, get)
+    if found is None:
+        raise HTTPException(404, f"no queue item {item_id!r} in {world}")
+    return dict(found)
+
+
+@router.get("/api/queue/{item_id}/diff", tags=["queue"], summary="What a proposal changes: before and after")
+def queue_diff(request: Request, item_id: str, user: Viewer, world: WorldQuery = "neon") -> dict[str, Any]:
+    item = _item(request, world, item_id)
+    proposal = item.get("proposal") or item
+    payload = proposal.get("payload") or {}
+    r = runner(request, world)
+    active = r.call(lambda: r.governor.active_content()) or {}
+    changes = []
+    for domain, objects in payload.items():
+        for obj in objects if isinstance(objects, list) else []:
+            if not isinstance(obj, dict):
+                continue
+            before = next(
+                (o for o in active.get(domain, []) if isinstance(o, dict) and o.get("id") == obj.get("id")),
+                None,
+            )
+            changes.append({"domain": domain, "id": obj.get("id"), "before": before, "after": obj})
+    return {"id": item_id, "world": world, "changes": changes}
+
+
+def _queue_action(action: str) -> Callable[..., dict[str, Any]]:
+    def handler(request: Request, item_id: str, body: m.WorldReasoned, user: Operator) -> dict[str, Any]:
+        _item(request, body.world, item_id)
+
+        def act(c: Any) -> Any:
+            return getattr(c.queue, action)(item_id, user.name, body.reason)
+
+        out = _on_council(request, body.world, act)
+        runtime_of(request).feed.publish(
+            "queue", body.world, action=action, id=item_id, actor=user.name, reason=body.reason
+        )
+        return out if isinstance(out, dict) else {"result": out}
+
+    handler.__name__ = f"queue_{action}"
+    return handler
+
+
+for _action, _summary in (
+    ("approve", "Approve a proposal: it goes through the pipeline"),
+    ("reject", "Reject a proposal"),
+    ("undo", "Undo a decision (rolls back what it activated)"),
+):
+    router.add_api_route(
+        f"/api/queue/{{item_id}}/{_action}",
+        _queue_action(_action),
+        methods=["POST"],
+        tags=["queue"],
+        summary=_summary,
+    )
+
+
+@router.post("/api/queue/{item_id}/edit", tags=["queue"], summary="Edit a waiting proposal's payload")
+def queue_edit(request: Request, item_id: str, body: m.QueueEdit, user: Operator) -> dict[str, Any]:
+    _item(request, body.world, item_id)
+    out = _on_council(
+        request, body.world, lambda c: c.queue.edit(item_id, body.payload_patch, user.name, body.reason)
+    )
+    runtime_of(request).feed.publish("queue", body.world, action="edit", id=item_id, actor=user.name)
+    return out if isinstance(out, dict) else {"result": out}
+
+
+# -- guardrails --------------------------------------------------------------------------------
+def _guardrails_file(request: Request) -> Any:
+    try:
+        from ouroboros.ai.guardrails import GuardrailsFile
+    except ImportError:
+        raise HTTPException(503, "guardrails are not available in this build") from None
+    return GuardrailsFile(runtime_of(request).data_dir / "guardrails.json")
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    dumped = value.model_dump(mode="json") if hasattr(value, "model_dump") else dict(value)
+    return dict(dumped)
+
+
+@router.get("/api/guardrails", tags=["guardrails"], summary="The budgets and bans generators must keep")
+def guardrails_get(request: Request, user: Viewer) -> dict[str, Any]:
+    return _as_dict(_guardrails_file(request).current())
+
+
+@router.put(
+    "/api/guardrails", tags=["guardrails"], summary="Change guardrails (checked; applies without restart)"
+)
+def guardrails_put(request: Request, body: m.GuardrailsUpdate, user: Admin) -> dict[str, Any]:
+    file = _guardrails_file(request)
+    try:
+        file.write(body.guardrails)
+    except (OuroborosError, ValueError) as exc:
+        raise HTTPException(422, str(getattr(exc, "message", exc))) from exc
+    runtime_of(request).feed.publish("guardrails", None, actor=user.name, reason=body.reason)
+    return _as_dict(file.current())
+
+
+# -- evolution ---------------------------------------------------------------------------------
+def _evolution(request: Request) -> tuple[Any, Any]:
+    r = runner(request, "petri")
+    if r.evolution is None:
+        raise HTTPException(503, "the evolution loop is not running")
+    return r, r.evolution
+
+
+@router.post("/api/evolution/trigger", tags=["evolution"], summary="Start an evolution cycle in petri now")
+def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator) -> dict[str, Any]:
+    r, loop = _evolution(request)
+    out = r.call(lambda: loop.trigger(reason=body.reason, actor=user.name))
+    r.feed.publish("evolution", "petri", action="trigger", actor=user.name, reason=body.reason)
+    return out if isinstance(out, dict) else {"result": out}
+
+
+@router.get("/api/evolution/history", tags=["evolution"], summary="Past evolution cycles, newest first")
+def evolution_history(
+    request: Request, user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
+    r, loop = _evolution(request)
+    history: list[dict[str, Any]] = r.call(lambda: loop.history(limit))
+    return history

@@ -1,0 +1,209 @@
+"""Routes: health, login, users and audit; world state, parameters, stats, STOP/GO, feed, snapshots."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from ouroboros.errors import OuroborosError
+from ouroboros.server.api import models as m
+from ouroboros.server.api.auth import AuthError
+from ouroboros.server.api.deps import (
+    Admin,
+    Operator,
+    TotpHeader,
+    Viewer,
+    WorldQuery,
+    auth_of,
+    check_totp,
+    runner,
+    runtime_of,
+)
+
+router = APIRouter()
+
+
+@router.get("/health", tags=["health"], summary="Is the server up (no token needed)", response_model=m.Health)
+def health(request: Request) -> m.Health:
+    runtime = runtime_of(request)
+    return m.Health(status="ok", worlds={name: r.world.tick for name, r in runtime.runners.items()})
+
+
+# -- auth and users ----------------------------------------------------------------------------
+@router.post(
+    "/api/auth/login",
+    tags=["auth"],
+    summary="Exchange a one-time secret (single use) or check a token; returns a bearer token",
+    response_model=m.LoginResponse,
+)
+def login(request: Request, body: m.LoginRequest) -> m.LoginResponse:
+    try:
+        user, token = auth_of(request).login(body.secret, body.username)
+    except AuthError as exc:
+        raise HTTPException(401, exc.message) from exc
+    request.state.actor, request.state.role = user.name, user.role
+    return m.LoginResponse(token=token, user=user.name, role=user.role)
+
+
+@router.get("/api/auth/me", tags=["auth"], summary="Who this token is", response_model=m.Me)
+def me(user: Viewer) -> m.Me:
+    return m.Me(user=user.name, role=user.role)
+
+
+@router.get("/api/users", tags=["auth"], summary="Users and their roles (admin)")
+def list_users(request: Request, user: Admin) -> list[dict[str, Any]]:
+    return auth_of(request).users()
+
+
+@router.post("/api/users", tags=["auth"], summary="Make a user and its first token (shown once; admin)")
+def create_user(request: Request, body: m.NewUser, user: Admin) -> dict[str, Any]:
+    try:
+        return auth_of(request).create_user(body.name, body.role, user.name)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except FileExistsError:
+        raise HTTPException(409, f"user {body.name} already exists") from None
+
+
+@router.post(
+    "/api/users/{name}/tokens", tags=["auth"], summary="Another token for a user (shown once; admin)"
+)
+def new_token(request: Request, name: str, body: m.NewToken, user: Admin) -> dict[str, str]:
+    try:
+        return {"user": name, "token": auth_of(request).new_token(name, body.label)}
+    except KeyError:
+        raise HTTPException(404, f"no user {name!r}") from None
+
+
+@router.get("/api/audit", tags=["auth"], summary="Every write on the API, newest first (admin)")
+def audit(
+    request: Request,
+    user: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    request_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> list[dict[str, Any]]:
+    return auth_of(request).audit_rows(limit, request_id)
+
+
+# -- the worlds --------------------------------------------------------------------------------
+@router.get("/api/world/state", tags=["world"], summary="A world's tick, KPIs, version and timing")
+def world_state(request: Request, user: Viewer, world: WorldQuery = "petri") -> dict[str, Any]:
+    r = runner(request, world)
+    with r.lock:
+        state = {
+            "world": world,
+            "tick": r.world.tick,
+            "seed": r.world.seed,
+            "entities": r.world.entity_count,
+            "gameplay_version": r.world.resources.get("gameplay_version"),
+            "kpis": r.kpis(),
+        }
+    return {**state, "stats": r.stats(), "ports": r.ports}
+
+
+@router.get("/api/world/params", tags=["world"], summary="A world's parameters")
+def get_params(request: Request, user: Viewer, world: WorldQuery = "petri") -> dict[str, Any]:
+    return {"world": world, "params": runner(request, world).params()}
+
+
+@router.put(
+    "/api/world/params",
+    tags=["world"],
+    summary="Change parameters (petri: at the next tick; neon: as a governed patch)",
+)
+def set_params(request: Request, body: m.ParamsUpdate, user: Operator) -> dict[str, Any]:
+    r = runner(request, body.world)
+    try:
+        return r.set_params(body.params, user.name, body.reason)
+    except OuroborosError as exc:
+        raise HTTPException(422, exc.message) from exc
+
+
+router.add_api_route(
+    "/api/world/params",
+    set_params,
+    methods=["POST"],
+    tags=["world"],
+    summary="Change parameters (the same as PUT)",
+    operation_id="set_params_post",
+)
+
+
+@router.get("/api/stats", tags=["world"], summary="Tick timing (p50/p95 ms), pace and state of every world")
+def stats(request: Request, user: Viewer) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    return {"worlds": {name: r.stats() for name, r in runtime.runners.items()}}
+
+
+@router.post("/api/control/stop", tags=["control"], summary="STOP: pause ticking (one world or all)")
+def control_stop(request: Request, body: m.OptionalWorld, user: Operator) -> m.Controlled:
+    runtime = runtime_of(request)
+    if body.world is not None:
+        runner(request, body.world)
+    names = runtime.pause(None if body.world is None else [body.world])
+    runtime.feed.publish("control", body.world, action="stop", actor=user.name, reason=body.reason)
+    return m.Controlled(worlds=names, paused=True)
+
+
+@router.post("/api/control/go", tags=["control"], summary="GO: resume ticking (one world or all)")
+def control_go(request: Request, body: m.OptionalWorld, user: Operator) -> m.Controlled:
+    runtime = runtime_of(request)
+    if body.world is not None:
+        runner(request, body.world)
+    names = runtime.resume(None if body.world is None else [body.world])
+    runtime.feed.publish("control", body.world, action="go", actor=user.name, reason=body.reason)
+    return m.Controlled(worlds=names, paused=False)
+
+
+@router.get("/api/feed", tags=["feed"], summary="Recent events: verdicts, director, evolution, controls")
+def feed(
+    request: Request,
+    user: Viewer,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    return runtime_of(request).feed.recent(limit, after)
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+@router.get("/api/snapshots", tags=["snapshots"], summary="A world's snapshots, oldest first")
+def list_snapshots(request: Request, user: Viewer, world: WorldQuery = "petri") -> list[dict[str, Any]]:
+    return runner(request, world).snapshots()
+
+
+@router.post("/api/snapshots", tags=["snapshots"], summary="Snapshot a world now")
+def create_snapshot(request: Request, body: m.SnapshotRequest, user: Operator) -> dict[str, Any]:
+    return runner(request, body.world).create_snapshot(body.label, user.name)
+
+
+@router.post(
+    "/api/snapshots/{snapshot_id}/restore",
+    tags=["snapshots"],
+    summary="Put a world back to a snapshot (admin, TOTP)",
+)
+def restore_snapshot(
+    request: Request, snapshot_id: str, body: m.Override, user: Admin, x_totp: TotpHeader = None
+) -> dict[str, Any]:
+    r = runner(request, body.world)
+    if r.snapshot_meta(snapshot_id) is None:
+        raise HTTPException(404, f"no snapshot {snapshot_id!r} of {body.world}")
+    check_totp(request, user, body.totp, x_totp)
+    try:
+        return r.restore_snapshot(snapshot_id, user.name)
+    except OuroborosError as exc:
+        raise HTTPException(409, exc.message) from exc
+
+
+@router.delete("/api/snapshots/{snapshot_id}", tags=["snapshots"], summary="Delete a snapshot")
+def delete_snapshot(
+    request: Request,
+    snapshot_id: str,
+    user: Operator,
+    reason: Annotated[str, Query(min_length=1, max_length=500)],
+    world: WorldQuery = "petri",
+) -> dict[str, Any]:
+    try:
+        return runner(request, world).delete_snapshot(snapshot_id, user.name)
+    except KeyError:
+        raise HTTPException(404, f"no snapshot {snapshot_id!r} of {world}") from None
