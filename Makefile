@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: go test bench schemas lint typecheck clean
+.PHONY: go test web bench schemas lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,jit]'
 	touch $(STAMP)
 
-go: $(STAMP)
+# The dashboard: web/dist is rebuilt (npm ci, then tsc and vite) whenever a web source changes.
+WEB_STAMP := web/dist/.built
+WEB_SRC   := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json \
+             web/package-lock.json web/tsconfig.json web/vite.config.ts
+
+$(WEB_STAMP): $(WEB_SRC)
+	cd web && npm ci --no-audit --no-fund && npm run build
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+go: $(STAMP) $(WEB_STAMP)
 	$(VENV)/bin/ouroboros go
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -34,4 +45,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .hypothesis .ruff_cache .mypy_cache

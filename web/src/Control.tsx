@@ -1,0 +1,188 @@
+// Master control: STOP and GO for every world, the kill-switch (release needs a TOTP code), and
+// the director's personality sliders and toggles.
+
+import { useEffect, useState } from "react";
+import { api } from "./api";
+import { Panel, Status, TotpPrompt, useAction, usePoll, type Row } from "./ui";
+
+function worldsOf(stats: unknown): Row[] {
+  if (!stats || typeof stats !== "object") return [];
+  const s = stats as Row;
+  const w = s.worlds ?? s;
+  if (Array.isArray(w)) return w as Row[];
+  return Object.entries(w as Row)
+    .filter(([, v]) => v && typeof v === "object" && "tick" in (v as Row))
+    .map(([k, v]) => ({ world: k, ...(v as Row) }));
+}
+
+export function Control() {
+  const stats = usePoll<Row>("/api/stats", 500);
+  const ks = usePoll<Row>("/api/killswitch", 2000);
+  const act = useAction();
+  const [releasing, setReleasing] = useState(false);
+  const worlds = worldsOf(stats.data);
+  const engaged = Boolean(ks.data && (ks.data.engaged ?? ks.data.active ?? ks.data.state === "engaged"));
+  return (
+    <Panel title="Master control" testId="panel-control">
+      <div className="row">
+        <button
+          className="big stop"
+          data-testid="btn-stop"
+          disabled={act.busy}
+          onClick={() => act.run("STOP", async () => {
+            await api("/api/control/stop", { method: "POST", body: { reason: "STOP from the dashboard" } });
+            await stats.reload();
+          })}
+        >
+          STOP
+        </button>
+        <button
+          className="big go"
+          data-testid="btn-go"
+          disabled={act.busy}
+          onClick={() => act.run("GO", async () => {
+            await api("/api/control/go", { method: "POST", body: { reason: "GO from the dashboard" } });
+            await stats.reload();
+          })}
+        >
+          GO
+        </button>
+        <div className="worlds">
+          {worlds.map((w) => (
+            <div key={String(w.world)} className="world-stat" data-testid={`world-${String(w.world)}`}>
+              <b>{String(w.world)}</b> tick <span data-testid={`tick-${String(w.world)}`}>{String(w.tick)}</span>{" "}
+              <span data-testid={`state-${String(w.world)}`} className={w.paused ? "error" : "ok"}>
+                {w.paused ? "stopped" : "running"}
+              </span>{" "}
+              <span className="muted small">
+                p50 {String(w.tick_p50_ms ?? "—")} ms · p95 {String(w.tick_p95_ms ?? "—")} ms · {String(w.ticks_per_second ?? "—")} t/s
+              </span>
+            </div>
+          ))}
+          {stats.error && <div className="error">{stats.error}</div>}
+        </div>
+      </div>
+      <Status msg={act.msg} testId="control-status" />
+
+      <h3>Kill-switch</h3>
+      <div className="row">
+        <span data-testid="killswitch-state" className={engaged ? "error" : "ok"}>
+          {ks.data ? (engaged ? "ENGAGED" : "released") : "…"}
+        </span>
+        {ks.data && typeof ks.data.reason === "string" && ks.data.reason && <span className="muted">({ks.data.reason})</span>}
+        {!engaged && (
+          <button
+            className="danger"
+            data-testid="btn-killswitch-engage"
+            disabled={act.busy}
+            onClick={() => act.run("engage kill-switch", async () => {
+              await api("/api/killswitch/engage", { method: "POST", body: { reason: "engaged from the dashboard" } });
+              await ks.reload();
+            })}
+          >
+            Engage kill-switch
+          </button>
+        )}
+        {engaged && !releasing && (
+          <button data-testid="btn-killswitch-release" onClick={() => setReleasing(true)}>
+            Release…
+          </button>
+        )}
+        {engaged && releasing && (
+          <TotpPrompt
+            label="Release with TOTP"
+            testId="killswitch-release"
+            onSubmit={(code) =>
+              void act.run("release kill-switch", async () => {
+                await api("/api/killswitch/release", { method: "POST", body: { totp: code, reason: "released from the dashboard" } });
+                setReleasing(false);
+                await ks.reload();
+              })
+            }
+          />
+        )}
+      </div>
+      <Director />
+    </Panel>
+  );
+}
+
+const SLIDERS = ["chaos", "aggression", "expansion"] as const;
+const TOGGLES = ["glitch_doors_only", "human_in_the_loop"] as const;
+
+function Director() {
+  const dir = usePoll<Row>("/api/director", 3000);
+  const act = useAction();
+  const [draft, setDraft] = useState<Record<string, number>>({});
+  const status = (dir.data?.status ?? dir.data ?? {}) as Row;
+  const sliders = (status.sliders ?? status) as Row;
+  const toggles = (status.toggles ?? status) as Row;
+  useEffect(() => {
+    // follow the server while the operator is not dragging
+    setDraft((d) => (Object.keys(d).length ? d : {}));
+  }, [dir.data]);
+  const set = (name: string, value: number | boolean) =>
+    act.run(`set ${name}`, async () => {
+      await api("/api/director", { method: "POST", body: { action: "set", name, value, reason: "set from the dashboard" } });
+      setDraft((d) => {
+        const { [name]: _, ...rest } = d;
+        void _;
+        return rest;
+      });
+      await dir.reload();
+    });
+  return (
+    <div data-testid="director">
+      <h3>Director</h3>
+      <div className="row">
+        <span data-testid="director-state">{String(status.state ?? (status.paused ? "paused" : "running"))}</span>
+        {(["pause", "resume", "stop"] as const).map((a) => (
+          <button
+            key={a}
+            data-testid={`director-${a}`}
+            className={a === "stop" ? "danger" : ""}
+            onClick={() => act.run(`director ${a}`, async () => {
+              await api("/api/director", { method: "POST", body: { action: a, reason: `${a} from the dashboard` } });
+              await dir.reload();
+            })}
+          >
+            {a === "stop" ? "emergency stop" : a}
+          </button>
+        ))}
+      </div>
+      {SLIDERS.map((name) => {
+        const server = Number(sliders[name] ?? 50);
+        const value = draft[name] ?? server;
+        return (
+          <label key={name} className="slider">
+            <span>{name}</span>
+            <input
+              type="range"
+              min={0}
+              max={100}
+              value={value}
+              data-testid={`slider-${name}`}
+              onChange={(e) => setDraft((d) => ({ ...d, [name]: Number(e.target.value) }))}
+              onMouseUp={() => void set(name, value)}
+              onKeyUp={() => void set(name, value)}
+            />
+            <span>{value}</span>
+          </label>
+        );
+      })}
+      {TOGGLES.map((name) => (
+        <label key={name} className="toggle">
+          <input
+            type="checkbox"
+            data-testid={`toggle-${name}`}
+            checked={Boolean(toggles[name])}
+            onChange={(e) => void set(name, e.target.checked)}
+          />
+          {name.replace(/_/g, " ")}
+        </label>
+      ))}
+      <Status msg={act.msg} testId="director-status" />
+      {dir.error && <div className="error">{dir.error}</div>}
+    </div>
+  );
+}
