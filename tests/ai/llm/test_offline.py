@@ -116,8 +116,14 @@ def test_free_text_and_bad_schema() -> None:
 
 
 def test_bad_requests_are_refused_at_construction() -> None:
+    kwargs: dict[str, Any]
     for kwargs in ({"role": "poet"}, {"max_tokens": 0}, {"timeout_s": 0}, {"temperature": 3}):
         with pytest.raises(LlmError):
-            LlmRequest(
-                **{"role": "flavour", "system": "", "prompt": "", "schema": None, "model": "", **kwargs}
-            )
+            base: dict[str, Any] = {
+                "role": "flavour",
+                "system": "",
+                "prompt": "",
+                "schema": None,
+                "model": "",
+            }
+            LlmRequest(**{**base, **kwargs})

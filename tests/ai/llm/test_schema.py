@@ -80,7 +80,7 @@ def _direct(value: Any) -> bool:
     if (
         not isinstance(value, dict)
         or not {"name", "mood"} <= set(value)
-        or set(value) - set(NAME["properties"])
+        or set(value) - {"name", "mood", "level", "lines"}
     ):
         return False
     name, mood = value["name"], value["mood"]
