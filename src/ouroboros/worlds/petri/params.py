@@ -26,6 +26,9 @@ class Param:
     low: int
     high: int
     doc: str
+    #: Left out of a dish's parameters until set (read with ``param(params, name)``), so the
+    #: digests of runs that never set it stay what they were before it existed.
+    optional: bool = False
 
 
 PARAMS: dict[str, Param] = {
@@ -42,11 +45,25 @@ PARAMS: dict[str, Param] = {
     "min_population": Param(20, 0, 1_000_000, "below this many molbots the dish is reseeded"),
     "max_age": Param(4000, 1, 1_000_000, "ticks a molbot may live"),
     "telemetry_every": Param(30, 1, 1_000_000, "ticks between telemetry snapshots"),
+    "max_trait_energy_gain_fp": Param(
+        ONE // 40,
+        0,
+        ONE,
+        "most energy all scripted traits together may add to one molbot per tick, Q16 "
+        "(default: the built-in absorb_energy's maximum)",
+        optional=True,
+    ),
 }
 
 
 def default_params() -> dict[str, int]:
-    return {name: p.default for name, p in PARAMS.items()}
+    return {name: p.default for name, p in PARAMS.items() if not p.optional}
+
+
+def param(params: Mapping[str, int], name: str) -> int:
+    """``params[name]``, or the default of an optional parameter that was never set."""
+    value = params.get(name)
+    return PARAMS[name].default if value is None else int(value)
 
 
 def check_param(name: Any, value: Any) -> tuple[str, int]:

@@ -19,6 +19,9 @@ What it promises:
   its bit (retiring: no newborn gets it, but carriers and their offspring keep it) and the new
   version takes a free bit; with no bit free it replaces instead. A trait that leaves the content
   (removed, or rolled back past) loses its bit and the bit is cleared from every molbot.
+- **Energy is bounded.** What all scripted traits together add to a molbot's ``energy_gain`` in
+  one tick is clamped to ``[0, max_trait_energy_gain_fp]`` (a petri parameter; by default the
+  built-in absorb_energy's maximum), so behaviour code cannot print energy past the rules.
 - A fault stops the script for that tick, is counted in ``resources["script_faults"]`` (a shadow
   metric), and the tick goes on.
 - **Versions kept, rollback in one step.** Every version a trait ran is registered, with the
@@ -43,6 +46,7 @@ import numpy as np
 
 from ouroboros.engine import World
 from ouroboros.errors import RejectedError, SandboxError
+from ouroboros.worlds.petri.params import param
 
 if TYPE_CHECKING:
     from ouroboros.sandbox.registry import ScriptRegistry
@@ -371,6 +375,7 @@ class ScriptedRunner:
         if not entries:
             return
         tx, ty, gain = intents
+        scripted_gain = np.zeros(gain.shape, dtype=np.int64)
         for entry in entries:
             if entry["disabled"]:
                 continue
@@ -396,7 +401,9 @@ class ScriptedRunner:
                 continue  # a faulted call contributes nothing
             tx[rows] += ctx.thrust_x
             ty[rows] += ctx.thrust_y
-            gain[rows] += np.maximum(ctx.energy_gain, 0)
+            scripted_gain[rows] += np.maximum(ctx.energy_gain, 0)
+        bound = param(world.resources["params"], "max_trait_energy_gain_fp")
+        gain += np.minimum(scripted_gain, bound)
 
 
 def _fault_count(impl: Any) -> int:

@@ -1,0 +1,43 @@
+"""The evolution loop for petri: a watcher over telemetry, an architect, coders (genetic
+programming over Lua trait programs; an optional LLM hook), a cascade of evaluations on forks,
+a MAP-Elites archive and a library of proven traits, and the famine experiment."""
+
+from __future__ import annotations
+
+from ouroboros.ai.evolution.archive import Archive, Elite, Library, descriptor
+from ouroboros.ai.evolution.cascade import Cascade, CascadeConfig, Evaluation, trait_content
+from ouroboros.ai.evolution.coder import Candidate, Feedback, LlmCoder, OfflineCoder
+from ouroboros.ai.evolution.experiment import famine_experiment, famine_params, famine_world
+from ouroboros.ai.evolution.genome import Program, from_data, mutate, random_program, render, to_data
+from ouroboros.ai.evolution.loop import Architect, EvolutionConfig, EvolutionLoop
+from ouroboros.ai.evolution.watcher import Trigger, Watcher, assess
+
+__all__ = [
+    "Architect",
+    "Archive",
+    "Candidate",
+    "Cascade",
+    "CascadeConfig",
+    "Elite",
+    "Evaluation",
+    "EvolutionConfig",
+    "EvolutionLoop",
+    "Feedback",
+    "Library",
+    "LlmCoder",
+    "OfflineCoder",
+    "Program",
+    "Trigger",
+    "Watcher",
+    "assess",
+    "descriptor",
+    "famine_experiment",
+    "famine_params",
+    "famine_world",
+    "from_data",
+    "mutate",
+    "random_program",
+    "render",
+    "to_data",
+    "trait_content",
+]

@@ -1,0 +1,333 @@
+"""The evolution loop for petri: watch → plan → code → evaluate → accept → hot-swap.
+
+``EvolutionLoop(world, governor=None, coder=None, cooldown_ticks=..., feed=callable)``:
+
+- ``step()`` is called between ticks. It shows the dish's newest telemetry snapshot to the
+  ``Watcher``; when the watcher's window raises a trigger of at least ``min_severity`` and the
+  cooldown is over, it runs one *cycle*; ``trigger()`` runs one now (an operator's request).
+- A cycle: the ``Architect`` turns the trigger into a plan (a new trait while the dish has room
+  for one and none of ours runs, else a new version of the trait we run; a parameter change only
+  when ``allow_params``); the coder writes candidates, generation after generation; the
+  ``Cascade`` evaluates each on forks, cheapest test first; failures feed back to the coder;
+  every candidate that reached the shadow stage is offered to the MAP-Elites ``Archive``; the
+  best candidate that beat the baseline is accepted and joins the ``Library``.
+- Acceptance: with a governor, the trait leaves as a signed bundle (``scripts`` + ``traits``,
+  ``migrate: replace``) through ``Governor.submit`` (the pipeline runs its own static, replay,
+  shadow and canary stages); once ``active``, the live world follows the active pointer at its
+  next tick boundary (``PointerFollower``). Without a governor, the content is activated in the
+  live world at the next tick boundary through the ``gameplay.activate`` input (the world
+  spec's ``apply_content``).
+- Every step is a feed event (``{"type", "tick", "cycle", ...}``) passed to ``feed`` and kept in
+  ``history()``. Deterministic: draws come from ``SeededDraws(world.seed, cycle)``, evaluations
+  run on forks, and nothing reads a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from ouroboros.ai.evolution.archive import Archive, Elite, Library
+from ouroboros.ai.evolution.cascade import Cascade, CascadeConfig, Evaluation, merge_content, trait_content
+from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
+from ouroboros.ai.evolution.watcher import Trigger, Watcher
+from ouroboros.ai.proposals import SeededDraws
+from ouroboros.engine import World
+from ouroboros.errors import BadInputError
+
+if TYPE_CHECKING:
+    from ouroboros.patches.governor import Governor
+    from ouroboros.patches.keys import SigningKey
+
+HISTORY_LIMIT = 2_000
+TRAIT_PREFIX = "evo.trait"
+MAX_OWN_TRAITS = 4
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    generations: int = 3
+    min_severity: int = 1
+    max_new_traits: int = MAX_OWN_TRAITS
+    allow_params: bool = False
+    cascade: CascadeConfig = field(default_factory=CascadeConfig)
+
+
+class Architect:
+    """Turns a trigger into a plan. Pure: the dish's state in, a plan (plain data) out."""
+
+    def plan(
+        self,
+        trigger: Trigger,
+        own_traits: list[str],
+        free_bits: int,
+        *,
+        carrier_permille: int = 0,
+        allow_params: bool,
+        max_new_traits: int,
+    ) -> dict[str, Any]:
+        """A new trait while there is room and our traits reach under a quarter of the dish (a
+        new trait enters through a fresh seed group, so more molbots get behaviour to be selected
+        on), else a new version of the newest trait we run."""
+        if allow_params and trigger.kind == "overpopulation":
+            return {"kind": "param_change", "kpi": "population", "reason": trigger.reason}
+        kpi = {"starvation": "carrier_survival", "low_diversity": "carrier_survival"}.get(
+            trigger.kind, "carrier_survival"
+        )
+        if free_bits > 0 and len(own_traits) < max_new_traits and (not own_traits or carrier_permille < 250):
+            trait_id = f"{TRAIT_PREFIX}.{len(own_traits) + 1}"
+            return {"kind": "new_trait", "trait_id": trait_id, "kpi": kpi, "reason": trigger.reason}
+        if own_traits:
+            return {"kind": "modify_trait", "trait_id": own_traits[-1], "kpi": kpi, "reason": trigger.reason}
+        return {"kind": "none", "kpi": kpi, "reason": "no room for a new trait"}
+
+
+class EvolutionLoop:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        governor: Governor | None = None,
+        coder: Any = None,
+        cooldown_ticks: int = 300,
+        feed: Callable[[dict[str, Any]], None] | None = None,
+        config: EvolutionConfig | None = None,
+        key: SigningKey | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if world.meta.get("world") != "petri":
+            raise BadInputError("the evolution loop runs on a petri world")
+        if not isinstance(cooldown_ticks, int) or cooldown_ticks < 0:
+            raise BadInputError("cooldown_ticks must be a non-negative integer")
+        self.world = world
+        self.governor = governor
+        self.coder = coder or OfflineCoder()
+        self.cooldown_ticks = cooldown_ticks
+        self.feed = feed
+        self.config = config or EvolutionConfig()
+        self.key = key
+        self.seed = world.seed if seed is None else seed
+        self.watcher = Watcher()
+        self.architect = Architect()
+        self.archive = Archive()
+        self.library = Library()
+        self.cycles = 0
+        self.content: dict[str, Any] = {}
+        self.versions: dict[str, int] = {}
+        self._history: list[dict[str, Any]] = []
+        self._cooldown_until = -1
+        self._follower: Any = None
+
+    # -- feed ------------------------------------------------------------------------------------
+    def _emit(self, event_type: str, **data: Any) -> dict[str, Any]:
+        event = {"type": event_type, "tick": self.world.tick, "cycle": self.cycles, **data}
+        self._history.append(event)
+        del self._history[:-HISTORY_LIMIT]
+        if self.feed is not None:
+            self.feed(event)
+        return event
+
+    def history(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest ``limit`` feed events, oldest first."""
+        return list(self._history[-limit:]) if limit > 0 else []
+
+    # -- driving ---------------------------------------------------------------------------------
+    def step(self) -> list[dict[str, Any]]:
+        """Call between ticks. Returns the feed events of this call."""
+        start = len(self._history)
+        self.watcher.observe(self.world.resources.get("telemetry"))
+        if self.world.tick >= self._cooldown_until:
+            params = self.world.resources["params"]
+            found = [
+                t
+                for t in self.watcher.triggers(params.get("max_entities"))
+                if t.severity >= self.config.min_severity
+            ]
+            if found:
+                self._cycle(found[0])
+        return self._history[start:]
+
+    def trigger(self, reason: str | None = None, actor: str = "operator") -> dict[str, Any]:
+        """Run one cycle now, whatever the cooldown; returns its outcome event."""
+        if reason is not None and not isinstance(reason, str):
+            raise BadInputError("reason must be text")
+        found = self.watcher.triggers(self.world.resources["params"].get("max_entities"))
+        kind = found[0].kind if found else "starvation"
+        trig = Trigger(kind, 3, self.world.tick, {}, reason or f"requested by {actor}")
+        self._emit("trigger_requested", actor=actor, reason=trig.reason)
+        return self._cycle(trig)
+
+    def run(self, ticks: int) -> list[dict[str, Any]]:
+        """Tick the world ``ticks`` times, stepping the loop after each tick."""
+        start = len(self._history)
+        for _ in range(ticks):
+            self.world.step()
+            self.step()
+        return self._history[start:]
+
+    # -- one cycle -------------------------------------------------------------------------------
+    def own_traits(self) -> list[str]:
+        running = {e["id"] for e in self.world.resources.get("scripted_traits", ()) if not e["retiring"]}
+        return sorted(t for t in running if t.startswith(TRAIT_PREFIX + "."))
+
+    def _free_bits(self) -> int:
+        from ouroboros.worlds.petri.scripted import MASK_BITS, builtin_count
+
+        used = len(self.world.resources.get("scripted_traits", ()))
+        return MASK_BITS - builtin_count(self.world) - used
+
+    def _carrier_permille(self) -> int:
+        from ouroboros.ai.evolution.cascade import carriers_of
+        from ouroboros.worlds.petri.systems import molbots
+
+        mb = molbots(self.world)
+        if mb is None or mb.count == 0:
+            return 0
+        held: set[int] = set()
+        for tid in self.own_traits():
+            held.update(int(i) for i in carriers_of(self.world, tid))
+        return len(held) * 1000 // mb.count
+
+    def _cycle(self, trig: Trigger) -> dict[str, Any]:
+        self.cycles += 1
+        self._cooldown_until = self.world.tick + self.cooldown_ticks
+        self.watcher.clear()
+        self._emit("trigger", **trig.as_dict())
+        plan = self.architect.plan(
+            trig,
+            self.own_traits(),
+            self._free_bits(),
+            carrier_permille=self._carrier_permille(),
+            allow_params=self.config.allow_params,
+            max_new_traits=self.config.max_new_traits,
+        )
+        self._emit("plan", plan=plan)
+        if plan["kind"] not in ("new_trait", "modify_trait"):
+            return self._emit("rejected", reason=f"no trait plan ({plan['kind']}): {plan['reason']}")
+        trait_id = plan["trait_id"]
+        version = f"1.{self.versions.get(trait_id, 0) + 1}.0"
+        draws = SeededDraws(self.seed, f"evolution:{self.cycles}")
+        cascade = Cascade(self.world, self.content, self.config.cascade)
+        feedback: list[Feedback] = []
+        best: tuple[Candidate, Evaluation] | None = None
+        for gen in range(self.config.generations):
+            parents = self.library.programs() + [e.program for e in self.archive.elites()[:6]]
+            if best is not None and best[0].program is not None:
+                parents.append(best[0].program)
+            candidates = self.coder.propose(
+                draws.fork(f"gen:{gen}"), parents=parents, feedback=feedback, plan=plan
+            )
+            feedback = []
+            for cand in candidates:
+                ev = cascade.evaluate(trait_id, version, cand.source)
+                self._emit("candidate", generation=gen, origin=cand.origin, source=cand.source)
+                self._emit("evaluation", generation=gen, origin=cand.origin, **ev.as_dict())
+                if ev.stage == "shadow" and cand.program is not None:
+                    self.archive.offer(Elite(cand.program, ev.fitness, ev.cell, cand.source, ev.numbers))
+                if ev.ok and (best is None or ev.fitness > best[1].fitness):
+                    best = (cand, ev)
+                if not ev.ok:
+                    feedback.append(Feedback.of(ev))
+        if best is None:
+            codes = sorted({c for f in feedback for c in f.codes})
+            return self._emit(
+                "rejected", trait_id=trait_id, reason="no candidate beat the baseline", codes=codes
+            )
+        cand, ev = best
+        if cand.program is not None:
+            self.library.add(Elite(cand.program, ev.fitness, ev.cell, cand.source, ev.numbers))
+        self._emit(
+            "accepted",
+            trait_id=trait_id,
+            version=version,
+            fitness=ev.fitness,
+            numbers=ev.numbers,
+            origin=cand.origin,
+            source=cand.source,
+        )
+        change = trait_content(
+            trait_id, version, cand.source, instructions_per_call=self.config.cascade.instructions_per_call
+        )
+        return self._deliver(trait_id, version, change)
+
+    # -- delivery --------------------------------------------------------------------------------
+    def _deliver(self, trait_id: str, version: str, change: Mapping[str, Any]) -> dict[str, Any]:
+        if self.governor is None:
+            from ouroboros.worlds import ACTIVATE_INPUT
+
+            self.content = merge_content(self.content, change)
+            self.versions[trait_id] = self.versions.get(trait_id, 0) + 1
+            patch = f"evolution:{self.cycles}"
+            self.world.submit(ACTIVATE_INPUT, {"patch_id": patch, "content": self.content})
+            return self._emit("swapped", trait_id=trait_id, version=version, via="direct", patch_id=patch)
+        verdict = self._submit(change)
+        if not verdict.ok:
+            reasons = [r.as_dict() for r in verdict.reasons]
+            return self._emit(
+                "rejected", trait_id=trait_id, by="governor", state=str(verdict.state), reasons=reasons
+            )
+        self.versions[trait_id] = self.versions.get(trait_id, 0) + 1
+        self._emit("governed", trait_id=trait_id, patch_id=verdict.patch_id, state=str(verdict.state))
+        if (
+            str(verdict.state) not in ("active", "State.ACTIVE")
+            and getattr(verdict.state, "value", "") != "active"
+        ):
+            return self._emit(
+                "waiting", trait_id=trait_id, patch_id=verdict.patch_id, state=str(verdict.state)
+            )
+        stored = self.governor.active_content()
+        self.content = dict(stored["objects"]) if stored else {}
+        from ouroboros.patches.activation import PointerFollower
+
+        if self._follower is None:
+            self._follower = PointerFollower(self.governor.data)
+        queued = self._follower.sync(self.world, force=True)
+        return self._emit("swapped", trait_id=trait_id, version=version, via="governor", patch_id=queued)
+
+    def _submit(self, change: Mapping[str, Any]) -> Any:
+        from ouroboros.engine import ENGINE_VERSION
+        from ouroboros.patches.bundle import new_bundle, sign_bundle
+
+        gov = self._governor()
+        active = gov.active()
+        sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
+        major, minor = (int(x) for x in ENGINE_VERSION.split(".")[:2])
+        compat = (
+            f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
+        )
+        doc = new_bundle(
+            dict(change),
+            world=gov.world_name,
+            parent_patch_id=active,
+            sequence=sequence,
+            author={"type": "generator", "model": self.coder.name, "run_id": f"evolution:{self.cycles}"},
+            engine_compat=compat,
+            ttl=timedelta(hours=1),
+        )
+        return gov.submit(sign_bundle(doc, self._key()), actor="evolution")
+
+    def _governor(self) -> Governor:
+        if self.governor is None:
+            raise BadInputError("this evolution loop has no governor")
+        return self.governor
+
+    def _key(self) -> SigningKey:
+        if self.key is None:
+            gov = self._governor()
+            try:
+                self.key = gov.local_key("evolution")
+            except Exception:
+                self.key = gov.new_key("evolution", ["scripts", "traits"], actor="evolution")
+        return self.key
+
+    def close(self) -> None:
+        if self._follower is not None:
+            self._follower.close()
+            self._follower = None
+
+
+__all__ = ["Architect", "EvolutionConfig", "EvolutionLoop"]
