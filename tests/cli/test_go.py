@@ -1,4 +1,6 @@
-"""``ouroboros go``: the live dish saves itself on exit and resumes where it stopped."""
+"""``ouroboros go``: every world live in one process; each saves itself on exit and resumes where
+it stopped; bad flags are one clear error. (The admin API it serves is tested in
+``tests/server/api``; the real process with HTTP and telnet in ``test_go_server.py`` there.)"""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ouroboros.worlds import build_world
 from .conftest import one_error_line, ouroboros
 
 runner = CliRunner()
+PORTS = ("--port", "0", "--telnet-port", "0", "--ws-port", "0", "--no-browser", "--optimizer", "off")
 
 
 def _snapshot_tick(path: Path) -> int:
@@ -24,39 +27,37 @@ def _snapshot_tick(path: Path) -> int:
 
 def test_go_saves_on_exit_and_the_next_go_resumes(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    args = ("go", "--max-ticks", 50, "--ticks-per-second", 0, "--entities", 100, "--data", data)
-    first = ouroboros(*args, cwd=tmp_path)
+    args = ("go", "--world", "petri", "--max-ticks", 50, "--ticks-per-second", 0, "--entities", 100)
+    first = ouroboros(*args, "--data", data, *PORTS, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    snapshot = data / "petri.snapshot"
+    snapshot = data / "petri" / "petri.snapshot"
     assert _snapshot_tick(snapshot) == 50
     assert f"saved snapshot at tick 50 to {snapshot}" in first.stdout
-    # Not a terminal: plain KPI lines, one per telemetry interval (30 ticks) and one at the end.
-    kpi_lines = [line for line in first.stdout.splitlines() if line.startswith("tick ")]
-    assert [line.split(" | ")[0] for line in kpi_lines] == ["tick 30", "tick 50"]
-    assert "population" in kpi_lines[0] and "ticks/s" in kpi_lines[0]
+    assert "first admin login (shown once)" in first.stdout and "otpauth://totp/" in first.stdout
 
-    second = ouroboros(*args, cwd=tmp_path)
+    second = ouroboros(*args, "--data", data, *PORTS, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "resuming from" in second.stdout and "at tick 50" in second.stdout
     assert _snapshot_tick(snapshot) == 100
-    # nothing half-written is left beside the snapshot (the optimizer's history may be there too)
-    assert sorted(p.name for p in data.iterdir()) in (
-        ["petri.snapshot"],
-        ["optimizer-history.jsonl", "petri.snapshot"],
-    )
+    # the one-time login is printed on the first start only
+    assert "first admin login" not in second.stdout
+    # nothing half-written is left beside the snapshot
+    assert not [p.name for p in (data / "petri").iterdir() if p.name.endswith(".part")]
 
 
 def test_fresh_starts_over(tmp_path: Path) -> None:
-    args = ["go", "--max-ticks", "5", "--ticks-per-second", "0", "--entities", "20", "--data", str(tmp_path)]
+    args = ["go", "--world", "petri", "--max-ticks", "5", "--ticks-per-second", "0", "--entities", "20"]
+    args += ["--data", str(tmp_path), *PORTS]
     assert runner.invoke(cli.app, args).exit_code == 0
     result = runner.invoke(cli.app, [*args, "--fresh", "--seed", "8"])
     assert result.exit_code == 0, result.output
     assert "new petri world, seed 8" in result.stdout
-    assert _snapshot_tick(tmp_path / "petri.snapshot") == 5
+    assert _snapshot_tick(tmp_path / "petri" / "petri.snapshot") == 5
 
 
 def test_resuming_with_a_contradicting_seed_exits_2(tmp_path: Path) -> None:
-    args = ["go", "--max-ticks", "2", "--ticks-per-second", "0", "--entities", "20", "--data", str(tmp_path)]
+    args = ["go", "--world", "petri", "--max-ticks", "2", "--ticks-per-second", "0", "--entities", "20"]
+    args += ["--data", str(tmp_path), *PORTS]
     assert runner.invoke(cli.app, args).exit_code == 0
     result = runner.invoke(cli.app, [*args, "--seed", "99"])
     assert result.exit_code == 2
@@ -64,19 +65,30 @@ def test_resuming_with_a_contradicting_seed_exits_2(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_saved_dish_exits_2_and_is_left_alone(tmp_path: Path) -> None:
-    snapshot = tmp_path / "petri.snapshot"
+    snapshot = tmp_path / "petri" / "petri.snapshot"
+    snapshot.parent.mkdir()
     snapshot.write_bytes(b"not a snapshot")
-    result = runner.invoke(cli.app, ["go", "--max-ticks", "2", "--data", str(tmp_path)])
+    result = runner.invoke(
+        cli.app, ["go", "--world", "petri", "--max-ticks", "2", "--data", str(tmp_path), *PORTS]
+    )
     assert result.exit_code == 2
     assert "--fresh" in one_error_line(result.stderr)
     assert snapshot.read_bytes() == b"not a snapshot"
 
 
 def test_bad_go_flags_exit_2(tmp_path: Path) -> None:
-    for args in (["--world", "atlantis"], ["--ticks-per-second", "-3"], ["--max-ticks", "-1"]):
-        result = runner.invoke(cli.app, ["go", "--data", str(tmp_path), *args])
+    for args in (
+        ["--world", "atlantis"],
+        ["--ticks-per-second", "-3"],
+        ["--max-ticks", "-1"],
+        ["--port", "70000"],
+        ["--optimizer", "maybe"],
+        ["--entities", "0"],
+    ):
+        result = runner.invoke(cli.app, ["go", "--data", str(tmp_path / "d"), "--no-browser", *args])
         assert result.exit_code == 2, args
         one_error_line(result.stderr)
+        assert not (tmp_path / "d").exists(), args  # refused before anything was made
 
 
 def test_the_live_table_shows_the_kpis() -> None:

@@ -1,4 +1,5 @@
-"""The ``ouroboros`` app and its world commands: ``run``, ``replay``, ``snapshot info``, ``go``.
+"""The ``ouroboros`` app and its world commands: ``run``, ``replay``, ``snapshot info`` (``go`` lives
+in ``cli/go.py`` and registers itself on this app when this module is imported).
 
 What it promises:
 
@@ -15,7 +16,6 @@ What it promises:
 from __future__ import annotations
 
 import json
-import math
 import os
 import secrets
 import sys
@@ -33,7 +33,7 @@ from ouroboros import __version__
 from ouroboros.engine import LogWriter, World, describe_snapshot, replay
 from ouroboros.engine.snapshot import read_header
 from ouroboros.errors import BadInputError, LogFormatError, OuroborosError, SnapshotError
-from ouroboros.worlds import build_world, world_from_meta, world_names
+from ouroboros.worlds import build_world, world_from_meta
 from ouroboros.worlds import world_kpis as _world_kpis
 
 EXIT_FAILED = 1
@@ -42,7 +42,6 @@ MAX_RUN_TICKS = 100_000_000
 DEFAULT_WORLD = "petri"
 DEFAULT_SEED = 0
 DEFAULT_ENTITIES = 500
-LIVE_WORLDS = ("petri", "neon")
 
 app = typer.Typer(
     name="ouroboros",
@@ -457,149 +456,7 @@ def snapshot_info(
     typer.echo("\n".join(lines))
 
 
-# -- go ----------------------------------------------------------------------------------------
-@app.command()
-def go(
-    world_name: Annotated[str, typer.Option("--world", help="World to run live.")] = DEFAULT_WORLD,
-    seed: Annotated[int | None, typer.Option(help=f"Seed of a new world [default: {DEFAULT_SEED}].")] = None,
-    entities: Annotated[
-        int | None, typer.Option(help=f"Entities of a new world [default: {DEFAULT_ENTITIES}].")
-    ] = None,
-    data: Annotated[Path, typer.Option(help="Where the world's snapshot lives.")] = Path("ouroboros-data"),
-    ticks_per_second: Annotated[
-        float | None,
-        typer.Option(
-            help="Pace; 0 runs as fast as it can [default: petri 30, neon its tick_hz].", show_default=False
-        ),
-    ] = None,
-    fresh: Annotated[bool, typer.Option(help="Start a new world even if a snapshot exists.")] = False,
-    max_ticks: Annotated[int | None, typer.Option(help="Stop after this many ticks.")] = None,
-    optimizer: Annotated[
-        str, typer.Option("--optimizer", help="on: the engine swaps system variants as it runs; off: never.")
-    ] = "on",
-    force_variant: Annotated[
-        list[str] | None, typer.Option("--force-variant", help="SYSTEM=VARIANT, repeatable.")
-    ] = None,
-    host: Annotated[str, typer.Option(help="neon: the address the gateways listen on.")] = "127.0.0.1",
-    telnet_port: Annotated[int, typer.Option(help="neon: the telnet gateway's port.")] = 4000,
-    ws_port: Annotated[int, typer.Option(help="neon: the WebSocket gateway's port.")] = 4001,
-) -> None:
-    """Run a world live until Ctrl-C; save it on exit and resume it next time. petri shows a live
-    KPI table; neon serves its city over telnet and WebSocket."""
-    from ouroboros import live
-
-    console = Console()
-    if world_name == "neon":
-        _go_neon(console, data, seed, fresh, max_ticks, ticks_per_second, host, telnet_port, ws_port)
-        return
-    with _command_boundary():
-        if world_name not in LIVE_WORLDS:
-            known = ", ".join(world_names()) if world_name not in world_names() else ", ".join(LIVE_WORLDS)
-            raise BadInputError(f"no live view for world {world_name!r} (try: {known})")
-        if ticks_per_second is None:
-            ticks_per_second = 30.0
-        if not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
-            raise BadInputError(f"--ticks-per-second must be 0 or more, got {ticks_per_second}")
-        if max_ticks is not None and not 0 <= max_ticks <= MAX_RUN_TICKS:
-            raise BadInputError(f"--max-ticks must be between 0 and {MAX_RUN_TICKS:,}, got {max_ticks}")
-        data.mkdir(parents=True, exist_ok=True)
-        snapshot_path = data / f"{world_name}.snapshot"
-        if snapshot_path.exists() and not fresh:
-            try:
-                world, _ = load_snapshot(snapshot_path, world_name, seed, entities)
-            except OuroborosError as exc:
-                raise BadInputError(f"{exc.message} (use --fresh to start over)") from exc
-            _note(console, f"resuming from {snapshot_path} at tick {world.tick} (--fresh starts over)")
-        else:
-            world = _new_world(world_name, seed, entities)
-            _note(console, f"new {world_name} world, seed {world.seed}")
-        if optimizer not in ("on", "off"):
-            raise BadInputError(f"--optimizer must be on or off, got {optimizer!r}")
-        engine_optimizer = make_optimizer(world, optimizer == "on", parse_forced(force_variant or []), data)
-        world.start()
-        follower = _follow_governance(data, world, console)
-        out = PendingFile(snapshot_path, "snapshot")
-        try:
-            live.run_live(
-                world,
-                console=console,
-                ticks_per_second=ticks_per_second,
-                max_ticks=max_ticks,
-                between_ticks=None if follower is None else lambda: follower.sync(world),
-                on_report=None if engine_optimizer is None else engine_optimizer.after_tick,
-            )
-            out.write_bytes(world.snapshot())
-            out.commit()
-        except BaseException:
-            out.discard()
-            raise
-    _note(console, f"saved snapshot at tick {world.tick} to {snapshot_path}")
-
-
-def _go_neon(
-    console: Console,
-    data: Path,
-    seed: int | None,
-    fresh: bool,
-    max_ticks: int | None,
-    ticks_per_second: float | None,
-    host: str,
-    telnet_port: int,
-    ws_port: int,
-) -> None:
-    import asyncio
-
-    from ouroboros.cli.neon import check_port, open_city, serve_city
-    from ouroboros.worlds.neon.runtime import NeonGame
-
-    with _command_boundary():
-        check_port(telnet_port, "--telnet-port")
-        check_port(ws_port, "--ws-port")
-        if ticks_per_second is not None and not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
-            raise BadInputError(f"--ticks-per-second must be 0 or more, got {ticks_per_second}")
-        if max_ticks is not None and not 0 <= max_ticks <= MAX_RUN_TICKS:
-            raise BadInputError(f"--max-ticks must be between 0 and {MAX_RUN_TICKS:,}, got {max_ticks}")
-        if data.exists() and not data.is_dir():
-            raise BadInputError(f"--data {data} is not a folder")
-        store, world, resumed = open_city(data, DEFAULT_SEED if seed is None else seed, fresh)
-        if resumed and seed is not None and seed != world.seed:
-            raise BadInputError(
-                f"the saved city has seed {world.seed}, not {seed} (use --fresh to start over)"
-            )
-        _note(
-            console,
-            f"{'resuming the city' if resumed else 'new neon city'} at tick {world.tick}, seed {world.seed}",
-        )
-        world.start()
-        follower = _follow_governance(data, world, console)
-        pace = None if ticks_per_second is None else (ticks_per_second or 1e6)  # None: the city's tick_hz
-        game = NeonGame(world, store, tick_hz=pace, max_ticks=max_ticks)
-        if follower is not None:
-            game.on_tick.append(lambda w: follower.sync(w))
-        try:
-            asyncio.run(serve_city(game, data, host, telnet_port, ws_port, console))
-        except KeyboardInterrupt:
-            pass
-        finally:
-            store.close()
-
-
-def _follow_governance(data: Path, world: World, console: Console) -> Any:
-    """When the data folder has a ledger, keep the world on its active gameplay version (checked
-    before every tick; applied at the tick boundary)."""
-    from ouroboros.patches.activation import PointerFollower
-    from ouroboros.patches.ledger import LEDGER_FILE, Ledger
-
-    if not (data / LEDGER_FILE).exists():
-        return None
-    ledger = Ledger(data)  # verifies the chain: a tampered ledger stops here, before the first tick
-    follower = PointerFollower(data, ledger)
-    queued = follower.sync(world, force=True)
-    if queued is not False:
-        _note(console, f"gameplay version {queued or 'base'} from {data}")
-    return follower
-
-
+# -- shared with go (cli/go.py) -----------------------------------------------------------------
 def _note(console: Console, text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
@@ -623,5 +480,8 @@ def _root(
 def main() -> None:
     app(prog_name="ouroboros")
 
+
+# ``go`` registers itself on ``app``; imported last because it imports this module's names.
+from ouroboros.cli import go as _go  # noqa: E402, F401
 
 __all__ = ["app", "load_snapshot", "main", "rebuild_start"]

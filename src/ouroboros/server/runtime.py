@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import itertools
 import json
 import re
@@ -142,8 +143,13 @@ class WorldRunner:
         self.optimizer: Any = None
         #: called under the lock after every tick with (world, tick ms): stream hubs, metrics
         self.after_tick: list[Callable[[World, float], None]] = []
-        self.call(self._open_governance)
-        self.world = self._load_world()
+        try:
+            self.call(self._open_governance)
+            self.world = self._load_world()
+        except BaseException:
+            self.call(self._close_governance)
+            self._control.shutdown(wait=True)
+            raise
         self.world.start()
         from ouroboros.patches.activation import PointerFollower
 
@@ -171,11 +177,32 @@ class WorldRunner:
             defaults["seed"] = self.options.seed
         if self.options.governance_budgets:
             defaults["budgets"] = dict(self.options.governance_budgets)
+        world_file = self.folder / "world.json"
+        if self.options.fresh and world_file.exists():
+            # a fresh world may take a new seed or size: the folder's patches then apply to it
+            doc = json.loads(world_file.read_bytes())
+            if isinstance(doc, dict):
+                doc["seed"] = defaults["seed"] if self.options.seed is not None else doc.get("seed", 0)
+                if self.name == "petri" and self.options.petri_config is not None:
+                    doc["config"] = defaults["config"]
+                write_atomic(world_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
         self.governor = Governor(self.folder, world_defaults=defaults)
         if self.governor.world_name != self.name:
             raise BadInputError(f"{self.folder} is set up for world {self.governor.world_name!r}")
+        recorded = self.governor.settings.get("seed", 0)
+        if self.options.seed is not None and recorded != self.options.seed:
+            raise BadInputError(
+                f"the saved {self.name} world has seed {recorded}, not {self.options.seed}"
+                " (use --fresh to start over)"
+            )
         if not (self.governor.keys_dir / f"{SERVER_KEY}.key").exists():
             self.governor.new_key(SERVER_KEY, ["*"], actor="ouroboros go")
+
+    def _close_governance(self) -> None:
+        if self.governor is not None:
+            with contextlib.suppress(Exception):
+                self.governor.close()
+            self.governor = None
 
     def settings(self) -> dict[str, Any]:
         return dict(self.call(lambda: self.governor.settings))
@@ -564,10 +591,9 @@ class WorldRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(30)
-        self._control.shutdown(wait=True, cancel_futures=True)
-        if self.governor is not None:
-            with contextlib.suppress(Exception):
-                self.governor.close()
+        with contextlib.suppress(RuntimeError):  # already shut down
+            self._control.submit(self._close_governance)
+        self._control.shutdown(wait=True)
         self.follower.close()
 
 
@@ -655,6 +681,10 @@ class Runtime:
         for runner in self.runners.values():
             runner.create_snapshot("clean state before the director", "ouroboros go")
         self._attach_ai()
+        # the content tables and loaded worlds live as long as the process: keep them out of the
+        # cyclic collector's full passes, which otherwise stall a tick now and then
+        gc.collect()
+        gc.freeze()
         started: list[WorldRunner] = []
         try:
             for runner in self.runners.values():

@@ -133,17 +133,15 @@ class RequestContext:
                     request_id=request_id,
                 )
             log.info(
-                json.dumps(
-                    {
-                        "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        "request_id": request_id,
-                        "method": method,
-                        "path": scope.get("path", ""),
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1e3, 2),
-                        "actor": actor,
-                    }
-                )
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "path": scope.get("path", ""),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1e3, 2),
+                    "actor": actor,
+                },
             )
 
 

@@ -1,0 +1,232 @@
+"""``ouroboros go``: every world live in one process, with the admin API and the dashboard.
+
+It starts the runtime (``ouroboros.server.runtime``: petri and the neon city, each ticking at its
+own pace in its own thread, each in its governed folder ``DATA/<world>/``), the neon telnet and
+WebSocket gateways, and the admin API with the dashboard (uvicorn, in this process). It prints
+where to open the dashboard and, on the first start only, the first admin's one-time login secret
+and TOTP provisioning URI. It opens a browser unless ``--no-browser`` or there is no display.
+
+What it promises:
+
+- Every flag is checked and every port bound before the first tick; bad input (a bad flag, a
+  ``--data`` that is a file, a port in use, a saved world that contradicts ``--seed``) is one
+  ``error:`` line and exit code 2.
+- Ctrl-C or SIGTERM stops the API, stops every world at a tick boundary and saves it
+  (``DATA/petri/petri.snapshot``, ``DATA/neon/neon.db``); the next ``go`` resumes from there
+  (``--fresh`` starts over). ``--max-ticks N`` stops after N ticks of each world.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ouroboros.cli.core import MAX_RUN_TICKS, _command_boundary, _note, app
+from ouroboros.errors import BadInputError
+
+WORLD_CHOICES = ("all", "neon", "petri")
+
+
+def _check_port(port: int, flag: str) -> None:
+    if not 0 <= port <= 65535:
+        raise BadInputError(f"{flag} must be a port number (0-65535), got {port}")
+
+
+def _bind(host: str, port: int, flag: str) -> socket.socket:
+    """Reserve the API's port now, so a taken one is bad input before anything starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise BadInputError(f"{flag} {port} on {host}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _configure_logs() -> None:
+    from ouroboros.server.logs import json_handler
+
+    handler = json_handler(sys.stderr)
+    for name, level in (("ouroboros.api", logging.INFO), ("uvicorn.error", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+@app.command()
+def go(
+    world_name: Annotated[str, typer.Option("--world", help="neon, petri or all.")] = "all",
+    data: Annotated[Path, typer.Option(help="The data folder (one governed folder per world).")] = Path(
+        "ouroboros-data"
+    ),
+    host: Annotated[str, typer.Option(help="The address the API and the gateways listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The admin API and dashboard's port.")] = 8000,
+    telnet_port: Annotated[int, typer.Option(help="neon: the telnet gateway's port.")] = 4000,
+    ws_port: Annotated[int, typer.Option(help="neon: the WebSocket gateway's port.")] = 4001,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    cors_origin: Annotated[
+        list[str] | None, typer.Option("--cors-origin", help="Allow this browser origin (repeatable).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of new worlds (default 0).")] = None,
+    entities: Annotated[int | None, typer.Option(help="petri: molbots of a new dish (default 300).")] = None,
+    fresh: Annotated[bool, typer.Option(help="Start new worlds even if saved ones exist.")] = False,
+    ticks_per_second: Annotated[
+        float | None,
+        typer.Option(
+            help="Pace; 0 runs as fast as it can (default: petri 30, neon its tick_hz).", show_default=False
+        ),
+    ] = None,
+    max_ticks: Annotated[int | None, typer.Option(help="Stop after this many ticks of each world.")] = None,
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="on: petri swaps system variants as it runs; off: never.")
+    ] = "on",
+) -> None:
+    """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
+    from ouroboros.server.runtime import Runtime, RuntimeOptions
+
+    console = Console()
+    with _command_boundary():
+        if world_name not in WORLD_CHOICES:
+            raise BadInputError(f"--world must be one of {', '.join(WORLD_CHOICES)}, got {world_name!r}")
+        for value, flag in ((port, "--port"), (telnet_port, "--telnet-port"), (ws_port, "--ws-port")):
+            _check_port(value, flag)
+        if ticks_per_second is not None and not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
+            raise BadInputError(f"--ticks-per-second must be 0 or more, got {ticks_per_second}")
+        if max_ticks is not None and not 0 <= max_ticks <= MAX_RUN_TICKS:
+            raise BadInputError(f"--max-ticks must be between 0 and {MAX_RUN_TICKS:,}, got {max_ticks}")
+        if entities is not None and not 1 <= entities <= 1_000_000:
+            raise BadInputError(f"--entities must be between 1 and 1,000,000, got {entities}")
+        if optimizer not in ("on", "off"):
+            raise BadInputError(f"--optimizer must be on or off, got {optimizer!r}")
+        if data.exists() and not data.is_dir():
+            raise BadInputError(f"--data {data} is not a folder")
+        api_socket = _bind(host, port, "--port")
+        worlds = ("neon", "petri") if world_name == "all" else (world_name,)
+        options = RuntimeOptions(
+            ticks_per_second=ticks_per_second,
+            max_ticks=max_ticks,
+            fresh=fresh,
+            seed=seed,
+            petri_config=None if entities is None else {"entities": entities},
+            host=host,
+            telnet_port=telnet_port,
+            ws_port=ws_port,
+            optimizer=optimizer == "on",
+        )
+        try:
+            runtime = Runtime(data, worlds, options)
+        except BaseException:
+            api_socket.close()
+            raise
+        try:
+            _announce_worlds(console, runtime)
+            server, first = _make_server(runtime, api_socket, tuple(cors_origin or ()))
+            runtime.start()
+        except BaseException:
+            runtime.stop()
+            api_socket.close()
+            raise
+    _serve(console, runtime, server, api_socket, first, host, no_browser)
+
+
+def _announce_worlds(console: Console, runtime: Any) -> None:
+    for name, r in runtime.runners.items():
+        if name == "neon":
+            what = "resuming the city" if r.resumed else "new neon city"
+            _note(console, f"{what} at tick {r.world.tick}, seed {r.world.seed}")
+        elif r.resumed:
+            snapshot = r.folder / f"{name}.snapshot"
+            _note(console, f"resuming from {snapshot} at tick {r.world.tick} (--fresh starts over)")
+        else:
+            _note(console, f"new {name} world, seed {r.world.seed}")
+
+
+def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...]) -> tuple[Any, Any]:
+    import uvicorn
+
+    from ouroboros.server.api import ApiSettings, AuthStore, create_app
+
+    auth = AuthStore(runtime.data_dir)
+    first = auth.ensure_first_admin()
+    web_dist = Path(__file__).resolve().parents[3] / "web" / "dist"
+    settings = ApiSettings(cors_origins=cors, web_dist=web_dist if web_dist.is_dir() else None)
+    api = create_app(runtime, settings=settings, auth=auth)
+    _configure_logs()
+    config = uvicorn.Config(api, log_config=None, access_log=False, lifespan="off", ws="websockets-sansio")
+    return uvicorn.Server(config), first
+
+
+def _serve(
+    console: Console,
+    runtime: Any,
+    server: Any,
+    api_socket: socket.socket,
+    first: Any,
+    host: str,
+    no_browser: bool,
+) -> None:
+    bound = api_socket.getsockname()
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/"
+    lines = [f"dashboard and API at {url} (OpenAPI: {url}docs)"]
+    neon = runtime.runners.get("neon")
+    if neon is not None:
+        lines.append(f"neon city: telnet {host} {neon.ports['telnet']} · ws://{host}:{neon.ports['ws']}/")
+    if first is not None:
+        lines += [
+            f"first admin login (shown once): user {first.username}, one-time secret {first.one_time_secret}",
+            f"admin TOTP (add it to an authenticator app now): {first.totp_uri}",
+        ]
+    lines.append(f"data in {runtime.data_dir} · Ctrl-C saves and quits")
+    for line in lines:
+        _note(console, line)
+    sys.stdout.flush()
+    if not no_browser and _has_display():
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    def stop_when_done() -> None:
+        while not server.should_exit:
+            if runtime.finished():
+                server.should_exit = True
+                return
+            threading.Event().wait(0.1)
+
+    threading.Thread(target=stop_when_done, name="go-watch", daemon=True).start()
+    try:
+        server.run(sockets=[api_socket])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+        api_socket.close()
+    for name, r in runtime.runners.items():
+        if name == "neon":
+            _note(console, f"saved the city at tick {r.world.tick} to {r.folder / 'neon.db'}")
+        else:
+            _note(console, f"saved snapshot at tick {r.world.tick} to {r.folder / (name + '.snapshot')}")
+    errors = [f"{name}: {r.error}" for name, r in runtime.runners.items() if r.error]
+    if errors:
+        typer.echo(f"error: {'; '.join(errors)}", err=True)
+        raise typer.Exit(1)
+
+
+__all__ = ["go"]
