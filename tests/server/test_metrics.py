@@ -29,6 +29,10 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
+def _text(registry: CollectorRegistry) -> str:
+    return bytes(metrics_response(registry).body).decode()
+
+
 def _scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -67,8 +71,8 @@ def test_two_runtimes_in_one_process_keep_separate_series() -> None:
     a.observe_tick("petri", 0.004)
     a.observe_tick("petri", 0.040)
     b.observe_tick("petri", 0.001)
-    sa = _samples(metrics_response(a.registry).body.decode())
-    sb = _samples(metrics_response(b.registry).body.decode())
+    sa = _samples(_text(a.registry))
+    sb = _samples(_text(b.registry))
     assert sa[("ouroboros_tick_seconds_count", (("world", "petri"),))] == 2
     assert sa[("ouroboros_tick_seconds_bucket", (("le", "0.005"), ("world", "petri")))] == 1
     assert sb[("ouroboros_tick_seconds_count", (("world", "petri"),))] == 1
@@ -82,7 +86,7 @@ def test_world_gauges_follow_petri_population_and_neon_money_supply() -> None:
     neon.run(2)
     metrics.observe_world("petri", petri)
     metrics.observe_world("neon", neon)
-    s = _samples(metrics_response(metrics.registry).body.decode())
+    s = _samples(_text(metrics.registry))
     assert s[("ouroboros_population", (("world", "petri"),))] == petri.count("Body")
     assert s[("ouroboros_entities", (("world", "petri"),))] == petri.entity_count
     assert s[("ouroboros_entities", (("world", "neon"),))] == neon.entity_count > 0
@@ -110,7 +114,7 @@ def test_stream_counters_and_client_gauge_come_from_the_watched_hubs() -> None:
         for _ in range(10):
             hub.publish(frame)
             await asyncio.sleep(0)
-        s = _samples(metrics_response(metrics.registry).body.decode())
+        s = _samples(_text(metrics.registry))
         assert s[("ouroboros_ws_clients", (("world", "petri"),))] == 1
         assert (
             s[("ouroboros_stream_frames_dropped_total", (("world", "petri"),))] == client.frames_dropped == 8
@@ -119,7 +123,7 @@ def test_stream_counters_and_client_gauge_come_from_the_watched_hubs() -> None:
         await asyncio.sleep(0.01)
         hub.detach(client)
         task.cancel()
-        s = _samples(metrics_response(metrics.registry).body.decode())
+        s = _samples(_text(metrics.registry))
         assert s[("ouroboros_ws_clients", (("world", "petri"),))] == 0
         assert s[("ouroboros_stream_frames_sent_total", (("world", "petri"),))] == 2
 

@@ -327,11 +327,15 @@ VIEWER = {"name": "eve", "role": "viewer"}
 
 
 def _authenticate(token: str | None) -> Any:
+    if token == "crash":
+        raise RuntimeError("the account store is down")
     return {"op-token": OPERATOR, "view-token": VIEWER}.get(token or "")
 
 
-def _on_message(worlds: dict[str, World]) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
-    def handle(principal: Any, msg: dict[str, Any]) -> dict[str, Any]:
+def _on_message(worlds: dict[str, World]) -> Callable[[Any, dict[str, Any]], Any]:
+    async def handle(principal: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        if msg["type"] == "crash":
+            raise KeyError("a bug in the handler")
         if msg["type"] != "set_param":
             raise OuroborosError(f"unknown message type {msg['type']!r}", code="bad_message")
         if principal["role"] == "viewer":
@@ -386,7 +390,7 @@ def test_the_endpoint_refuses_missing_and_bad_tokens_and_unknown_worlds_with_100
         app, _ = _app({"petri": _petri(10)})
         async with serving(app) as port:
             base = f"ws://127.0.0.1:{port}/ws/world-stream"
-            for query in ("?world=petri", "?world=petri&token=nope"):
+            for query in ("?world=petri", "?world=petri&token=nope", "?world=petri&token=crash"):
                 async with connect(base + query) as ws:
                     assert await _closed(ws) == (1008, "missing or invalid token")
             async with connect(base + "?world=mars&token=view-token") as ws:
@@ -464,6 +468,9 @@ def test_malformed_messages_get_an_error_and_the_stream_goes_on_but_oversized_on
                 await ws.send(bad)
                 reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 assert reply["type"] == "error" and says in reply["message"], (bad, reply)
+            await ws.send('{"type": "crash"}')
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert reply["code"] == "internal"
             await ws.send('{"type": "ping"}')
             assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
             await ws.send("x" * (MAX_CLIENT_MESSAGE_BYTES + 1))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import time
@@ -493,7 +494,7 @@ class StreamHub:
 
 # -- the WebSocket endpoint ----------------------------------------------------------------------
 Authenticate = Callable[[str | None], Any | None]
-OnClientMessage = Callable[[Any, dict[str, Any]], dict[str, Any]]
+OnClientMessage = Callable[[Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
 def _error(code: str, message: str) -> str:
@@ -535,14 +536,20 @@ def mount_world_stream(
 ) -> None:
     """Add ``WebSocket {path}?world=NAME&token=TOKEN`` streaming ``hubs[NAME]`` to ``app``.
 
-    ``authenticate(token)`` gives the principal or ``None``; ``on_client_message(principal, msg)``
-    answers a client message (it authorises: raise an ``OuroborosError`` to refuse)."""
+    ``authenticate(token)`` gives the principal or ``None`` (an exception refuses too);
+    ``on_client_message(principal, msg)`` answers a client message, a dict or an awaitable of one
+    (it authorises: raise an ``OuroborosError`` to refuse). Both run on the event loop, so a
+    synchronous one must be quick. ``{"type": "ping"}`` is answered ``{"type": "pong"}`` here."""
 
     @app.websocket(path)
     async def world_stream(websocket: WebSocket) -> None:
         await websocket.accept()
         token = websocket.query_params.get("token")
-        principal = authenticate(token)
+        try:
+            principal = authenticate(token)
+        except Exception:  # an authenticator that fails refuses; it never lets anyone in
+            log.exception("world-stream authentication failed")
+            principal = None
         if principal is None:
             await websocket.close(CLOSE_POLICY, "missing or invalid token")
             return
@@ -590,17 +597,24 @@ async def _serve_client(
         except FrameError as exc:
             await client.send(_error(exc.code, exc.message))
             continue
-        reply = _answer(msg, principal, on_client_message)
+        reply = await _answer(msg, principal, on_client_message)
         await client.send(json.dumps(reply, default=str))
 
 
-def _answer(msg: dict[str, Any], principal: Any, on_client_message: OnClientMessage | None) -> dict[str, Any]:
+async def _answer(
+    msg: dict[str, Any], principal: Any, on_client_message: OnClientMessage | None
+) -> dict[str, Any]:
     if msg["type"] == "ping":
         return {"type": "pong"}
     if on_client_message is None:
         return {"type": "error", "code": "unsupported", "message": "this stream takes no messages"}
     try:
-        return on_client_message(principal, msg)
+        reply = on_client_message(principal, msg)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        if not isinstance(reply, dict):
+            raise TypeError(f"the handler answered {type(reply).__name__}, not a dict")
+        return reply
     except OuroborosError as exc:
         return {"type": "error", "code": exc.code, "message": exc.message}
     except Exception:  # a bug in the handler must not end the stream; it is logged
