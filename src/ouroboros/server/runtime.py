@@ -138,6 +138,7 @@ class WorldRunner:
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-control")
         self._council_pending = False
         self._events: deque[dict[str, Any]] = deque(maxlen=500)
+        self._signals: Any = None
         self._thread: threading.Thread | None = None
         self.game: Any = None
         self.optimizer: Any = None
@@ -199,6 +200,10 @@ class WorldRunner:
             self.governor.new_key(SERVER_KEY, ["*"], actor="ouroboros go")
 
     def _close_governance(self) -> None:
+        for part in (self.evolution, self.council):
+            if part is not None and hasattr(part, "close"):
+                with contextlib.suppress(Exception):
+                    part.close()
         if self.governor is not None:
             with contextlib.suppress(Exception):
                 self.governor.close()
@@ -250,10 +255,7 @@ class WorldRunner:
             self.follower.sync(self.world)
             t0 = time.perf_counter()
             if self.game is not None:
-                out = self.game.step()
-                for name, events in out.items():
-                    for event in events[:4]:
-                        self._events.append({"character": name, **event})
+                self.game.step()
                 report = None
             else:
                 report = self.world.step()
@@ -276,23 +278,27 @@ class WorldRunner:
         if self.world.tick % every:
             return
         self._council_pending = True
-        events, self._events = list(self._events), deque(maxlen=500)
         with self.lock:
+            events = list(self._events)
+            self._events.clear()
             kpis, tick = self.kpis(), self.world.tick
+            if self._signals is not None:  # neon: what the director reads from the city
+                signals = self._signals.read(self.world)
+                events, kpis = events + list(signals.events), {**kpis, **signals.kpis}
         self._control.submit(self._council_step, events, kpis, tick)
 
     def _council_step(self, events: list[dict[str, Any]], kpis: dict[str, Any], tick: int) -> None:
+        """On the control thread: the director observes and the council acts; petri's evolution
+        loop steps with the world held (a cycle evaluates on forks of it)."""
         try:
             if self.council is not None:
                 for what in self.council.step(events, kpis, tick) or []:
                     self.feed.publish("director", self.name, event=what)
             if self.evolution is not None:
                 with self.lock:
-                    steps = self.evolution.step() or []
-                for what in steps:
-                    self.feed.publish("evolution", self.name, event=what)
+                    self.evolution.step()  # its events reach the feed through its feed callback
         except Exception as exc:  # the council failing must never stop the world
-            self.feed.publish("error", self.name, source="council", message=str(exc))
+            self.feed.publish("error", self.name, source="council", message=f"{type(exc).__name__}: {exc}")
         finally:
             self._council_pending = False
 
@@ -650,20 +656,23 @@ class Runtime:
             runner.call(functools.partial(self._attach_to, runner))
 
     def _attach_to(self, runner: WorldRunner) -> None:
+        """On ``runner``'s control thread. Each world's council keeps its decisions and queue in
+        ``<data>/<world>/ai.sqlite3``; the guardrails file ``<data>/guardrails.json`` is shared."""
         try:
             from ouroboros.ai.council import Council
         except ImportError:
-            Council = None
-        if Council is not None:
-            try:
-                from ouroboros.ai.guardrails import GuardrailsFile
+            return
+        runner.council = Council(
+            runner.folder,
+            runner.governor,
+            world=runner.name,
+            guardrails_file=self.data_dir / "guardrails.json",
+            tick_hz=max(1, int(runner.pace)),
+        )
+        if runner.name == "neon":
+            from ouroboros.ai.signals import NeonSignals
 
-                guardrails: Any = GuardrailsFile(self.data_dir / "guardrails.json")
-            except ImportError:
-                guardrails = None
-            runner.council = Council(
-                self.data_dir, runner.governor, world=runner.name, guardrails_file=guardrails
-            )
+            runner._signals = NeonSignals()
         if runner.name == "petri":
             try:
                 from ouroboros.ai.evolution import EvolutionLoop

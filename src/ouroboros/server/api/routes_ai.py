@@ -43,7 +43,7 @@ def director_set(request: Request, body: m.DirectorUpdate, user: Operator) -> di
     def act(c: Any) -> dict[str, Any]:
         changes: dict[str, Any] = {**dict(body.sliders.items()), **dict(body.toggles.items())}
         for name, value in changes.items():
-            c.director.set(name, value, user.name)
+            c.director.set(name, value, user.name, body.reason)
         status: dict[str, Any] = c.director.status()
         return status
 
@@ -103,36 +103,21 @@ def queue_list(
 
 
 def _item(request: Request, world: str, item_id: str) -> dict[str, Any]:
-    def get(c: Any) -> Any:
-        try:
-            return c.queue.get(item_id)
-        except (KeyError, LookupError):
-            return None
-
-    found = None if len(item_id) > 128 else _on_council(request, world, get)
+    found = None if len(item_id) > 128 else _on_council(request, world, lambda c: c.queue.try_get(item_id))
     if found is None:
         raise HTTPException(404, f"no queue item {item_id!r} in {world}")
     return dict(found)
 
 
-@router.get("/api/queue/{item_id}/diff", tags=["queue"], summary="What a proposal changes: before and after")
+@router.get(
+    "/api/queue/{item_id}/diff",
+    tags=["queue"],
+    summary="A proposal as generated and as validated (enriched, edited, checked), and what differs",
+)
 def queue_diff(request: Request, item_id: str, user: Viewer, world: WorldQuery = "neon") -> dict[str, Any]:
-    item = _item(request, world, item_id)
-    proposal = item.get("proposal") or item
-    payload = proposal.get("payload") or {}
-    r = runner(request, world)
-    active = r.call(lambda: r.governor.active_content()) or {}
-    changes = []
-    for domain, objects in payload.items():
-        for obj in objects if isinstance(objects, list) else []:
-            if not isinstance(obj, dict):
-                continue
-            before = next(
-                (o for o in active.get(domain, []) if isinstance(o, dict) and o.get("id") == obj.get("id")),
-                None,
-            )
-            changes.append({"domain": domain, "id": obj.get("id"), "before": before, "after": obj})
-    return {"id": item_id, "world": world, "changes": changes}
+    _item(request, world, item_id)
+    diff: dict[str, Any] = _on_council(request, world, lambda c: c.queue.diff(item_id))
+    return diff
 
 
 def _queue_action(action: str) -> Callable[..., dict[str, Any]]:

@@ -1,0 +1,130 @@
+"""Every route × every role: who is let through and who is refused, and a refused request changes
+nothing (no feed event, the worlds tick on, the audit says who was refused)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Live
+
+ROLES = (None, "viewer", "operator", "admin")
+RANK = {None: -1, "viewer": 0, "operator": 1, "admin": 2}
+
+#: (method, path, least role). Writes are sent an empty body: a caller let through gets 422 (the
+#: body is checked after the role), so the table itself never changes anything.
+ROUTES = [
+    ("GET", "/api/auth/me", "viewer"),
+    ("GET", "/api/users", "admin"),
+    ("POST", "/api/users", "admin"),
+    ("POST", "/api/users/viewer1/tokens", "admin"),
+    ("GET", "/api/audit", "admin"),
+    ("GET", "/api/world/state?world=petri", "viewer"),
+    ("GET", "/api/world/state?world=neon", "viewer"),
+    ("GET", "/api/world/params?world=petri", "viewer"),
+    ("PUT", "/api/world/params", "operator"),
+    ("POST", "/api/world/params", "operator"),
+    ("GET", "/api/stats", "viewer"),
+    ("POST", "/api/control/stop", "operator"),
+    ("POST", "/api/control/go", "operator"),
+    ("GET", "/api/feed", "viewer"),
+    ("GET", "/api/snapshots?world=neon", "viewer"),
+    ("POST", "/api/snapshots", "operator"),
+    ("POST", "/api/snapshots/0000000000-00000000/restore", "admin"),
+    ("DELETE", "/api/snapshots/0000000000-00000000?world=petri", "operator"),
+    ("GET", "/api/mutations?world=petri", "viewer"),
+    ("GET", "/api/mutations/nope/source?world=petri", "viewer"),
+    ("GET", "/api/ledger?world=neon", "viewer"),
+    ("POST", "/api/rollback", "operator"),
+    ("GET", "/api/killswitch", "viewer"),
+    ("POST", "/api/killswitch/engage", "operator"),
+    ("POST", "/api/killswitch/release", "admin"),
+    ("POST", "/api/patches/nope/activate", "admin"),
+    ("GET", "/api/director?world=neon", "viewer"),
+    ("POST", "/api/director", "operator"),
+    ("POST", "/api/director/pause", "operator"),
+    ("POST", "/api/director/resume", "operator"),
+    ("POST", "/api/director/stop", "operator"),
+    ("GET", "/api/queue?world=neon", "viewer"),
+    ("GET", "/api/queue/q1/diff?world=neon", "viewer"),
+    ("POST", "/api/queue/q1/approve", "operator"),
+    ("POST", "/api/queue/q1/reject", "operator"),
+    ("POST", "/api/queue/q1/edit", "operator"),
+    ("POST", "/api/queue/q1/undo", "operator"),
+    ("GET", "/api/guardrails", "viewer"),
+    ("PUT", "/api/guardrails", "admin"),
+    ("POST", "/api/evolution/trigger", "operator"),
+    ("GET", "/api/evolution/history", "viewer"),
+]
+
+#: GET routes that answer 404 for the made-up id in their path once the caller is let through
+UNKNOWN_ID = {"/api/mutations/nope/source?world=petri", "/api/queue/q1/diff?world=neon"}
+#: routes served by the council, guardrails or evolution packages (503 until those are running)
+AI_PREFIXES = ("/api/director", "/api/queue", "/api/guardrails", "/api/evolution")
+
+
+def _expected_get(live: Live, path: str) -> set[int]:
+    if path.startswith(AI_PREFIXES):
+        running = {
+            "/api/director": live.runtime.runner("neon").council is not None,
+            "/api/queue": live.runtime.runner("neon").council is not None,
+            "/api/guardrails": _has("ouroboros.ai.guardrails"),
+            "/api/evolution": live.runtime.evolution is not None,
+        }
+        prefix = next(p for p in running if path.startswith(p))
+        if not running[prefix]:
+            return {503}
+    return {404} if path in UNKNOWN_ID else {200}
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize(("method", "path", "least"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_every_route_lets_in_exactly_the_roles_it_names(
+    live: Live, method: str, path: str, least: str, role: str | None
+) -> None:
+    before_seq = max((e["seq"] for e in live.runtime.feed.recent(1)), default=0)
+    paused_before = {n: r.paused.is_set() for n, r in live.runtime.runners.items()}
+    kwargs = {} if method in ("GET", "DELETE") else {"json": {}}
+    response = live.client.request(method, path, headers=live.headers(role), **kwargs)
+    if RANK[role] < RANK[least]:
+        assert response.status_code == (401 if role is None else 403), response.text
+        assert response.json()["detail"]
+        if role is None:
+            assert response.headers["www-authenticate"] == "Bearer"
+        # nothing changed: no feed event, no pause, and the refusal is audited if it was a write
+        assert max((e["seq"] for e in live.runtime.feed.recent(1)), default=0) == before_seq
+        assert {n: r.paused.is_set() for n, r in live.runtime.runners.items()} == paused_before
+        if method != "GET":
+            row = live.auth.audit_rows(1, response.headers["x-request-id"])[0]
+            assert (row["status"], row["actor"], row["path"]) == (
+                response.status_code,
+                {None: "anonymous", "viewer": "viewer1", "operator": "operator1"}[role],
+                path.split("?")[0],
+            )
+    elif method == "GET":
+        assert response.status_code in _expected_get(live, path), response.text
+    else:
+        assert response.status_code == 422, response.text  # let through; the empty body is refused
+        assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer nope", "Bearer ", "Basic YWRtaW46YWRtaW4=", "bearer ob_" + "A" * 43, "Bearer " + "x" * 300],
+)
+def test_bad_tokens_get_401(live: Live, authorization: str) -> None:
+    response = live.client.get("/api/stats", headers={"Authorization": authorization})
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"]
+
+
+def test_health_and_login_are_open(live: Live) -> None:
+    health = live.client.get("/health")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert set(health.json()["worlds"]) == {"neon", "petri"}
+    assert live.client.post("/api/auth/login", json={"secret": "wrong"}).status_code == 401
