@@ -49,7 +49,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 # -- the server process ---------------------------------------------------------------------------
-def serve(molbots: int, clients: int, seconds: float, seed: int) -> None:
+def serve(molbots: int, clients: int, seconds: float, seed: int, deflate: bool) -> None:
     import uvicorn
     from fastapi import FastAPI
 
@@ -64,7 +64,9 @@ def serve(molbots: int, clients: int, seconds: float, seed: int) -> None:
     mount_world_stream(app, {"petri": hub}, lambda token: "bench" if token == TOKEN else None)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", ws="websockets-sansio", ws_per_message_deflate=deflate
+    )
     server = uvicorn.Server(config)
     stop = threading.Event()
     tick_s: list[float] = []  # world.step() alone
@@ -147,13 +149,15 @@ def serve(molbots: int, clients: int, seconds: float, seed: int) -> None:
 
 
 # -- the client processes -------------------------------------------------------------------------
-async def _client(url: str, out: dict[str, Any]) -> None:
+async def _client(url: str, out: dict[str, Any], deflate: bool) -> None:
     from websockets.asyncio.client import connect
 
     counting = False
     frames = bytes_in = 0
     t_start = t_stop = 0.0
-    async with connect(url, compression=None, max_size=1 << 23, open_timeout=60) as ws:
+    async with connect(
+        url, compression="deflate" if deflate else None, max_size=1 << 23, open_timeout=60
+    ) as ws:
         async for message in ws:
             if isinstance(message, bytes):
                 if message[:2] != b"BO":  # 0x4F42 little-endian
@@ -171,12 +175,12 @@ async def _client(url: str, out: dict[str, Any]) -> None:
     out.update(frames=frames, bytes=bytes_in, seconds=t_stop - t_start)
 
 
-def clients_worker(url: str, n: int) -> None:
+def clients_worker(url: str, n: int, deflate: bool) -> None:
     async def main() -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = [{} for _ in range(n)]
         tasks = []
         for i in range(n):
-            tasks.append(asyncio.create_task(_client(url, results[i])))
+            tasks.append(asyncio.create_task(_client(url, results[i], deflate)))
             await asyncio.sleep(0.01)
         await asyncio.gather(*tasks)
         return results
@@ -188,7 +192,8 @@ def clients_worker(url: str, n: int) -> None:
 def run_once(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     me = [sys.executable, str(Path(__file__).resolve())]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    cmd = [*me, "--serve", "--molbots", str(args.molbots), "--clients", str(args.clients)]
+    flags = ["--deflate"] if args.deflate else []
+    cmd = [*me, "--serve", "--molbots", str(args.molbots), "--clients", str(args.clients), *flags]
     server = subprocess.Popen(
         [*cmd, "--seconds", str(args.seconds), "--seed", str(seed)],
         stdout=subprocess.PIPE,
@@ -207,7 +212,7 @@ def run_once(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     ]
     workers = [
         subprocess.Popen(
-            [*me, "--worker", url, "--clients", str(n)], stdout=subprocess.PIPE, text=True, env=env
+            [*me, "--worker", url, "--clients", str(n), *flags], stdout=subprocess.PIPE, text=True, env=env
         )
         for n in shares
         if n
@@ -237,15 +242,16 @@ def main() -> None:
     ap.add_argument("--molbots", type=int, default=10_000)
     ap.add_argument("--client-procs", type=int, default=2, help="client processes sharing the connections")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--deflate", action="store_true", help="permessage-deflate on (browsers offer it)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "stream.json")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        serve(args.molbots, args.clients, args.seconds, args.seed)
+        serve(args.molbots, args.clients, args.seconds, args.seed, args.deflate)
         return
     if args.worker:
-        clients_worker(args.worker, args.clients)
+        clients_worker(args.worker, args.clients, args.deflate)
         return
     rows = [run_once(args, seed) for seed in range(args.seed, args.seed + args.repeats)]
     keys = [k for k in rows[0] if isinstance(rows[0][k], int | float)]
@@ -269,7 +275,8 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     runs = f"median of {len(rows)}" if len(rows) > 1 else "one run"
     print(
-        f"machine: {machine}; load {load}; {args.seconds:.0f} s windows; baseline tick p50 "
+        f"machine: {machine}; load {load}; {args.seconds:.0f} s windows; deflate {args.deflate}; "
+        f"baseline tick p50 "
         f"{median['baseline_tick_ms_p50']:.2f} ms; {runs}"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -277,6 +284,7 @@ def main() -> None:
         "machine": machine,
         "load_1min_at_end": load,
         "seconds": args.seconds,
+        "deflate": args.deflate,
         "tick_hz": TICK_HZ,
         "budget_ms": round(budget_ms, 3),
         "runs": rows,
