@@ -130,6 +130,7 @@ class Director:
             "state", {"visits": {}, "emitted": [], "cooldowns": {}, "open": [], "count": 0}
         )
         self._last_suppressed: dict[str, str] = {}
+        self._expansions_this_call = 0  # emitted by the observe() under way, not yet counted outside
 
     # -- settings ------------------------------------------------------------------------------------
     @property
@@ -210,7 +211,7 @@ class Director:
     # -- expansions under way ------------------------------------------------------------------------
     def open_expansions(self) -> int:
         if self._open_expansions is not None:
-            return self._open_expansions()
+            return self._open_expansions() + self._expansions_this_call
         return len(self._state["open"])
 
     def job_done(self, job_id: str) -> None:
@@ -232,6 +233,7 @@ class Director:
         wants += self._kpi_rules(kpis, tick)
         wants += self._chaos(tick)
         jobs: list[Job] = []
+        self._expansions_this_call = 0
         with self.store.transaction():
             horizon = tick - self.window_ticks
             self._state["emitted"] = [t for t in self._state["emitted"] if t > horizon]
@@ -240,6 +242,7 @@ class Director:
                 if job is not None:
                     jobs.append(job)
             self.store.put_settings({"state": self._state})
+        self._expansions_this_call = 0
         return jobs
 
     def _decide(self, want: _Want, tick: int) -> Job | None:
@@ -271,7 +274,10 @@ class Director:
         )
         self._state["emitted"].append(tick)
         if job.type == ProposalType.WORLD_EXPANSION:
-            self._state["open"].append(job.job_id)
+            if self._open_expansions is None:
+                self._state["open"].append(job.job_id)
+            else:
+                self._expansions_this_call += 1
         if want.rule == "inflation":
             self._state["cooldowns"]["inflation"] = tick + self.window_ticks
         if want.rule == "edge":

@@ -1,0 +1,295 @@
+"""The approval queue: the proposals waiting for a person, and what a person may do with them.
+
+What it promises:
+
+- **States.** ``queued`` (waiting for a person), ``refused`` (the kill-switch or the ledger said
+  no; approve again later), ``awaiting`` (the pipeline validated it and holds it for a person,
+  e.g. an economy change), ``active``, ``failed`` (a guardrail or a pipeline stage refused it, with
+  the reasons), ``rejected`` (by a person), ``undone`` (removed again by ``undo``).
+- **approve** sends the validated payload through the council (signed bundle → governor) and
+  records the verdict; **reject** closes it; **edit** merges words and numbers into the payload
+  (only fields that exist, of the same kind, never an ``id``), re-checks schema and guardrails
+  and changes nothing when the result is refused; **undo** submits a new patch that removes
+  exactly that proposal's objects (``Proposal.object_ids()``), leaving every other proposal's.
+- **Every human action is audited** (actor, time, reason) in the AI store.
+- ``diff(id)`` shows the generated payload and the validated one, and the fields that differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ouroboros.ai.proposals import Proposal
+from ouroboros.ai.store import AiStore
+from ouroboros.errors import BadInputError, OuroborosError, PatchError, Reason, RejectedError
+
+if TYPE_CHECKING:
+    from ouroboros.ai.council import Council
+
+__all__ = ["OPEN_STATES", "STATES", "ApprovalQueue", "flatten_edit", "payload_diff"]
+
+STATES = ("queued", "refused", "awaiting", "active", "failed", "rejected", "undone", "submitting")
+#: states in which a proposal still waits for something (an expansion in one is "under way")
+OPEN_STATES = frozenset({"queued", "refused", "awaiting", "submitting"})
+#: keys an edit may never touch (identity and references)
+FROZEN_KEYS = frozenset({"id", "version", "world", "domain"})
+
+
+class ApprovalQueue:
+    """The queue over an ``AiStore``, deciding through a ``Council``."""
+
+    def __init__(self, store: AiStore, council: Council) -> None:
+        self.store = store
+        self.council = council
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def list(self, state: str | None = None) -> list[dict[str, Any]]:
+        if state is not None and state not in STATES:
+            raise BadInputError(f"unknown queue state {state!r} (one of {', '.join(STATES)})")
+        return [_summary(r) for r in self.store.proposals(state)]
+
+    def try_get(self, proposal_id: str) -> dict[str, Any] | None:
+        return self.store.proposal(proposal_id)
+
+    def get(self, proposal_id: str) -> dict[str, Any]:
+        record = self.store.proposal(proposal_id)
+        if record is None:
+            raise BadInputError(f"unknown proposal {proposal_id}")
+        return record
+
+    def diff(self, proposal_id: str) -> dict[str, Any]:
+        """The payload as generated and as validated (enriched, edited, checked), and what differs."""
+        record = self.get(proposal_id)
+        before = record["generated"]["payload"]
+        after = (record["validated"] or record["generated"])["payload"]
+        return {
+            "proposal_id": proposal_id,
+            "generated": before,
+            "validated": after,
+            "changes": payload_diff(before, after),
+        }
+
+    # -- deciding ----------------------------------------------------------------------------------------
+    def approve(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
+        """Send a queued (or refused) proposal through the pipeline; approve one the pipeline holds
+        for a person. Returns the verdict (``state``, ``reasons``) and the proposal's new state."""
+        _attribution(actor, reason)
+        record = self.get(proposal_id)
+        state = record["state"]
+        if state in ("queued", "refused"):
+            self.store.audit(actor, "queue.approve", proposal_id, reason)
+            verdict = self.council.submit_record(proposal_id, actor)
+        elif state == "awaiting":
+            self.store.audit(actor, "queue.approve", proposal_id, reason, {"patch_id": record["patch_id"]})
+            verdict = self._governor_approve(proposal_id, record["patch_id"], actor, reason)
+        else:
+            raise PatchError(
+                f"proposal {proposal_id} is {state}; only a waiting one can be approved", code="not_waiting"
+            )
+        return {**verdict, "proposal_state": self.get(proposal_id)["state"]}
+
+    def _governor_approve(self, proposal_id: str, patch_id: str, actor: str, reason: str) -> dict[str, Any]:
+        from ouroboros.patches.governor import REFUSED, Verdict
+
+        try:
+            verdict = self.council.governor.approve(patch_id, actor, reason)
+        except PatchError as exc:
+            verdict = Verdict(patch_id, REFUSED, [Reason("policy", exc.code, "", exc.message)])
+            self.store.update_proposal(proposal_id, reason=exc.message)
+            return verdict.as_dict()  # still awaiting: nothing lost
+        self.council.record_verdict(proposal_id, verdict)
+        return verdict.as_dict()
+
+    def reject(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
+        _attribution(actor, reason)
+        record = self.get(proposal_id)
+        if record["state"] not in ("queued", "refused", "awaiting"):
+            raise PatchError(
+                f"proposal {proposal_id} is {record['state']}; only a waiting one can be rejected",
+                code="not_waiting",
+            )
+        with self.store.transaction():
+            if record["state"] == "awaiting" and record["patch_id"]:
+                self.council.governor.reject(record["patch_id"], actor, reason)
+            self.store.update_proposal(proposal_id, state="rejected", reason=f"rejected by {actor}: {reason}")
+            self.store.audit(actor, "queue.reject", proposal_id, reason)
+        return self.get(proposal_id)
+
+    def edit(
+        self, proposal_id: str, payload_patch: Mapping[str, Any], actor: str, reason: str
+    ) -> dict[str, Any]:
+        """Merge ``payload_patch`` (nested: domain → object id or index → field → value) into the
+        validated payload. Refused edits (``BadInputError`` for a bad shape, ``RejectedError`` for
+        schema or guardrails) change nothing."""
+        from ouroboros.ai.guardrails import check
+        from ouroboros.content import parse_content
+
+        _attribution(actor, reason)
+        record = self.get(proposal_id)
+        if record["state"] not in ("queued", "refused"):
+            raise PatchError(
+                f"proposal {proposal_id} is {record['state']}; only a queued one can be edited",
+                code="not_waiting",
+            )
+        current = Proposal.model_validate(record["validated"] or record["generated"])
+        payload = _copy(current.payload)
+        changes = []
+        for path, value in flatten_edit(payload, payload_patch):
+            target, key = _resolve(payload, path)
+            old = target[key]
+            changes.append({"path": "/" + "/".join(str(p) for p in path), "before": old, "after": value})
+            target[key] = value
+        parse_content(payload)  # ContentError (a RejectedError) with the reasons
+        flavour = dict(current.flavour)
+        for change in changes:
+            if change["path"] in flavour and isinstance(change["after"], str):
+                flavour[change["path"]] = change["after"]
+        edited = current.model_copy(update={"payload": payload, "flavour": flavour})
+        violations = check(edited, self.council.guardrails(), history=self.council.rarity_history())
+        if violations:
+            raise RejectedError([Reason("guardrails", v.code, v.path, v.message) for v in violations])
+        with self.store.transaction():
+            self.store.update_proposal(proposal_id, validated=edited.model_dump(mode="json"))
+            self.store.audit(actor, "queue.edit", proposal_id, reason, {"changes": changes})
+        return {**self.get(proposal_id), "changes": changes}
+
+    def undo(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
+        """Remove exactly this active proposal's objects with a new patch; other proposals stay."""
+        _attribution(actor, reason)
+        record = self.get(proposal_id)
+        if record["state"] != "active":
+            raise PatchError(
+                f"proposal {proposal_id} is {record['state']}; only an active one can be undone",
+                code="not_active",
+            )
+        proposal = Proposal.model_validate(record["validated"] or record["generated"])
+        removals = [{"domain": d, "id": i} for d, i in proposal.object_ids()]
+        if not removals:
+            raise PatchError(f"proposal {proposal_id} adds no objects to remove", code="nothing_to_undo")
+        self.store.audit(actor, "queue.undo", proposal_id, reason, {"remove": removals})
+        from ouroboros.patches.governor import REFUSED, Verdict
+
+        try:
+            verdict = self.council.submit_content(
+                {"remove": removals}, run_id=f"undo:{proposal_id}", actor=actor
+            )
+        except OuroborosError as exc:
+            verdict = Verdict(None, REFUSED, [Reason("policy", exc.code, "", exc.message)])
+        result = verdict.as_dict()
+        if verdict.state == "active":
+            self.store.update_proposal(
+                proposal_id, state="undone", reason=f"undone by {actor}: {reason} ({verdict.patch_id})"
+            )
+        return {**result, "proposal_state": self.get(proposal_id)["state"], "removed": removals}
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+def _summary(record: Mapping[str, Any]) -> dict[str, Any]:
+    proposal = record["validated"] or record["generated"]
+    return {
+        "proposal_id": record["proposal_id"],
+        "type": record["type"],
+        "seed": record["seed"],
+        "state": record["state"],
+        "summary": proposal.get("summary", ""),
+        "reason": record["reason"],
+        "patch_id": record["patch_id"],
+    }
+
+
+def _attribution(actor: str, reason: str) -> None:
+    if not isinstance(actor, str) or not actor.strip():
+        raise BadInputError("an actor is required")
+    if not isinstance(reason, str) or not reason.strip():
+        raise BadInputError("a reason is required")
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _step(container: Any, key: str | int) -> str | int:
+    """The real key for ``key`` in ``container``: a dict key, a list index, or in a list of
+    objects the index of the object with that ``id``."""
+    if isinstance(container, dict):
+        if key not in container:
+            raise BadInputError(f"no field {key!r} to edit")
+        return key
+    if isinstance(container, list):
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            index = int(key)
+            if not 0 <= index < len(container):
+                raise BadInputError(f"no element {index} to edit")
+            return index
+        for i, obj in enumerate(container):
+            if isinstance(obj, dict) and obj.get("id") == key:
+                return i
+        raise BadInputError(f"no object {key!r} to edit")
+    raise BadInputError(f"cannot edit inside a {type(container).__name__}")
+
+
+def _resolve(payload: Any, path: list[str | int]) -> tuple[Any, str | int]:
+    node = payload
+    for key in path[:-1]:
+        node = node[_step(node, key)]
+    return node, _step(node, path[-1])
+
+
+def flatten_edit(payload: Any, patch: Mapping[str, Any]) -> list[tuple[list[str | int], Any]]:
+    """The (resolved path, new value) leaves of a merge ``patch`` against ``payload``. Only words
+    replace words and whole numbers replace whole numbers; ids and references stay."""
+    if not isinstance(patch, Mapping) or not patch:
+        raise BadInputError("an edit is a non-empty JSON object")
+    out: list[tuple[list[str | int], Any]] = []
+
+    def walk(node: Any, sub: Mapping[str, Any], path: list[str | int]) -> None:
+        for raw_key, value in sub.items():
+            key = _step(node, raw_key)
+            where = "/".join(str(p) for p in [*path, key])
+            if isinstance(key, str) and key in FROZEN_KEYS:
+                raise BadInputError(f"{where}: {key} may not be edited")
+            old = node[key]
+            if isinstance(value, Mapping):
+                if not isinstance(old, dict | list):
+                    raise BadInputError(f"{where}: is a {type(old).__name__}, not an object")
+                walk(old, value, [*path, key])
+                continue
+            if isinstance(old, bool) or isinstance(value, bool):
+                raise BadInputError(f"{where}: only words and numbers may be edited")
+            same_kind = (isinstance(old, str) and isinstance(value, str)) or (
+                isinstance(old, int) and isinstance(value, int)
+            )
+            if not same_kind:
+                kind = (
+                    "words"
+                    if isinstance(old, str)
+                    else "a whole number"
+                    if isinstance(old, int)
+                    else "not editable"
+                )
+                raise BadInputError(f"{where}: must be {kind}, not {value!r}")
+            out.append(([*path, key], value))
+
+    walk(payload, patch, [])
+    return out
+
+
+def payload_diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """Every leaf that differs between two payloads, as {path, before, after} (JSON pointers)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = []
+        for key in sorted(set(before) | set(after)):
+            out += payload_diff(before.get(key), after.get(key), f"{path}/{key}")
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            d
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for d in payload_diff(b, a, f"{path}/{i}")
+        ]
+    return [] if before == after else [{"path": path or "/", "before": before, "after": after}]

@@ -1,0 +1,193 @@
+"""The approval queue on a real governed neon folder: approve reaches ``active``; reject, edit and
+undo do what they say and nothing else; a kill-switch refusal loses nothing; every human action
+is audited. ``item_generator`` is a small generator with the real ``generate`` signature."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ouroboros.ai.council import Council
+from ouroboros.ai.guardrails import Guardrails
+from ouroboros.ai.proposals import Proposal, ProposalType
+from ouroboros.errors import BadInputError, PatchError, RejectedError
+from ouroboros.patches.governor import Governor
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = REPO / "src" / "ouroboros" / "worlds" / "neon" / "base"
+NEON = {
+    "world": "neon",
+    "seed": 5,
+    "config": {},
+    "budgets": {"warmup_ticks": 2, "determinism_ticks": 3, "shadow_ticks": 8, "canary_ticks": 4},
+}
+KATANA = next(
+    i for i in json.loads((BASE / "items.json").read_text())["items"] if i["id"] == "neon.item.mono_katana"
+)
+
+
+def item_generator(
+    type: ProposalType | str,
+    seed: int,
+    *,
+    world: str = "neon",
+    content: Mapping[str, Any] | None = None,
+    guardrails: Guardrails | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Proposal:
+    """One blade per seed: a different id, name and price for each seed, the same for the same."""
+    item = copy.deepcopy(KATANA)
+    item.update(id=f"neon.item.blade_{seed}", name=f"Blade {seed}", price=1000 + seed % 500)
+    return Proposal(
+        type=ProposalType(type),
+        world=world,
+        seed=seed,
+        generator="test-blade@1",
+        payload={"items": [item]},
+        flavour={"/items/0/name": item["name"]},
+        summary=f"a blade for seed {seed}",
+    ).with_id()
+
+
+def items_in(gov: Governor) -> set[str]:
+    stored = gov.active_content() or {"objects": {}}
+    return {i["id"] for i in stored["objects"].get("items", ())}
+
+
+@pytest.fixture
+def gov(tmp_path: Path) -> Iterator[Governor]:
+    governor = Governor(tmp_path / "data", world_defaults=NEON, environ={})
+    governor.new_key("op", ["*"])
+    yield governor
+    governor.close()
+
+
+@pytest.fixture
+def council(gov: Governor) -> Iterator[Council]:
+    c = Council(gov.data, gov, world="neon", generate=item_generator)
+    c.director.set("human_in_the_loop", True, "test")
+    yield c
+    c.close()
+
+
+def test_approve_takes_a_queued_proposal_to_active(council: Council, gov: Governor) -> None:
+    record = council.propose(ProposalType.ITEM, 7)
+    assert record["state"] == "queued" and gov.active() is None
+    assert [r["proposal_id"] for r in council.queue.list("queued")] == [record["proposal_id"]]
+    verdict = council.queue.approve(record["proposal_id"], "alice", "looks fine")
+    assert verdict["state"] == "active" and verdict["proposal_state"] == "active", verdict["reasons"]
+    assert gov.active() == verdict["patch_id"] == council.queue.get(record["proposal_id"])["patch_id"]
+    assert "neon.item.blade_7" in items_in(gov)
+    bundle = gov.ledger.bundle(verdict["patch_id"])
+    assert bundle is not None
+    assert bundle["author"]["type"] == "generator" and bundle["author"]["run_id"] == record["proposal_id"]
+    assert [s["keyid"] for s in bundle["signatures"]] == [gov.local_key("generator").keyid]
+    (audit,) = council.store.audit_log(1)
+    assert (audit["actor"], audit["action"], audit["reason"]) == ("alice", "queue.approve", "looks fine")
+    with pytest.raises(PatchError):
+        council.queue.approve(record["proposal_id"], "alice", "again")
+
+
+def test_reject_closes_a_proposal_without_touching_the_world(council: Council, gov: Governor) -> None:
+    pid = council.propose(ProposalType.ITEM, 8)["proposal_id"]
+    assert council.queue.reject(pid, "bob", "too shiny")["state"] == "rejected"
+    assert gov.active() is None and council.queue.list("queued") == []
+    with pytest.raises(PatchError):
+        council.queue.approve(pid, "bob", "changed my mind")
+    with pytest.raises(BadInputError):
+        council.queue.reject("prop-nope", "bob", "unknown")
+
+
+def test_edit_changes_words_and_numbers_and_shows_the_diff(council: Council, gov: Governor) -> None:
+    pid = council.propose(ProposalType.ITEM, 9)["proposal_id"]
+    edited = council.queue.edit(
+        pid, {"items": {"neon.item.blade_9": {"name": "Widowmaker", "price": 1500}}}, "carol", "better name"
+    )
+    assert edited["validated"]["payload"]["items"][0]["name"] == "Widowmaker"
+    assert edited["validated"]["flavour"]["/items/0/name"] == "Widowmaker"
+    diff = council.queue.diff(pid)
+    assert diff["generated"]["items"][0]["name"] == "Blade 9"
+    assert diff["changes"] == [
+        {"path": "/items/0/name", "before": "Blade 9", "after": "Widowmaker"},
+        {"path": "/items/0/price", "before": 1009, "after": 1500},
+    ]
+    assert council.queue.approve(pid, "carol", "ok")["state"] == "active"
+    stored = gov.active_content()
+    assert stored is not None
+    item = next(i for i in stored["objects"]["items"] if i["id"] == "neon.item.blade_9")
+    assert (item["name"], item["price"]) == ("Widowmaker", 1500)
+
+
+@pytest.mark.parametrize(
+    ("patch", "error"),
+    [
+        (
+            {"items": {"neon.item.blade_3": {"stats": {"damage": 500}}}},
+            RejectedError,
+        ),  # over max_weapon_damage
+        ({"items": {"0": {"price": -5}}}, RejectedError),  # the schema refuses a negative price
+        ({"items": {"0": {"id": "neon.item.other"}}}, BadInputError),  # ids stay
+        ({"items": {"0": {"price": "cheap"}}}, BadInputError),  # a number stays a number
+        ({"items": {"0": {"name": 5}}}, BadInputError),  # words stay words
+        ({"items": {"0": {"colour": "red"}}}, BadInputError),  # no new fields
+        ({"items": {"7": {"name": "x"}}}, BadInputError),
+        ({}, BadInputError),
+    ],
+)
+def test_a_refused_edit_changes_nothing(
+    council: Council, patch: dict[str, Any], error: type[Exception]
+) -> None:
+    pid = council.propose(ProposalType.ITEM, 3)["proposal_id"]
+    before = council.queue.get(pid)
+    with pytest.raises(error):
+        council.queue.edit(pid, patch, "dave", "try")
+    assert council.queue.get(pid) == before
+    assert [a["action"] for a in council.store.audit_log(5)] == ["director.set"]
+
+
+def test_undo_removes_one_proposals_objects_and_keeps_anothers(council: Council, gov: Governor) -> None:
+    first = council.propose(ProposalType.ITEM, 11)["proposal_id"]
+    second = council.propose(ProposalType.ITEM, 12)["proposal_id"]
+    assert council.queue.approve(first, "erin", "ok")["state"] == "active"
+    assert council.queue.approve(second, "erin", "ok")["state"] == "active"
+    assert {"neon.item.blade_11", "neon.item.blade_12"} <= items_in(gov)
+    base_items = items_in(gov) - {"neon.item.blade_11", "neon.item.blade_12"}
+    result = council.queue.undo(first, "erin", "the blade broke the economy")
+    assert result["state"] == "active" and result["proposal_state"] == "undone", result["reasons"]
+    assert result["removed"] == [{"domain": "items", "id": "neon.item.blade_11"}]
+    assert items_in(gov) == base_items | {"neon.item.blade_12"}
+    assert council.queue.get(second)["state"] == "active"
+    with pytest.raises(PatchError):
+        council.queue.undo(first, "erin", "twice")
+
+
+def test_a_kill_switch_refusal_loses_nothing(council: Council, gov: Governor) -> None:
+    pid = council.propose(ProposalType.ITEM, 13)["proposal_id"]
+    gov.killswitch.set(True, "ops", "incident")
+    verdict = council.queue.approve(pid, "frank", "ship it")
+    assert verdict["state"] == "refused" and verdict["proposal_state"] == "refused"
+    assert verdict["reasons"][0]["code"] == "killswitch_engaged"
+    record = council.queue.get(pid)
+    assert "kill-switch engaged" in record["reason"] and record["validated"]["payload"]["items"]
+    assert gov.active() is None
+    gov.killswitch.set(False, "ops", "resolved")
+    assert council.queue.approve(pid, "frank", "retry")["state"] == "active"
+    assert "neon.item.blade_13" in items_in(gov)
+
+
+def test_bad_attribution_and_unknown_states_are_bad_input(council: Council) -> None:
+    pid = council.propose(ProposalType.ITEM, 14)["proposal_id"]
+    with pytest.raises(BadInputError):
+        council.queue.approve(pid, "", "why")
+    with pytest.raises(BadInputError):
+        council.queue.approve(pid, "me", " ")
+    with pytest.raises(BadInputError):
+        council.queue.list("lost")
+    with pytest.raises(BadInputError):
+        council.queue.get("prop-unknown")
+    assert council.queue.get(pid)["state"] == "queued"
