@@ -15,7 +15,7 @@ import pytest
 
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
-from ouroboros.worlds import build_world
+from ouroboros.worlds import WORLD_AGNOSTIC_DOMAINS, build_world
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.gameplay import SUPPORTED_DOMAINS
 from tests.patches.conftest import make_bundle
@@ -108,7 +108,7 @@ def test_a_patch_that_drains_the_players_money_is_refused(tmp_path: Path) -> Non
 
 def _neon_example(path: Path) -> bool:
     content = json.loads(path.read_text())
-    if not set(content) <= SUPPORTED_DOMAINS | {"remove"}:
+    if not set(content) <= SUPPORTED_DOMAINS | WORLD_AGNOSTIC_DOMAINS | {"remove"}:
         return False
     return all(p.get("world") == "neon" for p in content.get("world_params", ()))
 

@@ -22,6 +22,7 @@ from ouroboros.content.envelope import (
 from ouroboros.content.items import Item, ItemStats
 from ouroboros.content.limits import LIMITS, ContentLimits
 from ouroboros.content.lint import lint_content
+from ouroboros.content.models import ModelRole
 from ouroboros.content.npcs import BehaviorState, Drop, Npc, NpcBehavior, Plan, PlanStep, Transition
 from ouroboros.content.patch import DOMAIN_MODELS, DOMAINS, PatchContent, Removal, parse_content
 from ouroboros.content.procgen import ProcgenRule
@@ -50,6 +51,7 @@ __all__ = [
     "Envelope",
     "Item",
     "ItemStats",
+    "ModelRole",
     "Multipliers",
     "Npc",
     "NpcBehavior",

@@ -18,6 +18,7 @@ from ouroboros.content.dialogue import Dialogue
 from ouroboros.content.economy import EconomyTuning
 from ouroboros.content.items import Item
 from ouroboros.content.limits import LIMITS
+from ouroboros.content.models import ModelRole
 from ouroboros.content.npcs import Npc, NpcBehavior
 from ouroboros.content.procgen import ProcgenRule
 from ouroboros.content.quests import Quest
@@ -38,6 +39,7 @@ Domain = Literal[
     "npcs",
     "traits",
     "world_params",
+    "model_roles",
 ]
 
 DOMAIN_MODELS: dict[str, type[DomainObject]] = {
@@ -52,6 +54,7 @@ DOMAIN_MODELS: dict[str, type[DomainObject]] = {
     "npcs": Npc,
     "traits": Trait,
     "world_params": WorldParams,
+    "model_roles": ModelRole,
 }
 DOMAINS: tuple[str, ...] = tuple(DOMAIN_MODELS)
 
@@ -79,6 +82,7 @@ class PatchContent(StrictModel):
     npcs: Annotated[Tup[Npc], Field(max_length=_MAX)] = ()
     traits: Annotated[Tup[Trait], Field(max_length=_MAX)] = ()
     world_params: Annotated[Tup[WorldParams], Field(max_length=_MAX)] = ()
+    model_roles: Annotated[Tup[ModelRole], Field(max_length=_MAX)] = ()
     remove: Annotated[Tup[Removal], Field(max_length=LIMITS.max_removals_per_patch)] = ()
 
     def objects(self, domain: str) -> tuple[DomainObject, ...]:

@@ -23,6 +23,12 @@ from ouroboros.errors import WorldError
 
 ACTIVATE_INPUT = "gameplay.activate"
 ContentProblems = list[tuple[str, str, str]]
+#: Content domains no world reads (the council's model roles): world checks and activation skip them.
+WORLD_AGNOSTIC_DOMAINS = frozenset({"model_roles"})
+
+
+def _world_content(content: Mapping[str, Any]) -> dict[str, Any]:
+    return {domain: objects for domain, objects in content.items() if domain not in WORLD_AGNOSTIC_DOMAINS}
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,13 @@ def _petri_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
     from ouroboros.worlds.petri.gameplay import check_content
 
     names = world.meta.get("traits", ())
-    return check_content(content, frozenset(names), len(names))
+    return check_content(_world_content(content), frozenset(names), len(names))
 
 
 def _petri_apply(world: World, content: Mapping[str, Any]) -> None:
     from ouroboros.worlds.petri.gameplay import apply_content
 
-    apply_content(world, content)
+    apply_content(world, _world_content(content))
 
 
 def _neon_plugin(config: Mapping[str, Any]) -> Plugin:
@@ -98,13 +104,13 @@ def _neon_metrics(world: World) -> dict[str, int]:
 def _neon_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
     from ouroboros.worlds.neon import check_content
 
-    return check_content(content)
+    return check_content(_world_content(content))
 
 
 def _neon_apply(world: World, content: Mapping[str, Any]) -> None:
     from ouroboros.worlds.neon import apply_content
 
-    apply_content(world, content)
+    apply_content(world, _world_content(content))
 
 
 WORLD_SPECS: dict[str, WorldSpec] = {
@@ -204,6 +210,7 @@ def world_kpis(world: World) -> dict[str, Any]:
 __all__ = [
     "ACTIVATE_INPUT",
     "WORLDS",
+    "WORLD_AGNOSTIC_DOMAINS",
     "WORLD_SPECS",
     "GameplayPlugin",
     "WorldSpec",
