@@ -159,8 +159,9 @@ def mount_metrics(
     """Add ``GET {path}``; given a ``RuntimeMetrics``, also count and time every HTTP request."""
     reg = registry.registry if isinstance(registry, RuntimeMetrics) else registry
 
+    # async: served on the event loop, where the stream hubs count, so a scrape sees consistent sums
     @app.get(path, include_in_schema=False)
-    def metrics() -> Response:
+    async def metrics() -> Response:
         return metrics_response(reg)
 
     if not isinstance(registry, RuntimeMetrics):
