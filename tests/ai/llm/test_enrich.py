@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from ouroboros.ai.llm import LlmError, LlmRequest, LlmResponse, OfflineProvider, OllamaProvider
 from ouroboros.ai.llm.enrich import enrich, text_problem
 from ouroboros.ai.proposals import Proposal, ProposalType
-from ouroboros.content import parse_content
-from ouroboros.content.text_checks import find_banned_terms
+from ouroboros.content import StrictModel, parse_content
+from ouroboros.content._base import Description, Name
+from ouroboros.content.dialogue import LineText
+from ouroboros.content.text_checks import find_banned_terms, placeholder_problems
 
 from .conftest import Reply, Scripted, ollama_envelope
 
@@ -247,3 +249,28 @@ def test_enrich_never_changes_numbers_or_ids(answer: Any, banned: set[str]) -> N
             assert not find_banned_terms(after[path], banned)
     parse_content(enriched.payload)
     assert report.proposal_after == enriched.proposal_id
+
+
+class _Named(StrictModel):
+    name: Name
+    description: Description
+    text: LineText
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=100),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=30),
+        st.sampled_from(["a\u2028b", "x\u202ey", "{player.name} waves", "{npc.name", "s.h.i.t", "Sh1t"]),
+    ),
+    field=st.sampled_from(["name", "description", "text"]),
+)
+def test_a_text_the_filter_passes_is_valid_content(text: str, field: str) -> None:
+    if text_problem(text, field) is not None:
+        return
+    fields = {"name": "Kade", "description": "A coat.", "text": "Hi.", field: text}
+    _Named.model_validate(fields)  # the content schema's own text rules accept it
+    assert not find_banned_terms(text)
+    if field == "text":
+        assert not placeholder_problems(text)

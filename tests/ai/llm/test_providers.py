@@ -244,3 +244,11 @@ def test_bad_configuration_is_refused() -> None:
         OpenAICompatProvider("http://x", "m", structured="guided")
     with pytest.raises(LlmError):
         OllamaProvider("http://x", "m", max_attempts=0)
+
+
+def test_a_redirect_is_not_followed(server: tuple[str, Scripted]) -> None:
+    base, script = server
+    script.default = Reply(b"", status=302)
+    with pytest.raises(LlmError) as caught:
+        OllamaProvider(base, "m", sleep=_Sleeps()).complete(_request())
+    assert (caught.value.code, caught.value.status, len(script.requests)) == ("http_error", 302, 1)

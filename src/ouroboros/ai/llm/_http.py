@@ -156,7 +156,7 @@ class HttpProvider:
         raw, status = self._post(self._body(request, model), left, deadline)
         if status >= 500:
             raise LlmError(f"the server answered {status}", code="http_error", status=status, retryable=True)
-        if status >= 400:
+        if status >= 300:
             raise LlmError(
                 f"the server answered {status}: {raw[:200].decode('utf-8', 'replace')}",
                 code="http_error",
