@@ -1,0 +1,118 @@
+"""``ouroboros evolve``: the petri evolution loop from the command line.
+
+- ``ouroboros evolve --world petri [--ticks N --seed S --entities E --json]`` runs the loop live
+  on a fresh dish (offline coder, no governor) and prints its feed, one event a line (``--json``:
+  one JSON object with the feed, the survivors and the archive).
+- ``ouroboros evolve --scenario famine --compare --seeds 1,2,3 [--ticks N] --json`` runs the
+  famine experiment with evolution on and off and prints ``{"on": [...], "off": [...], "ratio": ...}``.
+
+Bad input (an unknown world or scenario, bad seeds, a non-positive tick count) exits 2 with one
+``error:`` line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from ouroboros.cli.core import _command_boundary, app
+from ouroboros.errors import BadInputError
+
+MAX_TICKS = 1_000_000
+MAX_SEEDS = 32
+
+
+def _seeds(text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        seeds = [int(p) for p in parts]
+    except ValueError:
+        raise BadInputError(f"--seeds takes integers separated by commas, not {text!r}") from None
+    if not seeds or len(seeds) > MAX_SEEDS:
+        raise BadInputError(f"--seeds takes 1 to {MAX_SEEDS} seeds")
+    return seeds
+
+
+def _line(event: dict[str, Any]) -> str:
+    kind = event["type"]
+    detail = {k: v for k, v in event.items() if k not in ("type", "tick", "cycle", "source")}
+    if kind == "evaluation":
+        detail = {k: detail[k] for k in ("origin", "ok", "stage", "fitness") if k in detail}
+    return (
+        f"tick {event['tick']:>6} cycle {event['cycle']:>3} {kind:<12} {json.dumps(detail, sort_keys=True)}"
+    )
+
+
+@app.command("evolve")
+def evolve(
+    world: Annotated[str, typer.Option("--world", help="The world to evolve (petri).")] = "petri",
+    scenario: Annotated[str | None, typer.Option("--scenario", help="famine: the experiment.")] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Run the scenario with evolution on and off.")
+    ] = False,
+    seeds: Annotated[str, typer.Option("--seeds", help="Seeds for --compare, e.g. 1,2,3.")] = "1,2,3",
+    ticks: Annotated[int | None, typer.Option("--ticks", help="Ticks to run.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="The dish's seed.")] = 1,
+    entities: Annotated[int, typer.Option("--entities", help="Molbots at the start.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Run the petri evolution loop live, or the famine experiment (--scenario famine --compare)."""
+    from ouroboros.ai.evolution import EvolutionLoop, famine_experiment
+    from ouroboros.ai.evolution.experiment import DEFAULT_TICKS, survivors
+
+    with _command_boundary():
+        if world != "petri":
+            raise BadInputError(f"the evolution loop runs on petri, not {world!r}")
+        if ticks is not None and not 1 <= ticks <= MAX_TICKS:
+            raise BadInputError(f"--ticks must be in [1, {MAX_TICKS}]")
+        if not 1 <= entities <= 100_000:
+            raise BadInputError("--entities must be in [1, 100000]")
+        if scenario is not None:
+            if scenario != "famine":
+                raise BadInputError(f"unknown scenario {scenario!r} (known: famine)")
+            if not compare:
+                raise BadInputError("--scenario famine needs --compare")
+            seed_list = _seeds(seeds)
+            n = ticks or DEFAULT_TICKS
+            on = famine_experiment(seed_list, ticks=n, evolve=True, entities=entities)
+            off = famine_experiment(seed_list, ticks=n, evolve=False, entities=entities)
+            ratio = round(sum(on) / sum(off), 3) if sum(off) else None
+            result = {
+                "scenario": "famine",
+                "seeds": seed_list,
+                "ticks": n,
+                "on": on,
+                "off": off,
+                "ratio": ratio,
+            }
+            if as_json:
+                typer.echo(json.dumps(result, sort_keys=True))
+            else:
+                for s, a, b in zip(seed_list, on, off, strict=True):
+                    typer.echo(f"seed {s}: evolution on {a} survivors, off {b}")
+                typer.echo(f"mean ratio on/off: {ratio}")
+            return
+        if compare:
+            raise BadInputError("--compare needs --scenario famine")
+        from ouroboros.worlds import build_world
+
+        dish = build_world("petri", seed, {"entities": entities})
+        loop = EvolutionLoop(dish, feed=None if as_json else (lambda e: typer.echo(_line(e))))
+        loop.run(ticks or 600)
+        loop.close()
+        if as_json:
+            out = {
+                "world": "petri",
+                "seed": seed,
+                "ticks": dish.tick,
+                "survivors": survivors(dish),
+                "feed": [{k: v for k, v in e.items() if k != "source"} for e in loop.history(10_000)],
+                "archive": loop.archive.as_dict(),
+            }
+            typer.echo(json.dumps(out, sort_keys=True))
+        else:
+            typer.echo(
+                f"tick {dish.tick}: {survivors(dish)} molbots alive, {len(loop.archive)} archive cells"
+            )
