@@ -163,6 +163,7 @@ def test_seeds_depend_on_the_world_seed_and_tick(tmp_path: Path) -> None:
             d.set("chaos", 0, "t")
             seeds.append(one(d.observe(None, [HQ], {}, 7)).seed)
     assert seeds[0] == seeds[1] != seeds[2]
+    assert all(0 <= s < 2**53 for s in seeds)  # canonical JSON carries them exactly
 
 
 # -- throttles, pause, stop -----------------------------------------------------------------------

@@ -63,7 +63,8 @@ INFLATION_LIMIT_PERMILLE = 50
 AGGRESSION_FOR_VACUUM = 20
 CHAOS_EVENTS = ("blackout", "gang_war", "market_crash", "glitch_storm", "data_plague")
 GLITCH_TAG = "glitch_door"
-MAX_SEED = 2**62
+#: seeds stay inside canonical JSON's exact integers (RFC 8785: below 2**53)
+MAX_SEED = 2**53
 
 
 @dataclass(frozen=True)

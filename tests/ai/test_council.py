@@ -1,0 +1,186 @@
+"""The council end to end on a governed neon folder: director jobs become proposals that go to the
+queue (human in the loop) or straight to ``active``; enrich output is what gets validated and
+submitted while the generated payload is kept; guardrail and generator failures are recorded;
+the emergency stop and the kill-switch stop submissions without losing anything."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ouroboros.ai.council import GENERATOR_KEY, Council
+from ouroboros.ai.guardrails import GuardrailsFile
+from ouroboros.ai.proposals import Proposal, ProposalType
+from ouroboros.errors import BadInputError, OuroborosError, PatchError
+from ouroboros.patches.governor import Governor
+from tests.ai.test_queue import NEON, item_generator, items_in
+
+HQ = {"kind": "faction_without_hq", "faction": "neon.faction.chrome_jackals", "members": 4}
+CROWD = {"kind": "crowded_sector", "sector": "neon.zone.night_market", "players": 9}
+
+
+@pytest.fixture
+def gov(tmp_path: Path) -> Iterator[Governor]:
+    governor = Governor(tmp_path / "data", world_defaults=NEON, environ={})
+    governor.new_key("op", ["*"])
+    yield governor
+    governor.close()
+
+
+def council_for(gov: Governor, **kwargs: Any) -> Council:
+    c = Council(gov.data, gov, world="neon", generate=kwargs.pop("generate", item_generator), **kwargs)
+    c.director.set("chaos", 0, "test")
+    return c
+
+
+def test_human_in_the_loop_queues_every_job(gov: Governor) -> None:
+    with council_for(gov) as council:
+        council.director.set("human_in_the_loop", True, "test")
+        records = council.step([HQ, CROWD], {}, 10)
+        assert [r["state"] for r in records] == ["queued", "queued"]
+        assert [r["job"]["rule"] for r in records] == ["hq", "crowded"]
+        assert gov.active() is None and len(council.queue.list("queued")) == 2
+
+
+def test_without_a_human_jobs_go_straight_to_active(gov: Governor) -> None:
+    with council_for(gov) as council:
+        council.director.set("human_in_the_loop", False, "test")
+        (record,) = council.step([HQ], {}, 10)
+        assert record["state"] == "active", record["reason"]
+        assert gov.active() == record["patch_id"]
+        assert f"neon.item.blade_{record['seed']}" in items_in(gov)
+        assert (gov.keys_dir / f"{GENERATOR_KEY}.key").exists()
+        # a second proposal reuses the generator key and builds on the first
+        (second,) = council.step([CROWD], {}, 11)
+        assert second["state"] == "active"
+        bundle = gov.ledger.bundle(second["patch_id"])
+        assert bundle is not None and bundle["parent_patch_id"] == record["patch_id"]
+
+
+def test_the_same_job_twice_is_one_proposal(gov: Governor) -> None:
+    with council_for(gov) as council:
+        a = council.propose(ProposalType.ITEM, 42, queue=True)
+        b = council.propose(ProposalType.ITEM, 42, queue=True)
+        assert a == b and len(council.queue.list()) == 1
+
+
+def test_enrich_words_are_validated_and_the_generated_payload_is_kept(gov: Governor) -> None:
+    def enrich(p: Proposal) -> Proposal:
+        payload = json.loads(json.dumps(p.payload))
+        payload["items"][0]["name"] = "Sunder"
+        return p.model_copy(update={"payload": payload, "flavour": {"/items/0/name": "Sunder"}})
+
+    with council_for(gov, enrich=enrich) as council:
+        record = council.propose(ProposalType.ITEM, 5, queue=False)
+        assert record["state"] == "active"
+        diff = council.queue.diff(record["proposal_id"])
+        assert diff["changes"] == [{"path": "/items/0/name", "before": "Blade 5", "after": "Sunder"}]
+        stored = gov.active_content()
+        assert stored is not None
+        names = {i["id"]: i["name"] for i in stored["objects"]["items"]}
+        assert names["neon.item.blade_5"] == "Sunder"
+
+
+def test_an_enrich_that_breaks_a_guardrail_fails_the_proposal(gov: Governor) -> None:
+    (gov.data / "guardrails.json").write_text(json.dumps({"banned_words": ["sunder"]}))
+
+    def enrich(p: Proposal) -> Proposal:
+        payload = json.loads(json.dumps(p.payload))
+        payload["items"][0]["name"] = "Sunder"
+        return p.model_copy(update={"payload": payload})
+
+    with council_for(gov, enrich=enrich) as council:
+        record = council.propose(ProposalType.ITEM, 6, queue=False)
+        assert record["state"] == "failed" and "banned_word" in record["reason"]
+        assert gov.active() is None
+
+
+def test_a_failing_enrich_keeps_the_generated_words(gov: Governor) -> None:
+    def enrich(p: Proposal) -> Proposal:
+        raise TimeoutError("model server down")
+
+    with council_for(gov, enrich=enrich) as council:
+        record = council.propose(ProposalType.ITEM, 4, queue=True)
+        assert record["state"] == "queued" and "model server down" in record["reason"]
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
+
+
+def test_guardrails_come_from_the_data_folder_file(gov: Governor) -> None:
+    with council_for(gov, guardrails_file=GuardrailsFile(gov.data / "g.json")) as council:
+        council.guardrails_file.write({"max_weapon_damage": 10})
+        record = council.propose(ProposalType.ITEM, 8, queue=True)
+        assert record["state"] == "failed" and "damage" in record["reason"]
+        assert council.queue.list("queued") == []
+
+
+def test_a_generator_error_is_recorded_not_raised(gov: Governor) -> None:
+    def broken(type: Any, seed: int, **kwargs: Any) -> Proposal:
+        raise OuroborosError("no growth point named neon.room.nowhere", code="bad_context")
+
+    with council_for(gov, generate=broken) as council:
+        council.director.set("expansion", 100, "t")
+        records = council.step([{"kind": "player_at_edge", "growth_point": "neon.room.nowhere"}], {}, 3)
+        assert records[0]["state"] == "failed" and records[0]["error"]["code"] == "bad_context"
+        assert council.queue.list() == []
+        row = council.director.decisions(1)[0]
+        assert (
+            row["outcome"] == "generate_failed"
+            and row["why"]["context"]["growth_point"] == "neon.room.nowhere"
+        )
+        # the failed expansion is not "under way": the next one may start
+        assert council.director.open_expansions() == 0
+
+
+def test_one_expansion_under_way_counts_queued_proposals(gov: Governor) -> None:
+    def expansion(type: Any, seed: int, **kwargs: Any) -> Proposal:
+        return item_generator(type, seed, **kwargs)
+
+    with council_for(gov, generate=expansion) as council:
+        council.director.set("expansion", 100, "t")
+        edge = {"kind": "player_at_edge", "growth_point": "neon.room.st_00_00"}
+        other = {**edge, "growth_point": "neon.room.st_00_01"}
+        assert len(council.step([edge, other], {}, 1)) == 1  # the second waits, even in one step
+        assert council.director.open_expansions() == 1
+        (queued,) = council.queue.list("queued")
+        council.queue.reject(queued["proposal_id"], "op", "not now")
+        assert council.director.open_expansions() == 0
+        assert len(council.step([other], {}, 2)) == 1
+
+
+def test_emergency_stop_stops_the_council(gov: Governor) -> None:
+    with council_for(gov) as council:
+        council.director.set("human_in_the_loop", False, "t")
+        council.director.emergency_stop("ops", "runaway")
+        assert council.step([HQ], {}, 1) == []
+        with pytest.raises(PatchError):
+            council.propose(ProposalType.ITEM, 1)
+        assert gov.active() is None and council.queue.list() == []
+
+
+def test_a_kill_switch_refusal_keeps_the_proposal(gov: Governor) -> None:
+    gov.killswitch.set(True, "ops", "incident")
+    with council_for(gov) as council:
+        council.director.set("human_in_the_loop", False, "t")
+        (record,) = council.step([HQ], {}, 1)
+        assert record["state"] == "refused" and "kill-switch" in record["reason"]
+        assert record["validated"]["payload"]["items"]
+        gov.killswitch.set(False, "ops", "over")
+        assert council.queue.approve(record["proposal_id"], "ops", "retry")["state"] == "active"
+
+
+def test_the_world_must_match_the_folder(gov: Governor) -> None:
+    with pytest.raises(BadInputError):
+        Council(gov.data, gov, world="petri", generate=item_generator)
+
+
+def test_decisions_and_queue_survive_a_restart(gov: Governor) -> None:
+    with council_for(gov) as council:
+        council.director.set("human_in_the_loop", True, "t")
+        (record,) = council.step([HQ], {}, 1)
+    with Council(gov.data, gov, world="neon", generate=item_generator) as again:
+        assert again.queue.get(record["proposal_id"])["state"] == "queued"
+        assert again.director.decisions(1)[0]["job_id"] == record["job"]["job_id"]
