@@ -18,7 +18,7 @@ What it promises:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ class Council:
 
     # -- the loop ------------------------------------------------------------------------------------
     def step(
-        self, events: list[Mapping[str, Any]], kpis: Mapping[str, Any], tick: int, world: Any = None
+        self, events: Sequence[Mapping[str, Any]], kpis: Mapping[str, Any], tick: int, world: Any = None
     ) -> list[dict[str, Any]]:
         """Observe, then generate and queue or submit what the director asks for. Returns one
         record per job (its proposal's state, or why it failed)."""

@@ -34,7 +34,7 @@ What it promises:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,7 +223,7 @@ class Director:
 
     # -- the rules -----------------------------------------------------------------------------------
     def observe(
-        self, world: Any, events: list[Mapping[str, Any]], kpis: Mapping[str, Any], tick: int
+        self, world: Any, events: Sequence[Mapping[str, Any]], kpis: Mapping[str, Any], tick: int
     ) -> list[Job]:
         """The jobs this tick's events and KPIs call for (``world`` is read by no rule yet; it is
         the hook for rules that need to look around)."""
