@@ -154,8 +154,9 @@ class WorldRunner:
         self.world.start()
         from ouroboros.patches.activation import PointerFollower
 
+        # the follower's ledger connection belongs to the tick thread: it syncs on the first tick
         self.follower = PointerFollower(self.folder)
-        self.follower.sync(self.world, force=True)
+        self._force_sync = True
         self.pace = self._pace()
 
     # -- governance, on the control thread ------------------------------------------------------
@@ -252,7 +253,8 @@ class WorldRunner:
     def step(self) -> None:
         """One tick under the lock: follow the pointer, tick, feed the optimizer and the council."""
         with self.lock:
-            self.follower.sync(self.world)
+            force, self._force_sync = self._force_sync, False
+            self.follower.sync(self.world, force=force)
             t0 = time.perf_counter()
             if self.game is not None:
                 self.game.step()
@@ -464,7 +466,7 @@ class WorldRunner:
                 self.game._present.clear()
                 for name in present:
                     self.game.enter(name)
-            self.follower.sync(self.world, force=True)
+            self._force_sync = True  # back onto the active version at the next tick
         self.feed.publish("snapshot", self.name, action="restore", snapshot=meta, actor=actor)
         return {**meta, "restored_at_tick": self.world.tick}
 
@@ -523,6 +525,7 @@ class WorldRunner:
             self.feed.publish("error", self.name, source="ticks", message=self.error)
         finally:
             self.save()
+            self.follower.close()
             self.finished.set()
 
     def _run_neon(self, ready: threading.Event) -> None:
@@ -583,6 +586,7 @@ class WorldRunner:
             for server in servers:
                 server.close()
             self.save()
+            self.follower.close()
             accounts.close()
             store.close()
 
@@ -600,7 +604,6 @@ class WorldRunner:
         with contextlib.suppress(RuntimeError):  # already shut down
             self._control.submit(self._close_governance)
         self._control.shutdown(wait=True)
-        self.follower.close()
 
 
 class Runtime:

@@ -3,10 +3,12 @@ free ports) with its admin API in a ``TestClient``, and a token for every role."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
@@ -60,3 +62,16 @@ def start_live(data: Path, settings: ApiSettings | None = None) -> Iterator[Live
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     yield from start_live(tmp_path_factory.mktemp("live"))
+
+
+def new_admin(live: Live, name: str) -> tuple[dict[str, str], pyotp.TOTP]:
+    """A fresh admin with its own TOTP secret (so each test's codes are its own to spend)."""
+    made = live.auth.create_user(name, "admin", "test")
+    return {"Authorization": f"Bearer {made['token']}"}, pyotp.TOTP(made["totp_secret"])
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
