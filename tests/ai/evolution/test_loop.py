@@ -31,8 +31,8 @@ def test_an_evolved_trait_goes_through_the_governor_to_active_and_is_hot_swapped
         world = build_world("petri", 7, {"entities": 60})
         world.run(10)
         seen: list[dict] = []
-        key = gov.new_key("evolution", ["*"])
-        loop = EvolutionLoop(world, governor=gov, config=FAST, feed=seen.append, key=key)
+        gov.new_key("op", ["*"])  # an operator's key; the loop makes its own on first use
+        loop = EvolutionLoop(world, governor=gov, config=FAST, feed=seen.append)
         outcome = loop.trigger("test", actor="alice")
         kinds = [e["type"] for e in loop.history(1000)]
         assert kinds[:3] == ["trigger_requested", "trigger", "plan"] and "accepted" in kinds
@@ -45,6 +45,7 @@ def test_an_evolved_trait_goes_through_the_governor_to_active_and_is_hot_swapped
         assert (entry["id"], entry["version"]) == ("evo.trait.1", "1.1.0")
         assert world.resources["gameplay_version"] == gov.active()
         assert len(loop.library) == 1 and len(loop.archive) >= 1
+        assert (gov.keys_dir / "evolution.key").exists()
         world.run(5)
         assert world.resources["script_faults"] == 0
         loop.close()

@@ -318,9 +318,9 @@ class EvolutionLoop:
     def _key(self) -> SigningKey:
         if self.key is None:
             gov = self._governor()
-            try:
+            if (gov.keys_dir / "evolution.key").exists():
                 self.key = gov.local_key("evolution")
-            except Exception:
+            else:  # first use: a key of its own, for the domains a trait patch touches
                 self.key = gov.new_key("evolution", ["scripts", "traits"], actor="evolution")
         return self.key
 
