@@ -184,3 +184,29 @@ def test_decisions_and_queue_survive_a_restart(gov: Governor) -> None:
     with Council(gov.data, gov, world="neon", generate=item_generator) as again:
         assert again.queue.get(record["proposal_id"])["state"] == "queued"
         assert again.director.decisions(1)[0]["job_id"] == record["job"]["job_id"]
+
+
+def test_undo_of_a_real_generated_item_keeps_the_vendor_and_the_other_item(gov: Governor) -> None:
+    """The item generator also gives a vendor the new item to sell: undo removes the item and
+    takes it off the vendor's stock, and leaves a later proposal's item on sale."""
+    with Council(gov.data, gov, world="neon") as council:
+        council.director.set("human_in_the_loop", True, "t")
+        first = council.propose(ProposalType.ITEM, 3)
+        assert council.queue.approve(first["proposal_id"], "op", "ok")["state"] == "active"
+        second = council.propose(ProposalType.ITEM, 4)  # grown from the content the first made
+        assert council.queue.approve(second["proposal_id"], "op", "ok")["state"] == "active"
+        first_item = next(
+            i for d, i in Proposal.model_validate(first["validated"]).object_ids() if d == "items"
+        )
+        second_item = next(
+            i for d, i in Proposal.model_validate(second["validated"]).object_ids() if d == "items"
+        )
+        result = council.queue.undo(first["proposal_id"], "op", "too strong")
+        assert result["state"] == "active", result["reasons"]
+        assert result["removed"] == [{"domain": "items", "id": first_item}]
+        assert items_in(gov) >= {second_item} and first_item not in items_in(gov)
+        stored = gov.active_content()
+        assert stored is not None
+        stock = [s for n in stored["objects"]["npcs"] for s in n.get("stock", ())]
+        assert second_item in stock and first_item not in stock
+        assert "neon.npc.vendor_hardpoint" in {n["id"] for n in stored["objects"]["npcs"]}

@@ -155,7 +155,12 @@ class ApprovalQueue:
         return {**self.get(proposal_id), "changes": changes}
 
     def undo(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
-        """Remove exactly this active proposal's objects with a new patch; other proposals stay."""
+        """Take back exactly this active proposal with a new patch: the objects it added are
+        removed; objects it changed (a vendor that gained stock, a room that gained an exit) keep
+        whatever else changed since and lose only their references to the removed objects. Other
+        proposals' objects stay."""
+        from ouroboros.patches.governor import REFUSED, Verdict
+
         _attribution(actor, reason)
         record = self.get(proposal_id)
         if record["state"] != "active":
@@ -164,16 +169,26 @@ class ApprovalQueue:
                 code="not_active",
             )
         proposal = Proposal.model_validate(record["validated"] or record["generated"])
-        removals = [{"domain": d, "id": i} for d, i in proposal.object_ids()]
-        if not removals:
-            raise PatchError(f"proposal {proposal_id} adds no objects to remove", code="nothing_to_undo")
-        self.store.audit(actor, "queue.undo", proposal_id, reason, {"remove": removals})
-        from ouroboros.patches.governor import REFUSED, Verdict
-
+        gov = self.council.governor
+        before = _effective(gov, gov.ledger.parent_of(record["patch_id"]) if record["patch_id"] else None)
+        now = _effective(gov, gov.active())
+        added = [
+            (d, i) for d, i in proposal.object_ids() if i not in before.get(d, {}) and i in now.get(d, {})
+        ]
+        changed = [(d, i) for d, i in proposal.object_ids() if i in before.get(d, {}) and i in now.get(d, {})]
+        if not added:
+            raise PatchError(f"proposal {proposal_id} has no objects left to remove", code="nothing_to_undo")
+        gone = {i for _, i in added}
+        content: dict[str, Any] = {"remove": [{"domain": d, "id": i} for d, i in added]}
+        for domain, object_id in changed:
+            current = now[domain][object_id]
+            scrubbed = _scrub(current, gone)
+            if scrubbed != current:
+                scrubbed["version"] = _bump(str(current.get("version", "1.0.0")))
+                content.setdefault(domain, []).append(scrubbed)
+        self.store.audit(actor, "queue.undo", proposal_id, reason, {"content": content})
         try:
-            verdict = self.council.submit_content(
-                {"remove": removals}, run_id=f"undo:{proposal_id}", actor=actor
-            )
+            verdict = self.council.submit_content(content, run_id=f"undo:{proposal_id}", actor=actor)
         except OuroborosError as exc:
             verdict = Verdict(None, REFUSED, [Reason("policy", exc.code, "", exc.message)])
         result = verdict.as_dict()
@@ -181,7 +196,7 @@ class ApprovalQueue:
             self.store.update_proposal(
                 proposal_id, state="undone", reason=f"undone by {actor}: {reason} ({verdict.patch_id})"
             )
-        return {**result, "proposal_state": self.get(proposal_id)["state"], "removed": removals}
+        return {**result, "proposal_state": self.get(proposal_id)["state"], "removed": content["remove"]}
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -203,6 +218,42 @@ def _attribution(actor: str, reason: str) -> None:
         raise BadInputError("an actor is required")
     if not isinstance(reason, str) or not reason.strip():
         raise BadInputError("a reason is required")
+
+
+def _effective(gov: Any, version: str | None) -> dict[str, dict[str, Any]]:
+    """The objects of ``version`` (None: the base world): base content with the version's laid over."""
+    from ouroboros.patches.catalogs import base_content
+
+    out = {d: {o["id"]: o for o in objects} for d, objects in base_content(gov.world_name).items()}
+    stored = gov.content_of(version) or {"objects": {}}
+    for domain, objects in (stored.get("objects") or {}).items():
+        if isinstance(objects, list):
+            out.setdefault(domain, {}).update(
+                {o["id"]: o for o in objects if isinstance(o, dict) and "id" in o}
+            )
+    return out
+
+
+def _scrub(value: Any, gone: set[str]) -> Any:
+    """``value`` without list elements or mapping entries that are one of the ``gone`` ids (or an
+    object with such an ``id``)."""
+    if isinstance(value, dict):
+        return {k: _scrub(v, gone) for k, v in value.items() if not (isinstance(v, str) and v in gone)}
+    if isinstance(value, list):
+        return [
+            _scrub(v, gone)
+            for v in value
+            if not (isinstance(v, str) and v in gone) and not (isinstance(v, dict) and v.get("id") in gone)
+        ]
+    return value
+
+
+def _bump(version: str) -> str:
+    """The next patch version of ``major.minor.patch`` (anything else starts over at 1.0.1)."""
+    parts = version.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"
+    return "1.0.1"
 
 
 def _copy(value: Any) -> Any:
