@@ -48,7 +48,8 @@ class ApiSettings:
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is over {limit} bytes")
 
 
 def _reason_of(body: bytes, headers: dict[bytes, bytes], query: bytes) -> str | None:
@@ -98,19 +99,32 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        async def limited_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
+        async def read_body() -> bool:
+            """Read the whole body (at most the limit) before the app sees it; False: too big."""
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return True
                 body.extend(message.get("body", b""))
                 if len(body) > self.max_body_bytes:
-                    raise _TooLarge
-            return message
+                    return False
+                if not message.get("more_body"):
+                    return True
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
 
         length = headers.get(b"content-length", b"0")
         try:
-            if not length.isdigit() or int(length) > self.max_body_bytes:
-                raise _TooLarge
-            await self.app(scope, limited_receive, send_with_id)
+            if not length.isdigit() or int(length) > self.max_body_bytes or not await read_body():
+                raise _TooLarge(self.max_body_bytes)
+            await self.app(scope, replay, send_with_id)
         except _TooLarge:
             if not response_started:
                 await _send_json(

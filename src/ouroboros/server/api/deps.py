@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ouroboros.errors import BadInputError, OuroborosError, RejectedError
 from ouroboros.server.api.auth import AuthError, AuthStore, User
 from ouroboros.server.runtime import Runtime, WorldRunner
 
@@ -72,6 +73,15 @@ def check_totp(request: Request, user: User, *codes: str | None) -> None:
         raise HTTPException(exc.status, exc.message) from exc
 
 
+def refused(exc: OuroborosError) -> HTTPException:
+    """An error of ours as an HTTP answer: bad input or rejected content is 422 (with the
+    reasons), anything else (a state that does not allow it) 409."""
+    detail: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if isinstance(exc, RejectedError):
+        detail["reasons"] = [r.as_dict() for r in exc.reasons]
+    return HTTPException(422 if isinstance(exc, BadInputError | RejectedError) else 409, detail)
+
+
 def runner(request: Request, world: str) -> WorldRunner:
     try:
         return runtime_of(request).runner(world)
@@ -95,6 +105,7 @@ __all__ = [
     "auth_of",
     "check_totp",
     "council_of",
+    "refused",
     "require",
     "runner",
     "runtime_of",

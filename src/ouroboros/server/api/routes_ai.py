@@ -13,7 +13,16 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from ouroboros.errors import OuroborosError
 from ouroboros.server.api import models as m
-from ouroboros.server.api.deps import Admin, Operator, Viewer, WorldQuery, council_of, runner, runtime_of
+from ouroboros.server.api.deps import (
+    Admin,
+    Operator,
+    Viewer,
+    WorldQuery,
+    council_of,
+    refused,
+    runner,
+    runtime_of,
+)
 
 router = APIRouter()
 
@@ -25,7 +34,7 @@ def _on_council(request: Request, world: str, fn: Callable[[Any], Any]) -> Any:
     try:
         return runner(request, world).call(lambda: fn(council))
     except OuroborosError as exc:
-        raise HTTPException(409, {"code": exc.code, "message": exc.message}) from exc
+        raise refused(exc) from exc
 
 
 # -- director ----------------------------------------------------------------------------------
