@@ -97,7 +97,14 @@ class ModelRegistry:
         return cls(assignments, db_path=db_path)
 
     def close(self) -> None:
-        self._db.close()
+        """Close the stats database and the HTTP clients of the providers built here."""
+        with self._lock:
+            for provider in self._providers.values():
+                close = getattr(provider, "close", None)
+                if callable(close):
+                    close()
+            self._providers.clear()
+            self._db.close()
 
     # -- assignments ------------------------------------------------------------------------------
     def assignment(self, role: str) -> RoleAssignment:
