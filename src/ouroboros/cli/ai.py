@@ -212,9 +212,12 @@ def generate_command(
         Path | None, typer.Option("--data", help="Grow from this folder's active content (default: base).")
     ] = None,
     context: Annotated[str | None, typer.Option("--context", help="A JSON object for the generator.")] = None,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Also put it in --data's approval queue (it is not submitted).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Print one generated proposal, deterministically, without submitting it."""
+    """Print one generated proposal, deterministically; with ``--queue``, queue it for approval."""
     from ouroboros.ai.generators import generate
     from ouroboros.ai.guardrails import GuardrailsFile
 
@@ -228,6 +231,8 @@ def generate_command(
             if not isinstance(ctx, dict):
                 raise BadInputError("--context must be a JSON object")
         content, guardrails = None, None
+        if queue and data is None:
+            raise BadInputError("--queue needs --data (the folder whose queue it joins)")
         if data is not None:
             with _governor(data, read_only=True) as gov:
                 if gov.world_name != world:
@@ -237,12 +242,21 @@ def generate_command(
         proposal = generate(
             type_.upper(), seed, world=world, content=content, guardrails=guardrails, context=ctx
         )
-    body = proposal.model_dump(mode="json")
+        state = None
+        if queue and data is not None:
+            with _council(data) as council:
+                record = council.propose(type_.upper(), seed, ctx, queue=True, actor="operator")
+            state = record["state"]
+            if state == "failed":
+                raise PatchError(f"{record['proposal_id']} not queued: {record['reason']}", code="not_queued")
+    body = proposal.model_dump(mode="json") | ({"queue_state": state} if state else {})
     lines = [
         f"{proposal.proposal_id}  {proposal.type.value} seed {proposal.seed} ({proposal.generator})",
         f"  {proposal.summary}",
     ]
     lines += [f"  + {domain} {oid}" for domain, oid in proposal.object_ids()]
+    if state:
+        lines.append(f"  queued: {state}")
     if proposal.budget:
         lines.append("  budget " + ", ".join(f"{k} {v}" for k, v in sorted(proposal.budget.items())))
     _emit(as_json, body, "\n".join(lines))
