@@ -47,9 +47,11 @@ def resolve(payload: Mapping[str, Any], pointer: str) -> Any:
     return node
 
 
-def assert_sound(proposal: Proposal, content: Mapping[str, Any] | None = None) -> None:
+def assert_sound(
+    proposal: Proposal, content: Mapping[str, Any] | None = None, context: Mapping[str, Any] | None = None
+) -> None:
     """What every generated proposal keeps, whatever its type and seed."""
-    again = generate(proposal.type, proposal.seed, content=content)
+    again = generate(proposal.type, proposal.seed, content=content, context=context)
     assert again.model_dump_json() == proposal.model_dump_json()  # byte-identical, id included
     assert proposal.proposal_id.startswith("prop-")
     parsed = parse_content(proposal.payload)

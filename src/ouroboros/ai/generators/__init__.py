@@ -22,8 +22,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ouroboros.ai.generators._world import SUPPORTED_WORLDS, WorldView
+from ouroboros.ai.generators.event import generate_event
+from ouroboros.ai.generators.expansion import generate_building, generate_expansion
 from ouroboros.ai.generators.item import generate_item
 from ouroboros.ai.generators.npc import generate_npc
+from ouroboros.ai.generators.quest import generate_quest
 from ouroboros.ai.guardrails import Guardrails, enforce
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.errors import BadInputError
@@ -35,6 +38,10 @@ Generator = Callable[[WorldView, int, Guardrails, Mapping[str, Any]], Proposal]
 _GENERATORS: dict[ProposalType, Generator] = {
     ProposalType.NPC: generate_npc,
     ProposalType.ITEM: generate_item,
+    ProposalType.QUEST: generate_quest,
+    ProposalType.WORLD_EXPANSION: generate_expansion,
+    ProposalType.BUILDING: generate_building,
+    ProposalType.EVENT: generate_event,
 }
 #: a proposal's id hashes its canonical JSON (RFC 8785), whose integers stop at 2^53 - 1
 MAX_SEED = 2**53 - 1

@@ -14,6 +14,7 @@ __all__ = [
     "item_description",
     "item_name",
     "lot_description",
+    "luxury_description",
     "npc_description",
     "npc_name",
     "quest_description",
@@ -199,3 +200,15 @@ def quest_description(draws: SeededDraws, steps: list[tuple[str, str]]) -> str:
     parts = [f"{draws.choice(QUEST_VERBS[kind])} {target}" for kind, target in steps]
     text = "; then ".join(parts)
     return f"{text[0].upper()}{text[1:]}. The pay is good and nobody asks questions."
+
+
+LUXURY_LINES = (
+    "A status symbol in real gold leaf, for people who want the whole street to know.",
+    "Useless, beautiful and very expensive, which is exactly the point.",
+    "Hand-finished by an artisan in the Spire; owning one says you have arrived.",
+    "A collector's piece in a velvet case, sealed with a certificate of authenticity.",
+)
+
+
+def luxury_description(draws: SeededDraws) -> str:
+    return str(draws.choice(LUXURY_LINES))

@@ -17,7 +17,16 @@ from ouroboros.content import DOMAINS
 from ouroboros.errors import BadInputError
 from ouroboros.patches.catalogs import base_content
 
-__all__ = ["SUPPORTED_WORLDS", "WorldView", "bump_version", "factions"]
+__all__ = [
+    "COMPASS",
+    "OPPOSITE",
+    "SUPPORTED_WORLDS",
+    "WorldView",
+    "bump_version",
+    "faction_names",
+    "factions",
+    "reachable",
+]
 
 SUPPORTED_WORLDS = ("neon",)
 COMPASS = {"n": (0, 1), "s": (0, -1), "e": (1, 0), "w": (-1, 0)}
@@ -25,11 +34,18 @@ OPPOSITE = {"n": "s", "s": "n", "e": "w", "w": "e", "u": "d", "d": "u", "in": "o
 
 
 @cache
+def _faction_data(world: str) -> tuple[dict[str, Any], ...]:
+    path = files(f"ouroboros.worlds.{world}") / "base" / "factions.json"
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["factions"])
+
+
 def factions(world: str) -> dict[str, frozenset[str]]:
     """Faction id -> the factions it is hostile to (``base/factions.json``)."""
-    path = files(f"ouroboros.worlds.{world}") / "base" / "factions.json"
-    data = json.loads(path.read_text(encoding="utf-8"))["factions"]
-    return {f["id"]: frozenset(f.get("hostile_to", ())) for f in data}
+    return {f["id"]: frozenset(f.get("hostile_to", ())) for f in _faction_data(world)}
+
+
+def faction_names(world: str) -> dict[str, str]:
+    return {f["id"]: str(f["name"]) for f in _faction_data(world)}
 
 
 def bump_version(version: str) -> str:
@@ -115,8 +131,27 @@ class WorldView:
         """1 (the calm centre) .. 4 (the lawless edge), from the room's threat level 0..10."""
         return 1 + min(3, int(room.get("threat_level", 0)) // 3)
 
+    def spawn_room(self) -> str | None:
+        spawns = sorted(
+            r for r, room in self.by_id["rooms"].items() if room.get("extensions", {}).get("neon.spawn")
+        )
+        return spawns[0] if spawns else None
+
     def npcs_of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         return [n for n in self.objects("npcs") if n["kind"] in kinds]
 
     def behaviour_ids(self) -> set[str]:
         return set(self.by_id.get("npc_behaviors", {}))
+
+
+def reachable(rooms: Mapping[str, Mapping[str, Any]], start: str) -> set[str]:
+    """The ids of the rooms one can walk to from ``start`` through exits."""
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        room = rooms.get(frontier.pop())
+        for target in (room or {}).get("exits", {}).values():
+            if target not in seen and target in rooms:
+                seen.add(target)
+                frontier.append(target)
+    return seen
