@@ -69,11 +69,11 @@ export function App() {
         </button>
       </header>
       <main>
-        {tab === "control" && <Control />}
-        {tab === "queue" && <Queue />}
+        {tab === "control" && <Control world={world} />}
+        {tab === "queue" && <Queue world={world} />}
         {tab === "ledger" && <Ledger world={world} />}
         {tab === "snapshots" && <Snapshots world={world} />}
-        {tab === "director" && <DirectorLog />}
+        {tab === "director" && <DirectorLog world={world} />}
         {tab === "evolution" && <EvolutionFeed live={live} />}
         {tab === "live" && (
           <div className="live">

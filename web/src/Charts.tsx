@@ -1,13 +1,14 @@
-// Live charts from /api/stats, polled every second: tick time p50/p95, population, energy, money
-// supply and inflation. Each numeric leaf of the answer is a series (its dotted path); plain SVG
-// polylines over the last two minutes, no chart library.
+// Live charts from /api/world/state of each world, polled every second: tick time p50/p95,
+// population, energy, money supply and inflation. Each numeric leaf is a series named by its dotted
+// path (`petri.kpis.entity_count`); plain SVG polylines over the last two minutes, no chart library.
 
 import { useEffect, useRef, useState } from "react";
 import { api } from "./api";
 import { Panel } from "./ui";
 
 const KEEP = 120;
-const WANTED = [/tick_p50_ms$/, /tick_p95_ms$/, /population|alive|molbots|count$/, /energy/, /money|supply/, /inflation/];
+const WANTED = [/tick_p50_ms$/, /tick_p95_ms$/, /ticks_per_second$/, /kpis\.(entity_count|npcs|players_online|food_count)$/, /energy/, /money_supply/, /inflation/];
+const WORLDS = ["petri", "neon"];
 
 function leaves(value: unknown, prefix: string, out: Map<string, number>): void {
   if (typeof value === "number" && Number.isFinite(value)) out.set(prefix, value);
@@ -45,9 +46,9 @@ export function Charts() {
     let alive = true;
     const poll = async () => {
       try {
-        const stats = await api("/api/stats");
         const now = new Map<string, number>();
-        leaves(stats, "", now);
+        const states = await Promise.all(WORLDS.map((w) => api(`/api/world/state?world=${w}`)));
+        states.forEach((st, i) => leaves(st, WORLDS[i], now));
         for (const [k, v] of now) {
           const s = series.current.get(k) ?? [];
           s.push(v);

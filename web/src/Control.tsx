@@ -15,13 +15,14 @@ function worldsOf(stats: unknown): Row[] {
     .map(([k, v]) => ({ world: k, ...(v as Row) }));
 }
 
-export function Control() {
+export function Control({ world }: { world: string }) {
   const stats = usePoll<Row>("/api/stats", 500);
   const ks = usePoll<Row>("/api/killswitch", 2000);
   const act = useAction();
   const [releasing, setReleasing] = useState(false);
   const worlds = worldsOf(stats.data);
-  const engaged = Boolean(ks.data && (ks.data.engaged ?? ks.data.active ?? ks.data.state === "engaged"));
+  const switches = Object.entries(ks.data ?? {}).filter(([, v]) => v && typeof v === "object") as [string, Row][];
+  const engaged = switches.some(([, v]) => Boolean(v.engaged));
   return (
     <Panel title="Master control" testId="panel-control">
       <div className="row">
@@ -69,7 +70,11 @@ export function Control() {
         <span data-testid="killswitch-state" className={engaged ? "error" : "ok"}>
           {ks.data ? (engaged ? "ENGAGED" : "released") : "…"}
         </span>
-        {ks.data && typeof ks.data.reason === "string" && ks.data.reason && <span className="muted">({ks.data.reason})</span>}
+        {switches.map(([w, v]) => (
+          <span key={w} className="muted small" data-testid={`killswitch-${w}`} data-engaged={String(Boolean(v.engaged))}>
+            {w}: {v.engaged ? `engaged by ${String(v.actor ?? "?")} (${String(v.reason ?? v.cause ?? "")})` : "released"}
+          </span>
+        ))}
         {!engaged && (
           <button
             className="danger"
@@ -102,7 +107,7 @@ export function Control() {
           />
         )}
       </div>
-      <Director />
+      <Director world={world} />
     </Panel>
   );
 }
@@ -110,49 +115,51 @@ export function Control() {
 const SLIDERS = ["chaos", "aggression", "expansion"] as const;
 const TOGGLES = ["glitch_doors_only", "human_in_the_loop"] as const;
 
-function Director() {
-  const dir = usePoll<Row>("/api/director", 3000);
+function Director({ world }: { world: string }) {
+  const dir = usePoll<Row>(`/api/director?world=${world}`, 3000);
   const act = useAction();
   const [draft, setDraft] = useState<Record<string, number>>({});
-  const status = (dir.data?.status ?? dir.data ?? {}) as Row;
-  const sliders = (status.sliders ?? status) as Row;
-  const toggles = (status.toggles ?? status) as Row;
-  useEffect(() => {
-    // follow the server while the operator is not dragging
-    setDraft((d) => (Object.keys(d).length ? d : {}));
-  }, [dir.data]);
-  const set = (name: string, value: number | boolean) =>
-    act.run(`set ${name}`, async () => {
-      await api("/api/director", { method: "POST", body: { action: "set", name, value, reason: "set from the dashboard" } });
-      setDraft((d) => {
-        const { [name]: _, ...rest } = d;
-        void _;
-        return rest;
-      });
+  const status = (dir.data ?? {}) as Row;
+  const sliders = (status.sliders ?? {}) as Row;
+  const toggles = (status.toggles ?? {}) as Row;
+  useEffect(() => setDraft({}), [world]);
+  const send = (label: string, body: Row) =>
+    act.run(label, async () => {
+      await api("/api/director", { method: "POST", body: { world, reason: `${label} from the dashboard`, ...body } });
+      setDraft({});
       await dir.reload();
     });
   return (
     <div data-testid="director">
-      <h3>Director</h3>
+      <h3>Director — {world}</h3>
       <div className="row">
-        <span data-testid="director-state">{String(status.state ?? (status.paused ? "paused" : "running"))}</span>
+        <span data-testid="director-state" className="badge">
+          {String(status.mode ?? "…")}
+        </span>
         {(["pause", "resume", "stop"] as const).map((a) => (
           <button
             key={a}
             data-testid={`director-${a}`}
             className={a === "stop" ? "danger" : ""}
-            onClick={() => act.run(`director ${a}`, async () => {
-              await api("/api/director", { method: "POST", body: { action: a, reason: `${a} from the dashboard` } });
-              await dir.reload();
-            })}
+            onClick={() =>
+              act.run(`director ${a}`, async () => {
+                await api(`/api/director/${a}`, { method: "POST", body: { world, reason: `${a} from the dashboard` } });
+                await dir.reload();
+              })
+            }
           >
             {a === "stop" ? "emergency stop" : a}
           </button>
         ))}
+        <span className="muted small">
+          jobs in window {String(status.jobs_in_window ?? "—")} · open expansions {String(status.open_expansions ?? "—")}
+        </span>
       </div>
       {SLIDERS.map((name) => {
-        const server = Number(sliders[name] ?? 50);
-        const value = draft[name] ?? server;
+        const value = draft[name] ?? Number(sliders[name] ?? 50);
+        const commit = () => {
+          if (draft[name] !== undefined) void send(`set ${name}`, { sliders: { [name]: draft[name] } });
+        };
         return (
           <label key={name} className="slider">
             <span>{name}</span>
@@ -163,10 +170,11 @@ function Director() {
               value={value}
               data-testid={`slider-${name}`}
               onChange={(e) => setDraft((d) => ({ ...d, [name]: Number(e.target.value) }))}
-              onMouseUp={() => void set(name, value)}
-              onKeyUp={() => void set(name, value)}
+              onMouseUp={commit}
+              onKeyUp={commit}
+              onTouchEnd={commit}
             />
-            <span>{value}</span>
+            <span data-testid={`slider-${name}-value`}>{value}</span>
           </label>
         );
       })}
@@ -176,7 +184,7 @@ function Director() {
             type="checkbox"
             data-testid={`toggle-${name}`}
             checked={Boolean(toggles[name])}
-            onChange={(e) => void set(name, e.target.checked)}
+            onChange={(e) => void send(`set ${name}`, { toggles: { [name]: e.target.checked } })}
           />
           {name.replace(/_/g, " ")}
         </label>

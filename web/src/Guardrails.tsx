@@ -9,9 +9,19 @@ export function Guardrails() {
   const g = usePoll<Row>("/api/guardrails", 0);
   const act = useAction();
   const [draft, setDraft] = useState<Row | null>(null);
+  const [objects, setObjects] = useState<Record<string, string>>({}); // JSON text of object fields
   const current = ((g.data?.guardrails ?? g.data) as Row | null) ?? null;
   useEffect(() => {
-    if (current) setDraft({ ...current });
+    if (current) {
+      setDraft({ ...current });
+      setObjects(
+        Object.fromEntries(
+          Object.entries(current)
+            .filter(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v))
+            .map(([k, v]) => [k, JSON.stringify(v)]),
+        ),
+      );
+    }
   }, [g.data]); // eslint-disable-line react-hooks/exhaustive-deps
   if (!draft) return <Panel title="Guardrails" testId="panel-guardrails">{g.error ? <div className="error">{g.error}</div> : "…"}</Panel>;
   return (
@@ -21,7 +31,15 @@ export function Guardrails() {
         onSubmit={(e) => {
           e.preventDefault();
           void act.run("save guardrails", async () => {
-            await api("/api/guardrails", { method: "PUT", body: draft });
+            const body: Row = { ...draft };
+            for (const [k, text] of Object.entries(objects)) {
+              try {
+                body[k] = JSON.parse(text);
+              } catch {
+                throw new Error(`${k} is not valid JSON`);
+              }
+            }
+            await api("/api/guardrails", { method: "PUT", body: { guardrails: body, reason: "edited in the dashboard" } });
             await g.reload();
           });
         }}
@@ -44,6 +62,13 @@ export function Guardrails() {
                 rows={2}
                 value={v.join("\n")}
                 onChange={(e) => setDraft({ ...draft, [k]: e.target.value.split("\n").map((s) => s.trim()).filter(Boolean) })}
+              />
+            ) : k in objects ? (
+              <textarea
+                data-testid={`guardrail-${k}`}
+                rows={2}
+                value={objects[k]}
+                onChange={(e) => setObjects({ ...objects, [k]: e.target.value })}
               />
             ) : (
               <input

@@ -7,7 +7,7 @@ import { api, asList } from "./api";
 import { Confirm2, Json, Panel, Status, str, useAction, usePoll, type Row } from "./ui";
 
 function idOf(item: Row): string {
-  return str(item.id ?? item.queue_id ?? item.proposal_id);
+  return str(item.proposal_id ?? item.id);
 }
 
 /** Lines of `before` and `after` (pretty JSON) side by side, changed lines marked. */
@@ -36,18 +36,57 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
   );
 }
 
-function QueueItem({ item, reload }: { item: Row; reload: () => Promise<void> }) {
+interface Change {
+  domain: string;
+  id: unknown;
+  before: unknown;
+  after: unknown;
+}
+
+/** The server's diff of a proposal against the active content, object by object. */
+function ServerDiff({ world, id }: { world: string; id: string }) {
+  const d = usePoll<{ changes?: Change[]; generated?: unknown; validated?: unknown }>(
+    `/api/queue/${encodeURIComponent(id)}/diff?world=${world}`,
+    0,
+  );
+  if (d.error) return <div className="error">{d.error}</div>;
+  if (!d.data) return <div className="muted">…</div>;
+  const changes = (d.data.changes ?? []).filter((c) => c && typeof c === "object" && "after" in c);
+  return (
+    <>
+      {d.data.generated !== undefined && (
+        <div>
+          <div className="small">as generated → as validated (enriched, edited, checked)</div>
+          <Diff before={d.data.generated} after={d.data.validated} />
+        </div>
+      )}
+      {changes.length === 0 && d.data.generated === undefined && <div className="muted">No object-level changes.</div>}
+      {changes.map((c, i) => (
+        <div key={i}>
+          <div className="small">
+            {c.domain} <code>{str(c.id)}</code> {c.before == null ? <span className="ok">new</span> : <span>changed</span>}
+          </div>
+          <Diff before={c.before} after={c.after} />
+        </div>
+      ))}
+    </>
+  );
+}
+
+function QueueItem({ item, world, reload }: { item: Row; world: string; reload: () => Promise<void> }) {
   const id = idOf(item);
   const act = useAction();
   const [editing, setEditing] = useState(false);
   const [edit, setEdit] = useState("{}");
   const proposal = (item.proposal ?? {}) as Row;
-  const before = item.before ?? proposal.payload ?? item.payload;
-  const after = item.after ?? item.validated ?? item.verdict ?? item.content;
+  const [open, setOpen] = useState(false);
   const state = str(item.state ?? item.status);
   const post = (verb: string, body: Row) =>
     act.run(`${verb} ${id}`, async () => {
-      await api(`/api/queue/${encodeURIComponent(id)}/${verb}`, { method: "POST", body: { reason: `${verb} from the dashboard`, ...body } });
+      await api(`/api/queue/${encodeURIComponent(id)}/${verb}`, {
+        method: "POST",
+        body: { world, reason: `${verb} from the dashboard`, ...body },
+      });
       await reload();
     });
   return (
@@ -58,14 +97,22 @@ function QueueItem({ item, reload }: { item: Row; reload: () => Promise<void> })
           {state}
         </span>
         <span>{str(item.summary ?? proposal.summary)}</span>
+        {item.patch_id != null && <code className="small">{str(item.patch_id).slice(0, 18)}</code>}
       </div>
-      <details>
-        <summary>diff before/after validation</summary>
-        <Diff before={before} after={after} />
+      {str(item.reason) && <div className="small muted">{str(item.reason)}</div>}
+      <details data-testid="queue-diff" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+        <summary>diff: the active content before, the proposal after</summary>
+        {open && <ServerDiff world={world} id={id} />}
+        {item.verdict != null && (
+          <>
+            <div className="small">validation verdict</div>
+            <Json value={item.verdict} />
+          </>
+        )}
         {Array.isArray(item.reasons) && item.reasons.length > 0 && <Json value={item.reasons} />}
       </details>
       <div className="row">
-        {(state === "pending" || state === "waiting" || state === "queued" || state === "") && (
+        {(state === "queued" || state === "refused" || state === "awaiting") && (
           <>
             <button data-testid="queue-approve" disabled={act.busy} onClick={() => void post("approve", {})}>
               Approve
@@ -78,7 +125,7 @@ function QueueItem({ item, reload }: { item: Row; reload: () => Promise<void> })
             </button>
           </>
         )}
-        {(state === "approved" || state === "applied" || state === "active") && (
+        {state === "active" && (
           <Confirm2 label="Undo" testId="queue-undo" onConfirm={() => void post("undo", {})} />
         )}
       </div>
@@ -106,26 +153,28 @@ function QueueItem({ item, reload }: { item: Row; reload: () => Promise<void> })
   );
 }
 
-export function Queue() {
+export function Queue({ world }: { world: string }) {
   const [filter, setFilter] = useState("");
-  const q = usePoll<unknown>(`/api/queue${filter ? `?state=${filter}` : ""}`, 2000);
+  const q = usePoll<unknown>(`/api/queue?world=${world}${filter ? `&state=${filter}` : ""}`, 2000);
   const items = asList<Row>(q.data, "queue", "proposals");
   return (
-    <Panel title="Approval queue" testId="panel-queue">
+    <Panel title={`Approval queue — ${world}`} testId="panel-queue">
       <label>
         show{" "}
         <select data-testid="queue-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
           <option value="">all</option>
-          <option value="pending">pending</option>
-          <option value="approved">approved</option>
-          <option value="rejected">rejected</option>
+          {["queued", "refused", "awaiting", "active", "failed", "rejected", "undone"].map((st) => (
+            <option key={st} value={st}>
+              {st}
+            </option>
+          ))}
         </select>
       </label>
       {q.error && <div className="error">{q.error}</div>}
       {items.length === 0 && <p className="muted" data-testid="queue-empty">Nothing waiting.</p>}
       <ul className="cards" data-testid="queue-list">
         {[...items].reverse().map((item) => (
-          <QueueItem key={idOf(item)} item={item} reload={q.reload} />
+          <QueueItem key={idOf(item)} item={item} world={world} reload={q.reload} />
         ))}
       </ul>
     </Panel>

@@ -17,7 +17,7 @@ export function Snapshots({ world }: { world: string }) {
         onSubmit={(e) => {
           e.preventDefault();
           void act.run("snapshot", async () => {
-            await api("/api/snapshots", { method: "POST", body: { world, label: label || "dashboard" } });
+            await api("/api/snapshots", { method: "POST", body: { world, label: label || "dashboard", reason: "snapshot from the dashboard" } });
             setLabel("");
             await snaps.reload();
           });
@@ -78,7 +78,7 @@ export function Snapshots({ world }: { world: string }) {
                     testId="snapshot-delete"
                     onConfirm={() =>
                       void act.run(`delete ${id}`, async () => {
-                        await api(`/api/snapshots/${encodeURIComponent(id)}?world=${world}`, { method: "DELETE" });
+                        await api(`/api/snapshots/${encodeURIComponent(id)}?world=${world}&reason=${encodeURIComponent("deleted from the dashboard")}`, { method: "DELETE" });
                         await snaps.reload();
                       })
                     }

@@ -48,9 +48,7 @@ export class WorldStream {
   private receive(data: unknown): void {
     try {
       if (data instanceof ArrayBuffer) {
-        const f = decodeBinary(data);
-        if (this.latest?.tick != null && f.tick == null) f.tick = this.latest.tick;
-        this.latest = f;
+        this.latest = decodeBinary(data); // the binary header carries no tick
         this.stats.frames++;
         return;
       }

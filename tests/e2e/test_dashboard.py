@@ -1,0 +1,181 @@
+"""The dashboard in a real browser against a real ``ouroboros go``: what an operator sees and does.
+
+Each test is one thing an operator does, checked on the page and, where the page could lie, on
+the API too: sign in, watch the dish move, STOP and GO, approve a queued proposal and roll it
+back, engage the kill-switch and release it with a TOTP code. Screenshots: tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pyotp
+import pytest
+
+from tests.e2e.conftest import CHROMIUM_ARGS, Server, shot
+
+pytestmark = pytest.mark.slow
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout_s: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what} (last: {value!r})")
+        time.sleep(0.1)
+
+
+def tick_of(page: Any, world: str) -> int:
+    text = page.get_by_test_id(f"tick-{world}").inner_text()
+    return int(text)
+
+
+def test_the_one_time_secret_works_once_and_a_bad_one_is_refused(
+    page: Any, server: Server, browser: Any
+) -> None:
+    assert server.token.startswith("ob_")  # the page fixture signed in with the secret
+    context = browser.new_context()
+    other = context.new_page()
+    try:
+        other.goto(server.url + "/")
+        other.get_by_test_id("login-secret").fill("not-a-secret")
+        other.get_by_test_id("login-submit").click()
+        assert other.get_by_test_id("login-error").inner_text().startswith("401")
+        other.get_by_test_id("login-secret").fill(server.secret)  # already spent by the first login
+        other.get_by_test_id("login-submit").click()
+        other.get_by_test_id("login-error").filter(has_text="already used").wait_for()
+        assert other.get_by_test_id("btn-stop").count() == 0
+        shot(other, "02-login-refused")
+    finally:
+        context.close()
+
+
+def _canvas_hash(page: Any) -> str:
+    return hashlib.sha256(page.get_by_test_id("petri-canvas").screenshot()).hexdigest()
+
+
+def test_the_petri_dish_moves_on_the_canvas(page: Any) -> None:
+    page.get_by_test_id("nav-live").click()
+    canvas = page.get_by_test_id("petri-canvas")
+    wait_until(lambda: int(canvas.get_attribute("data-draws") or 0) >= 3, "the dish's first frames drawn")
+    assert int(canvas.get_attribute("data-entities") or 0) > 0
+    # frames are offered after ticks only, so more frames drawn means the world ticked on
+    first_draws = int(canvas.get_attribute("data-draws") or 0)
+    first = _canvas_hash(page)
+    shot(page, "03-dish-a")
+    time.sleep(1.0)
+    wait_until(
+        lambda: int(canvas.get_attribute("data-draws") or 0) >= first_draws + 10, "ten more frames drawn"
+    )
+    second = _canvas_hash(page)
+    shot(page, "04-dish-b")
+    assert first != second, "the dish looks the same one second later"
+    neon = page.get_by_test_id("neon-canvas")
+    wait_until(lambda: int(neon.get_attribute("data-entities") or 0) > 0, "the city's players and NPCs")
+
+
+def test_stop_freezes_the_tick_counter_and_go_moves_it_again(page: Any, server: Server) -> None:
+    page.get_by_test_id("nav-control").click()
+    wait_until(lambda: page.get_by_test_id("tick-petri").count() == 1, "the petri tick counter")
+    page.get_by_test_id("btn-stop").click()
+    wait_until(lambda: page.get_by_test_id("state-petri").inner_text() == "stopped", "petri shown stopped")
+    stopped_at = tick_of(page, "petri")
+    time.sleep(1.2)
+    assert tick_of(page, "petri") == stopped_at
+    assert server.api("GET", "/api/stats").json()["worlds"]["petri"]["tick"] == stopped_at
+    shot(page, "05-stopped")
+    page.get_by_test_id("btn-go").click()
+    wait_until(lambda: page.get_by_test_id("state-petri").inner_text() == "running", "petri shown running")
+    wait_until(lambda: tick_of(page, "petri") > stopped_at + 5, "the tick counter moving after GO")
+    shot(page, "06-go")
+
+
+def _queue_a_proposal(server: Server) -> str:
+    """One item proposal queued for a person, made the way the council makes them (in-process on
+    the same data folder: the API has no route that creates proposals)."""
+    from ouroboros.ai.council import Council
+    from ouroboros.ai.proposals import ProposalType
+    from ouroboros.patches.governor import Governor
+
+    governor = Governor(server.data / "neon")
+    council = Council(
+        server.data / "neon", governor, world="neon", guardrails_file=server.data / "guardrails.json"
+    )
+    try:
+        record = council.propose(ProposalType.ITEM, 4242, queue=True, actor="e2e")
+    finally:
+        council.close()
+    assert record["state"] == "queued", record
+    return str(record["proposal_id"])
+
+
+def test_approve_a_queued_proposal_then_roll_it_back(page: Any, server: Server) -> None:
+    proposal_id = _queue_a_proposal(server)
+    page.get_by_test_id("world-select").select_option("neon")
+    page.get_by_test_id("nav-queue").click()
+    item = page.get_by_test_id(f"queue-item-{proposal_id}")
+    item.wait_for()
+    assert item.get_attribute("data-state") == "queued"
+    item.get_by_test_id("queue-diff").locator("summary").click()
+    item.get_by_test_id("diff").first.wait_for()
+    shot(page, "07-queued")
+    item.get_by_test_id("queue-approve").click()
+    wait_until(lambda: item.get_attribute("data-state") == "active", "the proposal active", 30)
+    shot(page, "08-approved")
+    listed = {i["proposal_id"]: i for i in server.api("GET", "/api/queue?world=neon").json()}
+    patch_id = listed[proposal_id]["patch_id"]
+    assert patch_id
+
+    page.get_by_test_id("nav-ledger").click()
+    active = page.get_by_test_id("ledger-active")
+    wait_until(lambda: active.inner_text() == patch_id, "the ledger's active version to be the patch")
+    page.get_by_test_id("ledger-rollback").click()
+    shot(page, "09-rollback-armed")
+    assert active.inner_text() == patch_id  # the first click only arms it
+    page.get_by_test_id("ledger-rollback-confirm").click()
+    wait_until(lambda: active.inner_text() != patch_id, "the rollback to leave the patch", 30)
+    pointer = server.api("GET", "/api/ledger?world=neon").json()["pointer"]
+    assert pointer["active"] != patch_id
+    shot(page, "10-rolled-back")
+
+
+def test_kill_switch_engages_and_needs_a_totp_code_to_release(page: Any, server: Server) -> None:
+    page.get_by_test_id("nav-control").click()
+    state = page.get_by_test_id("killswitch-state")
+    # the first read waits on every world's control thread (an evolution cycle may hold petri's)
+    wait_until(lambda: state.inner_text() in ("released", "ENGAGED"), "the kill-switch state shown", 45)
+    assert state.inner_text() == "released", (state.inner_text(), server.api("GET", "/api/killswitch").text)
+    page.get_by_test_id("btn-killswitch-engage").click()
+    wait_until(lambda: state.inner_text() == "ENGAGED", "the kill-switch shown engaged")
+    switches = server.api("GET", "/api/killswitch").json()
+    assert all(s["engaged"] for s in switches.values()), switches
+    shot(page, "11-killswitch-engaged")
+
+    totp = pyotp.parse_uri(server.totp_uri)
+    assert isinstance(totp, pyotp.TOTP)
+    wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
+    page.get_by_test_id("btn-killswitch-release").click()
+    page.get_by_test_id("killswitch-release-code").fill(wrong)
+    page.get_by_test_id("killswitch-release-submit").click()
+    page.get_by_test_id("control-status").filter(has_text="403").wait_for()
+    assert state.inner_text() == "ENGAGED"
+    shot(page, "12-release-refused")
+
+    page.get_by_test_id("killswitch-release-code").fill(totp.now())
+    page.get_by_test_id("killswitch-release-submit").click()
+    wait_until(lambda: state.inner_text() == "released", "the kill-switch released")
+    switches = server.api("GET", "/api/killswitch").json()
+    assert not any(s["engaged"] for s in switches.values()), switches
+    shot(page, "13-killswitch-released")
+
+
+def test_chromium_flags_never_reach_the_network() -> None:
+    # the browser must not try to download or phone home in CI (blocked network)
+    for flag in ("--disable-background-networking", "--disable-component-update", "--headless"):
+        assert flag in CHROMIUM_ARGS
