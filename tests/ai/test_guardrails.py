@@ -111,6 +111,15 @@ def test_a_banned_word_is_found_in_every_text_field(word: str, where: str, disgu
     assert [(v.code, v.path, v.value) for v in violations] == [("banned_word", path, word.lower())]
 
 
+def test_an_enriched_flavour_text_is_checked_once_and_where_it_differs() -> None:
+    proposal = _proposal({"items": [_item(name="Glowfang Blade")]})
+    proposal = proposal.model_copy(update={"flavour": {"/items/0/name": "Glowfang Blade"}})
+    rules = Guardrails(banned_words=("glowfang",))
+    assert [v.path for v in check(proposal, rules)] == ["/items/0/name"]
+    rewritten = proposal.model_copy(update={"flavour": {"/items/0/name": "Blade of the glowfang"}})
+    assert [v.path for v in check(rewritten, rules)] == ["/items/0/name", "flavour:/items/0/name"]
+
+
 def test_ids_are_not_text_and_a_clean_name_passes() -> None:
     item = _item(id="neon.gen.item.glowfang")
     assert check(_proposal({"items": [item]}), Guardrails(banned_words=("glowfang",))) == []
@@ -161,6 +170,11 @@ def test_bad_guardrails_are_refused_on_write(tmp_path: Path, data: Any) -> None:
     with pytest.raises(BadInputError):
         file.write(data)
     assert not (tmp_path / "guardrails.json").exists()
+    file.write({"max_armor": 12})
+    with pytest.raises(BadInputError):
+        file.write(data)
+    assert json.loads((tmp_path / "guardrails.json").read_text())["max_armor"] == 12  # untouched
+    assert file.current().max_armor == 12
 
 
 def test_the_file_reloads_while_running_and_a_bad_file_keeps_the_last_good(tmp_path: Path) -> None:

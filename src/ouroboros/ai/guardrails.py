@@ -293,7 +293,9 @@ def _check_numbers(proposal: Proposal, g: Guardrails, out: list[Violation]) -> N
 
 def _check_words(proposal: Proposal, g: Guardrails, out: list[Violation]) -> None:
     texts = list(_texts(proposal.payload, ""))
-    texts += [(f"flavour:{p}", t) for p, t in sorted(proposal.flavour.items())]
+    in_payload = dict(texts)
+    # a flavour text is checked where it differs from the payload's (an enrich stage's rewrite)
+    texts += [(f"flavour:{p}", t) for p, t in sorted(proposal.flavour.items()) if in_payload.get(p) != t]
     texts.append(("summary", proposal.summary))
     terms = default_banned_terms() | {fold_word(w) for w in g.banned_words}
     themes = [(t, _phrase(t)) for t in g.banned_themes if fold_word(t)]
@@ -410,4 +412,6 @@ class GuardrailsFile:
         guardrails = parse_guardrails(data)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, canonical_bytes(guardrails.as_dict()))
-        return self.current()
+        stat = self.path.stat()
+        self._good, self._seen, self.last_error = guardrails, (stat.st_mtime_ns, stat.st_size), None
+        return guardrails

@@ -78,6 +78,13 @@ def test_the_same_seed_gives_other_ids_once_its_content_exists() -> None:
     assert_sound(second, grown)
 
 
+def test_a_retired_id_is_never_reused() -> None:
+    first = generate("ITEM", 11)
+    gone = first.payload["items"][0]["id"]
+    stored = {"objects": {}, "retired": {"items": {gone: "1.0.0"}}}
+    assert generate("ITEM", 11, content=stored).payload["items"][0]["id"] != gone
+
+
 def test_rarer_items_are_drawn_less_often() -> None:
     rarities = [generate("ITEM", s).payload["items"][0]["rarity"] for s in range(300)]
     assert rarities.count("common") > rarities.count("rare") > rarities.count("epic")

@@ -102,7 +102,12 @@ def test_bad_event_context_is_refused() -> None:
 
 
 def test_a_quest_and_an_event_go_active(neon_gov: Governor) -> None:
-    for kind, context in (("QUEST", {}), ("EVENT", {"boss": "neon.npc.boss_drain_king"})):
+    cases: tuple[tuple[str, dict[str, object]], ...] = (
+        ("QUEST", {}),
+        ("EVENT", {"inflation_permille": 1500}),
+        ("EVENT", {"boss": "neon.npc.boss_drain_king"}),
+    )
+    for kind, context in cases:
         proposal = generate(kind, 8, content=neon_gov.active_content(), context=context)
         verdict = submit(neon_gov, proposal)
         assert verdict.state == State.ACTIVE, [r.as_dict() for r in verdict.reasons]

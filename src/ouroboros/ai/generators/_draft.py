@@ -10,6 +10,7 @@ from typing import Any
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.content import parse_content, references
+from ouroboros.errors import BadInputError
 
 __all__ = ["Draft", "text_arg"]
 
@@ -18,8 +19,6 @@ WORD_FIELDS = ("name", "description")
 
 def text_arg(context: Mapping[str, Any], key: str) -> str | None:
     """``context[key]`` when it is a non-empty string, ``None`` when absent."""
-    from ouroboros.errors import BadInputError
-
     value = context.get(key)
     if value is None:
         return None

@@ -146,13 +146,9 @@ def npc_name(draws: SeededDraws, archetype: str) -> str:
         return handle if archetype == "ganger" else f"{handle} {draws.choice(ROLE_TITLE['boss'])}"
     title = draws.choice(ROLE_TITLE.get(archetype, ROLE_TITLE["civilian"]))
     person = f"{draws.choice(FIRST)} {draws.choice(LAST)}"
-    return (
-        f"{title} {person}"
-        if archetype == "enforcer"
-        else f"{person} {title}"
-        if title.startswith("the")
-        else person
-    )
+    if archetype == "enforcer":
+        return f"{title} {person}"  # "Sergeant Kai Chen"
+    return f"{person} {title}"  # "Kai Chen the Broker"
 
 
 def npc_description(draws: SeededDraws) -> str:

@@ -88,6 +88,9 @@ class WorldView:
             self.by_id[domain] = {k: merged[k] for k in sorted(merged)}
         self.factions = factions(world)
         self._taken: set[str] = {i for table in self.by_id.values() for i in table}
+        retired = content.get("retired") if isinstance(content, Mapping) else None
+        if isinstance(retired, Mapping):  # a removed id keeps its version: never reuse it
+            self._taken.update(i for table in retired.values() if isinstance(table, Mapping) for i in table)
         # a fingerprint of the content, so ids differ between different worlds grown from one seed
         self.fingerprint = hashlib.sha256("\n".join(sorted(self._taken)).encode()).hexdigest()[:8]
 
