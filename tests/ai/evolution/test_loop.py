@@ -127,3 +127,54 @@ def test_cli_live_run_prints_the_feed_as_json() -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["ticks"] == 30 and doc["survivors"] > 0 and isinstance(doc["feed"], list)
+
+
+def test_the_llm_hook_gets_the_errors_of_its_failed_candidates() -> None:
+    from ouroboros.ai.evolution import LlmCoder, OfflineCoder
+
+    calls: list[list[dict]] = []
+
+    def hook(plan: object, feedback: list[dict]) -> str:
+        calls.append(feedback)
+        return "function act(ctx) os.exit(1) end\n"
+
+    world = famine_world(1, 80)
+    world.run(20)
+    loop = EvolutionLoop(world, coder=LlmCoder(hook, OfflineCoder(population=2)), config=FAST)
+    loop.trigger("llm")
+    assert len(calls) == 2 and calls[0] == []  # one call per generation
+    assert any(f["stage"] == "static" and "forbidden_name" in f["codes"] for f in calls[1])
+    llm = [e for e in loop.history(1000) if e["type"] == "evaluation" and e["origin"] == "llm"]
+    assert [e["stage"] for e in llm] == ["static", "static"]
+
+
+def test_a_parameter_plan_only_when_allowed_and_it_is_applied_at_a_tick_boundary() -> None:
+    from ouroboros.ai.evolution import EvolutionConfig
+
+    world = famine_world(2, 150)
+    world.run(300)
+    config = EvolutionConfig(
+        generations=1, allow_params=True, max_new_traits=0, cascade=CascadeConfig(shadow_ticks=150)
+    )
+    loop = EvolutionLoop(world, config=config)
+    before = world.resources["params"]["resource_spawn_rate_fp"]
+    outcome = loop.trigger("more food")
+    plan = next(e for e in loop.history(100) if e["type"] == "plan")["plan"]
+    assert plan["kind"] == "param_change"
+    tried = [e for e in loop.history(100) if e["type"] == "evaluation"]
+    assert [e["params"]["resource_spawn_rate_fp"] for e in tried] == [before * 3 // 2, before * 2, before * 4]
+    assert outcome["type"] == "swapped", outcome
+    accepted = next(e for e in loop.history(100) if e["type"] == "accepted")
+    assert accepted["numbers"]["starved"] < accepted["baseline"]["starved"]  # only a better one
+    assert accepted["numbers"]["starved"] == min(e["numbers"]["starved"] for e in tried)
+    world.step()
+    assert (
+        world.resources["params"]["resource_spawn_rate_fp"]
+        == accepted["params"]["resource_spawn_rate_fp"]
+        > before
+    )
+    # without allow_params the same trigger is a trait plan
+    other = EvolutionLoop(famine_world(2, 150), config=FAST)
+    other.world.run(20)
+    other.trigger("more food")
+    assert next(e for e in other.history(100) if e["type"] == "plan")["plan"]["kind"] == "new_trait"

@@ -104,6 +104,36 @@ def merge_content(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[st
     return out
 
 
+def param_content(obj_id: str, version: str, params: Mapping[str, int]) -> dict[str, Any]:
+    """Patch content (``world_params``) setting petri parameters."""
+    return {"world_params": [{"id": obj_id, "version": version, "world": "petri", "params": dict(params)}]}
+
+
+def shadow_params(
+    world: World, base_content: Mapping[str, Any], params: Mapping[str, int] | None, ticks: int
+) -> dict[str, int]:
+    """A fork of ``world`` with ``params`` laid over its content (``None``: as it is) after
+    ``ticks`` ticks: its population and the starvation deaths meanwhile."""
+    from ouroboros.worlds import spec_of
+    from ouroboros.worlds.petri.params import check_param
+
+    fork = world.fork()
+    if params is not None:
+        for name, value in params.items():
+            check_param(name, value)
+        content = merge_content(base_content, param_content("evo.params", "0.0.0", params))
+        spec_of(world).apply_content(fork, content)
+    before = int(fork.resources["stats"]["deaths"]["starvation"])
+    fork.run(ticks)
+    from ouroboros.worlds.petri.systems import molbots
+
+    mb = molbots(fork)
+    return {
+        "population": mb.count if mb is not None else 0,
+        "starved": int(fork.resources["stats"]["deaths"]["starvation"]) - before,
+    }
+
+
 class _ProbeContext:
     """A ``TraitContext`` look-alike over real molbot state with the senses zeroed."""
 
@@ -262,4 +292,13 @@ class Cascade:
         return Evaluation(True, "shadow", [], numbers, gain, cell)
 
 
-__all__ = ["Cascade", "CascadeConfig", "Evaluation", "carriers_of", "merge_content", "trait_content"]
+__all__ = [
+    "Cascade",
+    "CascadeConfig",
+    "Evaluation",
+    "carriers_of",
+    "merge_content",
+    "param_content",
+    "shadow_params",
+    "trait_content",
+]

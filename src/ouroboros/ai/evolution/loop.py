@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 HISTORY_LIMIT = 2_000
 TRAIT_PREFIX = "evo.trait"
 MAX_OWN_TRAITS = 4
+PARAMS_ID = "evo.params"
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,14 @@ class Architect:
         allow_params: bool,
         max_new_traits: int,
     ) -> dict[str, Any]:
-        """A new trait while there is room and our traits reach under a quarter of the dish (a
-        new trait enters through a fresh seed group, so more molbots get behaviour to be selected
-        on), else a new version of the newest trait we run."""
-        if allow_params and trigger.kind == "overpopulation":
-            return {"kind": "param_change", "kpi": "population", "reason": trigger.reason}
+        """With ``allow_params``, overpopulation (food ran out under a crowd) and a starvation
+        with no room for a trait are parameter changes (more food). Otherwise a new trait while
+        there is room and our traits reach under a quarter of the dish (a new trait enters
+        through a fresh seed group, so more molbots get behaviour to be selected on), else a new
+        version of the newest trait we run."""
+        no_room = free_bits <= 0 or len(own_traits) >= max_new_traits
+        if allow_params and (trigger.kind == "overpopulation" or (trigger.kind == "starvation" and no_room)):
+            return {"kind": "param_change", "kpi": "starvation_deaths", "reason": trigger.reason}
         kpi = {"starvation": "carrier_survival", "low_diversity": "carrier_survival"}.get(
             trigger.kind, "carrier_survival"
         )
@@ -206,8 +210,10 @@ class EvolutionLoop:
             max_new_traits=self.config.max_new_traits,
         )
         self._emit("plan", plan=plan)
+        if plan["kind"] == "param_change":
+            return self._param_cycle()
         if plan["kind"] not in ("new_trait", "modify_trait"):
-            return self._emit("rejected", reason=f"no trait plan ({plan['kind']}): {plan['reason']}")
+            return self._emit("rejected", reason=f"no plan: {plan['reason']}")
         trait_id = plan["trait_id"]
         version = f"1.{self.versions.get(trait_id, 0) + 1}.0"
         draws = SeededDraws(self.seed, f"evolution:{self.cycles}")
@@ -253,6 +259,31 @@ class EvolutionLoop:
             trait_id, version, cand.source, instructions_per_call=self.config.cascade.instructions_per_call
         )
         return self._deliver(trait_id, version, change)
+
+    def _param_cycle(self) -> dict[str, Any]:
+        """Try more food (half again, twice, four times as much spawned per tick) on forks; accept the
+        change with the fewest starvation deaths over the shadow run, if fewer than the baseline's
+        and the population keeps at least nine tenths of the baseline's."""
+        from ouroboros.ai.evolution.cascade import param_content, shadow_params
+        from ouroboros.worlds.petri.params import PARAMS
+
+        name = "resource_spawn_rate_fp"
+        now = int(self.world.resources["params"][name])
+        version = f"1.{self.versions.get(PARAMS_ID, 0) + 1}.0"
+        base = shadow_params(self.world, self.content, None, self.config.cascade.shadow_ticks)
+        best: tuple[dict[str, int], dict[str, int]] | None = None
+        high = PARAMS[name].high
+        for value in sorted({min(high, max(now + k, now * k // 2)) for k in (3, 4, 8)}):
+            change = {name: value}
+            numbers = shadow_params(self.world, self.content, change, self.config.cascade.shadow_ticks)
+            ok = numbers["starved"] < base["starved"] and numbers["population"] * 10 >= base["population"] * 9
+            self._emit("evaluation", params=change, ok=ok, numbers=numbers, baseline=base)
+            if ok and (best is None or numbers["starved"] < best[1]["starved"]):
+                best = (change, numbers)
+        if best is None:
+            return self._emit("rejected", reason="no parameter change beat the baseline", baseline=base)
+        self._emit("accepted", params=best[0], version=version, numbers=best[1], baseline=base)
+        return self._deliver(PARAMS_ID, version, param_content(PARAMS_ID, version, best[0]))
 
     # -- delivery --------------------------------------------------------------------------------
     def _deliver(self, trait_id: str, version: str, change: Mapping[str, Any]) -> dict[str, Any]:
