@@ -210,3 +210,38 @@ def test_undo_of_a_real_generated_item_keeps_the_vendor_and_the_other_item(gov: 
         stock = [s for n in stored["objects"]["npcs"] for s in n.get("stock", ())]
         assert second_item in stock and first_item not in stock
         assert "neon.npc.vendor_hardpoint" in {n["id"] for n in stored["objects"]["npcs"]}
+
+
+def test_a_running_city_grows_where_a_player_stands_at_its_edge(gov: Governor) -> None:
+    """Signals from a live neon world → director → the real expansion generator → queue →
+    approve → the new rooms are in the active version, attached at that growth point."""
+    from ouroboros.ai.signals import NeonSignals
+    from tests.ai.test_signals import fresh, move
+
+    world = fresh()
+    signals = NeonSignals()
+    signals.read(world)
+    move(world, "Alice", "neon.room.st_00_00")
+    seen = signals.read(world)
+    with Council(gov.data, gov, world="neon") as council:
+        council.director.set("chaos", 0, "t")
+        council.director.set("expansion", 100, "t")
+        (record,) = council.step(seen.events, seen.kpis, seen.tick, world)
+        assert (record["type"], record["state"]) == ("WORLD_EXPANSION", "queued"), record["reason"]
+        assert record["job"]["context"]["growth_point"] == "neon.room.st_00_00"
+        assert council.queue.approve(record["proposal_id"], "op", "grow")["state"] == "active"
+        new_rooms = {i for d, i in Proposal.model_validate(record["validated"]).object_ids() if d == "rooms"}
+        stored = gov.active_content()
+        assert stored is not None
+        active_rooms = {r["id"]: r for r in stored["objects"]["rooms"]}
+        assert new_rooms - {"neon.room.st_00_00"} and new_rooms <= set(active_rooms)
+        assert set(active_rooms["neon.room.st_00_00"]["exits"].values()) & new_rooms
+        # and undo takes the block away again, exits included
+        undo = council.queue.undo(record["proposal_id"], "op", "too soon")
+        assert undo["state"] == "active", undo["reasons"]
+        stored = gov.active_content()
+        assert stored is not None
+        rooms = {r["id"]: r for r in stored["objects"]["rooms"]}
+        added = new_rooms - {"neon.room.st_00_00"}
+        assert not added & set(rooms)
+        assert not set(rooms["neon.room.st_00_00"]["exits"].values()) & added

@@ -12,12 +12,13 @@ What it promises:
   ``player_at_edge`` event     WORLD_EXPANSION at that growth point, after ``growth_threshold``
                                visits (the expansion slider scales it; 0 turns expansion off)
   ``boss_killed`` event        EVENT ``power_vacuum`` (aggression below 20 keeps the peace)
-  KPI ``inflation_permille``   EVENT ``money_sink_merchant`` when over 50 (5 %), once a minute
+  KPI ``inflation_permille``   EVENT ``money_sink`` (a merchant) when over 50 (5 %), once a minute
   ``quests_exhausted`` event   WORLD_EXPANSION tagged ``dungeon`` (expansion >= 50 and no
                                expansion under way) else a QUEST for that district
-  ``crowded_sector`` event     BUILDING ``residential`` in that sector
-  ``faction_without_hq``       BUILDING ``hq`` for that faction
-  chaos                        a random EVENT, with chance ``2 * chaos`` per mille per observe
+  ``crowded_sector`` event     BUILDING (purpose ``residential``) in that sector's district
+  ``faction_without_hq``       BUILDING (purpose ``hq``) for that faction
+  chaos                        an EVENT the generator draws, with chance ``2 * chaos`` per mille
+                               per observe
   ===========================  ================================================================
 
 - **Determinism.** Seeds and chaos draws come from ``SeededDraws`` keyed by (world seed, rule,
@@ -42,7 +43,7 @@ from ouroboros.ai.proposals import ProposalType, SeededDraws
 from ouroboros.ai.store import AiStore
 from ouroboros.errors import BadInputError
 
-__all__ = ["CHAOS_EVENTS", "SETTINGS", "SLIDERS", "TOGGLES", "Director", "Job"]
+__all__ = ["SETTINGS", "SLIDERS", "TOGGLES", "Director", "Job", "growth_threshold"]
 
 SLIDERS = ("chaos", "aggression", "expansion")
 TOGGLES = ("glitch_doors_only", "human_in_the_loop")
@@ -60,8 +61,8 @@ DEFAULTS: dict[str, Any] = {
 }
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 INFLATION_LIMIT_PERMILLE = 50
+MAX_INFLATION_PERMILLE = 100_000  # what a generator's context accepts
 AGGRESSION_FOR_VACUUM = 20
-CHAOS_EVENTS = ("blackout", "gang_war", "market_crash", "glitch_storm", "data_plague")
 GLITCH_TAG = "glitch_door"
 #: seeds stay inside canonical JSON's exact integers (RFC 8785: below 2**53)
 MAX_SEED = 2**53
@@ -356,12 +357,12 @@ class Director:
         if kind == "crowded_sector":
             sector = str(event.get("sector", ""))
             why = {"event": dict(event), "rule": "crowded"}
-            context = {"building": "residential", "sector": sector, "district": event.get("district", sector)}
+            context = {"purpose": "residential", "sector": sector, "district": event.get("district") or None}
             return [_Want("crowded", sector, ProposalType.BUILDING, context, why)]
         if kind == "faction_without_hq":
             faction = str(event.get("faction", ""))
             why = {"event": dict(event), "rule": "hq"}
-            context = {"building": "hq", "faction": faction, "district": event.get("district")}
+            context = {"purpose": "hq", "faction": faction}
             return [_Want("hq", faction, ProposalType.BUILDING, context, why)]
         return []
 
@@ -381,7 +382,7 @@ class Director:
         until = self._state["cooldowns"].get("inflation", 0)
         if tick < until:
             why["suppressed_by"] = f"cooldown: one money sink a minute (next at tick {until})"
-        context = {"event": "money_sink_merchant", "inflation_permille": inflation}
+        context = {"event": "money_sink", "inflation_permille": min(inflation, MAX_INFLATION_PERMILLE)}
         return [_Want("inflation", "economy", ProposalType.EVENT, context, why)]
 
     def _chaos(self, tick: int) -> list[_Want]:
@@ -392,9 +393,8 @@ class Director:
         roll, chance = draws.permille(), 2 * chaos
         if roll >= chance:
             return []
-        event = draws.choice(CHAOS_EVENTS)
         why = {"rule": "chaos", "chaos": chaos, "roll_permille": roll, "chance_permille": chance}
-        return [_Want("chaos", f"{tick}", ProposalType.EVENT, {"event": event, "intensity": chaos}, why)]
+        return [_Want("chaos", f"{tick}", ProposalType.EVENT, {"chaos": chaos}, why)]
 
 
 def _attribution(actor: str, reason: str | None = None) -> None:
