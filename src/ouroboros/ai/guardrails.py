@@ -67,6 +67,8 @@ POINT_COSTS: dict[str, int] = {
     "proc": 6,
 }
 HISTORY_WINDOW = 100
+#: the most points any rarity may spend: keeps every stat inside the content schema's caps
+MAX_RARITY_BUDGET_POINTS = 200
 
 
 def item_power(item: Mapping[str, Any]) -> int:
@@ -133,8 +135,10 @@ class Guardrails(BaseModel):
         if set(self.rarity_budget_points) != set(RARITY_ORDER):
             raise ValueError(f"rarity_budget_points needs exactly {', '.join(RARITY_ORDER)}")
         points = [self.rarity_budget_points[r] for r in RARITY_ORDER]
-        if any(p < 0 for p in points) or points != sorted(points):
-            raise ValueError("rarity_budget_points must be non-negative and grow with rarity")
+        if any(not 0 <= p <= MAX_RARITY_BUDGET_POINTS for p in points) or points != sorted(points):
+            raise ValueError(
+                f"rarity_budget_points must lie in [0, {MAX_RARITY_BUDGET_POINTS}] and grow with rarity"
+            )
         return self
 
     def as_dict(self) -> dict[str, Any]:

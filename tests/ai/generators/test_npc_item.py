@@ -78,6 +78,28 @@ def test_the_same_seed_gives_other_ids_once_its_content_exists() -> None:
     assert_sound(second, grown)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    SEEDS,
+    st.lists(st.integers(min_value=0, max_value=200), min_size=5, max_size=5).map(sorted),
+    st.sampled_from(["weapon", "armour", "implant", "consumable"]),
+    st.sampled_from(["common", "uncommon", "rare", "epic", "legendary"]),
+)
+def test_any_valid_budget_gives_valid_content_or_a_refusal_with_numbers(
+    seed: int, points: list[int], kind: str, rarity: str
+) -> None:
+    budgets = dict(zip(["common", "uncommon", "rare", "epic", "legendary"], points, strict=True))
+    rules = Guardrails(rarity_budget_points=budgets)
+    try:
+        proposal = generate("ITEM", seed, guardrails=rules, context={"kind": kind, "rarity": rarity})
+    except GuardrailError as refused:  # e.g. a budget that buys more damage than the damage cap
+        assert all(v.code == "over_budget" and int(v.value) > int(v.limit) for v in refused.violations)
+        return
+    item = proposal.payload["items"][0]
+    assert item_power(item) <= budgets[rarity]
+    assert proposal.budget["power_allowed"] == budgets[rarity]
+
+
 def test_a_retired_id_is_never_reused() -> None:
     first = generate("ITEM", 11)
     gone = first.payload["items"][0]["id"]

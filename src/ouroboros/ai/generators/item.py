@@ -45,6 +45,7 @@ SLOTS = {
 }
 PROCS = ("shock", "burn", "bleed", "emp", "stagger")
 MAX_PROCS = 2
+MAX_CRIT_PERMILLE = 1000
 
 
 def _weighted(draws: SeededDraws, weights: Mapping[str, int]) -> str:
@@ -72,31 +73,34 @@ def _spend(draws: SeededDraws, kind: str, rarity: str, target: int) -> tuple[dic
         stats["armour"] = max(1, target // POINT_COSTS["armour"])
         left -= stats["armour"] * POINT_COSTS["armour"]
     while left > 0:
-        options = ["accuracy", "crit"]
-        if kind == "implant":
-            options += ["armour", "damage"]
+        # every stat with headroom left under the content's caps; damage always has some
+        options = [
+            *(["accuracy"] if stats["accuracy"] < LIMITS.max_item_accuracy_bonus else []),
+            *(["crit"] if crit < MAX_CRIT_PERMILLE else []),
+            *(["armour", "damage"] if kind == "implant" and left >= POINT_COSTS["armour"] else []),
+        ]
         if left >= POINT_COSTS["proc"] and len(procs) < MAX_PROCS and RARITY_ORDER.index(rarity) >= 2:
             options.append("proc")
-        option = draws.choice(options)
+        option = draws.choice(options or ["damage"])
+        chunk = draws.between(1, max(1, left // 2))
         if option == "proc":
             procs.append(draws.choice([p for p in PROCS if p not in procs]))
             left -= POINT_COSTS["proc"]
-            continue
-        if option == "armour" and left < POINT_COSTS["armour"]:
-            option = "accuracy"
-        chunk = draws.between(1, max(1, left // 2))
-        if option == "crit":
-            crit += 10 * chunk
-            left -= chunk * POINT_COSTS["crit_per_10"]
+        elif option == "crit":
+            steps = min(chunk, (MAX_CRIT_PERMILLE - crit) // 10)
+            crit += 10 * steps
+            left -= steps * POINT_COSTS["crit_per_10"]
         elif option == "armour":
-            units = max(1, chunk // POINT_COSTS["armour"])
+            units = max(1, min(chunk, left) // POINT_COSTS["armour"])
             stats["armour"] += units
             left -= units * POINT_COSTS["armour"]
+        elif option == "accuracy":
+            units = min(chunk, LIMITS.max_item_accuracy_bonus - stats["accuracy"])
+            stats["accuracy"] += units
+            left -= units * POINT_COSTS["accuracy"]
         else:
-            cap = LIMITS.max_item_accuracy_bonus - stats["accuracy"] if option == "accuracy" else chunk
-            chunk = min(chunk, cap) or 1
-            stats[option] += chunk
-            left -= chunk
+            stats["damage"] += chunk
+            left -= chunk * POINT_COSTS["damage"]
     return stats, crit, procs
 
 
