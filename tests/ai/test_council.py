@@ -245,3 +245,13 @@ def test_a_running_city_grows_where_a_player_stands_at_its_edge(gov: Governor) -
         added = new_rooms - {"neon.room.st_00_00"}
         assert not added & set(rooms)
         assert not set(rooms["neon.room.st_00_00"]["exits"].values()) & added
+
+
+def test_the_guardrails_file_caps_the_directors_throttle(gov: Governor) -> None:
+    with council_for(gov) as council:
+        council.director.set("jobs_per_minute", 100, "t")
+        council.guardrails_file.write({"jobs_per_minute": 1})
+        assert council.director.status()["throttles_in_force"]["jobs_per_minute"] == 1
+        records = council.step([HQ, CROWD], {}, 5)
+        assert len(records) == 1
+        assert "throttle: 1 jobs" in council.director.decisions(1)[0]["why"]["suppressed_by"]

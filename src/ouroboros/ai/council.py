@@ -93,6 +93,7 @@ class Council:
             world_seed=seed if isinstance(seed, int) else 0,
             tick_hz=tick_hz,
             open_expansions=self._open_expansions,
+            caps=self._caps,
         )
         self.queue = ApprovalQueue(self.store, self)
 
@@ -116,6 +117,13 @@ class Council:
     def content(self) -> dict[str, Any] | None:
         """The active effective content the generators grow from (None: the base world)."""
         return self.governor.active_content()
+
+    def _caps(self) -> dict[str, int]:
+        g = self.guardrails()
+        return {
+            "jobs_per_minute": g.jobs_per_minute,
+            "max_concurrent_expansions": g.max_concurrent_expansions,
+        }
 
     def _open_expansions(self) -> int:
         return sum(

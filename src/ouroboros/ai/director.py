@@ -25,7 +25,8 @@ What it promises:
   tick, subject), never the global ``random`` nor the clock; throttles count ticks (``tick_hz``),
   so a replay makes the same decisions.
 - **Throttles.** At most ``jobs_per_minute`` jobs in any window of ``60 * tick_hz`` ticks; at most
-  ``max_concurrent_expansions`` expansions under way. Paused: rules are considered and noted,
+  ``max_concurrent_expansions`` expansions under way (each the operator's setting, capped by the
+  guardrails' value of the same name when ``caps`` is given). Paused: rules are considered and noted,
   nothing is emitted. Emergency stop: nothing at all until an operator resumes.
 - **Every decision has its why.** Each job, and each job a rule wanted but a throttle, slider,
   toggle or pause suppressed, is written to the store with the event, the rule and the numbers.
@@ -118,6 +119,7 @@ class Director:
         world_seed: int = 0,
         tick_hz: int = 50,
         open_expansions: Callable[[], int] | None = None,
+        caps: Callable[[], Mapping[str, int]] | None = None,
     ) -> None:
         if tick_hz <= 0:
             raise BadInputError("tick_hz must be positive")
@@ -125,6 +127,7 @@ class Director:
         self.world_seed = world_seed
         self.tick_hz = tick_hz
         self._open_expansions = open_expansions
+        self._caps = caps
         saved = store.settings()
         self._settings: dict[str, Any] = {k: saved.get(k, v) for k, v in DEFAULTS.items()}
         self._mode: str = saved.get("mode", RUNNING)
@@ -138,6 +141,12 @@ class Director:
     @property
     def window_ticks(self) -> int:
         return 60 * self.tick_hz
+
+    def limit(self, name: str) -> int:
+        """A throttle in force: the operator's setting, capped by the guardrails (``caps``)."""
+        value = int(self._settings[name])
+        cap = self._caps().get(name) if self._caps is not None else None
+        return value if cap is None else min(value, int(cap))
 
     def get(self, name: str) -> Any:
         if name not in self._settings:
@@ -200,6 +209,7 @@ class Director:
             "sliders": {k: self._settings[k] for k in SLIDERS},
             "toggles": {k: self._settings[k] for k in TOGGLES},
             "throttles": {k: self._settings[k] for k in LIMITS},
+            "throttles_in_force": {k: self.limit(k) for k in LIMITS},
             "growth_threshold": growth_threshold(self._settings["expansion"]),
             "window_ticks": self.window_ticks,
             "jobs_in_window": len(self._state["emitted"]),
@@ -295,12 +305,12 @@ class Director:
             return "paused"
         if want.why.get("suppressed_by"):
             return str(want.why["suppressed_by"])
-        limit = self._settings["jobs_per_minute"]
+        limit = self.limit("jobs_per_minute")
         recent = len(self._state["emitted"])
         if recent >= limit:
             return f"throttle: {recent} jobs in the last {self.window_ticks} ticks (limit {limit})"
         if want.type == ProposalType.WORLD_EXPANSION:
-            open_now, most = self.open_expansions(), self._settings["max_concurrent_expansions"]
+            open_now, most = self.open_expansions(), self.limit("max_concurrent_expansions")
             if open_now >= most:
                 return f"one expansion at a time: {open_now} under way (limit {most})"
         return None
@@ -344,7 +354,7 @@ class Director:
         if kind == "quests_exhausted":
             district = str(event.get("district", ""))
             why = {"event": dict(event), "rule": "quests", "expansion": s["expansion"]}
-            busy = self.open_expansions() >= s["max_concurrent_expansions"]
+            busy = self.open_expansions() >= self.limit("max_concurrent_expansions")
             if s["expansion"] >= 50 and not busy:
                 context = {
                     "district": district,
