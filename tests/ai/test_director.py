@@ -289,3 +289,26 @@ def test_no_sequence_of_observations_beats_the_throttle(
         for t in emitted:
             assert sum(1 for u in emitted if t - window < u <= t) <= limit
         assert expansions <= 1  # none finished, so never a second one
+
+
+# -- the store ------------------------------------------------------------------------------------
+def test_the_store_refuses_a_newer_schema_and_rolls_back_failed_writes(tmp_path: Path) -> None:
+    import sqlite3
+
+    from ouroboros.ai.store import SCHEMA_VERSION, AiStoreError
+
+    path = tmp_path / "ai.sqlite3"
+    with AiStore(path) as s:
+        with pytest.raises(RuntimeError), s.transaction():
+            s.record_decision(1, "hq", "job", {"n": 1}, "job-1", "BUILDING")
+            raise RuntimeError("crash mid-write")
+        assert s.decisions(5) == []  # all or nothing
+        s.record_decision(2, "hq", "job", {"n": 2}, "job-2", "BUILDING")
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(AiStoreError):
+        AiStore(path)
+    with pytest.raises(BadInputError):
+        AiStore(tmp_path / "missing" / "ai.sqlite3")
