@@ -13,7 +13,14 @@ What it promises:
   object it changes (a room that gains an exit, a vendor that gains stock) keeps everything else
   and gets a greater version. Nothing is ever removed.
 - A draft that breaks the guardrails in force is refused with ``GuardrailError`` (its
-  violations carry the numbers), never clamped.
+  violations carry the numbers), never clamped. The legendary rate needs the caller's
+  ``RarityHistory``: check it with ``guardrails.check(proposal, rules, history=...)``.
+
+Context keys each type reads (all optional; a bad value is a ``BadInputError``):
+NPC ``archetype`` (ganger, enforcer, drone, fixer, vendor, civilian, boss), ``room``, ``district``,
+``faction``; ITEM ``kind``, ``rarity``; QUEST ``giver``, ``blueprint``; WORLD_EXPANSION
+``growth_point``, ``district``; BUILDING ``purpose`` (hq, residential), ``faction``, ``district``;
+EVENT ``event`` (power_vacuum, money_sink), ``boss``, ``inflation_permille``, ``room``, ``district``.
 """
 
 from __future__ import annotations
