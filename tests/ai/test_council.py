@@ -255,3 +255,17 @@ def test_the_guardrails_file_caps_the_directors_throttle(gov: Governor) -> None:
         records = council.step([HQ, CROWD], {}, 5)
         assert len(records) == 1
         assert "throttle: 1 jobs" in council.director.decisions(1)[0]["why"]["suppressed_by"]
+
+
+def test_an_offline_provider_enriches_words_only(gov: Governor) -> None:
+    from ouroboros.ai.council import provider_enrich
+    from ouroboros.ai.llm import OfflineProvider
+
+    with Council(gov.data, gov, world="neon") as council:
+        council.enrich = provider_enrich(OfflineProvider(), council.guardrails)
+        record = council.propose(ProposalType.ITEM, 31, queue=True)
+        assert record["state"] == "queued", record["reason"]
+        changes = council.queue.diff(record["proposal_id"])["changes"]
+        flavour = set(record["generated"]["flavour"])
+        assert changes and {c["path"] for c in changes} <= flavour  # only the word fields moved
+        assert all(isinstance(c["after"], str) for c in changes)

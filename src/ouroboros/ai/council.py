@@ -32,7 +32,7 @@ from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchEr
 from ouroboros.patches.governor import REFUSED, Governor, Verdict
 from ouroboros.patches.states import State
 
-__all__ = ["GENERATOR_DOMAINS", "GENERATOR_KEY", "Council", "Enrich", "Generate"]
+__all__ = ["GENERATOR_DOMAINS", "GENERATOR_KEY", "Council", "Enrich", "Generate", "provider_enrich"]
 
 GENERATOR_KEY = "generator"
 GENERATOR_DOMAINS = [
@@ -51,6 +51,25 @@ GENERATOR_DOMAINS = [
 Enrich = Callable[[Proposal], Proposal]
 Generate = Callable[..., Proposal]
 GUARDRAILS_FILE = "guardrails.json"
+
+
+def provider_enrich(
+    provider: Any,
+    guardrails: Callable[[], Guardrails],
+    *,
+    log: Callable[[dict[str, Any]], None] | None = None,
+    model: str = "",
+) -> Enrich:
+    """An ``enrich`` stage over an LLM ``provider`` (``ouroboros.ai.llm.enrich``: words only,
+    with the guardrails in force when it runs)."""
+
+    def run(proposal: Proposal) -> Proposal:
+        from ouroboros.ai.llm import enrich
+
+        enriched, _report = enrich(proposal, provider, guardrails=guardrails(), log=log, model=model)
+        return enriched
+
+    return run
 
 
 def _default_generate(*args: Any, **kwargs: Any) -> Proposal:
