@@ -46,7 +46,7 @@ class Proposal(BaseModel):
     proposal_id: str = ""
     type: ProposalType
     world: str
-    seed: int = Field(ge=0, le=2**63 - 1)
+    seed: int = Field(ge=0, le=2**53 - 1)  # canonical JSON (RFC 8785) holds integers up to 2^53-1 exactly
     generator: str  # "<name>@<version>", e.g. "npc@1"
     payload: dict[str, Any]  # patch content, domain -> objects (see ``ouroboros.content.PatchContent``)
     flavour: dict[str, str] = Field(default_factory=dict)  # JSON pointer into payload -> text
