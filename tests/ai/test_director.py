@@ -312,3 +312,17 @@ def test_the_store_refuses_a_newer_schema_and_rolls_back_failed_writes(tmp_path:
         AiStore(path)
     with pytest.raises(BadInputError):
         AiStore(tmp_path / "missing" / "ai.sqlite3")
+
+
+def test_a_stop_from_another_process_reaches_a_running_director(tmp_path: Path) -> None:
+    path = tmp_path / "ai.sqlite3"
+    with AiStore(path) as server_store, AiStore(path) as cli_store:
+        running = Director(server_store, world_seed=1)
+        running.set("chaos", 0, "t")
+        assert running.observe(None, [HQ], {}, 1)
+        Director(cli_store).emergency_stop("ops", "from the command line")
+        assert running.observe(None, [CROWD], {}, 2) == [] and running.stopped
+        Director(cli_store).resume("ops", "ok")
+        Director(cli_store).set("aggression", 5, "ops")
+        assert running.observe(None, [BOSS], {}, 3) == []  # the new aggression holds here too
+        assert running.status()["sliders"]["aggression"] == 5

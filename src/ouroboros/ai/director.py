@@ -31,7 +31,9 @@ What it promises:
 - **Every decision has its why.** Each job, and each job a rule wanted but a throttle, slider,
   toggle or pause suppressed, is written to the store with the event, the rule and the numbers.
   (A suppression that repeats the previous one of the same rule and subject is not written again.)
-- **Settings survive restarts.** Sliders, toggles, mode and counters live in the store.
+- **Settings survive restarts.** Sliders, toggles, mode and counters live in the store; sliders,
+  toggles and mode are reread on every ``observe``/``status``, so a CLI in another process steers
+  a running director (an emergency stop takes effect at the next observation).
 """
 
 from __future__ import annotations
@@ -138,6 +140,13 @@ class Director:
         self._expansions_this_call = 0  # emitted by the observe() under way, not yet counted outside
 
     # -- settings ------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Pick up settings and mode another process wrote (``ouroboros director stop`` while a
+        server runs): observe() and status() call this first."""
+        saved = self.store.settings()
+        self._settings = {k: saved.get(k, v) for k, v in DEFAULTS.items()}
+        self._mode = saved.get("mode", RUNNING)
+
     @property
     def window_ticks(self) -> int:
         return 60 * self.tick_hz
@@ -156,6 +165,7 @@ class Director:
     def set(self, name: str, value: Any, actor: str, reason: str = "") -> dict[str, Any]:
         """Change one slider, toggle or throttle. Out of bounds or of the wrong kind: BadInputError."""
         _attribution(actor)
+        self.reload()
         if name in SLIDERS or name in LIMITS:
             low, high = LIMITS.get(name, (0, 100))
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -186,6 +196,7 @@ class Director:
 
     def _set_mode(self, mode: str, actor: str, reason: str, action: str) -> dict[str, Any]:
         _attribution(actor, reason)
+        self.reload()
         if mode == PAUSED and self._mode == STOPPED:
             raise BadInputError("the director is stopped; only resume lifts an emergency stop")
         before = self._mode
@@ -201,9 +212,11 @@ class Director:
 
     @property
     def stopped(self) -> bool:
+        self.reload()
         return self._mode == STOPPED
 
     def status(self) -> dict[str, Any]:
+        self.reload()
         return {
             "mode": self._mode,
             "sliders": {k: self._settings[k] for k in SLIDERS},
@@ -239,6 +252,7 @@ class Director:
         """The jobs this tick's events and KPIs call for (``world`` is read by no rule yet; it is
         the hook for rules that need to look around)."""
         del world
+        self.reload()
         if self._mode == STOPPED:
             return []
         wants = [w for event in events for w in self._rules_for(event, tick)]
