@@ -18,14 +18,18 @@ What it promises:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import signal
 import socket
 import sys
 import threading
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -173,7 +177,40 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     api = create_app(runtime, settings=settings, auth=auth)
     _configure_logs()
     config = uvicorn.Config(api, log_config=None, access_log=False, lifespan="off", ws="websockets-sansio")
-    return uvicorn.Server(config), first
+    return _Server(config), first
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn, except that Ctrl-C and SIGTERM only ask it to stop (a second one forces it):
+        uvicorn's own handlers re-raise the signal after shutdown, which would kill the process
+        before the worlds are saved."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+
+            def ask_to_stop(signum: int, frame: FrameType | None) -> None:
+                if self.should_exit:
+                    self.force_exit = True
+                self.should_exit = True
+
+            previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _Server(config: Any) -> Any:
+    return _server_class()(config)
 
 
 def _serve(

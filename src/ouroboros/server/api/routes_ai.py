@@ -213,7 +213,15 @@ def _evolution(request: Request) -> tuple[Any, Any]:
 @router.post("/api/evolution/trigger", tags=["evolution"], summary="Start an evolution cycle in petri now")
 def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator) -> dict[str, Any]:
     r, loop = _evolution(request)
-    out = r.call(lambda: loop.trigger(reason=body.reason, actor=user.name))
+
+    def act() -> Any:
+        with r.lock:  # a cycle forks and evaluates the live dish: between two ticks
+            return loop.trigger(reason=body.reason, actor=user.name)
+
+    try:
+        out = r.call(act)
+    except OuroborosError as exc:
+        raise refused(exc) from exc
     r.feed.publish("evolution", "petri", action="trigger", actor=user.name, reason=body.reason)
     return out if isinstance(out, dict) else {"result": out}
 
@@ -223,5 +231,11 @@ def evolution_history(
     request: Request, user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
     r, loop = _evolution(request)
-    history: list[dict[str, Any]] = r.call(lambda: loop.history(limit))
+
+    def read() -> list[dict[str, Any]]:
+        with r.lock:
+            history: list[dict[str, Any]] = loop.history(limit)
+        return history
+
+    history = r.call(read)
     return history
