@@ -80,7 +80,7 @@ def test_a_dead_boss_leaves_two_rivals_and_a_bounty_on_them(seed: int) -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(SEEDS, st.integers(min_value=1100, max_value=2500))
+@given(SEEDS, st.integers(min_value=51, max_value=1500))
 def test_high_inflation_opens_a_merchant_whose_prices_follow_it(seed: int, inflation: int) -> None:
     calm = generate("EVENT", seed, context={"event": "money_sink"})
     hot = generate("EVENT", seed, context={"inflation_permille": inflation})
@@ -91,7 +91,7 @@ def test_high_inflation_opens_a_merchant_whose_prices_follow_it(seed: int, infla
     assert merchant["kind"] == "vendor" and merchant["stock"] == [g["id"] for g in goods]
     assert all(item_power(g) == 0 for g in goods)  # luxuries: money out, no power in
     for before, after in zip(calm.payload["items"], goods, strict=True):
-        assert after["price"] == before["price"] * inflation // 1000
+        assert after["price"] == before["price"] * (1000 + inflation) // 1000
     assert hot.budget["sink_credits"] == sum(g["price"] for g in goods)
 
 
@@ -104,7 +104,7 @@ def test_bad_event_context_is_refused() -> None:
 def test_a_quest_and_an_event_go_active(neon_gov: Governor) -> None:
     cases: tuple[tuple[str, dict[str, object]], ...] = (
         ("QUEST", {}),
-        ("EVENT", {"inflation_permille": 1500}),
+        ("EVENT", {"inflation_permille": 80}),
         ("EVENT", {"boss": "neon.npc.boss_drain_king"}),
     )
     for kind, context in cases:

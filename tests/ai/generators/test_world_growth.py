@@ -104,6 +104,7 @@ def test_a_building_is_entered_from_a_street_and_keeps_the_map(seed: int, contex
     if "faction" in context:
         assert proposal.tags == ["building", "hq"]
         assert {n["faction"] for n in proposal.payload["npcs"]} == {context["faction"]}
+        assert entrance["extensions"]["neon.hq"] == context["faction"]  # the signals read this
     if "district" in context:
         assert street["district"] == context["district"]
     assert_sound(proposal, None, context)

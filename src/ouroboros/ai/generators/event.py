@@ -27,7 +27,9 @@ from ouroboros.errors import BadInputError
 __all__ = ["EVENTS", "SINK_INFLATION_PERMILLE", "generate_event"]
 
 EVENTS = ("power_vacuum", "money_sink")
-SINK_INFLATION_PERMILLE = 1100  # 10 % inflation or more calls for a money sink
+#: inflation as neon's economy report gives it: growth of the price level since the last report,
+#: in permille (50 is 5 %); over this a money sink is called for (the director's limit too)
+SINK_INFLATION_PERMILLE = 50
 #: what a luxury costs before inflation, in credits (inclusive range)
 LUXURY_BASE_PRICE = (1500, 6000)
 GANG_FACTIONS = ("neon.faction.chrome_jackals", "neon.faction.drain_rats")
@@ -123,7 +125,7 @@ def _money_sink(
             "name": f"Gilded {words.item_name(draws, 'junk')}",
             "kind": "junk",
             "rarity": draws.choice(["rare", "epic"]),
-            "price": base * max(1000, inflation) // 1000,
+            "price": base * (1000 + max(0, inflation)) // 1000,
             "slot": None,
             "stats": {"damage": 0, "armour": 0, "accuracy": 0, "heal": 0},
             "description": words.luxury_description(draws),
@@ -160,7 +162,7 @@ def generate_event(
     if event == "power_vacuum":
         summary = _power_vacuum(draft, draws, guardrails, context)
     else:
-        summary = _money_sink(draft, draws, guardrails, context, inflation or 1000)
+        summary = _money_sink(draft, draws, guardrails, context, inflation or 0)
     items = draft.payload.get("items", ())
     quests = draft.payload.get("quests", ())
     return draft.finish(

@@ -307,6 +307,8 @@ def generate_building(
             _link(rooms[-1], "u", room)
         rooms.append(room)
     rooms[0]["exits"]["out"] = street["id"]
+    if purpose == "hq" and faction is not None:  # how the director's signals know the faction has one
+        rooms[0].setdefault("extensions", {})["neon.hq"] = faction
     _with_exit(draft, street, "in", rooms[0]["id"], f"The doors of {name} stand here.")
     npcs = []
     if purpose == "hq" and faction is not None:
