@@ -169,3 +169,19 @@ def test_the_dashboard_is_served_when_built(tmp_path: Path, live: Live) -> None:
     with TestClient(app) as client:
         assert "ouroboros dashboard" in client.get("/").text
         assert client.get("/health").json()["status"] == "ok"  # the API still wins
+
+
+def test_the_world_stream_is_mounted_behind_the_same_tokens(live: Live) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with live.client.websocket_connect(f"/ws/world-stream?world=petri&token={live.tokens['viewer']}") as ws:
+        frame = json.loads(ws.receive_text())
+        assert frame["type"] == "frame" and frame["world"] == "petri" and len(frame["entities"]) > 0
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        live.client.websocket_connect("/ws/world-stream?world=petri&token=nope") as ws,
+    ):
+        ws.receive_text()
+    assert refused.value.code == 1008
+    metrics = live.client.get("/metrics")
+    assert metrics.status_code == 200 and "ouroboros_tick_seconds" in metrics.text
