@@ -48,6 +48,15 @@ def test_an_evolved_trait_goes_through_the_governor_to_active_and_is_hot_swapped
         assert (gov.keys_dir / "evolution.key").exists()
         world.run(5)
         assert world.resources["script_faults"] == 0
+        # With the kill-switch engaged, a cycle is refused as data and the world runs on.
+        gov.killswitch.set(True, "alice", "stop AI changes")
+        refused = loop.trigger("after the stop")
+        assert refused["type"] == "rejected" and refused["code"] == "killswitch_engaged", refused
+        assert not any(
+            e["type"] == "evaluation" and e["cycle"] == refused["cycle"] for e in loop.history(1000)
+        )
+        world.step()
+        assert [e["version"] for e in world.resources["scripted_traits"]] == ["1.1.0"]
         loop.close()
     finally:
         gov.close()

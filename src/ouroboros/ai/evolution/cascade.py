@@ -7,7 +7,9 @@ first failure stops it with its reasons (FunSearch's and OpenEvolve's cascade).
    or writes bad intents is stopped here with the sandbox's own fault message;
 3. ``replay``  — the trait activated on two forks of the world, ``replay_ticks`` each: the digests
    must agree (determinism) and no script fault may occur;
-4. ``shadow``  — the first fork runs on to ``shadow_ticks`` and is compared with a baseline fork
+4. ``screen``  — the first fork runs on to ``screen_ticks``: carriers worse off than in the
+   baseline already are stopped here (the KPI below, on a shorter run);
+5. ``shadow``  — the first fork runs on to ``shadow_ticks`` and is compared with a baseline fork
    (the same world without the change). The KPI is *paired*: the molbots that carry the trait
    (the same ids in both runs) and their children are valued in both runs (``ALIVE_VALUE_FP``
    for each one alive plus its energy); the candidate must beat the baseline by ``min_gain``.
@@ -36,6 +38,7 @@ PROBE_CARRIERS = 256
 @dataclass(frozen=True)
 class CascadeConfig:
     replay_ticks: int = 4
+    screen_ticks: int = 0  # a first, shorter shadow run (0: none); must be below shadow_ticks
     shadow_ticks: int = 150
     instructions_per_call: int = 2_000_000
     min_gain_fp: int = 1  # the paired KPI must beat the baseline by more than this
@@ -219,13 +222,26 @@ class Cascade:
         self.base_content = dict(base_content)
         self.config = config
         self.apply = spec_of(world).apply_content
-        self._baseline: World | None = None
+        self._baselines: dict[int, World] = {}
 
-    def _baseline_world(self) -> World:
-        if self._baseline is None:
-            self._baseline = self.world.fork()
-            self._baseline.run(self.config.shadow_ticks)
-        return self._baseline
+    @property
+    def _baseline(self) -> World | None:
+        return self._baselines.get(self.config.shadow_ticks)
+
+    def _fork(self) -> World:
+        fork = self.world.fork()
+        fork.digest_every_tick = False  # forks are compared by their final digest only
+        return fork
+
+    def _baseline_world(self, ticks: int) -> World:
+        """The world without the change after ``ticks`` ticks (each length run once a cycle)."""
+        if ticks not in self._baselines:
+            done = [t for t in sorted(self._baselines) if t < ticks]
+            world = self._baselines[done[-1]].fork() if done else self._fork()
+            world.digest_every_tick = False
+            world.run(ticks - (done[-1] if done else 0))
+            self._baselines[ticks] = world
+        return self._baselines[ticks]
 
     def evaluate(self, trait_id: str, version: str, source: str) -> Evaluation:
         cfg = self.config
@@ -237,7 +253,7 @@ class Cascade:
             return Evaluation(False, "probe", reasons)
         change = trait_content(trait_id, version, source, instructions_per_call=cfg.instructions_per_call)
         content = merge_content(self.base_content, change)
-        a, b = self.world.fork(), self.world.fork()
+        a, b = self._fork(), self._fork()
         self.apply(a, content)
         self.apply(b, content)
         group = carriers_of(a, trait_id)
@@ -257,9 +273,24 @@ class Cascade:
             return Evaluation(
                 False, "replay", [_reason("replay", "no_carriers", "no molbot runs it")], numbers
             )
-        a.run(max(0, cfg.shadow_ticks - cfg.replay_ticks))
+        ran = cfg.replay_ticks
+        if cfg.replay_ticks < cfg.screen_ticks < cfg.shadow_ticks:
+            a.run(cfg.screen_ticks - ran)
+            ran = cfg.screen_ticks
+            mine, theirs = lineage_value(a, group), lineage_value(self._baseline_world(ran), group)
+            numbers.update(
+                {"screen_value_fp": mine["value_fp"], "screen_baseline_value_fp": theirs["value_fp"]}
+            )
+            if mine["value_fp"] < theirs["value_fp"]:
+                message = (
+                    f"after {ran} ticks the carriers' value {mine['value_fp']} is below the baseline's "
+                    f"{theirs['value_fp']} ({mine['alive']} vs {theirs['alive']} alive)"
+                )
+                reason = _reason("screen", "kpi_worse", message)
+                return Evaluation(False, "screen", [reason], numbers, mine["value_fp"] - theirs["value_fp"])
+        a.run(max(0, cfg.shadow_ticks - ran))
         faults = int(a.resources.get("script_faults", 0)) - int(self.world.resources.get("script_faults", 0))
-        base = self._baseline_world()
+        base = self._baseline_world(cfg.shadow_ticks)
         mine, theirs = lineage_value(a, group), lineage_value(base, group)
         food = int(a.resources["stats"]["food_eaten"]) - int(base.resources["stats"]["food_eaten"])
         numbers.update(

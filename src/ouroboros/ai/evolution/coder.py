@@ -8,7 +8,8 @@ generation's failures bias the next mutations (Voyager's and OpenEvolve's feedba
 - a candidate stopped by a budget or a fault -> ``shrink`` (drop rules, smaller programs);
 - one whose carriers burned their energy moving (mean speed above the baseline's) -> ``add_brake``;
 - one whose carriers ended with less energy than the baseline -> ``add_gain``;
-- one no better than the baseline -> more ``add`` and ``replace`` (explore).
+- one no better than the baseline (or worse already at the screen) -> more ``add`` and
+  ``replace`` (explore).
 
 ``LlmCoder`` wraps an optional callable ``(plan, feedback) -> Lua source`` (e.g. backed by an
 LLM provider); it is used only when configured, and what it writes goes through the same cascade.
@@ -75,7 +76,7 @@ def bias_from(feedback: Sequence[Feedback]) -> dict[str, int]:
             bump("add_brake", 1)
         if n.get("energy_fp", 0) < n.get("baseline_energy_fp", 0):
             bump("add_gain", 1)
-        if "kpi_not_better" in fb.codes:
+        if "kpi_not_better" in fb.codes or "kpi_worse" in fb.codes:
             bump("add", 1)
             bump("replace", 1)
     return {op: min(w, 6) for op, w in bias.items()}

@@ -53,6 +53,7 @@ def famine_experiment(
     entities: int = DEFAULT_ENTITIES,
     config: EvolutionConfig | None = None,
     cooldown_ticks: int = 200,
+    coder: Any = None,
     feed: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[int]:
     """Survivors per seed after ``ticks`` ticks of famine, with or without evolution."""
@@ -67,6 +68,7 @@ def famine_experiment(
             loop = EvolutionLoop(
                 world,
                 cooldown_ticks=cooldown_ticks,
+                coder=coder,
                 feed=feed,
                 config=config or EvolutionConfig(cascade=CascadeConfig(shadow_ticks=150)),
             )

@@ -35,7 +35,7 @@ from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
 from ouroboros.ai.evolution.watcher import Trigger, Watcher
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, OuroborosError
 
 if TYPE_CHECKING:
     from ouroboros.patches.governor import Governor
@@ -201,6 +201,9 @@ class EvolutionLoop:
         self._cooldown_until = self.world.tick + self.cooldown_ticks
         self.watcher.clear()
         self._emit("trigger", **trig.as_dict())
+        if self.governor is not None and self.governor.killswitch.engaged():
+            reason = "the kill-switch is engaged: no new AI change is made"
+            return self._emit("rejected", by="killswitch", code="killswitch_engaged", reason=reason)
         plan = self.architect.plan(
             trig,
             self.own_traits(),
@@ -295,7 +298,10 @@ class EvolutionLoop:
             patch = f"evolution:{self.cycles}"
             self.world.submit(ACTIVATE_INPUT, {"patch_id": patch, "content": self.content})
             return self._emit("swapped", trait_id=trait_id, version=version, via="direct", patch_id=patch)
-        verdict = self._submit(change)
+        try:
+            verdict = self._submit(change)
+        except OuroborosError as exc:  # e.g. the kill-switch: refused, and the world runs on
+            return self._emit("rejected", trait_id=trait_id, by="governor", code=exc.code, reason=exc.message)
         if not verdict.ok:
             reasons = [r.as_dict() for r in verdict.reasons]
             return self._emit(
