@@ -82,7 +82,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     exe = Path(sys.executable).with_name("ouroboros")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ouroboros"]
     cmd += ["go", "--no-browser", "--port", str(port), "--telnet-port", str(telnet), "--ws-port", str(ws)]
-    cmd += ["--data", str(data), "--seed", "7"]
+    # 400 molbots: the dish streams binary frames (>= 200 entities), the city JSON ones
+    cmd += ["--data", str(data), "--seed", "7", "--entities", "400"]
     env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT

@@ -40,7 +40,7 @@ interface Props {
 
 export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed, testId }: Props) {
   const host = useRef<HTMLDivElement>(null);
-  const [info, setInfo] = useState({ frames: 0, draws: 0, entities: 0, tick: -1, renderer: "starting", connected: false, error: "" });
+  const [info, setInfo] = useState({ frames: 0, binary: 0, errors: 0, draws: 0, entities: 0, tick: -1, renderer: "starting", connected: false, error: "" });
   const feedRef = useRef(onFeed);
   feedRef.current = onFeed;
 
@@ -58,6 +58,8 @@ export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed,
       const f = stream.latest;
       setInfo({
         frames: stream.stats.frames,
+        binary: stream.stats.binary,
+        errors: stream.stats.errors,
         draws,
         entities: f?.count ?? 0,
         tick: f?.tick ?? -1,
@@ -170,6 +172,8 @@ export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed,
         ref={host}
         data-testid={testId}
         data-frames={info.frames}
+        data-binary={info.binary}
+        data-errors={info.errors}
         data-draws={info.draws}
         data-entities={info.entities}
         data-tick={info.tick}

@@ -21,7 +21,7 @@ export interface Frame {
   energy: Uint16Array; // permille, 0..1000
   kinds: Uint8Array;
   flags: Uint8Array;
-  resources: { xs: Int32Array; ys: Int32Array; count: number };
+  resources: { ids: Uint32Array; xs: Int32Array; ys: Int32Array; count: number };
 }
 
 export class FrameError extends Error {}
@@ -49,6 +49,7 @@ export function decodeBinary(buf: ArrayBuffer): Frame {
     f.flags[i] = v.getUint8(o + 15);
   }
   for (let i = 0; i < r; i++, o += RESOURCE_BYTES) {
+    f.resources.ids[i] = v.getUint32(o, true);
     f.resources.xs[i] = v.getInt32(o + 4, true);
     f.resources.ys[i] = v.getInt32(o + 8, true);
   }
@@ -82,6 +83,7 @@ export function decodeJson(msg: Record<string, unknown>): Frame {
     f.flags[i] = typeof e.flags === "number" ? e.flags : 0;
   });
   res.forEach((e, i) => {
+    f.resources.ids[i] = num(e.id, "resource id");
     f.resources.xs[i] = num(e.x, "resource x");
     f.resources.ys[i] = num(e.y, "resource y");
   });
@@ -99,7 +101,7 @@ function emptyFrame(world: string, n: number, r: number): Frame {
     energy: new Uint16Array(n),
     kinds: new Uint8Array(n),
     flags: new Uint8Array(n),
-    resources: { xs: new Int32Array(r), ys: new Int32Array(r), count: r },
+    resources: { ids: new Uint32Array(r), xs: new Int32Array(r), ys: new Int32Array(r), count: r },
   };
 }
 

@@ -7,6 +7,7 @@ import { getToken, wsUrl } from "./api";
 
 export interface StreamStats {
   frames: number;
+  binary: number; // frames that came as binary messages (>= 200 entities)
   errors: number;
   connected: boolean;
   lastError: string | null;
@@ -14,7 +15,7 @@ export interface StreamStats {
 
 export class WorldStream {
   latest: Frame | null = null;
-  stats: StreamStats = { frames: 0, errors: 0, connected: false, lastError: null };
+  stats: StreamStats = { frames: 0, binary: 0, errors: 0, connected: false, lastError: null };
   private ws: WebSocket | null = null;
   private closed = false;
   private retryMs = 500;
@@ -50,6 +51,7 @@ export class WorldStream {
       if (data instanceof ArrayBuffer) {
         this.latest = decodeBinary(data); // the binary header carries no tick
         this.stats.frames++;
+        this.stats.binary++;
         return;
       }
       const msg = JSON.parse(String(data)) as Record<string, unknown>;
