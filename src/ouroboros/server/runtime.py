@@ -542,6 +542,14 @@ class WorldRunner:
         from ouroboros.worlds.neon.runtime import NeonGame
         from ouroboros.worlds.neon.store import CityStore
 
+        loop = asyncio.get_running_loop()
+
+        def quiet_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            # connections still open at shutdown are cancelled: that is the plan, not an error
+            if not isinstance(context.get("exception"), asyncio.CancelledError):
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(quiet_cancel)
         store = CityStore(self.folder)
         self.game = NeonGame(self.world, store, tick_hz=self.pace or 1e6)
         accounts = AccountStore(self.folder / "neon.db")
@@ -585,6 +593,7 @@ class WorldRunner:
             registry.close_all()
             for server in servers:
                 server.close()
+            await asyncio.sleep(0.05)  # let the closed sessions' handlers finish
             self.save()
             self.follower.close()
             accounts.close()
