@@ -89,8 +89,8 @@ def test_every_route_lets_in_exactly_the_roles_it_names(
 ) -> None:
     before_seq = max((e["seq"] for e in live.runtime.feed.recent(1)), default=0)
     paused_before = {n: r.paused.is_set() for n, r in live.runtime.runners.items()}
-    kwargs = {} if method in ("GET", "DELETE") else {"json": {}}
-    response = live.client.request(method, path, headers=live.headers(role), **kwargs)
+    body: dict[str, object] | None = None if method in ("GET", "DELETE") else {}
+    response = live.client.request(method, path, headers=live.headers(role), json=body)
     if RANK[role] < RANK[least]:
         assert response.status_code == (401 if role is None else 403), response.text
         assert response.json()["detail"]

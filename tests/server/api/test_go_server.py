@@ -29,9 +29,12 @@ def _read_until(proc: subprocess.Popen[str], pattern: str, timeout_s: float = 60
     assert proc.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
     stdout = proc.stdout
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in iter(stdout.readline, "")], daemon=True
-    ).start()
+
+    def pump() -> None:
+        for line in iter(stdout.readline, ""):
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     seen = ""
     deadline = time.monotonic() + timeout_s
     while not re.search(pattern, seen):
