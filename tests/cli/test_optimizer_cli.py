@@ -89,6 +89,7 @@ def test_freeze_force_status_and_history(tmp_path: Path) -> None:
 
 
 def _history(data: Path, *entries: dict[str, Any]) -> None:
+    data = data / "petri"  # where `go --data DATA` runs petri
     data.mkdir(parents=True, exist_ok=True)
     lines = [
         json.dumps({"tick": 0, "system": None, "from": None, "to": None, "why": "", **e}) for e in entries

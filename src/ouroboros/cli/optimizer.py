@@ -2,7 +2,7 @@
 
 ``variants`` lists each system's implementations; ``status``, ``history``, ``freeze``,
 ``unfreeze``, ``force`` and ``release`` work on a data folder (default ``./ouroboros-data``, the
-one ``ouroboros go`` uses): a running world reads ``optimizer.json`` between ticks, and its
+one ``ouroboros go`` uses; the optimizer runs petri, whose files are in ``DATA/petri``): a running world reads ``optimizer.json`` between ticks, and its
 decisions are appended to ``optimizer-history.jsonl``, which survives restarts.
 """
 
@@ -36,8 +36,13 @@ def _variants(world_name: str) -> dict[str, list[str]]:
     return {**build_world(world_name, 0, {"entities": 0}).variants(), LAYOUT: list(LAYOUTS)}
 
 
+def _petri(data: Path) -> Path:
+    """Where ``ouroboros go --data DATA`` keeps the optimizer's files: petri's own folder."""
+    return data / "petri"
+
+
 def _control(data: Path) -> dict[str, Any]:
-    path = data / CONTROL_FILE
+    path = _petri(data) / CONTROL_FILE
     return read_control(path) if path.exists() else {"frozen": False, "forced": {}}
 
 
@@ -46,8 +51,8 @@ def _write_control(data: Path, control: dict[str, Any]) -> None:
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")
-    data.mkdir(parents=True, exist_ok=True)
-    write_atomic(data / CONTROL_FILE, (json.dumps(control, sort_keys=True, indent=2) + "\n").encode())
+    _petri(data).mkdir(parents=True, exist_ok=True)
+    write_atomic(_petri(data) / CONTROL_FILE, (json.dumps(control, sort_keys=True, indent=2) + "\n").encode())
 
 
 @optimizer_app.command("variants")
@@ -91,7 +96,7 @@ def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     start say it runs."""
     with _command_boundary():
         control = _control(data)
-        history = read_history(data / HISTORY_FILE)
+        history = read_history(_petri(data) / HISTORY_FILE)
     engine = engine_state(history)
     payload = {
         **control,
@@ -122,7 +127,7 @@ def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
 def history(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     """Every decision: what, why, and the times measured before and after."""
     with _command_boundary():
-        entries = read_history(data / HISTORY_FILE)
+        entries = read_history(_petri(data) / HISTORY_FILE)
     if as_json:
         typer.echo(json.dumps({"decisions": entries}, sort_keys=True))
         return
