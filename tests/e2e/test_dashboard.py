@@ -212,3 +212,41 @@ def test_the_guardrails_editor_saves_a_budget_and_refuses_a_bad_one(page: Any, s
     page.get_by_test_id("guardrails-status").filter(has_text="422").wait_for()
     assert server.api("GET", "/api/guardrails").json()["jobs_per_minute"] == 4
     shot(page, "15-guardrails")
+
+
+def test_a_slider_moves_the_director_and_the_log_says_why(page: Any, server: Server) -> None:
+    page.get_by_test_id("world-select").select_option("neon")
+    page.get_by_test_id("nav-control").click()
+    slider = page.get_by_test_id("slider-chaos")
+    slider.wait_for()
+    before = int(server.api("GET", "/api/director?world=neon").json()["sliders"]["chaos"])
+    slider.focus()
+    page.keyboard.press("ArrowRight" if before < 100 else "ArrowLeft")  # the key-up commits it
+    expected = before + 1 if before < 100 else before - 1
+    wait_until(
+        lambda: server.api("GET", "/api/director?world=neon").json()["sliders"]["chaos"] == expected,
+        "the director's chaos slider set through the page",
+    )
+    page.get_by_test_id("director-status").filter(has_text="done").wait_for()
+    shot(page, "16-director")
+
+    page.get_by_test_id("nav-director").click()
+    log = page.get_by_test_id("director-log")
+    log.get_by_test_id("director-decision").filter(has_text="set chaos from the dashboard").first.wait_for()
+    decisions = server.api("GET", "/api/director?world=neon").json()["decisions"]
+    for d in decisions[:3]:  # the director's own decisions, each with its why
+        assert d["why"]
+        log.get_by_test_id("director-decision").filter(has_text=f"tick {d['tick']}").first.wait_for()
+    shot(page, "17-director-log")
+
+
+def test_the_charts_plot_tick_time_and_population(page: Any) -> None:
+    page.get_by_test_id("nav-charts").click()
+    for name in ("petri.stats.tick_p95_ms", "petri.kpis.entity_count", "neon.kpis.money_supply"):
+        chart = page.get_by_test_id(f"chart-{name}")
+        chart.wait_for()
+        wait_until(
+            lambda chart=chart: len(chart.locator("polyline").get_attribute("points").split()) >= 2,
+            f"{name} points",
+        )
+    shot(page, "18-charts")

@@ -84,7 +84,7 @@ export function App() {
             <section className="panel" data-testid="panel-neon">
               <h2>Neon city</h2>
               <WorldCanvas world="neon" palette={NEON} testId="neon-canvas" />
-              <div className="muted small">magenta: players · cyan: NPCs · dim squares: rooms</div>
+              <div className="muted small">cyan: players · yellow: NPCs · dots: rooms</div>
             </section>
           </div>
         )}

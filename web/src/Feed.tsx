@@ -4,16 +4,51 @@
 import { api, asList } from "./api";
 import { Panel, Status, str, useAction, usePoll, type Row } from "./ui";
 
+/** The "why" of a decision, readable: the store keeps it as JSON text; nested objects are shown
+ * one level deep (k=v), an error by its message. */
+function parseWhy(raw: unknown): unknown {
+  if (typeof raw !== "string") return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function compact(v: unknown): string {
+  if (v === null || typeof v !== "object") return str(v);
+  if (Array.isArray(v)) return v.map(compact).join(", ");
+  return Object.entries(v as Row)
+    .filter(([, x]) => x !== null && typeof x !== "object")
+    .map(([k, x]) => `${k}=${str(x)}`)
+    .join(" ");
+}
+
 function Why({ e }: { e: Row }) {
-  const why = e.why ?? e.reason ?? e.rationale;
-  return <span className="why">{typeof why === "string" ? why : why ? JSON.stringify(why) : ""}</span>;
+  const ev = e.event && typeof e.event === "object" ? (e.event as Row) : null;
+  const why = parseWhy(e.why ?? e.reason ?? ev?.reason ?? e.rationale);
+  if (!why || typeof why !== "object") return <span className="why">{str(why)}</span>;
+  const w = why as Row;
+  const err = w.error && typeof w.error === "object" ? str((w.error as Row).message) : "";
+  const parts = Object.entries(w)
+    .filter(([k]) => k !== "error")
+    .map(([k, v]) => (v !== null && typeof v === "object" ? `${k}: {${compact(v)}}` : `${k}: ${str(v)}`));
+  return (
+    <span className="why">
+      {err && <span className="error">{err} · </span>}
+      {parts.join(" · ")}
+    </span>
+  );
 }
 
 export function DirectorLog({ world }: { world: string }) {
   const dir = usePoll<Row>(`/api/director?world=${world}`, 3000);
   const feed = usePoll<unknown>("/api/feed?limit=200", 2000);
   const decisions = asList<Row>(dir.data?.decisions ?? [], "decisions");
-  const events = asList<Row>(feed.data, "events", "feed").filter((e) => str(e.kind) === "director");
+  // operator actions and council results on the feed, newest first
+  const events = asList<Row>(feed.data, "events", "feed")
+    .filter((e) => str(e.kind) === "director" && (e.world === world || e.world == null))
+    .reverse();
   const rows = [...decisions, ...events];
   return (
     <Panel title={`Director log — ${world}`} testId="panel-director-log">
@@ -21,11 +56,11 @@ export function DirectorLog({ world }: { world: string }) {
       {rows.length === 0 && <p className="muted">No decisions yet.</p>}
       <ol className="timeline" data-testid="director-log">
         {rows.map((e, i) => (
-          <li key={str(e.id ?? e.seq ?? i)}>
+          <li key={`${str(e.kind ?? "decision")}-${str(e.seq ?? i)}`} data-testid="director-decision">
             <span className="muted small">
               {str(e.at ?? e.time)} {e.tick !== undefined ? `tick ${str(e.tick)}` : ""}
             </span>{" "}
-            <b>{str(e.rule ?? e.action ?? e.kind)}</b> {str(e.outcome)} {str(e.job_type)} {str(e.world)} {str(e.actor)} — <Why e={e} />
+            <b>{str(e.rule ?? e.action ?? (e.event ? "council" : e.kind))}</b> {str(e.outcome ?? (e.event as Row | undefined)?.state)} {str(e.job_type)} {str(e.world)} {str(e.actor)} — <Why e={e} />
           </li>
         ))}
       </ol>
@@ -41,7 +76,10 @@ function EvolutionRow({ e }: { e: Row }) {
     .filter((x) => x !== undefined && x !== null && x !== "")
     .map(str)
     .join(" · ");
-  const reasons = Array.isArray(ev.reasons) && ev.reasons.length ? ` — ${ev.reasons.map(str).join("; ")}` : "";
+  const reasons =
+    Array.isArray(ev.reasons) && ev.reasons.length
+      ? ` — ${ev.reasons.map((r) => (r && typeof r === "object" ? `${str((r as Row).code)}: ${str((r as Row).message)}` : str(r))).join("; ")}`
+      : "";
   return (
     <li data-testid="evolution-event" data-type={what}>
       <span className="muted small">
