@@ -245,8 +245,10 @@ def test_the_charts_plot_tick_time_and_population(page: Any) -> None:
     for name in ("petri.stats.tick_p95_ms", "petri.kpis.entity_count", "neon.kpis.money_supply"):
         chart = page.get_by_test_id(f"chart-{name}")
         chart.wait_for()
-        wait_until(
-            lambda chart=chart: len(chart.locator("polyline").get_attribute("points").split()) >= 2,
-            f"{name} points",
-        )
+        line = chart.locator("polyline")
+
+        def plotted(line: Any = line) -> bool:
+            return len((line.get_attribute("points") or "").split()) >= 2
+
+        wait_until(plotted, f"{name} to have two points")
     shot(page, "18-charts")
