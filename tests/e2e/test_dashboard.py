@@ -252,3 +252,57 @@ def test_the_charts_plot_tick_time_and_population(page: Any) -> None:
 
         wait_until(plotted, f"{name} to have two points")
     shot(page, "18-charts")
+
+
+def _login(browser: Any, server: Server, token: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    pg.goto(server.url + "/")
+    pg.get_by_test_id("login-secret").fill(token)
+    pg.get_by_test_id("login-submit").click()
+    pg.get_by_test_id("btn-stop").wait_for()
+    return context, pg
+
+
+def test_a_second_admin_restores_a_snapshot_with_their_own_totp(
+    page: Any, server: Server, browser: Any
+) -> None:
+    made = server.api("POST", "/api/users", json={"name": "ops2", "role": "admin", "reason": "e2e"}).json()
+    context, pg = _login(browser, server, made["token"])
+    try:
+        pg.get_by_test_id("nav-snapshots").click()
+        pg.get_by_test_id("snapshot-label").fill("restore point")
+        pg.get_by_test_id("snapshot-create").click()
+        row = pg.locator("[data-testid^='snapshot-0']").filter(has_text="restore point")
+        row.wait_for()
+        snapshot_id = str(row.get_attribute("data-testid")).removeprefix("snapshot-")
+        row.get_by_test_id("snapshot-restore").click()
+        row.get_by_test_id("snapshot-restore-code").fill(pyotp.TOTP(made["totp_secret"]).now())
+        row.get_by_test_id("snapshot-restore-submit").click()
+        pg.get_by_test_id("snapshot-status").filter(has_text=f"restore {snapshot_id}: done").wait_for()
+        shot(pg, "19-snapshot-restored")
+        restores = [
+            e
+            for e in server.api("GET", "/api/feed?limit=1000").json()
+            if e["kind"] == "snapshot" and e.get("action") == "restore"
+        ]
+        assert [(e["snapshot"]["id"], e["actor"]) for e in restores] == [(snapshot_id, "ops2")]
+    finally:
+        context.close()
+
+
+def test_a_viewer_pressing_stop_gets_one_clear_refusal(page: Any, server: Server, browser: Any) -> None:
+    made = server.api(
+        "POST", "/api/users", json={"name": "watcher", "role": "viewer", "reason": "e2e"}
+    ).json()
+    context, pg = _login(browser, server, made["token"])
+    try:
+        pg.get_by_test_id("btn-stop").click()
+        status = pg.get_by_test_id("control-status")
+        status.filter(has_text="403").wait_for()
+        assert status.inner_text().startswith("STOP: 403")
+        assert not server.api("GET", "/api/stats").json()["worlds"]["petri"]["paused"]
+        shot(pg, "20-viewer-refused")
+    finally:
+        context.close()
