@@ -99,7 +99,7 @@ def test_stop_freezes_the_tick_counter_and_go_moves_it_again(page: Any, server: 
     shot(page, "06-go")
 
 
-def _queue_a_proposal(server: Server) -> str:
+def _queue_a_proposal(server: Server, seed: int = 4242) -> str:
     """One item proposal queued for a person, made the way the council makes them (in-process on
     the same data folder: the API has no route that creates proposals)."""
     from ouroboros.ai.council import Council
@@ -111,7 +111,7 @@ def _queue_a_proposal(server: Server) -> str:
         server.data / "neon", governor, world="neon", guardrails_file=server.data / "guardrails.json"
     )
     try:
-        record = council.propose(ProposalType.ITEM, 4242, queue=True, actor="e2e")
+        record = council.propose(ProposalType.ITEM, seed, queue=True, actor="e2e")
     finally:
         council.close()
     assert record["state"] == "queued", record
@@ -306,3 +306,31 @@ def test_a_viewer_pressing_stop_gets_one_clear_refusal(page: Any, server: Server
         shot(pg, "20-viewer-refused")
     finally:
         context.close()
+
+
+def test_edit_a_queued_proposal_see_the_diff_then_reject_it(page: Any, server: Server) -> None:
+    proposal_id = _queue_a_proposal(server, seed=777)
+    page.get_by_test_id("world-select").select_option("neon")
+    page.get_by_test_id("nav-queue").click()
+    item = page.get_by_test_id(f"queue-item-{proposal_id}")
+    item.wait_for()
+    item.get_by_test_id("queue-edit").click()
+    item.get_by_test_id("queue-edit-json").fill('{"items": {"0": {"name": "Lantern of the Quiet Rain"}}}')
+    item.get_by_test_id("queue-edit-submit").click()
+    item.get_by_test_id("queue-item-status").filter(has_text="done").wait_for()
+    item.get_by_test_id("queue-diff").locator("summary").click()
+    changes = item.get_by_test_id("queue-diff-changes")
+    changes.filter(has_text="/items/0/name").wait_for()
+    assert "Lantern of the Quiet Rain" in changes.inner_text()
+    shot(page, "21-edited")
+    item.get_by_test_id("queue-edit").click()  # a bad edit is refused and changes nothing
+    item.get_by_test_id("queue-edit-json").fill('{"items": {"0": {"id": "stolen"}}}')
+    item.get_by_test_id("queue-edit-submit").click()
+    item.get_by_test_id("queue-item-status").filter(has_text="may not be edited").wait_for()
+    item.get_by_test_id("queue-reject").click()
+    wait_until(lambda: item.get_attribute("data-state") == "rejected", "the proposal rejected")
+    listed = {i["proposal_id"]: i for i in server.api("GET", "/api/queue?world=neon").json()}
+    assert listed[proposal_id]["state"] == "rejected"
+    diff = server.api("GET", f"/api/queue/{proposal_id}/diff?world=neon").json()
+    assert diff["validated"]["items"][0]["name"] == "Lantern of the Quiet Rain"
+    assert diff["validated"]["items"][0]["id"] == diff["generated"]["items"][0]["id"]

@@ -36,40 +36,44 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
   );
 }
 
-interface Change {
-  domain: string;
-  id: unknown;
+interface FieldChange {
+  path: string;
   before: unknown;
   after: unknown;
 }
 
-/** The server's diff of a proposal against the active content, object by object. */
+/** The proposal as generated and as validated (enriched, edited, checked): the changed fields
+ * first (JSON pointers), then both payloads side by side. */
 function ServerDiff({ world, id }: { world: string; id: string }) {
-  const d = usePoll<{ changes?: Change[]; generated?: unknown; validated?: unknown }>(
+  const d = usePoll<{ changes?: FieldChange[]; generated?: unknown; validated?: unknown }>(
     `/api/queue/${encodeURIComponent(id)}/diff?world=${world}`,
     0,
   );
   if (d.error) return <div className="error">{d.error}</div>;
   if (!d.data) return <div className="muted">…</div>;
-  const changes = (d.data.changes ?? []).filter((c) => c && typeof c === "object" && "after" in c);
+  const changes = (d.data.changes ?? []).filter((c) => c && typeof c === "object" && "path" in c);
   return (
-    <>
-      {d.data.generated !== undefined && (
-        <div>
-          <div className="small">as generated → as validated (enriched, edited, checked)</div>
-          <Diff before={d.data.generated} after={d.data.validated} />
-        </div>
+    <div data-testid="queue-diff-body">
+      {changes.length === 0 ? (
+        <div className="muted small">validation changed nothing</div>
+      ) : (
+        <table className="small" data-testid="queue-diff-changes">
+          <tbody>
+            {changes.map((c) => (
+              <tr key={c.path}>
+                <td>
+                  <code>{c.path}</code>
+                </td>
+                <td className="del">{str(c.before)}</td>
+                <td className="add">{str(c.after)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
-      {changes.length === 0 && d.data.generated === undefined && <div className="muted">No object-level changes.</div>}
-      {changes.map((c, i) => (
-        <div key={i}>
-          <div className="small">
-            {c.domain} <code>{str(c.id)}</code> {c.before == null ? <span className="ok">new</span> : <span>changed</span>}
-          </div>
-          <Diff before={c.before} after={c.after} />
-        </div>
-      ))}
-    </>
+      <div className="small">as generated → as validated</div>
+      <Diff before={d.data.generated} after={d.data.validated} />
+    </div>
   );
 }
 
@@ -77,9 +81,10 @@ function QueueItem({ item, world, reload }: { item: Row; world: string; reload: 
   const id = idOf(item);
   const act = useAction();
   const [editing, setEditing] = useState(false);
-  const [edit, setEdit] = useState("{}");
+  const [edit, setEdit] = useState("");
   const proposal = (item.proposal ?? {}) as Row;
   const [open, setOpen] = useState(false);
+  const [edits, setEdits] = useState(0); // remount the diff after an edit
   const state = str(item.state ?? item.status);
   const post = (verb: string, body: Row) =>
     act.run(`${verb} ${id}`, async () => {
@@ -102,7 +107,7 @@ function QueueItem({ item, world, reload }: { item: Row; world: string; reload: 
       {str(item.reason) && <div className="small muted">{str(item.reason)}</div>}
       <details data-testid="queue-diff" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
         <summary>diff: the active content before, the proposal after</summary>
-        {open && <ServerDiff world={world} id={id} />}
+        {open && <ServerDiff key={edits} world={world} id={id} />}
         {item.verdict != null && (
           <>
             <div className="small">validation verdict</div>
@@ -139,10 +144,23 @@ function QueueItem({ item, world, reload }: { item: Row; world: string; reload: 
             } catch {
               return void act.run("edit", () => Promise.reject(new Error("the edit is not valid JSON")));
             }
-            void post("edit", { payload_patch: patch }).then((ok) => ok && setEditing(false));
+            void post("edit", { payload_patch: patch }).then((ok) => {
+              if (ok) {
+                setEditing(false);
+                setEdits((n) => n + 1);
+              }
+            });
           }}
         >
-          <textarea data-testid="queue-edit-json" rows={5} value={edit} onChange={(e) => setEdit(e.target.value)} />
+          <div className="small muted">A merge patch on the payload: words replace words, numbers numbers; ids stay.</div>
+          <textarea
+            data-testid="queue-edit-json"
+            rows={5}
+            cols={60}
+            placeholder='{"items": {"0": {"name": "a better name"}}}'
+            value={edit}
+            onChange={(e) => setEdit(e.target.value)}
+          />
           <button data-testid="queue-edit-submit" type="submit">
             Save edit
           </button>
