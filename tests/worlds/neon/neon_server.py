@@ -20,7 +20,7 @@ READY = re.compile(r"telnet 127\.0\.0\.1 (\d+) · ws://127\.0\.0\.1:(\d+)/")
 class CityProcess:
     def __init__(self, data: Path, *extra: str) -> None:
         args = [sys.executable, "-m", "ouroboros", "go", "--world", "neon", "--data", str(data),
-                "--telnet-port", "0", "--ws-port", "0", *extra]  # fmt: skip
+                "--telnet-port", "0", "--ws-port", "0", "--port", "0", "--no-browser", *extra]  # fmt: skip
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         deadline = time.monotonic() + 60

@@ -34,7 +34,9 @@ def test_a_scripted_session_survives_a_restart(tmp_path: Path) -> None:
         credits, room = asyncio.run(_first_session(city.telnet_port))
     finally:
         printed = city.stop()
-    assert "saved the city" in printed and (data / "neon.db").is_file()
+    # go keeps each world in its own governed folder: the city under DATA/neon/
+    assert "saved the city" in printed and (data / "neon" / "neon.db").is_file()
+    assert not (data / "neon.db").exists()
 
     city = CityProcess(data)
     try:
