@@ -54,6 +54,7 @@ ROUTES = [
     ("PUT", "/api/guardrails", "admin"),
     ("POST", "/api/evolution/trigger", "operator"),
     ("GET", "/api/evolution/history", "viewer"),
+    ("GET", "/metrics", "viewer"),
 ]
 
 #: GET routes that answer 404 for the made-up id in their path once the caller is let through

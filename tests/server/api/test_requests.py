@@ -185,8 +185,26 @@ def test_the_world_stream_is_mounted_behind_the_same_tokens(live: Live) -> None:
     ):
         ws.receive_text()
     assert refused.value.code == 1008
-    metrics = live.client.get("/metrics")
+    metrics = live.client.get("/metrics", headers=live.headers("viewer"))
     assert metrics.status_code == 200 and "ouroboros_tick_seconds" in metrics.text
+
+
+def test_metrics_need_a_bearer_token(live: Live) -> None:
+    """What a Prometheus scrape job sends (``Authorization: Bearer``) is let in at any role;
+    no token, a bad one or another scheme is 401 and shows no series."""
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic YWRtaW46YWRtaW4="}):
+        refused = live.client.get("/metrics", headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert "ouroboros_" not in refused.text
+    for role in ("viewer", "operator", "admin"):
+        scraped = live.client.get("/metrics", headers=live.headers(role))
+        assert scraped.status_code == 200, scraped.text
+        assert scraped.headers["content-type"].startswith("text/plain")
+        assert "ouroboros_tick_seconds_bucket" in scraped.text
+    # the scrapes themselves are counted, under the route's template
+    text = live.client.get("/metrics", headers=live.headers("viewer")).text
+    assert 'route="/metrics"' in text
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

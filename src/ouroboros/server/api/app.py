@@ -12,7 +12,9 @@ What it promises:
   shape is 422 with each field's reason; an unknown id 404. A refused request changes nothing.
 - CORS is closed unless ``cors_origins`` names origins. The dashboard's built files
   (``web_dist``) are served at ``/`` when the folder exists. The world stream and ``/metrics``
-  are mounted when ``ouroboros.server.stream`` / ``metrics`` are there.
+  are mounted when ``ouroboros.server.stream`` / ``metrics`` are there, behind the same tokens:
+  the stream takes ``?token=``, ``/metrics`` a bearer token of any role (what a Prometheus
+  scrape job's ``authorization`` / ``bearer_token`` setting sends).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -198,6 +200,7 @@ def create_app(
             {"name": "queue", "description": "Proposals waiting for a person."},
             {"name": "guardrails", "description": "Budgets and bans for generators."},
             {"name": "evolution", "description": "petri's evolution loop."},
+            {"name": "metrics", "description": "Prometheus metrics; a bearer token of any role."},
         ],
     )
     app.state.runtime = runtime
@@ -262,8 +265,30 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
                 metrics.observe_world(name, world)
 
         runtime.runner(name).after_tick.append(observe)
-    mount_metrics(app, metrics)
+    mount_metrics(app, metrics)  # its request counting; its open route is replaced below
+    _guard_metrics(app, metrics)
     app.state.metrics = metrics
+
+
+def _guard_metrics(app: FastAPI, metrics: Any) -> None:
+    """``GET /metrics`` for a viewer or above, in place of the open route ``mount_metrics`` adds
+    (still async: served on the event loop, where the stream hubs count)."""
+    from ouroboros.server.api.deps import require
+    from ouroboros.server.metrics import metrics_response
+
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != "/metrics"]
+
+    @app.get(
+        "/metrics",
+        tags=["metrics"],
+        summary="Prometheus metrics (text exposition); any role's bearer token",
+        response_class=Response,
+        dependencies=[Depends(require("viewer"))],
+    )
+    async def metrics_text() -> Response:
+        return metrics_response(metrics.registry)
+
+    _ = metrics_text
 
 
 __all__ = ["ApiSettings", "HTTPException", "RequestContext", "create_app"]
