@@ -83,7 +83,7 @@ export function App() {
             </section>
             <section className="panel" data-testid="panel-neon">
               <h2>Neon city</h2>
-              <WorldCanvas world="neon" palette={NEON} testId="neon-canvas" />
+              <WorldCanvas world="neon" palette={NEON} testId="neon-canvas" spread={5} />
               <div className="muted small">cyan: players · yellow: NPCs · dots: rooms</div>
             </section>
           </div>

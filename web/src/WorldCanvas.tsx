@@ -36,9 +36,18 @@ interface Props {
   height?: number;
   onFeed?: (event: Record<string, unknown>) => void;
   testId: string;
+  /** Spread entities that share a spot (NPCs in one neon room) by up to this many pixels. */
+  spread?: number;
 }
 
-export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed, testId }: Props) {
+/** A fixed offset per entity id in [-spread, spread], so a crowd in one room is visible. */
+function offset(id: number, spread: number, salt: number): number {
+  if (spread <= 0) return 0;
+  const h = Math.imul(id ^ salt, 2654435761) >>> 0;
+  return (h % (2 * spread + 1)) - spread;
+}
+
+export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed, testId, spread = 0 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const [info, setInfo] = useState({ frames: 0, binary: 0, errors: 0, draws: 0, entities: 0, tick: -1, renderer: "starting", connected: false, error: "" });
   const feedRef = useRef(onFeed);
@@ -88,7 +97,9 @@ export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed,
             ctx.fillRect(x - 1, y - 1, 2, 2);
           }
           for (let i = 0; i < f.count; i++) {
-            const [x, y] = map(f.xs[i], f.ys[i]);
+            const [x0, y0] = map(f.xs[i], f.ys[i]);
+            const x = x0 + offset(f.ids[i], spread, 0x9e37);
+            const y = y0 + offset(f.ids[i], spread, 0x79b9);
             ctx.fillStyle = css(dim(palette.kinds[f.kinds[i] % palette.kinds.length], f.energy[i]));
             ctx.fillRect(x - 2, y - 2, 4, 4);
           }
@@ -144,7 +155,7 @@ export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed,
               }
               const [x, y] = map(f.xs[i], f.ys[i]);
               s.visible = true;
-              s.position.set(x, y);
+              s.position.set(x + offset(f.ids[i], spread, 0x9e37), y + offset(f.ids[i], spread, 0x79b9));
               s.tint = dim(palette.kinds[f.kinds[i] % palette.kinds.length], f.energy[i]);
             }
             lastDrawn = f;
@@ -164,7 +175,7 @@ export function WorldCanvas({ world, palette, width = 640, height = 400, onFeed,
       stream.close();
       stop();
     };
-  }, [world, palette, width, height]);
+  }, [world, palette, width, height, spread]);
 
   return (
     <div className="world-canvas">
