@@ -133,6 +133,47 @@ def test_a_banned_theme_is_found_in_tags_and_in_text() -> None:
     assert [(v.code, v.path) for v in told] == [("banned_theme", "/items/0/description")]
 
 
+_SEPARATORS = st.text(
+    alphabet=st.sampled_from(list(" -_./\\|+*~:;,!?'\"()[]{}#0123456789\t\n\u2014\u00a0")), max_size=4
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    theme=st.sampled_from(["self harm", "sexual violence", "child abuse"]),
+    separator=_SEPARATORS,
+    case=st.sampled_from(["lower", "upper", "title"]),
+    where=st.sampled_from(["description", "tag", "summary"]),
+)
+def test_any_separator_between_a_banned_themes_words_is_still_refused(
+    theme: str, separator: str, case: str, where: str
+) -> None:
+    first, second = theme.split()
+    shown = getattr(f"{first}{separator}{second}", case)()
+    if where == "tag":
+        proposal = _proposal({"items": [_item()]}, tags=["lore", shown])
+        path = "/tags"
+    elif where == "summary":
+        proposal = _proposal({"items": [_item()]}).model_copy(update={"summary": f"a tale of {shown}"})
+        path = "summary"
+    else:
+        proposal = _proposal({"items": [_item(description=f"A tale of {shown}, told twice.")]})
+        path = "/items/0/description"
+    violations = check(proposal, Guardrails())
+    assert [(v.code, v.path, v.value) for v in violations] == [("banned_theme", path, theme)]
+
+
+@pytest.mark.parametrize("text", ["a tale of self-harm", "self_harm", "SELF.HARM", "Sélf—Harm"])
+def test_the_audited_spellings_of_a_banned_theme_are_refused(text: str) -> None:
+    proposal = _proposal({"items": [_item(description=text)]})
+    assert [v.code for v in check(proposal, Guardrails())] == ["banned_theme"]
+
+
+@pytest.mark.parametrize("text", ["selfharming rhymes", "myself harmless", "self, then harbour"])
+def test_a_theme_must_start_and_end_on_word_edges(text: str) -> None:
+    assert check(_proposal({"items": [_item(description=text)]}), Guardrails()) == []
+
+
 def test_at_most_one_legendary_in_a_hundred_generations() -> None:
     legendary = _proposal({"items": [_item(rarity="legendary")]})
     history = RarityHistory()

@@ -13,7 +13,8 @@ What it promises:
 - Banned words (the operator's list and the shipped ``banned_terms.txt``) are looked for in every
   text of the payload (any string with a space or a capital letter, and every ``name``,
   ``description`` and ``text`` field), in the flavour texts and the summary; banned themes in the
-  tags and as phrases in those texts.
+  tags and as phrases in those texts, whatever separates the theme's words (space, hyphen,
+  underscore, dot, nothing at all: "self-harm", "self_harm" and "selfharm" are all "self harm").
 - ``GuardrailsFile`` reloads its file when its mtime or size changes; a bad file keeps the last
   good guardrails in force and says why in ``last_error``; ``write`` validates before it writes,
   atomically (a crash leaves the old or the new file).
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,9 +239,35 @@ def _objects(payload: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield from (o for o in objects if isinstance(o, Mapping))
 
 
-def _phrase(theme: str) -> re.Pattern[str]:
-    words = [fold_word(w) for w in re.split(r"[\s_-]+", theme) if fold_word(w)]
-    return re.compile(r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"\b")
+def _letter_runs(text: str) -> list[str]:
+    """``text`` as its runs of letters, lower case and without accents: every other character
+    (space, hyphen, underscore, dot, slash, digit, emoji ...) separates words."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _LETTERS.findall(plain.casefold())
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _theme_key(theme: str) -> str:
+    """A theme's letters, joined: ``"self harm"`` -> ``"selfharm"`` (empty: no letters at all)."""
+    return "".join(_letter_runs(theme))
+
+
+def _has_theme(runs: list[str], key: str) -> bool:
+    """Whether consecutive letter runs spell ``key`` exactly, whatever separated them: ``self harm``,
+    ``self-harm``, ``self_harm``, ``self.harm``, ``selfharm`` and ``s-e-l-f harm`` all spell
+    ``selfharm``; ``selfharming`` and ``myself harm`` do not (a run must start and end on a word
+    edge)."""
+    for start in range(len(runs)):
+        spelled = ""
+        for run in runs[start:]:
+            spelled += run
+            if spelled == key:
+                return True
+            if not key.startswith(spelled):
+                break
+    return False
 
 
 def _over(violations: list[Violation], path: str, value: int, limit: int, what: str) -> None:
@@ -302,10 +330,11 @@ def _check_words(proposal: Proposal, g: Guardrails, out: list[Violation]) -> Non
     texts += [(f"flavour:{p}", t) for p, t in sorted(proposal.flavour.items()) if in_payload.get(p) != t]
     texts.append(("summary", proposal.summary))
     terms = default_banned_terms() | {fold_word(w) for w in g.banned_words}
-    themes = [(t, _phrase(t)) for t in g.banned_themes if fold_word(t)]
+    themes = [(t, key) for t in g.banned_themes if (key := _theme_key(t))]
     tags = [*proposal.tags, *(str(t) for obj in _objects(proposal.payload) for t in obj.get("tags") or ())]
-    for theme, pattern in themes:
-        if any(pattern.search(" ".join(re.split(r"[_-]+", t.lower()))) for t in tags):
+    tag_runs = [_letter_runs(t) for t in tags]
+    for theme, key in themes:
+        if any(_has_theme(runs, key) for runs in tag_runs):
             out.append(
                 Violation(
                     "banned_theme", "/tags", theme, "banned_themes", f"tagged with the banned theme {theme!r}"
@@ -316,9 +345,9 @@ def _check_words(proposal: Proposal, g: Guardrails, out: list[Violation]) -> Non
             out.append(
                 Violation("banned_word", path, term, "banned_words", f"banned word {term!r} in {path or '/'}")
             )
-        folded = " ".join(fold_word(w) for w in text.split())
-        for theme, pattern in themes:
-            if pattern.search(folded):
+        runs = _letter_runs(text)
+        for theme, key in themes:
+            if _has_theme(runs, key):
                 out.append(
                     Violation(
                         "banned_theme", path, theme, "banned_themes", f"banned theme {theme!r} in {path}"
