@@ -334,3 +334,26 @@ def test_edit_a_queued_proposal_see_the_diff_then_reject_it(page: Any, server: S
     diff = server.api("GET", f"/api/queue/{proposal_id}/diff?world=neon").json()
     assert diff["validated"]["items"][0]["name"] == "Lantern of the Quiet Rain"
     assert diff["validated"]["items"][0]["id"] == diff["generated"]["items"][0]["id"]
+
+
+def test_undo_removes_exactly_one_approved_proposal_after_a_second_click(page: Any, server: Server) -> None:
+    keep, undo = _queue_a_proposal(server, seed=901), _queue_a_proposal(server, seed=902)
+    page.get_by_test_id("world-select").select_option("neon")
+    page.get_by_test_id("nav-queue").click()
+    for proposal_id in (keep, undo):
+        approving = page.get_by_test_id(f"queue-item-{proposal_id}")
+        approving.get_by_test_id("queue-approve").click()
+
+        def active(approving: Any = approving) -> bool:
+            return bool(approving.get_attribute("data-state") == "active")
+
+        wait_until(active, f"{proposal_id} active", 30)
+    item = page.get_by_test_id(f"queue-item-{undo}")
+    item.get_by_test_id("queue-undo").click()
+    time.sleep(0.5)
+    assert item.get_attribute("data-state") == "active"  # the first click only arms it
+    item.get_by_test_id("queue-undo-confirm").click()
+    wait_until(lambda: item.get_attribute("data-state") == "undone", "the proposal undone", 30)
+    shot(page, "22-undone")
+    states = {i["proposal_id"]: i["state"] for i in server.api("GET", "/api/queue?world=neon").json()}
+    assert (states[keep], states[undo]) == ("active", "undone")
