@@ -56,6 +56,7 @@ def _bind(host: str, port: int, flag: str) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise BadInputError(f"{flag} {port} on {host}: {exc.strerror or exc}") from exc
+    sock.listen(2048)  # connections made before uvicorn serves wait in the backlog, never refused
     sock.set_inheritable(True)
     return sock
 
