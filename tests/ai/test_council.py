@@ -269,3 +269,101 @@ def test_an_offline_provider_enriches_words_only(gov: Governor) -> None:
         flavour = set(record["generated"]["flavour"])
         assert changes and {c["path"] for c in changes} <= flavour  # only the word fields moved
         assert all(isinstance(c["after"], str) for c in changes)
+
+
+# -- the product's council: enrich through the registry, stats, the storyteller --------------------
+def _push(gov: Governor, content: dict[str, Any]) -> None:
+    from ouroboros.patches.states import State
+    from tests.patches.conftest import make_bundle
+
+    verdict = gov.submit(make_bundle(gov, content, gov.local_key("op")))
+    assert verdict.state == State.ACTIVE, [r.as_dict() for r in verdict.reasons]
+
+
+@pytest.fixture
+def llm_server() -> Iterator[tuple[str, Any]]:
+    import threading
+
+    from tests.ai.llm.conftest import Scripted, _Handler, _Server
+
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.script = Scripted()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    host, port = httpd.server_address[:2]
+    yield f"http://{host!s}:{port}", httpd.script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_build_council_enriches_offline_and_keeps_stats_per_role(gov: Governor) -> None:
+    from ouroboros.ai.council import build_council
+
+    with build_council(gov.data, gov, world="neon") as council:
+        council.director.set("chaos", 0, "test")
+        record = council.propose(ProposalType.ITEM, 31, queue=True)
+        assert record["state"] == "queued", record["reason"]
+        assert record["enrich"]["fallback"] is False and record["enrich"]["calls"][0]["role"] == "flavour"
+        assert council.queue.diff(record["proposal_id"])["changes"]  # the offline words replaced them
+        stats = council.models.current().stats()
+        assert [(s["role"], s["calls"], s["accepted"]) for s in stats] == [("flavour", 1, 0)]
+        verdict = council.queue.approve(record["proposal_id"], "ann", "good")
+        assert verdict["proposal_state"] == "active"
+        (row,) = council.models.current().stats()
+        assert (row["calls"], row["accepted"], row["acceptance_permille"]) == (1, 1, 1000)
+        logged = [d for d in council.director.decisions(20) if d["rule"] == "enrich"]
+        assert logged and logged[0]["outcome"] == "enriched"
+
+
+def test_a_slow_model_falls_back_to_offline_and_says_why(gov: Governor, llm_server: Any) -> None:
+    from ouroboros.ai.council import build_council
+    from ouroboros.ai.llm import registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    script.default = Reply(ollama_envelope('{"t0": "Late"}'), delay_s=1.5)
+    _push(gov, registry_patch("flavour", "ollama", "slowpoke", base_url=url))
+    with build_council(gov.data, gov, world="neon", enrich_timeout_s=0.3) as council:
+        council.director.set("chaos", 0, "test")
+        record = council.propose(ProposalType.ITEM, 32, queue=True)
+        assert record["state"] == "queued"
+        assert "fell back to offline because flavour: timeout" in record["reason"]
+        assert record["enrich"]["fallback"] and record["enrich"]["calls"][0]["ok"] is False
+        (row,) = council.models.current().stats()
+        assert (row["role"], row["model"], row["calls"], row["failures"]) == ("flavour", "slowpoke", 1, 1)
+        (logged,) = [d for d in council.director.decisions(20) if d["rule"] == "enrich"]
+        assert logged["outcome"] == "fallback" and "timeout" in logged["why"]["why"]
+        # the words still changed (offline wrote them) and nothing but words
+        changes = council.queue.diff(record["proposal_id"])["changes"]
+        assert changes and {c["path"] for c in changes} <= set(record["generated"]["flavour"])
+
+
+def _chaos_record(council: Council) -> dict[str, Any]:
+    council.director.set("chaos", 100, "test")
+    for tick in range(1, 400):
+        for record in council.step([], {}, tick):
+            if record.get("job", {}).get("rule") == "chaos":
+                return record
+    raise AssertionError("chaos never struck")
+
+
+def test_the_storyteller_ensemble_chooses_the_chaos_event_and_is_audited(
+    gov: Governor, llm_server: Any
+) -> None:
+    from ouroboros.ai.council import build_council
+    from ouroboros.ai.llm import registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    script.default = Reply(ollama_envelope('{"choice": "money_sink"}'))
+    _push(gov, registry_patch("narrative", "ollama", "teller", base_url=url))
+    with build_council(gov.data, gov, world="neon") as council:
+        record = _chaos_record(council)
+        assert record["job"]["narrative"]["choice"] == "money_sink"
+        assert "money_sink" in (record["validated"] or record["generated"])["tags"]
+        (audit,) = [d for d in council.director.decisions(50) if d["rule"] == "ensemble"]
+        why = audit["why"]
+        assert why["choice"] == "money_sink" and why["weights"] == {"registry": 2, "offline": 1}
+        assert why["answers"]["registry"] == {"choice": "money_sink", "model": "teller"}
+        assert set(why["answers"]) == {"registry", "offline"} and why["votes"]["money_sink"] >= 2
+        assert "narrative" in [s["role"] for s in council.models.current().stats()]

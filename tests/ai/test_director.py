@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ouroboros.ai.director import Director, Job, growth_threshold
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.ai.store import AiStore
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, PatchError
 
 EDGE = {"kind": "player_at_edge", "player": "alice", "growth_point": "neon.room.st_00_00", "tags": []}
 GLITCH = {**EDGE, "growth_point": "neon.room.st_00_09", "tags": ["glitch_door"]}
@@ -199,7 +199,7 @@ def test_emergency_stop_emits_nothing_until_an_operator_resumes(store: AiStore) 
     d = quiet(store, chaos=100)
     d.emergency_stop("bob", "runaway growth")
     assert all(d.observe(None, [HQ, CROWD, BOSS], {"inflation_permille": 500}, t) == [] for t in range(50))
-    with pytest.raises(BadInputError):
+    with pytest.raises(PatchError, match="only resume"):  # a refusal, not bad input
         d.pause("bob", "pause is not a way out")
     with pytest.raises(BadInputError):
         d.resume("", "no actor")

@@ -14,10 +14,23 @@ What it promises:
   recorded on the proposal (state and reason); a refused proposal can be approved again later.
 - **The director's one-expansion rule sees the queue:** an expansion is "under way" while its
   proposal is queued, refused or awaiting a person.
+- **The product's council** (``build_council``) enriches through the model registry of the active
+  version (offline unless a governed ``model_roles`` object says otherwise): every call is timed
+  and recorded per role and model, acceptance is recorded when the proposal goes active, and the
+  enrich report (which model, whether it fell back to offline and why) is stored with the
+  proposal and written to the decision log. A chaos event's kind is chosen by the ``Ensemble``
+  (the storyteller); its votes, answers and weights go to the decision log.
+- **Approval re-checks.** A queued proposal is re-checked against the guardrails in force (and
+  the rarity history) when it is approved, and rebased onto the active version: an existing object
+  it changes (a vendor's stock) is merged with what changed since and its version moved past the
+  active one, so two proposals that touch the same vendor both go active.
+- **An invalid guardrails file denies**: while ``guardrails.json`` exists but does not parse,
+  nothing is proposed or approved (``guardrails_invalid``), and the director's status says why.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -32,7 +45,16 @@ from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchEr
 from ouroboros.patches.governor import REFUSED, Governor, Verdict
 from ouroboros.patches.states import State
 
-__all__ = ["GENERATOR_DOMAINS", "GENERATOR_KEY", "Council", "Enrich", "Generate", "provider_enrich"]
+__all__ = [
+    "GENERATOR_DOMAINS",
+    "GENERATOR_KEY",
+    "Council",
+    "Enrich",
+    "Generate",
+    "RegistryEnrich",
+    "build_council",
+    "provider_enrich",
+]
 
 GENERATOR_KEY = "generator"
 GENERATOR_DOMAINS = [
@@ -47,8 +69,9 @@ GENERATOR_DOMAINS = [
     "traits",
     "world_params",
 ]
-#: what enrich is: a proposal in, a proposal out whose words may differ (the LLM helper's closure)
-Enrich = Callable[[Proposal], Proposal]
+#: what enrich is: a proposal in, a proposal out whose words may differ (the LLM helper's closure),
+#: optionally with its report (a mapping: provider, model, fallback, reason, calls)
+Enrich = Callable[[Proposal], "Proposal | tuple[Proposal, Mapping[str, Any]]"]
 Generate = Callable[..., Proposal]
 GUARDRAILS_FILE = "guardrails.json"
 
@@ -72,6 +95,59 @@ def provider_enrich(
     return run
 
 
+class RegistryEnrich:
+    """The enrich stage of the product: each role's words from the model the registry of the
+    active version names (``RoleRouter``: timed, recorded), falling back to offline with the
+    reason. Returns the enriched proposal and its report."""
+
+    def __init__(self, models: Any, guardrails: Callable[[], Guardrails], *, timeout_s: float = 10.0) -> None:
+        self.models = models  # a LiveRegistry
+        self.guardrails = guardrails
+        self.timeout_s = timeout_s
+
+    def __call__(self, proposal: Proposal) -> tuple[Proposal, dict[str, Any]]:
+        from ouroboros.ai.llm import enrich
+        from ouroboros.ai.llm.routing import RoleRouter
+
+        router = RoleRouter(self.models.current())
+        enriched, report = enrich(proposal, router, guardrails=self.guardrails(), timeout_s=self.timeout_s)
+        return enriched, {
+            "provider": report.provider,
+            "model": report.model,
+            "fallback": report.fallback,
+            "reason": report.reason,
+            "rejected": report.rejected,
+            "calls": router.calls,
+            "latency_ms": sum(int(c.get("latency_ms", 0)) for c in router.calls),
+        }
+
+
+def build_council(
+    data_dir: Path,
+    governor: Governor,
+    *,
+    world: str,
+    guardrails_file: GuardrailsFile | None = None,
+    tick_hz: int = 50,
+    enrich_timeout_s: float = 10.0,
+) -> Council:
+    """The council as the product runs it: enrich and the storyteller through the model registry
+    of the active version (``<data>/ai.sqlite3`` keeps the per-role stats), the guardrails from
+    ``guardrails_file`` (default ``<data>/guardrails.json``)."""
+    from ouroboros.ai.llm.routing import LiveRegistry
+
+    models = LiveRegistry(governor, Path(data_dir) / AI_DB)
+    return Council(
+        data_dir,
+        governor,
+        world=world,
+        guardrails_file=guardrails_file,
+        tick_hz=tick_hz,
+        models=models,
+        enrich_timeout_s=enrich_timeout_s,
+    )
+
+
 def _default_generate(*args: Any, **kwargs: Any) -> Proposal:
     from ouroboros.ai.generators import generate
 
@@ -92,14 +168,17 @@ class Council:
         generate: Generate | None = None,
         tick_hz: int = 50,
         provider_registry: Any = None,
+        models: Any = None,
+        enrich_timeout_s: float = 10.0,
     ) -> None:
         if world != governor.world_name:
             raise BadInputError(f"{data_dir} is governed for world {governor.world_name!r}, not {world!r}")
         self.data_dir = Path(data_dir)
         self.governor = governor
         self.world = world
-        self.enrich = enrich
+        self.models = models  # a LiveRegistry: the registry of the active version, or None
         self.provider_registry = provider_registry
+        self.enrich_timeout_s = enrich_timeout_s
         self._generate = generate or _default_generate
         if isinstance(guardrails_file, GuardrailsFile):
             self.guardrails_file = guardrails_file
@@ -113,10 +192,17 @@ class Council:
             tick_hz=tick_hz,
             open_expansions=self._open_expansions,
             caps=self._caps,
+            guardrails_error=self.guardrails_problem,
         )
         self.queue = ApprovalQueue(self.store, self)
+        if enrich is None and models is not None:
+            enrich = RegistryEnrich(models, self.guardrails, timeout_s=enrich_timeout_s)
+        self.enrich = enrich
+        self._last_guardrails_problem: str | None = None
 
     def close(self) -> None:
+        if self.models is not None:
+            self.models.close()
         self.store.close()
 
     def __enter__(self) -> Council:
@@ -128,6 +214,21 @@ class Council:
     # -- what the pieces read ------------------------------------------------------------------------
     def guardrails(self) -> Guardrails:
         return self.guardrails_file.current()
+
+    def guardrails_problem(self) -> str | None:
+        """Why the guardrails file cannot be trusted now (it exists but does not parse), or None."""
+        self.guardrails_file.current()
+        error = self.guardrails_file.last_error
+        return error if error and self.guardrails_file.path.exists() else None
+
+    def _require_guardrails(self) -> Guardrails:
+        problem = self.guardrails_problem()
+        if problem is not None:
+            raise PatchError(
+                f"the guardrails file is invalid, nothing is proposed or approved: {problem}",
+                code="guardrails_invalid",
+            )
+        return self.guardrails()
 
     def rarity_history(self) -> RarityHistory:
         rows = self.store.rarity_history(200)
@@ -158,10 +259,46 @@ class Council:
         record per job (its proposal's state, or why it failed)."""
         if self.director.stopped:
             return []
+        problem = self.guardrails_problem()
+        if problem is not None:
+            if problem != self._last_guardrails_problem:
+                self.store.record_decision(
+                    tick, "council", "suppressed", {"guardrails_invalid": problem}, None, None
+                )
+            self._last_guardrails_problem = problem
+            return []
+        self._last_guardrails_problem = None
         out = []
         for job in self.director.observe(world, list(events), kpis, tick):
-            out.append(self.propose(job.type, job.seed, job.context, job=job, queue=job.queue))
+            context, narrative = dict(job.context), None
+            if job.rule == "chaos" and self.models is not None and "event" not in context:
+                context["event"], narrative = self._storyteller(job)
+            out.append(
+                self.propose(job.type, job.seed, context, job=job, queue=job.queue, narrative=narrative)
+            )
         return out
+
+    def _storyteller(self, job: Job) -> tuple[str, dict[str, Any]]:
+        """Which event chaos brings, by the ensemble's weighted vote (narrative role of the
+        registry, plus the offline storyteller when another model serves it); audited."""
+        from ouroboros.ai.generators.event import EVENTS
+        from ouroboros.ai.llm import Ensemble, OfflineProvider
+        from ouroboros.ai.llm.routing import RoleRouter
+
+        registry = self.models.current()
+        router = RoleRouter(registry)
+        voters: list[tuple[Any, int]] = [(router, 2)]
+        if registry.assignment("narrative").provider != "offline":
+            voters.append((OfflineProvider(), 1))
+        audit: list[dict[str, Any]] = []
+        decision = Ensemble(voters, audit=audit.append, timeout_s=self.enrich_timeout_s).decide(
+            "Chaos stirs the city. Which event happens now?",
+            list(EVENTS),
+            context=f"World {self.world}, tick {job.tick}, chaos {job.context.get('chaos')}.",
+        )
+        why = {"job_id": job.job_id, "calls": router.calls, **(audit[0] if audit else decision.as_dict())}
+        self.store.record_decision(job.tick, "ensemble", "decided", why, job.job_id, str(job.type))
+        return decision.choice, {"choice": decision.choice, "calls": router.calls}
 
     def propose(
         self,
@@ -172,6 +309,7 @@ class Council:
         job: Job | None = None,
         queue: bool | None = None,
         actor: str = "director",
+        narrative: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Generate, enrich, check and then queue or submit one proposal; the stored record."""
         if self.director.stopped:
@@ -180,7 +318,7 @@ class Council:
             )
         if queue is None:
             queue = bool(self.director.get("human_in_the_loop"))
-        guardrails = self.guardrails()
+        guardrails = self._require_guardrails()
         history = self.rarity_history()
         try:
             proposal = self._generate(
@@ -195,11 +333,16 @@ class Council:
         proposal = proposal.with_id() if not proposal.proposal_id else proposal
         generated = proposal.model_dump(mode="json")
         validated, reason = proposal, ""
+        report: dict[str, Any] | None = None
         if self.enrich is not None:
             try:
-                validated = self.enrich(proposal)
+                out = self.enrich(proposal)
+                validated, report = (out[0], dict(out[1])) if isinstance(out, tuple) else (out, None)
             except Exception as exc:  # enrich is optional: a failing one keeps the procedural words
                 reason = f"enrich failed, kept the generated words: {exc}"
+                report = {"fallback": True, "reason": reason, "calls": []}
+            if report is not None and report.get("fallback") and not reason:
+                reason = f"enrich fell back to offline because {report.get('reason')}"
         violations = check(validated, guardrails, history=history)
         state = "failed" if violations else "queued" if queue else "submitting"
         if violations:
@@ -208,22 +351,55 @@ class Council:
         known = self.store.proposal(pid)
         if known is not None:
             return known
-        self.store.add_proposal(
-            pid,
-            str(proposal.type),
-            proposal.seed,
-            state,
-            generated,
-            validated=validated.model_dump(mode="json"),
-            job=job.as_dict() if job else {"actor": actor, "context": dict(context or {})},
-            reason=reason,
-        )
+        job_record = job.as_dict() if job else {"actor": actor, "context": dict(context or {})}
+        if narrative is not None:
+            job_record["narrative"] = dict(narrative)
+        with self.store.transaction():
+            self.store.add_proposal(
+                pid,
+                str(proposal.type),
+                proposal.seed,
+                state,
+                generated,
+                validated=validated.model_dump(mode="json"),
+                job=job_record,
+                reason=reason,
+                enrich=report,
+                base=self._base_of(validated),
+            )
+            if report is not None:
+                outcome = "fallback" if report.get("fallback") else "enriched"
+                why = {
+                    "proposal_id": pid,
+                    **{k: report.get(k) for k in ("model", "fallback", "reason", "calls")},
+                }
+                if report.get("fallback"):
+                    why["why"] = f"fell back to offline because {report.get('reason')}"
+                self.store.record_decision(
+                    job.tick if job else -1,
+                    "enrich",
+                    outcome,
+                    why,
+                    job.job_id if job else None,
+                    str(proposal.type),
+                )
         if state == "submitting":
             self.submit_record(pid, actor)
         record = self.store.proposal(pid)
         if record is None:
             raise OuroborosError(f"proposal {pid} vanished from {self.store.path}", code="ai_store")
         return record
+
+    def _base_of(self, proposal: Proposal) -> dict[str, Any]:
+        """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
+        from ouroboros.ai.queue import effective_objects
+
+        now = effective_objects(self.governor, self.governor.active())
+        base: dict[str, Any] = {}
+        for domain, object_id in proposal.object_ids():
+            if object_id in now.get(domain, {}):
+                base.setdefault(domain, {})[object_id] = now[domain][object_id]
+        return base
 
     # -- the pipeline ----------------------------------------------------------------------------------
     def _key(self) -> Any:
@@ -234,8 +410,7 @@ class Council:
     def submit_content(self, content: Mapping[str, Any], *, run_id: str, actor: str) -> Verdict:
         """Sign ``content`` with the generator key and run it through the pipeline (raises
         ``PatchError`` when the kill-switch is engaged)."""
-        from ouroboros.cli.governance import default_engine_compat
-        from ouroboros.patches.bundle import new_bundle, sign_bundle
+        from ouroboros.patches.bundle import default_engine_compat, new_bundle, sign_bundle
 
         gov = self.governor
         gov.killswitch.state()  # an unreadable switch raises before a key is made
@@ -266,14 +441,62 @@ class Council:
         record = self.store.proposal(proposal_id)
         if record is None:
             raise BadInputError(f"unknown proposal {proposal_id}")
+        self._require_guardrails()
         proposal = Proposal.model_validate(record["validated"] or record["generated"])
+        rebased, moved = self._rebase(proposal, record.get("base") or {})
+        violations = check(rebased, self.guardrails(), history=self.rarity_history())
+        if violations:
+            verdict = Verdict(
+                None,
+                REFUSED,
+                [
+                    Reason("guardrails", v.code, v.path, f"{v.message} (found {v.value}, limit {v.limit})")
+                    for v in violations
+                ],
+            )
+            self.record_verdict(proposal_id, verdict)
+            return verdict.as_dict()
+        if moved:
+            self.store.update_proposal(proposal_id, validated=rebased.model_dump(mode="json"))
         try:
-            verdict = self.submit(proposal, actor)
+            verdict = self.submit(rebased, actor)
         except (PatchError, LedgerError) as exc:
             stage = "policy" if isinstance(exc, PatchError) else "ledger"
             verdict = Verdict(None, REFUSED, [Reason(stage, exc.code, "", exc.message)])
         self.record_verdict(proposal_id, verdict)
         return verdict.as_dict()
+
+    def _rebase(self, proposal: Proposal, base: Mapping[str, Any]) -> tuple[Proposal, list[str]]:
+        """``proposal`` laid over the active version: each existing object it changes that has
+        changed since it was proposed is merged three ways (what the proposal changed wins, what
+        others changed stays) and its version moved past the active one. Returns the proposal
+        (unchanged when nothing moved) and the ids rebased."""
+        from ouroboros.ai.queue import effective_objects, merge3, version_after
+
+        now = effective_objects(self.governor, self.governor.active())
+        payload = copy.deepcopy(proposal.payload)
+        moved: list[str] = []
+        for domain, objects in payload.items():
+            if domain == "remove" or not isinstance(objects, list):
+                continue
+            for i, obj in enumerate(objects):
+                if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+                    continue
+                current = now.get(domain, {}).get(obj["id"])
+                if current is None:
+                    continue
+                before = (base.get(domain) or {}).get(obj["id"])
+                if before == current:
+                    continue
+                merged = merge3(before, obj, current)
+                merged["version"] = version_after(
+                    str(obj.get("version", "1.0.0")), str(current.get("version", "1.0.0"))
+                )
+                objects[i] = merged
+                moved.append(str(obj["id"]))
+        if not moved:
+            return proposal, []
+        return proposal.model_copy(update={"payload": payload}), moved
 
     def record_verdict(self, proposal_id: str, verdict: Verdict) -> None:
         state = _queue_state(verdict)
@@ -295,6 +518,13 @@ class Council:
                     rarity = str(item.get("rarity", "common"))
                     counts[rarity] = counts.get(rarity, 0) + 1
                 self.store.record_rarity(proposal_id, counts)
+        if state == "active" and record is not None and self.models is not None:
+            calls = list((record.get("enrich") or {}).get("calls") or ())
+            calls += list(((record.get("job") or {}).get("narrative") or {}).get("calls") or ())
+            registry = self.models.current()
+            for call in calls:
+                if call.get("ok"):
+                    registry.accept(str(call["role"]), str(call["model"]))
 
 
 def _queue_state(verdict: Verdict) -> str:

@@ -44,7 +44,7 @@ from typing import Any
 
 from ouroboros.ai.proposals import ProposalType, SeededDraws
 from ouroboros.ai.store import AiStore
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, PatchError
 
 __all__ = ["SETTINGS", "SLIDERS", "TOGGLES", "Director", "Job", "growth_threshold"]
 
@@ -122,6 +122,7 @@ class Director:
         tick_hz: int = 50,
         open_expansions: Callable[[], int] | None = None,
         caps: Callable[[], Mapping[str, int]] | None = None,
+        guardrails_error: Callable[[], str | None] | None = None,
     ) -> None:
         if tick_hz <= 0:
             raise BadInputError("tick_hz must be positive")
@@ -130,6 +131,7 @@ class Director:
         self.tick_hz = tick_hz
         self._open_expansions = open_expansions
         self._caps = caps
+        self._guardrails_error = guardrails_error
         saved = store.settings()
         self._settings: dict[str, Any] = {k: saved.get(k, v) for k, v in DEFAULTS.items()}
         self._mode: str = saved.get("mode", RUNNING)
@@ -198,7 +200,9 @@ class Director:
         _attribution(actor, reason)
         self.reload()
         if mode == PAUSED and self._mode == STOPPED:
-            raise BadInputError("the director is stopped; only resume lifts an emergency stop")
+            raise PatchError(
+                "the director is stopped; only resume lifts an emergency stop", code="director_stopped"
+            )
         before = self._mode
         with self.store.transaction():
             self._mode = mode
@@ -228,6 +232,8 @@ class Director:
             "jobs_in_window": len(self._state["emitted"]),
             "open_expansions": self.open_expansions(),
             "jobs_emitted": self._state["count"],
+            # why the guardrails file is not in force (it exists but does not parse), or None
+            "guardrails_error": self._guardrails_error() if self._guardrails_error is not None else None,
         }
 
     def decisions(self, limit: int = 50) -> list[dict[str, Any]]:

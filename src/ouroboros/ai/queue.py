@@ -27,7 +27,16 @@ from ouroboros.errors import BadInputError, OuroborosError, PatchError, Reason, 
 if TYPE_CHECKING:
     from ouroboros.ai.council import Council
 
-__all__ = ["OPEN_STATES", "STATES", "ApprovalQueue", "flatten_edit", "payload_diff"]
+__all__ = [
+    "OPEN_STATES",
+    "STATES",
+    "ApprovalQueue",
+    "effective_objects",
+    "flatten_edit",
+    "merge3",
+    "payload_diff",
+    "version_after",
+]
 
 STATES = ("queued", "refused", "awaiting", "active", "failed", "rejected", "undone", "submitting")
 #: states in which a proposal still waits for something (an expansion in one is "under way")
@@ -170,8 +179,10 @@ class ApprovalQueue:
             )
         proposal = Proposal.model_validate(record["validated"] or record["generated"])
         gov = self.council.governor
-        before = _effective(gov, gov.ledger.parent_of(record["patch_id"]) if record["patch_id"] else None)
-        now = _effective(gov, gov.active())
+        before = effective_objects(
+            gov, gov.ledger.parent_of(record["patch_id"]) if record["patch_id"] else None
+        )
+        now = effective_objects(gov, gov.active())
         added = [
             (d, i) for d, i in proposal.object_ids() if i not in before.get(d, {}) and i in now.get(d, {})
         ]
@@ -220,7 +231,7 @@ def _attribution(actor: str, reason: str) -> None:
         raise BadInputError("a reason is required")
 
 
-def _effective(gov: Any, version: str | None) -> dict[str, dict[str, Any]]:
+def effective_objects(gov: Any, version: str | None) -> dict[str, dict[str, Any]]:
     """The objects of ``version`` (None: the base world): base content with the version's laid over."""
     from ouroboros.patches.catalogs import base_content
 
@@ -232,6 +243,58 @@ def _effective(gov: Any, version: str | None) -> dict[str, dict[str, Any]]:
                 {o["id"]: o for o in objects if isinstance(o, dict) and "id" in o}
             )
     return out
+
+
+_MISSING: Any = object()
+
+
+def merge3(base: Any, mine: Any, theirs: Any) -> Any:
+    """Three-way merge of one object: what ``mine`` changed from ``base`` wins, what ``theirs``
+    changed stays. Lists merge as sets of elements (``mine``'s additions appended, its removals
+    removed). ``base`` ``None`` (not known): every field of ``mine`` counts as a change, lists
+    are unions."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        b = base if isinstance(base, dict) else {}
+        out: dict[str, Any] = {}
+        for key in [*theirs, *(k for k in mine if k not in theirs)]:
+            m, t = mine.get(key, _MISSING), theirs.get(key, _MISSING)
+            bv = b.get(key, _MISSING) if isinstance(base, dict) else _MISSING
+            value = _merge_value(bv, m, t)
+            if value is not _MISSING:
+                out[key] = value
+        return out
+    return _merge_value(base if base is not None else _MISSING, mine, theirs)
+
+
+def _merge_value(base: Any, mine: Any, theirs: Any) -> Any:
+    if base is not _MISSING and mine == base:
+        return theirs
+    if base is not _MISSING and theirs == base:
+        return mine
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return merge3(base if isinstance(base, dict) else None, mine, theirs)
+    if isinstance(mine, list) and isinstance(theirs, list):
+        old = base if isinstance(base, list) else []
+        removed = [x for x in old if x not in mine]
+        added = [x for x in mine if x not in old]
+        kept = [x for x in theirs if x not in removed]
+        return kept + [x for x in added if x not in kept]
+    return mine if mine is not _MISSING else theirs
+
+
+def _semver(version: str) -> tuple[int, int, int] | None:
+    parts = version.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return int(parts[0]), int(parts[1]), int(parts[2])
+    return None
+
+
+def version_after(proposed: str, active: str) -> str:
+    """``proposed`` when it is above ``active``, else the next patch version after ``active``."""
+    p, a = _semver(proposed), _semver(active)
+    if p is not None and a is not None and p > a:
+        return proposed
+    return _bump(active)
 
 
 def _scrub(value: Any, gone: set[str]) -> Any:

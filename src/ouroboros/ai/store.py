@@ -30,7 +30,7 @@ from ouroboros.errors import BadInputError, OuroborosError
 __all__ = ["AI_DB", "SCHEMA_VERSION", "AiStore", "AiStoreError"]
 
 AI_DB = "ai.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -58,7 +58,9 @@ CREATE TABLE IF NOT EXISTS proposals (
     patch_id TEXT,
     verdict TEXT,
     undo_of TEXT,
-    created_seq INTEGER NOT NULL
+    created_seq INTEGER NOT NULL,
+    enrich TEXT,
+    base TEXT
 );
 CREATE INDEX IF NOT EXISTS proposals_state ON proposals(state);
 CREATE TABLE IF NOT EXISTS rarity (
@@ -78,8 +80,17 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 """
 
-_JSON_COLUMNS = ("why", "generated", "validated", "job", "verdict", "detail", "value")
-_PROPOSAL_FIELDS = frozenset({"state", "validated", "reason", "patch_id", "verdict", "undo_of", "job"})
+#: what each schema version adds to the one before (applied in order to an older file)
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE proposals ADD COLUMN enrich TEXT",  # the enrich report: provider, fallback, why
+        "ALTER TABLE proposals ADD COLUMN base TEXT",  # existing objects as they were when proposed
+    ),
+}
+_JSON_COLUMNS = ("why", "generated", "validated", "job", "verdict", "detail", "value", "enrich", "base")
+_PROPOSAL_FIELDS = frozenset(
+    {"state", "validated", "reason", "patch_id", "verdict", "undo_of", "job", "enrich", "base"}
+)
 
 
 class AiStoreError(OuroborosError):
@@ -124,9 +135,14 @@ class AiStore:
             raise AiStoreError(f"{path} has schema version {version}; this ouroboros reads {SCHEMA_VERSION}")
         if version < SCHEMA_VERSION:
             with self.transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                if version == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                else:
+                    for step in range(version + 1, SCHEMA_VERSION + 1):
+                        for statement in _MIGRATIONS[step]:
+                            self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -208,13 +224,15 @@ class AiStore:
         job: dict[str, Any] | None = None,
         reason: str = "",
         undo_of: str | None = None,
+        enrich: dict[str, Any] | None = None,
+        base: dict[str, Any] | None = None,
     ) -> None:
         """Record a proposal; one already known keeps its row (same id: same bytes)."""
         with self.transaction() as db:
             seq = db.execute("SELECT COALESCE(MAX(created_seq), 0) + 1 AS n FROM proposals").fetchone()["n"]
             db.execute(
                 "INSERT OR IGNORE INTO proposals (proposal_id, type, seed, state, generated, validated, job,"
-                " reason, undo_of, created_seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " reason, undo_of, created_seq, enrich, base) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     proposal_id,
                     type_,
@@ -226,6 +244,8 @@ class AiStore:
                     reason,
                     undo_of,
                     seq,
+                    None if enrich is None else _dump(enrich),
+                    None if base is None else _dump(base),
                 ),
             )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ouroboros.cli import ai as _ai  # noqa: F401  (registers its commands)
 from ouroboros.cli import evolve as _evolve  # noqa: F401  (registers its command)
 from ouroboros.cli import governance as _governance  # noqa: F401  (registers its commands)
+from ouroboros.cli import models as _models  # noqa: F401  (registers its commands)
 from ouroboros.cli import optimizer as _optimizer  # noqa: F401
 from ouroboros.cli import sandbox as _sandbox  # noqa: F401  (registers its commands)
 from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app, main

@@ -62,12 +62,26 @@ def _ai_boundary() -> Iterator[None]:
             raise
 
 
+def _require_governed(data: Path) -> None:
+    """A command here never founds a data folder: one without ``world.json`` is bad input (and
+    nothing is written into it)."""
+    from ouroboros.patches.governor import WORLD_FILE
+
+    if data.exists() and not data.is_dir():
+        raise BadInputError(f"--data {data} is not a folder")
+    if not data.is_dir():
+        raise BadInputError(f"--data {data}: no such folder")
+    if not (data / WORLD_FILE).is_file():
+        raise BadInputError(f"--data {data} is not a governed data folder (no {WORLD_FILE}; see keys new)")
+
+
 @contextmanager
 def _council(data: Path) -> Iterator[Any]:
-    from ouroboros.ai.council import Council
+    from ouroboros.ai.council import build_council
 
+    _require_governed(data)
     with _governor(data, read_only=True) as gov:
-        council = Council(data, gov, world=gov.world_name)
+        council = build_council(data, gov, world=gov.world_name)
         try:
             yield council
         finally:

@@ -20,7 +20,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
-from ouroboros.engine import ENGINE_VERSION
 from ouroboros.errors import (
     BadInputError,
     KeyringError,
@@ -29,6 +28,7 @@ from ouroboros.errors import (
     PatchError,
     RejectedError,
 )
+from ouroboros.patches.bundle import default_engine_compat
 
 DataOption = Annotated[Path, typer.Option("--data", help="The data folder.")]
 DEFAULT_DATA = Path("ouroboros-data")
@@ -178,11 +178,6 @@ def keys_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> Non
 
 
 # -- patch ---------------------------------------------------------------------------------------
-def default_engine_compat() -> str:
-    major, minor = (int(x) for x in ENGINE_VERSION.split(".")[:2])
-    return f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
-
-
 @patch_app.command("new")
 def patch_new(
     content: Annotated[Path, typer.Option("--content", help="A content JSON file (see examples/patches).")],

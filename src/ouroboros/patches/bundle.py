@@ -26,6 +26,15 @@ DEFAULT_TTL = timedelta(days=7)
 SCHEMA_VERSION = "1"
 
 
+def default_engine_compat() -> str:
+    """The engine range a bundle made now declares: this minor version (``>=0.1,<0.2``) before
+    1.0, this major version after."""
+    from ouroboros.engine import ENGINE_VERSION
+
+    major, minor = (int(x) for x in ENGINE_VERSION.split(".")[:2])
+    return f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
+
+
 def _without(doc: Mapping[str, Any], *fields: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in fields}
 

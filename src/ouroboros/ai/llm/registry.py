@@ -157,6 +157,16 @@ class ModelRegistry:
                 (role, model, 0 if ok else 1, 1 if ok and accepted else 0, latency, latency),
             )
 
+    def accept(self, role: str, model: str) -> None:
+        """What ``model`` wrote for ``role`` in one earlier call went into an accepted proposal
+        (counted once per call that answered; a model with no recorded call is ignored)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE llm_model_stats SET accepted = accepted + 1"
+                " WHERE role = ? AND model = ? AND accepted < calls - failures",
+                (role, model),
+            )
+
     def stats(self) -> list[dict[str, Any]]:
         """Per (role, model): calls, failures, accepted, mean and max latency, and the failure and
         acceptance rates in permille (acceptance of the calls that answered)."""

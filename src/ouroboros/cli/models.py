@@ -1,0 +1,139 @@
+"""``ouroboros models``: which provider and model serve which council role, and how they do.
+
+``models list`` prints the assignment of the active version (a role without one is served by the
+offline provider); ``models set ROLE --provider P --model M [--base-url U]`` makes the
+``model_roles`` patch that changes one role, signs it with ``--key`` and runs it through the
+governance pipeline, so ``ouroboros rollback`` restores the model before it; ``models stats``
+prints each role's and model's calls, failures, acceptance and latency (from ``ai.sqlite3``).
+Exit codes: 0 done; 1 refused (the pipeline, the kill-switch); 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ouroboros.cli.core import EXIT_FAILED, app
+from ouroboros.cli.governance import (
+    DEFAULT_DATA,
+    ActorOption,
+    DataOption,
+    JsonFlag,
+    _boundary,
+    _governor,
+    _print_verdict,
+    _refusal_as_json,
+)
+from ouroboros.errors import BadInputError
+
+models_app = typer.Typer(help="Which model serves which council role (governed), and its stats.")
+app.add_typer(models_app, name="models", no_args_is_help=True)
+
+
+def _require_governed(data: Path) -> None:
+    from ouroboros.patches.governor import WORLD_FILE
+
+    if not data.is_dir():
+        raise BadInputError(f"--data {data}: no such folder")
+    if not (data / WORLD_FILE).is_file():
+        raise BadInputError(f"--data {data} is not a governed data folder (no {WORLD_FILE})")
+
+
+def _emit(as_json: bool, payload: Any, text: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str))
+    else:
+        typer.echo(text)
+
+
+@models_app.command("list")
+def models_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """Each role's provider and model in the active version."""
+    from ouroboros.ai.llm import ModelRegistry
+
+    with _boundary():
+        _require_governed(data)
+        with _governor(data, read_only=True) as gov:
+            registry = ModelRegistry.from_content(gov.active_content())
+            roles = {role: a.as_dict() for role, a in sorted(registry.assignments().items())}
+            registry.close()
+    lines = [
+        f"{role:<10} {a['provider']:<8} {a['model']}"
+        + (f" at {a['base_url']}" if a["base_url"] else "")
+        + (f" (v{a['version']})" if a["version"] else " (default)")
+        for role, a in roles.items()
+    ]
+    _emit(as_json, {"roles": roles}, "\n".join(lines))
+
+
+@models_app.command("set")
+def models_set(
+    role: Annotated[str, typer.Argument(help="flavour, dialogue, trait_code or narrative.")],
+    provider: Annotated[str, typer.Option("--provider", help="offline, ollama or openai.")],
+    model: Annotated[str, typer.Option("--model", help="The model name the server knows.")],
+    key: Annotated[str, typer.Option("--key", help="A key in DATA/keys that may sign model_roles.")],
+    base_url: Annotated[str | None, typer.Option("--base-url", help="The server (not for offline).")] = None,
+    structured: Annotated[
+        str, typer.Option("--structured", help="response_format or vllm (OpenAI-compatible servers).")
+    ] = "response_format",
+    data: DataOption = DEFAULT_DATA,
+    actor: ActorOption = "operator",
+    as_json: JsonFlag = False,
+) -> None:
+    """Serve ROLE with MODEL: a signed model_roles patch through the pipeline (undo: rollback)."""
+    from ouroboros.ai.llm import registry_patch
+    from ouroboros.patches.bundle import default_engine_compat, new_bundle, sign_bundle
+
+    with _boundary():
+        _require_governed(data)
+        with _governor(data, read_only=True) as gov:
+            content = registry_patch(
+                role, provider, model, base_url=base_url, structured=structured, current=gov.active_content()
+            )
+            signing_key = gov.local_key(key)
+            active = gov.active()
+            sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
+            doc = new_bundle(
+                content,
+                world=gov.world_name,
+                parent_patch_id=active,
+                sequence=sequence,
+                author={"type": "operator", "model": None, "run_id": f"models-set:{role}"},
+                engine_compat=default_engine_compat(),
+                ttl=timedelta(hours=1),
+            )
+            doc = sign_bundle(doc, signing_key)
+            with _refusal_as_json(as_json, doc):
+                verdict = gov.submit(doc, actor=actor)
+        _print_verdict(verdict, as_json)
+    if not verdict.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@models_app.command("stats")
+def models_stats(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """Per role and model: calls, failures, acceptance and latency."""
+    from ouroboros.ai.llm import ModelRegistry
+    from ouroboros.ai.store import AI_DB
+
+    with _boundary():
+        _require_governed(data)
+        rows: list[dict[str, Any]] = []
+        if (data / AI_DB).is_file():  # nothing recorded yet: nothing to read, nothing written
+            registry = ModelRegistry(db_path=data / AI_DB)
+            rows = registry.stats()
+            registry.close()
+    lines = [
+        f"{r['role']:<10} {r['model']:<24} calls {r['calls']}, failures {r['failures']}, "
+        f"accepted {r['accepted']} ({r['acceptance_permille']} permille), "
+        f"latency mean {r['latency_ms_mean']} ms, max {r['latency_ms_max']} ms"
+        for r in rows
+    ]
+    _emit(as_json, {"stats": rows}, "\n".join(lines) or "no model calls recorded yet")
+
+
+__all__ = ["models_app"]
