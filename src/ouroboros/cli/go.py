@@ -177,7 +177,17 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     settings = ApiSettings(cors_origins=cors, web_dist=web_dist if web_dist.is_dir() else None)
     api = create_app(runtime, settings=settings, auth=auth)
     _configure_logs()
-    config = uvicorn.Config(api, log_config=None, access_log=False, lifespan="off", ws="websockets-sansio")
+    # no per-message deflate: compressing 30 frames a second for every browser costs more CPU than
+    # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
+    config = uvicorn.Config(
+        api,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=1 << 16,
+    )
     return _Server(config), first
 
 
