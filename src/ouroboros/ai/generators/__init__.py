@@ -16,11 +16,18 @@ What it promises:
   violations carry the numbers), never clamped. The legendary rate needs the caller's
   ``RarityHistory``: check it with ``guardrails.check(proposal, rules, history=...)``.
 
-Context keys each type reads (all optional; a bad value is a ``BadInputError``):
+Context keys each type accepts (``CONTEXT_KEYS``; all optional, ``None`` is absent; an unknown key
+or a bad value is a ``BadInputError`` with code ``bad_context`` naming the key):
 NPC ``archetype`` (ganger, enforcer, drone, fixer, vendor, civilian, boss), ``room``, ``district``,
-``faction``; ITEM ``kind``, ``rarity``; QUEST ``giver``, ``blueprint``; WORLD_EXPANSION
-``growth_point``, ``district``; BUILDING ``purpose`` (hq, residential), ``faction``, ``district``;
-EVENT ``event`` (power_vacuum, money_sink), ``boss``, ``inflation_permille``, ``room``, ``district``.
+``faction``; ITEM ``kind``, ``rarity``; QUEST ``giver``, ``blueprint``, ``district`` (the giver and
+the targets are found there); WORLD_EXPANSION ``growth_point``, ``district``, ``kind`` (road,
+dungeon; a ``"dungeon"`` tag means ``kind: dungeon``); BUILDING ``purpose`` (hq, residential),
+``faction``, ``district``, ``sector`` (a zone: the building goes on one of its streets); EVENT
+``event`` (power_vacuum, money_sink), ``boss``, ``inflation_permille``, ``room``, ``district``,
+``faction`` (the boss's, as the director reports it), ``intensity`` and ``chaos`` (0..100, what
+the director's sliders stood at: recorded in the context, not read). Every type also accepts
+``tags`` (a list of strings: the director's and the queue's labels) and ``sliders`` (the
+director's settings, a mapping of name -> 0..100), which only the expansion reads (its ``tags``).
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ouroboros.ai.generators._draft import text_arg
 from ouroboros.ai.generators._world import SUPPORTED_WORLDS, WorldView
+from ouroboros.ai.generators.dungeon import generate_dungeon
 from ouroboros.ai.generators.event import generate_event
 from ouroboros.ai.generators.expansion import generate_building, generate_expansion
 from ouroboros.ai.generators.item import generate_item
@@ -38,21 +47,97 @@ from ouroboros.ai.guardrails import Guardrails, enforce
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.errors import BadInputError
 
-__all__ = ["GENERATOR_TYPES", "MAX_SEED", "SUPPORTED_WORLDS", "generate"]
+__all__ = ["CONTEXT_KEYS", "EXPANSION_KINDS", "GENERATOR_TYPES", "MAX_SEED", "SUPPORTED_WORLDS", "generate"]
 
 Generator = Callable[[WorldView, int, Guardrails, Mapping[str, Any]], Proposal]
+
+EXPANSION_KINDS = ("road", "dungeon")
+
+
+def _expansion(view: WorldView, seed: int, guardrails: Guardrails, context: Mapping[str, Any]) -> Proposal:
+    """A road, or a dungeon when the context's ``kind`` is ``"dungeon"`` or (no kind) its tags
+    include ``"dungeon"``."""
+    kind = text_arg(context, "kind")
+    if kind is None:
+        kind = "dungeon" if "dungeon" in (context.get("tags") or ()) else "road"
+    if kind not in EXPANSION_KINDS:
+        raise BadInputError(
+            f"unknown expansion kind {kind!r} (known: {', '.join(EXPANSION_KINDS)})",
+            code="bad_context",
+            path="kind",
+        )
+    if kind == "dungeon":
+        return generate_dungeon(view, seed, guardrails, context)
+    return generate_expansion(view, seed, guardrails, context)
+
 
 _GENERATORS: dict[ProposalType, Generator] = {
     ProposalType.NPC: generate_npc,
     ProposalType.ITEM: generate_item,
     ProposalType.QUEST: generate_quest,
-    ProposalType.WORLD_EXPANSION: generate_expansion,
+    ProposalType.WORLD_EXPANSION: _expansion,
     ProposalType.BUILDING: generate_building,
     ProposalType.EVENT: generate_event,
 }
 #: a proposal's id hashes its canonical JSON (RFC 8785), whose integers stop at 2^53 - 1
 MAX_SEED = 2**53 - 1
 GENERATOR_TYPES: tuple[ProposalType, ...] = tuple(_GENERATORS)
+#: the keys every type accepts, besides its own
+COMMON_CONTEXT_KEYS = ("sliders", "tags")
+#: the context keys each type accepts (``COMMON_CONTEXT_KEYS`` included)
+CONTEXT_KEYS: dict[ProposalType, tuple[str, ...]] = {
+    kind: tuple(sorted({*keys, *COMMON_CONTEXT_KEYS}))
+    for kind, keys in {
+        ProposalType.NPC: ("archetype", "room", "district", "faction"),
+        ProposalType.ITEM: ("kind", "rarity"),
+        ProposalType.QUEST: ("giver", "blueprint", "district"),
+        ProposalType.WORLD_EXPANSION: ("growth_point", "district", "kind"),
+        ProposalType.BUILDING: ("purpose", "faction", "district", "sector"),
+        ProposalType.EVENT: (
+            "event", "boss", "inflation_permille", "room", "district", "faction", "intensity", "chaos",
+        ),
+    }.items()
+}  # fmt: skip
+#: context keys holding a director setting: an integer in [0, 100]
+_SETTING_KEYS = ("intensity", "chaos")
+
+
+def check_context(kind: ProposalType, context: Mapping[str, Any]) -> None:
+    """Refuse a context key ``kind`` does not accept and a malformed shared key (``tags``,
+    ``sliders``, ``intensity``, ``chaos``); each generator checks the values of its own keys."""
+    accepted = CONTEXT_KEYS[kind]
+    for key in context:
+        if key not in accepted:
+            raise BadInputError(
+                f"unknown context key {key!r} for {kind.value} (accepted: {', '.join(accepted)})",
+                code="bad_context",
+                path=str(key),
+            )
+    tags = context.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list | tuple) or not all(isinstance(t, str) and t for t in tags)
+    ):
+        raise BadInputError(
+            "context['tags'] must be a list of non-empty strings", code="bad_context", path="tags"
+        )
+    sliders = context.get("sliders")
+    if sliders is not None and (
+        not isinstance(sliders, Mapping)
+        or not all(isinstance(k, str) and _is_setting(v) for k, v in sliders.items())
+    ):
+        raise BadInputError(
+            "context['sliders'] must map names to integers in [0, 100]", code="bad_context", path="sliders"
+        )
+    for key in _SETTING_KEYS:
+        value = context.get(key)
+        if value is not None and not _is_setting(value):
+            raise BadInputError(
+                f"context[{key!r}] must be an integer in [0, 100]", code="bad_context", path=key
+            )
+
+
+def _is_setting(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100
 
 
 def generate(
@@ -65,8 +150,8 @@ def generate(
     context: Mapping[str, Any] | None = None,
 ) -> Proposal:
     """A proposal of ``type`` grown from ``content`` (the active effective content; ``None``: the
-    world's base content), with its id. Raises ``BadInputError`` for an unknown type, world, seed
-    or context value, ``GuardrailError`` when the draft breaks ``guardrails`` (default: the
+    world's base content), with its id. Raises ``BadInputError`` for an unknown type, world, seed,
+    context key or context value, ``GuardrailError`` when the draft breaks ``guardrails`` (default: the
     defaults)."""
     try:
         kind = ProposalType(type)
@@ -80,6 +165,7 @@ def generate(
         raise BadInputError(f"seed must be an integer in [0, 2^53 - 1], not {seed!r}", code="bad_seed")
     if context is not None and not isinstance(context, Mapping):
         raise BadInputError("context must be a mapping", code="bad_context")
+    check_context(kind, context or {})
     view = WorldView(world, content)
     rules = guardrails if guardrails is not None else Guardrails()
     proposal = generator(view, seed, rules, context or {})

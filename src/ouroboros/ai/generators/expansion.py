@@ -1,6 +1,10 @@
 """The city grows like a city: a road extended from a growth point, lots along it, and buildings
 (an entrance off a street plus floors) for a faction's headquarters or a crowded sector.
 
+A new road's far end is a growth point, and for some seeds (``GLITCH_DOOR_PERMILLE``; always
+when the road grew from one) a glitch door: ``extensions["neon.glitch_door"]``, where the
+director's ``glitch_doors_only`` toggle still lets the city grow.
+
 The map only ever gains: new rooms come with two-way exits; an existing room that gains an exit
 is emitted as a replacing object with every old exit, field and word kept and a greater version.
 ``map_problems`` checks the invariants a proposal names (``exits_kept``, ``rooms_kept``,
@@ -30,8 +34,28 @@ from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
 from ouroboros.content import LIMITS
 from ouroboros.errors import BadInputError
 
-__all__ = ["MAP_INVARIANTS", "generate_building", "generate_expansion", "growth_points", "map_problems"]
+__all__ = [
+    "DIRECTION_NAMES",
+    "GLITCH_DOOR_KEY",
+    "GLITCH_DOOR_PERMILLE",
+    "MAP_INVARIANTS",
+    "cell_of",
+    "enforce_map",
+    "generate_building",
+    "generate_expansion",
+    "growth_points",
+    "link",
+    "map_problems",
+    "new_room",
+    "with_exit",
+]
 
+#: a room's ``extensions`` key marking a glitch door (``ai.signals`` tags such a growth point
+#: ``glitch_door``, and the director's ``glitch_doors_only`` toggle grows only there)
+GLITCH_DOOR_KEY = "neon.glitch_door"
+#: how often a new road ends in a glitch door (always when it grew from one: the glitch spreads)
+GLITCH_DOOR_PERMILLE = 400
+GLITCH_SENTENCE = "At the road's end the air flickers, like a door that is not quite there."
 MAP_INVARIANTS = ["exits_kept", "rooms_kept", "coords_free", "two_way_exits", "rooms_reachable"]
 DIRECTION_NAMES = {"n": "north", "s": "south", "e": "east", "w": "west"}
 #: the npc archetype that guards a faction's headquarters
@@ -47,13 +71,13 @@ FACTION_GUARDS = {
 }
 
 
-def _cell(room: Mapping[str, Any]) -> tuple[int, int, int]:
+def cell_of(room: Mapping[str, Any]) -> tuple[int, int, int]:
     c = room["coords"]
     return int(c["x"]), int(c["y"]), int(c.get("level", 0))
 
 
 def _free_directions(room: Mapping[str, Any], occupied: set[tuple[int, int, int]]) -> list[str]:
-    x, y, level = _cell(room)
+    x, y, level = cell_of(room)
     limit = LIMITS.max_abs_coord_units
     return [
         d
@@ -75,7 +99,7 @@ def growth_points(view: WorldView) -> list[str]:
     ]
 
 
-def _with_exit(draft: Draft, room: Mapping[str, Any], direction: str, target: str, sentence: str) -> None:
+def with_exit(draft: Draft, room: Mapping[str, Any], direction: str, target: str, sentence: str) -> None:
     """Emit ``room`` again with one more exit, a greater version and ``sentence`` appended."""
     changed = copy.deepcopy(dict(room))
     changed["exits"] = {**changed.get("exits", {}), direction: target}
@@ -88,7 +112,7 @@ def _with_exit(draft: Draft, room: Mapping[str, Any], direction: str, target: st
     draft.add("rooms", changed, words=words_changed)
 
 
-def _new_room(
+def new_room(
     draft: Draft,
     base: Mapping[str, Any],
     cell: tuple[int, int, int],
@@ -114,7 +138,7 @@ def _new_room(
     return draft.add("rooms", room)
 
 
-def _link(a: dict[str, Any], direction: str, b: dict[str, Any]) -> None:
+def link(a: dict[str, Any], direction: str, b: dict[str, Any]) -> None:
     a["exits"][direction] = b["id"]
     b["exits"][OPPOSITE[direction]] = a["id"]
 
@@ -131,10 +155,10 @@ def map_problems(view: WorldView, proposal: Proposal) -> list[str]:
     removed = [r["id"] for r in proposal.payload.get("remove", ()) if r.get("domain") == "rooms"]
     problems += [f"rooms_kept: {rid} is removed" for rid in removed]
     added = [r for r in proposal.payload.get("rooms", ()) if r["id"] not in old]
-    cells = {_cell(r): r["id"] for r in old.values()}
-    streets = {_cell(r) for r in view.street_rooms()}
+    cells = {cell_of(r): r["id"] for r in old.values()}
+    streets = {cell_of(r) for r in view.street_rooms()}
     for room in added:
-        cell = _cell(room)
+        cell = cell_of(room)
         entered_from_street = any(
             new.get(t, {}).get("exits", {}).get(OPPOSITE.get(d, "")) == room["id"] and d == "out"
             for d, t in room.get("exits", {}).items()
@@ -161,7 +185,7 @@ def map_problems(view: WorldView, proposal: Proposal) -> list[str]:
     return problems
 
 
-def _enforce_map(view: WorldView, proposal: Proposal) -> Proposal:
+def enforce_map(view: WorldView, proposal: Proposal) -> Proposal:
     problems = map_problems(view, proposal)
     if problems:
         raise GuardrailError(
@@ -200,7 +224,7 @@ def generate_expansion(
     budget = min(guardrails.max_rooms_per_expansion, draws.between(3, 8))
     road = words.road_name(draws)
     draft = Draft(ProposalType.WORLD_EXPANSION, view, seed, "expansion@1")
-    x, y, level = _cell(start)
+    x, y, level = cell_of(start)
     threat = int(start.get("threat_level", 0))
     segments: list[dict[str, Any]] = []
     for step in range(1, min(budget, draws.between(2, 4)) + 1):
@@ -209,11 +233,11 @@ def generate_expansion(
             break
         occupied.add(cell)
         threat = min(LIMITS.max_threat_level, threat + draws.between(0, 1))
-        segment = _new_room(
+        segment = new_room(
             draft, start, cell, f"{road}, Block {step}", words.road_description(draws, road), threat=threat
         )
         if segments:
-            _link(segments[-1], direction, segment)
+            link(segments[-1], direction, segment)
         segments.append(segment)
     segments[-1]["growth_point"] = True  # the road goes on from its far end
     sides = [d for d in COMPASS if d not in (direction, OPPOSITE[direction])]
@@ -226,14 +250,21 @@ def generate_expansion(
             if cell in occupied:
                 continue
             occupied.add(cell)
-            lot = _new_room(
+            lot = new_room(
                 draft, start, cell, f"Empty Lot off {road}", words.lot_description(draws, road),
                 threat=segment["threat_level"],
             )  # fmt: skip
             lot["growth_point"] = True
-            _link(segment, side, lot)
+            link(segment, side, lot)
+    end = segments[-1]
+    if start.get("extensions", {}).get(GLITCH_DOOR_KEY) or draws.permille() < GLITCH_DOOR_PERMILLE:
+        end["extensions"] = {**end.get("extensions", {}), GLITCH_DOOR_KEY: True}
+        glitch = f"{end['description']} {GLITCH_SENTENCE}"
+        if len(glitch) <= LIMITS.max_description_chars:
+            end["description"] = glitch
+            draft.word("rooms", draft.payload["rooms"].index(end), "description")
     segments[0]["exits"][OPPOSITE[direction]] = start["id"]
-    _with_exit(
+    with_exit(
         draft,
         start,
         direction,
@@ -248,18 +279,22 @@ def generate_expansion(
         summary=f"{road}: {len(segments)} blocks and {new_rooms - len(segments)} lots "
         f"{DIRECTION_NAMES[direction]} of {start['name']}",
     )
-    return _enforce_map(view, proposal)
+    return enforce_map(view, proposal)
 
 
 # --- buildings --------------------------------------------------------------------------------------
 
 
-def _building_site(view: WorldView, draws: SeededDraws, districts: list[str] | None) -> dict[str, Any]:
+def _building_site(
+    view: WorldView, draws: SeededDraws, districts: list[str] | None, sector: str | None = None
+) -> dict[str, Any]:
     sites = [
         r
         for r in view.street_rooms()
         if "in" not in r.get("exits", {}) and (districts is None or r["district"] in districts)
     ]
+    in_sector = [r for r in sites if r["zone"] == sector]
+    sites = in_sector or sites  # a sector without a free street: anywhere in the district
     if not sites:
         raise BadInputError("no street room left to put a building on", code="bad_context")
     return dict(draws.choice(sites))
@@ -289,27 +324,27 @@ def generate_building(
         districts = sorted(d for d in homes if d and view.street_rooms(d)) or None
     else:
         districts = None
-    street = _building_site(view, draws, districts)
+    street = _building_site(view, draws, districts, text_arg(context, "sector"))
     owner = faction_names(view.world).get(faction or "", "") if purpose == "hq" else words.road_name(draws)
     name = words.building_name(draws, purpose, owner.removeprefix("The "))
     floors = min(guardrails.max_rooms_per_expansion, draws.between(2, 4))
     draft = Draft(ProposalType.BUILDING, view, seed, "building@1")
-    x, y, _level = _cell(street)
+    x, y, _level = cell_of(street)
     threat = int(street.get("threat_level", 0))
     rooms: list[dict[str, Any]] = []
     for floor in range(floors):
         label = "Entrance" if floor == 0 else ("Top Floor" if floor == floors - 1 else f"Floor {floor}")
         scene = words.room_detail(draws)
-        room = _new_room(
+        room = new_room(
             draft, street, (x, y, floor), f"{name}, {label}", f"Inside {name}. {scene}", threat=threat
         )
         if rooms:
-            _link(rooms[-1], "u", room)
+            link(rooms[-1], "u", room)
         rooms.append(room)
     rooms[0]["exits"]["out"] = street["id"]
     if purpose == "hq" and faction is not None:  # how the director's signals know the faction has one
         rooms[0].setdefault("extensions", {})["neon.hq"] = faction
-    _with_exit(draft, street, "in", rooms[0]["id"], f"The doors of {name} stand here.")
+    with_exit(draft, street, "in", rooms[0]["id"], f"The doors of {name} stand here.")
     npcs = []
     if purpose == "hq" and faction is not None:
         archetype = FACTION_GUARDS[faction]
@@ -325,4 +360,4 @@ def generate_building(
         budget={"rooms": floors, "rooms_allowed": guardrails.max_rooms_per_expansion, "npcs": len(npcs)},
         summary=f"{name}: {floors} floors off {street['name']}, {len(npcs)} npcs",
     )
-    return _enforce_map(view, proposal)
+    return enforce_map(view, proposal)

@@ -59,12 +59,24 @@ def reachable_items(view: WorldView) -> list[str]:
     return sorted(i for i in found if view.get("items", i) is not None)
 
 
+def _in_district(view: WorldView, npc: Mapping[str, Any], district: str | None) -> bool:
+    room = view.get("rooms", str(npc.get("spawn_room", "")))
+    return district is None or (room is not None and room["district"] == district)
+
+
+def _prefer(found: list[dict[str, Any]], keep: list[bool]) -> list[dict[str, Any]]:
+    """The ones marked ``keep``, or all of them when none is."""
+    return [f for f, k in zip(found, keep, strict=True) if k] or found
+
+
 def _node(
-    view: WorldView, draws: SeededDraws, kind: str, giver: str, used: set[str]
+    view: WorldView, draws: SeededDraws, kind: str, giver: str, used: set[str], district: str | None = None
 ) -> tuple[dict[str, Any], int, str] | None:
-    """One objective of ``kind``: (objective, difficulty points, the target's name), or None."""
+    """One objective of ``kind``: (objective, difficulty points, the target's name), or None.
+    With ``district``, targets there are preferred (anywhere when the district has none)."""
     if kind == "kill":
         targets = [n for n in view.npcs_of_kind(*HOSTILE_KINDS) if n["id"] not in used]
+        targets = _prefer(targets, [_in_district(view, n, district) for n in targets])
         if not targets:
             return None
         npc = draws.choice(targets)
@@ -86,6 +98,7 @@ def _node(
         objective = {"kind": "deliver", "target": item["id"], "count": 1, "to": to["id"]}
         return objective, 5 * rank + 10, f"{item['name']} to {to['name']}"
     rooms = [r for r in view.rooms() if r["id"] not in used and not r.get("extensions", {}).get("neon.spawn")]
+    rooms = _prefer(rooms, [district in (None, r["district"]) for r in rooms])
     room = draws.choice(rooms)
     return (
         {"kind": "visit", "target": room["id"], "count": 1},
@@ -102,6 +115,7 @@ def make_quest(
     *,
     objectives: list[tuple[dict[str, Any], int, str]] | None = None,
     prerequisite: str | None = None,
+    district: str | None = None,
 ) -> dict[str, Any]:
     """Add a quest of ``blueprint`` from ``giver`` to ``draft`` (``objectives`` given: use those)."""
     view = draft.view
@@ -109,7 +123,7 @@ def make_quest(
         objectives = []
         used: set[str] = set()
         for kind in BLUEPRINTS[blueprint]:
-            node = _node(view, draws, kind, giver["id"], used)
+            node = _node(view, draws, kind, giver["id"], used, district)
             if node is not None:
                 used.add(node[0]["target"])
                 objectives.append(node)
@@ -151,14 +165,23 @@ def generate_quest(
 ) -> Proposal:
     draws = SeededDraws(seed, f"{view.world}:quest")
     giver_id = text_arg(context, "giver")
+    district = text_arg(context, "district")
+    if district is not None and not any(r["district"] == district for r in view.rooms()):
+        raise BadInputError(f"no district {district!r}", code="bad_context", path="district")
     if giver_id is not None:
         giver = view.get("npcs", giver_id)
         if giver is None:
             raise BadInputError(f"no npc {giver_id!r} to give the quest", code="bad_context", path="giver")
+        if not _in_district(view, giver, district):
+            raise BadInputError(f"{giver_id} does not live in {district}", code="bad_context", path="giver")
     else:
-        givers = view.npcs_of_kind("fixer") or view.npcs_of_kind(*PEACEFUL_KINDS)
+        local = [n for n in view.npcs_of_kind(*PEACEFUL_KINDS) if _in_district(view, n, district)]
+        givers = [n for n in local if n["kind"] == "fixer"] or local
         if not givers:
-            raise BadInputError("the content has no peaceful npc to give a quest", code="bad_context")
+            where = f" in {district}" if district else ""
+            raise BadInputError(
+                f"the content has no peaceful npc{where} to give a quest", code="bad_context", path="district"
+            )
         giver = draws.choice(givers)
     blueprint = text_arg(context, "blueprint") or draws.choice(sorted(BLUEPRINTS))
     if blueprint not in BLUEPRINTS:
@@ -173,10 +196,10 @@ def generate_quest(
         own = [q["id"] for q in quests if q["giver"] == giver["id"]]
         prerequisite = draws.choice(own or [q["id"] for q in quests])
     draft = Draft(ProposalType.QUEST, view, seed, GENERATOR)
-    quest = make_quest(draft, draws, giver, blueprint, prerequisite=prerequisite)
+    quest = make_quest(draft, draws, giver, blueprint, prerequisite=prerequisite, district=district)
     difficulty = quest["extensions"]["neon.difficulty"]
     return draft.finish(
-        tags=["quest", blueprint],
+        tags=["quest", blueprint] + ([district] if district else []),
         budget={
             "difficulty": difficulty,
             "credits": quest["rewards"]["credits"],
