@@ -341,6 +341,10 @@ class Council:
             except Exception as exc:  # enrich is optional: a failing one keeps the procedural words
                 reason = f"enrich failed, kept the generated words: {exc}"
                 report = {"fallback": True, "reason": reason, "calls": []}
+            if validated is not proposal:
+                from ouroboros.ai.queue import resummarize
+
+                validated = resummarize(proposal, validated)  # the summary names the new words
             if report is not None and report.get("fallback") and not reason:
                 reason = f"enrich fell back to offline because {report.get('reason')}"
         violations = check(validated, guardrails, history=history)

@@ -17,7 +17,7 @@ What it promises:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.ai.proposals import Proposal
@@ -35,6 +35,7 @@ __all__ = [
     "flatten_edit",
     "merge3",
     "payload_diff",
+    "resummarize",
     "version_after",
 ]
 
@@ -43,6 +44,9 @@ STATES = ("queued", "refused", "awaiting", "active", "failed", "rejected", "undo
 OPEN_STATES = frozenset({"queued", "refused", "awaiting", "submitting"})
 #: keys an edit may never touch (identity and references)
 FROZEN_KEYS = frozenset({"id", "version", "world", "domain"})
+
+
+_Reasons = list[Reason]
 
 
 class ApprovalQueue:
@@ -149,19 +153,73 @@ class ApprovalQueue:
             old = target[key]
             changes.append({"path": "/" + "/".join(str(p) for p in path), "before": old, "after": value})
             target[key] = value
-        parse_content(payload)  # ContentError (a RejectedError) with the reasons
+        parsed = parse_content(payload)  # ContentError (a RejectedError) with the reasons
+        guardrails = self.council._require_guardrails()
+        problems = self._edit_problems(parsed, payload, changes, current, guardrails)
+        if problems:
+            raise RejectedError(problems)
         flavour = dict(current.flavour)
         for change in changes:
             if change["path"] in flavour and isinstance(change["after"], str):
                 flavour[change["path"]] = change["after"]
-        edited = current.model_copy(update={"payload": payload, "flavour": flavour})
-        violations = check(edited, self.council.guardrails(), history=self.council.rarity_history())
+        edited = resummarize(current, current.model_copy(update={"payload": payload, "flavour": flavour}))
+        violations = check(edited, guardrails, history=self.council.rarity_history())
         if violations:
             raise RejectedError([Reason("guardrails", v.code, v.path, v.message) for v in violations])
         with self.store.transaction():
             self.store.update_proposal(proposal_id, validated=edited.model_dump(mode="json"))
             self.store.audit(actor, "queue.edit", proposal_id, reason, {"changes": changes})
         return {**self.get(proposal_id), "changes": changes}
+
+    def _edit_problems(
+        self,
+        parsed: Any,
+        payload: Mapping[str, Any],
+        changes: Sequence[dict[str, Any]],
+        current: Proposal,
+        guardrails: Any,
+    ) -> _Reasons:
+        """Why the edited fields may not stand: a reference to an object that exists neither in
+        the active version nor in the proposal, or words the text filter refuses (markup,
+        control characters, banned terms, too long)."""
+        from ouroboros.ai.llm.enrich import WORD_FIELDS, text_problem
+        from ouroboros.content.patch import DOMAIN_MODELS
+        from ouroboros.content.references import references
+
+        edited = {c["path"]: c for c in changes}
+        gov = self.council.governor
+        known = effective_objects(gov, gov.active())
+        for domain, objects in payload.items():
+            if isinstance(objects, list):
+                ids = {o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+                known.setdefault(domain, {}).update({key: {} for key in ids})
+        problems: _Reasons = []
+        reference_paths = set()
+        for domain in DOMAIN_MODELS:
+            for index, obj in enumerate(parsed.objects(domain)):
+                for ref in references(obj):
+                    path = "/" + "/".join(str(p) for p in (domain, index, *ref.field))
+                    reference_paths.add(path)
+                    if path in edited and ref.target_id not in known.get(ref.target_domain, {}):
+                        problems.append(
+                            Reason(
+                                "edit",
+                                "unresolved_reference",
+                                path,
+                                f"no {ref.target_domain} object {ref.target_id!r} in the active version "
+                                "or this proposal",
+                            )
+                        )
+        banned = set(getattr(guardrails, "banned_words", ()) or ())
+        for path, change in edited.items():
+            field = path.rsplit("/", 1)[-1]
+            if not isinstance(change["after"], str) or path in reference_paths:
+                continue
+            if field in WORD_FIELDS or path in current.flavour:
+                problem = text_problem(change["after"], field if field in WORD_FIELDS else "name", banned)
+                if problem is not None:
+                    problems.append(Reason("edit", problem[0], path, problem[1]))
+        return problems
 
     def undo(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
         """Take back exactly this active proposal with a new patch: the objects it added are
@@ -211,6 +269,35 @@ class ApprovalQueue:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+def resummarize(before: Proposal, after: Proposal) -> Proposal:
+    """``after`` with its summary (and budget figures) following what changed in its payload
+    since ``before``: a renamed object's new name, an item's new price and power points."""
+    from ouroboros.ai.guardrails import item_power
+
+    summary = after.summary
+    budget = dict(after.budget)
+    for change in payload_diff(before.payload, after.payload):
+        old, new = change["before"], change["after"]
+        if isinstance(old, str) and isinstance(new, str) and old and old in summary:
+            summary = summary.replace(old, new)
+        elif change["path"].endswith("/price") and isinstance(old, int) and isinstance(new, int):
+            summary = summary.replace(f"{old} credits", f"{new} credits")
+            if budget.get("price_credits") == old:
+                budget["price_credits"] = new
+    old_items = before.payload.get("items") or []
+    new_items = after.payload.get("items") or []
+    if len(old_items) == len(new_items) == 1 and isinstance(old_items[0], dict):
+        spent_before, spent_after = item_power(old_items[0]), item_power(new_items[0])
+        allowed = budget.get("power_allowed")
+        if spent_before != spent_after and allowed is not None:
+            summary = summary.replace(f"{spent_before}/{allowed}", f"{spent_after}/{allowed}")
+            if budget.get("power_spent") == spent_before:
+                budget["power_spent"] = spent_after
+    if summary == after.summary and budget == after.budget:
+        return after
+    return after.model_copy(update={"summary": summary, "budget": budget})
+
+
 def _summary(record: Mapping[str, Any]) -> dict[str, Any]:
     proposal = record["validated"] or record["generated"]
     return {

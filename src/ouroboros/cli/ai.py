@@ -52,6 +52,8 @@ def _ai_boundary() -> Iterator[None]:
             )
         except BadInputError:
             raise
+        except RecursionError:
+            _fail("the JSON given is nested too deeply", EXIT_BAD_INPUT)
         except PatchError as exc:
             _fail(exc.message, EXIT_FAILED)
         except OuroborosError as exc:
@@ -99,12 +101,20 @@ def _emit(as_json: bool, payload: Any, text: str) -> None:
 def _status_text(status: dict[str, Any]) -> str:
     sliders = ", ".join(f"{k} {v}" for k, v in status["sliders"].items())
     toggles = ", ".join(f"{k} {'on' if v else 'off'}" for k, v in status["toggles"].items())
-    throttles = ", ".join(f"{k} {v}" for k, v in status["throttles"].items())
-    return (
+    in_force = status.get("throttles_in_force", status["throttles"])
+    throttles = ", ".join(
+        f"{k} {v}"
+        + (f" (in force {in_force[k]}: capped by the guardrails)" if in_force.get(k, v) != v else "")
+        for k, v in status["throttles"].items()
+    )
+    text = (
         f"director {status['mode']}\n  sliders: {sliders}\n  toggles: {toggles}\n  throttles: {throttles}\n"
         f"  jobs in the last minute: {status['jobs_in_window']}, "
         f"expansions under way: {status['open_expansions']}"
     )
+    if status.get("guardrails_error"):
+        text += f"\n  guardrails file INVALID (nothing is proposed or approved): {status['guardrails_error']}"
+    return text
 
 
 @director_app.command("status")
@@ -231,7 +241,8 @@ def generate_command(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Print one generated proposal, deterministically; with ``--queue``, queue it for approval."""
+    """Print one generated proposal, deterministically; with --queue, also put it in the
+    approval queue of --data (it is not submitted)."""
     from ouroboros.ai.generators import generate
     from ouroboros.ai.guardrails import GuardrailsFile
 
@@ -242,27 +253,45 @@ def generate_command(
                 ctx = json.loads(context)
             except json.JSONDecodeError as exc:
                 raise BadInputError(f"--context is not JSON: {exc.msg}") from None
+            except RecursionError:
+                raise BadInputError("--context is nested too deeply") from None
             if not isinstance(ctx, dict):
                 raise BadInputError("--context must be a JSON object")
         content, guardrails = None, None
         if queue and data is None:
             raise BadInputError("--queue needs --data (the folder whose queue it joins)")
         if data is not None:
+            _require_governed(data)
             with _governor(data, read_only=True) as gov:
                 if gov.world_name != world:
                     raise BadInputError(f"{data} is governed for world {gov.world_name!r}, not {world!r}")
                 content = gov.active_content()
-            guardrails = GuardrailsFile(data / "guardrails.json").current()
-        proposal = generate(
-            type_.upper(), seed, world=world, content=content, guardrails=guardrails, context=ctx
-        )
+            guardrails_file = GuardrailsFile(data / "guardrails.json")
+            guardrails = guardrails_file.current()
+            if guardrails_file.last_error and guardrails_file.path.exists():
+                raise PatchError(
+                    f"the guardrails file is invalid, nothing is generated: {guardrails_file.last_error}",
+                    code="guardrails_invalid",
+                )
         state = None
-        if queue and data is not None:
-            with _council(data) as council:
-                record = council.propose(type_.upper(), seed, ctx, queue=True, actor="operator")
-            state = record["state"]
-            if state == "failed":
-                raise PatchError(f"{record['proposal_id']} not queued: {record['reason']}", code="not_queued")
+        try:
+            proposal = generate(
+                type_.upper(), seed, world=world, content=content, guardrails=guardrails, context=ctx
+            )
+            if queue and data is not None:
+                with _council(data) as council:
+                    record = council.propose(type_.upper(), seed, ctx, queue=True, actor="operator")
+                state = record["state"]
+                if state == "failed":
+                    raise PatchError(
+                        f"{record['proposal_id']} not queued: {record['reason']}", code="not_queued"
+                    )
+        except BadInputError:
+            raise
+        except OuroborosError as exc:
+            if as_json and queue:  # the refusal as data on stdout too, then the one error line
+                typer.echo(json.dumps({"queue_state": "failed", "error": exc.as_dict()}, sort_keys=True))
+            raise
     body = proposal.model_dump(mode="json") | ({"queue_state": state} if state else {})
     lines = [
         f"{proposal.proposal_id}  {proposal.type.value} seed {proposal.seed} ({proposal.generator})",
@@ -285,6 +314,10 @@ def _record_text(record: dict[str, Any]) -> str:
     ]
     if record["reason"]:
         lines.append(f"  reason: {record['reason']}")
+    enrich = record.get("enrich") or {}
+    if enrich:
+        how = f"fell back to offline because {enrich.get('reason')}" if enrich.get("fallback") else "ok"
+        lines.append(f"  enrich: {enrich.get('model') or enrich.get('provider') or '?'}: {how}")
     if record["patch_id"]:
         lines.append(f"  patch {record['patch_id']}")
     lines.append(json.dumps(proposal["payload"], indent=2, ensure_ascii=False, sort_keys=True))
@@ -382,6 +415,8 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
+        except RecursionError:
+            raise BadInputError(f"--set {path.strip()}: the value is nested too deeply") from None
         node = merged
         for part in parts[:-1]:
             child = node.setdefault(part, {})
