@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -280,8 +281,9 @@ def _push(gov: Governor, content: dict[str, Any]) -> None:
     assert verdict.state == State.ACTIVE, [r.as_dict() for r in verdict.reasons]
 
 
-@pytest.fixture
-def llm_server() -> Iterator[tuple[str, Any]]:
+@contextmanager
+def _serve() -> Iterator[tuple[str, Any]]:
+    """A local server speaking the Ollama and OpenAI protocols (``tests/ai/llm/conftest.py``)."""
     import threading
 
     from tests.ai.llm.conftest import Scripted, _Handler, _Server
@@ -291,9 +293,17 @@ def llm_server() -> Iterator[tuple[str, Any]]:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     host, port = httpd.server_address[:2]
-    yield f"http://{host!s}:{port}", httpd.script
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://{host!s}:{port}", httpd.script
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def llm_server() -> Iterator[tuple[str, Any]]:
+    with _serve() as served:
+        yield served
 
 
 def test_build_council_enriches_offline_and_keeps_stats_per_role(gov: Governor) -> None:
@@ -367,3 +377,24 @@ def test_the_storyteller_ensemble_chooses_the_chaos_event_and_is_audited(
         assert why["answers"]["registry"] == {"choice": "money_sink", "model": "teller"}
         assert set(why["answers"]) == {"registry", "offline"} and why["votes"]["money_sink"] >= 2
         assert "narrative" in [s["role"] for s in council.models.current().stats()]
+
+
+def test_an_invalid_guardrails_file_denies_proposals_and_approvals(gov: Governor) -> None:
+    with council_for(gov) as council:
+        council.director.set("human_in_the_loop", True, "t")
+        queued = council.propose(ProposalType.ITEM, 40)
+        (gov.data / "guardrails.json").write_text('{"max_weapon_damage": -1}')
+        with pytest.raises(PatchError, match="guardrails file is invalid") as caught:
+            council.propose(ProposalType.ITEM, 41)
+        assert caught.value.code == "guardrails_invalid"
+        with pytest.raises(PatchError, match="guardrails file is invalid"):
+            council.queue.approve(queued["proposal_id"], "ann", "ok")
+        assert council.queue.get(queued["proposal_id"])["state"] == "queued"  # nothing lost
+        assert "guardrails.json" in (council.director.status()["guardrails_error"] or "")
+        assert council.step([HQ], {}, 5) == [] and council.step([CROWD], {}, 6) == []
+        logged = [d for d in council.director.decisions(10) if d["rule"] == "council"]
+        assert len(logged) == 1 and "guardrails_invalid" in logged[0]["why"]  # said once
+        assert gov.active() is None and len(council.queue.list()) == 1
+        (gov.data / "guardrails.json").write_text('{"max_weapon_damage": 400}')
+        assert council.director.status()["guardrails_error"] is None
+        assert council.queue.approve(queued["proposal_id"], "ann", "ok")["state"] == "active"

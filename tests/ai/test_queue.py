@@ -191,3 +191,106 @@ def test_bad_attribution_and_unknown_states_are_bad_input(council: Council) -> N
     with pytest.raises(BadInputError):
         council.queue.get("prop-unknown")
     assert council.queue.get(pid)["state"] == "queued"
+
+
+# -- approval re-checks, rebases; edits keep references and words clean ---------------------------
+def legendary_generator(type: Any, seed: int, **kwargs: Any) -> Proposal:
+    base = item_generator(type, seed, **kwargs)
+    payload = copy.deepcopy(base.payload)
+    payload["items"][0]["rarity"] = "legendary"
+    return base.model_copy(update={"payload": payload, "proposal_id": ""}).with_id()
+
+
+def test_approve_rechecks_the_guardrails_in_force_with_the_numbers(council: Council, gov: Governor) -> None:
+    record = council.propose(ProposalType.ITEM, 13)
+    damage = record["validated"]["payload"]["items"][0]["stats"]["damage"]
+    council.guardrails_file.write({"max_weapon_damage": damage - 1})  # lowered after it was queued
+    verdict = council.queue.approve(record["proposal_id"], "ann", "ok")
+    assert verdict["state"] == "refused" and verdict["proposal_state"] == "refused"
+    (reason,) = verdict["reasons"]
+    assert reason["stage"] == "guardrails" and f"found {damage}, limit {damage - 1}" in reason["message"]
+    assert gov.active() is None and "neon.item.blade_13" not in items_in(gov)
+    council.guardrails_file.write({"max_weapon_damage": damage})  # raised again: it may go now
+    assert council.queue.approve(record["proposal_id"], "ann", "ok")["state"] == "active"
+
+
+def test_the_legendary_rate_is_rechecked_at_approval(gov: Governor) -> None:
+    with Council(gov.data, gov, world="neon", generate=legendary_generator) as council:
+        council.director.set("human_in_the_loop", True, "t")
+        first = council.propose(ProposalType.ITEM, 21)
+        second = council.propose(ProposalType.ITEM, 22)
+        assert first["state"] == second["state"] == "queued"  # each alone is within the rate
+        assert council.queue.approve(first["proposal_id"], "ann", "ok")["state"] == "active"
+        verdict = council.queue.approve(second["proposal_id"], "ann", "ok")
+        assert verdict["state"] == "refused"
+        assert any("legendary" in r["code"] or "legendary" in r["message"] for r in verdict["reasons"])
+        assert "neon.item.blade_22" not in items_in(gov)
+
+
+def _carrier(record: dict[str, Any]) -> str | None:
+    npcs = (record["validated"] or record["generated"])["payload"].get("npcs") or []
+    return str(npcs[0]["id"]) if npcs else None
+
+
+def test_two_queued_proposals_changing_one_vendor_both_reach_active(gov: Governor) -> None:
+    with Council(gov.data, gov, world="neon") as council:
+        council.director.set("human_in_the_loop", True, "t")
+        council.guardrails_file.write({"max_legendary_per_100": 100})
+        by_vendor: dict[str, list[dict[str, Any]]] = {}
+        for seed in range(1, 60):
+            record = council.propose(ProposalType.ITEM, seed)
+            vendor = _carrier(record)
+            if record["state"] == "queued" and vendor:
+                by_vendor.setdefault(vendor, []).append(record)
+                if len(by_vendor[vendor]) == 2:
+                    break
+        vendor, (a, b) = next((v, r) for v, r in by_vendor.items() if len(r) == 2)
+        assert council.queue.approve(a["proposal_id"], "ann", "ok")["state"] == "active"
+        verdict = council.queue.approve(b["proposal_id"], "ann", "ok")
+        assert verdict["state"] == "active", verdict["reasons"]
+        stored = gov.active_content()
+        assert stored is not None
+        (npc,) = [n for n in stored["objects"]["npcs"] if n["id"] == vendor]
+        item_a, item_b = (r["validated"]["payload"]["items"][0]["id"] for r in (a, b))
+        assert {item_a, item_b} <= set(npc["stock"])  # the second kept the first's addition
+        original = next(n for n in b["generated"]["payload"]["npcs"] if n["id"] == vendor)
+        assert npc["version"] > original["version"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "code"),
+    [
+        ({"npcs": {"0": {"spawn_room": "neon.room.nowhere"}}}, "unresolved_reference"),
+        ({"npcs": {"0": {"name": "<script>alert(1)</script>"}}}, "markup"),
+        ({"npcs": {"0": {"name": "see [this](http://x.example)"}}}, "markup"),
+    ],
+)
+def test_an_edit_to_a_missing_reference_or_markup_is_refused(
+    gov: Governor, patch: dict[str, Any], code: str
+) -> None:
+    with Council(gov.data, gov, world="neon") as council:
+        council.director.set("human_in_the_loop", True, "t")
+        record = council.propose(ProposalType.NPC, 5)
+        assert record["state"] == "queued", record["reason"]
+        before = council.queue.get(record["proposal_id"])
+        with pytest.raises(RejectedError) as caught:
+            council.queue.edit(record["proposal_id"], patch, "dave", "try")
+        assert [r.code for r in caught.value.reasons] == [code]
+        assert council.queue.get(record["proposal_id"]) == before
+
+
+def test_the_summary_follows_an_edit(gov: Governor) -> None:
+    with Council(gov.data, gov, world="neon") as council:
+        council.director.set("human_in_the_loop", True, "t")
+        record = council.propose(ProposalType.ITEM, 9)
+        item = record["validated"]["payload"]["items"][0]
+        assert item["name"] in record["validated"]["summary"]
+        council.queue.edit(
+            record["proposal_id"],
+            {"items": {"0": {"name": "Widowmaker", "price": item["price"] + 1}}},
+            "c",
+            "r",
+        )
+        (row,) = council.queue.list()
+        assert "Widowmaker" in row["summary"] and item["name"] not in row["summary"]
+        assert f"{item['price'] + 1} credits" in row["summary"]

@@ -205,3 +205,98 @@ def test_parse_assignments_and_settings() -> None:
         with pytest.raises(BadInputError):
             parse_assignments(bad)
     assert parse_setting("glitch_doors_only", "ON") is True and parse_setting("chaos", " 7 ") == 7
+
+
+# -- refusals and bad input the audit found --------------------------------------------------------
+@pytest.mark.parametrize("bad", ["{bad", '{"max_weapon_damage": -1}', '"x"', "[]"])
+def test_an_invalid_guardrails_file_refuses_and_status_says_why(data: Path, bad: str) -> None:
+    pid = queued(data, 23)
+    (data / "guardrails.json").write_text(bad)
+    code, _, err = run("generate", "ITEM", "--seed", 24, "--data", data, "--queue")
+    assert code == 1 and "guardrails" in err and one_error_line(err)
+    code, _, err = run("queue", "approve", pid, "--data", data)
+    assert code == 1 and "guardrails" in err and one_error_line(err)
+    code, out, _ = run("director", "status", "--data", data)
+    assert code == 0 and "guardrails file INVALID" in out
+    assert (
+        "guardrails.json"
+        in json.loads(run("director", "status", "--data", data, "--json")[1])["guardrails_error"]
+    )
+    assert [
+        p["state"] for p in json.loads(run("queue", "list", "--data", data, "--json")[1])["proposals"]
+    ] == ["queued"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("director", "status"),
+        ("director", "log"),
+        ("queue", "list"),
+        ("models", "list"),
+        ("models", "stats"),
+        ("generate", "ITEM", "--seed", "1"),
+    ],
+)
+def test_a_read_only_command_on_an_empty_folder_exits_2_and_writes_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(*args, "--data", empty)
+    assert code == 2 and one_error_line(err), err
+    assert list(empty.iterdir()) == []
+
+
+def test_deeply_nested_json_is_one_line_of_bad_input(data: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    code, _, err = run("generate", "ITEM", "--seed", 1, "--context", '{"x": ' + deep + "}")
+    assert code == 2 and one_error_line(err), err
+    pid = queued(data, 25)
+    code, _, err = run("queue", "edit", pid, "--set", "items/0/name=" + deep, "--data", data)
+    assert code == 2 and one_error_line(err), err
+    code, _, err = run("queue", "edit", pid, "--set", "/".join(["items"] * 5000) + "=1", "--data", data)
+    assert code == 2 and one_error_line(err), err
+
+
+def test_status_text_shows_the_throttles_in_force(data: Path) -> None:
+    assert run("director", "set", "jobs_per_minute", "50", "--data", data)[0] == 0
+    (data / "guardrails.json").write_text('{"jobs_per_minute": 4}')
+    code, out, _ = run("director", "status", "--data", data)
+    assert code == 0 and "jobs_per_minute 50 (in force 4: capped by the guardrails)" in out
+
+
+def test_a_failed_generate_queue_json_still_prints_json(data: Path) -> None:
+    (data / "guardrails.json").write_text('{"max_weapon_damage": 1}')
+    code, out, err = run("generate", "ITEM", "--seed", 3, "--data", data, "--queue", "--json")
+    assert code == 1 and one_error_line(err)
+    body = json.loads(out)
+    assert body["queue_state"] == "failed" and body["error"]["code"]
+    assert json.loads(run("queue", "list", "--data", data, "--json")[1])["proposals"] == []
+
+
+def test_generate_help_reads_as_plain_text() -> None:
+    code, out, _ = run("generate", "--help")
+    assert code == 0 and "``" not in out and "--queue" in out
+
+
+def test_queue_show_says_when_enrich_fell_back_and_why(data: Path) -> None:
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+    from tests.ai.test_council import _serve
+
+    with _serve() as (url, script):
+        script.default = Reply(ollama_envelope('{"wrong": "shape"}'))  # outside the schema
+        code, _, err = run(
+            "models", "set", "flavour", "--provider", "ollama", "--model", "tiny", "--base-url", url,
+            "--key", "op", "--data", data,
+        )  # fmt: skip
+        assert code == 0, err
+        pid = queued(data, 26)
+    code, out, _ = run("queue", "show", pid, "--data", data)
+    assert code == 0 and "enrich: " in out and "fell back to offline because flavour: schema_mismatch" in out
+    code, out, _ = run("director", "log", "--data", data, "--json")
+    (logged,) = [d for d in json.loads(out)["decisions"] if d["rule"] == "enrich"]
+    assert logged["outcome"] == "fallback" and "schema_mismatch" in logged["why"]["why"]
+    code, out, _ = run("models", "stats", "--data", data, "--json")
+    (row,) = json.loads(out)["stats"]
+    assert (row["role"], row["model"], row["calls"], row["failures"]) == ("flavour", "tiny", 1, 1)
