@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ouroboros.ai.generators import MAX_SEED, generate
 from ouroboros.ai.generators._world import WorldView, reachable
-from ouroboros.ai.generators.expansion import MAP_INVARIANTS, growth_points, map_problems
+from ouroboros.ai.generators.expansion import GROWTH_INVARIANTS, growth_points, map_problems
 from ouroboros.ai.guardrails import Guardrails, check
 from ouroboros.errors import BadInputError
 from ouroboros.patches.governor import Governor
@@ -57,7 +57,7 @@ def test_expansions_never_remove_an_exit_even_on_a_grown_city(seeds: list[int]) 
     for seed in seeds:
         view = WorldView("neon", content)
         proposal = generate("WORLD_EXPANSION", seed, content=content)
-        assert proposal.invariants == MAP_INVARIANTS
+        assert proposal.invariants == GROWTH_INVARIANTS
         assert map_problems(view, proposal) == []
         _assert_only_gains(view, proposal.payload)
         assert_sound(proposal, content or None)

@@ -169,4 +169,4 @@ def generate(
     view = WorldView(world, content)
     rules = guardrails if guardrails is not None else Guardrails()
     proposal = generator(view, seed, rules, context or {})
-    return enforce(proposal, rules).with_id()
+    return enforce(proposal, rules, content=view.content).with_id()

@@ -80,7 +80,7 @@ BRANDS = (
 MARKS = ("Mk.I", "Mk.II", "Mk.III", "X", "Pro", "Zero", "Prime", "Nine")
 KIND_NOUNS = {
     "weapon": ("Pistol", "Blade", "Carbine", "Shotgun", "Knuckles", "Whip", "Smartgun", "Cleaver"),
-    "armour": ("Vest", "Jacket", "Plating", "Helm", "Greaves", "Gauntlets"),
+    "armour": ("Vest", "Jacket", "Plating", "Helm", "Greaves", "Gauntlets", "Boots"),
     "implant": ("Optics", "Reflex Booster", "Neural Link", "Dermal Mesh", "Servo Arm"),
     "consumable": ("Stim", "Medi-gel", "Adrenal Shot", "Nano-patch"),
     "junk": ("Figurine", "Chronometer", "Holo-cube", "Signet", "Data Relic"),

@@ -73,6 +73,7 @@ class WorldView:
         if world not in SUPPORTED_WORLDS:
             raise BadInputError(f"no generators for world {world!r} (known: {', '.join(SUPPORTED_WORLDS)})")
         self.world = world
+        self.content = content
         base = base_content(world)
         overlay = _objects_of(content)
         self.by_id: dict[str, dict[str, dict[str, Any]]] = {}

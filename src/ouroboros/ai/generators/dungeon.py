@@ -24,7 +24,7 @@ from ouroboros.ai.generators._draft import Draft, text_arg
 from ouroboros.ai.generators._world import COMPASS, OPPOSITE, WorldView
 from ouroboros.ai.generators.expansion import (
     DIRECTION_NAMES,
-    MAP_INVARIANTS,
+    GROWTH_INVARIANTS,
     cell_of,
     enforce_map,
     link,
@@ -44,7 +44,7 @@ __all__ = ["DUNGEON_DISTRICT", "DUNGEON_INVARIANTS", "dungeon_entrances", "gener
 DUNGEON_DISTRICT = "neon.district.undercity"
 DUNGEON_ZONE = "neon.zone.sewers"
 #: what a dungeon keeps besides the map invariants (``guardrails.check`` verifies them too)
-DUNGEON_INVARIANTS = [*MAP_INVARIANTS, "refs_resolve", "quest_inside"]
+DUNGEON_INVARIANTS = [*GROWTH_INVARIANTS, "slot_fits_name", "item_reachable", "quest_inside"]
 #: how often a dungeon breaks into a sewer tunnel rather than opening a manhole (when both can be)
 SEWER_BREACH_PERMILLE = 400
 LOOT_KINDS = ("weapon", "armour", "implant")

@@ -165,8 +165,10 @@ def generate_event(
         summary = _money_sink(draft, draws, guardrails, context, inflation or 0)
     items = draft.payload.get("items", ())
     quests = draft.payload.get("quests", ())
+    kept = ["bounty_on_rivals"] if event == "power_vacuum" else ["sink_goods_powerless", "item_reachable"]
     return draft.finish(
         tags=["event", event],
+        invariants=["within_budget", "refs_resolve", *kept],
         budget={
             "npcs": len(draft.payload.get("npcs", ())),
             "sink_credits": sum(int(i["price"]) for i in items),

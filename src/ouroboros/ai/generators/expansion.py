@@ -38,6 +38,7 @@ __all__ = [
     "DIRECTION_NAMES",
     "GLITCH_DOOR_KEY",
     "GLITCH_DOOR_PERMILLE",
+    "GROWTH_INVARIANTS",
     "MAP_INVARIANTS",
     "cell_of",
     "enforce_map",
@@ -57,6 +58,8 @@ GLITCH_DOOR_KEY = "neon.glitch_door"
 GLITCH_DOOR_PERMILLE = 400
 GLITCH_SENTENCE = "At the road's end the air flickers, like a door that is not quite there."
 MAP_INVARIANTS = ["exits_kept", "rooms_kept", "coords_free", "two_way_exits", "rooms_reachable"]
+#: what a road or a building keeps (``guardrails.check`` verifies each, the map ones given content)
+GROWTH_INVARIANTS = [*MAP_INVARIANTS, "within_budget", "refs_resolve"]
 DIRECTION_NAMES = {"n": "north", "s": "south", "e": "east", "w": "west"}
 #: the npc archetype that guards a faction's headquarters
 FACTION_GUARDS = {
@@ -274,7 +277,7 @@ def generate_expansion(
     new_rooms = len(draft.payload["rooms"]) - 1
     proposal = draft.finish(
         tags=["world_expansion", "road"],
-        invariants=list(MAP_INVARIANTS),
+        invariants=list(GROWTH_INVARIANTS),
         budget={"rooms": new_rooms, "rooms_allowed": guardrails.max_rooms_per_expansion},
         summary=f"{road}: {len(segments)} blocks and {new_rooms - len(segments)} lots "
         f"{DIRECTION_NAMES[direction]} of {start['name']}",
@@ -356,7 +359,7 @@ def generate_building(
                 npcs.append(make_npc(draft, draws, guardrails, "civilian", room))
     proposal = draft.finish(
         tags=["building", purpose],
-        invariants=list(MAP_INVARIANTS),
+        invariants=list(GROWTH_INVARIANTS),
         budget={"rooms": floors, "rooms_allowed": guardrails.max_rooms_per_expansion, "npcs": len(npcs)},
         summary=f"{name}: {floors} floors off {street['name']}, {len(npcs)} npcs",
     )

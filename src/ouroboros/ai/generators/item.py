@@ -21,6 +21,7 @@ from ouroboros.ai.guardrails import (
     POINT_COSTS,
     PROCS_EXTENSION,
     RARITY_ORDER,
+    SLOT_WORDS,
     Guardrails,
     item_power,
 )
@@ -31,6 +32,8 @@ from ouroboros.errors import BadInputError
 __all__ = ["KIND_WEIGHTS", "PRICE_PER_POINT", "RARITY_WEIGHTS_PERMILLE", "generate_item", "make_item"]
 
 GENERATOR = "item@1"
+#: what every item proposal keeps (``guardrails.check`` verifies each); a carried one is reachable too
+ITEM_INVARIANTS = ["within_budget", "refs_resolve", "slot_fits_name"]
 #: how often each rarity is drawn, in permille (legendary: 5 in 1000)
 RARITY_WEIGHTS_PERMILLE = {"common": 550, "uncommon": 270, "rare": 130, "epic": 45, "legendary": 5}
 KIND_WEIGHTS = {"weapon": 40, "armour": 25, "implant": 20, "consumable": 15}
@@ -118,11 +121,18 @@ def make_item(
         "kind": kind,
         "rarity": rarity,
         "price": 0,
-        "slot": draws.choice(SLOTS[kind]),
+        "slot": None,
         "stats": stats,
         "description": words.item_description(draws, rarity, procs),
         "tags": [kind, rarity],
     }
+    # the slot the name says ("Greaves": legs), else one the kind allows
+    named = [
+        SLOT_WORDS[w]
+        for w in item["name"].lower().split()
+        if w in SLOT_WORDS and SLOT_WORDS[w] in SLOTS[kind]
+    ]
+    item["slot"] = named[-1] if named else draws.choice(SLOTS[kind])
     extensions: dict[str, Any] = {}
     if crit:
         extensions[CRIT_EXTENSION] = crit
@@ -179,6 +189,7 @@ def generate_item(view: WorldView, seed: int, guardrails: Guardrails, context: M
     where = f", carried by {carrier}" if carrier else ""
     return draft.finish(
         tags=["item", kind, rarity],
+        invariants=[*ITEM_INVARIANTS, *(["item_reachable"] if carrier else [])],
         budget={"power_spent": spent, "power_allowed": allowed, "price_credits": item["price"]},
         summary=f"{rarity} {kind} {item['name']!r}: {spent}/{allowed} power points, "
         f"{item['price']} credits{where}",

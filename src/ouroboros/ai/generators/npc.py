@@ -210,6 +210,7 @@ def generate_npc(view: WorldView, seed: int, guardrails: Guardrails, context: Ma
     credits = int(npc.get("extensions", {}).get("neon.credits", 0))
     return draft.finish(
         tags=["npc", archetype],
+        invariants=["within_budget", "refs_resolve"],
         budget={
             "level": npc["level"],
             "tier": view.tier_of(room),

@@ -200,6 +200,7 @@ def generate_quest(
     difficulty = quest["extensions"]["neon.difficulty"]
     return draft.finish(
         tags=["quest", blueprint] + ([district] if district else []),
+        invariants=["within_budget", "refs_resolve"],
         budget={
             "difficulty": difficulty,
             "credits": quest["rewards"]["credits"],
