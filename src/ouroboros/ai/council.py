@@ -500,7 +500,9 @@ class Council:
                 moved.append(str(obj["id"]))
         if not moved:
             return proposal, []
-        return proposal.model_copy(update={"payload": payload}), moved
+        return proposal.model_copy(
+            update={"payload": payload, "dependencies": _dependencies(proposal, payload, moved)}
+        ), moved
 
     def record_verdict(self, proposal_id: str, verdict: Verdict) -> None:
         state = _queue_state(verdict)
@@ -529,6 +531,32 @@ class Council:
             for call in calls:
                 if call.get("ok"):
                     registry.accept(str(call["role"]), str(call["model"]))
+
+
+def _dependencies(proposal: Proposal, payload: Mapping[str, Any], moved: Sequence[str]) -> list[str]:
+    """The proposal's dependencies plus what its rebased objects now refer to that it does not
+    add itself (another proposal's item on a vendor's shelf): those exist in the active version."""
+    from ouroboros.content import parse_content, references
+
+    added = {
+        o.get("id")
+        for objects in payload.values()
+        if isinstance(objects, list)
+        for o in objects
+        if isinstance(o, dict)
+    }
+    deps = list(proposal.dependencies)
+    parsed = parse_content(payload)
+    for domain, objects in payload.items():
+        if domain == "remove" or not isinstance(objects, list):
+            continue
+        for obj in parsed.objects(domain):
+            if obj.id not in moved:
+                continue
+            for ref in references(obj):
+                if ref.target_id not in added and ref.target_id not in deps:
+                    deps.append(ref.target_id)
+    return deps
 
 
 def _queue_state(verdict: Verdict) -> str:
