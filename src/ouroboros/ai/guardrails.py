@@ -40,14 +40,10 @@ from ouroboros.patches.atomic import write_atomic
 from ouroboros.patches.canonical import canonical_bytes
 
 __all__ = [
-    "CONTENT_INVARIANTS",
     "CRIT_EXTENSION",
-    "INVARIANTS",
     "POINT_COSTS",
     "PROCS_EXTENSION",
     "RARITY_ORDER",
-    "SELF_INVARIANTS",
-    "SLOT_WORDS",
     "GuardrailError",
     "Guardrails",
     "GuardrailsFile",
@@ -56,6 +52,7 @@ __all__ = [
     "check",
     "enforce",
     "item_power",
+    "letter_runs",
     "parse_guardrails",
 ]
 
@@ -243,7 +240,7 @@ def _objects(payload: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield from (o for o in objects if isinstance(o, Mapping))
 
 
-def _letter_runs(text: str) -> list[str]:
+def letter_runs(text: str) -> list[str]:
     """``text`` as its runs of letters, lower case and without accents: every other character
     (space, hyphen, underscore, dot, slash, digit, emoji ...) separates words."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -255,7 +252,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 def _theme_key(theme: str) -> str:
     """A theme's letters, joined: ``"self harm"`` -> ``"selfharm"`` (empty: no letters at all)."""
-    return "".join(_letter_runs(theme))
+    return "".join(letter_runs(theme))
 
 
 def _has_theme(runs: list[str], key: str) -> bool:
@@ -336,7 +333,7 @@ def _check_words(proposal: Proposal, g: Guardrails, out: list[Violation]) -> Non
     terms = default_banned_terms() | {fold_word(w) for w in g.banned_words}
     themes = [(t, key) for t in g.banned_themes if (key := _theme_key(t))]
     tags = [*proposal.tags, *(str(t) for obj in _objects(proposal.payload) for t in obj.get("tags") or ())]
-    tag_runs = [_letter_runs(t) for t in tags]
+    tag_runs = [letter_runs(t) for t in tags]
     for theme, key in themes:
         if any(_has_theme(runs, key) for runs in tag_runs):
             out.append(
@@ -349,7 +346,7 @@ def _check_words(proposal: Proposal, g: Guardrails, out: list[Violation]) -> Non
             out.append(
                 Violation("banned_word", path, term, "banned_words", f"banned word {term!r} in {path or '/'}")
             )
-        runs = _letter_runs(text)
+        runs = letter_runs(text)
         for theme, key in themes:
             if _has_theme(runs, key):
                 out.append(
@@ -357,162 +354,6 @@ def _check_words(proposal: Proposal, g: Guardrails, out: list[Violation]) -> Non
                         "banned_theme", path, theme, "banned_themes", f"banned theme {theme!r} in {path}"
                     )
                 )
-
-
-# --- the invariants a proposal names ----------------------------------------------------------
-
-#: a word in an item's name -> the slot such an item is worn in ("Greaves" are never gloves)
-SLOT_WORDS: dict[str, str] = {
-    "helm": "head",
-    "helmet": "head",
-    "visor": "head",
-    "vest": "body",
-    "jacket": "body",
-    "plating": "body",
-    "coat": "body",
-    "gauntlets": "hands",
-    "gloves": "hands",
-    "greaves": "legs",
-    "boots": "feet",
-    "optics": "optic",
-    "neural": "neural",
-    "booster": "neural",
-    "arm": "limb",
-    "mesh": "limb",
-}
-#: invariants ``check`` can verify from the proposal alone, and those that need ``content``
-SELF_INVARIANTS = ("within_budget", "refs_resolve", "slot_fits_name", "item_reachable", "quest_inside",
-                   "bounty_on_rivals", "sink_goods_powerless")  # fmt: skip
-CONTENT_INVARIANTS = ("exits_kept", "rooms_kept", "coords_free", "two_way_exits", "rooms_reachable")
-INVARIANTS = (*SELF_INVARIANTS, *CONTENT_INVARIANTS)
-
-
-def _added(payload: Mapping[str, Any], domain: str) -> set[str]:
-    return {str(o.get("id")) for o in payload.get(domain) or () if isinstance(o, Mapping)}
-
-
-def _refs_problems(proposal: Proposal, content: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """(path, message) for every reference to an object neither the proposal adds nor lists as a
-    dependency (and, with ``content``, every dependency the content lacks)."""
-    from ouroboros.content import parse_content, references
-
-    try:
-        parsed = parse_content(proposal.payload)
-    except OuroborosError as exc:
-        return [("/", f"refs_resolve: the payload is not valid content: {exc}")]
-    known = set(proposal.dependencies)
-    out = []
-    for domain, objects in proposal.payload.items():
-        if domain == "remove" or not isinstance(objects, list):
-            continue
-        for index, obj in enumerate(parsed.objects(domain)):
-            for ref in references(obj):
-                if ref.target_id not in _added(proposal.payload, ref.target_domain) | known:
-                    at = "/".join(str(p) for p in ref.field)
-                    out.append(
-                        (
-                            f"/{domain}/{index}/{at}",
-                            f"refs_resolve: {ref.target_id} is neither added nor a dependency",
-                        )
-                    )
-    if content is not None:
-        from ouroboros.ai.generators._world import WorldView
-
-        view = WorldView(proposal.world, content)
-        have = {i for table in view.by_id.values() for i in table}
-        out += [
-            ("/dependencies", f"refs_resolve: no {d} in the content")
-            for d in proposal.dependencies
-            if d not in have
-        ]
-    return out
-
-
-def _slot_problems(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
-    out = []
-    for i, item in enumerate(payload.get("items") or ()):
-        named = {SLOT_WORDS[w] for w in _letter_runs(str(item.get("name", ""))) if w in SLOT_WORDS}
-        if item.get("kind") in ("armour", "implant") and named and item.get("slot") not in named:
-            out.append(
-                (
-                    f"/items/{i}/slot",
-                    f"slot_fits_name: {item.get('name')!r} is not worn on {item.get('slot')!r}",
-                )
-            )
-    return out
-
-
-def _reachable_problems(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
-    carried: set[str] = set()
-    for npc in payload.get("npcs") or ():
-        carried.update(str(s) for s in npc.get("stock") or ())
-        carried.update(str(d.get("item")) for d in npc.get("drops") or () if isinstance(d, Mapping))
-    for room in payload.get("rooms") or ():
-        carried.update(str(i) for i in (room.get("extensions") or {}).get("neon.items") or ())
-    return [
-        (f"/items/{i}", f"item_reachable: nobody stocks or drops {item.get('id')} and no floor holds it")
-        for i, item in enumerate(payload.get("items") or ())
-        if item.get("id") not in carried
-    ]
-
-
-def _quest_inside_problems(
-    payload: Mapping[str, Any], kinds: tuple[str, ...], name: str
-) -> list[tuple[str, str]]:
-    """Each objective of ``kinds`` targets an object the proposal adds."""
-    domains = {"kill": "npcs", "collect": "items", "deliver": "items", "visit": "rooms"}
-    out = []
-    for q, quest in enumerate(payload.get("quests") or ()):
-        for o, objective in enumerate(quest.get("objectives") or ()):
-            kind = objective.get("kind")
-            if kind in kinds and objective.get("target") not in _added(payload, domains.get(kind, "")):
-                out.append(
-                    (f"/quests/{q}/objectives/{o}", f"{name}: {objective.get('target')} is not added here")
-                )
-    return out
-
-
-def _powerless_problems(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
-    stocked = {str(s) for n in payload.get("npcs") or () for s in n.get("stock") or ()}
-    return [
-        (f"/items/{i}", f"sink_goods_powerless: {item.get('id')} has power or no seller")
-        for i, item in enumerate(payload.get("items") or ())
-        if item_power(item) != 0 or item.get("id") not in stocked
-    ]
-
-
-def _check_invariants(proposal: Proposal, content: Mapping[str, Any] | None, out: list[Violation]) -> None:
-    problems: list[tuple[str, str]] = []
-    payload = proposal.payload
-    for name in proposal.invariants:
-        if name == "within_budget":
-            continue  # the numeric caps, checked for every proposal (over_budget, too_many_rooms)
-        if name == "refs_resolve":
-            problems += _refs_problems(proposal, content)
-        elif name == "slot_fits_name":
-            problems += _slot_problems(payload)
-        elif name == "item_reachable":
-            problems += _reachable_problems(payload)
-        elif name == "quest_inside":
-            problems += _quest_inside_problems(payload, ("kill", "collect", "visit"), name)
-        elif name == "bounty_on_rivals":
-            problems += _quest_inside_problems(payload, ("kill",), name)
-        elif name == "sink_goods_powerless":
-            problems += _powerless_problems(payload)
-        elif name not in CONTENT_INVARIANTS:
-            problems.append(
-                ("/invariants", f"{name}: no such invariant to verify (known: {', '.join(INVARIANTS)})")
-            )
-    if content is not None and any(n in CONTENT_INVARIANTS for n in proposal.invariants):
-        from ouroboros.ai.generators._world import WorldView
-        from ouroboros.ai.generators.expansion import map_problems
-
-        named = set(proposal.invariants)
-        view = WorldView(proposal.world, content)
-        problems += [("/rooms", p) for p in map_problems(view, proposal) if p.split(":")[0] in named]
-    for path, message in problems:
-        name = message.split(":")[0]
-        out.append(Violation("invariant_broken", path, name, "invariants", message))
 
 
 def check(
@@ -531,7 +372,12 @@ def check(
     violations: list[Violation] = []
     _check_numbers(proposal, guardrails, violations)
     _check_words(proposal, guardrails, violations)
-    _check_invariants(proposal, content, violations)
+    from ouroboros.ai.generators.invariants import invariant_problems  # generators import this module
+
+    violations += [
+        Violation("invariant_broken", path, message.split(":")[0], "invariants", message)
+        for path, message in invariant_problems(proposal, content)
+    ]
     if history is not None:
         legendary = [
             i for i, it in enumerate(proposal.payload.get("items") or ()) if it.get("rarity") == "legendary"

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ouroboros.ai.generators import MAX_SEED, generate
-from ouroboros.ai.guardrails import INVARIANTS, SLOT_WORDS, Guardrails, check
+from ouroboros.ai.generators.invariants import INVARIANTS, SLOT_WORDS
+from ouroboros.ai.guardrails import Guardrails, check
 from ouroboros.ai.proposals import Proposal
 
 SEEDS = st.integers(min_value=0, max_value=MAX_SEED)

@@ -16,12 +16,12 @@ from typing import Any
 from ouroboros.ai.generators import _words as words
 from ouroboros.ai.generators._draft import Draft, text_arg
 from ouroboros.ai.generators._world import WorldView, bump_version
+from ouroboros.ai.generators.invariants import SLOT_WORDS
 from ouroboros.ai.guardrails import (
     CRIT_EXTENSION,
     POINT_COSTS,
     PROCS_EXTENSION,
     RARITY_ORDER,
-    SLOT_WORDS,
     Guardrails,
     item_power,
 )
