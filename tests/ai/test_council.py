@@ -398,3 +398,27 @@ def test_an_invalid_guardrails_file_denies_proposals_and_approvals(gov: Governor
         (gov.data / "guardrails.json").write_text('{"max_weapon_damage": 400}')
         assert council.director.status()["guardrails_error"] is None
         assert council.queue.approve(queued["proposal_id"], "ann", "ok")["state"] == "active"
+
+
+def test_the_ai_package_does_not_reach_up_into_the_cli_or_the_server() -> None:
+    import ast
+
+    import ouroboros.ai
+    from ouroboros.patches.bundle import default_engine_compat
+
+    assert default_engine_compat().startswith(">=")
+    root = Path(ouroboros.ai.__file__).parent
+    offenders = []
+    for source in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{source.name}: {n}" for n in names if n.startswith(("ouroboros.cli", "ouroboros.server"))
+            ]
+    assert offenders == []

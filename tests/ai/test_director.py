@@ -326,3 +326,32 @@ def test_a_stop_from_another_process_reaches_a_running_director(tmp_path: Path) 
         Director(cli_store).set("aggression", 5, "ops")
         assert running.observe(None, [BOSS], {}, 3) == []  # the new aggression holds here too
         assert running.status()["sliders"]["aggression"] == 5
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    """A file from before the enrich report and rebase base were stored opens, gains both columns
+    and keeps what it held."""
+    import sqlite3
+
+    from ouroboros.ai.store import _SCHEMA, SCHEMA_VERSION
+
+    path = tmp_path / "ai.sqlite3"
+    db = sqlite3.connect(path)
+    v1 = _SCHEMA.replace(",\n    enrich TEXT,\n    base TEXT\n", "\n")
+    assert "enrich" not in v1
+    db.executescript(v1)
+    db.execute(
+        "INSERT INTO proposals (proposal_id, type, seed, state, generated, created_seq)"
+        " VALUES ('prop-old', 'ITEM', 1, 'queued', '{\"payload\": {}}', 1)"
+    )
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    with AiStore(path) as s:
+        old = s.proposal("prop-old")
+        assert old is not None and old["state"] == "queued" and old["enrich"] is None
+        s.update_proposal("prop-old", enrich={"fallback": True, "reason": "timeout"})
+        assert (s.proposal("prop-old") or {})["enrich"] == {"fallback": True, "reason": "timeout"}
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    db.close()

@@ -4,9 +4,12 @@ What it promises:
 
 - **One file, versioned schema.** Tables for the director's decisions (each with its "why"), the
   director's settings (sliders, toggles, pause/stop, counters: they survive a restart), the
-  proposals and their queue state (the generated payload and the validated one, side by side),
+  proposals and their queue state (the generated payload and the validated one, side by side,
+  the enrich report: which model wrote the words, whether it fell back to offline and why, and
+  the existing objects a proposal changes as they were when it was made, for a rebase),
   the rarity history the guardrails read, and an audit of every human action (actor, time,
-  reason). ``PRAGMA user_version`` holds the schema version; a newer file is refused.
+  reason). ``PRAGMA user_version`` holds the schema version; a newer file is refused, an older one is
+  migrated in place (``_MIGRATIONS``) keeping its rows.
 - **Transactions.** Every write goes through ``transaction()``: all or nothing. Nested calls join
   the outer transaction.
 - **Data in, data out.** Rows come back as plain dicts with their JSON columns decoded.

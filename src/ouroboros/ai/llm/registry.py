@@ -10,7 +10,8 @@ What it promises:
   the offline provider.
 - Per role and model it keeps calls, failures, acceptance (a proposal with the model's words was
   accepted) and latency in SQLite (table ``llm_model_stats``, in the file given, ``:memory:``
-  without one). ``record`` is atomic; ``stats`` is sorted.
+  without one). ``record`` is atomic (one call: latency, ok); ``accept`` counts a recorded call whose words
+  went into an accepted proposal; ``stats`` is sorted.
 """
 
 from __future__ import annotations
