@@ -15,6 +15,10 @@ What it promises:
   ``description`` and ``text`` field), in the flavour texts and the summary; banned themes in the
   tags and as phrases in those texts, whatever separates the theme's words (space, hyphen,
   underscore, dot, nothing at all: "self-harm", "self_harm" and "selfharm" are all "self harm").
+- The invariants a proposal names (``generators.invariants``: ``refs_resolve``, ``slot_fits_name``,
+  the map invariants ...) are verified by ``check`` too; a broken one is a violation with code
+  ``invariant_broken`` and the invariant's name as its value. The map invariants need the
+  ``content`` the proposal grows into and are skipped without it.
 - ``GuardrailsFile`` reloads its file when its mtime or size changes; a bad file keeps the last
   good guardrails in force and says why in ``last_error``; ``write`` validates before it writes,
   atomically (a crash leaves the old or the new file).

@@ -49,6 +49,10 @@ def test_a_reference_edited_to_nowhere_breaks_refs_resolve() -> None:
     quest = generate("QUEST", 3)
     retargeted = _edited(quest, lambda p: p["quests"][0].update(giver="neon.npc.ghost"))
     assert _broken(retargeted) == [("refs_resolve", "/quests/0/giver")]
+    # given the content, an edit to another real room resolves; one to nowhere still does not
+    elsewhere = _edited(npc, lambda p: p["npcs"][0].update(spawn_room="neon.room.st_01_01"))
+    assert _broken(elsewhere, content={}) == []
+    assert _broken(moved, content={}) == [("refs_resolve", "/npcs/0/spawn_room")]
     # with the content, a declared dependency the content lacks is caught too
     ghost = npc.model_copy(update={"dependencies": [*npc.dependencies, "neon.room.gone"]})
     assert _broken(ghost) == []

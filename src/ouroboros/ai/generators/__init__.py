@@ -12,6 +12,9 @@ What it promises:
   ``<world>.gen.<kind>.<hash>`` and never collide; new objects have version ``1.0.0``; an existing
   object it changes (a room that gains an exit, a vendor that gains stock) keeps everything else
   and gets a greater version. Nothing is ever removed.
+- Every proposal names the invariants it keeps (``generators.invariants``; e.g. ``refs_resolve``,
+  ``within_budget``, ``slot_fits_name``, the map invariants for roads, buildings and dungeons),
+  and ``guardrails.check`` verifies each: ``generate`` runs it with the content it grew from.
 - A draft that breaks the guardrails in force is refused with ``GuardrailError`` (its
   violations carry the numbers), never clamped. The legendary rate needs the caller's
   ``RarityHistory``: check it with ``guardrails.check(proposal, rules, history=...)``.

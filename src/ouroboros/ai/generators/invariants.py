@@ -3,8 +3,10 @@
 proposal grows into.
 
 - ``within_budget``: the guardrails' numeric caps (``check`` applies them to every proposal).
-- ``refs_resolve``: every reference in the payload is to an object it adds or to a declared
-  dependency; with ``content``, every dependency exists there.
+- ``refs_resolve``: every reference in the payload is to an object it adds or (without
+  ``content``) to a declared dependency, (with ``content``) to an object there; with ``content``,
+  every declared dependency exists there too. A queue edit that points at an existing room is
+  fine given the content, and one that points nowhere is refused either way.
 - ``slot_fits_name``: armour and implants are worn where a word of their name says
   (``SLOT_WORDS``: "Greaves" on the legs, never on the hands).
 - ``item_reachable``: every item the proposal adds is stocked, dropped or lies on a floor in it.
@@ -61,29 +63,36 @@ def _added(payload: Mapping[str, Any], domain: str) -> set[str]:
 
 
 def _refs_problems(proposal: Proposal, content: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """(path, message) for every reference to an object neither the proposal adds nor lists as a
-    dependency (and, with ``content``, every dependency the content lacks)."""
+    """(path, message) for every reference that resolves nowhere: not to an object the proposal
+    adds and, without ``content``, not to a declared dependency; with ``content``, not to an
+    object of the right domain there (and every declared dependency must exist there too)."""
     try:
         parsed = parse_content(proposal.payload)
     except OuroborosError as exc:
         return [("/", f"refs_resolve: the payload is not valid content: {exc}")]
-    known = set(proposal.dependencies)
+    view = WorldView(proposal.world, content) if content is not None else None
+    declared = set(proposal.dependencies)
     out = []
     for domain, objects in proposal.payload.items():
         if domain == "remove" or not isinstance(objects, list):
             continue
         for index, obj in enumerate(parsed.objects(domain)):
             for ref in references(obj):
-                if ref.target_id not in _added(proposal.payload, ref.target_domain) | known:
-                    at = "/".join(str(p) for p in ref.field)
-                    out.append(
-                        (
-                            f"/{domain}/{index}/{at}",
-                            f"refs_resolve: {ref.target_id} is neither added nor a dependency",
-                        )
+                if ref.target_id in _added(proposal.payload, ref.target_domain):
+                    continue
+                if view is None and ref.target_id in declared:
+                    continue
+                if view is not None and view.get(ref.target_domain, ref.target_id) is not None:
+                    continue
+                where = "in the content" if view is not None else "declared as a dependency"
+                at = "/".join(str(p) for p in ref.field)
+                out.append(
+                    (
+                        f"/{domain}/{index}/{at}",
+                        f"refs_resolve: {ref.target_domain} {ref.target_id} is neither added nor {where}",
                     )
-    if content is not None:
-        view = WorldView(proposal.world, content)
+                )
+    if view is not None:
         have = {i for table in view.by_id.values() for i in table}
         out += [
             ("/dependencies", f"refs_resolve: no {d} in the content")
