@@ -9,6 +9,9 @@
 - a *control thread* that alone touches the governor, the council and the evolution loop: SQLite
   connections belong to the thread that opened them, so every governance call from the API or
   from a tick thread is handed to it (``runner.call(fn)``);
+- petri: an *evolution thread* where an evolution cycle is evaluated on a fork of the dish taken
+  between two ticks, while the dish ticks on; the cycle is planned and delivered on the control
+  thread (the accepted trait reaches the dish through the active pointer at a tick boundary);
 - tick statistics, STOP/GO (pausing ticking; players stay connected), parameters and snapshots
   (``<data>/<world>/snapshots/<id>.snapshot`` plus a JSON sidecar), one taken of the clean state
   before the director starts.
@@ -38,7 +41,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,6 +139,9 @@ class WorldRunner:
         self.evolution: Any = None
         self.governor: Any = None  # only ever used on the control thread
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-control")
+        self._evolver: ThreadPoolExecutor | None = None  # petri, once the evolution loop is attached
+        self._cycle: Any = None  # the evolution cycle under way (set and cleared on the control thread)
+        self._cycle_done: Future[dict[str, Any]] | None = None  # and its outcome
         self._council_pending = False
         self._events: deque[dict[str, Any]] = deque(maxlen=500)
         self._signals: Any = None
@@ -291,18 +297,84 @@ class WorldRunner:
 
     def _council_step(self, events: list[dict[str, Any]], kpis: dict[str, Any], tick: int) -> None:
         """On the control thread: the director observes and the council acts; petri's evolution
-        loop steps with the world held (a cycle evaluates on forks of it)."""
+        loop looks at the dish (between two ticks) and, when a cycle is due, starts it on the
+        evolution thread. Its events reach the feed through its feed callback."""
         try:
             if self.council is not None:
                 for what in self.council.step(events, kpis, tick) or []:
                     self.feed.publish("director", self.name, event=what)
-            if self.evolution is not None:
-                with self.lock:
-                    self.evolution.step()  # its events reach the feed through its feed callback
+            if self.evolution is not None and self._cycle_done is None:
+                cycle = self.evolution.prepare()  # holds the lock itself, briefly
+                if cycle is not None:
+                    self._launch_cycle(cycle)
         except Exception as exc:  # the council failing must never stop the world
             self.feed.publish("error", self.name, source="council", message=f"{type(exc).__name__}: {exc}")
         finally:
             self._council_pending = False
+
+    # -- evolution (petri) ----------------------------------------------------------------------
+    def evolve(self, reason: str | None, actor: str, timeout_s: float = CONTROL_TIMEOUT_S) -> dict[str, Any]:
+        """An operator's evolution cycle: planned between two ticks (after the cycle under way,
+        if one is), evaluated while the dish ticks on, delivered at a tick boundary. Returns its
+        outcome event."""
+        loop = self.evolution
+        if loop is None:
+            raise OuroborosError("the evolution loop is not running", code="no_evolution")
+        deadline = time.monotonic() + timeout_s
+
+        def start() -> tuple[Future[dict[str, Any]], bool]:
+            if self._cycle_done is not None:
+                return self._cycle_done, False
+            return self._launch_cycle(loop.prepare_trigger(reason, actor)), True
+
+        while True:
+            done, ours = self.call(start, timeout_s)
+            left = max(0.0, deadline - time.monotonic())
+            if ours:
+                return done.result(timeout=left)
+            wait([done], timeout=left)  # another cycle first: one cycle at a time
+            if time.monotonic() >= deadline:
+                raise OuroborosError("an evolution cycle is still under way", code="cycle_under_way")
+
+    @property
+    def evolving(self) -> bool:
+        """Whether an evolution cycle is under way."""
+        return self._cycle_done is not None
+
+    def _launch_cycle(self, cycle: Any) -> Future[dict[str, Any]]:
+        """On the control thread: evaluate ``cycle`` on the evolution thread, without the lock,
+        then finish it back on the control thread. The future is its outcome event."""
+        loop, done = self.evolution, Future[dict[str, Any]]()
+        if self._evolver is None:
+            self._evolver = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-evolution")
+        self._cycle, self._cycle_done = cycle, done
+
+        def finish(error: BaseException | None) -> None:  # control thread
+            try:
+                if error is not None:
+                    raise error
+                done.set_result(loop.finish(cycle))
+            except Exception as exc:  # a failed cycle never stops the world
+                message = f"{type(exc).__name__}: {exc}"
+                self.feed.publish("error", self.name, source="evolution", message=message)
+                done.set_exception(exc)
+            finally:
+                self._cycle = self._cycle_done = None
+
+        def evaluate() -> None:  # evolution thread
+            error: BaseException | None = None
+            try:
+                loop.evaluate(cycle)
+            except Exception as exc:
+                error = exc
+            try:
+                self._control.submit(finish, error)
+            except RuntimeError:  # the runner is shutting down: nothing is delivered
+                self._cycle = self._cycle_done = None
+                done.set_exception(OuroborosError("the server stopped", code="stopped"))
+
+        self._evolver.submit(evaluate)
+        return done
 
     def kpis(self) -> dict[str, Any]:
         from ouroboros.worlds import world_kpis
@@ -610,6 +682,11 @@ class WorldRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(30)
+        cycle = self._cycle
+        if cycle is not None:  # stops at its next candidate; nothing is delivered
+            cycle.cancel()
+        if self._evolver is not None:
+            self._evolver.shutdown(wait=True)
         with contextlib.suppress(RuntimeError):  # already shut down
             self._control.submit(self._close_governance)
         self._control.shutdown(wait=True)
@@ -695,7 +772,9 @@ class Runtime:
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", "petri", event=event)
 
-            runner.evolution = EvolutionLoop(runner.world, governor=runner.governor, feed=publish)
+            runner.evolution = EvolutionLoop(
+                runner.world, governor=runner.governor, feed=publish, world_lock=runner.lock
+            )
 
     def start(self) -> None:
         """Snapshot each world's clean state, attach the council, then start every tick thread."""

@@ -4,7 +4,9 @@ live world; the famine experiment (evolution on vs off); the ``ouroboros evolve`
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +19,7 @@ from ouroboros.ai.evolution import (
     famine_world,
 )
 from ouroboros.cli import app
+from ouroboros.engine import World
 from ouroboros.errors import BadInputError
 from ouroboros.patches.governor import Governor
 from ouroboros.worlds import build_world
@@ -141,10 +144,10 @@ def test_cli_live_run_prints_the_feed_as_json() -> None:
 def test_the_llm_hook_gets_the_errors_of_its_failed_candidates() -> None:
     from ouroboros.ai.evolution import LlmCoder, OfflineCoder
 
-    calls: list[list[dict]] = []
+    calls: list[list[Mapping[str, Any]]] = []
 
-    def hook(plan: object, feedback: list[dict]) -> str:
-        calls.append(feedback)
+    def hook(plan: Mapping[str, Any], feedback: Sequence[Mapping[str, Any]]) -> str:
+        calls.append(list(feedback))
         return "function act(ctx) os.exit(1) end\n"
 
     world = famine_world(1, 80)
@@ -187,3 +190,61 @@ def test_a_parameter_plan_only_when_allowed_and_it_is_applied_at_a_tick_boundary
     other.world.run(20)
     other.trigger("more food")
     assert next(e for e in other.history(100) if e["type"] == "plan")["plan"]["kind"] == "new_trait"
+
+
+class _CountingLock:
+    """A world lock that counts how often the loop takes it."""
+
+    def __init__(self) -> None:
+        self.entered = 0
+
+    def __enter__(self) -> None:
+        self.entered += 1
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_cycle_is_evaluated_on_the_dish_as_planned_while_the_live_dish_ticks_on() -> None:
+    """prepare (with the world held) forks the dish; evaluate needs neither the world nor its
+    lock, so the live dish may tick meanwhile and the numbers are those of the planned tick;
+    finish delivers, and the world takes the trait at its next tick boundary."""
+
+    def planned(lock: _CountingLock | None = None) -> tuple[World, EvolutionLoop]:
+        world = build_world("petri", 7, {"entities": 60})
+        world.run(10)
+        return world, EvolutionLoop(world, config=FAST, world_lock=lock)
+
+    _, reference = planned()
+    reference.trigger("t", actor="alice")
+    lock = _CountingLock()
+    world, loop = planned(lock)
+    cycle = loop.prepare_trigger("t", actor="alice")
+    assert lock.entered == 1 and cycle.tick == 10 and cycle.world is not None and cycle.world is not world
+    world.run(25)  # the live dish ticks on while the cycle is evaluated
+    loop.evaluate(cycle)
+    assert lock.entered == 1 and world.tick == 35 and not world.resources.get("scripted_traits")
+
+    def decided(loop: EvolutionLoop) -> list[dict[str, Any]]:
+        return [e for e in loop.history(1000) if e["type"] in ("candidate", "evaluation", "accepted")]
+
+    assert decided(loop) == decided(reference) and decided(loop)[-1]["type"] == "accepted"
+    outcome = loop.finish(cycle)
+    assert lock.entered == 2 and outcome["type"] == "swapped" and outcome["tick"] == 35, outcome
+    assert loop.finish(cycle) is outcome  # finishing twice delivers once
+    world.step()
+    assert [e["id"] for e in world.resources["scripted_traits"]] == ["evo.trait.1"]
+
+
+def test_a_cancelled_cycle_delivers_nothing() -> None:
+    world = build_world("petri", 7, {"entities": 60})
+    world.run(10)
+    loop = EvolutionLoop(world, config=FAST)
+    cycle = loop.prepare_trigger("t")
+    cycle.cancel()
+    loop.evaluate(cycle)
+    outcome = loop.finish(cycle)
+    assert outcome["type"] == "rejected" and "stopped" in outcome["reason"], outcome
+    assert not any(e["type"] == "evaluation" for e in loop.history(100))
+    world.run(3)
+    assert not world.resources.get("scripted_traits") and loop.content == {}

@@ -17,14 +17,25 @@
   next tick boundary (``PointerFollower``). Without a governor, the content is activated in the
   live world at the next tick boundary through the ``gameplay.activate`` input (the world
   spec's ``apply_content``).
+- A cycle has three parts, so a live dish need not stop while it is evaluated (a server runs
+  them on different threads; ``step()`` and ``trigger()`` run all three in a row):
+  ``prepare()`` / ``prepare_trigger()`` between ticks (the watcher, the plan, a fork of the dish
+  and the loop's content: a ``Cycle``); ``evaluate(cycle)`` anywhere, without the dish (the
+  cascade on that fork; it touches neither the live world nor the governor and stops early once
+  ``cycle.cancel()`` is called); ``finish(cycle)`` delivers the accepted change (on the
+  governor's thread). Every touch of the live world holds ``world_lock`` when one is given.
 - Every step is a feed event (``{"type", "tick", "cycle", ...}``) passed to ``feed`` and kept in
-  ``history()``. Deterministic: draws come from ``SeededDraws(world.seed, cycle)``, evaluations
-  run on forks, and nothing reads a clock.
+  ``history()``; a cycle's events up to its acceptance carry the tick it was planned at.
+  Deterministic: draws come from ``SeededDraws(world.seed, cycle)``, evaluations run on a fork
+  taken when the cycle was planned, and nothing reads a clock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -88,6 +99,29 @@ class Architect:
         return {"kind": "none", "kpi": kpi, "reason": "no room for a new trait"}
 
 
+@dataclass
+class Cycle:
+    """One cycle under way: planned at ``tick`` with a fork of the dish then (``world``) and the
+    loop's ``content``; ``change`` is the accepted patch content to deliver, ``outcome`` the
+    cycle's last event once it is decided without a delivery."""
+
+    number: int
+    tick: int
+    trigger: Trigger
+    content: dict[str, Any]
+    plan: dict[str, Any] = field(default_factory=dict)
+    world: World | None = None
+    target: str = ""
+    version: str = ""
+    change: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        """Ask the evaluation to stop at its next candidate (the cycle is then rejected)."""
+        self.cancelled.set()
+
+
 class EvolutionLoop:
     """See the module docstring."""
 
@@ -102,6 +136,7 @@ class EvolutionLoop:
         config: EvolutionConfig | None = None,
         key: SigningKey | None = None,
         seed: int | None = None,
+        world_lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         if world.meta.get("world") != "petri":
             raise BadInputError("the evolution loop runs on a petri world")
@@ -125,53 +160,101 @@ class EvolutionLoop:
         self._history: list[dict[str, Any]] = []
         self._cooldown_until = -1
         self._follower: Any = None
+        self._world_lock: AbstractContextManager[Any] = world_lock or contextlib.nullcontext()
+        self._history_lock = threading.Lock()
+        self._emitted = 0
 
     # -- feed ------------------------------------------------------------------------------------
-    def _emit(self, event_type: str, **data: Any) -> dict[str, Any]:
-        event = {"type": event_type, "tick": self.world.tick, "cycle": self.cycles, **data}
-        self._history.append(event)
-        del self._history[:-HISTORY_LIMIT]
+    def _emit(self, event_type: str, *, at: Cycle | None = None, **data: Any) -> dict[str, Any]:
+        tick, cycle = (self.world.tick, self.cycles) if at is None else (at.tick, at.number)
+        event = {"type": event_type, "tick": tick, "cycle": cycle, **data}
+        with self._history_lock:
+            self._history.append(event)
+            del self._history[:-HISTORY_LIMIT]
+            self._emitted += 1
         if self.feed is not None:
             self.feed(event)
         return event
 
     def history(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest ``limit`` feed events, oldest first."""
-        return list(self._history[-limit:]) if limit > 0 else []
+        with self._history_lock:
+            return list(self._history[-limit:]) if limit > 0 else []
+
+    def _since(self, emitted: int) -> list[dict[str, Any]]:
+        with self._history_lock:
+            n = min(self._emitted - emitted, len(self._history))
+            return list(self._history[-n:]) if n > 0 else []
 
     # -- driving ---------------------------------------------------------------------------------
     def step(self) -> list[dict[str, Any]]:
-        """Call between ticks. Returns the feed events of this call."""
-        start = len(self._history)
-        self.watcher.observe(self.world.resources.get("telemetry"))
-        if self.world.tick >= self._cooldown_until:
+        """Call between ticks: a whole cycle when one is due. Returns the feed events of this call."""
+        start = self._emitted
+        cycle = self.prepare()
+        if cycle is not None:
+            self.evaluate(cycle)
+            self.finish(cycle)
+        return self._since(start)
+
+    def trigger(self, reason: str | None = None, actor: str = "operator") -> dict[str, Any]:
+        """Run one cycle now, whatever the cooldown; returns its outcome event."""
+        cycle = self.prepare_trigger(reason, actor)
+        self.evaluate(cycle)
+        return self.finish(cycle)
+
+    def prepare(self) -> Cycle | None:
+        """Between ticks: show the watcher the newest telemetry and, when a trigger of at least
+        ``min_severity`` is raised after the cooldown, plan a cycle (``None``: none is due)."""
+        with self._world_lock:
+            self.watcher.observe(self.world.resources.get("telemetry"))
+            if self.world.tick < self._cooldown_until:
+                return None
             params = self.world.resources["params"]
             found = [
                 t
                 for t in self.watcher.triggers(params.get("max_entities"))
                 if t.severity >= self.config.min_severity
             ]
-            if found:
-                self._cycle(found[0])
-        return self._history[start:]
+            return self._begin(found[0]) if found else None
 
-    def trigger(self, reason: str | None = None, actor: str = "operator") -> dict[str, Any]:
-        """Run one cycle now, whatever the cooldown; returns its outcome event."""
+    def prepare_trigger(self, reason: str | None = None, actor: str = "operator") -> Cycle:
+        """Between ticks: plan a cycle now, whatever the cooldown (an operator's request)."""
         if reason is not None and not isinstance(reason, str):
             raise BadInputError("reason must be text")
-        found = self.watcher.triggers(self.world.resources["params"].get("max_entities"))
-        kind = found[0].kind if found else "starvation"
-        trig = Trigger(kind, 3, self.world.tick, {}, reason or f"requested by {actor}")
-        self._emit("trigger_requested", actor=actor, reason=trig.reason)
-        return self._cycle(trig)
+        with self._world_lock:
+            found = self.watcher.triggers(self.world.resources["params"].get("max_entities"))
+            kind = found[0].kind if found else "starvation"
+            trig = Trigger(kind, 3, self.world.tick, {}, reason or f"requested by {actor}")
+            self._emit("trigger_requested", actor=actor, reason=trig.reason)
+            return self._begin(trig)
+
+    def evaluate(self, cycle: Cycle) -> None:
+        """Off the tick path (any thread, no lock): try the plan's candidates on the cycle's fork
+        and decide what to deliver. Touches neither the live world nor the governor."""
+        if cycle.outcome is not None or cycle.world is None:
+            return
+        if cycle.plan["kind"] == "param_change":
+            self._evaluate_params(cycle)
+        else:
+            self._evaluate_trait(cycle)
+
+    def finish(self, cycle: Cycle) -> dict[str, Any]:
+        """Deliver the cycle's accepted change (where the governor lives); returns its outcome
+        event. The live world takes the change at its next tick boundary."""
+        if cycle.outcome is None:
+            if cycle.change is None:
+                cycle.outcome = self._emit("rejected", at=cycle, reason="the cycle was not evaluated")
+            else:
+                cycle.outcome = self._deliver(cycle, cycle.target, cycle.version, cycle.change)
+        return cycle.outcome
 
     def run(self, ticks: int) -> list[dict[str, Any]]:
         """Tick the world ``ticks`` times, stepping the loop after each tick."""
-        start = len(self._history)
+        start = self._emitted
         for _ in range(ticks):
             self.world.step()
             self.step()
-        return self._history[start:]
+        return self._since(start)
 
     # -- one cycle -------------------------------------------------------------------------------
     def own_traits(self) -> list[str]:
@@ -196,15 +279,20 @@ class EvolutionLoop:
             held.update(int(i) for i in carriers_of(self.world, tid))
         return len(held) * 1000 // mb.count
 
-    def _cycle(self, trig: Trigger) -> dict[str, Any]:
+    def _begin(self, trig: Trigger) -> Cycle:
+        """With the world held: count the cycle, plan it, and fork the dish for its evaluation."""
         self.cycles += 1
         self._cooldown_until = self.world.tick + self.cooldown_ticks
         self.watcher.clear()
-        self._emit("trigger", **trig.as_dict())
+        cycle = Cycle(self.cycles, self.world.tick, trig, dict(self.content))
+        self._emit("trigger", at=cycle, **trig.as_dict())
         if self.governor is not None and self.governor.killswitch.engaged():
             reason = "the kill-switch is engaged: no new AI change is made"
-            return self._emit("rejected", by="killswitch", code="killswitch_engaged", reason=reason)
-        plan = self.architect.plan(
+            cycle.outcome = self._emit(
+                "rejected", at=cycle, by="killswitch", code="killswitch_engaged", reason=reason
+            )
+            return cycle
+        cycle.plan = self.architect.plan(
             trig,
             self.own_traits(),
             self._free_bits(),
@@ -212,15 +300,31 @@ class EvolutionLoop:
             allow_params=self.config.allow_params,
             max_new_traits=self.config.max_new_traits,
         )
-        self._emit("plan", plan=plan)
-        if plan["kind"] == "param_change":
-            return self._param_cycle()
-        if plan["kind"] not in ("new_trait", "modify_trait"):
-            return self._emit("rejected", reason=f"no plan: {plan['reason']}")
-        trait_id = plan["trait_id"]
-        version = f"1.{self.versions.get(trait_id, 0) + 1}.0"
-        draws = SeededDraws(self.seed, f"evolution:{self.cycles}")
-        cascade = Cascade(self.world, self.content, self.config.cascade)
+        self._emit("plan", at=cycle, plan=cycle.plan)
+        kind = cycle.plan["kind"]
+        if kind == "param_change":
+            cycle.target = PARAMS_ID
+        elif kind in ("new_trait", "modify_trait"):
+            cycle.target = cycle.plan["trait_id"]
+        else:
+            cycle.outcome = self._emit("rejected", at=cycle, reason=f"no plan: {cycle.plan['reason']}")
+            return cycle
+        cycle.version = f"1.{self.versions.get(cycle.target, 0) + 1}.0"
+        cycle.world = self.world.fork()
+        cycle.world.digest_every_tick = False  # the cascade forks it again, compared by final digests
+        return cycle
+
+    def _stopped(self, cycle: Cycle) -> bool:
+        if cycle.cancelled.is_set() and cycle.outcome is None:
+            cycle.outcome = self._emit("rejected", at=cycle, reason="stopped before it was decided")
+        return cycle.outcome is not None
+
+    def _evaluate_trait(self, cycle: Cycle) -> None:
+        if cycle.world is None:
+            return
+        trait_id, version, plan = cycle.target, cycle.version, cycle.plan
+        draws = SeededDraws(self.seed, f"evolution:{cycle.number}")
+        cascade = Cascade(cycle.world, cycle.content, self.config.cascade)
         feedback: list[Feedback] = []
         best: tuple[Candidate, Evaluation] | None = None
         for gen in range(self.config.generations):
@@ -232,9 +336,11 @@ class EvolutionLoop:
             )
             feedback = []
             for cand in candidates:
+                if self._stopped(cycle):
+                    return
                 ev = cascade.evaluate(trait_id, version, cand.source)
-                self._emit("candidate", generation=gen, origin=cand.origin, source=cand.source)
-                self._emit("evaluation", generation=gen, origin=cand.origin, **ev.as_dict())
+                self._emit("candidate", at=cycle, generation=gen, origin=cand.origin, source=cand.source)
+                self._emit("evaluation", at=cycle, generation=gen, origin=cand.origin, **ev.as_dict())
                 if ev.stage == "shadow" and cand.program is not None:
                     self.archive.offer(Elite(cand.program, ev.fitness, ev.cell, cand.source, ev.numbers))
                 if ev.ok and (best is None or ev.fitness > best[1].fitness):
@@ -243,14 +349,16 @@ class EvolutionLoop:
                     feedback.append(Feedback.of(ev))
         if best is None:
             codes = sorted({c for f in feedback for c in f.codes})
-            return self._emit(
-                "rejected", trait_id=trait_id, reason="no candidate beat the baseline", codes=codes
+            cycle.outcome = self._emit(
+                "rejected", at=cycle, trait_id=trait_id, reason="no candidate beat the baseline", codes=codes
             )
+            return
         cand, ev = best
         if cand.program is not None:
             self.library.add(Elite(cand.program, ev.fitness, ev.cell, cand.source, ev.numbers))
         self._emit(
             "accepted",
+            at=cycle,
             trait_id=trait_id,
             version=version,
             fitness=ev.fitness,
@@ -258,63 +366,103 @@ class EvolutionLoop:
             origin=cand.origin,
             source=cand.source,
         )
-        change = trait_content(
+        cycle.change = trait_content(
             trait_id, version, cand.source, instructions_per_call=self.config.cascade.instructions_per_call
         )
-        return self._deliver(trait_id, version, change)
 
-    def _param_cycle(self) -> dict[str, Any]:
+    def _evaluate_params(self, cycle: Cycle) -> None:
         """Try more food (half again, twice, four times as much spawned per tick) on forks; accept the
         change with the fewest starvation deaths over the shadow run, if fewer than the baseline's
         and the population keeps at least nine tenths of the baseline's."""
         from ouroboros.ai.evolution.cascade import param_content, shadow_params
         from ouroboros.worlds.petri.params import PARAMS
 
+        if cycle.world is None:
+            return
+        world, content, ticks = cycle.world, cycle.content, self.config.cascade.shadow_ticks
         name = "resource_spawn_rate_fp"
-        now = int(self.world.resources["params"][name])
-        version = f"1.{self.versions.get(PARAMS_ID, 0) + 1}.0"
-        base = shadow_params(self.world, self.content, None, self.config.cascade.shadow_ticks)
+        now = int(world.resources["params"][name])
+        base = shadow_params(world, content, None, ticks)
         best: tuple[dict[str, int], dict[str, int]] | None = None
         high = PARAMS[name].high
         for value in sorted({min(high, max(now + k, now * k // 2)) for k in (3, 4, 8)}):
+            if self._stopped(cycle):
+                return
             change = {name: value}
-            numbers = shadow_params(self.world, self.content, change, self.config.cascade.shadow_ticks)
+            numbers = shadow_params(world, content, change, ticks)
             ok = numbers["starved"] < base["starved"] and numbers["population"] * 10 >= base["population"] * 9
-            self._emit("evaluation", params=change, ok=ok, numbers=numbers, baseline=base)
+            self._emit("evaluation", at=cycle, params=change, ok=ok, numbers=numbers, baseline=base)
             if ok and (best is None or numbers["starved"] < best[1]["starved"]):
                 best = (change, numbers)
         if best is None:
-            return self._emit("rejected", reason="no parameter change beat the baseline", baseline=base)
-        self._emit("accepted", params=best[0], version=version, numbers=best[1], baseline=base)
-        return self._deliver(PARAMS_ID, version, param_content(PARAMS_ID, version, best[0]))
+            cycle.outcome = self._emit(
+                "rejected", at=cycle, reason="no parameter change beat the baseline", baseline=base
+            )
+            return
+        self._emit(
+            "accepted", at=cycle, params=best[0], version=cycle.version, numbers=best[1], baseline=base
+        )
+        cycle.change = param_content(PARAMS_ID, cycle.version, best[0])
 
     # -- delivery --------------------------------------------------------------------------------
-    def _deliver(self, trait_id: str, version: str, change: Mapping[str, Any]) -> dict[str, Any]:
+    def _deliver(
+        self, cycle: Cycle, trait_id: str, version: str, change: Mapping[str, Any]
+    ) -> dict[str, Any]:
         if self.governor is None:
             from ouroboros.worlds import ACTIVATE_INPUT
 
             self.content = merge_content(self.content, change)
             self.versions[trait_id] = self.versions.get(trait_id, 0) + 1
-            patch = f"evolution:{self.cycles}"
-            self.world.submit(ACTIVATE_INPUT, {"patch_id": patch, "content": self.content})
-            return self._emit("swapped", trait_id=trait_id, version=version, via="direct", patch_id=patch)
+            patch = f"evolution:{cycle.number}"
+            with self._world_lock:  # taken at the next tick boundary
+                self.world.submit(ACTIVATE_INPUT, {"patch_id": patch, "content": self.content})
+            return self._emit(
+                "swapped",
+                cycle=cycle.number,
+                trait_id=trait_id,
+                version=version,
+                via="direct",
+                patch_id=patch,
+            )
         try:
-            verdict = self._submit(change)
+            verdict = self._submit(change, cycle.number)
         except OuroborosError as exc:  # e.g. the kill-switch: refused, and the world runs on
-            return self._emit("rejected", trait_id=trait_id, by="governor", code=exc.code, reason=exc.message)
+            return self._emit(
+                "rejected",
+                cycle=cycle.number,
+                trait_id=trait_id,
+                by="governor",
+                code=exc.code,
+                reason=exc.message,
+            )
         if not verdict.ok:
             reasons = [r.as_dict() for r in verdict.reasons]
             return self._emit(
-                "rejected", trait_id=trait_id, by="governor", state=str(verdict.state), reasons=reasons
+                "rejected",
+                cycle=cycle.number,
+                trait_id=trait_id,
+                by="governor",
+                state=str(verdict.state),
+                reasons=reasons,
             )
         self.versions[trait_id] = self.versions.get(trait_id, 0) + 1
-        self._emit("governed", trait_id=trait_id, patch_id=verdict.patch_id, state=str(verdict.state))
+        self._emit(
+            "governed",
+            cycle=cycle.number,
+            trait_id=trait_id,
+            patch_id=verdict.patch_id,
+            state=str(verdict.state),
+        )
         if (
             str(verdict.state) not in ("active", "State.ACTIVE")
             and getattr(verdict.state, "value", "") != "active"
         ):
             return self._emit(
-                "waiting", trait_id=trait_id, patch_id=verdict.patch_id, state=str(verdict.state)
+                "waiting",
+                cycle=cycle.number,
+                trait_id=trait_id,
+                patch_id=verdict.patch_id,
+                state=str(verdict.state),
             )
         stored = self.governor.active_content()
         self.content = dict(stored["objects"]) if stored else {}
@@ -322,10 +470,18 @@ class EvolutionLoop:
 
         if self._follower is None:
             self._follower = PointerFollower(self.governor.data)
-        queued = self._follower.sync(self.world, force=True)
-        return self._emit("swapped", trait_id=trait_id, version=version, via="governor", patch_id=queued)
+        with self._world_lock:  # queued: the world switches at its next tick boundary
+            queued = self._follower.sync(self.world, force=True)
+        return self._emit(
+            "swapped",
+            cycle=cycle.number,
+            trait_id=trait_id,
+            version=version,
+            via="governor",
+            patch_id=queued or verdict.patch_id,  # False: the world's own follower was first
+        )
 
-    def _submit(self, change: Mapping[str, Any]) -> Any:
+    def _submit(self, change: Mapping[str, Any], cycle: int) -> Any:
         from ouroboros.engine import ENGINE_VERSION
         from ouroboros.patches.bundle import new_bundle, sign_bundle
 
@@ -341,7 +497,7 @@ class EvolutionLoop:
             world=gov.world_name,
             parent_patch_id=active,
             sequence=sequence,
-            author={"type": "generator", "model": self.coder.name, "run_id": f"evolution:{self.cycles}"},
+            author={"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"},
             engine_compat=compat,
             ttl=timedelta(hours=1),
         )
@@ -367,4 +523,4 @@ class EvolutionLoop:
             self._follower = None
 
 
-__all__ = ["Architect", "EvolutionConfig", "EvolutionLoop"]
+__all__ = ["Architect", "Cycle", "EvolutionConfig", "EvolutionLoop"]

@@ -212,14 +212,9 @@ def _evolution(request: Request) -> tuple[Any, Any]:
 
 @router.post("/api/evolution/trigger", tags=["evolution"], summary="Start an evolution cycle in petri now")
 def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator) -> dict[str, Any]:
-    r, loop = _evolution(request)
-
-    def act() -> Any:
-        with r.lock:  # a cycle forks and evaluates the live dish: between two ticks
-            return loop.trigger(reason=body.reason, actor=user.name)
-
-    try:
-        out = r.call(act)
+    r, _ = _evolution(request)
+    try:  # planned between two ticks, evaluated while the dish ticks on, delivered at a boundary
+        out = r.evolve(body.reason, user.name)
     except OuroborosError as exc:
         raise refused(exc) from exc
     r.feed.publish("evolution", "petri", action="trigger", actor=user.name, reason=body.reason)
@@ -230,12 +225,6 @@ def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator
 def evolution_history(
     request: Request, user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
-    r, loop = _evolution(request)
-
-    def read() -> list[dict[str, Any]]:
-        with r.lock:
-            history: list[dict[str, Any]] = loop.history(limit)
-        return history
-
-    history = r.call(read)
+    _, loop = _evolution(request)
+    history: list[dict[str, Any]] = loop.history(limit)  # thread-safe; never waits for a cycle
     return history
