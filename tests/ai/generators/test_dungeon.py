@@ -45,7 +45,7 @@ def _assert_dungeon(proposal: Any, district: str | None) -> None:
     assert proposal.type == ProposalType.WORLD_EXPANSION
     assert "dungeon" in proposal.tags and proposal.invariants == DUNGEON_INVARIANTS
     assert map_problems(BASE, proposal) == []
-    assert check(proposal, Guardrails()) == []
+    assert check(proposal, Guardrails(), content={}) == []  # every named invariant, the map ones too
     new_rooms = [r for r in payload["rooms"] if BASE.get("rooms", r["id"]) is None]
     [entrance] = [r for r in payload["rooms"] if BASE.get("rooms", r["id"]) is not None]
     old_entrance = BASE.by_id["rooms"][entrance["id"]]
@@ -165,3 +165,27 @@ def test_a_dungeon_goes_active_and_the_city_grows_on(neon_gov: Governor) -> None
     again = generate("WORLD_EXPANSION", 5, content=neon_gov.active_content(), context={"kind": "dungeon"})
     assert map_problems(WorldView("neon", neon_gov.active_content()), again) == []
     assert submit(neon_gov, again).state == State.ACTIVE
+
+
+def _grow(
+    content: dict[str, list[dict[str, Any]]], payload: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    out = {d: list(v) for d, v in content.items()}
+    for domain, objects in payload.items():
+        merged = {o["id"]: o for o in out.get(domain, [])}
+        merged.update({o["id"]: o for o in objects})
+        out[domain] = [merged[k] for k in sorted(merged)]
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["road", "dungeon"]), SEEDS), min_size=2, max_size=4))
+def test_dungeons_and_roads_stack_and_keep_the_map(steps: list[tuple[str, int]]) -> None:
+    content: dict[str, list[dict[str, Any]]] = {}
+    for kind, seed in steps:
+        view = WorldView("neon", content)
+        proposal = generate("WORLD_EXPANSION", seed, content=content, context={"kind": kind})
+        assert map_problems(view, proposal) == []
+        assert check(proposal, Guardrails(), content=content) == []
+        assert_sound(proposal, content or None, {"kind": kind})
+        content = _grow(content, proposal.payload)
