@@ -221,7 +221,7 @@ class Council:
         error = self.guardrails_file.last_error
         return error if error and self.guardrails_file.path.exists() else None
 
-    def _require_guardrails(self) -> Guardrails:
+    def require_guardrails(self) -> Guardrails:
         problem = self.guardrails_problem()
         if problem is not None:
             raise PatchError(
@@ -318,7 +318,7 @@ class Council:
             )
         if queue is None:
             queue = bool(self.director.get("human_in_the_loop"))
-        guardrails = self._require_guardrails()
+        guardrails = self.require_guardrails()
         history = self.rarity_history()
         try:
             proposal = self._generate(
@@ -445,7 +445,7 @@ class Council:
         record = self.store.proposal(proposal_id)
         if record is None:
             raise BadInputError(f"unknown proposal {proposal_id}")
-        self._require_guardrails()
+        self.require_guardrails()
         proposal = Proposal.model_validate(record["validated"] or record["generated"])
         rebased, moved = self._rebase(proposal, record.get("base") or {})
         violations = check(rebased, self.guardrails(), history=self.rarity_history())

@@ -154,7 +154,7 @@ class ApprovalQueue:
             changes.append({"path": "/" + "/".join(str(p) for p in path), "before": old, "after": value})
             target[key] = value
         parsed = parse_content(payload)  # ContentError (a RejectedError) with the reasons
-        guardrails = self.council._require_guardrails()
+        guardrails = self.council.require_guardrails()
         problems = self._edit_problems(parsed, payload, changes, current, guardrails)
         if problems:
             raise RejectedError(problems)
