@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ouroboros.ai.council import Council
 from ouroboros.ai.guardrails import Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType
+from ouroboros.ai.queue import merge3, version_after
 from ouroboros.errors import BadInputError, PatchError, RejectedError
 from ouroboros.patches.governor import Governor
 
@@ -294,3 +297,38 @@ def test_the_summary_follows_an_edit(gov: Governor) -> None:
         (row,) = council.queue.list()
         assert "Widowmaker" in row["summary"] and item["name"] not in row["summary"]
         assert f"{item['price'] + 1} credits" in row["summary"]
+
+
+# -- the rebase merge, property-tested ------------------------------------------------------------
+
+
+_ids = st.lists(st.sampled_from([f"neon.item.i{n}" for n in range(8)]), unique=True, max_size=6)
+_objects = st.fixed_dictionaries(
+    {"id": st.just("neon.npc.v"), "name": st.sampled_from(["Vee", "Vex", "Vin"]), "stock": _ids}
+)
+
+
+@given(_objects, _objects, _objects)
+def test_merge3_keeps_both_sides_changes(
+    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> None:
+    merged = merge3(base, mine, theirs)
+    if mine == base:
+        assert merged == theirs
+    if theirs == base:
+        assert merged == mine
+    added = [s for s in mine["stock"] if s not in base["stock"]]
+    removed = [s for s in base["stock"] if s not in mine["stock"]]
+    assert set(added) <= set(merged["stock"])  # what the proposal added is there
+    assert not set(removed) & set(merged["stock"])  # what it took away stays away
+    assert {s for s in theirs["stock"] if s not in removed} <= set(merged["stock"])  # theirs kept
+    assert len(merged["stock"]) == len(set(merged["stock"]))  # no duplicates
+    assert merged["name"] == (theirs["name"] if mine["name"] == base["name"] else mine["name"])
+
+
+@given(st.tuples(*[st.integers(0, 20)] * 3), st.tuples(*[st.integers(0, 20)] * 3))
+def test_version_after_is_above_the_active_version(
+    proposed: tuple[int, ...], active: tuple[int, ...]
+) -> None:
+    out = version_after(".".join(map(str, proposed)), ".".join(map(str, active)))
+    assert tuple(int(p) for p in out.split(".")) > active
