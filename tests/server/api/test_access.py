@@ -17,6 +17,8 @@ ROUTES = [
     ("GET", "/api/users", "admin"),
     ("POST", "/api/users", "admin"),
     ("POST", "/api/users/viewer1/tokens", "admin"),
+    ("GET", "/api/users/viewer1/tokens", "admin"),
+    ("POST", "/api/users/viewer1/tokens/0123456789abcdef/revoke", "admin"),
     ("GET", "/api/audit", "admin"),
     ("GET", "/api/world/state?world=petri", "viewer"),
     ("GET", "/api/world/state?world=neon", "viewer"),

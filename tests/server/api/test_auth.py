@@ -171,3 +171,73 @@ def test_no_made_up_token_gets_in(live: Live, token: str) -> None:
     assert token not in live.tokens.values()
     response = live.client.get("/api/stats", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+def test_an_admin_revokes_a_token_it_is_refused_from_then_on_and_the_revocation_is_audited(
+    live: Live,
+) -> None:
+    admin = live.headers("admin")
+    made = live.client.post(
+        "/api/users", headers=admin, json={"name": "dave", "role": "viewer", "reason": "x"}
+    )
+    assert made.status_code == 200, made.text
+    first, first_id = made.json()["token"], made.json()["token_id"]
+    laptop = live.client.post(
+        "/api/users/dave/tokens", headers=admin, json={"label": "laptop", "reason": "x"}
+    )
+    second, second_id = laptop.json()["token"], laptop.json()["id"]
+    listed = live.client.get("/api/users/dave/tokens", headers=admin).json()
+    assert [(t["id"], t["label"], t["revoked"]) for t in listed] == [
+        (first_id, "first", False),
+        (second_id, "laptop", False),
+    ]
+    assert first not in str(listed) and second not in str(listed)  # ids, never the tokens
+    # refused: not an admin; no reason; a made-up, malformed or another user's id
+    path = f"/api/users/dave/tokens/{second_id}/revoke"
+    for role in ("viewer", "operator"):
+        assert live.client.post(path, headers=live.headers(role), json={"reason": "x"}).status_code == 403
+    assert live.client.post(path, headers=admin, json={}).status_code == 422
+    for bad, status in (
+        ("/api/users/dave/tokens/0123456789abcdef/revoke", 404),
+        ("/api/users/dave/tokens/NOTHEX/revoke", 422),
+        (f"/api/users/viewer1/tokens/{second_id}/revoke", 404),
+        (f"/api/users/nobody/tokens/{second_id}/revoke", 404),
+    ):
+        assert live.client.post(bad, headers=admin, json={"reason": "x"}).status_code == status, bad
+    dave = {"Authorization": f"Bearer {second}"}
+    assert live.client.get("/api/auth/me", headers=dave).status_code == 200  # nothing changed yet
+    # allowed: the token is refused from then on; the other one still works
+    done = live.client.post(
+        path, headers={**admin, "X-Request-ID": "revoke-1"}, json={"reason": "lost laptop"}
+    )
+    assert done.status_code == 200 and done.json() == {"user": "dave", "id": second_id, "revoked": True}
+    refused = live.client.get("/api/auth/me", headers=dave)
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    assert live.client.post("/api/auth/login", json={"secret": second}).status_code == 401
+    assert live.client.get("/api/auth/me", headers={"Authorization": f"Bearer {first}"}).status_code == 200
+    again = live.client.post(path, headers=admin, json={"reason": "twice"})
+    assert again.status_code == 409 and "already revoked" in again.json()["detail"]
+    listed = live.client.get("/api/users/dave/tokens", headers=admin).json()
+    assert [t["revoked"] for t in listed] == [False, True]
+    assert {u["name"]: u["tokens"] for u in live.client.get("/api/users", headers=admin).json()}["dave"] == 1
+    (row,) = live.auth.audit_rows(5, "revoke-1")
+    assert (row["actor"], row["path"], row["status"], row["reason"]) == ("admin", path, 200, "lost laptop")
+
+
+def test_the_last_live_admin_token_cannot_be_revoked(store: AuthStore) -> None:
+    from ouroboros.server.api.auth import token_id
+
+    first = store.ensure_first_admin()
+    assert first is not None
+    _, token = store.login(first.one_time_secret)
+    with pytest.raises(AuthError, match="last live admin token") as refused:
+        store.revoke_token("admin", token_id(token))
+    assert refused.value.status == 409 and store.authenticate(token).name == "admin"
+    other = store.create_user("root2", "admin", "admin")
+    assert store.revoke_token("admin", token_id(token))["revoked"] is True
+    with pytest.raises(AuthError, match="revoked"):
+        store.authenticate(token)
+    with pytest.raises(AuthError, match="last live admin token"):
+        store.revoke_token("root2", other["token_id"])
+    with pytest.raises(KeyError):
+        store.revoke_token("root2", "not-an-id")

@@ -4,7 +4,9 @@ Everything lives in ``<data>/server.sqlite3`` (WAL):
 
 - roles are ordered ``viewer < operator < admin``; a route names the least role it needs;
 - API tokens are random (``ob_`` + 32 bytes, url-safe) and stored only as their sha256; a token
-  is shown once, when it is made;
+  is shown once, when it is made; its *id* (the first 16 hex digits of that sha256, which tell
+  nothing about the token) names it in lists and when an admin revokes it; a revoked token is
+  refused from then on, and the last live token of the last admin cannot be revoked;
 - the first start makes user ``admin`` with a one-time secret (printed once; exchanged for a
   token at ``/api/auth/login``, then spent) and a TOTP secret (its provisioning URI printed once);
 - privileged overrides need a current TOTP code of the acting user; a code's time step is
@@ -33,6 +35,7 @@ import pyotp
 ROLES = ("viewer", "operator", "admin")
 DB_FILE = "server.sqlite3"
 FIRST_ADMIN = "admin"
+TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")
 ISSUER = "ouroboros"
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 SCHEMA = """
@@ -69,6 +72,11 @@ def _now() -> str:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_id(token: str) -> str:
+    """The id that names ``token`` in lists and revocations (it tells nothing about the token)."""
+    return _hash(token)[:16]
 
 
 def role_at_least(role: str, needed: str) -> bool:
@@ -151,7 +159,7 @@ class AuthStore:
                     "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
                     (_hash(token), name, "first", _now()),
                 )
-        out: dict[str, Any] = {"name": name, "role": role, "token": token}
+        out: dict[str, Any] = {"name": name, "role": role, "token": token, "token_id": token_id(token)}
         if totp is not None:
             out["totp_uri"] = pyotp.TOTP(totp).provisioning_uri(name=name, issuer_name=ISSUER)
             out["totp_secret"] = totp
@@ -167,6 +175,48 @@ class AuthStore:
                 (_hash(token), name, label, _now()),
             )
         return token
+
+    def tokens(self, name: str) -> list[dict[str, Any]]:
+        """A user's tokens (never their secrets): id, label, when made, whether revoked."""
+        with self._lock:
+            if not self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise KeyError(name)
+            rows = self._db.execute(
+                "SELECT hash, label, created_at, revoked FROM tokens WHERE user = ?"
+                " ORDER BY created_at, hash",
+                (name,),
+            ).fetchall()
+        return [
+            {"id": h[:16], "label": label, "created_at": at, "revoked": bool(revoked)}
+            for h, label, at, revoked in rows
+        ]
+
+    def revoke_token(self, name: str, token_id: str) -> dict[str, Any]:
+        """Revoke ``name``'s token ``token_id``. ``KeyError``: no such user or token;
+        ``AuthError`` (409): already revoked, or the last live token of the last admin."""
+        if not TOKEN_ID.match(token_id):
+            raise KeyError(token_id)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT t.hash, t.revoked, u.role FROM tokens t JOIN users u ON u.name = t.user"
+                " WHERE t.user = ? AND substr(t.hash, 1, 16) = ?",
+                (name, token_id),
+            ).fetchall()
+            if len(rows) != 1:
+                raise KeyError(token_id)
+            token_hash, revoked, role = rows[0]
+            if revoked:
+                raise AuthError(f"token {token_id} of {name} is already revoked", 409)
+            if role == "admin":
+                others = self._db.execute(
+                    "SELECT COUNT(*) FROM tokens t JOIN users u ON u.name = t.user"
+                    " WHERE u.role = 'admin' AND t.revoked = 0 AND t.hash != ?",
+                    (token_hash,),
+                ).fetchone()[0]
+                if not others:
+                    raise AuthError("that is the last live admin token: no admin could sign in", 409)
+            self._db.execute("UPDATE tokens SET revoked = 1 WHERE hash = ?", (token_hash,))
+        return {"user": name, "id": token_id, "revoked": True}
 
     def users(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -281,4 +331,4 @@ class AuthStore:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-__all__ = ["ROLES", "AuthError", "AuthStore", "FirstAdmin", "User", "role_at_least"]
+__all__ = ["ROLES", "AuthError", "AuthStore", "FirstAdmin", "User", "role_at_least", "token_id"]

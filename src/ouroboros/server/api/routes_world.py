@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from ouroboros.errors import OuroborosError
 from ouroboros.server.api import models as m
 from ouroboros.server.api.auth import AuthError
+from ouroboros.server.api.auth import token_id as id_of
 from ouroboros.server.api.deps import (
     Admin,
     Operator,
@@ -71,9 +72,40 @@ def create_user(request: Request, body: m.NewUser, user: Admin) -> dict[str, Any
 )
 def new_token(request: Request, name: str, body: m.NewToken, user: Admin) -> dict[str, str]:
     try:
-        return {"user": name, "token": auth_of(request).new_token(name, body.label)}
+        token = auth_of(request).new_token(name, body.label)
     except KeyError:
         raise HTTPException(404, f"no user {name!r}") from None
+    return {"user": name, "token": token, "id": id_of(token)}
+
+
+@router.get("/api/users/{name}/tokens", tags=["auth"], summary="A user's tokens: id, label, revoked (admin)")
+def list_tokens(request: Request, name: str, user: Admin) -> list[dict[str, Any]]:
+    try:
+        return auth_of(request).tokens(name)
+    except KeyError:
+        raise HTTPException(404, f"no user {name!r}") from None
+
+
+@router.post(
+    "/api/users/{name}/tokens/{token_id}/revoke",
+    tags=["auth"],
+    summary="Revoke a user's token, refused from then on (admin; audited with its reason)",
+)
+def revoke_token(
+    request: Request,
+    name: str,
+    token_id: Annotated[str, Path(pattern="^[0-9a-f]{16}$", description="The token's id (16 hex digits).")],
+    body: m.Reasoned,
+    user: Admin,
+) -> dict[str, Any]:
+    try:
+        revoked = auth_of(request).revoke_token(name, token_id)
+    except KeyError:
+        raise HTTPException(404, f"no token {token_id} of user {name!r}") from None
+    except AuthError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    runtime_of(request).feed.publish("auth", None, action="revoke_token", actor=user.name, **revoked)
+    return revoked
 
 
 @router.get("/api/audit", tags=["auth"], summary="Every write on the API, newest first (admin)")
