@@ -29,8 +29,9 @@ dungeon; a ``"dungeon"`` tag means ``kind: dungeon``); BUILDING ``purpose`` (hq,
 ``event`` (power_vacuum, money_sink), ``boss``, ``inflation_permille``, ``room``, ``district``,
 ``faction`` (the boss's, as the director reports it), ``intensity`` and ``chaos`` (0..100, what
 the director's sliders stood at: recorded in the context, not read). Every type also accepts
-``tags`` (a list of strings: the director's and the queue's labels) and ``sliders`` (the
-director's settings, a mapping of name -> 0..100), which only the expansion reads (its ``tags``).
+``tags`` (a list of strings: the director's and the queue's labels; only WORLD_EXPANSION reads
+them, for ``"dungeon"``) and ``sliders`` (the director's settings, a mapping of name -> 0..100,
+checked and not read).
 """
 
 from __future__ import annotations
