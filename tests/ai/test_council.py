@@ -86,7 +86,7 @@ def test_enrich_words_are_validated_and_the_generated_payload_is_kept(gov: Gover
         assert names["neon.item.blade_5"] == "Sunder"
 
 
-def test_an_enrich_that_breaks_a_guardrail_fails_the_proposal(gov: Governor) -> None:
+def test_an_enrich_that_breaks_a_guardrail_keeps_the_generated_words(gov: Governor) -> None:
     (gov.data / "guardrails.json").write_text(json.dumps({"banned_words": ["sunder"]}))
 
     def enrich(p: Proposal) -> Proposal:
@@ -96,8 +96,17 @@ def test_an_enrich_that_breaks_a_guardrail_fails_the_proposal(gov: Governor) -> 
 
     with council_for(gov, enrich=enrich) as council:
         record = council.propose(ProposalType.ITEM, 6, queue=False)
-        assert record["state"] == "failed" and "banned_word" in record["reason"]
-        assert gov.active() is None
+        # the generated words keep the guardrails: they are kept, and the record says why
+        assert record["state"] == "active"
+        assert record["enrich"]["kept_generated"] is True
+        assert (
+            "banned_word" in record["enrich"]["note"]
+            and "kept the generated words" in record["enrich"]["note"]
+        )
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
+        stored = gov.active_content()
+        assert stored is not None
+        assert {i["name"] for i in stored["objects"]["items"]} == {"Blade 6"}
 
 
 def test_a_failing_enrich_keeps_the_generated_words(gov: Governor) -> None:

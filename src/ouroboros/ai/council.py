@@ -348,6 +348,17 @@ class Council:
             if report is not None and report.get("fallback") and not reason:
                 reason = f"enrich fell back to offline because {report.get('reason')}"
         violations = check(validated, guardrails, history=history)
+        if violations and validated is not proposal and not check(proposal, guardrails, history=history):
+            # the new words broke a guardrail the generated ones keep: keep those, say why
+            refused = "; ".join(f"{v.code} at {v.path}" for v in violations)
+            reason = f"the enriched words were refused ({refused}); kept the generated words"
+            report = {
+                **(report or {}),
+                "kept_generated": True,
+                "note": reason,
+                "refused": [v.as_dict() for v in violations],
+            }
+            validated, violations = proposal, []
         state = "failed" if violations else "queued" if queue else "submitting"
         if violations:
             reason = "; ".join(f"{v.code} at {v.path}: {v.message}" for v in violations)

@@ -90,6 +90,8 @@ class ApprovalQueue:
         _attribution(actor, reason)
         record = self.get(proposal_id)
         state = record["state"]
+        if state in ("queued", "refused", "awaiting"):
+            self.council.require_guardrails()  # an unreadable guardrails file denies activations
         if state in ("queued", "refused"):
             self.store.audit(actor, "queue.approve", proposal_id, reason)
             verdict = self.council.submit_record(proposal_id, actor)

@@ -125,6 +125,21 @@ def director_status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) 
     _emit(as_json, status, _status_text(status))
 
 
+def _why_line(row: dict[str, Any]) -> str:
+    """The short why of one decision: what suppressed it, why enrich fell back, what the
+    storyteller chose, else the job."""
+    why = row["why"] if isinstance(row["why"], dict) else {}
+    if why.get("suppressed_by"):
+        return str(why["suppressed_by"])
+    if why.get("why"):
+        return str(why["why"])
+    if row["rule"] == "ensemble":
+        return f"chose {why.get('choice')} (votes {why.get('votes')}, weights {why.get('weights')})"
+    if why.get("guardrails_invalid"):
+        return f"guardrails file invalid: {why['guardrails_invalid']}"
+    return str(row["job_id"] or why.get("proposal_id") or "")
+
+
 @director_app.command("log")
 def director_log(
     limit: Annotated[int, typer.Option("--limit", help="How many decisions, newest first.")] = 20,
@@ -139,7 +154,7 @@ def director_log(
             rows = council.director.decisions(limit)
     lines = [
         f"{r['seq']:>6} tick {r['tick']:>8} {r['rule']:<10} {r['outcome']:<15} {r['job_type'] or '':<16} "
-        f"{r['why'].get('suppressed_by', r['job_id'] or '')}"
+        f"{_why_line(r)}"
         for r in rows
     ]
     _emit(as_json, {"decisions": rows}, "\n".join(lines) or "no decisions yet")
@@ -273,7 +288,7 @@ def generate_command(
                     f"the guardrails file is invalid, nothing is generated: {guardrails_file.last_error}",
                     code="guardrails_invalid",
                 )
-        state = None
+        state, queued_summary = None, ""
         try:
             proposal = generate(
                 type_.upper(), seed, world=world, content=content, guardrails=guardrails, context=ctx
@@ -282,6 +297,7 @@ def generate_command(
                 with _council(data) as council:
                     record = council.propose(type_.upper(), seed, ctx, queue=True, actor="operator")
                 state = record["state"]
+                queued_summary = (record["validated"] or record["generated"]).get("summary", "")
                 if state == "failed":
                     raise PatchError(
                         f"{record['proposal_id']} not queued: {record['reason']}", code="not_queued"
@@ -292,14 +308,16 @@ def generate_command(
             if as_json and queue:  # the refusal as data on stdout too, then the one error line
                 typer.echo(json.dumps({"queue_state": "failed", "error": exc.as_dict()}, sort_keys=True))
             raise
-    body = proposal.model_dump(mode="json") | ({"queue_state": state} if state else {})
+    body = proposal.model_dump(mode="json") | (
+        {"queue_state": state, "queued_summary": queued_summary} if state else {}
+    )
     lines = [
         f"{proposal.proposal_id}  {proposal.type.value} seed {proposal.seed} ({proposal.generator})",
         f"  {proposal.summary}",
     ]
     lines += [f"  + {domain} {oid}" for domain, oid in proposal.object_ids()]
     if state:
-        lines.append(f"  queued: {state}")
+        lines.append(f"  queued: {state} as {queued_summary!r}")
     if proposal.budget:
         lines.append("  budget " + ", ".join(f"{k} {v}" for k, v in sorted(proposal.budget.items())))
     _emit(as_json, body, "\n".join(lines))
@@ -317,6 +335,8 @@ def _record_text(record: dict[str, Any]) -> str:
     enrich = record.get("enrich") or {}
     if enrich:
         how = f"fell back to offline because {enrich.get('reason')}" if enrich.get("fallback") else "ok"
+        if enrich.get("kept_generated"):
+            how += f"; {enrich.get('note')}"
         lines.append(f"  enrich: {enrich.get('model') or enrich.get('provider') or '?'}: {how}")
     if record["patch_id"]:
         lines.append(f"  patch {record['patch_id']}")
