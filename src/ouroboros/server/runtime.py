@@ -748,14 +748,16 @@ class Runtime:
         """On ``runner``'s control thread. Each world's council keeps its decisions and queue in
         ``<data>/<world>/ai.sqlite3``; the guardrails file ``<data>/guardrails.json`` is shared."""
         try:
-            from ouroboros.ai.council import Council
+            from ouroboros.ai.council import build_council
+            from ouroboros.ai.guardrails import GuardrailsFile
         except ImportError:
             return
-        runner.council = Council(
+        # as the product runs it: enrich and the storyteller through the active model registry
+        runner.council = build_council(
             runner.folder,
             runner.governor,
             world=runner.name,
-            guardrails_file=self.data_dir / "guardrails.json",
+            guardrails_file=GuardrailsFile(self.data_dir / "guardrails.json"),
             tick_hz=max(1, int(runner.pace)),
         )
         if runner.name == "neon":

@@ -65,7 +65,9 @@ def test_the_queue_lists_diffs_edits_and_decides(live: Live) -> None:
     assert pid in [item["proposal_id"] for item in listed]
     assert live.client.get("/api/queue?world=neon&state=nonsense", headers=viewer).status_code == 422
     diff = live.client.get(f"/api/queue/{pid}/diff?world=neon", headers=viewer).json()
-    assert diff["changes"] == [] and diff["generated"] == diff["validated"]
+    # what enrich rewrote (through the model registry) is words only: the proposal's flavour paths
+    enriched = {c["path"]: c["after"] for c in diff["changes"]}
+    assert set(enriched) <= set(first["generated"]["flavour"]), diff["changes"]
     item = next(iter(diff["validated"]["items"]))
     renamed = live.client.post(
         f"/api/queue/{pid}/edit",
@@ -78,7 +80,8 @@ def test_the_queue_lists_diffs_edits_and_decides(live: Live) -> None:
     )
     assert renamed.status_code == 200, renamed.text
     diff = live.client.get(f"/api/queue/{pid}/diff?world=neon", headers=viewer).json()
-    assert [c["after"] for c in diff["changes"]] == ["Glass Knife"]
+    edited = {c["path"]: c["after"] for c in diff["changes"]}
+    assert edited == {**enriched, "/items/0/name": "Glass Knife"}, diff["changes"]
     bad_edit = live.client.post(
         f"/api/queue/{pid}/edit",
         headers=op,
@@ -148,3 +151,23 @@ def test_evolution_trigger_and_history(live: Live) -> None:
     assert any(e["type"] == "trigger_requested" and e["reason"] == "see it work" for e in history)
     feed = live.client.get("/api/feed?limit=1000", headers=op).json()
     assert any(e["kind"] == "evolution" for e in feed)
+
+
+def test_the_director_shows_the_model_registry_and_how_enrichment_went(live: Live) -> None:
+    """The runtime runs the product's council (``build_council``): proposals are enriched through
+    the active model registry, whose roles and per-role stats the director's status shows."""
+    runner = live.runtime.runner("neon")
+    assert runner.council.models is not None  # enrich goes through the registry
+    before = _status(live)["models"]
+    assert before["version"] and before["roles"], before
+    assert all(a["provider"] for a in before["roles"].values())
+    record = _propose(live, 424242)
+    assert record["enrich"] is not None, record  # the enrich report is kept with the proposal
+    after = _status(live)["models"]
+    # at least ours (the director may have enriched its own proposals meanwhile)
+    done = after["enrich"]["enriched"] + after["enrich"]["fallback"]
+    assert done >= before["enrich"]["enriched"] + before["enrich"]["fallback"] + 1, after
+    ours = len(record["enrich"]["calls"])
+    assert ours >= 1 and sum(row["calls"] for row in after["stats"]) >= ours + sum(
+        row["calls"] for row in before["stats"]
+    ), (record["enrich"], after["stats"])

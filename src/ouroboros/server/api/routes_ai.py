@@ -27,6 +27,7 @@ from ouroboros.server.api.deps import (
 router = APIRouter()
 
 QueueAction = Callable[[Any], Any]
+ENRICH_WINDOW = 500  # the newest decisions read for the enrich summary
 
 
 def _on_council(request: Request, world: str, fn: Callable[[Any], Any]) -> Any:
@@ -44,7 +45,30 @@ def director_status(request: Request, user: Viewer, world: WorldQuery = "neon") 
     return {
         **status,
         "decisions": _on_council(request, world, lambda c: c.director.decisions(20)),
+        "models": _on_council(request, world, _models),
     }
+
+
+def _models(council: Any) -> dict[str, Any]:
+    """The model registry of the active version (who writes each role, calls and latencies per
+    role and model) and how recent enrichments went (enriched, or fell back to offline and why)."""
+    out: dict[str, Any] = {"version": None, "roles": {}, "stats": [], "enrich": {}}
+    live = getattr(council, "models", None)
+    if live is not None:
+        registry = live.current()
+        out["version"] = registry.version
+        out["roles"] = {role: a.as_dict() for role, a in sorted(registry.assignments().items())}
+        out["stats"] = registry.stats()
+    recent = [d for d in council.store.decisions(ENRICH_WINDOW) if d.get("rule") == "enrich"]
+    fallbacks = [d for d in recent if d.get("outcome") == "fallback"]
+    last = fallbacks[0].get("why") if fallbacks else None
+    out["enrich"] = {
+        "window": ENRICH_WINDOW,
+        "enriched": len(recent) - len(fallbacks),
+        "fallback": len(fallbacks),
+        "last_fallback_reason": last.get("reason") if isinstance(last, dict) else None,
+    }
+    return out
 
 
 @router.post("/api/director", tags=["director"], summary="Set sliders (0-100) and toggles")
