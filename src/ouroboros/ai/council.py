@@ -127,7 +127,7 @@ def build_council(
     governor: Governor,
     *,
     world: str,
-    guardrails_file: GuardrailsFile | None = None,
+    guardrails_file: GuardrailsFile | Path | None = None,
     tick_hz: int = 50,
     enrich_timeout_s: float = 10.0,
 ) -> Council:
