@@ -347,7 +347,7 @@ class Council:
                 validated = resummarize(proposal, validated)  # the summary names the new words
             if report is not None and report.get("fallback") and not reason:
                 reason = f"enrich fell back to offline because {report.get('reason')}"
-        violations = check(validated, guardrails, history=history)
+        violations = check(validated, guardrails, history=history, content=self.content())
         if violations and validated is not proposal and not check(proposal, guardrails, history=history):
             # the new words broke a guardrail the generated ones keep: keep those, say why
             refused = "; ".join(f"{v.code} at {v.path}" for v in violations)
@@ -459,7 +459,7 @@ class Council:
         self.require_guardrails()
         proposal = Proposal.model_validate(record["validated"] or record["generated"])
         rebased, moved = self._rebase(proposal, record.get("base") or {})
-        violations = check(rebased, self.guardrails(), history=self.rarity_history())
+        violations = check(rebased, self.guardrails(), history=self.rarity_history(), content=self.content())
         if violations:
             verdict = Verdict(
                 None,

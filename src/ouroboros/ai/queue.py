@@ -165,7 +165,9 @@ class ApprovalQueue:
             if change["path"] in flavour and isinstance(change["after"], str):
                 flavour[change["path"]] = change["after"]
         edited = resummarize(current, current.model_copy(update={"payload": payload, "flavour": flavour}))
-        violations = check(edited, guardrails, history=self.council.rarity_history())
+        violations = check(
+            edited, guardrails, history=self.council.rarity_history(), content=self.council.content()
+        )
         if violations:
             raise RejectedError([Reason("guardrails", v.code, v.path, v.message) for v in violations])
         with self.store.transaction():
