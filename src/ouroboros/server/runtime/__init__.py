@@ -1,0 +1,38 @@
+"""The one-process runtime that ``ouroboros go`` starts: every world live, governed and controllable.
+
+``Runtime(data_dir, worlds=("neon", "petri"))`` owns, per world, a ``WorldRunner``:
+
+- the world and its tick thread, at the world's own pace (petri 30 ticks/s, neon its ``tick_hz``);
+  neon's thread runs an asyncio loop that also serves the city's telnet and WebSocket gateways;
+- the world's governed data folder ``<data>/<world>/`` (``world.json``, ledger, keyring and a
+  ``server`` signing key, made on first start), followed before every tick (``PointerFollower``);
+- a *control thread* that alone touches the governor, the council and the evolution loop: SQLite
+  connections belong to the thread that opened them, so every governance call from the API or
+  from a tick thread is handed to it (``runner.call(fn)``);
+- petri: an *evolution thread* where an evolution cycle is evaluated on a fork of the dish taken
+  between two ticks, while the dish ticks on; the cycle is planned and delivered on the control
+  thread (the accepted trait reaches the dish through the active pointer at a tick boundary);
+- tick statistics, STOP/GO (pausing ticking; players stay connected), parameters and snapshots
+  (``<data>/<world>/snapshots/<id>.snapshot`` plus a JSON sidecar), one taken of the clean state
+  before the director starts.
+
+What it promises:
+
+- The wall clock paces ticks and never reaches a world; every change to a world from outside
+  (parameters, restore, pointer switches) happens under the runner's lock, between two ticks.
+- ``stop()`` stops every tick thread at a tick boundary and saves each world (petri to
+  ``<data>/petri/petri.snapshot``, neon to ``<data>/neon/neon.db``).
+- Everything that happens that an operator should see (governance verdicts, director decisions,
+  evolution steps, controls) is published on ``runtime.feed``: a bounded deque with subscribers.
+
+The package, by concept: ``options`` (``RuntimeOptions``, constants), ``feed`` (``Feed``),
+``runner`` (``WorldRunner``: ticking, pace, council step, saving), ``governance``, ``snapshots``
+and ``evolution`` (the runner's other halves), ``core`` (``Runtime``).
+"""
+
+from ouroboros.server.runtime.core import Runtime
+from ouroboros.server.runtime.feed import Feed
+from ouroboros.server.runtime.options import WORLDS, RuntimeOptions
+from ouroboros.server.runtime.runner import WorldRunner
+
+__all__ = ["WORLDS", "Feed", "Runtime", "RuntimeOptions", "WorldRunner"]

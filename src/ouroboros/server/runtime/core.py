@@ -1,0 +1,151 @@
+"""``Runtime``: every world of one data folder live in this process, with the AI attached.
+
+It makes one ``WorldRunner`` per world, snapshots each world's clean state, attaches each world's
+council (``build_council``: the director, the approval queue, enrich through the model registry)
+and petri's evolution loop on the worlds' control threads, then starts every tick thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ouroboros.errors import BadInputError
+from ouroboros.server.runtime.feed import Feed
+from ouroboros.server.runtime.options import WORLDS, RuntimeOptions
+from ouroboros.server.runtime.runner import WorldRunner
+
+
+class Runtime:
+    """Every world of one data folder, live in this process. See the module docstring."""
+
+    def __init__(
+        self, data_dir: Path, worlds: Iterable[str] = WORLDS, options: RuntimeOptions | None = None
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise BadInputError(f"--data {self.data_dir} is not a folder")
+        names = list(dict.fromkeys(worlds))
+        for name in names:
+            if name not in WORLDS:
+                raise BadInputError(f"no live world {name!r} (try: {', '.join(WORLDS)})")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.options = options or RuntimeOptions()
+        self.feed = Feed()
+        self.runners: dict[str, WorldRunner] = {}
+        self.started_at: float | None = None
+        try:
+            for name in names:
+                self.runners[name] = WorldRunner(name, self.data_dir, self.options, self.feed)
+        except BaseException:
+            for runner in self.runners.values():
+                runner.stop()
+            raise
+
+    @property
+    def worlds(self) -> list[str]:
+        return list(self.runners)
+
+    def runner(self, world: str) -> WorldRunner:
+        if world not in self.runners:
+            raise KeyError(world)
+        return self.runners[world]
+
+    @property
+    def council(self) -> dict[str, Any]:
+        return {name: r.council for name, r in self.runners.items() if r.council is not None}
+
+    @property
+    def evolution(self) -> Any:
+        petri = self.runners.get("petri")
+        return None if petri is None else petri.evolution
+
+    def _attach_ai(self) -> None:
+        """Wire the council (director, queue) to each world and the evolution loop to petri,
+        when those packages are installed; each runs on its world's control thread."""
+        if not self.options.council:
+            return
+        for runner in self.runners.values():
+            runner.call(functools.partial(self._attach_to, runner))
+
+    def _attach_to(self, runner: WorldRunner) -> None:
+        """On ``runner``'s control thread. Each world's council keeps its decisions and queue in
+        ``<data>/<world>/ai.sqlite3``; the guardrails file ``<data>/guardrails.json`` is shared."""
+        try:
+            from ouroboros.ai.council import build_council
+            from ouroboros.ai.guardrails import GuardrailsFile
+        except ImportError:
+            return
+        # as the product runs it: enrich and the storyteller through the active model registry
+        runner.council = build_council(
+            runner.folder,
+            runner.governor,
+            world=runner.name,
+            guardrails_file=GuardrailsFile(self.data_dir / "guardrails.json"),
+            tick_hz=max(1, int(runner.pace)),
+        )
+        if runner.name == "neon":
+            from ouroboros.ai.signals import NeonSignals
+
+            runner._signals = NeonSignals()
+        if runner.name == "petri":
+            try:
+                from ouroboros.ai.evolution import EvolutionLoop
+            except ImportError:
+                return
+            feed = self.feed
+
+            def publish(event: dict[str, Any]) -> None:
+                feed.publish("evolution", "petri", event=event)
+
+            runner.evolution = EvolutionLoop(
+                runner.world, governor=runner.governor, feed=publish, world_lock=runner.lock
+            )
+
+    def start(self) -> None:
+        """Snapshot each world's clean state, attach the council, then start every tick thread."""
+        for runner in self.runners.values():
+            runner.create_snapshot("clean state before the director", "ouroboros go")
+        self._attach_ai()
+        # the content tables and loaded worlds live as long as the process: keep them out of the
+        # cyclic collector's full passes, which otherwise stall a tick now and then
+        gc.collect()
+        gc.freeze()
+        started: list[WorldRunner] = []
+        try:
+            for runner in self.runners.values():
+                runner.start()
+                started.append(runner)
+        except BaseException:
+            for runner in started:
+                runner.stop()
+            raise
+        self.started_at = time.monotonic()
+        self.feed.publish("control", None, action="start", worlds=self.worlds)
+
+    def pause(self, worlds: Iterable[str] | None = None) -> list[str]:
+        names = list(worlds or self.runners)
+        for name in names:
+            self.runner(name).paused.set()
+        return names
+
+    def resume(self, worlds: Iterable[str] | None = None) -> list[str]:
+        names = list(worlds or self.runners)
+        for name in names:
+            self.runner(name).paused.clear()
+        return names
+
+    def finished(self) -> bool:
+        return all(r.finished.is_set() for r in self.runners.values())
+
+    def stop(self) -> None:
+        """Stop every world at a tick boundary and save it."""
+        for runner in self.runners.values():
+            runner.stop()
+
+
+__all__ = ["Runtime"]

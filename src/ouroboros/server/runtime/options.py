@@ -1,0 +1,40 @@
+"""How a runtime runs its worlds (frozen options) and the runtime's constants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+WORLDS = ("neon", "petri")
+PETRI_TICKS_PER_SECOND = 30.0
+COUNCIL_EVERY_S = 1.0
+CONTROL_TIMEOUT_S = 120.0
+SERVER_KEY = "server"
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How the runtime runs its worlds; ``None`` paces mean each world's own."""
+
+    ticks_per_second: float | None = None
+    max_ticks: int | None = None
+    fresh: bool = False
+    seed: int | None = None
+    petri_config: Mapping[str, Any] | None = None
+    host: str = "127.0.0.1"
+    telnet_port: int = 4000
+    ws_port: int = 4001
+    optimizer: bool = True
+    council: bool = True
+    governance_budgets: Mapping[str, int] | None = None
+
+
+__all__ = [
+    "CONTROL_TIMEOUT_S",
+    "COUNCIL_EVERY_S",
+    "PETRI_TICKS_PER_SECOND",
+    "SERVER_KEY",
+    "WORLDS",
+    "RuntimeOptions",
+]
