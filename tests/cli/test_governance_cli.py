@@ -308,3 +308,26 @@ def test_a_data_folder_can_be_founded_for_neon(tmp_path: Path) -> None:
     bundle = tmp_path / "b.json"
     assert run("patch", "new", "--content", EXAMPLES / "rooms.json", "-o", bundle, "--data", folder)[0] == 0
     assert json.loads(bundle.read_text())["world"] == "neon"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("killswitch", "engage", "--actor", "op", "--reason", "r"),
+        ("ledger",),
+        ("patch", "list"),
+        ("director", "status"),
+        ("queue", "list"),
+        ("models", "list"),
+    ],
+)
+def test_a_go_folder_names_its_worlds_and_gains_nothing(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """`go --data DATA` keeps DATA/neon and DATA/petri; a command pointed at DATA says so."""
+    root = tmp_path / "data"
+    for world in ("neon", "petri"):
+        assert run("keys", "new", "op", "--world", world, "--data", root / world)[0] == 0
+    before = sorted(p.name for p in root.iterdir())
+    code, _, err = run(*command, "--data", root)
+    assert code == 2 and _one_error_line(err)
+    assert f"--data {root / 'neon'}" in err and f"--data {root / 'petri'}" in err
+    assert sorted(p.name for p in root.iterdir()) == before

@@ -86,6 +86,7 @@ def _governor(
         raise BadInputError(f"--data {data} is not a folder")
     if read_only and not data.is_dir():
         raise BadInputError(f"--data {data}: no such folder")
+    refuse_go_folder(data)
     defaults = None
     if world is not None:
         defaults = (
@@ -101,6 +102,20 @@ def _governor(
                     f"{data} is set up for world {named.get('world')!r}, not {world!r} ({existing})"
                 )
     return Governor(data, killswitch_forced=killswitch, world_defaults=defaults)
+
+
+def refuse_go_folder(data: Path) -> None:
+    """``ouroboros go --data DATA`` keeps one governed folder per world (``DATA/neon``,
+    ``DATA/petri``); a command pointed at DATA itself is told which to use, rather than founding
+    a third, unrelated folder there."""
+    from ouroboros.patches.governor import WORLD_FILE
+
+    if (data / WORLD_FILE).exists():
+        return
+    worlds = sorted(p.parent.name for p in data.glob(f"*/{WORLD_FILE}"))
+    if worlds:
+        choices = " or ".join(f"--data {data / w}" for w in worlds)
+        raise BadInputError(f"{data} holds the worlds of `ouroboros go` ({', '.join(worlds)}): use {choices}")
 
 
 def _read_json(path: Path, what: str) -> Any:

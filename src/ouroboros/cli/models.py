@@ -39,6 +39,9 @@ def _require_governed(data: Path) -> None:
 
     if not data.is_dir():
         raise BadInputError(f"--data {data}: no such folder")
+    from ouroboros.cli.governance import refuse_go_folder
+
+    refuse_go_folder(data)
     if not (data / WORLD_FILE).is_file():
         raise BadInputError(f"--data {data} is not a governed data folder (no {WORLD_FILE})")
 

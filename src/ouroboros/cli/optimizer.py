@@ -2,7 +2,8 @@
 
 ``variants`` lists each system's implementations; ``status``, ``history``, ``freeze``,
 ``unfreeze``, ``force`` and ``release`` work on a data folder (default ``./ouroboros-data``, the
-one ``ouroboros go`` uses; the optimizer runs petri, whose files are in ``DATA/petri``): a running world reads ``optimizer.json`` between ticks, and its
+one ``ouroboros go`` uses; the optimizer runs petri, whose files are in ``DATA/petri``): a running
+world reads ``optimizer.json`` between ticks, and its
 decisions are appended to ``optimizer-history.jsonl``, which survives restarts.
 """
 
