@@ -73,6 +73,8 @@ def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
     # the cycle's numbers are of the tick it was planned at, and its trait reaches the live dish
     assert outcome["type"] == "swapped" and outcome["via"] == "governor", outcome
     history = client.get("/api/evolution/history?limit=500", headers=op).json()
+    assert [e["cycle"] for e in history] == sorted((e["cycle"] for e in history), reverse=True)
+    assert history[0] == second["response"].json()  # newest first: the second cycle's outcome
     planned = next(e for e in history if e["type"] == "plan" and e["cycle"] == outcome["cycle"])["tick"]
     assert planned <= samples[0][1] and outcome["tick"] > planned
 

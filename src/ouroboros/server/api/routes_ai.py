@@ -251,4 +251,4 @@ def evolution_history(
 ) -> list[dict[str, Any]]:
     _, loop = _evolution(request)
     history: list[dict[str, Any]] = loop.history(limit)  # thread-safe; never waits for a cycle
-    return history
+    return history[::-1]  # the loop keeps them oldest first
