@@ -4,6 +4,7 @@ live world; the famine experiment (evolution on vs off); the ``ouroboros evolve`
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,33 @@ def test_a_cancelled_cycle_delivers_nothing() -> None:
     assert not any(e["type"] == "evaluation" for e in loop.history(100))
     world.run(3)
     assert not world.resources.get("scripted_traits") and loop.content == {}
+
+
+def test_a_dish_ticking_while_a_cycle_is_evaluated_on_another_thread_ends_as_if_alone() -> None:
+    """The evaluation's forks share nothing mutable with the live dish: a dish (running an evolved
+    Lua trait) that ticks while another thread evaluates a cycle ends with the digest of the same
+    dish ticked alone."""
+
+    def with_a_trait() -> tuple[World, EvolutionLoop]:
+        world = build_world("petri", 7, {"entities": 60})
+        world.run(10)
+        loop = EvolutionLoop(world, config=FAST)
+        assert loop.trigger("first")["type"] == "swapped"
+        world.step()
+        assert world.resources["scripted_traits"]
+        return world, loop
+
+    alone, _ = with_a_trait()
+    live, loop = with_a_trait()
+    assert live.digest().hex == alone.digest().hex
+    cycle = loop.prepare_trigger("second")
+    evaluating = threading.Thread(target=loop.evaluate, args=(cycle,))
+    evaluating.start()
+    ran = 0
+    while evaluating.is_alive() or ran < 5:
+        live.step()
+        ran += 1
+    evaluating.join()
+    alone.run(ran)
+    assert live.digest().hex == alone.digest().hex and ran > 5
+    assert any(e["type"] == "evaluation" and e["cycle"] == cycle.number for e in loop.history(1000))
