@@ -4,6 +4,7 @@ snapshots (restore needs TOTP), and governance (mutations with their source, led
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from .conftest import Live, new_admin, wait_for
 
@@ -180,7 +181,7 @@ def test_forced_activation_approves_a_patch_held_for_a_person(live: Live) -> Non
     tuning = {**tuning, "version": "1.1.0", "multipliers": {**tuning["multipliers"], "price": 1100}}
     runner = live.runtime.runner("neon")
 
-    def submit() -> dict[str, object]:
+    def submit() -> dict[str, Any]:
         gov = runner.governor
         gen = gov.new_key("gen", ["items", "economy_tuning"])
         doc = sign_bundle(make_bundle(gov, {"economy_tuning": [tuning]}, gen), gov.local_key("server"))
