@@ -112,6 +112,18 @@ class QueueEdit(Body):
     reason: Reason
 
 
+class QueuePropose(Body):
+    """Ask the world's council for one proposal, queued for a person's decision."""
+
+    world: World
+    type: str = Field(min_length=1, max_length=32, description="A proposal type, e.g. ITEM or NPC.")
+    seed: StrictInt = Field(ge=0, le=2**53 - 1, description="The generator's seed (deterministic).")
+    context: dict[str, Any] | None = Field(
+        None, max_length=16, description='Generator context, e.g. {"growth_point": "neon.room.x"}.'
+    )
+    reason: Reason
+
+
 class GuardrailsUpdate(Body):
     guardrails: dict[str, Any]
     reason: Reason
@@ -148,6 +160,7 @@ __all__ = [
     "OptionalWorld",
     "Override",
     "ParamsUpdate",
+    "QueuePropose",
     "Reasoned",
     "Result",
     "RollbackRequest",

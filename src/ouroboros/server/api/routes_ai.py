@@ -184,6 +184,71 @@ for _action, _summary in (
     )
 
 
+def _check_request(type_: str, context: dict[str, Any] | None) -> None:
+    """The type and context a generator accepts (its own values are checked as it generates)."""
+    from ouroboros.ai.generators import GENERATOR_TYPES, check_context
+    from ouroboros.ai.proposals import ProposalType
+
+    known = [t.value for t in GENERATOR_TYPES]
+    try:
+        kind = ProposalType(type_)
+    except ValueError:
+        kind = None
+    if kind is None or kind not in GENERATOR_TYPES:
+        raise HTTPException(
+            422,
+            {"code": "bad_type", "message": f"unknown proposal type {type_!r} (known: {', '.join(known)})"},
+        )
+    try:
+        check_context(kind, context or {})
+    except OuroborosError as exc:
+        raise refused(exc) from exc
+
+
+@router.post(
+    "/api/queue/propose",
+    tags=["queue"],
+    summary="Generate one proposal through the council and queue it for a person",
+    status_code=201,
+    responses={409: {"description": "The council refuses: kill-switch, stopped, bad guardrails."}},
+)
+def queue_propose(request: Request, body: m.QueuePropose, user: Operator) -> dict[str, Any]:
+    """The council generates (seeded), enriches and checks one proposal and queues it; a bad
+    type, seed or context is 422 with nothing stored; a refusing council 409."""
+    r = runner(request, body.world)
+    council_of(request, body.world)
+    state = r.call(r.governor.killswitch.state)
+    if state.engaged:
+        raise HTTPException(
+            409,
+            {"code": "killswitch_engaged", "message": f"the kill-switch is engaged ({state.reason})"},
+        )
+    context = dict(body.context) if body.context is not None else None
+    _check_request(body.type, context)  # before the council runs: a refused request stores nothing
+    record: dict[str, Any] = _on_council(
+        request,
+        body.world,
+        lambda c: c.propose(body.type, body.seed, context, queue=True, actor=user.name),
+    )
+    if record.get("proposal_id") is None:
+        error = record.get("error") or {}
+        raise HTTPException(422, {"code": error.get("code", "bad_input"), "message": record.get("reason")})
+    if record.get("state") != "queued":
+        raise HTTPException(
+            409,
+            {
+                "code": "proposal_" + str(record.get("state")),
+                "message": record.get("reason") or "the council did not queue it",
+                "proposal_id": record["proposal_id"],
+            },
+        )
+    r.feed.publish(
+        "queue", body.world, action="propose", id=record["proposal_id"], actor=user.name, reason=body.reason
+    )
+    shown = record.get("validated") or record.get("generated") or {}
+    return {**record, "summary": shown.get("summary", "") if isinstance(shown, dict) else ""}
+
+
 @router.post("/api/queue/{item_id}/edit", tags=["queue"], summary="Edit a waiting proposal's payload")
 def queue_edit(request: Request, item_id: str, body: m.QueueEdit, user: Operator) -> dict[str, Any]:
     _item(request, body.world, item_id)
