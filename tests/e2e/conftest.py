@@ -3,7 +3,8 @@
 The ``server`` fixture starts ``ouroboros go --no-browser`` on free ports in a temporary data
 folder and reads what the first start prints once: the admin's one-time secret and TOTP URI.
 The ``page`` fixture is one headless Debian chromium page (never a downloaded browser) signed
-in as that admin. Every step's screenshot goes to ``tests/e2e/artifacts/``.
+in as that admin. Without chromium the browser tests skip, except under CI (``CI`` set) or
+``OUROBOROS_REQUIRE_BROWSER=1``, where they fail. Every step's screenshot goes to ``tests/e2e/artifacts/``.
 """
 
 from __future__ import annotations
@@ -67,9 +68,19 @@ class Server:
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
 
+def browser_required() -> bool:
+    """CI (``CI`` set, not empty/0/false) or ``OUROBOROS_REQUIRE_BROWSER=1``: a missing browser
+    fails the browser tests instead of skipping them (``.ci/run`` sets it)."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no") or os.environ.get("OUROBOROS_REQUIRE_BROWSER") == "1"
+
+
 def _require_browser() -> None:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Debian chromium at {CHROMIUM} (.ci/run installs it: apt-get install chromium)")
+        why = f"no Debian chromium at {CHROMIUM} (.ci/run installs it: apt-get install chromium)"
+        if browser_required():
+            pytest.fail(why + "; CI or OUROBOROS_REQUIRE_BROWSER=1 needs the browser tests to run")
+        pytest.skip(why)
     if not DIST.exists():
         pytest.fail("web/dist is not built: run `make web` (make test builds it first)")
 
