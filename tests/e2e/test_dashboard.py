@@ -100,22 +100,19 @@ def test_stop_freezes_the_tick_counter_and_go_moves_it_again(page: Any, server: 
 
 
 def _queue_a_proposal(server: Server, seed: int = 4242) -> str:
-    """One item proposal queued for a person, made the way the council makes them (in-process on
-    the same data folder: the API has no route that creates proposals)."""
-    from ouroboros.ai.council import Council
-    from ouroboros.ai.proposals import ProposalType
-    from ouroboros.patches.governor import Governor
-
-    governor = Governor(server.data / "neon")
-    council = Council(
-        server.data / "neon", governor, world="neon", guardrails_file=server.data / "guardrails.json"
+    """One item proposal queued for a person by the running council, through the API an operator
+    uses (``POST /api/queue/propose``), then listed in the queue as waiting."""
+    reply = server.api(
+        "POST",
+        "/api/queue/propose",
+        json={"world": "neon", "type": "ITEM", "seed": seed, "reason": "e2e: a proposal to approve"},
     )
-    try:
-        record = council.propose(ProposalType.ITEM, seed, queue=True, actor="e2e")
-    finally:
-        council.close()
-    assert record["state"] == "queued", record
-    return str(record["proposal_id"])
+    assert reply.status_code == 201, (reply.status_code, reply.text)
+    assert reply.json()["state"] == "queued", reply.json()
+    proposal_id = str(reply.json()["proposal_id"])
+    listed = {i["proposal_id"]: i for i in server.api("GET", "/api/queue?world=neon").json()}
+    assert listed[proposal_id]["state"] == "queued", listed.get(proposal_id)
+    return proposal_id
 
 
 def test_approve_a_queued_proposal_then_roll_it_back(page: Any, server: Server) -> None:
