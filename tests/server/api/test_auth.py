@@ -3,7 +3,9 @@ and the audit: every write is a row with its actor, reason and request id."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,3 +242,24 @@ def test_the_last_live_admin_token_cannot_be_revoked(store: AuthStore) -> None:
         store.revoke_token("root2", other["token_id"])
     with pytest.raises(KeyError):
         store.revoke_token("root2", "not-an-id")
+
+
+def test_the_secrets_database_is_its_owners_alone(tmp_path: Path) -> None:
+    """``server.sqlite3`` holds TOTP secrets: the file, its WAL side files and the data folder
+    are private whatever the umask says."""
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "data"
+        auth = AuthStore(data)
+        auth.ensure_first_admin()
+        auth.audit(actor="a", role=None, method="POST", path="/x", status=200, reason=None, request_id="r")
+    finally:
+        os.umask(old)
+    try:
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        files = sorted(p.name for p in data.iterdir())
+        assert {"server.sqlite3", "server.sqlite3-wal", "server.sqlite3-shm"} <= set(files), files
+        for name in files:
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+    finally:
+        auth.close()

@@ -1,6 +1,7 @@
 """Who may do what on the admin API: users, roles, tokens, one-time secrets, TOTP and the audit.
 
-Everything lives in ``<data>/server.sqlite3`` (WAL):
+Everything lives in ``<data>/server.sqlite3`` (WAL), readable by its owner only (the file and
+its ``-wal``/``-shm`` are 0600, the data folder 0700):
 
 - roles are ordered ``viewer < operator < admin``; a route names the least role it needs;
 - API tokens are random (``ob_`` + 32 bytes, url-safe) and stored only as their sha256; a token
@@ -20,6 +21,7 @@ The store is thread-safe (one connection, one lock); it does no HTTP.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
@@ -106,13 +108,20 @@ class AuthStore:
     """Users, tokens, one-time secrets, TOTP state and the audit table of one data folder."""
 
     def __init__(self, data_dir: Path, *, clock: Any = time.time) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(data_dir, 0o700)  # it holds TOTP secrets: the owner's alone
         self.path = data_dir / DB_FILE
         self._clock = clock
         self._lock = threading.Lock()
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))  # made private, never world-readable
+        os.chmod(self.path, 0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        for suffix in ("-wal", "-shm"):  # SQLite copies the database's mode; made sure of here
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
 
     def close(self) -> None:
         with self._lock:
