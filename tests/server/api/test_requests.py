@@ -75,6 +75,30 @@ def test_a_huge_body_is_413_and_changes_nothing(live: Live) -> None:
     assert row["status"] == 413
 
 
+@pytest.mark.parametrize("path", ["/api/guardrails", "/api/snapshots"])
+def test_a_body_nested_too_deep_is_422_and_still_audited(live: Live, path: str) -> None:
+    """A JSON body under the size limit but nested past what the parser follows is one clear
+    422 (no traceback), changes nothing, and its audit row is written with its request id."""
+    before = _snapshot_ids(live)
+    guardrails = live.client.get("/api/guardrails", headers=live.headers("admin")).json()
+    depth = 100_000
+    for n, body in enumerate(
+        (b"[" * depth + b"]" * depth, b'{"reason": "deep", "x": ' + b"[" * depth + b"]" * depth + b"}")
+    ):
+        request_id = f"deep-{path.rsplit('/', 1)[-1]}-{n}"
+        response = live.client.request(
+            "PUT" if path == "/api/guardrails" else "POST",
+            path,
+            headers=live.headers("admin", **{"Content-Type": "application/json", "X-Request-ID": request_id}),
+            content=body,
+        )
+        assert response.status_code == 422 and "deep" in response.json()["detail"], response.text
+        rows = live.auth.audit_rows(5, request_id)
+        assert [r["status"] for r in rows] == [422], rows
+    assert _snapshot_ids(live) == before
+    assert live.client.get("/api/guardrails", headers=live.headers("admin")).json() == guardrails
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -133,8 +157,19 @@ def test_cors_opens_only_for_the_origins_named(open_cors: Live) -> None:
     )
 
 
+def test_the_api_description_needs_a_token_and_the_doc_pages_are_off(live: Live) -> None:
+    """Every endpoint but health and login needs a token: the OpenAPI document too."""
+    assert live.client.get("/openapi.json").status_code == 401
+    assert live.client.get("/openapi.json", headers={"Authorization": "Bearer nope"}).status_code == 401
+    for page in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert live.client.get(page).status_code == 404, page
+        assert live.client.get(page, headers=live.headers("admin")).status_code == 404, page
+    assert live.client.get("/openapi.json", headers=live.headers("viewer")).status_code == 200
+
+
 def test_openapi_documents_every_route(live: Live) -> None:
-    doc = live.client.get("/openapi.json").json()
+    doc = live.client.get("/openapi.json", headers=live.headers("viewer")).json()
+    assert "/openapi.json" in doc["paths"] and "/api/queue/propose" in doc["paths"]
     assert set(doc["paths"]) >= SEED_PATHS
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for path, methods in doc["paths"].items():

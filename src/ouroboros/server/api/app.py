@@ -3,7 +3,8 @@
 What it promises:
 
 - ``/health`` and ``/api/auth/login`` are open; every other route needs a bearer token and a
-  role (viewer < operator < admin); privileged overrides also a fresh TOTP code.
+  role (viewer < operator < admin); privileged overrides also a fresh TOTP code. The OpenAPI
+  document is ``/openapi.json`` for any role; ``/docs`` and ``/redoc`` are off.
 - Every request gets a request id (``X-Request-ID``: the client's when it is sane, else a new
   one), echoed on the response and written in one JSON log line (logger ``ouroboros.api``).
 - Every write (POST, PUT, PATCH, DELETE), allowed or refused, is a row of the audit table with
@@ -54,12 +55,29 @@ class _TooLarge(Exception):
         super().__init__(f"the body is over {limit} bytes")
 
 
+class _TooDeep(Exception):
+    pass
+
+
+def _json_of(body: bytes) -> Any:
+    """The body as JSON, ``None`` when it is not JSON; ``_TooDeep`` when it nests past what the
+    parser can follow (Python's recursion limit)."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise _TooDeep from None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def _reason_of(body: bytes, headers: dict[bytes, bytes], query: bytes) -> str | None:
+    """The audit reason: the body's ``reason``, else the ``X-Reason`` header, else ``?reason=``.
+    Never raises: a body it cannot read gives no reason (the audit row is written regardless)."""
     reason = headers.get(b"x-reason", b"").decode("utf-8", "replace")[:500] or None
     if body:
         try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            doc = _json_of(body)
+        except Exception:  # whatever the body is, the audit row is still written
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("reason"), str):
             reason = doc["reason"][:500]
@@ -126,19 +144,27 @@ class RequestContext:
         try:
             if not length.isdigit() or int(length) > self.max_body_bytes or not await read_body():
                 raise _TooLarge(self.max_body_bytes)
+            if body and body.lstrip()[:1] in (b"[", b"{"):
+                _json_of(bytes(body))  # a body nested too deep for any parser here is refused now
             await self.app(scope, replay, send_with_id)
         except _TooLarge:
             if not response_started:
                 await _send_json(
                     send_with_id, 413, {"detail": f"the body is over {self.max_body_bytes} bytes"}
                 )
+        except _TooDeep:
+            if not response_started:
+                await _send_json(send_with_id, 422, {"detail": "the JSON body nests too deeply"})
         finally:
             method = scope.get("method", "")
             actor = state.get("actor") or "anonymous"
             if method in WRITE_METHODS:
-                reason = _reason_of(
-                    bytes(body[: self.max_body_bytes]), headers, scope.get("query_string", b"")
-                )
+                try:
+                    reason = _reason_of(
+                        bytes(body[: self.max_body_bytes]), headers, scope.get("query_string", b"")
+                    )
+                except Exception:  # the audit row matters more than its reason
+                    reason = None
                 self.auth.audit(
                     actor=actor,
                     role=state.get("role"),
@@ -187,6 +213,9 @@ def create_app(
     app = FastAPI(
         title="ouroboros",
         version=__version__,
+        openapi_url=None,  # served below, behind a token like every route but health and login
+        docs_url=None,
+        redoc_url=None,
         summary="The admin API of a live ouroboros runtime: worlds, governance, council, snapshots.",
         openapi_tags=[
             {"name": "health", "description": "Liveness; no token needed."},
@@ -208,6 +237,7 @@ def create_app(
     app.state.settings = settings
     for router in (routes_world.router, routes_gov.router, routes_ai.router):
         app.include_router(router)
+    _guard_openapi(app)
     _mount_stream_and_metrics(app, runtime, auth)
     if settings.cors_origins:
         app.add_middleware(
@@ -222,6 +252,23 @@ def create_app(
 
         app.mount("/", StaticFiles(directory=settings.web_dist, html=True), name="dashboard")
     return app
+
+
+def _guard_openapi(app: FastAPI) -> None:
+    """``GET /openapi.json`` for a viewer or above (the interactive pages ``/docs`` and ``/redoc``
+    are off: they would fetch the document without a token)."""
+    from ouroboros.server.api.deps import require
+
+    @app.get(
+        "/openapi.json",
+        tags=["auth"],
+        summary="This API's OpenAPI document; any role's bearer token",
+        dependencies=[Depends(require("viewer"))],
+    )
+    def openapi_document() -> dict[str, Any]:
+        return app.openapi()
+
+    _ = openapi_document
 
 
 def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -> None:
