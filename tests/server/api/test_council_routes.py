@@ -8,7 +8,7 @@ from typing import Any
 
 from ouroboros.ai.proposals import ProposalType
 
-from .conftest import Live
+from .conftest import Live, new_admin
 
 
 def _status(live: Live) -> dict[str, Any]:
@@ -171,3 +171,31 @@ def test_the_director_shows_the_model_registry_and_how_enrichment_went(live: Liv
     assert ours >= 1 and sum(row["calls"] for row in after["stats"]) >= ours + sum(
         row["calls"] for row in before["stats"]
     ), (record["enrich"], after["stats"])
+
+
+def test_turning_human_review_off_is_an_admin_override_with_totp(live: Live) -> None:
+    """With ``human_in_the_loop`` off generated content flows unreviewed: an operator is refused,
+    an admin needs a fresh TOTP code, and a refused request changes nothing (sliders included)."""
+    on = {"world": "neon", "toggles": {"human_in_the_loop": True}, "reason": "review"}
+    assert live.client.post("/api/director", headers=live.headers("operator"), json=on).status_code == 200
+    chaos = _status(live)["sliders"]["chaos"]
+    off = {
+        "world": "neon",
+        "sliders": {"chaos": (chaos + 13) % 100},
+        "toggles": {"human_in_the_loop": False},
+        "reason": "let it flow",
+    }
+    headers, totp = new_admin(live, "hitl_admin")
+    for who, extra in (
+        (live.headers("operator"), {}),
+        (headers, {}),
+        (headers, {"totp": "000000" if totp.now() != "000000" else "111111"}),
+    ):
+        refused = live.client.post("/api/director", headers=who, json={**off, **extra})
+        assert refused.status_code == 403, refused.text
+        status = _status(live)
+        assert status["toggles"]["human_in_the_loop"] is True and status["sliders"]["chaos"] == chaos
+    done = live.client.post("/api/director", headers=headers, json={**off, "totp": totp.now()})
+    assert done.status_code == 200, done.text
+    assert done.json()["toggles"]["human_in_the_loop"] is False
+    assert live.client.post("/api/director", headers=live.headers("operator"), json=on).status_code == 200

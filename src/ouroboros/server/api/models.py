@@ -104,6 +104,9 @@ class DirectorUpdate(Body):
     sliders: dict[Literal["chaos", "aggression", "expansion"], Annotated[int, Field(ge=0, le=100)]] = {}
     toggles: dict[Literal["glitch_doors_only", "human_in_the_loop"], StrictBool] = {}
     reason: Reason
+    totp: Totp | None = Field(
+        None, description="Turning human_in_the_loop off is an override: admin and a TOTP code."
+    )
 
 
 class QueueEdit(Body):

@@ -16,8 +16,10 @@ from ouroboros.server.api import models as m
 from ouroboros.server.api.deps import (
     Admin,
     Operator,
+    TotpHeader,
     Viewer,
     WorldQuery,
+    check_totp,
     council_of,
     refused,
     runner,
@@ -71,8 +73,22 @@ def _models(council: Any) -> dict[str, Any]:
     return out
 
 
-@router.post("/api/director", tags=["director"], summary="Set sliders (0-100) and toggles")
-def director_set(request: Request, body: m.DirectorUpdate, user: Operator) -> dict[str, Any]:
+@router.post(
+    "/api/director",
+    tags=["director"],
+    summary="Set sliders (0-100) and toggles (human_in_the_loop off: admin, TOTP)",
+)
+def director_set(
+    request: Request, body: m.DirectorUpdate, user: Operator, x_totp: TotpHeader = None
+) -> dict[str, Any]:
+    if body.toggles.get("human_in_the_loop") is False:
+        # generated content would flow unreviewed: a privileged override, checked before any change
+        if not user.may("admin"):
+            raise HTTPException(
+                403, f"turning human_in_the_loop off needs the admin role; {user.name} is {user.role}"
+            )
+        check_totp(request, user, body.totp, x_totp)
+
     def act(c: Any) -> dict[str, Any]:
         changes: dict[str, Any] = {**dict(body.sliders.items()), **dict(body.toggles.items())}
         for name, value in changes.items():
