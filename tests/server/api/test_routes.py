@@ -28,6 +28,25 @@ def test_state_and_stats_show_both_worlds_ticking(live: Live) -> None:
     assert live.client.get("/api/world/state?world=atlantis", headers=viewer).status_code == 422
 
 
+def test_petri_counts_its_molbots_and_its_food_apart(live: Live) -> None:
+    """``entities`` is the dish's molbots (what its population chart shows), not molbots plus
+    food; food is its own figure; both add up to every live entity, read at one tick."""
+    state = live.client.get("/api/world/state?world=petri", headers=live.headers("viewer")).json()
+    assert state["food"] > 0 and state["entities"] > 0, state
+    assert state["entities"] == state["kpis"]["entity_count"]
+    assert state["food"] == state["kpis"]["food_count"]
+    assert state["entities"] + state["food"] == state["entities_total"]
+    runner = live.runtime.runner("petri")
+    with runner.lock:
+        from ouroboros.worlds.petri.systems import molbots
+
+        alive = molbots(runner.world)
+        assert alive is not None
+        count, tick = alive.count, runner.world.tick
+    if tick == state["tick"]:  # the same tick: the same molbots
+        assert state["entities"] == count
+
+
 def test_stop_pauses_ticking_and_go_resumes_it(live: Live) -> None:
     op = live.headers("operator")
     stopped = live.client.post("/api/control/stop", headers=op, json={"world": "petri", "reason": "look"})

@@ -121,16 +121,23 @@ def audit(
 # -- the worlds --------------------------------------------------------------------------------
 @router.get("/api/world/state", tags=["world"], summary="A world's tick, KPIs, version and timing")
 def world_state(request: Request, user: Viewer, world: WorldQuery = "petri") -> dict[str, Any]:
+    """``entities`` counts what lives in the world (petri: molbots; ``food`` its food items apart),
+    ``entities_total`` every live engine entity; all read at one tick."""
     r = runner(request, world)
     with r.lock:
+        kpis = r.kpis()
+        total = r.world.entity_count
         state = {
             "world": world,
             "tick": r.world.tick,
             "seed": r.world.seed,
-            "entities": r.world.entity_count,
+            "entities": total,
+            "entities_total": total,
             "gameplay_version": r.world.resources.get("gameplay_version"),
-            "kpis": r.kpis(),
+            "kpis": kpis,
         }
+        if isinstance(kpis.get("food_count"), int) and isinstance(kpis.get("entity_count"), int):
+            state["entities"], state["food"] = kpis["entity_count"], kpis["food_count"]
     return {**state, "stats": r.stats(), "ports": r.ports}
 
 
