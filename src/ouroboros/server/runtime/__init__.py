@@ -12,9 +12,13 @@
 - petri: an *evolution thread* where an evolution cycle is evaluated on a fork of the dish taken
   between two ticks, while the dish ticks on; the cycle is planned and delivered on the control
   thread (the accepted trait reaches the dish through the active pointer at a tick boundary);
-- tick statistics, STOP/GO (pausing ticking; players stay connected), parameters and snapshots
-  (``<data>/<world>/snapshots/<id>.snapshot`` plus a JSON sidecar), one taken of the clean state
-  before the director starts.
+- tick statistics, STOP/GO (pausing ticking; players stay connected; kept in
+  ``<data>/<world>/run_state.json``, so a world STOPped when ``go`` ended starts STOPped),
+  parameters (petri: checked inputs; neon: range-checked, a governed ``world_params`` patch on the
+  active version, its ``tick_hz`` pacing the city from the tick it lands) and snapshots
+  (``<data>/<world>/snapshots/<id>.snapshot`` plus a JSON sidecar), one of the clean state taken
+  before the director starts when a world starts new (kept to one per world; a resumed world
+  takes none).
 
 What it promises:
 

@@ -1,8 +1,10 @@
 """``Runtime``: every world of one data folder live in this process, with the AI attached.
 
-It makes one ``WorldRunner`` per world, snapshots each world's clean state, attaches each world's
-council (``build_council``: the director, the approval queue, enrich through the model registry)
-and petri's evolution loop on the worlds' control threads, then starts every tick thread.
+It makes one ``WorldRunner`` per world, snapshots the clean state of each world that starts new
+(not of a resumed one), attaches each world's council (``build_council``: the director, the
+approval queue, enrich through the model registry) and petri's evolution loop on the worlds'
+control threads, then starts every tick thread. STOP/GO (``pause``/``resume``) is kept per world
+across restarts.
 """
 
 from __future__ import annotations
@@ -107,9 +109,11 @@ class Runtime:
             )
 
     def start(self) -> None:
-        """Snapshot each world's clean state, attach the council, then start every tick thread."""
+        """Snapshot the clean state of each world that starts new (a resumed world keeps the one
+        taken when it was new), attach the council, then start every tick thread."""
         for runner in self.runners.values():
-            runner.create_snapshot("clean state before the director", "ouroboros go")
+            if not runner.resumed:
+                runner.create_clean_snapshot("ouroboros go")
         self._attach_ai()
         # the content tables and loaded worlds live as long as the process: keep them out of the
         # cyclic collector's full passes, which otherwise stall a tick now and then
@@ -127,16 +131,24 @@ class Runtime:
         self.started_at = time.monotonic()
         self.feed.publish("control", None, action="start", worlds=self.worlds)
 
-    def pause(self, worlds: Iterable[str] | None = None) -> list[str]:
+    def pause(
+        self, worlds: Iterable[str] | None = None, *, actor: str | None = None, reason: str | None = None
+    ) -> list[str]:
+        """STOP: the worlds pause at their next tick boundary, and stay STOPped across a restart."""
         names = list(worlds or self.runners)
-        for name in names:
-            self.runner(name).paused.set()
+        runners = [self.runner(name) for name in names]  # an unknown world changes nothing
+        for runner in runners:
+            runner.set_paused(True, actor, reason)
         return names
 
-    def resume(self, worlds: Iterable[str] | None = None) -> list[str]:
+    def resume(
+        self, worlds: Iterable[str] | None = None, *, actor: str | None = None, reason: str | None = None
+    ) -> list[str]:
+        """GO: the worlds tick again (and start ticking on the next ``go``)."""
         names = list(worlds or self.runners)
-        for name in names:
-            self.runner(name).paused.clear()
+        runners = [self.runner(name) for name in names]
+        for runner in runners:
+            runner.set_paused(False, actor, reason)
         return names
 
     def finished(self) -> bool:

@@ -18,12 +18,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedError
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
 
 T = TypeVar("T")
+
+#: The governed object that holds the city's parameters (the base world has it at 1.0.0).
+NEON_PARAMS_ID = "neon.params.base"
+#: The ledger entry that keeps the reason an operator gave for a change the runtime submitted.
+REASON_ENTRY = "operator_reason"
 
 
 class GovernedRunner:
@@ -103,7 +108,10 @@ class GovernedRunner:
 
     def set_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
         """petri: ``set_param`` inputs (checked now, applied at the next tick boundary). neon: a
-        governed ``world_params`` patch signed by the server key (its verdict is returned)."""
+        governed ``world_params`` patch signed by the server key, every value range-checked first
+        (``BadInputError``); its verdict is returned when the patch is active or held for a human,
+        and ``ParamsRejected`` (a ``RejectedError`` carrying the verdict) raised when the pipeline
+        refuses it. A new ``tick_hz`` sets the city's pace at the tick the version lands."""
         if self.name == "neon":
             return self._propose_neon_params(values, actor, reason)
         with self.lock:
@@ -121,31 +129,34 @@ class GovernedRunner:
         return {"world": self.name, "queued": dict(checked), "applies_at_tick": self.world.tick + 1}
 
     def _propose_neon_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
-        from ouroboros.worlds.neon.params import DEFAULT_PARAMS
+        from ouroboros.worlds.neon.params import DEFAULT_PARAMS, param_problem
 
-        unknown = sorted(set(values) - set(DEFAULT_PARAMS))
-        if unknown:
-            raise BadInputError(f"neon has no parameter {', '.join(unknown)}")
-        current = self.params()
-        merged = {k: int(current.get(k, DEFAULT_PARAMS[k])) for k in current} | dict(values)
+        if not values:
+            raise BadInputError("no neon parameter to change")
+        problems = [p for name, value in values.items() if (p := param_problem(name, value)) is not None]
+        if problems:
+            raise BadInputError("; ".join(problems))
 
         def submit() -> dict[str, Any]:
-            gov = self.governor
-            base = (gov.active_content() or {}).get("world_params") or []
-            version = "1.0.0"
-            for obj in base if isinstance(base, list) else []:
-                if isinstance(obj, dict) and obj.get("id") == "neon.params.base":
-                    version = str(obj.get("version", "1.0.0"))
-            major, minor, patch = (int(x) for x in version.split(".")[:3])
-            obj = {"id": "neon.params.base", "version": f"{major}.{minor}.{patch + 1}", "world": "neon"}
-            content = {"world_params": [{**obj, "params": merged}]}
-            return self.submit_content(content, actor=actor, kind="params")
+            # on the active version (not the live tables, which may not have caught up with it yet)
+            stored = self.governor.active_content()
+            held = active_object(self.name, stored, "world_params", NEON_PARAMS_ID)
+            merged = dict(DEFAULT_PARAMS) | dict(getattr(held, "params", None) or {}) | dict(values)
+            version = next_version(self.name, stored, "world_params", NEON_PARAMS_ID)
+            obj = {"id": NEON_PARAMS_ID, "version": version, "world": "neon", "params": merged}
+            verdict = self.submit_content({"world_params": [obj]}, actor=actor, kind="params", reason=reason)
+            if verdict["state"] in ("rejected", "rolled_back", "refused"):
+                raise ParamsRejected(verdict)
+            return verdict
 
         return self.call(submit)
 
-    def submit_content(self, content: dict[str, Any], *, actor: str, kind: str = "patch") -> dict[str, Any]:
+    def submit_content(
+        self, content: dict[str, Any], *, actor: str, kind: str = "patch", reason: str | None = None
+    ) -> dict[str, Any]:
         """On the control thread: bundle ``content`` on the active version, sign it with the
-        server key, submit it; publish and return the verdict."""
+        server key, submit it; publish and return the verdict. A ``reason`` is kept in the ledger
+        (an ``operator_reason`` entry on the patch, when the ledger recorded it) and on the feed."""
         from datetime import timedelta
 
         from ouroboros.engine import ENGINE_VERSION
@@ -169,8 +180,57 @@ class GovernedRunner:
         )
         doc = sign_bundle(doc, gov.local_key(SERVER_KEY))
         verdict = gov.submit(doc, actor=actor).as_dict()
-        self.feed.publish("governance", self.name, action=kind, actor=actor, verdict=verdict)
+        if reason is not None:
+            verdict["reason"] = reason
+            if gov.ledger.known(doc["patch_id"]):
+                with gov.ledger.transaction(actor, reason) as tx:
+                    tx.audit(REASON_ENTRY, {"kind": kind}, patch_id=doc["patch_id"])
+        self.feed.publish("governance", self.name, action=kind, actor=actor, reason=reason, verdict=verdict)
         return verdict
 
 
-__all__ = ["GovernedRunner"]
+def active_object(world: str, stored: Mapping[str, Any] | None, domain: str, object_id: str) -> Any:
+    """The object ``object_id`` of ``domain`` in the catalog of ``stored`` (the active version's
+    stored form, over the world's base content), or ``None``."""
+    from ouroboros.patches.catalogs import lint_catalog
+
+    return lint_catalog(world, stored).try_get(domain, object_id)
+
+
+def next_version(world: str, stored: Mapping[str, Any] | None, domain: str, object_id: str) -> str:
+    """The version an object of ``domain`` with ``object_id`` takes in the next patch: one patch
+    level above the one the catalog of ``stored`` (the active version, over the world's base
+    content) has or last had (a removed object's version is remembered); ``1.0.0`` for a new id."""
+    from ouroboros.content import semver_key
+    from ouroboros.patches.catalogs import lint_catalog
+
+    catalog = lint_catalog(world, stored)
+    obj = catalog.try_get(domain, object_id)
+    last = obj.version if obj is not None else catalog.retired_version(domain, object_id)
+    if last is None:
+        return "1.0.0"
+    major, minor, patch = semver_key(last)[:3]
+    return f"{major}.{minor}.{patch + 1}"
+
+
+class ParamsRejected(RejectedError):
+    """A parameter change the pipeline refused; ``verdict`` is its verdict (``as_dict`` form)."""
+
+    code = "params_rejected"
+
+    def __init__(self, verdict: dict[str, Any]) -> None:
+        reasons = [Reason(**r) for r in verdict.get("reasons") or ()] or [
+            Reason("governance", str(verdict.get("state")), "/", "the parameter change was refused")
+        ]
+        super().__init__(reasons, f"parameter change {verdict.get('state')}: {reasons[0].message}")
+        self.verdict = verdict
+
+
+__all__ = [
+    "NEON_PARAMS_ID",
+    "REASON_ENTRY",
+    "GovernedRunner",
+    "ParamsRejected",
+    "active_object",
+    "next_version",
+]

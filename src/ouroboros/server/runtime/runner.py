@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import statistics
 import threading
 import time
@@ -29,10 +30,13 @@ from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.evolution import EvolvingRunner
-from ouroboros.server.runtime.feed import Feed
+from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
 from ouroboros.server.runtime.options import COUNCIL_EVERY_S, PETRI_TICKS_PER_SECOND, RuntimeOptions
 from ouroboros.server.runtime.snapshots import SnapshotsMixin
+
+#: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
+RUN_STATE_FILE = "run_state.json"
 
 
 class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
@@ -46,6 +50,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         self.feed = feed
         self.lock = threading.RLock()
         self.paused = threading.Event()
+        self._control_lock = threading.Lock()
         self.finished = threading.Event()
         self._stop = threading.Event()
         self.tick_ms: deque[float] = deque(maxlen=2048)
@@ -75,12 +80,53 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
             self._control.shutdown(wait=True)
             raise
         self.world.start()
+        self._load_control()
         from ouroboros.patches.activation import PointerFollower
 
         # the follower's ledger connection belongs to the tick thread: it syncs on the first tick
         self.follower = PointerFollower(self.folder)
         self._force_sync = True
         self.pace = self._pace()
+
+    # -- STOP/GO, kept across restarts ------------------------------------------------------------
+    @property
+    def run_state_file(self) -> Path:
+        return self.folder / RUN_STATE_FILE
+
+    def _load_control(self) -> None:
+        """A world STOPped when the last ``go`` ended starts paused (a fresh world starts running).
+        A control file that cannot be read starts it paused too: GO is the operator's to press."""
+        if self.options.fresh:
+            self.run_state_file.unlink(missing_ok=True)
+            return
+        if not self.run_state_file.exists():
+            return
+        try:
+            doc = json.loads(self.run_state_file.read_bytes())
+            paused = doc["paused"]
+            if not isinstance(paused, bool):
+                raise ValueError(f"'paused' is {paused!r}, not true or false")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.paused.set()
+            self.feed.publish(
+                "error", self.name, source="control", message=f"{self.run_state_file} is unreadable "
+                f"({type(exc).__name__}: {exc}); starting STOPped"
+            )  # fmt: skip
+            return
+        if paused:
+            self.paused.set()
+            self.feed.publish("control", self.name, action="resumed_stopped", since=doc)
+
+    def set_paused(self, paused: bool, actor: str | None = None, reason: str | None = None) -> None:
+        """STOP (``True``) or GO: ticking pauses or resumes at the next tick boundary, and the
+        choice is saved to ``<data>/<world>/run_state.json`` so the next ``go`` starts the same way."""
+        with self._control_lock:
+            doc = {"paused": paused, "actor": actor, "reason": reason, "at": _now()}
+            write_atomic(self.run_state_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
+            if paused:
+                self.paused.set()
+            else:
+                self.paused.clear()
 
     def _load_world(self) -> World:
         from ouroboros.worlds import build_world
@@ -109,14 +155,34 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         return world
 
     def _pace(self) -> float:
-        """Ticks per second; 0 runs as fast as it can."""
+        """Ticks per second; 0 runs as fast as it can. neon's is its ``tick_hz`` (held to the
+        parameter's bounds, whatever a saved world says) unless the options set a pace."""
         if self.options.ticks_per_second is not None:
             return self.options.ticks_per_second
         if self.name == "neon":
+            from ouroboros.worlds.neon.params import PARAMS
             from ouroboros.worlds.neon.tables import tables
 
-            return float(tables(self.world).params["tick_hz"])
+            bounds = PARAMS["tick_hz"]
+            return float(min(max(int(tables(self.world).params["tick_hz"]), bounds.low), bounds.high))
         return PETRI_TICKS_PER_SECOND
+
+    def _follow_pace(self) -> None:
+        """Under the lock, after a tick: a version that changed neon's ``tick_hz`` has just
+        landed (or a restore brought another back), so the next tick is paced by it."""
+        if self.name != "neon" or self.options.ticks_per_second is not None:
+            return
+        pace = self._pace()
+        if pace == self.pace:
+            return
+        before, self.pace = self.pace, pace
+        if self.game is not None:
+            self.game.tick_hz = pace
+        director = getattr(self.council, "director", None)
+        if director is not None and hasattr(director, "tick_hz"):
+            # the director counts its throttles in ticks: a minute is now this many
+            self._control.submit(setattr, director, "tick_hz", max(1, int(pace)))
+        self.feed.publish("pace", self.name, tick=self.world.tick, before_hz=before, pace_hz=pace)
 
     def step(self) -> None:
         """One tick under the lock: follow the pointer, tick, feed the optimizer and the council."""
@@ -131,6 +197,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
                 report = self.world.step()
             ms = (time.perf_counter() - t0) * 1e3
             self.tick_ms.append(ms)
+            self._follow_pace()
             if self.optimizer is not None and report is not None:
                 self.optimizer.after_tick(report)
             for hook in self.after_tick:
@@ -291,7 +358,6 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
                 "ws": next(iter(ws.sockets)).getsockname()[1],
             }
             ready.set()
-            period = 1.0 / self.pace if self.pace > 0 else 0.0
             next_at, last_save, ran = time.monotonic(), time.monotonic(), 0
             while self._should_tick(ran):
                 if self.paused.is_set():
@@ -300,6 +366,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
                     continue
                 self.step()
                 ran += 1
+                period = 1.0 / self.pace if self.pace > 0 else 0.0  # a new tick_hz lands at a tick
                 now = time.monotonic()
                 if now - last_save >= self.game.autosave_s:
                     self.save()
@@ -342,4 +409,4 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         self._control.shutdown(wait=True)
 
 
-__all__ = ["WorldRunner"]
+__all__ = ["RUN_STATE_FILE", "WorldRunner"]

@@ -20,6 +20,10 @@ from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
 
 SNAPSHOT_ID = re.compile(r"^[0-9]{10}-[0-9a-f]{8}$")
+#: The snapshot ``go`` takes of a world that starts new (``kind`` in its sidecar; older sidecars
+#: have only the label).
+CLEAN_LABEL = "clean state before the director"
+CLEAN_KIND = "clean"
 
 
 class SnapshotsMixin:
@@ -52,7 +56,18 @@ class SnapshotsMixin:
         path = self.snapshot_dir / f"{snapshot_id}.json"
         return json.loads(path.read_text()) if path.exists() else None
 
-    def create_snapshot(self, label: str, actor: str) -> dict[str, Any]:
+    def create_clean_snapshot(self, actor: str) -> dict[str, Any]:
+        """The snapshot of a world that starts new, before the director touches it: one per
+        world (an older one, of the world a ``--fresh`` start replaced, is deleted)."""
+        meta = self.create_snapshot(CLEAN_LABEL, actor, kind=CLEAN_KIND)
+        for old in self.snapshots():
+            if old.get("id") != meta["id"] and (
+                old.get("kind") == CLEAN_KIND or old.get("label") == CLEAN_LABEL
+            ):
+                self.delete_snapshot(str(old["id"]), actor)
+        return meta
+
+    def create_snapshot(self, label: str, actor: str, *, kind: str = "operator") -> dict[str, Any]:
         with self.lock:
             data, tick, digest = self.world.snapshot(), self.world.tick, self.world.digest().hex
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +79,7 @@ class SnapshotsMixin:
             "digest": digest,
             "bytes": len(data),
             "label": label,
+            "kind": kind,
             "actor": actor,
             "created_at": _now(),
         }
@@ -100,4 +116,4 @@ class SnapshotsMixin:
         return meta
 
 
-__all__ = ["SNAPSHOT_ID", "SnapshotsMixin"]
+__all__ = ["CLEAN_KIND", "CLEAN_LABEL", "SNAPSHOT_ID", "SnapshotsMixin"]

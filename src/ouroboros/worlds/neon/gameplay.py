@@ -17,6 +17,7 @@ from ouroboros.engine import World
 from ouroboros.worlds.neon import actions, economy
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import npc_id, remove, slots, state
+from ouroboros.worlds.neon.params import PARAMS, param_problem
 
 SUPPORTED_DOMAINS = frozenset(tb.DOMAINS) | {"procgen_rules"}
 
@@ -38,10 +39,11 @@ def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                 ("wrong_world", f"/content/world_params/{i}/world", "these params are not for neon")
             )
             continue
-        for name in obj.get("params", {}):
-            if name not in tb.DEFAULT_PARAMS:
-                problems.append(("unknown_param", f"/content/world_params/{i}/params/{name}",
-                                 f"neon has no parameter {name!r}"))  # fmt: skip
+        for name, value in (obj.get("params") or {}).items():
+            problem = param_problem(name, value)
+            if problem is not None:
+                code = "unknown_param" if name not in PARAMS else "param_out_of_range"
+                problems.append((code, f"/content/world_params/{i}/params/{name}", problem))
     if not problems:
         try:
             tb.build_tables(effective(content))
