@@ -4,6 +4,7 @@ it stopped; bad flags are one clear error. (The admin API it serves is tested in
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -25,6 +26,12 @@ def _snapshot_tick(path: Path) -> int:
     return header["tick"]
 
 
+def _clean_snapshots(folder: Path) -> list[int]:
+    """The ticks of the world's "clean state before the director" snapshots."""
+    metas = [json.loads(p.read_text()) for p in sorted((folder / "snapshots").glob("*.json"))]
+    return [m["tick"] for m in metas if m["label"] == "clean state before the director"]
+
+
 def test_go_saves_on_exit_and_the_next_go_resumes(tmp_path: Path) -> None:
     data = tmp_path / "data"
     args = ("go", "--world", "petri", "--max-ticks", 50, "--ticks-per-second", 0, "--entities", 100)
@@ -43,6 +50,8 @@ def test_go_saves_on_exit_and_the_next_go_resumes(tmp_path: Path) -> None:
     assert "first admin login" not in second.stdout
     # nothing half-written is left beside the snapshot
     assert not [p.name for p in (data / "petri").iterdir() if p.name.endswith(".part")]
+    # the clean state was snapshotted when the dish was new, and not again when it resumed
+    assert _clean_snapshots(data / "petri") == [0]
 
 
 def test_fresh_starts_over(tmp_path: Path) -> None:
@@ -53,6 +62,8 @@ def test_fresh_starts_over(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "new petri world, seed 8" in result.stdout
     assert _snapshot_tick(tmp_path / "petri" / "petri.snapshot") == 5
+    # the new world's clean state replaces the old world's: one is kept
+    assert _clean_snapshots(tmp_path / "petri") == [0]
 
 
 def test_resuming_with_a_contradicting_seed_exits_2(tmp_path: Path) -> None:
