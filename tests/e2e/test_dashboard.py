@@ -107,7 +107,11 @@ def _queue_a_proposal(server: Server, seed: int = 4242) -> str:
         "/api/queue/propose",
         json={"world": "neon", "type": "ITEM", "seed": seed, "reason": "e2e: a proposal to approve"},
     )
-    assert reply.status_code == 201, (reply.status_code, reply.text)
+    assert reply.status_code == 201, (
+        reply.status_code,
+        reply.text,
+        server.api("GET", "/api/killswitch").text,
+    )
     assert reply.json()["state"] == "queued", reply.json()
     proposal_id = str(reply.json()["proposal_id"])
     listed = {i["proposal_id"]: i for i in server.api("GET", "/api/queue?world=neon").json()}
