@@ -4,11 +4,12 @@ evolution loop."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ouroboros.ai.proposals import ProposalType
 
-from .conftest import Live, new_admin
+from .conftest import Live, new_admin, wait_for
 
 
 def _status(live: Live) -> dict[str, Any]:
@@ -145,10 +146,24 @@ def test_guardrails_apply_without_a_restart_and_bad_ones_change_nothing(live: Li
 
 def test_evolution_trigger_and_history(live: Live) -> None:
     op = live.headers("operator")
+    started = time.monotonic()
     triggered = live.client.post("/api/evolution/trigger", headers=op, json={"reason": "see it work"})
-    assert triggered.status_code == 200, triggered.text
-    history = live.client.get("/api/evolution/history?limit=50", headers=live.headers("viewer")).json()
-    assert any(e["type"] == "trigger_requested" and e["reason"] == "see it work" for e in history)
+    assert triggered.status_code == 202, triggered.text
+    assert time.monotonic() - started < 2.0  # accepted, not waited for
+    trigger_id = triggered.json()["trigger_id"]
+
+    def requested() -> bool:
+        history = live.client.get("/api/evolution/history?limit=50", headers=live.headers("viewer")).json()
+        return any(e["type"] == "trigger_requested" and e["reason"] == "see it work" for e in history)
+
+    wait_for(requested, timeout_s=30)
+    wait_for(
+        lambda: any(
+            e.get("trigger_id") == trigger_id and e.get("action") in ("outcome", "failed")
+            for e in live.runtime.feed.recent(1000)
+        ),
+        timeout_s=60,
+    )
     feed = live.client.get("/api/feed?limit=1000", headers=op).json()
     assert any(e["kind"] == "evolution" for e in feed)
 

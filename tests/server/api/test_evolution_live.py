@@ -1,6 +1,7 @@
 """petri's evolution loop in the live runtime: a cycle is evaluated off the tick path, so the dish
 keeps ticking while it runs, and the accepted trait still reaches the dish (through the governor's
-active pointer, at a tick boundary). One cycle at a time: a request meanwhile runs after it."""
+active pointer, at a tick boundary). One cycle at a time: an operator's trigger meanwhile is
+answered at once (202) and its cycle runs after."""
 
 from __future__ import annotations
 
@@ -47,13 +48,14 @@ def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
     cycle = threading.Thread(target=lambda: outcome.update(petri.evolve("see it tick", "op1")))
     cycle.start()
     wait_for(lambda: petri.evolving, timeout_s=30)
-    # an operator's request meanwhile waits for this cycle, then runs its own
+    # an operator's request meanwhile is accepted at once (202); its cycle runs after this one
     second: dict[str, Any] = {}
-    request = threading.Thread(
-        target=lambda: second.update(
-            response=client.post("/api/evolution/trigger", headers=op, json={"reason": "another"})
-        )
-    )
+
+    def ask() -> None:
+        second["response"] = client.post("/api/evolution/trigger", headers=op, json={"reason": "another"})
+        second["evolving_then"] = petri.evolving
+
+    request = threading.Thread(target=ask)
     request.start()
     # while the cycles are under way the dish ticks (no long stall)
     samples: list[tuple[float, int]] = []
@@ -62,8 +64,22 @@ def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
         time.sleep(0.05)
     cycle.join(60)
     request.join(60)
-    assert second["response"].status_code == 200, second["response"].text
-    assert second["response"].json()["cycle"] > outcome["cycle"]
+    accepted = second["response"]
+    assert accepted.status_code == 202, accepted.text
+    assert second["evolving_then"], "the answer waited for the cycle under way"
+    trigger_id = accepted.json()["trigger_id"]
+    assert trigger_id == accepted.headers["x-request-id"]
+
+    def ended() -> dict[str, Any] | None:
+        return next(
+            (e for e in runtime.feed.recent(1000) if e.get("trigger_id") == trigger_id and "cycle" in e),
+            None,
+        )
+
+    wait_for(lambda: ended() is not None, timeout_s=60)
+    done = ended()
+    assert done is not None and done["action"] == "outcome", done
+    assert done["cycle"] > outcome["cycle"]
     assert len(samples) >= 10, "the cycle was too quick to watch"
     ticks, seconds = samples[-1][1] - samples[0][1], samples[-1][0] - samples[0][0]
     assert ticks >= 10 and ticks >= seconds * PACE_HZ / 4, (ticks, seconds)
@@ -74,7 +90,7 @@ def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
     assert outcome["type"] == "swapped" and outcome["via"] == "governor", outcome
     history = client.get("/api/evolution/history?limit=500", headers=op).json()
     assert [e["cycle"] for e in history] == sorted((e["cycle"] for e in history), reverse=True)
-    assert history[0] == second["response"].json()  # newest first: the second cycle's outcome
+    assert (history[0]["cycle"], history[0]["type"]) == (done["cycle"], done["outcome"])  # newest first
     planned = next(e for e in history if e["type"] == "plan" and e["cycle"] == outcome["cycle"])["tick"]
     assert planned <= samples[0][1] and outcome["tick"] > planned
 
@@ -87,7 +103,8 @@ def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
     active = petri.call(lambda: petri.governor.active())
     wait_for(lambda: petri.world.resources.get("gameplay_version") == active)
     assert any(
-        e["kind"] == "evolution" and e["event"].get("type") == "swapped" for e in runtime.feed.recent(500)
+        e["kind"] == "evolution" and e.get("event", {}).get("type") == "swapped"
+        for e in runtime.feed.recent(500)
     )
 
 

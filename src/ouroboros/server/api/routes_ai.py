@@ -6,7 +6,10 @@ council is not running answers 503; an unknown queue item 404.
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -29,6 +32,7 @@ from ouroboros.server.api.deps import (
 router = APIRouter()
 
 QueueAction = Callable[[Any], Any]
+_POOL_LOCK = threading.Lock()
 ENRICH_WINDOW = 500  # the newest decisions read for the enrich summary
 
 
@@ -315,15 +319,63 @@ def _evolution(request: Request) -> tuple[Any, Any]:
     return r, r.evolution
 
 
-@router.post("/api/evolution/trigger", tags=["evolution"], summary="Start an evolution cycle in petri now")
+def _trigger_pool(request: Request) -> ThreadPoolExecutor:
+    """The app's one worker that waits for operators' evolution cycles (one at a time)."""
+    state = request.app.state
+    with _POOL_LOCK:
+        pool: ThreadPoolExecutor | None = getattr(state, "evolution_triggers", None)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-evolution-trigger")
+            state.evolution_triggers = pool
+            state.evolution_pending = []
+    return pool
+
+
+@router.post(
+    "/api/evolution/trigger",
+    tags=["evolution"],
+    summary="Start an evolution cycle in petri now (202: its progress comes on the feed and history)",
+    status_code=202,
+    responses={409: {"description": "An operator's trigger is already waiting for its cycle."}},
+)
 def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator) -> dict[str, Any]:
+    """Accepted at once: the cycle is planned between two ticks, evaluated while the dish ticks
+    on and delivered at a boundary. Its events (``trigger_requested``, ``trigger``, the outcome)
+    come on ``/api/evolution/history`` and the feed; the feed's ``evolution`` event with this
+    ``trigger_id`` (the request's id) carries the cycle's number and outcome when it ends."""
     r, _ = _evolution(request)
-    try:  # planned between two ticks, evaluated while the dish ticks on, delivered at a boundary
-        out = r.evolve(body.reason, user.name)
-    except OuroborosError as exc:
-        raise refused(exc) from exc
-    r.feed.publish("evolution", "petri", action="trigger", actor=user.name, reason=body.reason)
-    return out if isinstance(out, dict) else {"result": out}
+    trigger_id = str(getattr(request.state, "request_id", "")) or uuid.uuid4().hex
+    pool = _trigger_pool(request)
+    pending: list[Future[Any]] = request.app.state.evolution_pending
+    with _POOL_LOCK:
+        pending[:] = [f for f in pending if not f.done()]
+        if pending:
+            raise HTTPException(
+                409, {"code": "trigger_pending", "message": "an operator's trigger is already waiting"}
+            )
+
+        def run() -> None:
+            try:
+                out = r.evolve(body.reason, user.name)
+            except Exception as exc:  # the outcome goes to the feed; the world goes on
+                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                r.feed.publish("evolution", "petri", action="failed", trigger_id=trigger_id, message=message)
+                return
+            outcome = out if isinstance(out, dict) else {"result": out}
+            r.feed.publish(
+                "evolution",
+                "petri",
+                action="outcome",
+                trigger_id=trigger_id,
+                cycle=outcome.get("cycle"),
+                outcome=outcome.get("type"),
+            )
+
+        pending.append(pool.submit(run))
+    r.feed.publish(
+        "evolution", "petri", action="trigger", actor=user.name, reason=body.reason, trigger_id=trigger_id
+    )
+    return {"accepted": True, "trigger_id": trigger_id, "world": "petri"}
 
 
 @router.get("/api/evolution/history", tags=["evolution"], summary="Past evolution cycles, newest first")
