@@ -86,7 +86,7 @@ def _app_routes(routes: list[Any]) -> list[APIRoute]:
 def _template(live: Live, method: str, path: str) -> str | None:
     concrete = path.split("?")[0]
     for route in _app_routes(list(live.client.app.routes)):  # type: ignore[attr-defined]
-        if method in route.methods and route.path_regex.match(concrete):
+        if method in (route.methods or set()) and route.path_regex.match(concrete):
             return route.path
     return None
 
@@ -95,7 +95,7 @@ def test_the_table_names_every_route_of_the_app(live: Live) -> None:
     served = {
         (method, route.path)
         for route in _app_routes(list(live.client.app.routes))  # type: ignore[attr-defined]
-        for method in route.methods - {"HEAD"}
+        for method in (route.methods or set()) - {"HEAD"}
     }
     table = {(method, _template(live, method, path)) for method, path, _ in ROUTES}
     assert None not in {t for _, t in table}, "a table row matches no route"
