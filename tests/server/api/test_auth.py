@@ -31,8 +31,8 @@ def test_the_first_admin_is_made_once_and_the_secret_works_once(store: AuthStore
     first = store.ensure_first_admin()
     assert first is not None and first.username == "admin"
     assert first.totp_uri.startswith("otpauth://totp/ouroboros:admin?secret=")
-    assert store.ensure_first_admin() is None  # a second start prints nothing
     user, token = store.login(first.one_time_secret)
+    assert store.ensure_first_admin() is None  # once the admin has logged in, a start prints nothing
     assert (user.name, user.role) == ("admin", "admin") and token != first.one_time_secret
     assert store.authenticate(token).name == "admin"
     with pytest.raises(AuthError, match="already used"):
@@ -263,3 +263,47 @@ def test_the_secrets_database_is_its_owners_alone(tmp_path: Path) -> None:
             assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
     finally:
         auth.close()
+
+
+def test_a_lost_first_secret_is_replaced_at_the_next_start_until_the_admin_logs_in(tmp_path: Path) -> None:
+    store = AuthStore(tmp_path)
+    try:
+        lost = store.ensure_first_admin()
+        assert lost is not None
+        store.create_user("viewer1", "viewer", "test")  # other users do not end the recovery
+        fresh = store.ensure_first_admin()  # a restart: the admin never logged in
+        assert fresh is not None and fresh.username == "admin"
+        assert fresh.one_time_secret != lost.one_time_secret and fresh.totp_secret != lost.totp_secret
+        with pytest.raises(AuthError):
+            store.login(lost.one_time_secret)  # the old secret is void
+        user, _ = store.login(fresh.one_time_secret)
+        assert user.name == "admin"
+        store.check_totp(user, pyotp.TOTP(fresh.totp_secret).now())  # the new TOTP is the one
+        assert store.ensure_first_admin() is None  # logged in: nothing more is issued
+        assert any(r["path"] == "reissue-secret/admin" for r in store.audit_rows(10))
+    finally:
+        store.close()
+
+
+def test_reset_secret_issues_a_new_login_for_one_user(store: AuthStore) -> None:
+    first = store.ensure_first_admin()
+    assert first is not None
+    admin, token = store.login(first.one_time_secret)
+    with pytest.raises(KeyError):
+        store.reset_secret("nobody", "lost it")
+    with pytest.raises(ValueError):
+        store.reset_secret("admin", "  ")
+    again = store.reset_secret("admin", "lost my phone")
+    assert again.one_time_secret and again.totp_secret != first.totp_secret
+    with pytest.raises(AuthError):  # the old TOTP secret's codes are void
+        store.check_totp(admin, pyotp.TOTP(first.totp_secret).now())
+    assert store.login(again.one_time_secret)[0] == admin
+    assert store.authenticate(token) == admin  # live tokens stay live
+    store.create_user("op1", "operator", "test")
+    op = store.reset_secret("op1", "new laptop")
+    assert op.totp_secret == "" and store.login(op.one_time_secret)[0].name == "op1"
+    rows = store.audit_rows(10)
+    assert [(r["actor"], r["reason"]) for r in rows[:2]] == [
+        ("local", "new laptop"),
+        ("local", "lost my phone"),
+    ]

@@ -10,6 +10,9 @@ its ``-wal``/``-shm`` are 0600, the data folder 0700):
   refused from then on, and the last live token of the last admin cannot be revoked;
 - the first start makes user ``admin`` with a one-time secret (printed once; exchanged for a
   token at ``/api/auth/login``, then spent) and a TOTP secret (its provisioning URI printed once);
+  until that admin first logs in, every start issues fresh ones in place of the old (a lost first
+  secret is not a locked-out server), and ``reset_secret`` (``ouroboros admin reset-secret``)
+  issues a new one-time secret (and an admin's TOTP) for any user from the data folder itself;
 - privileged overrides need a current TOTP code of the acting user; a code's time step is
   remembered, so the same code (or an older one) is refused the second time (RFC 6238 §5.2);
 - every write on the API is one row of the ``audit`` table: actor, time, method, path, status,
@@ -129,10 +132,16 @@ class AuthStore:
 
     # -- users ------------------------------------------------------------------------------------
     def ensure_first_admin(self) -> FirstAdmin | None:
-        """Make the first admin when there is no user at all; ``None`` when there already is one."""
+        """Make the first admin when there is no user at all. While that admin has never logged
+        in (no token, no spent one-time secret), each call issues a fresh one-time secret and TOTP
+        secret in place of the old ones (a lost first login is recovered by a restart).
+        ``None`` once the first admin has logged in, or when other users exist and it does not."""
         with self._lock:
-            if self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]:
-                return None
+            users = self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+            if users:
+                if not self._never_logged_in(FIRST_ADMIN):
+                    return None
+                return self._reissue(FIRST_ADMIN, "first start again: the first admin never logged in")
             secret, totp = secrets.token_urlsafe(24), pyotp.random_base32()
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -146,6 +155,52 @@ class AuthStore:
                 )
         uri = pyotp.TOTP(totp).provisioning_uri(name=FIRST_ADMIN, issuer_name=ISSUER)
         return FirstAdmin(FIRST_ADMIN, secret, totp, uri)
+
+    def _never_logged_in(self, name: str) -> bool:
+        """(Lock held) ``name`` exists and has neither a token nor a spent one-time secret."""
+        if not self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+            return False
+        tokens = self._db.execute("SELECT COUNT(*) FROM tokens WHERE user = ?", (name,)).fetchone()[0]
+        spent = self._db.execute(
+            "SELECT COUNT(*) FROM one_time_secrets WHERE user = ? AND used_at IS NOT NULL", (name,)
+        ).fetchone()[0]
+        return not tokens and not spent
+
+    def _reissue(self, name: str, why: str) -> FirstAdmin:
+        """(Lock held) A new one-time secret for ``name`` (its unspent ones are void from now)
+        and, for an admin, a new TOTP secret (its codes so far are void too); audited."""
+        role = self._db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()[0]
+        secret = secrets.token_urlsafe(24)
+        totp = pyotp.random_base32() if role == "admin" else ""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM one_time_secrets WHERE user = ? AND used_at IS NULL", (name,))
+            self._db.execute(
+                "INSERT INTO one_time_secrets (hash, user, created_at) VALUES (?,?,?)",
+                (_hash(secret), name, _now()),
+            )
+            if totp:
+                self._db.execute(
+                    "UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE name = ?", (totp, name)
+                )
+            self._db.execute(
+                "INSERT INTO audit (at, actor, role, method, path, status, reason, request_id)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (_now(), "local", None, "LOCAL", f"reissue-secret/{name}", 0, why, secrets.token_hex(16)),
+            )
+        uri = pyotp.TOTP(totp).provisioning_uri(name=name, issuer_name=ISSUER) if totp else ""
+        return FirstAdmin(name, secret, totp, uri)
+
+    def reset_secret(self, name: str, reason: str) -> FirstAdmin:
+        """A fresh one-time secret for user ``name`` (and, for an admin, a fresh TOTP secret),
+        shown once; the user's unspent one-time secrets are void from now; audited as ``local``
+        (whoever can open the data folder has this authority). ``KeyError``: no such user."""
+        if not reason.strip():
+            raise ValueError("a reason is needed")
+        with self._lock:
+            if not self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise KeyError(name)
+            return self._reissue(name, reason.strip()[:500])
 
     def create_user(self, name: str, role: str, created_by: str) -> dict[str, Any]:
         """A new user with a first token (returned once) and, for admins, a TOTP secret."""
