@@ -15,7 +15,9 @@ What it promises:
   (``web_dist``) are served at ``/`` when the folder exists. The world stream and ``/metrics``
   are mounted when ``ouroboros.server.stream`` / ``metrics`` are there, behind the same tokens:
   the stream takes ``?token=``, ``/metrics`` a bearer token of any role (what a Prometheus
-  scrape job's ``authorization`` / ``bearer_token`` setting sends).
+  scrape job's ``authorization`` / ``bearer_token`` setting sends). A stream client (operator or
+  above) may send ``{"type": "set_params", "world", "params", "reason"}``: checked like
+  ``PUT /api/world/params``, answered on the stream, audited.
 """
 
 from __future__ import annotations
@@ -296,7 +298,7 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
             hub.offer(world)
 
         runtime.runner(name).after_tick.append(offer)
-    mount_world_stream(app, hubs, authenticate)
+    mount_world_stream(app, hubs, authenticate, _client_messages(runtime, auth))
     app.state.hubs = hubs
     try:
         from ouroboros.server.metrics import RuntimeMetrics, mount_metrics
@@ -315,6 +317,71 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
     mount_metrics(app, metrics)  # its request counting; its open route is replaced below
     _guard_metrics(app, metrics)
     app.state.metrics = metrics
+
+
+def _client_messages(runtime: Runtime, auth: AuthStore) -> Any:
+    """What a stream client may send besides ``ping``: ``{"type": "set_params", "world": W,
+    "params": {name: int}, "reason": "..."}`` (operator or above), checked like
+    ``PUT /api/world/params`` and applied off the event loop; the answer is ``{"type": "params",
+    ...}`` or ``{"type": "error", "code", "message"}`` (the stream stays open). Audited like
+    every write (method ``WS``)."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from ouroboros.errors import BadInputError, OuroborosError, RejectedError
+    from ouroboros.server.api.auth import User
+    from ouroboros.server.api.models import ParamsUpdate
+
+    async def on_message(user: User, msg: dict[str, Any]) -> dict[str, Any]:
+        kind = msg.get("type")
+        if kind != "set_params":
+            known = "ping, set_params"
+            raise BadInputError(f"unknown message type {kind!r} (known: {known})", code="unknown_type")
+        request_id = uuid.uuid4().hex
+        reason = msg.get("reason") if isinstance(msg.get("reason"), str) else None
+        status = 500
+
+        def audit() -> None:
+            auth.audit(
+                actor=user.name,
+                role=user.role,
+                method="WS",
+                path="/ws/world-stream#set_params",
+                status=status,
+                reason=reason[:500] if reason else None,
+                request_id=request_id,
+            )
+
+        try:
+            if not user.may("operator"):
+                status = 403
+                raise OuroborosError(
+                    f"setting parameters needs the operator role; {user.name} is {user.role}",
+                    code="forbidden",
+                )
+            try:
+                body = ParamsUpdate.model_validate({k: v for k, v in msg.items() if k != "type"})
+            except ValidationError as exc:
+                status = 422
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise BadInputError(f"{where}: {first['msg']}", code="bad_message") from None
+            if body.world not in runtime.worlds:
+                status = 404
+                raise BadInputError(f"world {body.world!r} is not running here", code="unknown_world")
+            runner = runtime.runner(body.world)
+            try:
+                out = await asyncio.to_thread(runner.set_params, body.params, user.name, body.reason)
+            except OuroborosError as exc:
+                status = 422 if isinstance(exc, BadInputError | RejectedError) else 409
+                raise
+            status = 200
+            return {"type": "params", "world": body.world, "request_id": request_id, "result": out}
+        finally:
+            audit()
+
+    return on_message
 
 
 def _guard_metrics(app: FastAPI, metrics: Any) -> None:

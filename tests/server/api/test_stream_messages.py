@@ -1,0 +1,123 @@
+"""A world-stream client sets parameters over the socket, on a real server (uvicorn on a port, a
+real WebSocket client): a viewer is refused, an operator's change lands at the next tick, bad
+values get an error message and the stream stays open; every attempt is audited."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.sync.client import ClientConnection, connect
+
+from .conftest import Live, start_live, wait_for
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, int]]:
+    """The live runtime's app behind uvicorn on a free port."""
+    lives = start_live(tmp_path_factory.mktemp("stream"))
+    live = next(lives)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = uvicorn.Config(
+        live.client.app, host="127.0.0.1", port=port, log_config=None, lifespan="off", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout_s=20)
+        yield live, port
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        next(lives, None)  # stops the runtime
+
+
+def _reply(ws: ClientConnection, timeout_s: float = 20.0) -> dict[str, Any]:
+    """The next message that is not a frame or a feed message."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        raw = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+        if isinstance(raw, bytes):
+            continue
+        doc: dict[str, Any] = json.loads(raw)
+        if doc.get("type") not in ("frame", "feed"):
+            return doc
+
+
+def _stream(served: tuple[Live, int], role: str) -> ClientConnection:
+    live, port = served
+    return connect(f"ws://127.0.0.1:{port}/ws/world-stream?world=petri&token={live.tokens[role]}")
+
+
+def _params(live: Live) -> dict[str, int]:
+    got: dict[str, int] = live.client.get(
+        "/api/world/params?world=petri", headers=live.headers("viewer")
+    ).json()["params"]
+    return got
+
+
+def _ws_audit(live: Live) -> list[tuple[str, int]]:
+    return [(r["actor"], r["status"]) for r in live.auth.audit_rows(200) if r["method"] == "WS"]
+
+
+def test_a_viewer_may_not_set_parameters(served: tuple[Live, int]) -> None:
+    live = served[0]
+    before = _params(live)
+    with _stream(served, "viewer") as ws:
+        ws.send(
+            json.dumps({"type": "set_params", "world": "petri", "params": {"max_food": 1234}, "reason": "x"})
+        )
+        reply = _reply(ws)
+        assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+        ws.send(json.dumps({"type": "ping"}))
+        assert _reply(ws) == {"type": "pong"}  # still open
+    time.sleep(0.2)
+    assert _params(live) == before
+    assert ("viewer1", 403) in _ws_audit(live)
+
+
+def test_an_operator_sets_parameters_and_bad_values_are_an_error_not_a_disconnect(
+    served: tuple[Live, int],
+) -> None:
+    live = served[0]
+    target = 2000 if _params(live)["max_food"] != 2000 else 2100
+    with _stream(served, "operator") as ws:
+        for bad, code in (
+            ({"params": {"max_food": -5}}, "bad_input"),
+            ({"params": {"max_food": "many"}}, "bad_message"),
+            ({"params": {"gravity": 3}}, "bad_input"),
+            ({"params": {}}, "bad_message"),
+            ({"world": "mars"}, "bad_message"),
+            ({"reason": ""}, "bad_message"),
+            ({"type": "teleport"}, "unknown_type"),
+        ):
+            doc = {"type": "set_params", "world": "petri", "params": {"max_food": 5}, "reason": "x", **bad}
+            ws.send(json.dumps(doc))
+            reply = _reply(ws)
+            assert reply["type"] == "error" and reply["code"] == code and reply["message"], (bad, reply)
+        assert _params(live)["max_food"] != target
+        ws.send(
+            json.dumps(
+                {
+                    "type": "set_params",
+                    "world": "petri",
+                    "params": {"max_food": target},
+                    "reason": "less food",
+                }
+            )
+        )
+        reply = _reply(ws)
+        assert reply["type"] == "params" and reply["result"]["queued"] == {"max_food": target}, reply
+    wait_for(lambda: _params(live)["max_food"] == target)
+    rows = [r for r in live.auth.audit_rows(200) if r["method"] == "WS" and r["actor"] == "operator1"]
+    assert (rows[0]["status"], rows[0]["reason"]) == (200, "less food")
+    assert {r["status"] for r in rows[1:]} <= {422}, rows
