@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
 from .conftest import Live, start_live, wait_for
@@ -121,3 +123,42 @@ def test_an_operator_sets_parameters_and_bad_values_are_an_error_not_a_disconnec
     rows = [r for r in live.auth.audit_rows(200) if r["method"] == "WS" and r["actor"] == "operator1"]
     assert (rows[0]["status"], rows[0]["reason"]) == (200, "less food")
     assert {r["status"] for r in rows[1:]} <= {422}, rows
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.fixed_dictionaries(
+        {"type": st.just("set_params")},
+        optional={
+            "world": st.sampled_from(["petri", "neon", "mars"]) | JSON,
+            "params": st.dictionaries(st.sampled_from(["gravity", "max_food", "x"]), JSON, max_size=3) | JSON,
+            "reason": st.text(max_size=5) | JSON,
+            "extra": JSON,
+        },
+    )
+)
+def test_any_message_gets_one_answer_and_the_stream_stays_open(
+    served: tuple[Live, int], msg: dict[str, Any]
+) -> None:
+    params = msg.get("params")
+    # never a real change (every value an integer): only the answers to bad messages are looked at
+    assume(
+        not (
+            isinstance(params, dict)
+            and params
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in params.values())
+        )
+    )
+    with _stream(served, "operator") as ws:
+        ws.send(json.dumps(msg))
+        reply = _reply(ws)
+        assert reply["type"] == "error" and reply["code"] and reply["message"], (msg, reply)
+        ws.send(json.dumps({"type": "ping"}))
+        assert _reply(ws) == {"type": "pong"}
