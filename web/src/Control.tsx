@@ -184,7 +184,17 @@ function Director({ world }: { world: string }) {
             type="checkbox"
             data-testid={`toggle-${name}`}
             checked={Boolean(toggles[name])}
-            onChange={(e) => void send(`set ${name}`, { toggles: { [name]: e.target.checked } })}
+            onChange={(e) => {
+              const on = e.target.checked;
+              // letting proposals through without review is an override: the server asks for TOTP
+              if (name === "human_in_the_loop" && !on) {
+                const totp = window.prompt("TOTP code to let proposals through without review");
+                if (!totp) return;
+                void send(`set ${name}`, { toggles: { [name]: on }, totp: totp.trim() });
+                return;
+              }
+              void send(`set ${name}`, { toggles: { [name]: on } });
+            }}
           />
           {name.replace(/_/g, " ")}
         </label>

@@ -3,8 +3,9 @@
 It starts the runtime (``ouroboros.server.runtime``: petri and the neon city, each ticking at its
 own pace in its own thread, each in its governed folder ``DATA/<world>/``), the neon telnet and
 WebSocket gateways, and the admin API with the dashboard (uvicorn, in this process). It prints
-where to open the dashboard and, on the first start only, the first admin's one-time login secret
-and TOTP provisioning URI. It opens a browser unless ``--no-browser`` or there is no display.
+where to open the dashboard and, until the first admin has logged in, a fresh one-time login
+secret and TOTP provisioning URI (the earlier ones void). It opens a browser unless
+``--no-browser`` or there is no display.
 
 What it promises:
 
@@ -235,7 +236,7 @@ def _serve(
 ) -> None:
     bound = api_socket.getsockname()
     url = f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/"
-    lines = [f"dashboard and API at {url} (OpenAPI: {url}docs)"]
+    lines = [f"dashboard and API at {url} (OpenAPI, with a token: {url}openapi.json)"]
     neon = runtime.runners.get("neon")
     if neon is not None:
         lines.append(f"neon city: telnet {host} {neon.ports['telnet']} · ws://{host}:{neon.ports['ws']}/")

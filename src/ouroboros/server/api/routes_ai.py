@@ -241,7 +241,10 @@ def queue_propose(request: Request, body: m.QueuePropose, user: Operator) -> dic
     if state.engaged:
         raise HTTPException(
             409,
-            {"code": "killswitch_engaged", "message": f"the kill-switch is engaged ({state.reason})"},
+            {
+                "code": "killswitch_engaged",
+                "message": f"the kill-switch is engaged ({state.reason or state.cause})",
+            },
         )
     context = dict(body.context) if body.context is not None else None
     _check_request(body.type, context)  # before the council runs: a refused request stores nothing

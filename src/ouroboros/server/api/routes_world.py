@@ -18,6 +18,7 @@ from ouroboros.server.api.deps import (
     WorldQuery,
     auth_of,
     check_totp,
+    refused,
     runner,
     runtime_of,
 )
@@ -156,7 +157,7 @@ def set_params(request: Request, body: m.ParamsUpdate, user: Operator) -> dict[s
     try:
         return r.set_params(body.params, user.name, body.reason)
     except OuroborosError as exc:
-        raise HTTPException(422, exc.message) from exc
+        raise refused(exc) from exc
 
 
 router.add_api_route(
@@ -180,7 +181,9 @@ def control_stop(request: Request, body: m.OptionalWorld, user: Operator) -> m.C
     runtime = runtime_of(request)
     if body.world is not None:
         runner(request, body.world)
-    names = runtime.pause(None if body.world is None else [body.world])
+    names = runtime.pause(
+        None if body.world is None else [body.world], actor=user.name, reason=body.reason
+    )
     runtime.feed.publish("control", body.world, action="stop", actor=user.name, reason=body.reason)
     return m.Controlled(worlds=names, paused=True)
 
@@ -190,7 +193,9 @@ def control_go(request: Request, body: m.OptionalWorld, user: Operator) -> m.Con
     runtime = runtime_of(request)
     if body.world is not None:
         runner(request, body.world)
-    names = runtime.resume(None if body.world is None else [body.world])
+    names = runtime.resume(
+        None if body.world is None else [body.world], actor=user.name, reason=body.reason
+    )
     runtime.feed.publish("control", body.world, action="go", actor=user.name, reason=body.reason)
     return m.Controlled(worlds=names, paused=False)
 
