@@ -181,9 +181,7 @@ def control_stop(request: Request, body: m.OptionalWorld, user: Operator) -> m.C
     runtime = runtime_of(request)
     if body.world is not None:
         runner(request, body.world)
-    names = runtime.pause(
-        None if body.world is None else [body.world], actor=user.name, reason=body.reason
-    )
+    names = runtime.pause(None if body.world is None else [body.world], actor=user.name, reason=body.reason)
     runtime.feed.publish("control", body.world, action="stop", actor=user.name, reason=body.reason)
     return m.Controlled(worlds=names, paused=True)
 
@@ -193,9 +191,7 @@ def control_go(request: Request, body: m.OptionalWorld, user: Operator) -> m.Con
     runtime = runtime_of(request)
     if body.world is not None:
         runner(request, body.world)
-    names = runtime.resume(
-        None if body.world is None else [body.world], actor=user.name, reason=body.reason
-    )
+    names = runtime.resume(None if body.world is None else [body.world], actor=user.name, reason=body.reason)
     runtime.feed.publish("control", body.world, action="go", actor=user.name, reason=body.reason)
     return m.Controlled(worlds=names, paused=False)
 
