@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -425,23 +424,12 @@ class Council:
     def submit_content(self, content: Mapping[str, Any], *, run_id: str, actor: str) -> Verdict:
         """Sign ``content`` with the generator key and run it through the pipeline (raises
         ``PatchError`` when the kill-switch is engaged)."""
-        from ouroboros.patches.bundle import default_engine_compat, new_bundle, sign_bundle
+        from ouroboros.patches.bundle import bundle_on_active
 
         gov = self.governor
         gov.killswitch.state()  # an unreadable switch raises before a key is made
-        key = self._key()
-        active = gov.active()
-        sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
-        doc = new_bundle(
-            dict(content),
-            world=gov.world_name,
-            parent_patch_id=active,
-            sequence=sequence,
-            author={"type": "generator", "model": None, "run_id": run_id},
-            engine_compat=default_engine_compat(),
-            ttl=timedelta(hours=1),
-        )
-        return gov.submit(sign_bundle(doc, key), actor=actor)
+        author = {"type": "generator", "model": None, "run_id": run_id}
+        return gov.submit(bundle_on_active(gov, content, self._key(), author=author), actor=actor)
 
     def submit(self, proposal: Proposal, actor: str = "director") -> Verdict:
         """One proposal's (validated) payload through the pipeline."""

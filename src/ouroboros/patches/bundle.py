@@ -109,6 +109,31 @@ def sign_bundle(doc: Mapping[str, Any], key: SigningKey) -> dict[str, Any]:
     return {**doc, "signatures": sorted(sigs, key=lambda s: str(s.get("keyid")))}
 
 
+def bundle_on_active(
+    governor: Any,
+    content: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    author: Mapping[str, Any],
+    ttl: timedelta = timedelta(hours=1),
+) -> dict[str, Any]:
+    """``content`` as a bundle signed by ``key`` on ``governor``'s active version (its parent and
+    next sequence), for the engine this process runs: how a running component (council, evolution
+    loop, server) hands a change to the pipeline."""
+    active = governor.active()
+    sequence = 0 if active is None else (governor.ledger.sequence_of(active) or 0) + 1
+    doc = new_bundle(
+        dict(content),
+        world=governor.world_name,
+        parent_patch_id=active,
+        sequence=sequence,
+        author=author,
+        engine_compat=default_engine_compat(),
+        ttl=ttl,
+    )
+    return sign_bundle(doc, key)
+
+
 @dataclass(frozen=True)
 class VerifiedBundle:
     """A bundle whose integrity, signatures, lineage and schema have been checked."""

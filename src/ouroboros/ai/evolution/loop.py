@@ -37,7 +37,6 @@ import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.ai.evolution.archive import Archive, Elite, Library
@@ -482,26 +481,11 @@ class EvolutionLoop:
         )
 
     def _submit(self, change: Mapping[str, Any], cycle: int) -> Any:
-        from ouroboros.engine import ENGINE_VERSION
-        from ouroboros.patches.bundle import new_bundle, sign_bundle
+        from ouroboros.patches.bundle import bundle_on_active
 
         gov = self._governor()
-        active = gov.active()
-        sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
-        major, minor = (int(x) for x in ENGINE_VERSION.split(".")[:2])
-        compat = (
-            f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
-        )
-        doc = new_bundle(
-            dict(change),
-            world=gov.world_name,
-            parent_patch_id=active,
-            sequence=sequence,
-            author={"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"},
-            engine_compat=compat,
-            ttl=timedelta(hours=1),
-        )
-        return gov.submit(sign_bundle(doc, self._key()), actor="evolution")
+        author = {"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"}
+        return gov.submit(bundle_on_active(gov, change, self._key(), author=author), actor="evolution")
 
     def _governor(self) -> Governor:
         if self.governor is None:

@@ -157,28 +157,11 @@ class GovernedRunner:
         """On the control thread: bundle ``content`` on the active version, sign it with the
         server key, submit it; publish and return the verdict. A ``reason`` is kept in the ledger
         (an ``operator_reason`` entry on the patch, when the ledger recorded it) and on the feed."""
-        from datetime import timedelta
-
-        from ouroboros.engine import ENGINE_VERSION
-        from ouroboros.patches.bundle import new_bundle, sign_bundle
+        from ouroboros.patches.bundle import bundle_on_active
 
         gov = self.governor
-        active = gov.active()
-        sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
-        major, minor = (int(x) for x in ENGINE_VERSION.split(".")[:2])
-        compat = (
-            f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
-        )
-        doc = new_bundle(
-            content,
-            world=self.name,
-            parent_patch_id=active,
-            sequence=sequence,
-            author={"type": "operator", "model": None, "run_id": None},
-            engine_compat=compat,
-            ttl=timedelta(hours=1),
-        )
-        doc = sign_bundle(doc, gov.local_key(SERVER_KEY))
+        author = {"type": "operator", "model": None, "run_id": None}
+        doc = bundle_on_active(gov, content, gov.local_key(SERVER_KEY), author=author)
         verdict = gov.submit(doc, actor=actor).as_dict()
         if reason is not None:
             verdict["reason"] = reason
