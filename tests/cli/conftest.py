@@ -41,6 +41,16 @@ def json_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+def invoke(*args: Any, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """The command line in this process (typer's runner): exit code, stdout, stderr."""
+    from typer.testing import CliRunner
+
+    from ouroboros.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
 def one_error_line(stderr: str) -> str:
     """The whole of stderr must be one ``error:`` line: no traceback, no usage box."""
     lines = stderr.strip().splitlines()

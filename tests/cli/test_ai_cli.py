@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from ouroboros.cli import app
 from ouroboros.cli.ai import parse_assignments, parse_setting
 from ouroboros.errors import BadInputError
 
-
-def run(*args: Any) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_error_line(err: str) -> bool:
-    return err.startswith("error: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1
+from .conftest import invoke as run
+from .conftest import one_error_line
 
 
 @pytest.fixture

@@ -25,21 +25,12 @@ from typing import Any
 
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.errors import BadInputError
+from ouroboros.sandbox.lua_runtime import READABLE_FIELDS
 
 ONE = 1 << 16
-FIELDS = (
-    "vx",
-    "vy",
-    "energy",
-    "max_energy",
-    "thrust",
-    "food_count",
-    "food_dx",
-    "food_dy",
-    "crowd_count",
-    "crowd_dx",
-    "crowd_dy",
-)
+#: what a rule may read: the sandbox's readable fields, less ids and absolute positions (a rule is
+#: about what a molbot senses and holds, not where in the dish it is)
+FIELDS = tuple(f for f in READABLE_FIELDS if f not in ("ids", "x", "y"))
 DERIVED = ("energy_pm", "speed")
 OPS = ("+", "-", "*", "min", "max")
 TARGETS = ("food", "crowd", "away_crowd")
