@@ -11,7 +11,7 @@ Goal: p99 under 50 ms with the city ticking at its configured rate.
 
 Writes benchmarks/results/neon.json.
 
-    python benchmarks/bench_neon.py [--clients 500] [--seconds 60] [--rate 2] [--repeats 1]
+    python benchmarks/bench_neon.py [--clients 500] [--seconds 60] [--rate 2] [--repeats 1] [--quick]
 """
 
 from __future__ import annotations
@@ -168,8 +168,12 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=2.0, help="commands per second per client")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--tick-hz", type=float, default=None, help="pace the city at this rate instead")
-    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "neon.json")
+    ap.add_argument("--out", type=Path, default=None, help="JSON path (default results/neon.json)")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, seconds: make test runs it")
     args = ap.parse_args()
+    if args.quick:
+        args.clients, args.seconds, args.repeats = 3, 3.0, 1
+    args.out = args.out or REPO / "benchmarks" / "results" / ("quick" if args.quick else "") / "neon.json"
     rows = [
         run_once(args.clients, args.seconds, args.rate, seed, args.tick_hz) for seed in range(args.repeats)
     ]

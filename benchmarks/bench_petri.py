@@ -6,7 +6,7 @@ side grows with the square root of the population; births are capped at the size
 plentiful so the population stays near it. Every size is measured in its own process, `--repeats`
 times; the table quotes medians. Writes benchmarks/results/petri.json.
 
-    python benchmarks/bench_petri.py [--sizes 1000,10000,100000,1000000] [--ticks N] [--repeats R]
+    python benchmarks/bench_petri.py [--sizes 1000,10000,100000,1000000] [--ticks N] [--repeats R] [--quick]
 """
 
 from __future__ import annotations
@@ -86,8 +86,13 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--kernels", default="auto", help="auto, numpy or numba")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "petri.json"))
+    ap.add_argument("--out", default=None, help="JSON path")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, seconds: make test runs it")
     args = ap.parse_args()
+    if args.quick:
+        args.sizes, args.ticks, args.repeats = "200", 5, 1
+    results = Path(__file__).parent / "results" / ("quick" if args.quick else "")
+    args.out = args.out or str(results / "petri.json")
     if args.one:
         print(json.dumps(measure(args.one, args.ticks, args.kernels)))
         return 0

@@ -2,7 +2,7 @@
 sizes: the measurements behind the optimizer's size hints (``kernels.SIZE_HINTS``). Writes
 benchmarks/results/petri_variants.json.
 
-    python benchmarks/bench_petri_variants.py [--sizes 100,300,1000,3000,10000,100000] [--python-max 10000]
+    python benchmarks/bench_petri_variants.py [--sizes 100,300,1000,10000] [--python-max 10000] [--quick]
 """
 
 from __future__ import annotations
@@ -42,12 +42,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,300,1000,3000,10000,100000")
     parser.add_argument("--python-max", type=int, default=10_000)
+    parser.add_argument("--ticks", type=int, default=0, help="ticks per measurement (default: by size)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds: make test runs it")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.ticks = "100", 3
+    results = REPO / "benchmarks" / "results" / ("quick" if args.quick else "")
+    out = args.out or results / "petri_variants.json"
     names = [k.name for k in K.variant_kernels()]
     rows = []
     print(f"{'molbots':>9} {'system':<8} " + " ".join(f"{n:>9}" for n in names) + "   fastest")
     for n in (int(s) for s in args.sizes.split(",")):
-        ticks = max(5, min(60, 300_000 // n))
+        ticks = args.ticks or max(5, min(60, 300_000 // n))
         per_variant = {v: measure(n, v, ticks) for v in names if not (v == "python" and n > args.python_max)}
         for system in ("eat", "collide"):
             cells = {v: per_variant[v][system] if v in per_variant else None for v in names}
@@ -61,7 +68,7 @@ def main() -> None:
                 {"size": n, "system": system, **{f"{v}_ms": c for v, c in cells.items()}, "fastest": fastest}
             )
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    out = REPO / "benchmarks" / "results" / "petri_variants.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
 
 

@@ -321,7 +321,12 @@ def main() -> None:
     parser.add_argument("--python-max", type=int, default=10_000)
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--repeat", type=int, default=1, help="runs; the table quotes their medians")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (the plot goes beside it)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds: make test runs it")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.modes, args.repeat = "100,200,100", "python,numpy", 1
+    out_json = args.out or REPO / "benchmarks" / "results" / ("quick" if args.quick else "") / "selfopt.json"
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = args.modes.split(",")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -337,13 +342,12 @@ def main() -> None:
     if args.repeat > 1:
         print(f"medians of {args.repeat} runs (worst busy tick: the worst of them):")
     print_table(table, modes, machine)
-    out = REPO / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "selfopt.json").write_text(
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(
         json.dumps({"machine": machine, "repeat": args.repeat, "table": table, "runs": runs}, default=str)
         + "\n"
     )
-    plot(table, modes, out / "selfopt.png")
+    plot(table, modes, out_json.with_suffix(".png"))
 
 
 if __name__ == "__main__":

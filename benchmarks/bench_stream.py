@@ -381,10 +381,14 @@ def main() -> None:
     ap.add_argument("--molbots", type=int, default=10_000)
     ap.add_argument("--client-procs", type=int, default=2, help="client processes sharing the connections")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "stream.json")
+    ap.add_argument("--out", type=Path, default=None, help="JSON path (default results/stream.json)")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, seconds: make test runs it")
     ap.add_argument("--serve", choices=MODES, help=argparse.SUPPRESS)
     ap.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.quick:
+        args.clients, args.seconds, args.repeats, args.molbots, args.client_procs = 3, 2.0, 1, 300, 1
+    args.out = args.out or REPO / "benchmarks" / "results" / ("quick" if args.quick else "") / "stream.json"
     if args.serve == "go":
         serve_go(args.molbots, args.clients, args.seconds, args.seed)
         return

@@ -27,6 +27,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
@@ -260,6 +261,7 @@ def _serve(
             threading.Event().wait(0.1)
 
     threading.Thread(target=stop_when_done, name="go-watch", daemon=True).start()
+    started = {name: (r.world.tick, time.monotonic()) for name, r in runtime.runners.items()}
     try:
         server.run(sockets=[api_socket])
     except KeyboardInterrupt:
@@ -268,6 +270,7 @@ def _serve(
         runtime.stop()
         api_socket.close()
     for name, r in runtime.runners.items():
+        _note(console, _tick_summary(name, r, *started[name]))
         if name == "neon":
             _note(console, f"saved the city at tick {r.world.tick} to {r.folder / 'neon.db'}")
         else:
@@ -276,6 +279,18 @@ def _serve(
     if errors:
         typer.echo(f"error: {'; '.join(errors)}", err=True)
         raise typer.Exit(1)
+
+
+def _tick_summary(name: str, runner: Any, first_tick: int, since: float) -> str:
+    """One line a benchmark or an operator reads at exit: ticks run, their rate, recent tick times."""
+    ticks = runner.world.tick - first_tick
+    elapsed = max(time.monotonic() - since, 1e-9)
+    times = sorted(runner.tick_ms)
+    pick = lambda q: times[min(len(times) - 1, int(len(times) * q))] if times else 0.0  # noqa: E731
+    return (
+        f"{name}: ran {ticks} ticks in {elapsed:.1f} s ({ticks / elapsed:.1f} ticks/s); "
+        f"tick p50 {pick(0.50):.2f} ms, p99 {pick(0.99):.2f} ms"
+    )
 
 
 __all__ = ["go"]
