@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ouroboros.engine import Profiler, World
+from ouroboros.engine import ManualClock, Profiler, World
 
 from .toy import build_world
 
@@ -26,14 +26,21 @@ def test_stats_cover_every_system_and_the_whole_tick() -> None:
 
 
 def test_a_slow_system_shows_its_time() -> None:
-    world = World(1)
-    world.add_system("nap", lambda w: time.sleep(0.002))
+    clock = ManualClock()
+    world = World(1, clock=clock)
+    world.add_system("nap", lambda w: clock.advance_ms(2.0))
     world.add_system("quick", lambda w: None)
     world.run(3)
     stats = world.profiler.stats()
-    assert stats["nap"]["p50_ms"] >= 2.0
-    assert stats["<tick>"]["max_ms"] >= stats["nap"]["max_ms"]
-    assert stats["quick"]["max_ms"] < stats["nap"]["p50_ms"]
+    assert stats["nap"]["p50_ms"] == 2.0 and stats["quick"]["max_ms"] == 0.0
+    assert stats["<tick>"]["max_ms"] == 2.0
+
+
+def test_a_real_sleep_shows_on_the_default_clock() -> None:
+    world = World(1)
+    world.add_system("nap", lambda w: time.sleep(0.002))
+    world.run(2)
+    assert world.profiler.stats()["nap"]["p50_ms"] >= 2.0  # a sleep is never shorter than asked
 
 
 def test_the_window_keeps_only_recent_ticks() -> None:
@@ -46,8 +53,9 @@ def test_the_window_keeps_only_recent_ticks() -> None:
 
 
 def test_profiling_does_not_reach_the_digest() -> None:
-    fast, slow = build_world(), build_world()
-    slow.add_system("nap", lambda w: time.sleep(0.001), phase="post_tick")
+    clock = ManualClock()
+    fast, slow = build_world(), build_world(clock=clock)
+    slow.add_system("nap", lambda w: clock.advance_ms(5.0), phase="post_tick")
     fast.add_system("nap", lambda w: None, phase="post_tick")
     fast.run(3)
     slow.run(3)

@@ -1,5 +1,6 @@
 """The deterministic ECS engine. It imports nothing else of ours and knows no world."""
 
+from ouroboros.engine.clock import Clock, ManualClock
 from ouroboros.engine.components import Component
 from ouroboros.engine.digest import Digest, canonical_json
 from ouroboros.engine.entities import NO_ENTITY
@@ -16,11 +17,13 @@ __all__ = [
     "NO_ENTITY",
     "PHASES",
     "Chunk",
+    "Clock",
     "Component",
     "Desync",
     "Digest",
     "Input",
     "LogWriter",
+    "ManualClock",
     "Plugin",
     "Profiler",
     "ReplayResult",

@@ -54,7 +54,6 @@ import json
 import math
 import os
 import statistics
-import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -219,10 +218,10 @@ class Optimizer:
     def _apply(self, system: str, variant: str) -> str:
         if system == LAYOUT:
             before = self.world.default_layout
-            t0 = time.perf_counter()
+            t0 = self.world.clock()
             self.world.set_layout(variant)
             if variant != before:
-                self.converted[variant] = (self.world.entity_count, (time.perf_counter() - t0) * 1e3)
+                self.converted[variant] = (self.world.entity_count, (self.world.clock() - t0) / 1e6)
             return before
         return self.world.set_variant(system, variant)
 
@@ -324,10 +323,10 @@ class Optimizer:
             return 0.0
         if key not in self.prepared:
             spec = self.world.schedule.variants(system)[variant]
-            t0 = time.perf_counter()
+            t0 = self.world.clock()
             if spec.prepare is not None:
                 spec.prepare()
-            self.prepared[key] = (time.perf_counter() - t0) * 1e3
+            self.prepared[key] = (self.world.clock() - t0) / 1e6
         return self.prepared[key]
 
     def after_tick(self, report: TickReport) -> None:
@@ -760,24 +759,24 @@ class Optimizer:
 
     def _shadow_run(self, world: World, trial: Trial, part: Part, live_fn: SystemFn, layout: str) -> None:
         """Inside the live tick: the live variant as usual, then the shadow on a copy of its input."""
-        t0 = time.perf_counter_ns()
+        t0 = world.clock()
         spec = world.schedule.get(part.system)
         shadow = self._shadows.get(layout)
         if shadow is None:
             shadow = self._shadows[layout] = _Shadow(world, layout)
         shadow.sync(world, spec)
         start = len(world.commands)
-        t1 = time.perf_counter_ns()
+        t1 = world.clock()
         live_fn(world)
-        t2 = time.perf_counter_ns()
+        t2 = world.clock()
         error = None
         try:
             part.fn(shadow.world)
         except Exception as exc:  # a candidate that raises is a wrong candidate
             error = f"{type(exc).__name__}: {exc}"
-        t3 = time.perf_counter_ns()
+        t3 = world.clock()
         differs = shadow.differences(world, spec, start) if error is None else []
-        t4 = time.perf_counter_ns()
+        t4 = world.clock()
         live_ms = (t2 - t1) / 1e6
         size = world.system_size(part.system)
         extra = (t4 - t0) / 1e6 - live_ms

@@ -20,7 +20,6 @@ share nothing mutable. What it promises:
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ouroboros.engine.clock import Clock, monotonic_ns
 from ouroboros.engine.components import Component
 from ouroboros.engine.digest import Digest, canonical_json, combine, hash_arrays
 from ouroboros.engine.entities import INDEX_MASK, EntityTable
@@ -161,6 +161,7 @@ class World:
         plugins: Iterable[Plugin] = (),
         digest_every_tick: bool = True,
         profiler_window: int = 512,
+        clock: Clock = monotonic_ns,
     ) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
             raise EngineError(f"seed must be an integer in [0, 2**63), got {seed!r}")
@@ -173,6 +174,7 @@ class World:
         self.commands = Commands()
         self.schedule = Schedule()
         self.profiler = Profiler(profiler_window)
+        self.clock = clock  # what the profiler and the optimizer measure with; never state
         self.digest_every_tick = digest_every_tick
         self.last_digest: Digest | None = None
         self._components: dict[str, Component] = {}
@@ -566,16 +568,16 @@ class World:
 
     # -- the tick -----------------------------------------------------------------------------
     def _run_phase(self, phase: str) -> None:
-        profiler = self.profiler
+        profiler, clock = self.profiler, self.clock
         for spec in self.schedule.phase(phase):
             self._running = spec
             blocks = sys.getallocatedblocks()
-            t0 = time.perf_counter_ns()
+            t0 = clock()
             try:
                 spec.fn(self)
             finally:
                 self._running = None
-            profiler.record(spec.name, time.perf_counter_ns() - t0, sys.getallocatedblocks() - blocks)
+            profiler.record(spec.name, clock() - t0, sys.getallocatedblocks() - blocks)
 
     def start(self) -> None:
         """Run the ``startup`` systems once (tick 0); ``step`` calls this when needed."""
@@ -594,7 +596,7 @@ class World:
         """Advance one tick: inputs, then the tick phases, then structural commands, then digest."""
         if not self.started:
             self.start()
-        t0 = time.perf_counter_ns()
+        t0 = self.clock()
         self.scratch.clear()
         inputs, self._pending = tuple(self._pending), []
         # Inputs are applied at the boundary, before the tick opens: handlers may use the
@@ -611,7 +613,7 @@ class World:
         self.tick += 1
         digest = self.digest() if self.digest_every_tick else None
         self.last_digest = digest
-        self.profiler.record(TICK, time.perf_counter_ns() - t0)
+        self.profiler.record(TICK, self.clock() - t0)
         self.profiler.record_tick(self.tick, self._entities_alive(), self._churn)
         self._churn = 0
         return TickReport(self.tick, inputs, digest)
