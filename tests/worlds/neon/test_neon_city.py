@@ -59,7 +59,7 @@ def test_walk_buy_wield_and_the_numbers_change() -> None:
     assert "You wield" in city.do("Alice", "wield switchblade")
     added = tables(city.world).items["neon.item.switchblade"]["stats"]["damage"]
     assert city.world.get(city.player("Alice"), "Actor")["damage"] == damage + added
-    assert "(worn)" in city.do("Alice", "inventory")
+    assert "Switchblade (wielded)" in city.do("Alice", "inventory")  # a weapon is wielded, not worn
     assert "You sell" not in city.do("Alice", "sell switchblade")  # wielded: remove it first
     city.do("Alice", "remove switchblade")
     assert "You sell" in city.do("Alice", "sell switchblade")

@@ -94,7 +94,7 @@ async def _second_session(port: int, credits: int, room: list[str]) -> None:
     back = await alice.do("connect Alice correct-horse", r"Exits: [^\n]*\n")
     assert back.strip().split("\n")[-3:] == room
     inventory = await alice.do("inventory", r"Credits: (\d+)")
-    assert "Switchblade (worn)" in inventory
+    assert "Switchblade (wielded)" in inventory
     assert int(inventory.rsplit("Credits: ", 1)[1]) == credits
     quests = await alice.do("quest list", r"Done: [^\n]*\n")
     assert "Street Legs" in quests or "street legs" in quests.lower()

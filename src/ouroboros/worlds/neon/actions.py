@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import economy, quests
+from ouroboros.worlds.neon import economy, quests, words
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import (
     display_name,
@@ -72,8 +72,9 @@ def describe_room(world: World, player: int) -> None:
         "area": data.get("district", ""),
         "zone": data.get("zone", ""),
         "threat": data.get("threat_level", 0),
-        "exits": {d: s for d, target in data.get("exits", {}).items()
-                  if (s := slots(world).try_slot("room", target)) is not None},
+        # every exit to a room that exists, loaded or not: Mudlet's mapper needs the whole graph
+        "exits": {d: slots(world).slot("room", target) for d, target in data.get("exits", {}).items()
+                  if target in t.rooms},
         "coords": data.get("coords", {}),
     }  # fmt: skip
     gmcp(world, player, "Room.Info", info)
@@ -185,15 +186,44 @@ def hit(world: World, attacker: int, salt: int) -> None:
     damage = max(
         1, a["damage"] - d["armour"] // 4 + roll(world, "neon:damage", attacker, salt, a["damage"] // 2 + 1)
     )
+    crit, procs = weapon_extras(world, attacker) if is_player(world, attacker) else (0, ())
+    critical = crit > 0 and roll(world, "neon:crit", attacker, salt, 1000) < crit
+    if critical:
+        damage *= 2
+    extra = []
+    for i, proc in enumerate(procs):
+        if roll(world, "neon:proc", attacker, salt * 8 + i, 1000) < PROC_CHANCE_PERMILLE:
+            bonus = max(1, a["damage"] // 4)
+            damage += bonus
+            extra.append(f"{PROC_WORDS.get(proc, proc)} (+{bonus})")
     hp = d["hp"] - damage
     world.set(target, "Actor", hp=max(hp, 0))
-    tell_room(world, room, f"{name} hits {victim} for {damage}.", "combat")
+    how = "critically hits" if critical else "hits"
+    tail = f"; {', '.join(extra)}" if extra else ""
+    left = f"[{victim}: {max(hp, 0)}/{d['max_hp']} hp]"
+    tell_room(world, room, f"{name} {how} {victim} for {damage}{tail} {left}.", "combat")
     if is_player(world, target):
         vitals(world, target)
     elif d["hp"] * 100 >= d["max_hp"] * 30 > hp * 100:
         npc_event(world, target, "low_hp")
     if hp <= 0:
         die(world, target, attacker)
+
+
+PROC_CHANCE_PERMILLE = 150  # each proc of a wielded weapon fires on this share of hits
+PROC_WORDS = {"shock": "a jolt arcs", "burn": "the wound sears", "bleed": "it bleeds",
+              "emp": "an EMP pulse crackles", "stagger": "the blow staggers"}  # fmt: skip
+
+
+def weapon_extras(world: World, player: int) -> tuple[int, tuple[str, ...]]:
+    """Crit chance (permille) and procs of what ``player`` wields: what the item's power budget paid for."""
+    crit, procs = 0, []
+    for item in items_held(world, player):
+        if world.get(item, "Item")["worn"]:
+            extras = item_data(world, item).get("extensions", {})
+            crit = max(crit, int(extras.get(tb.ITEM_CRIT, 0)))
+            procs += [p for p in extras.get(tb.ITEM_PROCS, ()) if p not in procs]
+    return min(crit, 1000), tuple(procs)
 
 
 def die(world: World, victim: int, killer: int) -> None:
@@ -224,7 +254,7 @@ def die(world: World, victim: int, killer: int) -> None:
         if credits:
             verdict = economy.transact(world, killer, "loot", credits, bound=credits)
             if verdict.ok:
-                tell(world, killer, f"You pick {credits} credits off the body.", "loot")
+                tell(world, killer, f"You pick {words.credits(credits)} off the body.", "loot")
         xp = data.get("level", 1) * 10
         p = world.get(killer, "Player")
         world.set(killer, "Player", xp=p["xp"] + xp)
@@ -244,7 +274,7 @@ def _player_dies(world: World, player: int, t: tb.Tables) -> None:
     penalty = p["credits"] * t.params["death_penalty_permille"] // 1000
     if penalty:
         economy.transact(world, player, "penalty", -penalty)
-        tell(world, player, f"The clinic bills you {penalty} credits.", "system")
+        tell(world, player, f"The clinic bills you {words.credits(penalty)}.", "system")
     world.set(
         player, "Player", deaths=p["deaths"] + 1, revive_at=world.tick + t.params["respawn_delay_ticks"]
     )

@@ -35,13 +35,15 @@ from ouroboros.worlds.neon.city import (
     tell,
     tell_room,
 )
+from ouroboros.worlds.neon.words import credits, render_line
 
 MAX_TEXT = 300
 PROTECTED_KINDS = frozenset({"vendor", "fixer"})
 WEAPON_SLOTS = frozenset({"main_hand", "off_hand"})
 DIRECTION_WORDS = {**{d: d for d in tb.DIRECTIONS}, **{v: k for k, v in tb.DIRECTION_NAMES.items()}}
 ALIASES = {"l": "look", "i": "inventory", "inv": "inventory", "k": "attack", "kill": "attack",
-           "'": "say", ":": "emote", "sc": "score", "?": "help", "q": "quest", "equip": "wear"}  # fmt: skip
+           "'": "say", ":": "emote", "sc": "score", "?": "help", "q": "quest", "equip": "wear",
+           "inspect": "look", "examine": "look", "x": "look", "exa": "look"}  # fmt: skip
 
 Handler = Callable[[World, int, str], None]
 HELP: dict[str, str] = {}
@@ -121,22 +123,41 @@ def look(world: World, player: int, rest: str) -> None:
     item = find(world, items_held(world, player) + items_in_room(world, room), rest)
     if item is not None:
         data = item_data(world, item, t)
-        stats = ", ".join(f"{k} {v}" for k, v in data.get("stats", {}).items() if v)
         iid = item_id(world, item)
-        worth = t.price(iid) if iid in t.items else data["price"]
-        text = f"{data['name']} ({data.get('rarity', 'common')} {data['kind']}), worth {worth} cr."
-        if stats:
-            text += f" {stats}."
-        if data.get("description"):
-            text += f"\n{data['description']}"
-        tell(world, player, text)
+        tell(world, player, describe_item(data, t.price(iid) if iid in t.items else data["price"]))
         return
     other = find(world, [p for p in players_in(world, room) if p != player], rest)
     if other is not None:
         a = world.get(other, "Actor")
         tell(world, player, f"{display_name(world, other)}, a runner ({a['hp']}/{a['max_hp']} hp).")
         return
+    vendor = _vendor_here(world, player)
+    if vendor is not None:
+        stock = [i for i in npc_data(world, vendor, t)["stock"] if i in t.items]
+        choice = next((i for i in stock if matches(t.items[i]["name"], rest)), None)
+        if choice is not None:
+            tell(world, player, describe_item(t.items[choice], t.price(choice), on_sale=True))
+            return
     tell(world, player, f"You see no '{rest[:40]}' here.", "error")
+
+
+def describe_item(data: dict, worth: int, *, on_sale: bool = False) -> str:
+    """What ``look``/``inspect`` says of an item, held, on the ground or on a vendor's shelf."""
+    stats = ", ".join(f"{k} {v}" for k, v in data.get("stats", {}).items() if v)
+    extras = data.get("extensions", {})
+    if extras.get(tb.ITEM_CRIT):
+        stats += f"{', ' if stats else ''}crit {extras[tb.ITEM_CRIT] / 10:g}%"
+    if extras.get(tb.ITEM_PROCS):
+        stats += f"{', ' if stats else ''}procs {'/'.join(extras[tb.ITEM_PROCS])}"
+    price = f"for sale here at {credits(worth)}" if on_sale else f"worth {credits(worth)}"
+    text = f"{data['name']} ({data.get('rarity', 'common')} {data['kind']}), {price}."
+    if stats:
+        text += f" {stats}."
+    if data.get("kind") == "consumable" and data.get("stats", {}).get("heal"):
+        text += " ('use' it to heal.)"
+    if data.get("description"):
+        text += f"\n{data['description']}"
+    return text
 
 
 @command("say", "say TEXT: speak to everyone in the room (also: 'TEXT)")
@@ -179,17 +200,18 @@ def talk(world: World, player: int, rest: str) -> None:
         lines = {ln["id"]: ln for ln in dialogue["lines"]}
         at = seen.get(dialogue["id"], dialogue["lines"][0]["id"])
         line = lines.get(at, dialogue["lines"][0])
-        tell(world, player, f'{data["name"]} says, "{line["text"].replace("{player}", name)}"', "say")
+        tell(world, player, f'{data["name"]} says, "{render_line(line["text"], name)}"', "say")
         nxt = line.get("next") or [dialogue["lines"][0]["id"]]
         seen[dialogue["id"]] = nxt[0]
     else:
         tell(world, player, f"{data['name']} has nothing to say to you.")
-    offers = [
-        q for q in t.quests_by_giver.get(npc_id(world, npc), ()) if quests.status(world, player, q) != "done"
-    ]
+    given = t.quests_by_giver.get(npc_id(world, npc), ())
+    offers = [q for q in given if quests.can_accept(world, player, q, t) is None]  # what 'quest list' offers
     if offers:
         names = ", ".join(t.quests[q]["name"] for q in offers)
         tell(world, player, f"Jobs on offer: {names}. ('quest accept NAME')", "quest")
+    elif any(quests.status(world, player, q) != "done" for q in given):
+        tell(world, player, f"{data['name']} has nothing for you yet. Come back with more to show.", "quest")
 
 
 # -- things ---------------------------------------------------------------------------------------------
@@ -199,10 +221,16 @@ def inventory(world: World, player: int, rest: str) -> None:
     lines = []
     for item in held:
         worn = world.get(item, "Item")["worn"]
-        lines.append(f"  {display_name(world, item)}{' (worn)' if worn else ''}")
-    credits = world.get(player, "Player")["credits"]
+        lines.append(f"  {display_name(world, item)}{_in_use(item_data(world, item)) if worn else ''}")
+    wallet = world.get(player, "Player")["credits"]
     body = "\n".join(lines) if lines else "  nothing"
-    tell(world, player, f"You carry:\n{body}\nCredits: {credits}")
+    tell(world, player, f"You carry:\n{body}\nCredits: {wallet}")
+
+
+def _in_use(data: dict) -> str:
+    if data.get("slot") in WEAPON_SLOTS:
+        return " (wielded)"
+    return " (implanted)" if data.get("kind") == "implant" else " (worn)"
 
 
 @command("get", "get ITEM | get all: pick something up")
@@ -284,8 +312,8 @@ def _give_credits(world: World, player: int, target: int, amount: int) -> None:
         return
     verdict = economy.transact(world, player, "gift", -amount, to=target)
     if verdict.ok:
-        tell(world, player, f"You give {amount} credits to {display_name(world, target)}.")
-        tell(world, target, f"{player_name(world, player)} gives you {amount} credits.", "loot")
+        tell(world, player, f"You give {credits(amount)} to {display_name(world, target)}.")
+        tell(world, target, f"{player_name(world, player)} gives you {credits(amount)}.", "loot")
     elif verdict.outcome == "held":
         tell(world, player, f"The transfer is held for review: {verdict.reason}.", "system")
     else:
@@ -348,7 +376,7 @@ def list_stock(world: World, player: int, rest: str) -> None:
     t = tb.tables(world)
     data = npc_data(world, vendor, t)
     rows = [f"  {t.items[i]['name']:<32} {t.price(i):>7} cr" for i in data["stock"] if i in t.items]
-    tell(world, player, f"{data['name']} sells:\n" + "\n".join(rows))
+    tell(world, player, f"{data['name']} sells:\n" + "\n".join(rows) + "\n('look ITEM' for a closer look)")
 
 
 @command("buy", "buy ITEM: buy from the vendor here")
@@ -372,7 +400,7 @@ def buy(world: World, player: int, rest: str) -> None:
         _no_sale(world, player, verdict)
         return
     spawn_item(world, slots(world).slot("item", choice), holder=player)
-    tell(world, player, f"You buy {t.items[choice]['name']} for {price} credits.", "loot")
+    tell(world, player, f"You buy {t.items[choice]['name']} for {credits(price)}.", "loot")
     actions.vitals(world, player)
     quests.check(world, player)
 
@@ -402,7 +430,7 @@ def sell(world: World, player: int, rest: str) -> None:
         _no_sale(world, player, verdict)
         return
     world.despawn([item])
-    tell(world, player, f"You sell {data['name']} for {price} credits.", "loot")
+    tell(world, player, f"You sell {data['name']} for {credits(price)}.", "loot")
     actions.vitals(world, player)
 
 
@@ -519,3 +547,7 @@ def help_(world: World, player: int, rest: str) -> None:
 def quit_(world: World, player: int, rest: str) -> None:
     tell(world, player, "You jack out. See you in the rain.", "system")
     emit(world, player_name(world, player), {"type": "disconnect", "reason": "Connection closed."})
+
+
+# the survival commands register themselves on import (use, consider)
+from ouroboros.worlds.neon import survival  # noqa: E402, F401

@@ -18,6 +18,7 @@ from ouroboros.worlds.neon import actions, economy
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import npc_id, remove, slots, state
 from ouroboros.worlds.neon.params import PARAMS, param_problem
+from ouroboros.worlds.neon.words import unknown_placeholders
 
 SUPPORTED_DOMAINS = frozenset(tb.DOMAINS) | {"procgen_rules"}
 
@@ -44,6 +45,15 @@ def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             if problem is not None:
                 code = "unknown_param" if name not in PARAMS else "param_out_of_range"
                 problems.append((code, f"/content/world_params/{i}/params/{name}", problem))
+    for i, obj in enumerate(content.get("dialogue") or ()):
+        for j, line in enumerate(obj.get("lines") or ()):
+            unknown = unknown_placeholders(str(line.get("text", "")))
+            if unknown:
+                problems.append((
+                    "unknown_placeholder",
+                    f"/content/dialogue/{i}/lines/{j}/text",
+                    f"{', '.join(unknown)}: a line may use only {' and '.join(tb.DIALOGUE_PLACEHOLDERS)}",
+                ))  # fmt: skip
     if not problems:
         try:
             tb.build_tables(effective(content))

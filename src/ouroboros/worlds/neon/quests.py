@@ -22,7 +22,8 @@ from ouroboros.worlds.neon.city import (
     state,
     tell,
 )
-from ouroboros.worlds.neon.tables import Tables, tables
+from ouroboros.worlds.neon.tables import QUEST_LEVEL_MARGIN, Tables, player_level, tables
+from ouroboros.worlds.neon.words import credits as credits_text
 
 
 def journal(world: World, player: int) -> dict[str, dict[str, Any]]:
@@ -45,7 +46,20 @@ def can_accept(world: World, player: int, quest_id: str, t: Tables) -> str | Non
     if missing:
         names = ", ".join(t.quests[q]["name"] if q in t.quests else q for q in missing)
         return f"first finish: {names}"
+    level, yours = quest_level(quest_id, t), player_level(int(world.get(player, "Player")["xp"]))
+    if level > yours + QUEST_LEVEL_MARGIN:
+        return f"it is a level {level} job and you are level {yours}"
     return None
+
+
+def quest_level(quest_id: str, t: Tables) -> int:
+    """How dangerous a job is: its strongest kill target's level (1 for one with no fight)."""
+    levels = [
+        int(t.npcs[o["target"]].get("level", 1))
+        for o in t.quests[quest_id]["objectives"]
+        if o["kind"] == "kill" and o["target"] in t.npcs
+    ]
+    return max(levels, default=1)
 
 
 def accept(world: World, player: int, quest_id: str) -> None:
@@ -153,9 +167,9 @@ def _complete(world: World, player: int, quest_id: str, quest: dict[str, Any], t
     if credits:
         verdict = economy.transact(world, player, "reward", credits, bound=credits)
         if verdict.ok:
-            tell(world, player, f"You are paid {credits} credits.", "loot")
+            tell(world, player, f"You are paid {credits_text(credits)}.", "loot")
         else:
-            tell(world, player, f"Your pay of {credits} credits is held: {verdict.reason}.", "system")
+            tell(world, player, f"Your pay of {credits_text(credits)} is held: {verdict.reason}.", "system")
     xp = rewards.get("xp", 0)
     if xp:
         p = world.get(player, "Player")

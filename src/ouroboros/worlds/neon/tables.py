@@ -189,3 +189,18 @@ def _index(ids: list[str]) -> dict[str, int]:
         _INDEXES.clear()
     _INDEXES[id(ids)] = (ids, len(ids), index)
     return index
+
+
+#: extensions an item may carry (priced by the council's power budget, read by combat)
+ITEM_CRIT = "neon.crit_permille"
+ITEM_PROCS = "neon.procs"
+#: a job is offered to a runner at most this many levels above their own
+QUEST_LEVEL_MARGIN = 3
+#: xp per level: level 1 at 0 xp, 2 at 100, ... (an npc of level L pays 10 × L xp)
+XP_PER_LEVEL = 100
+#: the placeholders a dialogue line may use; anything else in braces is refused by the content check
+DIALOGUE_PLACEHOLDERS = ("{player.name}", "{player}")
+
+
+def player_level(xp: int) -> int:
+    return 1 + max(0, int(xp)) // XP_PER_LEVEL
