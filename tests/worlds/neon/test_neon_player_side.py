@@ -12,9 +12,10 @@ from neon_harness import City, path
 from neon_server import CityProcess, Player
 
 from ouroboros.worlds import build_world
-from ouroboros.worlds.neon import quests
-from ouroboros.worlds.neon.city import slots, spawn_item
+from ouroboros.worlds.neon import actions, quests
+from ouroboros.worlds.neon.city import npc_data, npc_id, slots, spawn_item
 from ouroboros.worlds.neon.gameplay import apply_content, check_content
+from ouroboros.worlds.neon.maps import MAP_RADIUS, safe_rooms
 from ouroboros.worlds.neon.tables import tables
 
 START = "neon.room.st_10_10"
@@ -189,3 +190,74 @@ async def _session(port: int) -> str:
     text += await alice.do("talk kestrel", r"Kestrel says")
     alice.writer.close()
     return text
+
+
+def test_map_draws_the_rooms_around_with_the_runner_in_the_middle() -> None:
+    city = City()
+    city.enter("Alice")
+    lines = city.do("Alice", "map").split("\n")
+    assert lines[0] == "Lantern Plaza" and lines[-1].startswith("@ you")
+    grid = lines[1:-1]
+    middle = 2 * MAP_RADIUS
+    assert grid[middle][middle] == "@"
+    assert grid[middle - 2][middle] == "$"  # Skewer Sam's stall, one block north
+    assert grid[middle - 1][middle] == "|"  # and the way there
+    city.do("Alice", "n")
+    assert city.do("Alice", "map").split("\n")[1:-1][middle][middle] == "@"
+
+
+def _npc(city: City, nid: str) -> int:
+    for chunk in city.world.query("Npc"):
+        for entity in chunk.ids.tolist():
+            if npc_id(city.world, entity) == nid:
+                return int(entity)
+    raise AssertionError(nid)
+
+
+def test_the_starter_district_keeps_a_new_runner_safe_from_stronger_hostiles() -> None:
+    city = City()
+    city.enter("Alice")
+    t = tables(city.world)
+    leader = t.npcs["neon.npc.jackal_leader"]  # level 9, aggressive, roams
+    assert actions.hostile_to_players(leader) and leader["level"] > 1
+    entity = _npc(city, "neon.npc.jackal_leader")
+    plaza = slots(city.world).slot("room", START)
+    city.world.set(entity, "Place", room=plaza)
+    assert "Jackal Leader" in city.do("Alice", "look") or "Leader" in city.text("Alice")
+    city.wait(600)
+    assert "goes for Alice" not in city.text("Alice")
+    assert city.world.get(city.player("Alice"), "Actor")["target"] == 0
+    # the same npc outside the district goes for her at once
+    _put(city, "Alice", leader["spawn_room"])
+    city.world.set(entity, "Place", room=slots(city.world).slot("room", leader["spawn_room"]))
+    city.world.set(entity, "Actor", target=0)
+    assert "goes for Alice" in city.do("Alice", "look", ticks=400)
+
+
+def test_roaming_hostiles_never_walk_into_the_starter_district() -> None:
+    city = City()
+    t = tables(city.world)
+    safe = safe_rooms(t)
+    hostile_homes = {n["spawn_room"] for n in t.npcs.values() if actions.hostile_to_players(n)}
+    assert not (hostile_homes & safe)
+    # every roamer set down on the district's edge, one street from walking in
+    edge = sorted(
+        rid for rid, room in t.rooms.items()
+        if rid not in safe and any(room["exits"].get(d) in safe for d in ("n", "s", "e", "w"))
+    )  # fmt: skip
+    city.wait(1)  # the city's first tick spawns its npcs
+    present = {npc_id(city.world, e): e for c in city.world.query("Npc") for e in c.ids.tolist()}
+    roamers = [
+        present[nid] for nid, n in sorted(t.npcs.items())
+        if nid in present and actions.hostile_to_players(n) and n["kind"] != "boss"
+    ]  # fmt: skip
+    assert len(roamers) >= 5
+    for i, entity in enumerate(roamers):
+        city.world.set(entity, "Place", room=slots(city.world).slot("room", edge[i % len(edge)]))
+    for _ in range(40):
+        city.wait(100)
+        for chunk in city.world.query("Npc", "Place"):
+            for entity, room in zip(chunk.ids.tolist(), chunk["Place.room"].tolist(), strict=True):
+                data = npc_data(city.world, entity)
+                if actions.hostile_to_players(data):
+                    assert slots(city.world).id_of("room", room) not in safe, data["name"]

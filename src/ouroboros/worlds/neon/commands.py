@@ -549,5 +549,5 @@ def quit_(world: World, player: int, rest: str) -> None:
     emit(world, player_name(world, player), {"type": "disconnect", "reason": "Connection closed."})
 
 
-# the survival commands register themselves on import (use, consider)
-from ouroboros.worlds.neon import survival  # noqa: E402, F401
+# these register their commands on import (use, consider; map)
+from ouroboros.worlds.neon import maps, survival  # noqa: E402, F401

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import actions, economy, scripting
+from ouroboros.worlds.neon import actions, economy, maps, scripting
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import (
     display_name,
@@ -83,7 +83,7 @@ def _act(world: World, npc: int, action: str, data: dict[str, Any], t: tb.Tables
     a = world.get(npc, "Actor")
     room = world.get(npc, "Place")["room"]
     if action == "aggressive" and a["target"] == 0 and actions.hostile_to_players(data):
-        victims = players_in(world, room)
+        victims = [v for v in players_in(world, room) if _fair_game(world, v, room, data, t)]
         if victims:
             victim = victims[roll(world, "neon:aggro", npc, 0, len(victims))]
             tell_room(world, room, f"{data['name']} goes for {display_name(world, victim)}!", "combat")
@@ -100,6 +100,9 @@ def _act(world: World, npc: int, action: str, data: dict[str, Any], t: tb.Tables
     every = t.params["wander_every_ticks"]
     world.set(npc, "Npc", next_move=world.tick + every + roll(world, "neon:pace", npc, 0, every))
     exits = [d for d in actions.exits_of(world, room) if d not in ("in", "out", "u", "d")]
+    if actions.hostile_to_players(data):  # the starter district is kept clear of roaming hostiles
+        here = room_data(world, room, t)["exits"]
+        exits = [d for d in exits if not maps.is_safe(world, here[d])]
     if action == "patrol":  # stay in the home zone
         s = slots(world)
         home_zone = t.rooms.get(s.id_of("room", n["home"]), {}).get("zone")
@@ -107,6 +110,13 @@ def _act(world: World, npc: int, action: str, data: dict[str, Any], t: tb.Tables
         exits = [d for d in exits if t.rooms[here["exits"][d]].get("zone") == home_zone]
     if exits and action in ("wander", "patrol", "aggressive"):
         actions.move(world, npc, exits[roll(world, "neon:wander", npc, 0, len(exits))])
+
+
+def _fair_game(world: World, player: int, room: int, data: dict[str, Any], t: tb.Tables) -> bool:
+    """A hostile npc goes for a runner unless the runner is in the starter district and weaker."""
+    if not maps.is_safe(world, slots(world).id_of("room", room)):
+        return True
+    return tb.player_level(int(world.get(player, "Player")["xp"])) >= int(data.get("level", 1))
 
 
 def combat(world: World) -> None:
