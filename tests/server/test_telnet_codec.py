@@ -154,3 +154,10 @@ def test_gmcp_only_when_negotiated_and_iac_doubled() -> None:
     assert isinstance(payload[0], Subnegotiation)
     package, _, body = payload[0].payload.decode().partition(" ")
     assert (package, json.loads(body)) == ("X", {"v": "\u00ff"})
+
+
+@given(st.text(max_size=80))
+def test_a_prompt_is_a_line_of_its_own_marked_by_ga(text: str) -> None:
+    data = encode_event({"type": "prompt", "text": text}, gmcp=False)
+    assert data.endswith(b"\r\n\xff\xf9")  # CR LF, then IAC GA
+    assert b"\xff\xf9" not in data[:-2]  # nothing in the text can forge a GA

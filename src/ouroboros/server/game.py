@@ -13,6 +13,8 @@ Events are plain JSON-ready dicts, one of:
   data for clients that asked for it (Mudlet's GMCP packages).
 - ``{"type": "disconnect", "reason": TEXT}``: the character asked to quit (or was taken over);
   the gateway says the text and closes the connection.
+- ``{"type": "prompt", "text": TEXT}``: the player's numbers (health, money), sent once a command
+  is answered; telnet sends it as a line of its own followed by GA, the mark of a MUD prompt.
 """
 
 from __future__ import annotations

@@ -242,6 +242,8 @@ def encode_event(event: Event, *, gmcp: bool) -> bytes:
         return escape_iac(render_text("system", str(event.get("reason", "Goodbye."))).encode())
     if kind == "gmcp" and gmcp:
         return gmcp_frame(str(event.get("package", "")), event.get("data", {}))
+    if kind == "prompt":  # a line of its own (nothing else is ever glued to it), GA marks it
+        return escape_iac(render_text("system", str(event.get("text", ""))).encode()) + bytes((IAC, GA))
     if kind == "error":  # a transport-level error event, as text
         return escape_iac(render_text("error", str(event.get("message", ""))).encode())
     return b""

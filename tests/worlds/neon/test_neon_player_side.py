@@ -63,6 +63,8 @@ def test_a_stim_pack_heals_and_is_used_up() -> None:
     assert f"You use Stim Pack: +40 hp (70/{max_hp} hp)" in said
     assert city.world.get(city.player("Alice"), "Actor")["hp"] == 70
     assert "Stim Pack" not in city.do("Alice", "inventory")
+    prompts = [e["text"] for e in city.seen["Alice"] if e["type"] == "prompt"]
+    assert prompts[-1] == f"<70/{max_hp}hp {city.credits('Alice')}cr>"  # after every command
     assert "Use what?" in city.do("Alice", "use stim")
     # eating tops up to the maximum, never past it
     city.do("Alice", "buy energy bar")
@@ -181,6 +183,7 @@ async def _session(port: int) -> str:
     text += await alice.do("look stim pack", on_sale)
     text += await alice.do("buy stim pack", r"You buy Stim Pack for \d+ credits")
     text += await alice.do("use stim pack", r"You use Stim Pack: \+0 hp \(\d+/\d+ hp\)")
+    text += await alice.expect(r"\n<(\d+)/\1hp \d+cr>\r?\n")  # the prompt: health and money
     text += await alice.do("inventory", r"Credits: \d+")
     text += await alice.do("consider sam", r"Under the guild's protection")
     for direction in _route(SAM, "neon.room.fixer_den_booth"):

@@ -65,9 +65,22 @@ def clean(text: str) -> str:
 
 
 def run(world: World, player: int, line: str) -> None:
+    """Answer one line, then the prompt (health and money) the player types after."""
     line = clean(line)
     if not line:
         return
+    _answer(world, player, line)
+    if world.is_alive(player) and world.get(player, "Player")["online"]:
+        prompt(world, player)
+
+
+def prompt(world: World, player: int) -> None:
+    a, p = world.get(player, "Actor"), world.get(player, "Player")
+    text = f"<{a['hp']}/{a['max_hp']}hp {p['credits']}cr>"
+    emit(world, player_name(world, player), {"type": "prompt", "text": text})
+
+
+def _answer(world: World, player: int, line: str) -> None:
     if line[0] in "':" and len(line) > 1 and line[1] != " ":
         line = f"{line[0]} {line[1:]}"
     verb, _, rest = line.partition(" ")
