@@ -110,6 +110,9 @@ def test_python_corpus_is_contained_by_the_worker_without_the_gate(
     why = re.search(r"^# without gate: \w+ — (.*)$", path.read_text(), re.M)
     if why and "seccomp" in why.group(1) and "seccomp" in worker.protections:
         assert "Operation not permitted" in fault.message, fault.message  # the kernel said no
+    message = re.search(r"^# without gate message: (.*)$", path.read_text(), re.M)
+    if message:
+        assert message.group(1) in fault.message, fault.message
     assert_still_serves(worker)
     assert not list(Path("/tmp").glob("ouroboros-escape-*")), "an escape wrote a file"
 
@@ -133,15 +136,38 @@ def test_python_worker_cpu_limit_kills_a_busy_loop_the_deadline_would_not() -> N
 
 
 def test_python_worker_kill_from_outside_is_a_fault_then_a_fresh_worker(worker: PythonTraitWorker) -> None:
-    pid = worker.pid
-    assert pid is not None
+    pid, host_side = worker.worker_pid, worker.pid
+    assert pid is not None and host_side is not None
     restarts = worker.restarts
     os.kill(pid, signal.SIGKILL)
     _, fault = worker.run_batch("seek", "1", batch(), seed=7, scalars={"temperature": 250})
     # Either the batch met the dead pipe, or the host saw the death first and restarted.
     assert fault is None or fault.code is FaultCode.WORKER_DIED
     assert_still_serves(worker)  # restarted, with its scripts reloaded
-    assert worker.restarts == restarts + 1 and worker.pid != pid
+    assert worker.restarts == restarts + 1 and worker.pid != host_side and worker.worker_pid != pid
+
+
+def test_python_worker_dies_with_the_process_the_host_started() -> None:
+    """Behind a pid namespace the host starts a reaper that forks the worker: killing the reaper
+    (as the host's own cleanup does) takes the worker with it."""
+    with PythonTraitWorker(LIMITS) as w:
+        assert w.load("seek", "1", SEEK) is None
+        reaper, pid = w.pid, w.worker_pid
+        assert reaper is not None and pid is not None
+        if "pidns" in w.protections:
+            assert pid != reaper
+        os.kill(reaper, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z", "the worker outlived its reaper"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
 
 
 def test_python_worker_garbage_on_the_pipe_is_a_bad_result(worker: PythonTraitWorker) -> None:
