@@ -4,6 +4,7 @@ while the host and the other traits carry on; hot-swaps leave no ghosts; petri s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ouroboros.engine import World
 from ouroboros.errors import SandboxError
@@ -23,6 +26,8 @@ from ouroboros.sandbox.python_worker import (
     PythonTrait,
     PythonTraitLimits,
     PythonTraitWorker,
+    _Stop,
+    decode_reply,
 )
 from ouroboros.worlds.petri import PetriPlugin
 from ouroboros.worlds.petri.traits import BUILTIN_TRAITS
@@ -181,6 +186,36 @@ def test_python_worker_garbage_on_the_pipe_is_a_bad_result(worker: PythonTraitWo
     fault = run_source(worker, "liar", liar, check=False)
     assert fault is not None and fault.code is FaultCode.BAD_RESULT
     assert_still_serves(worker)
+
+
+def _json_values() -> st.SearchStrategy[object]:
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=30,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600) | _json_values().map(lambda v: json.dumps(v).encode()))
+def test_a_reply_is_an_object_or_a_bad_result_never_an_exception(data: bytes) -> None:
+    try:
+        reply = decode_reply(data)
+    except _Stop as stop:
+        assert stop.fault.code is FaultCode.BAD_RESULT
+    else:
+        assert isinstance(reply, dict)
+
+
+def test_a_forged_deep_reply_is_refused_before_decoding() -> None:
+    for forged in (b"[" * 30_000 + b"]" * 30_000, b'{"a": ' * 20_000 + b"1" + b"}" * 20_000, b"[" * 60_000):
+        with pytest.raises(_Stop) as stop:
+            decode_reply(forged)
+        assert stop.value.fault.code is FaultCode.BAD_RESULT and "deep" in stop.value.fault.message
+    # brackets inside strings are text, not nesting
+    assert decode_reply(b'{"message": "' + b"[" * 50_000 + b'", "ok": false}')["ok"] is False
+    assert decode_reply(b'{"ok": true, "protections": ["seccomp"]}')["protections"] == ["seccomp"]
 
 
 def test_python_worker_results_are_deterministic_and_seeded(worker: PythonTraitWorker) -> None:

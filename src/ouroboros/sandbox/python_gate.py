@@ -9,7 +9,7 @@ What it does not name is refused with a fault naming the node type and its line.
 passes, it promises:
 
 - it is at most ``max_source_bytes`` of UTF-8, nests at most ``MAX_NESTING_DEPTH`` deep (measured
-  from its tokens *before* parsing, then exactly on the tree) and parses as Python 3.11; the
+  from its tokens *before* parsing, then exactly on the tree) and compiles as Python 3.11; the
   gate's work is linear in the source, and nothing a source can be makes it raise;
 - it imports only ``ALLOWED_IMPORTS`` (math, random, dataclasses, typing, enum, collections,
   functools, itertools), never a private name from them;
@@ -212,6 +212,14 @@ def check_python_trait(
         faults.append(fault)
         if len(faults) >= MAX_FAULTS:
             break
+    if not faults:  # what parses may still not compile ('await' in a lambda): say so here
+        try:
+            compile(tree, "<trait>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None) or 0
+            return [Fault(FaultCode.SYNTAX, f"line {line}: {getattr(exc, 'msg', None) or exc}")]
+        except (RecursionError, MemoryError):
+            return [_too_deep(0)]
     return faults
 
 
