@@ -153,6 +153,8 @@ def test_python_gate_passes_a_well_behaved_trait() -> None:
         (wrap("x = " + "1 + " * 3000 + "1"), FaultCode.SYNTAX, 3),
         (wrap("x = " + "[" * 150 + "]" * 150), FaultCode.SYNTAX, 3),
         (wrap("x = f'{" + "-" * 3000 + "1}'"), FaultCode.SYNTAX, 3),
+        # shallow by its tokens (60), deep as a tree (Call > keyword > Call …): the exact measure
+        (wrap("x = " + "f(a=" * 60 + "1" + ")" * 60), FaultCode.SYNTAX, 3),
         (wrap("if entity.x:\n    pass\n" + "elif entity.x:\n    pass\n" * 1500), FaultCode.SYNTAX, 199),
         ("class T:\n    async def execute(self, entity):\n        pass\n", FaultCode.CONTRACT, 0),
         (wrap("pass") + wrap("pass").replace("class T", "class U"), FaultCode.CONTRACT, 0),

@@ -228,36 +228,31 @@ def _too_deep(line: int) -> Fault:
 
 
 def _check(tree: ast.Module) -> Iterator[Fault]:
-    deepest = _deepest(tree)
-    if deepest is not None:
-        yield _too_deep(getattr(deepest, "lineno", 0))
-        return  # the rules below recurse as deep as the tree: only on a bounded one
-    yield from _walk(tree)
-    yield from check_structure(tree)
-    yield from check_contract(tree)
-
-
-def _deepest(tree: ast.AST) -> ast.AST | None:
-    """The first node deeper than ``MAX_NESTING_DEPTH``, found without recursion."""
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING_DEPTH:
-            return node
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return None
+    too_deep = False
+    for fault in _walk(tree):
+        too_deep = too_deep or fault.code is FaultCode.SYNTAX
+        yield fault
+    if not too_deep:  # the rules below recurse as deep as the tree: only on a bounded one
+        yield from check_structure(tree)
+        yield from check_contract(tree)
 
 
 # -- the allow-list walk -------------------------------------------------------------------------
 
 
 def _walk(tree: ast.Module) -> Iterator[Fault]:
-    """Every node once, parents before children: its type, its string fields, its own rules."""
+    """Every node once, parents before children: its type, its string fields, its own rules; a
+    tree deeper than ``MAX_NESTING_DEPTH`` ends the walk with one ``SYNTAX`` fault. (The token
+    estimate has already bounded it to a small multiple of that, so the recursive helpers it
+    calls on shallower definitions stay far from the recursion limit.)"""
     called: set[int] = set()  # ids of nodes that are the function of a Call
     one_arg_calls: set[int] = set()  # ... of a Call with exactly one plain positional argument
-    stack: list[ast.AST] = [tree]
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        if depth > MAX_NESTING_DEPTH:
+            yield _too_deep(getattr(node, "lineno", 0))
+            return
         kind = type(node)
         if kind not in ALLOWED_NODES:
             yield fault_at(FaultCode.FORBIDDEN_NAME, node, f"{_describe(node)} is not allowed in a trait")
@@ -285,11 +280,11 @@ def _walk(tree: ast.Module) -> Iterator[Fault]:
             )
         for field, value in ast.iter_fields(node):
             if isinstance(value, ast.AST):
-                stack.append(value)
+                stack.append((value, depth + 1))
             elif isinstance(value, list):
                 for item in reversed(value):
                     if isinstance(item, ast.AST):
-                        stack.append(item)
+                        stack.append((item, depth + 1))
                     elif isinstance(item, str):
                         yield from _check_string_field(node, field, item)
             elif isinstance(value, str):
