@@ -4,8 +4,8 @@ Issue 14's attack: a host that is not root starts a worker that keeps the host's
 that reached ``resource`` set the host's CPU limit to nothing and killed it. These tests run a
 real host as uid 65534 (``setpriv``; the session may run as root) and hand its worker the attack
 for real — ``prlimit(host, RLIMIT_CPU, (0, 0))``, ``kill(host, SIGKILL)``, ``kill(-1, SIGKILL)``,
-``ptrace``, ``process_vm_readv``, ``pidfd_open`` — with each isolation layer alone and both. The
-host must live to print the fault.
+``ptrace``, ``process_vm_readv``, ``pidfd_open``, and ``os.stat`` of host paths — with each
+isolation layer alone and both. The host must live to print the fault.
 """
 
 from __future__ import annotations
@@ -66,13 +66,15 @@ def run_host(limits: dict[str, Any], source: str) -> subprocess.CompletedProcess
     )
 
 
-@pytest.mark.parametrize(
+LAYERS = pytest.mark.parametrize(
     "limits",
     [{}, {"seccomp": False}, {"process_namespaces": False}],
     ids=["both layers", "namespaces alone", "seccomp alone"],
 )
-def test_a_worker_cannot_limit_signal_or_trace_a_host_that_is_not_root(limits: dict[str, Any]) -> None:
-    done = run_host(limits, destructive_attack())
+
+
+def assert_contained(limits: dict[str, Any], source: str) -> None:
+    done = run_host(limits, source)
     assert done.returncode == 0, f"the host died ({done.returncode}): {done.stderr[-2000:]}"
     result = json.loads(done.stdout)
     assert result["code"] == "runtime", result
@@ -82,6 +84,16 @@ def test_a_worker_cannot_limit_signal_or_trace_a_host_that_is_not_root(limits: d
         assert "seccomp" in held
     if "process_namespaces" not in limits:
         assert {"userns", "pidns", "chroot"} <= held
+
+
+@LAYERS
+def test_a_worker_cannot_limit_signal_or_trace_a_host_that_is_not_root(limits: dict[str, Any]) -> None:
+    assert_contained(limits, destructive_attack())
+
+
+@LAYERS
+def test_a_worker_cannot_stat_the_files_of_a_host_that_is_not_root(limits: dict[str, Any]) -> None:
+    assert_contained(limits, (ATTACK.parent / "host_stat.py").read_text())
 
 
 def test_a_worker_with_neither_layer_is_refused_rather_than_run() -> None:

@@ -269,6 +269,7 @@ def _become_pid_one() -> int:
     child = os.fork()
     if child == 0:
         os.close(alive_w)
+        os.setsid()  # a group of its own: kill(0, …) reaches nobody but itself
         os.read(alive_r, 1)  # the reaper has told the host our pid (or is gone: EOF)
         return alive_r
     os.close(alive_r)
