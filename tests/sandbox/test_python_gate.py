@@ -122,6 +122,7 @@ def test_python_gate_passes_a_well_behaved_trait() -> None:
         (wrap("match entity:\n    case [*__builtins__]:\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
         (wrap("match entity:\n    case __builtins__:\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
         (wrap("x = dict(__globals__=1)"), FaultCode.FORBIDDEN_NAME, 3),
+        ("from dataclasses import FunctionType\n" + wrap("pass"), FaultCode.FORBIDDEN_IMPORT, 1),
         (wrap("x = '{0:{1.x}}'.format(1, entity)"), FaultCode.FORBIDDEN_NAME, 3),
         (wrap("x = '{0:>{1[0]}}'.format(1, [3])"), FaultCode.FORBIDDEN_NAME, 3),
         (wrap("x = object.__getattribute__(entity, 'x')"), FaultCode.FORBIDDEN_NAME, 3),

@@ -123,7 +123,7 @@ _WITHHELD = {
         {"singledispatch", "singledispatchmethod", "update_wrapper", "wraps", "WRAPPER_ASSIGNMENTS",
          "WRAPPER_UPDATES"}
     ),
-    "dataclasses": frozenset({"make_dataclass"}),
+    "dataclasses": frozenset({"make_dataclass", "FunctionType"}),  # a function from any code object
 }  # fmt: skip
 _TYPING_NAMES = frozenset(
     {

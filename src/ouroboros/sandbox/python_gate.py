@@ -150,6 +150,7 @@ BANNED_ATTRIBUTES = (
         {
             "mro", "format_map", "sys", "os", "builtins", "modules", "importlib", "eval", "exec",
             "compile", "open", "getattr", "setattr", "delattr", "globals", "locals", "vars",
+            "FunctionType", "CodeType",  # dataclasses re-exports types.FunctionType
         }
     )
 )  # fmt: skip
