@@ -231,6 +231,15 @@ class Steer(Trait):
     assert check_python_trait(source) == []
 
 
+def test_python_gate_nesting_estimate_lets_long_flat_code_through() -> None:
+    """Siblings are not nesting: long tables, many statements on a line, punctuation in text."""
+    table = "TABLE = (" + ", ".join(f"-{i}" for i in range(1000)) + ")\n"
+    statements = "; ".join(f"A{i} = -{i}" for i in range(300)) + "\n"
+    text = wrap("label = f'-> {entity.x} <- " + ".-" * 200 + " {entity.y!r:>{8}}'")
+    lookup = "W = {" + ", ".join(f"{i}: -{i}" for i in range(500)) + "}\n"
+    assert check_python_trait(table + statements + lookup + text) == []
+
+
 def test_python_gate_refuses_a_64_kib_lambda_bomb_cleanly() -> None:
     """The issue's trait (it took 74 s and passed): refused from its tokens; the cost is quoted
     in benchmarks/bench_sandbox_python.py."""

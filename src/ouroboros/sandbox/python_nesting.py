@@ -11,8 +11,9 @@ refuse such a source cleanly and cheaply, so it measures the nesting first, from
 indentation levels, ``elif`` chains, plus — per bracket level — every operator or keyword since
 the last comma at that level that could open a nested expression (``lambda``, ``not``, ``await``,
 unary and binary operators, ``.``, conditional expressions). Commas reset the count of their
-level (so data tables of negative numbers stay cheap), except inside a ``lambda``'s parameters.
-Expression text inside f-strings counts by its operator characters and keywords. The scan stops
+level (so data tables of negative numbers stay cheap), except inside a ``lambda``'s parameters;
+so does ``;`` between statements. The replacement fields of an f-string count by their operator
+characters and keywords. The scan stops
 as soon as the estimate passes ``limit``.
 """
 
@@ -39,6 +40,26 @@ class NestingTooDeep:
 
     line: int
     depth: int
+
+
+def _fstring_nesting(token: str) -> int:
+    """Nesting operators and keywords inside an f-string's replacement fields (its literal text,
+    ``{{`` and ``}}`` included, is not code)."""
+    inside: list[str] = []
+    depth, i, n = 0, 0, len(token)
+    while i < n:
+        ch = token[i]
+        if depth == 0 and ch in "{}" and token.startswith(ch * 2, i):
+            i += 2  # an escaped brace in the literal text
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif depth:
+            inside.append(ch)
+        i += 1
+    return len(_FSTRING_NESTING.findall("".join(inside)))
 
 
 class _Frame:
@@ -89,7 +110,7 @@ def nesting_estimate(source: str, limit: int) -> NestingTooDeep | None:
             elif text in _CLOSE:
                 if len(frames) > 1:
                     chains -= frames.pop().chain
-            elif text == ",":
+            elif text == "," or (text == ";" and len(frames) == 1):  # siblings, or the next statement
                 if not top.lambdas:
                     chains -= top.chain
                     top.chain = 0
@@ -105,7 +126,7 @@ def nesting_estimate(source: str, limit: int) -> NestingTooDeep | None:
             if text == "lambda":
                 top.lambdas += 1
         elif kind == tokenize.STRING and _FSTRING_PREFIX.match(text):
-            found = len(_FSTRING_NESTING.findall(text))
+            found = _fstring_nesting(text)
             top.chain += found
             chains += found
         depth = indent + elif_total + len(frames) - 1 + chains
