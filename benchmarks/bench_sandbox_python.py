@@ -185,7 +185,13 @@ def main() -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(
         json.dumps(
-            {"machine": machine, "protections": list(protections), "rows": rows, "gate_rows": gate_rows},
+            {
+                "machine": machine,
+                "load_average_1m": round(os.getloadavg()[0], 2),
+                "protections": list(protections),
+                "rows": rows,
+                "gate_rows": gate_rows,
+            },
             indent=2,
         )
         + "\n"
