@@ -6,16 +6,21 @@ imports nothing of ouroboros. Before any trait code runs it locks itself in, in 
 reports which steps held (``protections`` in its hello frame):
 
 1. pre-imports everything it and the traits may need (no file is opened afterwards);
-2. ``unshare(CLONE_NEWNET)`` (with ``CLONE_NEWUSER`` when not root): a network namespace with
-   only a downed loopback (``netns``);
-3. rlimits: ``RLIMIT_CPU`` (soft re-armed per call, hard = the worker's lifetime), ``RLIMIT_AS``,
+2. ``unshare`` of user (unless root), pid, mount and network namespaces (``userns``, ``pidns``,
+   ``mntns``, ``netns``; the network namespace alone where that is all the machine allows);
+   behind a pid namespace it forks: the parent stays outside as a reaper (it sends the host a
+   ``{"forked": pid}`` frame first, then waits and exits the way the worker did) and the child,
+   pid 1 of a namespace where no other process has a number, carries on in a session of its own;
+3. a read-only empty tmpfs over the cwd and ``chroot`` into it (``empty_tmpfs``, ``chroot``):
+   no host path resolves;
+4. rlimits: ``RLIMIT_CPU`` (soft re-armed per call, hard = the worker's lifetime), ``RLIMIT_AS``,
    ``RLIMIT_FSIZE=0``, ``RLIMIT_NOFILE`` = 3 (only the pipes on 0/1/2), ``RLIMIT_NPROC=0``,
    ``RLIMIT_CORE=0``;
-4. when started as root, drops to ``nobody`` (so ``RLIMIT_NPROC`` binds and no capability is
-   left), then ``PR_SET_PDEATHSIG`` (it dies with its host) and ``PR_SET_NO_NEW_PRIVS``;
-5. a seccomp filter that fails (``EPERM``) every syscall that opens, creates or links files,
-   makes sockets, forks or execs, signals or traces other processes, or changes ids, mounts or
-   namespaces.
+5. when started as root, drops to ``nobody``; then every capability (``no_capabilities``), arms
+   ``PR_SET_PDEATHSIG`` again (a change of ids clears it) and sets ``PR_SET_NO_NEW_PRIVS``;
+6. a seccomp **allow-list**: memory, read/write/close on its pipes, clocks, its own ids and
+   limits (``prlimit64`` on pid 0 only); every other syscall fails with ``EPERM`` — no path, no
+   socket, no fork or exec, no signal, trace, limit or read of any other process.
 
 Protocol (both ways): frames of ``>II`` (JSON header length, payload length), the JSON header,
 then the payload. A batch payload is the entity fields as little-endian int64 columns in
