@@ -33,9 +33,10 @@ from ouroboros.worlds.petri import PetriPlugin
 from ouroboros.worlds.petri.traits import BUILTIN_TRAITS
 
 CORPUS = sorted((Path(__file__).parent / "corpus" / "python").glob("*.py"))
-# Deadlines short enough to keep the busy loops quick, long enough for a shared 2-core machine.
+# Deadlines short enough to keep the busy loops quick, long enough for a shared 2-core machine
+# under load (a memory bomb needs ~0.5 s of wall clock to reach RLIMIT_AS at a load of 10).
 LIMITS = PythonTraitLimits(
-    batch_deadline_ms=600, load_deadline_ms=1000, address_space_bytes=160 * 1024 * 1024
+    batch_deadline_ms=1000, load_deadline_ms=1000, address_space_bytes=160 * 1024 * 1024
 )
 
 SEEK = """
