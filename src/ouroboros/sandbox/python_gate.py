@@ -194,20 +194,23 @@ def check_python_trait(
         ]
     # Measure the nesting before the parser sees it: CPython's parser and compiler recurse per
     # level, and a few thousand levels fit in a few KiB.
+    token_error = None
     try:
         too_deep = nesting_estimate(source, MAX_NESTING_DEPTH)
     except (tokenize.TokenError, SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None) or (exc.args[1][0] if len(exc.args) > 1 else 0)
-        return [Fault(FaultCode.SYNTAX, f"line {line}: {getattr(exc, 'msg', None) or exc.args[0]}")]
+        # Not Python; but it stayed shallow up to where the tokens broke off, so let the parser
+        # say what is wrong (it says it better).
+        too_deep, token_error = None, _syntax_fault(exc)
     if too_deep is not None:
         return [_too_deep(too_deep.line)]
     try:
         tree = ast.parse(source, filename="<trait>", type_comments=False)
     except (SyntaxError, ValueError, OverflowError) as exc:  # ValueError: NUL bytes, huge ints
-        line = getattr(exc, "lineno", None) or 0
-        return [Fault(FaultCode.SYNTAX, f"line {line}: {getattr(exc, 'msg', None) or exc}")]
+        return [_syntax_fault(exc)]
     except (RecursionError, MemoryError):  # the estimate should have caught it; never a traceback
         return [_too_deep(0)]
+    if token_error is not None:
+        return [token_error]
     faults: list[Fault] = []
     for fault in _check(tree):
         faults.append(fault)
@@ -217,11 +220,20 @@ def check_python_trait(
         try:
             compile(tree, "<trait>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
-            line = getattr(exc, "lineno", None) or 0
-            return [Fault(FaultCode.SYNTAX, f"line {line}: {getattr(exc, 'msg', None) or exc}")]
+            return [_syntax_fault(exc)]
         except (RecursionError, MemoryError):
             return [_too_deep(0)]
     return faults
+
+
+def _syntax_fault(exc: Exception) -> Fault:
+    """A ``SYNTAX`` fault from what the tokenizer, parser or compiler raised."""
+    line = getattr(exc, "lineno", None)
+    if not isinstance(line, int):  # tokenize.TokenError carries (message, (line, column))
+        where = exc.args[1] if len(exc.args) > 1 else None
+        line = where[0] if isinstance(where, tuple) and where and isinstance(where[0], int) else 0
+    message = getattr(exc, "msg", None) or (exc.args[0] if exc.args else type(exc).__name__)
+    return Fault(FaultCode.SYNTAX, f"line {line}: {message}")
 
 
 def _too_deep(line: int) -> Fault:
