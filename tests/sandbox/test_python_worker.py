@@ -126,8 +126,10 @@ def test_python_corpus_is_contained_by_the_worker_without_the_gate(
 def test_python_worker_locks_itself_in(worker: PythonTraitWorker) -> None:
     held = set(worker.protections)
     assert {"rlimit_cpu", "rlimit_as", "rlimit_fsize", "rlimit_nofile", "rlimit_core"} <= held
+    assert {"seccomp", "pidns"} & held, "nothing keeps the worker from addressing other processes"
+    assert "no_capabilities" in held and "pdeathsig" in held
     if os.getuid() == 0:
-        assert "uid_nobody" in held
+        assert {"uid_nobody", "chroot"} <= held
 
 
 def test_python_worker_cpu_limit_kills_a_busy_loop_the_deadline_would_not() -> None:
