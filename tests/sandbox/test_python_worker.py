@@ -123,6 +123,20 @@ def test_python_corpus_is_contained_by_the_worker_without_the_gate(
     assert not list(Path("/tmp").glob("ouroboros-escape-*")), "an escape wrote a file"
 
 
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("dataclasses", "FunctionType"), ("dataclasses", "make_dataclass"), ("functools", "update_wrapper"),
+     ("typing", "get_type_hints")],
+)  # fmt: skip
+def test_python_worker_withholds_what_builds_code_or_reads_by_name(
+    worker: PythonTraitWorker, module: str, name: str
+) -> None:
+    """Even past the gate, the modules a trait imports lack these names."""
+    source = f"from {module} import {name}\n\n\n" + SEEK.replace("import random\n", "")
+    fault = run_source(worker, f"withheld_{name}", source, check=False)
+    assert fault is not None and fault.code is FaultCode.RUNTIME and "ImportError" in fault.message, fault
+
+
 def test_python_worker_locks_itself_in(worker: PythonTraitWorker) -> None:
     held = set(worker.protections)
     assert {"rlimit_cpu", "rlimit_as", "rlimit_fsize", "rlimit_nofile", "rlimit_core"} <= held
