@@ -47,6 +47,17 @@ def test_check_refuses_a_python_trait_the_gate_refuses(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["language"] == "python"
 
 
+@pytest.mark.parametrize("name", ["nested_lambda_bomb.py", "deep_parser_bomb.py"])
+def test_check_refuses_a_python_nesting_bomb_with_one_syntax_fault(name: str) -> None:
+    """Issue 14: 3,000 nested lambdas once raised a parser MemoryError traceback."""
+    path = Path(__file__).parents[1] / "sandbox" / "corpus" / "python" / name
+    result = runner.invoke(app, ["sandbox", "check", str(path), "--json"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    out = json.loads(result.stdout)
+    assert [f["code"] for f in out["faults"]] == ["syntax"]
+    assert "nested more than" in out["faults"][0]["message"]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -114,6 +114,49 @@ def test_python_gate_passes_a_well_behaved_trait() -> None:
             FaultCode.MODULE_CODE,
             2,
         ),
+        # syntax that reads or writes attributes by a name the tree holds as a string
+        (wrap("match entity:\n    case Trait(execute=m):\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
+        (wrap("match entity:\n    case object(__globals__=g):\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
+        (wrap("match {}:\n    case {'a': 1, **__builtins__}:\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
+        (wrap("match {}:\n    case {Trait.x: 1}:\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
+        (wrap("match entity:\n    case [*__builtins__]:\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
+        (wrap("match entity:\n    case __builtins__:\n        pass"), FaultCode.FORBIDDEN_NAME, 4),
+        (wrap("x = dict(__globals__=1)"), FaultCode.FORBIDDEN_NAME, 3),
+        ("from dataclasses import FunctionType\n" + wrap("pass"), FaultCode.FORBIDDEN_IMPORT, 1),
+        (wrap("x = '{0:{1.x}}'.format(1, entity)"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("x = '{0:>{1[0]}}'.format(1, [3])"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("x = object.__getattribute__(entity, 'x')"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("with entity:\n    pass"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("async with entity:\n    pass"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("async for x in entity:\n    pass"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("try:\n    pass\nexcept* ValueError:\n    pass"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("t = type\nx = t('X', (), {})"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("global __builtins__"), FaultCode.FORBIDDEN_NAME, 3),
+        (wrap("try:\n    pass\nexcept Exception as getattr:\n    pass"), FaultCode.FORBIDDEN_NAME, 5),
+        (wrap("def f(gi_frame):\n    pass"), FaultCode.FORBIDDEN_NAME, 3),
+        (
+            "class H:\n    def __getattr__(self, name):\n        return 1\n" + wrap("pass"),
+            FaultCode.FORBIDDEN_NAME,
+            2,
+        ),
+        (
+            "class H:\n    def __init_subclass__(cls):\n        pass\n" + wrap("pass"),
+            FaultCode.FORBIDDEN_NAME,
+            2,
+        ),
+        # nesting the parser and the compiler would recurse on, refused before parsing
+        (wrap("x = " + "lambda: " * 3000 + "0"), FaultCode.SYNTAX, 3),
+        (wrap("x = " + "lambda a, b: " * 3000 + "0"), FaultCode.SYNTAX, 3),
+        (wrap("x = " + "-" * 3000 + "1"), FaultCode.SYNTAX, 3),
+        (wrap("x = " + "not " * 3000 + "1"), FaultCode.SYNTAX, 3),
+        (wrap("x = entity" + ".x" * 3000), FaultCode.SYNTAX, 3),
+        (wrap("x = " + "1 if entity else " * 3000 + "1"), FaultCode.SYNTAX, 3),
+        (wrap("x = " + "1 + " * 3000 + "1"), FaultCode.SYNTAX, 3),
+        (wrap("x = " + "[" * 150 + "]" * 150), FaultCode.SYNTAX, 3),
+        (wrap("x = f'{" + "-" * 3000 + "1}'"), FaultCode.SYNTAX, 3),
+        # shallow by its tokens (60), deep as a tree (Call > keyword > Call …): the exact measure
+        (wrap("x = " + "f(a=" * 60 + "1" + ")" * 60), FaultCode.SYNTAX, 3),
+        (wrap("if entity.x:\n    pass\n" + "elif entity.x:\n    pass\n" * 1500), FaultCode.SYNTAX, 199),
         ("class T:\n    async def execute(self, entity):\n        pass\n", FaultCode.CONTRACT, 0),
         (wrap("pass") + wrap("pass").replace("class T", "class U"), FaultCode.CONTRACT, 0),
         ("class T(Trait):\n    def execute(self, entity):\n        pass\n", FaultCode.CONTRACT, 1),
@@ -145,6 +188,100 @@ def test_python_gate_reports_every_finding() -> None:
         FaultCode.FORBIDDEN_IMPORT,
         FaultCode.FORBIDDEN_NAME,
     ]
+
+
+def test_python_gate_passes_what_traits_legitimately_write() -> None:
+    source = """
+import math
+
+
+class Vec:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __add__(self, other):
+        return Vec(self.x + other.x, self.y + other.y)
+
+    def __eq__(self, other):
+        return (self.x, self.y) == (other.x, other.y)
+
+
+TABLE = (-3, -2, -1, 0, 1, 2, 3)
+
+
+class Steer(Trait):
+    async def execute(self, entity):
+        match entity.food_count:
+            case 0:
+                return None
+            case 1 | 2:
+                pass
+        match (entity.food_dx, entity.food_dy):
+            case (0, 0):
+                return None
+            case {"k": v, **rest}:
+                return None
+            case [dx, dy] if dx > 0:
+                entity.thrust_x = dx
+        label = f"{entity.id!r:>{8}} {'{0:>{1}}'.format(entity.x, 6)}"
+        kind = type(entity)
+        v = Vec(entity.food_dx, entity.food_dy) + Vec(1, 1)
+        entity.thrust_y = int(math.copysign(1, v.y)) * TABLE[len(label) % 7]
+"""
+    assert check_python_trait(source) == []
+
+
+def test_python_gate_nesting_estimate_lets_long_flat_code_through() -> None:
+    """Siblings are not nesting: long tables, many statements on a line, punctuation in text."""
+    table = "TABLE = (" + ", ".join(f"-{i}" for i in range(1000)) + ")\n"
+    statements = "; ".join(f"A{i} = -{i}" for i in range(300)) + "\n"
+    text = wrap("label = f'-> {entity.x} <- " + ".-" * 200 + " {entity.y!r:>{8}}'")
+    lookup = "W = {" + ", ".join(f"{i}: -{i}" for i in range(500)) + "}\n"
+    assert check_python_trait(table + statements + lookup + text) == []
+
+
+def test_python_gate_refuses_a_64_kib_lambda_bomb_cleanly() -> None:
+    """The issue's trait (it took 74 s and passed): refused from its tokens; the cost is quoted
+    in benchmarks/bench_sandbox_python.py."""
+    bomb = "X = " + "lambda: " * ((64 * 1024 - 200) // 8) + "0\n" + wrap("pass")
+    assert len(bomb.encode()) <= 64 * 1024
+    faults = check_python_trait(bomb)
+    assert [f.code for f in faults] == [FaultCode.SYNTAX]
+    assert "nested more than" in faults[0].message
+
+
+_NESTERS = ["lambda: ", "lambda a, b: ", "-", "not ", "await ", "(", "[", "{1: ", "x.", "1 + ",
+            "1 if x else ", "f(", "x[", "2 ** ", "~", "(lambda: ", "(not ", "(1 if x else "]  # fmt: skip
+_CLOSERS = {
+    "(": ")",
+    "[": "]",
+    "{1: ": "}",
+    "f(": ")",
+    "x[": "]",
+    "(lambda: ": ")",
+    "(not ": ")",
+    "(1 if x else ": ")",
+}
+
+
+@st.composite
+def nested_source(draw: st.DrawFn) -> str:
+    """An expression that nests by up to 1,500 random constructs, in a trait."""
+    steps = draw(st.lists(st.sampled_from(_NESTERS), max_size=1500))
+    expr = "1"
+    for step in reversed(steps):
+        expr = f"{step}{expr}{_CLOSERS.get(step, '')}" if step != "x." else f"({expr}).y"
+    return wrap(f"v = {expr}")
+
+
+@settings(max_examples=120, deadline=None)
+@given(nested_source())
+def test_python_gate_bounds_nesting_before_the_parser_and_compiler(source: str) -> None:
+    """Whatever nests: the gate answers with faults, never an exception, and what it does not
+    refuse as syntax (too deep, or not Python) compiles, as the worker will compile it."""
+    faults = check_python_trait(source)
+    if not any(f.code is FaultCode.SYNTAX for f in faults):
+        compile(source, "<trait>", "exec")
 
 
 @settings(max_examples=150, deadline=None)

@@ -4,6 +4,7 @@ while the host and the other traits carry on; hot-swaps leave no ghosts; petri s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ouroboros.engine import World
 from ouroboros.errors import SandboxError
@@ -23,14 +26,17 @@ from ouroboros.sandbox.python_worker import (
     PythonTrait,
     PythonTraitLimits,
     PythonTraitWorker,
+    _Stop,
+    decode_reply,
 )
 from ouroboros.worlds.petri import PetriPlugin
 from ouroboros.worlds.petri.traits import BUILTIN_TRAITS
 
 CORPUS = sorted((Path(__file__).parent / "corpus" / "python").glob("*.py"))
-# Deadlines short enough to keep the busy loops quick, long enough for a shared 2-core machine.
+# Deadlines short enough to keep the busy loops quick, long enough for a shared 2-core machine
+# under load (a memory bomb needs ~0.5 s of wall clock to reach RLIMIT_AS at a load of 10).
 LIMITS = PythonTraitLimits(
-    batch_deadline_ms=600, load_deadline_ms=1000, address_space_bytes=160 * 1024 * 1024
+    batch_deadline_ms=1000, load_deadline_ms=1000, address_space_bytes=160 * 1024 * 1024
 )
 
 SEEK = """
@@ -110,15 +116,34 @@ def test_python_corpus_is_contained_by_the_worker_without_the_gate(
     why = re.search(r"^# without gate: \w+ — (.*)$", path.read_text(), re.M)
     if why and "seccomp" in why.group(1) and "seccomp" in worker.protections:
         assert "Operation not permitted" in fault.message, fault.message  # the kernel said no
+    message = re.search(r"^# without gate message: (.*)$", path.read_text(), re.M)
+    if message:
+        assert message.group(1) in fault.message, fault.message
     assert_still_serves(worker)
     assert not list(Path("/tmp").glob("ouroboros-escape-*")), "an escape wrote a file"
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("dataclasses", "FunctionType"), ("dataclasses", "make_dataclass"), ("functools", "update_wrapper"),
+     ("typing", "get_type_hints")],
+)  # fmt: skip
+def test_python_worker_withholds_what_builds_code_or_reads_by_name(
+    worker: PythonTraitWorker, module: str, name: str
+) -> None:
+    """Even past the gate, the modules a trait imports lack these names."""
+    source = f"from {module} import {name}\n\n\n" + SEEK.replace("import random\n", "")
+    fault = run_source(worker, f"withheld_{name}", source, check=False)
+    assert fault is not None and fault.code is FaultCode.RUNTIME and "ImportError" in fault.message, fault
 
 
 def test_python_worker_locks_itself_in(worker: PythonTraitWorker) -> None:
     held = set(worker.protections)
     assert {"rlimit_cpu", "rlimit_as", "rlimit_fsize", "rlimit_nofile", "rlimit_core"} <= held
+    assert {"seccomp", "pidns"} & held, "nothing keeps the worker from addressing other processes"
+    assert "no_capabilities" in held and "pdeathsig" in held
     if os.getuid() == 0:
-        assert "uid_nobody" in held
+        assert {"uid_nobody", "chroot"} <= held
 
 
 def test_python_worker_cpu_limit_kills_a_busy_loop_the_deadline_would_not() -> None:
@@ -133,15 +158,38 @@ def test_python_worker_cpu_limit_kills_a_busy_loop_the_deadline_would_not() -> N
 
 
 def test_python_worker_kill_from_outside_is_a_fault_then_a_fresh_worker(worker: PythonTraitWorker) -> None:
-    pid = worker.pid
-    assert pid is not None
+    pid, host_side = worker.worker_pid, worker.pid
+    assert pid is not None and host_side is not None
     restarts = worker.restarts
     os.kill(pid, signal.SIGKILL)
     _, fault = worker.run_batch("seek", "1", batch(), seed=7, scalars={"temperature": 250})
     # Either the batch met the dead pipe, or the host saw the death first and restarted.
     assert fault is None or fault.code is FaultCode.WORKER_DIED
     assert_still_serves(worker)  # restarted, with its scripts reloaded
-    assert worker.restarts == restarts + 1 and worker.pid != pid
+    assert worker.restarts == restarts + 1 and worker.pid != host_side and worker.worker_pid != pid
+
+
+def test_python_worker_dies_with_the_process_the_host_started() -> None:
+    """Behind a pid namespace the host starts a reaper that forks the worker: killing the reaper
+    (as the host's own cleanup does) takes the worker with it."""
+    with PythonTraitWorker(LIMITS) as w:
+        assert w.load("seek", "1", SEEK) is None
+        reaper, pid = w.pid, w.worker_pid
+        assert reaper is not None and pid is not None
+        if "pidns" in w.protections:
+            assert pid != reaper
+        os.kill(reaper, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z", "the worker outlived its reaper"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
 
 
 def test_python_worker_garbage_on_the_pipe_is_a_bad_result(worker: PythonTraitWorker) -> None:
@@ -155,6 +203,36 @@ def test_python_worker_garbage_on_the_pipe_is_a_bad_result(worker: PythonTraitWo
     fault = run_source(worker, "liar", liar, check=False)
     assert fault is not None and fault.code is FaultCode.BAD_RESULT
     assert_still_serves(worker)
+
+
+def _json_values() -> st.SearchStrategy[object]:
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=30,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600) | _json_values().map(lambda v: json.dumps(v).encode()))
+def test_a_reply_is_an_object_or_a_bad_result_never_an_exception(data: bytes) -> None:
+    try:
+        reply = decode_reply(data)
+    except _Stop as stop:
+        assert stop.fault.code is FaultCode.BAD_RESULT
+    else:
+        assert isinstance(reply, dict)
+
+
+def test_a_forged_deep_reply_is_refused_before_decoding() -> None:
+    for forged in (b"[" * 30_000 + b"]" * 30_000, b'{"a": ' * 20_000 + b"1" + b"}" * 20_000, b"[" * 60_000):
+        with pytest.raises(_Stop) as stop:
+            decode_reply(forged)
+        assert stop.value.fault.code is FaultCode.BAD_RESULT and "deep" in stop.value.fault.message
+    # brackets inside strings are text, not nesting
+    assert decode_reply(b'{"message": "' + b"[" * 50_000 + b'", "ok": false}')["ok"] is False
+    assert decode_reply(b'{"ok": true, "protections": ["seccomp"]}')["protections"] == ["seccomp"]
 
 
 def test_python_worker_results_are_deterministic_and_seeded(worker: PythonTraitWorker) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import signal
 import struct
@@ -59,6 +60,10 @@ INTENT_FIELDS = ("thrust_x", "thrust_y", "energy_gain")
 _CHILD = Path(__file__).with_name("_py_worker_main.py")
 _HEADER = struct.Struct(">II")
 _MAX_REPLY_HEADER_BYTES = 64 * 1024
+_MAX_REPLY_DEPTH = 4  # a reply is a flat object; ``protections`` is its one list
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENERS = frozenset(b"[{")
 _CHILD_CODES = {
     "syntax": FaultCode.SYNTAX,
     "contract": FaultCode.CONTRACT,
@@ -85,7 +90,11 @@ class PythonTraitLimits:
     max_intent_abs: int = 1 << 24  # intents are clipped to ±this (Q16: 256 units)
     max_consecutive_faults: int = 3  # PythonTrait: faulted ticks in a row before it is disabled
     network_namespace: bool = True  # unshare(CLONE_NEWNET) where the machine allows
-    seccomp: bool = True  # install the seccomp filter where the machine allows
+    process_namespaces: bool = True  # user (unless root), pid and mount namespaces, an empty root
+    seccomp: bool = True  # install the seccomp allow-list where the machine allows
+    # Refuse to run traits in a worker that could address other processes: one that holds
+    # neither the seccomp allow-list nor a pid namespace.
+    require_process_isolation: bool = True
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -125,6 +134,7 @@ class PythonTraitWorker:
         self.restarts = 0  # fresh workers started after the first (kills, deaths, recycling)
         self._started = 0
         self._proc: subprocess.Popen[bytes] | None = None
+        self._worker_pid: int | None = None  # the interpreter running traits (pid 1 of its namespace)
         self._sources: dict[str, str] = {}
         self._cpu_total_ms = 0
         self._last_wall_ms = 0  # wall clock of the latest request, reply included
@@ -161,9 +171,16 @@ class PythonTraitWorker:
         """The worker's pid while it runs (started lazily by the first ``load``)."""
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The pid (as the host sees it) of the interpreter that runs the traits: behind a pid
+        namespace a child of ``pid``, which only waits for it and reports how it ended."""
+        return (self._worker_pid or self.pid) if self.pid is not None else None
+
     def rss_bytes(self) -> int | None:
-        """The worker's resident memory, from ``/proc/<pid>/status`` (``None``: not running)."""
-        pid = self.pid
+        """The worker's resident memory, from ``/proc/<pid>/status`` (``None``: not running).
+        Behind a pid namespace that is the forked interpreter, not its reaper (``pid``)."""
+        pid = self.worker_pid
         if pid is None:
             return None
         try:
@@ -213,13 +230,28 @@ class PythonTraitWorker:
             "address_space_bytes": lim.address_space_bytes,
             "host_pid": os.getpid(),
             "netns": lim.network_namespace,
+            "namespaces": lim.process_namespaces,
             "seccomp": lim.seccomp,
         }
+        self._worker_pid = None
         hello, _ = self._call(config, b"", lim.start_deadline_ms, "", "")
+        forked = hello.get("forked")
+        if isinstance(forked, int) and forked > 0:  # it forked into a pid namespace: hello follows
+            self._worker_pid = forked
+            hello, _ = self._call_reply(lim.start_deadline_ms, "", "")
         if hello.get("ok") is not True:
             self._stop_process()
             raise _Stop(Fault(FaultCode.WORKER_DIED, "the worker did not lock itself in"))
         self.protections = tuple(str(p) for p in hello.get("protections", ()))
+        if lim.require_process_isolation and not {"seccomp", "pidns"} & set(self.protections):
+            self._stop_process()
+            raise _Stop(
+                Fault(
+                    FaultCode.WORKER_DIED,
+                    "the worker could not isolate itself from other processes "
+                    "(neither a seccomp filter nor a pid namespace held)",
+                )
+            )
         for key, source in list(self._sources.items()):
             script_id, _, version = key.rpartition("@")
             try:
@@ -254,35 +286,39 @@ class PythonTraitWorker:
     ) -> tuple[dict[str, Any], bytes]:
         """One request and its reply within ``deadline_ms``; on any failure the worker is killed
         and ``_Stop`` carries the fault."""
+        head = json.dumps(header).encode()
+        return self._exchange(
+            _HEADER.pack(len(head), len(payload)) + head + payload,
+            deadline_ms,
+            script_id,
+            version,
+            expect_payload,
+        )
+
+    def _call_reply(self, deadline_ms: int, script_id: str, version: str) -> tuple[dict[str, Any], bytes]:
+        """One more reply to the request already sent."""
+        return self._exchange(b"", deadline_ms, script_id, version, 0)
+
+    def _exchange(
+        self, request: bytes, deadline_ms: int, script_id: str, version: str, expect_payload: int
+    ) -> tuple[dict[str, Any], bytes]:
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
         start = time.monotonic()
         deadline = start + deadline_ms / 1000
-        head = json.dumps(header).encode()
         try:
-            self._send(proc.stdin.fileno(), _HEADER.pack(len(head), len(payload)) + head + payload, deadline)
+            if request:
+                self._send(proc.stdin.fileno(), request, deadline)
             head_len, payload_len = _HEADER.unpack(self._recv(proc.stdout.fileno(), _HEADER.size, deadline))
             if head_len > _MAX_REPLY_HEADER_BYTES or payload_len not in (0, expect_payload):
                 raise _Stop(Fault(FaultCode.BAD_RESULT, "the worker's reply has the wrong size"))
-            reply = json.loads(self._recv(proc.stdout.fileno(), head_len, deadline))
+            reply = decode_reply(self._recv(proc.stdout.fileno(), head_len, deadline))
             body = self._recv(proc.stdout.fileno(), payload_len, deadline) if payload_len else b""
-            if not isinstance(reply, dict):
-                raise _Stop(Fault(FaultCode.BAD_RESULT, "the worker's reply is not an object"))
         except _Stop as stop:
             self._stop_process()
             f = stop.fault
             budget = {**f.budget_used, "wall_ms": _ms_since(start)}
             raise _Stop(Fault(f.code, f.message, script_id, version, budget_used=budget)) from None
-        except (ValueError, UnicodeDecodeError):
-            self._stop_process()
-            garbage = Fault(
-                FaultCode.BAD_RESULT,
-                "the worker answered garbage",
-                script_id,
-                version,
-                budget_used={"wall_ms": _ms_since(start)},
-            )
-            raise _Stop(garbage) from None
         self._cpu_total_ms = max(self._cpu_total_ms, _as_int(reply.get("cpu_total_ms")))
         self._last_wall_ms = _ms_since(start)
         return reply, body
@@ -439,6 +475,32 @@ class PythonTraitWorker:
             entity=entity if isinstance(entity, int) else None,
             budget_used={"cpu_ms": _as_int(reply.get("cpu_ms")), "wall_ms": self._last_wall_ms},
         )
+
+
+def decode_reply(data: bytes) -> dict[str, Any]:
+    """A reply header from the worker, which may be compromised: a JSON object nested at most
+    ``_MAX_REPLY_DEPTH`` deep, decoded only after that is measured (the size is capped before
+    it is read). Anything else raises ``_Stop`` with ``BAD_RESULT``, never a ``RecursionError``
+    or ``MemoryError`` from the decoder."""
+    if _json_depth(data) > _MAX_REPLY_DEPTH:
+        raise _Stop(Fault(FaultCode.BAD_RESULT, "the worker's reply nests too deep"))
+    try:
+        reply = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        raise _Stop(Fault(FaultCode.BAD_RESULT, "the worker answered garbage")) from None
+    if not isinstance(reply, dict):
+        raise _Stop(Fault(FaultCode.BAD_RESULT, "the worker's reply is not an object"))
+    return reply
+
+
+def _json_depth(data: bytes) -> int:
+    """How deep the brackets of a JSON text nest, strings skipped: linear, no recursion."""
+    skeleton = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in skeleton:
+        depth += 1 if byte in _OPENERS else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _key(script_id: str, version: str) -> str:

@@ -1,4 +1,5 @@
-# expect: bad_result — passes the gate on purpose: execute awaits an object that suspends forever
+# expect: forbidden_name — defines __await__, which the gate does not let a trait define
+# without gate: bad_result — execute awaits an object that suspends forever
 # Execute is driven with one send(None); suspending is refused, so no trait can park the worker.
 # ruff: noqa
 
