@@ -22,7 +22,7 @@ class Health(BaseModel):
 
 
 class LoginRequest(Body):
-    username: str | None = Field(None, max_length=32)
+    username: UserName | None = None
     secret: str = Field(min_length=1, max_length=256, description="A one-time secret or an API token.")
 
 
@@ -37,8 +37,15 @@ class Me(BaseModel):
     role: str
 
 
+UserName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,31}$"),
+    Field(description="1-32 of a-z, 0-9, _ . - starting with a letter (nothing else, no spaces)."),
+]
+
+
 class NewUser(Body):
-    name: str = Field(min_length=1, max_length=32)
+    name: UserName
     role: Literal["viewer", "operator", "admin"]
     reason: Reason
 
