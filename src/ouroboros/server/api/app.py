@@ -42,6 +42,7 @@ from ouroboros.server import strict_json
 from ouroboros.server.api.auth import AuthError, AuthStore
 from ouroboros.server.runtime import Runtime
 from ouroboros.server.strict_json import BadJsonError
+from ouroboros.server.throttle import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, LoginGuard
 
 log = logging.getLogger("ouroboros.api")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -51,9 +52,15 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class ApiSettings:
+    """``account_lockout`` / ``address_lockout``: failed logins and TOTP codes per account and
+    per client address before a lockout (429 with ``Retry-After``, an audit row and a feed
+    ``security`` event); see ``throttle.LockoutPolicy``."""
+
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     web_dist: Path | None = None
+    account_lockout: LockoutPolicy = ACCOUNT_LOCKOUT
+    address_lockout: LockoutPolicy = ADDRESS_LOCKOUT
 
 
 class _TooLarge(Exception):
@@ -261,6 +268,12 @@ def create_app(
     app.state.runtime = runtime
     app.state.auth = auth
     app.state.settings = settings
+    policies = {
+        "account": settings.account_lockout,
+        "totp": settings.account_lockout,
+        "address": settings.address_lockout,
+    }
+    app.state.login_guard = LoginGuard(policies, clock=auth.clock)
     for router in (routes_world.router, routes_gov.router, routes_ai.router):
         app.include_router(router)
     _guard_openapi(app)

@@ -67,10 +67,11 @@ CREATE TABLE IF NOT EXISTS audit (
 class AuthError(Exception):
     """A refused credential: ``status`` is the HTTP status the API answers with."""
 
-    def __init__(self, message: str, status: int = 401) -> None:
+    def __init__(self, message: str, status: int = 401, *, guess: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.guess = guess  # a wrong secret or code (counted against a lockout), not a malformed one
 
 
 def _now() -> str:
@@ -117,6 +118,7 @@ class AuthStore:
         os.chmod(data_dir, 0o700)  # it holds TOTP secrets: the owner's alone
         self.path = data_dir / DB_FILE
         self._clock = clock
+        self.clock = clock  # seconds; what TOTP codes and lockouts are timed by
         self._lock = threading.Lock()
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))  # made private, never world-readable
         os.chmod(self.path, 0o600)
@@ -362,9 +364,9 @@ class AuthStore:
                 None,
             )
             if matched is None:
-                raise AuthError("wrong or expired TOTP code", 403)
+                raise AuthError("wrong or expired TOTP code", 403, guess=True)
             if matched <= row[1]:
-                raise AuthError("this TOTP code was already used; wait for the next one", 403)
+                raise AuthError("this TOTP code was already used; wait for the next one", 403, guess=True)
             self._db.execute("UPDATE users SET totp_last_step = ? WHERE name = ?", (matched, user.name))
 
     # -- audit ------------------------------------------------------------------------------------
