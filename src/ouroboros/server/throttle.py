@@ -264,3 +264,71 @@ class LoginGuard:
                 started.append(Lockout(key, len(state.failures), seconds))
                 state.failures.clear()
         return started
+
+
+class InputBudget:
+    """Bytes a connection may send: ``bytes_per_s``, at most ``burst_bytes`` saved up. Every byte
+    counts (telnet negotiation and ``IAC NOP`` as much as text). ``charge(n)`` spends ``n`` and
+    says how far over budget the connection now is, in seconds of refill (0: within budget)."""
+
+    def __init__(self, bytes_per_s: float, burst_bytes: int, clock: Clock) -> None:
+        if bytes_per_s <= 0 or burst_bytes < 1:
+            raise ValueError("an input budget needs a positive rate and burst")
+        self._rate = bytes_per_s
+        self._burst = float(burst_bytes)
+        self._clock = clock
+        self._tokens = float(burst_bytes)
+        self._last = clock()
+
+    def charge(self, n: int) -> float:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate) - n
+        self._last = now
+        return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+
+
+class AddressGate:
+    """Connections per client address before login: at most ``max_unauthenticated`` open at once
+    and ``connects_per_s`` new ones a second (``connect_burst`` saved up). ``admit`` says why an
+    address is refused (``None``: let it in, counted as unauthenticated until ``logged_in`` or
+    ``closed``). Bounded memory: idle addresses are forgotten."""
+
+    def __init__(
+        self,
+        *,
+        max_unauthenticated: int,
+        connects_per_s: float,
+        connect_burst: int,
+        clock: Clock,
+        max_addresses: int = 100_000,
+    ) -> None:
+        self._max = max_unauthenticated
+        self._rate = connects_per_s
+        self._burst = connect_burst
+        self._clock = clock
+        self._max_addresses = max_addresses
+        self._open: dict[str, int] = {}
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def admit(self, address: str) -> str | None:
+        if self._open.get(address, 0) >= self._max:
+            return f"too many connections from {address} that have not logged in"
+        bucket = self._buckets.pop(address, None) or TokenBucket(self._rate, self._burst, self._clock)
+        self._buckets[address] = bucket
+        while len(self._buckets) > self._max_addresses:
+            self._buckets.popitem(last=False)
+        if not bucket.take():
+            return f"too many new connections from {address}"
+        self._open[address] = self._open.get(address, 0) + 1
+        return None
+
+    def unauthenticated(self, address: str) -> int:
+        return self._open.get(address, 0)
+
+    def logged_in(self, address: str) -> None:
+        """An admitted connection from ``address`` logged in (or closed): no longer counted."""
+        count = self._open.get(address, 0) - 1
+        if count > 0:
+            self._open[address] = count
+        else:
+            self._open.pop(address, None)
