@@ -171,6 +171,7 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     import uvicorn
 
     from ouroboros.server.api import ApiSettings, AuthStore, create_app
+    from ouroboros.server.api.http_deadline import header_deadline_protocol
 
     auth = AuthStore(runtime.data_dir)
     first = auth.ensure_first_admin()
@@ -182,6 +183,7 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
     config = uvicorn.Config(
         api,
+        http=header_deadline_protocol(),  # slowloris: incomplete request headers are cut off
         log_config=None,
         access_log=False,
         lifespan="off",
