@@ -6,7 +6,12 @@ logged in, and a login deadline (a connection that never logs in is dropped)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from dataclasses import replace
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from ouroboros.server.accounts import AccountStore
 from ouroboros.server.session import SessionLimits
@@ -208,5 +213,24 @@ def test_before_login_every_byte_counts_negotiation_included(accounts: AccountSt
             client.writer.write(bytes((IAC, NOP)) * 200)  # over: dropped, though no line was sent
             await client.expect("Too much input before logging in")
             await client.until_closed()
+
+    run(main())
+
+
+def test_the_websocket_gateway_keeps_the_same_deadline_and_budget(accounts: AccountStore) -> None:
+    limits = replace(FAST_LIMITS, login_deadline_s=0.5, login_burst_bytes=2000, login_bytes_per_s=1.0)
+
+    async def main() -> None:
+        async with live_servers(accounts, limits=limits) as live:
+            async with connect(live.websocket_uri) as lurker:
+                async with asyncio.timeout(5):
+                    await lurker.wait_closed()  # never logged in: dropped at the deadline
+            async with connect(live.websocket_uri) as flooder:
+                with contextlib.suppress(ConnectionClosed):
+                    for _ in range(10):  # 3,000 bytes of frames before login: over budget
+                        await flooder.send(json.dumps({"type": "line", "line": "x" * 280}))
+                async with asyncio.timeout(5):
+                    await flooder.wait_closed()
+            assert len(live.registry) == 0
 
     run(main())
