@@ -227,3 +227,16 @@ def test_arbitrary_json_never_gives_a_500_and_every_refused_write_is_audited(
     assert row["status"] == got.status_code
     if got.status_code < 400:
         strict_json.loads(body)  # only what strict JSON accepts got through
+
+
+@pytest.mark.parametrize("label", ["two\nlines", "bell\x07", "rtl\u202eeliam", "zero\u200bwidth"])
+def test_labels_shown_in_lists_hold_no_controls(served: tuple[Live, httpx.Client, int], label: str) -> None:
+    got = _send(
+        served,
+        "POST",
+        "/api/users/viewer1/tokens",
+        json.dumps({"label": label, "reason": "a token"}),
+        "admin",
+    )
+    assert got.status_code == 422, got.text
+    assert _audit_of(served[0], got)["status"] == 422

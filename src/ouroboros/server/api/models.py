@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 World = Literal["neon", "petri"]
 Totp = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+# a name shown in lists: no control, format, private-use or line/paragraph separator characters
+Label = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]+$")]
 
 
 class Body(BaseModel):
@@ -51,7 +53,7 @@ class NewUser(Body):
 
 
 class NewToken(Body):
-    label: str = Field("api", min_length=1, max_length=64)
+    label: Label = Field("api", max_length=64)
     reason: Reason
 
 
@@ -102,7 +104,7 @@ class RollbackRequest(Body):
 
 class SnapshotRequest(Body):
     world: World
-    label: str = Field("manual", min_length=1, max_length=200)
+    label: Label = Field("manual", max_length=200)
     reason: Reason
 
 
