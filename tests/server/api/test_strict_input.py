@@ -77,20 +77,39 @@ def test_numbers_json_cannot_hold_are_a_422_with_an_audit_row(
     assert (row["status"], row["actor"], row["method"]) == (422, "operator1", "PUT")
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_a_lone_surrogate_is_a_422_with_an_escaped_audit_row_and_a_log_line(
-    served: tuple[Live, httpx.Client, int], caplog: pytest.LogCaptureFixture
+    served: tuple[Live, httpx.Client, int],
 ) -> None:
     live = served[0]
     body = '{"world": "petri", "params": {"max_food": 900}, "reason": "why \\ud800 not"}'
-    with caplog.at_level(logging.INFO, logger="ouroboros.api"):
+    logger, seen = logging.getLogger("ouroboros.api"), _Records()
+    level, disabled = logger.level, logger.disabled
+    logger.addHandler(seen)  # on the logger itself: whatever another test did to its propagation
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    try:
         got = _send(served, "PUT", "/api/world/params", body, "operator")
+        rid = got.headers["x-request-id"]
+        wait_for(lambda: any(getattr(r, "request_id", None) == rid for r in seen.records))
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+        logger.disabled = disabled
     assert got.status_code == 422, got.text
     row = _audit_of(live, got)
     assert row["status"] == 422 and row["reason"] == "why \\ud800 not"
-    rid = got.headers["x-request-id"]
-    assert any(
-        getattr(r, "request_id", None) == rid and getattr(r, "status", None) == 422 for r in caplog.records
-    )
+    assert [getattr(r, "status", None) for r in seen.records if getattr(r, "request_id", None) == rid] == [
+        422
+    ]
     assert (
         live.client.get("/api/world/params?world=petri", headers=live.headers("viewer")).json()["params"][
             "max_food"
