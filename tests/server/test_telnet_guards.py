@@ -234,3 +234,25 @@ def test_the_websocket_gateway_keeps_the_same_deadline_and_budget(accounts: Acco
             assert len(live.registry) == 0
 
     run(main())
+
+
+def test_a_trusted_address_is_exempt_from_the_connection_limits_only(accounts: AccountStore) -> None:
+    limits = replace(
+        FAST_LIMITS,
+        max_unauthenticated_per_address=2,
+        connect_burst_per_address=2,
+        login_burst_bytes=1000,
+        trusted_addresses=("127.0.0.1",),
+    )
+
+    async def main() -> None:
+        async with live_servers(accounts, limits=limits) as live:
+            clients = [await RawTelnet.connect(live.telnet_port) for _ in range(6)]
+            for client in clients:
+                await client.expect("create NAME PASSWORD")  # six, where two would be the limit
+            clients[0].writer.write(bytes((IAC, NOP)) * 600)  # the byte budget still holds
+            await clients[0].expect("Too much input before logging in")
+            for client in clients:
+                client.close()
+
+    run(main())

@@ -346,7 +346,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         def alert(event: dict[str, Any]) -> None:  # a telnet / WebSocket login lockout began
             self.feed.publish("security", self.name, **event)
 
-        registry = SessionRegistry(self.game, accounts, on_alert=alert)
+        registry = SessionRegistry(self.game, accounts, limits=self.options.session_limits, on_alert=alert)
         servers: list[Any] = []
         try:
             try:
