@@ -259,3 +259,29 @@ def test_labels_shown_in_lists_hold_no_controls(served: tuple[Live, httpx.Client
     )
     assert got.status_code == 422, got.text
     assert _audit_of(served[0], got)["status"] == 422
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    doc=st.fixed_dictionaries(
+        {"type": st.just("set_params")},
+        optional={
+            "world": st.sampled_from(["petri"]) | JSON_VALUES,
+            "params": st.dictionaries(st.sampled_from(["max_food", "x"]), JSON_VALUES, max_size=2),
+            "reason": st.text(alphabet=st.characters(codec=None), max_size=20) | JSON_VALUES,
+        },
+    )
+)
+def test_arbitrary_stream_writes_are_answered_and_audited(
+    served: tuple[Live, httpx.Client, int], doc: dict[str, Any]
+) -> None:
+    live, _, port = served
+    uri = f"ws://127.0.0.1:{port}/ws/world-stream?world=petri&token={live.tokens['operator']}"
+    before = len([r for r in live.auth.audit_rows(1000) if r["method"] == "WS"])
+    with connect(uri) as ws:
+        ws.send(json.dumps(doc))  # NaN, Infinity and lone surrogates written as a hostile client would
+        reply = _reply(ws)
+        assert reply["type"] in ("params", "error") and reply.get("code") != "internal", reply
+        ws.send('{"type": "ping"}')
+        assert _reply(ws) == {"type": "pong"}
+    assert len([r for r in live.auth.audit_rows(1000) if r["method"] == "WS"]) == before + 1
