@@ -132,7 +132,7 @@ def run_once(clients: int, seconds: float, rate: float, seed: int, tick_hz: floa
         env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
         server = subprocess.Popen(
             [sys.executable, "-m", "ouroboros", "go", "--world", "neon", "--data", data,
-             "--telnet-port", "0", "--ws-port", "0",
+             "--telnet-port", "0", "--ws-port", "0", "--trusted-address", "127.0.0.1",
              *(["--ticks-per-second", str(tick_hz)] if tick_hz else [])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip

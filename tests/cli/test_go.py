@@ -95,6 +95,7 @@ def test_bad_go_flags_exit_2(tmp_path: Path) -> None:
         ["--port", "70000"],
         ["--optimizer", "maybe"],
         ["--entities", "0"],
+        ["--trusted-address", "not-an-ip"],
     ):
         result = runner.invoke(cli.app, ["go", "--data", str(tmp_path / "d"), "--no-browser", *args])
         assert result.exit_code == 2, args

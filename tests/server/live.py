@@ -37,6 +37,7 @@ class Live:
     registry: SessionRegistry
     telnet_port: int
     websocket_port: int
+    alerts: list[dict[str, Any]]
 
     @property
     def websocket_uri(self) -> str:
@@ -50,16 +51,23 @@ async def live_servers(
     limits: SessionLimits = FAST_LIMITS,
     idle_timeout_s: float = 60.0,
     max_buffered_bytes: int = 1024 * 1024,
+    clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[Live]:
     game = FakeGame()
-    registry = SessionRegistry(game, accounts, limits=limits)
+    alerts: list[dict[str, Any]] = []
+    if clock is None:
+        registry = SessionRegistry(game, accounts, limits=limits, on_alert=alerts.append)
+    else:
+        registry = SessionRegistry(game, accounts, limits=limits, clock=clock, on_alert=alerts.append)
     ticker = asyncio.create_task(game.run_ticks())
     telnet = await serve_telnet(
         game, registry, "127.0.0.1", 0, idle_timeout_s, max_buffered_bytes=max_buffered_bytes
     )
     websocket = await serve_websocket(game, registry, "127.0.0.1", 0, idle_timeout_s=idle_timeout_s)
     try:
-        yield Live(game, registry, telnet.sockets[0].getsockname()[1], websocket.sockets[0].getsockname()[1])
+        yield Live(
+            game, registry, telnet.sockets[0].getsockname()[1], websocket.sockets[0].getsockname()[1], alerts
+        )
     finally:
         registry.close_all()
         telnet.close()

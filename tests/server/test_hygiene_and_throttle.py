@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ouroboros.server.hygiene import clean_line
 from ouroboros.server.login import parse_login_line
-from ouroboros.server.throttle import Admission, FailureThrottle, FloodGuard, TokenBucket, failure_delay_s
+from ouroboros.server.throttle import (
+    AddressGate,
+    Admission,
+    FailureThrottle,
+    FloodGuard,
+    InputBudget,
+    LockoutPolicy,
+    LoginGuard,
+    TokenBucket,
+    failure_delay_s,
+)
 from tests.server.conftest import FakeClock
 
 
@@ -97,3 +108,73 @@ def test_login_commands_parse_and_hide_the_password() -> None:
     assert parse_login_line("login bob hunter22").verb == "connect"
     assert parse_login_line("help").verb == "help"
     assert parse_login_line("quit").verb == "quit"
+
+
+# -- LoginGuard, InputBudget, AddressGate ----------------------------------------------------------
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.sampled_from(["a", "b"])), max_size=200))
+def test_a_login_guard_admits_no_more_failures_than_its_policy_however_attempts_interleave(
+    ops: list[tuple[bool, bool, str]],
+) -> None:
+    clock = FakeClock()
+    guard = LoginGuard(
+        {"account": LockoutPolicy(max_failures=3), "address": LockoutPolicy(max_failures=5)}, clock=clock
+    )
+    in_flight: list[list[str]] = []
+    failed: dict[str, int] = {}
+    for start, fails, who in ops:
+        keys = [f"account:{who}", "address:1.2.3.4"]
+        if start or not in_flight:
+            if guard.begin(keys) == 0:
+                in_flight.append(keys)
+            continue
+        settled = in_flight.pop(0)
+        guard.end(settled, not fails)
+        if fails:
+            for key in settled:
+                failed[key] = failed.get(key, 0) + 1
+    assert failed.get("account:a", 0) <= 3 and failed.get("account:b", 0) <= 3
+    assert failed.get("address:1.2.3.4", 0) <= 5
+
+
+def test_a_lockout_doubles_and_ends() -> None:
+    clock = FakeClock()
+    guard = LoginGuard(
+        {"account": LockoutPolicy(max_failures=2, lockout_s=10, max_lockout_s=25)}, clock=clock
+    )
+    keys = ["account:x"]
+    seconds = []
+    for _ in range(4):
+        for _ in range(2):
+            assert guard.begin(keys) == 0
+            started = guard.end(keys, False)
+        seconds.append(started[0].seconds)
+        assert guard.begin(keys) == started[0].seconds
+        clock.now += started[0].seconds
+    assert seconds == [10, 20, 25, 25]
+    assert guard.begin(keys) == 0
+    guard.end(keys, True, clear_on_success=keys)  # a success forgets the failures
+
+
+def test_an_input_budget_counts_bytes_and_refills() -> None:
+    clock = FakeClock()
+    budget = InputBudget(100.0, 1000, clock)
+    assert budget.charge(1000) == 0
+    assert budget.charge(50) == pytest.approx(0.5)
+    clock.now += 1.0
+    assert budget.charge(40) == 0
+
+
+def test_an_address_gate_counts_connections_before_login_and_their_rate() -> None:
+    clock = FakeClock()
+    gate = AddressGate(max_unauthenticated=2, connects_per_s=1.0, connect_burst=3, clock=clock)
+    assert gate.admit("a") is None and gate.admit("a") is None
+    assert "have not logged in" in (gate.admit("a") or "")
+    gate.logged_in("a")
+    assert gate.admit("a") is None  # the third of the burst
+    gate.logged_in("a")
+    assert "new connections" in (gate.admit("a") or "")
+    assert gate.admit("b") is None  # another address is its own
+    clock.now += 1.0
+    assert gate.admit("a") is None

@@ -20,6 +20,7 @@ What it promises:
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import math
 import os
@@ -107,9 +108,18 @@ def go(
     optimizer: Annotated[
         str, typer.Option("--optimizer", help="on: petri swaps system variants as it runs; off: never.")
     ] = "on",
+    trusted_address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-address",
+            help="neon: an address exempt from the per-address connection limits (a load balancer,"
+            " a load test; repeatable). Byte budgets, login deadlines and lockouts still apply.",
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.runtime import Runtime, RuntimeOptions
+    from ouroboros.server.session import SessionLimits
 
     console = Console()
     with _command_boundary():
@@ -125,11 +135,19 @@ def go(
             raise BadInputError(f"--entities must be between 1 and 1,000,000, got {entities}")
         if optimizer not in ("on", "off"):
             raise BadInputError(f"--optimizer must be on or off, got {optimizer!r}")
+        for address in trusted_address or ():
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
         api_socket = _bind(host, port, "--port")
         worlds = ("neon", "petri") if world_name == "all" else (world_name,)
         options = RuntimeOptions(
+            session_limits=SessionLimits(trusted_addresses=tuple(trusted_address))
+            if trusted_address
+            else None,
             ticks_per_second=ticks_per_second,
             max_ticks=max_ticks,
             fresh=fresh,
@@ -172,6 +190,7 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     import uvicorn
 
     from ouroboros.server.api import ApiSettings, AuthStore, create_app
+    from ouroboros.server.api.http_deadline import header_deadline_protocol
 
     auth = AuthStore(runtime.data_dir)
     first = auth.ensure_first_admin()
@@ -183,6 +202,7 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
     config = uvicorn.Config(
         api,
+        http=header_deadline_protocol(),  # slowloris: incomplete request headers are cut off
         log_config=None,
         access_log=False,
         lifespan="off",

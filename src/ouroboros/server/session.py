@@ -13,7 +13,12 @@ What it promises:
 - Every line passes a per-connection flood guard first: excess lines are dropped with one warning
   per flood, and a sustained flood disconnects.
 - Failed logins slow down: before checking a password the session waits the larger of the
-  per-name delay (shared by all connections) and its own per-connection delay.
+  per-name delay (shared by all connections) and its own per-connection delay; and past
+  ``SessionLimits.login_lockout_account`` / ``login_lockout_address`` failures an account or an
+  address is locked out (every try refused, the right password too; attempts in flight count,
+  so parallel connections get no more tries than one). A lockout is alerted (``on_alert``).
+- Before login a connection has a byte budget (every byte counts, telnet negotiation too) and a
+  deadline; an address may hold only so many such connections and open only so many a second.
 - One session per character. A login to a character that already has a session takes it over:
   the old session is told and closed, the new one goes on with the character (no new ``enter``;
   it gets a ``look``). Otherwise a login calls ``game.enter``.
@@ -30,17 +35,38 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ouroboros.server.accounts import MAX_NAME_CHARS, AccountError, AccountStore
 from ouroboros.server.game import Event, LiveGame
 from ouroboros.server.hygiene import clean_line
 from ouroboros.server.login import HELP_TEXT, banner, parse_login_line
-from ouroboros.server.throttle import Admission, Clock, FailureThrottle, FloodGuard, failure_delay_s
+from ouroboros.server.throttle import (
+    ACCOUNT_LOCKOUT,
+    ADDRESS_LOCKOUT,
+    AddressGate,
+    Admission,
+    Clock,
+    FailureThrottle,
+    FloodGuard,
+    InputBudget,
+    LockoutPolicy,
+    LoginGuard,
+    failure_delay_s,
+)
 
 log = logging.getLogger(__name__)
 
 TAKEN_OVER_TEXT = "Your character was taken over by a new connection."
+Alert = Callable[[dict[str, Any]], None]
+
+
+def address_of(transport: Transport) -> str:
+    """The client's address (no port): what per-address limits count by."""
+    address = getattr(transport, "address", None)
+    if isinstance(address, str) and address:
+        return address
+    return transport.peer.rpartition(":")[0] or transport.peer
 
 
 def text_event(text: str, style: str = "system") -> Event:
@@ -61,7 +87,17 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class SessionLimits:
-    """Per-connection limits shared by every transport."""
+    """Per-connection and per-address limits shared by every transport.
+
+    Before login a connection may send ``login_burst_bytes`` and then ``login_bytes_per_s``
+    (every byte counts, negotiation included); past that it is dropped. It must log in within
+    ``login_deadline_s``. An address may hold ``max_unauthenticated_per_address`` connections
+    that have not logged in, and open ``connects_per_address_per_s`` new ones a second
+    (``connect_burst_per_address`` saved up). A player's reading pauses while it is over
+    ``playing_bytes_per_s`` (``playing_burst_bytes`` saved up). Failed logins lock out an
+    account (``login_lockout_account``) and an address (``login_lockout_address``).
+    ``trusted_addresses`` (a load balancer, a load test) are exempt from the per-address
+    connection limits only; budgets, deadlines and lockouts still hold for them."""
 
     max_line_bytes: int = 512
     lines_per_s: float = 8.0
@@ -71,6 +107,17 @@ class SessionLimits:
     login_failure_base_delay_s: float = 0.5
     login_failure_max_delay_s: float = 8.0
     max_sessions: int = 2_000
+    login_deadline_s: float = 120.0
+    login_bytes_per_s: float = 256.0
+    login_burst_bytes: int = 4096
+    playing_bytes_per_s: float = 4096.0
+    playing_burst_bytes: int = 32 * 1024
+    max_unauthenticated_per_address: int = 8
+    connects_per_address_per_s: float = 0.5
+    connect_burst_per_address: int = 20
+    login_lockout_account: LockoutPolicy = ACCOUNT_LOCKOUT
+    login_lockout_address: LockoutPolicy = ADDRESS_LOCKOUT
+    trusted_addresses: tuple[str, ...] = ()
 
 
 class SessionState(enum.Enum):
@@ -97,6 +144,10 @@ class Session:
         )
         self._login_failures = 0
         self._told_truncated = False
+        self.address = address_of(transport)
+        self._opened_at = registry.clock()
+        self._budget = InputBudget(limits.login_bytes_per_s, limits.login_burst_bytes, registry.clock)
+        self._gated = False  # counted by the registry's address gate until login or close
 
     @property
     def closed(self) -> bool:
@@ -110,6 +161,25 @@ class Session:
         self._tell(banner(self._registry.game.name), "room_title")
 
     # -- input -------------------------------------------------------------------------------------
+
+    def login_time_left(self) -> float:
+        """Seconds left to log in (infinite once playing); a transport closes the session at 0."""
+        if self.state is not SessionState.LOGIN:
+            return float("inf")
+        return self._opened_at + self._registry.limits.login_deadline_s - self._registry.clock()
+
+    def charge_input(self, n: int) -> float | None:
+        """Spend ``n`` received bytes (before they are parsed) of the connection's budget: the
+        seconds its reading should pause (0: none), or ``None`` when it was dropped for it (too
+        much input before login)."""
+        over = self._budget.charge(n)
+        if over <= 0:
+            return 0.0
+        if self.state is SessionState.LOGIN:
+            log.info("dropping %s: too much input before login", self.transport.peer)
+            self.close("Too much input before logging in: disconnected.")
+            return None
+        return over
 
     def _admit(self) -> bool:
         verdict = self._flood.admit()
@@ -170,8 +240,24 @@ class Session:
 
     async def _connect(self, name: str, password: str) -> None:
         registry = self._registry
-        limits = registry.limits
         key = name.lower()
+        keys = [f"address:{self.address}"]
+        if len(key) <= MAX_NAME_CHARS:  # junk names are not kept
+            keys.append(f"account:{key}")
+        wait = registry.login_guard.begin(keys)
+        if wait > 0:
+            self._tell(f"Too many failed logins; try again in {max(1, round(wait))} s.", "error")
+            return
+        ok = True
+        try:
+            ok = await self._check_password(name, password, key)
+        finally:
+            registry.raise_alerts(registry.login_guard.end(keys, ok, clear_on_success=keys[1:]), self)
+
+    async def _check_password(self, name: str, password: str, key: str) -> bool:
+        """Whether the attempt did not fail (a success, or a connection gone before the check)."""
+        registry = self._registry
+        limits = registry.limits
         own_delay_s = failure_delay_s(
             self._login_failures, limits.login_failure_base_delay_s, limits.login_failure_max_delay_s
         )
@@ -179,20 +265,21 @@ class Session:
         if delay > 0:
             await registry.sleep(delay)
         if self.closed:
-            return
+            return True
         account = await registry.accounts.verify_async(name, password)
         if self.closed:
-            return
+            return account is not None
         if account is None:
             self._login_failures += 1
             if len(key) <= MAX_NAME_CHARS:  # junk names are not kept
                 registry.login_failures.record_failure(key)
             log.info("failed login for %r from %s", key[:MAX_NAME_CHARS], self.transport.peer)
             self._tell("Wrong name or password.", "error")
-            return
+            return False
         registry.login_failures.reset(key)
         self._login_failures = 0
         registry.enter_world(self, account.name)
+        return True
 
     # -- output and lifetime -----------------------------------------------------------------------
 
@@ -220,13 +307,20 @@ class Session:
 
     def _taken_over(self) -> None:
         self._tell(TAKEN_OVER_TEXT)
+        self._ungate()
         self.state = SessionState.CLOSED
         self._registry.forget(self)
         self.transport.close()
 
+    def _ungate(self) -> None:
+        if self._gated:
+            self._gated = False
+            self._registry.gate.logged_in(self.address)
+
     def _end(self) -> None:
         if self.closed:
             return
+        self._ungate()
         playing = self.state is SessionState.PLAYING
         self.state = SessionState.CLOSED
         self._registry.forget(self)
@@ -245,6 +339,7 @@ class SessionRegistry:
         limits: SessionLimits | None = None,
         clock: Clock = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_alert: Alert | None = None,
     ) -> None:
         self.game = game
         self.accounts = accounts
@@ -256,6 +351,17 @@ class SessionRegistry:
             max_delay_s=self.limits.login_failure_max_delay_s,
             clock=clock,
         )
+        self.login_guard = LoginGuard(
+            {"account": self.limits.login_lockout_account, "address": self.limits.login_lockout_address},
+            clock=clock,
+        )
+        self.gate = AddressGate(
+            max_unauthenticated=self.limits.max_unauthenticated_per_address,
+            connects_per_s=self.limits.connects_per_address_per_s,
+            connect_burst=self.limits.connect_burst_per_address,
+            clock=clock,
+        )
+        self.on_alert = on_alert
         self._sessions: set[Session] = set()
         self._by_character: dict[str, Session] = {}
         self._unsubscribe: Callable[[], None] | None = game.subscribe(self._deliver)
@@ -267,10 +373,42 @@ class SessionRegistry:
             transport.send([text_event("The city is full right now; try again later.", "error")])
             transport.close()
             return None
+        address = address_of(transport)
+        trusted = address in self.limits.trusted_addresses
+        refusal = None if trusted else self.gate.admit(address)
+        if refusal is not None:
+            log.info("refusing %s: %s", transport.peer, refusal)
+            transport.send([text_event("Too many connections from your address; try again later.", "error")])
+            transport.close()
+            return None
         session = Session(self, transport)
+        session._gated = not trusted
         self._sessions.add(session)
         session.start()
         return session
+
+    def raise_alerts(self, lockouts: Sequence[Any], session: Session) -> None:
+        """Each lockout that began: a warning log line and ``on_alert`` (the runtime's feed)."""
+        for lockout in lockouts:
+            alert = {
+                "action": "lockout",
+                "key": lockout.key,
+                "failures": lockout.failures,
+                "seconds": lockout.seconds,
+                "gateway": self.game.name,
+                "last_from": session.address,
+            }
+            log.warning(
+                "lockout: %s failed logins for %s; locked for %.0f s",
+                lockout.failures,
+                lockout.key,
+                lockout.seconds,
+            )
+            if self.on_alert is not None:
+                try:
+                    self.on_alert(alert)
+                except Exception:
+                    log.exception("the lockout alert could not be delivered")
 
     def try_session(self, character: str) -> Session | None:
         return self._by_character.get(character)
@@ -288,6 +426,9 @@ class SessionRegistry:
         self._by_character[character] = session
         session.character = character
         session.state = SessionState.PLAYING
+        session._ungate()
+        limits = self.limits
+        session._budget = InputBudget(limits.playing_bytes_per_s, limits.playing_burst_bytes, self.clock)
         if previous is not None and previous is not session:
             log.info("%s taken over by %s", character, session.transport.peer)
             previous._taken_over()

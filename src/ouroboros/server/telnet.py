@@ -6,7 +6,14 @@ What it promises:
   gmcp events as ``IAC SB GMCP <package> <json> IAC SE``, others never see them. Every other
   option is refused (see ``telnet_codec.TelnetOptions``).
 - Text events arrive ANSI-coloured by style with CR LF line ends, 0xFF bytes doubled.
-- A connection that sends no line for ``idle_timeout_s`` is told and closed.
+- A connection that sends no line for ``idle_timeout_s`` is told and closed, and one that has
+  not logged in within ``SessionLimits.login_deadline_s`` too.
+- Every byte read is charged to the session's input budget before it is parsed (negotiation
+  and ``IAC NOP`` included): before login a connection over budget is dropped, after login its
+  reading pauses until the budget refills. Reads are at most ``READ_CHUNK_BYTES``, so one read
+  costs the event loop (which the city's ticks share) a bounded amount of parsing.
+- Per-address limits on connections that have not logged in are the registry's
+  (``SessionRegistry.open`` refuses).
 - Backpressure: writes never wait for a client, and a client whose unsent output passes
   ``max_buffered_bytes`` is dropped at once, so a client that does not read cannot grow the
   server's memory.
@@ -47,6 +54,7 @@ class TelnetConnection:
         self.closing = False
         peer = writer.get_extra_info("peername")
         self.peer = f"telnet:{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "telnet:?"
+        self.address = str(peer[0]) if isinstance(peer, tuple) else "?"
 
     def write(self, data: bytes) -> None:
         if self.closing or not data:
@@ -77,25 +85,45 @@ async def _read_lines(
     parser = TelnetParser()
     last_line_at = loop.time()
     while not session.closed:
+        login_left = session.login_time_left()
+        if login_left <= 0:
+            session.close("You did not log in in time. Disconnecting.")
+            return
         remaining = last_line_at + idle_timeout_s - loop.time()
         if remaining <= 0:
             session.close("You have been idle too long. Disconnecting.")
             return
         try:
-            data = await asyncio.wait_for(reader.read(READ_CHUNK_BYTES), remaining)
+            data = await asyncio.wait_for(reader.read(READ_CHUNK_BYTES), min(remaining, login_left))
         except TimeoutError:
             continue
         if not data:
             return
-        for event in parser.feed(data):
-            if isinstance(event, Line):
-                last_line_at = loop.time()
-                await session.handle_line(event.data)
-                if session.closed:
-                    return
-            elif isinstance(event, Negotiation):
-                connection.write(connection.options.answer(event))
-            # subnegotiations (a client's GMCP Core.Hello, ...) and bare commands need no answer
+        # every byte is charged before any is parsed: negotiation and IAC NOP cost like text
+        pause_s = session.charge_input(len(data))
+        if pause_s is None:
+            return
+        if await _handle_bytes(parser, data, connection, session):
+            last_line_at = loop.time()
+        if pause_s > 0 and not session.closed:
+            await asyncio.sleep(pause_s)  # over budget: read no more until it refills
+
+
+async def _handle_bytes(
+    parser: TelnetParser, data: bytes, connection: TelnetConnection, session: Session
+) -> bool:
+    """Parse one read and act on it; whether it held a line (which resets the idle clock)."""
+    saw_line = False
+    for event in parser.feed(data):
+        if isinstance(event, Line):
+            saw_line = True
+            await session.handle_line(event.data)
+            if session.closed:
+                break
+        elif isinstance(event, Negotiation):
+            connection.write(connection.options.answer(event))
+        # subnegotiations (a client's GMCP Core.Hello, ...) and bare commands need no answer
+    return saw_line
 
 
 async def _serve_connection(

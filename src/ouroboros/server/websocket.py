@@ -72,6 +72,7 @@ class WebSocketConnection:
         self.closing = False
         peer = websocket.remote_address
         self.peer = f"ws:{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "ws:?"
+        self.address = str(peer[0]) if isinstance(peer, tuple) else "?"
 
     def send(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -113,10 +114,19 @@ async def _read_frames(websocket: ServerConnection, session: Session, idle_timeo
         if remaining <= 0:
             session.close("You have been idle too long. Disconnecting.")
             return
+        login_left = session.login_time_left()
+        if login_left <= 0:
+            session.close("You did not log in in time. Disconnecting.")
+            return
         try:
-            message = await asyncio.wait_for(websocket.recv(), remaining)
+            message = await asyncio.wait_for(websocket.recv(), min(remaining, login_left))
         except TimeoutError:
             continue
+        pause_s = session.charge_input(len(message))
+        if pause_s is None:
+            return
+        if pause_s > 0:
+            await asyncio.sleep(pause_s)  # over budget: read no more until it refills
         try:
             line = parse_client_frame(message)
         except FrameError as error:

@@ -39,9 +39,11 @@ class Live:
         return {**base, **extra}
 
 
-def start_live(data: Path, settings: ApiSettings | None = None) -> Iterator[Live]:
+def start_live(
+    data: Path, settings: ApiSettings | None = None, clock: Callable[[], float] = time.time
+) -> Iterator[Live]:
     runtime = Runtime(data, options=OPTIONS)
-    auth = AuthStore(data)
+    auth = AuthStore(data, clock=clock)
     first = auth.ensure_first_admin()
     assert first is not None
     app = create_app(runtime, settings=settings, auth=auth)

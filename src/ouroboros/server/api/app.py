@@ -8,7 +8,9 @@ What it promises:
 - Every request gets a request id (``X-Request-ID``: the client's when it is sane, else a new
   one), echoed on the response and written in one JSON log line (logger ``ouroboros.api``).
 - Every write (POST, PUT, PATCH, DELETE), allowed or refused, is a row of the audit table with
-  its actor, status, reason and request id.
+  its actor, status, reason and request id, written before its answer leaves.
+- Every body passes ``strict_json`` first: ``NaN``, ``Infinity``, ``1e400``, integers past 64
+  bits, lone surrogates and repeated keys are a 422 (``code: bad_json``) before any route runs.
 - A body over ``max_body_bytes`` is refused with 413 before it is read whole; a body of the wrong
   shape is 422 with each field's reason; an unknown id 404. A refused request changes nothing.
 - CORS is closed unless ``cors_origins`` names origins. The dashboard's built files
@@ -36,8 +38,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ouroboros import __version__
+from ouroboros.server import strict_json
 from ouroboros.server.api.auth import AuthError, AuthStore
 from ouroboros.server.runtime import Runtime
+from ouroboros.server.strict_json import BadJsonError
+from ouroboros.server.throttle import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, LoginGuard
 
 log = logging.getLogger("ouroboros.api")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -47,9 +52,15 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class ApiSettings:
+    """``account_lockout`` / ``address_lockout``: failed logins and TOTP codes per account and
+    per client address before a lockout (429 with ``Retry-After``, an audit row and a feed
+    ``security`` event); see ``throttle.LockoutPolicy``."""
+
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     web_dist: Path | None = None
+    account_lockout: LockoutPolicy = ACCOUNT_LOCKOUT
+    address_lockout: LockoutPolicy = ADDRESS_LOCKOUT
 
 
 class _TooLarge(Exception):
@@ -57,18 +68,11 @@ class _TooLarge(Exception):
         super().__init__(f"the body is over {limit} bytes")
 
 
-class _TooDeep(Exception):
-    pass
-
-
 def _json_of(body: bytes) -> Any:
-    """The body as JSON, ``None`` when it is not JSON; ``_TooDeep`` when it nests past what the
-    parser can follow (Python's recursion limit)."""
+    """The body as JSON (leniently: only to find the audit reason), ``None`` when it is not."""
     try:
         return json.loads(body)
-    except RecursionError:
-        raise _TooDeep from None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -99,6 +103,16 @@ class RequestContext:
         self.auth = auth
         self.max_body_bytes = max_body_bytes
 
+    def _identify(self, headers: dict[bytes, bytes], state: dict[str, Any]) -> None:
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return
+        try:
+            user = self.auth.authenticate(token.strip())
+        except AuthError:
+            return
+        state["actor"], state["role"] = user.name, user.role
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -113,12 +127,42 @@ class RequestContext:
         response_started = False
         body = bytearray()
 
+        audited = False
+
+        def audit() -> None:
+            """The write's audit row, once: written before its answer leaves, so a client that
+            has its answer finds the row."""
+            nonlocal audited
+            method = scope.get("method", "")
+            if audited or method not in WRITE_METHODS:
+                return
+            audited = True
+            try:
+                reason = _reason_of(
+                    bytes(body[: self.max_body_bytes]), headers, scope.get("query_string", b"")
+                )
+            except Exception:  # the audit row matters more than its reason
+                reason = None
+            try:
+                self.auth.audit(
+                    actor=state.get("actor") or "anonymous",
+                    role=state.get("role"),
+                    method=method,
+                    path=scope.get("path", ""),
+                    status=status,
+                    reason=reason,
+                    request_id=request_id,
+                )
+            except Exception:  # never a traceback to the client; the log line still says it
+                log.exception("the audit row of request %s could not be written", request_id)
+
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                audit()
             await send(message)
 
         async def read_body() -> bool:
@@ -146,36 +190,23 @@ class RequestContext:
         try:
             if not length.isdigit() or int(length) > self.max_body_bytes or not await read_body():
                 raise _TooLarge(self.max_body_bytes)
-            if body and body.lstrip()[:1] in (b"[", b"{"):
-                _json_of(bytes(body))  # a body nested too deep for any parser here is refused now
+            if body.strip():
+                strict_json.loads(bytes(body))  # the one strict door: every body is checked here
             await self.app(scope, replay, send_with_id)
         except _TooLarge:
             if not response_started:
                 await _send_json(
                     send_with_id, 413, {"detail": f"the body is over {self.max_body_bytes} bytes"}
                 )
-        except _TooDeep:
+        except BadJsonError as exc:
+            self._identify(headers, state)  # refused before any route ran: the audit still names who
             if not response_started:
-                await _send_json(send_with_id, 422, {"detail": "the JSON body nests too deeply"})
+                where = f" at {exc.path}" if exc.path else ""
+                await _send_json(send_with_id, 422, {"detail": f"{exc.message}{where}", "code": exc.code})
         finally:
             method = scope.get("method", "")
             actor = state.get("actor") or "anonymous"
-            if method in WRITE_METHODS:
-                try:
-                    reason = _reason_of(
-                        bytes(body[: self.max_body_bytes]), headers, scope.get("query_string", b"")
-                    )
-                except Exception:  # the audit row matters more than its reason
-                    reason = None
-                self.auth.audit(
-                    actor=actor,
-                    role=state.get("role"),
-                    method=method,
-                    path=scope.get("path", ""),
-                    status=status,
-                    reason=reason,
-                    request_id=request_id,
-                )
+            audit()  # a request that never got an answer (the client left, the app failed)
             log.info(
                 "request",
                 extra={
@@ -184,7 +215,7 @@ class RequestContext:
                     "path": scope.get("path", ""),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1e3, 2),
-                    "actor": actor,
+                    "actor": strict_json.safe_text(actor),
                 },
             )
 
@@ -237,6 +268,12 @@ def create_app(
     app.state.runtime = runtime
     app.state.auth = auth
     app.state.settings = settings
+    policies = {
+        "account": settings.account_lockout,
+        "totp": settings.account_lockout,
+        "address": settings.address_lockout,
+    }
+    app.state.login_guard = LoginGuard(policies, clock=auth.clock)
     for router in (routes_world.router, routes_gov.router, routes_ai.router):
         app.include_router(router)
     _guard_openapi(app)
@@ -343,6 +380,16 @@ def _client_messages(runtime: Runtime, auth: AuthStore) -> Any:
         status = 500
 
         def audit() -> None:
+            log.info(
+                "stream message",
+                extra={
+                    "request_id": request_id,
+                    "method": "WS",
+                    "path": "/ws/world-stream#set_params",
+                    "status": status,
+                    "actor": user.name,
+                },
+            )
             auth.audit(
                 actor=user.name,
                 role=user.role,
@@ -360,6 +407,11 @@ def _client_messages(runtime: Runtime, auth: AuthStore) -> Any:
                     f"setting parameters needs the operator role; {user.name} is {user.role}",
                     code="forbidden",
                 )
+            try:
+                strict_json.check(msg)  # the same strict JSON as an HTTP body
+            except BadJsonError:
+                status = 422
+                raise
             try:
                 body = ParamsUpdate.model_validate({k: v for k, v in msg.items() if k != "type"})
             except ValidationError as exc:

@@ -37,12 +37,14 @@ from typing import Any
 
 import pyotp
 
+from ouroboros.server.strict_json import safe_text
+
 ROLES = ("viewer", "operator", "admin")
 DB_FILE = "server.sqlite3"
 FIRST_ADMIN = "admin"
 TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")
 ISSUER = "ouroboros"
-USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+USERNAME = re.compile(r"[a-z][a-z0-9_.-]{0,31}")  # fullmatch: "$" would let "admin\n" through
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, totp_secret TEXT, totp_last_step INTEGER NOT NULL DEFAULT 0,
@@ -65,10 +67,11 @@ CREATE TABLE IF NOT EXISTS audit (
 class AuthError(Exception):
     """A refused credential: ``status`` is the HTTP status the API answers with."""
 
-    def __init__(self, message: str, status: int = 401) -> None:
+    def __init__(self, message: str, status: int = 401, *, guess: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.guess = guess  # a wrong secret or code (counted against a lockout), not a malformed one
 
 
 def _now() -> str:
@@ -115,6 +118,7 @@ class AuthStore:
         os.chmod(data_dir, 0o700)  # it holds TOTP secrets: the owner's alone
         self.path = data_dir / DB_FILE
         self._clock = clock
+        self.clock = clock  # seconds; what TOTP codes and lockouts are timed by
         self._lock = threading.Lock()
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))  # made private, never world-readable
         os.chmod(self.path, 0o600)
@@ -204,7 +208,7 @@ class AuthStore:
 
     def create_user(self, name: str, role: str, created_by: str) -> dict[str, Any]:
         """A new user with a first token (returned once) and, for admins, a TOTP secret."""
-        if not USERNAME.match(name):
+        if not isinstance(name, str) or not USERNAME.fullmatch(name):
             raise ValueError("a user name is 1-32 of a-z, 0-9, _ . - starting with a letter")
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -360,9 +364,9 @@ class AuthStore:
                 None,
             )
             if matched is None:
-                raise AuthError("wrong or expired TOTP code", 403)
+                raise AuthError("wrong or expired TOTP code", 403, guess=True)
             if matched <= row[1]:
-                raise AuthError("this TOTP code was already used; wait for the next one", 403)
+                raise AuthError("this TOTP code was already used; wait for the next one", 403, guess=True)
             self._db.execute("UPDATE users SET totp_last_step = ? WHERE name = ?", (matched, user.name))
 
     # -- audit ------------------------------------------------------------------------------------
@@ -377,11 +381,14 @@ class AuthStore:
         reason: str | None,
         request_id: str,
     ) -> None:
+        """One audit row. Text that is not valid Unicode (a lone surrogate from a refused body) is
+        stored escaped, so the row of a refused write is always written."""
+        texts = [None if v is None else safe_text(v) for v in (actor, role, method, path, reason, request_id)]
         with self._lock:
             self._db.execute(
                 "INSERT INTO audit (at, actor, role, method, path, status, reason, request_id)"
                 " VALUES (?,?,?,?,?,?,?,?)",
-                (_now(), actor, role, method, path, status, reason, request_id),
+                (_now(), *texts[:4], status, *texts[4:]),
             )
 
     def audit_rows(self, limit: int = 200, request_id: str | None = None) -> list[dict[str, Any]]:

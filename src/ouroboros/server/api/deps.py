@@ -1,13 +1,16 @@
 """What every route shares: the runtime and auth store on the app, the role guards, TOTP checks.
 
 A guard refuses before anything changes: 401 for a missing, unknown or revoked token, 403 for a
-role below the route's, 403 for a missing, wrong or replayed TOTP code on an override.
+role below the route's, 403 for a missing, wrong or replayed TOTP code on an override, 429 while
+the account or the client's address is locked out after too many wrong secrets or codes.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,6 +18,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ouroboros.errors import BadInputError, OuroborosError, RejectedError
 from ouroboros.server.api.auth import AuthError, AuthStore, User
 from ouroboros.server.runtime import Runtime, WorldRunner
+from ouroboros.server.throttle import Lockout, LoginGuard
+
+log = logging.getLogger("ouroboros.api")
+T = TypeVar("T")
 
 bearer = HTTPBearer(auto_error=False, description="An API token (see /api/auth/login).")
 
@@ -65,10 +72,67 @@ TotpHeader = Annotated[
 WorldQuery = Annotated[str, Query(description="Which world: neon or petri.", pattern="^(neon|petri)$")]
 
 
-def check_totp(request: Request, user: User, *codes: str | None) -> None:
-    code = next((c for c in codes if c), None)
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _alert(request: Request, lockouts: list[Lockout]) -> None:
+    """A lockout that began: an audit row, a feed ``security`` event and a warning log line."""
+    for lockout in lockouts:
+        why = (
+            f"{lockout.failures} failed attempts for {lockout.key} (last from {client_address(request)});"
+            f" locked out for {lockout.seconds:.0f} s"
+        )
+        log.warning("lockout: %s", why)
+        auth_of(request).audit(
+            actor="security",
+            role=None,
+            method="ALERT",
+            path=f"lockout/{lockout.key}",
+            status=429,
+            reason=why,
+            request_id=getattr(request.state, "request_id", "") or "",
+        )
+        runtime_of(request).feed.publish(
+            "security",
+            None,
+            action="lockout",
+            key=lockout.key,
+            failures=lockout.failures,
+            seconds=lockout.seconds,
+        )
+
+
+def guarded(
+    request: Request, keys: list[str], attempt: Callable[[], T], *, counts: Callable[[AuthError], bool]
+) -> T:
+    """Run one credential ``attempt`` under the login guard: refused with 429 (``Retry-After``)
+    while any of ``keys`` is locked out; an ``AuthError`` that ``counts`` is a failure against
+    every key (and may start a lockout, alerted); a success clears the account's failures."""
+    guard: LoginGuard = request.app.state.login_guard
+    wait = guard.begin(keys)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise HTTPException(
+            429, f"too many failed attempts: try again in {seconds} s", headers={"Retry-After": str(seconds)}
+        )
+    ok = True
     try:
-        auth_of(request).check_totp(user, code)
+        return attempt()
+    except AuthError as exc:
+        ok = not counts(exc)
+        raise
+    finally:
+        account = [k for k in keys if not k.startswith("address:")]
+        _alert(request, guard.end(keys, ok, clear_on_success=account))
+
+
+def check_totp(request: Request, user: User, *codes: str | None) -> None:
+    """A fresh TOTP code of ``user``; wrong or replayed codes count per account and per address."""
+    code = next((c for c in codes if c), None)
+    keys = [f"totp:{user.name}", f"address:{client_address(request)}"]
+    try:
+        guarded(request, keys, lambda: auth_of(request).check_totp(user, code), counts=lambda e: e.guess)
     except AuthError as exc:
         raise HTTPException(exc.status, exc.message) from exc
 
@@ -104,7 +168,9 @@ __all__ = [
     "WorldQuery",
     "auth_of",
     "check_totp",
+    "client_address",
     "council_of",
+    "guarded",
     "refused",
     "require",
     "runner",

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 World = Literal["neon", "petri"]
 Totp = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+# a name shown in lists: no control, format, private-use or line/paragraph separator characters
+Label = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]+$")]
 
 
 class Body(BaseModel):
@@ -22,7 +24,7 @@ class Health(BaseModel):
 
 
 class LoginRequest(Body):
-    username: str | None = Field(None, max_length=32)
+    username: UserName | None = None
     secret: str = Field(min_length=1, max_length=256, description="A one-time secret or an API token.")
 
 
@@ -37,14 +39,21 @@ class Me(BaseModel):
     role: str
 
 
+UserName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,31}$"),
+    Field(description="1-32 of a-z, 0-9, _ . - starting with a letter (nothing else, no spaces)."),
+]
+
+
 class NewUser(Body):
-    name: str = Field(min_length=1, max_length=32)
+    name: UserName
     role: Literal["viewer", "operator", "admin"]
     reason: Reason
 
 
 class NewToken(Body):
-    label: str = Field("api", min_length=1, max_length=64)
+    label: Label = Field("api", max_length=64)
     reason: Reason
 
 
@@ -95,7 +104,7 @@ class RollbackRequest(Body):
 
 class SnapshotRequest(Body):
     world: World
-    label: str = Field("manual", min_length=1, max_length=200)
+    label: Label = Field("manual", max_length=200)
     reason: Reason
 
 

@@ -18,6 +18,8 @@ from ouroboros.server.api.deps import (
     WorldQuery,
     auth_of,
     check_totp,
+    client_address,
+    guarded,
     refused,
     runner,
     runtime_of,
@@ -40,8 +42,15 @@ def health(request: Request) -> m.Health:
     response_model=m.LoginResponse,
 )
 def login(request: Request, body: m.LoginRequest) -> m.LoginResponse:
+    """Wrong secrets count per client address and per ``username`` (when given): past
+    ``ApiSettings.account_lockout`` / ``address_lockout`` the login answers 429 for a while."""
+    keys = [f"address:{client_address(request)}"]
+    if body.username is not None:
+        keys.append(f"account:{body.username}")
     try:
-        user, token = auth_of(request).login(body.secret, body.username)
+        user, token = guarded(
+            request, keys, lambda: auth_of(request).login(body.secret, body.username), counts=lambda e: True
+        )
     except AuthError as exc:
         raise HTTPException(401, exc.message) from exc
     request.state.actor, request.state.role = user.name, user.role

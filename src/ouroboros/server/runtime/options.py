@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ouroboros.server.session import SessionLimits
 
 WORLDS = ("neon", "petri")
 PETRI_TICKS_PER_SECOND = 30.0
@@ -28,6 +31,7 @@ class RuntimeOptions:
     optimizer: bool = True
     council: bool = True
     governance_budgets: Mapping[str, int] | None = None
+    session_limits: SessionLimits | None = None  # neon's gateways (None: SessionLimits())
 
 
 __all__ = [

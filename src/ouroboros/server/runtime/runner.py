@@ -342,7 +342,11 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         store = CityStore(self.folder)
         self.game = NeonGame(self.world, store, tick_hz=self.pace or 1e6)
         accounts = AccountStore(self.folder / "neon.db")
-        registry = SessionRegistry(self.game, accounts)
+
+        def alert(event: dict[str, Any]) -> None:  # a telnet / WebSocket login lockout began
+            self.feed.publish("security", self.name, **event)
+
+        registry = SessionRegistry(self.game, accounts, limits=self.options.session_limits, on_alert=alert)
         servers: list[Any] = []
         try:
             try:
