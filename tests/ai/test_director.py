@@ -16,6 +16,7 @@ from ouroboros.ai.director import Director, Job, growth_threshold
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.ai.store import AiStore
 from ouroboros.errors import BadInputError, PatchError
+from ouroboros.worlds import build_world
 
 EDGE = {"kind": "player_at_edge", "player": "alice", "growth_point": "neon.room.st_00_00", "tags": []}
 GLITCH = {**EDGE, "growth_point": "neon.room.st_00_09", "tags": ["glitch_door"]}
@@ -355,3 +356,36 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> Non
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     db.close()
+
+
+def test_the_difficulty_adjuster_proposes_an_easier_job_or_a_tougher_npc(store: AiStore) -> None:
+    from ouroboros.ai.generators import generate
+    from ouroboros.worlds.neon import tables as tb
+
+    d = quiet(store)
+    district = "neon.district.kabuki"
+    struggling = {"kind": "player_struggling", "player": "Alice", "district": district, "level": 2}
+    job = one(d.observe(None, [struggling], {}, 10))
+    assert job.type == ProposalType.QUEST and job.context["max_level"] == 3
+    npcs = tb.tables(build_world("neon", 0)).npcs
+    for seed in range(8):  # whatever the draw, no kill target is above the cap
+        quest = generate(ProposalType.QUEST, seed, context={"district": district, "max_level": 3})
+        for q in quest.payload["quests"]:
+            for o in q["objectives"]:
+                if o["kind"] == "kill":
+                    assert int(npcs.get(o["target"], {"level": 0})["level"]) <= 3
+    cruising = {"kind": "player_cruising", "player": "Bob", "district": district, "level": 7}
+    job = one(d.observe(None, [cruising], {}, 11))
+    assert job.type == ProposalType.NPC and job.context == {**job.context, "archetype": "ganger", "level": 9}
+    npc = generate(
+        ProposalType.NPC, job.seed, context={"archetype": "ganger", "district": district, "level": 9}
+    )
+    assert [n["level"] for n in npc.payload["npcs"]] == [9]
+
+
+def test_feedback_is_noted_in_the_decision_log_and_makes_no_job(store: AiStore) -> None:
+    d = quiet(store)
+    note = {"kind": "feedback", "player": "Alice", "category": "balance", "sentiment": -50, "district": None}
+    assert d.observe(None, [note], {}, 5) == []
+    (decision,) = [x for x in d.decisions(10) if x["rule"] == "feedback"]
+    assert decision["outcome"] == "noted" and decision["why"]["event"]["category"] == "balance"

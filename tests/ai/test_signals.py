@@ -144,3 +144,40 @@ def test_reading_changes_nothing() -> None:
     reports = len(state(world)["economy"]["reports"])
     NeonSignals().read(world)
     assert world.digest() == before and len(state(world)["economy"]["reports"]) == reports
+
+
+# -- the player experience service: challenge and feedback, as director signals ----------------------
+def test_a_struggling_and_a_cruising_runner_are_each_reported_once() -> None:
+    from ouroboros.worlds.neon import experience
+
+    world = fresh(2)
+    signals = NeonSignals()
+    signals.read(world)
+    alice, bob = find_player(world, "Alice"), find_player(world, "Bob")
+    assert alice is not None and bob is not None
+    for _ in range(experience.STRUGGLING_DEATHS):
+        experience.died(world, alice)
+    for _ in range(experience.CRUISING_KILLS):
+        experience.fought(world, bob, "ganger")
+    events = signals.read(world).events
+    (struggling,) = kinds(events, "player_struggling")
+    (cruising,) = kinds(events, "player_cruising")
+    assert struggling["player"] == "Alice" and struggling["level"] == 1 and struggling["district"]
+    assert cruising["player"] == "Bob"
+    again = signals.read(world).events
+    assert kinds(again, "player_struggling") == kinds(again, "player_cruising") == []
+
+
+def test_new_feedback_is_a_signal_once() -> None:
+    from ouroboros.worlds.neon import experience
+
+    world = fresh()
+    signals = NeonSignals()
+    signals.read(world)
+    alice = find_player(world, "Alice")
+    assert alice is not None
+    experience.add_feedback(world, alice, "the lift is broken")
+    world.run(1)
+    (note,) = kinds(signals.read(world).events, "feedback")
+    assert (note["category"], note["player"]) == ("bug", "Alice") and note["sentiment"] < 0
+    assert kinds(signals.read(world).events, "feedback") == []

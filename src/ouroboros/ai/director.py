@@ -17,6 +17,9 @@ What it promises:
                                expansion under way) else a QUEST for that district
   ``crowded_sector`` event     BUILDING (purpose ``residential``) in that sector's district
   ``faction_without_hq``       BUILDING (purpose ``hq``) for that faction
+  ``player_struggling``        QUEST in the runner's district, no kill above their level + 1
+  ``player_cruising``          NPC (a ganger) in the runner's district, two levels above them
+  ``feedback``                 no job: noted in the decision log with its category and sentiment
   chaos                        an EVENT the generator draws, with chance ``2 * chaos`` per mille
                                per observe
   ===========================  ================================================================
@@ -261,6 +264,7 @@ class Director:
         self.reload()
         if self._mode == STOPPED:
             return []
+        notes = [e for e in events if e.get("kind") == "feedback"]
         wants = [w for event in events for w in self._rules_for(event, tick)]
         wants += self._kpi_rules(kpis, tick)
         wants += self._chaos(tick)
@@ -269,6 +273,9 @@ class Director:
         with self.store.transaction():
             horizon = tick - self.window_ticks
             self._state["emitted"] = [t for t in self._state["emitted"] if t > horizon]
+            for note in notes:
+                why = {"event": dict(note), "rule": "feedback"}
+                self.store.record_decision(tick, "feedback", "noted", why, None, None)
             for want in wants:
                 job = self._decide(want, tick)
                 if job is not None:
@@ -389,6 +396,19 @@ class Director:
             why = {"event": dict(event), "rule": "crowded"}
             context = {"purpose": "residential", "sector": sector, "district": event.get("district") or None}
             return [_Want("crowded", sector, ProposalType.BUILDING, context, why)]
+        if kind in ("player_struggling", "player_cruising"):
+            # the difficulty adjuster: the challenge a runner meets changes through proposals that
+            # go through the pipeline and the guardrails' budgets, never a raw stat edit
+            player, level = str(event.get("player", "")), event.get("level")
+            where: str | None = event.get("district") or None
+            if not player or not isinstance(level, int) or isinstance(level, bool):
+                return []
+            why = {"event": dict(event), "rule": "challenge"}
+            if kind == "player_struggling":
+                context = {"district": where, "max_level": max(1, min(level + 1, 99))}
+                return [_Want("challenge", player, ProposalType.QUEST, context, why)]
+            context = {"archetype": "ganger", "district": where, "level": max(1, min(level + 2, 99))}
+            return [_Want("challenge", player, ProposalType.NPC, context, why)]
         if kind == "faction_without_hq":
             faction = str(event.get("faction", ""))
             why = {"event": dict(event), "rule": "hq"}

@@ -55,7 +55,45 @@ class NeonSignals:
     _crowded: set[str] = field(default_factory=set)
     _without_hq: set[str] = field(default_factory=set)
     _report_tick: int | None = None
+    _challenge: dict[str, str] = field(default_factory=dict)
+    _feedback_seen: int = -1
     _first: bool = True
+
+    def _read_players(
+        self, world: World, player_rooms: dict[str, str], t: Any, events: list[dict[str, Any]]
+    ) -> None:
+        """``player_struggling`` / ``player_cruising`` when a runner's challenge changes to it, and
+        one ``feedback`` event per new feedback entry."""
+        from ouroboros.worlds.neon import experience
+        from ouroboros.worlds.neon import tables as tb
+        from ouroboros.worlds.neon.city import state
+        from ouroboros.worlds.neon.plugin import find_player
+
+        for name, room_id in sorted(player_rooms.items()):
+            player = find_player(world, name)
+            if player is None:
+                continue
+            now = experience.challenge(world, player)
+            if now != self._challenge.get(name, "fine") and now != "fine":
+                events.append({
+                    "kind": f"player_{now}",
+                    "player": name,
+                    "room": room_id,
+                    "district": t.rooms.get(room_id, {}).get("district"),
+                    "level": tb.player_level(int(world.get(player, "Player")["xp"])),
+                })  # fmt: skip
+            self._challenge[name] = now
+        kept = state(world).get("feedback", [])
+        newest = kept[-1]["tick"] if kept else -1
+        if not self._first:
+            for entry in kept:
+                if entry["tick"] > self._feedback_seen:
+                    room = t.rooms.get(entry["room"], {})
+                    events.append({
+                        "kind": "feedback", "player": entry["player"], "category": entry["category"],
+                        "sentiment": entry["sentiment"], "district": room.get("district"),
+                    })  # fmt: skip
+        self._feedback_seen = max(self._feedback_seen, newest)
 
     def read(self, world: World) -> Signals:
         from ouroboros.worlds.neon import tables as tb
@@ -190,6 +228,9 @@ class NeonSignals:
         for faction in sorted(lacking - self._without_hq):
             events.append({"kind": "faction_without_hq", "faction": faction, "members": members[faction]})
         self._without_hq = lacking
+
+        # the challenge each runner meets, and what they told us (the player experience service)
+        self._read_players(world, player_rooms, t, events)
 
         # KPIs
         supply = 0

@@ -22,10 +22,12 @@ What it promises:
 Context keys each type accepts (``CONTEXT_KEYS``; all optional, ``None`` is absent; an unknown key
 or a bad value is a ``BadInputError`` with code ``bad_context`` naming the key):
 NPC ``archetype`` (ganger, enforcer, drone, fixer, vendor, civilian, boss), ``room``, ``district``,
-``faction``; ITEM ``kind``, ``rarity``; QUEST ``giver``, ``blueprint``, ``district`` (the giver and
-the targets are found there); WORLD_EXPANSION ``growth_point``, ``district``, ``kind`` (road,
-dungeon; a ``"dungeon"`` tag means ``kind: dungeon``); BUILDING ``purpose`` (hq, residential),
-``faction``, ``district``, ``sector`` (a zone: the building goes on one of its streets); EVENT
+``faction``, ``level`` (1..99: the difficulty adjuster's match for a cruising runner); ITEM ``kind``,
+``rarity``; QUEST ``giver``, ``blueprint``, ``district`` (the giver and the targets are found there),
+``max_level`` (1..99: no kill target above it, for a struggling runner); WORLD_EXPANSION
+``growth_point``, ``district``, ``kind`` (road, dungeon; a ``"dungeon"`` tag means ``kind:
+dungeon``); BUILDING ``purpose`` (hq, residential), ``faction``, ``district``, ``sector`` (a zone:
+the building goes on one of its streets); EVENT
 ``event`` (power_vacuum, money_sink), ``boss``, ``inflation_permille``, ``room``, ``district``,
 ``faction`` (the boss's, as the director reports it), ``intensity`` and ``chaos`` (0..100, what
 the director's sliders stood at: recorded in the context, not read). Every type also accepts
@@ -92,9 +94,9 @@ COMMON_CONTEXT_KEYS = ("sliders", "tags")
 CONTEXT_KEYS: dict[ProposalType, tuple[str, ...]] = {
     kind: tuple(sorted({*keys, *COMMON_CONTEXT_KEYS}))
     for kind, keys in {
-        ProposalType.NPC: ("archetype", "room", "district", "faction"),
+        ProposalType.NPC: ("archetype", "room", "district", "faction", "level"),
         ProposalType.ITEM: ("kind", "rarity"),
-        ProposalType.QUEST: ("giver", "blueprint", "district"),
+        ProposalType.QUEST: ("giver", "blueprint", "district", "max_level"),
         ProposalType.WORLD_EXPANSION: ("growth_point", "district", "kind"),
         ProposalType.BUILDING: ("purpose", "faction", "district", "sector"),
         ProposalType.EVENT: (

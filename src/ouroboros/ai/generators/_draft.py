@@ -27,6 +27,16 @@ def text_arg(context: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
+def level_arg(context: Mapping[str, Any], key: str) -> int | None:
+    """``context[key]`` as a level in [1, 99], ``None`` when absent."""
+    value = context.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 99:
+        raise BadInputError(f"context[{key!r}] must be a level from 1 to 99", code="bad_context", path=key)
+    return value
+
+
 class Draft:
     def __init__(self, type: ProposalType, view: WorldView, seed: int, generator: str) -> None:
         self.type = type

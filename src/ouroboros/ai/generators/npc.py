@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ouroboros.ai.generators import _words as words
-from ouroboros.ai.generators._draft import Draft, text_arg
+from ouroboros.ai.generators._draft import Draft, level_arg, text_arg
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.guardrails import RARITY_ORDER, Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
@@ -206,7 +206,9 @@ def generate_npc(view: WorldView, seed: int, guardrails: Guardrails, context: Ma
             street=kind.hostile,
         )
     draft = Draft(ProposalType.NPC, view, seed, GENERATOR)
-    npc = make_npc(draft, draws, guardrails, archetype, room, faction=text_arg(context, "faction"))
+    level = level_arg(context, "level")  # the difficulty adjuster: a match for a cruising runner
+    faction = text_arg(context, "faction")
+    npc = make_npc(draft, draws, guardrails, archetype, room, faction=faction, level=level)
     credits = int(npc.get("extensions", {}).get("neon.credits", 0))
     return draft.finish(
         tags=["npc", archetype],

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ouroboros.ai.generators import _words as words
-from ouroboros.ai.generators._draft import Draft, text_arg
+from ouroboros.ai.generators._draft import Draft, level_arg, text_arg
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.guardrails import RARITY_ORDER, Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
@@ -70,12 +70,22 @@ def _prefer(found: list[dict[str, Any]], keep: list[bool]) -> list[dict[str, Any
 
 
 def _node(
-    view: WorldView, draws: SeededDraws, kind: str, giver: str, used: set[str], district: str | None = None
+    view: WorldView,
+    draws: SeededDraws,
+    kind: str,
+    giver: str,
+    used: set[str],
+    district: str | None = None,
+    max_level: int | None = None,
 ) -> tuple[dict[str, Any], int, str] | None:
     """One objective of ``kind``: (objective, difficulty points, the target's name), or None.
-    With ``district``, targets there are preferred (anywhere when the district has none)."""
+    With ``district``, targets there are preferred (anywhere when the district has none); with
+    ``max_level``, no kill target is above it."""
     if kind == "kill":
-        targets = [n for n in view.npcs_of_kind(*HOSTILE_KINDS) if n["id"] not in used]
+        targets = [
+            n for n in view.npcs_of_kind(*HOSTILE_KINDS)
+            if n["id"] not in used and (max_level is None or int(n["level"]) <= max_level)
+        ]  # fmt: skip
         targets = _prefer(targets, [_in_district(view, n, district) for n in targets])
         if not targets:
             return None
@@ -116,6 +126,7 @@ def make_quest(
     objectives: list[tuple[dict[str, Any], int, str]] | None = None,
     prerequisite: str | None = None,
     district: str | None = None,
+    max_level: int | None = None,
 ) -> dict[str, Any]:
     """Add a quest of ``blueprint`` from ``giver`` to ``draft`` (``objectives`` given: use those)."""
     view = draft.view
@@ -123,7 +134,7 @@ def make_quest(
         objectives = []
         used: set[str] = set()
         for kind in BLUEPRINTS[blueprint]:
-            node = _node(view, draws, kind, giver["id"], used, district)
+            node = _node(view, draws, kind, giver["id"], used, district, max_level)
             if node is not None:
                 used.add(node[0]["target"])
                 objectives.append(node)
@@ -164,6 +175,7 @@ def generate_quest(
     view: WorldView, seed: int, guardrails: Guardrails, context: Mapping[str, Any]
 ) -> Proposal:
     draws = SeededDraws(seed, f"{view.world}:quest")
+    max_level = level_arg(context, "max_level")  # the difficulty adjuster: a job a struggling runner can do
     giver_id = text_arg(context, "giver")
     district = text_arg(context, "district")
     if district is not None and not any(r["district"] == district for r in view.rooms()):
@@ -196,7 +208,9 @@ def generate_quest(
         own = [q["id"] for q in quests if q["giver"] == giver["id"]]
         prerequisite = draws.choice(own or [q["id"] for q in quests])
     draft = Draft(ProposalType.QUEST, view, seed, GENERATOR)
-    quest = make_quest(draft, draws, giver, blueprint, prerequisite=prerequisite, district=district)
+    quest = make_quest(
+        draft, draws, giver, blueprint, prerequisite=prerequisite, district=district, max_level=max_level
+    )
     difficulty = quest["extensions"]["neon.difficulty"]
     return draft.finish(
         tags=["quest", blueprint] + ([district] if district else []),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import economy, quests, words
+from ouroboros.worlds.neon import economy, experience, quests, words
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import (
     display_name,
@@ -256,6 +256,7 @@ def die(world: World, victim: int, killer: int) -> None:
             if verdict.ok:
                 tell(world, killer, f"You pick {words.credits(credits)} off the body.", "loot")
         xp = data.get("level", 1) * 10
+        experience.fought(world, killer, str(data["kind"]))
         p = world.get(killer, "Player")
         world.set(killer, "Player", xp=p["xp"] + xp)
         quests.on_event(world, killer, "kill", nid)
@@ -278,6 +279,7 @@ def _player_dies(world: World, player: int, t: tb.Tables) -> None:
     world.set(
         player, "Player", deaths=p["deaths"] + 1, revive_at=world.tick + t.params["respawn_delay_ticks"]
     )
+    experience.died(world, player)
     a = world.get(player, "Actor")
     spawn = slots(world).slot("room", t.spawn_room)
     world.set(player, "Actor", hp=a["max_hp"], target=0, attacker=0)

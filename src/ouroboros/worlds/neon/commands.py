@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import actions, economy, quests
+from ouroboros.worlds.neon import actions, economy, experience, quests
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import (
     display_name,
@@ -221,7 +221,10 @@ def talk(world: World, player: int, rest: str) -> None:
     given = t.quests_by_giver.get(npc_id(world, npc), ())
     offers = [q for q in given if quests.can_accept(world, player, q, t) is None]  # what 'quest list' offers
     if offers:
-        names = ", ".join(t.quests[q]["name"] for q in offers)
+        fits = [s["quest"] for s in experience.suggestions(world, player, most=50)]
+        best = next((q for q in fits if q in offers), None)
+        names = ", ".join(t.quests[q]["name"] + (" (your best fit)" if q == best and len(offers) > 1 else "")
+                          for q in offers)  # fmt: skip
         tell(world, player, f"Jobs on offer: {names}. ('quest accept NAME')", "quest")
     elif any(quests.status(world, player, q) != "done" for q in given):
         tell(world, player, f"{data['name']} has nothing for you yet. Come back with more to show.", "quest")
@@ -413,6 +416,7 @@ def buy(world: World, player: int, rest: str) -> None:
         _no_sale(world, player, verdict)
         return
     spawn_item(world, slots(world).slot("item", choice), holder=player)
+    experience.bought(world, player, str(t.items[choice]["kind"]))
     tell(world, player, f"You buy {t.items[choice]['name']} for {credits(price)}.", "loot")
     actions.vitals(world, player)
     quests.check(world, player)
@@ -495,7 +499,7 @@ def score(world: World, player: int, rest: str) -> None:
     actions.vitals(world, player)
 
 
-@command("quest", "quest [list | accept NAME | abandon NAME]: your jobs")
+@command("quest", "quest [list | suggest | accept NAME | abandon NAME]: your jobs")
 def quest(world: World, player: int, rest: str) -> None:
     t = tb.tables(world)
     sub, _, arg = rest.partition(" ")
@@ -515,6 +519,17 @@ def quest(world: World, player: int, rest: str) -> None:
             tell(world, player, "On offer here: " + ", ".join(t.quests[q]["name"] for q in offers), "quest")
         if done:
             tell(world, player, "Done: " + ", ".join(done), "quest")
+        return
+    if sub == "suggest":
+        found = experience.suggestions(world, player)
+        if not found:
+            tell(world, player, "No job fits you right now; the city changes, ask again later.", "quest")
+            return
+        lines = [
+            f"  {s['name']} (level {s['level']}) from {s['giver']} at {s['room']}, {s['steps']} steps away"
+            for s in found
+        ]
+        tell(world, player, "Jobs that fit you, best first:\n" + "\n".join(lines), "quest")
         return
     if sub == "accept":
         givers = {npc_id(world, n) for n in npcs_in(world, room_of(world, player))}
@@ -543,7 +558,7 @@ def quest(world: World, player: int, rest: str) -> None:
         quests.abandon(world, player, choice)
         tell(world, player, f"Job abandoned: {t.quests[choice]['name']}.", "quest")
         return
-    tell(world, player, "Usage: quest [list | accept NAME | abandon NAME]", "error")
+    tell(world, player, "Usage: quest [list | suggest | accept NAME | abandon NAME]", "error")
 
 
 @command("help", "help [COMMAND]: this list")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import actions, economy
+from ouroboros.worlds.neon import actions, economy, experience
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import npc_id, remove, slots, state
 from ouroboros.worlds.neon.params import PARAMS, param_problem
@@ -118,6 +118,7 @@ def kpis(world: World) -> dict[str, Any]:
         "money_supply": economy.money_supply(world),
         "inflation_permille": reports[-1]["inflation_permille"] if reports else 0,
         "held_transactions": neon["economy"]["held_total"],
+        **experience.feedback_kpis(world),
         "quests_done": sum(1 for j in neon["quests"].values() for e in j.values() if e["state"] == "done"),
         "gameplay_version": world.resources.get("gameplay_version"),
     }

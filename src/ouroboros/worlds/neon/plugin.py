@@ -17,7 +17,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import WorldError
-from ouroboros.worlds.neon import actions, commands, economy
+from ouroboros.worlds.neon import actions, commands, economy, experience
 from ouroboros.worlds.neon import systems as s
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import player_name, room_of, slots, spawn_item, state, tell, tell_room
@@ -88,6 +88,7 @@ def _enter(world: World, payload: dict[str, Any]) -> None:
     else:
         world.set(player, "Player", online=1)
         tell(world, player, f"Welcome back, {name}.", "system")
+    experience.session_started(world, player)
     tell_room(world, room_of(world, player), f"{name} steps out of the rain.", exclude=(player,))
     actions.describe_room(world, player)
     actions.vitals(world, player)
@@ -98,6 +99,7 @@ def _leave(world: World, payload: dict[str, Any]) -> None:
     if player is None or not world.get(player, "Player")["online"]:
         return
     tell_room(world, room_of(world, player), f"{payload['name']} jacks out.", exclude=(player,))
+    experience.session_ended(world, player)
     world.set(player, "Player", online=0)
     world.set(player, "Actor", target=0)
 

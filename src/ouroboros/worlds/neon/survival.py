@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import actions
+from ouroboros.worlds.neon import actions, experience
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import (
     display_name,
@@ -98,3 +98,25 @@ def consider(world: World, player: int, rest: str) -> None:
     yours, theirs = rounds_to_kill(d, a), rounds_to_kill(a, d)
     rounds = f" You'd need about {yours} round(s); they'd need about {theirs}." if yours and theirs else ""
     tell(world, player, f"{head} {verdict(yours, theirs).capitalize()}.{rounds}")
+
+
+@command("profile", "profile: your record in the city — time played, deaths, jobs, what you buy and fight")
+def profile(world: World, player: int, rest: str) -> None:
+    s = experience.summary(world, player)
+    bought = ", ".join(f"{k} {v}" for k, v in s["bought"].items()) or "nothing yet"
+    fought = ", ".join(f"{k} {v}" for k, v in s["fought"].items()) or "nobody yet"
+    tell(
+        world,
+        player,
+        f"{s['name']}, level {s['level']} ({s['xp']} xp): {s['play_minutes']} min in the city, "
+        f"{s['deaths']} death(s), {s['jobs_done']} job(s) done.\nBought: {bought}.\nTaken down: {fought}.",
+    )
+
+
+@command("feedback", "feedback TEXT: tell the city's keepers what you think (bugs, balance, ideas)")
+def feedback(world: World, player: int, rest: str) -> None:
+    if not rest:
+        tell(world, player, "Feedback what? (feedback TEXT)", "error")
+        return
+    entry = experience.add_feedback(world, player, rest)
+    tell(world, player, f"Thanks, runner — noted as {entry['category']}.", "system")
