@@ -359,8 +359,15 @@ def test_a_slow_model_falls_back_to_offline_and_says_why(gov: Governor, llm_serv
 
 def _chaos_record(council: Council) -> dict[str, Any]:
     council.director.set("chaos", 100, "test")
+    # the facts two events' premises rest on: a boss is down, prices went up (a report seen while
+    # the director was paused, so its own money-sink rule did not answer it first)
+    council.director.pause("test", "facts first")
+    council.step(
+        [], {"bosses_down": ["neon.npc.boss_drain_king"], "inflation_permille": 90, "money_supply": 5000}, 0
+    )
+    council.director.resume("test", "now chaos")
     for tick in range(1, 400):
-        for record in council.step([], {}, tick):
+        for record in council.step([], {"bosses_down": ["neon.npc.boss_drain_king"]}, tick):
             if record.get("job", {}).get("rule") == "chaos":
                 return record
     raise AssertionError("chaos never struck")

@@ -141,19 +141,54 @@ def test_human_in_the_loop_marks_jobs_for_the_queue(store: AiStore) -> None:
     assert one(d.observe(None, [CROWD], {}, 2)).queue is False
 
 
-def test_chaos_draws_random_events_deterministically(tmp_path: Path) -> None:
-    def run(name: str, chaos: int) -> list[tuple[int, int]]:
+def test_chaos_strikes_only_where_a_premise_holds_never_twice_alike_and_replays(tmp_path: Path) -> None:
+    facts = {
+        "bosses_down": ["neon.npc.boss_a", "neon.npc.boss_b"],
+        "inflation_permille": 80,
+        "money_supply": 9,
+    }
+
+    def run(name: str, chaos: int, kpis: dict[str, Any]) -> list[tuple[int, int, str, str | None]]:
         with AiStore(tmp_path / name) as s:
             d = Director(s, world_seed=5)
             d.set("chaos", chaos, "test")
             d.set("jobs_per_minute", 600, "test")
-            return [(j.tick, j.seed) for t in range(300) for j in d.observe(None, [], {}, t)]
+            return [
+                (j.tick, j.seed, j.context["event"], j.context.get("boss"))
+                for t in range(300)
+                for j in d.observe(None, [], kpis, t)
+            ]
 
-    loud = run("a.sqlite3", 100)
-    assert 30 <= len(loud) <= 90  # 20 % of 300 ticks
-    assert loud == run("b.sqlite3", 100)  # a replay decides the same
-    assert run("c.sqlite3", 0) == []
-    assert len({seed for _, seed in loud}) == len(loud)  # each its own seed
+    loud = run("a.sqlite3", 100, facts)
+    # each premise that holds, once: two vacuums (one a boss) and a money sink, then nothing alike
+    assert sorted((e, b) for _, _, e, b in loud) == [
+        ("money_sink", None), ("power_vacuum", "neon.npc.boss_a"), ("power_vacuum", "neon.npc.boss_b")
+    ]  # fmt: skip
+    assert loud == run("b.sqlite3", 100, facts)  # a replay decides the same
+    assert [e for _, _, e, _ in run("c.sqlite3", 0, facts)] == ["money_sink"]  # the inflation rule, once
+    # nobody down, prices steady: chaos finds no premise and says so
+    with AiStore(tmp_path / "d.sqlite3") as s:
+        d = Director(s, world_seed=5)
+        d.set("chaos", 100, "test")
+        calm = {"bosses_down": [], "inflation_permille": 10, "money_supply": 9}
+        assert [j for t in range(100) for j in d.observe(None, [], calm, t)] == []
+        why = [x["why"] for x in d.decisions(50) if x["rule"] == "chaos"]
+        assert why and why[0]["suppressed_by"].startswith("premise: no event's premise holds")
+
+
+def test_a_money_sink_needs_money_and_a_vacuum_needs_a_boss_who_is_down(store: AiStore) -> None:
+    d = quiet(store)
+    assert d.observe(None, [], {"inflation_permille": 80, "money_supply": 0}, 10) == []
+    (row,) = [x for x in d.decisions(5) if x["rule"] == "inflation"]
+    assert row["why"]["suppressed_by"] == "premise: no money in circulation to sink"
+    assert d.observe(None, [], {"bosses_down": []}, 11) == []  # nobody down: no vacuum from chaos
+    job = one(d.observe(None, [BOSS], {}, 13))  # reported killed: a vacuum, with the facts it rests on
+    assert job.context["boss"] == BOSS["boss"]
+    (row,) = [x for x in d.decisions(5) if x["rule"] == "boss"]
+    assert row["why"]["facts"]["bosses_down"] == [BOSS["boss"]]
+    # killed again soon after: the same vacuum is not proposed twice
+    assert d.observe(None, [BOSS], {}, 14) == []
+    assert d.decisions(1)[0]["why"]["suppressed_by"].startswith("varied: a power_vacuum for ")
 
 
 def test_seeds_depend_on_the_world_seed_and_tick(tmp_path: Path) -> None:

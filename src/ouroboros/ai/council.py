@@ -270,8 +270,13 @@ class Council:
         out = []
         for job in self.director.observe(world, list(events), kpis, tick):
             context, narrative = dict(job.context), None
-            if job.rule == "chaos" and self.models is not None and "event" not in context:
-                context["event"], narrative = self._storyteller(job)
+            if job.rule == "chaos" and self.models is not None and len(job.options) > 1:
+                # the storyteller chooses among the events whose premise holds (the director's facts)
+                choice, narrative = self._storyteller(job)
+                context = {
+                    k: v for k, v in context.items() if k not in ("event", "boss", "inflation_permille")
+                }
+                context.update({"event": choice, **job.options[choice]})
             out.append(
                 self.propose(job.type, job.seed, context, job=job, queue=job.queue, narrative=narrative)
             )
@@ -292,7 +297,7 @@ class Council:
         audit: list[dict[str, Any]] = []
         decision = Ensemble(voters, audit=audit.append, timeout_s=self.enrich_timeout_s).decide(
             "Chaos stirs the city. Which event happens now?",
-            list(EVENTS),
+            sorted(job.options) or list(EVENTS),
             context=f"World {self.world}, tick {job.tick}, chaos {job.context.get('chaos')}.",
         )
         why = {"job_id": job.job_id, "calls": router.calls, **(audit[0] if audit else decision.as_dict())}

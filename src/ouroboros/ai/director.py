@@ -20,9 +20,15 @@ What it promises:
   ``player_struggling``        QUEST in the runner's district, no kill above their level + 1
   ``player_cruising``          NPC (a ganger) in the runner's district, two levels above them
   ``feedback``                 no job: noted in the decision log with its category and sentiment
-  chaos                        an EVENT the generator draws, with chance ``2 * chaos`` per mille
-                               per observe
+  chaos                        an EVENT whose premise holds now, with chance ``2 * chaos`` per
+                               mille per observe (none holds: nothing, and the log says so)
   ===========================  ================================================================
+
+- **Events are grounded and varied.** An event's premise must hold when it is proposed: a power
+  vacuum needs a boss who is down (``bosses_down`` in the KPIs), a money sink needs inflation over
+  5 % with money in circulation (``money_supply`` not 0). The facts a job relied on are in its
+  context and its decision. No two event jobs share a template and a target (the boss; the
+  economy) within ``EVENT_VARIETY_MINUTES``.
 
 - **Determinism.** Seeds and chaos draws come from ``SeededDraws`` keyed by (world seed, rule,
   tick, subject), never the global ``random`` nor the clock; throttles count ticks (``tick_hz``),
@@ -69,6 +75,7 @@ RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 INFLATION_LIMIT_PERMILLE = 50
 MAX_INFLATION_PERMILLE = 100_000  # what a generator's context accepts
 AGGRESSION_FOR_VACUUM = 20
+EVENT_VARIETY_MINUTES = 10  # no second event job of one template and target within this
 GLITCH_TAG = "glitch_door"
 #: seeds stay inside canonical JSON's exact integers (RFC 8785: below 2**53)
 MAX_SEED = 2**53
@@ -85,6 +92,9 @@ class Job:
     tick: int
     context: dict[str, Any] = field(default_factory=dict)
     queue: bool = True  # human in the loop: goes to the approval queue
+    #: chaos only: every event whose premise holds now -> the context it needs (the storyteller
+    #: may choose among them; ``context`` holds the director's own pick)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +117,7 @@ class _Want:
     type: ProposalType
     context: dict[str, Any]
     why: dict[str, Any]
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def growth_threshold(expansion: int) -> int:
@@ -265,6 +276,7 @@ class Director:
         if self._mode == STOPPED:
             return []
         notes = [e for e in events if e.get("kind") == "feedback"]
+        self._note_facts(kpis, events)
         wants = [w for event in events for w in self._rules_for(event, tick)]
         wants += self._kpi_rules(kpis, tick)
         wants += self._chaos(tick)
@@ -273,6 +285,8 @@ class Director:
         with self.store.transaction():
             horizon = tick - self.window_ticks
             self._state["emitted"] = [t for t in self._state["emitted"] if t > horizon]
+            variety = tick - EVENT_VARIETY_MINUTES * self.window_ticks
+            self._state["events"] = [e for e in self._state.get("events", []) if e[0] > variety]
             for note in notes:
                 why = {"event": dict(note), "rule": "feedback"}
                 self.store.record_decision(tick, "feedback", "noted", why, None, None)
@@ -310,7 +324,10 @@ class Director:
             tick=tick,
             context={**want.context, "sliders": {k: self._settings[k] for k in SLIDERS}},
             queue=bool(self._settings["human_in_the_loop"]),
+            options=dict(want.options),
         )
+        if job.type == ProposalType.EVENT:
+            self._state.setdefault("events", []).append([tick, *_event_key(want.context)])
         self._state["emitted"].append(tick)
         if job.type == ProposalType.WORLD_EXPANSION:
             if self._open_expansions is None:
@@ -336,6 +353,10 @@ class Director:
         recent = len(self._state["emitted"])
         if recent >= limit:
             return f"throttle: {recent} jobs in the last {self.window_ticks} ticks (limit {limit})"
+        if want.type == ProposalType.EVENT:
+            seen = self._recent_event(*_event_key(want.context))
+            if seen is not None:
+                return f"varied: {seen}"
         if want.type == ProposalType.WORLD_EXPANSION:
             open_now, most = self.open_expansions(), self.limit("max_concurrent_expansions")
             if open_now >= most:
@@ -367,9 +388,17 @@ class Director:
             ]
         if kind == "boss_killed":
             boss = str(event.get("boss", ""))
-            why = {"event": dict(event), "rule": "boss", "aggression": s["aggression"]}
+            why = {
+                "event": dict(event),
+                "rule": "boss",
+                "aggression": s["aggression"],
+                "facts": self._facts(),
+            }
+            down = self._facts().get("bosses_down")
             if s["aggression"] < AGGRESSION_FOR_VACUUM:
                 why["suppressed_by"] = f"aggression {s['aggression']} below {AGGRESSION_FOR_VACUUM}"
+            elif isinstance(down, list) and boss not in down:
+                why["suppressed_by"] = f"premise: {boss} is up again, no vacuum to fill"
             context = {
                 "event": "power_vacuum",
                 "boss": boss,
@@ -428,10 +457,13 @@ class Director:
             "rule": "inflation",
             "kpi": {"inflation_permille": inflation},
             "limit_permille": INFLATION_LIMIT_PERMILLE,
+            "facts": self._facts(),
         }
         until = self._state["cooldowns"].get("inflation", 0)
         if tick < until:
             why["suppressed_by"] = f"cooldown: one money sink a minute (next at tick {until})"
+        elif self._facts().get("money_supply") == 0:
+            why["suppressed_by"] = "premise: no money in circulation to sink"
         context = {"event": "money_sink", "inflation_permille": min(inflation, MAX_INFLATION_PERMILLE)}
         return [_Want("inflation", "economy", ProposalType.EVENT, context, why)]
 
@@ -443,8 +475,71 @@ class Director:
         roll, chance = draws.permille(), 2 * chaos
         if roll >= chance:
             return []
-        why = {"rule": "chaos", "chaos": chaos, "roll_permille": roll, "chance_permille": chance}
-        return [_Want("chaos", f"{tick}", ProposalType.EVENT, {"chaos": chaos}, why)]
+        facts = self._facts()
+        why = {
+            "rule": "chaos",
+            "chaos": chaos,
+            "roll_permille": roll,
+            "chance_permille": chance,
+            "facts": facts,
+        }
+        options = {
+            event: ctx for event, ctx in self._premises().items()
+            if self._recent_event(*_event_key({"event": event, **ctx})) is None
+        }  # fmt: skip
+        if not options:
+            why["suppressed_by"] = "premise: no event's premise holds now (or each was just proposed)"
+            return [_Want("chaos", "premise", ProposalType.EVENT, {"chaos": chaos}, why)]
+        pick = draws.choice(sorted(options))
+        context = {"chaos": chaos, "event": pick, **options[pick]}
+        return [_Want("chaos", f"{tick}", ProposalType.EVENT, context, why, options)]
+
+    # -- facts and premises --------------------------------------------------------------------------
+    def _note_facts(self, kpis: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> None:
+        """Remember the latest of what an event's premise rests on (each only when reported)."""
+        facts = self._state.setdefault("facts", {})
+        for key in ("inflation_permille", "money_supply"):
+            value = kpis.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                facts[key] = value
+        down = kpis.get("bosses_down")
+        if isinstance(down, list | tuple) and all(isinstance(b, str) for b in down):
+            facts["bosses_down"] = sorted(down)
+        for event in events:  # a boss reported killed is down, whatever the last KPI said
+            known, boss = facts.get("bosses_down"), event.get("boss")
+            if event.get("kind") == "boss_killed" and isinstance(boss, str) and isinstance(known, list):
+                facts["bosses_down"] = sorted({*known, boss})
+
+    def _facts(self) -> dict[str, Any]:
+        return dict(self._state.get("facts", {}))
+
+    def _premises(self) -> dict[str, dict[str, Any]]:
+        """Every event whose premise holds on the facts known now -> the context it needs."""
+        facts, out = self._facts(), {}
+        down = [b for b in facts.get("bosses_down") or () if self._recent_event("power_vacuum", b) is None]
+        if down:
+            out["power_vacuum"] = {"boss": down[0]}
+        inflation = facts.get("inflation_permille")
+        if (
+            isinstance(inflation, int)
+            and inflation > INFLATION_LIMIT_PERMILLE
+            and facts.get("money_supply") != 0
+        ):
+            out["money_sink"] = {"inflation_permille": min(inflation, MAX_INFLATION_PERMILLE)}
+        return out
+
+    def _recent_event(self, event: str, target: str) -> str | None:
+        """When an event job of this template and target went out within the variety window."""
+        for tick, e, t in self._state.get("events", []):
+            if (e, t) == (event, target):
+                return f"a {event} for {target} was proposed at tick {tick}"
+        return None
+
+
+def _event_key(context: Mapping[str, Any]) -> tuple[str, str]:
+    """(template, target) of an event job: a power vacuum's boss; the economy for a money sink."""
+    event = str(context.get("event") or "")
+    return event, str(context.get("boss") or "economy") if event == "power_vacuum" else "economy"
 
 
 def _attribution(actor: str, reason: str | None = None) -> None:

@@ -159,6 +159,7 @@ class NeonSignals:
                     }
                 )
         self._bosses_alive, self._respawns_seen = alive, respawn
+        bosses_down = sorted(bosses - alive)
 
         # quests per district
         journals: dict[str, dict[str, Any]] = neon["quests"]
@@ -236,7 +237,11 @@ class NeonSignals:
         supply = 0
         for chunk in world.query("Player"):
             supply += int(chunk["Player.credits"].sum())
-        kpis: dict[str, Any] = {"online_players": len(player_rooms), "money_supply": supply}
+        kpis: dict[str, Any] = {
+            "online_players": len(player_rooms),
+            "money_supply": supply,
+            "bosses_down": bosses_down,  # what a power vacuum's premise rests on
+        }
         reports = neon["economy"]["reports"]
         if reports and reports[-1]["tick"] != self._report_tick:
             self._report_tick = int(reports[-1]["tick"])

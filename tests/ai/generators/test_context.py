@@ -90,8 +90,9 @@ def test_every_context_the_director_sends_is_accepted(tmp_path: Path) -> None:
             d.set("expansion", expansion, "test")
             jobs += d.observe(None, batch, kpis, 10)
             if n == 0:
-                for tick in range(11, 400):  # chaos events
-                    jobs += d.observe(None, [], {}, tick)
+                down = {"bosses_down": ["neon.npc.boss_drain_king"], "money_supply": 100}
+                for tick in range(11, 400):  # chaos events (a premise holds: the boss is down)
+                    jobs += d.observe(None, [], down, tick)
         finally:
             store.close()
     rules = {j.rule for j in jobs}
