@@ -19,6 +19,12 @@ What the prelude promises:
   unbounded inside one C call (a backtracking pattern, a quadratic plain search, a huge or
   wrapping ``string.rep``, a ``table.*`` loop over a table whose ``__len``/``__index``/
   ``__newindex`` would run in C) are refused before they start.
+- No string a script can reach is longer than ``max_script_string_bytes``: ``..`` goes through a
+  priced metamethod (``lua_concat``), every library function that makes a string checks what it
+  made, error messages a script catches are cut back, and events from the host are checked. So
+  what one VM instruction does to a string (``<`` between strings of NULs is ``strcoll`` per
+  byte, ``==``, ``tonumber``) is bounded, and the wall clock holds between two count hooks.
+- Results are bounded by the bytes of their strings, each reference counted, not by items.
 - A C call or a concatenation that copies megabytes is one instruction to the count hook; the
   collector's sentinel re-arms the hook for the next instruction once the deadline has passed, so
   such a loop stops soon after its deadline rather than a thousand copies later.
@@ -30,6 +36,8 @@ What the prelude promises:
 """
 
 from __future__ import annotations
+
+from ouroboros.sandbox.lua_concat import CONCAT_GUARD_LUA
 
 HOST_LUA = r"""
 local clock, L = ...
@@ -45,6 +53,7 @@ local tostring, tonumber, load = tostring, tonumber, load
 local setmetatable, getmetatable = setmetatable, getmetatable
 local s_rep, s_find, s_gsub, s_sub, s_byte = string.rep, string.find, string.gsub, string.sub, string.byte
 local s_pack, s_unpack, s_format = string.pack, string.unpack, string.format
+local s_match, s_gmatch, s_char, u_char = string.match, string.gmatch, string.char, utf8.char
 local t_concat, t_move, t_unpack, t_pack = table.concat, table.move, table.unpack, table.pack
 local t_insert, t_remove, t_sort = table.insert, table.remove, table.sort
 local math_type, math_max = math.type, math.max
@@ -104,6 +113,9 @@ local function charge(n)
   used = used + n
 end
 
+-- Every ``..`` of a script and every chunk it loads goes through CAT (lua_concat.py).
+--{CONCAT_GUARD}
+
 -- The out-of-band part of the watchdog. The count hook fires every HOOK_EVERY VM instructions, and
 -- one instruction may be a C call or a concatenation that copies megabytes, so a thousand of them
 -- can run far past the deadline before the hook looks at the clock. lupa gives no way to interrupt
@@ -125,6 +137,13 @@ local function new_object(what)
   end
 end
 
+-- An error message grows by its position ("script:3: ") each time it is raised again; what a
+-- script catches is cut back to the cap, so no string outgrows it that way.
+local function capped(e)
+  if type(e) == "string" and #e > CAP then return s_sub(e, 1, CAP) end
+  return e
+end
+
 local function fatal_error(e)
   if fatal or rawequal(e, FATAL) then return true end
   if type(e) == "string" then
@@ -143,6 +162,7 @@ end
 -- Re-raise a budget error that a pcall, xpcall or resume caught.
 local function pass(ok, ...)
   if fatal or (not ok and fatal_error((...))) then error(FATAL, 0) end
+  if not ok then return false, (capped((...))) end
   return ok, ...
 end
 
@@ -151,7 +171,7 @@ local function safe_pcall(f, ...) return pass(pcall(f, ...)) end
 local function safe_xpcall(f, handler, ...)
   local function guarded(e)
     if fatal_error(e) then return e end
-    return handler(e)
+    return handler(capped(e))
   end
   return pass(xpcall(f, guarded, ...))
 end
@@ -223,17 +243,51 @@ SAFE_STRING.find = function(s, p, init, plain)
 end
 SAFE_STRING.match = function(s, p, init) pattern_work(s, p); return raw.match(s, p, init) end
 SAFE_STRING.gmatch = function(s, p, init) pattern_work(s, p); return raw.gmatch(s, p, init) end
-SAFE_STRING.gsub = function(s, p, r, n) pattern_work(s, p); return raw.gsub(s, p, r, n) end
 SAFE_STRING.rep = function(s, n, sep)
   local unit = checked_len(s, "rep") + (sep and checked_len(sep, "rep") or 0)
   local count = math_max(0, tonumber(n) or 0)
   -- Compare the count before multiplying: unit * count could wrap around (1 << 62), and an empty
   -- unit repeated 2^40 times is a C loop of 2^40 steps that makes nothing.
-  if count > L.max_string_bytes // math_max(unit, 1) then
+  if count > CAP // math_max(unit, 1) then
     die("memory", "string.rep of " .. count .. " times " .. unit .. " bytes is over the limit")
   end
   charge((unit * count) // 16 + 1)
   return s_rep(s, n, sep)
+end
+-- Every string a script makes is at most CAP bytes: made here, checked here.
+local function made(r, what)
+  if type(r) == "string" and #r > CAP then
+    die("memory", what .. " made " .. #r .. " bytes, over the limit of " .. CAP .. " bytes")
+  end
+  return r
+end
+local function made_all(what, r, ...)
+  made(r, what)
+  return r, ...
+end
+SAFE_STRING.gsub = function(s, p, r, n)
+  pattern_work(s, p)
+  if type(r) == "string" then charge(#r // 16) end
+  return made_all("string.gsub", raw.gsub(s, p, r, n))
+end
+SAFE_STRING.char = function(...)
+  local n = select("#", ...)
+  if n > CAP then die("memory", "string.char of " .. n .. " bytes is over the limit") end
+  charge(n // 16)
+  return s_char(...)
+end
+SAFE_STRING.pack = function(fmt, ...)
+  charge(checked_len(fmt, "pack") // 16 + select("#", ...))
+  for size in s_gmatch(fmt, "%d+") do  -- "c<size>" pads in a C loop: no size over the cap
+    if #size > 9 or tonumber(size) > CAP then
+      die("memory", "string.pack size " .. size .. " is over the limit")
+    end
+  end
+  return made(s_pack(fmt, ...), "string.pack")
+end
+SAFE_STRING.unpack = function(fmt, s, ...)
+  charge((checked_len(fmt, "unpack") + checked_len(s, "unpack")) // 16)
+  return s_unpack(fmt, s, ...)
 end
 -- Linear in the length of their argument: paid for by size like string.rep.
 for _, name in ipairs({"upper", "lower", "reverse", "byte", "sub"}) do
@@ -266,7 +320,7 @@ SAFE_STRING.format = function(fmt, ...)
   end
   local r = s_format(fmt, t_unpack(args, 1, args.n))
   charge(#r // 16)
-  return r
+  return made(r, "string.format")
 end
 
 local function span(i, j) return math_max(0, (tonumber(j) or 0) - (tonumber(i) or 1) + 1) end
@@ -296,6 +350,11 @@ SAFE_TABLE.concat = function(t, sep, i, j)
   if j ~= nil then charge(span(i, j)) end  -- paid for before anything else is looked at
   local n = plain_len(t, "concat")
   if j == nil then j = n; charge(span(i, j)) end
+  local total = (type(sep) == "string" and #sep or 0) * math_max(0, span(i, j) - 1)
+  for k = i, j do
+    total = total + cat_len(rawget(t, k))
+    if total > CAP then die("memory", "table.concat would make over " .. CAP .. " bytes") end
+  end
   return t_concat(t, sep, i, j)
 end
 SAFE_TABLE.unpack = function(t, i, j)
@@ -325,13 +384,14 @@ SAFE_TABLE.sort = function(t, cmp)
   local n = plain_len(t, "sort")
   if n > L.max_sort then die("wall_clock", "table.sort of " .. n .. " items is over the limit") end
   -- Comparing two strings reads them (no hook runs inside the C sort when cmp is nil or a C
-  -- function), so the longest one prices every comparison.
+  -- function): strcoll on every NUL-separated piece, a few nanoseconds a byte, so the longest one
+  -- prices every comparison at a quarter of an instruction a byte.
   local longest = 0
   for k = 1, n do
     local v = rawget(t, k)
     if type(v) == "string" and #v > longest then longest = #v end
   end
-  charge(n * 20 + n * log2(n) * (longest // 16))
+  charge(n * 20 + n * log2(n) * (longest // 4 + 1))
   return t_sort(t, cmp)
 end
 
@@ -343,6 +403,13 @@ for _, name in ipairs({"len", "codepoint", "offset", "codes"}) do
     charge(checked_len(s, name) // 16)
     return f(s, ...)
   end
+end
+
+SAFE_UTF8.char = function(...)
+  local n = select("#", ...)
+  if n > CAP // 8 then die("memory", "utf8.char of " .. n .. " characters is over the limit") end
+  charge(n // 16)
+  return made(u_char(...), "utf8.char")
 end
 
 local SAFE_MATH = {}
@@ -397,7 +464,12 @@ end
 
 local function log(...)
   local parts = t_pack(...)
-  for i = 1, parts.n do parts[i] = safe_tostring(parts[i]) end
+  local size = parts.n
+  for i = 1, parts.n do
+    parts[i] = safe_tostring(parts[i])
+    size = size + #parts[i]
+    if size > L.max_output_bytes then die("output", "output over " .. L.max_output_bytes .. " bytes") end
+  end
   local line = t_concat(parts, " ", 1, parts.n)
   add_output(#line + 1)
   out_log[#out_log + 1] = line
@@ -472,7 +544,7 @@ end
 
 local ENV_BASE = {
   "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "rawlen", "rawset",
-  "select", "tonumber", "type", "_VERSION",
+  "select", "type", "_VERSION",
 }
 local base = _G
 
@@ -488,7 +560,13 @@ local function new_env()
     end
     new_object("chunks")
     charge(#chunk)
-    return load(chunk, name or "=load", "t", e or env)
+    local make, err = compile_guarded(chunk, name or "=load", e or env)
+    if not make then return nil, err end
+    return make()
+  end
+  env.tonumber = function(v, ...)
+    if type(v) == "string" then charge(#v // 16) end
+    return tonumber(v, ...)
   end
   env.string = copy(SAFE_STRING, "string.")
   env.table = copy(SAFE_TABLE, "table.")
@@ -538,9 +616,20 @@ local function pack_array(t, n)
 end
 
 -- Copy a result into fresh plain tables with raw access; refuse what cannot cross.
+-- Strings are priced by their length every time they are referenced: the host converts every
+-- reference into a string of its own, so 600 references to one string are 600 strings there.
+local result_bytes = 0
+local function result_string(s)
+  result_bytes = result_bytes + #s + 16
+  if result_bytes > L.max_result_bytes then
+    die("bad_result", "result is over " .. L.max_result_bytes .. " bytes")
+  end
+end
+
 local function plain(v, depth, count)
   local t = type(v)
-  if t == "nil" or t == "boolean" or t == "string" or math_type(v) == "integer" then return v, count end
+  if t == "string" then result_string(v); return v, count end
+  if t == "nil" or t == "boolean" or math_type(v) == "integer" then return v, count end
   if t == "number" then die("bad_result", "a float cannot cross the boundary (use integers)") end
   if t ~= "table" then die("bad_result", "a " .. t .. " cannot cross the boundary") end
   if depth > L.max_result_depth then die("bad_result", "result nested deeper than " .. L.max_result_depth) end
@@ -553,6 +642,7 @@ local function plain(v, depth, count)
     if type(k) ~= "string" and math_type(k) ~= "integer" then
       die("bad_result", "table keys must be strings or integers")
     end
+    if type(k) == "string" then result_string(k) end
     out[k], count = plain(x, depth + 1, count)
   end
   return out, count
@@ -591,13 +681,13 @@ function host.outputs() return out_log, out_intents end
 
 function host.load(lim, dl, id, source)
   local env = new_env()
-  local fn, err = load(source, "=" .. id, "t", env)
-  if not fn then
+  local make, err = compile_guarded(source, "=" .. id, env)
+  if not make then
     fatal, fatal_msg = "syntax", s_sub(tostring(err), 1, 300)
     return false, fatal_msg
   end
   scripts[id] = env
-  return run(lim, dl, fn)
+  return run(lim, dl, function() return make()() end)
 end
 
 function host.entry(id, name)
@@ -609,6 +699,7 @@ function host.call(lim, dl, id, name, event)
   local f = rawget(scripts[id], name)
   return run(lim, dl, function()
     local r = f(event)
+    result_bytes = 0
     return (plain(r, 1, 0))
   end)
 end
@@ -661,3 +752,5 @@ end
 
 return host
 """
+
+HOST_LUA = HOST_LUA.replace("--{CONCAT_GUARD}", CONCAT_GUARD_LUA)
