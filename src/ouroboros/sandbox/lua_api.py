@@ -565,7 +565,7 @@ local function new_env()
     return make()
   end
   env.tonumber = function(v, ...)
-    if type(v) == "string" then charge(#v // 16) end
+    if type(v) == "string" then charge(#v // 4) end  -- strtod reads every digit
     return tonumber(v, ...)
   end
   env.string = copy(SAFE_STRING, "string.")
