@@ -231,3 +231,21 @@ def test_a_hostile_npc_handler_never_holds_the_city(path: Path) -> None:
     assert len(faults) == 1  # stopped for that npc: not run again
     assert slowest < 2 * budget_s + 0.25, slowest  # measured: no tick held past twice the budget
     assert "You buy" in city.do("Alice", "buy neon soda")  # and the city goes on
+
+
+def test_a_source_is_a_string_too_its_literals_cannot_pass_the_cap() -> None:
+    literal = "\\0" * 70_000
+    s = LuaScript("s", "1", f'local a = "{literal}"\nfunction on_go(e) return a < a end')
+    assert s.fault is not None and s.fault.code is FaultCode.SOURCE_TOO_LARGE
+
+
+def test_the_concatenation_lexer_is_budgeted_like_the_script() -> None:
+    line = "x = 'a' .. 0x1p-1 .. [[b]] .. \"\\z  c\" .. 1 - -1 -- d\n"
+    source = line * (60_000 // len(line))
+    started = time.perf_counter()
+    s = LuaScript("s", "1", source)
+    assert s.fault is None, s.fault
+    assert time.perf_counter() - started < 1.0
+    # Its work is counted with the script's: a tiny instruction budget stops it.
+    tiny = LuaScript("s", "1", source, LuaLimits(max_instructions_per_call=5_000))
+    assert tiny.fault is not None and tiny.fault.code is FaultCode.INSTRUCTIONS

@@ -681,13 +681,18 @@ function host.outputs() return out_log, out_intents end
 
 function host.load(lim, dl, id, source)
   local env = new_env()
-  local make, err = compile_guarded(source, "=" .. id, env)
-  if not make then
-    fatal, fatal_msg = "syntax", s_sub(tostring(err), 1, 300)
-    return false, fatal_msg
-  end
-  scripts[id] = env
-  return run(lim, dl, function() return make()() end)
+  -- Compiled inside the run: the rewrite's lexer is Lua, under the same budgets as the script.
+  -- A source is a string too: its literals would otherwise be the one way past the cap.
+  return run(lim, dl, function()
+    if #source > CAP then
+      die("source_too_large", "source of " .. #source .. " bytes is over the limit of " .. CAP)
+    end
+    local make, err = compile_guarded(source, "=" .. id, env)
+    if not make then die("syntax", s_sub(tostring(err), 1, 300)) end
+    local main = make()
+    scripts[id] = env
+    return main()
+  end)
 end
 
 function host.entry(id, name)
