@@ -88,7 +88,8 @@ local function made_all(what, r, ...)
 end
 SAFE_STRING.gsub = function(s, p, r, n)
   pattern_work(s, p)
-  if type(r) == "string" then charge(#r // 16) end
+  -- A match and a replacement at every byte, in one C loop (~15 ns a byte, 1 ms at the cap).
+  charge(checked_len(s, "gsub") // 4 + (type(r) == "string" and #r // 16 or 0))
   return made_all("string.gsub", raw.gsub(s, p, r, n))
 end
 SAFE_STRING.char = function(...)
@@ -113,8 +114,9 @@ end
 -- Linear in the length of their argument: paid for by size like string.rep.
 for _, name in ipairs({"upper", "lower", "reverse", "byte", "sub"}) do
   local f = string[name]
+  local per = name == "byte" and 4 or 16  -- byte pushes a value a byte
   SAFE_STRING[name] = function(s, ...)
-    charge(checked_len(s, name) // 16)
+    charge(checked_len(s, name) // per)
     return f(s, ...)
   end
 end
