@@ -257,3 +257,29 @@ def test_the_concatenation_lexer_is_budgeted_like_the_script() -> None:
     # Its work is counted with the script's: a tiny instruction budget stops it.
     tiny = LuaScript("s", "1", source, LuaLimits(max_instructions_per_call=5_000))
     assert tiny.fault is not None and tiny.fault.code is FaultCode.INSTRUCTIONS
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "s = 'x' -- c\rwhile true do s = s .. s end",
+        "s = 'x' --[==[ ]] ]=] ]==] while true do s = s .. s end",
+        "s = 'x' local q = \"\\\\\" while true do s = s .. s end",
+        "s = 'x' local q = \"a\\z\n   'b\" while true do s = s .. s end",
+        "s = 'x' local q = 'a\\\r\nb' while true do s = s .. s end",
+        "s = 'x' local n = 0x1p+4 while true do s = s .. s end",
+        "s = 'x' local n = 0x1e+1 while true do s = s..s end",
+        "s = 'x' local t = {[ [[k]] ] = 1} while true do s = s .. s end",
+        "s = 'x' local t = {b = s} while true do t.b = t.b..t.b end",
+        "s = 'x' local function f(...) return ... .. ... end while true do s = f(s) end",
+        "s = 'x' while true do s = '--' .. s .. [[--]] .. s end",
+        "s = 'x' while true do s = s .. [==[]]]=]]==] .. s end",
+        "s = 'x' while true do s = load('local a = ... return a .. a')(s) end",
+    ],
+)
+def test_no_way_of_writing_dot_dot_escapes_the_guard(source: str) -> None:
+    s = LuaScript("s", "1", f"function on_go(e)\n{source}\nend")
+    assert s.fault is None, s.fault
+    _, fault = s.call("on_go")
+    assert fault is not None and fault.code is FaultCode.MEMORY, fault
+    assert "over the limit" in fault.message
