@@ -283,3 +283,17 @@ def test_no_way_of_writing_dot_dot_escapes_the_guard(source: str) -> None:
     _, fault = s.call("on_go")
     assert fault is not None and fault.code is FaultCode.MEMORY, fault
     assert "over the limit" in fault.message
+
+
+def test_the_rewrite_is_checked_against_the_compiled_code_not_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A lexer that misses a `..` (here: one that misses them all) leaves a native concatenation
+    # in the bytecode; the count of OP_CONCAT operators gives it away and the source is refused.
+    blind = lua_runtime.HOST_LUA.replace("load(WRAP_HEAD .. rewrite(source)", "load(WRAP_HEAD .. (source)")
+    assert blind != lua_runtime.HOST_LUA
+    monkeypatch.setattr(lua_runtime, "HOST_LUA", blind)
+    s = LuaScript("s", "1", "function on_go(e) return 'a' .. e.x end")
+    assert s.fault is not None and s.fault.code is FaultCode.SYNTAX
+    assert "cannot read" in s.fault.message
+    assert LuaScript("s", "1", "function on_go(e) return e.x end").fault is None

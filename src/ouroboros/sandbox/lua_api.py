@@ -51,6 +51,7 @@ local setmetatable, getmetatable = setmetatable, getmetatable
 local s_rep, s_find, s_gsub, s_sub, s_byte = string.rep, string.find, string.gsub, string.sub, string.byte
 local s_pack, s_unpack, s_format = string.pack, string.unpack, string.format
 local s_match, s_gmatch, s_char, u_char = string.match, string.gmatch, string.char, utf8.char
+local s_dump = string.dump
 local t_concat, t_move, t_unpack, t_pack = table.concat, table.move, table.unpack, table.pack
 local t_insert, t_remove, t_sort = table.insert, table.remove, table.sort
 local math_type, math_max = math.type, math.max

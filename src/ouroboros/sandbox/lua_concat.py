@@ -20,6 +20,11 @@ reach. So the source is rewritten before it is compiled:
 - The rewrite runs on the script at load and on every chunk a script gives to ``load``. Its lexer
   follows ``llex.c`` token by token (long brackets, short strings with every escape, ``--``
   comments, numerals with exponents, ``...``), so it finds exactly the ``..`` tokens Lua will.
+- The rewrite is checked, not trusted: the source is compiled as written and as rewritten, and
+  the rewritten bytecode must hold exactly twice the ``..`` operators (``OP_CONCAT``, read from
+  ``string.dump``) of the original, or the source is refused (``syntax``). A lexer that missed
+  one ``..`` would leave one native concatenation, and the counts would differ.
+- All of it runs inside the script's run, so its work is under the script's budgets.
 
 What a script notices: ``..`` works as before, with a ``memory`` fault past the cap; a table
 whose own ``__concat`` metamethod meets a string on its right receives ``CAT`` instead (user
@@ -150,15 +155,60 @@ local function rewrite(src)
   return t_concat(parts)
 end
 
+-- The number of ``..`` operators Lua compiled into a function and all its nested functions, read
+-- from its stripped bytecode (Lua 5.4's dump format): OP_CONCAT A B joins B values.
+local OP_CONCAT = 53
+local function concat_operators(f)
+  local d, pos = s_dump(f, true), 33  -- a 31-byte header, then the count of upvalues
+  local function byte() pos = pos + 1; return s_byte(d, pos - 1) end
+  local function varint()
+    local x, b = 0, 0
+    repeat b = byte(); x = x * 128 + (b & 0x7f) until b >= 0x80
+    return x
+  end
+  local function str() local n = varint(); if n > 0 then pos = pos + n - 1 end end
+  local total = 0
+  local function fn()
+    str(); varint(); varint(); pos = pos + 3  -- source, lines, params, vararg, stack size
+    for _ = 1, varint() do
+      local i = s_unpack("<I4", d, pos)
+      pos = pos + 4
+      if i & 0x7f == OP_CONCAT then total = total + ((i >> 16) & 0xff) - 1 end
+    end
+    for _ = 1, varint() do
+      local t = byte()
+      if t == 3 or t == 19 then pos = pos + 8 elseif t == 4 or t == 20 then str() end
+    end
+    local upvalues = varint()  -- (read before pos is: varint moves it)
+    pos = pos + 3 * upvalues
+    for _ = 1, varint() do fn() end
+    local lineinfo = varint()  -- stripped debug information: all counts are zero
+    pos = pos + lineinfo
+    for _ = 1, varint() do varint(); varint() end
+    for _ = 1, varint() do str(); varint(); varint() end
+    for _ = 1, varint() do str() end
+  end
+  fn()
+  return total
+end
+
 -- Compile a script's source with every ``..`` guarded. Gives a function that, called with no
--- arguments, runs nothing but returns the script's main function (or nil and a message).
+-- arguments, runs nothing but returns the script's main function (or nil and a message). The
+-- rewrite is checked, not trusted: compiled, it must hold exactly twice the ``..`` operators
+-- of the source as written (each ``a .. b`` became ``a .. CAT .. b``), or the source is refused.
 local WRAP_HEAD = "local " .. CAT_NAME .. " = ... return function(...) "
 local function compile_guarded(source, name, env)
   if s_find(source, CAT_NAME, 1, true) then
     return nil, "the name " .. CAT_NAME .. " is reserved"
   end
+  local plain, perr = load(source, name, "t", env)
+  if not plain then return nil, perr end
+  charge(#source)  -- compiled twice, and read back
   local chunk, err = load(WRAP_HEAD .. rewrite(source) .. "\nend", name, "t", env)
   if not chunk then return nil, err end
+  if concat_operators(chunk) ~= 2 * concat_operators(plain) then
+    return nil, "the concatenation guard cannot read this source"
+  end
   return function()
     local main = chunk(CAT)
     if type(main) ~= "function" then error("the script does not compile to one chunk", 0) end
