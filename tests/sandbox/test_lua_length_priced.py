@@ -247,16 +247,20 @@ def test_a_source_is_a_string_too_its_literals_cannot_pass_the_cap() -> None:
     assert s.fault is not None and s.fault.code is FaultCode.SOURCE_TOO_LARGE
 
 
-def test_the_concatenation_lexer_is_budgeted_like_the_script() -> None:
+def test_the_concatenation_lexer_runs_under_the_wall_clock_and_on_the_hosts_instructions() -> None:
     line = "x = 'a' .. 0x1p-1 .. [[b]] .. \"\\z  c\" .. 1 - -1 -- d\n"
-    source = line * (60_000 // len(line))
+    source = "function on_go(e)\n" + line * (60_000 // len(line)) + "end\n"
     started = time.perf_counter()
-    s = LuaScript("s", "1", source)
+    s = LuaScript("s", "1", source, scripting.LIMITS)  # neon's small instruction budget
     assert s.fault is None, s.fault
     assert time.perf_counter() - started < 1.0
-    # Its work is counted with the script's: a tiny instruction budget stops it.
-    tiny = LuaScript("s", "1", source, LuaLimits(max_instructions_per_call=5_000))
-    assert tiny.fault is not None and tiny.fault.code is FaultCode.INSTRUCTIONS
+    # The lexing counts against the clock: a budget of a millisecond stops it.
+    tiny = LuaScript("s", "1", source, LuaLimits(max_wall_ms_per_call=1))
+    assert tiny.fault is not None and tiny.fault.code is FaultCode.WALL_CLOCK
+    # The script's own top level still has only its own budget.
+    busy = LuaScript("s", "1", "for i = 1, 1e9 do end", LuaLimits(max_instructions_per_call=5_000))
+    assert busy.fault is not None and busy.fault.code is FaultCode.INSTRUCTIONS
+    assert busy.fault.budget_used["instructions"] <= 5_000 + 1_000
 
 
 @pytest.mark.parametrize(

@@ -468,9 +468,11 @@ function host.outputs() return out_log, out_intents end
 
 function host.load(lim, dl, id, source)
   local env = new_env()
-  -- Compiled inside the run: the rewrite's lexer is Lua, under the same budgets as the script.
-  -- A source is a string too: its literals would otherwise be the one way past the cap.
-  return run(lim, dl, function()
+  -- Compiled inside the run, under its wall clock: the rewrite's lexer is Lua, linear in the
+  -- source, and a source is at most CAP bytes (a source is a string too: its literals would
+  -- otherwise be the one way past the cap). Its instructions are the host's, not the script's:
+  -- the script's own budget starts when its top level does.
+  return run(math_max(lim, 32 * CAP + 100000), dl, function()
     if #source > CAP then
       die("source_too_large", "source of " .. #source .. " bytes is over the limit of " .. CAP)
     end
@@ -478,6 +480,7 @@ function host.load(lim, dl, id, source)
     if not make then die("syntax", s_sub(tostring(err), 1, 300)) end
     local main = make()
     scripts[id] = env
+    used, limit = 0, lim
     return main()
   end)
 end
