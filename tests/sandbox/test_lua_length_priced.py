@@ -27,6 +27,9 @@ HANDLERS = sorted(p for p in CORPUS.glob("*.lua") if "function on_event" in p.re
 
 
 def neon_expectation(path: Path) -> FaultCode:
+    """The fault neon records for a corpus script: its ``-- neon: <code>`` line where neon's
+    smaller budgets (200,000 instructions, 8 MiB) stop it another way, else what the runtime
+    expects (``-- runtime:``, ``-- expect:``)."""
     text = path.read_text()
     neon = re.search(r"^-- neon: (\w+)", text, re.M)
     runtime = re.search(r"^-- runtime: (\w+)", text, re.M)
