@@ -304,3 +304,16 @@ def test_the_rewrite_is_checked_against_the_compiled_code_not_trusted(
     assert s.fault is not None and s.fault.code is FaultCode.SYNTAX
     assert "cannot read" in s.fault.message
     assert LuaScript("s", "1", "function on_go(e) return e.x end").fault is None
+
+
+def test_the_hosts_conversion_pays_for_each_string_as_it_reads_it() -> None:
+    # The backstop behind the prelude's own count: converting 4,000 references to one 2 MiB
+    # string stops after the first few, not after 8 GB.
+    lua = lupa.LuaRuntime(encoding=None)
+    refs = lua.eval(
+        "function() local s, t = ('z'):rep(2 << 20), {} for i = 1, 4000 do t[i] = s end return t end"
+    )()
+    started = time.perf_counter()
+    with pytest.raises(lua_runtime._BadResult):
+        lua_runtime._from_lua(refs, 0, [256 << 10])
+    assert time.perf_counter() - started < 0.5

@@ -295,6 +295,24 @@ class _BadResult(Exception):
     pass
 
 
+def _pay(raw: bytes, room: list[int]) -> None:
+    room[0] -= len(raw) + 16
+    if room[0] < 0:
+        raise _BadResult("result is too large to cross the boundary")
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadResult("strings must be UTF-8") from None
+
+
+def _item(value: Any, depth: int, room: list[int]) -> Any:
+    """An item of a table whose strings were paid for as it was read."""
+    return _decode(value) if isinstance(value, bytes) else _from_lua(value, depth, room)
+
+
 def _from_lua(value: Any, depth: int, room: list[int]) -> Any:
     """A host-made plain Lua value as Python data: tables with keys 1..n become lists, tables
     with string keys dicts; anything else is refused. ``room`` is the bytes still allowed: every
@@ -302,27 +320,27 @@ def _from_lua(value: Any, depth: int, room: list[int]) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, bytes):
-        room[0] -= len(value) + 16
-        if room[0] < 0:
-            raise _BadResult("result is too large to cross the boundary")
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _BadResult("strings must be UTF-8") from None
+        _pay(value, room)
+        return _decode(value)
     if depth > MAX_EVENT_DEPTH + 1 or lupa.lua_type(value) != "table":
         raise _BadResult("result is not plain data")
-    items = list(value.items())
+    items = []
+    for k, v in value.items():  # one pair converted at a time, each paid for before the next
+        for x in (k, v):
+            if isinstance(x, bytes):
+                _pay(x, room)
+        items.append((k, v))
     if not items:
         return {}
     keys = [k for k, _ in items]
     if all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
         if sorted(keys) != list(range(1, len(keys) + 1)):
             raise _BadResult("a list must have keys 1..n")
-        return [_from_lua(v, depth + 1, room) for _, v in sorted(items, key=lambda kv: kv[0])]
+        return [_item(v, depth + 1, room) for _, v in sorted(items, key=lambda kv: kv[0])]
     if all(isinstance(k, bytes) for k in keys):
         out = {}
         for k, v in sorted(items):
-            out[_from_lua(k, depth + 1, room)] = _from_lua(v, depth + 1, room)
+            out[_decode(k)] = _item(v, depth + 1, room)
         return out
     raise _BadResult("a table must have keys 1..n or string keys, not both")
 
