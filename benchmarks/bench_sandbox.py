@@ -11,21 +11,27 @@ Rows (median of ``--repeats`` runs of ``--ticks`` ticks each, milliseconds per t
   ``string.unpack`` of packed bytes (what ``LuaTrait`` uses) against lupa's ``table_from`` on
   Python lists, and the way back.
 
+- The concatenation guard (every ``..`` through a priced metamethod, so no string outgrows
+  ``max_script_string_bytes``) side by side with the same runtime whose source rewrite is off
+  (``..`` native, every other cap still on), in one run: the SeekFood trait (no ``..``), and an
+  npc-style handler that builds its lines with ``..`` (milliseconds per call), with their ratios.
+
 Both traits produce identical intents (checked here on every run). Goal: the Lua trait under
 3 ms per tick at 10,000 molbots. Writes benchmarks/results/sandbox.json.
 
-    python benchmarks/bench_sandbox.py [--molbots 10000] [--ticks 50] [--repeats 5]
+    python benchmarks/bench_sandbox.py [--molbots 10000] [--ticks 50] [--repeats 5] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,64 @@ import numpy as np
 
 GOAL_MS = 3.0
 READS = ("thrust", "food_count", "food_dx", "food_dy")
+GUARDED = "Lua SeekFood (LuaTrait, budgets on)"
+UNGUARDED = "Lua SeekFood, concatenation guard off"
+HANDLER_GUARDED = "npc handler, 40 x .. per call (guarded)"
+HANDLER_UNGUARDED = "npc handler, 40 x .. per call (guard off)"
+FRESH_GUARDED = "npc handler in a fresh state, as neon runs it (guarded)"
+FRESH_UNGUARDED = "npc handler in a fresh state, as neon runs it (guard off)"
+NPC_HANDLER_LUA = """
+function on_event(e)
+  local line = ""
+  for i = 1, 20 do line = e.npc .. " says " .. i end
+  for i = 1, 20 do line = line .. "." end
+  intent.say(0, "Hello, " .. e.players[1] .. ", " .. line)
+  log("greeted " .. #e.players .. " in " .. e.room)
+end
+"""
+NPC_EVENT = {"npc": "Skewer Sam", "players": ["Alice", "Bob"], "room": "Noodle Row", "event": "talked_to"}
+
+
+@contextlib.contextmanager
+def concatenation_guard_off() -> Iterator[None]:
+    """Scripts made meanwhile compile without the source rewrite: ``..`` is native."""
+    from ouroboros.sandbox import lua_runtime
+
+    saved = lua_runtime.HOST_LUA
+    off = {  # no rewrite, no second compile, no check of the rewrite
+        "load(WRAP_HEAD .. rewrite(source)": "load(WRAP_HEAD .. (source)",
+        'local plain, perr = load(source, name, "t", env)': "local plain, perr = true, nil",
+        "concat_operators(chunk) ~= 2 * concat_operators(plain)": "false",
+    }
+    patched = saved
+    for guarded, unguarded in off.items():
+        if guarded not in patched:
+            raise SystemExit("the host prelude changed: update concatenation_guard_off")
+        patched = patched.replace(guarded, unguarded)
+    lua_runtime.HOST_LUA = patched
+    try:
+        yield
+    finally:
+        lua_runtime.HOST_LUA = saved
+
+
+def handler_ms(calls: int, fresh: bool = False) -> float:
+    """Milliseconds per call of the npc handler; ``fresh``: a new Lua state for every call, made
+    and closed inside the timing, as neon's scripting does."""
+    from ouroboros.sandbox import LuaScript
+
+    script = LuaScript("npc", "bench", NPC_HANDLER_LUA)
+    samples = []
+    for _ in range(calls):
+        t0 = time.perf_counter_ns()
+        if fresh:
+            script.close()
+            script = LuaScript("npc", "bench", NPC_HANDLER_LUA)
+        _, fault = script.call("on_event", NPC_EVENT)
+        samples.append(time.perf_counter_ns() - t0)
+        if fault is not None:
+            raise SystemExit(f"the npc handler faulted: {fault}")
+    return statistics.median(samples) / 1e6
 
 
 def make_context_factory(n: int, seed: int = 1) -> Callable[[], Any]:
@@ -133,7 +197,15 @@ def measure(n: int, ticks: int) -> dict[str, float]:
         and np.array_equal(check_a.thrust_y, check_b.thrust_y)
     ):
         raise SystemExit("the Lua trait and the numpy trait disagree")
-    rows = {"numpy SeekFood (built-in)": numpy_ms, "Lua SeekFood (LuaTrait, budgets on)": lua_ms}
+    with concatenation_guard_off():
+        unguarded = LuaTrait("seek", "bench", SEEK_FOOD_LUA)
+    unguarded_ms, _ = per_tick_ms(unguarded, new_ctx, ticks)
+    rows = {"numpy SeekFood (built-in)": numpy_ms, GUARDED: lua_ms, UNGUARDED: unguarded_ms}
+    rows[HANDLER_GUARDED] = handler_ms(ticks * 4)
+    rows[FRESH_GUARDED] = handler_ms(ticks, fresh=True)
+    with concatenation_guard_off():
+        rows[HANDLER_UNGUARDED] = handler_ms(ticks * 4)
+        rows[FRESH_UNGUARDED] = handler_ms(ticks, fresh=True)
     rows.update(transfer_rows(n, ticks))
     return rows
 
@@ -146,19 +218,31 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sandbox.json")
+    parser.add_argument("--quick", action="store_true", help="2,000 molbots, 10 ticks, 2 repeats")
     args = parser.parse_args()
+    if args.quick:
+        args.molbots, args.ticks, args.repeats = 2_000, 10, 2
 
     runs = [measure(args.molbots, args.ticks) for _ in range(args.repeats)]
     rows = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
-    lua_ms = rows["Lua SeekFood (LuaTrait, budgets on)"]
+    lua_ms = rows[GUARDED]
     numpy_ms = rows["numpy SeekFood (built-in)"]
 
     print(f"Lua sandbox, {args.molbots:,} molbots, median of {args.repeats} x {args.ticks} ticks")
-    print(f"{'row':<52} {'ms/tick':>9}")
+    print(f"{'row':<60} {'ms':>9}")
     for name, ms in rows.items():
-        print(f"{name:<52} {ms:>9.3f}")
+        print(f"{name:<60} {ms:>9.3f}")
     verdict = "meets" if lua_ms < GOAL_MS else "MISSES"
     print(f"Lua / numpy: {lua_ms / numpy_ms:.1f}x; {verdict} the goal of {GOAL_MS} ms per tick")
+    trait_ratio = lua_ms / rows[UNGUARDED]
+    handler_ratio = rows[HANDLER_GUARDED] / rows[HANDLER_UNGUARDED]
+    fresh_ratio = rows[FRESH_GUARDED] / rows[FRESH_UNGUARDED]
+    print(
+        f"concatenation guard, on / off: SeekFood {trait_ratio:.2f}x, npc handler {handler_ratio:.2f}x,"
+        f" npc handler in a fresh state {fresh_ratio:.2f}x"
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    print(f"load average (1 min) at the end: {load:.2f}")
 
     result = {
         "benchmark": "sandbox_lua",
@@ -167,6 +251,13 @@ def main() -> None:
         "repeats": args.repeats,
         "ms_per_tick": {k: round(v, 4) for k, v in rows.items()},
         "lua_over_numpy": round(lua_ms / numpy_ms, 2),
+        "concatenation_guard_on_over_off": {
+            "seek_food_trait": round(trait_ratio, 3),
+            "npc_handler": round(handler_ratio, 3),
+            "npc_handler_fresh_state": round(fresh_ratio, 3),
+        },
+        "load_average_1min": round(load, 2),
+        "quick": args.quick,
         "goal_ms": GOAL_MS,
         "meets_goal": lua_ms < GOAL_MS,
         "machine": {

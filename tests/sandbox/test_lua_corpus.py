@@ -60,6 +60,9 @@ def test_hostile_script_is_contained(path: Path) -> None:
     assert hostile.faults, f"{path.name} was not stopped"
     assert hostile.faults[0].code == expected, hostile.faults[0]
     assert hostile.faults[0].script_id == "hostile"
+    # Measured, not slept: no call overran its wall clock by more than the budget itself.
+    budget_ms = hostile.script.limits.max_wall_ms_per_call
+    assert all(f.budget_used.get("wall_ms", 0) < 2 * budget_ms for f in hostile.faults), hostile.faults
     # The world kept ticking and the good trait kept acting, fault-free, every tick.
     assert world.tick == TICKS
     assert good.faults == [] and good.ticks_run == TICKS

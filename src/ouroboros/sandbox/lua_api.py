@@ -13,12 +13,14 @@ What the prelude promises:
   later hook call raises again, and every error-catching wrapper re-raises, so a script cannot
   swallow its own fault. The verdict is read from a host variable after the call, not from what
   the script returned.
-- C library calls whose cost grows with their arguments (``string.rep/upper/lower/reverse/
-  byte/sub``, pattern matching, ``utf8.*``, ``table.concat/insert/remove/move/sort/unpack``) are
-  charged to the instruction budget by size, never a negative amount, and the ones that could run
-  unbounded inside one C call (a backtracking pattern, a quadratic plain search, a huge or
-  wrapping ``string.rep``, a ``table.*`` loop over a table whose ``__len``/``__index``/
-  ``__newindex`` would run in C) are refused before they start.
+- C library calls whose cost grows with their arguments are charged by size or refused before
+  they start (``lua_library``, spliced in here).
+- No string a script can reach is longer than ``max_script_string_bytes``: ``..`` goes through a
+  priced metamethod (``lua_concat``), every library function that makes a string checks what it
+  made, error messages a script catches are cut back, and events from the host are checked. So
+  what one VM instruction does to a string (``<`` between strings of NULs is ``strcoll`` per
+  byte, ``==``, ``tonumber``) is bounded, and the wall clock holds between two count hooks.
+- Results are bounded by the bytes of their strings, each reference counted, not by items.
 - A C call or a concatenation that copies megabytes is one instruction to the count hook; the
   collector's sentinel re-arms the hook for the next instruction once the deadline has passed, so
   such a loop stops soon after its deadline rather than a thousand copies later.
@@ -30,6 +32,9 @@ What the prelude promises:
 """
 
 from __future__ import annotations
+
+from ouroboros.sandbox.lua_concat import CONCAT_GUARD_LUA
+from ouroboros.sandbox.lua_library import LIBRARY_GUARDS_LUA
 
 HOST_LUA = r"""
 local clock, L = ...
@@ -45,6 +50,8 @@ local tostring, tonumber, load = tostring, tonumber, load
 local setmetatable, getmetatable = setmetatable, getmetatable
 local s_rep, s_find, s_gsub, s_sub, s_byte = string.rep, string.find, string.gsub, string.sub, string.byte
 local s_pack, s_unpack, s_format = string.pack, string.unpack, string.format
+local s_match, s_gmatch, s_char, u_char = string.match, string.gmatch, string.char, utf8.char
+local s_dump = string.dump
 local t_concat, t_move, t_unpack, t_pack = table.concat, table.move, table.unpack, table.pack
 local t_insert, t_remove, t_sort = table.insert, table.remove, table.sort
 local math_type, math_max = math.type, math.max
@@ -104,6 +111,9 @@ local function charge(n)
   used = used + n
 end
 
+-- Every ``..`` of a script and every chunk it loads goes through CAT (lua_concat.py).
+--{CONCAT_GUARD}
+
 -- The out-of-band part of the watchdog. The count hook fires every HOOK_EVERY VM instructions, and
 -- one instruction may be a C call or a concatenation that copies megabytes, so a thousand of them
 -- can run far past the deadline before the hook looks at the clock. lupa gives no way to interrupt
@@ -125,6 +135,13 @@ local function new_object(what)
   end
 end
 
+-- An error message grows by its position ("script:3: ") each time it is raised again; what a
+-- script catches is cut back to the cap, so no string outgrows it that way.
+local function capped(e)
+  if type(e) == "string" and #e > CAP then return s_sub(e, 1, CAP) end
+  return e
+end
+
 local function fatal_error(e)
   if fatal or rawequal(e, FATAL) then return true end
   if type(e) == "string" then
@@ -143,6 +160,7 @@ end
 -- Re-raise a budget error that a pcall, xpcall or resume caught.
 local function pass(ok, ...)
   if fatal or (not ok and fatal_error((...))) then error(FATAL, 0) end
+  if not ok then return false, (capped((...))) end
   return ok, ...
 end
 
@@ -151,7 +169,7 @@ local function safe_pcall(f, ...) return pass(pcall(f, ...)) end
 local function safe_xpcall(f, handler, ...)
   local function guarded(e)
     if fatal_error(e) then return e end
-    return handler(e)
+    return handler(capped(e))
   end
   return pass(xpcall(f, guarded, ...))
 end
@@ -179,171 +197,7 @@ end
 
 local function safe_close(co) return pass(co_close(co)) end
 
--- -- C calls that grow with their arguments ---------------------------------------------------
-local function checked_len(s, what)
-  if type(s) ~= "string" then
-    if type(s) == "number" then return #tostring(s) end
-    error("bad argument to '" .. what .. "' (string expected)", 3)
-  end
-  return #s
-end
-
-local function quantifiers(p)
-  local body = s_gsub(p, "%%[bf]", "*")   -- %b and %f scan too
-  body = s_gsub(body, "%%.", "x")         -- escapes are literals
-  body = s_gsub(body, "%[%^?%]?[^%]]*%]", "x")  -- a set is one item
-  local q = select(2, s_gsub(body, "[%*%+%-%?]", ""))
-  if q > 0 and s_find(body, "[%*%+%-%?]%$?$") then q = q - 1 end  -- a trailing one never backtracks
-  return q
-end
-
-local function pattern_work(s, p, plain)
-  local n, m = checked_len(s, "pattern") + 1, checked_len(p, "pattern") + 1
-  charge(n // 16 + m)
-  if plain or not s_find(p, "[%^%$%*%+%?%.%(%)%[%]%%%-]") then
-    if n * m > L.max_c_work then
-      die("wall_clock", "plain search of " .. m .. " in " .. n .. " bytes is too costly")
-    end
-    return
-  end
-  local q = quantifiers(p)
-  local work = q == 0 and n * m or n ^ (q + 1)
-  if work > L.max_c_work then
-    die("wall_clock", "pattern with " .. q .. " backtracking items over " .. n .. " bytes is too costly")
-  end
-end
-
-local raw = {find = string.find, match = string.match, gmatch = string.gmatch, gsub = string.gsub}
-local SAFE_STRING = {}
-for k, v in next, string do SAFE_STRING[k] = v end
-SAFE_STRING.dump = nil
-SAFE_STRING.find = function(s, p, init, plain)
-  pattern_work(s, p, plain)
-  return raw.find(s, p, init, plain)
-end
-SAFE_STRING.match = function(s, p, init) pattern_work(s, p); return raw.match(s, p, init) end
-SAFE_STRING.gmatch = function(s, p, init) pattern_work(s, p); return raw.gmatch(s, p, init) end
-SAFE_STRING.gsub = function(s, p, r, n) pattern_work(s, p); return raw.gsub(s, p, r, n) end
-SAFE_STRING.rep = function(s, n, sep)
-  local unit = checked_len(s, "rep") + (sep and checked_len(sep, "rep") or 0)
-  local count = math_max(0, tonumber(n) or 0)
-  -- Compare the count before multiplying: unit * count could wrap around (1 << 62), and an empty
-  -- unit repeated 2^40 times is a C loop of 2^40 steps that makes nothing.
-  if count > L.max_string_bytes // math_max(unit, 1) then
-    die("memory", "string.rep of " .. count .. " times " .. unit .. " bytes is over the limit")
-  end
-  charge((unit * count) // 16 + 1)
-  return s_rep(s, n, sep)
-end
--- Linear in the length of their argument: paid for by size like string.rep.
-for _, name in ipairs({"upper", "lower", "reverse", "byte", "sub"}) do
-  local f = string[name]
-  SAFE_STRING[name] = function(s, ...)
-    charge(checked_len(s, name) // 16)
-    return f(s, ...)
-  end
-end
-
-local function safe_tostring(v)
-  local t = type(v)
-  if t == "table" then
-    local mt = dgetmetatable(v)
-    if mt and rawget(mt, "__tostring") then return tostring(v) end
-    return "table"
-  elseif t == "function" or t == "thread" or t == "userdata" then
-    return t
-  end
-  return tostring(v)
-end
-
-SAFE_STRING.format = function(fmt, ...)
-  local bare = s_gsub(tostring(fmt), "%%%%", "")
-  if s_find(bare, "%%[-+ #0]*%d*%.?%d*p") then error("format '%p' is not available", 2) end
-  local args = t_pack(...)
-  for i = 1, args.n do
-    local t = type(args[i])
-    if t ~= "string" and t ~= "number" then args[i] = safe_tostring(args[i]) end
-  end
-  local r = s_format(fmt, t_unpack(args, 1, args.n))
-  charge(#r // 16)
-  return r
-end
-
-local function span(i, j) return math_max(0, (tonumber(j) or 0) - (tonumber(i) or 1) + 1) end
-
--- The C loops of table.* read the length through __len and the items through __index and
--- __newindex, and no count hook runs between their steps (a __len that lies, or an __index chain
--- two thousand tables deep, would make one C call unbounded). They take plain tables only, and
--- every length they use is the raw one, read once here and passed on as an explicit bound where
--- the C function accepts one.
-local function plain_len(t, what)
-  if type(t) ~= "table" then error("bad argument #1 to '" .. what .. "' (table expected)", 3) end
-  local mt = dgetmetatable(t)
-  if mt ~= nil and (rawget(mt, "__len") ~= nil or rawget(mt, "__index") ~= nil
-                    or rawget(mt, "__newindex") ~= nil) then
-    die("wall_clock", "table." .. what .. " of a table with __len, __index or __newindex: "
-                      .. "its C loop cannot be budgeted")
-  end
-  return rawlen(t)
-end
-
-local function log2(n) local k = 1; while n > 1 do n = n // 2; k = k + 1 end; return k end
-
-local SAFE_TABLE = {}
-for k, v in next, table do SAFE_TABLE[k] = v end
-SAFE_TABLE.concat = function(t, sep, i, j)
-  i = i or 1
-  if j ~= nil then charge(span(i, j)) end  -- paid for before anything else is looked at
-  local n = plain_len(t, "concat")
-  if j == nil then j = n; charge(span(i, j)) end
-  return t_concat(t, sep, i, j)
-end
-SAFE_TABLE.unpack = function(t, i, j)
-  i = i or 1
-  if j ~= nil then charge(span(i, j)) end
-  local n = plain_len(t, "unpack")
-  if j == nil then j = n; charge(span(i, j)) end
-  return t_unpack(t, i, j)
-end
-SAFE_TABLE.move = function(a1, f, e, t, a2)
-  charge(span(f, e))
-  plain_len(a1, "move")
-  if a2 ~= nil then plain_len(a2, "move") end
-  return t_move(a1, f, e, t, a2)
-end
-SAFE_TABLE.insert = function(t, ...)
-  local n = plain_len(t, "insert")
-  if select("#", ...) >= 2 then charge(span((...), n)) else charge(1) end  -- items shifted up
-  return t_insert(t, ...)
-end
-SAFE_TABLE.remove = function(t, ...)
-  local n = plain_len(t, "remove")
-  if select("#", ...) >= 1 then charge(span((...), n)) else charge(1) end  -- items shifted down
-  return t_remove(t, ...)
-end
-SAFE_TABLE.sort = function(t, cmp)
-  local n = plain_len(t, "sort")
-  if n > L.max_sort then die("wall_clock", "table.sort of " .. n .. " items is over the limit") end
-  -- Comparing two strings reads them (no hook runs inside the C sort when cmp is nil or a C
-  -- function), so the longest one prices every comparison.
-  local longest = 0
-  for k = 1, n do
-    local v = rawget(t, k)
-    if type(v) == "string" and #v > longest then longest = #v end
-  end
-  charge(n * 20 + n * log2(n) * (longest // 16))
-  return t_sort(t, cmp)
-end
-
-local SAFE_UTF8 = {}
-for k, v in next, utf8 do SAFE_UTF8[k] = v end
-for _, name in ipairs({"len", "codepoint", "offset", "codes"}) do
-  local f = utf8[name]
-  SAFE_UTF8[name] = function(s, ...)
-    charge(checked_len(s, name) // 16)
-    return f(s, ...)
-  end
-end
+--{LIBRARY_GUARDS}
 
 local SAFE_MATH = {}
 for k, v in next, math do SAFE_MATH[k] = v end
@@ -397,7 +251,12 @@ end
 
 local function log(...)
   local parts = t_pack(...)
-  for i = 1, parts.n do parts[i] = safe_tostring(parts[i]) end
+  local size = parts.n
+  for i = 1, parts.n do
+    parts[i] = safe_tostring(parts[i])
+    size = size + #parts[i]
+    if size > L.max_output_bytes then die("output", "output over " .. L.max_output_bytes .. " bytes") end
+  end
   local line = t_concat(parts, " ", 1, parts.n)
   add_output(#line + 1)
   out_log[#out_log + 1] = line
@@ -472,7 +331,7 @@ end
 
 local ENV_BASE = {
   "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "rawlen", "rawset",
-  "select", "tonumber", "type", "_VERSION",
+  "select", "type", "_VERSION",
 }
 local base = _G
 
@@ -488,7 +347,13 @@ local function new_env()
     end
     new_object("chunks")
     charge(#chunk)
-    return load(chunk, name or "=load", "t", e or env)
+    local make, err = compile_guarded(chunk, name or "=load", e or env)
+    if not make then return nil, err end
+    return make()
+  end
+  env.tonumber = function(v, ...)
+    if type(v) == "string" then charge(#v // 4) end  -- strtod reads every digit
+    return tonumber(v, ...)
   end
   env.string = copy(SAFE_STRING, "string.")
   env.table = copy(SAFE_TABLE, "table.")
@@ -538,9 +403,20 @@ local function pack_array(t, n)
 end
 
 -- Copy a result into fresh plain tables with raw access; refuse what cannot cross.
+-- Strings are priced by their length every time they are referenced: the host converts every
+-- reference into a string of its own, so 600 references to one string are 600 strings there.
+local result_bytes = 0
+local function result_string(s)
+  result_bytes = result_bytes + #s + 16
+  if result_bytes > L.max_result_bytes then
+    die("bad_result", "result is over " .. L.max_result_bytes .. " bytes")
+  end
+end
+
 local function plain(v, depth, count)
   local t = type(v)
-  if t == "nil" or t == "boolean" or t == "string" or math_type(v) == "integer" then return v, count end
+  if t == "string" then result_string(v); return v, count end
+  if t == "nil" or t == "boolean" or math_type(v) == "integer" then return v, count end
   if t == "number" then die("bad_result", "a float cannot cross the boundary (use integers)") end
   if t ~= "table" then die("bad_result", "a " .. t .. " cannot cross the boundary") end
   if depth > L.max_result_depth then die("bad_result", "result nested deeper than " .. L.max_result_depth) end
@@ -553,6 +429,7 @@ local function plain(v, depth, count)
     if type(k) ~= "string" and math_type(k) ~= "integer" then
       die("bad_result", "table keys must be strings or integers")
     end
+    if type(k) == "string" then result_string(k) end
     out[k], count = plain(x, depth + 1, count)
   end
   return out, count
@@ -591,13 +468,21 @@ function host.outputs() return out_log, out_intents end
 
 function host.load(lim, dl, id, source)
   local env = new_env()
-  local fn, err = load(source, "=" .. id, "t", env)
-  if not fn then
-    fatal, fatal_msg = "syntax", s_sub(tostring(err), 1, 300)
-    return false, fatal_msg
-  end
-  scripts[id] = env
-  return run(lim, dl, fn)
+  -- Compiled inside the run, under its wall clock: the rewrite's lexer is Lua, linear in the
+  -- source, and a source is at most CAP bytes (a source is a string too: its literals would
+  -- otherwise be the one way past the cap). Its instructions are the host's, not the script's:
+  -- the script's own budget starts when its top level does.
+  return run(math_max(lim, 32 * CAP + 100000), dl, function()
+    if #source > CAP then
+      die("source_too_large", "source of " .. #source .. " bytes is over the limit of " .. CAP)
+    end
+    local make, err = compile_guarded(source, "=" .. id, env)
+    if not make then die("syntax", s_sub(tostring(err), 1, 300)) end
+    local main = make()
+    scripts[id] = env
+    used, limit = 0, lim
+    return main()
+  end)
 end
 
 function host.entry(id, name)
@@ -609,6 +494,7 @@ function host.call(lim, dl, id, name, event)
   local f = rawget(scripts[id], name)
   return run(lim, dl, function()
     local r = f(event)
+    result_bytes = 0
     return (plain(r, 1, 0))
   end)
 end
@@ -661,3 +547,7 @@ end
 
 return host
 """
+
+HOST_LUA = HOST_LUA.replace("--{CONCAT_GUARD}", CONCAT_GUARD_LUA).replace(
+    "--{LIBRARY_GUARDS}", LIBRARY_GUARDS_LUA
+)

@@ -14,6 +14,7 @@ import re
 import lupa.lua54 as lupa
 
 from ouroboros.sandbox.faults import Fault, FaultCode
+from ouroboros.sandbox.lua_concat import CAT_NAME
 
 MAX_SOURCE_BYTES = 64 << 10
 COMPILE_MEMORY_BYTES = 16 << 20
@@ -36,6 +37,7 @@ FORBIDDEN_NAMES = frozenset(
         "python",
         "jit",
         "ffi",
+        CAT_NAME,  # the host's concatenation guard, bound by the runtime (lua_concat)
     }
 )
 FORBIDDEN_FIELDS = frozenset({"dump", "getregistry", "sethook", "gethook", "randomseed", "random"})

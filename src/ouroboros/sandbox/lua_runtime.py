@@ -62,10 +62,15 @@ class LuaLimits:
     max_output_bytes: int = 64 << 10  # log lines and intents, per call
     max_intents: int = 4_096  # per call
     max_objects: int = 10_000  # coroutines, metatables and loaded chunks, per call
-    max_string_bytes: int = 4 << 20  # the largest string.rep
+    # The longest string a script can make, on every path (``..``, string.*, table.concat, load,
+    # the host's events). Whatever grows with a string's length inside one VM instruction (a
+    # ``<`` between two strings of NULs is strcoll per byte, ``==``, ``tonumber``) stays under
+    # ~0.4 ms at this size, so ``hook_every`` such instructions stay well inside the wall clock.
+    max_script_string_bytes: int = 64 << 10
     max_c_work: int = 20_000_000  # worst-case steps of one pattern match or plain search
     max_sort: int = 1 << 18  # items in one table.sort
     max_result_items: int = 10_000
+    max_result_bytes: int = 256 << 10  # strings in a result, each reference counted
     max_result_depth: int = 8
     max_call_depth: int = 1_000  # nested calls, checked with the instruction budget
     max_faults: int = 3  # faults before the script is disabled everywhere
@@ -207,10 +212,13 @@ class LuaScript:
         if status != "ok":
             return None, self._record(status, payload, budget, entity)
         try:
-            value = _from_lua(payload[0] if payload else None, 0)
+            value = _from_lua(payload[0] if payload else None, 0, [self.limits.max_result_bytes])
             log, intents = self._outputs()
         except _BadResult as exc:
             return None, self._record("bad_result", str(exc), budget, entity)
+        except Exception as exc:  # MemoryError, RecursionError: the boundary holds, the tick goes on
+            why = f"result could not cross: {type(exc).__name__}"
+            return None, self._record("bad_result", why, budget, entity)
         return {"value": value, "intents": intents, "log": log}, None
 
     def run_trait(
@@ -232,6 +240,8 @@ class LuaScript:
             log, _ = self._outputs()
         except _BadResult as exc:
             return None, self._record("bad_result", str(exc), budget)
+        except Exception as exc:  # MemoryError, RecursionError: the boundary holds, the tick goes on
+            return None, self._record("bad_result", f"result could not cross: {type(exc).__name__}", budget)
         self.log.extend(log)
         del self.log[:-MAX_LOG_LINES]
         packed = tuple(p if isinstance(p, bytes) else None for p in payload[:3])
@@ -239,8 +249,9 @@ class LuaScript:
 
     def _outputs(self) -> tuple[list[str], list[dict[str, Any]]]:
         log, intents = self._host.outputs()
-        lines = [_from_lua(v, 1) for v in log.values()]
-        records = [_from_lua(v, 1) for v in intents.values()]
+        room = [2 * self.limits.max_output_bytes + 4096]  # output is budgeted in Lua; this is a backstop
+        lines = [_from_lua(v, 1, room) for v in log.values()]
+        records = [_from_lua(v, 1, room) for v in intents.values()]
         return [str(x) for x in lines], [r for r in records if isinstance(r, dict)]
 
     # -- plain values in ------------------------------------------------------------------------
@@ -255,7 +266,10 @@ class LuaScript:
                 raise SandboxError(f"event integer {value} does not fit in 64 bits")
             return value
         if isinstance(value, str):
-            return value.encode("utf-8")
+            raw = value.encode("utf-8")
+            if len(raw) > self.limits.max_script_string_bytes:
+                raise SandboxError(f"event string of {len(raw)} bytes is over the script's limit")
+            return raw
         if isinstance(value, Mapping):
             table = self._lua.table()
             for k, v in value.items():
@@ -281,30 +295,52 @@ class _BadResult(Exception):
     pass
 
 
-def _from_lua(value: Any, depth: int) -> Any:
+def _pay(raw: bytes, room: list[int]) -> None:
+    room[0] -= len(raw) + 16
+    if room[0] < 0:
+        raise _BadResult("result is too large to cross the boundary")
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadResult("strings must be UTF-8") from None
+
+
+def _item(value: Any, depth: int, room: list[int]) -> Any:
+    """An item of a table whose strings were paid for as it was read."""
+    return _decode(value) if isinstance(value, bytes) else _from_lua(value, depth, room)
+
+
+def _from_lua(value: Any, depth: int, room: list[int]) -> Any:
     """A host-made plain Lua value as Python data: tables with keys 1..n become lists, tables
-    with string keys dicts; anything else is refused."""
+    with string keys dicts; anything else is refused. ``room`` is the bytes still allowed: every
+    string converted is paid for, however many times one Lua string is referenced."""
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _BadResult("strings must be UTF-8") from None
+        _pay(value, room)
+        return _decode(value)
     if depth > MAX_EVENT_DEPTH + 1 or lupa.lua_type(value) != "table":
         raise _BadResult("result is not plain data")
-    items = list(value.items())
+    items = []
+    for k, v in value.items():  # one pair converted at a time, each paid for before the next
+        for x in (k, v):
+            if isinstance(x, bytes):
+                _pay(x, room)
+        items.append((k, v))
     if not items:
         return {}
     keys = [k for k, _ in items]
     if all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
         if sorted(keys) != list(range(1, len(keys) + 1)):
             raise _BadResult("a list must have keys 1..n")
-        return [_from_lua(v, depth + 1) for _, v in sorted(items, key=lambda kv: kv[0])]
+        return [_item(v, depth + 1, room) for _, v in sorted(items, key=lambda kv: kv[0])]
     if all(isinstance(k, bytes) for k in keys):
         out = {}
         for k, v in sorted(items):
-            out[_from_lua(k, depth + 1)] = _from_lua(v, depth + 1)
+            out[_decode(k)] = _item(v, depth + 1, room)
         return out
     raise _BadResult("a table must have keys 1..n or string keys, not both")
 
