@@ -261,7 +261,8 @@ def die(world: World, victim: int, killer: int) -> None:
         world.set(killer, "Player", xp=p["xp"] + xp)
         quests.on_event(world, killer, "kill", nid)
         vitals(world, killer)
-    if data.get("respawn_ticks", 0) > 0:
+    own_home = slots(world).id_of("room", int(world.get(victim, "Npc")["home"])) == data.get("spawn_room")
+    if data.get("respawn_ticks", 0) > 0 and own_home:  # a procgen copy is replaced by its rule instead
         state(world)["respawn"][nid] = world.tick + data["respawn_ticks"]
     remove(world, [victim])
 
@@ -290,12 +291,13 @@ def _player_dies(world: World, player: int, t: tb.Tables) -> None:
 
 
 # -- npcs --------------------------------------------------------------------------------------------
-def spawn_npc(world: World, nid: str) -> None:
+def spawn_npc(world: World, nid: str, room: str | None = None) -> None:
+    """``nid`` at its spawn room, or (a procgen rule's copy) at ``room``, which becomes its home."""
     t = tb.tables(world)
     data = t.npcs[nid]
     behavior = t.behaviors.get(data["behavior"])
     s = slots(world)
-    home = s.slot("room", data["spawn_room"])
+    home = s.slot("room", room or data["spawn_room"])
     values = {
         "Npc.proto": s.slot("npc", nid),
         "Npc.state": behavior.index(behavior.initial) if behavior else 0,

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ouroboros.engine import World
-from ouroboros.worlds.neon import actions, economy, experience
+from ouroboros.worlds.neon import actions, economy, experience, procgen
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import npc_id, remove, slots, state
 from ouroboros.worlds.neon.params import PARAMS, param_problem
 from ouroboros.worlds.neon.words import unknown_placeholders
 
-SUPPORTED_DOMAINS = frozenset(tb.DOMAINS) | {"procgen_rules"}
+SUPPORTED_DOMAINS = frozenset(tb.DOMAINS)
 
 
 def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -45,6 +45,13 @@ def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             if problem is not None:
                 code = "unknown_param" if name not in PARAMS else "param_out_of_range"
                 problems.append((code, f"/content/world_params/{i}/params/{name}", problem))
+    for i, obj in enumerate(content.get("procgen_rules") or ()):
+        if obj.get("kind") not in procgen.RUN_KINDS:
+            problems.append((
+                "unsupported_procgen",
+                f"/content/procgen_rules/{i}/kind",
+                f"neon runs {' and '.join(procgen.RUN_KINDS)} rules, not {obj.get('kind')}",
+            ))  # fmt: skip
     for i, obj in enumerate(content.get("dialogue") or ()):
         for j, line in enumerate(obj.get("lines") or ()):
             unknown = unknown_placeholders(str(line.get("text", "")))

@@ -17,7 +17,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import WorldError
-from ouroboros.worlds.neon import actions, commands, economy, experience
+from ouroboros.worlds.neon import actions, commands, economy, experience, procgen
 from ouroboros.worlds.neon import systems as s
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import player_name, room_of, slots, spawn_item, state, tell, tell_room
@@ -145,6 +145,9 @@ class NeonPlugin:
         world.add_system("respawn", s.respawn, phase="post_tick", reads=every, writes=every)
         world.add_system(
             "economy_report", s.economy_report, phase="post_tick", reads=every, after=["respawn"]
+        )
+        world.add_system(
+            "procgen", procgen.spawns, phase="post_tick", reads=every, writes=every, after=["respawn"]
         )
 
 

@@ -32,7 +32,7 @@ BASE_DOMAINS = (
     "economy_tuning",
     "world_params",
 )
-DOMAINS = (*BASE_DOMAINS, "scripts")
+DOMAINS = (*BASE_DOMAINS, "scripts", "procgen_rules")  # no base file for the last two
 DIRECTIONS = ("n", "s", "e", "w", "u", "d", "ne", "nw", "se", "sw", "in", "out")
 DIRECTION_NAMES = {
     "n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down",
@@ -84,6 +84,7 @@ class Tables:
     multipliers: dict[str, dict[str, int]]  # item kind or "*" → permille multipliers
     spawn_room: str
     quests_by_giver: dict[str, list[str]] = field(default_factory=dict)
+    procgen_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def multiplier(self, kind: str, what: str) -> int:
         specific = self.multipliers.get(kind, {}).get(what)
@@ -133,6 +134,7 @@ def build_tables(content: Mapping[str, Any]) -> Tables:
         multipliers=multipliers,
         spawn_room=spawns[0],
         quests_by_giver=quests_by_giver,
+        procgen_rules=by_id["procgen_rules"],
     )
 
 
