@@ -7,8 +7,11 @@ What it promises:
   entry carries the hash of the one before; ``verify`` recomputes the chain at open and a
   tampered, reordered or truncated ledger raises ``LedgerError`` (the head is also recorded in
   the ``head`` row and in the pointer file, so cutting off the tail is seen too: a pointer file
-  that records more entries than the database holds, or another hash at the same length, is
-  refused; only a mirror that is behind, unreadable or missing is rewritten).
+  that records more entries than the database holds, another hash at the same length, or that
+  is missing, zeroed or torn on a non-empty ledger is refused (see ``mirror``); only a mirror
+  that is behind is rewritten). A tail cut together with the mirror is caught outside the
+  folder: by the witness (``witness``), and while a process has the ledger open, by the head it
+  last saw: every transaction first checks that the ledger still holds it (``ledger_tampered``).
 - **Everything the world runs is chained.** The other tables are checked against the chain: a
   bundle's draft entry records the sha256 of the stored bundle (and its sequence, parent and
   bundle hash), ``store_version`` appends a ``version`` entry with the sha256 of the stored
@@ -22,8 +25,11 @@ What it promises:
   active but not permanent; ``recover`` (run at open) puts a canary left over from a crash or a
   restart back to the permanent version, as an Erlang release that was never made permanent.
 - The pointer is mirrored to ``active.json`` beside the database, written the crash-safe way, for
-  processes that only watch it (a running world applies it at its next tick boundary). The
-  database is the truth; a stale or torn mirror is rewritten at open.
+  processes that only watch it (a running world applies it at its next tick boundary), first
+  when the folder is founded. The database is the truth for what runs; a lagging mirror is
+  rewritten, a missing or inconsistent one denies (``mirror``).
+- ``on_commit(seq, hash)``, when set, is called after every transaction that appended entries
+  (the governor witnesses the new head there). Every refusal is logged as an alert.
 - The effective content of the last ``keep_known_good`` known-good versions is kept, so a
   rollback to any of them needs nothing else.
 """
@@ -42,12 +48,18 @@ from typing import Any
 
 from ouroboros.errors import LedgerError, PatchError
 from ouroboros.patches import states
-from ouroboros.patches.atomic import REAL_FS, FileSystem, clean_temporaries, write_atomic
+from ouroboros.patches.atomic import REAL_FS, FileSystem, clean_temporaries
 from ouroboros.patches.canonical import canonical_bytes, load_json
+from ouroboros.patches.mirror import (
+    EMPTY_POINTER,
+    GENESIS_HASH,
+    POINTER_FILE,
+    alert,
+    check_mirror,
+    write_mirror,
+)
 from ouroboros.patches.states import State
 
-GENESIS_HASH = "0" * 64
-POINTER_FILE = "active.json"
 LEDGER_FILE = "ledger.sqlite3"
 DEFAULT_KEEP_KNOWN_GOOD = 10
 
@@ -285,6 +297,8 @@ class Ledger:
         self.keep_known_good = keep_known_good
         self.clock = clock
         self.fs = fs
+        self.on_commit: Callable[[int, str], None] | None = None
+        self._anchor: tuple[int, str] | None = None  # the newest head this process has seen
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / LEDGER_FILE
         try:
@@ -296,9 +310,9 @@ class Ledger:
             raise LedgerError(
                 f"ledger {self.path} cannot be opened: {exc}", code="ledger_unreadable"
             ) from exc
-        if verify:
-            self.verify()
         clean_temporaries(folder, POINTER_FILE)
+        if verify and self.verify() == 0 and not (folder / POINTER_FILE).exists():
+            self.write_pointer_file()  # founding: the mirror exists before the first entry
 
     def close(self) -> None:
         self._db.close()
@@ -320,6 +334,7 @@ class Ledger:
             raise LedgerError(f"ledger {self.path} is not writable: {exc}", code="ledger_unreadable") from exc
         tx = Transaction(self, actor, reason)
         try:
+            self._check_anchor()
             yield tx
             self._db.execute("COMMIT")
         except BaseException:
@@ -328,9 +343,39 @@ class Ledger:
         if tx.pointer_moved:
             self.write_pointer_file()
             self._prune_versions()
+        if tx.entries:
+            head = tx.entries[-1]
+            self._anchor = (head.seq, head.hash)
+            if self.on_commit is not None:
+                self.on_commit(head.seq, head.hash)
+
+    def _check_anchor(self) -> None:
+        """The ledger still holds the newest head this process saw, with its hash: entries cut or
+        rewritten under a running process are refused before anything is appended to them."""
+        if self._anchor is None:
+            return
+        seq, digest = self._anchor
+        held = self.hash_at(seq)
+        if held != digest:
+            what = "no longer holds" if held is None else "holds another hash for"
+            raise alert(
+                _tampered(f"the ledger {what} entry {seq}, which this process saw (entries cut or rewritten)")
+            )
+
+    def head(self) -> tuple[int, str]:
+        """The last entry's sequence number and hash (0 and the genesis hash when empty)."""
+        row = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def hash_at(self, seq: int) -> str | None:
+        """The hash of entry ``seq`` (the genesis hash for 0), ``None`` when there is none."""
+        if seq == 0:
+            return GENESIS_HASH
+        row = self._db.execute("SELECT hash FROM entries WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
 
     def write_pointer_file(self) -> None:
-        write_atomic(self.folder / POINTER_FILE, canonical_bytes(self.pointer().as_dict()) + b"\n", self.fs)
+        write_mirror(self.folder, self.pointer().as_dict(), self.fs)
 
     def _prune_versions(self) -> None:
         pointer = self.pointer()
@@ -348,12 +393,12 @@ class Ledger:
     def _pointer_row(self) -> dict[str, Any]:
         row = self._db.execute("SELECT active, permanent, canary FROM pointer WHERE id = 1").fetchone()
         if row is None:
-            return {"active": None, "permanent": None, "canary": False}
+            return dict(EMPTY_POINTER)
         return {"active": row[0], "permanent": row[1], "canary": bool(row[2])}
 
     def pointer(self) -> Pointer:
         row = self._pointer_row()
-        head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone() or (0, GENESIS_HASH)
+        head = self.head()
         return Pointer(row["active"], row["permanent"], row["canary"], head[0], head[1])
 
     def state_of(self, patch_id: str) -> State | None:
@@ -460,7 +505,16 @@ class Ledger:
     def verify(self) -> int:
         """Recompute the hash chain; check the head row, the per-patch states, the bundles, the
         kept versions, the pointer row and the pointer file against it. Returns the number of
-        entries. Raises ``LedgerError`` (``ledger_tampered``) naming the first mismatch."""
+        entries. Raises ``LedgerError`` (``ledger_tampered``, or a ``pointer_mirror_*`` code) naming
+        the first mismatch, and logs it as an alert."""
+        try:
+            count, head = self._verify()
+        except LedgerError as exc:
+            raise alert(exc) from None
+        self._anchor = head
+        return count
+
+    def _verify(self) -> tuple[int, tuple[int, str]]:
         prev, count = GENESIS_HASH, 0
         last_state: dict[str, str] = {}
         records: dict[str, Any] = {}  # patch id → what its bundles row must hold
@@ -500,6 +554,7 @@ class Ledger:
             self._check_bundles(records)
             self._check_versions(versions)
             self._check_pointer(last_state, last_pointer)
+            check_mirror(self._db, self.folder, count)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"ledger {self.path} is unreadable: {exc}", code="ledger_unreadable") from exc
         except (ValueError, TypeError, AttributeError) as exc:  # evidence that is not what we wrote
@@ -507,8 +562,7 @@ class Ledger:
         finally:
             if snapshot and self._db.in_transaction:
                 self._db.execute("COMMIT")
-        self._check_mirror()
-        return count
+        return count, (count, prev)
 
     def _check_bundles(self, records: dict[str, Any]) -> None:
         rows = self._db.execute("SELECT patch_id, sequence, parent, bundle_hash, bundle FROM bundles")
@@ -539,11 +593,7 @@ class Ledger:
 
     def _check_pointer(self, last_state: dict[str, str], last_pointer: str | None) -> None:
         row = self._pointer_row()
-        recorded = (
-            json.loads(last_pointer)
-            if last_pointer is not None
-            else {"active": None, "permanent": None, "canary": False}
-        )
+        recorded = json.loads(last_pointer) if last_pointer is not None else dict(EMPTY_POINTER)
         if row != recorded:
             raise _tampered(f"the pointer row {row} is not the ledger's last pointer entry {recorded}")
         active, permanent = row["active"], row["permanent"]
@@ -554,21 +604,3 @@ class Ledger:
         for patch_id in {active, permanent} - {None}:
             if self._db.execute("SELECT 1 FROM versions WHERE patch_id = ?", (patch_id,)).fetchone() is None:
                 raise _tampered(f"the content of {patch_id}, which the pointer names, is gone")
-
-    def _check_mirror(self) -> None:
-        """The pointer file is written after each commit, so the head it records is an entry the
-        database holds (it may lag the database, never lead it or disagree with it)."""
-        try:
-            mirror = json.loads((self.folder / POINTER_FILE).read_bytes())
-            seq, digest = mirror["head_seq"], mirror["head_hash"]
-        except (OSError, ValueError, TypeError, KeyError):
-            return  # missing or torn: recover() rewrites it from the database
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-            return
-        row = self._db.execute("SELECT hash FROM entries WHERE seq = ?", (seq,)).fetchone()
-        if row is None:
-            raise _tampered(f"the pointer file records ledger entry {seq}, which the ledger no longer holds")
-        if row[0] != digest:
-            raise _tampered(
-                f"the pointer file records another hash for ledger entry {seq} (entries rewritten)"
-            )

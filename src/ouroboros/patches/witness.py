@@ -1,0 +1,300 @@
+"""Anchors outside the data folder: the pinned trust root and the witness of the ledger head.
+
+Everything in a data folder can be rewritten by whoever can write the folder, the ledger's hashes
+included (they are unkeyed). Two anchors live elsewhere and are checked whenever a governor opens
+the folder:
+
+- **The trust root** is the sha256 of keyring version 1 (the pin the ledger's first ``keyring``
+  entry records), printed when a folder is founded. Set in ``OUROBOROS_TRUST_ROOT`` (or
+  ``--trust-root``; several, comma-separated, for several folders), a folder whose pin is not one
+  of them, or whose keyring files are not the pinned ones, is refused as a whole
+  (``trust_root_mismatch``, ``keyring_*``): a swapped keyring with a re-pinned, re-hashed chain
+  no longer verifies.
+- **The witness** (``--witness FILE`` or ``OUROBOROS_WITNESS``) is a JSON-lines file outside the
+  folder. After every transaction that appended entries the governor appends the new head —
+  the folder, ``seq``, ``hash`` and trust root, signed with a key of this folder that the keyring
+  trusts (``ouroboros/ledger_head/v1``). At open, the newest head witnessed for the folder must
+  be in the ledger: a ledger that ends before it was cut (``witness_ahead``), one that holds
+  another hash there was rewritten (``witness_diverged``), one pinned to another root had its
+  keyring swapped (``trust_root_mismatch``), and a witnessed signature that the keyring does not
+  verify was made by no key of this folder (``witness_signature``). A refusal is appended to the
+  witness too (an ``alert`` line) and logged. A witness that lags the ledger (a crash between the
+  commit and the append, or commits made without the witness) is brought up to date at open.
+
+A witness line names the folder by its absolute path, so one file can witness several folders
+(``ouroboros go`` keeps one per world); a folder that moves starts a new history in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ouroboros.errors import BadInputError, KeyringError, LedgerError, OuroborosError
+from ouroboros.patches.keys import Keyring, SigningKey, verify_signature
+from ouroboros.patches.ledger import Ledger
+from ouroboros.patches.mirror import alert
+from ouroboros.patches.trust import KeyringStore
+
+WITNESS_ENV = "OUROBOROS_WITNESS"
+TRUST_ROOT_ENV = "OUROBOROS_TRUST_ROOT"
+HEAD_ROLE = "ledger_head"
+#: what founding and ``go`` print when neither anchor is set
+UNANCHORED_WARNING = (
+    "warning: no trust root pinned (OUROBOROS_TRUST_ROOT) and no --witness file: anyone who can "
+    "write to the data folder can rewrite or cut its history undetected"
+)
+
+
+def parse_trust_roots(text: str, source: str = TRUST_ROOT_ENV) -> frozenset[str]:
+    """Comma- or space-separated sha256 fingerprints (64 hex digits each)."""
+    roots = {part.strip().lower() for part in text.replace(",", " ").split()}
+    bad = sorted(r for r in roots if len(r) != 64 or any(c not in "0123456789abcdef" for c in r))
+    if bad:
+        raise BadInputError(f"{source}: {bad[0][:70]!r} is not a trust root (64 hex digits)")
+    return frozenset(roots)
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Where a governor finds the anchors outside its folder (none: the embedded default)."""
+
+    witness: Path | None = None
+    trust_roots: frozenset[str] = frozenset()
+
+    @classmethod
+    def resolve(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        witness: Path | None = None,
+        trust_root: str | None = None,
+    ) -> Anchors:
+        """Flags first, then ``OUROBOROS_WITNESS`` and ``OUROBOROS_TRUST_ROOT``."""
+        env = os.environ if environ is None else environ
+        if witness is None and env.get(WITNESS_ENV, "").strip():
+            witness = Path(env[WITNESS_ENV].strip())
+        if trust_root is not None:
+            roots = parse_trust_roots(trust_root, "--trust-root")
+        else:
+            roots = parse_trust_roots(env.get(TRUST_ROOT_ENV, ""))
+        return cls(witness, roots)
+
+    @property
+    def configured(self) -> bool:
+        return self.witness is not None or bool(self.trust_roots)
+
+
+@dataclass(frozen=True)
+class WitnessedHead:
+    folder: str
+    seq: int
+    hash: str
+    root: str | None
+    keyid: str | None
+    sig: str | None
+
+    def signed(self) -> dict[str, Any]:
+        return {"folder": self.folder, "seq": self.seq, "hash": self.hash, "root": self.root}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Witness:
+    """The witness file as seen by one data folder."""
+
+    def __init__(self, path: Path, data: Path) -> None:
+        self.path = path
+        self.folder = str(data.resolve())
+        where = path.resolve()
+        if where == Path(self.folder) or Path(self.folder) in where.parents:
+            raise BadInputError(f"the witness {path} must live outside the data folder {data}")
+        if path.is_dir():
+            raise BadInputError(f"the witness {path} is a folder, not a file")
+        if not path.parent.is_dir():
+            raise BadInputError(f"the witness {path}: folder {path.parent} does not exist")
+
+    def last(self) -> WitnessedHead | None:
+        """The newest head witnessed for this folder (a line torn by a crash at the end is skipped)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise LedgerError(
+                f"the witness {self.path} cannot be read: {exc.strerror or exc}", code="witness_unreadable"
+            ) from exc
+        lines = raw.split(b"\n")
+        best: WitnessedHead | None = None
+        for number, line in enumerate(lines, 1):
+            if not line.strip() or (number == len(lines) and not raw.endswith(b"\n")):
+                continue
+            head = self._parse(line, number)
+            if head is not None and head.folder == self.folder and (best is None or head.seq >= best.seq):
+                best = head
+        return best
+
+    def _parse(self, line: bytes, number: int) -> WitnessedHead | None:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and "alert" in doc:
+            return None
+        fields = ("folder", "seq", "hash", "root", "keyid", "sig")
+        if (
+            not isinstance(doc, dict)
+            or not all(k in doc for k in fields)
+            or not isinstance(doc["folder"], str)
+            or not isinstance(doc["seq"], int)
+            or isinstance(doc["seq"], bool)
+            or doc["seq"] < 0
+            or not isinstance(doc["hash"], str)
+            or not all(doc[k] is None or isinstance(doc[k], str) for k in ("root", "keyid", "sig"))
+        ):
+            raise LedgerError(
+                f"the witness {self.path} line {number} is not a witnessed head", code="witness_unreadable"
+            )
+        return WitnessedHead(*(doc[k] for k in fields))
+
+    def _append(self, doc: dict[str, Any]) -> None:
+        data = (json.dumps(doc, sort_keys=True, ensure_ascii=True) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)  # one write of one line: O_APPEND keeps concurrent lines whole
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def record(self, seq: int, digest: str, root: str | None, signer: SigningKey | None) -> None:
+        """Append the head ``seq``/``digest``, signed when a trusted key of this folder is at hand."""
+        head = WitnessedHead(self.folder, seq, digest, root, None, None)
+        doc = {**head.signed(), "keyid": None, "sig": None, "at": _now()}
+        if signer is not None:
+            signature = signer.sign(HEAD_ROLE, head.signed())
+            doc |= {"keyid": signature["keyid"], "sig": signature["sig"]}
+        self._append(doc)
+
+    def alert(self, error: LedgerError | KeyringError) -> None:
+        """Record a refusal outside the folder (best effort: the refusal stands either way)."""
+        with contextlib.suppress(OSError):
+            self._append({"folder": self.folder, "alert": error.message, "code": error.code, "at": _now()})
+
+    def check(self, ledger: Ledger, root: str | None, keyring: Callable[[], Keyring]) -> WitnessedHead | None:
+        """Refuse a ledger that is not a descendant of the newest witnessed head (see the module
+        docstring). Returns that head (``None``: nothing witnessed for this folder yet)."""
+        last = self.last()
+        if last is None:
+            return None
+        seq, _ = ledger.head()
+        if seq < last.seq:
+            raise LedgerError(
+                f"the ledger ends at entry {seq} but the witness {self.path} saw entry {last.seq}: "
+                "entries were cut",
+                code="witness_ahead",
+            )
+        if ledger.hash_at(last.seq) != last.hash:
+            raise LedgerError(
+                f"ledger entry {last.seq} is not the one the witness {self.path} saw: the history "
+                "was rewritten",
+                code="witness_diverged",
+            )
+        if last.root is not None and root != last.root:
+            raise KeyringError(
+                f"the keyring this ledger pins ({(root or 'none')[:16]}…) is not the trust root the "
+                f"witness {self.path} saw ({last.root[:16]}…): the keyring was swapped",
+                code="trust_root_mismatch",
+            )
+        if last.keyid is not None:
+            trusted = keyring().keys.get(last.keyid)
+            if trusted is None or not verify_signature(trusted.public, HEAD_ROLE, last.signed(), last.sig):
+                raise LedgerError(
+                    f"the head witnessed in {self.path} is not signed by a key this folder trusts",
+                    code="witness_signature",
+                )
+        return last
+
+
+class Anchoring:
+    """One open folder held to its anchors: checked at open, every new head witnessed."""
+
+    def __init__(
+        self, anchors: Anchors, witness: Witness | None, ledger: Ledger, trust: KeyringStore
+    ) -> None:
+        self.anchors = anchors
+        self.witness = witness
+        self.ledger = ledger
+        self.trust = trust
+        self._root: str | None = None
+        self._signer: SigningKey | None = None
+
+    def root(self) -> str | None:
+        """The folder's trust root (cached once founded: it never changes)."""
+        if self._root is None:
+            self._root = self.trust.root()
+        return self._root
+
+    def check(self) -> None:
+        """Refuse the folder unless it agrees with its anchors; bring a lagging witness up to date."""
+        try:
+            self.trust.check_root(self.anchors.trust_roots)
+            if self.witness is not None:
+                last = self.witness.check(self.ledger, self.root(), self.trust.current)
+                seq, digest = self.ledger.head()
+                if seq > 0 and (last is None or last.seq < seq):
+                    self.witness_head(seq, digest)  # witnessing starts (or catches up) here
+        except (LedgerError, KeyringError) as exc:
+            if self.witness is not None:
+                self.witness.alert(exc)
+            alert(exc if isinstance(exc, LedgerError) else LedgerError(exc.message, code=exc.code))
+            raise
+
+    def signer(self) -> SigningKey | None:
+        """A key of this folder that its keyring trusts (the first by file name), for heads."""
+        keys_dir = self.trust.keys_dir
+        if self._signer is None and keys_dir.is_dir():
+            try:
+                ring = self.trust.current()
+            except OuroborosError:
+                return None
+            for path in sorted(keys_dir.glob("*.key")):
+                try:
+                    key = SigningKey.load(path)
+                except OuroborosError:
+                    continue
+                if key.keyid in ring.keys:
+                    self._signer = key
+                    break
+        return self._signer
+
+    def witness_head(self, seq: int, digest: str) -> None:
+        """After each commit: append the new head to the witness. The commit stands if the append
+        fails (a witness behind the ledger is safe); the failure is an alert."""
+        if self.witness is None:
+            return
+        try:
+            self.witness.record(seq, digest, self.root(), self.signer())
+        except OSError as exc:
+            message = f"the witness {self.witness.path} could not be written: {exc.strerror or exc}"
+            alert(LedgerError(message, code="witness_unwritable"))
+
+
+__all__ = [
+    "HEAD_ROLE",
+    "TRUST_ROOT_ENV",
+    "UNANCHORED_WARNING",
+    "WITNESS_ENV",
+    "Anchoring",
+    "Anchors",
+    "Witness",
+    "WitnessedHead",
+    "parse_trust_roots",
+]
