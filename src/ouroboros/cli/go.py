@@ -37,7 +37,7 @@ import typer
 from rich.console import Console
 
 from ouroboros.cli.core import MAX_RUN_TICKS, _command_boundary, _note, app
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, KeyringError, LedgerError
 
 WORLD_CHOICES = ("all", "neon", "petri")
 
@@ -72,7 +72,11 @@ def _configure_logs() -> None:
     from ouroboros.server.logs import json_handler
 
     handler = json_handler(sys.stderr)
-    for name, level in (("ouroboros.api", logging.INFO), ("uvicorn.error", logging.WARNING)):
+    for name, level in (
+        ("ouroboros.api", logging.INFO),
+        ("ouroboros.ledger", logging.WARNING),  # ledger refusals (alerts)
+        ("uvicorn.error", logging.WARNING),
+    ):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
@@ -106,6 +110,21 @@ def go(
     optimizer: Annotated[
         str, typer.Option("--optimizer", help="on: petri swaps system variants as it runs; off: never.")
     ] = "on",
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file outside --data that witnesses each world's ledger head "
+            "(default: $OUROBOROS_WITNESS).",
+            show_default=False,
+        ),
+    ] = None,
+    trust_root: Annotated[
+        str | None,
+        typer.Option(
+            help="The worlds' trust roots, comma-separated (default: $OUROBOROS_TRUST_ROOT).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.runtime import Runtime, RuntimeOptions
@@ -138,9 +157,17 @@ def go(
             telnet_port=telnet_port,
             ws_port=ws_port,
             optimizer=optimizer == "on",
+            witness=witness,
+            trust_root=trust_root,
         )
         try:
             runtime = Runtime(data, worlds, options)
+        except (LedgerError, KeyringError) as exc:  # a folder that fails its anchors: refused, exit 1
+            api_socket.close()
+            if isinstance(exc, KeyringError) and not exc.code.startswith(("keyring_", "trust_root")):
+                raise
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(1) from None
         except BaseException:
             api_socket.close()
             raise
@@ -156,6 +183,8 @@ def go(
 
 
 def _announce_worlds(console: Console, runtime: Any) -> None:
+    from ouroboros.patches.witness import anchor_notes
+
     for name, r in runtime.runners.items():
         if name == "neon":
             what = "resuming the city" if r.resumed else "new neon city"
@@ -165,6 +194,10 @@ def _announce_worlds(console: Console, runtime: Any) -> None:
             _note(console, f"resuming from {snapshot} at tick {r.world.tick} (--fresh starts over)")
         else:
             _note(console, f"new {name} world, seed {r.world.seed}")
+    if runtime.runners:
+        anchors = next(iter(runtime.runners.values())).anchors
+        for note in anchor_notes(anchors, {name: r.trust_root for name, r in runtime.runners.items()}):
+            _note(console, note)
 
 
 def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...]) -> tuple[Any, Any]:

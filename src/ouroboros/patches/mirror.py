@@ -39,6 +39,7 @@ GENESIS_HASH = "0" * 64
 EMPTY_POINTER: dict[str, Any] = {"active": None, "permanent": None, "canary": False}
 
 log = logging.getLogger("ouroboros.ledger")
+log.addHandler(logging.NullHandler())  # a command prints its own error line; ``go`` routes this one
 
 
 def alert(error: LedgerError) -> LedgerError:
@@ -100,8 +101,9 @@ def check_mirror(db: sqlite3.Connection, folder: Path, count: int) -> None:
         if count == 0:
             return  # founding: the mirror is written right after the database is made
         raise LedgerError(
-            f"the pointer file {folder / POINTER_FILE} is missing although the ledger holds {count} "
-            "entries: entries may have been cut; the ledger is refused until it is restored",
+            f"the pointer file {folder / POINTER_FILE} is missing although the ledger holds "
+            f"{count} {'entry' if count == 1 else 'entries'}: entries may have been cut; the ledger "
+            "is refused until the file is restored",
             code="pointer_mirror_missing",
         )
     seq, digest = mirror["head_seq"], mirror["head_hash"]

@@ -123,7 +123,7 @@ class Witness:
             raise BadInputError(f"the witness {path}: folder {path.parent} does not exist")
 
     def last(self) -> WitnessedHead | None:
-        """The newest head witnessed for this folder (a line torn by a crash at the end is skipped)."""
+        """The newest head witnessed for this folder (a line torn by a crash is skipped)."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -132,10 +132,9 @@ class Witness:
             raise LedgerError(
                 f"the witness {self.path} cannot be read: {exc.strerror or exc}", code="witness_unreadable"
             ) from exc
-        lines = raw.split(b"\n")
         best: WitnessedHead | None = None
-        for number, line in enumerate(lines, 1):
-            if not line.strip() or (number == len(lines) and not raw.endswith(b"\n")):
+        for number, line in enumerate(raw.split(b"\n"), 1):
+            if not line.strip():
                 continue
             head = self._parse(line, number)
             if head is not None and head.folder == self.folder and (best is None or head.seq >= best.seq):
@@ -146,7 +145,7 @@ class Witness:
         try:
             doc = json.loads(line)
         except ValueError:
-            doc = None
+            return None  # torn by a crash mid-append: never a whole head
         if isinstance(doc, dict) and "alert" in doc:
             return None
         fields = ("folder", "seq", "hash", "root", "keyid", "sig")
@@ -167,8 +166,11 @@ class Witness:
 
     def _append(self, doc: dict[str, Any]) -> None:
         data = (json.dumps(doc, sort_keys=True, ensure_ascii=True) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            end = os.lseek(fd, 0, os.SEEK_END)
+            if end and os.pread(fd, 1, end - 1) != b"\n":
+                data = b"\n" + data  # after a line a crash tore: start a line of our own
             os.write(fd, data)  # one write of one line: O_APPEND keeps concurrent lines whole
             os.fsync(fd)
         finally:
@@ -221,6 +223,28 @@ class Witness:
                     code="witness_signature",
                 )
         return last
+
+
+def anchor_notes(anchors: Anchors, roots: Mapping[str, str | None]) -> list[str]:
+    """What an operator should know about folders' anchors (``roots``: a label, empty for a lone
+    folder, to its trust root): each trust root and how to pin it, the witness, and the warning
+    when there is neither."""
+    notes, unpinned = [], []
+    for label, root in roots.items():
+        if root is None:
+            continue
+        pinned = root in anchors.trust_roots
+        notes.append(f"{label + ' ' if label else ''}trust root {root}" + (" (pinned)" if pinned else ""))
+        if not pinned:
+            unpinned.append(root)
+    if unpinned:
+        them = "it" if len(unpinned) == 1 else "them"
+        notes.append(f"pin {them} outside the data folder: export {TRUST_ROOT_ENV}={','.join(unpinned)}")
+    if anchors.witness is not None:
+        notes.append(f"witness {anchors.witness}")
+    if not anchors.configured:
+        notes.append(UNANCHORED_WARNING)
+    return notes
 
 
 class Anchoring:
@@ -296,5 +320,6 @@ __all__ = [
     "Anchors",
     "Witness",
     "WitnessedHead",
+    "anchor_notes",
     "parse_trust_roots",
 ]

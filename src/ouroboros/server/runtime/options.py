@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 WORLDS = ("neon", "petri")
@@ -28,6 +29,9 @@ class RuntimeOptions:
     optimizer: bool = True
     council: bool = True
     governance_budgets: Mapping[str, int] | None = None
+    #: the anchors outside the data folder (``None``: ``OUROBOROS_WITNESS`` / ``OUROBOROS_TRUST_ROOT``)
+    witness: Path | None = None
+    trust_root: str | None = None
 
 
 __all__ = [

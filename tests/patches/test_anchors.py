@@ -1,0 +1,276 @@
+"""The two attacks on the ledger of issue 14, exactly as they were run, and the anchors that stop
+them: the pointer mirror (a cut tail with the mirror deleted or zeroed), the trust root pinned
+outside the folder and the witness file (a swapped keyring, a re-pinned and re-hashed chain, an
+attacker-signed patch). Everything runs through the real command line and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ouroboros.cli import app
+from ouroboros.patches.canonical import canonical_bytes, sha256_hex
+from ouroboros.patches.keys import Keyring, SigningKey
+from ouroboros.patches.ledger import LEDGER_FILE, POINTER_FILE, entry_hash
+from ouroboros.patches.mirror import GENESIS_HASH, pointer_as_of
+from ouroboros.patches.witness import TRUST_ROOT_ENV, WITNESS_ENV
+
+from .conftest import FAST_BUDGETS, params_content
+
+NO_ANCHORS: dict[str, str | None] = {WITNESS_ENV: None, TRUST_ROOT_ENV: None}
+
+
+def cli(*args: object, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args], env={**NO_ANCHORS, **(env or {})})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def found(tmp_path: Path, *anchor_args: object) -> tuple[Path, str]:
+    """A petri data folder founded by ``keys new`` as an operator does it; its printed trust root."""
+    data = tmp_path / "data"
+    data.mkdir()
+    world = {"world": "petri", "seed": 3, "config": {"entities": 60}, "budgets": FAST_BUDGETS}
+    (data / "world.json").write_text(json.dumps(world))
+    code, out, err = cli("keys", "new", "op", "--data", data, *anchor_args)
+    assert code == 0, err
+    match = re.search(r"^trust root ([0-9a-f]{64})", out, re.M)
+    assert match, out
+    return data, match.group(1)
+
+
+def submit(
+    tmp_path: Path, data: Path, temperature: int, version: str, *anchor_args: object
+) -> dict[str, Any]:
+    content = tmp_path / f"content-{temperature}.json"
+    content.write_text(json.dumps(params_content(temperature, version)))
+    bundle = tmp_path / f"bundle-{temperature}.json"
+    assert cli("patch", "new", "--content", content, "-o", bundle, "--data", data, *anchor_args)[0] == 0
+    assert cli("patch", "sign", bundle, "--key", "op", "--data", data)[0] == 0
+    code, out, err = cli("patch", "submit", bundle, "--data", data, "--json", *anchor_args)
+    assert code in (0, 1), err
+    return dict(json.loads(out))
+
+
+def tamper(data: Path, script: str, *args: Any) -> None:
+    """The attacker: SQL straight on the file, with the append-only triggers dropped."""
+    db = sqlite3.connect(data / LEDGER_FILE)
+    db.executescript("DROP TRIGGER IF EXISTS entries_no_update; DROP TRIGGER IF EXISTS entries_no_delete;")
+    db.execute("BEGIN")
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement, args[: statement.count("?")])
+    db.commit()
+    db.close()
+
+
+def consistent_mirror(data: Path) -> None:
+    """The careful attacker: a pointer file that names the (new) head with the pointer at it."""
+    db = sqlite3.connect(data / LEDGER_FILE)
+    seq, digest = db.execute("SELECT seq, hash FROM head").fetchone()
+    mirror = {**pointer_as_of(db, seq), "head_seq": seq, "head_hash": digest}
+    db.close()
+    (data / POINTER_FILE).write_bytes(canonical_bytes(mirror) + b"\n")
+
+
+def cut_the_rejection(data: Path, head_before: int, rejected: str) -> None:
+    """Attack 1: cut the entries of a rejected patch and make the other tables consistent."""
+    tamper(data, "DELETE FROM entries WHERE seq > ?", head_before)
+    tamper(data, "DELETE FROM bundles WHERE patch_id = ?", rejected)
+    tamper(data, "DELETE FROM patch_state WHERE patch_id = ?", rejected)
+    tamper(
+        data,
+        "UPDATE head SET seq = ?, hash = (SELECT hash FROM entries WHERE seq = ?)",
+        head_before,
+        head_before,
+    )
+
+
+def rewrite_chain(data: Path, change: Callable[[list[list[Any]]], None]) -> None:
+    """Change entries, then recompute every hash (the entry hash is unkeyed) and the head."""
+    db = sqlite3.connect(data / LEDGER_FILE)
+    rows = [list(r) for r in db.execute("SELECT * FROM entries ORDER BY seq")]
+    db.close()
+    change(rows)
+    prev = GENESIS_HASH
+    for row in rows:
+        row[9] = prev
+        row[10] = prev = entry_hash(*row[:10])
+    tamper(data, "DELETE FROM entries")
+    for row in rows:
+        tamper(data, "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", *row)
+    tamper(data, "UPDATE head SET seq = ?, hash = ?", rows[-1][0], prev)
+    consistent_mirror(data)
+
+
+def swap_the_keyring(data: Path) -> SigningKey:
+    """Attack 2: a keyring of the attacker's own, pinned in entry 1, every hash recomputed."""
+    mallory = SigningKey.generate("op")
+    ring = Keyring.sign_document(Keyring.unsigned(1, {mallory.keyid: mallory.public_entry(["*"])}), mallory)
+    (data / "keyrings" / "1.json").write_bytes(canonical_bytes(ring) + b"\n")
+
+    def repin(rows: list[list[Any]]) -> None:
+        evidence = json.loads(rows[0][8])
+        assert rows[0][3] == "keyring" and evidence["keyring_version"] == 1
+        evidence |= {"keyid": mallory.keyid, "keyring_sha256": sha256_hex(ring)}
+        rows[0][8] = canonical_bytes(evidence).decode()
+
+    rewrite_chain(data, repin)
+    return mallory
+
+
+def attacker_bundle(tmp_path: Path, data: Path, mallory: SigningKey) -> Path:
+    """A bundle on the active version, made with the unanchored CLI and signed by the attacker."""
+    content = tmp_path / "evil.json"
+    content.write_text(json.dumps(params_content(12, "1.1.0")))
+    bundle = tmp_path / "evil-bundle.json"
+    assert cli("patch", "new", "--content", content, "-o", bundle, "--data", data)[0] == 0
+    key_file = tmp_path / "mallory.key"
+    mallory.save(key_file)
+    assert cli("patch", "sign", bundle, "--key", key_file, "--data", data)[0] == 0
+    return bundle
+
+
+GOVERNED = (("ledger",), ("patch", "list"), ("keys", "list"), ("killswitch", "status"))
+
+
+# -- attack 1: a cut tail with the pointer file deleted or zeroed ----------------------------------
+@pytest.mark.parametrize("mirror", ["deleted", "zeroed"])
+def test_a_cut_tail_with_the_pointer_file_gone_does_not_verify(tmp_path: Path, mirror: str) -> None:
+    data, _ = found(tmp_path)
+    assert submit(tmp_path, data, 25, "1.0.0")["state"] == "active"
+    head_before = json.loads(cli("ledger", "--data", data, "--json")[1])["pointer"]["head_seq"]
+    rejected = submit(tmp_path, data, 500, "1.1.0")  # out of bounds: rejected, and recorded
+    assert rejected["state"] == "rejected"
+    cut_the_rejection(data, head_before, rejected["patch_id"])
+    if mirror == "deleted":
+        (data / POINTER_FILE).unlink()
+    else:
+        (data / POINTER_FILE).write_bytes(b"\0" * (data / POINTER_FILE).stat().st_size)
+    for command in GOVERNED:
+        code, _, err = cli(*command, "--data", data)
+        assert code == 1, (command, err)
+        assert "pointer file" in one_error_line(err)
+    assert not (data / POINTER_FILE).exists() or (data / POINTER_FILE).read_bytes().strip(b"\0") == b""
+
+
+def test_a_cut_tail_with_a_consistent_pointer_file_is_refused_by_the_witness(tmp_path: Path) -> None:
+    witness = tmp_path / "witness.jsonl"
+    data, _ = found(tmp_path, "--witness", witness)
+    assert submit(tmp_path, data, 25, "1.0.0", "--witness", witness)["state"] == "active"
+    head_before = json.loads(cli("ledger", "--data", data, "--json", "--witness", witness)[1])["pointer"]
+    rejected = submit(tmp_path, data, 500, "1.1.0", "--witness", witness)
+    assert rejected["state"] == "rejected"
+    cut_the_rejection(data, head_before["head_seq"], rejected["patch_id"])
+    consistent_mirror(data)
+    assert cli("ledger", "--data", data)[0] == 0  # without the witness, nothing inside can tell
+    for command in GOVERNED:
+        code, _, err = cli(*command, "--data", data, env={WITNESS_ENV: str(witness)})
+        assert code == 1, (command, err)
+        assert "entries were cut" in one_error_line(err)
+    alerts = [json.loads(line) for line in witness.read_text().splitlines() if "alert" in line]
+    assert alerts and alerts[-1]["code"] == "witness_ahead"  # the alert is kept outside the folder
+
+
+# -- attack 2: a swapped keyring, entry 1 re-pinned, every hash recomputed --------------------------
+def _after_the_swap(tmp_path: Path, *anchor_args: object) -> tuple[Path, str, Path]:
+    data, root = found(tmp_path, *anchor_args)
+    assert submit(tmp_path, data, 25, "1.0.0", *anchor_args)["state"] == "active"
+    mallory = swap_the_keyring(data)
+    return data, root, attacker_bundle(tmp_path, data, mallory)
+
+
+def test_without_anchors_the_rewritten_chain_is_trusted_as_the_adr_says(tmp_path: Path) -> None:
+    data, _, evil = _after_the_swap(tmp_path)
+    code, out, _ = cli("patch", "submit", evil, "--data", data, "--json")
+    assert (code, json.loads(out)["state"]) == (0, "active")  # ADR 0011: pin the root or witness
+
+
+@pytest.mark.parametrize("how", ["environment", "flag"])
+def test_a_pinned_trust_root_refuses_the_rewritten_chain(tmp_path: Path, how: str) -> None:
+    data, root, evil = _after_the_swap(tmp_path)
+    env = {TRUST_ROOT_ENV: root} if how == "environment" else {}
+    flag = ("--trust-root", root) if how == "flag" else ()
+    for command in (("patch", "submit", evil), *GOVERNED):
+        code, _, err = cli(*command, "--data", data, *flag, env=env)
+        assert code == 1, (command, err)
+        assert "trust root" in one_error_line(err)
+    code, out, _ = cli("patch", "list", "--data", data, "--json")
+    assert [p["state"] for p in json.loads(out)["patches"]] == ["active"]  # the attacker's never got in
+
+
+def test_a_witness_refuses_the_rewritten_chain(tmp_path: Path) -> None:
+    witness = tmp_path / "witness.jsonl"
+    data, _, evil = _after_the_swap(tmp_path, "--witness", witness)
+    for command in (("patch", "submit", evil), *GOVERNED):
+        code, _, err = cli(*command, "--data", data, "--witness", witness)
+        assert code == 1, (command, err)
+        assert "rewritten" in one_error_line(err)
+
+
+def test_a_witnessed_head_is_signed_by_the_folders_key(tmp_path: Path) -> None:
+    from ouroboros.patches.keys import verify_signature
+    from ouroboros.patches.witness import HEAD_ROLE
+
+    witness = tmp_path / "witness.jsonl"
+    data, root = found(tmp_path, "--witness", witness)
+    heads = [json.loads(line) for line in witness.read_text().splitlines()]
+    assert [(h["seq"], h["root"], h["folder"]) for h in heads] == [(1, root, str(data.resolve()))]
+    op = SigningKey.load(data / "keys" / "op.key")
+    signed = {k: heads[0][k] for k in ("folder", "seq", "hash", "root")}
+    assert heads[0]["keyid"] == op.keyid
+    assert verify_signature(
+        Keyring.trust_first(json.loads((data / "keyrings/1.json").read_text())).keys[op.keyid].public,
+        HEAD_ROLE,
+        signed,
+        heads[0]["sig"],
+    )
+
+
+# -- the anchors as input ----------------------------------------------------------------------------
+def test_founding_under_a_pinned_root_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    code, _, err = cli("keys", "new", "op", "--data", data, env={TRUST_ROOT_ENV: "a" * 64})
+    assert code == 1 and "no keyring" in one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--trust-root", "not-hex"), {}),
+        ((), {TRUST_ROOT_ENV: "abc"}),
+        (("--witness", "{data}/w.jsonl"), {}),  # inside the data folder
+        (("--witness", "{tmp}/no/such/folder/w.jsonl"), {}),
+    ],
+)
+def test_bad_anchors_are_bad_input(tmp_path: Path, args: tuple[str, ...], env: dict[str, str]) -> None:
+    data, _ = found(tmp_path)
+    args = tuple(a.format(data=data, tmp=tmp_path) for a in args)
+    code, _, err = cli("ledger", "--data", data, *args, env=env)
+    assert code == 2, err
+    one_error_line(err)
+
+
+def test_a_witness_behind_the_ledger_catches_up_and_warns_nobody(tmp_path: Path) -> None:
+    """A crash between a commit and the witness append leaves the witness behind: that is safe."""
+    witness = tmp_path / "witness.jsonl"
+    data, _ = found(tmp_path, "--witness", witness)
+    assert submit(tmp_path, data, 25, "1.0.0", "--witness", witness)["state"] == "active"
+    lines = witness.read_text().splitlines()
+    witness.write_text(lines[0] + "\n" + lines[1][:17])  # the rest lost, the last append torn
+    code, _, err = cli("ledger", "--data", data, "--witness", witness)
+    assert code == 0, err
+    head = json.loads(cli("ledger", "--data", data, "--json")[1])["pointer"]["head_seq"]
+    assert json.loads(witness.read_text().splitlines()[-1])["seq"] == head
