@@ -274,3 +274,49 @@ def test_a_witness_behind_the_ledger_catches_up_and_warns_nobody(tmp_path: Path)
     assert code == 0, err
     head = json.loads(cli("ledger", "--data", data, "--json")[1])["pointer"]["head_seq"]
     assert json.loads(witness.read_text().splitlines()[-1])["seq"] == head
+
+
+# -- a running world -------------------------------------------------------------------------------
+@pytest.mark.parametrize("mirror", ["deleted", "consistent"])
+def test_a_running_world_keeps_its_version_when_the_ledger_is_cut_under_it(
+    tmp_path: Path, mirror: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rolled back by a cut: with the pointer file deleted, or rewritten to match, the follower
+    refuses (it remembers the head it saw) and the world stays on the version it runs."""
+    import shutil
+
+    from ouroboros.patches.activation import PointerFollower
+    from ouroboros.patches.governor import Governor
+    from ouroboros.worlds import build_world
+
+    from .conftest import SMALL_WORLD, make_bundle
+
+    data = tmp_path / "data"
+    with Governor(data, world_defaults=SMALL_WORLD, environ={}, script_checker=None) as gov:
+        op = gov.new_key("op", ["*"])
+        assert gov.submit(make_bundle(gov, params_content(31), op)).state == "active"
+        gov.ledger._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy(data / LEDGER_FILE, tmp_path / "at-31.sqlite3")  # the attacker keeps a copy
+        second = make_bundle(gov, params_content(35, "1.1.0"), op)
+        assert gov.submit(second).state == "active"
+    world = build_world("petri", 7, {"entities": 60})
+    follower = PointerFollower(data)
+    assert follower.sync(world, force=True) == second["patch_id"]
+    world.step()
+    old, live = sqlite3.connect(tmp_path / "at-31.sqlite3"), sqlite3.connect(data / LEDGER_FILE)
+    old.backup(live)  # the kept copy written back: every table consistent, one version back
+    old.close()
+    live.close()
+    if mirror == "deleted":
+        (data / POINTER_FILE).unlink()
+    else:
+        consistent_mirror(data)
+    for _ in range(3):
+        assert follower.sync(world) is False
+        world.step()
+    assert world.resources["gameplay_version"] == second["patch_id"]
+    assert world.resources["params"]["temperature"] == 35
+    assert follower.refusal is not None
+    alerts = [r for r in caplog.records if r.name == "ouroboros.ledger" and r.levelname == "CRITICAL"]
+    assert len(alerts) == 1  # one alert, not one per tick
+    follower.close()

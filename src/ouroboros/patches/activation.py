@@ -18,6 +18,7 @@ why and the refusal is logged once as an alert (``ouroboros.ledger``, CRITICAL).
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,8 @@ class PointerFollower:
                 return f"the ledger lost entry {self._anchor[0]} as this world saw it (cut or rewritten)"
         except LedgerError as exc:
             return exc.message
+        except sqlite3.DatabaseError as exc:
+            return f"the ledger cannot be read: {exc}"
         self._anchor = head
         return None
 
