@@ -229,7 +229,7 @@ def test_a_witnessed_head_is_signed_by_the_folders_key(tmp_path: Path) -> None:
     heads = [json.loads(line) for line in witness.read_text().splitlines()]
     assert [(h["seq"], h["root"], h["folder"]) for h in heads] == [(1, root, str(data.resolve()))]
     op = SigningKey.load(data / "keys" / "op.key")
-    signed = {k: heads[0][k] for k in ("folder", "seq", "hash", "root")}
+    signed = {k: heads[0][k] for k in ("seq", "hash", "root")}
     assert heads[0]["keyid"] == op.keyid
     assert verify_signature(
         Keyring.trust_first(json.loads((data / "keyrings/1.json").read_text())).keys[op.keyid].public,
@@ -237,6 +237,32 @@ def test_a_witnessed_head_is_signed_by_the_folders_key(tmp_path: Path) -> None:
         signed,
         heads[0]["sig"],
     )
+
+
+def test_a_pinned_root_refuses_a_rewrite_that_keeps_the_keyring(tmp_path: Path) -> None:
+    """Without the folder's private key, a re-hashed chain has no valid head signature."""
+    data, root = found(tmp_path)
+    assert submit(tmp_path, data, 25, "1.0.0")["state"] == "active"
+    rejected = submit(tmp_path, data, 500, "1.1.0")
+    assert rejected["state"] == "rejected"
+
+    def launder(rows: list[list[Any]]) -> None:  # the refusal's reason says something else
+        for row in rows:
+            if row[4] == rejected["patch_id"] and row[6] == "rejected":
+                row[7] = "withdrawn by its author"
+
+    rewrite_chain(data, launder)
+    assert cli("ledger", "--data", data)[0] == 0  # the chain itself is consistent again
+    code, _, err = cli("ledger", "--data", data, env={TRUST_ROOT_ENV: root})
+    assert code == 1 and "not signed by a key of the pinned keyring" in one_error_line(err)
+
+
+def test_a_head_left_unsigned_is_signed_at_open_unless_a_root_is_pinned(tmp_path: Path) -> None:
+    data, root = found(tmp_path)
+    tamper(data, "DELETE FROM head_signature")  # as a folder made before heads were signed
+    assert cli("ledger", "--data", data, "--trust-root", root)[0] == 1
+    assert cli("ledger", "--data", data)[0] == 0  # no pin: the folder is trusted, its head signed
+    assert cli("ledger", "--data", data, "--trust-root", root)[0] == 0
 
 
 # -- the anchors as input ----------------------------------------------------------------------------

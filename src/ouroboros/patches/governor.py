@@ -149,6 +149,7 @@ class Governor:
             raise
         self.trust = KeyringStore(data, self.ledger)
         self.anchoring = Anchoring(self.anchors, witnessed, self.ledger, self.trust)
+        self.ledger.head_signer = self.anchoring.sign_head
         try:
             self.anchoring.check()
         except BaseException:

@@ -28,8 +28,9 @@ What it promises:
   processes that only watch it (a running world applies it at its next tick boundary), first
   when the folder is founded. The database is the truth for what runs; a lagging mirror is
   rewritten, a missing or inconsistent one denies (``mirror``).
-- ``on_commit(seq, hash)``, when set, is called after every transaction that appended entries
-  (the governor witnesses the new head there). Every refusal is logged as an alert.
+- ``head_signer(seq, hash)``, when set, signs the head each transaction leaves, inside the
+  transaction (the ``head_signature`` row; ``signed_head``); ``on_commit(seq, hash)`` is called
+  after the commit (the governor witnesses the head there). Every refusal is logged as an alert.
 - The effective content of the last ``keep_known_good`` known-good versions is kept, so a
   rollback to any of them needs nothing else.
 """
@@ -41,7 +42,6 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from ouroboros.errors import LedgerError, PatchError
 from ouroboros.patches import states
 from ouroboros.patches.atomic import REAL_FS, FileSystem, clean_temporaries
 from ouroboros.patches.canonical import canonical_bytes, load_json
+from ouroboros.patches.entries import Entry, Pointer, entry_hash
 from ouroboros.patches.mirror import (
     EMPTY_POINTER,
     GENESIS_HASH,
@@ -88,6 +89,10 @@ CREATE TABLE IF NOT EXISTS pointer (
 CREATE TABLE IF NOT EXISTS head (
     id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS head_signature (
+    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
+    keyid TEXT NOT NULL, sig TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS entries_by_patch ON entries (patch_id, kind);
 """
 
@@ -102,75 +107,6 @@ def _tampered(message: str) -> LedgerError:
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Entry:
-    seq: int
-    at: str
-    actor: str
-    kind: str
-    patch_id: str | None
-    before: str | None
-    after: str | None
-    reason: str
-    evidence: Any
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "at": self.at,
-            "actor": self.actor,
-            "kind": self.kind,
-            "patch_id": self.patch_id,
-            "before": self.before,
-            "after": self.after,
-            "reason": self.reason,
-            "evidence": self.evidence,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
-
-
-@dataclass(frozen=True)
-class Pointer:
-    """``active``: what the world runs now (``None``: the base world, nothing applied).
-    ``permanent``: what it comes back on after a restart. ``canary``: active is on trial."""
-
-    active: str | None
-    permanent: str | None
-    canary: bool
-    head_seq: int
-    head_hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "active": self.active,
-            "permanent": self.permanent,
-            "canary": self.canary,
-            "head_seq": self.head_seq,
-            "head_hash": self.head_hash,
-        }
-
-
-def entry_hash(
-    seq: int,
-    at: str,
-    actor: str,
-    kind: str,
-    patch_id: str | None,
-    before: str | None,
-    after: str | None,
-    reason: str,
-    evidence_text: str,
-    prev_hash: str,
-) -> str:
-    # A fixed array form: every field is a string, an int or null and evidence is already
-    # canonical text, so json.dumps here is deterministic and far cheaper than canonicalising.
-    record = [seq, at, actor, kind, patch_id, before, after, reason, evidence_text, prev_hash]
-    return hashlib.sha256(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
 class Transaction:
@@ -298,6 +234,7 @@ class Ledger:
         self.clock = clock
         self.fs = fs
         self.on_commit: Callable[[int, str], None] | None = None
+        self.head_signer: Callable[[int, str], dict[str, str] | None] | None = None
         self._anchor: tuple[int, str] | None = None  # the newest head this process has seen
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / LEDGER_FILE
@@ -336,6 +273,8 @@ class Ledger:
         try:
             self._check_anchor()
             yield tx
+            if tx.entries and self.head_signer is not None:
+                self.sign_head()
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -361,6 +300,35 @@ class Ledger:
             raise alert(
                 _tampered(f"the ledger {what} entry {seq}, which this process saw (entries cut or rewritten)")
             )
+
+    @contextmanager
+    def transaction_lock(self) -> Iterator[None]:
+        """A write transaction that appends no entry (housekeeping such as ``sign_head``)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def sign_head(self) -> bool:
+        """Sign the head with ``head_signer`` (a row beside it); ``False``: no signer at hand."""
+        seq, digest = self.head()
+        signature = self.head_signer(seq, digest) if self.head_signer is not None else None
+        if signature is None:
+            self._db.execute("DELETE FROM head_signature")
+            return False
+        self._db.execute(
+            "INSERT OR REPLACE INTO head_signature VALUES (1, ?, ?, ?, ?)",
+            (seq, digest, signature["keyid"], signature["sig"]),
+        )
+        return True
+
+    def signed_head(self) -> tuple[int, str, str, str] | None:
+        """The head last signed (seq, hash, keyid, signature), ``None`` when none was."""
+        row = self._db.execute("SELECT seq, hash, keyid, sig FROM head_signature WHERE id = 1").fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
     def head(self) -> tuple[int, str]:
         """The last entry's sequence number and hash (0 and the genesis hash when empty)."""

@@ -1,8 +1,8 @@
-"""Anchors outside the data folder: the pinned trust root and the witness of the ledger head.
+"""Anchors outside the data folder: the pinned trust root, the signed head and its witness.
 
 Everything in a data folder can be rewritten by whoever can write the folder, the ledger's hashes
-included (they are unkeyed). Two anchors live elsewhere and are checked whenever a governor opens
-the folder:
+included (they are unkeyed). What anchors it lives elsewhere, and is checked whenever a governor
+opens the folder:
 
 - **The trust root** is the sha256 of keyring version 1 (the pin the ledger's first ``keyring``
   entry records), printed when a folder is founded. Set in ``OUROBOROS_TRUST_ROOT`` (or
@@ -10,16 +10,23 @@ the folder:
   of them, or whose keyring files are not the pinned ones, is refused as a whole
   (``trust_root_mismatch``, ``keyring_*``): a swapped keyring with a re-pinned, re-hashed chain
   no longer verifies.
+- **The head is signed.** Every transaction signs the head it leaves (``seq``, ``hash``, trust
+  root; ``ouroboros/ledger_head/v1``) with a key of this folder that its keyring trusts, in the
+  same transaction (``Ledger.signed_head``). With a trust root pinned, a head that is not signed
+  by a key of the pinned keyring is refused (``head_unsigned``): rewriting any entry needs a
+  private key, not only write access. Without a pin, a head that was never signed (a folder made
+  before heads were signed) is signed at open, and a bad signature is only an alert (logged) —
+  so every process that opens a pinned folder must have the pin.
 - **The witness** (``--witness FILE`` or ``OUROBOROS_WITNESS``) is a JSON-lines file outside the
-  folder. After every transaction that appended entries the governor appends the new head —
-  the folder, ``seq``, ``hash`` and trust root, signed with a key of this folder that the keyring
-  trusts (``ouroboros/ledger_head/v1``). At open, the newest head witnessed for the folder must
-  be in the ledger: a ledger that ends before it was cut (``witness_ahead``), one that holds
-  another hash there was rewritten (``witness_diverged``), one pinned to another root had its
-  keyring swapped (``trust_root_mismatch``), and a witnessed signature that the keyring does not
-  verify was made by no key of this folder (``witness_signature``). A refusal is appended to the
-  witness too (an ``alert`` line) and logged. A witness that lags the ledger (a crash between the
-  commit and the append, or commits made without the witness) is brought up to date at open.
+  folder. After every transaction the signed head is appended to it, with the folder's path. At
+  open, the newest head witnessed for the folder must be in the ledger: a ledger that ends
+  before it was cut (``witness_ahead``: an older copy of the folder restored, or its tail cut),
+  one that holds another hash there was rewritten (``witness_diverged``), one pinned to another
+  root had its keyring swapped (``trust_root_mismatch``), and a witnessed signature that the
+  keyring does not verify was made by no key of this folder (``witness_signature``). A refusal
+  is appended to the witness too (an ``alert`` line) and logged. A witness that lags the ledger
+  (a crash between the commit and the append, commits made without the witness) is brought up
+  to date at open; a line torn by a crash is skipped.
 
 A witness line names the folder by its absolute path, so one file can witness several folders
 (``ouroboros go`` keeps one per world); a folder that moves starts a new history in it.
@@ -101,7 +108,20 @@ class WitnessedHead:
     sig: str | None
 
     def signed(self) -> dict[str, Any]:
-        return {"folder": self.folder, "seq": self.seq, "hash": self.hash, "root": self.root}
+        return head_document(self.seq, self.hash, self.root)
+
+
+def head_document(seq: int, digest: str, root: str | None) -> dict[str, Any]:
+    """What a head signature covers."""
+    return {"seq": seq, "hash": digest, "root": root}
+
+
+def head_signed_by(keyring: Keyring, head: tuple[int, str], root: str | None, signature: Any) -> bool:
+    """Whether ``signature`` (``{keyid, sig}``) is a key of ``keyring`` signing ``head``."""
+    keyid = signature.get("keyid") if isinstance(signature, dict) else None
+    trusted = keyring.keys.get(keyid) if isinstance(keyid, str) else None
+    document = head_document(head[0], head[1], root)
+    return trusted is not None and verify_signature(trusted.public, HEAD_ROLE, document, signature.get("sig"))
 
 
 def _now() -> str:
@@ -176,13 +196,10 @@ class Witness:
         finally:
             os.close(fd)
 
-    def record(self, seq: int, digest: str, root: str | None, signer: SigningKey | None) -> None:
-        """Append the head ``seq``/``digest``, signed when a trusted key of this folder is at hand."""
-        head = WitnessedHead(self.folder, seq, digest, root, None, None)
-        doc = {**head.signed(), "keyid": None, "sig": None, "at": _now()}
-        if signer is not None:
-            signature = signer.sign(HEAD_ROLE, head.signed())
-            doc |= {"keyid": signature["keyid"], "sig": signature["sig"]}
+    def record(self, seq: int, digest: str, root: str | None, signature: dict[str, str] | None) -> None:
+        """Append the head ``seq``/``digest`` with its signature (``None``: no key at hand)."""
+        signed: dict[str, str | None] = dict(signature) if signature else {"keyid": None, "sig": None}
+        doc = {"folder": self.folder, **head_document(seq, digest, root), **signed, "at": _now()}
         self._append(doc)
 
     def alert(self, error: LedgerError | KeyringError) -> None:
@@ -216,8 +233,8 @@ class Witness:
                 code="trust_root_mismatch",
             )
         if last.keyid is not None:
-            trusted = keyring().keys.get(last.keyid)
-            if trusted is None or not verify_signature(trusted.public, HEAD_ROLE, last.signed(), last.sig):
+            signature = {"keyid": last.keyid, "sig": last.sig}
+            if not head_signed_by(keyring(), (last.seq, last.hash), last.root, signature):
                 raise LedgerError(
                     f"the head witnessed in {self.path} is not signed by a key this folder trusts",
                     code="witness_signature",
@@ -267,9 +284,11 @@ class Anchoring:
         return self._root
 
     def check(self) -> None:
-        """Refuse the folder unless it agrees with its anchors; bring a lagging witness up to date."""
+        """Refuse the folder unless it agrees with its anchors; sign an unsigned head (no pin) and
+        bring a lagging witness up to date."""
         try:
             self.trust.check_root(self.anchors.trust_roots)
+            self._check_head_signature()
             if self.witness is not None:
                 last = self.witness.check(self.ledger, self.root(), self.trust.current)
                 seq, digest = self.ledger.head()
@@ -280,6 +299,37 @@ class Anchoring:
                 self.witness.alert(exc)
             alert(exc if isinstance(exc, LedgerError) else LedgerError(exc.message, code=exc.code))
             raise
+
+    def _check_head_signature(self) -> None:
+        head = self.ledger.head()
+        root = self.root()
+        if head[0] == 0 or root is None:
+            return  # nothing trusted yet
+        signed = self.ledger.signed_head()
+        ok = (
+            signed is not None
+            and signed[:2] == head
+            and head_signed_by(self.trust.current(), head, root, {"keyid": signed[2], "sig": signed[3]})
+        )
+        if ok:
+            return
+        refusal = LedgerError(
+            f"the ledger's head (entry {head[0]}) is not signed by a key of the pinned keyring: "
+            "the history was rewritten (or changed by a process without a key of this folder)",
+            code="head_unsigned",
+        )
+        if self.anchors.trust_roots:
+            raise refusal
+        if signed is not None:
+            alert(refusal)  # no pin: the folder is trusted as it is, but never re-signed here
+            return
+        with self.ledger.transaction_lock():
+            self.ledger.sign_head()  # a folder made before heads were signed: signed from now on
+
+    def sign_head(self, seq: int, digest: str) -> dict[str, str] | None:
+        """``Ledger.head_signer``: sign a head with this folder's key (``None``: no key at hand)."""
+        signer = self.signer()
+        return None if signer is None else signer.sign(HEAD_ROLE, head_document(seq, digest, self.root()))
 
     def signer(self) -> SigningKey | None:
         """A key of this folder that its keyring trusts (the first by file name), for heads."""
@@ -304,8 +354,13 @@ class Anchoring:
         fails (a witness behind the ledger is safe); the failure is an alert."""
         if self.witness is None:
             return
+        signed = self.ledger.signed_head()
+        if signed is not None and signed[:2] == (seq, digest):
+            signature: dict[str, str] | None = {"keyid": signed[2], "sig": signed[3]}
+        else:
+            signature = self.sign_head(seq, digest)
         try:
-            self.witness.record(seq, digest, self.root(), self.signer())
+            self.witness.record(seq, digest, self.root(), signature)
         except OSError as exc:
             message = f"the witness {self.witness.path} could not be written: {exc.strerror or exc}"
             alert(LedgerError(message, code="witness_unwritable"))
@@ -321,5 +376,7 @@ __all__ = [
     "Witness",
     "WitnessedHead",
     "anchor_notes",
+    "head_document",
+    "head_signed_by",
     "parse_trust_roots",
 ]
