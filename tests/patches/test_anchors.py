@@ -257,6 +257,17 @@ def test_a_pinned_root_refuses_a_rewrite_that_keeps_the_keyring(tmp_path: Path) 
     assert code == 1 and "not signed by a key of the pinned keyring" in one_error_line(err)
 
 
+def test_a_pinned_root_refuses_a_cut_tail_whose_head_nobody_signed(tmp_path: Path) -> None:
+    data, root = found(tmp_path)
+    assert submit(tmp_path, data, 25, "1.0.0")["state"] == "active"
+    head_before = json.loads(cli("ledger", "--data", data, "--json")[1])["pointer"]["head_seq"]
+    rejected = submit(tmp_path, data, 500, "1.1.0")
+    cut_the_rejection(data, head_before, rejected["patch_id"])
+    consistent_mirror(data)
+    code, _, err = cli("patch", "list", "--data", data, env={TRUST_ROOT_ENV: root})
+    assert code == 1 and "not signed" in one_error_line(err)
+
+
 def test_a_head_left_unsigned_is_signed_at_open_unless_a_root_is_pinned(tmp_path: Path) -> None:
     data, root = found(tmp_path)
     tamper(data, "DELETE FROM head_signature")  # as a folder made before heads were signed
