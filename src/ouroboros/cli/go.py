@@ -68,10 +68,21 @@ def _has_display() -> bool:
     return True
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is when a line is written (not when ``go`` started): a second ``go``
+    in one process (tests) must not write to the first one's closed stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _configure_logs() -> None:
     from ouroboros.server.logs import json_handler
 
-    handler = json_handler(sys.stderr)
+    handler = json_handler(_CurrentStderr())  # type: ignore[arg-type]
     for name, level in (
         ("ouroboros.api", logging.INFO),
         ("ouroboros.ledger", logging.WARNING),  # ledger refusals (alerts)
