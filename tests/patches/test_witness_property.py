@@ -114,3 +114,45 @@ def test_a_witness_that_lags_is_no_alarm_and_catches_up(sizes: list[int], data_:
             assert gov.anchoring.witness is not None
             last = gov.anchoring.witness.last()
             assert last is not None and (last.seq, last.hash) == head
+
+
+# -- the files the anchors read are parsed without surprises --------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(raw=st.one_of(st.binary(max_size=400), st.text(max_size=400).map(str.encode)))
+def test_any_witness_file_is_read_or_refused_cleanly(raw: bytes) -> None:
+    from ouroboros.patches.witness import Witness
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "witness.jsonl"
+        path.write_bytes(raw)
+        try:
+            Witness(path, Path(tmp) / "data").last()
+        except LedgerError as exc:
+            assert exc.code == "witness_unreadable"
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=st.one_of(st.binary(max_size=400), st.just(b"[" * 100_000), st.just(b" " * 70_000)))
+def test_any_pointer_file_is_read_or_refused_cleanly(raw: bytes) -> None:
+    from ouroboros.patches.mirror import read_mirror
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / POINTER_FILE).write_bytes(raw)
+        try:
+            mirror = read_mirror(Path(tmp))
+        except LedgerError as exc:
+            assert exc.code == "pointer_mirror_inconsistent"
+        else:
+            assert mirror is not None and isinstance(mirror["head_seq"], int)
+
+
+@given(text=st.text(max_size=200))
+def test_any_trust_root_text_is_roots_or_bad_input(text: str) -> None:
+    from ouroboros.errors import BadInputError
+    from ouroboros.patches.witness import parse_trust_roots
+
+    try:
+        roots = parse_trust_roots(text)
+    except BadInputError:
+        return
+    assert all(len(r) == 64 and set(r) <= set("0123456789abcdef") for r in roots)

@@ -37,6 +37,8 @@ from ouroboros.patches.canonical import canonical_bytes
 POINTER_FILE = "active.json"
 GENESIS_HASH = "0" * 64
 EMPTY_POINTER: dict[str, Any] = {"active": None, "permanent": None, "canary": False}
+#: a mirror is a few hundred bytes; anything much bigger was not written by us
+MAX_MIRROR_BYTES = 64 * 1024
 
 log = logging.getLogger("ouroboros.ledger")
 log.addHandler(logging.NullHandler())  # a command prints its own error line; ``go`` routes this one
@@ -57,14 +59,15 @@ def read_mirror(folder: Path) -> dict[str, Any] | None:
     (``pointer_mirror_inconsistent``) for one that does not parse or has the wrong shape."""
     path = folder / POINTER_FILE
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_MIRROR_BYTES + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise _inconsistent(f"the pointer file {path} cannot be read: {exc.strerror or exc}") from exc
     try:
-        doc = json.loads(raw)
-    except ValueError:
+        doc = json.loads(raw) if len(raw) <= MAX_MIRROR_BYTES else None
+    except (ValueError, RecursionError):
         doc = None
     if (
         not isinstance(doc, dict)

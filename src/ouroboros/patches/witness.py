@@ -164,7 +164,7 @@ class Witness:
     def _parse(self, line: bytes, number: int) -> WitnessedHead | None:
         try:
             doc = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None  # torn by a crash mid-append: never a whole head
         if isinstance(doc, dict) and "alert" in doc:
             return None
