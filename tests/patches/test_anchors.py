@@ -229,6 +229,7 @@ def test_a_witnessed_head_is_signed_by_the_folders_key(tmp_path: Path) -> None:
     heads = [json.loads(line) for line in witness.read_text().splitlines()]
     assert [(h["seq"], h["root"], h["folder"]) for h in heads] == [(1, root, str(data.resolve()))]
     op = SigningKey.load(data / "keys" / "op.key")
+    assert json.loads(cli("ledger", "--data", data, "--json")[1])["head_signed_by"] == op.keyid
     signed = {k: heads[0][k] for k in ("seq", "hash", "root")}
     assert heads[0]["keyid"] == op.keyid
     assert verify_signature(

@@ -514,8 +514,12 @@ def ledger(
         entries = [e.as_dict() for e in gov.ledger.entries()]
         pointer = gov.ledger.pointer().as_dict()
         root, anchors = gov.trust_root(), gov.anchors
+        signed = gov.ledger.signed_head()
+    head_signed = signed is not None and signed[:2] == (pointer["head_seq"], pointer["head_hash"])
+    signer = signed[2] if signed is not None and head_signed else None
     if as_json:
         payload = {"verified": True, "entries": entries, "pointer": pointer, "trust_root": root}
+        payload["head_signed_by"] = signer
         payload["anchored"] = {
             "trust_root": root in anchors.trust_roots,
             "witness": str(anchors.witness or ""),
@@ -524,7 +528,8 @@ def ledger(
         return
     lines = [
         f"ledger verified: {count} entries, head {pointer['head_hash'][:16]}, "
-        f"active {pointer['active'] or 'base'}",
+        f"active {pointer['active'] or 'base'}, "
+        + (f"head signed by key {signer[:16]}" if signer else "head not signed"),
         *anchor_notes(anchors, {"": root}),
     ]
     for e in entries:
