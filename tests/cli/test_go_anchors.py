@@ -6,7 +6,6 @@ is behind its witness."""
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sqlite3
 from pathlib import Path
@@ -23,9 +22,6 @@ NO_ANCHORS: dict[str, str | None] = {WITNESS_ENV: None, TRUST_ROOT_ENV: None}
 
 
 def go(data: Path, *extra: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
-    """``go`` in this process, its loggers as a new process finds them."""
-    for name in ("ouroboros.ledger", "ouroboros.api"):
-        logging.getLogger(name).handlers[:] = [logging.NullHandler()]
     args = ["go", "--world", "petri", "--max-ticks", "3", "--ticks-per-second", "0", "--entities", "20"]
     result = CliRunner().invoke(
         cli.app, [*args, "--data", str(data), *PORTS, *extra], env={**NO_ANCHORS, **(env or {})}

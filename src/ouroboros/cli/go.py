@@ -79,6 +79,14 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+def _release_ledger_log() -> None:
+    """Give the ledger's alerts back to whoever runs next in this process (``go`` routes them to
+    its JSON log only while it serves; a later command prints its own error line)."""
+    logger = logging.getLogger("ouroboros.ledger")
+    logger.handlers[:] = [logging.NullHandler()]
+    logger.propagate = True
+
+
 def _configure_logs() -> None:
     from ouroboros.server.logs import json_handler
 
@@ -189,6 +197,7 @@ def go(
         except BaseException:
             runtime.stop()
             api_socket.close()
+            _release_ledger_log()
             raise
     _serve(console, runtime, server, api_socket, first, host, no_browser)
 
@@ -311,6 +320,7 @@ def _serve(
     finally:
         runtime.stop()
         api_socket.close()
+        _release_ledger_log()
     for name, r in runtime.runners.items():
         if name == "neon":
             _note(console, f"saved the city at tick {r.world.tick} to {r.folder / 'neon.db'}")
