@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -323,8 +324,11 @@ class Anchoring:
         if signed is not None:
             alert(refusal)  # no pin: the folder is trusted as it is, but never re-signed here
             return
-        with self.ledger.transaction_lock():
-            self.ledger.sign_head()  # a folder made before heads were signed: signed from now on
+        try:
+            with self.ledger.transaction_lock():
+                self.ledger.sign_head()  # a folder made before heads were signed: signed from now on
+        except sqlite3.DatabaseError as exc:  # a read-only copy: it stays unsigned, and says so
+            alert(LedgerError(f"the ledger's head could not be signed: {exc}", code="head_unsigned"))
 
     def sign_head(self, seq: int, digest: str) -> dict[str, str] | None:
         """``Ledger.head_signer``: sign a head with this folder's key (``None``: no key at hand)."""
