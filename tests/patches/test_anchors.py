@@ -358,3 +358,42 @@ def test_a_running_world_keeps_its_version_when_the_ledger_is_cut_under_it(
     alerts = [r for r in caplog.records if r.name == "ouroboros.ledger" and r.levelname == "CRITICAL"]
     assert len(alerts) == 1  # one alert, not one per tick
     follower.close()
+
+
+# -- an explicit repair --------------------------------------------------------------------------
+def test_a_lost_pointer_file_is_rewritten_only_on_the_operators_word(tmp_path: Path) -> None:
+    data, _ = found(tmp_path)
+    assert submit(tmp_path, data, 25, "1.0.0")["state"] == "active"
+    (data / POINTER_FILE).unlink()
+    code, _, err = cli("ledger", "--data", data, "--rewrite-mirror")
+    assert code == 2 and "--actor and --reason" in one_error_line(err)
+    code, out, err = cli(
+        "ledger",
+        "--data",
+        data,
+        "--rewrite-mirror",
+        "--actor",
+        "op",
+        "--reason",
+        "deleted by a cleanup script",
+    )
+    assert code == 0, err
+    assert "pointer file rewritten (it was missing)" in out
+    entries = json.loads(cli("ledger", "--data", data, "--json")[1])["entries"]
+    assert (
+        entries[-1]["kind"] == "mirror_rewritten" and entries[-1]["reason"] == "deleted by a cleanup script"
+    )
+
+
+def test_the_repair_cannot_launder_a_witnessed_cut(tmp_path: Path) -> None:
+    witness = tmp_path / "witness.jsonl"
+    data, _ = found(tmp_path, "--witness", witness)
+    assert submit(tmp_path, data, 25, "1.0.0", "--witness", witness)["state"] == "active"
+    head_before = json.loads(cli("ledger", "--data", data, "--json")[1])["pointer"]["head_seq"]
+    rejected = submit(tmp_path, data, 500, "1.1.0", "--witness", witness)
+    cut_the_rejection(data, head_before, rejected["patch_id"])
+    (data / POINTER_FILE).unlink()
+    repair = ("--rewrite-mirror", "--actor", "mallory", "--reason", "nothing happened")
+    code, _, err = cli("ledger", "--data", data, *repair, "--witness", witness)
+    assert code == 1 and "entries were cut" in one_error_line(err)
+    assert not (data / POINTER_FILE).exists()

@@ -142,6 +142,8 @@ def test_a_garbage_file_is_unreadable_not_a_crash(tmp_path: Path) -> None:
         ("empty", "pointer_mirror_inconsistent"),
         ("torn", "pointer_mirror_inconsistent"),
         ("other pointer", "pointer_mirror_inconsistent"),
+        ("head 0", "pointer_mirror_inconsistent"),
+        ("huge", "pointer_mirror_inconsistent"),
     ],
 )
 def test_a_missing_or_inconsistent_pointer_mirror_denies_and_alerts(
@@ -163,6 +165,12 @@ def test_a_missing_or_inconsistent_pointer_mirror_denies_and_alerts(
         mirror.write_bytes(b"")
     elif damage == "torn":
         mirror.write_text('{"active": null, "torn')
+    elif damage == "head 0":  # a well-formed mirror of an empty ledger
+        mirror.write_text(
+            json.dumps({**good, "active": None, "permanent": None, "head_seq": 0, "head_hash": "0" * 64})
+        )
+    elif damage == "huge":
+        mirror.write_bytes(json.dumps(good).encode() + b" " * 100_000)
     else:
         mirror.write_text(json.dumps({**good, "active": None, "permanent": None}))
     before = mirror.read_bytes() if mirror.exists() else None
@@ -178,13 +186,25 @@ def test_a_lagging_pointer_mirror_is_brought_up_to_date(tmp_path: Path) -> None:
     from ouroboros.patches.governor import Governor
 
     ledger = Ledger(tmp_path)
-    founding = (tmp_path / POINTER_FILE).read_bytes()  # written before the first entry
-    assert json.loads(founding)["head_seq"] == 0
+    assert json.loads((tmp_path / POINTER_FILE).read_bytes())["head_seq"] == 0  # before the first entry
     _history(ledger)
+    before = (tmp_path / POINTER_FILE).read_bytes()
+    with ledger.transaction("op", "back to base") as tx:
+        tx.set_pointer(None, None, False)
     ledger.close()
-    (tmp_path / POINTER_FILE).write_bytes(founding)  # as a crash before the mirror's rename leaves it
+    (tmp_path / POINTER_FILE).write_bytes(before)  # as a crash before the mirror's rename leaves it
     Governor(tmp_path, script_checker=None, environ={}).close()
-    assert json.loads((tmp_path / POINTER_FILE).read_text())["active"] == P1
+    mirror = json.loads((tmp_path / POINTER_FILE).read_text())
+    assert (mirror["active"], mirror["head_seq"]) == (None, 8)
+
+
+def test_the_first_transaction_replaces_the_founding_mirror(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    with ledger.transaction("op", "a first entry that moves no pointer") as tx:
+        tx.audit("note", {})
+    ledger.close()
+    assert json.loads((tmp_path / POINTER_FILE).read_text())["head_seq"] == 1
+    assert Ledger(tmp_path).verify() == 1
 
 
 def test_a_tail_cut_under_an_open_ledger_is_refused_before_anything_is_appended(tmp_path: Path) -> None:

@@ -506,9 +506,28 @@ def ledger(
     as_json: JsonFlag = False,
     witness: WitnessOption = None,
     trust_root: TrustRootOption = None,
+    rewrite_mirror: Annotated[
+        bool,
+        typer.Option(
+            "--rewrite-mirror",
+            help="Write a lost or damaged active.json again from the checked ledger (recorded; "
+            "needs --actor and --reason).",
+        ),
+    ] = False,
+    actor: Annotated[str, typer.Option("--actor", help="Who rewrites the pointer file.")] = "",
+    reason: Annotated[str, typer.Option("--reason", help="Why it was lost.")] = "",
 ) -> None:
     """Verify the ledger's hash chain (and the content, bundles and pointer it vouches for) and
     print its entries."""
+    if rewrite_mirror:
+        from ouroboros.patches.repair import rewrite_mirror as rewrite
+        from ouroboros.patches.witness import Anchors
+
+        with _boundary():
+            if not data.is_dir():
+                raise BadInputError(f"--data {data}: no such folder")
+            done = rewrite(data, actor, reason, Anchors.resolve(witness=witness, trust_root=trust_root))
+        typer.echo(f"pointer file rewritten (it was {done['was']}), recorded in the ledger", err=as_json)
     with _boundary(), _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
         count = gov.ledger.verify()
         entries = [e.as_dict() for e in gov.ledger.entries()]

@@ -282,6 +282,8 @@ class Ledger:
         if tx.pointer_moved:
             self.write_pointer_file()
             self._prune_versions()
+        elif tx.entries and tx.entries[0].seq == 1:
+            self.write_pointer_file()  # the founding mirror (entry 0) never outlives the first commit
         if tx.entries:
             head = tx.entries[-1]
             self._anchor = (head.seq, head.hash)
@@ -470,19 +472,19 @@ class Ledger:
         return found[-1] if found else None
 
     # -- trust -----------------------------------------------------------------------------------
-    def verify(self) -> int:
+    def verify(self, *, mirror: bool = True) -> int:
         """Recompute the hash chain; check the head row, the per-patch states, the bundles, the
         kept versions, the pointer row and the pointer file against it. Returns the number of
         entries. Raises ``LedgerError`` (``ledger_tampered``, or a ``pointer_mirror_*`` code) naming
         the first mismatch, and logs it as an alert."""
         try:
-            count, head = self._verify()
+            count, head = self._verify(mirror)
         except LedgerError as exc:
             raise alert(exc) from None
         self._anchor = head
         return count
 
-    def _verify(self) -> tuple[int, tuple[int, str]]:
+    def _verify(self, mirror: bool) -> tuple[int, tuple[int, str]]:
         prev, count = GENESIS_HASH, 0
         last_state: dict[str, str] = {}
         records: dict[str, Any] = {}  # patch id → what its bundles row must hold
@@ -522,7 +524,8 @@ class Ledger:
             self._check_bundles(records)
             self._check_versions(versions)
             self._check_pointer(last_state, last_pointer)
-            check_mirror(self._db, self.folder, count)
+            if mirror:
+                check_mirror(self._db, self.folder, count)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"ledger {self.path} is unreadable: {exc}", code="ledger_unreadable") from exc
         except (ValueError, TypeError, AttributeError) as exc:  # evidence that is not what we wrote

@@ -1,16 +1,20 @@
 """The pointer mirror, ``active.json``: the active pointer and the ledger head, beside the database.
 
-The mirror is written (crash-safe) when a data folder is founded and after every transaction
-that moves the pointer, so on a ledger that holds entries it always exists and names an entry of
-the chain: the head at the last pointer move, or a later one. What it promises at open:
+The mirror is written (crash-safe) when a data folder is founded, after its first transaction and
+after every transaction that moves the pointer, so on a ledger that holds entries it always
+exists and names an entry of the chain: the head at the last pointer move, or a later one. What
+it promises at open:
 
 - **A missing mirror on a non-empty ledger is refused** (``pointer_mirror_missing``), never
   re-derived: deleting it is how a cut-off tail (with the other tables made consistent) went
   unseen. The database cannot tell a deleted mirror from one a crash lost, and a crash never loses
   it (it is renamed into place before the first entry is ever committed).
 - **An unreadable, zeroed or torn mirror is refused** (``pointer_mirror_inconsistent``): renames
-  are atomic, so a mirror that does not parse was written by someone else. So is a mirror whose
-  pointer is not the ledger's pointer as of the entry it names.
+  are atomic, so a mirror that does not parse was written by someone else. So is a mirror that
+  names no entry (head 0) of a ledger that holds some, and one whose pointer is not the ledger's
+  pointer as of the entry it names.
+- Only an explicit, recorded repair rewrites a refused mirror (``ouroboros ledger
+  --rewrite-mirror``; ``repair``).
 - **A mirror that leads the ledger or names another hash is refused** (``ledger_tampered``):
   entries were cut or rewritten.
 - A mirror that *lags* (names an earlier entry of the same chain, with that entry's pointer) is
@@ -110,6 +114,11 @@ def check_mirror(db: sqlite3.Connection, folder: Path, count: int) -> None:
             code="pointer_mirror_missing",
         )
     seq, digest = mirror["head_seq"], mirror["head_hash"]
+    if seq == 0 and count > 0:
+        raise _inconsistent(
+            f"the pointer file {folder / POINTER_FILE} names no ledger entry although the ledger "
+            f"holds {count}: entries may have been cut; the ledger is refused until it is restored"
+        )
     if seq == 0:
         recorded = GENESIS_HASH
     else:
