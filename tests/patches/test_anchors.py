@@ -315,7 +315,13 @@ def test_a_witness_behind_the_ledger_catches_up_and_warns_nobody(tmp_path: Path)
 
 
 # -- a running world -------------------------------------------------------------------------------
-@pytest.mark.parametrize("mirror", ["deleted", "consistent"])
+EMPTY_THE_LEDGER = (
+    "DELETE FROM entries; DELETE FROM bundles; DELETE FROM patch_state; DELETE FROM versions; "
+    "DELETE FROM pointer; DELETE FROM head; DELETE FROM head_signature"
+)
+
+
+@pytest.mark.parametrize("mirror", ["deleted", "consistent", "ledger emptied"])
 def test_a_running_world_keeps_its_version_when_the_ledger_is_cut_under_it(
     tmp_path: Path, mirror: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -345,7 +351,10 @@ def test_a_running_world_keeps_its_version_when_the_ledger_is_cut_under_it(
     old.backup(live)  # the kept copy written back: every table consistent, one version back
     old.close()
     live.close()
-    if mirror == "deleted":
+    if mirror == "ledger emptied":
+        tamper(data, EMPTY_THE_LEDGER)
+        (data / POINTER_FILE).unlink()
+    elif mirror == "deleted":
         (data / POINTER_FILE).unlink()
     else:
         consistent_mirror(data)
@@ -358,6 +367,16 @@ def test_a_running_world_keeps_its_version_when_the_ledger_is_cut_under_it(
     alerts = [r for r in caplog.records if r.name == "ouroboros.ledger" and r.levelname == "CRITICAL"]
     assert len(alerts) == 1  # one alert, not one per tick
     follower.close()
+
+
+def test_an_emptied_ledger_beside_its_keyrings_is_refused(tmp_path: Path) -> None:
+    data, _ = found(tmp_path)
+    assert submit(tmp_path, data, 25, "1.0.0")["state"] == "active"
+    tamper(data, EMPTY_THE_LEDGER)
+    (data / POINTER_FILE).unlink()
+    for command in GOVERNED:
+        code, _, err = cli(*command, "--data", data)
+        assert code == 1 and "emptied" in one_error_line(err), (command, err)
 
 
 # -- an explicit repair --------------------------------------------------------------------------

@@ -87,14 +87,14 @@ class PointerFollower:
         """Why the ledger must not be followed now, or ``None``. Advances the anchor."""
         ledger = self.ledger
         try:
-            mirror = read_mirror(self.data)
             head = ledger.head()
+            if self._anchor is not None and ledger.hash_at(self._anchor[0]) != self._anchor[1]:
+                return f"the ledger lost entry {self._anchor[0]} as this world saw it (cut or rewritten)"
+            mirror = read_mirror(self.data)
             if mirror is None:
                 return None if head[0] == 0 else f"the pointer file {self.data / POINTER_FILE} is missing"
             if ledger.hash_at(mirror["head_seq"]) != mirror["head_hash"]:
                 return f"the pointer file names ledger entry {mirror['head_seq']}, not in the ledger"
-            if self._anchor is not None and ledger.hash_at(self._anchor[0]) != self._anchor[1]:
-                return f"the ledger lost entry {self._anchor[0]} as this world saw it (cut or rewritten)"
         except LedgerError as exc:
             return exc.message
         except sqlite3.DatabaseError as exc:

@@ -288,6 +288,7 @@ class Anchoring:
         """Refuse the folder unless it agrees with its anchors; sign an unsigned head (no pin) and
         bring a lagging witness up to date."""
         try:
+            self._check_not_emptied()
             self.trust.check_root(self.anchors.trust_roots)
             self._check_head_signature()
             if self.witness is not None:
@@ -300,6 +301,19 @@ class Anchoring:
                 self.witness.alert(exc)
             alert(exc if isinstance(exc, LedgerError) else LedgerError(exc.message, code=exc.code))
             raise
+
+    def _check_not_emptied(self) -> None:
+        """An empty ledger beside keyring files was emptied or replaced: keyrings are only ever
+        written in the same transaction as the ledger entry that pins them."""
+        if (
+            self.ledger.head()[0] == 0
+            and self.trust.folder.is_dir()
+            and any(self.trust.folder.glob("*.json"))
+        ):
+            raise LedgerError(
+                f"the ledger is empty but {self.trust.folder} holds keyrings: it was emptied or replaced",
+                code="ledger_tampered",
+            )
 
     def _check_head_signature(self) -> None:
         head = self.ledger.head()
