@@ -26,10 +26,11 @@ What it promises:
   patch before its canary, or rolls the canary back. Running under a switch forced by flag or
   environment is recorded in the ledger (``killswitch_forced``) the first time a change is made.
 - The folder is checked against the anchors outside it at open (``witness``): with a trust root
-  pinned, a folder pinned to another root or with other keyring files is refused whole; with a
-  witness, a ledger behind the witnessed head or not its descendant is refused, and every later
-  head is witnessed, signed by a trusted key of this folder. A refusal is an alert (logged, and
-  appended to the witness). A missing or inconsistent pointer mirror is refused (``mirror``).
+  pinned, a folder pinned to another root, with other keyring files or with a head no key of its
+  keyring signed is refused whole; with a witness, a ledger behind the witnessed head or not its
+  descendant is refused. Every transaction signs the head it leaves with a trusted key of this
+  folder, and the witness receives it. A refusal is an alert (logged, and appended to the
+  witness). A missing or inconsistent pointer mirror is refused (``mirror``).
 - ``world.json`` is checked whole at open: an unknown world or a budget of the wrong type or out
   of its bounds is one ``BadInputError``.
 """
