@@ -49,7 +49,21 @@ from ouroboros.patches.ledger import Ledger  # noqa: E402
 from ouroboros.patches.states import State  # noqa: E402
 from ouroboros.worlds import build_world, spec_of  # noqa: E402
 
-FAST = {"warmup_ticks": 2, "determinism_ticks": 3, "shadow_ticks": 5, "canary_ticks": 3}
+# the stages' tick budget is a wall-clock limit: on a busy machine it would refuse the very patches
+# whose ledger costs are measured here, so it is lifted
+FAST = {
+    "warmup_ticks": 2,
+    "determinism_ticks": 3,
+    "shadow_ticks": 5,
+    "canary_ticks": 3,
+    "tick_budget_ms": 10_000,
+}
+
+
+def _activate(gov: Governor, doc: dict) -> None:
+    verdict = gov.submit(doc)
+    if verdict.state != State.ACTIVE:
+        raise SystemExit(f"the benchmark's patch was not activated: {verdict.state} {verdict.reasons}")
 
 
 def _bundle(gov: Governor, content: dict, key) -> dict:
@@ -91,7 +105,7 @@ def bench_rollback(repeats: int, entities: int) -> dict:
     for _ in range(repeats):
         for t in (24, 36):
             version += 1
-            assert gov.submit(_bundle(gov, _params(t, f"{version}.0.0"), key)).state == State.ACTIVE
+            _activate(gov, _bundle(gov, _params(t, f"{version}.0.0"), key))
         follower.sync(world)
         world.step()
         assert world.resources["params"]["temperature"] == 36
@@ -271,12 +285,18 @@ def bench_anchors(repeats: int) -> dict:
             for t in (24, 36):
                 doc = _bundle(gov, _params(t, f"{version}.{t}.0"), key)
                 t0 = time.perf_counter()
-                assert gov.submit(doc).state == State.ACTIVE
+                _activate(gov, doc)
                 times[mode]["submit"].append((time.perf_counter() - t0) * 1e3)
             t0 = time.perf_counter()
             gov.rollback("bench", "benchmark rollback")
             times[mode]["rollback"].append((time.perf_counter() - t0) * 1e3)
-    results = {}
+    signing = govs["signed"]
+    seq, digest = signing.ledger.head()
+    t0 = time.perf_counter()
+    for _ in range(1000):
+        signing.anchoring.sign_head(seq, digest)
+    sign_us = (time.perf_counter() - t0) * 1e3  # µs each: ms per 1000
+    results: dict = {"sign_head_us": sign_us}
     for mode, gov in govs.items():
         signed = gov.ledger.signed_head()
         assert (signed is not None and signed[:2] == gov.ledger.head()) == (mode != "unsigned")
@@ -332,10 +352,12 @@ def main() -> None:
         ),
     ]
     base = anchors["unsigned"]
-    for mode, m in anchors.items():
+    modes = {mode: m for mode, m in anchors.items() if isinstance(m, dict)}
+    rows.append(("signing a head (ed25519, CPU only)", f"{anchors['sign_head_us']:.1f} µs", "< 1 ms"))
+    for mode, m in modes.items():
         extra = "" if mode == "unsigned" else f" (+{m['transaction_ms'] - base['transaction_ms']:.2f})"
         rows.append((f"ledger transaction, head {mode}", f"{m['transaction_ms']:.2f} ms{extra}", ""))
-    for mode, m in anchors.items():
+    for mode, m in modes.items():
         rows.append(
             (f"submit / rollback, head {mode}", f"{m['submit_ms']:.1f} / {m['rollback_ms']:.2f} ms", "")
         )
