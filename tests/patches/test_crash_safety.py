@@ -14,7 +14,7 @@ import pytest
 
 from ouroboros.errors import LedgerError
 from ouroboros.patches.atomic import REAL_FS, write_atomic
-from ouroboros.patches.ledger import LEDGER_FILE, Ledger
+from ouroboros.patches.ledger import LEDGER_FILE, POINTER_FILE, Ledger
 from ouroboros.patches.states import State
 
 
@@ -98,13 +98,16 @@ def test_torn_or_dropped_wal_writes_leave_a_verifiable_ledger(tmp_path: Path, tr
     live = tmp_path / "live"
     ledger = Ledger(live)
     ledger._db.execute("PRAGMA wal_autocheckpoint=0")  # keep every commit in the WAL
-    committed = _activate_chain(ledger, 6)
+    committed = _activate_chain(ledger, 1)
+    first_mirror = (live / POINTER_FILE).read_bytes()  # the oldest mirror a crash can leave
+    committed += _activate_chain(ledger, 5, start=1)
     wal = live / (LEDGER_FILE + "-wal")
     image = wal.read_bytes()
     assert len(image) > 4096
     crashed = tmp_path / "crashed"
     crashed.mkdir()
     shutil.copy(live / LEDGER_FILE, crashed / LEDGER_FILE)  # the main file as the crash found it
+    (crashed / POINTER_FILE).write_bytes(first_mirror)
     cut = rng.randrange(len(image) + 1)
     torn = bytearray(image[:cut])
     if rng.random() < 0.5 and torn:  # garbage where the last frame was being written

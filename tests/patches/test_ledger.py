@@ -134,15 +134,90 @@ def test_a_garbage_file_is_unreadable_not_a_crash(tmp_path: Path) -> None:
     assert info.value.code == "ledger_unreadable"
 
 
-def test_a_stale_pointer_mirror_is_rewritten_from_the_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("damage", "code"),
+    [
+        ("delete", "pointer_mirror_missing"),
+        ("zero", "pointer_mirror_inconsistent"),
+        ("empty", "pointer_mirror_inconsistent"),
+        ("torn", "pointer_mirror_inconsistent"),
+        ("other pointer", "pointer_mirror_inconsistent"),
+        ("head 0", "pointer_mirror_inconsistent"),
+        ("huge", "pointer_mirror_inconsistent"),
+    ],
+)
+def test_a_missing_or_inconsistent_pointer_mirror_denies_and_alerts(
+    tmp_path: Path, damage: str, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Never re-derived from the database: a cut tail hides behind a deleted or zeroed mirror."""
     from ouroboros.patches.governor import Governor
 
     ledger = Ledger(tmp_path)
     _history(ledger)
     ledger.close()
-    (tmp_path / POINTER_FILE).write_text('{"active": null, "torn')
-    Governor(tmp_path, script_checker=None).close()
-    assert json.loads((tmp_path / POINTER_FILE).read_text())["active"] == P1
+    mirror = tmp_path / POINTER_FILE
+    good = json.loads(mirror.read_text())
+    if damage == "delete":
+        mirror.unlink()
+    elif damage == "zero":
+        mirror.write_bytes(b"\0" * 120)
+    elif damage == "empty":
+        mirror.write_bytes(b"")
+    elif damage == "torn":
+        mirror.write_text('{"active": null, "torn')
+    elif damage == "head 0":  # a well-formed mirror of an empty ledger
+        mirror.write_text(
+            json.dumps({**good, "active": None, "permanent": None, "head_seq": 0, "head_hash": "0" * 64})
+        )
+    elif damage == "huge":
+        mirror.write_bytes(json.dumps(good).encode() + b" " * 100_000)
+    else:
+        mirror.write_text(json.dumps({**good, "active": None, "permanent": None}))
+    before = mirror.read_bytes() if mirror.exists() else None
+    for opening in (lambda: Ledger(tmp_path), lambda: Governor(tmp_path, script_checker=None, environ={})):
+        with pytest.raises(LedgerError) as info:
+            opening()
+        assert info.value.code == code
+    assert (mirror.read_bytes() if mirror.exists() else None) == before  # nothing re-derived
+    assert any(r.levelname == "CRITICAL" and r.name == "ouroboros.ledger" for r in caplog.records)
+
+
+def test_a_lagging_pointer_mirror_is_brought_up_to_date(tmp_path: Path) -> None:
+    from ouroboros.patches.governor import Governor
+
+    ledger = Ledger(tmp_path)
+    assert json.loads((tmp_path / POINTER_FILE).read_bytes())["head_seq"] == 0  # before the first entry
+    _history(ledger)
+    before = (tmp_path / POINTER_FILE).read_bytes()
+    with ledger.transaction("op", "back to base") as tx:
+        tx.set_pointer(None, None, False)
+    ledger.close()
+    (tmp_path / POINTER_FILE).write_bytes(before)  # as a crash before the mirror's rename leaves it
+    Governor(tmp_path, script_checker=None, environ={}).close()
+    mirror = json.loads((tmp_path / POINTER_FILE).read_text())
+    assert (mirror["active"], mirror["head_seq"]) == (None, 8)
+
+
+def test_the_first_transaction_replaces_the_founding_mirror(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    with ledger.transaction("op", "a first entry that moves no pointer") as tx:
+        tx.audit("note", {})
+    ledger.close()
+    assert json.loads((tmp_path / POINTER_FILE).read_text())["head_seq"] == 1
+    assert Ledger(tmp_path).verify() == 1
+
+
+def test_a_tail_cut_under_an_open_ledger_is_refused_before_anything_is_appended(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _history(ledger)
+    with ledger.transaction("op", "one more") as tx:
+        tx.audit("note", {})
+    _tamper(tmp_path, "DELETE FROM entries WHERE seq = 8; UPDATE head SET seq = 7, "
+            "hash = (SELECT hash FROM entries WHERE seq = 7);")  # fmt: skip
+    with pytest.raises(LedgerError) as info, ledger.transaction("op", "after the cut") as tx:
+        tx.audit("note", {})
+    assert info.value.code == "ledger_tampered" and "entry 8" in info.value.message
+    assert ledger.head()[0] == 7  # nothing appended to the cut ledger
 
 
 def test_versions_beyond_the_kept_known_good_are_pruned(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ import typer
 from rich.console import Console
 
 from ouroboros.cli.core import MAX_RUN_TICKS, _command_boundary, _note, app
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, KeyringError, LedgerError
 
 WORLD_CHOICES = ("all", "neon", "petri")
 
@@ -70,11 +70,34 @@ def _has_display() -> bool:
     return True
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is when a line is written (not when ``go`` started): a second ``go``
+    in one process (tests) must not write to the first one's closed stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def _release_ledger_log() -> None:
+    """Give the ledger's alerts back to whoever runs next in this process (``go`` routes them to
+    its JSON log only while it serves; a later command prints its own error line)."""
+    logger = logging.getLogger("ouroboros.ledger")
+    logger.handlers[:] = [logging.NullHandler()]
+    logger.propagate = True
+
+
 def _configure_logs() -> None:
     from ouroboros.server.logs import json_handler
 
-    handler = json_handler(sys.stderr)
-    for name, level in (("ouroboros.api", logging.INFO), ("uvicorn.error", logging.WARNING)):
+    handler = json_handler(_CurrentStderr())  # type: ignore[arg-type]
+    for name, level in (
+        ("ouroboros.api", logging.INFO),
+        ("ouroboros.ledger", logging.WARNING),  # ledger refusals (alerts)
+        ("uvicorn.error", logging.WARNING),
+    ):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
@@ -114,6 +137,21 @@ def go(
             "--trusted-address",
             help="neon: an address exempt from the per-address connection limits (a load balancer,"
             " a load test; repeatable). Byte budgets, login deadlines and lockouts still apply.",
+        ),
+    ] = None,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file outside --data that witnesses each world's ledger head "
+            "(default: $OUROBOROS_WITNESS).",
+            show_default=False,
+        ),
+    ] = None,
+    trust_root: Annotated[
+        str | None,
+        typer.Option(
+            help="The worlds' trust roots, comma-separated (default: $OUROBOROS_TRUST_ROOT).",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
@@ -157,9 +195,17 @@ def go(
             telnet_port=telnet_port,
             ws_port=ws_port,
             optimizer=optimizer == "on",
+            witness=witness,
+            trust_root=trust_root,
         )
         try:
             runtime = Runtime(data, worlds, options)
+        except (LedgerError, KeyringError) as exc:  # a folder that fails its anchors: refused, exit 1
+            api_socket.close()
+            if isinstance(exc, KeyringError) and not exc.code.startswith(("keyring_", "trust_root")):
+                raise
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(1) from None
         except BaseException:
             api_socket.close()
             raise
@@ -170,11 +216,14 @@ def go(
         except BaseException:
             runtime.stop()
             api_socket.close()
+            _release_ledger_log()
             raise
     _serve(console, runtime, server, api_socket, first, host, no_browser)
 
 
 def _announce_worlds(console: Console, runtime: Any) -> None:
+    from ouroboros.patches.witness import anchor_notes
+
     for name, r in runtime.runners.items():
         if name == "neon":
             what = "resuming the city" if r.resumed else "new neon city"
@@ -184,6 +233,10 @@ def _announce_worlds(console: Console, runtime: Any) -> None:
             _note(console, f"resuming from {snapshot} at tick {r.world.tick} (--fresh starts over)")
         else:
             _note(console, f"new {name} world, seed {r.world.seed}")
+    if runtime.runners:
+        anchors = next(iter(runtime.runners.values())).anchors
+        for note in anchor_notes(anchors, {name: r.trust_root for name, r in runtime.runners.items()}):
+            _note(console, note)
 
 
 def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...]) -> tuple[Any, Any]:
@@ -289,6 +342,7 @@ def _serve(
     finally:
         runtime.stop()
         api_socket.close()
+        _release_ledger_log()
     for name, r in runtime.runners.items():
         _note(console, _tick_summary(name, r, *started[name]))
         if name == "neon":

@@ -1,4 +1,5 @@
-"""Governance commands: ``keys``, ``patch``, ``rollback``, ``ledger``, ``killswitch``.
+"""Governance commands: ``keys`` and ``patch`` here; ``rollback``, ``ledger`` and ``killswitch``
+in ``control``, with this module's helpers.
 
 Every command takes ``--data DIR`` (default ``./ouroboros-data``). Exit codes: 0 done; 1 the
 operation was refused (a rejected patch, an engaged kill-switch, an untrustworthy ledger or
@@ -6,6 +7,10 @@ keyring); 2 bad input (a missing or malformed file, a bad flag, a ``--data`` fol
 exist for a command that only reads it). ``--json`` prints one JSON object on stdout, also when
 ``patch submit``/``approve`` are refused. Private keys are never printed: only key ids and names.
 ``keys new --world neon`` founds a data folder for another world than the default (petri).
+
+Every command that opens the folder takes ``--witness FILE`` (or ``OUROBOROS_WITNESS``) and
+``--trust-root FINGERPRINT`` (or ``OUROBOROS_TRUST_ROOT``): the anchors outside the folder
+(``patches.witness``). The first ``keys new`` prints the folder's trust root to pin.
 """
 
 from __future__ import annotations
@@ -29,24 +34,37 @@ from ouroboros.errors import (
     RejectedError,
 )
 from ouroboros.patches.bundle import default_engine_compat
+from ouroboros.patches.witness import anchor_notes
 
 DataOption = Annotated[Path, typer.Option("--data", help="The data folder.")]
 DEFAULT_DATA = Path("ouroboros-data")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 ActorOption = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the ledger).")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")]
+WitnessOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--witness",
+        help="A file outside the data folder that witnesses the ledger's head (default: $OUROBOROS_WITNESS).",
+        show_default=False,
+    ),
+]
+TrustRootOption = Annotated[
+    str | None,
+    typer.Option(
+        "--trust-root",
+        help="The trust root(s) the folder must have, comma-separated (default: $OUROBOROS_TRUST_ROOT).",
+        show_default=False,
+    ),
+]
 KillFlag = Annotated[
     bool, typer.Option("--killswitch", help="Force the kill-switch engaged for this process.")
 ]
 
 keys_app = typer.Typer(help="Signing keys and the keyring.", no_args_is_help=True)
 patch_app = typer.Typer(help="Make, sign, verify, submit and decide on patches.", no_args_is_help=True)
-killswitch_app = typer.Typer(
-    help="Stop (or allow) new AI patches; the game keeps running.", no_args_is_help=True
-)
 app.add_typer(keys_app, name="keys")
 app.add_typer(patch_app, name="patch")
-app.add_typer(killswitch_app, name="killswitch")
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -55,7 +73,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 #: keyring errors that mean "this folder's trust is broken" (refused), not "bad input"
-TRUST_CODES = frozenset({"keyring_tampered", "keyring_unpinned", "keyring_missing"})
+TRUST_CODES = frozenset({"keyring_tampered", "keyring_unpinned", "keyring_missing", "trust_root_mismatch"})
 
 
 @contextmanager
@@ -76,10 +94,17 @@ def _boundary() -> Iterator[None]:
 
 
 def _governor(
-    data: Path, killswitch: bool = False, *, read_only: bool = False, world: str | None = None
+    data: Path,
+    killswitch: bool = False,
+    *,
+    read_only: bool = False,
+    world: str | None = None,
+    witness: Path | None = None,
+    trust_root: str | None = None,
 ) -> Any:
-    """The governor of ``data``. A command that only reads (``read_only``) never creates the
-    folder: a mistyped ``--data`` is bad input. ``world`` founds a new folder for that world."""
+    """The governor of ``data``, held to its anchors (``witness``, ``trust_root``, else the
+    environment's). A command that only reads (``read_only``) never creates the folder: a
+    mistyped ``--data`` is bad input. ``world`` founds a new folder for that world."""
     from ouroboros.patches.governor import DEFAULT_WORLD, WORLD_FILE, Governor
 
     if data.exists() and not data.is_dir():
@@ -101,7 +126,9 @@ def _governor(
                 raise BadInputError(
                     f"{data} is set up for world {named.get('world')!r}, not {world!r} ({existing})"
                 )
-    return Governor(data, killswitch_forced=killswitch, world_defaults=defaults)
+    return Governor(
+        data, killswitch_forced=killswitch, world_defaults=defaults, witness=witness, trust_root=trust_root
+    )
 
 
 def refuse_go_folder(data: Path) -> None:
@@ -161,26 +188,36 @@ def keys_new(
         str | None, typer.Option("--world", help="The world a new data folder is for (default petri).")
     ] = None,
     as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """Make a signing key and trust it (the first founds the keyring; later ones rotate it)."""
     with _boundary():
         names = [d.strip() for d in domains.split(",") if d.strip()]
-        with _governor(data, world=world) as gov:
+        with _governor(data, world=world, witness=witness, trust_root=trust_root) as gov:
             key = gov.new_key(name, names, actor)
             ring = gov.keyring()
+            root = gov.trust_root()
+            notes = anchor_notes(gov.anchors, {"": root}) if ring.version == 1 else []  # founding
         path = data / "keys" / f"{name}.key"
+        payload = {"name": name, "keyid": key.keyid, "key_file": str(path), "keyring_version": ring.version}
         _emit(
             as_json,
-            {"name": name, "keyid": key.keyid, "key_file": str(path), "keyring_version": ring.version},
+            payload | {"trust_root": root},
             f"key {name} {key.keyid}\nprivate key file {path} (keep it secret)\n"
-            f"keyring version {ring.version}",
+            f"keyring version {ring.version}" + "".join(f"\n{note}" for note in notes),
         )
 
 
 @keys_app.command("list")
-def keys_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+def keys_list(
+    data: DataOption = DEFAULT_DATA,
+    as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
+) -> None:
     """The trusted keys, their domains and the thresholds."""
-    with _boundary(), _governor(data, read_only=True) as gov:
+    with _boundary(), _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
         ring = gov.keyring()
         keys = [{"keyid": k.keyid, "name": k.name, "domains": sorted(k.domains)} for k in ring.keys.values()]
         keys.sort(key=lambda k: k["name"])
@@ -203,6 +240,8 @@ def patch_new(
     run_id: Annotated[str | None, typer.Option(help="The generator run that made it, if any.")] = None,
     ttl_hours: Annotated[int, typer.Option(help="Hours until the bundle expires.")] = 168,
     engine_compat: Annotated[str | None, typer.Option(help="Engine versions (PEP 440 range).")] = None,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """Make an unsigned bundle whose parent is the active version."""
     from ouroboros.content import parse_content, parse_envelope
@@ -215,7 +254,7 @@ def patch_new(
             raise BadInputError(f"--ttl-hours must be between 1 and {max_hours}")
         body = _read_json(content, "content file")
         parse_content(body)  # refuse a bad content file now, with its reasons
-        with _governor(data, read_only=True) as gov:
+        with _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
             active = gov.active()
             sequence = 0 if active is None else (gov.ledger.sequence_of(active) or 0) + 1
             doc = new_bundle(
@@ -265,7 +304,11 @@ def _print_verdict(verdict: Any, as_json: bool) -> None:
 
 @patch_app.command("verify")
 def patch_verify(
-    bundle: Annotated[Path, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
+    bundle: Annotated[Path, typer.Argument()],
+    data: DataOption = DEFAULT_DATA,
+    as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """Check integrity (hash, signatures, keys, lineage, expiry) and schema, changing nothing."""
     from ouroboros.patches import stages
@@ -273,7 +316,7 @@ def patch_verify(
 
     with _boundary():
         doc = _read_json(bundle, "bundle")
-        with _governor(data, read_only=True) as gov:
+        with _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
             reasons, evidence = stages.integrity(doc, gov.keyring(), gov.ledger, gov.active())
             if not reasons:
                 reasons, _ = stages.schema(doc, gov.world_name)
@@ -298,11 +341,16 @@ def patch_submit(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; record nothing.")] = False,
     killswitch: KillFlag = False,
     as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """Run a bundle through the whole pipeline; print its final state and any reasons."""
     with _boundary():
         doc = _read_json(bundle, "bundle")
-        with _governor(data, killswitch) as gov, _refusal_as_json(as_json, doc):
+        with (
+            _governor(data, killswitch, witness=witness, trust_root=trust_root) as gov,
+            _refusal_as_json(as_json, doc),
+        ):
             verdict = gov.submit(doc, actor=actor, dry_run=dry_run)
         _print_verdict(verdict, as_json)
     if not verdict.ok:
@@ -330,9 +378,14 @@ def _refusal_as_json(as_json: bool, doc_or_id: Any) -> Iterator[None]:
 
 
 @patch_app.command("list")
-def patch_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+def patch_list(
+    data: DataOption = DEFAULT_DATA,
+    as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
+) -> None:
     """Every patch the ledger knows, oldest first, with its state."""
-    with _boundary(), _governor(data, read_only=True) as gov:
+    with _boundary(), _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
         rows = gov.ledger.patches()
         active = gov.active()
     lines = [
@@ -344,10 +397,14 @@ def patch_list(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> No
 
 @patch_app.command("show")
 def patch_show(
-    patch_id: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
+    patch_id: Annotated[str, typer.Argument()],
+    data: DataOption = DEFAULT_DATA,
+    as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """A patch's bundle, state and history."""
-    with _boundary(), _governor(data, read_only=True) as gov:
+    with _boundary(), _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
         bundle = gov.ledger.bundle(patch_id)
         if bundle is None:
             raise BadInputError(f"unknown patch {patch_id}")
@@ -375,11 +432,16 @@ def patch_approve(
     data: DataOption = DEFAULT_DATA,
     killswitch: KillFlag = False,
     as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """Approve a validated patch: it runs as a canary, then becomes active."""
     with _boundary():
         _check_attribution(actor, reason)
-        with _governor(data, killswitch) as gov, _refusal_as_json(as_json, patch_id):
+        with (
+            _governor(data, killswitch, witness=witness, trust_root=trust_root) as gov,
+            _refusal_as_json(as_json, patch_id),
+        ):
             verdict = gov.approve(patch_id, actor, reason)
         _print_verdict(verdict, as_json)
     if not verdict.ok:
@@ -393,11 +455,13 @@ def patch_reject(
     reason: ReasonOption,
     data: DataOption = DEFAULT_DATA,
     as_json: JsonFlag = False,
+    witness: WitnessOption = None,
+    trust_root: TrustRootOption = None,
 ) -> None:
     """Reject a patch that is waiting for a decision."""
     with _boundary():
         _check_attribution(actor, reason)
-        with _governor(data) as gov:
+        with _governor(data, witness=witness, trust_root=trust_root) as gov:
             verdict = gov.reject(patch_id, actor, reason)
         _print_verdict(verdict, as_json)
 
@@ -414,88 +478,7 @@ def patch_hash(
         typer.echo(sha256_hex(_read_json(file, "JSON file")))
 
 
-# -- rollback, ledger, kill-switch ---------------------------------------------------------------
-@app.command("rollback")
-def rollback(
-    actor: ActorOption = "operator",
-    reason: ReasonOption = "operator rollback",
-    to: Annotated[str | None, typer.Option("--to", help="A known-good patch id, or 'base'.")] = None,
-    data: DataOption = DEFAULT_DATA,
-    as_json: JsonFlag = False,
-) -> None:
-    """Go back to a known-good version (default: the one before the active one), in one step."""
-    with _boundary():
-        _check_attribution(actor, reason)
-        with _governor(data) as gov:
-            result = gov.rollback(actor, reason, None if to == "base" else to, to_base=to == "base")
-        _emit(as_json, result, f"rolled back from {result['from']} to {result['to'] or 'base'}")
-
-
-@app.command("ledger")
-def ledger(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
-    """Verify the ledger's hash chain (and the content, bundles and pointer it vouches for) and
-    print its entries."""
-    with _boundary(), _governor(data, read_only=True) as gov:
-        count = gov.ledger.verify()
-        entries = [e.as_dict() for e in gov.ledger.entries()]
-        pointer = gov.ledger.pointer().as_dict()
-    if as_json:
-        typer.echo(json.dumps({"verified": True, "entries": entries, "pointer": pointer}, ensure_ascii=False))
-        return
-    lines = [
-        f"ledger verified: {count} entries, head {pointer['head_hash'][:16]}, "
-        f"active {pointer['active'] or 'base'}"
-    ]
-    for e in entries:
-        change = f"{e['before'] or '-'} → {e['after'] or '-'}" if e["before"] or e["after"] else ""
-        lines.append(
-            f"{e['seq']:>5} {e['at']} {e['kind']:<10} {e['patch_id'] or '':<34} {change}  "
-            f"{e['actor']}: {e['reason']}"
-        )
-    typer.echo("\n".join(lines))
-
-
-def _killswitch_set(engaged: bool, data: Path, actor: str, reason: str, as_json: bool) -> None:
-    with _boundary():
-        _check_attribution(actor, reason)
-        with _governor(data) as gov:
-            state = gov.killswitch.set(engaged, actor, reason)
-        _emit(
-            as_json,
-            state.as_dict(),
-            f"kill-switch {'engaged' if state.engaged else 'released'} ({state.cause})",
-        )
-
-
-@killswitch_app.command("engage")
-def killswitch_engage(
-    actor: ActorOption, reason: ReasonOption, data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
-) -> None:
-    """Stop every new AI patch (the running version keeps running)."""
-    _killswitch_set(True, data, actor, reason, as_json)
-
-
-@killswitch_app.command("release")
-def killswitch_release(
-    actor: ActorOption, reason: ReasonOption, data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
-) -> None:
-    """Allow new patches again."""
-    _killswitch_set(False, data, actor, reason, as_json)
-
-
-@killswitch_app.command("status")
-def killswitch_status(
-    data: DataOption = DEFAULT_DATA, killswitch: KillFlag = False, as_json: JsonFlag = False
-) -> None:
-    """Whether new patches may get in, and why."""
-    with _boundary(), _governor(data, killswitch, read_only=True) as gov:
-        state = gov.killswitch.state()
-    _emit(
-        as_json,
-        state.as_dict(),
-        f"kill-switch {'engaged' if state.engaged else 'released'} ({state.cause})"
-        + (f", by {state.actor}: {state.reason}" if state.actor else ""),
-    )
-
+# ``rollback``, ``ledger`` and ``killswitch`` live in ``control``, which uses this module's helpers.
+from ouroboros.cli import control as _control  # noqa: E402, F401
 
 __all__ = ["default_engine_compat"]

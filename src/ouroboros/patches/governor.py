@@ -25,6 +25,12 @@ What it promises:
   inside the canary and the activation transactions, so engaging it mid-pipeline rejects the
   patch before its canary, or rolls the canary back. Running under a switch forced by flag or
   environment is recorded in the ledger (``killswitch_forced``) the first time a change is made.
+- The folder is checked against the anchors outside it at open (``witness``): with a trust root
+  pinned, a folder pinned to another root, with other keyring files or with a head no key of its
+  keyring signed is refused whole; with a witness, a ledger behind the witnessed head or not its
+  descendant is refused. Every transaction signs the head it leaves with a trusted key of this
+  folder, and the witness receives it. A refusal is an alert (logged, and appended to the
+  witness). A missing or inconsistent pointer mirror is refused (``mirror``).
 - ``world.json`` is checked whole at open: an unknown world or a budget of the wrong type or out
   of its bounds is one ``BadInputError``.
 """
@@ -38,7 +44,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, KeyringError, OuroborosError, PatchError, Reason
+from ouroboros.errors import BadInputError, KeyringError, LedgerError, PatchError, Reason
 from ouroboros.patches import stages
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.patches.bundle import touched_domains
@@ -52,8 +58,10 @@ from ouroboros.patches.catalogs import (
 from ouroboros.patches.keys import Keyring, SigningKey
 from ouroboros.patches.killswitch import KillSwitch
 from ouroboros.patches.ledger import Ledger
+from ouroboros.patches.mirror import read_mirror
 from ouroboros.patches.states import State
 from ouroboros.patches.trust import KeyringStore
+from ouroboros.patches.witness import Anchoring, Anchors, Witness
 
 WORLD_FILE = "world.json"
 DEFAULT_WORLD = {"world": "petri", "seed": 0, "config": {"entities": 300}}
@@ -121,8 +129,12 @@ class Governor:
         script_checker: stages.ScriptChecker | None = sandbox_script_checker,
         live_world: World | None = None,
         world_defaults: Mapping[str, Any] | None = None,
+        witness: Path | None = None,
+        trust_root: str | None = None,
     ) -> None:
         self.data = data
+        self.anchors = Anchors.resolve(environ, witness=witness, trust_root=trust_root)
+        witnessed = Witness(self.anchors.witness, data) if self.anchors.witness else None
         self.clock = clock
         self.script_checker = script_checker
         self.live_world = live_world
@@ -130,9 +142,22 @@ class Governor:
         self.budgets = stages.Budgets.from_overrides(
             self.settings.get("budgets", {}), f"{WORLD_FILE} budgets"
         )
-        self.ledger = Ledger(data)
-        self.killswitch = KillSwitch(data, self.ledger, forced=killswitch_forced, environ=environ)
+        try:
+            self.ledger = Ledger(data)
+        except LedgerError as exc:
+            if witnessed is not None:
+                witnessed.alert(exc)
+            raise
         self.trust = KeyringStore(data, self.ledger)
+        self.anchoring = Anchoring(self.anchors, witnessed, self.ledger, self.trust)
+        self.ledger.head_signer = self.anchoring.sign_head
+        try:
+            self.anchoring.check()
+        except BaseException:
+            self.ledger.close()
+            raise
+        self.ledger.on_commit = self.anchoring.witness_head
+        self.killswitch = KillSwitch(data, self.ledger, forced=killswitch_forced, environ=environ)
         self._forced_recorded = False
         self.recover()
 
@@ -144,6 +169,11 @@ class Governor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- anchors outside the folder ----------------------------------------------------------------
+    def trust_root(self) -> str | None:
+        """The folder's trust root (the pin of keyring version 1); ``None`` before founding."""
+        return self.anchoring.root()
 
     # -- settings --------------------------------------------------------------------------------
     def _load_world_settings(self, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -190,7 +220,7 @@ class Governor:
     def new_key(self, name: str, domains: list[str], actor: str = "operator") -> SigningKey:
         """Make a key and trust it (see ``KeyringStore.add_key``)."""
         self._record_forced_switch(actor, "keys new")
-        return self.trust.add_key(name, domains, actor)
+        return self.trust.add_key(name, domains, actor, self.anchors.trust_roots)
 
     # -- the active version ----------------------------------------------------------------------
     def active(self) -> str | None:
@@ -246,16 +276,11 @@ class Governor:
                 if self.ledger.state_of(canary) in (State.CANARY,):
                     tx.transition(canary, State.ROLLED_BACK, {"permanent": pointer.permanent})
                 tx.set_pointer(pointer.permanent, pointer.permanent, False)
-        else:
-            # Opening the ledger already refused a mirror that leads the database or names another
-            # head (a cut or rewritten ledger); what is left to fix is a mirror a crash left behind
-            # (lagging, torn or missing), which the database, the truth, rewrites.
-            try:
-                mirror = load_json((self.data / "active.json").read_bytes())
-            except (OSError, OuroborosError):
-                mirror = None
-            if mirror != pointer.as_dict():
-                self.ledger.write_pointer_file()
+        elif read_mirror(self.data) != pointer.as_dict():
+            # Opening the ledger refused a mirror that is missing, unreadable, leads the database
+            # or names another head; what is left is one that lags (entries since that moved no
+            # pointer, or a crash between a commit and the mirror's rename): brought up to date.
+            self.ledger.write_pointer_file()
 
     # -- the pipeline ----------------------------------------------------------------------------
     def _record_forced_switch(self, actor: str, operation: str) -> None:

@@ -7,8 +7,11 @@ What it promises:
   entry carries the hash of the one before; ``verify`` recomputes the chain at open and a
   tampered, reordered or truncated ledger raises ``LedgerError`` (the head is also recorded in
   the ``head`` row and in the pointer file, so cutting off the tail is seen too: a pointer file
-  that records more entries than the database holds, or another hash at the same length, is
-  refused; only a mirror that is behind, unreadable or missing is rewritten).
+  that records more entries than the database holds, another hash at the same length, or that
+  is missing, zeroed or torn on a non-empty ledger is refused (see ``mirror``); only a mirror
+  that is behind is rewritten). A tail cut together with the mirror is caught outside the
+  folder: by the witness (``witness``), and while a process has the ledger open, by the head it
+  last saw: every transaction first checks that the ledger still holds it (``ledger_tampered``).
 - **Everything the world runs is chained.** The other tables are checked against the chain: a
   bundle's draft entry records the sha256 of the stored bundle (and its sequence, parent and
   bundle hash), ``store_version`` appends a ``version`` entry with the sha256 of the stored
@@ -22,8 +25,12 @@ What it promises:
   active but not permanent; ``recover`` (run at open) puts a canary left over from a crash or a
   restart back to the permanent version, as an Erlang release that was never made permanent.
 - The pointer is mirrored to ``active.json`` beside the database, written the crash-safe way, for
-  processes that only watch it (a running world applies it at its next tick boundary). The
-  database is the truth; a stale or torn mirror is rewritten at open.
+  processes that only watch it (a running world applies it at its next tick boundary), first
+  when the folder is founded. The database is the truth for what runs; a lagging mirror is
+  rewritten, a missing or inconsistent one denies (``mirror``).
+- ``head_signer(seq, hash)``, when set, signs the head each transaction leaves, inside the
+  transaction (the ``head_signature`` row; ``signed_head``); ``on_commit(seq, hash)`` is called
+  after the commit (the governor witnesses the head there). Every refusal is logged as an alert.
 - The effective content of the last ``keep_known_good`` known-good versions is kept, so a
   rollback to any of them needs nothing else.
 """
@@ -35,19 +42,25 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ouroboros.errors import LedgerError, PatchError
 from ouroboros.patches import states
-from ouroboros.patches.atomic import REAL_FS, FileSystem, clean_temporaries, write_atomic
+from ouroboros.patches.atomic import REAL_FS, FileSystem, clean_temporaries
 from ouroboros.patches.canonical import canonical_bytes, load_json
+from ouroboros.patches.entries import Entry, Pointer, entry_hash
+from ouroboros.patches.mirror import (
+    EMPTY_POINTER,
+    GENESIS_HASH,
+    POINTER_FILE,
+    alert,
+    check_mirror,
+    write_mirror,
+)
 from ouroboros.patches.states import State
 
-GENESIS_HASH = "0" * 64
-POINTER_FILE = "active.json"
 LEDGER_FILE = "ledger.sqlite3"
 DEFAULT_KEEP_KNOWN_GOOD = 10
 
@@ -76,6 +89,10 @@ CREATE TABLE IF NOT EXISTS pointer (
 CREATE TABLE IF NOT EXISTS head (
     id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS head_signature (
+    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
+    keyid TEXT NOT NULL, sig TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS entries_by_patch ON entries (patch_id, kind);
 """
 
@@ -90,75 +107,6 @@ def _tampered(message: str) -> LedgerError:
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Entry:
-    seq: int
-    at: str
-    actor: str
-    kind: str
-    patch_id: str | None
-    before: str | None
-    after: str | None
-    reason: str
-    evidence: Any
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "at": self.at,
-            "actor": self.actor,
-            "kind": self.kind,
-            "patch_id": self.patch_id,
-            "before": self.before,
-            "after": self.after,
-            "reason": self.reason,
-            "evidence": self.evidence,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
-
-
-@dataclass(frozen=True)
-class Pointer:
-    """``active``: what the world runs now (``None``: the base world, nothing applied).
-    ``permanent``: what it comes back on after a restart. ``canary``: active is on trial."""
-
-    active: str | None
-    permanent: str | None
-    canary: bool
-    head_seq: int
-    head_hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "active": self.active,
-            "permanent": self.permanent,
-            "canary": self.canary,
-            "head_seq": self.head_seq,
-            "head_hash": self.head_hash,
-        }
-
-
-def entry_hash(
-    seq: int,
-    at: str,
-    actor: str,
-    kind: str,
-    patch_id: str | None,
-    before: str | None,
-    after: str | None,
-    reason: str,
-    evidence_text: str,
-    prev_hash: str,
-) -> str:
-    # A fixed array form: every field is a string, an int or null and evidence is already
-    # canonical text, so json.dumps here is deterministic and far cheaper than canonicalising.
-    record = [seq, at, actor, kind, patch_id, before, after, reason, evidence_text, prev_hash]
-    return hashlib.sha256(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
 class Transaction:
@@ -285,6 +233,9 @@ class Ledger:
         self.keep_known_good = keep_known_good
         self.clock = clock
         self.fs = fs
+        self.on_commit: Callable[[int, str], None] | None = None
+        self.head_signer: Callable[[int, str], dict[str, str] | None] | None = None
+        self._anchor: tuple[int, str] | None = None  # the newest head this process has seen
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / LEDGER_FILE
         try:
@@ -296,9 +247,9 @@ class Ledger:
             raise LedgerError(
                 f"ledger {self.path} cannot be opened: {exc}", code="ledger_unreadable"
             ) from exc
-        if verify:
-            self.verify()
         clean_temporaries(folder, POINTER_FILE)
+        if verify and self.verify() == 0 and not (folder / POINTER_FILE).exists():
+            self.write_pointer_file()  # founding: the mirror exists before the first entry
 
     def close(self) -> None:
         self._db.close()
@@ -320,7 +271,10 @@ class Ledger:
             raise LedgerError(f"ledger {self.path} is not writable: {exc}", code="ledger_unreadable") from exc
         tx = Transaction(self, actor, reason)
         try:
+            self._check_anchor()
             yield tx
+            if tx.entries and self.head_signer is not None:
+                self.sign_head()
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -328,9 +282,70 @@ class Ledger:
         if tx.pointer_moved:
             self.write_pointer_file()
             self._prune_versions()
+        elif tx.entries and tx.entries[0].seq == 1:
+            self.write_pointer_file()  # the founding mirror (entry 0) never outlives the first commit
+        if tx.entries:
+            head = tx.entries[-1]
+            self._anchor = (head.seq, head.hash)
+            if self.on_commit is not None:
+                self.on_commit(head.seq, head.hash)
+
+    def _check_anchor(self) -> None:
+        """The ledger still holds the newest head this process saw, with its hash: entries cut or
+        rewritten under a running process are refused before anything is appended to them."""
+        if self._anchor is None:
+            return
+        seq, digest = self._anchor
+        held = self.hash_at(seq)
+        if held != digest:
+            what = "no longer holds" if held is None else "holds another hash for"
+            raise alert(
+                _tampered(f"the ledger {what} entry {seq}, which this process saw (entries cut or rewritten)")
+            )
+
+    @contextmanager
+    def transaction_lock(self) -> Iterator[None]:
+        """A write transaction that appends no entry (housekeeping such as ``sign_head``)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def sign_head(self) -> bool:
+        """Sign the head with ``head_signer`` (a row beside it); ``False``: no signer at hand."""
+        seq, digest = self.head()
+        signature = self.head_signer(seq, digest) if self.head_signer is not None else None
+        if signature is None:
+            self._db.execute("DELETE FROM head_signature")
+            return False
+        self._db.execute(
+            "INSERT OR REPLACE INTO head_signature VALUES (1, ?, ?, ?, ?)",
+            (seq, digest, signature["keyid"], signature["sig"]),
+        )
+        return True
+
+    def signed_head(self) -> tuple[int, str, str, str] | None:
+        """The head last signed (seq, hash, keyid, signature), ``None`` when none was."""
+        row = self._db.execute("SELECT seq, hash, keyid, sig FROM head_signature WHERE id = 1").fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+
+    def head(self) -> tuple[int, str]:
+        """The last entry's sequence number and hash (0 and the genesis hash when empty)."""
+        row = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def hash_at(self, seq: int) -> str | None:
+        """The hash of entry ``seq`` (the genesis hash for 0), ``None`` when there is none."""
+        if seq == 0:
+            return GENESIS_HASH
+        row = self._db.execute("SELECT hash FROM entries WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
 
     def write_pointer_file(self) -> None:
-        write_atomic(self.folder / POINTER_FILE, canonical_bytes(self.pointer().as_dict()) + b"\n", self.fs)
+        write_mirror(self.folder, self.pointer().as_dict(), self.fs)
 
     def _prune_versions(self) -> None:
         pointer = self.pointer()
@@ -348,12 +363,12 @@ class Ledger:
     def _pointer_row(self) -> dict[str, Any]:
         row = self._db.execute("SELECT active, permanent, canary FROM pointer WHERE id = 1").fetchone()
         if row is None:
-            return {"active": None, "permanent": None, "canary": False}
+            return dict(EMPTY_POINTER)
         return {"active": row[0], "permanent": row[1], "canary": bool(row[2])}
 
     def pointer(self) -> Pointer:
         row = self._pointer_row()
-        head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone() or (0, GENESIS_HASH)
+        head = self.head()
         return Pointer(row["active"], row["permanent"], row["canary"], head[0], head[1])
 
     def state_of(self, patch_id: str) -> State | None:
@@ -457,10 +472,19 @@ class Ledger:
         return found[-1] if found else None
 
     # -- trust -----------------------------------------------------------------------------------
-    def verify(self) -> int:
+    def verify(self, *, mirror: bool = True) -> int:
         """Recompute the hash chain; check the head row, the per-patch states, the bundles, the
         kept versions, the pointer row and the pointer file against it. Returns the number of
-        entries. Raises ``LedgerError`` (``ledger_tampered``) naming the first mismatch."""
+        entries. Raises ``LedgerError`` (``ledger_tampered``, or a ``pointer_mirror_*`` code) naming
+        the first mismatch, and logs it as an alert."""
+        try:
+            count, head = self._verify(mirror)
+        except LedgerError as exc:
+            raise alert(exc) from None
+        self._anchor = head
+        return count
+
+    def _verify(self, mirror: bool) -> tuple[int, tuple[int, str]]:
         prev, count = GENESIS_HASH, 0
         last_state: dict[str, str] = {}
         records: dict[str, Any] = {}  # patch id → what its bundles row must hold
@@ -500,6 +524,8 @@ class Ledger:
             self._check_bundles(records)
             self._check_versions(versions)
             self._check_pointer(last_state, last_pointer)
+            if mirror:
+                check_mirror(self._db, self.folder, count)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"ledger {self.path} is unreadable: {exc}", code="ledger_unreadable") from exc
         except (ValueError, TypeError, AttributeError) as exc:  # evidence that is not what we wrote
@@ -507,8 +533,7 @@ class Ledger:
         finally:
             if snapshot and self._db.in_transaction:
                 self._db.execute("COMMIT")
-        self._check_mirror()
-        return count
+        return count, (count, prev)
 
     def _check_bundles(self, records: dict[str, Any]) -> None:
         rows = self._db.execute("SELECT patch_id, sequence, parent, bundle_hash, bundle FROM bundles")
@@ -539,11 +564,7 @@ class Ledger:
 
     def _check_pointer(self, last_state: dict[str, str], last_pointer: str | None) -> None:
         row = self._pointer_row()
-        recorded = (
-            json.loads(last_pointer)
-            if last_pointer is not None
-            else {"active": None, "permanent": None, "canary": False}
-        )
+        recorded = json.loads(last_pointer) if last_pointer is not None else dict(EMPTY_POINTER)
         if row != recorded:
             raise _tampered(f"the pointer row {row} is not the ledger's last pointer entry {recorded}")
         active, permanent = row["active"], row["permanent"]
@@ -554,21 +575,3 @@ class Ledger:
         for patch_id in {active, permanent} - {None}:
             if self._db.execute("SELECT 1 FROM versions WHERE patch_id = ?", (patch_id,)).fetchone() is None:
                 raise _tampered(f"the content of {patch_id}, which the pointer names, is gone")
-
-    def _check_mirror(self) -> None:
-        """The pointer file is written after each commit, so the head it records is an entry the
-        database holds (it may lag the database, never lead it or disagree with it)."""
-        try:
-            mirror = json.loads((self.folder / POINTER_FILE).read_bytes())
-            seq, digest = mirror["head_seq"], mirror["head_hash"]
-        except (OSError, ValueError, TypeError, KeyError):
-            return  # missing or torn: recover() rewrites it from the database
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-            return
-        row = self._db.execute("SELECT hash FROM entries WHERE seq = ?", (seq,)).fetchone()
-        if row is None:
-            raise _tampered(f"the pointer file records ledger entry {seq}, which the ledger no longer holds")
-        if row[0] != digest:
-            raise _tampered(
-                f"the pointer file records another hash for ledger entry {seq} (entries rewritten)"
-            )

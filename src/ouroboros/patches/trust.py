@@ -9,6 +9,9 @@ What it promises:
   record (``keyring_unpinned``), records with another hash (``keyring_tampered``) or records but
   which is gone (``keyring_missing``) is refused: a self-signed keyring dropped into the folder
   is not a trust root, and deleting the newest version does not roll trust back.
+- The trust root is the pin of keyring version 1 (``root``): printed at founding, it can be
+  pinned outside the folder (``witness.Anchors``), and then a folder pinned to another root is
+  refused whole (``trust_root_mismatch``), and so is founding a new keyring under such a pin.
 - Private key files (``keys/NAME.key``, ``0600``) are written here and never shown.
 """
 
@@ -44,6 +47,27 @@ class KeyringStore:
             if isinstance(version, int) and isinstance(digest, str):
                 pins[version] = digest
         return pins
+
+    def root(self) -> str | None:
+        """The trust root: the sha256 of keyring version 1 as the ledger pinned it (``None``:
+        no keyring yet)."""
+        return self.pins().get(1)
+
+    def check_root(self, roots: frozenset[str]) -> None:
+        """With trust roots pinned outside the folder, this folder's root must be one of them and
+        its keyring files the ones pinned; without any, nothing is checked."""
+        if not roots:
+            return
+        root = self.root()
+        if root is None:
+            return  # nothing trusted yet: founding is refused in add_key
+        if root not in roots:
+            raise KeyringError(
+                f"this folder's trust root {root[:16]}… is not the one pinned outside it "
+                f"({', '.join(sorted(r[:16] + '…' for r in roots))}): its keyring was replaced",
+                code="trust_root_mismatch",
+            )
+        self.current()
 
     def current(self) -> Keyring:
         """The current keyring; every version's file must be the one the ledger pinned."""
@@ -84,7 +108,9 @@ class KeyringStore:
             ring = ring.rotate(doc)
         return ring
 
-    def add_key(self, name: str, domains: list[str], actor: str) -> SigningKey:
+    def add_key(
+        self, name: str, domains: list[str], actor: str, roots: frozenset[str] = frozenset()
+    ) -> SigningKey:
         """Make a key and trust it: the first key founds keyring version 1; later keys rotate the
         keyring, signed by this folder's own keys that the current keyring trusts. The pin, the
         key file and the keyring file are written in one ledger transaction."""
@@ -99,6 +125,12 @@ class KeyringStore:
         key = SigningKey.generate(name)
         self.folder.mkdir(exist_ok=True)
         if not any(self.folder.glob("*.json")) and not self.pins():
+            if roots:
+                raise KeyringError(
+                    f"a trust root is pinned outside {self.data} but it has no keyring: founding one "
+                    "here would make a root nobody pinned (unset the pin to found a new folder)",
+                    code="trust_root_mismatch",
+                )
             doc = Keyring.sign_document(Keyring.unsigned(1, {key.keyid: key.public_entry(domains)}), key)
             Keyring.trust_first(doc)
         else:

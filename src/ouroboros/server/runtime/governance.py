@@ -73,7 +73,12 @@ class GovernedRunner:
                 if self.name == "petri" and self.options.petri_config is not None:
                     doc["config"] = defaults["config"]
                 write_atomic(world_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
-        self.governor = Governor(self.folder, world_defaults=defaults)
+        self.governor = Governor(
+            self.folder,
+            world_defaults=defaults,
+            witness=self.options.witness,
+            trust_root=self.options.trust_root,
+        )
         if self.governor.world_name != self.name:
             raise BadInputError(f"{self.folder} is set up for world {self.governor.world_name!r}")
         recorded = self.governor.settings.get("seed", 0)
@@ -84,6 +89,9 @@ class GovernedRunner:
             )
         if not (self.governor.keys_dir / f"{SERVER_KEY}.key").exists():
             self.governor.new_key(SERVER_KEY, ["*"], actor="ouroboros go")
+        #: the folder's trust root and anchors, for ``go`` to tell the operator
+        self.trust_root: str | None = self.governor.trust_root()
+        self.anchors = self.governor.anchors
 
     def _close_governance(self) -> None:
         for part in (self.evolution, self.council):

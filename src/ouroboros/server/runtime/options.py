@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ class RuntimeOptions:
     council: bool = True
     governance_budgets: Mapping[str, int] | None = None
     session_limits: SessionLimits | None = None  # neon's gateways (None: SessionLimits())
+    #: the anchors outside the data folder (``None``: ``OUROBOROS_WITNESS`` / ``OUROBOROS_TRUST_ROOT``)
+    witness: Path | None = None
+    trust_root: str | None = None
 
 
 __all__ = [
