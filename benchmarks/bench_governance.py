@@ -315,6 +315,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--entities", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="3 repeats, small worlds: does it run?")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args()
     if args.quick:
         args.repeats, args.entities = 3, 1_000
@@ -370,7 +371,7 @@ def main() -> None:
         print(f"{name:<{width}}  {value:<26}  {goal}")
     # --quick figures never replace the README's: they go to a temporary folder
     results = Path(tempfile.mkdtemp()) if args.quick else REPO / "benchmarks" / "results"
-    out = results / "governance.json"
+    out = args.out or results / "governance.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
