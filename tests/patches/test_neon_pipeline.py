@@ -16,8 +16,11 @@ import pytest
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
 from ouroboros.worlds import WORLD_AGNOSTIC_DOMAINS, build_world
+from ouroboros.worlds.neon import find_player
 from ouroboros.worlds.neon import tables as tb
+from ouroboros.worlds.neon.city import slots
 from ouroboros.worlds.neon.gameplay import SUPPORTED_DOMAINS
+from ouroboros.worlds.neon.maps import safe_rooms
 from tests.patches.conftest import make_bundle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +87,11 @@ def test_a_patch_that_drains_the_players_money_is_refused(tmp_path: Path) -> Non
     live.run(3)
     gov = Governor(tmp_path / "data", world_defaults=NEON, environ={}, live_world=live)
     op = gov.new_key("op", ["*"])
-    spawn = tb.tables(live).spawn_room  # where the players stand
+    # where the players stand: outside the starter district, where no hostile spares a new runner
+    spawn = "neon.room.st_03_04"
+    assert spawn not in safe_rooms(tb.tables(live))
+    for name in ("Alice", "Bob"):
+        live.set(find_player(live, name), "Place", room=slots(live).slot("room", spawn))
     reaper = {
         **_base("npcs", "neon.npc.jackal_bruiser"),
         "id": "neon.npc.reaper",

@@ -264,3 +264,21 @@ def test_roaming_hostiles_never_walk_into_the_starter_district() -> None:
                 data = npc_data(city.world, entity)
                 if actions.hostile_to_players(data):
                     assert slots(city.world).id_of("room", room) not in safe, data["name"]
+
+
+def test_a_patched_fixer_line_names_the_speaker_and_the_runners_best_job() -> None:
+    world = build_world("neon", 1)
+    t = tables(world)
+    kestrel = t.npcs["neon.npc.fixer_kestrel"]
+    lines = [
+        {"id": "hello", "text": "Evening, {player.name}. Name's {npc.name}. {quest.name} pays {credits}."}
+    ]
+    dialogue = {"id": kestrel["dialogue"], "version": "9.0.0", "lines": lines}
+    assert check_content({"dialogue": [dialogue]}) == []
+    apply_content(world, {"dialogue": [dialogue]})
+    city = City(world=world)
+    city.enter("Alice")
+    _put(city, "Alice", kestrel["spawn_room"])
+    pay = t.quests["neon.quest.street_legs"]["rewards"]["credits"]
+    said = city.do("Alice", "talk kestrel")
+    assert f'"Evening, Alice. Name\'s {kestrel["name"]}. Street Legs pays {pay}."' in said

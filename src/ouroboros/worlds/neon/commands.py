@@ -154,6 +154,21 @@ def look(world: World, player: int, rest: str) -> None:
     tell(world, player, f"You see no '{rest[:40]}' here.", "error")
 
 
+def _dialogue_values(world: World, player: int, npc: int, data: dict, t: tb.Tables) -> dict[str, str]:
+    name = player_name(world, player)
+    given = t.quests_by_giver.get(npc_id(world, npc), [])
+    fits = [s["quest"] for s in experience.suggestions(world, player, most=50) if s["quest"] in given]
+    job = fits[0] if fits else (given[0] if given else None)
+    pay = t.quests[job].get("rewards", {}).get("credits", 0) if job else 0
+    return {
+        "{player.name}": name,
+        "{player}": name,
+        "{npc.name}": str(data["name"]),
+        "{quest.name}": str(t.quests[job]["name"]) if job else "nothing yet",
+        "{credits}": str(pay) if job else "no",
+    }
+
+
 def describe_item(data: dict, worth: int, *, on_sale: bool = False) -> str:
     """What ``look``/``inspect`` says of an item, held, on the ground or on a vendor's shelf."""
     stats = ", ".join(f"{k} {v}" for k, v in data.get("stats", {}).items() if v)
@@ -213,7 +228,8 @@ def talk(world: World, player: int, rest: str) -> None:
         lines = {ln["id"]: ln for ln in dialogue["lines"]}
         at = seen.get(dialogue["id"], dialogue["lines"][0]["id"])
         line = lines.get(at, dialogue["lines"][0])
-        tell(world, player, f'{data["name"]} says, "{render_line(line["text"], name)}"', "say")
+        values = _dialogue_values(world, player, npc, data, t)
+        tell(world, player, f'{data["name"]} says, "{render_line(line["text"], values)}"', "say")
         nxt = line.get("next") or [dialogue["lines"][0]["id"]]
         seen[dialogue["id"]] = nxt[0]
     else:

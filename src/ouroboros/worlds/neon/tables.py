@@ -200,8 +200,9 @@ ITEM_PROCS = "neon.procs"
 QUEST_LEVEL_MARGIN = 3
 #: xp per level: level 1 at 0 xp, 2 at 100, ... (an npc of level L pays 10 × L xp)
 XP_PER_LEVEL = 100
-#: the placeholders a dialogue line may use; anything else in braces is refused by the content check
-DIALOGUE_PLACEHOLDERS = ("{player.name}", "{player}")
+#: the placeholders a dialogue line may use; anything else in braces is refused by the content check.
+#: ``{quest.name}`` and ``{credits}`` are the speaker's best job for the player (its pay)
+DIALOGUE_PLACEHOLDERS = ("{player.name}", "{player}", "{npc.name}", "{quest.name}", "{credits}")
 
 
 def player_level(xp: int) -> int:

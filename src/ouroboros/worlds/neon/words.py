@@ -18,10 +18,12 @@ def credits(n: int) -> str:
     return count(n, "credit")
 
 
-def render_line(text: str, player_name: str) -> str:
-    """A dialogue line as the player reads it: the known placeholders filled, never a raw brace."""
+def render_line(text: str, values: dict[str, str]) -> str:
+    """A dialogue line as the player reads it: each placeholder of ``DIALOGUE_PLACEHOLDERS`` filled
+    from ``values`` (keyed by the placeholder), never a raw brace."""
     for placeholder in DIALOGUE_PLACEHOLDERS:
-        text = text.replace(placeholder, player_name)
+        if placeholder in text:
+            text = text.replace(placeholder, values.get(placeholder, ""))
     return _BRACED.sub("", text).replace("  ", " ")
 
 
