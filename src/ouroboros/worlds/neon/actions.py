@@ -53,7 +53,7 @@ def describe_room(world: World, player: int) -> None:
     t = tb.tables(world)
     room = room_of(world, player)
     data = room_data(world, room, t)
-    exits = [d for d in tb.DIRECTIONS if d in data.get("exits", {})]
+    exits = [d for d in tb.DIRECTIONS if data.get("exits", {}).get(d) in t.rooms]  # usable ones only
     names = state(world)["player_names"]
     others = [names[handle] for p, handle in online_in(world, room) if p != player]
     npcs = [display_name(world, n) for n in npcs_in(world, room)]
@@ -73,7 +73,7 @@ def describe_room(world: World, player: int) -> None:
         "zone": data.get("zone", ""),
         "threat": data.get("threat_level", 0),
         "exits": {d: s for d, target in data.get("exits", {}).items()
-                  if (s := slots(world).try_slot("room", target)) is not None},
+                  if target in t.rooms and (s := slots(world).try_slot("room", target)) is not None},
         "coords": data.get("coords", {}),
     }  # fmt: skip
     gmcp(world, player, "Room.Info", info)
