@@ -198,6 +198,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
             ms = (time.perf_counter() - t0) * 1e3
             self.tick_ms.append(ms)
             self._follow_pace()
+            self._after_migration()
             if self.optimizer is not None and report is not None:
                 self.optimizer.after_tick(report)
             for hook in self.after_tick:
@@ -207,6 +208,27 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
                     self.feed.publish("error", self.name, source="after_tick", message=str(exc))
         self.rate.append(time.monotonic())
         self._maybe_council()
+
+    def _after_migration(self) -> None:
+        """Under the lock, after a tick that landed a version: its migration report goes to the
+        feed now and to the ledger on the control thread (where the governor's connection lives)."""
+        from ouroboros.worlds import MIGRATION_SCRATCH
+
+        report = self.world.scratch.get(MIGRATION_SCRATCH)
+        if report is None:
+            return
+        summary = {k: report[k] for k in ("from", "to", "tick", "counts")}
+        self.feed.publish("migration", self.name, report=summary)
+        self._control.submit(self._record_migration, report)
+
+    def _record_migration(self, report: dict[str, Any]) -> None:
+        from ouroboros.patches.activation import record_migration
+
+        try:
+            if self.governor is not None:
+                record_migration(self.governor.ledger, report, actor="ouroboros go")
+        except OuroborosError as exc:  # the ledger refusing never stops the world
+            self.feed.publish("error", self.name, source="migration", message=exc.message)
 
     def _maybe_council(self) -> None:
         if self._council_pending or (self.council is None and self.evolution is None):
