@@ -354,7 +354,7 @@ def test_undo_removes_exactly_one_approved_proposal_after_a_second_click(page: A
     time.sleep(0.5)
     assert item.get_attribute("data-state") == "active"  # the first click only arms it
     item.get_by_test_id("queue-undo-confirm").click()
-    wait_until(lambda: item.get_attribute("data-state") == "undone", "the proposal undone", 30)
+    wait_until(lambda: item.get_attribute("data-state") == "rolled_back", "the proposal undone", 30)
     shot(page, "22-undone")
     states = {i["proposal_id"]: i["state"] for i in server.api("GET", "/api/queue?world=neon").json()}
-    assert (states[keep], states[undo]) == ("active", "undone")
+    assert (states[keep], states[undo]) == ("active", "rolled_back")

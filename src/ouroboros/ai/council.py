@@ -365,6 +365,13 @@ class Council:
         known = self.store.proposal(pid)
         if known is not None:
             return known
+        twin = None if violations else self._twin_of(validated)
+        if twin is not None:  # e.g. the director re-asking after a restore took the world back
+            why = {"proposal_id": pid, "twin": twin["proposal_id"], "twin_state": twin["state"]}
+            self.store.record_decision(
+                job.tick if job else -1, "council", "duplicate", why, job.job_id if job else None, str(type)
+            )
+            return twin
         job_record = job.as_dict() if job else {"actor": actor, "context": dict(context or {})}
         if narrative is not None:
             job_record["narrative"] = dict(narrative)
@@ -403,6 +410,21 @@ class Council:
         if record is None:
             raise OuroborosError(f"proposal {pid} vanished from {self.store.path}", code="ai_store")
         return record
+
+    def _twin_of(self, proposal: Proposal) -> dict[str, Any] | None:
+        """A proposal, queued, waiting or active, whose content equals ``proposal``'s."""
+        from ouroboros.ai.queue import OPEN_STATES
+        from ouroboros.patches.canonical import canonical_bytes
+
+        mine = canonical_bytes(proposal.payload)
+        for state in sorted(OPEN_STATES | {"active"}):
+            for record in self.store.proposals(state):
+                if record["proposal_id"] == proposal.proposal_id:
+                    continue
+                theirs = (record["validated"] or record["generated"])["payload"]
+                if canonical_bytes(theirs) == mine:
+                    return record
+        return None
 
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
