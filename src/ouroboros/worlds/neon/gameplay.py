@@ -18,7 +18,7 @@ from typing import Any
 from ouroboros.engine import World
 from ouroboros.worlds.neon import actions, economy
 from ouroboros.worlds.neon import tables as tb
-from ouroboros.worlds.neon.city import npc_id, online_players, remove, room_of, state, tell, tell_room
+from ouroboros.worlds.neon.city import emit, npc_id, online_names, remove, room_of, state, tell_room
 from ouroboros.worlds.neon.migrate import migrate
 from ouroboros.worlds.neon.params import PARAMS, param_problem
 
@@ -76,7 +76,7 @@ def apply_content(
     old = tb.tables(world)
     new_content = effective(content)
     new = tb.build_tables(new_content)
-    world.meta["neon_content"] = new_content
+    tb.follow(world, new_content, new)
     report = migrate(world, old, new, hints)
     neon = state(world)
     gone = []
@@ -109,8 +109,9 @@ def _announce_opening(world: World, new: tb.Tables, opened: list[str], hints: Ma
         shown = [new.rooms[r]["name"] for r in opened[:3]]
         more = f" and {len(opened) - 3} more" if len(opened) > 3 else ""
         text = f"New ground opens in the city: {', '.join(shown)}{more}."
-    for player in online_players(world):
-        tell(world, player, text, "system")
+    event = {"type": "text", "style": "system", "text": text}  # shared: events are read, never changed
+    for name in online_names(world):
+        emit(world, name, event)
 
 
 def kpis(world: World) -> dict[str, Any]:

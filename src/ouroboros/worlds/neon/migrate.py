@@ -27,9 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ouroboros.engine import World
 from ouroboros.worlds.neon import tables as tb
-from ouroboros.worlds.neon.city import slots, state, tell
+from ouroboros.worlds.neon.city import emit, slots, state, tell
 
 RECALL_FLAG = "neon.recall"
 #: what players are told when nothing more specific is known
@@ -103,7 +105,7 @@ def nearest_surviving(old: tb.Tables, new: tb.Tables, start: str) -> str:
 
 def migrate(world: World, old: tb.Tables, new: tb.Tables, migration: Mapping[str, Any]) -> Migration:
     """Move, close and convert what refers to objects that left ``old`` for ``new``."""
-    from ouroboros.worlds.neon import actions, quests
+    from ouroboros.worlds.neon import actions
 
     report = Migration()
     why = reason_of(migration)
@@ -120,38 +122,44 @@ def migrate(world: World, old: tb.Tables, new: tb.Tables, migration: Mapping[str
             target[slot] = s.slot("room", nearest_surviving(old, new, room_ids[slot]))
         return target[slot]
 
-    told: list[tuple[int, int, int]] = []  # (player, from, to) to describe once everything moved
+    told: dict[int, list[tuple[int, str, int]]] = {}  # to room → (player, name, from), told at the end
     if gone:
+        wanted = np.fromiter(gone, dtype=np.int64, count=len(gone))
         for chunk in world.query("Place"):
             rooms = chunk["Place.room"]
-            for row in [r for r, room in enumerate(rooms.tolist()) if room in gone]:
-                entity, here = int(chunk.ids[row]), int(rooms[row])
+            rows = np.flatnonzero(np.isin(rooms, wanted))
+            if not len(rows):
+                continue
+            sig = chunk.signature
+            handles = chunk["Player.handle"] if "Player" in sig else None
+            protos = chunk["Npc.proto"] if "Npc" in sig else None
+            targets = chunk["Actor.target"] if "Actor" in sig else None
+            for row in rows.tolist():
+                here = int(rooms[row])
                 there = destination(here)
                 rooms[row] = there
-                comps = world.components_of(entity)
-                if "Player" in comps:
-                    handle = world.get(entity, "Player")["handle"]
-                    moved = {"who": names[handle], "kind": "player", "from": room_ids[here]}
-                    report.moved.append({**moved, "to": room_ids[there]})
-                    told.append((entity, here, there))
-                elif "Npc" in comps:
-                    report.moved.append(
-                        {"who": s.id_of("npc", world.get(entity, "Npc")["proto"]), "kind": "npc",
-                         "from": room_ids[here], "to": room_ids[there]}
-                    )  # fmt: skip
+                if targets is not None:
+                    targets[row] = 0
+                if handles is not None:
+                    name = names[int(handles[row])]
+                    report.moved.append({"who": name, "kind": "player", "from": room_ids[here],
+                                         "to": room_ids[there]})  # fmt: skip
+                    told.setdefault(there, []).append((int(chunk.ids[row]), name, here))
+                elif protos is not None:
+                    report.moved.append({"who": s.id_of("npc", int(protos[row])), "kind": "npc",
+                                         "from": room_ids[here], "to": room_ids[there]})  # fmt: skip
         for chunk in world.query("Npc"):
             homes = chunk["Npc.home"]
-            for row in [r for r, home in enumerate(homes.tolist()) if home in gone]:
+            for row in np.flatnonzero(np.isin(homes, wanted)).tolist():
                 homes[row] = destination(int(homes[row]))
-    for entity, here, _ in told:
-        old_name = old.rooms.get(room_ids[here], {}).get("name", "This place")
-        tell(world, entity, f"{old_name} is gone ({why}). You find yourself elsewhere.", "system")
-        world.set(entity, "Actor", target=0)
-        actions.describe_room(world, entity)
+    for there, viewers in told.items():
+        for _, name, here in viewers:
+            old_name = old.rooms.get(room_ids[here], {}).get("name", "This place")
+            text = f"{old_name} is gone ({why}). You find yourself elsewhere."
+            emit(world, name, {"type": "text", "style": "system", "text": text})
+        actions.describe_room_to(world, there, [(entity, name) for entity, name, _ in viewers])
     _migrate_items(world, old, new, migration, gone, destination, report)
     _close_quests(world, old, new, why, report)
-    for entity, _, _ in told:
-        quests.gmcp_quests(world, entity)
     return report
 
 
