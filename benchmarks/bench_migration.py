@@ -46,9 +46,15 @@ def _name(i: int) -> str:
 
 
 def _timed(game: NeonGame) -> float:
-    t0 = time.perf_counter()
+    """The tick's CPU time on this thread (ms): on a shared machine the wall clock also counts
+    the time other processes held the cores; both are reported, the budget is judged on this."""
+    t0, w0 = time.thread_time(), time.perf_counter()
     game.step()
-    return (time.perf_counter() - t0) * 1e3
+    _WALL.append((time.perf_counter() - w0) * 1e3)
+    return (time.thread_time() - t0) * 1e3
+
+
+_WALL: list[float] = []
 
 
 def one_run(players: int, moved: int, seed: int) -> dict[str, Any]:
@@ -66,12 +72,14 @@ def one_run(players: int, moved: int, seed: int) -> dict[str, Any]:
     expansion = generate("WORLD_EXPANSION", seed % 1000).payload
     world.submit("gameplay.activate", {"patch_id": "expansion", "content": copy.deepcopy(expansion)})
     land_ms = _timed(game)
+    land_wall = _WALL[-1]
     new_rooms = sorted(r for r in tables(world).rooms if ".gen." in r)
     for i, name in enumerate(names[:moved]):
         world.set(find_player(world, name), "Place", room=s.slot("room", new_rooms[i % len(new_rooms)]))
     game.step()
     world.submit("gameplay.activate", {"patch_id": None, "content": {}, "migration": {"kind": "rollback"}})
     rollback_ms = _timed(game)
+    rollback_wall = _WALL[-1]
     report = world.scratch[MIGRATION_SCRATCH]
     if report["counts"]["moved"] < moved:
         raise SystemExit(f"only {report['counts']['moved']} of {moved} players were moved")
@@ -80,6 +88,8 @@ def one_run(players: int, moved: int, seed: int) -> dict[str, Any]:
         "base_tick_p50_ms": statistics.median(base),
         "land_expansion_ms": land_ms,
         "rollback_tick_ms": rollback_ms,
+        "land_expansion_wall_ms": land_wall,
+        "rollback_tick_wall_ms": rollback_wall,
         "after_tick_p50_ms": statistics.median(after),
         "moved": report["counts"]["moved"],
         "new_rooms": len(new_rooms),
@@ -95,7 +105,8 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 2 if args.quick else args.repeats
     runs = [one_run(args.players, args.moved, seed) for seed in range(1, repeats + 1)]
-    keys = ["base_tick_p50_ms", "land_expansion_ms", "rollback_tick_ms", "after_tick_p50_ms"]
+    keys = ["base_tick_p50_ms", "land_expansion_ms", "rollback_tick_ms", "after_tick_p50_ms",
+            "land_expansion_wall_ms", "rollback_tick_wall_ms"]  # fmt: skip
     summary = {
         k: {"median": statistics.median(r[k] for r in runs), "max": max(r[k] for r in runs)} for k in keys
     }
@@ -106,12 +117,14 @@ def main() -> None:
         f"bench_migration: {args.players} players online, {args.moved} moved by a rollback; {repeats} repeats"
     )
     print(f"machine: {machine}; load average {load:.2f}" if load is not None else f"machine: {machine}")
-    print(f"{'tick':<40}{'median ms':>12}{'max ms':>10}")
+    print(f"{'tick (CPU time of the tick thread)':<40}{'median ms':>12}{'max ms':>10}")
     labels = {
         "base_tick_p50_ms": "ordinary tick (p50 of 20)",
         "land_expansion_ms": "tick landing the expansion",
         "rollback_tick_ms": f"tick landing the rollback ({args.moved} moved)",
         "after_tick_p50_ms": "ordinary tick after (p50 of 20)",
+        "land_expansion_wall_ms": "  expansion tick, wall clock",
+        "rollback_tick_wall_ms": "  rollback tick, wall clock",
     }
     for k in keys:
         print(f"{labels[k]:<40}{summary[k]['median']:>12.2f}{summary[k]['max']:>10.2f}")
