@@ -33,13 +33,14 @@ from ouroboros.server.runtime.evolution import EvolvingRunner
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
 from ouroboros.server.runtime.options import COUNCIL_EVERY_S, PETRI_TICKS_PER_SECOND, RuntimeOptions
+from ouroboros.server.runtime.players import PlayersMixin
 from ouroboros.server.runtime.snapshots import SnapshotsMixin
 
 #: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
 RUN_STATE_FILE = "run_state.json"
 
 
-class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
+class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
     """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
     def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:

@@ -1,0 +1,57 @@
+"""The city's players for an operator: list them, look one up, move one (neon only).
+
+Reads happen under the runner's lock, between two ticks. A move is checked now (an unknown player
+or room raises and queues nothing) and then submitted as the ``neon.operator_move`` world input,
+so it lands at the next tick boundary; the feed gets a ``players`` event naming the operator.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ouroboros.engine import World
+from ouroboros.errors import BadInputError
+from ouroboros.server.runtime.feed import Feed
+
+
+class PlayersMixin:
+    """The players half of a ``WorldRunner`` (see ``runner``)."""
+
+    name: str
+    feed: Feed
+    lock: threading.RLock
+    world: World
+
+    def _neon_only(self) -> None:
+        if self.name != "neon":
+            raise BadInputError(f"{self.name} has no players (only neon does)")
+
+    def players(self) -> list[dict[str, Any]]:
+        from ouroboros.worlds.neon.operator import players
+
+        self._neon_only()
+        with self.lock:
+            return players(self.world)
+
+    def player(self, name: str) -> dict[str, Any]:
+        from ouroboros.worlds.neon.operator import player_info
+
+        self._neon_only()
+        with self.lock:
+            return player_info(self.world, name)
+
+    def move_player(self, name: str, room: str, actor: str, reason: str) -> dict[str, Any]:
+        """Check, then queue the move for the next tick; returns from, to and that tick."""
+        from ouroboros.worlds.neon.operator import MOVE, check_move
+
+        self._neon_only()
+        with self.lock:
+            moved = check_move(self.world, name, room)
+            self.world.submit(MOVE, {"name": name, "room": room, "actor": actor, "reason": reason})
+            moved["applies_at_tick"] = self.world.tick + 1
+        self.feed.publish("players", self.name, action="move", actor=actor, reason=reason, **moved)
+        return moved
+
+
+__all__ = ["PlayersMixin"]
