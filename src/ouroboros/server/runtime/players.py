@@ -46,12 +46,27 @@ class PlayersMixin:
         from ouroboros.worlds.neon.operator import MOVE, check_move
 
         self._neon_only()
+        actor, reason = actor.strip()[:200] or "operator", reason.strip()[:200]
+        if not reason:
+            raise BadInputError("a reason is required (the player is told it)")
         with self.lock:
             moved = check_move(self.world, name, room)
             self.world.submit(MOVE, {"name": name, "room": room, "actor": actor, "reason": reason})
             moved["applies_at_tick"] = self.world.tick + 1
         self.feed.publish("players", self.name, action="move", actor=actor, reason=reason, **moved)
         return moved
+
+    def answer_local(self, request: dict[str, Any]) -> Any:
+        """A request from ``ouroboros players --data`` (``inbox``): ``op`` list, show or move."""
+        op = request.get("op")
+        if op == "list":
+            return self.players()
+        if op == "show":
+            return self.player(str(request.get("name")))
+        if op == "move":
+            actor, reason = str(request.get("actor") or "local"), str(request.get("reason") or "")
+            return self.move_player(str(request.get("name")), str(request.get("room")), actor, reason)
+        raise BadInputError(f"unknown request {op!r} (list, show, move)")
 
 
 __all__ = ["PlayersMixin"]

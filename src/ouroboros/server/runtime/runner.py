@@ -367,6 +367,16 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         accounts = AccountStore(self.folder / "neon.db")
         registry = SessionRegistry(self.game, accounts)
         servers: list[Any] = []
+        from ouroboros.server.runtime.inbox import GoLock, Inbox
+
+        try:
+            go_lock = GoLock(self.folder)
+        except OSError:
+            self.error = f"another ouroboros go runs {self.folder}"
+            accounts.close()
+            store.close()
+            return
+        inbox = Inbox(self.folder)
         try:
             try:
                 telnet = await serve_telnet(self.game, registry, self.options.host, self.options.telnet_port)
@@ -383,6 +393,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             ready.set()
             next_at, last_save, ran = time.monotonic(), time.monotonic(), 0
             while self._should_tick(ran):
+                inbox.serve(self.answer_local)  # `ouroboros players --data`, STOPped or not
                 if self.paused.is_set():
                     await asyncio.sleep(0.05)
                     next_at = time.monotonic()
@@ -410,6 +421,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             self.follower.close()
             accounts.close()
             store.close()
+            go_lock.release()
 
     def save(self) -> None:
         with self.lock:
