@@ -70,3 +70,35 @@ def test_an_unknown_player_or_room_is_a_404_and_nothing_moves(live: Live) -> Non
     with r.lock:
         r.step()  # a tick for anything wrongly queued to land
     assert _room_of(live, "Yara") == before
+
+
+def test_players_in_a_stopped_city_are_told_once_and_their_commands_answered(live: Live) -> None:
+    r = live.runtime.runner("neon")
+    seen: list[str] = []
+    with r.lock:
+        r.game.subscribe(
+            lambda name, events: seen.extend(e.get("text", "") for e in events) if name == "Zed" else None
+        )
+        r.game.enter("Zed")
+    wait_for(lambda: _room_of(live, "Zed") is not None)
+    op = live.headers("operator")
+    stop = live.client.post("/api/control/stop", json={"world": "neon", "reason": "maintenance"}, headers=op)
+    assert stop.status_code == 200 and stop.json()["worlds"] == ["neon"]
+    try:
+        wait_for(lambda: any("The city freezes" in t for t in seen))
+        assert live.runtime.runner("petri").paused.is_set() is False  # STOP is per world
+        assert [t for t in seen if "The city freezes" in t] == [
+            "The city freezes: its operators pressed STOP (maintenance). Nothing moves until GO."
+        ]
+        with r.lock:
+            r.game.command("Zed", "look")
+        assert "The city is frozen until GO: nothing was done. Try again then." in seen
+    finally:
+        assert (
+            live.client.post(
+                "/api/control/go", json={"world": "neon", "reason": "done"}, headers=op
+            ).status_code
+            == 200
+        )
+    wait_for(lambda: any("The city moves again" in t for t in seen))
+    assert sum("The city freezes" in t for t in seen) == 1

@@ -45,7 +45,7 @@ def test_a_player_in_a_rolled_back_expansion_is_moved_out_told_why_and_walks_on(
     _activate(city, "expansion", copy.deepcopy(EXPANSION))
     _put(city, "Alice", FAR_ROOM)
     assert "Exits: south" in city.do("Alice", "look")
-    seen = len(city.seen["Alice"])
+    seen, seen_bob = len(city.seen["Alice"]), len(city.seen["Bob"])
     report = _activate(city, None, {}, kind="rollback")
     told = city.text("Alice", seen)
     assert "is gone (the city was rolled back)" in told
@@ -54,6 +54,7 @@ def test_a_player_in_a_rolled_back_expansion_is_moved_out_told_why_and_walks_on(
     assert {"who": "Alice", "kind": "player", "from": FAR_ROOM, "to": "neon.room.st_18_19"} in report["moved"]
     assert report["to"] is None and report["from"] == "expansion"
     assert _gmcp(city, "Alice", "Room.Info", seen)[-1]["id"] == "neon.room.st_18_19"
+    assert "The city rolls back to an earlier version." in city.text("Bob", seen_bob)
     # and she walks out; nobody else was touched
     assert "You can't go that way" not in city.do("Alice", "s")
     assert city.room_id("Alice") == "neon.room.st_18_18"

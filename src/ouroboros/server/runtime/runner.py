@@ -51,6 +51,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self.feed = feed
         self.lock = threading.RLock()
         self.paused = threading.Event()
+        self._run_note: dict[str, Any] | None = None  # the last STOP/GO: actor, reason
         self._control_lock = threading.Lock()
         self.finished = threading.Event()
         self._stop = threading.Event()
@@ -123,6 +124,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         choice is saved to ``<data>/<world>/run_state.json`` so the next ``go`` starts the same way."""
         with self._control_lock:
             doc = {"paused": paused, "actor": actor, "reason": reason, "at": _now()}
+            self._run_note = doc
             write_atomic(self.run_state_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
             if paused:
                 self.paused.set()
@@ -394,6 +396,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             next_at, last_save, ran = time.monotonic(), time.monotonic(), 0
             while self._should_tick(ran):
                 inbox.serve(self.answer_local)  # `ouroboros players --data`, STOPped or not
+                self._tell_stop_and_go()
                 if self.paused.is_set():
                     await asyncio.sleep(0.05)
                     next_at = time.monotonic()
@@ -422,6 +425,19 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             accounts.close()
             store.close()
             go_lock.release()
+
+    def _tell_stop_and_go(self) -> None:
+        """On the city's loop: players hear STOP once, and GO; their commands meanwhile are
+        answered by the game (``NeonGame.freeze``)."""
+        stopped = self.paused.is_set()
+        if self.game is None or stopped == (self.game.frozen is not None):
+            return
+        note = self._run_note or {}
+        why = f" ({note['reason']})" if note.get("reason") else ""
+        if stopped:
+            self.game.freeze(f"The city freezes: its operators pressed STOP{why}. Nothing moves until GO.")
+        else:
+            self.game.thaw(f"The city moves again: its operators pressed GO{why}.")
 
     def save(self) -> None:
         with self.lock:

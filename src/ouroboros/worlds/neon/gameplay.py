@@ -97,9 +97,18 @@ def apply_content(
         actions.spawn_npc(world, nid)  # says "X appears." in its room
     for nid in [n for n in neon["respawn"] if n not in new.npcs]:
         del neon["respawn"][nid]
-    if report.opened:
+    if hints.get("kind") == "rollback":
+        words = hints.get("announcement")
+        _broadcast(world, f"The city rolls back to an earlier version{f': {words}' if words else '.'}")
+    elif report.opened:
         _announce_opening(world, new, report.opened, hints)
     return report.as_dict()
+
+
+def _broadcast(world: World, text: str) -> None:
+    event = {"type": "text", "style": "system", "text": text}  # shared: events are read, never changed
+    for name in online_names(world):
+        emit(world, name, event)
 
 
 def _announce_opening(world: World, new: tb.Tables, opened: list[str], hints: Mapping[str, Any]) -> None:
@@ -109,9 +118,7 @@ def _announce_opening(world: World, new: tb.Tables, opened: list[str], hints: Ma
         shown = [new.rooms[r]["name"] for r in opened[:3]]
         more = f" and {len(opened) - 3} more" if len(opened) > 3 else ""
         text = f"New ground opens in the city: {', '.join(shown)}{more}."
-    event = {"type": "text", "style": "system", "text": text}  # shared: events are read, never changed
-    for name in online_names(world):
-        emit(world, name, event)
+    _broadcast(world, text)
 
 
 def kpis(world: World) -> dict[str, Any]:
