@@ -72,3 +72,33 @@ def test_an_unknown_player_or_room_is_bad_input_and_changes_nothing(tmp_path: Pa
     code, _, err = invoke("players", "list", "--data", tmp_path / "missing")
     assert code == 2 and "no such folder" in one_error_line(err)
     assert _saved_bytes(tmp_path) == before
+
+
+def test_restore_cost_counts_what_each_player_would_lose(tmp_path: Path) -> None:
+    world = build_world("neon", 0)
+    game = NeonGame(world)
+    game.enter("Alice")
+    game.step()
+    snapshots = tmp_path / "neon" / "snapshots"
+    snapshots.mkdir(parents=True)
+    (snapshots / "0000000001-0badcafe.snapshot").write_bytes(world.snapshot())
+    game.enter("Bob")
+    game.step()
+    entity = find_player(world, "Alice")
+    assert entity is not None
+    world.set(entity, "Player", xp=300)
+    store = CityStore(tmp_path / "neon")
+    store.save(world)
+    store.close()
+    code, out, err = invoke("players", "restore-cost", "0000000001-0badcafe", "--data", tmp_path,
+                            "--mode", "everything", "--json")  # fmt: skip
+    assert code == 0, err
+    cost = {p["player"]: p for p in json.loads(out)["players"]}
+    assert cost["Alice"]["xp"] == 300 and not cost["Alice"]["character_lost"]
+    assert cost["Bob"]["character_lost"]
+    code, out, _ = invoke("players", "restore-cost", "0000000001-0badcafe", "--data", tmp_path, "--json")
+    assert code == 0 and all(p["xp"] == 0 for p in json.loads(out)["players"])
+    code, _, err = invoke("players", "restore-cost", "0000000001-00000000", "--data", tmp_path)
+    assert code == 2 and "no snapshot" in one_error_line(err)
+    code, _, err = invoke("players", "restore-cost", "0000000001-0badcafe", "--data", tmp_path, "--mode", "x")
+    assert code == 2 and "--mode" in one_error_line(err)

@@ -194,6 +194,9 @@ class Council:
             guardrails_error=self.guardrails_problem,
         )
         self.queue = ApprovalQueue(self.store, self)
+        #: called with a reason before a high-risk proposal (``HIGH_RISK_TYPES``) is submitted: the
+        #: runtime takes an automatic snapshot there
+        self.before_high_risk: Callable[[str], Any] | None = None
         if enrich is None and models is not None:
             enrich = RegistryEnrich(models, self.guardrails, timeout_s=enrich_timeout_s)
         self.enrich = enrich
@@ -483,6 +486,8 @@ class Council:
             return verdict.as_dict()
         if moved:
             self.store.update_proposal(proposal_id, validated=rebased.model_dump(mode="json"))
+        if self.before_high_risk is not None and proposal.type in HIGH_RISK_TYPES:
+            self.before_high_risk(f"{proposal.type.value} {proposal_id}")
         try:
             verdict = self.submit(rebased, actor)
         except (PatchError, LedgerError) as exc:
@@ -578,6 +583,10 @@ def _dependencies(proposal: Proposal, payload: Mapping[str, Any], moved: Sequenc
                 if ref.target_id not in added and ref.target_id not in deps:
                     deps.append(ref.target_id)
     return deps
+
+
+#: proposals that change much at once: an automatic snapshot is taken before each is submitted
+HIGH_RISK_TYPES = frozenset({ProposalType.WORLD_EXPANSION, ProposalType.BUILDING, ProposalType.EVENT})
 
 
 def _queue_state(verdict: Verdict) -> str:

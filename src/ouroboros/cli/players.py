@@ -75,6 +75,8 @@ def _offline(folder: Path, request: dict[str, Any]) -> Any:
             return players(world)
         if request["op"] == "show":
             return player_info(world, request["name"])
+        if request["op"] == "restore_cost":
+            return _offline_cost(folder, world, request["snapshot"], request["mode"])
         moved = check_move(world, request["name"], request["room"])
         payload = {k: request[k] for k in ("name", "room", "actor", "reason")}
         world.submit(MOVE, payload)
@@ -83,6 +85,23 @@ def _offline(folder: Path, request: dict[str, Any]) -> Any:
         return {**moved, "applies_at_tick": world.tick}
     finally:
         store.close()
+
+
+def _offline_cost(folder: Path, world: Any, snapshot_id: str, mode: str) -> dict[str, Any]:
+    from ouroboros.errors import BadInputError
+    from ouroboros.server.runtime.snapshots import RESTORE_MODES, SNAPSHOT_ID
+    from ouroboros.worlds.neon.characters import characters, kept_cost, restore_cost
+
+    if mode not in RESTORE_MODES:
+        raise BadInputError(f"--mode must be one of {', '.join(RESTORE_MODES)}")
+    path = folder / "snapshots" / f"{snapshot_id}.snapshot"
+    if not SNAPSHOT_ID.match(snapshot_id) or not path.is_file():
+        raise BadInputError(f"no snapshot {snapshot_id!r} in {folder / 'snapshots'}")
+    now = characters(world)
+    then_world = world.fork()
+    then_world.restore(path.read_bytes())
+    players = restore_cost(now, characters(then_world)) if mode == "everything" else kept_cost(now)
+    return {"mode": mode, "players": players}
 
 
 def _audit(data: Path, actor: str, path: str, reason: str) -> None:
@@ -120,6 +139,30 @@ def show_player(name: str, data: DataOption = DEFAULT_DATA, as_json: JsonFlag = 
         return
     for key, value in found.items():
         typer.echo(f"{key}: {value}")
+
+
+@players_app.command("restore-cost")
+def restore_cost(
+    snapshot_id: str,
+    data: DataOption = DEFAULT_DATA,
+    mode: Annotated[
+        str, typer.Option("--mode", help="world_only (keep characters) or everything.")
+    ] = "world_only",
+    as_json: JsonFlag = False,
+) -> None:
+    """What restoring SNAPSHOT_ID would take from each player: xp, credits, items, jobs."""
+    found = _run(data, {"op": "restore_cost", "snapshot": snapshot_id, "mode": mode})
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    typer.echo(f"restore {snapshot_id} ({found['mode']}): what each player loses")
+    for p in found["players"]:
+        lost = (
+            "the whole character"
+            if p["character_lost"]
+            else (f"xp {p['xp']}, credits {p['credits']}, items {p['items']}, jobs {p['jobs']}")
+        )
+        typer.echo(f"  {p['player']:<20} {lost}")
 
 
 @players_app.command("move")

@@ -28,6 +28,10 @@ class RuntimeOptions:
     optimizer: bool = True
     council: bool = True
     governance_budgets: Mapping[str, int] | None = None
+    #: automatic snapshots (before high-risk operations) kept: the last this many ...
+    auto_snapshot_keep_last: int = 5
+    #: ... plus the newest of each of the last this many days
+    auto_snapshot_keep_days: int = 7
 
 
 __all__ = [

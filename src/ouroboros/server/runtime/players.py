@@ -66,7 +66,12 @@ class PlayersMixin:
         if op == "move":
             actor, reason = str(request.get("actor") or "local"), str(request.get("reason") or "")
             return self.move_player(str(request.get("name")), str(request.get("room")), actor, reason)
-        raise BadInputError(f"unknown request {op!r} (list, show, move)")
+        if op == "restore_cost":
+            try:
+                return self.restore_preview(str(request.get("snapshot")), str(request.get("mode")))  # type: ignore[attr-defined]
+            except KeyError:
+                raise BadInputError(f"no snapshot {request.get('snapshot')!r} of {self.name}") from None
+        raise BadInputError(f"unknown request {op!r} (list, show, move, restore_cost)")
 
 
 __all__ = ["PlayersMixin"]

@@ -52,6 +52,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self.lock = threading.RLock()
         self.paused = threading.Event()
         self._run_note: dict[str, Any] | None = None  # the last STOP/GO: actor, reason
+        self._reenter: list[str] = []  # characters to bring back in after a restore
         self._control_lock = threading.Lock()
         self.finished = threading.Event()
         self._stop = threading.Event()
@@ -192,6 +193,10 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         with self.lock:
             force, self._force_sync = self._force_sync, False
             self.follower.sync(self.world, force=force)
+            if self._reenter and self.game is not None:  # after a restore, once the version is queued
+                for name in self._reenter:
+                    self.game.enter(name)
+                self._reenter = []
             t0 = time.perf_counter()
             if self.game is not None:
                 self.game.step()

@@ -1,0 +1,76 @@
+"""Restore says what it costs and keeps what it promises: a preview counts, per player, what a
+restore would take; ``world_only`` keeps every character as it is now, ``everything`` puts it back
+too; an automatic snapshot is taken first, and automatic snapshots are pruned by retention."""
+
+from __future__ import annotations
+
+from ouroboros.worlds.neon import find_player
+
+from .conftest import Live, new_admin, wait_for
+
+
+def _xp(live: Live, name: str) -> int | None:
+    r = live.runtime.runner("neon")
+    with r.lock:
+        entity = find_player(r.world, name)
+        return None if entity is None else int(r.world.get(entity, "Player")["xp"])
+
+
+def _earn(live: Live, name: str, xp: int) -> None:
+    r = live.runtime.runner("neon")
+    with r.lock:  # between two ticks, as a fight's reward would land
+        entity = find_player(r.world, name)
+        assert entity is not None
+        r.world.set(entity, "Player", xp=xp)
+
+
+def test_world_only_keeps_characters_everything_takes_them_back_and_the_preview_says_so(live: Live) -> None:
+    r = live.runtime.runner("neon")
+    with r.lock:
+        r.game.enter("Rhea")
+    wait_for(lambda: _xp(live, "Rhea") is not None)
+    op = live.headers("operator")
+    snap = live.client.post(
+        "/api/snapshots", headers=op, json={"world": "neon", "label": "before", "reason": "r"}
+    )
+    assert snap.status_code == 200, snap.text
+    snap_id = snap.json()["id"]
+    _earn(live, "Rhea", 750)
+
+    url = f"/api/snapshots/{snap_id}/restore-preview?world=neon"
+    everything = live.client.get(f"{url}&mode=everything", headers=live.headers("viewer")).json()
+    (rhea,) = [p for p in everything["players"] if p["player"] == "Rhea"]
+    assert rhea["xp"] == 750 and rhea["character_lost"] is False
+    assert everything["totals"]["xp"] >= 750
+    world_only = live.client.get(f"{url}&mode=world_only", headers=live.headers("viewer")).json()
+    assert world_only["totals"] == {"xp": 0, "credits": 0, "items": 0, "jobs": 0, "characters_lost": 0}
+    assert live.client.get(f"{url}&mode=half", headers=op).status_code == 422
+    assert live.client.get("/api/snapshots/0000000000-deadbeef/restore-preview?world=neon",
+                           headers=op).status_code == 404  # fmt: skip
+
+    admin, totp = new_admin(live, "restorer1")
+    body = {"world": "neon", "reason": "undo the storm", "totp": totp.now()}
+    kept = live.client.post(f"/api/snapshots/{snap_id}/restore?mode=world_only", headers=admin, json=body)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["mode"] == "world_only" and kept.json()["totals"]["xp"] == 0
+    wait_for(lambda: _xp(live, "Rhea") == 750)  # her character kept, back online
+    autos = [
+        s for s in live.client.get("/api/snapshots?world=neon", headers=op).json() if s["kind"] == "auto"
+    ]
+    assert any(s["id"] == kept.json()["auto_snapshot"] and "before restoring" in s["label"] for s in autos)
+
+    admin2, totp2 = new_admin(live, "restorer2")
+    body = {"world": "neon", "reason": "all of it", "totp": totp2.now()}
+    back = live.client.post(f"/api/snapshots/{snap_id}/restore?mode=everything", headers=admin2, json=body)
+    assert back.status_code == 200, back.text
+    assert any(p["player"] == "Rhea" and p["xp"] == 750 for p in back.json()["cost"])
+    wait_for(lambda: _xp(live, "Rhea") == 0)
+
+
+def test_automatic_snapshots_keep_the_last_k_and_one_a_day(live: Live) -> None:
+    r = live.runtime.runner("neon")
+    made = [r.auto_snapshot(f"test {i}", "test")["id"] for i in range(8)]
+    autos = sorted(s["id"] for s in r.snapshots() if s["kind"] == "auto")
+    keep = r.options.auto_snapshot_keep_last
+    assert set(made[-keep:]) <= set(autos) and not set(made[: len(made) - keep]) & set(autos)
+    assert len(autos) == keep  # all taken today: the day's newest is among the last K
