@@ -74,3 +74,35 @@ def test_automatic_snapshots_keep_the_last_k_and_one_a_day(live: Live) -> None:
     keep = r.options.auto_snapshot_keep_last
     assert set(made[-keep:]) <= set(autos) and not set(made[: len(made) - keep]) & set(autos)
     assert len(autos) == keep  # all taken today: the day's newest is among the last K
+
+
+def test_an_expansion_and_a_rollback_over_two_versions_are_snapshotted_first(live: Live) -> None:
+    from ouroboros.ai.proposals import ProposalType
+
+    r = live.runtime.runner("neon")
+    op = live.headers("operator")
+
+    def autos() -> list[dict[str, object]]:
+        return [s for s in r.snapshots() if s["kind"] == "auto"]
+
+    approved = []
+    for kind, seed in ((ProposalType.WORLD_EXPANSION, 3), (ProposalType.ITEM, 4)):
+        record = r.call(lambda kind=kind, seed=seed: r.council.propose(kind, seed, queue=True, actor="test"))
+        before = {s["id"] for s in autos()}
+        verdict = live.client.post(f"/api/queue/{record['proposal_id']}/approve", headers=op,
+                                   json={"world": "neon", "reason": "grow"})  # fmt: skip
+        assert verdict.status_code == 200 and verdict.json()["proposal_state"] == "active", verdict.text
+        new = [s for s in autos() if s["id"] not in before]
+        if kind == ProposalType.WORLD_EXPANSION:
+            assert [str(s["label"]) for s in new] == [f"auto: WORLD_EXPANSION {record['proposal_id']}"]
+        else:
+            assert new == []  # an item is not a high-risk change
+        approved.append(record["proposal_id"])
+    before = {s["id"] for s in autos()}
+    back = live.client.post(
+        "/api/rollback", headers=op, json={"world": "neon", "reason": "too much", "to_base": True}
+    )
+    assert back.status_code == 200, back.text
+    assert [s["label"] for s in autos() if s["id"] not in before] == [
+        "auto: before a rollback over 2 versions"
+    ]
