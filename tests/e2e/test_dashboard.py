@@ -283,6 +283,10 @@ def test_a_second_admin_restores_a_snapshot_with_their_own_totp(
         row.wait_for()
         snapshot_id = str(row.get_attribute("data-testid")).removeprefix("snapshot-")
         row.get_by_test_id("snapshot-restore").click()
+        # before the second confirmation: the mode, and what each player would lose
+        row.get_by_test_id("snapshot-restore-totals").filter(has_text="players lose: xp").wait_for()
+        row.get_by_test_id("snapshot-restore-mode").select_option("everything")
+        row.get_by_test_id("snapshot-restore-submit").filter(has_text="Restore everything").wait_for()
         row.get_by_test_id("snapshot-restore-code").fill(pyotp.TOTP(made["totp_secret"]).now())
         row.get_by_test_id("snapshot-restore-submit").click()
         pg.get_by_test_id("snapshot-status").filter(has_text=f"restore {snapshot_id}: done").wait_for()
@@ -292,7 +296,9 @@ def test_a_second_admin_restores_a_snapshot_with_their_own_totp(
             for e in server.api("GET", "/api/feed?limit=1000").json()
             if e["kind"] == "snapshot" and e.get("action") == "restore"
         ]
-        assert [(e["snapshot"]["id"], e["actor"]) for e in restores] == [(snapshot_id, "ops2")]
+        assert [(e["snapshot"]["id"], e["actor"], e["mode"]) for e in restores] == [
+            (snapshot_id, "ops2", "everything")
+        ]
     finally:
         context.close()
 

@@ -106,3 +106,24 @@ def test_an_expansion_and_a_rollback_over_two_versions_are_snapshotted_first(liv
     assert [s["label"] for s in autos() if s["id"] not in before] == [
         "auto: before a rollback over 2 versions"
     ]
+
+
+def test_after_a_restore_proposals_newer_than_the_snapshot_say_what_became_of_them(live: Live) -> None:
+    from ouroboros.ai.proposals import ProposalType
+
+    r = live.runtime.runner("neon")
+    op = live.headers("operator")
+    snap = r.create_snapshot("before the blade", "test")
+    record = r.call(lambda: r.council.propose(ProposalType.ITEM, 77, queue=True, actor="test"))
+    approved = live.client.post(f"/api/queue/{record['proposal_id']}/approve", headers=op,
+                                json={"world": "neon", "reason": "ok"})  # fmt: skip
+    assert approved.json()["proposal_state"] == "active", approved.text
+    admin, totp = new_admin(live, "restorer3")
+    body = {"world": "neon", "reason": "back", "totp": totp.now()}
+    done = live.client.post(f"/api/snapshots/{snap['id']}/restore?mode=world_only", headers=admin, json=body)
+    assert done.status_code == 200, done.text
+    (told,) = [p for p in done.json()["proposals"] if p["proposal_id"] == record["proposal_id"]]
+    assert told["state"] == "active" and told["became"].startswith(f"kept after restoring {snap['id']}")
+    queued = live.client.get("/api/queue?world=neon", headers=op).json()
+    (row,) = [p for p in queued if p["proposal_id"] == record["proposal_id"]]
+    assert row["state"] == "active" and row["reason"] == told["became"]

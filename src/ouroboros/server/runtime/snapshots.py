@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +188,49 @@ class SnapshotsMixin:
                 self.game._present.clear()
             self._force_sync = True  # back onto the active version at the next tick
         self.feed.publish("snapshot", self.name, action="restore", snapshot=meta, actor=actor, mode=mode)
+        proposals = self._newer_proposals(meta, snapshot_id)
         return {**meta, "restored_at_tick": self.world.tick, "mode": mode, "auto_snapshot": before["id"],
-                "cost": preview["players"], "totals": preview["totals"]}  # fmt: skip
+                "cost": preview["players"], "totals": preview["totals"], "proposals": proposals}  # fmt: skip
+
+    def _newer_proposals(self, meta: dict[str, Any], snapshot_id: str) -> list[dict[str, Any]]:
+        """The council's proposals that went active after the snapshot was taken, each told what
+        became of it: a restore puts back the world, not the ledger, so the restored world follows
+        the active version again and every such proposal that is still active stays in it."""
+        council = getattr(self, "council", None)
+        if council is None:
+            return []
+        taken = datetime.fromisoformat(str(meta["created_at"]))
+
+        def mark() -> list[dict[str, Any]]:
+            ledger = council.governor.ledger
+            out = []
+            for record in council.store.proposals():
+                patch_id = record["patch_id"]
+                if not patch_id:
+                    continue
+                went_active = [
+                    e for e in ledger.entries(patch_id=patch_id, kind="transition") if e.after == "active"
+                ]
+                if (
+                    not went_active
+                    or datetime.fromisoformat(went_active[0].at.replace("Z", "+00:00")) <= taken
+                ):
+                    continue
+                became = (
+                    f"kept after restoring {snapshot_id}: the restored world follows the active version"
+                    if record["state"] == "active"
+                    else f"{record['state']} (restoring {snapshot_id} changed nothing of it)"
+                )
+                council.store.update_proposal(record["proposal_id"], reason=became)
+                out.append({"proposal_id": record["proposal_id"], "state": record["state"], "became": became})
+            return out
+
+        try:
+            result: list[dict[str, Any]] = self.call(mark)  # type: ignore[attr-defined]
+        except Exception as exc:  # the restore is done; saying so must not fail it
+            self.feed.publish("error", self.name, source="restore", message=f"{type(exc).__name__}: {exc}")
+            return []
+        return result
 
     def delete_snapshot(self, snapshot_id: str, actor: str) -> dict[str, Any]:
         meta = self.snapshot_meta(snapshot_id)
@@ -198,6 +240,10 @@ class SnapshotsMixin:
         (self.snapshot_dir / f"{snapshot_id}.json").unlink(missing_ok=True)
         self.feed.publish("snapshot", self.name, action="delete", snapshot=meta, actor=actor)
         return meta
+
+
+def _parse(at: str) -> datetime:
+    return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
 __all__ = ["AUTO_KIND", "CLEAN_KIND", "CLEAN_LABEL", "RESTORE_MODES", "SNAPSHOT_ID", "SnapshotsMixin"]
