@@ -73,7 +73,7 @@ async def _stranded(port: int, folder: Path) -> list[dict[str, Any]]:
         await alice.do("quit", r"jack out")
 
         async def recorded() -> list[Any]:
-            deadline = loop.time() + 15
+            deadline = loop.time() + 60  # the control thread may be busy with the council
             while loop.time() < deadline:
                 entries = await on_gov(lambda: gov.ledger.entries(kind=MIGRATION_ENTRY))
                 if len(entries) >= 2:
