@@ -163,6 +163,9 @@ def test_undo_removes_one_proposals_objects_and_keeps_anothers(council: Council,
     result = council.queue.undo(first, "erin", "the blade broke the economy")
     assert result["state"] == "active" and result["proposal_state"] == "rolled_back", result["reasons"]
     assert result["removed"] == [{"domain": "items", "id": "neon.item.blade_11"}]
+    undo_bundle = gov.ledger.bundle(result["patch_id"])
+    assert undo_bundle is not None  # players are told, in the proposal's own words
+    assert undo_bundle["migration"] == {"announcement": "Taken back: a blade for seed 11"}
     assert items_in(gov) == base_items | {"neon.item.blade_12"}
     assert council.queue.get(second)["state"] == "active"
     with pytest.raises(PatchError):

@@ -446,15 +446,24 @@ class Council:
             return self.governor.local_key(GENERATOR_KEY)
         return self.governor.new_key(GENERATOR_KEY, GENERATOR_DOMAINS, "council")
 
-    def submit_content(self, content: Mapping[str, Any], *, run_id: str, actor: str) -> Verdict:
+    def submit_content(
+        self,
+        content: Mapping[str, Any],
+        *,
+        run_id: str,
+        actor: str,
+        migration: Mapping[str, Any] | None = None,
+    ) -> Verdict:
         """Sign ``content`` with the generator key and run it through the pipeline (raises
-        ``PatchError`` when the kill-switch is engaged)."""
+        ``PatchError`` when the kill-switch is engaged); ``migration``: the envelope's hint (the
+        words players read when it lands)."""
         from ouroboros.patches.bundle import bundle_on_active
 
         gov = self.governor
         gov.killswitch.state()  # an unreadable switch raises before a key is made
         author = {"type": "generator", "model": None, "run_id": run_id}
-        return gov.submit(bundle_on_active(gov, content, self._key(), author=author), actor=actor)
+        doc = bundle_on_active(gov, content, self._key(), author=author, migration=migration)
+        return gov.submit(doc, actor=actor)
 
     def submit(self, proposal: Proposal, actor: str = "director") -> Verdict:
         """One proposal's (validated) payload through the pipeline."""

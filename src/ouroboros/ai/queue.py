@@ -303,7 +303,9 @@ class ApprovalQueue:
                 content.setdefault(domain, []).append(scrubbed)
         self.store.audit(actor, "queue.undo", proposal_id, reason, {"content": content})
         try:
-            verdict = self.council.submit_content(content, run_id=f"undo:{proposal_id}", actor=actor)
+            verdict = self.council.submit_content(
+                content, run_id=f"undo:{proposal_id}", actor=actor, migration=_undo_words(proposal)
+            )
         except OuroborosError as exc:
             verdict = Verdict(None, REFUSED, [Reason("policy", exc.code, "", exc.message)])
         result = verdict.as_dict()
@@ -318,6 +320,12 @@ class ApprovalQueue:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+def _undo_words(proposal: Proposal) -> dict[str, str] | None:
+    """What players read when an undo lands: the proposal's own summary, printable, one line."""
+    summary = "".join(ch for ch in proposal.summary if ch.isprintable()).strip()
+    return {"announcement": f"Taken back: {summary}"[:300]} if summary else None
+
+
 def resummarize(before: Proposal, after: Proposal) -> Proposal:
     """``after`` with its summary (and budget figures) following what changed in its payload
     since ``before``: a renamed object's new name, an item's new price and power points."""
