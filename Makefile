@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_sandbox.py
 	$(PY) benchmarks/bench_sandbox_python.py
 	$(PY) benchmarks/bench_neon.py
+	$(PY) benchmarks/bench_migration.py
 	$(PY) benchmarks/bench_selfopt.py
 
 schemas: $(STAMP)

@@ -42,6 +42,8 @@ __all__ = [
     "ScheduleError",
     "SnapshotError",
     "SyncTestError",
+    "UnknownPlayerError",
+    "UnknownRoomError",
     "WorldError",
 ]
 
@@ -56,6 +58,18 @@ class BadInputError(OuroborosError):
     """Bad user input on a surface (CLI flag, file): reported as one line, exit code 2."""
 
     code = "bad_input"
+
+
+class UnknownPlayerError(BadInputError):
+    """A player name the world has no character for (HTTP 404, exit code 2)."""
+
+    code = "unknown_player"
+
+
+class UnknownRoomError(BadInputError):
+    """A room id the world's content lacks (HTTP 404, exit code 2)."""
+
+    code = "unknown_room"
 
 
 @dataclass(frozen=True)

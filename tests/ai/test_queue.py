@@ -161,12 +161,56 @@ def test_undo_removes_one_proposals_objects_and_keeps_anothers(council: Council,
     assert {"neon.item.blade_11", "neon.item.blade_12"} <= items_in(gov)
     base_items = items_in(gov) - {"neon.item.blade_11", "neon.item.blade_12"}
     result = council.queue.undo(first, "erin", "the blade broke the economy")
-    assert result["state"] == "active" and result["proposal_state"] == "undone", result["reasons"]
+    assert result["state"] == "active" and result["proposal_state"] == "rolled_back", result["reasons"]
     assert result["removed"] == [{"domain": "items", "id": "neon.item.blade_11"}]
+    undo_bundle = gov.ledger.bundle(result["patch_id"])
+    assert undo_bundle is not None  # players are told, in the proposal's own words
+    assert undo_bundle["migration"] == {"announcement": "Taken back: a blade for seed 11"}
     assert items_in(gov) == base_items | {"neon.item.blade_12"}
     assert council.queue.get(second)["state"] == "active"
     with pytest.raises(PatchError):
         council.queue.undo(first, "erin", "twice")
+
+
+def test_a_rolled_back_proposal_shows_rolled_back_and_no_undo(council: Council, gov: Governor) -> None:
+    first = council.propose(ProposalType.ITEM, 21)["proposal_id"]
+    second = council.propose(ProposalType.ITEM, 22)["proposal_id"]
+    council.queue.approve(first, "erin", "ok")
+    council.queue.approve(second, "erin", "ok")
+    gov.rollback("erin", "the second blade is bad")
+    states = {r["proposal_id"]: r["state"] for r in council.queue.list()}
+    assert states == {first: "active", second: "rolled_back"}
+    assert "rolled back in the ledger" in council.queue.get(second)["reason"]
+    with pytest.raises(PatchError):
+        council.queue.undo(second, "erin", "undo what is gone")
+
+
+def test_an_undone_proposal_comes_back_when_its_undo_is_rolled_back(council: Council, gov: Governor) -> None:
+    pid = council.propose(ProposalType.ITEM, 23)["proposal_id"]
+    council.queue.approve(pid, "erin", "ok")
+    assert council.queue.undo(pid, "erin", "too sharp")["proposal_state"] == "rolled_back"
+    assert "neon.item.blade_23" not in items_in(gov)
+    gov.rollback("erin", "the undo was a mistake")
+    assert "neon.item.blade_23" in items_in(gov)
+    assert council.queue.get(pid)["state"] == "active"
+
+
+def test_the_council_never_queues_content_equal_to_a_queued_or_active_proposal(gov: Governor) -> None:
+    def same_blade(type: Any, seed: int, **kwargs: Any) -> Proposal:
+        return item_generator(type, 1, **kwargs).model_copy(update={"seed": seed, "proposal_id": None})
+
+    council = Council(gov.data, gov, world="neon", generate=same_blade)
+    council.director.set("human_in_the_loop", True, "test")
+    try:
+        first = council.propose(ProposalType.ITEM, 31)
+        again = council.propose(ProposalType.ITEM, 32)  # another seed, the same content
+        assert again["proposal_id"] == first["proposal_id"]
+        assert [r["proposal_id"] for r in council.queue.list()] == [first["proposal_id"]]
+        council.queue.approve(first["proposal_id"], "erin", "ok")
+        assert council.propose(ProposalType.ITEM, 33)["proposal_id"] == first["proposal_id"]
+        assert len(council.queue.list()) == 1
+    finally:
+        council.close()
 
 
 def test_a_kill_switch_refusal_loses_nothing(council: Council, gov: Governor) -> None:

@@ -158,7 +158,7 @@ def test_queue_edit_approve_and_undo(data: Path) -> None:
     assert json.loads(out)["active"] == verdict["patch_id"]
     code, out, err = run("queue", "undo", pid, "--data", data, "--json")
     assert code == 0, err
-    assert json.loads(out)["proposal_state"] == "undone"
+    assert json.loads(out)["proposal_state"] == "rolled_back"
     code, _, err = run("queue", "undo", pid, "--data", data)
     assert code == 1 and one_error_line(err)
 

@@ -18,12 +18,13 @@ COMMITTED = REPO / "schemas" / SCHEMA_VERSION
 # A published schema never changes. If one of these fails, the models changed the published
 # shape: put the change under a new SCHEMA_VERSION (a new folder) instead of editing these digests.
 # (Schema 1 gained the optional ``model_roles`` domain before any release; content and envelope
-# were re-pinned then. Every document valid before is still valid.)
+# were re-pinned then; the envelope gained the optional ``migration`` hint the same way, issue 15.
+# Every document valid before is still valid.)
 PINNED_SHA256 = {
     "content.json": "c1df9db6abe8d7e294ed65140c045fd2a92503daeb948191d20ac55d080761c6",
     "dialogue.json": "e128843d6f8385acf8a7a7d91218d77d2f47380482ce6827be702c7fa33f1372",
     "economy_tuning.json": "522301fc3a58c6132dc4f4da7126ce1741a06cdfe4efde949055d82dcb43b28a",
-    "envelope.json": "7a45bd86e2e8d8e155410ffeefd117a0b149fb5a9e2ab0d8b1e5c03d0eb68be2",
+    "envelope.json": "661575e883ac4424f0dbf1347e8e0af2e2accd3ccfca8eba7c6581b4ae4a6a7d",
     "items.json": "b573332cfec8d32cfd068673475171b36ad50c051cda285927cce3b0f1743c86",
     "model_roles.json": "32e9f14cebf312edb0b1db212d16c1025047c18bedbc45f41d754ebcfb43d0bf",
     "npc_behaviors.json": "087b12fde3df8f569330e3c84510a2b70e0f8ceeb7795b35f4aa48195555ee79",

@@ -168,7 +168,7 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     pg.goto(server.url + "/")
     pg.get_by_test_id("login-secret").fill(server.secret)
     pg.get_by_test_id("login-submit").click()
-    pg.get_by_test_id("btn-stop").wait_for()
+    pg.get_by_test_id("btn-stop-petri").wait_for()
     server.token = pg.evaluate("sessionStorage.getItem('ouroboros.token')")
     shot(pg, "01-logged-in")
     try:

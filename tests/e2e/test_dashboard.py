@@ -50,7 +50,7 @@ def test_the_one_time_secret_works_once_and_a_bad_one_is_refused(
         other.get_by_test_id("login-secret").fill(server.secret)  # already spent by the first login
         other.get_by_test_id("login-submit").click()
         other.get_by_test_id("login-error").filter(has_text="already used").wait_for()
-        assert other.get_by_test_id("btn-stop").count() == 0
+        assert other.get_by_test_id("btn-stop-petri").count() == 0
         shot(other, "02-login-refused")
     finally:
         context.close()
@@ -86,14 +86,18 @@ def test_the_petri_dish_moves_on_the_canvas(page: Any) -> None:
 def test_stop_freezes_the_tick_counter_and_go_moves_it_again(page: Any, server: Server) -> None:
     page.get_by_test_id("nav-control").click()
     wait_until(lambda: page.get_by_test_id("tick-petri").count() == 1, "the petri tick counter")
-    page.get_by_test_id("btn-stop").click()
+    page.get_by_test_id("btn-stop-petri").click()  # STOP is per world and asks to be confirmed
+    time.sleep(0.5)
+    assert page.get_by_test_id("state-petri").inner_text() == "running"  # the first click only arms it
+    page.get_by_test_id("btn-stop-confirm-petri").click()
     wait_until(lambda: page.get_by_test_id("state-petri").inner_text() == "stopped", "petri shown stopped")
+    assert page.get_by_test_id("state-neon").inner_text() == "running"
     stopped_at = tick_of(page, "petri")
     time.sleep(1.2)
     assert tick_of(page, "petri") == stopped_at
     assert server.api("GET", "/api/stats").json()["worlds"]["petri"]["tick"] == stopped_at
     shot(page, "05-stopped")
-    page.get_by_test_id("btn-go").click()
+    page.get_by_test_id("btn-go-petri").click()
     wait_until(lambda: page.get_by_test_id("state-petri").inner_text() == "running", "petri shown running")
     wait_until(lambda: tick_of(page, "petri") > stopped_at + 5, "the tick counter moving after GO")
     shot(page, "06-go")
@@ -262,7 +266,7 @@ def _login(browser: Any, server: Server, token: str) -> tuple[Any, Any]:
     pg.goto(server.url + "/")
     pg.get_by_test_id("login-secret").fill(token)
     pg.get_by_test_id("login-submit").click()
-    pg.get_by_test_id("btn-stop").wait_for()
+    pg.get_by_test_id("btn-stop-petri").wait_for()
     return context, pg
 
 
@@ -279,6 +283,10 @@ def test_a_second_admin_restores_a_snapshot_with_their_own_totp(
         row.wait_for()
         snapshot_id = str(row.get_attribute("data-testid")).removeprefix("snapshot-")
         row.get_by_test_id("snapshot-restore").click()
+        # before the second confirmation: the mode, and what each player would lose
+        row.get_by_test_id("snapshot-restore-totals").filter(has_text="players lose: xp").wait_for()
+        row.get_by_test_id("snapshot-restore-mode").select_option("everything")
+        row.get_by_test_id("snapshot-restore-submit").filter(has_text="Restore everything").wait_for()
         row.get_by_test_id("snapshot-restore-code").fill(pyotp.TOTP(made["totp_secret"]).now())
         row.get_by_test_id("snapshot-restore-submit").click()
         pg.get_by_test_id("snapshot-status").filter(has_text=f"restore {snapshot_id}: done").wait_for()
@@ -288,7 +296,9 @@ def test_a_second_admin_restores_a_snapshot_with_their_own_totp(
             for e in server.api("GET", "/api/feed?limit=1000").json()
             if e["kind"] == "snapshot" and e.get("action") == "restore"
         ]
-        assert [(e["snapshot"]["id"], e["actor"]) for e in restores] == [(snapshot_id, "ops2")]
+        assert [(e["snapshot"]["id"], e["actor"], e["mode"]) for e in restores] == [
+            (snapshot_id, "ops2", "everything")
+        ]
     finally:
         context.close()
 
@@ -299,10 +309,11 @@ def test_a_viewer_pressing_stop_gets_one_clear_refusal(page: Any, server: Server
     ).json()
     context, pg = _login(browser, server, made["token"])
     try:
-        pg.get_by_test_id("btn-stop").click()
+        pg.get_by_test_id("btn-stop-petri").click()
+        pg.get_by_test_id("btn-stop-confirm-petri").click()
         status = pg.get_by_test_id("control-status")
         status.filter(has_text="403").wait_for()
-        assert status.inner_text().startswith("STOP: 403")
+        assert status.inner_text().startswith("STOP petri: 403")
         assert not server.api("GET", "/api/stats").json()["worlds"]["petri"]["paused"]
         shot(pg, "20-viewer-refused")
     finally:
@@ -354,7 +365,7 @@ def test_undo_removes_exactly_one_approved_proposal_after_a_second_click(page: A
     time.sleep(0.5)
     assert item.get_attribute("data-state") == "active"  # the first click only arms it
     item.get_by_test_id("queue-undo-confirm").click()
-    wait_until(lambda: item.get_attribute("data-state") == "undone", "the proposal undone", 30)
+    wait_until(lambda: item.get_attribute("data-state") == "rolled_back", "the proposal undone", 30)
     shot(page, "22-undone")
     states = {i["proposal_id"]: i["state"] for i in server.api("GET", "/api/queue?world=neon").json()}
-    assert (states[keep], states[undo]) == ("active", "undone")
+    assert (states[keep], states[undo]) == ("active", "rolled_back")

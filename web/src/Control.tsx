@@ -1,5 +1,6 @@
-// Master control: STOP and GO for every world, the kill-switch (release needs a TOTP code), and
-// the director's personality sliders and toggles.
+// Master control: STOP and GO per world (STOP asks to be confirmed: players in a stopped city are
+// frozen), the kill-switch (release needs a TOTP code), and the director's personality sliders and
+// toggles.
 
 import { useEffect, useState } from "react";
 import { api } from "./api";
@@ -15,6 +16,44 @@ function worldsOf(stats: unknown): Row[] {
     .map(([k, v]) => ({ world: k, ...(v as Row) }));
 }
 
+type Run = (label: string, fn: () => Promise<unknown>) => Promise<boolean>;
+
+// STOP one world (a first click arms it, a second confirms), GO one world.
+function StopGo(props: { world: string; paused: boolean; busy: boolean; run: Run; reload: () => Promise<unknown> | void }) {
+  const { world, paused, busy, run, reload } = props;
+  const [armed, setArmed] = useState(false);
+  const control = (what: "stop" | "go") => run(`${what.toUpperCase()} ${world}`, async () => {
+    await api(`/api/control/${what}`, { method: "POST", body: { world, reason: `${what.toUpperCase()} from the dashboard` } });
+    setArmed(false);
+    await reload();
+  });
+  if (paused) {
+    return (
+      <button className="go" data-testid={`btn-go-${world}`} disabled={busy} onClick={() => control("go")}>
+        GO
+      </button>
+    );
+  }
+  if (!armed) {
+    return (
+      <button className="stop" data-testid={`btn-stop-${world}`} disabled={busy} onClick={() => setArmed(true)}>
+        STOP
+      </button>
+    );
+  }
+  return (
+    <span data-testid={`stop-confirm-${world}`}>
+      <span className="error small">STOP {world}? {world === "neon" ? "Players there are frozen until GO." : ""} </span>
+      <button className="stop" data-testid={`btn-stop-confirm-${world}`} disabled={busy} onClick={() => control("stop")}>
+        Yes, STOP {world}
+      </button>{" "}
+      <button data-testid={`btn-stop-cancel-${world}`} onClick={() => setArmed(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
 export function Control({ world }: { world: string }) {
   const stats = usePoll<Row>("/api/stats", 500);
   const ks = usePoll<Row>("/api/killswitch", 2000);
@@ -26,28 +65,6 @@ export function Control({ world }: { world: string }) {
   return (
     <Panel title="Master control" testId="panel-control">
       <div className="row">
-        <button
-          className="big stop"
-          data-testid="btn-stop"
-          disabled={act.busy}
-          onClick={() => act.run("STOP", async () => {
-            await api("/api/control/stop", { method: "POST", body: { reason: "STOP from the dashboard" } });
-            await stats.reload();
-          })}
-        >
-          STOP
-        </button>
-        <button
-          className="big go"
-          data-testid="btn-go"
-          disabled={act.busy}
-          onClick={() => act.run("GO", async () => {
-            await api("/api/control/go", { method: "POST", body: { reason: "GO from the dashboard" } });
-            await stats.reload();
-          })}
-        >
-          GO
-        </button>
         <div className="worlds">
           {worlds.map((w) => (
             <div key={String(w.world)} className="world-stat" data-testid={`world-${String(w.world)}`}>
@@ -55,6 +72,7 @@ export function Control({ world }: { world: string }) {
               <span data-testid={`state-${String(w.world)}`} className={w.paused ? "error" : "ok"}>
                 {w.paused ? "stopped" : "running"}
               </span>{" "}
+              <StopGo world={String(w.world)} paused={Boolean(w.paused)} busy={act.busy} run={act.run} reload={stats.reload} />{" "}
               <span className="muted small">
                 p50 {String(w.tick_p50_ms ?? "—")} ms · p95 {String(w.tick_p95_ms ?? "—")} ms · {String(w.ticks_per_second ?? "—")} t/s
               </span>

@@ -181,7 +181,7 @@ export function Queue({ world }: { world: string }) {
         show{" "}
         <select data-testid="queue-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
           <option value="">all</option>
-          {["queued", "refused", "awaiting", "active", "failed", "rejected", "undone"].map((st) => (
+          {["queued", "refused", "awaiting", "active", "failed", "rejected", "rolled_back"].map((st) => (
             <option key={st} value={st}>
               {st}
             </option>

@@ -194,6 +194,9 @@ class Council:
             guardrails_error=self.guardrails_problem,
         )
         self.queue = ApprovalQueue(self.store, self)
+        #: called with a reason before a high-risk proposal (``HIGH_RISK_TYPES``) is submitted: the
+        #: runtime takes an automatic snapshot there
+        self.before_high_risk: Callable[[str], Any] | None = None
         if enrich is None and models is not None:
             enrich = RegistryEnrich(models, self.guardrails, timeout_s=enrich_timeout_s)
         self.enrich = enrich
@@ -370,6 +373,13 @@ class Council:
         known = self.store.proposal(pid)
         if known is not None:
             return known
+        twin = None if violations else self._twin_of(validated)
+        if twin is not None:  # e.g. the director re-asking after a restore took the world back
+            why = {"proposal_id": pid, "twin": twin["proposal_id"], "twin_state": twin["state"]}
+            self.store.record_decision(
+                job.tick if job else -1, "council", "duplicate", why, job.job_id if job else None, str(type)
+            )
+            return twin
         job_record = job.as_dict() if job else {"actor": actor, "context": dict(context or {})}
         if narrative is not None:
             job_record["narrative"] = dict(narrative)
@@ -409,6 +419,21 @@ class Council:
             raise OuroborosError(f"proposal {pid} vanished from {self.store.path}", code="ai_store")
         return record
 
+    def _twin_of(self, proposal: Proposal) -> dict[str, Any] | None:
+        """A proposal, queued, waiting or active, whose content equals ``proposal``'s."""
+        from ouroboros.ai.queue import OPEN_STATES
+        from ouroboros.patches.canonical import canonical_bytes
+
+        mine = canonical_bytes(proposal.payload)
+        for state in sorted(OPEN_STATES | {"active"}):
+            for record in self.store.proposals(state):
+                if record["proposal_id"] == proposal.proposal_id:
+                    continue
+                theirs = (record["validated"] or record["generated"])["payload"]
+                if canonical_bytes(theirs) == mine:
+                    return record
+        return None
+
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
         from ouroboros.ai.queue import effective_objects
@@ -426,15 +451,24 @@ class Council:
             return self.governor.local_key(GENERATOR_KEY)
         return self.governor.new_key(GENERATOR_KEY, GENERATOR_DOMAINS, "council")
 
-    def submit_content(self, content: Mapping[str, Any], *, run_id: str, actor: str) -> Verdict:
+    def submit_content(
+        self,
+        content: Mapping[str, Any],
+        *,
+        run_id: str,
+        actor: str,
+        migration: Mapping[str, Any] | None = None,
+    ) -> Verdict:
         """Sign ``content`` with the generator key and run it through the pipeline (raises
-        ``PatchError`` when the kill-switch is engaged)."""
+        ``PatchError`` when the kill-switch is engaged); ``migration``: the envelope's hint (the
+        words players read when it lands)."""
         from ouroboros.patches.bundle import bundle_on_active
 
         gov = self.governor
         gov.killswitch.state()  # an unreadable switch raises before a key is made
         author = {"type": "generator", "model": None, "run_id": run_id}
-        return gov.submit(bundle_on_active(gov, content, self._key(), author=author), actor=actor)
+        doc = bundle_on_active(gov, content, self._key(), author=author, migration=migration)
+        return gov.submit(doc, actor=actor)
 
     def submit(self, proposal: Proposal, actor: str = "director") -> Verdict:
         """One proposal's (validated) payload through the pipeline."""
@@ -466,6 +500,8 @@ class Council:
             return verdict.as_dict()
         if moved:
             self.store.update_proposal(proposal_id, validated=rebased.model_dump(mode="json"))
+        if self.before_high_risk is not None and proposal.type in HIGH_RISK_TYPES:
+            self.before_high_risk(f"{proposal.type.value} {proposal_id}")
         try:
             verdict = self.submit(rebased, actor)
         except (PatchError, LedgerError) as exc:
@@ -561,6 +597,10 @@ def _dependencies(proposal: Proposal, payload: Mapping[str, Any], moved: Sequenc
                 if ref.target_id not in added and ref.target_id not in deps:
                     deps.append(ref.target_id)
     return deps
+
+
+#: proposals that change much at once: an automatic snapshot is taken before each is submitted
+HIGH_RISK_TYPES = frozenset({ProposalType.WORLD_EXPANSION, ProposalType.BUILDING, ProposalType.EVENT})
 
 
 def _queue_state(verdict: Verdict) -> str:

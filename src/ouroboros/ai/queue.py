@@ -5,7 +5,12 @@ What it promises:
 - **States.** ``queued`` (waiting for a person), ``refused`` (the kill-switch or the ledger said
   no; approve again later), ``awaiting`` (the pipeline validated it and holds it for a person,
   e.g. an economy change), ``active``, ``failed`` (a guardrail or a pipeline stage refused it, with
-  the reasons), ``rejected`` (by a person), ``undone`` (removed again by ``undo``).
+  the reasons), ``rejected`` (by a person), ``rolled_back`` (its objects left the world: undone by
+  ``undo``, or its patch rolled back in the ledger), ``undone`` (the older name of an undo, in
+  stores written before it).
+- **The queue follows the ledger** (``reconcile``, run on every read): a proposal whose patch the
+  ledger rolled back shows ``rolled_back``; an undone one whose undo patch was rolled back (its
+  objects are live again) shows ``active`` again.
 - **approve** sends the validated payload through the council (signed bundle → governor) and
   records the verdict; **reject** closes it; **edit** merges words and numbers into the payload
   (only fields that exist, of the same kind, never an ``id``), re-checks schema and guardrails
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPEN_STATES",
+    "ROLLED_BACK",
     "STATES",
     "ApprovalQueue",
     "effective_objects",
@@ -39,7 +45,10 @@ __all__ = [
     "version_after",
 ]
 
-STATES = ("queued", "refused", "awaiting", "active", "failed", "rejected", "undone", "submitting")
+STATES = (
+    "queued", "refused", "awaiting", "active", "failed", "rejected", "rolled_back", "undone", "submitting"
+)  # fmt: skip
+ROLLED_BACK = "rolled_back"
 #: states in which a proposal still waits for something (an expansion in one is "under way")
 OPEN_STATES = frozenset({"queued", "refused", "awaiting", "submitting"})
 #: keys an edit may never touch (identity and references)
@@ -47,6 +56,7 @@ FROZEN_KEYS = frozenset({"id", "version", "world", "domain"})
 
 
 _Reasons = list[Reason]
+_Changes = list[dict[str, Any]]
 
 
 class ApprovalQueue:
@@ -60,12 +70,44 @@ class ApprovalQueue:
     def list(self, state: str | None = None) -> list[dict[str, Any]]:
         if state is not None and state not in STATES:
             raise BadInputError(f"unknown queue state {state!r} (one of {', '.join(STATES)})")
+        self.reconcile()
         return [_summary(r) for r in self.store.proposals(state)]
 
     def try_get(self, proposal_id: str) -> dict[str, Any] | None:
+        self.reconcile()
         return self.store.proposal(proposal_id)
 
+    def reconcile(self) -> _Changes:
+        """Bring the proposals' states in line with the ledger; returns what changed
+        (``proposal_id``, ``before``, ``after``, ``reason``)."""
+        from ouroboros.patches.states import State
+
+        ledger = self.council.governor.ledger
+        changed: _Changes = []
+
+        def move(record: Mapping[str, Any], after: str, why: str) -> None:
+            self.store.update_proposal(record["proposal_id"], state=after, reason=why)
+            changed.append({"proposal_id": record["proposal_id"], "before": record["state"], "after": after,
+                            "reason": why})  # fmt: skip
+
+        for record in self.store.proposals("active"):
+            patch_id = record["patch_id"]
+            if patch_id and ledger.state_of(patch_id) == State.ROLLED_BACK:
+                move(record, ROLLED_BACK, f"rolled back in the ledger ({patch_id})")
+        for record in self.store.proposals(ROLLED_BACK):
+            undo = (record.get("verdict") or {}).get("undone_by")
+            own = record["patch_id"]
+            if (
+                undo
+                and ledger.state_of(undo) == State.ROLLED_BACK
+                and own
+                and ledger.state_of(own) in (State.ACTIVE, State.SUPERSEDED)
+            ):
+                move(record, "active", f"its undo ({undo}) was rolled back: its objects are live again")
+        return changed
+
     def get(self, proposal_id: str) -> dict[str, Any]:
+        self.reconcile()
         record = self.store.proposal(proposal_id)
         if record is None:
             raise BadInputError(f"unknown proposal {proposal_id}")
@@ -261,18 +303,29 @@ class ApprovalQueue:
                 content.setdefault(domain, []).append(scrubbed)
         self.store.audit(actor, "queue.undo", proposal_id, reason, {"content": content})
         try:
-            verdict = self.council.submit_content(content, run_id=f"undo:{proposal_id}", actor=actor)
+            verdict = self.council.submit_content(
+                content, run_id=f"undo:{proposal_id}", actor=actor, migration=_undo_words(proposal)
+            )
         except OuroborosError as exc:
             verdict = Verdict(None, REFUSED, [Reason("policy", exc.code, "", exc.message)])
         result = verdict.as_dict()
         if verdict.state == "active":
             self.store.update_proposal(
-                proposal_id, state="undone", reason=f"undone by {actor}: {reason} ({verdict.patch_id})"
+                proposal_id,
+                state=ROLLED_BACK,
+                reason=f"undone by {actor}: {reason} ({verdict.patch_id})",
+                verdict={**(record.get("verdict") or {}), "undone_by": verdict.patch_id},
             )
         return {**result, "proposal_state": self.get(proposal_id)["state"], "removed": content["remove"]}
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+def _undo_words(proposal: Proposal) -> dict[str, str] | None:
+    """What players read when an undo lands: the proposal's own summary, printable, one line."""
+    summary = "".join(ch for ch in proposal.summary if ch.isprintable()).strip()
+    return {"announcement": f"Taken back: {summary}"[:300]} if summary else None
+
+
 def resummarize(before: Proposal, after: Proposal) -> Proposal:
     """``after`` with its summary (and budget figures) following what changed in its payload
     since ``before``: a renamed object's new name, an item's new price and power points."""

@@ -11,6 +11,9 @@ Invariants a parsed ``Envelope`` keeps:
   creation, at most ``MAX_LIFETIME`` (366 days) after it (a bundle cannot be frozen for later
   forever); they stay strings so the signed bytes are exactly the bytes that were written.
 - ``engine_compat`` is a non-empty PEP 440 specifier set (``">=0.1,<0.2"``).
+- ``migration`` (optional) is the patch's migration hint: ``announcement``, the words players see
+  when it lands, and ``items``, item id → the item id that those holding it get instead when the
+  item leaves (at most ``MAX_ITEM_HINTS``); the world applies it at the tick boundary of the change.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Author",
     "Envelope",
+    "MigrationHint",
     "Signature",
     "parse_envelope",
     "parse_timestamp",
@@ -103,6 +107,20 @@ class Signature(StrictModel):
     sig: Annotated[str, StringConstraints(max_length=100), AfterValidator(_valid_signature)]
 
 
+MAX_ITEM_HINTS = 256
+Announcement = Annotated[
+    str, StringConstraints(min_length=1, max_length=300, pattern=r"^[\x20-\x7e\u00a0-\uffff]+$")
+]
+
+
+class MigrationHint(StrictModel):
+    """What a patch says about live state when it lands: the ``announcement`` players read, and
+    which item replaces one that leaves (``items``: old id → new id)."""
+
+    announcement: Announcement | None = None
+    items: Annotated[dict[Id, Id], Field(max_length=MAX_ITEM_HINTS)] = Field(default_factory=dict)
+
+
 class Envelope(StrictModel):
     """A patch: its place in the chain (``parent_patch_id``, ``sequence``), the world it is for,
     its validity window, the engine versions it works with, its author, content and signatures."""
@@ -120,6 +138,7 @@ class Envelope(StrictModel):
     author: Author
     content: PatchContent
     signatures: Annotated[Tup[Signature], Field(max_length=16)] = ()
+    migration: MigrationHint | None = None
 
     @model_validator(mode="after")
     def _chain_and_window(self) -> Self:

@@ -13,6 +13,11 @@ A running world never follows a ledger it cannot trust: when the mirror is missi
 or names an entry the ledger does not hold, or the ledger no longer holds the newest head this
 follower saw (entries cut or rewritten under it), the world keeps its version, ``refusal`` says
 why and the refusal is logged once as an alert (``ouroboros.ledger``, CRITICAL).
+
+Every switch migrates: the input carries a ``migration`` hint — ``kind`` (``rollback`` when the
+new version is older than the one the world runs, or none), the new patch's ``announcement`` and
+``items`` hints (its envelope's ``migration``) — and the world leaves a migration report after the
+tick, which ``record_migration`` writes to the ledger as a ``migration`` entry of the version.
 """
 
 from __future__ import annotations
@@ -24,8 +29,20 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import LedgerError
-from ouroboros.patches.ledger import POINTER_FILE, Ledger
+from ouroboros.patches.ledger import POINTER_FILE, Entry, Ledger
 from ouroboros.patches.mirror import alert, read_mirror
+
+MIGRATION_ENTRY = "migration"
+
+
+def record_migration(ledger: Ledger, report: dict[str, Any], actor: str = "ouroboros") -> Entry:
+    """The ledger's ``migration`` entry for a version change: what moved, closed and converted.
+    Its ``patch_id`` is the version the world landed on (``None``: the base world)."""
+    counts = report.get("counts", {})
+    reason = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "nothing to migrate"
+    with ledger.transaction(actor, f"migration at tick {report.get('tick')}: {reason}") as tx:
+        to = report.get("to")
+        return tx.audit(MIGRATION_ENTRY, report, before=report.get("from"), after=to, patch_id=to)
 
 
 class PointerFollower:
@@ -80,7 +97,9 @@ class PointerFollower:
             if stored is None:
                 return False  # not a complete version: stay on the current one
             content = dict(stored["objects"])
-        world.submit(ACTIVATE_INPUT, {"patch_id": active, "content": content})
+        current = world.resources.get("gameplay_version")
+        migration = self.migration_hint(current, active)
+        world.submit(ACTIVATE_INPUT, {"patch_id": active, "content": content, "migration": migration})
         return active
 
     def _untrusted(self) -> str | None:
@@ -101,6 +120,32 @@ class PointerFollower:
             return f"the ledger cannot be read: {exc}"
         self._anchor = head
         return None
+
+    def migration_hint(self, current: str | None, active: str | None) -> dict[str, Any]:
+        """The ``gameplay.activate`` migration hint for a switch from ``current`` to ``active``."""
+        ledger = self.ledger
+        was = ledger.sequence_of(current) if current is not None else None
+        now = ledger.sequence_of(active) if active is not None else None
+        backwards = was is not None and (now is None or now < was)
+        hint: dict[str, Any] = {"kind": "rollback" if backwards else "change"}
+        try:
+            doc = ledger.bundle(active) if active is not None and not backwards else None
+        except LedgerError:
+            doc = None  # a tampered bundle carries no words into the city
+        declared = doc.get("migration") if isinstance(doc, dict) else None
+        if isinstance(declared, dict):
+            if isinstance(declared.get("announcement"), str):
+                hint["announcement"] = declared["announcement"]
+            if isinstance(declared.get("items"), dict) and declared["items"]:
+                hint["items"] = dict(declared["items"])
+        return hint
+
+    def record(self, world: World, actor: str = "ouroboros") -> Entry | None:
+        """After a tick: write the migration report it left (if any) to the ledger."""
+        from ouroboros.worlds import MIGRATION_SCRATCH
+
+        report = world.scratch.get(MIGRATION_SCRATCH)
+        return None if report is None else record_migration(self.ledger, report, actor)
 
     def close(self) -> None:
         if self._ledger is not None:

@@ -76,8 +76,10 @@ def new_bundle(
     engine_compat: str,
     now: datetime | None = None,
     ttl: timedelta = DEFAULT_TTL,
+    migration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An unsigned bundle (its ``patch_id`` filled in)."""
+    """An unsigned bundle (its ``patch_id`` filled in); ``migration``: the optional hint
+    (``announcement``, ``items``) the world applies when the patch lands."""
     now = now or datetime.now(UTC)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -92,6 +94,8 @@ def new_bundle(
         "content": dict(content),
         "signatures": [],
     }
+    if migration:
+        doc["migration"] = dict(migration)
     doc["patch_id"] = compute_patch_id(doc)
     return doc
 
@@ -116,6 +120,7 @@ def bundle_on_active(
     *,
     author: Mapping[str, Any],
     ttl: timedelta = timedelta(hours=1),
+    migration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``content`` as a bundle signed by ``key`` on ``governor``'s active version (its parent and
     next sequence), for the engine this process runs: how a running component (council, evolution
@@ -130,6 +135,7 @@ def bundle_on_active(
         author=author,
         engine_compat=default_engine_compat(),
         ttl=ttl,
+        migration=migration,
     )
     return sign_bundle(doc, key)
 

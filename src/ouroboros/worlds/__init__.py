@@ -10,6 +10,10 @@ Every world gets the ``gameplay.activate`` input: ``{"patch_id": ID or null, "co
 makes the world follow that version's whole effective content at the next tick boundary and
 records the version in ``resources["gameplay_version"]`` (so it is digested, snapshotted and
 replayed like any other input). It is the only way gameplay content reaches world state.
+An optional ``"migration": {...}`` carries the change's hints (``kind``: ``rollback`` or
+``change``, ``announcement``: the words players see, ``items``: old item id → new one); the
+world's migration report for the change is left in ``world.scratch[MIGRATION_SCRATCH]`` after
+the tick, for the runtime to record in the ledger.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
 
 ACTIVATE_INPUT = "gameplay.activate"
+#: where the migration report of a version change waits after its tick (``world.scratch``)
+MIGRATION_SCRATCH = "gameplay.migration"
 ContentProblems = list[tuple[str, str, str]]
 #: Content domains no world reads (the council's model roles): world checks and activation skip them.
 WORLD_AGNOSTIC_DOMAINS = frozenset({"model_roles"})
@@ -38,7 +44,8 @@ class WorldSpec:
     kpis: Callable[[World], dict[str, Any]]
     shadow_metrics: Callable[[World], dict[str, int]]
     check_content: Callable[[World, Mapping[str, Any]], ContentProblems]
-    apply_content: Callable[[World, Mapping[str, Any]], None]
+    #: ``(world, content, migration=None)``: follow ``content``; returns a migration report or None
+    apply_content: Callable[..., dict[str, Any] | None]
     #: The ``shadow_metrics`` a shadow or canary run requires, each with its limits against the
     #: baseline run (integers): ``max_drift_permille`` (|patched - baseline| per mille of the
     #: baseline), ``min_permille`` (patched at least this per mille of the baseline),
@@ -75,10 +82,12 @@ def _petri_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
     return check_content(_world_content(content), frozenset(names), len(names))
 
 
-def _petri_apply(world: World, content: Mapping[str, Any]) -> None:
+def _petri_apply(
+    world: World, content: Mapping[str, Any], migration: Mapping[str, Any] | None = None
+) -> None:
     from ouroboros.worlds.petri.gameplay import apply_content
 
-    apply_content(world, _world_content(content))
+    apply_content(world, _world_content(content))  # a molbot refers to no content object
 
 
 def _neon_plugin(config: Mapping[str, Any]) -> Plugin:
@@ -107,10 +116,12 @@ def _neon_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
     return check_content(_world_content(content))
 
 
-def _neon_apply(world: World, content: Mapping[str, Any]) -> None:
+def _neon_apply(
+    world: World, content: Mapping[str, Any], migration: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     from ouroboros.worlds.neon import apply_content
 
-    apply_content(world, _world_content(content))
+    return apply_content(world, _world_content(content), migration)
 
 
 WORLD_SPECS: dict[str, WorldSpec] = {
@@ -158,6 +169,32 @@ def spec_of(world: World) -> WorldSpec:
     return world_spec(str(world.meta.get("world")))
 
 
+ACTIVATE_KEYS = frozenset({"patch_id", "content", "migration"})
+MIGRATION_KINDS = ("change", "rollback")
+
+
+def check_migration(value: Any) -> dict[str, Any]:
+    """A ``gameplay.activate`` migration hint, checked: ``kind``, ``announcement``, ``items``."""
+    if not isinstance(value, Mapping) or not set(value) <= {"kind", "announcement", "items"}:
+        raise WorldError('migration takes {"kind"?, "announcement"?, "items"?}')
+    out: dict[str, Any] = {}
+    if "kind" in value:
+        if value["kind"] not in MIGRATION_KINDS:
+            raise WorldError(f"migration kind must be one of {', '.join(MIGRATION_KINDS)}")
+        out["kind"] = value["kind"]
+    if value.get("announcement") is not None:
+        if not isinstance(value["announcement"], str) or len(value["announcement"]) > 300:
+            raise WorldError("migration announcement must be text of at most 300 characters")
+        out["announcement"] = value["announcement"]
+    items = value.get("items") or {}
+    pairs = items.items() if isinstance(items, Mapping) else ()
+    if not isinstance(items, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pairs):
+        raise WorldError("migration items must map item ids to item ids")
+    if items:
+        out["items"] = dict(items)
+    return out
+
+
 class GameplayPlugin:
     """Adds the ``gameplay.activate`` input to a world (see the module docstring)."""
 
@@ -171,16 +208,27 @@ class GameplayPlugin:
         spec = self.spec
 
         def check(payload: Any) -> dict[str, Any]:
-            if not isinstance(payload, Mapping) or set(payload) != {"patch_id", "content"}:
-                raise WorldError('gameplay.activate takes {"patch_id": ID|null, "content": {...}}')
+            keys = set(payload) if isinstance(payload, Mapping) else set()
+            if not isinstance(payload, Mapping) or not {"patch_id", "content"} <= keys <= ACTIVATE_KEYS:
+                raise WorldError(
+                    'gameplay.activate takes {"patch_id": ID|null, "content": {...}, "migration"?: {...}}'
+                )
             patch_id, content = payload["patch_id"], payload["content"]
             if not (patch_id is None or isinstance(patch_id, str)) or not isinstance(content, Mapping):
                 raise WorldError("gameplay.activate: patch_id must be a string or null, content an object")
-            return {"patch_id": patch_id, "content": dict(content)}
+            out = {"patch_id": patch_id, "content": dict(content)}
+            if "migration" in payload:
+                out["migration"] = check_migration(payload["migration"])
+            return out
 
         def apply(w: World, payload: dict[str, Any]) -> None:
-            spec.apply_content(w, payload["content"])
+            before = w.resources.get("gameplay_version")
+            report = spec.apply_content(w, payload["content"], payload.get("migration"))
             w.resources["gameplay_version"] = payload["patch_id"]
+            if report is not None:
+                w.scratch[MIGRATION_SCRATCH] = {
+                    "from": before, "to": payload["patch_id"], "tick": w.tick, **report
+                }  # fmt: skip
 
         world.register_input(ACTIVATE_INPUT, apply, check)
 
@@ -209,12 +257,14 @@ def world_kpis(world: World) -> dict[str, Any]:
 
 __all__ = [
     "ACTIVATE_INPUT",
+    "MIGRATION_SCRATCH",
     "WORLDS",
     "WORLD_AGNOSTIC_DOMAINS",
     "WORLD_SPECS",
     "GameplayPlugin",
     "WorldSpec",
     "build_world",
+    "check_migration",
     "spec_of",
     "world_from_meta",
     "world_kpis",

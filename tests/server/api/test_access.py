@@ -63,12 +63,21 @@ ROUTES = [
     ("GET", "/metrics", "viewer"),
     ("GET", "/openapi.json", "viewer"),
     ("POST", "/api/queue/propose", "operator"),
+    ("GET", "/api/snapshots/0000000000-00000000/restore-preview?world=neon", "viewer"),
+    ("GET", "/api/worlds/neon/players", "viewer"),
+    ("GET", "/api/worlds/neon/players/Nobody", "viewer"),
+    ("POST", "/api/worlds/neon/players/Nobody/move", "operator"),
 ]
 #: the only routes open without a token
 OPEN = {("GET", "/health"), ("POST", "/api/auth/login")}
 
 #: GET routes that answer 404 for the made-up id in their path once the caller is let through
-UNKNOWN_ID = {"/api/mutations/nope/source?world=petri", "/api/queue/q1/diff?world=neon"}
+UNKNOWN_ID = {
+    "/api/mutations/nope/source?world=petri",
+    "/api/queue/q1/diff?world=neon",
+    "/api/snapshots/0000000000-00000000/restore-preview?world=neon",
+    "/api/worlds/neon/players/Nobody",
+}
 
 
 def _app_routes(routes: list[Any]) -> list[APIRoute]:

@@ -107,7 +107,7 @@ def rollback(request: Request, body: m.RollbackRequest, user: Operator) -> dict[
     r = runner(request, body.world)
 
     def act() -> dict[str, Any]:
-        result = r.governor.rollback(user.name, body.reason, body.to, to_base=body.to_base)
+        result = r.rollback(user.name, body.reason, body.to, to_base=body.to_base)  # auto-snapshots
         r.feed.publish("governance", r.name, action="rollback", actor=user.name, result=result)
         return result
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
@@ -26,6 +26,7 @@ from ouroboros.server.api.deps import (
 )
 
 router = APIRouter()
+RestoreMode = Annotated[Literal["world_only", "everything"], Query(description="What a restore puts back.")]
 
 
 @router.get("/health", tags=["health"], summary="Is the server up (no token needed)", response_model=m.Health)
@@ -232,14 +233,41 @@ def create_snapshot(request: Request, body: m.SnapshotRequest, user: Operator) -
     summary="Put a world back to a snapshot (admin, TOTP)",
 )
 def restore_snapshot(
-    request: Request, snapshot_id: str, body: m.Override, user: Admin, x_totp: TotpHeader = None
+    request: Request,
+    snapshot_id: str,
+    body: m.Override,
+    user: Admin,
+    x_totp: TotpHeader = None,
+    mode: RestoreMode = "everything",
 ) -> dict[str, Any]:
+    """``mode``: ``everything``, or ``world_only`` (players keep their characters as they are now).
+    An automatic snapshot is taken first; the answer carries the cost per player."""
     r = runner(request, body.world)
     if r.snapshot_meta(snapshot_id) is None:
         raise HTTPException(404, f"no snapshot {snapshot_id!r} of {body.world}")
     check_totp(request, user, body.totp, x_totp)
     try:
-        return r.restore_snapshot(snapshot_id, user.name)
+        return r.restore_snapshot(snapshot_id, user.name, mode)
+    except OuroborosError as exc:
+        raise HTTPException(409, exc.message) from exc
+
+
+@router.get(
+    "/api/snapshots/{snapshot_id}/restore-preview",
+    tags=["snapshots"],
+    summary="What a restore would take from each player (xp, credits, items, jobs), before it happens",
+)
+def restore_preview(
+    request: Request,
+    snapshot_id: str,
+    user: Viewer,
+    world: WorldQuery = "petri",
+    mode: RestoreMode = "world_only",
+) -> dict[str, Any]:
+    try:
+        return runner(request, world).restore_preview(snapshot_id, mode)
+    except KeyError:
+        raise HTTPException(404, f"no snapshot {snapshot_id!r} of {world}") from None
     except OuroborosError as exc:
         raise HTTPException(409, exc.message) from exc
 

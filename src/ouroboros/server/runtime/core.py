@@ -90,6 +90,7 @@ class Runtime:
             guardrails_file=GuardrailsFile(self.data_dir / "guardrails.json"),
             tick_hz=max(1, int(runner.pace)),
         )
+        runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
         if runner.name == "neon":
             from ouroboros.ai.signals import NeonSignals
 

@@ -103,6 +103,23 @@ class GovernedRunner:
                 self.governor.close()
             self.governor = None
 
+    def rollback(
+        self, actor: str, reason: str, to: str | None = None, *, to_base: bool = False
+    ) -> dict[str, Any]:
+        """On the control thread: the governor's rollback, with an automatic snapshot first when it
+        takes back more than one version."""
+        gov = self.governor
+        lineage: list[str] = []
+        node = gov.ledger.pointer().active
+        while node is not None and node != to:
+            lineage.append(node)
+            node = gov.ledger.parent_of(node)
+        undoes = len(lineage) if (to_base or to is not None) else min(1, len(lineage))
+        if undoes > 1:
+            self.auto_snapshot(f"before a rollback over {undoes} versions", actor)  # type: ignore[attr-defined]
+        result: dict[str, Any] = gov.rollback(actor, reason, to, to_base=to_base)
+        return result
+
     def settings(self) -> dict[str, Any]:
         return dict(self.call(lambda: self.governor.settings))
 

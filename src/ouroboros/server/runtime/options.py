@@ -36,6 +36,10 @@ class RuntimeOptions:
     #: the anchors outside the data folder (``None``: ``OUROBOROS_WITNESS`` / ``OUROBOROS_TRUST_ROOT``)
     witness: Path | None = None
     trust_root: str | None = None
+    #: automatic snapshots (before high-risk operations) kept: the last this many ...
+    auto_snapshot_keep_last: int = 5
+    #: ... plus the newest of each of the last this many days
+    auto_snapshot_keep_days: int = 7
 
 
 __all__ = [

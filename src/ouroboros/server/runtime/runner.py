@@ -33,13 +33,14 @@ from ouroboros.server.runtime.evolution import EvolvingRunner
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
 from ouroboros.server.runtime.options import COUNCIL_EVERY_S, PETRI_TICKS_PER_SECOND, RuntimeOptions
+from ouroboros.server.runtime.players import PlayersMixin
 from ouroboros.server.runtime.snapshots import SnapshotsMixin
 
 #: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
 RUN_STATE_FILE = "run_state.json"
 
 
-class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
+class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
     """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
     def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:
@@ -50,6 +51,8 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         self.feed = feed
         self.lock = threading.RLock()
         self.paused = threading.Event()
+        self._run_note: dict[str, Any] | None = None  # the last STOP/GO: actor, reason
+        self._reenter: list[str] = []  # characters to bring back in after a restore
         self._control_lock = threading.Lock()
         self.finished = threading.Event()
         self._stop = threading.Event()
@@ -122,6 +125,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         choice is saved to ``<data>/<world>/run_state.json`` so the next ``go`` starts the same way."""
         with self._control_lock:
             doc = {"paused": paused, "actor": actor, "reason": reason, "at": _now()}
+            self._run_note = doc
             write_atomic(self.run_state_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
             if paused:
                 self.paused.set()
@@ -189,6 +193,10 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         with self.lock:
             force, self._force_sync = self._force_sync, False
             self.follower.sync(self.world, force=force)
+            if self._reenter and self.game is not None:  # after a restore, once the version is queued
+                for name in self._reenter:
+                    self.game.enter(name)
+                self._reenter = []
             t0 = time.perf_counter()
             if self.game is not None:
                 self.game.step()
@@ -198,6 +206,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
             ms = (time.perf_counter() - t0) * 1e3
             self.tick_ms.append(ms)
             self._follow_pace()
+            self._after_migration()
             if self.optimizer is not None and report is not None:
                 self.optimizer.after_tick(report)
             for hook in self.after_tick:
@@ -207,6 +216,27 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
                     self.feed.publish("error", self.name, source="after_tick", message=str(exc))
         self.rate.append(time.monotonic())
         self._maybe_council()
+
+    def _after_migration(self) -> None:
+        """Under the lock, after a tick that landed a version: its migration report goes to the
+        feed now and to the ledger on the control thread (where the governor's connection lives)."""
+        from ouroboros.worlds import MIGRATION_SCRATCH
+
+        report = self.world.scratch.get(MIGRATION_SCRATCH)
+        if report is None:
+            return
+        summary = {k: report[k] for k in ("from", "to", "tick", "counts")}
+        self.feed.publish("migration", self.name, report=summary)
+        self._control.submit(self._record_migration, report)
+
+    def _record_migration(self, report: dict[str, Any]) -> None:
+        from ouroboros.patches.activation import record_migration
+
+        try:
+            if self.governor is not None:
+                record_migration(self.governor.ledger, report, actor="ouroboros go")
+        except OuroborosError as exc:  # the ledger refusing never stops the world
+            self.feed.publish("error", self.name, source="migration", message=exc.message)
 
     def _maybe_council(self) -> None:
         if self._council_pending or (self.council is None and self.evolution is None):
@@ -348,6 +378,16 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
 
         registry = SessionRegistry(self.game, accounts, limits=self.options.session_limits, on_alert=alert)
         servers: list[Any] = []
+        from ouroboros.server.runtime.inbox import GoLock, Inbox
+
+        try:
+            go_lock = GoLock(self.folder)
+        except OSError:
+            self.error = f"another ouroboros go runs {self.folder}"
+            accounts.close()
+            store.close()
+            return
+        inbox = Inbox(self.folder)
         try:
             try:
                 telnet = await serve_telnet(self.game, registry, self.options.host, self.options.telnet_port)
@@ -364,6 +404,8 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
             ready.set()
             next_at, last_save, ran = time.monotonic(), time.monotonic(), 0
             while self._should_tick(ran):
+                inbox.serve(self.answer_local)  # `ouroboros players --data`, STOPped or not
+                self._tell_stop_and_go()
                 if self.paused.is_set():
                     await asyncio.sleep(0.05)
                     next_at = time.monotonic()
@@ -391,6 +433,20 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
             self.follower.close()
             accounts.close()
             store.close()
+            go_lock.release()
+
+    def _tell_stop_and_go(self) -> None:
+        """On the city's loop: players hear STOP once, and GO; their commands meanwhile are
+        answered by the game (``NeonGame.freeze``)."""
+        stopped = self.paused.is_set()
+        if self.game is None or stopped == (self.game.frozen is not None):
+            return
+        note = self._run_note or {}
+        why = f" ({note['reason']})" if note.get("reason") else ""
+        if stopped:
+            self.game.freeze(f"The city freezes: its operators pressed STOP{why}. Nothing moves until GO.")
+        else:
+            self.game.thaw(f"The city moves again: its operators pressed GO{why}.")
 
     def save(self) -> None:
         with self.lock:

@@ -50,21 +50,26 @@ def npc_event(world: World, npc: int, event: str) -> None:
 
 # -- seeing ------------------------------------------------------------------------------------------
 def describe_room(world: World, player: int) -> None:
+    describe_room_to(world, room_of(world, player), [(player, player_name(world, player))])
+
+
+def describe_room_to(world: World, room: int, viewers: list[tuple[int, str]]) -> None:
+    """The look of ``room`` for each online (entity, name) of ``viewers``: what they share is built
+    once (a version change may put a crowd in one room at once)."""
     t = tb.tables(world)
-    room = room_of(world, player)
     data = room_data(world, room, t)
-    exits = [d for d in tb.DIRECTIONS if d in data.get("exits", {})]
+    exits = [d for d in tb.DIRECTIONS if data.get("exits", {}).get(d) in t.rooms]  # usable ones only
     names = state(world)["player_names"]
-    others = [names[handle] for p, handle in online_in(world, room) if p != player]
+    here = online_in(world, room)
     npcs = [display_name(world, n) for n in npcs_in(world, room)]
     things = [display_name(world, i) for i in items_in_room(world, room)]
-    tell(world, player, data["name"], "room_title")
-    tell(world, player, data["description"], "room")
-    tell(world, player, "Exits: " + (", ".join(tb.DIRECTION_NAMES[d] for d in exits) or "none"), "exits")
-    if npcs or others:
-        tell(world, player, "Here: " + _listing([*npcs, *others]) + ".", "things")
-    if things:
-        tell(world, player, "On the ground: " + _listing(things) + ".", "things")
+    shared = [
+        {"type": "text", "style": "room_title", "text": data["name"]},
+        {"type": "text", "style": "room", "text": data["description"]},
+        {"type": "text", "style": "exits",
+         "text": "Exits: " + (", ".join(tb.DIRECTION_NAMES[d] for d in exits) or "none")},
+    ]  # fmt: skip
+    ground = {"type": "text", "style": "things", "text": "On the ground: " + _listing(things) + "."}
     info = {
         "num": room,
         "id": slots(world).id_of("room", room),
@@ -77,7 +82,22 @@ def describe_room(world: World, player: int) -> None:
                   if target in t.rooms},
         "coords": data.get("coords", {}),
     }  # fmt: skip
-    gmcp(world, player, "Room.Info", info)
+    gmcp_event = {"type": "gmcp", "package": "Room.Info", "data": info}
+    online = {entity for entity, _ in here}
+    for viewer, name in viewers:
+        if viewer not in online:
+            continue
+        events = list(shared)
+        others = [names[handle] for p, handle in here if p != viewer]
+        if npcs or others:
+            events.append(
+                {"type": "text", "style": "things", "text": "Here: " + _listing([*npcs, *others]) + "."}
+            )
+        if things:
+            events.append(ground)
+        events.append(gmcp_event)
+        for event in events:
+            emit(world, name, event)
 
 
 def _listing(names: list[str], most: int = 15) -> str:

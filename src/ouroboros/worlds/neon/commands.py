@@ -507,7 +507,7 @@ def flee(world: World, player: int, rest: str) -> None:
 def score(world: World, player: int, rest: str) -> None:
     a = world.get(player, "Actor")
     p = world.get(player, "Player")
-    jobs = sum(1 for e in quests.journal(world, player).values() if e["state"] == "active")
+    jobs = len(quests.active_jobs(world, player))
     name = player_name(world, player)
     body = f"damage {a['damage']}, armour {a['armour']}, accuracy {a['accuracy']}%"
     money = f"xp {p['xp']}, credits {p['credits']}, deaths {p['deaths']}, active jobs {jobs}"
@@ -522,7 +522,7 @@ def quest(world: World, player: int, rest: str) -> None:
     sub, arg = sub.lower() or "list", arg.strip()
     journal = quests.journal(world, player)
     if sub == "list":
-        active = [q for q, e in journal.items() if e["state"] == "active" and q in t.quests]
+        active = quests.active_jobs(world, player, t)
         done = [t.quests[q]["name"] for q, e in journal.items() if e["state"] == "done" and q in t.quests]
         givers = {npc_id(world, n) for n in npcs_in(world, room_of(world, player))}
         offers = [q for g in sorted(givers) for q in t.quests_by_giver.get(g, ())

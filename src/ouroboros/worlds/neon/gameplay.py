@@ -2,10 +2,12 @@
 effective content lands in the city, its KPIs and the integers shadow runs compare.
 
 The base world is patch zero: a version's effective content is laid over it, object by object
-(same id: the version's object wins). Landing a version never deletes what players own: an item a
-player holds keeps its definition (``retired_items``) when a version drops it, and a room with a
-player in it stays (``retired_rooms``). Npcs new to the content appear at their spawn rooms; npcs
-dropped from it leave the city.
+(same id: the version's object wins). Landing a version migrates live state (``migrate``): nobody
+stays in a room that left, a job that left is withdrawn, an item a player holds keeps its
+definition (``retired_items``) or is converted as the patch's hint says. Npcs new to the content
+appear at their spawn rooms; npcs dropped from it leave the city, with a line in their room; new
+ground is announced to everyone online. (``retired_rooms`` is only read, for cities saved before
+rooms migrated.)
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 from ouroboros.engine import World
 from ouroboros.worlds.neon import actions, economy, experience, procgen
 from ouroboros.worlds.neon import tables as tb
-from ouroboros.worlds.neon.city import npc_id, remove, slots, state
+from ouroboros.worlds.neon.city import emit, npc_id, online_names, remove, room_of, state, tell_room
+from ouroboros.worlds.neon.migrate import migrate
 from ouroboros.worlds.neon.params import PARAMS, param_problem
 from ouroboros.worlds.neon.words import unknown_placeholders
 
@@ -79,24 +82,20 @@ def effective(content: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def apply_content(world: World, content: Mapping[str, Any]) -> None:
-    """Make the city follow ``content`` (the whole effective content of a version)."""
+def apply_content(
+    world: World, content: Mapping[str, Any], migration: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Make the city follow ``content`` (the whole effective content of a version) and migrate
+    what referred to objects that left (``migrate``); returns the migration report.
+    ``migration``: the change's hints (``items``: old id → new id), ``announcement`` (the words
+    players see) and ``kind`` (``rollback`` or ``change``)."""
+    hints = migration or {}
     old = tb.tables(world)
     new_content = effective(content)
     new = tb.build_tables(new_content)
+    tb.follow(world, new_content, new)
+    report = migrate(world, old, new, hints)
     neon = state(world)
-    s = slots(world)
-    for chunk in world.query("Item"):
-        for proto in set(chunk["Item.proto"][chunk["Item.holder"] != 0].tolist()):
-            iid = s.id_of("item", proto)
-            if iid not in new.items and iid in old.items:
-                neon["retired_items"][iid] = old.items[iid]
-    for chunk in world.query("Player", "Place"):
-        for room in set(chunk["Place.room"].tolist()):
-            rid = s.id_of("room", room)
-            if rid not in new.rooms and rid in old.rooms:
-                neon["retired_rooms"][rid] = old.rooms[rid]
-    world.meta["neon_content"] = new_content
     gone = []
     present = set()
     for chunk in world.query("Npc"):
@@ -106,11 +105,37 @@ def apply_content(world: World, content: Mapping[str, Any]) -> None:
                 present.add(nid)
             else:
                 gone.append(npc)
+    for npc in gone:
+        name = old.npcs.get(npc_id(world, npc), {}).get("name", "Someone")
+        tell_room(world, room_of(world, npc), f"{name} leaves the city.")
+        report.removed.append({"npc": npc_id(world, npc)})
     remove(world, gone)
     for nid in sorted(set(new.npcs) - present - set(neon["respawn"])):
-        actions.spawn_npc(world, nid)
+        actions.spawn_npc(world, nid)  # says "X appears." in its room
     for nid in [n for n in neon["respawn"] if n not in new.npcs]:
         del neon["respawn"][nid]
+    if hints.get("kind") == "rollback":
+        words = hints.get("announcement")
+        _broadcast(world, f"The city rolls back to an earlier version{f': {words}' if words else '.'}")
+    elif report.opened:
+        _announce_opening(world, new, report.opened, hints)
+    return report.as_dict()
+
+
+def _broadcast(world: World, text: str) -> None:
+    event = {"type": "text", "style": "system", "text": text}  # shared: events are read, never changed
+    for name in online_names(world):
+        emit(world, name, event)
+
+
+def _announce_opening(world: World, new: tb.Tables, opened: list[str], hints: Mapping[str, Any]) -> None:
+    """One line to every online player: the patch's announcement, else the new places' names."""
+    text = hints.get("announcement")
+    if not isinstance(text, str) or not text:
+        shown = [new.rooms[r]["name"] for r in opened[:3]]
+        more = f" and {len(opened) - 3} more" if len(opened) > 3 else ""
+        text = f"New ground opens in the city: {', '.join(shown)}{more}."
+    _broadcast(world, text)
 
 
 def kpis(world: World) -> dict[str, Any]:

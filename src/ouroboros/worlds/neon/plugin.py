@@ -5,7 +5,9 @@ Inputs, all applied at the tick boundary and recorded in the input log:
 
 - ``neon.enter {"name"}``: a character comes online (created at the spawn room on first entry);
 - ``neon.leave {"name"}``: it goes offline, keeping its place, items, money and jobs;
-- ``neon.command {"name", "line"}``: one command line of an online character.
+- ``neon.command {"name", "line"}``: one command line of an online character;
+- ``neon.operator_move {"name", "room", "actor", "reason"}``: an operator moves a character
+  (``operator``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import WorldError
-from ouroboros.worlds.neon import actions, commands, economy, experience, procgen
+from ouroboros.worlds.neon import actions, commands, economy, experience, operator, procgen
 from ouroboros.worlds.neon import systems as s
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import player_name, room_of, slots, spawn_item, state, tell, tell_room
@@ -136,6 +138,7 @@ class NeonPlugin:
         world.register_input(ENTER, _enter, _check({"name"}))
         world.register_input(LEAVE, _leave, _check({"name"}))
         world.register_input(COMMAND, _command, _check({"name", "line"}))
+        operator.register(world)
         every = s.ALL_COMPONENTS
         world.add_system("populate", populate, phase="startup", reads=every, writes=every)
         # combat first: the npcs react to what it did (attacked, low_hp, target_lost) this tick

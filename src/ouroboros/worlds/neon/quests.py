@@ -1,9 +1,10 @@
 """Quests per player: accept, progress, complete, reward.
 
-Per-player state lives in ``state["quests"][name][quest_id] = {"state": "active"|"done",
-"progress": [count per objective]}``. Kill and deliver objectives count events; visit is done on
-arrival; collect is met while the player carries enough of the item, which completion takes.
-A quest completes by itself the moment every objective is met.
+Per-player state lives in ``state["quests"][name][quest_id] = {"state": "active"|"done"|
+"withdrawn", "progress": [count per objective]}`` (``withdrawn``: the job left the content while
+it was active, see ``migrate``; it may be taken again should it come back). Kill and deliver
+objectives count events; visit is done on arrival; collect is met while the player carries
+enough of the item, which completion takes. A quest completes by itself the moment every objective is met.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from ouroboros.worlds.neon.city import (
 )
 from ouroboros.worlds.neon.tables import QUEST_LEVEL_MARGIN, Tables, player_level, tables
 from ouroboros.worlds.neon.words import credits as credits_text
+
+WITHDRAWN = "withdrawn"
 
 
 def journal(world: World, player: int) -> dict[str, dict[str, Any]]:
@@ -68,10 +71,28 @@ def accept(world: World, player: int, quest_id: str) -> None:
     tell(world, player, f"Job accepted: {quest['name']}.", "quest")
     describe_progress(world, player, quest_id)
     check(world, player)
+    gmcp_quests(world, player)
 
 
 def abandon(world: World, player: int, quest_id: str) -> None:
     journal(world, player).pop(quest_id, None)
+    gmcp_quests(world, player)
+
+
+def active_jobs(world: World, player: int, t: Tables | None = None) -> list[str]:
+    """The player's active jobs that the content still has: what ``quest``, ``score`` and the
+    ``Char.Quests`` GMCP package all show."""
+    t = t or tables(world)
+    return [q for q, e in journal(world, player).items() if e["state"] == "active" and q in t.quests]
+
+
+def gmcp_quests(world: World, player: int) -> None:
+    """``Char.Quests``: the player's active jobs, by id and name."""
+    from ouroboros.worlds.neon.actions import gmcp
+
+    t = tables(world)
+    active = [{"id": q, "name": t.quests[q]["name"]} for q in active_jobs(world, player, t)]
+    gmcp(world, player, "Char.Quests", {"active": active})
 
 
 def _carried(world: World, player: int, item: str) -> list[int]:
@@ -164,6 +185,7 @@ def _complete(world: World, player: int, quest_id: str, quest: dict[str, Any], t
     credits = rewards.get("credits", 0) * t.multiplier("*", "reward") // 1000
     journal(world, player)[quest_id]["state"] = "done"
     tell(world, player, f"Job done: {quest['name']}!", "quest")
+    gmcp_quests(world, player)
     if credits:
         verdict = economy.transact(world, player, "reward", credits, bound=credits)
         if verdict.ok:

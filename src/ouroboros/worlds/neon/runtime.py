@@ -8,6 +8,9 @@ What it promises:
 - The wall clock paces ticks and autosaves, and never reaches the world.
 - ``run_ticks`` saves the city when it stops (cancelled by Ctrl-C or a shutdown) and every
   ``autosave_s`` seconds while it runs; a save is atomic (``store.CityStore``).
+- While the city is STOPped (``freeze``) every present character is told once, and a command or an
+  arrival meanwhile is answered at once ("the city is frozen"), never left hanging; the command is
+  not run later. ``thaw`` (GO) tells everyone it moves again.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class NeonGame:
         self._direct: dict[str, list[Event]] = {}
         self.tick_ms: list[float] = []  # the last ticks' durations (for benchmarks and stats)
         self.on_tick: list[Callable[[World], None]] = []
+        self.frozen: str | None = None  # while STOPped: why, as players are told
 
     # -- LiveGame ---------------------------------------------------------------------------------
     def enter(self, character: str) -> None:
@@ -57,10 +61,42 @@ class NeonGame:
             return
         self._submit(character, ENTER, {"name": character})
         self._present.add(character)
+        if self.frozen is not None:
+            self._tell_now(character, f"{self.frozen} You will step in when it moves again.")
 
     def command(self, character: str, line: str) -> None:
-        if character in self._present:
-            self._submit(character, COMMAND, {"name": character, "line": line})
+        if character not in self._present:
+            return
+        if self.frozen is not None and line.strip().lower() == "quit":  # leaving needs no tick
+            self.leave(character)
+            for deliver in list(self._subscribers):
+                deliver(character, [{"type": "disconnect", "reason": "You jack out of a frozen city."}])
+            return
+        if self.frozen is not None:
+            self._tell_now(character, "The city is frozen until GO: nothing was done. Try again then.")
+            return
+        self._submit(character, COMMAND, {"name": character, "line": line})
+
+    # -- STOP and GO ------------------------------------------------------------------------------
+    def freeze(self, why: str) -> None:
+        """STOP: tell every present character ``why``, once; commands are answered, not run."""
+        self.frozen = why
+        for character in sorted(self._present):
+            self._tell_now(character, why)
+
+    def thaw(self, text: str = "The city moves again.") -> None:
+        """GO: tell every present character; commands run again."""
+        if self.frozen is None:
+            return
+        self.frozen = None
+        for character in sorted(self._present):
+            self._tell_now(character, text)
+
+    def _tell_now(self, character: str, text: str) -> None:
+        """Deliver a line to ``character`` right away (no tick runs while the city is frozen)."""
+        event = {"type": "text", "style": "system", "text": text}
+        for deliver in list(self._subscribers):
+            deliver(character, [event])
 
     def leave(self, character: str) -> None:
         if character in self._present:

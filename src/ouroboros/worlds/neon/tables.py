@@ -154,6 +154,12 @@ def tables(world: World) -> Tables:
     return built
 
 
+def follow(world: World, content: dict[str, Any], built: Tables) -> None:
+    """Make ``world`` follow ``content``, whose tables ``built`` are already at hand."""
+    world.meta["neon_content"] = content
+    _CACHE[world] = (id(content), built)
+
+
 class Slots:
     """Append-only slot numbers of rooms, items and npcs (``resources["neon"]``)."""
 

@@ -1,0 +1,189 @@
+"""``ouroboros players``: help a player, locally — the data folder is the authority.
+
+``players list --data DIR``, ``players show NAME --data DIR`` and ``players move NAME ROOM_ID
+--data DIR [--actor WHO] [--reason WHY]`` work on the neon city of a ``go`` data folder: handed to
+the running ``go`` when one runs it (through ``DATA/neon/inbox/``, answered between two ticks, the
+player told at once), else on the saved city itself (the move lands when it is next loaded: the
+player is told on their next tick online). Every move is written to the server's audit table
+(actor ``local:WHO``) when the folder has one. Exit codes: 0 done; 2 bad input (no such folder,
+no city there, unknown player or room), one line on stderr; 1 the running world did not answer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+
+players_app = typer.Typer(help="The city's players: list, show, move a stuck one (local authority).")
+app.add_typer(players_app, name="players", no_args_is_help=True)
+
+DataOption = Annotated[Path, typer.Option("--data", help="The go data folder (or its neon folder).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+DEFAULT_DATA = Path("ouroboros-data")
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _city_folder(data: Path) -> Path:
+    from ouroboros.worlds.neon.store import DB_FILE
+
+    if not data.is_dir():
+        _fail(f"--data {data}: no such folder")
+    for folder in (data / "neon", data):
+        if (folder / DB_FILE).is_file() or (folder / "world.json").is_file():
+            return folder
+    _fail(f"--data {data} holds no neon city (ouroboros go --world neon makes one)")
+
+
+def _run(data: Path, request: dict[str, Any]) -> Any:
+    """The request answered by the running go, or done on the saved city."""
+    from ouroboros.errors import BadInputError, OuroborosError
+    from ouroboros.server.runtime.inbox import ask, unless_go_runs
+
+    folder = _city_folder(data)
+    try:
+        with unless_go_runs(folder) as offline:
+            if offline:
+                return _offline(folder, request)
+        return ask(folder, request)
+    except BadInputError as exc:
+        _fail(exc.message)
+    except OuroborosError as exc:
+        _fail(exc.message, EXIT_FAILED)
+
+
+def _offline(folder: Path, request: dict[str, Any]) -> Any:
+    from ouroboros.errors import BadInputError
+    from ouroboros.worlds.neon.operator import MOVE, check_move, player_info, players
+    from ouroboros.worlds.neon.store import CityStore
+
+    store = CityStore(folder)
+    try:
+        world = store.load()
+        if world is None:
+            raise BadInputError(f"{folder} has no saved city yet")
+        if request["op"] == "list":
+            return players(world)
+        if request["op"] == "show":
+            return player_info(world, request["name"])
+        if request["op"] == "restore_cost":
+            return _offline_cost(folder, world, request["snapshot"], request["mode"])
+        moved = check_move(world, request["name"], request["room"])
+        payload = {k: request[k] for k in ("name", "room", "actor", "reason")}
+        world.submit(MOVE, payload)
+        world.step()  # the move lands at a tick boundary, as in a running city
+        store.save(world)
+        return {**moved, "applies_at_tick": world.tick}
+    finally:
+        store.close()
+
+
+def _offline_cost(folder: Path, world: Any, snapshot_id: str, mode: str) -> dict[str, Any]:
+    from ouroboros.errors import BadInputError
+    from ouroboros.server.runtime.snapshots import RESTORE_MODES, SNAPSHOT_ID
+    from ouroboros.worlds.neon.characters import characters, kept_cost, restore_cost
+
+    if mode not in RESTORE_MODES:
+        raise BadInputError(f"--mode must be one of {', '.join(RESTORE_MODES)}")
+    path = folder / "snapshots" / f"{snapshot_id}.snapshot"
+    if not SNAPSHOT_ID.match(snapshot_id) or not path.is_file():
+        raise BadInputError(f"no snapshot {snapshot_id!r} in {folder / 'snapshots'}")
+    now = characters(world)
+    then_world = world.fork()
+    then_world.restore(path.read_bytes())
+    players = restore_cost(now, characters(then_world)) if mode == "everything" else kept_cost(now)
+    return {"mode": mode, "players": players}
+
+
+def _audit(data: Path, actor: str, path: str, reason: str) -> None:
+    from ouroboros.server.api.auth import DB_FILE, AuthStore
+
+    root = data if (data / DB_FILE).is_file() else data.parent
+    if not (root / DB_FILE).is_file():
+        return
+    store = AuthStore(root)
+    try:
+        store.audit(actor=actor, role="local", method="CLI", path=path, status=200, reason=reason,
+                    request_id=uuid.uuid4().hex)  # fmt: skip
+    finally:
+        store.close()
+
+
+@players_app.command("list")
+def list_players(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """Every character: where they stand, online or not, numbers and jobs."""
+    found = _run(data, {"op": "list"})
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    for p in found:
+        state = "online" if p["online"] else "offline"
+        typer.echo(f"{p['name']:<20} {state:<8} {p['room']}  xp {p['xp']}, credits {p['credits']}")
+
+
+@players_app.command("show")
+def show_player(name: str, data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+    """One character, in full."""
+    found = _run(data, {"op": "show", "name": name})
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    for key, value in found.items():
+        typer.echo(f"{key}: {value}")
+
+
+@players_app.command("restore-cost")
+def restore_cost(
+    snapshot_id: str,
+    data: DataOption = DEFAULT_DATA,
+    mode: Annotated[
+        str, typer.Option("--mode", help="world_only (keep characters) or everything.")
+    ] = "world_only",
+    as_json: JsonFlag = False,
+) -> None:
+    """What restoring SNAPSHOT_ID would take from each player: xp, credits, items, jobs."""
+    found = _run(data, {"op": "restore_cost", "snapshot": snapshot_id, "mode": mode})
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    typer.echo(f"restore {snapshot_id} ({found['mode']}): what each player loses")
+    for p in found["players"]:
+        lost = (
+            "the whole character"
+            if p["character_lost"]
+            else (f"xp {p['xp']}, credits {p['credits']}, items {p['items']}, jobs {p['jobs']}")
+        )
+        typer.echo(f"  {p['player']:<20} {lost}")
+
+
+@players_app.command("move")
+def move_player(
+    name: str,
+    room_id: str,
+    data: DataOption = DEFAULT_DATA,
+    actor: Annotated[str, typer.Option("--actor", help="Who moves them (they are told).")] = "operator",
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (they are told).")
+    ] = "an operator helped you out",
+    as_json: JsonFlag = False,
+) -> None:
+    """Move NAME to ROOM_ID; they are told who moved them, where and why."""
+    if not actor.strip() or not reason.strip() or len(actor) > 100 or len(reason) > 200:
+        _fail("--actor (at most 100 characters) and --reason (at most 200) must not be empty")
+    request = {"op": "move", "name": name, "room": room_id, "actor": f"local:{actor.strip()}",
+               "reason": reason.strip()}  # fmt: skip
+    moved = _run(data, request)
+    _audit(data, request["actor"], f"players move {name} {room_id}", request["reason"])
+    if as_json:
+        typer.echo(json.dumps(moved))
+        return
+    typer.echo(f"{name}: {moved['from']} -> {moved['to']} ({moved['room_name']})")
