@@ -61,7 +61,8 @@ def describe_room_to(world: World, room: int, viewers: list[tuple[int, str]]) ->
     exits = [d for d in tb.DIRECTIONS if data.get("exits", {}).get(d) in t.rooms]  # usable ones only
     names = state(world)["player_names"]
     here = online_in(world, room)
-    npcs = [display_name(world, n) for n in npcs_in(world, room)]
+    # an npc whose definition a version change just dropped is leaving: it is not shown
+    npcs = [display_name(world, n) for n in npcs_in(world, room) if npc_id(world, n) in t.npcs]
     things = [display_name(world, i) for i in items_in_room(world, room)]
     shared = [
         {"type": "text", "style": "room_title", "text": data["name"]},
