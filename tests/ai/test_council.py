@@ -382,10 +382,35 @@ def test_the_storyteller_ensemble_chooses_the_chaos_event_and_is_audited(
         assert "money_sink" in (record["validated"] or record["generated"])["tags"]
         (audit,) = [d for d in council.director.decisions(50) if d["rule"] == "ensemble"]
         why = audit["why"]
-        assert why["choice"] == "money_sink" and why["weights"] == {"registry": 2, "offline": 1}
-        assert why["answers"]["registry"] == {"choice": "money_sink", "model": "teller"}
-        assert set(why["answers"]) == {"registry", "offline"} and why["votes"]["money_sink"] >= 2
-        assert "narrative" in [s["role"] for s in council.models.current().stats()]
+        # three voters: the model's steady and dramatic voices and the offline storyteller
+        voices = {"registry:steady": 2, "registry:dramatic": 2}
+        assert why["choice"] == "money_sink" and why["weights"] == {**voices, "offline": 1}
+        for voice in voices:
+            assert why["answers"][voice] == {"choice": "money_sink", "model": "teller"}
+        assert set(why["answers"]) == {*voices, "offline"} and why["votes"]["money_sink"] >= 4
+        systems = {body["messages"][0]["content"] for _path, body, _headers in script.requests}
+        assert len(systems) == 2  # the model was asked twice, in two voices
+        (stats,) = [s for s in council.models.current().stats() if s["role"] == "narrative"]
+        assert stats["calls"] == 2
+
+
+def test_storyteller_weights_are_configurable_and_checked(gov: Governor, llm_server: Any) -> None:
+    from ouroboros.ai.council import build_council
+    from ouroboros.ai.llm import LlmError, registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    script.default = Reply(ollama_envelope('{"choice": "money_sink"}'))
+    _push(gov, registry_patch("narrative", "ollama", "teller", base_url=url))
+    weights = {"steady": 1, "dramatic": 0, "offline": 5}
+    with build_council(gov.data, gov, world="neon", storyteller_weights=weights) as council:
+        _chaos_record(council)
+        (audit,) = [d for d in council.director.decisions(50) if d["rule"] == "ensemble"]
+        assert audit["why"]["weights"] == {"registry:steady": 1, "offline": 5}
+        assert audit["why"]["choice"] == audit["why"]["answers"]["offline"]["choice"]  # 5 outweighs 1
+    for bad in ({"loud": 1}, {"steady": -1}, {"steady": 0, "dramatic": 0, "offline": 0}):
+        with pytest.raises(LlmError):
+            build_council(gov.data, gov, world="neon", storyteller_weights=bad)
 
 
 def test_an_invalid_guardrails_file_denies_proposals_and_approvals(gov: Governor) -> None:

@@ -129,13 +129,15 @@ def build_council(
     guardrails_file: GuardrailsFile | Path | None = None,
     tick_hz: int = 50,
     enrich_timeout_s: float = 10.0,
+    model_defaults: Mapping[str, Any] | None = None,
+    storyteller_weights: Mapping[str, int] | None = None,
 ) -> Council:
     """The council as the product runs it: enrich and the storyteller through the model registry
     of the active version (``<data>/ai.sqlite3`` keeps the per-role stats), the guardrails from
     ``guardrails_file`` (default ``<data>/guardrails.json``)."""
     from ouroboros.ai.llm.routing import LiveRegistry
 
-    models = LiveRegistry(governor, Path(data_dir) / AI_DB)
+    models = LiveRegistry(governor, Path(data_dir) / AI_DB, defaults=model_defaults)
     return Council(
         data_dir,
         governor,
@@ -144,6 +146,7 @@ def build_council(
         tick_hz=tick_hz,
         models=models,
         enrich_timeout_s=enrich_timeout_s,
+        storyteller_weights=storyteller_weights,
     )
 
 
@@ -169,6 +172,7 @@ class Council:
         provider_registry: Any = None,
         models: Any = None,
         enrich_timeout_s: float = 10.0,
+        storyteller_weights: Mapping[str, int] | None = None,
     ) -> None:
         if world != governor.world_name:
             raise BadInputError(f"{data_dir} is governed for world {governor.world_name!r}, not {world!r}")
@@ -178,6 +182,12 @@ class Council:
         self.models = models  # a LiveRegistry: the registry of the active version, or None
         self.provider_registry = provider_registry
         self.enrich_timeout_s = enrich_timeout_s
+        self.storyteller_weights = None if storyteller_weights is None else dict(storyteller_weights)
+        if storyteller_weights is not None:
+            from ouroboros.ai.llm.ensemble import storyteller_voters
+            from ouroboros.ai.llm.offline import OfflineProvider
+
+            storyteller_voters(OfflineProvider(), storyteller_weights)  # bad weights: refused now
         self._generate = generate or _default_generate
         if isinstance(guardrails_file, GuardrailsFile):
             self.guardrails_file = guardrails_file
@@ -278,17 +288,20 @@ class Council:
         return out
 
     def _storyteller(self, job: Job) -> tuple[str, dict[str, Any]]:
-        """Which event chaos brings, by the ensemble's weighted vote (narrative role of the
-        registry, plus the offline storyteller when another model serves it); audited."""
+        """Which event chaos brings, by the ensemble's weighted vote; audited with every vote.
+        With a model on the narrative role the panel is ``storyteller_voters``: the model's
+        steady and dramatic voices and the offline storyteller (``storyteller_weights``);
+        without one, the offline storyteller alone."""
         from ouroboros.ai.generators.event import EVENTS
-        from ouroboros.ai.llm import Ensemble, OfflineProvider
+        from ouroboros.ai.llm import Ensemble
+        from ouroboros.ai.llm.ensemble import storyteller_voters
         from ouroboros.ai.llm.routing import RoleRouter
 
         registry = self.models.current()
         router = RoleRouter(registry)
         voters: list[tuple[Any, int]] = [(router, 2)]
         if registry.assignment("narrative").provider != "offline":
-            voters.append((OfflineProvider(), 1))
+            voters = storyteller_voters(router, self.storyteller_weights)
         audit: list[dict[str, Any]] = []
         decision = Ensemble(voters, audit=audit.append, timeout_s=self.enrich_timeout_s).decide(
             "Chaos stirs the city. Which event happens now?",

@@ -83,13 +83,21 @@ class ModelRegistry:
 
     @classmethod
     def from_content(
-        cls, content: Mapping[str, Any] | None, *, db_path: Path | str | None = None
+        cls,
+        content: Mapping[str, Any] | None,
+        *,
+        db_path: Path | str | None = None,
+        defaults: Mapping[str, RoleAssignment] | None = None,
     ) -> ModelRegistry:
         """The registry of a version's content: ``Governor.active_content()`` (``{"objects": ...,
         "retired": ...}``), plain patch content (``{"model_roles": [...]}``) or ``None`` (the base
-        version: every role offline). ``ContentError`` if the model roles there are malformed."""
+        version: every role offline). ``ContentError`` if the model roles there are malformed.
+        ``defaults`` serve the roles the content assigns no model (instead of the offline
+        provider): how ``go --llm local`` points the word roles at the local model while a
+        governed ``models set`` still wins."""
         parsed = parse_content({"model_roles": _model_role_objects(content)})
-        assignments: dict[str, RoleAssignment] = {
+        assignments: dict[str, RoleAssignment] = dict(defaults or {})
+        assignments |= {
             obj.role: RoleAssignment(
                 obj.role, obj.provider, obj.model, obj.base_url, obj.structured, obj.version
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,21 @@ __all__ = ["LiveRegistry", "RoleRouter"]
 class LiveRegistry:
     """The model registry of ``governor``'s active version (rebuilt when that changes)."""
 
-    def __init__(self, governor: Any, db_path: Path | str | None) -> None:
+    def __init__(
+        self, governor: Any, db_path: Path | str | None, *, defaults: Mapping[str, Any] | None = None
+    ) -> None:
         self.governor = governor
         self.db_path = db_path
+        self.defaults = dict(defaults or {})  # role -> RoleAssignment where the content names none
         self._registry: ModelRegistry | None = None
         self._version: object = object()  # never equal to an active patch id
 
     def current(self) -> ModelRegistry:
         active = self.governor.active()
         if self._registry is None or active != self._version:
-            fresh = ModelRegistry.from_content(self.governor.active_content(), db_path=self.db_path)
+            fresh = ModelRegistry.from_content(
+                self.governor.active_content(), db_path=self.db_path, defaults=self.defaults
+            )
             if self._registry is not None:
                 self._registry.close()
             self._registry, self._version = fresh, active

@@ -89,6 +89,8 @@ class Runtime:
             world=runner.name,
             guardrails_file=GuardrailsFile(self.data_dir / "guardrails.json"),
             tick_hz=max(1, int(runner.pace)),
+            enrich_timeout_s=self.options.enrich_timeout_s,
+            model_defaults=self.options.model_defaults,
         )
         if runner.name == "neon":
             from ouroboros.ai.signals import NeonSignals

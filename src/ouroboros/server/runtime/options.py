@@ -28,6 +28,10 @@ class RuntimeOptions:
     optimizer: bool = True
     council: bool = True
     governance_budgets: Mapping[str, int] | None = None
+    #: role -> RoleAssignment serving the roles no governed model_roles object names
+    #: (``go --llm local``); None: those roles are offline
+    model_defaults: Mapping[str, Any] | None = None
+    enrich_timeout_s: float = 10.0
 
 
 __all__ = [
