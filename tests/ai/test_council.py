@@ -267,18 +267,40 @@ def test_the_guardrails_file_caps_the_directors_throttle(gov: Governor) -> None:
         assert "throttle: 1 jobs" in council.director.decisions(1)[0]["why"]["suppressed_by"]
 
 
-def test_an_offline_provider_enriches_words_only(gov: Governor) -> None:
+class _Restyler:
+    """A provider (the real interface) that restyles each text it is given: "Neon " before it."""
+
+    name = "restyler"
+
+    def complete(self, request: Any) -> Any:
+        import re
+
+        from ouroboros.ai.llm import LlmResponse
+
+        texts = dict(re.findall(r"^(t\d+) \([^)]*\): (.*)$", request.prompt, flags=re.M))
+        data = {
+            key: ("Neon " + text)[: spec["maxLength"]]
+            for key, text in texts.items()
+            for spec in [request.schema["properties"][key]]
+        }
+        return LlmResponse(json.dumps(data), data, self.name, "restyle-1", 1, 1, 1)
+
+
+def test_a_provider_enriches_words_only_and_offline_keeps_the_generated_words(gov: Governor) -> None:
     from ouroboros.ai.council import provider_enrich
     from ouroboros.ai.llm import OfflineProvider
 
     with Council(gov.data, gov, world="neon") as council:
-        council.enrich = provider_enrich(OfflineProvider(), council.guardrails)
+        council.enrich = provider_enrich(_Restyler(), council.guardrails)
         record = council.propose(ProposalType.ITEM, 31, queue=True)
         assert record["state"] == "queued", record["reason"]
         changes = council.queue.diff(record["proposal_id"])["changes"]
         flavour = set(record["generated"]["flavour"])
         assert changes and {c["path"] for c in changes} <= flavour  # only the word fields moved
-        assert all(isinstance(c["after"], str) for c in changes)
+        assert all(c["after"] == "Neon " + c["before"] for c in changes)
+        council.enrich = provider_enrich(OfflineProvider(), council.guardrails)
+        record = council.propose(ProposalType.ITEM, 32, queue=True)
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
 
 
 # -- the product's council: enrich through the registry, stats, the storyteller --------------------
@@ -323,7 +345,8 @@ def test_build_council_enriches_offline_and_keeps_stats_per_role(gov: Governor) 
         record = council.propose(ProposalType.ITEM, 31, queue=True)
         assert record["state"] == "queued", record["reason"]
         assert record["enrich"]["fallback"] is False and record["enrich"]["calls"][0]["role"] == "flavour"
-        assert council.queue.diff(record["proposal_id"])["changes"]  # the offline words replaced them
+        # offline writes no words over the generator's: nothing to review but the generated words
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
         stats = council.models.current().stats()
         assert [(s["role"], s["calls"], s["accepted"]) for s in stats] == [("flavour", 1, 0)]
         verdict = council.queue.approve(record["proposal_id"], "ann", "good")
@@ -346,15 +369,14 @@ def test_a_slow_model_falls_back_to_offline_and_says_why(gov: Governor, llm_serv
         council.director.set("chaos", 0, "test")
         record = council.propose(ProposalType.ITEM, 32, queue=True)
         assert record["state"] == "queued"
-        assert "fell back to offline because flavour: timeout" in record["reason"]
+        assert "kept the generated words because flavour: timeout" in record["reason"]
         assert record["enrich"]["fallback"] and record["enrich"]["calls"][0]["ok"] is False
         (row,) = council.models.current().stats()
         assert (row["role"], row["model"], row["calls"], row["failures"]) == ("flavour", "slowpoke", 1, 1)
         (logged,) = [d for d in council.director.decisions(20) if d["rule"] == "enrich"]
         assert logged["outcome"] == "fallback" and "timeout" in logged["why"]["why"]
-        # the words still changed (offline wrote them) and nothing but words
-        changes = council.queue.diff(record["proposal_id"])["changes"]
-        assert changes and {c["path"] for c in changes} <= set(record["generated"]["flavour"])
+        # the generator's words stay (no filler from elsewhere)
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
 
 
 def _chaos_record(council: Council) -> dict[str, Any]:
@@ -456,3 +478,28 @@ def test_the_ai_package_does_not_reach_up_into_the_cli_or_the_server() -> None:
                 f"{source.name}: {n}" for n in names if n.startswith(("ouroboros.cli", "ouroboros.server"))
             ]
     assert offenders == []
+
+
+def test_an_enrichment_that_changes_meaning_keeps_the_generated_words_and_the_queue_says_why(
+    gov: Governor, llm_server: Any
+) -> None:
+    from ouroboros.ai.council import build_council
+    from ouroboros.ai.llm import registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    # every text becomes a name that claims two kinds at once: no item may be called that
+    script.default = Reply(
+        lambda body: ollama_envelope(
+            json.dumps({key: "Ion Jacket Figurine" for key in body["format"]["properties"]})
+        )
+    )
+    _push(gov, registry_patch("flavour", "ollama", "filler", base_url=url))
+    with build_council(gov.data, gov, world="neon") as council:
+        council.director.set("chaos", 0, "test")
+        record = council.propose(ProposalType.ITEM, 33, queue=True)
+        generated, validated = record["generated"]["payload"], record["validated"]["payload"]
+        assert validated["items"][0]["name"] == generated["items"][0]["name"]
+        assert "kept by the meaning check" in record["reason"] and "/items/0/name" in record["reason"]
+        (queued,) = [r for r in council.queue.list() if r["proposal_id"] == record["proposal_id"]]
+        assert "meaning check" in queued["reason"]

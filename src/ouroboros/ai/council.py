@@ -17,7 +17,7 @@ What it promises:
 - **The product's council** (``build_council``) enriches through the model registry of the active
   version (offline unless a governed ``model_roles`` object says otherwise): every call is timed
   and recorded per role and model, acceptance is recorded when the proposal goes active, and the
-  enrich report (which model, whether it fell back to offline and why) is stored with the
+  enrich report (which model, whether it kept the generated words and why) is stored with the
   proposal and written to the decision log. A chaos event's kind is chosen by the ``Ensemble``
   (the storyteller); its votes, answers and weights go to the decision log.
 - **Approval re-checks.** A queued proposal is re-checked against the guardrails in force (and
@@ -99,17 +99,33 @@ class RegistryEnrich:
     active version names (``RoleRouter``: timed, recorded), falling back to offline with the
     reason. Returns the enriched proposal and its report."""
 
-    def __init__(self, models: Any, guardrails: Callable[[], Guardrails], *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        models: Any,
+        guardrails: Callable[[], Guardrails],
+        *,
+        timeout_s: float = 10.0,
+        context: Callable[[Proposal], tuple[set[tuple[str, str]], list[str]]] | None = None,
+    ) -> None:
         self.models = models  # a LiveRegistry
         self.guardrails = guardrails
         self.timeout_s = timeout_s
+        self.context = context  # (existing objects, names they go by) of a proposal
 
     def __call__(self, proposal: Proposal) -> tuple[Proposal, dict[str, Any]]:
         from ouroboros.ai.llm import enrich
         from ouroboros.ai.llm.routing import RoleRouter
 
+        existing, names = self.context(proposal) if self.context is not None else (set(), [])
         router = RoleRouter(self.models.current())
-        enriched, report = enrich(proposal, router, guardrails=self.guardrails(), timeout_s=self.timeout_s)
+        enriched, report = enrich(
+            proposal,
+            router,
+            guardrails=self.guardrails(),
+            timeout_s=self.timeout_s,
+            existing=existing,
+            known_names=names,
+        )
         return enriched, {
             "provider": report.provider,
             "model": report.model,
@@ -205,7 +221,9 @@ class Council:
         )
         self.queue = ApprovalQueue(self.store, self)
         if enrich is None and models is not None:
-            enrich = RegistryEnrich(models, self.guardrails, timeout_s=enrich_timeout_s)
+            enrich = RegistryEnrich(
+                models, self.guardrails, timeout_s=enrich_timeout_s, context=self._enrich_context
+            )
         self.enrich = enrich
         self._last_guardrails_problem: str | None = None
 
@@ -358,7 +376,7 @@ class Council:
 
                 validated = resummarize(proposal, validated)  # the summary names the new words
             if report is not None and report.get("fallback") and not reason:
-                reason = f"enrich fell back to offline because {report.get('reason')}"
+                reason = f"enrich kept the generated words because {report.get('reason')}"
         violations = check(validated, guardrails, history=history, content=self.content())
         if violations and validated is not proposal and not check(proposal, guardrails, history=history):
             # the new words broke a guardrail the generated ones keep: keep those, say why
@@ -401,7 +419,7 @@ class Council:
                     **{k: report.get(k) for k in ("model", "fallback", "reason", "calls")},
                 }
                 if report.get("fallback"):
-                    why["why"] = f"fell back to offline because {report.get('reason')}"
+                    why["why"] = f"kept the generated words because {report.get('reason')}"
                 self.store.record_decision(
                     job.tick if job else -1,
                     "enrich",
@@ -416,6 +434,30 @@ class Council:
         if record is None:
             raise OuroborosError(f"proposal {pid} vanished from {self.store.path}", code="ai_store")
         return record
+
+    def _enrich_context(self, proposal: Proposal) -> tuple[set[tuple[str, str]], list[str]]:
+        """What enrich must respect: the (domain, id) of the proposal's objects that exist already
+        (their words are kept) and the names of existing objects the payload refers to (a quest's
+        instructions must keep mentioning them)."""
+        from ouroboros.ai.queue import effective_objects
+
+        now = effective_objects(self.governor, self.governor.active())
+        existing = {(d, i) for d, i in proposal.object_ids() if i in now.get(d, {})}
+        by_id = {i: o.get("name") for objects in now.values() for i, o in objects.items()}
+        referred: set[str] = set()
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+            elif isinstance(value, str) and isinstance(by_id.get(value), str):
+                referred.add(by_id[value])
+
+        walk(proposal.payload)
+        return existing, sorted(referred)
 
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
