@@ -151,9 +151,11 @@ def build_council(
     """The council as the product runs it: enrich and the storyteller through the model registry
     of the active version (``<data>/ai.sqlite3`` keeps the per-role stats), the guardrails from
     ``guardrails_file`` (default ``<data>/guardrails.json``)."""
+    from ouroboros.ai.llm.keys import KEY_FILE, KeyRing
     from ouroboros.ai.llm.routing import LiveRegistry
 
-    models = LiveRegistry(governor, Path(data_dir) / AI_DB, defaults=model_defaults)
+    keys = KeyRing(Path(data_dir) / KEY_FILE)  # an unsafe key file is refused here, before any call
+    models = LiveRegistry(governor, Path(data_dir) / AI_DB, defaults=model_defaults, keys=keys)
     return Council(
         data_dir,
         governor,

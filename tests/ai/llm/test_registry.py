@@ -118,6 +118,8 @@ def test_stats_per_role_and_model_persist(tmp_path: Path) -> None:
             "latency_ms_max": 5000,
             "failure_permille": 333,
             "acceptance_permille": 500,
+            "tokens_in": 0,
+            "tokens_out": 0,
         },
         {
             "role": "narrative",
@@ -129,6 +131,8 @@ def test_stats_per_role_and_model_persist(tmp_path: Path) -> None:
             "latency_ms_max": 0,
             "failure_permille": 0,
             "acceptance_permille": 1000,
+            "tokens_in": 0,
+            "tokens_out": 0,
         },
     ]
 

@@ -32,9 +32,15 @@ class LiveRegistry:
     """The model registry of ``governor``'s active version (rebuilt when that changes)."""
 
     def __init__(
-        self, governor: Any, db_path: Path | str | None, *, defaults: Mapping[str, Any] | None = None
+        self,
+        governor: Any,
+        db_path: Path | str | None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        keys: Any = None,
     ) -> None:
         self.governor = governor
+        self.keys = keys  # a KeyRing: hosted providers' API keys
         self.db_path = db_path
         self.defaults = dict(defaults or {})  # role -> RoleAssignment where the content names none
         self._registry: ModelRegistry | None = None
@@ -44,7 +50,7 @@ class LiveRegistry:
         active = self.governor.active()
         if self._registry is None or active != self._version:
             fresh = ModelRegistry.from_content(
-                self.governor.active_content(), db_path=self.db_path, defaults=self.defaults
+                self.governor.active_content(), db_path=self.db_path, defaults=self.defaults, keys=self.keys
             )
             if self._registry is not None:
                 self._registry.close()
@@ -76,8 +82,10 @@ class RoleRouter:
             "ok": False,
         }
         started = time.monotonic()
+        tokens = (0, 0)
         try:
             response = self.registry.provider(request.role).complete(routed)
+            tokens = (0, 0) if response.cached else (response.tokens_in, response.tokens_out)
             elapsed = time.monotonic() - started
             if elapsed > request.timeout_s:
                 raise LlmError(
@@ -98,4 +106,12 @@ class RoleRouter:
         finally:
             call["latency_ms"] = int((time.monotonic() - started) * 1000)
             self.calls.append(call)
-            self.registry.record(request.role, assignment.model, call["latency_ms"], call["ok"], False)
+            self.registry.record(
+                request.role,
+                assignment.model,
+                call["latency_ms"],
+                call["ok"],
+                False,
+                tokens_in=tokens[0],
+                tokens_out=tokens[1],
+            )
