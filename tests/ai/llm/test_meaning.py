@@ -168,3 +168,9 @@ def test_a_name_put_back_also_puts_back_a_description_that_used_the_new_name() -
     enriched, report = enrich(proposal, _Half(), existing=existing)
     assert enriched.payload == proposal.payload
     assert [r["code"] for r in report.rejected] == ["meaning_kind", "meaning_instructions"]
+
+
+def test_a_building_floor_on_a_named_way_is_no_street_but_never_a_rooftop() -> None:
+    floor = "Relay Way Tenement, Floor 1"
+    assert kind_problem("rooms", {}, floor, "Relay Tenement, First Floor") is None
+    assert "a roof ('rooftop')" in (kind_problem("rooms", {}, floor, "Rusted Rooftop") or "")

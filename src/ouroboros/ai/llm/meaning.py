@@ -6,7 +6,8 @@ Pure functions over payloads (no I/O, no model). What they promise:
   per domain (an item's ``kind`` decides its own: a weapon's name may say Carbine or Blade, never
   Jacket; a room's: a street stays a street, a ground floor is never a Rooftop). A new name may
   not bring in a kind word of another kind than the object has (items) or than the old name had
-  (rooms, NPCs); where the old name said its kind, the new one must say it too.
+  (rooms, NPCs); where the old name said its kind (an item: anywhere; a room or an NPC: in its
+  last word, so "Relay Way Tenement, Floor 1" is no street), the new one must say it too.
 - ``instruction_problem``: a quest's **description** stays its instructions: every name the old
   text mentions (of the payload's objects, or ``known_names``) is still mentioned, by its old or
   its newly enriched name, and an instruction verb (take down, deliver, visit, …) stays in it
@@ -95,7 +96,10 @@ def kind_problem(domain: str, obj: Mapping[str, Any], before: str, after: str) -
         what = _a(own) if own else f"{before!r}"
         word = _example(domain, foreign[0], after)
         return f"the new name calls {what} {_a(foreign[0])} ({word!r})"
-    kept = old & ({own} if own else old)
+    # what the old name says it is: an item's own kind anywhere in it, else its head (last) word
+    # ("Relay Way Tenement, Floor 1" is a floor of a tenement on Relay Way, not a street)
+    head = [w for w in _WORD.findall(before.lower()) if not w.isdigit()][-1:]
+    kept = ({own} & old) if own else _kinds(domain, " ".join(head))
     if kept and not (new & kept):
         kind = sorted(kept)[0]
         said = _example(domain, kind, before)
