@@ -182,3 +182,21 @@ def test_the_storyteller_panel_of_three_voters_logs_every_vote(local_llm: Any) -
         assert answer.get("choice") in options or answer.get("abstained")
     counted = sum(voters[v] for v, a in logged["answers"].items() if "choice" in a)
     assert sum(logged["votes"].values()) == counted
+
+
+def test_a_trait_the_model_writes_meets_the_cascade_like_any_other(local_llm: Any) -> None:
+    from ouroboros.ai.evolution import Cascade, CascadeConfig, famine_world, model_hook
+
+    hook = model_hook(
+        _provider(OllamaProvider, local_llm), timeout_s=LOCAL_MODEL_REQUEST_TIMEOUT_S, max_tokens=256
+    )
+    failure = {"stage": "static", "codes": ["forbidden_name"], "messages": ["'os' is not available"]}
+    source = hook({"reason": "molbots are starving", "kpi": "starvation_deaths"}, [failure])
+    assert isinstance(source, str) and len(source) >= 20  # the schema's floor, checked by us
+    world = famine_world(1, 60)
+    world.run(10)
+    evaluation = Cascade(world, {}, CascadeConfig(replay_ticks=3, shadow_ticks=20)).evaluate(
+        "evo.trait.model", "1.0.0", source
+    )
+    assert evaluation.stage in ("static", "probe", "replay", "shadow")
+    assert evaluation.ok or evaluation.reasons  # refused with reasons, or it passed every stage

@@ -57,6 +57,11 @@ class LiveRegistry:
             self._registry, self._version = fresh, active
         return self._registry
 
+    def latest(self) -> ModelRegistry | None:
+        """The registry last built by ``current()``, without asking the governor: for another
+        thread (the governor's SQLite belongs to the control thread). ``None`` before the first."""
+        return self._registry
+
     def close(self) -> None:
         if self._registry is not None:
             self._registry.close()
