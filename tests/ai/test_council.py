@@ -503,3 +503,27 @@ def test_an_enrichment_that_changes_meaning_keeps_the_generated_words_and_the_qu
         assert "kept by the meaning check" in record["reason"] and "/items/0/name" in record["reason"]
         (queued,) = [r for r in council.queue.list() if r["proposal_id"] == record["proposal_id"]]
         assert "meaning check" in queued["reason"]
+
+
+def test_every_provider_answers_through_the_response_cache(gov: Governor, llm_server: Any) -> None:
+    from ouroboros.ai.council import LLM_CACHE_DB, build_council
+    from ouroboros.ai.llm import registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    script.default = Reply(
+        lambda body: ollama_envelope(json.dumps({key: "Neon Coat" for key in body["format"]["properties"]}))
+    )
+    _push(gov, registry_patch("flavour", "ollama", "cached-1", base_url=url))
+    with build_council(gov.data, gov, world="neon") as council:
+        council.director.set("chaos", 0, "test")
+        council.propose(ProposalType.ITEM, 34, queue=True)
+        asked = len(script.requests)
+        again = council.propose(ProposalType.ITEM, 34, queue=True)  # the same question
+        assert asked >= 1 and len(script.requests) == asked  # answered from the cache
+        assert again["state"] == "queued"
+    with build_council(gov.data, gov, world="neon") as council:  # and it survives a restart
+        council.director.set("chaos", 0, "test")
+        council.propose(ProposalType.ITEM, 34, queue=True)
+        assert len(script.requests) == asked
+    assert (gov.data / LLM_CACHE_DB).is_file()

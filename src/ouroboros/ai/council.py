@@ -75,6 +75,10 @@ Generate = Callable[..., Proposal]
 GUARDRAILS_FILE = "guardrails.json"
 
 
+#: the response cache of every provider the council's registry builds (``ResponseCache``)
+LLM_CACHE_DB = "llm-cache.sqlite3"
+
+
 def provider_enrich(
     provider: Any,
     guardrails: Callable[[], Guardrails],
@@ -151,11 +155,14 @@ def build_council(
     """The council as the product runs it: enrich and the storyteller through the model registry
     of the active version (``<data>/ai.sqlite3`` keeps the per-role stats), the guardrails from
     ``guardrails_file`` (default ``<data>/guardrails.json``)."""
+    from ouroboros.ai.llm.cache import ResponseCache
     from ouroboros.ai.llm.keys import KEY_FILE, KeyRing
     from ouroboros.ai.llm.routing import LiveRegistry
 
     keys = KeyRing(Path(data_dir) / KEY_FILE)  # an unsafe key file is refused here, before any call
-    models = LiveRegistry(governor, Path(data_dir) / AI_DB, defaults=model_defaults, keys=keys)
+    # every provider answers through one cache (valid answers only): an equal question is asked once
+    cache = ResponseCache(Path(data_dir) / LLM_CACHE_DB)
+    models = LiveRegistry(governor, Path(data_dir) / AI_DB, defaults=model_defaults, keys=keys, cache=cache)
     return Council(
         data_dir,
         governor,

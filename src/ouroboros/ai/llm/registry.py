@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.ai.llm.base import ROLES, LlmError, Provider
+from ouroboros.ai.llm.cache import ResponseCache
 from ouroboros.ai.llm.keys import KeyRing
 from ouroboros.ai.llm.offline import OFFLINE_MODEL, OfflineProvider
 from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
@@ -67,8 +68,10 @@ class ModelRegistry:
         *,
         db_path: Path | str | None = None,
         keys: KeyRing | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.keys = keys  # API keys of hosted providers (environment, 0600 key file): never content
+        self.cache = cache  # valid answers by request, shared by every provider built here
         self._assignments = {role: _default(role) for role in ROLES}
         for role, assignment in (assignments or {}).items():
             if role not in ROLES:
@@ -101,6 +104,7 @@ class ModelRegistry:
         db_path: Path | str | None = None,
         defaults: Mapping[str, RoleAssignment] | None = None,
         keys: KeyRing | None = None,
+        cache: ResponseCache | None = None,
     ) -> ModelRegistry:
         """The registry of a version's content: ``Governor.active_content()`` (``{"objects": ...,
         "retired": ...}``), plain patch content (``{"model_roles": [...]}``) or ``None`` (the base
@@ -116,7 +120,7 @@ class ModelRegistry:
             )
             for obj in parsed.model_roles
         }
-        return cls(assignments, db_path=db_path, keys=keys)
+        return cls(assignments, db_path=db_path, keys=keys, cache=cache)
 
     def close(self) -> None:
         """Close the stats database and the HTTP clients of the providers built here."""
@@ -152,6 +156,8 @@ class ModelRegistry:
         with self._lock:
             found = self._providers.get(key)
             if found is None:
+                if self.cache is not None and a.provider != "offline":
+                    options = {"cache": self.cache, **options}
                 found = self._build(a, api_key, options)
                 self._providers[key] = found
             return found

@@ -38,9 +38,11 @@ class LiveRegistry:
         *,
         defaults: Mapping[str, Any] | None = None,
         keys: Any = None,
+        cache: Any = None,
     ) -> None:
         self.governor = governor
         self.keys = keys  # a KeyRing: hosted providers' API keys
+        self.cache = cache  # a ResponseCache every provider shares (closed with this)
         self.db_path = db_path
         self.defaults = dict(defaults or {})  # role -> RoleAssignment where the content names none
         self._registry: ModelRegistry | None = None
@@ -50,7 +52,11 @@ class LiveRegistry:
         active = self.governor.active()
         if self._registry is None or active != self._version:
             fresh = ModelRegistry.from_content(
-                self.governor.active_content(), db_path=self.db_path, defaults=self.defaults, keys=self.keys
+                self.governor.active_content(),
+                db_path=self.db_path,
+                defaults=self.defaults,
+                keys=self.keys,
+                cache=self.cache,
             )
             if self._registry is not None:
                 self._registry.close()
@@ -66,6 +72,8 @@ class LiveRegistry:
         if self._registry is not None:
             self._registry.close()
             self._registry = None
+        if self.cache is not None:
+            self.cache.close()
 
 
 class RoleRouter:
