@@ -4,6 +4,7 @@ until SIGTERM stops it (and its Node child) cleanly."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -96,3 +97,23 @@ def test_serve_answers_until_sigterm_then_leaves_nothing_running() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.slow
+def test_go_with_the_local_model_enriches_through_it_and_stops_it(tmp_path: Path) -> None:
+    local_model_path()  # fetched (or a skip outside CI)
+    data = tmp_path / "data"
+    args = ["go", "--world", "neon", "--llm", "local", "--max-ticks", "60", "--data", data]
+    args += ["--port", "0", "--telnet-port", "0", "--ws-port", "0", "--no-browser", "--optimizer", "off"]
+    done = subprocess.run(command(*args), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(
+        r"local model (\S+) at (http://127\.0\.0\.1:\d+) \(flavour, dialogue, narrative\)", done.stdout
+    )
+    assert found and found.group(1) == LOCAL_MODEL.name, done.stdout
+    with pytest.raises(httpx.TransportError):  # stopped with go
+        httpx.get(found.group(2) + "/health", timeout=2)
+    code, out, err = invoke("models", "stats", "--data", data / "neon", "--json")
+    assert code == 0, err
+    rows = [r for r in json.loads(out)["stats"] if r["model"] == LOCAL_MODEL.name]
+    assert rows and rows[0]["role"] == "flavour" and rows[0]["calls"] >= 1 and rows[0]["tokens_out"] > 0
