@@ -117,7 +117,7 @@ def test_enrichment_writes_checked_words_or_falls_back_with_its_reason(
         assert report.reason  # it says why
     else:
         assert report.reason is None and provider.name in sources
-    assert sources <= {provider.name, "offline", "original"}
+    assert sources <= {provider.name, "original"}  # a model's words or the generator's, never filler
     for pointer, text in report.texts.items():
         assert text_problem(text["after"], pointer.rsplit("/", 1)[-1]) is None
     assert report.tokens_out > 0 or report.fallback
