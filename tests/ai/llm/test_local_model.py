@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ouroboros.ai.llm import LlmError, LlmRequest, OllamaProvider, OpenAICompatProvider, validate
 from ouroboros.ai.llm.enrich import enrich, text_problem
@@ -200,3 +202,60 @@ def test_a_trait_the_model_writes_meets_the_cascade_like_any_other(local_llm: An
     )
     assert evaluation.stage in ("static", "probe", "replay", "shadow")
     assert evaluation.ok or evaluation.reasons  # refused with reasons, or it passed every stage
+
+
+_roles = st.sampled_from(["system", "user", "assistant", "tool", 3, None])
+_contents = st.one_of(st.text(max_size=40), st.integers(), st.none())
+_messages = st.one_of(
+    st.lists(st.fixed_dictionaries({"role": _roles, "content": _contents}), max_size=3),
+    st.text(max_size=10),
+    st.none(),
+)
+_schemas = st.one_of(
+    st.none(),
+    st.just("json"),
+    st.integers(),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["object", "string", "integer", "array", "nonsense"])},
+        optional={
+            "enum": st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=3),
+            "maxLength": st.integers(-2, 20),
+            "properties": st.just({"a": {"type": "string", "maxLength": 5}}),
+        },
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    messages=_messages,
+    schema=_schemas,
+    stream=st.booleans(),
+    openai=st.booleans(),
+    temperature=st.one_of(st.none(), st.floats(-1, 3, allow_nan=False), st.text(max_size=3)),
+)
+def test_any_request_body_is_answered_or_refused_with_a_4xx_never_a_crash(
+    local_llm: Any, messages: Any, schema: Any, stream: bool, openai: bool, temperature: Any
+) -> None:
+    if openai:
+        path = "/v1/chat/completions"
+        body: dict[str, Any] = {
+            "messages": messages,
+            "stream": stream,
+            "max_tokens": 2,
+            "temperature": temperature,
+        }
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+    else:
+        path = "/api/chat"
+        body = {"messages": messages, "stream": stream, "format": schema}
+        body["options"] = {"num_predict": 2, "temperature": temperature}
+    response = httpx.post(local_llm.base_url + path, json=body, timeout=LOCAL_MODEL_REQUEST_TIMEOUT_S)
+    assert response.status_code in (200, 400), response.text
+    answer = response.json()
+    if response.status_code == 400:
+        assert isinstance(answer["error"], str) and answer["error"]
+    else:
+        text = answer["choices"][0]["message"]["content"] if openai else answer["message"]["content"]
+        assert isinstance(text, str)
