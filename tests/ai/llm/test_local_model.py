@@ -259,3 +259,35 @@ def test_any_request_body_is_answered_or_refused_with_a_4xx_never_a_crash(
     else:
         text = answer["choices"][0]["message"]["content"] if openai else answer["message"]["content"]
         assert isinstance(text, str)
+
+
+def test_a_client_that_hangs_up_frees_the_model_for_the_next_request(local_llm: Any) -> None:
+    """A caller's timeout must not leave the one generation slot busy with an answer nobody reads."""
+    import time
+
+    schema = {
+        "type": "object",
+        "properties": {  # at least 30 x 100 characters (one long string is too big a grammar)
+            "story": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 100, "maxLength": 110},
+                "minItems": 30,
+                "maxItems": 30,
+            }
+        },
+        "required": ["story"],
+        "additionalProperties": False,
+    }
+    body = {
+        "messages": [{"role": "user", "content": "Tell a very long story."}],
+        "format": schema,
+        "stream": False,
+        "options": {"num_predict": 4000},
+    }
+    with pytest.raises(httpx.TimeoutException):  # ~750+ tokens: many seconds even on an idle machine
+        httpx.post(local_llm.base_url + "/api/chat", json=body, timeout=2)
+    deadline = time.monotonic() + 8  # a full answer would take longer than this at 88 tokens/s
+    while local_llm.health()["busy"]:
+        assert time.monotonic() < deadline, "the server went on generating for a client that left"
+        time.sleep(0.1)
+    assert local_llm.health()["status"] == "ok"

@@ -6,7 +6,9 @@
 //   GET  /health                 {"status": "ok", model, threads, busy, served}
 //   GET  /api/tags, /v1/models   the one model, so clients that list models find it
 //
-// Promises: one generation at a time (others wait in a bounded queue, 503 past it); a request
+// Promises: one generation at a time (others wait in a bounded queue, 503 past it); a client
+// that hangs up (its timeout) stops its generation, or drops it from the queue, so a slow answer
+// nobody waits for never delays the next request; a request
 // body over 1 MiB is 413, bad JSON or a bad field 400, a schema the grammar cannot express 400;
 // a JSON schema constrains the answer by grammar (enum, lengths, required, additionalProperties:
 // integer bounds are NOT enforced here, the caller validates); never streams. Prebuilt CPU
@@ -59,11 +61,14 @@ let waiting = 0;
 let served = 0;
 let chain = Promise.resolve();
 
-function exclusive(work) {
+class ClientGone extends Error {}
+
+function exclusive(work, signal) {
     if (waiting >= MAX_WAITING) throw new BadRequest("the server is busy: too many requests waiting", 503);
     waiting += 1;
     const run = chain.then(async () => {
         waiting -= 1;
+        if (signal.aborted) throw new ClientGone("the client left before its turn");
         busy = true;
         try {
             return await work();
@@ -136,7 +141,7 @@ async function grammarFor(schema) {
     return grammars.get(key);
 }
 
-async function generate(messages, {grammar, maxTokens, temperature}) {
+async function generate(messages, {grammar, maxTokens, temperature, signal}) {
     const system = messages.filter((m) => m.role === "system").map((m) => m.content).join("\n");
     const turns = messages.filter((m) => m.role !== "system");
     const history = system ? [{type: "system", text: system}] : [];
@@ -149,7 +154,13 @@ async function generate(messages, {grammar, maxTokens, temperature}) {
     try {
         if (history.length) session.setChatHistory(history);
         const t0 = Date.now();
-        const text = await session.prompt(turns[turns.length - 1].content, {grammar, maxTokens, temperature});
+        const text = await session.prompt(turns[turns.length - 1].content, {
+            grammar,
+            maxTokens,
+            temperature,
+            signal,
+            stopOnAbortSignal: true,
+        });
         const after = sequence.tokenMeter.getState();
         return {
             text,
@@ -162,7 +173,7 @@ async function generate(messages, {grammar, maxTokens, temperature}) {
     }
 }
 
-async function ollamaChat(body) {
+async function ollamaChat(body, signal) {
     const messages = messagesOf(body);
     if (body.stream === true) throw new BadRequest("streaming is not supported: send stream: false");
     const options = body.options ?? {};
@@ -170,7 +181,7 @@ async function ollamaChat(body) {
     const grammar = await grammarFor(body.format);
     const maxTokens = numberIn(options.num_predict, 1, MAX_TOKENS_LIMIT, 512, "options.num_predict");
     const temperature = numberIn(options.temperature, 0, 2, 0.8, "options.temperature");
-    const out = await exclusive(() => generate(messages, {grammar, maxTokens, temperature}));
+    const out = await exclusive(() => generate(messages, {grammar, maxTokens, temperature, signal}), signal);
     return {
         model: typeof body.model === "string" && body.model ? body.model : modelName,
         created_at: new Date().toISOString(),
@@ -183,7 +194,7 @@ async function ollamaChat(body) {
     };
 }
 
-async function openaiChat(body) {
+async function openaiChat(body, signal) {
     const messages = messagesOf(body);
     if (body.stream === true) throw new BadRequest("streaming is not supported: send stream: false");
     let schema;
@@ -201,7 +212,7 @@ async function openaiChat(body) {
     const grammar = await grammarFor(schema);
     const maxTokens = numberIn(body.max_tokens ?? body.max_completion_tokens, 1, MAX_TOKENS_LIMIT, 512, "max_tokens");
     const temperature = numberIn(body.temperature, 0, 2, 0.8, "temperature");
-    const out = await exclusive(() => generate(messages, {grammar, maxTokens, temperature}));
+    const out = await exclusive(() => generate(messages, {grammar, maxTokens, temperature, signal}), signal);
     return {
         id: `chatcmpl-${served}`,
         object: "chat.completion",
@@ -223,8 +234,8 @@ const routes = {
     "GET /": async () => ({status: "ok", model: modelName}),
     "GET /api/tags": async () => ({models: [{name: modelName, model: modelName}]}),
     "GET /v1/models": async () => ({object: "list", data: [{id: modelName, object: "model", owned_by: "local"}]}),
-    "POST /api/chat": async (req) => ollamaChat(await readBody(req)),
-    "POST /v1/chat/completions": async (req) => openaiChat(await readBody(req)),
+    "POST /api/chat": async (req, signal) => ollamaChat(await readBody(req), signal),
+    "POST /v1/chat/completions": async (req, signal) => openaiChat(await readBody(req), signal),
 };
 
 const server = http.createServer(async (req, res) => {
@@ -233,9 +244,15 @@ const server = http.createServer(async (req, res) => {
         send(res, 404, {error: `no route ${req.method} ${req.url}`});
         return;
     }
+    const hangUp = new AbortController();
+    res.on("close", () => {
+        if (!res.writableEnded) hangUp.abort(new ClientGone("the client hung up"));
+    });
     try {
-        send(res, 200, await route(req));
+        const answer = await route(req, hangUp.signal);
+        if (!hangUp.signal.aborted) send(res, 200, answer);
     } catch (error) {
+        if (error instanceof ClientGone || hangUp.signal.aborted) return;
         const status = error instanceof BadRequest ? error.status : 500;
         if (status === 500) console.error(`error: ${error.stack ?? error}`);
         if (!res.headersSent) send(res, status, {error: String(error.message ?? error)});
