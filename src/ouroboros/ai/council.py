@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.ai.director import Director, Job
+from ouroboros.ai.enrich_stage import LLM_CACHE_DB, Enrich, RegistryEnrich, enrich_context, provider_enrich
 from ouroboros.ai.guardrails import Guardrails, GuardrailsFile, RarityHistory, check
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import OPEN_STATES, ApprovalQueue
@@ -68,77 +69,8 @@ GENERATOR_DOMAINS = [
     "traits",
     "world_params",
 ]
-#: what enrich is: a proposal in, a proposal out whose words may differ (the LLM helper's closure),
-#: optionally with its report (a mapping: provider, model, fallback, reason, calls)
-Enrich = Callable[[Proposal], "Proposal | tuple[Proposal, Mapping[str, Any]]"]
 Generate = Callable[..., Proposal]
 GUARDRAILS_FILE = "guardrails.json"
-
-
-#: the response cache of every provider the council's registry builds (``ResponseCache``)
-LLM_CACHE_DB = "llm-cache.sqlite3"
-
-
-def provider_enrich(
-    provider: Any,
-    guardrails: Callable[[], Guardrails],
-    *,
-    log: Callable[[dict[str, Any]], None] | None = None,
-    model: str = "",
-) -> Enrich:
-    """An ``enrich`` stage over an LLM ``provider`` (``ouroboros.ai.llm.enrich``: words only,
-    with the guardrails in force when it runs)."""
-
-    def run(proposal: Proposal) -> Proposal:
-        from ouroboros.ai.llm import enrich
-
-        enriched, _report = enrich(proposal, provider, guardrails=guardrails(), log=log, model=model)
-        return enriched
-
-    return run
-
-
-class RegistryEnrich:
-    """The enrich stage of the product: each role's words from the model the registry of the
-    active version names (``RoleRouter``: timed, recorded), falling back to offline with the
-    reason. Returns the enriched proposal and its report."""
-
-    def __init__(
-        self,
-        models: Any,
-        guardrails: Callable[[], Guardrails],
-        *,
-        timeout_s: float = 10.0,
-        context: Callable[[Proposal], tuple[set[tuple[str, str]], list[str]]] | None = None,
-    ) -> None:
-        self.models = models  # a LiveRegistry
-        self.guardrails = guardrails
-        self.timeout_s = timeout_s
-        self.context = context  # (existing objects, names they go by) of a proposal
-
-    def __call__(self, proposal: Proposal) -> tuple[Proposal, dict[str, Any]]:
-        from ouroboros.ai.llm import enrich
-        from ouroboros.ai.llm.routing import RoleRouter
-
-        existing, names = self.context(proposal) if self.context is not None else (set(), [])
-        router = RoleRouter(self.models.current())
-        enriched, report = enrich(
-            proposal,
-            router,
-            guardrails=self.guardrails(),
-            timeout_s=self.timeout_s,
-            existing=existing,
-            known_names=names,
-        )
-        return enriched, {
-            "provider": report.provider,
-            "model": report.model,
-            "fallback": report.fallback,
-            "reason": report.reason,
-            "rejected": report.rejected,
-            "calls": router.calls,
-            "latency_ms": sum(int(c.get("latency_ms", 0)) for c in router.calls),
-        }
 
 
 def build_council(
@@ -445,28 +377,7 @@ class Council:
         return record
 
     def _enrich_context(self, proposal: Proposal) -> tuple[set[tuple[str, str]], list[str]]:
-        """What enrich must respect: the (domain, id) of the proposal's objects that exist already
-        (their words are kept) and the names of existing objects the payload refers to (a quest's
-        instructions must keep mentioning them)."""
-        from ouroboros.ai.queue import effective_objects
-
-        now = effective_objects(self.governor, self.governor.active())
-        existing = {(d, i) for d, i in proposal.object_ids() if i in now.get(d, {})}
-        by_id = {i: o.get("name") for objects in now.values() for i, o in objects.items()}
-        referred: set[str] = set()
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict):
-                for item in value.values():
-                    walk(item)
-            elif isinstance(value, list):
-                for item in value:
-                    walk(item)
-            elif isinstance(value, str) and isinstance(by_id.get(value), str):
-                referred.add(by_id[value])
-
-        walk(proposal.payload)
-        return existing, sorted(referred)
+        return enrich_context(self.governor, proposal)
 
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
