@@ -175,7 +175,12 @@ def models_key(
             raise BadInputError("give --role or --server (one of them)")
         if server is not None and not server.startswith(("http://", "https://")):
             raise BadInputError(f"--server must start with http:// or https://, got {server!r}")
-        key = sys.stdin.readline().strip()
+        if sys.stdin.isatty():  # typed: not echoed
+            import getpass
+
+            key = getpass.getpass("API key: ").strip()
+        else:
+            key = sys.stdin.readline().strip()
         if not key:
             raise BadInputError("no key on stdin (pipe it in: printenv MY_KEY | ouroboros models key ...)")
         write_key(data / KEY_FILE, key, role=role, server=server)
