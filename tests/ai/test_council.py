@@ -267,18 +267,40 @@ def test_the_guardrails_file_caps_the_directors_throttle(gov: Governor) -> None:
         assert "throttle: 1 jobs" in council.director.decisions(1)[0]["why"]["suppressed_by"]
 
 
-def test_an_offline_provider_enriches_words_only(gov: Governor) -> None:
+class _Restyler:
+    """A provider (the real interface) that restyles each text it is given: "Neon " before it."""
+
+    name = "restyler"
+
+    def complete(self, request: Any) -> Any:
+        import re
+
+        from ouroboros.ai.llm import LlmResponse
+
+        texts = dict(re.findall(r"^(t\d+) \([^)]*\): (.*)$", request.prompt, flags=re.M))
+        data = {
+            key: ("Neon " + text)[: spec["maxLength"]]
+            for key, text in texts.items()
+            for spec in [request.schema["properties"][key]]
+        }
+        return LlmResponse(json.dumps(data), data, self.name, "restyle-1", 1, 1, 1)
+
+
+def test_a_provider_enriches_words_only_and_offline_keeps_the_generated_words(gov: Governor) -> None:
     from ouroboros.ai.council import provider_enrich
     from ouroboros.ai.llm import OfflineProvider
 
     with Council(gov.data, gov, world="neon") as council:
-        council.enrich = provider_enrich(OfflineProvider(), council.guardrails)
+        council.enrich = provider_enrich(_Restyler(), council.guardrails)
         record = council.propose(ProposalType.ITEM, 31, queue=True)
         assert record["state"] == "queued", record["reason"]
         changes = council.queue.diff(record["proposal_id"])["changes"]
         flavour = set(record["generated"]["flavour"])
         assert changes and {c["path"] for c in changes} <= flavour  # only the word fields moved
-        assert all(isinstance(c["after"], str) for c in changes)
+        assert all(c["after"] == "Neon " + c["before"] for c in changes)
+        council.enrich = provider_enrich(OfflineProvider(), council.guardrails)
+        record = council.propose(ProposalType.ITEM, 32, queue=True)
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
 
 
 # -- the product's council: enrich through the registry, stats, the storyteller --------------------
@@ -323,7 +345,8 @@ def test_build_council_enriches_offline_and_keeps_stats_per_role(gov: Governor) 
         record = council.propose(ProposalType.ITEM, 31, queue=True)
         assert record["state"] == "queued", record["reason"]
         assert record["enrich"]["fallback"] is False and record["enrich"]["calls"][0]["role"] == "flavour"
-        assert council.queue.diff(record["proposal_id"])["changes"]  # the offline words replaced them
+        # offline writes no words over the generator's: nothing to review but the generated words
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
         stats = council.models.current().stats()
         assert [(s["role"], s["calls"], s["accepted"]) for s in stats] == [("flavour", 1, 0)]
         verdict = council.queue.approve(record["proposal_id"], "ann", "good")
@@ -346,15 +369,14 @@ def test_a_slow_model_falls_back_to_offline_and_says_why(gov: Governor, llm_serv
         council.director.set("chaos", 0, "test")
         record = council.propose(ProposalType.ITEM, 32, queue=True)
         assert record["state"] == "queued"
-        assert "fell back to offline because flavour: timeout" in record["reason"]
+        assert "kept the generated words because flavour: timeout" in record["reason"]
         assert record["enrich"]["fallback"] and record["enrich"]["calls"][0]["ok"] is False
         (row,) = council.models.current().stats()
         assert (row["role"], row["model"], row["calls"], row["failures"]) == ("flavour", "slowpoke", 1, 1)
         (logged,) = [d for d in council.director.decisions(20) if d["rule"] == "enrich"]
         assert logged["outcome"] == "fallback" and "timeout" in logged["why"]["why"]
-        # the words still changed (offline wrote them) and nothing but words
-        changes = council.queue.diff(record["proposal_id"])["changes"]
-        assert changes and {c["path"] for c in changes} <= set(record["generated"]["flavour"])
+        # the generator's words stay (no filler from elsewhere)
+        assert council.queue.diff(record["proposal_id"])["changes"] == []
 
 
 def _chaos_record(council: Council) -> dict[str, Any]:
@@ -389,10 +411,35 @@ def test_the_storyteller_ensemble_chooses_the_chaos_event_and_is_audited(
         assert "money_sink" in (record["validated"] or record["generated"])["tags"]
         (audit,) = [d for d in council.director.decisions(50) if d["rule"] == "ensemble"]
         why = audit["why"]
-        assert why["choice"] == "money_sink" and why["weights"] == {"registry": 2, "offline": 1}
-        assert why["answers"]["registry"] == {"choice": "money_sink", "model": "teller"}
-        assert set(why["answers"]) == {"registry", "offline"} and why["votes"]["money_sink"] >= 2
-        assert "narrative" in [s["role"] for s in council.models.current().stats()]
+        # three voters: the model's steady and dramatic voices and the offline storyteller
+        voices = {"registry:steady": 2, "registry:dramatic": 2}
+        assert why["choice"] == "money_sink" and why["weights"] == {**voices, "offline": 1}
+        for voice in voices:
+            assert why["answers"][voice] == {"choice": "money_sink", "model": "teller"}
+        assert set(why["answers"]) == {*voices, "offline"} and why["votes"]["money_sink"] >= 4
+        systems = {body["messages"][0]["content"] for _path, body, _headers in script.requests}
+        assert len(systems) == 2  # the model was asked twice, in two voices
+        (stats,) = [s for s in council.models.current().stats() if s["role"] == "narrative"]
+        assert stats["calls"] == 2
+
+
+def test_storyteller_weights_are_configurable_and_checked(gov: Governor, llm_server: Any) -> None:
+    from ouroboros.ai.council import build_council
+    from ouroboros.ai.llm import LlmError, registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    script.default = Reply(ollama_envelope('{"choice": "money_sink"}'))
+    _push(gov, registry_patch("narrative", "ollama", "teller", base_url=url))
+    weights = {"steady": 1, "dramatic": 0, "offline": 5}
+    with build_council(gov.data, gov, world="neon", storyteller_weights=weights) as council:
+        _chaos_record(council)
+        (audit,) = [d for d in council.director.decisions(50) if d["rule"] == "ensemble"]
+        assert audit["why"]["weights"] == {"registry:steady": 1, "offline": 5}
+        assert audit["why"]["choice"] == audit["why"]["answers"]["offline"]["choice"]  # 5 outweighs 1
+    for bad in ({"loud": 1}, {"steady": -1}, {"steady": 0, "dramatic": 0, "offline": 0}):
+        with pytest.raises(LlmError):
+            build_council(gov.data, gov, world="neon", storyteller_weights=bad)
 
 
 def test_an_invalid_guardrails_file_denies_proposals_and_approvals(gov: Governor) -> None:
@@ -438,3 +485,52 @@ def test_the_ai_package_does_not_reach_up_into_the_cli_or_the_server() -> None:
                 f"{source.name}: {n}" for n in names if n.startswith(("ouroboros.cli", "ouroboros.server"))
             ]
     assert offenders == []
+
+
+def test_an_enrichment_that_changes_meaning_keeps_the_generated_words_and_the_queue_says_why(
+    gov: Governor, llm_server: Any
+) -> None:
+    from ouroboros.ai.council import build_council
+    from ouroboros.ai.llm import registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    # every text becomes a name that claims two kinds at once: no item may be called that
+    script.default = Reply(
+        lambda body: ollama_envelope(
+            json.dumps({key: "Ion Jacket Figurine" for key in body["format"]["properties"]})
+        )
+    )
+    _push(gov, registry_patch("flavour", "ollama", "filler", base_url=url))
+    with build_council(gov.data, gov, world="neon") as council:
+        council.director.set("chaos", 0, "test")
+        record = council.propose(ProposalType.ITEM, 33, queue=True)
+        generated, validated = record["generated"]["payload"], record["validated"]["payload"]
+        assert validated["items"][0]["name"] == generated["items"][0]["name"]
+        assert "kept by the meaning check" in record["reason"] and "/items/0/name" in record["reason"]
+        (queued,) = [r for r in council.queue.list() if r["proposal_id"] == record["proposal_id"]]
+        assert "meaning check" in queued["reason"]
+
+
+def test_every_provider_answers_through_the_response_cache(gov: Governor, llm_server: Any) -> None:
+    from ouroboros.ai.council import LLM_CACHE_DB, build_council
+    from ouroboros.ai.llm import registry_patch
+    from tests.ai.llm.conftest import Reply, ollama_envelope
+
+    url, script = llm_server
+    script.default = Reply(
+        lambda body: ollama_envelope(json.dumps({key: "Neon Coat" for key in body["format"]["properties"]}))
+    )
+    _push(gov, registry_patch("flavour", "ollama", "cached-1", base_url=url))
+    with build_council(gov.data, gov, world="neon") as council:
+        council.director.set("chaos", 0, "test")
+        council.propose(ProposalType.ITEM, 34, queue=True)
+        asked = len(script.requests)
+        again = council.propose(ProposalType.ITEM, 34, queue=True)  # the same question
+        assert asked >= 1 and len(script.requests) == asked  # answered from the cache
+        assert again["state"] == "queued"
+    with build_council(gov.data, gov, world="neon") as council:  # and it survives a restart
+        council.director.set("chaos", 0, "test")
+        council.propose(ProposalType.ITEM, 34, queue=True)
+        assert len(script.requests) == asked
+    assert (gov.data / LLM_CACHE_DB).is_file()

@@ -284,7 +284,9 @@ def test_queue_show_says_when_enrich_fell_back_and_why(data: Path) -> None:
         assert code == 0, err
         pid = queued(data, 26)
     code, out, _ = run("queue", "show", pid, "--data", data)
-    assert code == 0 and "enrich: " in out and "fell back to offline because flavour: schema_mismatch" in out
+    assert (
+        code == 0 and "enrich: " in out and "kept the generated words because flavour: schema_mismatch" in out
+    )
     code, out, _ = run("director", "log", "--data", data, "--json")
     (logged,) = [d for d in json.loads(out)["decisions"] if d["rule"] == "enrich"]
     assert logged["outcome"] == "fallback" and "schema_mismatch" in logged["why"]["why"]

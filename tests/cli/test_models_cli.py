@@ -86,3 +86,43 @@ def test_stats_start_empty_and_fill_as_the_council_enriches(data: Path) -> None:
         0,
         1,
     )
+
+
+def test_models_key_reads_stdin_into_a_private_file_and_stats_show_cost(data: Path) -> None:  # noqa: F811
+    import os
+
+    from typer.testing import CliRunner
+
+    from ouroboros.ai.llm import ModelRegistry
+    from ouroboros.cli import app
+
+    secret = "sk-live-abcdef0123456789"
+    result = CliRunner().invoke(
+        app, ["models", "key", "--role", "flavour", "--data", str(data)], input=secret + "\n"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert secret not in result.stdout
+    key_file = data / "llm-keys.json"
+    assert os.stat(key_file).st_mode & 0o777 == 0o600 and secret in key_file.read_text()
+    for args, message in [
+        (["--role", "poetry"], "--role must be one of"),
+        ([], "give --role or --server"),
+        (["--server", "ftp://x"], "--server must start with http"),
+    ]:
+        bad = CliRunner().invoke(app, ["models", "key", *args, "--data", str(data)], input=secret)
+        assert bad.exit_code == 2 and message in one_error_line(bad.stderr)
+    key_file.chmod(0o644)
+    code, _, err = run("models", "stats", "--data", data)
+    assert code == 0, err  # stats never need the key
+    registry = ModelRegistry(db_path=data / "ai.sqlite3")
+    registry.record("flavour", "hosted-1", 900, ok=True, accepted=False, tokens_in=200_000, tokens_out=50_000)
+    registry.record("narrative", "free-1", 100, ok=True, accepted=False, tokens_in=10, tokens_out=5)
+    registry.close()
+    prices = {"models": {"hosted-1": {"input_per_million": 0.5, "output_per_million": 2.0}}}
+    (data / "llm-prices.json").write_text(json.dumps(prices))
+    code, out, err = run("models", "stats", "--data", data, "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["cost_by_role"] == {"flavour": 0.2, "narrative": 0.0}
+    code, out, _ = run("models", "stats", "--data", data)
+    assert "cost $0.200000" in out and "no price set in llm-prices.json" in out

@@ -17,7 +17,7 @@ What it promises:
 - **The product's council** (``build_council``) enriches through the model registry of the active
   version (offline unless a governed ``model_roles`` object says otherwise): every call is timed
   and recorded per role and model, acceptance is recorded when the proposal goes active, and the
-  enrich report (which model, whether it fell back to offline and why) is stored with the
+  enrich report (which model, whether it kept the generated words and why) is stored with the
   proposal and written to the decision log. A chaos event's kind is chosen by the ``Ensemble``
   (the storyteller); its votes, answers and weights go to the decision log.
 - **Approval re-checks.** A queued proposal is re-checked against the guardrails in force (and
@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.ai.director import Director, Job
+from ouroboros.ai.enrich_stage import LLM_CACHE_DB, Enrich, RegistryEnrich, enrich_context, provider_enrich
 from ouroboros.ai.guardrails import Guardrails, GuardrailsFile, RarityHistory, check
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import OPEN_STATES, ApprovalQueue
@@ -68,57 +69,8 @@ GENERATOR_DOMAINS = [
     "traits",
     "world_params",
 ]
-#: what enrich is: a proposal in, a proposal out whose words may differ (the LLM helper's closure),
-#: optionally with its report (a mapping: provider, model, fallback, reason, calls)
-Enrich = Callable[[Proposal], "Proposal | tuple[Proposal, Mapping[str, Any]]"]
 Generate = Callable[..., Proposal]
 GUARDRAILS_FILE = "guardrails.json"
-
-
-def provider_enrich(
-    provider: Any,
-    guardrails: Callable[[], Guardrails],
-    *,
-    log: Callable[[dict[str, Any]], None] | None = None,
-    model: str = "",
-) -> Enrich:
-    """An ``enrich`` stage over an LLM ``provider`` (``ouroboros.ai.llm.enrich``: words only,
-    with the guardrails in force when it runs)."""
-
-    def run(proposal: Proposal) -> Proposal:
-        from ouroboros.ai.llm import enrich
-
-        enriched, _report = enrich(proposal, provider, guardrails=guardrails(), log=log, model=model)
-        return enriched
-
-    return run
-
-
-class RegistryEnrich:
-    """The enrich stage of the product: each role's words from the model the registry of the
-    active version names (``RoleRouter``: timed, recorded), falling back to offline with the
-    reason. Returns the enriched proposal and its report."""
-
-    def __init__(self, models: Any, guardrails: Callable[[], Guardrails], *, timeout_s: float = 10.0) -> None:
-        self.models = models  # a LiveRegistry
-        self.guardrails = guardrails
-        self.timeout_s = timeout_s
-
-    def __call__(self, proposal: Proposal) -> tuple[Proposal, dict[str, Any]]:
-        from ouroboros.ai.llm import enrich
-        from ouroboros.ai.llm.routing import RoleRouter
-
-        router = RoleRouter(self.models.current())
-        enriched, report = enrich(proposal, router, guardrails=self.guardrails(), timeout_s=self.timeout_s)
-        return enriched, {
-            "provider": report.provider,
-            "model": report.model,
-            "fallback": report.fallback,
-            "reason": report.reason,
-            "rejected": report.rejected,
-            "calls": router.calls,
-            "latency_ms": sum(int(c.get("latency_ms", 0)) for c in router.calls),
-        }
 
 
 def build_council(
@@ -129,13 +81,20 @@ def build_council(
     guardrails_file: GuardrailsFile | Path | None = None,
     tick_hz: int = 50,
     enrich_timeout_s: float = 10.0,
+    model_defaults: Mapping[str, Any] | None = None,
+    storyteller_weights: Mapping[str, int] | None = None,
 ) -> Council:
     """The council as the product runs it: enrich and the storyteller through the model registry
     of the active version (``<data>/ai.sqlite3`` keeps the per-role stats), the guardrails from
     ``guardrails_file`` (default ``<data>/guardrails.json``)."""
+    from ouroboros.ai.llm.cache import ResponseCache
+    from ouroboros.ai.llm.keys import KEY_FILE, KeyRing
     from ouroboros.ai.llm.routing import LiveRegistry
 
-    models = LiveRegistry(governor, Path(data_dir) / AI_DB)
+    keys = KeyRing(Path(data_dir) / KEY_FILE)  # an unsafe key file is refused here, before any call
+    # every provider answers through one cache (valid answers only): an equal question is asked once
+    cache = ResponseCache(Path(data_dir) / LLM_CACHE_DB)
+    models = LiveRegistry(governor, Path(data_dir) / AI_DB, defaults=model_defaults, keys=keys, cache=cache)
     return Council(
         data_dir,
         governor,
@@ -144,6 +103,7 @@ def build_council(
         tick_hz=tick_hz,
         models=models,
         enrich_timeout_s=enrich_timeout_s,
+        storyteller_weights=storyteller_weights,
     )
 
 
@@ -169,6 +129,7 @@ class Council:
         provider_registry: Any = None,
         models: Any = None,
         enrich_timeout_s: float = 10.0,
+        storyteller_weights: Mapping[str, int] | None = None,
     ) -> None:
         if world != governor.world_name:
             raise BadInputError(f"{data_dir} is governed for world {governor.world_name!r}, not {world!r}")
@@ -178,6 +139,12 @@ class Council:
         self.models = models  # a LiveRegistry: the registry of the active version, or None
         self.provider_registry = provider_registry
         self.enrich_timeout_s = enrich_timeout_s
+        self.storyteller_weights = None if storyteller_weights is None else dict(storyteller_weights)
+        if storyteller_weights is not None:
+            from ouroboros.ai.llm.ensemble import storyteller_voters
+            from ouroboros.ai.llm.offline import OfflineProvider
+
+            storyteller_voters(OfflineProvider(), storyteller_weights)  # bad weights: refused now
         self._generate = generate or _default_generate
         if isinstance(guardrails_file, GuardrailsFile):
             self.guardrails_file = guardrails_file
@@ -198,7 +165,9 @@ class Council:
         #: runtime takes an automatic snapshot there
         self.before_high_risk: Callable[[str], Any] | None = None
         if enrich is None and models is not None:
-            enrich = RegistryEnrich(models, self.guardrails, timeout_s=enrich_timeout_s)
+            enrich = RegistryEnrich(
+                models, self.guardrails, timeout_s=enrich_timeout_s, context=self._enrich_context
+            )
         self.enrich = enrich
         self._last_guardrails_problem: str | None = None
 
@@ -286,17 +255,20 @@ class Council:
         return out
 
     def _storyteller(self, job: Job) -> tuple[str, dict[str, Any]]:
-        """Which event chaos brings, by the ensemble's weighted vote (narrative role of the
-        registry, plus the offline storyteller when another model serves it); audited."""
+        """Which event chaos brings, by the ensemble's weighted vote; audited with every vote.
+        With a model on the narrative role the panel is ``storyteller_voters``: the model's
+        steady and dramatic voices and the offline storyteller (``storyteller_weights``);
+        without one, the offline storyteller alone."""
         from ouroboros.ai.generators.event import EVENTS
-        from ouroboros.ai.llm import Ensemble, OfflineProvider
+        from ouroboros.ai.llm import Ensemble
+        from ouroboros.ai.llm.ensemble import storyteller_voters
         from ouroboros.ai.llm.routing import RoleRouter
 
         registry = self.models.current()
         router = RoleRouter(registry)
         voters: list[tuple[Any, int]] = [(router, 2)]
         if registry.assignment("narrative").provider != "offline":
-            voters.append((OfflineProvider(), 1))
+            voters = storyteller_voters(router, self.storyteller_weights)
         audit: list[dict[str, Any]] = []
         decision = Ensemble(voters, audit=audit.append, timeout_s=self.enrich_timeout_s).decide(
             "Chaos stirs the city. Which event happens now?",
@@ -353,7 +325,7 @@ class Council:
 
                 validated = resummarize(proposal, validated)  # the summary names the new words
             if report is not None and report.get("fallback") and not reason:
-                reason = f"enrich fell back to offline because {report.get('reason')}"
+                reason = f"enrich kept the generated words because {report.get('reason')}"
         violations = check(validated, guardrails, history=history, content=self.content())
         if violations and validated is not proposal and not check(proposal, guardrails, history=history):
             # the new words broke a guardrail the generated ones keep: keep those, say why
@@ -403,7 +375,7 @@ class Council:
                     **{k: report.get(k) for k in ("model", "fallback", "reason", "calls")},
                 }
                 if report.get("fallback"):
-                    why["why"] = f"fell back to offline because {report.get('reason')}"
+                    why["why"] = f"kept the generated words because {report.get('reason')}"
                 self.store.record_decision(
                     job.tick if job else -1,
                     "enrich",
@@ -433,6 +405,9 @@ class Council:
                 if canonical_bytes(theirs) == mine:
                     return record
         return None
+
+    def _enrich_context(self, proposal: Proposal) -> tuple[set[tuple[str, str]], list[str]]:
+        return enrich_context(self.governor, proposal)
 
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""

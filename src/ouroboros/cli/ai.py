@@ -337,7 +337,7 @@ def _record_text(record: dict[str, Any]) -> str:
         lines.append(f"  reason: {record['reason']}")
     enrich = record.get("enrich") or {}
     if enrich:
-        how = f"fell back to offline because {enrich.get('reason')}" if enrich.get("fallback") else "ok"
+        how = f"kept the generated words because {enrich.get('reason')}" if enrich.get("fallback") else "ok"
         if enrich.get("kept_generated"):
             how += f"; {enrich.get('note')}"
         lines.append(f"  enrich: {enrich.get('model') or enrich.get('provider') or '?'}: {how}")

@@ -38,10 +38,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ouroboros.cli.core import MAX_RUN_TICKS, _command_boundary, _note, app
+from ouroboros.cli.core import EXIT_FAILED, MAX_RUN_TICKS, _command_boundary, _note, app
 from ouroboros.errors import BadInputError, KeyringError, LedgerError
 
 WORLD_CHOICES = ("all", "neon", "petri")
+LLM_CHOICES = ("offline", "local")
+#: the roles a local model serves under ``--llm local`` (behaviour code stays with the evolution loop)
+LOCAL_MODEL_ROLES = ("flavour", "dialogue", "narrative")
+#: a small model on a loaded CPU writes ~10 tokens/s: give enrichment time before falling back
+LOCAL_ENRICH_TIMEOUT_S = 60.0
 
 
 def _check_port(port: int, flag: str) -> None:
@@ -154,6 +159,15 @@ def go(
             show_default=False,
         ),
     ] = None,
+    llm: Annotated[
+        str,
+        typer.Option(
+            "--llm",
+            help="offline: grammars only; local: serve the small local model alongside (llm serve) "
+            "for the flavour, dialogue and narrative roles no `models set` has assigned.",
+        ),
+    ] = "offline",
+    llm_port: Annotated[int, typer.Option(help="--llm local: the model server's port (0: a free one).")] = 0,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.runtime import Runtime, RuntimeOptions
@@ -178,9 +192,18 @@ def go(
                 ipaddress.ip_address(address)
             except ValueError:
                 raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
+        if llm not in LLM_CHOICES:
+            raise BadInputError(f"--llm must be one of {', '.join(LLM_CHOICES)}, got {llm!r}")
+        _check_port(llm_port, "--llm-port")
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
-        api_socket = _bind(host, port, "--port")
+        local = _start_local_model(console, llm_port) if llm == "local" else None
+        try:
+            api_socket = _bind(host, port, "--port")
+        except BaseException:
+            if local is not None:
+                local.stop()
+            raise
         worlds = ("neon", "petri") if world_name == "all" else (world_name,)
         options = RuntimeOptions(
             session_limits=SessionLimits(trusted_addresses=tuple(trusted_address))
@@ -197,17 +220,23 @@ def go(
             optimizer=optimizer == "on",
             witness=witness,
             trust_root=trust_root,
+            model_defaults=None if local is None else local_model_roles(local.model_name, local.base_url),
+            enrich_timeout_s=LOCAL_ENRICH_TIMEOUT_S if local is not None else 10.0,
         )
         try:
             runtime = Runtime(data, worlds, options)
         except (LedgerError, KeyringError) as exc:  # a folder that fails its anchors: refused, exit 1
             api_socket.close()
+            if local is not None:
+                local.stop()
             if isinstance(exc, KeyringError) and not exc.code.startswith(("keyring_", "trust_root")):
                 raise
             typer.echo(f"error: {exc.message}", err=True)
             raise typer.Exit(1) from None
         except BaseException:
             api_socket.close()
+            if local is not None:
+                local.stop()
             raise
         try:
             _announce_worlds(console, runtime)
@@ -217,8 +246,34 @@ def go(
             runtime.stop()
             api_socket.close()
             _release_ledger_log()
+            if local is not None:
+                local.stop()
             raise
-    _serve(console, runtime, server, api_socket, first, host, no_browser)
+    try:
+        _serve(console, runtime, server, api_socket, first, host, no_browser)
+    finally:
+        if local is not None:
+            local.stop()
+
+
+def local_model_roles(model: str, base_url: str) -> dict[str, Any]:
+    """The roles ``--llm local`` serves with the local model (Ollama protocol), as registry defaults."""
+    from ouroboros.ai.llm import RoleAssignment
+
+    return {role: RoleAssignment(role, "ollama", model, base_url) for role in LOCAL_MODEL_ROLES}
+
+
+def _start_local_model(console: Console, port: int) -> Any:
+    """The local model server, started (the model fetched once); a failure is one line, exit 1."""
+    from ouroboros.ai.llm.local import LocalModelError, LocalServer, ensure_model
+
+    try:
+        server = LocalServer(ensure_model(), port=port, threads=1).start()
+    except LocalModelError as exc:
+        typer.echo(f"error: --llm local: {exc.message}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    _note(console, f"local model {server.model_name} at {server.base_url} ({', '.join(LOCAL_MODEL_ROLES)})")
+    return server
 
 
 def _announce_worlds(console: Console, runtime: Any) -> None:

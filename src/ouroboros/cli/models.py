@@ -4,7 +4,10 @@
 offline provider); ``models set ROLE --provider P --model M [--base-url U]`` makes the
 ``model_roles`` patch that changes one role, signs it with ``--key`` and runs it through the
 governance pipeline, so ``ouroboros rollback`` restores the model before it; ``models stats``
-prints each role's and model's calls, failures, acceptance and latency (from ``ai.sqlite3``).
+prints each role's and model's calls, failures, acceptance, latency, tokens and cost (from
+``ai.sqlite3``, priced by the operator's ``llm-prices.json``); ``models key`` stores a hosted
+provider's API key, read from stdin, in ``llm-keys.json`` (mode 0600; keys never go into a patch,
+a log or the ledger; ``OUROBOROS_LLM_KEY_<ROLE>`` / ``OUROBOROS_LLM_API_KEY`` work too).
 Exit codes: 0 done; 1 refused (the pipeline, the kill-switch); 2 bad input (one line on stderr).
 """
 
@@ -119,24 +122,69 @@ def models_set(
 
 @models_app.command("stats")
 def models_stats(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
-    """Per role and model: calls, failures, acceptance and latency."""
+    """Per role and model: calls, failures, acceptance, latency, tokens and cost."""
     from ouroboros.ai.llm import ModelRegistry
+    from ouroboros.ai.llm.keys import PRICE_FILE, PriceTable
     from ouroboros.ai.store import AI_DB
 
     with _boundary():
         _require_governed(data)
+        prices = PriceTable.load(data / PRICE_FILE)
         rows: list[dict[str, Any]] = []
         if (data / AI_DB).is_file():  # nothing recorded yet: nothing to read, nothing written
             registry = ModelRegistry(db_path=data / AI_DB)
             rows = registry.stats()
             registry.close()
+    cost_by_role: dict[str, float] = {}
+    for r in rows:
+        r["cost_usd"], r["priced"] = prices.cost(r["model"], r["tokens_in"], r["tokens_out"])
+        cost_by_role[r["role"]] = round(cost_by_role.get(r["role"], 0.0) + r["cost_usd"], 6)
     lines = [
         f"{r['role']:<10} {r['model']:<24} calls {r['calls']}, failures {r['failures']}, "
         f"accepted {r['accepted']} ({r['acceptance_permille']} permille), "
-        f"latency mean {r['latency_ms_mean']} ms, max {r['latency_ms_max']} ms"
+        f"latency mean {r['latency_ms_mean']} ms, max {r['latency_ms_max']} ms, "
+        f"tokens {r['tokens_in']} in / {r['tokens_out']} out, "
+        + (f"cost ${r['cost_usd']:.6f}" if r["priced"] else f"no price set in {PRICE_FILE}")
         for r in rows
     ]
-    _emit(as_json, {"stats": rows}, "\n".join(lines) or "no model calls recorded yet")
+    lines += [f"cost of {role}: ${cost:.6f}" for role, cost in sorted(cost_by_role.items())]
+    _emit(
+        as_json,
+        {"stats": rows, "cost_by_role": cost_by_role},
+        "\n".join(lines) or "no model calls recorded yet",
+    )
+
+
+@models_app.command("key")
+def models_key(
+    role: Annotated[str | None, typer.Option("--role", help="The role this key serves.")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="Or: the base URL it serves.")] = None,
+    data: DataOption = DEFAULT_DATA,
+) -> None:
+    """Store an API key, read from stdin (never from the command line), in DATA/llm-keys.json (0600)."""
+    import sys
+
+    from ouroboros.ai.llm import ROLES
+    from ouroboros.ai.llm.keys import KEY_FILE, write_key
+
+    with _boundary():
+        _require_governed(data)
+        if role is not None and role not in ROLES:
+            raise BadInputError(f"--role must be one of {', '.join(ROLES)}, got {role!r}")
+        if (role is None) == (server is None):
+            raise BadInputError("give --role or --server (one of them)")
+        if server is not None and not server.startswith(("http://", "https://")):
+            raise BadInputError(f"--server must start with http:// or https://, got {server!r}")
+        if sys.stdin.isatty():  # typed: not echoed
+            import getpass
+
+            key = getpass.getpass("API key: ").strip()
+        else:
+            key = sys.stdin.readline().strip()
+        if not key:
+            raise BadInputError("no key on stdin (pipe it in: printenv MY_KEY | ouroboros models key ...)")
+        write_key(data / KEY_FILE, key, role=role, server=server)
+    typer.echo(f"stored the key for {role or server} in {data / KEY_FILE} (readable by you only)")
 
 
 __all__ = ["models_app"]

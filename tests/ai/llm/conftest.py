@@ -97,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         with script.lock:
             script.requests.append((self.path, body, dict(self.headers)))
         reply = script.next()
-        if self.path not in ("/api/chat", "/v1/chat/completions") or reply is None:
+        if not (self.path == "/api/chat" or self.path.endswith("/chat/completions")) or reply is None:
             reply = Reply(b'{"error": "not found"}', status=404)
         payload = reply.body(body) if callable(reply.body) else reply.body
         if reply.delay_s:

@@ -80,12 +80,12 @@ def _leaves(value: Any, path: str = "") -> dict[str, Any]:
 
 def test_words_change_and_nothing_else() -> None:
     proposal = _proposal()
-    enriched, report = enrich(proposal, _Answers(_all("Rain-Soaked Relic")))
+    enriched, report = enrich(proposal, _Answers(_all("Rain-Soaked Longcoat")))
     before, after = _leaves(proposal.payload), _leaves(enriched.payload)
     changed = {p for p in before if before[p] != after[p]}
     assert changed == set(proposal.flavour)
-    assert all(after[p] == "Rain-Soaked Relic" for p in changed)
-    assert enriched.flavour == {p: "Rain-Soaked Relic" for p in proposal.flavour}
+    assert all(after[p] == "Rain-Soaked Longcoat" for p in changed)
+    assert enriched.flavour == {p: "Rain-Soaked Longcoat" for p in proposal.flavour}
     assert (
         enriched.proposal_id != proposal.proposal_id
         and enriched.proposal_id == enriched.with_id().proposal_id
@@ -112,19 +112,30 @@ def test_dialogue_and_flavour_are_asked_separately_with_their_limits() -> None:
         (_Answers(raises=LlmError("boom", code="http_error")), "http_error"),
         (_Answers(raises=RuntimeError("segfault in the model")), "RuntimeError"),
         (_Answers({"t0": 5}), "schema_mismatch"),
-        (_Answers(_all("ok")), None),
+        (_Answers(_all("Neon Coat")), None),
     ],
     ids=["llm-error", "any-exception", "wrong-shape", "fine"],
 )
-def test_a_failed_model_falls_back_to_offline(provider: _Answers, reason: str | None) -> None:
-    enriched, report = enrich(_proposal(), provider, timeout_s=5)
+def test_a_failed_model_keeps_the_generated_words_and_says_why(
+    provider: _Answers, reason: str | None
+) -> None:
+    proposal = _proposal()
+    enriched, report = enrich(proposal, provider, timeout_s=5)
     if reason is None:
         assert not report.fallback
         return
     assert report.fallback and reason in (report.reason or "")
-    offline, _ = enrich(_proposal(), OfflineProvider())
-    assert enriched.payload == offline.payload  # the offline provider's words, deterministically
-    assert {t["source"] for t in report.texts.values()} == {"offline"}
+    assert enriched.payload == proposal.payload  # the generator's words, never unrelated filler
+    assert {t["source"] for t in report.texts.values()} == {"original"}
+
+
+def test_the_offline_provider_keeps_the_generated_words() -> None:
+    """It once replaced them with unrelated filler (a carbine became an "Ion Jacket")."""
+    proposal = _proposal()
+    enriched, report = enrich(proposal, OfflineProvider())
+    assert enriched.payload == proposal.payload and enriched.flavour == proposal.flavour
+    assert (report.fallback, report.reason) == (False, None)
+    assert {t["source"] for t in report.texts.values()} == {"original"}
 
 
 def test_a_slow_model_falls_back() -> None:
@@ -299,4 +310,4 @@ def test_a_malicious_or_slow_server_never_reaches_the_payload(server: tuple[str,
     script.default = Reply(ollama_envelope(json.dumps(nasty)), delay_s=1.0)
     _, report = enrich(proposal, OllamaProvider(base, "m", max_attempts=1), timeout_s=0.3)
     assert report.fallback and "timeout" in (report.reason or "")
-    assert {t["source"] for t in report.texts.values()} == {"offline"}
+    assert {t["source"] for t in report.texts.values()} == {"original"}

@@ -118,6 +118,8 @@ def test_stats_per_role_and_model_persist(tmp_path: Path) -> None:
             "latency_ms_max": 5000,
             "failure_permille": 333,
             "acceptance_permille": 500,
+            "tokens_in": 0,
+            "tokens_out": 0,
         },
         {
             "role": "narrative",
@@ -129,5 +131,32 @@ def test_stats_per_role_and_model_persist(tmp_path: Path) -> None:
             "latency_ms_max": 0,
             "failure_permille": 0,
             "acceptance_permille": 1000,
+            "tokens_in": 0,
+            "tokens_out": 0,
         },
     ]
+
+
+def test_defaults_serve_unassigned_roles_and_a_governed_assignment_wins() -> None:
+    """``go --llm local``: the word roles go to the local model unless ``models set`` chose one."""
+    from ouroboros.ai.llm import RoleAssignment
+    from ouroboros.cli.go import local_model_roles
+
+    defaults = local_model_roles("SmolLM2-135M-Instruct.Q4_1", "http://127.0.0.1:5")
+    bare = ModelRegistry.from_content(None, defaults=defaults)
+    assert {r: a.provider for r, a in bare.assignments().items()} == {
+        "flavour": "ollama",
+        "dialogue": "ollama",
+        "narrative": "ollama",
+        "trait_code": "offline",
+    }
+    assert bare.assignment("flavour") == RoleAssignment(
+        "flavour", "ollama", "SmolLM2-135M-Instruct.Q4_1", "http://127.0.0.1:5"
+    )
+    governed = ModelRegistry.from_content(
+        registry_patch("flavour", "openai", "big-model", base_url="http://10.0.0.1:8000"), defaults=defaults
+    )
+    assert governed.assignment("flavour").model == "big-model"
+    assert governed.assignment("dialogue").base_url == "http://127.0.0.1:5"
+    bare.close()
+    governed.close()

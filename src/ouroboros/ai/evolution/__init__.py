@@ -10,6 +10,7 @@ from ouroboros.ai.evolution.coder import Candidate, Feedback, LlmCoder, OfflineC
 from ouroboros.ai.evolution.experiment import famine_experiment, famine_params, famine_world
 from ouroboros.ai.evolution.genome import Program, from_data, mutate, random_program, render, to_data
 from ouroboros.ai.evolution.loop import Architect, EvolutionConfig, EvolutionLoop
+from ouroboros.ai.evolution.model_coder import RegistryCoder, model_hook
 from ouroboros.ai.evolution.watcher import Trigger, Watcher, assess
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "LlmCoder",
     "OfflineCoder",
     "Program",
+    "RegistryCoder",
     "Trigger",
     "Watcher",
     "assess",
@@ -35,6 +37,7 @@ __all__ = [
     "famine_params",
     "famine_world",
     "from_data",
+    "model_hook",
     "mutate",
     "random_program",
     "render",

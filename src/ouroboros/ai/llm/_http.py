@@ -25,6 +25,7 @@ import httpx
 from ouroboros.ai.llm.accounting import Accounting
 from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, request_key
 from ouroboros.ai.llm.cache import ResponseCache
+from ouroboros.ai.llm.keys import redact
 from ouroboros.ai.llm.schema import SchemaError, check_schema, validate
 from ouroboros.errors import BadInputError
 from ouroboros.patches.canonical import load_json
@@ -67,6 +68,7 @@ class HttpProvider:
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
+        api_key: str | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise LlmError(
@@ -82,7 +84,14 @@ class HttpProvider:
         self.cache = cache
         self.accounting = accounting if accounting is not None else Accounting()
         self._sleep = sleep
-        self._client = httpx.Client(transport=transport, headers=headers or {}, follow_redirects=False)
+        self._secrets = [api_key] if api_key else []  # redacted from every error we raise
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            transport=transport, headers={**(headers or {}), **auth}, follow_redirects=False
+        )
+
+    def __repr__(self) -> str:  # never the key
+        return f"{type(self).__name__}({self.base_url!r}, {self.model!r})"
 
     def close(self) -> None:
         self._client.close()
@@ -146,6 +155,13 @@ class HttpProvider:
             return response
         if last is None:  # unreachable: the loop runs at least once and returns or sets it
             raise LlmError("no attempt was made", code="bad_request")
+        if self._secrets and redact(last.message, self._secrets) != last.message:
+            raise LlmError(
+                redact(last.message, self._secrets),
+                code=last.code,
+                status=last.status,
+                retryable=last.retryable,
+            )
         raise last
 
     def _attempt(self, request: LlmRequest, model: str, deadline: float) -> LlmResponse:

@@ -2,18 +2,22 @@
 
 What it promises:
 
-- Only the texts named in ``proposal.flavour`` change, and only where the pointer ends at a word
-  field (``name``, ``description``, a dialogue line's ``text``) that holds a string. Every other
+- Only the texts named in ``proposal.flavour`` change, only where the pointer ends at a word
+  field (``name``, ``description``, a dialogue line's ``text``) that holds a string, and only in
+  objects the proposal creates: an object listed in ``existing`` keeps its words. Every other
   value of the payload (numbers, ids, references, versions) comes out equal, checked at the end
   (``EnrichInvariantError`` if not: a bug, never a model's doing).
 - Every new text is schema-checked (lengths), then filtered: control and bidirectional
   characters, markup (``<``, ``>``, backticks, ``[..](..)``), braces that are not allowed
   ``{placeholders}``, new lines outside descriptions, and banned terms (the shipped list of
-  ``ouroboros.content.text_checks`` plus the guardrails' words). A refused text is replaced by the
-  offline provider's, or kept as it was.
+  ``ouroboros.content.text_checks`` plus the guardrails' words). Then the meaning check
+  (``ouroboros.ai.llm.meaning``): a new name keeps its object's kind, a quest's description stays
+  its instructions. A refused text keeps the generator's words; ``rejected`` says which and why.
 - A model that fails (any ``LlmError`` or other exception), is slower than the timeout, or
-  answers outside the schema is replaced by ``OfflineProvider`` for that request; the report says
-  so (``fallback: True`` and the ``reason``). The result parses as content whenever the input did.
+  answers outside the schema leaves the generator's words in place; the report says so
+  (``fallback: True`` and the ``reason``). The offline provider writes no words over the
+  generator's (they came from the same grammars): with it the words stay as generated. The
+  result parses as content whenever the input did.
 - The result is a new ``Proposal`` with a new id; the report names both ids.
 """
 
@@ -22,11 +26,12 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, Provider
+from ouroboros.ai.llm.meaning import instruction_problem, kind_problem
 from ouroboros.ai.llm.offline import OfflineProvider
 from ouroboros.ai.llm.schema import validate
 from ouroboros.ai.proposals import Proposal
@@ -145,7 +150,18 @@ class _Slot:
     before: str
 
 
-def _slots(proposal: Proposal, payload: dict[str, Any], report: EnrichReport) -> list[_Slot]:
+def _owner(payload: dict[str, Any], segments: list[str]) -> dict[str, Any]:
+    """The top-level object a pointer is inside (``/items/0/name`` -> ``payload["items"][0]``)."""
+    found = _resolve(payload, segments[:2]) if len(segments) >= 2 else None
+    if found is None:
+        return {}
+    obj = found[0][found[1]]
+    return obj if isinstance(obj, dict) else {}
+
+
+def _slots(
+    proposal: Proposal, payload: dict[str, Any], report: EnrichReport, existing: Collection[tuple[str, str]]
+) -> list[_Slot]:
     slots: list[_Slot] = []
     for pointer in sorted(proposal.flavour):
         segments = _segments(pointer)
@@ -156,6 +172,9 @@ def _slots(proposal: Proposal, payload: dict[str, Any], report: EnrichReport) ->
         container, key = found
         if segments[-1] not in WORD_FIELDS or not isinstance(container[key], str):
             report.skipped.append({"pointer": pointer, "message": "not a word field holding text"})
+            continue
+        if (segments[0], _owner(payload, segments).get("id")) in existing:
+            report.skipped.append({"pointer": pointer, "message": "an existing object's words are kept"})
             continue
         slots.append(_Slot(pointer, container, key, segments[0], segments[-1], container[key]))
     return slots
@@ -226,6 +245,39 @@ def _parses(payload: dict[str, Any]) -> bool:
     return True
 
 
+def _meaning_problem(
+    slot: _Slot, payload: dict[str, Any], names: list[tuple[str, str]]
+) -> tuple[str, str] | None:
+    after = slot.container[slot.key]
+    if after == slot.before:
+        return None
+    segments = _segments(slot.pointer) or []
+    if slot.field == "name":
+        why = kind_problem(slot.domain, _owner(payload, segments), slot.before, after)
+        return None if why is None else ("meaning_kind", why)
+    if slot.domain == "quests" and slot.field == "description":
+        why = instruction_problem(slot.before, after, names)
+        return None if why is None else ("meaning_instructions", why)
+    return None
+
+
+def _keep_meaning(
+    slots: list[_Slot], payload: dict[str, Any], known_names: Iterable[str], report: EnrichReport
+) -> None:
+    """Put the generator's words back wherever the new ones change what a text says; a renamed
+    object put back may break a description that used its new name, so repeat until stable."""
+    for _ in range(len(slots) + 1):
+        names = [(s.before, s.container[s.key]) for s in slots if s.field == "name"]
+        names += [(name, name) for name in known_names]
+        broken = [(s, p) for s in slots if (p := _meaning_problem(s, payload, names)) is not None]
+        if not broken:
+            return
+        for slot, (code, message) in broken:
+            slot.container[slot.key] = slot.before
+            report.rejected.append({"pointer": slot.pointer, "code": code, "message": message})
+            report.texts[slot.pointer] = {"before": slot.before, "after": slot.before, "source": "original"}
+
+
 def enrich(
     proposal: Proposal,
     provider: Provider,
@@ -235,17 +287,20 @@ def enrich(
     log: Callable[[dict[str, Any]], None] | None = None,
     model: str = "",
     timeout_s: float = 10.0,
+    existing: Collection[tuple[str, str]] = (),
+    known_names: Iterable[str] = (),
 ) -> tuple[Proposal, EnrichReport]:
     """The proposal with its flavour texts rewritten by ``provider`` (see the module doc).
 
     ``guardrails`` is anything with a ``banned_words`` collection (the council's ``Guardrails``);
     its words and ``guardrails_banned_words`` are refused on top of the shipped list. ``log``, if
-    given, receives the report as a dict."""
+    given, receives the report as a dict. ``existing``: (domain, id) of the payload's objects that
+    exist already (their words are kept); ``known_names``: names of other objects a quest's
+    instructions may mention."""
     banned = set(guardrails_banned_words or ()) | set(getattr(guardrails, "banned_words", None) or ())
     report = EnrichReport(proposal_before=proposal.proposal_id, provider=provider.name)
     payload = copy.deepcopy(proposal.payload)
-    slots = _slots(proposal, payload, report)
-    offline = OfflineProvider()
+    slots = _slots(proposal, payload, report, frozenset(existing))
     models: set[str] = set()
     reasons: list[str] = []
     for role in ("flavour", "dialogue"):
@@ -256,25 +311,35 @@ def enrich(
         response, why = _ask(provider, request)
         if response is None:
             reasons.append(f"{role}: {why}")
-            response = offline.complete(request)
-        models.add(f"{response.provider}/{response.model}")
-        report.tokens_in += response.tokens_in
-        report.tokens_out += response.tokens_out
-        report.latency_ms += response.latency_ms
-        spare: Mapping[str, Any] | None = None
+        else:
+            models.add(f"{response.provider}/{response.model}")
+            report.tokens_in += response.tokens_in
+            report.tokens_out += response.tokens_out
+            report.latency_ms += response.latency_ms
         for i, slot in enumerate(group):
+            if response is None or response.provider == OfflineProvider.name:
+                # no model's words: the generator's stay (offline has nothing better to say)
+                report.texts[slot.pointer] = {
+                    "before": slot.before,
+                    "after": slot.before,
+                    "source": "original",
+                }
+                continue
             text, source = response.data[f"t{i}"], response.provider
             problem = text_problem(text, slot.field, banned)
             if problem is not None:
                 report.rejected.append({"pointer": slot.pointer, "code": problem[0], "message": problem[1]})
-                spare = spare if spare is not None else offline.complete(request).data
-                text, source = spare[f"t{i}"], "offline"
-                if text_problem(text, slot.field, banned) is not None:
-                    text, source = slot.before, "original"
+                text, source = slot.before, "original"
             slot.container[slot.key] = text
             report.texts[slot.pointer] = {"before": slot.before, "after": text, "source": source}
-    if report.rejected:
-        reasons.append(f"{len(report.rejected)} text(s) refused by the filter")
+    filtered = len(report.rejected)
+    _keep_meaning(slots, payload, known_names, report)
+    if filtered:
+        reasons.append(f"{filtered} text(s) refused by the filter")
+    if len(report.rejected) > filtered:
+        broke = report.rejected[filtered:]
+        shown = "; ".join(f"{r['pointer']}: {r['message']}" for r in broke[:3])
+        reasons.append(f"{len(broke)} text(s) kept by the meaning check ({shown})")
     pointers = [s for s in (_segments(slot.pointer) for slot in slots) if s is not None]
     if _masked(payload, pointers) != _masked(proposal.payload, pointers):
         raise EnrichInvariantError("enrichment changed a value that is not a flavour text")

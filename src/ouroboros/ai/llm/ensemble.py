@@ -10,23 +10,88 @@ What it promises:
   always made.
 - Every decision, with each model's answer and weight, is passed to ``audit`` (the caller
   persists it) before ``decide`` returns.
+- ``Prompted`` lets one model vote more than once, each time with its own system prompt (its own
+  voice); ``storyteller_voters`` is the storyteller's panel: the narrative model as a steady and
+  as a dramatic voice, and the offline storyteller, with weights the operator configures
+  (``STORYTELLER_WEIGHTS`` by default; a weight of 0 leaves a voter out).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ouroboros.ai.llm.base import LlmError, LlmRequest, Provider
+from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, Provider
 from ouroboros.ai.llm.offline import OfflineProvider
 
-__all__ = ["Decision", "Ensemble"]
+__all__ = [
+    "STORYTELLER_PROMPTS",
+    "STORYTELLER_WEIGHTS",
+    "Decision",
+    "Ensemble",
+    "Prompted",
+    "storyteller_voters",
+]
 
 _SYSTEM = (
     "You help direct a living game world. Choose exactly one of the options given and answer "
     'with JSON: {"choice": "<option>"}.'
 )
+
+
+#: the two voices the narrative model votes with
+STORYTELLER_PROMPTS: dict[str, str] = {
+    "steady": (
+        "You are a careful storyteller for a living game world: prefer what keeps the city "
+        'believable and the players safe. Choose exactly one option; answer {"choice": "<option>"}.'
+    ),
+    "dramatic": (
+        "You are a bold storyteller for a living game world: prefer what makes the best story "
+        'tonight. Choose exactly one option; answer {"choice": "<option>"}.'
+    ),
+}
+#: voter -> weight: the model's two voices and the offline storyteller
+STORYTELLER_WEIGHTS: dict[str, int] = {"steady": 2, "dramatic": 2, "offline": 1}
+
+
+class Prompted:
+    """``provider`` asked with its own system prompt, under its own name (a voice of a model)."""
+
+    def __init__(self, provider: Provider, system: str, name: str) -> None:
+        self.provider = provider
+        self.system = system
+        self.name = name
+
+    def complete(self, request: LlmRequest) -> LlmResponse:
+        return self.provider.complete(dataclasses.replace(request, system=self.system))
+
+
+def storyteller_voters(
+    model: Provider, weights: Mapping[str, int] | None = None
+) -> list[tuple[Provider, int]]:
+    """The storyteller's panel over ``model`` (see the module doc). ``LlmError`` for an unknown
+    voter or a weight outside 0-1000, or when every weight is 0."""
+    chosen = dict(STORYTELLER_WEIGHTS if weights is None else weights)
+    unknown = sorted(set(chosen) - set(STORYTELLER_WEIGHTS))
+    if unknown:
+        raise LlmError(
+            f"unknown storyteller voter(s) {', '.join(unknown)} (voters: {', '.join(STORYTELLER_WEIGHTS)})",
+            code="bad_request",
+        )
+    for voter, weight in chosen.items():
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 1000:
+            raise LlmError(f"the weight of {voter} must be an integer from 0 to 1000", code="bad_request")
+    voters: list[tuple[Provider, int]] = [
+        (Prompted(model, STORYTELLER_PROMPTS[voice], f"{model.name}:{voice}"), chosen.get(voice, 0))
+        for voice in STORYTELLER_PROMPTS
+    ]
+    voters.append((OfflineProvider(), chosen.get("offline", 0)))
+    kept = [(voter, weight) for voter, weight in voters if weight > 0]
+    if not kept:
+        raise LlmError("every storyteller weight is 0: at least one voter must vote", code="bad_request")
+    return kept
 
 
 @dataclass(frozen=True)

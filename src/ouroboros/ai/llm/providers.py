@@ -4,7 +4,9 @@
   JSON Schema of the answer, the system and user messages, and ``options`` ``temperature`` and
   ``num_predict``; the answer is ``message.content``, the tokens ``prompt_eval_count`` and
   ``eval_count``.
-- ``OpenAICompatProvider``: ``POST {base_url}/v1/chat/completions`` with the schema as
+- ``OpenAICompatProvider``: ``POST {base_url}/v1/chat/completions`` (``{base_url}/chat/completions``
+  when the base URL has a path: ``https://api.openai.com/v1``, Gemini's ``…/v1beta/openai``),
+  with ``Authorization: Bearer`` when given a key (never logged: see ``keys``), with the schema as
   ``response_format: {type: json_schema, json_schema: {name, schema, strict: true}}`` (OpenAI,
   llama.cpp, LM Studio) or, with ``structured="vllm"``, vLLM's ``structured_outputs: {json:
   schema}``; the answer is ``choices[0].message.content`` (a ``refusal`` is ``refused``), the
@@ -16,6 +18,7 @@ Whatever the server promises, the answer is validated against the schema by us (
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from ouroboros.ai.llm._http import HttpProvider, expect
 from ouroboros.ai.llm.base import LlmError, LlmRequest
@@ -72,12 +75,13 @@ class OpenAICompatProvider(HttpProvider):
     ) -> None:
         if structured not in ("response_format", "vllm"):
             raise LlmError("structured must be 'response_format' or 'vllm'", code="bad_request")
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        super().__init__(base_url, model, headers=headers, **options)
+        super().__init__(base_url, model, api_key=api_key, **options)
         self.structured = structured
 
     def _path(self) -> str:
-        return "/v1/chat/completions"
+        # a bare server gets the usual /v1; a base URL with a path is the API root already
+        # (https://api.openai.com/v1, https://generativelanguage.googleapis.com/v1beta/openai)
+        return "/chat/completions" if urlsplit(self.base_url).path.strip("/") else "/v1/chat/completions"
 
     def _body(self, request: LlmRequest, model: str) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.ai.llm.base import ROLES, LlmError, Provider
+from ouroboros.ai.llm.cache import ResponseCache
+from ouroboros.ai.llm.keys import KeyRing
 from ouroboros.ai.llm.offline import OFFLINE_MODEL, OfflineProvider
 from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
 from ouroboros.content import ModelRole, parse_content
@@ -61,14 +63,21 @@ def _model_role_objects(content: Mapping[str, Any] | None) -> list[Any]:
 
 class ModelRegistry:
     def __init__(
-        self, assignments: Mapping[str, RoleAssignment] | None = None, *, db_path: Path | str | None = None
+        self,
+        assignments: Mapping[str, RoleAssignment] | None = None,
+        *,
+        db_path: Path | str | None = None,
+        keys: KeyRing | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
+        self.keys = keys  # API keys of hosted providers (environment, 0600 key file): never content
+        self.cache = cache  # valid answers by request, shared by every provider built here
         self._assignments = {role: _default(role) for role in ROLES}
         for role, assignment in (assignments or {}).items():
             if role not in ROLES:
                 raise LlmError(f"unknown role {role!r}", code="bad_request")
             self._assignments[role] = assignment
-        self._providers: dict[tuple[str, ...], Provider] = {}
+        self._providers: dict[tuple[str, ...], Provider] = {}  # the key's tuple holds the API key
         self._lock = threading.Lock()
         if db_path is not None:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -80,22 +89,38 @@ class ModelRegistry:
             " calls INTEGER NOT NULL, failures INTEGER NOT NULL, accepted INTEGER NOT NULL,"
             " latency_ms_total INTEGER NOT NULL, latency_ms_max INTEGER NOT NULL, PRIMARY KEY (role, model))"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(llm_model_stats)")}
+        for column in ("tokens_in", "tokens_out"):  # added later: older files gain them, at 0
+            if column not in columns:
+                self._db.execute(
+                    f"ALTER TABLE llm_model_stats ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"
+                )
 
     @classmethod
     def from_content(
-        cls, content: Mapping[str, Any] | None, *, db_path: Path | str | None = None
+        cls,
+        content: Mapping[str, Any] | None,
+        *,
+        db_path: Path | str | None = None,
+        defaults: Mapping[str, RoleAssignment] | None = None,
+        keys: KeyRing | None = None,
+        cache: ResponseCache | None = None,
     ) -> ModelRegistry:
         """The registry of a version's content: ``Governor.active_content()`` (``{"objects": ...,
         "retired": ...}``), plain patch content (``{"model_roles": [...]}``) or ``None`` (the base
-        version: every role offline). ``ContentError`` if the model roles there are malformed."""
+        version: every role offline). ``ContentError`` if the model roles there are malformed.
+        ``defaults`` serve the roles the content assigns no model (instead of the offline
+        provider): how ``go --llm local`` points the word roles at the local model while a
+        governed ``models set`` still wins."""
         parsed = parse_content({"model_roles": _model_role_objects(content)})
-        assignments: dict[str, RoleAssignment] = {
+        assignments: dict[str, RoleAssignment] = dict(defaults or {})
+        assignments |= {
             obj.role: RoleAssignment(
                 obj.role, obj.provider, obj.model, obj.base_url, obj.structured, obj.version
             )
             for obj in parsed.model_roles
         }
-        return cls(assignments, db_path=db_path)
+        return cls(assignments, db_path=db_path, keys=keys, cache=cache)
 
     def close(self) -> None:
         """Close the stats database and the HTTP clients of the providers built here."""
@@ -125,10 +150,14 @@ class ModelRegistry:
     def provider(self, role: str, *, api_key: str | None = None, **options: Any) -> Provider:
         """The provider that serves ``role`` (built once per assignment and kept)."""
         a = self.assignment(role)
-        key = (a.provider, a.model, a.base_url or "", a.structured)
+        if api_key is None and self.keys is not None and a.provider != "offline":
+            api_key = self.keys.key_for(role, a.base_url)
+        key = (a.provider, a.model, a.base_url or "", a.structured, api_key or "")
         with self._lock:
             found = self._providers.get(key)
             if found is None:
+                if self.cache is not None and a.provider != "offline":
+                    options = {"cache": self.cache, **options}
                 found = self._build(a, api_key, options)
                 self._providers[key] = found
             return found
@@ -140,22 +169,43 @@ class ModelRegistry:
         if a.base_url is None:
             raise LlmError(f"the {a.provider} provider of {a.role} has no base_url", code="bad_request")
         if a.provider == "ollama":
-            return OllamaProvider(a.base_url, a.model, **options)
+            return OllamaProvider(a.base_url, a.model, api_key=api_key, **options)
         return OpenAICompatProvider(a.base_url, a.model, api_key, structured=a.structured, **options)
 
     # -- stats ------------------------------------------------------------------------------------
-    def record(self, role: str, model: str, latency_ms: int, ok: bool, accepted: bool) -> None:
-        """One call of ``model`` for ``role``: how long it took, whether it answered validly and
-        whether what it wrote was accepted."""
+    def record(
+        self,
+        role: str,
+        model: str,
+        latency_ms: int,
+        ok: bool,
+        accepted: bool,
+        *,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+    ) -> None:
+        """One call of ``model`` for ``role``: how long it took, whether it answered validly,
+        whether what it wrote was accepted, and the tokens it used (what it costs)."""
         latency = max(0, int(latency_ms))
         with self._lock:
             self._db.execute(
-                "INSERT INTO llm_model_stats VALUES (?, ?, 1, ?, ?, ?, ?)"
+                "INSERT INTO llm_model_stats (role, model, calls, failures, accepted, latency_ms_total,"
+                " latency_ms_max, tokens_in, tokens_out) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (role, model) DO UPDATE SET calls = calls + 1,"
                 " failures = failures + excluded.failures, accepted = accepted + excluded.accepted,"
                 " latency_ms_total = latency_ms_total + excluded.latency_ms_total,"
-                " latency_ms_max = max(latency_ms_max, excluded.latency_ms_max)",
-                (role, model, 0 if ok else 1, 1 if ok and accepted else 0, latency, latency),
+                " latency_ms_max = max(latency_ms_max, excluded.latency_ms_max),"
+                " tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out",
+                (
+                    role,
+                    model,
+                    0 if ok else 1,
+                    1 if ok and accepted else 0,
+                    latency,
+                    latency,
+                    max(0, int(tokens_in)),
+                    max(0, int(tokens_out)),
+                ),
             )
 
     def accept(self, role: str, model: str) -> None:
@@ -173,11 +223,11 @@ class ModelRegistry:
         acceptance rates in permille (acceptance of the calls that answered)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT role, model, calls, failures, accepted, latency_ms_total, latency_ms_max"
-                " FROM llm_model_stats ORDER BY role, model"
+                "SELECT role, model, calls, failures, accepted, latency_ms_total, latency_ms_max,"
+                " tokens_in, tokens_out FROM llm_model_stats ORDER BY role, model"
             ).fetchall()
         out = []
-        for role, model, calls, failures, accepted, total, most in rows:
+        for role, model, calls, failures, accepted, total, most, tokens_in, tokens_out in rows:
             answered = calls - failures
             out.append(
                 {
@@ -190,6 +240,8 @@ class ModelRegistry:
                     "latency_ms_max": most,
                     "failure_permille": failures * 1000 // calls if calls else 0,
                     "acceptance_permille": accepted * 1000 // answered if answered else 0,
+                    "tokens_in": tokens_in,
+                    "tokens_out": tokens_out,
                 }
             )
         return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,25 +31,49 @@ __all__ = ["LiveRegistry", "RoleRouter"]
 class LiveRegistry:
     """The model registry of ``governor``'s active version (rebuilt when that changes)."""
 
-    def __init__(self, governor: Any, db_path: Path | str | None) -> None:
+    def __init__(
+        self,
+        governor: Any,
+        db_path: Path | str | None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        keys: Any = None,
+        cache: Any = None,
+    ) -> None:
         self.governor = governor
+        self.keys = keys  # a KeyRing: hosted providers' API keys
+        self.cache = cache  # a ResponseCache every provider shares (closed with this)
         self.db_path = db_path
+        self.defaults = dict(defaults or {})  # role -> RoleAssignment where the content names none
         self._registry: ModelRegistry | None = None
         self._version: object = object()  # never equal to an active patch id
 
     def current(self) -> ModelRegistry:
         active = self.governor.active()
         if self._registry is None or active != self._version:
-            fresh = ModelRegistry.from_content(self.governor.active_content(), db_path=self.db_path)
+            fresh = ModelRegistry.from_content(
+                self.governor.active_content(),
+                db_path=self.db_path,
+                defaults=self.defaults,
+                keys=self.keys,
+                cache=self.cache,
+            )
             if self._registry is not None:
                 self._registry.close()
             self._registry, self._version = fresh, active
+        return self._registry
+
+    def latest(self) -> ModelRegistry | None:
+        """The registry last built by ``current()``, without asking the governor: for another
+        thread (the governor's SQLite belongs to the control thread). ``None`` before the first."""
         return self._registry
 
     def close(self) -> None:
         if self._registry is not None:
             self._registry.close()
             self._registry = None
+        if self.cache is not None:
+            self.cache.close()
 
 
 class RoleRouter:
@@ -70,8 +95,10 @@ class RoleRouter:
             "ok": False,
         }
         started = time.monotonic()
+        tokens = (0, 0)
         try:
             response = self.registry.provider(request.role).complete(routed)
+            tokens = (0, 0) if response.cached else (response.tokens_in, response.tokens_out)
             elapsed = time.monotonic() - started
             if elapsed > request.timeout_s:
                 raise LlmError(
@@ -92,4 +119,12 @@ class RoleRouter:
         finally:
             call["latency_ms"] = int((time.monotonic() - started) * 1000)
             self.calls.append(call)
-            self.registry.record(request.role, assignment.model, call["latency_ms"], call["ok"], False)
+            self.registry.record(
+                request.role,
+                assignment.model,
+                call["latency_ms"],
+                call["ok"],
+                False,
+                tokens_in=tokens[0],
+                tokens_out=tokens[1],
+            )

@@ -89,6 +89,8 @@ class Runtime:
             world=runner.name,
             guardrails_file=GuardrailsFile(self.data_dir / "guardrails.json"),
             tick_hz=max(1, int(runner.pace)),
+            enrich_timeout_s=self.options.enrich_timeout_s,
+            model_defaults=self.options.model_defaults,
         )
         runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
         if runner.name == "neon":
@@ -97,16 +99,19 @@ class Runtime:
             runner._signals = NeonSignals()
         if runner.name == "petri":
             try:
-                from ouroboros.ai.evolution import EvolutionLoop
+                from ouroboros.ai.evolution import EvolutionLoop, RegistryCoder
             except ImportError:
                 return
             feed = self.feed
+            # the genetic coder, joined by the model serving trait_code once `models set` names one
+            runner.council.models.current()  # read on this (control) thread; the coder reads it later
+            coder = RegistryCoder(runner.council.models, timeout_s=self.options.enrich_timeout_s)
 
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", "petri", event=event)
 
             runner.evolution = EvolutionLoop(
-                runner.world, governor=runner.governor, feed=publish, world_lock=runner.lock
+                runner.world, governor=runner.governor, coder=coder, feed=publish, world_lock=runner.lock
             )
 
     def start(self) -> None:

@@ -40,6 +40,10 @@ class RuntimeOptions:
     auto_snapshot_keep_last: int = 5
     #: ... plus the newest of each of the last this many days
     auto_snapshot_keep_days: int = 7
+    #: role -> RoleAssignment serving the roles no governed model_roles object names
+    #: (``go --llm local``); None: those roles are offline
+    model_defaults: Mapping[str, Any] | None = None
+    enrich_timeout_s: float = 10.0
 
 
 __all__ = [
