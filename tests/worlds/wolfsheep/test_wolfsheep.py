@@ -184,3 +184,17 @@ def test_cli_bad_input_exits_2_with_one_line(args: list[str], expected: str) -> 
     code, _, err = invoke("run", "--world", "wolfsheep", "--ticks", 1, *args)
     assert code == 2
     assert expected in one_error_line(err)
+
+
+def test_numpy_and_numba_kernels_leave_the_same_digest() -> None:
+    from ouroboros.worlds.wolfsheep.kernels import available
+
+    kinds = [k.name for k in available()]
+    if "numba" not in kinds:
+        pytest.skip("numba is not installed")
+    digests = set()
+    for kernels in kinds:
+        w = World(6, plugins=[WolfSheepPlugin("large", kernels=kernels)])
+        w.run(40)
+        digests.add(w.digest().hex)
+    assert len(digests) == 1

@@ -20,6 +20,7 @@ row order: the same state and tick draw the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,33 +28,11 @@ import numpy.typing as npt
 
 from ouroboros.engine import Chunk, Stream, World
 from ouroboros.worlds.wolfsheep.components import GRASS, SHEEP, WOLF
-from ouroboros.worlds.wolfsheep.params import FP_SHIFT, ONE, PPM
+from ouroboros.worlds.wolfsheep.kernels import Kernels
+from ouroboros.worlds.wolfsheep.params import FP_SHIFT, ONE
 
 I64 = npt.NDArray[np.int64]
-
-# The 8 Moore offsets, and for each border class (x at the left edge / inside / at the right edge,
-# the same for y) the offsets that stay on the grid: a walker picks uniformly among those.
-_DX = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int32)
-_DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int32)
-
-
-def _moves_table() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    table = np.zeros((9, 8), dtype=np.int64)
-    counts = np.zeros(9, dtype=np.int64)
-    for ax in range(3):
-        for ay in range(3):
-            ok = [
-                k
-                for k in range(8)
-                if not ((ax == 0 and _DX[k] < 0) or (ax == 2 and _DX[k] > 0))
-                and not ((ay == 0 and _DY[k] < 0) or (ay == 2 and _DY[k] > 0))
-            ]
-            table[ax * 3 + ay, : len(ok)] = ok
-            counts[ax * 3 + ay] = len(ok)
-    return table, counts
-
-
-MOVES, MOVE_COUNTS = _moves_table()
+SystemFn = Callable[[World], None]
 
 
 def params(world: World) -> dict[str, int]:
@@ -102,36 +81,22 @@ def populate(world: World) -> None:
     world.commands.spawn(GRASS, cells, {"Grass.grown": grown, "Grass.countdown": countdown})
 
 
-# -- shared steps -----------------------------------------------------------------------------
-def walk(x: Any, y: Any, raw: npt.NDArray[np.uint64], width: int, height: int) -> None:
-    """Move every walker in place to a uniformly chosen in-bounds Moore neighbour."""
-    ax = np.where(x == 0, 0, np.where(x == width - 1, 2, 1))
-    ay = np.where(y == 0, 0, np.where(y == height - 1, 2, 1))
-    cls = ax * 3 + ay
-    pick = MOVES[cls, Stream.below(raw, MOVE_COUNTS[cls])]
-    x += _DX[pick]
-    y += _DY[pick]
-
-
-def _ranks(cells: I64, keys: npt.NDArray[np.uint64]) -> tuple[I64, I64]:
-    """Order by (cell, key) and each row's rank inside its cell, in that order."""
-    order = np.lexsort((keys, cells))
-    sorted_cells = cells[order]
-    n = cells.size
-    first = np.ones(n, dtype=bool)
-    first[1:] = sorted_cells[1:] != sorted_cells[:-1]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    return order.astype(np.int64), np.arange(n, dtype=np.int64) - group_start
-
-
-def _reproducers(energy: I64, alive: npt.NDArray[np.bool_], raw: npt.NDArray[np.uint64], ppm: int) -> I64:
-    split = np.flatnonzero(alive & (Stream.below(raw, PPM) < ppm))
-    energy[split] >>= 1
-    return split
-
-
 # -- tick -------------------------------------------------------------------------------------
-def sheep_step(world: World) -> None:
+def make_sheep_system(kernels: Kernels) -> SystemFn:
+    def sheep(world: World) -> None:
+        sheep_step(world, kernels)
+
+    return sheep
+
+
+def make_wolves_system(kernels: Kernels) -> SystemFn:
+    def wolves(world: World) -> None:
+        wolves_step(world, kernels)
+
+    return wolves
+
+
+def sheep_step(world: World, k: Kernels) -> None:
     p = params(world)
     w = p["width"]
     chunk, grass = sheep_chunk(world), grass_chunk(world)
@@ -142,24 +107,16 @@ def sheep_step(world: World) -> None:
     n = chunk.count
     rng = world.rng("sheep")
     x, y, energy = chunk["Position.x"], chunk["Position.y"], chunk["Energy.q16"]
-    walk(x, y, rng.uint64(n), w, p["height"])
-    energy -= ONE
-    cells = y.astype(np.int64) * w + x
-    grown = grass["Grass.grown"]
-    keys = rng.uint64(n)
-    hungry = np.flatnonzero(grown[cells])
-    if hungry.size:
-        order, rank = _ranks(cells[hungry], keys[hungry])
-        eaters = hungry[order[rank == 0]]
-        energy[eaters] += p["sheep_gain"] << FP_SHIFT
-        grown[cells[eaters]] = False
-    alive = energy >= 0
-    split = _reproducers(energy, alive, rng.uint64(n), p["sheep_reproduce_ppm"])
-    survivors = np.flatnonzero(alive)
-    world.scratch["prey"] = (survivors, np.flatnonzero(~alive), cells[split], energy[split].copy())
+    raw = rng.uint64(3 * n)  # one call: walk, eating keys, splits
+    alive, split = k.sheep_phase(
+        x, y, energy, grass["Grass.grown"], raw[:n], raw[n : 2 * n], raw[2 * n :],
+        w, p["height"], p["sheep_gain"] << FP_SHIFT, p["sheep_reproduce_ppm"],
+    )  # fmt: skip
+    born_cells = y[split].astype(np.int64) * w + x[split]
+    world.scratch["prey"] = (np.flatnonzero(alive), np.flatnonzero(~alive), born_cells, energy[split].copy())
 
 
-def wolves_step(world: World) -> None:
+def wolves_step(world: World, k: Kernels) -> None:
     p = params(world)
     w = p["width"]
     survivors, dead_sheep, born_cells, born_energy = world.scratch["prey"]
@@ -171,26 +128,17 @@ def wolves_step(world: World) -> None:
         n = chunk.count
         rng = world.rng("wolves")
         x, y, energy = chunk["Position.x"], chunk["Position.y"], chunk["Energy.q16"]
-        walk(x, y, rng.uint64(n), w, p["height"])
-        energy -= ONE
-        wolf_cells = y.astype(np.int64) * w + x
-        wolf_keys = rng.uint64(n)
-        if sheep is not None and survivors.size + born_cells.size > 0:
+        prey_cells = np.empty(0, dtype=np.int64)
+        if sheep is not None:
             sx, sy = sheep["Position.x"], sheep["Position.y"]
             prey_cells = np.concatenate((sy[survivors].astype(np.int64) * w + sx[survivors], born_cells))
-            prey_order, _ = _ranks(prey_cells, rng.uint64(prey_cells.size))
-            per_cell = np.bincount(prey_cells, minlength=w * p["height"])
-            cell_start = np.concatenate(([0], np.cumsum(per_cell)[:-1]))
-            wolf_order, wolf_rank = _ranks(wolf_cells, wolf_keys)
-            hunting_cells = wolf_cells[wolf_order]
-            fed = wolf_rank < per_cell[hunting_cells]
-            eaters = wolf_order[fed]
-            victims = prey_order[cell_start[hunting_cells[fed]] + wolf_rank[fed]]
-            energy[eaters] += p["wolf_gain"] << FP_SHIFT
-            eaten_rows = survivors[victims[victims < survivors.size]]
-            eaten_newborn[victims[victims >= survivors.size] - survivors.size] = True
-        alive = energy >= 0
-        split = _reproducers(energy, alive, rng.uint64(n), p["wolf_reproduce_ppm"])
+        raw = rng.uint64(3 * n + prey_cells.size)  # one call: walk, ranks, splits, prey ranks
+        alive, split, victims = k.wolf_phase(
+            x, y, energy, raw[:n], raw[n : 2 * n], raw[2 * n : 3 * n], prey_cells, raw[3 * n :],
+            w, p["height"], p["wolf_gain"] << FP_SHIFT, p["wolf_reproduce_ppm"],
+        )  # fmt: skip
+        eaten_rows = survivors[victims[victims < survivors.size]]
+        eaten_newborn[victims[victims >= survivors.size] - survivors.size] = True
         world.commands.despawn(chunk.ids[~alive])
         world.commands.spawn(
             WOLF,
@@ -205,10 +153,9 @@ def wolves_step(world: World) -> None:
     if sheep is not None:
         world.commands.despawn(sheep.ids[np.concatenate((dead_sheep, eaten_rows))])
         keep = ~eaten_newborn
-        nb = int(keep.sum())
         world.commands.spawn(
             SHEEP,
-            nb,
+            int(keep.sum()),
             {
                 "Position.x": born_cells[keep] % w,
                 "Position.y": born_cells[keep] // w,
@@ -219,17 +166,15 @@ def wolves_step(world: World) -> None:
     world.resources["eaten"] += int(eaten_rows.size + eaten_newborn.sum())
 
 
-def grass_step(world: World) -> None:
-    grass = grass_chunk(world)
-    if grass is None:
-        return
-    grown, countdown = grass["Grass.grown"], grass["Grass.countdown"]
-    bare = np.flatnonzero(~grown)
-    ready = countdown[bare] <= 0
-    regrow, wait = bare[ready], bare[~ready]
-    grown[regrow] = True
-    countdown[regrow] = params(world)["grass_regrowth_ticks"]
-    countdown[wait] -= 1
+def make_grass_system(kernels: Kernels) -> SystemFn:
+    def grass(world: World) -> None:
+        chunk = grass_chunk(world)
+        if chunk is not None:
+            kernels.grass_phase(
+                chunk["Grass.grown"], chunk["Grass.countdown"], params(world)["grass_regrowth_ticks"]
+            )
+
+    return grass
 
 
 # -- KPIs -------------------------------------------------------------------------------------
