@@ -115,6 +115,42 @@ def measure(framework: str, model: str, size: str, repeats: int, timeout: float)
     return row
 
 
+def profile(models: list[str], sizes: list[str]) -> list[dict[str, object]]:
+    """Where a tick's CPU time goes in our worlds, per system (the profiler on a CPU clock, after a
+    warm-up); ``engine`` is the rest of the tick: structural commands, digest, bookkeeping."""
+    sys.path.insert(0, str(SRC))
+    from ouroboros.worlds import build_world
+
+    rows = []
+    for model in models:
+        build_world(model, 100_001, {"preset": "small"}).run(sizes_steps())
+        for size in sizes:
+            world = build_world(model, 1, {"preset": size}, clock=time.process_time_ns)
+            world.run(sizes_steps())
+            stats = world.profiler.stats()
+            per_tick = {k: v["mean_ms"] for k, v in stats.items() if k not in ("populate",)}
+            tick = per_tick.pop("<tick>")
+            per_tick["engine"] = max(tick - sum(per_tick.values()), 0.0)
+            rows.append({"model": model, "size": size, "tick_ms": tick, "systems_ms": per_tick})
+    return rows
+
+
+def sizes_steps() -> int:
+    return 100
+
+
+def profile_table(rows: list[dict[str, object]]) -> str:
+    lines = [f"{'model':<10} {'size':<6} {'tick ms':>8}  per system, ms (share of the tick)"]
+    for r in rows:
+        tick = float(r["tick_ms"])  # type: ignore[arg-type]
+        parts = "  ".join(
+            f"{k} {v:.3f} ({100 * v / tick:.0f}%)"
+            for k, v in r["systems_ms"].items()  # type: ignore[attr-defined]
+        )
+        lines.append(f"{r['model']:<10} {r['size']:<6} {tick:8.3f}  {parts}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="small,large,x10")
@@ -127,7 +163,16 @@ def main() -> int:
     ap.add_argument("--peer-python", default=sys.executable, help="interpreter for the peer venv")
     ap.add_argument("--quick", action="store_true", help="small only, one process each")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--profile-only", action="store_true", help="only the per-system profile of our worlds")
     args = ap.parse_args()
+    if args.profile_only:
+        sizes_p = [s for s in args.sizes.split(",") if s]
+        prof = profile(args.models.split(","), sizes_p)
+        print(profile_table(prof))
+        out = HERE / "results" / ("quick" if args.quick else "") / "peers_profile.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"rows": prof}, indent=2) + "\n")
+        return 0
     if args.setup:
         setup_venv(args.peer_python)
     frameworks = [f for f in args.frameworks.split(",") if f]

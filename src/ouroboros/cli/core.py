@@ -232,7 +232,8 @@ def run(
             limit = world.meta.get("tick_limit")
             if isinstance(limit, int) and world.tick + ticks > limit:
                 raise BadInputError(
-                    f"--ticks {ticks}: this world can run to tick {limit} only (its --init file)"
+                    f"--ticks {ticks} from tick {world.tick} passes tick {limit}, "
+                    "the last its --init file has activation orders for"
                 )
             dump_fn = spec_of(world).dump
             if dump_out is not None and dump_fn is None:

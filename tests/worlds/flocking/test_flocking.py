@@ -140,5 +140,27 @@ def test_not_an_npz_and_too_many_ticks_exit_2(tmp_path: Path) -> None:
     src = init_file(tmp_path / "init.npz", n=10, steps=3, extent=100.0)
     out = tmp_path / "out.npz"
     code, _, err = invoke("run", "--world", "flocking", "--init", src, "--dump", out, "--ticks", 4)
-    assert code == 2 and "tick 3 only" in one_error_line(err)
+    assert code == 2 and "passes tick 3" in one_error_line(err)
     assert not out.exists()
+
+
+def test_a_logged_init_run_replays_and_a_snapshot_resumes_to_the_same_end(tmp_path: Path) -> None:
+    src = init_file(tmp_path / "init.npz", n=60, steps=10, extent=100.0, seed=2)
+    straight = json_of(
+        ouroboros("run", "--world", "flocking", "--init", src, "--ticks", 10, "--json", cwd=tmp_path)
+    )
+    first = json_of(
+        ouroboros(
+            "run", "--world", "flocking", "--init", src, "--ticks", 4, "--log", "a.log", "--save", "a.snap",
+            "--json", cwd=tmp_path,
+        )
+    )  # fmt: skip
+    assert first["ticks"] == 4
+    replayed = ouroboros("replay", "a.log", cwd=tmp_path)
+    assert replayed.returncode == 0, replayed.stderr
+    resumed = json_of(
+        ouroboros("run", "--from", "a.snap", "--ticks", 6, "--dump", "end.npz", "--json", cwd=tmp_path)
+    )
+    assert resumed["digest"] == straight["digest"]
+    with np.load(tmp_path / "end.npz") as end:
+        assert end["pos"].shape == (60, 2)
