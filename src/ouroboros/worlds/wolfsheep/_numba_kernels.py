@@ -82,15 +82,17 @@ def _rank_in_cells(cells, keys, ncells):  # type: ignore[no-untyped-def]
         c = cells[i]
         order[fill[c]] = i
         fill[c] += 1
-    for c in range(ncells):
-        lo = start[c]
-        for a in range(lo + 1, start[c + 1]):
+    lo = 0
+    while lo < n:  # each occupied cell's rows, in place: visits rows, not all cells
+        hi = start[cells[order[lo]] + 1]
+        for a in range(lo + 1, hi):
             v = order[a]
             b = a - 1
             while b >= lo and keys[order[b]] > keys[v]:
                 order[b + 1] = order[b]
                 b -= 1
             order[b + 1] = v
+        lo = hi
     return order, start
 
 
