@@ -7,12 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.cli.conftest import invoke, json_of, one_error_line, ouroboros
 from tests.worlds.flocking import plain_reference
 
 from ouroboros.engine import SyncTest, World
+from ouroboros.errors import WorldError
 from ouroboros.worlds.flocking import FlockingPlugin, compute_kpis, state_arrays
 from ouroboros.worlds.flocking import kernels as K
+from ouroboros.worlds.flocking.initfile import read_init
 
 HAS_NUMBA = "numba" in K.available()
 
@@ -132,6 +136,17 @@ def test_a_bad_init_file_exits_2_with_one_line(
     assert expected in one_error_line(err)
 
 
+def test_a_damaged_npz_member_exits_2_with_one_line(tmp_path: Path) -> None:
+    src = init_file(tmp_path / "init.npz", n=50, steps=2, extent=100.0)
+    data = bytearray(src.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 64] = bytes(64)  # inside a member: its CRC no longer matches
+    src.write_bytes(bytes(data))
+    code, _, err = invoke("run", "--world", "flocking", "--init", src, "--ticks", 1)
+    assert code == 2
+    assert "init file" in one_error_line(err)
+
+
 def test_not_an_npz_and_too_many_ticks_exit_2(tmp_path: Path) -> None:
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
@@ -164,3 +179,40 @@ def test_a_logged_init_run_replays_and_a_snapshot_resumes_to_the_same_end(tmp_pa
     assert resumed["digest"] == straight["digest"]
     with np.load(tmp_path / "end.npz") as end:
         assert end["pos"].shape == (60, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 6),
+    pos_cols=st.sampled_from([1, 2, 3]),
+    fill=st.sampled_from([0.0, 50.0, 99.5, 100.0, 150.0, -1.0, float("nan"), float("inf")]),
+    orders=st.one_of(st.none(), st.lists(st.lists(st.integers(-2, 7), min_size=0, max_size=7), max_size=3)),
+    with_vel=st.booleans(),
+)
+def test_any_init_file_is_read_or_refused_with_a_world_error(
+    tmp_path_factory: pytest.TempPathFactory,
+    n: int,
+    pos_cols: int,
+    fill: float,
+    orders: list[list[int]] | None,
+    with_vel: bool,
+) -> None:
+    """Whatever arrays an .npz holds, reading it gives a checked start state or one WorldError."""
+    path = tmp_path_factory.mktemp("init") / "f.npz"
+    arrays: dict[str, np.ndarray] = {"pos0": np.full((n, pos_cols), fill)}
+    if with_vel:
+        arrays["vel0"] = np.zeros((n, 2))
+    if orders is not None:
+        width = max((len(row) for row in orders), default=0)
+        padded = [row + [0] * (width - len(row)) for row in orders]
+        arrays["orders"] = np.array(padded, dtype=np.int64).reshape(len(orders), width)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    try:
+        state = read_init(path, 100.0, 100.0)
+    except WorldError:
+        return
+    assert state.pos0.shape == (n, 2) and np.isfinite(state.pos0).all()
+    assert ((state.pos0 >= 0) & (state.pos0 <= 100.0)).all()
+    if state.orders is not None:
+        for row in state.orders:
+            assert sorted(row.tolist()) == list(range(n))

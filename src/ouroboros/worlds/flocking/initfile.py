@@ -68,7 +68,7 @@ def read_init(path: str | Path, width: float, height: float, expect_sha256: str 
             pos0 = _array(npz, "pos0", str(p))
             vel0 = _array(npz, "vel0", str(p))
             raw_orders = npz["orders"] if "orders" in npz.files else None
-        except ValueError as exc:  # an object array refused by allow_pickle=False
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # pickled or damaged member
             raise WorldError(f"init file {p}: {exc}", path=str(p)) from exc
     n = pos0.shape[0]
     if vel0.shape[0] != n:
