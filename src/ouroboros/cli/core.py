@@ -15,6 +15,7 @@ What it promises:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import numpy as np
 import typer
 import xxhash
 from rich.console import Console
@@ -33,7 +35,7 @@ from ouroboros import __version__
 from ouroboros.engine import LogWriter, World, describe_snapshot, replay
 from ouroboros.engine.snapshot import read_header
 from ouroboros.errors import BadInputError, LogFormatError, OuroborosError, SnapshotError
-from ouroboros.worlds import build_world, world_from_meta
+from ouroboros.worlds import build_world, spec_of, world_from_meta
 from ouroboros.worlds import world_kpis as _world_kpis
 
 EXIT_FAILED = 1
@@ -113,12 +115,23 @@ class PendingFile:
 
 
 # -- worlds from flags or snapshots ------------------------------------------------------------
-def _new_world(world_name: str | None, seed: int | None, entities: int | None) -> World:
-    return build_world(
-        world_name or DEFAULT_WORLD,
-        DEFAULT_SEED if seed is None else seed,
-        {"entities": DEFAULT_ENTITIES if entities is None else entities},
-    )
+def _new_world(
+    world_name: str | None,
+    seed: int | None,
+    entities: int | None,
+    preset: str | None = None,
+    init: Path | None = None,
+) -> World:
+    name = world_name or DEFAULT_WORLD
+    config: dict[str, Any] = {}
+    # petri sizes itself by --entities (default 500); the peer-model worlds by --preset.
+    if entities is not None or (name == DEFAULT_WORLD and preset is None and init is None):
+        config["entities"] = DEFAULT_ENTITIES if entities is None else entities
+    if preset is not None:
+        config["preset"] = preset
+    if init is not None:
+        config["init"] = str(init)
+    return build_world(name, DEFAULT_SEED if seed is None else seed, config)
 
 
 def load_snapshot(
@@ -175,6 +188,16 @@ def run(
     from_: Annotated[Path | None, typer.Option("--from", help="Start from this snapshot file.")] = None,
     save: Annotated[Path | None, typer.Option(help="Write a snapshot of the end state here.")] = None,
     log: Annotated[Path | None, typer.Option(help="Write an input log (for replay) here.")] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="A size the world defines (wolfsheep, flocking: small, large, x10, x100)."),
+    ] = None,
+    init: Annotated[
+        Path | None, typer.Option(help="Start state from this .npz (flocking: pos0, vel0, orders).")
+    ] = None,
+    dump: Annotated[
+        Path | None, typer.Option(help="Write the end state as .npz here (flocking: pos, vel).")
+    ] = None,
     optimizer: Annotated[
         str,
         typer.Option(
@@ -200,9 +223,21 @@ def run(
             raise BadInputError("--save and --log name the same file")
         outputs: list[PendingFile] = []
         try:
+            if from_ is not None and (preset is not None or init is not None):
+                raise BadInputError("--preset and --init build a new world; they cannot go with --from")
             save_out = _reserve(outputs, save, "snapshot")
             log_out = _reserve(outputs, log, "log")
-            world, start = _starting_world(from_, world_name, seed, entities)
+            dump_out = _reserve(outputs, dump, "dump")
+            world, start = _starting_world(from_, world_name, seed, entities, preset, init)
+            limit = world.meta.get("tick_limit")
+            if isinstance(limit, int) and world.tick + ticks > limit:
+                raise BadInputError(
+                    f"--ticks {ticks} from tick {world.tick} passes tick {limit}, "
+                    "the last its --init file has activation orders for"
+                )
+            dump_fn = spec_of(world).dump
+            if dump_out is not None and dump_fn is None:
+                raise BadInputError(f"--dump: world {world.meta.get('world')} has no end state to dump")
             engine_optimizer = make_optimizer(world, optimizer == "on", forced)
             # Startup runs before the log's header digest is taken, as replay's rebuild does.
             world.start()
@@ -216,6 +251,10 @@ def run(
             )
             if save_out is not None:
                 save_out.write_bytes(world.snapshot())
+            if dump_out is not None and dump_fn is not None:
+                buffer = io.BytesIO()
+                np.savez(buffer, **dump_fn(world))
+                dump_out.write_bytes(buffer.getvalue())
             for out in outputs:
                 out.commit()
         except BaseException:
@@ -233,6 +272,7 @@ def run(
         "tick_ms": tick_ms(world),
         "saved": str(save) if save is not None else None,
         "log": str(log) if log is not None else None,
+        "dump": str(dump) if dump is not None else None,
         "variants": {**world.active_variants(), "layout": world.default_layout},
         "optimizer": {
             "enabled": optimizer == "on",
@@ -256,11 +296,16 @@ def _reserve(outputs: list[PendingFile], path: Path | None, what: str) -> Pendin
 
 
 def _starting_world(
-    from_: Path | None, world_name: str | None, seed: int | None, entities: int | None
+    from_: Path | None,
+    world_name: str | None,
+    seed: int | None,
+    entities: int | None,
+    preset: str | None = None,
+    init: Path | None = None,
 ) -> tuple[World, dict[str, Any]]:
     """The world to run and how the log names its start: fresh, or a snapshot file and its hash."""
     if from_ is None:
-        return _new_world(world_name, seed, entities), {"kind": "fresh"}
+        return _new_world(world_name, seed, entities, preset, init), {"kind": "fresh"}
     world, data = load_snapshot(from_, world_name, seed, entities)
     start = {"kind": "snapshot", "path": str(from_.resolve()), "xxh3": xxhash.xxh3_128_hexdigest(data)}
     return world, start

@@ -52,6 +52,8 @@ class WorldSpec:
     #: ``max_increase`` (patched - baseline at most this), ``min_baseline`` (a smaller baseline
     #: cannot be judged: the result is inconclusive and a person decides). ``{}``: required only.
     shadow_limits: Mapping[str, Mapping[str, int]]
+    #: The world's end state as named arrays (``run --dump FILE.npz``); ``None``: it has none.
+    dump: Callable[[World], dict[str, Any]] | None = None
 
 
 def _petri_plugin(config: Mapping[str, Any]) -> Plugin:
@@ -124,6 +126,72 @@ def _neon_apply(
     return apply_content(world, _world_content(content), migration)
 
 
+def _wolfsheep_plugin(config: Mapping[str, Any]) -> Plugin:
+    from ouroboros.worlds.wolfsheep import WolfSheepPlugin
+
+    return WolfSheepPlugin.from_config(config)
+
+
+def _wolfsheep_kpis(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.wolfsheep import compute_kpis
+
+    return compute_kpis(world)
+
+
+def _wolfsheep_metrics(world: World) -> dict[str, int]:
+    from ouroboros.worlds.wolfsheep.gameplay import shadow_metrics
+
+    return shadow_metrics(world)
+
+
+def _wolfsheep_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
+    from ouroboros.worlds.wolfsheep.gameplay import check_content
+
+    return check_content(_world_content(content))
+
+
+def _wolfsheep_apply(world: World, content: Mapping[str, Any]) -> None:
+    from ouroboros.worlds.wolfsheep.gameplay import apply_content
+
+    apply_content(world, _world_content(content))
+
+
+def _flocking_plugin(config: Mapping[str, Any]) -> Plugin:
+    from ouroboros.worlds.flocking import FlockingPlugin
+
+    return FlockingPlugin.from_config(config)
+
+
+def _flocking_kpis(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.flocking import compute_kpis
+
+    return compute_kpis(world)
+
+
+def _flocking_metrics(world: World) -> dict[str, int]:
+    from ouroboros.worlds.flocking.gameplay import shadow_metrics
+
+    return shadow_metrics(world)
+
+
+def _flocking_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
+    from ouroboros.worlds.flocking.gameplay import check_content
+
+    return check_content(_world_content(content))
+
+
+def _flocking_apply(world: World, content: Mapping[str, Any]) -> None:
+    from ouroboros.worlds.flocking.gameplay import apply_content
+
+    apply_content(world, _world_content(content))
+
+
+def _flocking_dump(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.flocking import state_arrays
+
+    return state_arrays(world)
+
+
 WORLD_SPECS: dict[str, WorldSpec] = {
     "neon": WorldSpec(
         "neon",
@@ -148,6 +216,25 @@ WORLD_SPECS: dict[str, WorldSpec] = {
         _petri_check,
         _petri_apply,
         {"population": {"max_drift_permille": 500, "min_baseline": 5}, "faults": {"max_increase": 0}},
+    ),
+    "wolfsheep": WorldSpec(
+        "wolfsheep",
+        _wolfsheep_plugin,
+        _wolfsheep_kpis,
+        _wolfsheep_metrics,
+        _wolfsheep_check,
+        _wolfsheep_apply,
+        {"sheep": {"max_drift_permille": 500, "min_baseline": 5}, "wolves": {"max_drift_permille": 500}},
+    ),
+    "flocking": WorldSpec(
+        "flocking",
+        _flocking_plugin,
+        _flocking_kpis,
+        _flocking_metrics,
+        _flocking_check,
+        _flocking_apply,
+        {"birds": {"max_increase": 0, "min_permille": 1000}},
+        dump=_flocking_dump,
     ),
 }
 #: name → plugin factory (kept for callers that only build worlds)
