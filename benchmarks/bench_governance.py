@@ -112,11 +112,12 @@ def bench_rollback(repeats: int, entities: int) -> dict:
         t0 = time.perf_counter()
         gov.rollback("bench", "benchmark rollback")
         t1 = time.perf_counter()
-        follower.sync(world)
+        synced = follower.sync(world)
         t2 = time.perf_counter()
         world.step()
         t3 = time.perf_counter()
-        assert world.resources["params"]["temperature"] == 24, "rollback did not take effect"
+        now = world.resources["params"]["temperature"]
+        assert now == 24, f"rollback did not take effect: synced {synced}, {follower.refusal}, at {now}"
         tx_ms.append((t1 - t0) * 1e3)
         notice_ms.append((t2 - t1) * 1e3)
         tick_ms.append((t3 - t2) * 1e3)

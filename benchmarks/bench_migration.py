@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--moved", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 repeats")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args()
     repeats = 2 if args.quick else args.repeats
     runs = [one_run(args.players, args.moved, seed) for seed in range(1, repeats + 1)]
@@ -129,7 +130,9 @@ def main() -> None:
     for k in keys:
         print(f"{labels[k]:<40}{summary[k]['median']:>12.2f}{summary[k]['max']:>10.2f}")
     print(f"budget {TICK_BUDGET_MS:.0f} ms: {'met' if ok else 'MISSED'}")
-    out = REPO / "benchmarks" / "results" / "migration.json"
+    results = REPO / "benchmarks" / "results" / ("quick" if args.quick else "")
+    out = args.out or results / "migration.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {

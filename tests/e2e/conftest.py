@@ -62,6 +62,7 @@ class Server:
     proc: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
     token: str = ""
+    telnet_port: int = 0
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -127,7 +128,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not (secret and totp_uri and url):
         proc.kill()
         pytest.fail("ouroboros go did not print its URL, one-time secret and TOTP URI:\n" + "\n".join(output))
-    srv = Server(url=url, secret=secret, totp_uri=totp_uri, data=data, proc=proc, output=output)
+    srv = Server(
+        url=url, secret=secret, totp_uri=totp_uri, data=data, proc=proc, output=output, telnet_port=telnet
+    )
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/health", timeout=2).status_code == 200:

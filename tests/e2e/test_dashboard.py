@@ -369,3 +369,39 @@ def test_undo_removes_exactly_one_approved_proposal_after_a_second_click(page: A
     shot(page, "22-undone")
     states = {i["proposal_id"]: i["state"] for i in server.api("GET", "/api/queue?world=neon").json()}
     assert (states[keep], states[undo]) == ("active", "rolled_back")
+
+
+def _say_over_telnet(port: int, *lines: str, until: bytes) -> bytes:
+    """A runner on a raw telnet socket: type each line, read until ``until`` shows up."""
+    import socket
+
+    seen = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        for line in lines:
+            conn.sendall(line.encode() + b"\r\n")
+            time.sleep(0.2)  # under the gateway's eight lines a second
+        deadline = time.monotonic() + 30
+        while until not in seen and time.monotonic() < deadline:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_what_a_player_says_with_feedback_shows_on_the_players_tab(page: Any, server: Server) -> None:
+    told = _say_over_telnet(
+        server.telnet_port,
+        "create Quill correct-horse",
+        "feedback love the rain and the noodle bars",
+        until=b"noted as praise",
+    )
+    assert b"noted as praise" in told
+    page.get_by_test_id("world-select").select_option("neon")
+    page.get_by_test_id("nav-players").click()
+    entry = page.get_by_test_id("feedback-entry").filter(has_text="love the rain and the noodle bars")
+    entry.wait_for()
+    assert "praise" in entry.inner_text() and "Quill" in entry.inner_text()
+    page.get_by_test_id("player-Quill").wait_for()
+    assert "praise 1" in page.get_by_test_id("feedback-counts").inner_text()
+    shot(page, "30-players-feedback")

@@ -253,6 +253,36 @@ def test_a_running_world_follows_activation_and_rollback_within_one_tick(
     follower.close()
 
 
+def test_a_rollback_within_one_file_time_tick_is_still_followed(gov: Governor, op: SigningKey) -> None:
+    """File times are coarse (a few ms): a rollback written in the same tick as the activation
+    before it, to a pointer of the same length, leaves the same time and size. The follower must
+    still see it (it missed it once, under ``bench_governance --quick``)."""
+    import os
+
+    from ouroboros.patches.activation import PointerFollower
+    from ouroboros.patches.ledger import POINTER_FILE
+    from ouroboros.worlds import build_world
+
+    world = build_world("petri", 7, {"entities": 60})
+    world.run(2)
+    follower = PointerFollower(gov.data)
+    first = make_bundle(gov, params_content(31), op)
+    gov.submit(first)
+    second = make_bundle(gov, params_content(35, "1.1.0"), op)
+    gov.submit(second)
+    assert follower.sync(world) == second["patch_id"]
+    world.step()
+    pointer = gov.data / POINTER_FILE
+    before = os.stat(pointer)
+    gov.rollback("alice", "too hot")
+    assert os.stat(pointer).st_size == before.st_size
+    os.utime(pointer, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same coarse tick
+    assert follower.sync(world) == first["patch_id"]
+    world.step()
+    assert world.resources["params"]["temperature"] == 31
+    follower.close()
+
+
 # -- the audit of the governance layer: each finding and its regression test ---------------------
 def _sql(gov: Governor, sql: str) -> None:
     import sqlite3

@@ -294,6 +294,9 @@ def test_the_collector_stops_costly_copies_soon_after_the_deadline() -> None:
         max_wall_ms_per_call=200,
         max_memory_bytes=256 << 20,
         max_script_string_bytes=64 << 20,  # an operator's choice; the default cap forbids this
+        # copies are charged by length too: lift the instruction budgets so the clock is what stops it
+        max_instructions_per_call=1 << 62,
+        max_instructions_per_tick=1 << 62,
     )
     started = time.perf_counter()
     _, fault = s.call("on_go")

@@ -11,10 +11,11 @@ import { Ledger } from "./Ledger";
 import { Login } from "./Login";
 import { Queue } from "./Queue";
 import { Snapshots } from "./Snapshots";
+import { Players } from "./Players";
 import { NEON, PETRI, WorldCanvas } from "./WorldCanvas";
 import type { Row } from "./ui";
 
-const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "charts", "guardrails"] as const;
+const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
 type Tab = (typeof TABS)[number];
 
 export function App() {
@@ -88,6 +89,7 @@ export function App() {
             </section>
           </div>
         )}
+        {tab === "players" && <Players world={world} />}
         {tab === "charts" && <Charts />}
         {tab === "guardrails" && <Guardrails />}
       </main>

@@ -22,6 +22,7 @@ tick, which ``record_migration`` writes to the ledger as a ``migration`` entry o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -51,7 +52,7 @@ class PointerFollower:
     def __init__(self, data: Path, ledger: Ledger | None = None) -> None:
         self.data = data
         self._ledger = ledger
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple[int, int, int, bytes] | None = None
         self._anchor: tuple[int, str] | None = None  # the newest ledger head this follower saw
         #: why the world is not following the pointer now (``None``: it is)
         self.refusal: str | None = None
@@ -62,12 +63,17 @@ class PointerFollower:
             self._ledger = Ledger(self.data, verify=False)
         return self._ledger
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stamp(self) -> tuple[int, int, int, bytes] | None:
+        """What the pointer file is now. File times are coarse (a few ms): two pointer moves in
+        one such tick, to pointers of one length, leave the same time and size — so the stamp
+        also holds the inode (each write is an atomic rename) and a digest of the bytes."""
+        path = self.data / POINTER_FILE
         try:
-            st = os.stat(self.data / POINTER_FILE)
+            st = os.stat(path)
+            digest = hashlib.blake2b(path.read_bytes()[: 1 << 16], digest_size=16).digest()
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size)
+        return (st.st_ino, st.st_mtime_ns, st.st_size, digest)
 
     def sync(self, world: World, *, force: bool = False) -> str | bool | None:
         """Queue the switch if the pointer moved; returns the version queued, or ``False`` when

@@ -65,6 +65,7 @@ ROUTES = [
     ("POST", "/api/queue/propose", "operator"),
     ("GET", "/api/snapshots/0000000000-00000000/restore-preview?world=neon", "viewer"),
     ("GET", "/api/worlds/neon/players", "viewer"),
+    ("GET", "/api/worlds/neon/feedback", "viewer"),
     ("GET", "/api/worlds/neon/players/Nobody", "viewer"),
     ("POST", "/api/worlds/neon/players/Nobody/move", "operator"),
 ]

@@ -102,3 +102,24 @@ def test_players_in_a_stopped_city_are_told_once_and_their_commands_answered(liv
         )
     wait_for(lambda: any("The city moves again" in t for t in seen))
     assert sum("The city freezes" in t for t in seen) == 1
+
+
+def test_what_players_say_with_feedback_reaches_the_api_newest_first(live: Live) -> None:
+    r = live.runtime.runner("neon")
+    with r.lock:
+        r.game.enter("Quill")
+    wait_for(lambda: _room_of(live, "Quill") is not None)
+    with r.lock:
+        r.game.command("Quill", "feedback the lift in the tower is broken")
+        r.game.command("Quill", "feedback love the rain and the noodle bars")
+    view = lambda: live.client.get("/api/worlds/neon/feedback", headers=live.headers("viewer")).json()  # noqa: E731
+    wait_for(lambda: view()["total"] >= 2)
+    got = view()
+    assert [e["category"] for e in got["entries"][:2]] == ["praise", "bug"]  # newest first
+    assert got["entries"][0]["player"] == "Quill" and got["entries"][0]["sentiment"] > 0
+    assert got["by_category"]["bug"] >= 1 and got["by_category"]["praise"] >= 1
+    viewer = live.headers("viewer")
+    assert live.client.get("/api/worlds/neon/feedback?limit=501", headers=viewer).status_code == 422
+    assert live.client.get("/api/worlds/petri/feedback", headers=viewer).status_code in (404, 422)
+    shown = live.client.get("/api/worlds/neon/players/Quill", headers=live.headers("viewer")).json()
+    assert shown["level"] == 1 and shown["challenge"] == "fine"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import Field
 
 from ouroboros.errors import BadInputError, UnknownPlayerError, UnknownRoomError
@@ -34,6 +34,16 @@ def _refused(exc: BadInputError) -> HTTPException:
 def list_players(request: Request, world: str, user: Viewer) -> list[dict[str, Any]]:
     try:
         return runner(request, world).players()
+    except BadInputError as exc:
+        raise _refused(exc) from exc
+
+
+@router.get("/api/worlds/{world}/feedback", tags=["players"], summary="What players said (neon)")
+def list_feedback(
+    request: Request, world: str, user: Viewer, limit: Annotated[int, Query(ge=0, le=500)] = 50
+) -> dict[str, Any]:
+    try:
+        return runner(request, world).feedback(limit)
     except BadInputError as exc:
         raise _refused(exc) from exc
 

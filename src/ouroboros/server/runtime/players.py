@@ -34,6 +34,14 @@ class PlayersMixin:
         with self.lock:
             return players(self.world)
 
+    def feedback(self, limit: int) -> dict[str, Any]:
+        """What players said with ``feedback``, newest first, with counts per category."""
+        from ouroboros.worlds.neon.experience import feedback_view
+
+        self._neon_only()
+        with self.lock:
+            return feedback_view(self.world, limit)
+
     def player(self, name: str) -> dict[str, Any]:
         from ouroboros.worlds.neon.operator import player_info
 

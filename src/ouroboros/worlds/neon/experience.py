@@ -157,6 +157,18 @@ def add_feedback(world: World, player: int, text: str) -> dict[str, Any]:
     return entry
 
 
+def feedback_view(world: World, limit: int = 50) -> dict[str, Any]:
+    """What the dashboard shows: the newest ``limit`` entries first, counts per category, mean."""
+    kept = state(world).get("feedback", [])
+    kpis = feedback_kpis(world)
+    return {
+        "entries": [dict(e) for e in reversed(kept[-limit:])] if limit > 0 else [],
+        "by_category": {c: kpis[f"feedback_{c}"] for c in CATEGORIES},
+        "sentiment_mean": kpis["feedback_sentiment_mean"],
+        "total": kpis["feedback_total"],
+    }
+
+
 def feedback_kpis(world: World) -> dict[str, Any]:
     kept = state(world).get("feedback", [])
     by = {f"feedback_{c}": sum(1 for e in kept if e["category"] == c) for c in CATEGORIES}

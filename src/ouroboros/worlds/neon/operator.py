@@ -14,7 +14,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, UnknownPlayerError, UnknownRoomError, WorldError
-from ouroboros.worlds.neon import actions, quests
+from ouroboros.worlds.neon import actions, experience, quests
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import items_held, room_data, slots, state, tell, tell_room
 
@@ -50,6 +50,8 @@ def player_info(world: World, name: str) -> dict[str, Any]:
         "xp": int(p["xp"]),
         "credits": int(p["credits"]),
         "deaths": int(p["deaths"]),
+        "level": tb.player_level(int(p["xp"])),
+        "challenge": experience.challenge(world, entity),
         "items": len(items_held(world, entity)),
         "active_jobs": quests.active_jobs(world, entity, t),
         "jobs_done": sorted(q for q, e in journal.items() if e["state"] == "done"),
