@@ -105,7 +105,11 @@ class Runtime:
                 feed.publish("evolution", "petri", event=event)
 
             runner.evolution = EvolutionLoop(
-                runner.world, governor=runner.governor, feed=publish, world_lock=runner.lock
+                runner.world,
+                governor=runner.governor,
+                feed=publish,
+                world_lock=runner.lock,
+                pace=runner.wait_for_idle,
             )
 
     def start(self) -> None:
