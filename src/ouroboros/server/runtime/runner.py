@@ -58,7 +58,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         self.finished = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()  # set while the tick thread waits for its next tick
-        self.tick_ms: deque[float] = deque(maxlen=2048)
+        self.tick_ms: deque[float] = deque(maxlen=options.tick_samples_max)
         self.rate: deque[float] = deque(maxlen=256)
         self.error: str | None = None
         self.ports: dict[str, int] = {}
@@ -70,7 +70,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner):
         self._cycle: Any = None  # the evolution cycle under way (set and cleared on the control thread)
         self._cycle_done: Future[dict[str, Any]] | None = None  # and its outcome
         self._council_pending = False
-        self._events: deque[dict[str, Any]] = deque(maxlen=500)
+        self._events: deque[dict[str, Any]] = deque(maxlen=options.council_events_max)
         self._signals: Any = None
         self._thread: threading.Thread | None = None
         self.game: Any = None
