@@ -128,6 +128,7 @@ def test_cli_compare_prints_on_off_and_ratio() -> None:
         ["evolve", "--scenario", "famine"],
         ["evolve", "--scenario", "famine", "--compare", "--seeds", "1,x"],
         ["evolve", "--ticks", "0"],
+        ["evolve", "--cycle-budget-ms", "-1"],
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(args: list[str]) -> None:
