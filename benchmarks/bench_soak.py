@@ -201,6 +201,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         generations=args.generations,
         cascade=CascadeConfig(replay_ticks=3, shadow_ticks=args.shadow_ticks),
         cycle_budget_ms=args.cycle_budget_ms,
+        **({"history_max_events": args.history_max_events} if args.history_max_events else {}),
     )
     loop_.cooldown_ticks = 10**9  # cycles come only when forced, at the fixed interval
     samples: list[dict[str, Any]] = []
@@ -222,13 +223,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "threads": native_threads(),
                 "python_threads": threading.active_count(),
                 "lua_states": lua,
+                "evolution_history": len(loop_.history(10**9)),
+                "feed": len(runtime.feed.recent(10**9)),
             }
         )
         s = samples[-1]
         print(
             f"  tick {s['tick']:>7}  cycles {s['cycles']:>4}  rss {s['rss_mb']:>7.1f} MB  "
             f"objects {s['objects']:>8}  fds {s['fds']:>3}  threads {s['threads']:>3}  "
-            f"lua {s['lua_states']:>2}  ({s['seconds']:.0f} s)",
+            f"lua {s['lua_states']:>2}  history {s['evolution_history']:>4}  feed {s['feed']:>4}  "
+            f"({s['seconds']:.0f} s)",
             flush=True,
         )
 
@@ -345,6 +349,7 @@ def analyse(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "petri_ticks_per_s_in_cycle": round(in_cycle, 2) if in_cycle else None,
         "petri_ticks_per_s_between_cycles": round(between, 2) if between else None,
         "worst_tick_gap_in_cycle_s": round(p["worst_gap_in_cycle_s"], 3),
+        "buffers_last": [samples[-1].get("evolution_history"), samples[-1].get("feed")] if samples else [],
         "goal_rss_mb_per_10k_ticks": 1.0,
         "goal_met": rss <= 1.0 and flat,
     }
@@ -362,6 +367,8 @@ def table(summary: dict[str, Any]) -> str:
             f"{m:<11} {r['first']:>10} {r['after_warmup']:>10} {r['last']:>10} "
             f"{r['slope_per_10k_ticks']:>11} {r['slope_per_cycle']:>9}"
         )
+    last = summary["buffers_last"]
+    lines.append(f"bounded buffers at the end: evolution history {last[0]}, feed {last[1]}")
     lines.append(
         f"petri pace {summary['petri_pace_hz']} ticks/s: {summary['petri_ticks_per_s_in_cycle']} during "
         f"cycles, {summary['petri_ticks_per_s_between_cycles']} between; worst gap in a cycle "
@@ -418,6 +425,9 @@ def main() -> None:
     ap.add_argument("--shadow-ticks", type=int, default=60)
     ap.add_argument("--cycle-budget-ms", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--history-max-events", type=int, default=0, help="the loop's history bound (0: its default)"
+    )
     ap.add_argument("--max-seconds", type=float, default=0, help="end early (and report) after this long")
     ap.add_argument("--quick", action="store_true", help="seconds, tiny: checks the harness")
     ap.add_argument("--out", default=None, help="results name (default soak, or soak-quick)")
