@@ -147,7 +147,7 @@ class Cycle:
     candidates: int = 0
 
     def cancel(self) -> None:
-        """Ask the evaluation to stop at its next candidate (the cycle is then rejected)."""
+        """Ask the evaluation to stop before its next fork tick (the cycle is then rejected)."""
         self.cancelled.set()
 
 
