@@ -479,3 +479,16 @@ def test_a_candidate_that_mutates_what_it_was_handed_never_reaches_the_live_worl
     (failed,) = [d for d in optimizer.history if d["kind"] == "guard_failed"]
     assert failed["report"]["differing_sections"] == ["scratch:buf"]
     assert world.active_variants() == {"work": "honest"} and ("work", "evil") in optimizer.blacklist
+
+
+def test_the_decision_history_stays_bounded_in_memory_and_on_disk(tmp_path: Path) -> None:
+    config = OptimizerConfig(check_every_ticks=4, guard_ticks=4, history_max_entries=5)
+    optimizer = Optimizer(World(1, plugins=[Plugin([SLOW, FAST])]), config, data=tmp_path)
+    for i in range(40):  # a server that runs for weeks: freeze, unfreeze, ...
+        optimizer.freeze(i % 2 == 0, why=f"turn {i}")
+    assert len(optimizer.history) == 5
+    assert optimizer.history[-1]["why"] == "turn 39"
+    on_disk = read_history(tmp_path / HISTORY_FILE)
+    assert 5 <= len(on_disk) <= 10 and on_disk[-1]["why"] == "turn 39"
+    again = Optimizer(World(1, plugins=[Plugin([SLOW, FAST])]), config, data=tmp_path)
+    assert len(again.history) == 5 and again.history[-1]["kind"] == "start"

@@ -1,8 +1,10 @@
 """``ouroboros evolve``: the petri evolution loop from the command line.
 
-- ``ouroboros evolve --world petri [--ticks N --seed S --entities E --json]`` runs the loop live
-  on a fresh dish (offline coder, no governor) and prints its feed, one event a line (``--json``:
-  one JSON object with the feed, the survivors and the archive).
+- ``ouroboros evolve --world petri [--ticks N --seed S --entities E --cycle-budget-ms B --json]``
+  runs the loop live on a fresh dish (offline coder, no governor) and prints its feed, one event a
+  line (``--json``: one JSON object with the feed, the survivors and the archive). A batch run: the
+  dish ticks as fast as it can and each cycle runs between two ticks, on the same thread, stopped
+  after ``--cycle-budget-ms`` (each cycle's ``cost`` event says what it took).
 - ``ouroboros evolve --scenario famine --compare --seeds 1,2,3 [--ticks N] --json`` runs the
   famine experiment with evolution on and off and prints ``{"on": [...], "off": [...], "ratio": ...}``.
 
@@ -21,6 +23,7 @@ from ouroboros.cli.core import _command_boundary, app
 from ouroboros.errors import BadInputError
 
 MAX_TICKS = 1_000_000
+CYCLE_BUDGET_MS = 120_000
 MAX_SEEDS = 32
 
 
@@ -57,9 +60,12 @@ def evolve(
     seed: Annotated[int, typer.Option("--seed", help="The dish's seed.")] = 1,
     entities: Annotated[int, typer.Option("--entities", help="Molbots at the start.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    cycle_budget_ms: Annotated[
+        int, typer.Option("--cycle-budget-ms", help="Wall clock one cycle may take (0: no limit).")
+    ] = CYCLE_BUDGET_MS,
 ) -> None:
     """Run the petri evolution loop live, or the famine experiment (--scenario famine --compare)."""
-    from ouroboros.ai.evolution import EvolutionLoop, famine_experiment
+    from ouroboros.ai.evolution import EvolutionConfig, EvolutionLoop, famine_experiment
     from ouroboros.ai.evolution.experiment import DEFAULT_TICKS, survivors
 
     with _command_boundary():
@@ -69,6 +75,8 @@ def evolve(
             raise BadInputError(f"--ticks must be in [1, {MAX_TICKS}]")
         if not 1 <= entities <= 100_000:
             raise BadInputError("--entities must be in [1, 100000]")
+        if cycle_budget_ms < 0:
+            raise BadInputError("--cycle-budget-ms must be 0 (no limit) or more")
         if scenario is not None:
             if scenario != "famine":
                 raise BadInputError(f"unknown scenario {scenario!r} (known: famine)")
@@ -99,7 +107,11 @@ def evolve(
         from ouroboros.worlds import build_world
 
         dish = build_world("petri", seed, {"entities": entities})
-        loop = EvolutionLoop(dish, feed=None if as_json else (lambda e: typer.echo(_line(e))))
+        loop = EvolutionLoop(
+            dish,
+            feed=None if as_json else (lambda e: typer.echo(_line(e))),
+            config=EvolutionConfig(cycle_budget_ms=cycle_budget_ms),
+        )
         loop.run(ticks or 600)
         loop.close()
         if as_json:

@@ -94,6 +94,8 @@ class OptimizerConfig:
     layout_min_size: int = 2_000  # below this the layout is not worth a guard
     switch_horizon_ticks: int = 1_000  # a switch's cost (a layout conversion) is spread over this
     settle_ticks: int = 2  # ticks measured at a new size (or at start) before it is first checked
+    history_max_entries: int = 1_000  # decisions kept in memory; the history file is compacted to
+    # these once it holds twice as many, so a server that runs for weeks keeps both bounded
 
 
 @dataclass(eq=False)
@@ -179,6 +181,7 @@ class Optimizer:
         self.blacklist: set[tuple[str, str]] = set()
         self.guard: Guard | None = None
         self.history: list[dict[str, Any]] = []
+        self._file_entries = 0  # decisions in the history file
         self.measured: dict[tuple[str, str], list[tuple[int, float]]] = {}  # (size, ms) samples
         self.ratios: dict[tuple[str, str, str], list[tuple[int, float]]] = {}  # (size, a/b) in shadows
         self.tried: dict[tuple[str, str], tuple[int, int]] = {}  # → (tick, size) of the last keep
@@ -197,6 +200,8 @@ class Optimizer:
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
             self.history = read_history(data / HISTORY_FILE)
+            self._file_entries = len(self.history)
+            del self.history[: max(0, len(self.history) - self.config.history_max_entries)]
             self._log(
                 "start", None, None, None, "optimizer started", frozen=frozen, forced=dict(forced or {})
             )
@@ -902,8 +907,18 @@ class Optimizer:
             **{k: v for k, v in measures.items() if v is not None},
         }
         self.history.append(entry)
+        keep = self.config.history_max_entries
+        del self.history[: max(0, len(self.history) - keep)]
         if self.data is not None:
-            with open(self.data / HISTORY_FILE, "a", encoding="utf-8") as f:
+            path = self.data / HISTORY_FILE
+            self._file_entries += 1
+            if self._file_entries > 2 * keep:  # compact: the newest ``keep`` decisions, atomically
+                tmp = path.with_name(path.name + ".tmp")
+                tmp.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in self.history), "utf-8")
+                os.replace(tmp, path)
+                self._file_entries = len(self.history)
+                return
+            with open(path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(entry, sort_keys=True) + "\n")
 
     def status(self) -> dict[str, Any]:

@@ -50,6 +50,35 @@ end
 """
 
 
+class _Fetch:
+    """The reader a trait's ``ctx`` pulls its arrays through, for one call only.
+
+    The Lua state keeps whatever crossed into it until its own garbage collector runs, and
+    Python's collector cannot see through a Lua state. A plain closure over ``ctx`` would so tie
+    the state to the world the context reads (world → trait cache → Lua state → closure → ctx →
+    world), a cycle no collector can break: every shadow fork with a Lua trait would live
+    forever. ``release()`` drops the context once the call is over, so the state only ever holds
+    an empty reader."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx: Any = ctx
+
+    def release(self) -> None:
+        self._ctx = None
+
+    def __call__(self, name: bytes) -> bytes:
+        # Called from Lua with a name the host prelude checked; never raises into Lua.
+        try:
+            field = name.decode()
+            if self._ctx is None or field not in READABLE_FIELDS:
+                return b""
+            return np.ascontiguousarray(getattr(self._ctx, field), dtype="<i8").tobytes()
+        except Exception:
+            return b""
+
+
 class LuaTrait:
     """A petri trait whose ``act`` is a Lua script. ``faults`` lists every fault so far."""
 
@@ -85,18 +114,11 @@ class LuaTrait:
         if self.script.disabled or ctx.n == 0:
             return
         self.script.begin_tick()
-
-        def fetch(name: bytes) -> bytes:
-            # Called from Lua with a name the host prelude checked; never raises into Lua.
-            try:
-                field = name.decode()
-                if field not in READABLE_FIELDS:
-                    return b""
-                return np.ascontiguousarray(getattr(ctx, field), dtype="<i8").tobytes()
-            except Exception:
-                return b""
-
-        packed, fault = self.script.run_trait(ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch)
+        fetch = _Fetch(ctx)
+        try:
+            packed, fault = self.script.run_trait(ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch)
+        finally:
+            fetch.release()
         self.ticks_run += 1
         if fault is not None or packed is None:
             if fault is not None:

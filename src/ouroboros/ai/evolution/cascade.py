@@ -17,11 +17,15 @@ first failure stops it with its reasons (FunSearch's and OpenEvolve's cascade).
 Every result is data: ``Evaluation(ok, stage, reasons=[{stage, code, path, message}], numbers,
 fitness, cell)``, so a failed candidate's errors and numbers can be fed back to the coder.
 Nothing here touches the live world: only forks.
+
+Every fork tick goes through ``before_tick`` (when given) first: the loop's hook, which may wait
+for the live dish to be idle (so the dish keeps its pace) and raises ``EvaluationStoppedError`` once
+the cycle is cancelled or out of its budget, so an evaluation stops within one fork tick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,10 +33,30 @@ import numpy as np
 
 from ouroboros.ai.evolution.archive import descriptor
 from ouroboros.engine import World
+from ouroboros.errors import OuroborosError
 
 ONE = 1 << 16
 ALIVE_VALUE_FP = 20 * ONE
 PROBE_CARRIERS = 256
+
+
+class EvaluationStoppedError(OuroborosError):
+    """An evaluation was stopped between two fork ticks (cancelled, or out of its budget)."""
+
+    code = "evaluation_stopped"
+
+
+BeforeTick = Callable[[], None]
+
+
+def run_fork(world: World, ticks: int, before_tick: BeforeTick | None) -> None:
+    """``world.run(ticks)``, calling ``before_tick`` before each tick (it may raise to stop)."""
+    if before_tick is None:
+        world.run(ticks)
+        return
+    for _ in range(ticks):
+        before_tick()
+        world.step()
 
 
 @dataclass(frozen=True)
@@ -113,7 +137,11 @@ def param_content(obj_id: str, version: str, params: Mapping[str, int]) -> dict[
 
 
 def shadow_params(
-    world: World, base_content: Mapping[str, Any], params: Mapping[str, int] | None, ticks: int
+    world: World,
+    base_content: Mapping[str, Any],
+    params: Mapping[str, int] | None,
+    ticks: int,
+    before_tick: BeforeTick | None = None,
 ) -> dict[str, int]:
     """A fork of ``world`` with ``params`` laid over its content (``None``: as it is) after
     ``ticks`` ticks: its population and the starvation deaths meanwhile."""
@@ -127,7 +155,7 @@ def shadow_params(
         content = merge_content(base_content, param_content("evo.params", "0.0.0", params))
         spec_of(world).apply_content(fork, content)
     before = int(fork.resources["stats"]["deaths"]["starvation"])
-    fork.run(ticks)
+    run_fork(fork, ticks, before_tick)
     from ouroboros.worlds.petri.systems import molbots
 
     mb = molbots(fork)
@@ -215,10 +243,17 @@ def carriers_of(world: World, trait_id: str) -> np.ndarray:
 class Cascade:
     """Evaluates candidates for one cycle against one moment of one world."""
 
-    def __init__(self, world: World, base_content: Mapping[str, Any], config: CascadeConfig) -> None:
+    def __init__(
+        self,
+        world: World,
+        base_content: Mapping[str, Any],
+        config: CascadeConfig,
+        before_tick: BeforeTick | None = None,
+    ) -> None:
         from ouroboros.worlds import spec_of
 
         self.world = world
+        self.before_tick = before_tick
         self.base_content = dict(base_content)
         self.config = config
         self.apply = spec_of(world).apply_content
@@ -239,9 +274,12 @@ class Cascade:
             done = [t for t in sorted(self._baselines) if t < ticks]
             world = self._baselines[done[-1]].fork() if done else self._fork()
             world.digest_every_tick = False
-            world.run(ticks - (done[-1] if done else 0))
+            self._run(world, ticks - (done[-1] if done else 0))
             self._baselines[ticks] = world
         return self._baselines[ticks]
+
+    def _run(self, world: World, ticks: int) -> None:
+        run_fork(world, ticks, self.before_tick)
 
     def evaluate(self, trait_id: str, version: str, source: str) -> Evaluation:
         cfg = self.config
@@ -257,8 +295,8 @@ class Cascade:
         self.apply(a, content)
         self.apply(b, content)
         group = carriers_of(a, trait_id)
-        a.run(cfg.replay_ticks)
-        b.run(cfg.replay_ticks)
+        self._run(a, cfg.replay_ticks)
+        self._run(b, cfg.replay_ticks)
         faults = int(a.resources.get("script_faults", 0)) - int(self.world.resources.get("script_faults", 0))
         numbers = {"carriers": int(group.size), "faults": faults}
         if faults > 0:
@@ -275,7 +313,7 @@ class Cascade:
             )
         ran = cfg.replay_ticks
         if cfg.replay_ticks < cfg.screen_ticks < cfg.shadow_ticks:
-            a.run(cfg.screen_ticks - ran)
+            self._run(a, cfg.screen_ticks - ran)
             ran = cfg.screen_ticks
             mine, theirs = lineage_value(a, group), lineage_value(self._baseline_world(ran), group)
             numbers.update(
@@ -288,7 +326,7 @@ class Cascade:
                 )
                 reason = _reason("screen", "kpi_worse", message)
                 return Evaluation(False, "screen", [reason], numbers, mine["value_fp"] - theirs["value_fp"])
-        a.run(max(0, cfg.shadow_ticks - ran))
+        self._run(a, max(0, cfg.shadow_ticks - ran))
         faults = int(a.resources.get("script_faults", 0)) - int(self.world.resources.get("script_faults", 0))
         base = self._baseline_world(cfg.shadow_ticks)
         mine, theirs = lineage_value(a, group), lineage_value(base, group)
@@ -327,9 +365,11 @@ __all__ = [
     "Cascade",
     "CascadeConfig",
     "Evaluation",
+    "EvaluationStoppedError",
     "carriers_of",
     "merge_content",
     "param_content",
+    "run_fork",
     "shadow_params",
     "trait_content",
 ]

@@ -27,20 +27,37 @@
 - Every step is a feed event (``{"type", "tick", "cycle", ...}``) passed to ``feed`` and kept in
   ``history()``; a cycle's events up to its acceptance carry the tick it was planned at.
   Deterministic: draws come from ``SeededDraws(world.seed, cycle)``, evaluations run on a fork
-  taken when the cycle was planned, and nothing reads a clock.
+  taken when the cycle was planned; the only clock read is the cycle's budget below.
+- A cycle's cost is bounded and visible: its evaluation stops within one fork tick once it has
+  run ``cycle_budget_ms`` (by the injected ``clock``, monotonic seconds) and the cycle is then
+  rejected with ``code: "cycle_timed_out"``; every evaluated cycle ends with a ``cost`` event
+  (``elapsed_ms``, ``fork_ticks``, ``candidates``, ``budget_ms``, ``timed_out``). Before each fork
+  tick the evaluation calls ``pace`` (when given): a live runtime makes it wait there while the
+  dish is ticking, so the evaluation only uses the dish's idle time and the dish keeps its pace.
+- What a loop holds is bounded, each bound a setting of ``EvolutionConfig``: the feed history
+  (``history_max_events``), the library (``library_max_programs``); the archive has one elite per
+  behaviour cell (a fixed grid). A cycle's forks and their Lua states die with the cycle.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.ai.evolution.archive import Archive, Elite, Library
-from ouroboros.ai.evolution.cascade import Cascade, CascadeConfig, Evaluation, merge_content, trait_content
+from ouroboros.ai.evolution.cascade import (
+    Cascade,
+    CascadeConfig,
+    Evaluation,
+    EvaluationStoppedError,
+    merge_content,
+    trait_content,
+)
 from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
 from ouroboros.ai.evolution.watcher import Trigger, Watcher
 from ouroboros.ai.proposals import SeededDraws
@@ -51,7 +68,8 @@ if TYPE_CHECKING:
     from ouroboros.patches.governor import Governor
     from ouroboros.patches.keys import SigningKey
 
-HISTORY_LIMIT = 2_000
+HISTORY_LIMIT = 2_000  # the default of EvolutionConfig.history_max_events
+CYCLE_BUDGET_MS = 120_000
 TRAIT_PREFIX = "evo.trait"
 MAX_OWN_TRAITS = 4
 PARAMS_ID = "evo.params"
@@ -64,6 +82,15 @@ class EvolutionConfig:
     max_new_traits: int = MAX_OWN_TRAITS
     allow_params: bool = False
     cascade: CascadeConfig = field(default_factory=CascadeConfig)
+    history_max_events: int = HISTORY_LIMIT  # feed events kept for history(), newest last
+    library_max_programs: int = 16  # proven traits kept as parents, newest last
+    cycle_budget_ms: int = CYCLE_BUDGET_MS  # wall clock one cycle's evaluation may take; 0: no limit
+
+    def __post_init__(self) -> None:
+        for name in ("history_max_events", "library_max_programs", "cycle_budget_ms"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise BadInputError(f"{name} must be a non-negative integer")
 
 
 class Architect:
@@ -115,9 +142,12 @@ class Cycle:
     change: dict[str, Any] | None = None
     outcome: dict[str, Any] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    deadline_s: float | None = None  # by the loop's clock, once the evaluation started
+    fork_ticks: int = 0
+    candidates: int = 0
 
     def cancel(self) -> None:
-        """Ask the evaluation to stop at its next candidate (the cycle is then rejected)."""
+        """Ask the evaluation to stop before its next fork tick (the cycle is then rejected)."""
         self.cancelled.set()
 
 
@@ -136,6 +166,8 @@ class EvolutionLoop:
         key: SigningKey | None = None,
         seed: int | None = None,
         world_lock: AbstractContextManager[Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         if world.meta.get("world") != "petri":
             raise BadInputError("the evolution loop runs on a petri world")
@@ -152,7 +184,9 @@ class EvolutionLoop:
         self.watcher = Watcher()
         self.architect = Architect()
         self.archive = Archive()
-        self.library = Library()
+        self.library = Library(self.config.library_max_programs)
+        self.clock = clock
+        self.pace = pace
         self.cycles = 0
         self.content: dict[str, Any] = {}
         self.versions: dict[str, int] = {}
@@ -169,7 +203,7 @@ class EvolutionLoop:
         event = {"type": event_type, "tick": tick, "cycle": cycle, **data}
         with self._history_lock:
             self._history.append(event)
-            del self._history[:-HISTORY_LIMIT]
+            del self._history[: max(0, len(self._history) - self.config.history_max_events)]
             self._emitted += 1
         if self.feed is not None:
             self.feed(event)
@@ -232,10 +266,44 @@ class EvolutionLoop:
         and decide what to deliver. Touches neither the live world nor the governor."""
         if cycle.outcome is not None or cycle.world is None:
             return
-        if cycle.plan["kind"] == "param_change":
-            self._evaluate_params(cycle)
-        else:
-            self._evaluate_trait(cycle)
+        started = self.clock()
+        budget_ms = self.config.cycle_budget_ms
+        cycle.deadline_s = started + budget_ms / 1000 if budget_ms else None
+        try:
+            if cycle.plan["kind"] == "param_change":
+                self._evaluate_params(cycle)
+            else:
+                self._evaluate_trait(cycle)
+        except EvaluationStoppedError:
+            self._stopped(cycle)
+        finally:
+            cycle.world = None  # the fork and every fork of it go with the cycle
+        timed_out = bool(cycle.outcome and cycle.outcome.get("code") == "cycle_timed_out")
+        self._emit(
+            "cost",
+            at=cycle,
+            elapsed_ms=int((self.clock() - started) * 1000),
+            budget_ms=budget_ms,
+            fork_ticks=cycle.fork_ticks,
+            candidates=cycle.candidates,
+            timed_out=timed_out,
+        )
+
+    def _before_fork_tick(self, cycle: Cycle) -> Callable[[], None]:
+        """The hook the cascade calls before every fork tick: stop when cancelled or out of
+        budget, else wait for the dish's idle time (``pace``) and count the tick."""
+
+        def before_tick() -> None:
+            if self._out_of_time(cycle) or cycle.cancelled.is_set():
+                raise EvaluationStoppedError("the cycle was stopped")
+            if self.pace is not None:
+                self.pace()
+            cycle.fork_ticks += 1
+
+        return before_tick
+
+    def _out_of_time(self, cycle: Cycle) -> bool:
+        return cycle.deadline_s is not None and self.clock() >= cycle.deadline_s
 
     def finish(self, cycle: Cycle) -> dict[str, Any]:
         """Deliver the cycle's accepted change (where the governor lives); returns its outcome
@@ -314,6 +382,16 @@ class EvolutionLoop:
         return cycle
 
     def _stopped(self, cycle: Cycle) -> bool:
+        if cycle.outcome is None and self._out_of_time(cycle):
+            budget = self.config.cycle_budget_ms
+            cycle.outcome = self._emit(
+                "rejected",
+                at=cycle,
+                code="cycle_timed_out",
+                timed_out=True,
+                budget_ms=budget,
+                reason=f"the cycle ran out of its budget of {budget} ms before it was decided",
+            )
         if cycle.cancelled.is_set() and cycle.outcome is None:
             cycle.outcome = self._emit("rejected", at=cycle, reason="stopped before it was decided")
         return cycle.outcome is not None
@@ -323,7 +401,7 @@ class EvolutionLoop:
             return
         trait_id, version, plan = cycle.target, cycle.version, cycle.plan
         draws = SeededDraws(self.seed, f"evolution:{cycle.number}")
-        cascade = Cascade(cycle.world, cycle.content, self.config.cascade)
+        cascade = Cascade(cycle.world, cycle.content, self.config.cascade, self._before_fork_tick(cycle))
         feedback: list[Feedback] = []
         best: tuple[Candidate, Evaluation] | None = None
         for gen in range(self.config.generations):
@@ -337,6 +415,7 @@ class EvolutionLoop:
             for cand in candidates:
                 if self._stopped(cycle):
                     return
+                cycle.candidates += 1
                 ev = cascade.evaluate(trait_id, version, cand.source)
                 self._emit("candidate", at=cycle, generation=gen, origin=cand.origin, source=cand.source)
                 self._emit("evaluation", at=cycle, generation=gen, origin=cand.origin, **ev.as_dict())
@@ -381,14 +460,16 @@ class EvolutionLoop:
         world, content, ticks = cycle.world, cycle.content, self.config.cascade.shadow_ticks
         name = "resource_spawn_rate_fp"
         now = int(world.resources["params"][name])
-        base = shadow_params(world, content, None, ticks)
+        before_tick = self._before_fork_tick(cycle)
+        base = shadow_params(world, content, None, ticks, before_tick)
         best: tuple[dict[str, int], dict[str, int]] | None = None
         high = PARAMS[name].high
         for value in sorted({min(high, max(now + k, now * k // 2)) for k in (3, 4, 8)}):
             if self._stopped(cycle):
                 return
             change = {name: value}
-            numbers = shadow_params(world, content, change, ticks)
+            cycle.candidates += 1
+            numbers = shadow_params(world, content, change, ticks, before_tick)
             ok = numbers["starved"] < base["starved"] and numbers["population"] * 10 >= base["population"] * 9
             self._emit("evaluation", at=cycle, params=change, ok=ok, numbers=numbers, baseline=base)
             if ok and (best is None or numbers["starved"] < best[1]["starved"]):

@@ -37,7 +37,7 @@ class Runtime:
                 raise BadInputError(f"no live world {name!r} (try: {', '.join(WORLDS)})")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.options = options or RuntimeOptions()
-        self.feed = Feed()
+        self.feed = Feed(self.options.feed_max_events)
         self.runners: dict[str, WorldRunner] = {}
         self.started_at: float | None = None
         try:
@@ -111,7 +111,12 @@ class Runtime:
                 feed.publish("evolution", "petri", event=event)
 
             runner.evolution = EvolutionLoop(
-                runner.world, governor=runner.governor, coder=coder, feed=publish, world_lock=runner.lock
+                runner.world,
+                governor=runner.governor,
+                coder=coder,
+                feed=publish,
+                world_lock=runner.lock,
+                pace=runner.wait_for_idle,
             )
 
     def start(self) -> None:

@@ -44,6 +44,10 @@ class RuntimeOptions:
     #: (``go --llm local``); None: those roles are offline
     model_defaults: Mapping[str, Any] | None = None
     enrich_timeout_s: float = 10.0
+    # what a runtime keeps in memory, however long it runs (newest last)
+    feed_max_events: int = 1_000  # the operators' feed
+    tick_samples_max: int = 2_048  # tick times per world, for its statistics
+    council_events_max: int = 500  # world events waiting for the director's next look
 
 
 __all__ = [

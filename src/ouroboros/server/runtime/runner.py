@@ -5,7 +5,8 @@
 - before every tick the runner follows the governed folder's active pointer (``PointerFollower``,
   whose ledger connection belongs to the tick thread);
 - every second of ticks, the director observes and the council acts on the control thread (see
-  ``governance``), and petri's evolution loop may start a cycle (see ``evolution``);
+  ``governance``), and petri's evolution loop may start a cycle (see ``evolution``), whose fork
+  ticks run in the dish's idle time between paced ticks (``wait_for_idle``);
 - tick statistics, STOP/GO (``paused``: players stay connected), ``after_tick`` hooks (stream hubs,
   metrics: a failing one is reported on the feed and never stops the world);
 - ``stop()`` stops the tick thread at a tick boundary and saves the world (petri to
@@ -38,6 +39,9 @@ from ouroboros.server.runtime.snapshots import SnapshotsMixin
 
 #: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
 RUN_STATE_FILE = "run_state.json"
+#: the longest an evaluation waits for the dish's idle time before a fork tick (a dish slower than
+#: its pace has none; the cycle then goes on, slowly, within its budget)
+IDLE_WAIT_MAX_S = 0.5
 
 
 class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
@@ -56,7 +60,8 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self._control_lock = threading.Lock()
         self.finished = threading.Event()
         self._stop = threading.Event()
-        self.tick_ms: deque[float] = deque(maxlen=2048)
+        self._idle = threading.Event()  # set while the tick thread waits for its next tick
+        self.tick_ms: deque[float] = deque(maxlen=options.tick_samples_max)
         self.rate: deque[float] = deque(maxlen=256)
         self.error: str | None = None
         self.ports: dict[str, int] = {}
@@ -68,7 +73,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self._cycle: Any = None  # the evolution cycle under way (set and cleared on the control thread)
         self._cycle_done: Future[dict[str, Any]] | None = None  # and its outcome
         self._council_pending = False
-        self._events: deque[dict[str, Any]] = deque(maxlen=500)
+        self._events: deque[dict[str, Any]] = deque(maxlen=options.council_events_max)
         self._signals: Any = None
         self._thread: threading.Thread | None = None
         self.game: Any = None
@@ -328,9 +333,11 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         try:
             while self._should_tick(ran):
                 if self.paused.is_set():
+                    self._idle.set()
                     self._stop.wait(0.05)
                     next_at = time.monotonic()
                     continue
+                self._idle.clear()
                 self.step()
                 ran += 1
                 if period:
@@ -338,14 +345,25 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
                     now = time.monotonic()
                     if next_at < now - period:
                         next_at = now
+                    self._idle.set()
                     self._stop.wait(max(0.0, next_at - now))
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             self.feed.publish("error", self.name, source="ticks", message=self.error)
         finally:
+            self._idle.set()
             self.save()
             self.follower.close()
             self.finished.set()
+
+    def wait_for_idle(self) -> None:
+        """Called by the evolution thread before each fork tick: wait (at most ``IDLE_WAIT_MAX_S``)
+        while the dish is ticking, so an evaluation runs in the dish's idle time between paced
+        ticks and the dish keeps its pace (the two threads share one interpreter lock; a fork tick
+        begun in the idle time delays the next live tick by one fork tick at most). A dish run as
+        fast as it can, or stopped, is never waited for."""
+        if self.pace > 0 and not self._stop.is_set() and not self.finished.is_set():
+            self._idle.wait(IDLE_WAIT_MAX_S)
 
     def _run_neon(self, ready: threading.Event) -> None:
         try:
