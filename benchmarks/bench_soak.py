@@ -436,13 +436,17 @@ def main() -> None:
         args.ticks, args.cycle_every, args.molbots, args.sample_every = 400, 100, 60, 50
         args.players, args.viewers, args.shadow_ticks, args.generations = 1, 1, 12, 1
         args.ticks, args.cycle_every, args.pace, args.warmup = 300, 60, 60.0, 0.25
-    name = args.out or ("soak-quick" if args.quick else "soak")
+    # --out: a results name (soak, soak-history200, ...) or a JSON path; --quick goes to results/quick/
+    if args.out and args.out.endswith(".json"):
+        json_path = Path(args.out)
+    else:
+        json_path = (RESULTS / "quick" if args.quick else RESULTS) / f"{args.out or 'soak'}.json"
     load = os.getloadavg()
     print(f"soak: {args.ticks} petri ticks, a cycle every {args.cycle_every}, load {load[0]:.2f}", flush=True)
     result = run(args)
     summary = analyse(result, args)
     print(table(summary))
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "benchmark": "soak",
         "args": vars(args),
@@ -451,9 +455,9 @@ def main() -> None:
         "summary": summary,
         **result,
     }
-    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    plot(result, summary, RESULTS / f"{name}.png")
-    print(f"wrote {RESULTS / (name + '.json')} and {name}.png")
+    json_path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    plot(result, summary, json_path.with_suffix(".png"))
+    print(f"wrote {json_path} and its .png")
 
 
 if __name__ == "__main__":
