@@ -376,7 +376,7 @@ def table(summary: dict[str, Any]) -> str:
         f"petri ticks {summary['ticks']} (neon {summary['neon_ticks']}), cycles {summary['cycles']} "
         f"({summary['cycles_timed_out']} timed out, longest {summary['cycle_seconds_max']} s), "
         f"warm-up to tick {summary['warmup_tick']} "
-        f"(at least {summary.get('warmup_share', 0.2):.0%} of the run, and until the bounded buffers are full)",
+        f"(at least {summary.get('warmup_share', 0.2):.0%} of the run, until the bounded buffers are full)",
         f"{'metric':<11} {'first':>10} {'warm':>10} {'last':>10} {'/10k ticks':>11} {'/cycle':>9}",
     ]
     for m, r in summary["metrics"].items():
