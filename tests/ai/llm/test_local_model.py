@@ -187,29 +187,31 @@ def test_the_storyteller_panel_of_three_voters_logs_every_vote(local_llm: Any) -
 
 
 def test_a_trait_the_model_writes_meets_the_cascade_like_any_other(local_llm: Any) -> None:
-    from ouroboros.ai.evolution import Cascade, CascadeConfig, famine_world, model_hook
+    """The coder asks the real model for one candidate a generation and the genetic coder fills the
+    rest; whatever the model answers — a trait, or (often, for a 135M model) JSON cut short, a clean
+    ``LlmError`` — the generation is whole and every candidate meets the same cascade."""
+    from ouroboros.ai.evolution import Cascade, CascadeConfig, LlmCoder, famine_world, model_hook
+    from ouroboros.ai.proposals import SeededDraws
 
     hook = model_hook(
-        _provider(OllamaProvider, local_llm), timeout_s=LOCAL_MODEL_REQUEST_TIMEOUT_S, max_tokens=512
+        _provider(OllamaProvider, local_llm), timeout_s=LOCAL_MODEL_REQUEST_TIMEOUT_S, max_tokens=256
     )
-    failure = {"stage": "static", "codes": ["forbidden_name"], "messages": ["'os' is not available"]}
-    source = None
-    for _ in range(3):  # a 135M model sometimes runs out of tokens mid-string: a clean, named failure
-        try:
-            source = hook({"reason": "molbots are starving", "kpi": "starvation_deaths"}, [failure])
-            break
-        except LlmError:  # anything else (a traceback) fails the test
-            continue
-    if source is None:
-        pytest.skip("the model gave no complete answer in three tries (each refused cleanly)")
-    assert isinstance(source, str) and len(source) >= 20  # the schema's floor, checked by us
+    plan = {"reason": "molbots are starving", "kpi": "starvation_deaths"}
+    try:
+        answer: str | None = hook(plan, [])
+    except LlmError as exc:  # a refusal as data; anything else (a traceback) fails the test
+        answer, why = None, exc.message
+    assert answer is not None or why
+    coder = LlmCoder(hook)
+    candidates = coder.propose(SeededDraws(1, "test:generation"), parents=[], feedback=[], plan=plan)
+    assert [c.origin for c in candidates].count("llm") == 1 and len(candidates) == coder.offline.population
     world = famine_world(1, 60)
     world.run(10)
-    evaluation = Cascade(world, {}, CascadeConfig(replay_ticks=3, shadow_ticks=20)).evaluate(
-        "evo.trait.model", "1.0.0", source
-    )
-    assert evaluation.stage in ("static", "probe", "replay", "shadow")
-    assert evaluation.ok or evaluation.reasons  # refused with reasons, or it passed every stage
+    cascade = Cascade(world, {}, CascadeConfig(replay_ticks=3, shadow_ticks=20))
+    for n, candidate in enumerate(c for c in candidates if c.origin in ("llm", "random")):
+        evaluation = cascade.evaluate(f"evo.trait.t{n}", "1.0.0", candidate.source)
+        assert evaluation.stage in ("static", "probe", "replay", "shadow")
+        assert evaluation.ok or evaluation.reasons  # refused with reasons, or it passed every stage
 
 
 _roles = st.sampled_from(["system", "user", "assistant", "tool", 3, None])
