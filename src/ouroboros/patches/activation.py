@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ from ouroboros.engine import World
 from ouroboros.errors import LedgerError
 from ouroboros.patches.ledger import POINTER_FILE, Entry, Ledger
 from ouroboros.patches.mirror import alert, read_mirror
+
+#: a pointer file written less than this long ago is compared by its bytes, not only its stat
+RECENT_WRITE_NS = 1_000_000_000
 
 MIGRATION_ENTRY = "migration"
 
@@ -64,16 +68,20 @@ class PointerFollower:
         return self._ledger
 
     def _stamp(self) -> tuple[int, int, int, bytes] | None:
-        """What the pointer file is now. File times are coarse (a few ms): two pointer moves in
-        one such tick, to pointers of one length, leave the same time and size — so the stamp
-        also holds the inode (each write is an atomic rename) and a digest of the bytes."""
+        """What the pointer file is now: a ``stat`` (inode, time, size; each write is an atomic
+        rename). File times are coarse (a few ms), so two pointer moves in one such tick, to
+        pointers of one length, can leave the same stat: while the file is younger than
+        ``RECENT_WRITE_NS`` its bytes are compared too. An older file is only ``stat``-ed."""
         path = self.data / POINTER_FILE
         try:
             st = os.stat(path)
-            digest = hashlib.blake2b(path.read_bytes()[: 1 << 16], digest_size=16).digest()
+            head = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if time.time_ns() - st.st_mtime_ns < RECENT_WRITE_NS:
+                return (*head, hashlib.blake2b(path.read_bytes()[: 1 << 16], digest_size=16).digest())
         except OSError:
             return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size, digest)
+        seen = self._seen
+        return (*head, seen[3] if seen is not None and seen[:3] == head else b"")
 
     def sync(self, world: World, *, force: bool = False) -> str | bool | None:
         """Queue the switch if the pointer moved; returns the version queued, or ``False`` when

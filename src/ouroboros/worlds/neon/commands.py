@@ -154,11 +154,9 @@ def look(world: World, player: int, rest: str) -> None:
     tell(world, player, f"You see no '{rest[:40]}' here.", "error")
 
 
-def _dialogue_values(world: World, player: int, npc: int, data: dict, t: tb.Tables) -> dict[str, str]:
-    name = player_name(world, player)
-    given = t.quests_by_giver.get(npc_id(world, npc), [])
-    fits = [s["quest"] for s in experience.suggestions(world, player, most=50) if s["quest"] in given]
-    job = fits[0] if fits else (given[0] if given else None)
+def _dialogue_values(name: str, data: dict, job: str | None, t: tb.Tables) -> dict[str, str]:
+    """The placeholders' words: the runner, the speaker, and ``job`` (the speaker's best job for
+    the runner, else its first) with its pay."""
     pay = t.quests[job].get("rewards", {}).get("credits", 0) if job else 0
     return {
         "{player.name}": name,
@@ -223,22 +221,24 @@ def talk(world: World, player: int, rest: str) -> None:
     actions.npc_event(world, npc, "talked_to")
     dialogue = t.dialogue.get(data.get("dialogue") or "")
     name = player_name(world, player)
+    given = t.quests_by_giver.get(npc_id(world, npc), [])
+    # this giver's jobs the runner may take, best fit first (what 'quest suggest' ranks)
+    ranked = experience.suggestions(world, player, most=len(t.quests))
+    fits = [s["quest"] for s in ranked if s["quest"] in given]
     if dialogue:
         seen = state(world)["talk"].setdefault(name, {})
         lines = {ln["id"]: ln for ln in dialogue["lines"]}
         at = seen.get(dialogue["id"], dialogue["lines"][0]["id"])
         line = lines.get(at, dialogue["lines"][0])
-        values = _dialogue_values(world, player, npc, data, t)
+        values = _dialogue_values(name, data, fits[0] if fits else (given[0] if given else None), t)
         tell(world, player, f'{data["name"]} says, "{render_line(line["text"], values)}"', "say")
         nxt = line.get("next") or [dialogue["lines"][0]["id"]]
         seen[dialogue["id"]] = nxt[0]
     else:
         tell(world, player, f"{data['name']} has nothing to say to you.")
-    given = t.quests_by_giver.get(npc_id(world, npc), ())
     offers = [q for q in given if quests.can_accept(world, player, q, t) is None]  # what 'quest list' offers
     if offers:
-        fits = [s["quest"] for s in experience.suggestions(world, player, most=50)]
-        best = next((q for q in fits if q in offers), None)
+        best = fits[0] if fits else None
         names = ", ".join(t.quests[q]["name"] + (" (your best fit)" if q == best and len(offers) > 1 else "")
                           for q in offers)  # fmt: skip
         tell(world, player, f"Jobs on offer: {names}. ('quest accept NAME')", "quest")

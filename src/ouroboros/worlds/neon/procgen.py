@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ouroboros.engine import World
 from ouroboros.worlds.neon import actions, maps
 from ouroboros.worlds.neon import tables as tb
@@ -104,6 +106,4 @@ def _item_rule(world: World, t: tb.Tables, rule_id: str, rule: dict[str, Any]) -
 
 
 def _isin(values: Any, wanted: set[int]) -> Any:
-    import numpy as np
-
     return np.isin(values, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
