@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ouroboros.server.accounts import AccountStore
-from ouroboros.server.game import Event
-from ouroboros.server.passwords import ScryptParams
-from ouroboros.server.session import SessionLimits
+from ouroboros.server.gateway.accounts import AccountStore
+from ouroboros.server.gateway.game import Event
+from ouroboros.server.gateway.passwords import ScryptParams
+from ouroboros.server.gateway.session import SessionLimits
 
 T = TypeVar("T")
 

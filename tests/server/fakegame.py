@@ -15,7 +15,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 
-from ouroboros.server.game import Event
+from ouroboros.server.gateway.game import Event
 
 ROOM_INFO = {"num": 1, "name": "Neon Alley", "area": "Downtown", "exits": {"n": 2}}
 

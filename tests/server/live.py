@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ouroboros.server.accounts import AccountStore
-from ouroboros.server.session import SessionLimits, SessionRegistry
-from ouroboros.server.telnet import serve_telnet
-from ouroboros.server.telnet_codec import (
+from ouroboros.server.gateway.accounts import AccountStore
+from ouroboros.server.gateway.session import SessionLimits, SessionRegistry
+from ouroboros.server.gateway.telnet import serve_telnet
+from ouroboros.server.gateway.telnet_codec import (
     DO,
     GMCP,
     WILL,
@@ -24,7 +24,7 @@ from ouroboros.server.telnet_codec import (
     TelnetParser,
     negotiation,
 )
-from ouroboros.server.websocket import serve_websocket
+from ouroboros.server.gateway.websocket import serve_websocket
 from tests.server.conftest import FAST_LIMITS
 from tests.server.fakegame import FakeGame
 

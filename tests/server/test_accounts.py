@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ouroboros.errors import BadInputError
-from ouroboros.server.accounts import AccountError, AccountStore
-from ouroboros.server.passwords import (
+from ouroboros.server.gateway.accounts import AccountError, AccountStore
+from ouroboros.server.gateway.passwords import (
     DEFAULT_PARAMS,
     ScryptParams,
     hash_password,

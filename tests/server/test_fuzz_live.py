@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from ouroboros.server.accounts import AccountStore
+from ouroboros.server.gateway.accounts import AccountStore
 from tests.server.conftest import FAST_SCRYPT, run
 from tests.server.live import Live, RawTelnet, live_servers
 

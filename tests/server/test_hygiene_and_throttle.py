@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ouroboros.server.hygiene import clean_line
-from ouroboros.server.login import parse_login_line
-from ouroboros.server.throttle import (
+from ouroboros.server.gateway.hygiene import clean_line
+from ouroboros.server.gateway.login import parse_login_line
+from ouroboros.server.gateway.throttle import (
     AddressGate,
     Admission,
     FailureThrottle,

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from ouroboros.server.logs import JsonFormatter, json_handler
-from ouroboros.server.metrics import RuntimeMetrics, metrics_response, mount_metrics
+from ouroboros.server.api.logs import JsonFormatter, json_handler
 from ouroboros.server.stream import StreamHub
+from ouroboros.server.stream.metrics import RuntimeMetrics, metrics_response, mount_metrics
 from ouroboros.worlds import build_world
 from ouroboros.worlds.neon.economy import money_supply
 from tests.server.conftest import run

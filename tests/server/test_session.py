@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from ouroboros.server.accounts import AccountStore
-from ouroboros.server.session import TAKEN_OVER_TEXT, Session, SessionLimits, SessionRegistry
+from ouroboros.server.gateway.accounts import AccountStore
+from ouroboros.server.gateway.session import TAKEN_OVER_TEXT, Session, SessionLimits, SessionRegistry
 from tests.server.conftest import FAST_LIMITS, FakeClock, FakeTransport, run
 from tests.server.fakegame import ROOM_INFO, FakeGame
 

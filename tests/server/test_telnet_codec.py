@@ -5,7 +5,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ouroboros.server.telnet_codec import (
+from ouroboros.server.gateway.telnet_codec import (
     DO,
     DONT,
     GMCP,

@@ -13,10 +13,10 @@ from dataclasses import replace
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from ouroboros.server.accounts import AccountStore
-from ouroboros.server.session import SessionLimits
-from ouroboros.server.telnet_codec import IAC, NOP
-from ouroboros.server.throttle import LockoutPolicy
+from ouroboros.server.gateway.accounts import AccountStore
+from ouroboros.server.gateway.session import SessionLimits
+from ouroboros.server.gateway.telnet_codec import IAC, NOP
+from ouroboros.server.gateway.throttle import LockoutPolicy
 from tests.server.conftest import FAST_LIMITS, FakeClock, run
 from tests.server.live import RawTelnet, live_servers
 

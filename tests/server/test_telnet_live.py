@@ -8,9 +8,9 @@ import telnetlib3
 from telnetlib3 import TelnetReaderUnicode, TelnetWriterUnicode
 from telnetlib3.telopt import GMCP as TELNETLIB3_GMCP
 
-from ouroboros.server.accounts import AccountStore
-from ouroboros.server.session import TAKEN_OVER_TEXT
-from ouroboros.server.telnet_codec import GMCP, IAC, SB, SE, WILL
+from ouroboros.server.gateway.accounts import AccountStore
+from ouroboros.server.gateway.session import TAKEN_OVER_TEXT
+from ouroboros.server.gateway.telnet_codec import GMCP, IAC, SB, SE, WILL
 from tests.server.conftest import run
 from tests.server.fakegame import ROOM_INFO
 from tests.server.live import RawTelnet, live_servers

@@ -7,9 +7,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from ouroboros.server.accounts import AccountStore
-from ouroboros.server.session import TAKEN_OVER_TEXT
-from ouroboros.server.websocket import MAX_FRAME_BYTES, FrameError, parse_client_frame
+from ouroboros.server.gateway.accounts import AccountStore
+from ouroboros.server.gateway.session import TAKEN_OVER_TEXT
+from ouroboros.server.gateway.websocket import MAX_FRAME_BYTES, FrameError, parse_client_frame
 from tests.server.conftest import run
 from tests.server.fakegame import ROOM_INFO
 from tests.server.live import RawTelnet, live_servers

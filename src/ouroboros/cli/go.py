@@ -95,7 +95,7 @@ def _release_ledger_log() -> None:
 
 
 def _configure_logs() -> None:
-    from ouroboros.server.logs import json_handler
+    from ouroboros.server.api.logs import json_handler
 
     handler = json_handler(_CurrentStderr())  # type: ignore[arg-type]
     for name, level in (
@@ -170,8 +170,8 @@ def go(
     llm_port: Annotated[int, typer.Option(help="--llm local: the model server's port (0: a free one).")] = 0,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
+    from ouroboros.server.gateway.session import SessionLimits
     from ouroboros.server.runtime import Runtime, RuntimeOptions
-    from ouroboros.server.session import SessionLimits
 
     console = Console()
     with _command_boundary():

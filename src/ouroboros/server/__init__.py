@@ -1,38 +1,12 @@
-"""The player gateways of a live text world: accounts, sessions, telnet and WebSocket.
+"""The live server, by concept.
 
-Run them next to a ``LiveGame`` in one asyncio loop::
+- ``gateway``: the MUD's doors for players — accounts, sessions, telnet and WebSocket.
+- ``runtime``: the process composition root — a ``WorldRunner`` per world, governance, snapshots,
+  evolution and the operator feed.
+- ``api``: the admin HTTP API and the dashboard it serves.
+- ``stream``: the binary world stream and the charts' metrics.
 
-    accounts = AccountStore(data_dir / "neon.db")
-    registry = SessionRegistry(game, accounts)
-    telnet = await serve_telnet(game, registry, "127.0.0.1", 4000)
-    websocket = await serve_websocket(game, registry, "127.0.0.1", 4001)
-    try:
-        await game.run_ticks()
-    finally:
-        registry.close_all()
-        telnet.close()
-        websocket.close()
-        accounts.close()
+Nothing here names a world: each world's hooks come from its spec (``ouroboros.worlds``).
 """
 
-from ouroboros.server.accounts import Account, AccountError, AccountStore
-from ouroboros.server.game import STYLES, Event, LiveGame
-from ouroboros.server.session import Session, SessionLimits, SessionRegistry, Transport
-from ouroboros.server.telnet import serve_telnet
-from ouroboros.server.websocket import FrameError, serve_websocket
-
-__all__ = [
-    "STYLES",
-    "Account",
-    "AccountError",
-    "AccountStore",
-    "Event",
-    "FrameError",
-    "LiveGame",
-    "Session",
-    "SessionLimits",
-    "SessionRegistry",
-    "Transport",
-    "serve_telnet",
-    "serve_websocket",
-]
+__all__: list[str] = []

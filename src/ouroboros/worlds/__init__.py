@@ -1,7 +1,11 @@
-"""The worlds that ship with ouroboros, by name, and how to build one.
+"""The worlds, by name, and how to build one.
 
-A world is a plugin of the engine plus a ``WorldSpec``: how to build it, its KPIs for people, the
-integer metrics shadow runs compare, and how gameplay content lands in it.
+A world is a folder: a package under ``ouroboros/worlds/`` whose ``spec`` module exports ``SPEC``, a
+``WorldSpec`` (``ouroboros.worlds.spec``): how to build it, its KPIs for people, the integer metrics
+shadow runs compare, how gameplay content lands in it, and its optional hooks (stream, params,
+live game, director signals, evolution). The registry here discovers the specs — the packages
+beside this module, then the ``ouroboros.worlds`` entry-point group — so nothing above ``worlds/``
+names a world.
 ``build_world(name, seed, config)`` gives a fresh world; ``world_from_meta`` rebuilds one from
 what a snapshot or an input log recorded (its ``meta``), which is how replay and ``--from`` find
 the right world without the engine knowing any.
@@ -18,235 +22,72 @@ the tick, for the runtime to record in the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import importlib
+import pkgutil
+import threading
+from collections.abc import Mapping
+from importlib.metadata import entry_points
 from typing import Any
 
-from ouroboros.engine import Plugin, World
+from ouroboros.engine import World
 from ouroboros.errors import WorldError
+from ouroboros.worlds.spec import WorldSpec
 
 ACTIVATE_INPUT = "gameplay.activate"
 #: where the migration report of a version change waits after its tick (``world.scratch``)
 MIGRATION_SCRATCH = "gameplay.migration"
 ContentProblems = list[tuple[str, str, str]]
+ENTRY_POINT_GROUP = "ouroboros.worlds"
 #: Content domains no world reads (the council's model roles): world checks and activation skip them.
 WORLD_AGNOSTIC_DOMAINS = frozenset({"model_roles"})
 
 
-def _world_content(content: Mapping[str, Any]) -> dict[str, Any]:
+def world_content(content: Mapping[str, Any]) -> dict[str, Any]:
     return {domain: objects for domain, objects in content.items() if domain not in WORLD_AGNOSTIC_DOMAINS}
 
 
-@dataclass(frozen=True)
-class WorldSpec:
-    name: str
-    plugin: Callable[[Mapping[str, Any]], Plugin]
-    kpis: Callable[[World], dict[str, Any]]
-    shadow_metrics: Callable[[World], dict[str, int]]
-    check_content: Callable[[World, Mapping[str, Any]], ContentProblems]
-    #: ``(world, content, migration=None)``: follow ``content``; returns a migration report or None
-    apply_content: Callable[..., dict[str, Any] | None]
-    #: The ``shadow_metrics`` a shadow or canary run requires, each with its limits against the
-    #: baseline run (integers): ``max_drift_permille`` (|patched - baseline| per mille of the
-    #: baseline), ``min_permille`` (patched at least this per mille of the baseline),
-    #: ``max_increase`` (patched - baseline at most this), ``min_baseline`` (a smaller baseline
-    #: cannot be judged: the result is inconclusive and a person decides). ``{}``: required only.
-    shadow_limits: Mapping[str, Mapping[str, int]]
-    #: The world's end state as named arrays (``run --dump FILE.npz``); ``None``: it has none.
-    dump: Callable[[World], dict[str, Any]] | None = None
-
-
-def _petri_plugin(config: Mapping[str, Any]) -> Plugin:
-    from ouroboros.worlds.petri import PetriPlugin
-
-    unknown = set(config) - {"entities", "params"}
-    if unknown:
-        raise WorldError(f"unknown petri config keys {sorted(unknown)}")
-    return PetriPlugin(entities=config.get("entities", 500), params=config.get("params"))
-
-
-def _petri_kpis(world: World) -> dict[str, Any]:
-    from ouroboros.worlds.petri import compute_kpis
-
-    return compute_kpis(world)
-
-
-def _petri_metrics(world: World) -> dict[str, int]:
-    from ouroboros.worlds.petri.gameplay import shadow_metrics
-
-    return shadow_metrics(world)
-
-
-def _petri_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
-    from ouroboros.worlds.petri.gameplay import check_content
-
-    names = world.meta.get("traits", ())
-    return check_content(_world_content(content), frozenset(names), len(names))
-
-
-def _petri_apply(
-    world: World, content: Mapping[str, Any], migration: Mapping[str, Any] | None = None
-) -> None:
-    from ouroboros.worlds.petri.gameplay import apply_content
-
-    apply_content(world, _world_content(content))  # a molbot refers to no content object
-
-
-def _neon_plugin(config: Mapping[str, Any]) -> Plugin:
-    from ouroboros.worlds.neon import NeonPlugin
-
-    if config:
-        raise WorldError(f"unknown neon config keys {sorted(config)}")
-    return NeonPlugin()
-
-
-def _neon_kpis(world: World) -> dict[str, Any]:
-    from ouroboros.worlds.neon import kpis
-
-    return kpis(world)
-
-
-def _neon_metrics(world: World) -> dict[str, int]:
-    from ouroboros.worlds.neon import shadow_metrics
-
-    return shadow_metrics(world)
-
-
-def _neon_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
-    from ouroboros.worlds.neon import check_content
-
-    return check_content(_world_content(content))
-
-
-def _neon_apply(
-    world: World, content: Mapping[str, Any], migration: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    from ouroboros.worlds.neon import apply_content
-
-    return apply_content(world, _world_content(content), migration)
-
-
-def _wolfsheep_plugin(config: Mapping[str, Any]) -> Plugin:
-    from ouroboros.worlds.wolfsheep import WolfSheepPlugin
-
-    return WolfSheepPlugin.from_config(config)
-
-
-def _wolfsheep_kpis(world: World) -> dict[str, Any]:
-    from ouroboros.worlds.wolfsheep import compute_kpis
-
-    return compute_kpis(world)
-
-
-def _wolfsheep_metrics(world: World) -> dict[str, int]:
-    from ouroboros.worlds.wolfsheep.gameplay import shadow_metrics
-
-    return shadow_metrics(world)
-
-
-def _wolfsheep_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
-    from ouroboros.worlds.wolfsheep.gameplay import check_content
-
-    return check_content(_world_content(content))
-
-
-def _wolfsheep_apply(world: World, content: Mapping[str, Any]) -> None:
-    from ouroboros.worlds.wolfsheep.gameplay import apply_content
-
-    apply_content(world, _world_content(content))
-
-
-def _flocking_plugin(config: Mapping[str, Any]) -> Plugin:
-    from ouroboros.worlds.flocking import FlockingPlugin
-
-    return FlockingPlugin.from_config(config)
-
-
-def _flocking_kpis(world: World) -> dict[str, Any]:
-    from ouroboros.worlds.flocking import compute_kpis
-
-    return compute_kpis(world)
-
-
-def _flocking_metrics(world: World) -> dict[str, int]:
-    from ouroboros.worlds.flocking.gameplay import shadow_metrics
-
-    return shadow_metrics(world)
-
-
-def _flocking_check(world: World, content: Mapping[str, Any]) -> ContentProblems:
-    from ouroboros.worlds.flocking.gameplay import check_content
-
-    return check_content(_world_content(content))
-
-
-def _flocking_apply(world: World, content: Mapping[str, Any]) -> None:
-    from ouroboros.worlds.flocking.gameplay import apply_content
-
-    apply_content(world, _world_content(content))
-
-
-def _flocking_dump(world: World) -> dict[str, Any]:
-    from ouroboros.worlds.flocking import state_arrays
-
-    return state_arrays(world)
-
-
-WORLD_SPECS: dict[str, WorldSpec] = {
-    "neon": WorldSpec(
-        "neon",
-        _neon_plugin,
-        _neon_kpis,
-        _neon_metrics,
-        _neon_check,
-        _neon_apply,
-        {
-            "npcs": {"min_permille": 800},  # a patch may not empty the streets
-            "items": {"max_drift_permille": 500},
-            "money_supply": {"max_drift_permille": 250},  # players' credits within ±25 %
-            "held": {"max_increase": 3},  # transactions the economic guard had to hold
-            "quests_done": {"min_permille": 500},
-        },
-    ),
-    "petri": WorldSpec(
-        "petri",
-        _petri_plugin,
-        _petri_kpis,
-        _petri_metrics,
-        _petri_check,
-        _petri_apply,
-        {"population": {"max_drift_permille": 500, "min_baseline": 5}, "faults": {"max_increase": 0}},
-    ),
-    "wolfsheep": WorldSpec(
-        "wolfsheep",
-        _wolfsheep_plugin,
-        _wolfsheep_kpis,
-        _wolfsheep_metrics,
-        _wolfsheep_check,
-        _wolfsheep_apply,
-        {"sheep": {"max_drift_permille": 500, "min_baseline": 5}, "wolves": {"max_drift_permille": 500}},
-    ),
-    "flocking": WorldSpec(
-        "flocking",
-        _flocking_plugin,
-        _flocking_kpis,
-        _flocking_metrics,
-        _flocking_check,
-        _flocking_apply,
-        {"birds": {"max_increase": 0, "min_permille": 1000}},
-        dump=_flocking_dump,
-    ),
-}
-#: name → plugin factory (kept for callers that only build worlds)
-WORLDS: dict[str, Callable[[Mapping[str, Any]], Plugin]] = {n: s.plugin for n, s in WORLD_SPECS.items()}
+_registry: dict[str, WorldSpec] | None = None
+_registry_lock = threading.Lock()
+
+
+def _discover() -> dict[str, WorldSpec]:
+    found: dict[str, WorldSpec] = {}
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg):
+        spec = getattr(importlib.import_module(f"{__name__}.{module}.spec"), "SPEC", None)
+        if not isinstance(spec, WorldSpec) or spec.name != module:
+            raise WorldError(f"world package {module!r} exports no SPEC named {module!r}")
+        found[spec.name] = spec
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        spec = ep.load()
+        if not isinstance(spec, WorldSpec) or spec.name in found:
+            raise WorldError(f"entry point {ep.name!r} is not a WorldSpec with a new name")
+        found[spec.name] = spec
+    codes = [s.stream.kind for s in found.values() if s.stream is not None]
+    if len(codes) != len(set(codes)):
+        raise WorldError(f"two worlds share a stream kind code: {sorted(codes)}")
+    return found
+
+
+def registry() -> Mapping[str, WorldSpec]:
+    """Every world's spec by name (discovered once)."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = _discover()
+        return _registry
 
 
 def world_names() -> list[str]:
-    return sorted(WORLD_SPECS)
+    return sorted(registry())
+
+
+def live_worlds() -> list[str]:
+    """The worlds ``go`` runs when none is named."""
+    return [name for name, spec in sorted(registry().items()) if spec.live_default]
 
 
 def world_spec(name: str) -> WorldSpec:
-    spec = WORLD_SPECS.get(name)
+    spec = registry().get(name)
     if spec is None:
         raise WorldError(f"unknown world {name!r} (worlds: {', '.join(world_names())})", path=name)
     return spec
@@ -254,6 +95,15 @@ def world_spec(name: str) -> WorldSpec:
 
 def spec_of(world: World) -> WorldSpec:
     return world_spec(str(world.meta.get("world")))
+
+
+def __getattr__(name: str) -> Any:
+    # the old constants, computed from the registry on first use
+    if name == "WORLD_SPECS":
+        return dict(registry())
+    if name == "WORLDS":
+        return {n: s.plugin for n, s in registry().items()}
+    raise AttributeError(name)
 
 
 ACTIVATE_KEYS = frozenset({"patch_id", "content", "migration"})
@@ -344,15 +194,17 @@ def world_kpis(world: World) -> dict[str, Any]:
 
 __all__ = [
     "ACTIVATE_INPUT",
+    "ENTRY_POINT_GROUP",
     "MIGRATION_SCRATCH",
-    "WORLDS",
     "WORLD_AGNOSTIC_DOMAINS",
-    "WORLD_SPECS",
     "GameplayPlugin",
     "WorldSpec",
     "build_world",
     "check_migration",
+    "live_worlds",
+    "registry",
     "spec_of",
+    "world_content",
     "world_from_meta",
     "world_kpis",
     "world_names",

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from ouroboros.server.api import ApiSettings
-from ouroboros.server.throttle import LockoutPolicy
+from ouroboros.server.gateway.throttle import LockoutPolicy
 
 from .conftest import Live, start_live, wait_for
 

@@ -181,7 +181,7 @@ def test_openapi_documents_every_route(live: Live) -> None:
 
 
 def test_every_request_is_one_json_log_line(live: Live, caplog: pytest.LogCaptureFixture) -> None:
-    from ouroboros.server.logs import JsonFormatter
+    from ouroboros.server.api.logs import JsonFormatter
 
     with caplog.at_level(logging.INFO, logger="ouroboros.api"):
         live.client.get("/api/stats", headers=live.headers("viewer", **{"X-Request-ID": "log-1"}))

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.sync.client import connect
 
-from ouroboros.server import strict_json
+from ouroboros.server.api import strict_json
 
 from .conftest import Live, start_live, wait_for
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.server.conftest import FAST_LIMITS, FAST_SCRYPT
 from tests.server.live import RawTelnet
 
-from ouroboros.server import AccountStore, SessionRegistry, serve_telnet
+from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet
 from ouroboros.worlds import build_world
 from ouroboros.worlds.neon.runtime import NeonGame
 

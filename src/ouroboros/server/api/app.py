@@ -38,11 +38,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ouroboros import __version__
-from ouroboros.server import strict_json
+from ouroboros.server.api import strict_json
 from ouroboros.server.api.auth import AuthError, AuthStore
+from ouroboros.server.api.strict_json import BadJsonError
+from ouroboros.server.gateway.throttle import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, LoginGuard
 from ouroboros.server.runtime import Runtime
-from ouroboros.server.strict_json import BadJsonError
-from ouroboros.server.throttle import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, LoginGuard
 
 log = logging.getLogger("ouroboros.api")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -338,7 +338,7 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
     mount_world_stream(app, hubs, authenticate, _client_messages(runtime, auth))
     app.state.hubs = hubs
     try:
-        from ouroboros.server.metrics import RuntimeMetrics, mount_metrics
+        from ouroboros.server.stream.metrics import RuntimeMetrics, mount_metrics
     except ImportError:
         return
     metrics = RuntimeMetrics()
@@ -440,7 +440,7 @@ def _guard_metrics(app: FastAPI, metrics: Any) -> None:
     """``GET /metrics`` for a viewer or above, in place of the open route ``mount_metrics`` adds
     (still async: served on the event loop, where the stream hubs count)."""
     from ouroboros.server.api.deps import require
-    from ouroboros.server.metrics import metrics_response
+    from ouroboros.server.stream.metrics import metrics_response
 
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != "/metrics"]
 

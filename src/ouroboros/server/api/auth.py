@@ -37,7 +37,7 @@ from typing import Any
 
 import pyotp
 
-from ouroboros.server.strict_json import safe_text
+from ouroboros.server.api.strict_json import safe_text
 
 ROLES = ("viewer", "operator", "admin")
 DB_FILE = "server.sqlite3"

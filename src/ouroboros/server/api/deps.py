@@ -17,8 +17,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ouroboros.errors import BadInputError, OuroborosError, RejectedError
 from ouroboros.server.api.auth import AuthError, AuthStore, User
+from ouroboros.server.gateway.throttle import Lockout, LoginGuard
 from ouroboros.server.runtime import Runtime, WorldRunner
-from ouroboros.server.throttle import Lockout, LoginGuard
 
 log = logging.getLogger("ouroboros.api")
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ouroboros.server.session import SessionLimits
+    from ouroboros.server.gateway.session import SessionLimits
 
 WORLDS = ("neon", "petri")
 PETRI_TICKS_PER_SECOND = 30.0

@@ -375,7 +375,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             self.finished.set()
 
     async def _neon_main(self, ready: threading.Event) -> None:
-        from ouroboros.server import AccountStore, SessionRegistry, serve_telnet, serve_websocket
+        from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
         from ouroboros.worlds.neon.runtime import NeonGame
         from ouroboros.worlds.neon.store import CityStore
 

@@ -1,6 +1,6 @@
 """Reading and telling the city's state: who is where, what they hold, and messages to players.
 
-Messages are events (``ouroboros.server.game`` shapes) gathered per player name in
+Messages are events (``ouroboros.server.gateway.game`` shapes) gathered per player name in
 ``world.scratch["neon.out"]`` while a tick runs; the runtime hands them to the gateways after the
 tick. They are outputs, never state: nothing reads them back, and they are not digested.
 """

@@ -37,11 +37,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ouroboros.server.accounts import MAX_NAME_CHARS, AccountError, AccountStore
-from ouroboros.server.game import Event, LiveGame
-from ouroboros.server.hygiene import clean_line
-from ouroboros.server.login import HELP_TEXT, banner, parse_login_line
-from ouroboros.server.throttle import (
+from ouroboros.server.gateway.accounts import MAX_NAME_CHARS, AccountError, AccountStore
+from ouroboros.server.gateway.game import Event, LiveGame
+from ouroboros.server.gateway.hygiene import clean_line
+from ouroboros.server.gateway.login import HELP_TEXT, banner, parse_login_line
+from ouroboros.server.gateway.throttle import (
     ACCOUNT_LOCKOUT,
     ADDRESS_LOCKOUT,
     AddressGate,

@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ouroboros.server.accounts import MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_NAME_CHARS, MIN_PASSWORD_CHARS
+from ouroboros.server.gateway.accounts import (
+    MAX_NAME_CHARS,
+    MAX_PASSWORD_CHARS,
+    MIN_NAME_CHARS,
+    MIN_PASSWORD_CHARS,
+)
 
 Verb = Literal["create", "connect", "help", "quit", "empty", "usage", "unknown"]
 

@@ -23,8 +23,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ouroboros.server.ansi import render_text
-from ouroboros.server.game import Event
+from ouroboros.server.gateway.ansi import render_text
+from ouroboros.server.gateway.game import Event
 
 IAC = 255
 DONT = 254

@@ -1,4 +1,4 @@
-"""The live world stream: frames of a running world (``ouroboros.server.frames``), fanned out to
+"""The live world stream: frames of a running world (``ouroboros.server.stream.frames``), fanned out to
 many WebSocket clients. Feed messages are JSON ``{"type": "feed", "event": {...}}``.
 
 What it promises:
@@ -28,7 +28,7 @@ from fastapi import FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from ouroboros.errors import OuroborosError
-from ouroboros.server.frames import (  # re-exported: the stream's public names include the codec
+from ouroboros.server.stream.frames import (  # re-exported: the stream's public names include the codec
     BINARY_MIN_ENTITIES,
     ENTITY_DTYPE,
     FLAG_FIGHTING,

@@ -27,9 +27,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from ouroboros.server.game import Event, LiveGame
-from ouroboros.server.session import Session, SessionRegistry
-from ouroboros.server.telnet_codec import (
+from ouroboros.server.gateway.game import Event, LiveGame
+from ouroboros.server.gateway.session import Session, SessionRegistry
+from ouroboros.server.gateway.telnet_codec import (
     Line,
     Negotiation,
     TelnetOptions,

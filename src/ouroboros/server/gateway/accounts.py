@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ouroboros.errors import BadInputError
-from ouroboros.server.passwords import (
+from ouroboros.server.gateway.passwords import (
     DEFAULT_PARAMS,
     ScryptParams,
     hash_password,

@@ -27,8 +27,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from ouroboros.errors import BadInputError
-from ouroboros.server.game import Event, LiveGame
-from ouroboros.server.session import Session, SessionRegistry
+from ouroboros.server.gateway.game import Event, LiveGame
+from ouroboros.server.gateway.session import Session, SessionRegistry
 
 log = logging.getLogger(__name__)
 
