@@ -76,6 +76,9 @@ class MemoryJobQueue:
             self._results[job.key] = text
             self._log.append((len(self._log) + 1, job.key))
             self._keys.discard(job.key)
+            # a copy handed on while this delivery ran late is not needed any more
+            self._waiting = [e for e in self._waiting if e[2].key != job.key]
+            heapq.heapify(self._waiting)
             return True
 
     def fail(self, job: Job, error: str) -> None:
@@ -86,7 +89,7 @@ class MemoryJobQueue:
 
     def _retry(self, job: Job, error: str) -> None:
         if job.key in self._results:
-            self._keys.discard(job.key)
+            pass
         elif job.attempt >= self.max_deliveries:
             self._dead.append(DeadLetter(job.key, job.kind, job.payload, job.attempt, error))
             self._keys.discard(job.key)

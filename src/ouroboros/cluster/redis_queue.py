@@ -3,7 +3,8 @@
 Layout under a namespace ``ns`` (hash-tagged, so every key sits in one slot):
 
 - ``{ns}:jobs:KIND`` a stream per job kind, read by the consumer group ``workers``;
-- ``{ns}:queued`` the keys queued or running (a set: a key is submitted once);
+- ``{ns}:queued`` the keys queued or running (a set: a key is submitted once), and ``{ns}:entry``
+  each queued key's newest stream entry;
 - ``{ns}:results`` key → result JSON (a hash: a key's result is written once), and
   ``{ns}:results:log`` a stream of the keys in the order their results were written;
 - ``{ns}:dead`` the dead letters (a stream).
@@ -32,18 +33,26 @@ from ouroboros.errors import ClusterError
 GROUP = "workers"
 JANITOR = "janitor"
 
-# KEYS: queued, results, results log, stream ; ARGV: key, result, entry id, group
+# KEYS: queued, results, results log, stream, entry ; ARGV: key, result, entry id, group.
+# A fresh result also drops a copy of the job still waiting (handed on while this one ran late).
 _COMPLETE = """
 local fresh = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 if fresh == 1 then
   redis.call('XADD', KEYS[3], '*', 'key', ARGV[1])
+  redis.call('SREM', KEYS[1], ARGV[1])
+  local copy = redis.call('HGET', KEYS[5], ARGV[1])
+  if copy and copy ~= ARGV[3] then
+    if #redis.call('XPENDING', KEYS[4], ARGV[4], copy, copy, 1) == 0 then
+      redis.call('XDEL', KEYS[4], copy)
+    end
+  end
+  redis.call('HDEL', KEYS[5], ARGV[1])
 end
-redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('XACK', KEYS[4], ARGV[4], ARGV[3])
 redis.call('XDEL', KEYS[4], ARGV[3])
 return fresh
 """
-# KEYS: queued, results, stream, dead ; ARGV: entry id, group, key, kind, payload, attempt, priority,
+# KEYS: queued, results, stream, dead, entry ; ARGV: entry id, group, key, kind, payload, attempt, priority,
 # max deliveries, error. Acknowledges the delivery, then: done already → forget; last attempt →
 # dead letter; else → added again with the next attempt.
 _RETRY = """
@@ -51,7 +60,6 @@ local acked = redis.call('XACK', KEYS[3], ARGV[2], ARGV[1])
 if acked == 0 then return -1 end
 redis.call('XDEL', KEYS[3], ARGV[1])
 if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then
-  redis.call('SREM', KEYS[1], ARGV[3])
   return 0
 end
 local attempt = tonumber(ARGV[6])
@@ -59,18 +67,21 @@ if attempt >= tonumber(ARGV[8]) then
   redis.call('XADD', KEYS[4], '*', 'key', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
              'attempts', attempt, 'error', ARGV[9])
   redis.call('SREM', KEYS[1], ARGV[3])
+  redis.call('HDEL', KEYS[5], ARGV[3])
   return 2
 end
-redis.call('XADD', KEYS[3], '*', 'key', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
-           'attempt', attempt + 1, 'priority', ARGV[7])
+local id = redis.call('XADD', KEYS[3], '*', 'key', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
+                      'attempt', attempt + 1, 'priority', ARGV[7])
+redis.call('HSET', KEYS[5], ARGV[3], id)
 return 1
 """
-# KEYS: queued, results, stream ; ARGV: key, kind, payload, priority
+# KEYS: queued, results, stream, entry ; ARGV: key, kind, payload, priority
 _SUBMIT = """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('XADD', KEYS[3], '*', 'key', ARGV[1], 'kind', ARGV[2], 'payload', ARGV[3],
-           'attempt', 1, 'priority', ARGV[4])
+local id = redis.call('XADD', KEYS[3], '*', 'key', ARGV[1], 'kind', ARGV[2], 'payload', ARGV[3],
+                      'attempt', 1, 'priority', ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[1], id)
 return 1
 """
 
@@ -113,6 +124,10 @@ class RedisJobQueue:
         return f"{self.ns}:results:log"
 
     @property
+    def _entry(self) -> str:
+        return f"{self.ns}:entry"
+
+    @property
     def _dead(self) -> str:
         return f"{self.ns}:dead"
 
@@ -144,7 +159,7 @@ class RedisJobQueue:
         text = check_job(kind, payload, key)
         self._check_kind(kind)
         self.ensure_groups()
-        keys = [self._queued, self._results, self.stream(kind)]
+        keys = [self._queued, self._results, self.stream(kind), self._entry]
         return bool(self._call(self._submit, keys=keys, args=[key, kind, text, int(priority)]))
 
     def claim(self, consumer: str, wait_s: float = 0.0, kinds: frozenset[str] | None = None) -> Job | None:
@@ -176,14 +191,14 @@ class RedisJobQueue:
 
     def complete(self, job: Job, result: Mapping[str, Any]) -> bool:
         text = dump_result(result)
-        keys = [self._queued, self._results, self._log, self.stream(job.kind)]
+        keys = [self._queued, self._results, self._log, self.stream(job.kind), self._entry]
         return bool(self._call(self._complete, keys=keys, args=[job.key, text, job.handle, GROUP]))
 
     def fail(self, job: Job, error: str) -> None:
         self._hand_on(job, error)
 
     def _hand_on(self, job: Job, error: str) -> int:
-        keys = [self._queued, self._results, self.stream(job.kind), self._dead]
+        keys = [self._queued, self._results, self.stream(job.kind), self._dead, self._entry]
         payload = json.dumps(job.payload, sort_keys=True, separators=(",", ":"))
         args = [job.handle, GROUP, job.key, job.kind, payload, job.attempt, job.priority,
                 self.max_deliveries, error[:500]]  # fmt: skip
@@ -237,12 +252,14 @@ class RedisJobQueue:
         waiting = running = 0
         consumers: set[str] = set()
         for kind in self.kinds:
+            # acknowledged entries are deleted, so a stream holds the waiting and running ones
+            # (the group's ``lag`` is no help: Redis cannot tell it after a deletion)
+            pending = 0
             for group in self._call(self.r.xinfo_groups, self.stream(kind)):
-                if group["name"] != GROUP:
-                    continue
-                running += int(group["pending"])
-                lag = group.get("lag")
-                waiting += int(lag) if lag is not None else 0
+                if group["name"] == GROUP:
+                    pending = int(group["pending"])
+            running += pending
+            waiting += int(self._call(self.r.xlen, self.stream(kind))) - pending
             for c in self._call(self.r.xinfo_consumers, self.stream(kind), GROUP):
                 if int(c["pending"]) > 0:
                     consumers.add(c["name"])
