@@ -1,7 +1,7 @@
 """The job queue inside one process (``ouroboros go``): the same contract as the Redis one.
 
-Threads share it; leases are measured with an injected clock (nanoseconds, as the engine's), so the janitor's redelivery can be
-driven by a test without sleeping.
+Threads share it; leases are measured with an injected clock (nanoseconds, as the engine's), so
+the janitor's redelivery can be driven by a test without sleeping.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ class RedisJobQueue:
                 self._call(self.r.xgroup_create, self.stream(kind), GROUP, id="0", mkstream=True)
             except redis.exceptions.ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
-                    raise
+                    raise ClusterError(f"redis refused to make a consumer group: {exc}") from exc
         self._groups_ready = True
 
     def _check_kind(self, kind: str) -> None:
@@ -166,7 +166,14 @@ class RedisJobQueue:
         self.ensure_groups()
         streams = {self.stream(k): ">" for k in self.kinds if kinds is None or k in kinds}
         block = int(wait_s * 1000) if wait_s > 0 else None
-        got = self._call(self.r.xreadgroup, GROUP, consumer, streams, count=1, block=block)
+        try:
+            got = self._call(self.r.xreadgroup, GROUP, consumer, streams, count=1, block=block)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._groups_ready = False  # a Redis restarted without its data: make the groups again
+            self.ensure_groups()
+            return None
         for _stream, entries in got or ():
             for entry_id, fields in entries:
                 return self._job(entry_id, fields)
