@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from ouroboros.cli.core import _command_boundary, app
-from ouroboros.engine.optimizer import CONTROL_FILE, HISTORY_FILE, read_control, read_history
 from ouroboros.errors import BadInputError
+from ouroboros.optimizer_files import CONTROL_FILE, HISTORY_FILE, read_control, read_history
 
 optimizer_app = typer.Typer(
     help="The engine's self-optimisation: variants, decisions, freeze, force.", no_args_is_help=True
