@@ -12,7 +12,8 @@ import numpy as np
 from ouroboros.engine.profiler import Profiler
 from ouroboros.engine.schedule import SystemSpec
 from ouroboros.engine.storage import Archetype
-from ouroboros.engine.world import Commands, World
+from ouroboros.engine.structure import Commands
+from ouroboros.engine.world import World
 
 __all__ = ["Shadow"]
 
