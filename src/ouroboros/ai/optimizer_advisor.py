@@ -96,8 +96,8 @@ def _risk(c: CandidateFigures) -> Risk:
         risk += 0.15
         why.append(f"unmeasured at {c.size} entities")
     elif c.expected_ms > 0:
-        why.insert(0, f"measured {c.current_ms / c.expected_ms:.2f} times as fast")
-    return Risk(round(min(risk, 1.0), 3), "; ".join(why) or "measured, steady, never failed")
+        why.insert(0, f"measured {c.current_ms / c.expected_ms:.3g} times as fast")
+    return Risk(round(min(risk, 1.0), 3), ("; ".join(why) or "measured, steady, never failed")[:200])
 
 
 def parse_advice(data: Any, summary: ProfileSummary, advisor: str) -> Advice:
