@@ -133,30 +133,32 @@ def parse_advice(data: Any, summary: ProfileSummary, advisor: str) -> Advice:
     return Advice(advisor, tuple(ranking), risks, tuple(ignored))
 
 
+def _sig(value: float | None) -> float | None:
+    """Two significant figures: what a model can use of a time, and equal questions for the cache
+    when the figures only jitter."""
+    return None if value is None else float(f"{value:.2g}")
+
+
 def _prompt(summary: ProfileSummary) -> str:
     candidates = [
         {
             "id": c.id,
             "kind": c.kind,
             "entities": c.size,
-            "current_ms": round(c.current_ms, 3),
-            "expected_ms": None if c.expected_ms is None else round(c.expected_ms, 3),
-            "spread": None if c.spread is None else round(c.spread, 3),
+            "current_ms": _sig(c.current_ms),
+            "expected_ms": _sig(c.expected_ms),
+            "spread": _sig(c.spread),
             "earlier_outcomes": dict(c.past),
         }
         for c in summary.candidates
     ]
     profile = {
-        "tick_ms": round(summary.tick_ms, 3),
-        "system_ms": {k: round(v, 3) for k, v in sorted(summary.systems.items())},
+        "tick_ms": _sig(summary.tick_ms),
+        "system_ms": {k: _sig(v) for k, v in sorted(summary.systems.items())},
         "candidates": candidates,
     }
-    return (
-        "Profile:\n"
-        + json.dumps(profile, sort_keys=True)
-        + "\nRank these candidate ids: "
-        + ", ".join(summary.ids)
-    )
+    ids = ", ".join(summary.ids)
+    return f"Profile:\n{json.dumps(profile, sort_keys=True)}\nRank these candidate ids: {ids}"
 
 
 class ModelAdvisor:
