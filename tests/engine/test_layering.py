@@ -83,3 +83,14 @@ def test_only_the_clock_module_reads_the_wall_clock() -> None:
             elif isinstance(node, ast.Attribute) and node.attr in WALL_CLOCK:
                 offenders.append(f"{path.relative_to(ENGINE)}:{node.lineno}: .{node.attr}")
     assert offenders == []
+
+
+def test_the_optimizer_package_shows_a_small_sorted_face_and_hides_its_parts() -> None:
+    import ouroboros.engine.optimizer as optimizer
+
+    names = optimizer.__all__
+    style = sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert names == style and len(names) <= 15
+    assert all(hasattr(optimizer, n) for n in names)
+    assert {"Optimizer", "OptimizerConfig", "Hooks", "Advice", "ProfileSummary", "LAYOUT"} <= set(names)
+    assert not {"Measurements", "Rewriter", "Shadow", "Trial"} & set(names)  # the parts stay inside
