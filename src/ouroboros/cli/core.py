@@ -341,7 +341,11 @@ def make_optimizer(world: World, enabled: bool, forced: dict[str, str], data: Pa
             )
     if not enabled and not forced:
         return None
-    opt = Optimizer(world, data=data, forced=forced, frozen=not enabled)
+    from ouroboros.ai.optimizer_advisor import OfflineAdvisor
+    from ouroboros.optimizer_files import file_hooks
+
+    hooks = file_hooks(data) if data is not None else None
+    opt = Optimizer(world, forced=forced, frozen=not enabled, hooks=hooks, advisor=OfflineAdvisor())
     opt.prepare_all()
     return opt
 

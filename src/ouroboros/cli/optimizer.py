@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from ouroboros.cli.core import _command_boundary, app
-from ouroboros.engine.optimizer import CONTROL_FILE, HISTORY_FILE, read_control, read_history
 from ouroboros.errors import BadInputError
+from ouroboros.optimizer_files import CONTROL_FILE, HISTORY_FILE, read_control, read_history
 
 optimizer_app = typer.Typer(
     help="The engine's self-optimisation: variants, decisions, freeze, force.", no_args_is_help=True
@@ -138,8 +138,32 @@ def history(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
             measured = f" ({e['before_ms']:.3f} → {e['after_ms']:.3f} ms)"
         change = f"{e.get('system')}: {e.get('from')} → {e.get('to')}" if e.get("system") else ""
         typer.echo(f"tick {e.get('tick'):>7}  {e.get('kind'):<12} {change}{measured}  {e.get('why')}")
+        if isinstance(e.get("advice"), dict):
+            typer.echo(f"{'':>14}advice: {advice_line(e['advice'])}")
     if not entries:
         typer.echo("no decisions yet")
+
+
+def advice_line(advice: dict[str, Any]) -> str:
+    """The advisor's word on one decision, in one line (the decision itself was the rules')."""
+    who = f" ({advice['advisor']})" if advice.get("advisor") else ""
+    status = advice.get("status")
+    if status != "ok":
+        if "ranking" in advice:  # a whole answer that came late
+            risks = advice.get("risks") or {}
+            said = ", ".join(
+                f"{c} risk {risks[c]['risk']:.2f}" if c in risks else c for c in advice["ranking"]
+            )
+            return f"{status}{who}: ranked {said or 'nothing'}"
+        return f"{status}{who}: {advice.get('why')}"
+    parts = []
+    if "rank" in advice:
+        parts.append(f"rank {advice['rank']} of {advice.get('of')}")
+    if "risk" in advice:
+        parts.append(f"risk {advice['risk']:.2f}: {advice.get('reason')}")
+    if advice.get("ignored"):
+        parts.append(f"{len(advice['ignored'])} ignored ({advice['ignored'][0]})")
+    return f"ok{who}: " + "; ".join(parts)
 
 
 @optimizer_app.command("freeze")

@@ -306,9 +306,12 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
 
     def start(self) -> None:
         if self.name == "petri" and self.options.optimizer:
+            from ouroboros.ai.optimizer_advisor import live_advisor
             from ouroboros.engine.optimizer import Optimizer
+            from ouroboros.optimizer_files import file_hooks
 
-            self.optimizer = Optimizer(self.world, data=self.folder)
+            advisor = live_advisor(getattr(self.council, "models", None))  # decision support only
+            self.optimizer = Optimizer(self.world, hooks=file_hooks(self.folder), advisor=advisor)
             self.optimizer.prepare_all()
         if self.name == "neon":
             ready = threading.Event()
