@@ -28,15 +28,38 @@ app.add_typer(cluster_app, name="cluster", no_args_is_help=True)
 RedisOption = Annotated[str, typer.Option("--redis", help="Redis URL: redis://host:port/0 or unix:///path.")]
 
 
-NAMESPACE = "ouroboros"
-
-
 def _procs_key() -> str:
-    return "{" + NAMESPACE + "}:procs"
+    from ouroboros.cluster import keys
+
+    return keys.procs()
 
 
 def _alerts_key() -> str:
-    return "{" + NAMESPACE + "}:alerts"
+    from ouroboros.cluster import keys
+
+    return keys.alerts()
+
+
+def _shard_name(spec: str) -> tuple[str, str]:
+    """``WORLD[:N]`` → (world, shard name ``WORLD-N``); exit 2 naming what is wrong."""
+    from ouroboros.errors import WorldError
+    from ouroboros.worlds import world_spec
+
+    world, _, number = spec.partition(":")
+    if number and (not number.isdigit() or int(number) > 63):
+        _fail(f"shard {spec!r}: N must be a number from 0 to 63")
+    try:
+        found = world_spec(world)
+    except WorldError as exc:
+        _fail(exc.message)
+    if found.game is None:
+        _fail(f"world {world!r} has no players: only a world with a live game runs as shards")
+    return world, f"{world}-{int(number or 0)}"
+
+
+def _on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -129,6 +152,16 @@ def up(
         str, typer.Option("--redis", help="Redis URL; default: start a private redis-server in DATA/redis.")
     ] = "",
     workers: Annotated[int, typer.Option("--workers", min=0, max=64, help="gen workers to run.")] = 2,
+    shards: Annotated[
+        str, typer.Option("--shards", help="Shards per world, WORLD=N,... (a gateway per shard).")
+    ] = "",
+    telnet_port: Annotated[
+        int, typer.Option("--telnet-port", min=0, max=65535, help="The first gateway's.")
+    ] = 4000,
+    soft_restart_s: Annotated[
+        float,
+        typer.Option("--soft-restart-every-s", min=0.0, help="Restart each shard this often (0: never)."),
+    ] = 0.0,
     data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
 ) -> None:
     """Start a supervised local cluster; Ctrl-C stops it all."""
@@ -139,6 +172,12 @@ def up(
     from ouroboros.cluster.supervisor import ProcessSpec, Supervisor
     from ouroboros.errors import ClusterError
 
+    shard_specs: list[tuple[str, str]] = []
+    for part in (p for p in shards.split(",") if p):
+        world, eq, count = part.partition("=")
+        if not eq or not count.isdigit() or not 1 <= int(count) <= 16:
+            _fail(f"--shards {part!r}: write WORLD=N with N from 1 to 16")
+        shard_specs += [_shard_name(f"{world}:{i}") for i in range(int(count))]
     server = None
     if not redis_url:
         folder = data / "redis"
@@ -160,6 +199,20 @@ def up(
                                                  "--name", f"worker-{i + 1}"])
         for i in range(workers)
     ]  # fmt: skip
+    for i, (_, shard_id) in enumerate(shard_specs):
+        world_arg = shard_id.rsplit("-", 1)[0] + ":" + shard_id.rsplit("-", 1)[1]
+        specs.append(
+            ProcessSpec(
+                shard_id, "shard", [*python, "shard", world_arg, "--redis", redis_url, "--data", str(data)]
+            )
+        )
+        port = 0 if telnet_port == 0 else telnet_port + 2 * i
+        ws = 0 if port == 0 else port + 1
+        specs.append(ProcessSpec(f"gateway-{shard_id}", "gateway", [
+            *python, "gateway", "--redis", redis_url, "--shard", world_arg, "--data", str(data),
+            "--telnet-port", str(port), "--ws-port", str(ws), "--name", f"gw-{shard_id}",
+        ]))  # fmt: skip
+    soft = {shard_id: soft_restart_s for _, shard_id in shard_specs} if soft_restart_s > 0 else {}
 
     def record(event: dict[str, Any]) -> None:
         try:
@@ -169,7 +222,7 @@ def up(
                             maxlen=1000, approximate=True)  # fmt: skip
         except ClusterError:
             pass  # redis away: the supervisor goes on; status catches up at the next event
-        if event["event"] in ("died", "restart_loop"):
+        if event["event"] in ("died", "restart_loop", "soft_restart"):
             typer.echo(f"cluster: {event['name']} {event['event']} (exit {event.get('last_exit')})", err=True)
 
     stop = threading.Event()
@@ -178,9 +231,87 @@ def up(
     queue._call(queue.r.delete, _procs_key())
     typer.echo(f"cluster: {len(specs)} processes on {redis_url}; Ctrl-C stops them", err=True)
     try:
-        Supervisor(specs, on_event=record).run(stop.is_set)
+        Supervisor(specs, on_event=record).run(stop.is_set, soft_restart=soft)
     finally:
         queue.close()
         if server is not None:
             server.stop()
     typer.echo("cluster: stopped", err=True)
+
+
+@app.command("shard")
+def shard(
+    world: Annotated[str, typer.Argument(help="WORLD[:N]: the world, and which of its shards (default 0).")],
+    redis_url: RedisOption,
+    data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    tick_hz: Annotated[float, typer.Option("--tick-hz", min=0.0, help="0: the world's own pace.")] = 0.0,
+) -> None:
+    """Run one shard of a world: its live game, its players' operations from Redis."""
+    from ouroboros.cluster.shard import ShardHost, open_live_game, run_shard
+    from ouroboros.errors import OuroborosError
+
+    world_name, name = _shard_name(world)
+    folder = data / "shards" / name
+    try:
+        game = open_live_game(world_name, folder, seed, tick_hz or None)
+    except OuroborosError as exc:
+        _fail(exc.message)
+    host = ShardHost(game, redis_url, name)
+    stop = threading.Event()
+    _on_signals(stop)
+    typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
+    ran = run_shard(game, host, stop, game.tick_hz)
+    typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+
+
+@app.command("gateway")
+def gateway(
+    redis_url: RedisOption,
+    shard_name: Annotated[str, typer.Option("--shard", help="The shard its players play in (WORLD[:N]).")],
+    data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    telnet_port: Annotated[int, typer.Option("--telnet-port", min=0, max=65535)] = 4000,
+    ws_port: Annotated[int, typer.Option("--ws-port", min=0, max=65535)] = 4001,
+    name: Annotated[str, typer.Option("--name", help="This gateway's name (default gw-PID).")] = "",
+) -> None:
+    """Hold players' telnet and WebSocket connections for a shard in another process."""
+    import asyncio
+
+    from ouroboros.cluster.remote_game import RemoteGame
+    from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
+    from ouroboros.worlds import world_spec
+
+    world_name, shard_id = _shard_name(shard_name)
+    gw = name or f"gw-{os.getpid()}"
+    folder = data / "gateways"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    async def main() -> None:
+        game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
+        accounts = AccountStore(folder / "accounts.db")
+        registry = SessionRegistry(game, accounts)  # type: ignore[arg-type]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            telnet = await serve_telnet(game, registry, host, telnet_port)  # type: ignore[arg-type]
+            ws = await serve_websocket(game, registry, host, ws_port)  # type: ignore[arg-type]
+        except OSError as exc:
+            accounts.close()
+            _fail(f"cannot listen on {host}: {exc.strerror or exc}", EXIT_FAILED)
+        ports = {"telnet": telnet.sockets[0].getsockname()[1], "ws": next(iter(ws.sockets)).getsockname()[1]}
+        typer.echo(f"gateway {gw}: {json.dumps({'shard': shard_id, **ports})}", err=True)
+        pump = asyncio.create_task(game.run_ticks())
+        try:
+            await stop.wait()
+        finally:
+            registry.close_all()
+            telnet.close()
+            ws.close()
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+            accounts.close()
+
+    asyncio.run(main())

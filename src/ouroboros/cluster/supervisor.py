@@ -101,6 +101,23 @@ class Supervisor:
                 proc.restarts += 1
                 self._spawn(proc)
 
+    def restart(self, name: str) -> None:
+        """A planned restart (a soft restart, an upgrade): SIGTERM, wait for a clean exit (SIGKILL
+        after the grace), start again at once — no backoff, not a death."""
+        proc = self._procs[name]
+        if proc.popen is not None:
+            _signal_group(proc.popen, signal.SIGTERM)
+            try:
+                proc.popen.wait(self.stop_grace_s)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.popen, signal.SIGKILL)
+                proc.popen.wait(10)
+            proc.last_exit = proc.popen.returncode
+            proc.popen = None
+        proc.restarts += 1
+        self._emit("soft_restart", proc)
+        self._spawn(proc)
+
     def stop(self) -> None:
         """SIGTERM every process (its whole session), SIGKILL what is left after the grace."""
         live = [p for p in self._procs.values() if p.popen is not None]
@@ -120,11 +137,24 @@ class Supervisor:
             proc.state = "stopped"
             self._emit("stopped", proc)
 
-    def run(self, should_stop: Callable[[], bool], every_s: float = 0.2) -> None:
+    def run(
+        self,
+        should_stop: Callable[[], bool],
+        every_s: float = 0.2,
+        soft_restart: Mapping[str, float] | None = None,
+    ) -> None:
+        """Start, poll every ``every_s`` until ``should_stop()``, stop. ``soft_restart``: process
+        name → seconds between planned restarts (to shed old code and memory)."""
         self.start()
+        due = {name: self._clock() + s for name, s in (soft_restart or {}).items()}
         try:
             while not should_stop():
                 self.poll()
+                now = self._clock()
+                for name, at in due.items():
+                    if now >= at and self._procs[name].state == "running":
+                        self.restart(name)
+                        due[name] = self._clock() + (soft_restart or {})[name]
                 time.sleep(every_s)
         finally:
             self.stop()
