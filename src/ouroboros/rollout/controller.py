@@ -63,7 +63,7 @@ class RolloutState:
     plan: RolloutPlan
     phase: Phase = Phase.PENDING
     stage: int = -1  # index into plan.stages_bp; -1 before the first
-    window_start: int = 0  # the tick the current window began
+    window_start: int = -1  # the tick the current window began; -1: the driver's next poll anchors it
     passed_in_stage: int = 0
     failed_checks: int = 0
     windows: int = 0
@@ -339,6 +339,8 @@ class Controller:
     def poll(self) -> RolloutState:
         """Judge every complete window up to the clock's tick, in order."""
         now = self.clock()
+        if self.state.phase in LIVE and self.state.window_start < 0:  # (re)started: anchor, unrecorded
+            self.state = replace(self.state, window_start=now)
         while self.state.phase in LIVE:
             start = self.state.window_start
             end = start + self.state.plan.window_ticks

@@ -24,6 +24,9 @@ DEFAULT_THRESHOLD = 2
 DEFAULT_WINDOWS_PER_STAGE = 1
 MAX_WINDOW_TICKS = 10_000_000
 MAX_STAGES = 20
+#: a version's ``activation_scope``: everyone, some shards, or a cohort of accounts
+SCOPES = ("cohort", "shard")
+ACTIVATION_SCOPES = ("global", "shard", "cohort")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class RolloutPlan:
     threshold: int = DEFAULT_THRESHOLD  # failed windows that roll back
     windows_per_stage: int = DEFAULT_WINDOWS_PER_STAGE  # passing windows before a promotion
     checks: tuple[Check, ...] = field(default=DEFAULT_CHECKS)
+    scope: str = "cohort"  # how the treatment is chosen: "cohort" (accounts) or "shard" (canary shards)
 
     def __post_init__(self) -> None:
         stages = self.stages_bp
@@ -53,6 +57,8 @@ class RolloutPlan:
         _positive("--min-exposures", self.min_exposures, 10**9)
         _positive("--threshold", self.threshold, 1000)
         _positive("--windows-per-stage", self.windows_per_stage, 1000)
+        if self.scope not in SCOPES:
+            raise BadInputError(f"a rollout's scope is cohort or shard, not {self.scope!r}")
         if not self.checks:
             raise BadInputError("a rollout needs at least one check")
 
@@ -69,6 +75,7 @@ class RolloutPlan:
             "threshold": self.threshold,
             "windows_per_stage": self.windows_per_stage,
             "checks": [c.as_dict() for c in self.checks],
+            "scope": self.scope,
         }
 
     @classmethod
@@ -81,6 +88,7 @@ class RolloutPlan:
                 doc["threshold"],
                 doc["windows_per_stage"],
                 tuple(Check(c["metric"], c.get("limit"), c.get("margin")) for c in doc["checks"]),
+                doc.get("scope", "cohort"),
             )
         except (KeyError, TypeError) as exc:
             raise BadInputError(f"a stored rollout plan is malformed: {exc}") from exc
@@ -119,8 +127,11 @@ def parse_plan(
     min_exposures: int = DEFAULT_MIN_EXPOSURES,
     threshold: int = DEFAULT_THRESHOLD,
     windows_per_stage: int = DEFAULT_WINDOWS_PER_STAGE,
+    scope: str = "cohort",
 ) -> RolloutPlan:
-    return RolloutPlan(parse_stages(text), window_ticks, min_exposures, threshold, windows_per_stage)
+    return RolloutPlan(
+        parse_stages(text), window_ticks, min_exposures, threshold, windows_per_stage, DEFAULT_CHECKS, scope
+    )
 
 
-__all__ = ["DEFAULT_PLAN", "RolloutPlan", "parse_plan", "parse_stages"]
+__all__ = ["ACTIVATION_SCOPES", "DEFAULT_PLAN", "SCOPES", "RolloutPlan", "parse_plan", "parse_stages"]
