@@ -276,3 +276,15 @@ def test_plans_are_checked_whole() -> None:
     with pytest.raises(BadInputError, match="--min-exposures"):
         parse_plan("1,100", min_exposures=-1)
     assert parse_plan("0.5, 5%, 100").stages_bp == (50, 500, 10_000)
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True), st.integers(-5, 120), st.text(max_size=4)), max_size=6))
+def test_a_plan_is_either_increasing_to_100_or_one_clear_refusal(parts: list[object]) -> None:
+    text = ",".join(str(p) for p in parts)
+    try:
+        plan = parse_plan(text)
+    except BadInputError as exc:
+        assert exc.message and "\n" not in exc.message
+        return
+    assert plan.stages_bp[-1] == 10_000 and list(plan.stages_bp) == sorted(set(plan.stages_bp))
+    assert all(0 < bp <= 10_000 for bp in plan.stages_bp)
