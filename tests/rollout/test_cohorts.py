@@ -99,3 +99,11 @@ def test_percentages_are_checked() -> None:
         bucket("", "a")
     with pytest.raises(BadInputError):
         bucket("r", "")
+
+
+def test_the_package_exports_a_small_sorted_api() -> None:
+    import ouroboros.rollout as rollout
+
+    names = rollout.__all__
+    assert names == sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    assert all(hasattr(rollout, n) for n in names)
