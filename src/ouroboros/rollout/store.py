@@ -62,7 +62,7 @@ class VersionMeta:
         }
 
 
-def _same(a: RolloutState, b: RolloutState) -> bool:
+def same_state(a: RolloutState, b: RolloutState) -> bool:
     """Equal but for ``window_start``, which a running driver anchors without recording it."""
     return canonical_bytes(replace(a, window_start=-1).as_dict()) == canonical_bytes(
         replace(b, window_start=-1).as_dict()
@@ -144,7 +144,7 @@ class RolloutStore:
             return f"rollout data unreadable: {exc.message}"
         if recorded is None:
             return "the ledger has no record of this rollout"
-        if not _same(recorded, state):
+        if not same_state(recorded, state):
             return "the rollout's state differs from the ledger's"
         if not isinstance(mirrored, dict) or mirrored.get("ledger_seq") != seq:
             return f"{ROLLOUT_FILE} disagrees with the ledger"
@@ -231,7 +231,7 @@ class RolloutStore:
             return
         with self.ledger.transaction(actor, reason) as tx:
             recorded = self.try_load(before.rollout_id)
-            if recorded is not None and not _same(recorded, before):
+            if recorded is not None and not same_state(recorded, before):
                 raise PatchError(
                     f"rollout {before.rollout_id} moved meanwhile ({recorded.phase}, stage {recorded.stage})",
                     code="rollout_inconsistent",
@@ -265,4 +265,4 @@ class RolloutStore:
         write_atomic(self.path, canonical_bytes({"body": body, "checksum": _checksum(body)}) + b"\n")
 
 
-__all__ = ["KINDS", "ROLLOUT_FILE", "RolloutStore", "VersionMeta"]
+__all__ = ["KINDS", "ROLLOUT_FILE", "RolloutStore", "VersionMeta", "same_state"]
