@@ -1,7 +1,8 @@
 """The rollout operations a person (CLI, API) or a running world asks for, over one governed
 data folder: the shell around the pure controller. Every write goes through ``RolloutStore``.
 
-- ``start`` refuses while the kill-switch is engaged (a rollout exposes players to a patch).
+- ``start`` refuses while the kill-switch is engaged (a rollout exposes players to a patch), and
+  keeps the version the patch makes in the ledger for the treatment's shards.
 - The last stage is the patch active for everyone: reaching it approves the patch through the
   governor (integrity re-checked, canary, activation) *before* the completion is recorded; if the
   governor refuses, the promotion does not happen and the refusal is the answer.
@@ -64,7 +65,25 @@ class RolloutService:
             raise PatchError(
                 f"kill-switch engaged ({state.cause}): no rollout starts", code="killswitch_engaged"
             )
-        return self.store.begin(patch_id, plan, actor, reason)
+        self.store.check_startable(patch_id, actor, reason)
+        return self.store.begin(patch_id, plan, actor, reason, self._treatment_content(patch_id))
+
+    def _treatment_content(self, patch_id: str) -> dict[str, Any] | None:
+        """The version a validated patch makes (folded onto its parent, as its canary would be);
+        ``None`` for a patch the ledger does not know."""
+        from ouroboros.content import parse_content
+        from ouroboros.patches.catalogs import fold_content
+
+        if not self.gov.ledger.known(patch_id):
+            return None
+        doc = self.gov.ledger.bundle(patch_id) or {}
+        parent = self.gov.ledger.parent_of(patch_id)
+        after, reasons = fold_content(self.gov.content_of(parent), parse_content(doc.get("content")))
+        if reasons:
+            raise PatchError(
+                f"patch {patch_id} no longer folds onto {parent or 'base'}: {reasons[0].message}"
+            )
+        return after
 
     def _apply(
         self, state: RolloutState, change: tuple[RolloutState, list[Event]], actor: str, reason: str

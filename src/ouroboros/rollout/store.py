@@ -188,9 +188,9 @@ class RolloutStore:
         return VersionMeta(patch_id, None, None, self.ledger.parent_of(patch_id), None)
 
     # -- writing -----------------------------------------------------------------------------------
-    def begin(self, patch_id: str, plan: RolloutPlan, actor: str, reason: str) -> RolloutState:
-        """Record a new rollout of a validated patch and start its first stage (the running world
-        anchors its first window at its next poll)."""
+    def check_startable(self, patch_id: str, actor: str = "-", reason: str = "-") -> str | None:
+        """Refuse a rollout that must not start (one clear error, nothing written); returns the
+        active version, the rollout's control."""
         if not actor.strip() or not reason.strip():
             raise BadInputError("a rollout needs an actor and a reason")
         if not isinstance(patch_id, str) or len(patch_id) > 128 or not self.ledger.known(patch_id):
@@ -214,16 +214,37 @@ class RolloutStore:
                 f"rollout {live.rollout_id} of {live.patch_id} is still {live.phase}: one at a time",
                 code="rollout_live",
             )
+        return active
+
+    def begin(
+        self,
+        patch_id: str,
+        plan: RolloutPlan,
+        actor: str,
+        reason: str,
+        content: dict[str, Any] | None = None,
+    ) -> RolloutState:
+        """Record a new rollout of a validated patch and start its first stage (the running world
+        anchors its first window at its next poll). ``content``: the version the patch makes,
+        kept in the same transaction (a ``version`` entry chains its hash) for the treatment's
+        shards to load the checked way (``ledger.version_content``)."""
+        active = self.check_startable(patch_id, actor, reason)
         seq, head = self.ledger.head()
         rollout_id = f"ro-{seq + 1}-{hashlib.sha256(f'{head}:{patch_id}'.encode()).hexdigest()[:10]}"
         pending = RolloutState(rollout_id, patch_id, active, plan)
         started, events = start_rollout(pending, -1)
         first = Event(START, "none", "pending", reason, {"patch_id": patch_id, "rollback_target_id": active})
-        self.record(pending, started, [first, *events], actor, reason)
+        self.record(pending, started, [first, *events], actor, reason, content)
         return started
 
     def record(
-        self, before: RolloutState, after: RolloutState, events: list[Event], actor: str, reason: str
+        self,
+        before: RolloutState,
+        after: RolloutState,
+        events: list[Event],
+        actor: str,
+        reason: str,
+        content: dict[str, Any] | None = None,
     ) -> None:
         """One transition, one ledger transaction; then the mirror. Nothing is written when the
         rollout's recorded state is not ``before`` (another writer moved it)."""
@@ -236,6 +257,8 @@ class RolloutStore:
                     f"rollout {before.rollout_id} moved meanwhile ({recorded.phase}, stage {recorded.stage})",
                     code="rollout_inconsistent",
                 )
+            if content is not None:
+                tx.store_version(after.patch_id, self.ledger.sequence_of(after.patch_id) or 0, content)
             snapshot = after.as_dict()
             for event in events:
                 tx.audit(
