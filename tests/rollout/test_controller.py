@@ -288,3 +288,27 @@ def test_a_plan_is_either_increasing_to_100_or_one_clear_refusal(parts: list[obj
         return
     assert plan.stages_bp[-1] == 10_000 and list(plan.stages_bp) == sorted(set(plan.stages_bp))
     assert all(0 < bp <= 10_000 for bp in plan.stages_bp)
+
+
+@given(st.text(max_size=60))
+def test_a_check_flag_is_a_check_or_one_clear_refusal(text: str) -> None:
+    from ouroboros.rollout.plan import parse_check
+
+    try:
+        check = parse_check(text)
+    except BadInputError as exc:
+        assert exc.message and "\n" not in exc.message
+        return
+    assert check.limit is not None or check.margin is not None
+
+
+def test_check_flags_read_as_written() -> None:
+    from ouroboros.rollout.plan import parse_check
+
+    assert parse_check("faults_per_1000_ticks:margin=1.5:limit=5").as_dict() == {
+        "metric": "faults_per_1000_ticks",
+        "limit": 5.0,
+        "margin": 1.5,
+    }
+    with pytest.raises(BadInputError, match="finite"):
+        parse_check("faults_per_1000_ticks:limit=inf")

@@ -68,6 +68,19 @@ def test_bad_patches_and_flags_exit_2(folder: tuple[Path, str, str], tmp_path: P
         ((rejected, "--window-ticks", "0"), "--window-ticks"),
         ((rejected, "--min-exposures", "-3"), "--min-exposures"),
         ((rejected, "--scope", "planet"), "cohort or shard"),
+        ((rejected, "--check", "happiness:limit=1"), "unknown rollout metric"),
+        ((rejected, "--check", "faults_per_1000_ticks:limit=x"), "not a number"),
+        ((rejected, "--check", "faults_per_1000_ticks"), "needs a limit or a margin"),
+        (
+            (
+                rejected,
+                "--check",
+                "faults_per_1000_ticks:limit=1",
+                "--check",
+                "faults_per_1000_ticks:margin=1",
+            ),
+            "once",
+        ),
     ]:
         code, _, err = run("rollout", "start", *args, "--data", data)
         assert code == 2 and one_error_line(err) and why in err, (args, err)
@@ -124,3 +137,18 @@ def test_the_kill_switch_refuses_a_start(folder: tuple[Path, str, str]) -> None:
     before = head(data)
     code, _, err = run("rollout", "start", patch, "--data", data)
     assert code == 1 and "kill-switch" in err and head(data) == before
+
+
+def test_a_world_without_players_stages_with_its_own_checks(folder: tuple[Path, str, str]) -> None:
+    data, patch, _ = folder
+    code, out, err = run(
+        "rollout", "start", patch, "--check", "faults_per_1000_ticks:limit=5:margin=1",
+        "--check", "tick_p99_over_budget_ms:limit=0", "--scope", "shard", "--json", "--data", data,
+    )  # fmt: skip
+    assert code == 0, err
+    plan = json.loads(out)["plan"]
+    assert plan["scope"] == "shard"
+    assert plan["checks"] == [
+        {"metric": "faults_per_1000_ticks", "limit": 5, "margin": 1},
+        {"metric": "tick_p99_over_budget_ms", "limit": 0, "margin": None},
+    ]

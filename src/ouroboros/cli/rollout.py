@@ -39,6 +39,7 @@ from ouroboros.rollout.plan import (
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW_TICKS,
     DEFAULT_WINDOWS_PER_STAGE,
+    parse_check,
     parse_plan,
 )
 
@@ -83,6 +84,15 @@ def start(
     scope: Annotated[
         str, typer.Option("--scope", help="cohort (accounts) or shard (canary shards).")
     ] = "cohort",
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="METRIC[:limit=N][:margin=N], repeatable; replaces the default checks "
+            "(a world without players or money, such as a dish, needs its own).",
+            show_default=False,
+        ),
+    ] = None,
     actor: ActorOption = "operator",
     reason: ReasonOption = "staged rollout",
     data: DataOption = DEFAULT_DATA,
@@ -102,6 +112,7 @@ def start(
             threshold=threshold,
             windows_per_stage=windows_per_stage,
             scope=scope,
+            **({"checks": tuple(parse_check(c) for c in check)} if check else {}),
         )
         with _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
             state = RolloutService(gov).start(patch_id, staged, actor, reason).as_dict()

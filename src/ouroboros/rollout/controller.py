@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ouroboros.errors import BadInputError, OuroborosError, PatchError
+from ouroboros.errors import BadInputError, PatchError
 from ouroboros.rollout.analysis import Outcome, WindowSample, WindowVerdict, judge
 from ouroboros.rollout.plan import RolloutPlan
 
@@ -332,7 +332,7 @@ class Controller:
     def _read(self, start: int, end: int) -> WindowSample:
         try:
             sample = self.kpis.window(self.state, start, end)
-        except (OuroborosError, OSError, ValueError):  # unreadable data is a failed window
+        except Exception:  # whatever broke: unreadable data is a failed window
             return _unreadable(start, end)
         return sample if sample is not None else _unreadable(start, end)
 

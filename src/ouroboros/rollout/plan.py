@@ -9,6 +9,7 @@ last stage is the patch active for everyone (the rollout completes there; it is 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +121,23 @@ def parse_stages(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def parse_check(text: str) -> Check:
+    """``METRIC[:limit=N][:margin=N]`` (``faults_per_1000_ticks:limit=5:margin=1``) as a check."""
+    metric, *parts = text.strip().split(":")
+    values: dict[str, float] = {}
+    for part in parts:
+        key, _, number = part.partition("=")
+        if key not in ("limit", "margin") or key in values:
+            raise BadInputError(f"--check {text!r}: expected METRIC[:limit=N][:margin=N]")
+        try:
+            values[key] = float(number)
+        except ValueError:
+            raise BadInputError(f"--check {text!r}: {number!r} is not a number") from None
+        if not math.isfinite(values[key]):
+            raise BadInputError(f"--check {text!r}: {number!r} is not a finite number")
+    return Check(metric, values.get("limit"), values.get("margin"))
+
+
 def parse_plan(
     text: str = DEFAULT_PLAN,
     *,
@@ -128,10 +146,21 @@ def parse_plan(
     threshold: int = DEFAULT_THRESHOLD,
     windows_per_stage: int = DEFAULT_WINDOWS_PER_STAGE,
     scope: str = "cohort",
+    checks: tuple[Check, ...] = DEFAULT_CHECKS,
 ) -> RolloutPlan:
+    if len({c.metric for c in checks}) != len(checks):
+        raise BadInputError("each metric may be checked once")
     return RolloutPlan(
-        parse_stages(text), window_ticks, min_exposures, threshold, windows_per_stage, DEFAULT_CHECKS, scope
+        parse_stages(text), window_ticks, min_exposures, threshold, windows_per_stage, checks, scope
     )
 
 
-__all__ = ["ACTIVATION_SCOPES", "DEFAULT_PLAN", "SCOPES", "RolloutPlan", "parse_plan", "parse_stages"]
+__all__ = [
+    "ACTIVATION_SCOPES",
+    "DEFAULT_PLAN",
+    "SCOPES",
+    "RolloutPlan",
+    "parse_check",
+    "parse_plan",
+    "parse_stages",
+]

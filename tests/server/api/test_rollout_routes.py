@@ -51,6 +51,8 @@ def test_rollouts_over_the_api(live: Live) -> None:
         ({"plan": "1,10,150"}, "bad_input"),
         ({"patch_id": "p-nope"}, "unknown_patch"),
         ({"window_ticks": 0}, "bad_input"),
+        ({"checks": [{"metric": "happiness", "limit": 1}]}, "bad_input"),
+        ({"checks": [{"metric": "faults_per_1000_ticks"}]}, "bad_input"),
     ]
     for change, code in changes:
         bad = client.post("/api/rollouts", headers=op, json={**start, **change})
@@ -58,8 +60,13 @@ def test_rollouts_over_the_api(live: Live) -> None:
     assert client.post("/api/rollouts", headers=op, json={**start, "plan": [1, 100]}).status_code == 422
     assert client.post("/api/rollouts", headers=viewer, json=start).status_code == 403
     assert _head(live) == before
-    started = client.post("/api/rollouts", headers=op, json=start)
+    checks = [
+        {"metric": "faults_per_1000_ticks", "limit": 5, "margin": 1.5},
+        {"metric": "tick_p99_over_budget_ms", "limit": 0},
+    ]
+    started = client.post("/api/rollouts", headers=op, json={**start, "checks": checks})
     assert started.status_code == 200 and started.json()["pct_bp"] == 100, started.text
+    assert [c["metric"] for c in started.json()["plan"]["checks"]] == [c["metric"] for c in checks]
     again = client.post("/api/rollouts", headers=op, json=start)
     assert again.status_code == 409 and again.json()["detail"]["code"] == "rollout_live"
     status = client.get("/api/rollouts?world=neon", headers=viewer).json()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import Field, StrictBool, StrictInt
 
 from ouroboros.errors import OuroborosError
+from ouroboros.rollout.analysis import Check
 from ouroboros.rollout.plan import (
     DEFAULT_MIN_EXPOSURES,
     DEFAULT_PLAN,
@@ -32,6 +33,12 @@ router = APIRouter(tags=["rollout"])
 RolloutId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^ro-[0-9]+-[0-9a-f]{10}$")]
 
 
+class CheckBody(m.Body):
+    metric: str = Field(max_length=64)
+    limit: float | None = None
+    margin: float | None = None
+
+
 class RolloutStart(m.Body):
     world: m.World
     patch_id: str = Field(min_length=1, max_length=128)
@@ -41,6 +48,7 @@ class RolloutStart(m.Body):
     threshold: StrictInt = DEFAULT_THRESHOLD
     windows_per_stage: StrictInt = DEFAULT_WINDOWS_PER_STAGE
     scope: Literal["cohort", "shard"] = "cohort"
+    checks: list[CheckBody] | None = Field(None, max_length=10, description="Replaces the default checks.")
     reason: m.Reason
 
 
@@ -91,6 +99,11 @@ def start(request: Request, body: RolloutStart, user: Operator) -> dict[str, Any
             threshold=body.threshold,
             windows_per_stage=body.windows_per_stage,
             scope=body.scope,
+            **(
+                {"checks": tuple(Check(c.metric, c.limit, c.margin) for c in body.checks)}
+                if body.checks is not None
+                else {}
+            ),
         )
     except OuroborosError as exc:
         raise refused(exc) from exc
