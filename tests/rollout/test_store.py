@@ -36,6 +36,13 @@ def test_a_rollout_starts_at_its_first_stage_recorded_with_its_version_metadata(
     assert meta.activation_scope == "cohort" and meta.rollout_id == state.rollout_id
     assert meta.rollback_target_id is None and meta.activated_at is not None
     assert svc.store.consistent(state) and (gov.data / ROLLOUT_FILE).exists()
+    start = gov.ledger.entries(patch_id=patch, kind="rollout_start")[0]
+    assert start.evidence["version"] == {
+        "activation_scope": "cohort",
+        "rollout_id": state.rollout_id,
+        "rollback_target_id": None,
+    }
+    assert meta.activated_at == start.at
     assert gov.ledger.state_of(patch) == State.VALIDATED and gov.active() is None
     assert gov.ledger.verify() > 0
     status = svc.status()

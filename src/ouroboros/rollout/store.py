@@ -233,7 +233,13 @@ class RolloutStore:
         rollout_id = f"ro-{seq + 1}-{hashlib.sha256(f'{head}:{patch_id}'.encode()).hexdigest()[:10]}"
         pending = RolloutState(rollout_id, patch_id, active, plan)
         started, events = start_rollout(pending, -1)
-        first = Event(START, "none", "pending", reason, {"patch_id": patch_id, "rollback_target_id": active})
+        version = {  # the version's metadata; its activated_at is this entry's time
+            "activation_scope": plan.scope,
+            "rollout_id": rollout_id,
+            "rollback_target_id": active,
+        }
+        evidence = {"patch_id": patch_id, "rollback_target_id": active, "version": version}
+        first = Event(START, "none", "pending", reason, evidence)
         self.record(pending, started, [first, *events], actor, reason, content)
         return started
 
