@@ -10,12 +10,13 @@ import { Guardrails } from "./Guardrails";
 import { Ledger } from "./Ledger";
 import { Login } from "./Login";
 import { Queue } from "./Queue";
+import { Rollouts } from "./Rollouts";
 import { Snapshots } from "./Snapshots";
 import { Players } from "./Players";
 import { NEON, PETRI, WorldCanvas } from "./WorldCanvas";
 import type { Row } from "./ui";
 
-const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
+const TABS = ["control", "queue", "ledger", "rollouts", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
 type Tab = (typeof TABS)[number];
 
 export function App() {
@@ -73,6 +74,7 @@ export function App() {
         {tab === "control" && <Control world={world} />}
         {tab === "queue" && <Queue world={world} />}
         {tab === "ledger" && <Ledger world={world} />}
+        {tab === "rollouts" && <Rollouts world={world} />}
         {tab === "snapshots" && <Snapshots world={world} />}
         {tab === "director" && <DirectorLog world={world} />}
         {tab === "evolution" && <EvolutionFeed live={live} />}
