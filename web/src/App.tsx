@@ -30,12 +30,13 @@ function Legend({ world }: { world: WorldInfo }) {
   const kinds = Object.entries(world.stream?.legend ?? {});
   return (
     <div className="muted small" data-testid={`legend-${world.name}`}>
-      {kinds.map(([code, label]) => (
+      {kinds.map(([code, label], i) => (
         <span key={code} style={{ color: css(palette.kinds[Number(code) % palette.kinds.length]) }}>
-          {label}{" · "}
+          {i > 0 ? " · " : ""}
+          {label}
         </span>
       ))}
-      {world.stream?.resource ? <span>dots: {world.stream.resource}</span> : null}
+      {world.stream?.resource ? <span> · dots: {world.stream.resource}</span> : null}
     </div>
   );
 }
