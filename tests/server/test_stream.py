@@ -25,8 +25,6 @@ from ouroboros.errors import OuroborosError
 from ouroboros.server.stream import (
     BINARY_MIN_ENTITIES,
     ENTITY_DTYPE,
-    KIND_MOLBOT,
-    KIND_NPC,
     MAX_CLIENT_MESSAGE_BYTES,
     MAX_FRAME_ITEMS,
     RESOURCE_DTYPE,
@@ -36,12 +34,12 @@ from ouroboros.server.stream import (
     decode_binary_frame,
     encode_frame,
     mount_world_stream,
-    neon_frame,
-    petri_frame,
 )
 from ouroboros.worlds import build_world
 from ouroboros.worlds.neon.city import room_data
+from ouroboros.worlds.neon.stream import KIND_NPC, neon_frame
 from ouroboros.worlds.petri.params import FP_SHIFT, check_param
+from ouroboros.worlds.petri.stream import KIND_MOLBOT, petri_frame
 from tests.server.conftest import run
 
 # -- codec ----------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ ROUTES = [
     ("PUT", "/api/world/params", "operator"),
     ("POST", "/api/world/params", "operator"),
     ("GET", "/api/stats", "viewer"),
+    ("GET", "/api/worlds", "viewer"),
     ("POST", "/api/control/stop", "operator"),
     ("POST", "/api/control/go", "operator"),
     ("GET", "/api/feed", "viewer"),

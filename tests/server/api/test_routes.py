@@ -47,6 +47,20 @@ def test_state_and_stats_show_both_worlds_ticking(live: Live) -> None:
     assert live.client.get("/api/world/state?world=atlantis", headers=viewer).status_code == 422
 
 
+def test_worlds_says_what_runs_and_how_to_draw_it(live: Live) -> None:
+    got = live.client.get("/api/worlds", headers=live.headers("viewer"))
+    assert got.status_code == 200
+    worlds = {w["name"]: w for w in got.json()}
+    assert sorted(worlds) == ["neon", "petri"]
+    assert worlds["neon"]["played"] is True and worlds["petri"]["played"] is False
+    assert worlds["petri"]["stream"] == {"kind": 0, "legend": {"0": "molbot"}, "resource": "food"}
+    assert worlds["neon"]["stream"]["legend"] == {"1": "player", "2": "npc"}
+    # a world left out of a query is the first this server runs; an unknown one is refused
+    viewer = live.headers("viewer")
+    assert live.client.get("/api/world/state", headers=viewer).json()["world"] == got.json()[0]["name"]
+    assert live.client.get("/api/world/state?world=nowhere", headers=viewer).status_code == 422
+
+
 def test_petri_counts_its_molbots_and_its_food_apart(live: Live) -> None:
     """``entities`` is the dish's molbots (what its population chart shows), not molbots plus
     food; food is its own figure; both add up to every live entity, read at one tick."""

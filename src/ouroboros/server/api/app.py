@@ -261,7 +261,7 @@ def create_app(
             {"name": "director", "description": "The council's director: sliders and stop."},
             {"name": "queue", "description": "Proposals waiting for a person."},
             {"name": "guardrails", "description": "Budgets and bans for generators."},
-            {"name": "evolution", "description": "petri's evolution loop."},
+            {"name": "evolution", "description": "The evolution loop of a world that evolves."},
             {"name": "metrics", "description": "Prometheus metrics; a bearer token of any role."},
         ],
     )
@@ -328,7 +328,9 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
         except AuthError:
             return None
 
-    hubs = {name: StreamHub(name) for name in runtime.worlds}
+    from ouroboros.worlds import world_spec
+
+    hubs = {name: StreamHub(name) for name in runtime.worlds if world_spec(name).stream is not None}
 
     def to_hubs(event: dict[str, Any]) -> None:
         for hub in hubs.values():
