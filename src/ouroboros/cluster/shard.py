@@ -174,6 +174,9 @@ def run_shard(
             stop.wait(max(0.0, next_at - time.monotonic()))
     finally:
         game.save()
+        close = getattr(game, "close", None)
+        if close is not None:
+            close()
         host.close()
     return ran
 
