@@ -10,16 +10,23 @@ Each row runs on a private ``redis-server`` (a unix socket, no persistence) star
   janitor, on its timer, hands the job on: the time from the kill to the job's result (its lease
   plus the janitor's period bound it: ``--lease-s`` and ``--janitor-every-s``).
 
-Medians over ``--repeats``. Writes benchmarks/results/cluster.json (``--quick``: tiny, under
-results/quick/). Players across shard processes and a shard's soft restart are not measured yet:
-shards as processes are the next step of the scale-out issue.
+- ``players, S shards``: ``--players`` telnet clients spread over S neon shard processes (a
+  gateway process per shard), each typing ``look`` twice a second for ``--seconds``; latency is
+  the line sent → the answer's exits line received (p50, p99), all clients together.
+- ``soft restart``: the same clients on one shard, which is restarted (SIGTERM: it saves, a new
+  process loads the city); the longest a player waited for an answer across the restart, and the
+  connections lost (goal: < 2 s, none).
 
-    python benchmarks/bench_cluster.py [--jobs 400] [--repeats 3] [--quick]
+Medians over ``--repeats``. Writes benchmarks/results/cluster.json (``--quick``: tiny, under
+results/quick/).
+
+    python benchmarks/bench_cluster.py [--jobs 400] [--players 200] [--seconds 20] [--repeats 3] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -28,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -159,19 +167,150 @@ def recovery_row(lease_s: float, every_s: float) -> dict[str, float]:
         server.stop()
 
 
+class Proc:
+    """An ``ouroboros`` child process whose stderr is read on a thread."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        argv = [sys.executable, "-m", "ouroboros", *args]
+        self.popen = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.popen.stderr is not None
+        for line in self.popen.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, text: str) -> str:
+        return wait_for(lambda: next((x for x in self.lines if text in x), None))  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            self.popen.wait(60)
+
+
+def start_shard(url: str, data: Path, i: int) -> Proc:
+    shard = Proc(["shard", f"neon:{i}", "--redis", url, "--data", str(data)])
+    shard.wait_for("boot")
+    return shard
+
+
+def start_cluster(url: str, data: Path, shards: int) -> tuple[list[Proc], list[int]]:
+    procs, ports = [], []
+    for i in range(shards):
+        procs.append(start_shard(url, data, i))
+        gw = Proc(["gateway", "--shard", f"neon:{i}", "--telnet-port", "0", "--ws-port", "0",
+                   "--redis", url, "--data", str(data)])  # fmt: skip
+        procs.append(gw)
+        ports.append(json.loads(gw.wait_for("gateway ").split(": ", 1)[1])["telnet"])
+    return procs, ports
+
+
+async def _until_exits(reader: asyncio.StreamReader) -> None:
+    while b"Exits" not in await reader.readline():
+        pass
+
+
+async def _players(ports: list[int], players: int, seconds: float, during=None) -> tuple[list[float], int]:  # type: ignore[no-untyped-def]
+    """Every player logs in; once all are in, each types ``look`` twice a second for ``seconds``
+    (``during`` runs half-way through). Returns the answer latencies (ms) and connections lost."""
+    latencies: list[float] = []
+    lost = [0]
+    logged = [0]
+    all_in = asyncio.Event()
+
+    async def one(i: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", ports[i % len(ports)])
+        try:
+            await asyncio.wait_for(reader.readuntil(b"PASSWORD"), 120)
+            writer.write(f"create p{i} password99\r\n".encode())
+            await asyncio.wait_for(_until_exits(reader), 300)
+            logged[0] += 1
+            if logged[0] == players:
+                all_in.set()
+            await all_in.wait()
+            until = time.monotonic() + seconds
+            while time.monotonic() < until:
+                sent = time.monotonic()
+                writer.write(b"look\r\n")
+                await asyncio.wait_for(_until_exits(reader), 60)
+                latencies.append((time.monotonic() - sent) * 1000)
+                await asyncio.sleep(max(0.0, sent + 0.5 - time.monotonic()))
+        except (OSError, asyncio.IncompleteReadError, TimeoutError):
+            lost[0] += 1
+            if not all_in.is_set():
+                logged[0] += 1
+                if logged[0] == players:
+                    all_in.set()
+        finally:
+            writer.close()
+
+    async def middle() -> None:
+        await all_in.wait()
+        await asyncio.sleep(seconds / 2)
+        await asyncio.to_thread(during)
+
+    tasks = [one(i) for i in range(players)] + ([middle()] if during is not None else [])
+    await asyncio.gather(*tasks)
+    return latencies, lost[0]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
+def players_row(shards: int, players: int, seconds: float) -> dict[str, float]:
+    server = RedisServer().start()
+    data = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    procs, ports = start_cluster(server.url, data, shards)
+    try:
+        lat, lost = asyncio.run(_players(ports, players, seconds))
+        return {"p50_ms": _pct(lat, 0.5), "p99_ms": _pct(lat, 0.99), "commands_per_s": len(lat) / seconds,
+                "lost": lost}  # fmt: skip
+    finally:
+        for p in procs:
+            p.stop()
+        server.stop()
+
+
+def soft_restart_row(players: int, seconds: float) -> dict[str, float]:
+    server = RedisServer().start()
+    data = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    procs, ports = start_cluster(server.url, data, 1)
+
+    def restart() -> None:
+        procs[0].stop()  # SIGTERM: the shard saves and exits
+        procs[0] = start_shard(server.url, data, 0)
+
+    try:
+        lat, lost = asyncio.run(_players(ports, players, seconds, during=restart))
+        return {"longest_gap_s": max(lat) / 1000 if lat else float("nan"), "lost": lost}
+    finally:
+        for p in procs:
+            p.stop()
+        server.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=400)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--lease-s", type=float, default=2.0)
     ap.add_argument("--janitor-every-s", type=float, default=0.5)
-    ap.add_argument("--quick", action="store_true", help="40 jobs, one repeat")
+    ap.add_argument("--players", type=int, default=200)
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--quick", action="store_true", help="40 jobs, 6 players for 4 s, one repeat")
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default results/cluster.json)")
     args = ap.parse_args()
     results = REPO / "benchmarks" / "results" / ("quick" if args.quick else "")
     args.out = args.out or results / "cluster.json"
     if args.quick:
         args.jobs, args.repeats, args.lease_s, args.janitor_every_s = 40, 1, 1.0, 0.2
+        args.players, args.seconds = 6, 4.0
     rows: dict[str, dict[str, float]] = {}
     for workers in (1, 2):
         runs = [jobs_row(workers, args.jobs) for _ in range(args.repeats)]
@@ -180,11 +319,28 @@ def main() -> None:
         }
     runs = [recovery_row(args.lease_s, args.janitor_every_s) for _ in range(args.repeats)]
     recovery = statistics.median(r["recovery_s"] for r in runs)
+    players: dict[str, dict[str, float]] = {}
+    for shards in (1, 2):
+        pruns = [players_row(shards, args.players, args.seconds) for _ in range(args.repeats)]
+        players[f"{args.players} players, {shards} shard{'s' if shards > 1 else ''}"] = {
+            k: statistics.median(r[k] for r in pruns) for k in pruns[0]
+        }
+    sruns = [soft_restart_row(args.players, args.seconds) for _ in range(args.repeats)]
+    soft = {k: statistics.median(r[k] for r in sruns) for k in sruns[0]}
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     load = os.getloadavg()[0]
     print(f"{'row':<22}{'jobs/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, r in rows.items():
         print(f"{name:<22}{r['jobs_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}")
+    print(f"\n{'row':<24}{'cmd/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'lost':>6}")
+    for name, r in players.items():
+        print(
+            f"{name:<24}{r['commands_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['lost']:>6.0f}"
+        )
+    print(
+        f"soft restart, {args.players} players: longest wait for an answer {soft['longest_gap_s']:.2f} s "
+        f"(goal < 2 s), connections lost {soft['lost']:.0f}"
+    )
     print(
         f"recovery after SIGKILL: {recovery:.2f} s (lease {args.lease_s:g} s, janitor every "
         f"{args.janitor_every_s:g} s; bound {args.lease_s + args.janitor_every_s:g} s)"
@@ -197,6 +353,10 @@ def main() -> None:
         "repeats": args.repeats,
         "rows": rows,
         "recovery_s": recovery,
+        "players": players,
+        "soft_restart": soft,
+        "players_n": args.players,
+        "seconds": args.seconds,
         "lease_s": args.lease_s,
         "janitor_every_s": args.janitor_every_s,
         "quick": args.quick,
