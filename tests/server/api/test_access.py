@@ -33,6 +33,7 @@ ROUTES = [
     ("POST", "/api/control/stop", "operator"),
     ("POST", "/api/control/go", "operator"),
     ("GET", "/api/feed", "viewer"),
+    ("GET", "/api/events", "viewer"),
     ("GET", "/api/snapshots?world=neon", "viewer"),
     ("POST", "/api/snapshots", "operator"),
     ("POST", "/api/snapshots/0000000000-00000000/restore", "admin"),

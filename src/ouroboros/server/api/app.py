@@ -239,7 +239,7 @@ def create_app(
     runtime: Runtime, *, settings: ApiSettings | None = None, auth: AuthStore | None = None
 ) -> FastAPI:
     """The admin API of ``runtime`` (its users in ``<data>/server.sqlite3`` unless ``auth``)."""
-    from ouroboros.server.api import routes_ai, routes_gov, routes_players, routes_world
+    from ouroboros.server.api import routes_ai, routes_gov, routes_ops, routes_players, routes_world
 
     settings = settings or ApiSettings()
     auth = auth or AuthStore(runtime.data_dir)
@@ -274,7 +274,13 @@ def create_app(
         "address": settings.address_lockout,
     }
     app.state.login_guard = LoginGuard(policies, clock=auth.clock)
-    for router in (routes_world.router, routes_gov.router, routes_ai.router, routes_players.router):
+    for router in (
+        routes_world.router,
+        routes_gov.router,
+        routes_ai.router,
+        routes_players.router,
+        routes_ops.router,
+    ):
         app.include_router(router)
     _guard_openapi(app)
     _mount_stream_and_metrics(app, runtime, auth)

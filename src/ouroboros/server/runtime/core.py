@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.errors import BadInputError
+from ouroboros.server.runtime.eventlog import EVENTS_FILE, EventLog
 from ouroboros.server.runtime.feed import Feed
+from ouroboros.server.runtime.inputlog import InputRecorder
 from ouroboros.server.runtime.options import WORLDS, RuntimeOptions
 from ouroboros.server.runtime.runner import WorldRunner
 
@@ -37,8 +39,10 @@ class Runtime:
                 raise BadInputError(f"no live world {name!r} (try: {', '.join(WORLDS)})")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.options = options or RuntimeOptions()
-        self.feed = Feed(self.options.feed_max_events)
+        self.events = EventLog(self.data_dir / EVENTS_FILE) if self.options.event_log else None
+        self.feed = Feed(self.options.feed_max_events, log=self.events)
         self.runners: dict[str, WorldRunner] = {}
+        self.recorders: dict[str, InputRecorder] = {}
         self.started_at: float | None = None
         try:
             for name in names:
@@ -46,6 +50,8 @@ class Runtime:
         except BaseException:
             for runner in self.runners.values():
                 runner.stop()
+            if self.events is not None:
+                self.events.close()
             raise
 
     @property
@@ -130,6 +136,17 @@ class Runtime:
         # cyclic collector's full passes, which otherwise stall a tick now and then
         gc.collect()
         gc.freeze()
+        if self.options.input_log:
+            for name, runner in self.runners.items():
+                recorder = InputRecorder(
+                    runner.folder,
+                    segment_ticks=self.options.input_log_segment_ticks,
+                    keep_segments=self.options.input_log_keep_segments,
+                )
+                with runner.lock:
+                    recorder.begin(runner.world)  # the first segment starts from the state now
+                runner.after_tick.append(recorder.after_tick)
+                self.recorders[name] = recorder
         started: list[WorldRunner] = []
         try:
             for runner in self.runners.values():
@@ -166,9 +183,13 @@ class Runtime:
         return all(r.finished.is_set() for r in self.runners.values())
 
     def stop(self) -> None:
-        """Stop every world at a tick boundary and save it."""
+        """Stop every world at a tick boundary and save it; close the input and event logs."""
         for runner in self.runners.values():
             runner.stop()
+        for recorder in self.recorders.values():
+            recorder.close()
+        if self.events is not None:
+            self.events.close()
 
 
 __all__ = ["Runtime"]
