@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ouroboros.cli import admin as _admin  # noqa: F401  (registers its commands)
 from ouroboros.cli import ai as _ai  # noqa: F401  (registers its commands)
+from ouroboros.cli import config as _config  # noqa: F401  (registers its commands)
 from ouroboros.cli import events as _events  # noqa: F401  (registers its commands)
 from ouroboros.cli import evolve as _evolve  # noqa: F401  (registers its command)
 from ouroboros.cli import governance as _governance  # noqa: F401  (registers its commands)

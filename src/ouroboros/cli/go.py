@@ -109,8 +109,24 @@ def _configure_logs() -> None:
         logger.propagate = False
 
 
+#: go's parameters whose setting (``ouroboros.settings.Settings``) has another name
+SETTING_OF = {"world_name": "world", "cors_origin": "cors_origins", "trusted_address": "trusted_addresses"}
+
+
+def _given_flags(ctx: typer.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """The flags given on the command line, by setting name (the rest come from the settings)."""
+    given: dict[str, Any] = {}
+    for param, value in values.items():
+        source = ctx.get_parameter_source(param)  # typer's own click: compare by name
+        if source is not None and source.name in ("COMMANDLINE", "PROMPT"):
+            name = SETTING_OF.get(param, param)
+            given[name] = tuple(value) if isinstance(value, list) else value
+    return given
+
+
 @app.command()
 def go(
+    ctx: typer.Context,
     world_name: Annotated[str, typer.Option("--world", help="neon, petri or all.")] = "all",
     data: Annotated[Path, typer.Option(help="The data folder (one governed folder per world).")] = Path(
         "ouroboros-data"
@@ -168,6 +184,18 @@ def go(
         ),
     ] = "offline",
     llm_port: Annotated[int, typer.Option(help="--llm local: the model server's port (0: a free one).")] = 0,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(help="Export traces over OTLP/HTTP here (default: kept in memory).", show_default=False),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Settings from this TOML file (default: $OUROBOROS_CONFIG, else ./ouroboros.toml); "
+            "flags over OUROBOROS_* over the file (`ouroboros config show`).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.gateway.session import SessionLimits
@@ -195,6 +223,31 @@ def go(
         if llm not in LLM_CHOICES:
             raise BadInputError(f"--llm must be one of {', '.join(LLM_CHOICES)}, got {llm!r}")
         _check_port(llm_port, "--llm-port")
+        # the settings in force: the flags given, over OUROBOROS_*, over the TOML file, over defaults
+        settings = _settings(ctx, dict(locals()), config)
+        world_name, data, host, port = settings.world, settings.data, settings.host, settings.port
+        telnet_port, ws_port, seed, entities = (
+            settings.telnet_port,
+            settings.ws_port,
+            settings.seed,
+            settings.entities,
+        )
+        fresh, ticks_per_second, max_ticks = settings.fresh, settings.ticks_per_second, settings.max_ticks
+        optimizer, witness, trust_root, llm = (
+            settings.optimizer,
+            settings.witness,
+            settings.trust_root,
+            settings.llm,
+        )
+        llm_port, no_browser = settings.llm_port, settings.no_browser
+        trusted_address, cors_origin = list(settings.trusted_addresses), list(settings.cors_origins)
+        if world_name not in WORLD_CHOICES:
+            raise BadInputError(f"--world must be one of {', '.join(WORLD_CHOICES)}, got {world_name!r}")
+        for address in trusted_address or ():
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
         local = _start_local_model(console, llm_port) if llm == "local" else None
@@ -221,7 +274,9 @@ def go(
             witness=witness,
             trust_root=trust_root,
             model_defaults=None if local is None else local_model_roles(local.model_name, local.base_url),
-            enrich_timeout_s=LOCAL_ENRICH_TIMEOUT_S if local is not None else 10.0,
+            enrich_timeout_s=settings.enrich_timeout_s
+            or (LOCAL_ENRICH_TIMEOUT_S if local is not None else 10.0),
+            **runtime_settings(settings),
         )
         try:
             runtime = Runtime(data, worlds, options)
@@ -254,6 +309,30 @@ def go(
     finally:
         if local is not None:
             local.stop()
+
+
+def _settings(ctx: typer.Context, values: dict[str, Any], config: Path | None) -> Any:
+    from ouroboros.settings import load_settings
+
+    params = {p.name for p in ctx.command.params if p.name not in (None, "config")}
+    settings, _ = load_settings(_given_flags(ctx, {k: v for k, v in values.items() if k in params}), config)
+    return settings
+
+
+def runtime_settings(settings: Any) -> dict[str, Any]:
+    """The ``RuntimeOptions`` fields that are settings of their own, by the same names."""
+    names = (
+        "feed_max_events",
+        "tick_samples_max",
+        "council_events_max",
+        "auto_snapshot_keep_last",
+        "auto_snapshot_keep_days",
+        "event_log",
+        "input_log",
+        "input_log_segment_ticks",
+        "input_log_keep_segments",
+    )
+    return {name: getattr(settings, name) for name in names}
 
 
 def local_model_roles(model: str, base_url: str) -> dict[str, Any]:
