@@ -98,7 +98,9 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://host:4318")
     otlp_headers: SecretStr | None = Field(None, description="OTLP exporter headers (k=v,k=v): a secret")
     trace_buffer_spans: int = Field(20_000, ge=100, le=1_000_000, description="spans kept in memory")
-    trace_tick_every: int = Field(0, ge=0, le=1_000_000, description="trace one tick in this many (0: none)")
+    trace_tick_every: int = Field(
+        1_000, ge=0, le=1_000_000, description="trace one tick in this many (0: none)"
+    )
 
     @field_validator("cors_origins", "trusted_addresses", mode="before")
     @classmethod

@@ -44,6 +44,7 @@ from ouroboros.ai.store import AI_DB, AiStore
 from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchError, Reason
 from ouroboros.patches.governor import REFUSED, Governor, Verdict
 from ouroboros.patches.states import State
+from ouroboros.tracing import traced
 
 __all__ = [
     "GENERATOR_DOMAINS",
@@ -223,6 +224,7 @@ class Council:
         )
 
     # -- the loop ------------------------------------------------------------------------------------
+    @traced("council.step")
     def step(
         self, events: Sequence[Mapping[str, Any]], kpis: Mapping[str, Any], tick: int, world: Any = None
     ) -> list[dict[str, Any]]:
@@ -279,6 +281,7 @@ class Council:
         self.store.record_decision(job.tick, "ensemble", "decided", why, job.job_id, str(job.type))
         return decision.choice, {"choice": decision.choice, "calls": router.calls}
 
+    @traced("council.propose")
     def propose(
         self,
         type: ProposalType | str,

@@ -38,6 +38,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ouroboros import tracing
 from ouroboros.cli.core import EXIT_FAILED, MAX_RUN_TICKS, _command_boundary, _note, app
 from ouroboros.errors import BadInputError, KeyringError, LedgerError
 
@@ -296,19 +297,35 @@ def go(
         try:
             _announce_worlds(console, runtime)
             server, first = _make_server(runtime, api_socket, tuple(cors_origin or ()))
+            _start_tracing(console, settings)
             runtime.start()
         except BaseException:
             runtime.stop()
             api_socket.close()
             _release_ledger_log()
+            tracing.shutdown()
             if local is not None:
                 local.stop()
             raise
     try:
         _serve(console, runtime, server, api_socket, first, host, no_browser)
     finally:
+        tracing.shutdown()  # spans on their way over OTLP are sent first
         if local is not None:
             local.stop()
+
+
+def _start_tracing(console: Console, settings: Any) -> None:
+    """Spans in memory (the dashboard's "why was this slow"), or over OTLP with an endpoint."""
+    if not settings.tracing and not settings.otlp_endpoint:
+        return
+    secret = settings.otlp_headers.get_secret_value() if settings.otlp_headers is not None else ""
+    headers = dict(part.split("=", 1) for part in secret.split(",") if "=" in part)
+    tracing.configure(
+        otlp_endpoint=settings.otlp_endpoint, otlp_headers=headers, buffer_spans=settings.trace_buffer_spans
+    )
+    if settings.otlp_endpoint:
+        _note(console, f"traces over OTLP to {settings.otlp_endpoint}")
 
 
 def _settings(ctx: typer.Context, values: dict[str, Any], config: Path | None) -> Any:
@@ -331,6 +348,7 @@ def runtime_settings(settings: Any) -> dict[str, Any]:
         "input_log",
         "input_log_segment_ticks",
         "input_log_keep_segments",
+        "trace_tick_every",
     )
     return {name: getattr(settings, name) for name in names}
 

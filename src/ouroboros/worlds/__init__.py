@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
+from ouroboros import tracing
 from ouroboros.engine import World
 from ouroboros.errors import WorldError
 from ouroboros.worlds.spec import WorldSpec
@@ -159,8 +160,14 @@ class GameplayPlugin:
             return out
 
         def apply(w: World, payload: dict[str, Any]) -> None:
+            with tracing.span("activation", patch_id=payload["patch_id"], tick=w.tick) as current:
+                _apply(w, payload, current)
+
+        def _apply(w: World, payload: dict[str, Any], current: Any) -> None:
             before = w.resources.get("gameplay_version")
             report = spec.apply_content(w, payload["content"], payload.get("migration"))
+            if report is not None and current is not None:
+                current.set_attribute("ouroboros.migration", True)
             w.resources["gameplay_version"] = payload["patch_id"]
             if report is not None:
                 w.scratch[MIGRATION_SCRATCH] = {

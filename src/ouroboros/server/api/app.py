@@ -37,7 +37,7 @@ from fastapi import Depends, FastAPI, HTTPException, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ouroboros import __version__
+from ouroboros import __version__, tracing
 from ouroboros.server.api import strict_json
 from ouroboros.server.api.auth import AuthError, AuthStore
 from ouroboros.server.api.strict_json import BadJsonError
@@ -192,7 +192,11 @@ class RequestContext:
                 raise _TooLarge(self.max_body_bytes)
             if body.strip():
                 strict_json.loads(bytes(body))  # the one strict door: every body is checked here
-            await self.app(scope, replay, send_with_id)
+            name = f"HTTP {scope.get('method', '')} {scope.get('path', '')}"
+            with tracing.span(name, request_id=request_id) as current:
+                await self.app(scope, replay, send_with_id)
+                if current is not None:
+                    current.set_attribute("http.status_code", status)
         except _TooLarge:
             if not response_started:
                 await _send_json(

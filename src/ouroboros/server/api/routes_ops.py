@@ -38,4 +38,37 @@ def events(
     return {"events": page, "next": last, "more": len(page) == limit}
 
 
+ID = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+@router.get(
+    "/api/traces",
+    tags=["feed"],
+    summary="Why was this slow: every span of the traces that touched a proposal or a patch",
+)
+def traces(
+    request: Request,
+    user: Viewer,
+    patch_id: Annotated[str | None, Query(pattern=ID, description="A patch id.")] = None,
+    proposal_id: Annotated[str | None, Query(pattern=ID, description="A proposal id.")] = None,
+) -> dict[str, Any]:
+    """Spans oldest first (name, trace and parent ids, duration in ms, attributes); ``slowest``
+    names the longest spans below the roots. Kept in memory (the newest ``trace_buffer_spans``)."""
+    from ouroboros import tracing
+
+    if patch_id is None and proposal_id is None:
+        raise HTTPException(422, "name a patch_id or a proposal_id")
+    buffer = tracing.buffer()
+    if buffer is None:
+        why = "spans go over OTLP" if tracing.enabled() else "tracing is off"
+        raise HTTPException(404, f"no traces kept here: {why}")
+    spans = buffer.find(patch_id=patch_id, proposal_id=proposal_id)  # type: ignore[arg-type]
+    inner = sorted((s for s in spans if s["parent_id"] is not None), key=lambda s: -s["duration_ms"])
+    return {
+        "spans": spans,
+        "traces": sorted({s["trace_id"] for s in spans}),
+        "slowest": [{"name": s["name"], "duration_ms": s["duration_ms"]} for s in inner[:5]],
+    }
+
+
 __all__ = ["router"]

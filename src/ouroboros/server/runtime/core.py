@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ouroboros import tracing
 from ouroboros.errors import BadInputError
 from ouroboros.server.runtime.eventlog import EVENTS_FILE, EventLog
 from ouroboros.server.runtime.feed import Feed
@@ -147,6 +148,10 @@ class Runtime:
                     recorder.begin(runner.world)  # the first segment starts from the state now
                 runner.after_tick.append(recorder.after_tick)
                 self.recorders[name] = recorder
+        every = self.options.trace_tick_every
+        if every > 0 and tracing.enabled():  # sampled ticks; with tracing off, no hook at all
+            for name, runner in self.runners.items():
+                runner.after_tick.append(functools.partial(_trace_tick, name, every))
         started: list[WorldRunner] = []
         try:
             for runner in self.runners.values():
@@ -190,6 +195,11 @@ class Runtime:
             recorder.close()
         if self.events is not None:
             self.events.close()
+
+
+def _trace_tick(name: str, every: int, world: Any, ms: float) -> None:
+    if world.tick % every == 0:
+        tracing.record("tick", ms / 1e3, world=name, tick=world.tick, entities=world.entity_count)
 
 
 __all__ = ["Runtime"]

@@ -53,6 +53,7 @@ class RuntimeOptions:
     input_log: bool = True  # each world's inputs in <data>/<world>/inputs/ (rotating segments)
     input_log_segment_ticks: int = 9_000
     input_log_keep_segments: int = 12
+    trace_tick_every: int = 0  # with tracing on: a span for one tick in this many (0: none)
 
 
 __all__ = [
