@@ -46,6 +46,7 @@ from ouroboros.server.runtime import Runtime
 
 log = logging.getLogger("ouroboros.api")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+MCP_CLIENT = re.compile(r"[^A-Za-z0-9._ -]")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
@@ -143,9 +144,13 @@ class RequestContext:
                 )
             except Exception:  # the audit row matters more than its reason
                 reason = None
+            actor = state.get("actor") or "anonymous"
+            client = MCP_CLIENT.sub("", headers.get(b"x-mcp-client", b"").decode("latin-1"))[:64]
+            if client:  # an MCP client is one more actor: the audit names it beside the user
+                actor = f"{actor} via mcp:{client}"
             try:
                 self.auth.audit(
-                    actor=state.get("actor") or "anonymous",
+                    actor=actor,
                     role=state.get("role"),
                     method=method,
                     path=scope.get("path", ""),
@@ -288,6 +293,7 @@ def create_app(
         app.include_router(router)
     _guard_openapi(app)
     _mount_stream_and_metrics(app, runtime, auth)
+    _mount_mcp(app, auth)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -301,6 +307,17 @@ def create_app(
 
         app.mount("/", StaticFiles(directory=settings.web_dist, html=True), name="dashboard")
     return app
+
+
+def _mount_mcp(app: FastAPI, auth: AuthStore) -> None:
+    """The MCP server (streamable HTTP) at ``/mcp``: each tool is a request to this app with the
+    caller's token (``ouroboros.server.mcp``), when the ``mcp`` SDK is installed."""
+    try:
+        from ouroboros.server.mcp import MCP_PATH, McpMount
+    except ImportError:
+        return
+    mount: Any = McpMount(app, auth)  # an ASGI app: Starlette routes to it as it is
+    app.add_route(MCP_PATH, mount, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
 
 def _guard_openapi(app: FastAPI) -> None:
