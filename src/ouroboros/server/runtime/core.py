@@ -100,6 +100,7 @@ class Runtime:
             model_defaults=self.options.model_defaults,
         )
         runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
+        self._attach_tools(runner)
         if runner.name == "neon":
             from ouroboros.ai.signals import NeonSignals
 
@@ -125,6 +126,28 @@ class Runtime:
                 world_lock=runner.lock,
                 pace=runner.wait_for_idle,
             )
+
+    def _attach_tools(self, runner: WorldRunner) -> None:
+        """The operator's MCP tools for the council (``<data>/council_tools.json``), if any; a bad
+        file is an error on the feed and the council runs without tools."""
+        from ouroboros.ai.tools import TOOLS_FILE, CouncilTools, load_config
+        from ouroboros.errors import OuroborosError
+
+        council = runner.council
+        try:
+            config = load_config(self.data_dir / TOOLS_FILE)
+        except OuroborosError as exc:
+            self.feed.publish("error", runner.name, source="council_tools", message=exc.message)
+            return
+        if config is None:
+            return
+
+        def record(outcome: str, why: dict[str, Any]) -> None:
+            council.store.record_decision(runner.world.tick, "mcp_tool", outcome, why, None, None)
+
+        council.tools = CouncilTools(
+            config, record, banned=lambda: tuple(getattr(council.guardrails(), "banned_words", ()) or ())
+        )
 
     def start(self) -> None:
         """Snapshot the clean state of each world that starts new (a resumed world keeps the one
