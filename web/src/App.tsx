@@ -11,11 +11,12 @@ import { Ledger } from "./Ledger";
 import { Login } from "./Login";
 import { Queue } from "./Queue";
 import { Snapshots } from "./Snapshots";
+import { Traces } from "./Traces";
 import { Players } from "./Players";
 import { NEON, PETRI, WorldCanvas } from "./WorldCanvas";
 import type { Row } from "./ui";
 
-const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
+const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails", "traces"] as const;
 type Tab = (typeof TABS)[number];
 
 export function App() {
@@ -92,6 +93,7 @@ export function App() {
         {tab === "players" && <Players world={world} />}
         {tab === "charts" && <Charts />}
         {tab === "guardrails" && <Guardrails />}
+        {tab === "traces" && <Traces />}
       </main>
     </div>
   );
