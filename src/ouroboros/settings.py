@@ -102,6 +102,22 @@ class Settings(BaseSettings):
         1_000, ge=0, le=1_000_000, description="trace one tick in this many (0: none)"
     )
 
+    @field_validator(
+        "seed",
+        "entities",
+        "ticks_per_second",
+        "max_ticks",
+        "witness",
+        "trust_root",
+        "enrich_timeout_s",
+        "otlp_endpoint",
+        "otlp_headers",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value  # OUROBOROS_WITNESS=""
+
     @field_validator("cors_origins", "trusted_addresses", mode="before")
     @classmethod
     def _names(cls, value: Any) -> Any:

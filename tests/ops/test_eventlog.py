@@ -102,3 +102,27 @@ def test_events_cli_bad_input_is_one_error_and_exit_2(tmp_path: Path) -> None:
         result = runner.invoke(cli.app, args)
         assert result.exit_code == 2, (args, result.output)
         assert says in result.stderr
+
+
+def test_a_stalled_disk_never_blocks_the_publisher_and_the_gap_is_counted(tmp_path: Path) -> None:
+    import sqlite3
+
+    log = EventLog(tmp_path / EVENTS_FILE, max_pending=5)
+    feed = Feed(log=log)
+    blocker = sqlite3.connect(tmp_path / EVENTS_FILE, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")  # the writer now waits for the file (its busy timeout)
+    try:
+        for i in range(40):  # the queue holds 5: publishing goes on, the rest are counted as lost
+            feed.publish("director", None, n=i)
+        assert log.dropped >= 40 - 5 - 1
+    finally:
+        blocker.rollback()
+        blocker.close()
+    log.flush()  # the disk is back: what was queued is written
+    after = feed.publish("director", None, n=40)
+    log.close()
+    stored = read_events(tmp_path / EVENTS_FILE, since=0, limit=100)
+    assert len(stored) + log.dropped == 41
+    assert [e["seq"] for e in stored] == sorted(e["seq"] for e in stored)
+    assert stored[-1]["seq"] == after["seq"] and stored[-1]["dropped_before"] == log.dropped
+    assert sum(e.get("dropped_before", 0) for e in stored) == log.dropped

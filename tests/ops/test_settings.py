@@ -39,6 +39,13 @@ def test_each_source_wins_over_the_weaker_ones(tmp_path: Path, monkeypatch: pyte
         got.port = 1  # type: ignore[misc]  # frozen
 
 
+def test_a_blank_optional_setting_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUROBOROS_WITNESS", "  ")  # as the anchors always read it: blank is unset
+    monkeypatch.setenv("OUROBOROS_SEED", "")
+    got, sources = load_settings()
+    assert got.witness is None and got.seed is None and sources["witness"] == "env"
+
+
 def test_config_show_prints_every_setting_with_its_source_and_masks_secrets(tmp_path: Path) -> None:
     toml = tmp_path / "o.toml"
     toml.write_text(f'otlp_headers = "{SECRET}"\nfeed_max_events = 50\n')

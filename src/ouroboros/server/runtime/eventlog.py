@@ -6,8 +6,8 @@
   the log's last id), so a reader pages with ``since=ID`` and never sees an id twice.
 - ``append`` never blocks the caller on the disk: the event (already JSON text) goes on a queue
   that one writer thread drains, a batch per transaction. The queue is bounded
-  (``max_pending``); past it an event is dropped and counted (``dropped``), and the next event the
-  writer stores after a drop carries ``dropped_before``: how many were lost.
+  (``max_pending``); past it an event is dropped and counted (``dropped``), and the next event
+  queued after a gap carries ``dropped_before``: how many were lost just before it.
 - ``close()`` writes what is queued and closes the file; ``flush()`` waits until it is written.
 - Readers (``events``, ``last_id``) open their own read-only connection, so ``ouroboros events``
   reads the file while ``go`` writes it.
@@ -81,12 +81,17 @@ class EventLog:
         """Queue ``event`` (with its ``seq``, ``at``, ``kind``, ``world``); never waits for the disk."""
         if self._closed:
             return
-        row = (int(event["seq"]), str(event["at"]), str(event["kind"]), event.get("world"), encode(event))
+        body = encode(event)
+        if self._unreported:  # the first event queued after a gap says how many were lost
+            body = body[:-1] + f',"dropped_before":{self._unreported}}}'
+        row = (int(event["seq"]), str(event["at"]), str(event["kind"]), event.get("world"), body)
         try:
             self._queue.put_nowait(row)
         except queue.Full:
             self.dropped += 1
             self._unreported += 1
+        else:
+            self._unreported = 0
 
     def flush(self, timeout_s: float = 10.0) -> None:
         """Wait until every event queued so far is written."""
@@ -128,10 +133,6 @@ class EventLog:
                 return
 
     def _write(self, batch: list[tuple[Any, ...]]) -> None:
-        if self._unreported:  # the first event stored after a gap says how many were lost
-            lost, self._unreported = self._unreported, 0
-            first = batch[0]
-            batch[0] = (*first[:4], first[4][:-1] + f',"dropped_before":{lost}}}')
         try:
             with self._conn:
                 self._conn.executemany(
