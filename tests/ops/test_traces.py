@@ -63,6 +63,13 @@ def test_an_approval_is_traced_from_the_request_to_the_activation(live: Live) ->
 
     # the pipeline's forks activate it too; the live world's tick thread lands it at a boundary
     wait_for(lambda: any(s["parent_id"] is None for s in live_activations()), 20)
+    landed = next(s for s in live_activations() if s["parent_id"] is None)
+    migrations = [
+        s
+        for s in _traces(live, patch_id=patch_id)["spans"]  # type: ignore[union-attr]
+        if s["name"] == "migration" and s["parent_id"] == landed["span_id"]
+    ]
+    assert migrations, "the city migrated its state as the version landed: a span of its own"
 
 
 def test_model_calls_carry_model_tokens_latency_and_cache_hit(live: Live) -> None:
