@@ -40,6 +40,10 @@ def test_each_segment_replays_from_its_own_snapshot(tmp_path: Path) -> None:
     assert (first["start_tick"], first["ticks"]) == (20, 30)
     assert (last["start_tick"], last["ticks"]) == (30, 35)
     assert last["final_digest"] == world.digest().hex
+    # a stretch: from the segment's snapshot up to a chosen tick
+    stretch = runner.invoke(cli.app, ["replay", str(segments[0]), "--until", "24", "--json"])
+    assert stretch.exit_code == 0, stretch.output
+    assert (json.loads(stretch.stdout)["replayed"], json.loads(stretch.stdout)["ticks"]) == (4, 24)
 
 
 def test_a_restore_starts_a_new_segment_and_a_changed_input_desyncs(tmp_path: Path) -> None:
