@@ -23,11 +23,14 @@ import httpx2
 import pyotp
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import Implementation
 
 from ouroboros.server.api import AuthStore, create_app
+from ouroboros.server.mcp import client_label
 from ouroboros.server.runtime import Runtime, RuntimeOptions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,6 +146,10 @@ def test_refusals_come_back_as_tool_errors_and_are_audited(served: Served) -> No
             assert refused.is_error and "refused (403)" in _text(refused)
             bad = await client.call_tool("world_state", {"world": "mars"})
             assert bad.is_error and "refused (4" in _text(bad)
+            wrong_type = await client.call_tool("events", {"since": "yesterday"})
+            assert wrong_type.is_error
+            missing = await client.call_tool("world_state", {})
+            assert missing.is_error
         async with _http(served, None) as client:
             anonymous = await client.call_tool("world_state", {"world": "neon"})
             assert anonymous.is_error and "refused (401)" in _text(anonymous)
@@ -203,3 +210,11 @@ def test_mcp_without_a_token_or_with_a_bad_url_exits_2() -> None:
             timeout=60,
         )
         assert done.returncode == 2 and says in done.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.one_of(st.none(), st.text(max_size=300), st.integers()))
+def test_any_client_name_is_shown_printable_and_short(name: object) -> None:
+    label = client_label(name)
+    assert 1 <= len(label) <= 64
+    assert all(c.isascii() and (c.isalnum() or c in "._ -") for c in label)
