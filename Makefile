@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_neon.py
 	$(PY) benchmarks/bench_migration.py
 	$(PY) benchmarks/bench_selfopt.py
+	$(PY) benchmarks/bench_tracing.py
 
 schemas: $(STAMP)
 	$(PY) -m ouroboros.content.export .

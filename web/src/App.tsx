@@ -12,6 +12,7 @@ import { Login } from "./Login";
 import { Queue } from "./Queue";
 import { Rollouts } from "./Rollouts";
 import { Snapshots } from "./Snapshots";
+import { Traces } from "./Traces";
 import { Players } from "./Players";
 import { paletteOf, WorldCanvas } from "./WorldCanvas";
 import { usePoll, type Row } from "./ui";
@@ -42,7 +43,7 @@ function Legend({ world }: { world: WorldInfo }) {
   );
 }
 
-const TABS = ["control", "queue", "ledger", "rollouts", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
+const TABS = ["control", "queue", "ledger", "rollouts", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails", "traces"] as const;
 type Tab = (typeof TABS)[number];
 
 export function App() {
@@ -131,6 +132,7 @@ export function App() {
         {tab === "players" && <Players world={world} played={worlds.filter((w) => w.played).map((w) => w.name)} />}
         {tab === "charts" && <Charts />}
         {tab === "guardrails" && <Guardrails />}
+        {tab === "traces" && <Traces />}
       </main>
     </div>
   );

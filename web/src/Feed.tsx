@@ -1,5 +1,6 @@
 // The director log (each decision with its "why") and the evolution feed (cycles of the petri
-// evolution loop: trigger, plan, candidate, evaluation, accepted/rejected, swapped).
+// evolution loop: trigger, plan, candidate, evaluation, accepted/rejected, swapped). Both read the
+// durable event log (/api/events), so they resume where they were after a reload or a restart.
 
 import { api, asList } from "./api";
 import { Panel, Status, str, useAction, usePoll, type Row } from "./ui";
@@ -43,7 +44,7 @@ function Why({ e }: { e: Row }) {
 
 export function DirectorLog({ world }: { world: string }) {
   const dir = usePoll<Row>(`/api/director?world=${world}`, 3000);
-  const feed = usePoll<unknown>("/api/feed?limit=200", 2000);
+  const feed = usePoll<unknown>("/api/events?limit=200", 2000);
   const decisions = asList<Row>(dir.data?.decisions ?? [], "decisions");
   // operator actions and council results on the feed, newest first
   const events = asList<Row>(feed.data, "events", "feed")
@@ -95,7 +96,7 @@ function EvolutionRow({ e }: { e: Row }) {
 export function EvolutionFeed({ live }: { live: Row[] }) {
   const hist = usePoll<unknown>("/api/evolution/history", 4000);
   const act = useAction();
-  const feed = usePoll<unknown>("/api/feed?limit=300", 2000);
+  const feed = usePoll<unknown>("/api/events?limit=300", 2000);
   const history = asList<Row>(hist.data, "history", "events", "cycles");
   const recent = asList<Row>(feed.data, "events", "feed");
   const seen = new Set(recent.map((e) => str(e.seq)));

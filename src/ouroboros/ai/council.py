@@ -44,6 +44,7 @@ from ouroboros.ai.store import AI_DB, AiStore
 from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchError, Reason
 from ouroboros.patches.governor import REFUSED, Governor, Verdict
 from ouroboros.patches.states import State
+from ouroboros.tracing import traced
 
 __all__ = [
     "GENERATOR_DOMAINS",
@@ -170,6 +171,8 @@ class Council:
             )
         self.enrich = enrich
         self._last_guardrails_problem: str | None = None
+        #: the operator's MCP tools for words (``ai/tools.py``; set by the runtime), or None
+        self.tools: Any = None
 
     def close(self) -> None:
         if self.models is not None:
@@ -223,6 +226,7 @@ class Council:
         )
 
     # -- the loop ------------------------------------------------------------------------------------
+    @traced("council.step")
     def step(
         self, events: Sequence[Mapping[str, Any]], kpis: Mapping[str, Any], tick: int, world: Any = None
     ) -> list[dict[str, Any]]:
@@ -249,10 +253,30 @@ class Council:
                     k: v for k, v in context.items() if k not in ("event", "boss", "inflation_permille")
                 }
                 context.update({"event": choice, **job.options[choice]})
+                lore = self._tool_lore(job, choice)
+                if lore:
+                    narrative = {**narrative, "lore": lore}
             out.append(
                 self.propose(job.type, job.seed, context, job=job, queue=job.queue, narrative=narrative)
             )
         return out
+
+    def _tool_lore(self, job: Job, event: str) -> list[str]:
+        """Words from the operator's MCP tools the narrative role may call (untrusted text, filtered
+        like a model's answer; every call in the decision log), kept with the proposal's narrative."""
+        tools = self.tools
+        if tools is None:
+            return []
+
+        def record(outcome: str, why: dict[str, Any]) -> None:
+            self.store.record_decision(job.tick, "mcp_tool", outcome, why, job.job_id, str(job.type))
+
+        words = []
+        for tool in tools.allowed("narrative")[:3]:
+            text = tools.words("narrative", tool, {"world": self.world, "event": event}, record=record)
+            if text is not None:
+                words.append(text)
+        return words
 
     def _storyteller(self, job: Job) -> tuple[str, dict[str, Any]]:
         """Which event chaos brings, by the ensemble's weighted vote; audited with every vote.
@@ -279,6 +303,7 @@ class Council:
         self.store.record_decision(job.tick, "ensemble", "decided", why, job.job_id, str(job.type))
         return decision.choice, {"choice": decision.choice, "calls": router.calls}
 
+    @traced("council.propose")
     def propose(
         self,
         type: ProposalType | str,

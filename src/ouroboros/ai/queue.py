@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ouroboros.ai.proposals import Proposal
 from ouroboros.ai.store import AiStore
 from ouroboros.errors import BadInputError, OuroborosError, PatchError, Reason, RejectedError
+from ouroboros.tracing import traced
 
 if TYPE_CHECKING:
     from ouroboros.ai.council import Council
@@ -126,6 +127,7 @@ class ApprovalQueue:
         }
 
     # -- deciding ----------------------------------------------------------------------------------------
+    @traced("queue.approve")
     def approve(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
         """Send a queued (or refused) proposal through the pipeline; approve one the pipeline holds
         for a person. Returns the verdict (``state``, ``reasons``) and the proposal's new state."""
@@ -158,6 +160,7 @@ class ApprovalQueue:
         self.council.record_verdict(proposal_id, verdict)
         return verdict.as_dict()
 
+    @traced("queue.reject")
     def reject(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
         _attribution(actor, reason)
         record = self.get(proposal_id)

@@ -444,12 +444,16 @@ def rebuild_start(header: dict[str, Any]) -> World:
 
 @app.command("replay")
 def replay_command(
-    log: Annotated[Path, typer.Argument(help="Input log written by `run --log`.")],
+    log: Annotated[Path, typer.Argument(help="Input log written by `run --log` (or a go segment).")],
+    until: Annotated[
+        int | None,
+        typer.Option(help="Stop after this tick (a stretch of the log).", min=0, show_default=False),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Re-run an input log and check every tick's digest; exit 1 at the first desync."""
     with _command_boundary():
-        result = replay(log, rebuild_start)
+        result = replay(log, rebuild_start, until=until)
     start_tick = result.header["start_tick"]
     desync = result.desync.as_dict() if result.desync is not None else None
     payload = {

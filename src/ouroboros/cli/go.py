@@ -38,6 +38,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ouroboros import tracing
 from ouroboros.cli.core import EXIT_FAILED, MAX_RUN_TICKS, _command_boundary, _note, app
 from ouroboros.errors import BadInputError, KeyringError, LedgerError
 
@@ -110,8 +111,24 @@ def _configure_logs() -> None:
         logger.propagate = False
 
 
+#: go's parameters whose setting (``ouroboros.settings.Settings``) has another name
+SETTING_OF = {"world_name": "world", "cors_origin": "cors_origins", "trusted_address": "trusted_addresses"}
+
+
+def _given_flags(ctx: typer.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """The flags given on the command line, by setting name (the rest come from the settings)."""
+    given: dict[str, Any] = {}
+    for param, value in values.items():
+        source = ctx.get_parameter_source(param)  # typer's own click: compare by name
+        if source is not None and source.name in ("COMMANDLINE", "PROMPT"):
+            name = SETTING_OF.get(param, param)
+            given[name] = tuple(value) if isinstance(value, list) else value
+    return given
+
+
 @app.command()
 def go(
+    ctx: typer.Context,
     world_name: Annotated[
         str,
         typer.Option("--world", help="A world's name, several comma-separated, or all (the live worlds)."),
@@ -175,6 +192,18 @@ def go(
         ),
     ] = "offline",
     llm_port: Annotated[int, typer.Option(help="--llm local: the model server's port (0: a free one).")] = 0,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(help="Export traces over OTLP/HTTP here (default: kept in memory).", show_default=False),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Settings from this TOML file (default: $OUROBOROS_CONFIG, else ./ouroboros.toml); "
+            "flags over OUROBOROS_* over the file (`ouroboros config show`).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.gateway.session import SessionLimits
@@ -183,13 +212,18 @@ def go(
 
     console = Console()
     with _command_boundary():
-        choices = [ALL_WORLDS, *world_names()]
-        asked = world_name.split(",")
-        if world_name != ALL_WORLDS and not all(name in world_names() for name in asked):
-            raise BadInputError(
-                f"--world must be one of {', '.join(choices)} (or a comma-separated list), got {world_name!r}"
-            )
-        worlds = tuple(live_worlds()) if world_name == ALL_WORLDS else tuple(dict.fromkeys(asked))
+
+        def worlds_of(world_name: str) -> tuple[str, ...]:
+            choices = [ALL_WORLDS, *world_names()]
+            asked = world_name.split(",")
+            if world_name != ALL_WORLDS and not all(name in world_names() for name in asked):
+                listed = ", ".join(choices)
+                raise BadInputError(
+                    f"--world must be one of {listed} (or a comma-separated list), got {world_name!r}"
+                )
+            return tuple(live_worlds()) if world_name == ALL_WORLDS else tuple(dict.fromkeys(asked))
+
+        worlds = worlds_of(world_name)
         counted = [name for name in worlds if "entities" in world_spec(name).live_config]
         for value, flag in ((port, "--port"), (telnet_port, "--telnet-port"), (ws_port, "--ws-port")):
             _check_port(value, flag)
@@ -211,6 +245,31 @@ def go(
         if llm not in LLM_CHOICES:
             raise BadInputError(f"--llm must be one of {', '.join(LLM_CHOICES)}, got {llm!r}")
         _check_port(llm_port, "--llm-port")
+        # the settings in force: the flags given, over OUROBOROS_*, over the TOML file, over defaults
+        settings = _settings(ctx, dict(locals()), config)
+        world_name, data, host, port = settings.world, settings.data, settings.host, settings.port
+        telnet_port, ws_port, seed, entities = (
+            settings.telnet_port,
+            settings.ws_port,
+            settings.seed,
+            settings.entities,
+        )
+        fresh, ticks_per_second, max_ticks = settings.fresh, settings.ticks_per_second, settings.max_ticks
+        optimizer, witness, trust_root, llm = (
+            settings.optimizer,
+            settings.witness,
+            settings.trust_root,
+            settings.llm,
+        )
+        llm_port, no_browser = settings.llm_port, settings.no_browser
+        trusted_address, cors_origin = list(settings.trusted_addresses), list(settings.cors_origins)
+        worlds = worlds_of(world_name)  # the settings may name them (OUROBOROS_WORLD, the TOML file)
+        counted = [name for name in worlds if "entities" in world_spec(name).live_config]
+        for address in trusted_address or ():
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
         local = _start_local_model(console, llm_port) if llm == "local" else None
@@ -238,7 +297,9 @@ def go(
             witness=witness,
             trust_root=trust_root,
             model_defaults=None if local is None else local_model_roles(local.model_name, local.base_url),
-            enrich_timeout_s=LOCAL_ENRICH_TIMEOUT_S if local is not None else 10.0,
+            enrich_timeout_s=settings.enrich_timeout_s
+            or (LOCAL_ENRICH_TIMEOUT_S if local is not None else 10.0),
+            **runtime_settings(settings),
         )
         try:
             runtime = Runtime(data, worlds, options)
@@ -258,19 +319,60 @@ def go(
         try:
             _announce_worlds(console, runtime)
             server, first = _make_server(runtime, api_socket, tuple(cors_origin or ()))
+            _start_tracing(console, settings)
             runtime.start()
         except BaseException:
             runtime.stop()
             api_socket.close()
             _release_ledger_log()
+            tracing.shutdown()
             if local is not None:
                 local.stop()
             raise
     try:
         _serve(console, runtime, server, api_socket, first, host, no_browser)
     finally:
+        tracing.shutdown()  # spans on their way over OTLP are sent first
         if local is not None:
             local.stop()
+
+
+def _start_tracing(console: Console, settings: Any) -> None:
+    """Spans in memory (the dashboard's "why was this slow"), or over OTLP with an endpoint."""
+    if not settings.tracing and not settings.otlp_endpoint:
+        return
+    secret = settings.otlp_headers.get_secret_value() if settings.otlp_headers is not None else ""
+    headers = dict(part.split("=", 1) for part in secret.split(",") if "=" in part)
+    tracing.configure(
+        otlp_endpoint=settings.otlp_endpoint, otlp_headers=headers, buffer_spans=settings.trace_buffer_spans
+    )
+    if settings.otlp_endpoint:
+        _note(console, f"traces over OTLP to {settings.otlp_endpoint}")
+
+
+def _settings(ctx: typer.Context, values: dict[str, Any], config: Path | None) -> Any:
+    from ouroboros.settings import load_settings
+
+    params = {p.name for p in ctx.command.params if p.name not in (None, "config")}
+    settings, _ = load_settings(_given_flags(ctx, {k: v for k, v in values.items() if k in params}), config)
+    return settings
+
+
+def runtime_settings(settings: Any) -> dict[str, Any]:
+    """The ``RuntimeOptions`` fields that are settings of their own, by the same names."""
+    names = (
+        "feed_max_events",
+        "tick_samples_max",
+        "council_events_max",
+        "auto_snapshot_keep_last",
+        "auto_snapshot_keep_days",
+        "event_log",
+        "input_log",
+        "input_log_segment_ticks",
+        "input_log_keep_segments",
+        "trace_tick_every",
+    )
+    return {name: getattr(settings, name) for name in names}
 
 
 def local_model_roles(model: str, base_url: str) -> dict[str, Any]:

@@ -231,8 +231,10 @@ def replay(
     build: Callable[[dict[str, Any]], World],
     *,
     on_tick: Callable[[int], None] | None = None,
+    until: int | None = None,
 ) -> ReplayResult:
-    """Re-run a log from its start state and stop at the first tick whose digest differs."""
+    """Re-run a log from its start state and stop at the first tick whose digest differs (or
+    after tick ``until``: a stretch of the log)."""
     header, ticks = read_log(path)
     world = build(header)
     result = ReplayResult(header=header, world=world)
@@ -241,6 +243,8 @@ def replay(
         result.desync = Desync(world.tick, ["start state"], header["digest"], start.hex)
         return result
     for entry in ticks:
+        if until is not None and entry.tick > until:
+            break
         for kind, payload in entry.inputs:
             world.submit(kind, payload)
         report = world.step()

@@ -114,6 +114,8 @@ class World:
         self.clock = clock  # what the profiler and the optimizer measure with; never state
         self.digest_every_tick = digest_every_tick
         self.last_digest: Digest | None = None
+        #: the last tick's report (its inputs and digest), for whoever records a live world's inputs
+        self.last_report: TickReport | None = None
         self._components: dict[str, Component] = {}
         self._inputs: dict[str, InputHandler] = {}
         self._pending: list[Input] = []
@@ -438,7 +440,8 @@ class World:
         self.profiler.record(TICK, self.clock() - t0)
         self.profiler.record_tick(self.tick, self._entities_alive(), self._churn)
         self._churn = 0
-        return TickReport(self.tick, inputs, digest)
+        self.last_report = TickReport(self.tick, inputs, digest)
+        return self.last_report
 
     def _entities_alive(self) -> int:
         return sum(a.count for a in self._archetypes)

@@ -62,6 +62,7 @@ from ouroboros.patches.mirror import read_mirror
 from ouroboros.patches.states import State
 from ouroboros.patches.trust import KeyringStore
 from ouroboros.patches.witness import Anchoring, Anchors, Witness
+from ouroboros.tracing import traced
 
 WORLD_FILE = "world.json"
 DEFAULT_WORLD = {"world": "petri", "seed": 0, "config": {"entities": 300}}
@@ -301,6 +302,7 @@ class Governor:
                 f"kill-switch engaged ({state.cause}): no patch is {what}", code="killswitch_engaged"
             )
 
+    @traced("pipeline.submit")
     def submit(self, doc: Any, *, actor: str = "operator", dry_run: bool = False) -> Verdict:
         """Run a bundle through the pipeline. See the module docstring for what is recorded."""
         if not dry_run:
@@ -515,6 +517,7 @@ class Governor:
         return verdict
 
     # -- people ----------------------------------------------------------------------------------
+    @traced("pipeline.approve")
     def approve(self, patch_id: str, actor: str, reason: str) -> Verdict:
         """A person approves a validated patch: its integrity is checked again (expiry, keys),
         then it goes through the canary and becomes active."""

@@ -33,6 +33,7 @@ from ouroboros.engine import ENGINE_VERSION, World
 from ouroboros.errors import BadInputError, ContentError, OuroborosError, Reason
 from ouroboros.patches.bundle import BUNDLE_KIND, bundle_hash, compute_patch_id, signed_part, touched_domains
 from ouroboros.patches.keys import Keyring
+from ouroboros.tracing import traced
 
 PATCH_ID_PATTERN = r"^p-[0-9a-f]{32}$"
 #: A bundle may live at most this long (freeze: a signed bundle cannot be kept for later forever).
@@ -159,6 +160,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 # -- 1. integrity --------------------------------------------------------------------------------
+@traced("stage.integrity")
 def integrity(
     doc: Any, keyring: Keyring, lineage: Lineage, active: str | None, now: datetime | None = None
 ) -> tuple[list[Reason], dict[str, Any]]:
@@ -329,6 +331,7 @@ def _freshness(doc: Mapping[str, Any], now: datetime) -> list[Reason]:
 
 
 # -- 2. schema and compatibility -----------------------------------------------------------------
+@traced("stage.schema")
 def schema(doc: Any, world_name: str, engine_version: str = ENGINE_VERSION) -> tuple[list[Reason], Any]:
     """Refusals of stage 2, and the parsed envelope when it passes."""
     from ouroboros.content import SCHEMA_VERSION, parse_envelope
@@ -371,6 +374,7 @@ def schema(doc: Any, world_name: str, engine_version: str = ENGINE_VERSION) -> t
 ScriptChecker = Callable[[str, str, str, str], list[tuple[str, str]]]
 
 
+@traced("stage.static")
 def static(
     content: Any,
     catalog: Any,
@@ -401,6 +405,7 @@ def _activate(world: World, patch_id: str | None, content: Mapping[str, Any]) ->
     world.submit(ACTIVATE_INPUT, {"patch_id": patch_id, "content": dict(content)})
 
 
+@traced("stage.determinism")
 def determinism(
     reference: World, patch_id: str, content_after: Mapping[str, Any], budgets: Budgets
 ) -> tuple[list[Reason], dict[str, Any]]:
@@ -519,6 +524,7 @@ def compare_metrics(
     return ShadowResult(reasons, inconclusive, evidence)
 
 
+@traced("stage.shadow")
 def shadow(
     reference: World,
     patch_id: str,
@@ -545,6 +551,7 @@ def shadow(
 
 
 # -- 6. policy -----------------------------------------------------------------------------------
+@traced("stage.policy")
 def policy(domains: tuple[str, ...] | list[str], budgets: Budgets) -> tuple[str, list[str]]:
     """``("auto", [])`` or ``("human", [domains that need a person])``."""
     need = sorted(d for d in domains if d in budgets.human_domains)

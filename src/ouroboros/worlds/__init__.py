@@ -25,10 +25,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
+import time
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
+from ouroboros import tracing
 from ouroboros.engine import World
 from ouroboros.errors import WorldError
 from ouroboros.worlds.spec import WorldSpec
@@ -169,8 +171,17 @@ class GameplayPlugin:
             return out
 
         def apply(w: World, payload: dict[str, Any]) -> None:
+            with tracing.span("activation", patch_id=payload["patch_id"], tick=w.tick):
+                _apply(w, payload)
+
+        def _apply(w: World, payload: dict[str, Any]) -> None:
             before = w.resources.get("gameplay_version")
+            t0 = time.perf_counter()
             report = spec.apply_content(w, payload["content"], payload.get("migration"))
+            if report is not None:  # the world migrated its state: a span of its own (tracing on)
+                counts = report.get("counts") if isinstance(report, Mapping) else None
+                tracing.record("migration", time.perf_counter() - t0, patch_id=payload["patch_id"],
+                               before=before, counts=None if counts is None else str(counts))  # fmt: skip
             w.resources["gameplay_version"] = payload["patch_id"]
             if report is not None:
                 w.scratch[MIGRATION_SCRATCH] = {

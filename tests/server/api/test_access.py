@@ -34,6 +34,8 @@ ROUTES = [
     ("POST", "/api/control/stop", "operator"),
     ("POST", "/api/control/go", "operator"),
     ("GET", "/api/feed", "viewer"),
+    ("GET", "/api/events", "viewer"),
+    ("GET", "/api/traces?patch_id=nope", "viewer"),
     ("GET", "/api/snapshots?world=neon", "viewer"),
     ("POST", "/api/snapshots", "operator"),
     ("POST", "/api/snapshots/0000000000-00000000/restore", "admin"),
@@ -81,6 +83,7 @@ OPEN = {("GET", "/health"), ("POST", "/api/auth/login")}
 
 #: GET routes that answer 404 for the made-up id in their path once the caller is let through
 UNKNOWN_ID = {
+    "/api/traces?patch_id=nope",
     "/api/mutations/nope/source?world=petri",
     "/api/queue/q1/diff?world=neon",
     "/api/snapshots/0000000000-00000000/restore-preview?world=neon",

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ouroboros import tracing
 from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse
 from ouroboros.ai.llm.registry import ModelRegistry
 from ouroboros.ai.llm.schema import validate
@@ -96,6 +97,7 @@ class RoleRouter:
         }
         started = time.monotonic()
         tokens = (0, 0)
+        response: LlmResponse | None = None
         try:
             response = self.registry.provider(request.role).complete(routed)
             tokens = (0, 0) if response.cached else (response.tokens_in, response.tokens_out)
@@ -119,6 +121,19 @@ class RoleRouter:
         finally:
             call["latency_ms"] = int((time.monotonic() - started) * 1000)
             self.calls.append(call)
+            tracing.record(
+                "model.call",
+                time.monotonic() - started,
+                role=request.role,
+                provider=assignment.provider,
+                model=assignment.model,
+                tokens_in=tokens[0],
+                tokens_out=tokens[1],
+                latency_ms=call["latency_ms"],
+                cache_hit=response is not None and response.cached,
+                ok=call["ok"],
+                error=call.get("error"),
+            )
             self.registry.record(
                 request.role,
                 assignment.model,

@@ -37,7 +37,7 @@ from fastapi import Depends, FastAPI, HTTPException, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ouroboros import __version__
+from ouroboros import __version__, tracing
 from ouroboros.server.api import strict_json
 from ouroboros.server.api.auth import AuthError, AuthStore
 from ouroboros.server.api.strict_json import BadJsonError
@@ -46,6 +46,7 @@ from ouroboros.server.runtime import Runtime
 
 log = logging.getLogger("ouroboros.api")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+MCP_CLIENT = re.compile(r"[^A-Za-z0-9._ -]")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
@@ -143,9 +144,13 @@ class RequestContext:
                 )
             except Exception:  # the audit row matters more than its reason
                 reason = None
+            actor = state.get("actor") or "anonymous"
+            client = MCP_CLIENT.sub("", headers.get(b"x-mcp-client", b"").decode("latin-1"))[:64]
+            if client:  # an MCP client is one more actor: the audit names it beside the user
+                actor = f"{actor} via mcp:{client}"
             try:
                 self.auth.audit(
-                    actor=state.get("actor") or "anonymous",
+                    actor=actor,
                     role=state.get("role"),
                     method=method,
                     path=scope.get("path", ""),
@@ -192,7 +197,11 @@ class RequestContext:
                 raise _TooLarge(self.max_body_bytes)
             if body.strip():
                 strict_json.loads(bytes(body))  # the one strict door: every body is checked here
-            await self.app(scope, replay, send_with_id)
+            name = f"HTTP {scope.get('method', '')} {scope.get('path', '')}"
+            with tracing.span(name, request_id=request_id) as current:
+                await self.app(scope, replay, send_with_id)
+                if current is not None:
+                    current.set_attribute("http.status_code", status)
         except _TooLarge:
             if not response_started:
                 await _send_json(
@@ -239,7 +248,14 @@ def create_app(
     runtime: Runtime, *, settings: ApiSettings | None = None, auth: AuthStore | None = None
 ) -> FastAPI:
     """The admin API of ``runtime`` (its users in ``<data>/server.sqlite3`` unless ``auth``)."""
-    from ouroboros.server.api import routes_ai, routes_gov, routes_players, routes_rollout, routes_world
+    from ouroboros.server.api import (
+        routes_ai,
+        routes_gov,
+        routes_ops,
+        routes_players,
+        routes_rollout,
+        routes_world,
+    )
 
     settings = settings or ApiSettings()
     auth = auth or AuthStore(runtime.data_dir)
@@ -280,10 +296,12 @@ def create_app(
         routes_ai.router,
         routes_players.router,
         routes_rollout.router,
+        routes_ops.router,
     ):
         app.include_router(router)
     _guard_openapi(app)
     _mount_stream_and_metrics(app, runtime, auth)
+    _mount_mcp(app, auth)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -297,6 +315,17 @@ def create_app(
 
         app.mount("/", StaticFiles(directory=settings.web_dist, html=True), name="dashboard")
     return app
+
+
+def _mount_mcp(app: FastAPI, auth: AuthStore) -> None:
+    """The MCP server (streamable HTTP) at ``/mcp``: each tool is a request to this app with the
+    caller's token (``ouroboros.server.mcp``), when the ``mcp`` SDK is installed."""
+    try:
+        from ouroboros.server.mcp import MCP_PATH, McpMount
+    except ImportError:
+        return
+    mount: Any = McpMount(app, auth)  # an ASGI app: Starlette routes to it as it is
+    app.add_route(MCP_PATH, mount, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
 
 def _guard_openapi(app: FastAPI) -> None:

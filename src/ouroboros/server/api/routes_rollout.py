@@ -80,7 +80,7 @@ def _service(r: Any) -> Any:
 
 
 @router.get("/api/rollouts", summary="A world's rollout under way (or its last): stage, checks, windows")
-def status(request: Request, user: Viewer, world: WorldQuery = "petri") -> dict[str, Any]:
+def status(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     r = runner(request, world)
     try:
         report: dict[str, Any] = r.call(lambda: _service(r).status())

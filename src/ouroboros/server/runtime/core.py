@@ -17,8 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ouroboros import tracing
 from ouroboros.errors import BadInputError
+from ouroboros.server.runtime.eventlog import EVENTS_FILE, EventLog
 from ouroboros.server.runtime.feed import Feed
+from ouroboros.server.runtime.inputlog import InputRecorder
 from ouroboros.server.runtime.options import RuntimeOptions
 from ouroboros.server.runtime.runner import WorldRunner
 
@@ -40,8 +43,10 @@ class Runtime:
                 raise BadInputError(f"no world {name!r} (try: {', '.join(world_names())})")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.options = options or RuntimeOptions()
-        self.feed = Feed(self.options.feed_max_events)
+        self.events = EventLog(self.data_dir / EVENTS_FILE) if self.options.event_log else None
+        self.feed = Feed(self.options.feed_max_events, log=self.events)
         self.runners: dict[str, WorldRunner] = {}
+        self.recorders: dict[str, InputRecorder] = {}
         self.started_at: float | None = None
         try:
             for name in names:
@@ -49,6 +54,8 @@ class Runtime:
         except BaseException:
             for runner in self.runners.values():
                 runner.stop()
+            if self.events is not None:
+                self.events.close()
             raise
 
     @property
@@ -96,6 +103,7 @@ class Runtime:
             model_defaults=self.options.model_defaults,
         )
         runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
+        self._attach_tools(runner)
         if runner.spec.signals is not None:
             runner._signals = runner.spec.signals()
         if runner.spec.evolution is not None:
@@ -120,6 +128,28 @@ class Runtime:
                 pace=runner.wait_for_idle,
             )
 
+    def _attach_tools(self, runner: WorldRunner) -> None:
+        """The operator's MCP tools for the council (``<data>/council_tools.json``), if any; a bad
+        file is an error on the feed and the council runs without tools."""
+        from ouroboros.ai.tools import TOOLS_FILE, CouncilTools, load_config
+        from ouroboros.errors import OuroborosError
+
+        council = runner.council
+        try:
+            config = load_config(self.data_dir / TOOLS_FILE)
+        except OuroborosError as exc:
+            self.feed.publish("error", runner.name, source="council_tools", message=exc.message)
+            return
+        if config is None:
+            return
+
+        def record(outcome: str, why: dict[str, Any]) -> None:
+            council.store.record_decision(runner.world.tick, "mcp_tool", outcome, why, None, None)
+
+        council.tools = CouncilTools(
+            config, record, banned=lambda: tuple(getattr(council.guardrails(), "banned_words", ()) or ())
+        )
+
     def start(self) -> None:
         """Snapshot the clean state of each world that starts new (a resumed world keeps the one
         taken when it was new), attach the council, then start every tick thread."""
@@ -131,6 +161,21 @@ class Runtime:
         # cyclic collector's full passes, which otherwise stall a tick now and then
         gc.collect()
         gc.freeze()
+        if self.options.input_log:
+            for name, runner in self.runners.items():
+                recorder = InputRecorder(
+                    runner.folder,
+                    segment_ticks=self.options.input_log_segment_ticks,
+                    keep_segments=self.options.input_log_keep_segments,
+                )
+                with runner.lock:
+                    recorder.begin(runner.world)  # the first segment starts from the state now
+                runner.after_tick.append(recorder.after_tick)
+                self.recorders[name] = recorder
+        every = self.options.trace_tick_every
+        if every > 0 and tracing.enabled():  # sampled ticks; with tracing off, no hook at all
+            for name, runner in self.runners.items():
+                runner.after_tick.append(functools.partial(_trace_tick, name, every))
         started: list[WorldRunner] = []
         try:
             for runner in self.runners.values():
@@ -167,9 +212,18 @@ class Runtime:
         return all(r.finished.is_set() for r in self.runners.values())
 
     def stop(self) -> None:
-        """Stop every world at a tick boundary and save it."""
+        """Stop every world at a tick boundary and save it; close the input and event logs."""
         for runner in self.runners.values():
             runner.stop()
+        for recorder in self.recorders.values():
+            recorder.close()
+        if self.events is not None:
+            self.events.close()
+
+
+def _trace_tick(name: str, every: int, world: Any, ms: float) -> None:
+    if world.tick % every == 0:
+        tracing.record("tick", ms / 1e3, world=name, tick=world.tick, entities=world.entity_count)
 
 
 __all__ = ["Runtime"]

@@ -1,4 +1,8 @@
-"""What happened in a runtime, for operators: a bounded, thread-safe feed with subscribers."""
+"""What happened in a runtime, for operators: a bounded, thread-safe feed with subscribers.
+
+With an ``EventLog`` (``eventlog.py``) every event is also appended to the durable log, the feed's
+``seq`` continues after the log's last id, and the feed starts with the log's newest events (so a
+restart loses nothing an operator was looking at)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ouroboros.server.runtime.eventlog import EventLog
 
 FEED_SIZE = 1000
 
@@ -20,16 +27,23 @@ def _now() -> str:
 class Feed:
     """What happened, newest last: a bounded deque of events with subscribers (thread-safe)."""
 
-    def __init__(self, maxlen: int = FEED_SIZE) -> None:
+    def __init__(self, maxlen: int = FEED_SIZE, log: EventLog | None = None) -> None:
         self._events: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
-        self._seq = itertools.count(1)
+        self.log = log
+        first = 1
+        if log is not None:
+            self._events.extend(log.events(limit=maxlen))
+            first = log.last_id() + 1
+        self._seq = itertools.count(first)
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
 
     def publish(self, kind: str, world: str | None = None, **data: Any) -> dict[str, Any]:
         with self._lock:
             event = {"seq": next(self._seq), "at": _now(), "kind": kind, "world": world, **data}
             self._events.append(event)
+            if self.log is not None:
+                self.log.append(event)
             subscribers = list(self._subscribers)
         for deliver in subscribers:
             with contextlib.suppress(Exception):  # a broken subscriber never stops the feed

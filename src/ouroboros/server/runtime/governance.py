@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ouroboros import tracing
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedError
 from ouroboros.patches.atomic import write_atomic
@@ -48,7 +49,7 @@ class GovernedRunner:
     def call(self, fn: Callable[[], T], timeout_s: float = CONTROL_TIMEOUT_S) -> T:
         """Run ``fn`` on this world's control thread (where the governor lives) and return its
         result or raise its error."""
-        return self._control.submit(fn).result(timeout=timeout_s)
+        return self._control.submit(tracing.carry(fn)).result(timeout=timeout_s)  # in the caller's trace
 
     def _open_governance(self) -> None:
         from ouroboros.patches.governor import Governor

@@ -49,6 +49,12 @@ class RuntimeOptions:
     feed_max_events: int = 1_000  # the operators' feed
     tick_samples_max: int = 2_048  # tick times per world, for its statistics
     council_events_max: int = 500  # world events waiting for the director's next look
+    # what a runtime keeps on disk (issue 22)
+    event_log: bool = True  # every feed event in <data>/events.sqlite3
+    input_log: bool = True  # each world's inputs in <data>/<world>/inputs/ (rotating segments)
+    input_log_segment_ticks: int = 9_000
+    input_log_keep_segments: int = 12
+    trace_tick_every: int = 0  # with tracing on: a span for one tick in this many (0: none)
 
 
 __all__ = [
