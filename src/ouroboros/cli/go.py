@@ -94,19 +94,48 @@ def _release_ledger_log() -> None:
     logger.propagate = True
 
 
-def _configure_logs() -> None:
-    from ouroboros.server.api.logs import json_handler
+ACCESS_LOG_FILE = "access.log"
+LOGIN_FILE = "admin-login.txt"
+
+
+def _configure_logs(access_log: Path | None) -> None:
+    """Request lines (logger ``ouroboros.api``) go to ``access_log`` (JSON lines, the owner's
+    alone), or to stderr when ``None``; ledger refusals and server errors to stderr: the terminal
+    keeps what a person must see (the first login) instead of a line per request."""
+    from ouroboros.server.api.logs import JsonFormatter, json_handler
 
     handler = json_handler(_CurrentStderr())  # type: ignore[arg-type]
-    for name, level in (
-        ("ouroboros.api", logging.INFO),
-        ("ouroboros.ledger", logging.WARNING),  # ledger refusals (alerts)
-        ("uvicorn.error", logging.WARNING),
+    access: logging.Handler = handler
+    if access_log is not None:
+        os.close(os.open(access_log, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        access = logging.FileHandler(access_log, encoding="utf-8")
+        access.setFormatter(JsonFormatter())
+    for name, level, out in (
+        ("ouroboros.api", logging.INFO, access),
+        ("ouroboros.ledger", logging.WARNING, handler),  # ledger refusals (alerts)
+        ("uvicorn.error", logging.WARNING, handler),
     ):
         logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
+        for old in logger.handlers:
+            if isinstance(old, logging.FileHandler):
+                old.close()
+        logger.handlers[:] = [out]
         logger.setLevel(level)
         logger.propagate = False
+
+
+def write_login_file(data: Path, first: Any) -> Path:
+    """The one-time login, also in ``DATA/admin-login.txt`` (mode 0600): it stays readable after
+    the terminal scrolled (``ouroboros admin reset-secret`` rewrites it)."""
+    path = data / LOGIN_FILE
+    text = f"user: {first.username}\none-time secret (works once): {first.one_time_secret}\n" + (
+        f"TOTP (add it to an authenticator app): {first.totp_uri}\n" if first.totp_uri else ""
+    )
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
 
 
 @app.command()
@@ -168,6 +197,20 @@ def go(
         ),
     ] = "offline",
     llm_port: Annotated[int, typer.Option(help="--llm local: the model server's port (0: a free one).")] = 0,
+    access_log: Annotated[
+        str | None,
+        typer.Option(
+            help="Where request lines go (JSON lines; default DATA/access.log; '-': stderr).",
+            show_default=False,
+        ),
+    ] = None,
+    alert_webhook: Annotated[
+        str | None,
+        typer.Option(
+            help="POST every alert (rollback, kill-switch, fault storm...) here as JSON, retried.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.gateway.session import SessionLimits
@@ -197,6 +240,13 @@ def go(
         _check_port(llm_port, "--llm-port")
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
+        if alert_webhook is not None:
+            from ouroboros.server.runtime.alerts import check_webhook_url
+
+            check_webhook_url(alert_webhook)
+        log_path = None if access_log == "-" else Path(access_log) if access_log else data / ACCESS_LOG_FILE
+        if log_path is not None and log_path.is_dir():
+            raise BadInputError(f"--access-log {log_path} is a folder")
         local = _start_local_model(console, llm_port) if llm == "local" else None
         try:
             api_socket = _bind(host, port, "--port")
@@ -240,7 +290,9 @@ def go(
             raise
         try:
             _announce_worlds(console, runtime)
-            server, first = _make_server(runtime, api_socket, tuple(cors_origin or ()))
+            server, first = _make_server(
+                runtime, api_socket, tuple(cors_origin or ()), log_path=log_path, webhook=alert_webhook
+            )
             runtime.start()
         except BaseException:
             runtime.stop()
@@ -294,7 +346,14 @@ def _announce_worlds(console: Console, runtime: Any) -> None:
             _note(console, note)
 
 
-def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...]) -> tuple[Any, Any]:
+def _make_server(
+    runtime: Any,
+    api_socket: socket.socket,
+    cors: tuple[str, ...],
+    *,
+    log_path: Path | None = None,
+    webhook: str | None = None,
+) -> tuple[Any, Any]:
     import uvicorn
 
     from ouroboros.server.api import ApiSettings, AuthStore, create_app
@@ -303,9 +362,15 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     auth = AuthStore(runtime.data_dir)
     first = auth.ensure_first_admin()
     web_dist = Path(__file__).resolve().parents[3] / "web" / "dist"
-    settings = ApiSettings(cors_origins=cors, web_dist=web_dist if web_dist.is_dir() else None)
+    settings = ApiSettings(
+        cors_origins=cors, web_dist=web_dist if web_dist.is_dir() else None, alert_webhook=webhook
+    )
     api = create_app(runtime, settings=settings, auth=auth)
-    _configure_logs()
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    _configure_logs(log_path)
+    if first is not None:
+        write_login_file(runtime.data_dir, first)
     # no per-message deflate: compressing 30 frames a second for every browser costs more CPU than
     # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
     config = uvicorn.Config(
@@ -369,12 +434,14 @@ def _serve(
     neon = runtime.runners.get("neon")
     if neon is not None:
         lines.append(f"neon city: telnet {host} {neon.ports['telnet']} · ws://{host}:{neon.ports['ws']}/")
-    if first is not None:
+    lines.append(f"data in {runtime.data_dir} · Ctrl-C saves and quits")
+    if first is not None:  # last, so nothing scrolls it away (request lines go to the access log)
         lines += [
             f"first admin login (shown once): user {first.username}, one-time secret {first.one_time_secret}",
             f"admin TOTP (add it to an authenticator app now): {first.totp_uri}",
+            f"(also in {runtime.data_dir / LOGIN_FILE}, readable by you alone; lost it? "
+            f"ouroboros admin reset-secret admin --data {runtime.data_dir})",
         ]
-    lines.append(f"data in {runtime.data_dir} · Ctrl-C saves and quits")
     for line in lines:
         _note(console, line)
     sys.stdout.flush()
