@@ -170,9 +170,11 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     pg.set_default_timeout(15000)
     pg.goto(server.url + "/")
     pg.get_by_test_id("login-secret").fill(server.secret)
-    pg.get_by_test_id("login-submit").click()
+    with pg.expect_response("**/api/auth/login") as login:
+        pg.get_by_test_id("login-submit").click()
     pg.get_by_test_id("btn-stop-petri").wait_for()
-    server.token = pg.evaluate("sessionStorage.getItem('ouroboros.token')")
+    # the page keeps no token (its session is an httpOnly cookie); the login's answer carries one
+    server.token = login.value.json()["token"]
     shot(pg, "01-logged-in")
     try:
         yield pg

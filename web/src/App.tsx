@@ -1,25 +1,45 @@
-// The dashboard shell: login gate, then tabs. The live tab shows the petri dish and the neon city
-// (PixiJS, 30 FPS); live feed events from the stream feed the evolution tab.
+// The dashboard shell: the session check (the httpOnly cookie survives reloads and closed tabs:
+// /api/auth/me says who is signed in and their real role), then tabs. The live tab shows the
+// petri dish and the neon city (PixiJS, 30 FPS); live feed events from the stream feed the
+// evolution tab. New alerts pop up as toasts from any tab.
 
 import { useCallback, useEffect, useState } from "react";
-import { getToken, setToken } from "./api";
+import { api, refreshTicket, setToken } from "./api";
+import { Alerts, Toasts } from "./Alerts";
 import { Charts } from "./Charts";
 import { Control } from "./Control";
 import { DirectorLog, EvolutionFeed } from "./Feed";
 import { Guardrails } from "./Guardrails";
 import { Ledger } from "./Ledger";
-import { Login } from "./Login";
+import { Login, type Me } from "./Login";
+import { Profiler } from "./Profiler";
 import { Queue } from "./Queue";
+import { Sessions } from "./Sessions";
 import { Snapshots } from "./Snapshots";
 import { Players } from "./Players";
 import { NEON, PETRI, WorldCanvas } from "./WorldCanvas";
 import type { Row } from "./ui";
 
-const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
+const TABS = [
+  "control",
+  "queue",
+  "ledger",
+  "snapshots",
+  "director",
+  "evolution",
+  "live",
+  "players",
+  "charts",
+  "profiler",
+  "alerts",
+  "guardrails",
+  "sessions",
+] as const;
 type Tab = (typeof TABS)[number];
 
 export function App() {
-  const [user, setUser] = useState<string | null>(getToken() ? "operator" : null);
+  const [me, setMe] = useState<Me | null>(null);
+  const [checked, setChecked] = useState(false);
   const [tab, setTab] = useState<Tab>(() => {
     const h = location.hash.slice(1) as Tab;
     return TABS.includes(h) ? h : "control";
@@ -28,19 +48,37 @@ export function App() {
   const [live, setLive] = useState<Row[]>([]);
   const onFeed = useCallback((e: Row) => setLive((l) => [...l.slice(-199), e]), []);
 
+  const signedIn = useCallback(async (who: Me) => {
+    await refreshTicket(); // before the live tab opens its streams
+    setMe(who);
+  }, []);
+
+  useEffect(() => {
+    // a reload or a new tab: the cookie, if any, is still the session
+    api<Me>("/api/auth/me")
+      .then((who) => signedIn(who))
+      .catch(() => setMe(null))
+      .finally(() => setChecked(true));
+  }, [signedIn]);
   useEffect(() => {
     const out = () => {
       setToken(null);
-      setUser(null);
+      setMe(null);
     };
     window.addEventListener("ouroboros:unauthorized", out);
     return () => window.removeEventListener("ouroboros:unauthorized", out);
   }, []);
   useEffect(() => {
+    if (!me) return;
+    const id = window.setInterval(() => void refreshTicket(), 60_000);
+    return () => window.clearInterval(id);
+  }, [me]);
+  useEffect(() => {
     location.hash = tab;
   }, [tab]);
 
-  if (!user) return <Login onLogin={setUser} />;
+  if (!checked) return <div className="login muted">…</div>;
+  if (!me) return <Login onLogin={(who) => void signedIn(who)} />;
   return (
     <div className="app">
       <header>
@@ -56,19 +94,22 @@ export function App() {
           <option value="petri">petri</option>
           <option value="neon">neon</option>
         </select>
-        <span className="muted" data-testid="whoami">
-          {user}
+        <span className="muted" data-testid="whoami" data-role={me.role}>
+          {me.user} · {me.role}
         </span>
         <button
           data-testid="logout"
           onClick={() => {
-            setToken(null);
-            setUser(null);
+            void api("/api/auth/logout", { method: "POST" }).finally(() => {
+              setToken(null);
+              setMe(null);
+            });
           }}
         >
           sign out
         </button>
       </header>
+      <Toasts onOpen={() => setTab("alerts")} />
       <main>
         {tab === "control" && <Control world={world} />}
         {tab === "queue" && <Queue world={world} />}
@@ -91,7 +132,10 @@ export function App() {
         )}
         {tab === "players" && <Players world={world} />}
         {tab === "charts" && <Charts />}
+        {tab === "profiler" && <Profiler world={world} />}
+        {tab === "alerts" && <Alerts />}
         {tab === "guardrails" && <Guardrails />}
+        {tab === "sessions" && <Sessions />}
       </main>
     </div>
   );

@@ -113,7 +113,8 @@ def test_history_keeps_one_sample_a_second_with_human_names() -> None:
     history = History(keep=3, every_s=1.0, clock=seconds(clock), wall=lambda: float(next(wall)))
     for i in range(5):
         assert history.due("petri")
-        history.sample("petri", {"tick": i, "tick_p95_ms": 1.5}, {"entity_count": 10 + i, "flag": True})
+        kpis = {"tick": i, "entity_count": 10 + i, "flag": True, "deaths": {"age": i}}
+        history.sample("petri", {"tick": i, "tick_p95_ms": 1.5}, kpis)
         assert not history.due("petri")
         clock.advance(10**9)
     out = history.series("petri")
@@ -124,7 +125,8 @@ def test_history_keeps_one_sample_a_second_with_human_names() -> None:
         "values": [12, 13, 14],
     }
     assert out["series"]["tick_p95_ms"]["label"] == "Tick time, 95th percentile"
-    assert "flag" not in out["series"]
+    assert "flag" not in out["series"] and "tick" not in out["series"]
+    assert out["series"]["deaths.age"]["label"] == "Deaths of old age"
     assert history.series("petri", seconds=1)["tick"] == [3, 4]
 
 
@@ -167,6 +169,12 @@ def test_rollbacks_switches_and_storms_raise_alerts_once() -> None:
     for _ in range(3):
         feed.publish("worker", "petri", action="restart", process="sandbox")
     assert center.recent(1)[0]["kind"] == "restart_loop"
+    center.observe_kpis("neon", {"held_transactions": 2, "npcs": 3})  # the base
+    center.observe_kpis("neon", {"held_transactions": 2})
+    assert center.recent(1)[0]["kind"] == "restart_loop"
+    center.observe_kpis("neon", {"held_transactions": 5})
+    held = center.recent(1)[0]
+    assert (held["kind"], held["world"], held["new"]) == ("economic_hold", "neon", 3)
 
 
 class _Receiver(BaseHTTPRequestHandler):

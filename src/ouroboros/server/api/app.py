@@ -326,12 +326,13 @@ def _watch(app: FastAPI, runtime: Runtime, settings: ApiSettings) -> None:
     from ouroboros.server.runtime.alerts import AlertCenter, Webhook
     from ouroboros.server.runtime.history import History
 
+    webhook = Webhook(settings.alert_webhook) if settings.alert_webhook else None
+    alerts = AlertCenter(runtime.feed, webhook=webhook)
     history = History()
     for name in runtime.worlds:
-        history.attach(runtime.runner(name))
+        history.attach(runtime.runner(name), on_sample=alerts.observe_kpis)
     app.state.history = history
-    webhook = Webhook(settings.alert_webhook) if settings.alert_webhook else None
-    app.state.alerts = AlertCenter(runtime.feed, webhook=webhook)
+    app.state.alerts = alerts
 
 
 def _guard_openapi(app: FastAPI) -> None:

@@ -8,7 +8,8 @@
 - ``fault_storm``: ``storm_errors`` errors of one world within ``storm_window_s`` (once per window);
 - ``restart_loop``: ``loop_restarts`` restarts of one process within ``loop_window_s`` (an event
   with ``action`` ``restart``, or an ``error`` event whose ``source`` keeps failing the same way);
-- ``economic_hold``: an economic guard holding a change (an event with ``action`` ``hold``);
+- ``economic_hold``: an economic guard holding a change (an event with ``action`` ``hold``, or a
+  world KPI named ``held_*`` that grew between two samples: ``observe_kpis``);
 - ``security``: a login lockout began.
 
 Anything else may raise one with ``raise_alert``. Alerts are kept in a bounded ring (newest last,
@@ -162,6 +163,7 @@ class AlertCenter:
         self._errors: dict[str, deque[float]] = defaultdict(deque)
         self._restarts: dict[str, deque[float]] = defaultdict(deque)
         self._storm_until: dict[str, float] = {}
+        self._held: dict[tuple[str, str], int] = {}
         self._storm = (storm_errors, storm_window_s)
         self._loop = (loop_restarts, loop_window_s)
         self.unsubscribe = feed.subscribe(self.observe)
@@ -194,6 +196,20 @@ class AlertCenter:
         with self._lock:
             last = self._alerts[-1]["seq"] if self._alerts else 0
         return {"last_seq": last, "webhook": None if self.webhook is None else self.webhook.status()}
+
+    def observe_kpis(self, world: str, kpis: dict[str, Any]) -> None:
+        """A world's KPIs (sampled once a second): a ``held_*`` count that grew is an economic
+        guard holding transactions since the last sample (the first sample only sets the base)."""
+        for key, value in kpis.items():
+            if not key.startswith("held") or not isinstance(value, int) or isinstance(value, bool):
+                continue
+            before = self._held.get((world, key))
+            self._held[(world, key)] = value
+            if before is not None and value > before:
+                self.raise_alert(
+                    "economic_hold", world, f"the economic guard held {value - before} more ({key}: {value})",
+                    held=value, new=value - before,
+                )  # fmt: skip
 
     # -- the feed -----------------------------------------------------------------------------------
     def observe(self, event: dict[str, Any]) -> None:
@@ -230,7 +246,7 @@ class AlertCenter:
             self.raise_alert(
                 "killswitch",
                 world,
-                f"kill-switch {'on' if engaged else 'released'}{where} by {actor}: {e.get('reason', '')}",
+                f"kill-switch {'engaged' if engaged else 'released'}{where} by {actor}: {e.get('reason')}",
                 severity="critical" if engaged else "info",
                 engaged=engaged,
                 actor=actor,

@@ -32,10 +32,31 @@ LABELS: dict[str, tuple[str, str]] = {
     "energy_total": ("Energy, total", "energy"),
     "mean_energy": ("Energy, mean", "energy"),
     "rooms": ("Rooms", "rooms"),
+    "avg_energy_fp": ("Energy, mean (fixed point)", "energy"),
+    "births": ("Births", "molbots"),
+    "deaths.starvation": ("Deaths by starvation", "molbots"),
+    "deaths.age": ("Deaths of old age", "molbots"),
+    "deaths.collision": ("Deaths by collision", "molbots"),
+    "resource_density_per_mil": ("Resource density", "per million"),
+    "trait_diversity": ("Trait diversity", "traits"),
+    "max_generation": ("Oldest generation", "generation"),
+    "players": ("Players (all)", "players"),
+    "items": ("Items", "items"),
+    "held_transactions": ("Transactions held by the economic guard", "transactions"),
+    "quests_done": ("Quests done", "quests"),
+    "feedback_total": ("Player feedback", "messages"),
+    "feedback_sentiment_mean": ("Feedback sentiment, mean", ""),
 }
 
 
+_ORDER = {key: i for i, key in enumerate(LABELS)}
+
+
 def label_of(key: str) -> dict[str, str]:
+    """The human name and unit of a series (``trait_counts.flee``: "Trait counts: flee")."""
+    if key not in LABELS and "." in key:
+        parent, sub = key.split(".", 1)
+        return {"label": f"{label_of(parent)['label']}: {sub.replace('_', ' ')}", "unit": ""}
     name, unit = LABELS.get(key, (key.replace("_", " ").capitalize(), ""))
     return {"label": name, "unit": unit}
 
@@ -66,8 +87,12 @@ class History:
             if isinstance(stats.get(key), int | float):
                 values[key] = float(stats[key])
         for key, value in kpis.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                values[key] = float(value)
+            if key == "tick":
+                continue
+            inner = value.items() if isinstance(value, dict) else [("", value)]
+            for sub, v in inner:  # one level of nesting: deaths.starvation
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    values[f"{key}.{sub}" if sub else key] = float(v)
         row = {"t": round(self._wall(), 3), "tick": stats.get("tick"), "values": values}
         with self._lock:
             self._last[world] = self._clock()
@@ -82,7 +107,7 @@ class History:
         if seconds is not None and rows:
             since = rows[-1]["t"] - seconds
             rows = [r for r in rows if r["t"] >= since]
-        keys = sorted({k for r in rows for k in r["values"]})
+        keys = sorted({k for r in rows for k in r["values"]}, key=lambda k: (_ORDER.get(k, len(_ORDER)), k))
         return {
             "world": world,
             "t": [r["t"] for r in rows],
@@ -91,13 +116,17 @@ class History:
             "series": {k: {**label_of(k), "values": [r["values"].get(k) for r in rows]} for k in keys},
         }
 
-    def attach(self, runner: Any) -> None:
-        """Sample ``runner`` from its ``after_tick`` hooks (cheap: a clock read per tick)."""
+    def attach(self, runner: Any, on_sample: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        """Sample ``runner`` from its ``after_tick`` hooks (cheap: a clock read per tick);
+        ``on_sample(world, kpis)`` sees each sample's KPIs (the alerts' economic holds)."""
         name = runner.name
 
         def hook(world: Any, ms: float) -> None:
             if self.due(name):
-                self.sample(name, runner.stats(), runner.kpis())
+                kpis = runner.kpis()
+                self.sample(name, runner.stats(), kpis)
+                if on_sample is not None:
+                    on_sample(name, kpis)
 
         runner.after_tick.append(hook)
 
