@@ -4,8 +4,10 @@ It starts the runtime (``ouroboros.server.runtime``: petri and the neon city, ea
 own pace in its own thread, each in its governed folder ``DATA/<world>/``), the neon telnet and
 WebSocket gateways, and the admin API with the dashboard (uvicorn, in this process). It prints
 where to open the dashboard and, until the first admin has logged in, a fresh one-time login
-secret and TOTP provisioning URI (the earlier ones void). It opens a browser unless
-``--no-browser`` or there is no display.
+secret and TOTP provisioning URI (the earlier ones void), last, so nothing scrolls it away, and
+writes them to ``DATA/admin-login.txt`` (0600). Request lines go to ``DATA/access.log`` (JSON
+lines; ``--access-log -``: stderr). ``--alert-webhook URL`` POSTs every alert there as JSON. It
+opens a browser unless ``--no-browser`` or there is no display.
 
 What it promises:
 

@@ -314,3 +314,18 @@ def test_admin_serves_the_dashboard(live: Live, tmp_path: Path) -> None:
             page = client.get(path)
             assert page.status_code == 200 and "the dashboard" in page.text
         assert client.get("/admin", follow_redirects=True).status_code == 200
+
+
+def test_the_apps_alerts_reach_its_webhook(live: Live) -> None:
+    _Receiver.got, _Receiver.fail_first = [], 0
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = ApiSettings(alert_webhook=f"http://127.0.0.1:{server.server_port}/hook")
+    app = create_app(live.runtime, settings=settings, auth=live.auth)
+    try:
+        live.runtime.feed.publish("governance", "petri", action="rollback", actor="someone")
+        app.state.alerts.webhook.drain()
+        assert [(a["kind"], a["actor"]) for a in _Receiver.got] == [("rollback", "someone")]
+    finally:
+        app.state.alerts.close()
+        server.shutdown()
