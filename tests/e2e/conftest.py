@@ -173,8 +173,14 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     with pg.expect_response("**/api/auth/login") as login:
         pg.get_by_test_id("login-submit").click()
     pg.get_by_test_id("btn-stop-petri").wait_for()
-    # the page keeps no token (its session is an httpOnly cookie); the login's answer carries one
-    server.token = login.value.json()["token"]
+    # the page's session is an httpOnly cookie and its login answer carries no token: the tests'
+    # own API calls use a token this admin makes through that session
+    assert login.value.json()["token"] is None
+    made = pg.request.post(
+        server.url + "/api/users/admin/tokens", data={"label": "e2e", "reason": "the tests' API calls"}
+    )
+    assert made.ok, made.text()
+    server.token = made.json()["token"]
     shot(pg, "01-logged-in")
     try:
         yield pg

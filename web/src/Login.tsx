@@ -30,7 +30,8 @@ export function Login({ onLogin }: { onLogin: (me: Me) => void }) {
           setBusy(true);
           setError(null);
           try {
-            const body: Record<string, string> = { secret: secret.trim() };
+            // session_only: the answer carries no bearer token a script could read; the cookie is it
+            const body: Record<string, string | boolean> = { secret: secret.trim(), session_only: true };
             if (username.trim()) body.username = username.trim();
             const res = await api<Record<string, unknown>>("/api/auth/login", { method: "POST", body });
             onLogin({ user: String(res.user ?? username ?? ""), role: String(res.role ?? "viewer") });

@@ -329,3 +329,15 @@ def test_the_apps_alerts_reach_its_webhook(live: Live) -> None:
     finally:
         app.state.alerts.close()
         server.shutdown()
+
+
+def test_a_session_only_login_hands_no_token_to_the_page(live: Live) -> None:
+    fresh = live.auth.reset_secret("viewer1", "a browser login")
+    client = TestClient(live.client.app)
+    before = len(live.auth.tokens("viewer1"))
+    login = client.post("/api/auth/login", json={"secret": fresh.one_time_secret, "session_only": True})
+    assert login.status_code == 200 and login.json()["token"] is None
+    assert len(live.auth.tokens("viewer1")) == before  # no token minted behind the page's back
+    assert client.get("/api/auth/me").json() == {"user": "viewer1", "role": "viewer"}
+    bad = client.post("/api/auth/login", json={"secret": "x", "session_only": "yes"})
+    assert bad.status_code == 422

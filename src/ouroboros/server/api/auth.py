@@ -321,8 +321,9 @@ class AuthStore:
             raise AuthError("unknown or revoked token")
         return User(row[0], row[1])
 
-    def login(self, secret: str, username: str | None = None) -> tuple[User, str]:
-        """Exchange a one-time secret (spent now) or check a token; returns the user and a token."""
+    def login(self, secret: str, username: str | None = None, *, mint: bool = True) -> tuple[User, str]:
+        """Exchange a one-time secret (spent now) or check a token; returns the user and a token
+        (``""`` for a one-time secret when not ``mint``: a browser's session needs none)."""
         if not secret or len(secret) > 256:
             raise AuthError("a secret or token is needed")
         with self._lock:
@@ -345,11 +346,12 @@ class AuthStore:
                     ).rowcount
                     if spent != 1:
                         raise AuthError("this one-time secret was already used")
-                    self._db.execute(
-                        "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
-                        (_hash(token), row[0], "login", _now()),
-                    )
-                return User(row[0], row[1]), token
+                    if mint:
+                        self._db.execute(
+                            "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
+                            (_hash(token), row[0], "login", _now()),
+                        )
+                return User(row[0], row[1]), token if mint else ""
         user = self.authenticate(secret)
         if username is not None and username != user.name:
             raise AuthError("unknown user or secret")

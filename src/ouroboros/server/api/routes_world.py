@@ -52,7 +52,10 @@ def login(request: Request, response: Response, body: m.LoginRequest) -> m.Login
         keys.append(f"account:{body.username}")
     try:
         user, token = guarded(
-            request, keys, lambda: auth_of(request).login(body.secret, body.username), counts=lambda e: True
+            request,
+            keys,
+            lambda: auth_of(request).login(body.secret, body.username, mint=not body.session_only),
+            counts=lambda e: True,
         )
     except AuthError as exc:
         raise HTTPException(401, exc.message) from exc
@@ -60,7 +63,7 @@ def login(request: Request, response: Response, body: m.LoginRequest) -> m.Login
     from ouroboros.server.api.routes_session import start_session
 
     start_session(request, response, user)  # the dashboard's cookie: it survives reloads and closed tabs
-    return m.LoginResponse(token=token, user=user.name, role=user.role)
+    return m.LoginResponse(token=None if body.session_only else token, user=user.name, role=user.role)
 
 
 @router.get("/api/auth/me", tags=["auth"], summary="Who this token is", response_model=m.Me)
