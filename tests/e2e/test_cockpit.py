@@ -256,3 +256,42 @@ def test_admin_serves_the_dashboard_and_sign_out_ends_the_session(page: Any, ser
     page.get_by_test_id("login-secret").wait_for()
     page.reload()
     page.get_by_test_id("login-secret").wait_for()  # signed out for good, not just in this tab
+
+
+def test_the_city_map_names_districts_and_shows_players_npcs_and_added_rooms(
+    page: Any, server: Server
+) -> None:
+    import socket
+    import time
+
+    page.get_by_test_id("nav-live").click()
+    citymap = page.get_by_test_id("citymap")
+    citymap.wait_for()
+    overview = server.api("GET", "/api/worlds/neon/overview").json()
+    labels = citymap.get_by_test_id("citymap-district")
+    wait_until(lambda: labels.count() == len(overview["districts"]), "every district named")
+    names = labels.evaluate_all("els => els.map(e => e.textContent)")  # SVG text: no inner text
+    assert sorted(names) == sorted(d["name"] for d in overview["districts"])
+    assert citymap.get_by_test_id("citymap-npc").count() > 0
+    with socket.create_connection(("127.0.0.1", server.telnet_port), timeout=30) as runner:
+        runner.sendall(b"create Mapper correct-horse\r\n")
+        seen, deadline = b"", time.monotonic() + 30
+        while b"Mapper" not in seen and time.monotonic() < deadline:
+            seen += runner.recv(65536)
+        citymap.get_by_test_id("citymap-player").filter(has_text="Mapper").wait_for()
+        shot(page, "cockpit-14-city-map")
+    made = server.api(
+        "POST",
+        "/api/queue/propose",
+        json={"world": "neon", "type": "WORLD_EXPANSION", "seed": 99, "reason": "e2e: new rooms"},
+    )
+    assert made.status_code == 201 and made.json()["state"] == "queued", made.text
+    approved = server.api(
+        "POST", f"/api/queue/{made.json()['proposal_id']}/approve", json={"world": "neon", "reason": "e2e"}
+    )
+    assert approved.status_code == 200, approved.text
+    added = citymap.get_by_test_id("citymap-added")
+    wait_until(lambda: added.count() > 0, "the new rooms ringed on the map", 60)
+    now = server.api("GET", "/api/worlds/neon/overview").json()
+    assert added.count() == sum(r["added"] for r in now["rooms"])
+    shot(page, "cockpit-15-city-map-added-rooms")

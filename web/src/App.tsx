@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, refreshTicket, setToken } from "./api";
 import { Alerts, Toasts } from "./Alerts";
 import { Charts } from "./Charts";
+import { CityMap } from "./CityMap";
 import { Control } from "./Control";
 import { DirectorLog, EvolutionFeed } from "./Feed";
 import { Guardrails } from "./Guardrails";
@@ -127,6 +128,10 @@ export function App() {
               <h2>Neon city</h2>
               <WorldCanvas world="neon" palette={NEON} testId="neon-canvas" spread={5} />
               <div className="muted small">cyan: players · yellow: NPCs · dots: rooms</div>
+            </section>
+            <section className="panel" data-testid="panel-citymap">
+              <h2>City map</h2>
+              <CityMap />
             </section>
           </div>
         )}

@@ -99,6 +99,8 @@ class WorldSpec:
     evolution: Any | None = None
     #: extra chart metrics (name → number) beyond the runtime's own tick figures
     metrics: Callable[[World], dict[str, float]] | None = None
+    #: the world as a map for the dashboard (plain data: rooms, districts, who is where), or None
+    overview: Callable[[World], dict[str, Any]] | None = None
 
 
 __all__ = ["ContentProblems", "GameHook", "ParamsHook", "StreamHook", "WorldSpec"]

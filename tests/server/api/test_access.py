@@ -78,6 +78,7 @@ ROUTES = [
     ("POST", "/api/profiler/release", "operator"),
     ("GET", "/api/alerts", "viewer"),
     ("GET", "/api/history?world=neon", "viewer"),
+    ("GET", "/api/worlds/neon/overview", "viewer"),
 ]
 #: the only routes open without a token
 OPEN = {("GET", "/health"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout")}

@@ -341,3 +341,15 @@ def test_a_session_only_login_hands_no_token_to_the_page(live: Live) -> None:
     assert client.get("/api/auth/me").json() == {"user": "viewer1", "role": "viewer"}
     bad = client.post("/api/auth/login", json={"secret": "x", "session_only": "yes"})
     assert bad.status_code == 422
+
+
+def test_the_city_map_names_districts_and_places_npcs_in_rooms(live: Live) -> None:
+    got = live.client.get("/api/worlds/neon/overview", headers=live.headers("viewer")).json()
+    rooms = {r["id"]: r for r in got["rooms"]}
+    assert got["districts"] and all(d["name"] and d["rooms"] > 0 for d in got["districts"])
+    assert sum(d["rooms"] for d in got["districts"]) == len(rooms)
+    assert got["npcs"] and all(n["room"] in rooms for n in got["npcs"])
+    assert not any(r["added"] for r in rooms.values())  # the base city: nothing added yet
+    none = live.client.get("/api/worlds/petri/overview", headers=live.headers("viewer"))
+    assert none.status_code == 404 and "no map" in none.json()["detail"]
+    assert live.client.get("/api/worlds/mars/overview", headers=live.headers("viewer")).status_code == 404

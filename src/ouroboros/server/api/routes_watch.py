@@ -36,4 +36,23 @@ def history(
     return found
 
 
+@router.get(
+    "/api/worlds/{world}/overview",
+    tags=["world"],
+    summary="A world as a map: rooms, districts, who is where, added rooms (404: it has none)",
+)
+def overview(request: Request, world: str, user: Viewer) -> dict[str, Any]:
+    from fastapi import HTTPException
+
+    from ouroboros.worlds import spec_of
+
+    r = runner(request, world)
+    with r.lock:
+        hook = spec_of(r.world).overview
+        if hook is None:
+            raise HTTPException(404, f"{world} has no map")
+        found: dict[str, Any] = hook(r.world)
+    return found
+
+
 __all__ = ["router"]

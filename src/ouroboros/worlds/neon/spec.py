@@ -50,6 +50,12 @@ def _neon_apply(
     return apply_content(world, _world_content(content), migration)
 
 
+def _neon_overview(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.neon.citymap import overview
+
+    return overview(world)
+
+
 SPEC = WorldSpec(
     "neon",
     _neon_plugin,
@@ -66,6 +72,7 @@ SPEC = WorldSpec(
     },
     summary="a cyberpunk MUD city people play over telnet and the web",
     live_default=True,
+    overview=_neon_overview,
 )
 
 __all__ = ["SPEC"]
