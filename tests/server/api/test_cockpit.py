@@ -353,3 +353,14 @@ def test_the_city_map_names_districts_and_places_npcs_in_rooms(live: Live) -> No
     none = live.client.get("/api/worlds/petri/overview", headers=live.headers("viewer"))
     assert none.status_code == 404 and "no map" in none.json()["detail"]
     assert live.client.get("/api/worlds/mars/overview", headers=live.headers("viewer")).status_code == 404
+
+
+def test_a_server_started_again_and_again_is_a_restart_loop(tmp_path: Path) -> None:
+    center = AlertCenter(Feed(), loop_restarts=3, loop_window_s=300)
+    assert [center.record_start(tmp_path, t) for t in (0.0, 1000.0, 1100.0)] == [1, 1, 2]
+    assert center.recent() == []  # restarts spread out: no loop
+    assert center.record_start(tmp_path, 1200.0) == 3
+    (alert,) = center.recent()
+    assert (alert["kind"], alert["starts"]) == ("restart_loop", 3)
+    (tmp_path / "starts.jsonl").write_text("not json\n{}\n")  # a damaged file is not a crash
+    assert center.record_start(tmp_path, 5000.0) == 1

@@ -7,7 +7,8 @@
 - ``killswitch``: the kill-switch engaged or released;
 - ``fault_storm``: ``storm_errors`` errors of one world within ``storm_window_s`` (once per window);
 - ``restart_loop``: ``loop_restarts`` restarts of one process within ``loop_window_s`` (an event
-  with ``action`` ``restart``, or an ``error`` event whose ``source`` keeps failing the same way);
+  with ``action`` ``restart``, an ``error`` event of a dying tick thread or worker, or the server
+  itself started again and again: ``record_start``, kept in ``DATA/starts.jsonl``);
 - ``economic_hold``: an economic guard holding a change (an event with ``action`` ``hold``, or a
   world KPI named ``held_*`` that grew between two samples: ``observe_kpis``);
 - ``security``: a login lockout began.
@@ -29,6 +30,7 @@ import time
 import urllib.request
 from collections import defaultdict, deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,7 @@ from ouroboros.errors import BadInputError
 from ouroboros.server.runtime.feed import Feed, _now
 
 ALERTS_KEPT = 500
+STARTS_FILE = "starts.jsonl"
 WEBHOOK_QUEUE = 1000
 WEBHOOK_TRIES = 5
 WEBHOOK_TIMEOUT_S = 5.0
@@ -210,6 +213,32 @@ class AlertCenter:
                     "economic_hold", world, f"the economic guard held {value - before} more ({key}: {value})",
                     held=value, new=value - before,
                 )  # fmt: skip
+
+    def record_start(self, data: Path, now: float, *, what: str = "ouroboros go") -> int:
+        """One start of the server process, appended to ``DATA/starts.jsonl``; ``loop_restarts``
+        starts within ``loop_window_s`` (a supervisor restarting a crashing server) raise a
+        ``restart_loop`` alert. Returns the starts within the window, this one included."""
+        path = data / STARTS_FILE
+        count, window = self._loop
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()[-50:]
+        except OSError:
+            lines = []
+        times = []
+        for line in lines:
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                times.append(float(json.loads(line)["t"]))
+        recent = [t for t in times if 0 <= now - t <= window] + [now]
+        with contextlib.suppress(OSError):
+            path.write_text(
+                "".join(json.dumps({"t": t}) + "\n" for t in [*times, now][-50:]), encoding="utf-8"
+            )
+        if len(recent) >= count:
+            self.raise_alert(
+                "restart_loop", None, f"{what} started {len(recent)} times within {window:.0f} s",
+                severity="critical", process=what, starts=len(recent),
+            )  # fmt: skip
+        return len(recent)
 
     # -- the feed -----------------------------------------------------------------------------------
     def observe(self, event: dict[str, Any]) -> None:
