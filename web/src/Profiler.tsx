@@ -64,7 +64,9 @@ function Timeline({ ticks, systems, decisions }: { ticks: number[]; systems: Sys
           <text x={x(Number(d.tick)) + (x(Number(d.tick)) > w - 120 ? -4 : 2)} y={12 + (i % 4) * 12} fill="#fff" fontSize={10} textAnchor={x(Number(d.tick)) > w - 120 ? "end" : "start"}>
             {str(d.kind)} {str(d.system)}
           </text>
-          <title>{`${str(d.kind)} ${str(d.system)}: ${str(d.from)} → ${str(d.to)} — ${str(d.why)}`}</title>
+          <title>{`tick ${str(d.tick)} ${str(d.kind)} ${str(d.system)}: ${str(d.from)} → ${str(d.to)}${
+            d.before_ms != null && d.after_ms != null ? ` (${Number(d.before_ms).toFixed(3)} → ${Number(d.after_ms).toFixed(3)} ms)` : ""
+          } — ${str(d.why)}`}</title>
         </g>
       ))}
       <text x={0} y={h + 12} fill="currentColor" fontSize={10}>
