@@ -248,16 +248,6 @@ def test_force_generate_queues_a_proposal(page: Any, server: Server) -> None:
     shot(page, "cockpit-12-force-generate")
 
 
-def test_admin_serves_the_dashboard_and_sign_out_ends_the_session(page: Any, server: Server) -> None:
-    page.goto(server.url + "/admin")
-    page.get_by_test_id("btn-stop-petri").wait_for()
-    shot(page, "cockpit-13-admin-path")
-    page.get_by_test_id("logout").click()
-    page.get_by_test_id("login-secret").wait_for()
-    page.reload()
-    page.get_by_test_id("login-secret").wait_for()  # signed out for good, not just in this tab
-
-
 def test_the_city_map_names_districts_and_shows_players_npcs_and_added_rooms(
     page: Any, server: Server
 ) -> None:
@@ -295,3 +285,24 @@ def test_the_city_map_names_districts_and_shows_players_npcs_and_added_rooms(
     now = server.api("GET", "/api/worlds/neon/overview").json()
     assert added.count() == sum(r["added"] for r in now["rooms"])
     shot(page, "cockpit-15-city-map-added-rooms")
+
+
+def test_the_evolution_tab_triggers_a_cycle_and_shows_its_events(page: Any, server: Server) -> None:
+    page.get_by_test_id("nav-evolution").click()
+    page.get_by_test_id("evolution-trigger").click()
+    page.get_by_test_id("evolution-status").filter(has_text="trigger evolution: done").wait_for()
+    feed = page.get_by_test_id("evolution-feed")
+    feed.get_by_test_id("evolution-event").first.wait_for()
+    triggers = [e for e in server.api("GET", "/api/feed?limit=1000").json() if e.get("action") == "trigger"]
+    assert triggers and triggers[-1]["actor"] == "admin"
+    shot(page, "cockpit-16-evolution")
+
+
+def test_admin_serves_the_dashboard_and_sign_out_ends_the_session(page: Any, server: Server) -> None:
+    page.goto(server.url + "/admin")
+    page.get_by_test_id("btn-stop-petri").wait_for()
+    shot(page, "cockpit-13-admin-path")
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("login-secret").wait_for()
+    page.reload()
+    page.get_by_test_id("login-secret").wait_for()  # signed out for good, not just in this tab

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ouroboros.engine.clock import ManualClock
@@ -364,3 +364,19 @@ def test_a_server_started_again_and_again_is_a_restart_loop(tmp_path: Path) -> N
     assert (alert["kind"], alert["starts"]) == ("restart_loop", 3)
     (tmp_path / "starts.jsonl").write_text("not json\n{}\n")  # a damaged file is not a crash
     assert center.record_start(tmp_path, 5000.0) == 1
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=';,"\\'), max_size=300
+    )
+)
+def test_any_made_up_session_cookie_is_one_clear_401(live: Live, value: str) -> None:
+    client = TestClient(live.client.app)
+    client.cookies.set(SESSION_COOKIE, value)
+    answer = client.get("/api/auth/me")
+    assert answer.status_code == 401 and answer.json()["detail"]
+    stop = client.post("/api/control/stop", json={"reason": "x"})
+    assert stop.status_code == 401
+    assert not live.runtime.runner("petri").paused.is_set()
