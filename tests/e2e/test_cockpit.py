@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
 
@@ -82,6 +83,15 @@ def test_the_sessions_page_lists_this_browser_and_revokes_another(
         theirs.get_by_test_id(f"session-revoke-{sid}").click()
         theirs.get_by_test_id(f"session-revoke-{sid}-confirm").click()
         wait_until(lambda: rows.count() == 1, "the revoked session gone from the list")
+        third.get_by_test_id("token-label").fill("ci scripts")
+        third.get_by_test_id("token-new").click()
+        shown = third.get_by_test_id("token-made").locator("code")
+        shown.wait_for()
+        token = shown.inner_text()
+        assert token.startswith("ob_")
+        me = httpx.get(server.url + "/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert me.json()["user"] == "laptop"
+        third.get_by_test_id("tokens-list").filter(has_text="ci scripts").wait_for()
         shot(third, "cockpit-03-sessions")
         other.reload()  # the revoked browser is signed out
         other.get_by_test_id("login-secret").wait_for()

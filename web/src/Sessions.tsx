@@ -1,6 +1,7 @@
 // Your own sign-ins: browser sessions (this one marked) and API tokens, each revocable at once
 // (a revoked session or token is refused from its next request). Revoking asks twice.
 
+import { useState } from "react";
 import { api } from "./api";
 import { Confirm2, Panel, Status, str, useAction, usePoll, type Row } from "./ui";
 
@@ -10,6 +11,8 @@ export function Sessions() {
   const sessions = (s.data?.sessions ?? []) as Row[];
   const tokens = (s.data?.tokens ?? []) as Row[];
   const current = str(s.data?.current);
+  const [label, setLabel] = useState("");
+  const [made, setMade] = useState<string | null>(null);
   const revoke = (what: "sessions" | "tokens", id: string) =>
     act.run(`revoke ${id}`, async () => {
       await api(`/api/auth/${what}/${id}/revoke`, { method: "POST", body: { reason: "revoked on the sessions page" } });
@@ -55,6 +58,34 @@ export function Sessions() {
         </tbody>
       </table>
       <h3>API tokens</h3>
+      {str(s.data?.role) === "admin" && (
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act.run(`new token ${label}`, async () => {
+              const out = await api<Row>(`/api/users/${str(s.data?.user)}/tokens`, {
+                method: "POST",
+                body: { label: label.trim(), reason: "made on the sessions page" },
+              });
+              setMade(str(out.token));
+              setLabel("");
+              await s.reload();
+            });
+          }}
+        >
+          <input data-testid="token-label" placeholder="label (what the token is for)" value={label} onChange={(e) => setLabel(e.target.value)} />
+          <button data-testid="token-new" disabled={!label.trim() || act.busy} type="submit">
+            New token
+          </button>
+        </form>
+      )}
+      {made && (
+        <div className="card" data-testid="token-made">
+          shown once, copy it now: <code>{made}</code>{" "}
+          <button onClick={() => setMade(null)}>done</button>
+        </div>
+      )}
       <table className="grid-table" data-testid="tokens-list">
         <thead>
           <tr>
