@@ -178,6 +178,8 @@ def test_the_profiler_draws_systems_per_tick_and_forces_a_variant(page: Any, ser
     page.get_by_test_id("profiler-status").filter(has_text="done").wait_for()
     control = json.loads((server.data / "petri" / "optimizer.json").read_text())
     assert control["forced"] == {system: variants[-1]}
+    around = page.get_by_test_id("profiler-around")  # the forced switch, timed by the profiler
+    around.filter(has_text=f"force {system}").wait_for()
     shot(page, "cockpit-07-profiler-forced")
     page.get_by_test_id(f"profiler-release-{system}").click()
     wait_until(

@@ -65,7 +65,11 @@ function Timeline({ ticks, systems, decisions }: { ticks: number[]; systems: Sys
             {str(d.kind)} {str(d.system)}
           </text>
           <title>{`tick ${str(d.tick)} ${str(d.kind)} ${str(d.system)}: ${str(d.from)} → ${str(d.to)}${
-            d.before_ms != null && d.after_ms != null ? ` (${Number(d.before_ms).toFixed(3)} → ${Number(d.after_ms).toFixed(3)} ms)` : ""
+            d.before_ms != null && d.after_ms != null ? ` (optimizer: ${Number(d.before_ms).toFixed(3)} → ${Number(d.after_ms).toFixed(3)} ms)` : ""
+          }${
+            d.measured_before_ms != null && d.measured_after_ms != null
+              ? ` (profiler, ${str((d.measured_ticks as number[])[0])}/${str((d.measured_ticks as number[])[1])} ticks around: ${Number(d.measured_before_ms).toFixed(3)} → ${Number(d.measured_after_ms).toFixed(3)} ms)`
+              : ""
           } — ${str(d.why)}`}</title>
         </g>
       ))}
@@ -215,6 +219,42 @@ export function Profiler({ world }: { world: string }) {
           </span>
         ))}
       </div>
+
+      {inWindow.some((d) => d.measured_before_ms != null) && (
+        <>
+          <h3>Rewrites in view: before and after</h3>
+          <table className="grid-table" data-testid="profiler-around">
+            <thead>
+              <tr>
+                <th>tick</th>
+                <th>change</th>
+                <th>this system, ticks before</th>
+                <th>ticks after</th>
+                <th>change</th>
+              </tr>
+            </thead>
+            <tbody>
+              {inWindow
+                .filter((d) => d.measured_before_ms != null)
+                .map((d, i) => {
+                  const b = Number(d.measured_before_ms);
+                  const a = d.measured_after_ms == null ? null : Number(d.measured_after_ms);
+                  return (
+                    <tr key={i}>
+                      <td>{str(d.tick)}</td>
+                      <td>
+                        {str(d.kind)} {str(d.system)}: {str(d.from) || "—"} → {str(d.to) || "—"}
+                      </td>
+                      <td>{b.toFixed(3)} ms</td>
+                      <td>{a == null ? "—" : `${a.toFixed(3)} ms`}</td>
+                      <td className={a != null && a < b ? "ok" : "error"}>{a == null ? "" : `${(((a - b) / Math.max(b, 1e-9)) * 100).toFixed(0)}%`}</td>
+                    </tr>
+                  );
+                })}
+            </tbody>
+          </table>
+        </>
+      )}
 
       <h3>Optimizer decisions</h3>
       <table className="grid-table" data-testid="profiler-decisions">

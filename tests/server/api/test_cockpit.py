@@ -258,6 +258,9 @@ def test_the_profiler_shows_each_system_per_tick_and_its_controls_are_audited(li
     n = len(got["ticks"])
     assert 0 < n <= 50 and len(got["tick_ms"]) == n
     assert got["systems"] and all(len(s["ms"]) == n for s in got["systems"])
+    for d in got["in_window"]:  # a rewrite in view carries the profiler's own before/after
+        if d.get("system") in {s["name"] for s in got["systems"]} and d["tick"] > got["ticks"][0]:
+            assert d["measured_before_ms"] is not None and d["measured_ticks"][0] > 0
     assert all(s["column_bytes"] >= 0 for s in got["systems"])
     assert got["hardware"]["available"] in (True, False)
     if not got["hardware"]["available"]:
@@ -380,3 +383,20 @@ def test_any_made_up_session_cookie_is_one_clear_401(live: Live, value: str) -> 
     stop = client.post("/api/control/stop", json={"reason": "x"})
     assert stop.status_code == 401
     assert not live.runtime.runner("petri").paused.is_set()
+
+
+def test_a_rewrite_in_view_gets_the_profilers_own_before_and_after() -> None:
+    from ouroboros.server.api.routes_profiler import _around
+
+    ms = {"eat": [2.0] * 40 + [1.0] * 10}  # ticks 100..149; the switch at tick 140
+    got = _around({"tick": 140, "kind": "switch", "system": "eat"}, ms, first=100)
+    assert (got["measured_before_ms"], got["measured_after_ms"], got["measured_ticks"]) == (
+        2.0,
+        1.0,
+        [30, 10],
+    )
+    assert _around({"tick": 140, "kind": "freeze", "system": None}, ms, first=100) == {
+        "tick": 140,
+        "kind": "freeze",
+        "system": None,
+    }

@@ -118,6 +118,12 @@ def profiler(
         ms: list[float] = s["ms"]
         s["share"] = round(sum(ms) / whole, 4) if ms else 0.0
     decisions = _decisions(r)
+    by_name = {s["name"]: s["ms"] for s in systems if s["ms"]}
+    in_window = [
+        _around(d, by_name, first)
+        for d in decisions
+        if isinstance(d.get("tick"), int) and first <= d["tick"] <= tick_now
+    ]
     control_path = r.folder / CONTROL_FILE
     optimizer = getattr(r, "optimizer", None)
     return {
@@ -127,14 +133,31 @@ def profiler(
         "entities": [int(v) for v in entities],
         "systems": systems,
         "decisions": decisions[-200:],
-        "in_window": [
-            d for d in decisions if isinstance(d.get("tick"), int) and first <= d["tick"] <= tick_now
-        ],
+        "in_window": in_window,
         "variants": {**variants, LAYOUT: ["soa", "aos"]},
         "layout": layout,
         "control": read_control(control_path) if control_path.exists() else {"frozen": False, "forced": {}},
         "optimizer": None if optimizer is None else optimizer.status(),
         "hardware": _counters(request, world),
+    }
+
+
+AROUND_TICKS = 30
+
+
+def _around(decision: dict[str, Any], ms: dict[str, list[float]], first: int) -> dict[str, Any]:
+    """A decision in view with the profiler's own before/after: the system's mean ms over the
+    ``AROUND_TICKS`` ticks before its tick and from it on (what the timeline shows)."""
+    series = ms.get(str(decision.get("system")))
+    if not series:
+        return decision
+    at = int(decision["tick"]) - first
+    before, after = series[max(0, at - AROUND_TICKS) : at], series[at : at + AROUND_TICKS]
+    return {
+        **decision,
+        "measured_before_ms": round(sum(before) / len(before), 4) if before else None,
+        "measured_after_ms": round(sum(after) / len(after), 4) if after else None,
+        "measured_ticks": [len(before), len(after)],
     }
 
 
