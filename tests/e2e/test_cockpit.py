@@ -196,10 +196,12 @@ def test_an_alert_pops_up_as_a_toast_and_lists_on_the_alerts_page(page: Any, ser
     assert engaged.status_code == 200, engaged.text
     toast = page.get_by_test_id("toast").filter(has_text="e2e drill")
     toast.wait_for()
+    assert int(page.get_by_test_id("alerts-unseen").inner_text()) >= 1  # counted on the tab too
     shot(page, "cockpit-08-toast")
     toast.click()
     page.get_by_test_id("panel-alerts").wait_for()
     page.locator("[data-testid='alert'][data-kind='killswitch']").filter(has_text="e2e drill").wait_for()
+    assert page.get_by_test_id("alerts-unseen").count() == 0  # seen now
     shot(page, "cockpit-09-alerts")
     totp = pyotp.parse_uri(server.totp_uri)
     assert isinstance(totp, pyotp.TOTP)

@@ -20,9 +20,11 @@ export function kindName(kind: unknown): string {
   return KIND_NAMES[str(kind)] ?? str(kind);
 }
 
-export function Toasts({ onOpen }: { onOpen: () => void }) {
+export function Toasts({ onOpen, onNew }: { onOpen: () => void; onNew?: (count: number) => void }) {
   const [toasts, setToasts] = useState<Row[]>([]);
   const last = useRef<number | null>(null);
+  const notify = useRef(onNew); // the latest callback, for the poll set up once
+  notify.current = onNew;
   useEffect(() => {
     let alive = true;
     const poll = async () => {
@@ -31,7 +33,10 @@ export function Toasts({ onOpen }: { onOpen: () => void }) {
         const got = await api<Row>(`/api/alerts?after=${last.current ?? 0}&limit=50`);
         const alerts = (got.alerts ?? []) as Row[];
         last.current = Number(got.last_seq ?? last.current ?? 0);
-        if (!first && alive && alerts.length) setToasts((t) => [...t, ...alerts].slice(-5));
+        if (!first && alive && alerts.length) {
+          setToasts((t) => [...t, ...alerts].slice(-5));
+          notify.current?.(alerts.length);
+        }
       } catch {
         /* the next poll tries again */
       }

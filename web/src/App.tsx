@@ -47,6 +47,7 @@ export function App() {
   });
   const [world, setWorld] = useState("petri");
   const [live, setLive] = useState<Row[]>([]);
+  const [unseen, setUnseen] = useState(0); // alerts since the alerts tab was last open
   const onFeed = useCallback((e: Row) => setLive((l) => [...l.slice(-199), e]), []);
 
   const signedIn = useCallback(async (who: Me) => {
@@ -76,6 +77,7 @@ export function App() {
   }, [me]);
   useEffect(() => {
     location.hash = tab;
+    if (tab === "alerts") setUnseen(0);
   }, [tab]);
 
   if (!checked) return <div className="login muted">…</div>;
@@ -88,6 +90,11 @@ export function App() {
           {TABS.map((t) => (
             <button key={t} data-testid={`nav-${t}`} className={t === tab ? "active" : ""} onClick={() => setTab(t)}>
               {t}
+              {t === "alerts" && unseen > 0 && (
+                <span className="badge unseen" data-testid="alerts-unseen">
+                  {unseen}
+                </span>
+              )}
             </button>
           ))}
         </nav>
@@ -110,7 +117,7 @@ export function App() {
           sign out
         </button>
       </header>
-      <Toasts onOpen={() => setTab("alerts")} />
+      <Toasts onOpen={() => setTab("alerts")} onNew={(n) => setUnseen((u) => (tab === "alerts" ? 0 : u + n))} />
       <main>
         {tab === "control" && <Control world={world} />}
         {tab === "queue" && <Queue world={world} />}
