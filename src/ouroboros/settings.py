@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     input_log: bool = Field(True, description="each world's inputs in <data>/<world>/inputs/")
     input_log_segment_ticks: int = Field(9_000, ge=10, le=10_000_000, description="ticks a segment")
     input_log_keep_segments: int = Field(12, ge=1, le=10_000, description="segments kept per world")
+    # operations
+    access_log: str | None = Field(
+        None, description="request lines (JSON lines): a file, '-' for stderr; None: DATA/access.log"
+    )
+    alert_webhook: str | None = Field(None, description="POST every alert here as JSON, retried")
     # tracing
     tracing: bool = Field(True, description="spans in memory (or over OTLP with otlp_endpoint)")
     otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://host:4318")
@@ -112,6 +117,8 @@ class Settings(BaseSettings):
         "enrich_timeout_s",
         "otlp_endpoint",
         "otlp_headers",
+        "access_log",
+        "alert_webhook",
         mode="before",
     )
     @classmethod

@@ -21,7 +21,9 @@ def test_reset_secret_gives_a_new_login_and_voids_the_old(tmp_path: Path) -> Non
     assert first is not None
     store.create_user("op1", "operator", "test")
     store.close()
-    done = ouroboros("admin", "reset-secret", "--data", data, "--reason", "lost it", "--json", cwd=tmp_path)
+    done = ouroboros(
+        "admin", "reset-secret", "--data", data, "--reason", "lost it", "--reset-totp", "--json", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["user"] == "admin" and doc["totp_uri"].startswith("otpauth://totp/ouroboros:admin")
@@ -39,6 +41,30 @@ def test_reset_secret_gives_a_new_login_and_voids_the_old(tmp_path: Path) -> Non
         store.close()
     text = ouroboros("admin", "reset-secret", "--data", data, "--user", "op1", cwd=tmp_path)
     assert text.returncode == 0 and "one-time login for op1" in text.stdout and "TOTP" not in text.stdout
+
+
+def test_reset_secret_names_the_user_positionally_and_keeps_a_working_totp(tmp_path: Path) -> None:
+    import stat
+
+    data = tmp_path / "data"
+    store = AuthStore(data)
+    first = store.ensure_first_admin()
+    assert first is not None
+    store.close()
+    done = ouroboros("admin", "reset-secret", "admin", "--data", data, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "TOTP unchanged" in done.stdout and "otpauth://" not in done.stdout
+    secret = done.stdout.split("(shown once): ")[1].split()[0]
+    saved = data / "admin-login.txt"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600 and secret in saved.read_text()
+    store = AuthStore(data)
+    try:
+        user, _ = store.login(secret)
+        store.check_totp(user, pyotp.TOTP(first.totp_secret).now())  # the authenticator still works
+    finally:
+        store.close()
+    both = ouroboros("admin", "reset-secret", "admin", "--user", "op1", "--data", data, cwd=tmp_path)
+    assert both.returncode == 2 and "two users" in both.stderr
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,8 @@ def test_bad_go_flags_exit_2(tmp_path: Path) -> None:
         ["--optimizer", "maybe"],
         ["--entities", "0"],
         ["--trusted-address", "not-an-ip"],
+        ["--alert-webhook", "ftp://example.invalid/x"],
+        ["--alert-webhook", "not a url"],
     ):
         result = runner.invoke(cli.app, ["go", "--data", str(tmp_path / "d"), "--no-browser", *args])
         assert result.exit_code == 2, args

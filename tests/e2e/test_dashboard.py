@@ -255,7 +255,7 @@ def test_a_slider_moves_the_director_and_the_log_says_why(page: Any, server: Ser
 
 def test_the_charts_plot_tick_time_and_population(page: Any) -> None:
     page.get_by_test_id("nav-charts").click()
-    for name in ("petri.stats.tick_p95_ms", "petri.kpis.entity_count", "neon.kpis.money_supply"):
+    for name in ("petri.tick_p95_ms", "petri.entity_count", "neon.money_supply"):
         chart = page.get_by_test_id(f"chart-{name}")
         chart.wait_for()
         line = chart.locator("polyline")

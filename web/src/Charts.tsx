@@ -1,60 +1,100 @@
-// Live charts from /api/world/state of each world, polled every second: tick time p50/p95,
-// population, energy, money supply and inflation. Each numeric leaf is a series named by its dotted
-// path (`petri.kpis.entity_count`); plain SVG polylines over the last two minutes, no chart library.
+// Charts from the server's history (/api/history: one sample a second per world, the last hour
+// kept by the runtime), so a chart opened late, or again after a tab change, starts full. Each
+// series has a human name and unit; plain SVG polylines, no chart library. The first load reads
+// the whole window, then only the newest samples are fetched and appended.
 
 import { useEffect, useRef, useState } from "react";
 import { api } from "./api";
 import { Panel } from "./ui";
 
-const KEEP = 120;
-const WANTED = [/tick_p50_ms$/, /tick_p95_ms$/, /ticks_per_second$/, /kpis\.(entity_count|npcs|players_online|food_count)$/, /energy/, /money_supply/, /inflation/];
+const WINDOWS: [string, number][] = [
+  ["5 min", 300],
+  ["15 min", 900],
+  ["1 hour", 3600],
+];
 
-function leaves(value: unknown, prefix: string, out: Map<string, number>): void {
-  if (typeof value === "number" && Number.isFinite(value)) out.set(prefix, value);
-  else if (value && typeof value === "object" && !Array.isArray(value))
-    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+interface Series {
+  label: string;
+  unit: string;
+  values: (number | null)[];
+}
+interface Hist {
+  world: string;
+  t: number[];
+  series: Record<string, Series>;
 }
 
-function Spark({ name, values }: { name: string; values: number[] }) {
-  const w = 260;
-  const h = 60;
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+function merge(old: Hist | undefined, add: Hist, keep: number): Hist {
+  if (!old) return add;
+  const last = old.t.length ? old.t[old.t.length - 1] : -Infinity;
+  const fresh = add.t.map((t, i) => [t, i] as const).filter(([t]) => t > last);
+  const t = [...old.t, ...fresh.map(([x]) => x)];
+  const keys = new Set([...Object.keys(old.series), ...Object.keys(add.series)]);
+  const series: Record<string, Series> = {};
+  for (const k of keys) {
+    const o = old.series[k] ?? { ...add.series[k], values: old.t.map(() => null) };
+    const a = add.series[k];
+    series[k] = { label: o.label, unit: o.unit, values: [...o.values, ...fresh.map(([, i]) => (a ? a.values[i] : null))] };
+  }
+  const since = t.length ? t[t.length - 1] - keep : 0;
+  const first = t.findIndex((x) => x >= since);
+  const cut = first < 0 ? t.length : first;
+  for (const k of Object.keys(series)) series[k].values = series[k].values.slice(cut);
+  return { world: add.world, t: t.slice(cut), series };
+}
+
+function Spark({ id, s, t }: { id: string; s: Series; t: number[] }) {
+  const w = 300;
+  const h = 70;
+  const nums = s.values.filter((v): v is number => v !== null);
+  if (!nums.length) return null;
+  const min = Math.min(...nums);
+  const max = Math.max(...nums);
   const span = max - min || 1;
-  const pts = values.map((v, i) => `${(i / Math.max(1, KEEP - 1)) * w},${h - 4 - ((v - min) / span) * (h - 8)}`).join(" ");
+  const t0 = t[0];
+  const tspan = Math.max(1, t[t.length - 1] - t0);
+  const pts = s.values
+    .map((v, i) => (v === null ? null : `${(((t[i] - t0) / tspan) * w).toFixed(1)},${(h - 4 - ((v - min) / span) * (h - 8)).toFixed(1)}`))
+    .filter(Boolean)
+    .join(" ");
+  const last = nums[nums.length - 1];
+  const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
   return (
-    <figure className="chart" data-testid={`chart-${name}`}>
+    <figure className="chart" data-testid={`chart-${id}`}>
       <figcaption>
-        {name} <b>{values[values.length - 1]}</b>
+        {s.label} <b>{fmt(last)}</b> <span className="muted small">{s.unit}</span>
       </figcaption>
       <svg width={w} height={h} viewBox={`0 0 ${w} ${h}`}>
         <polyline fill="none" stroke="currentColor" strokeWidth={1.5} points={pts} />
       </svg>
       <div className="muted small">
-        {min} … {max}
+        {fmt(min)} … {fmt(max)} · {tspan < 120 ? `${Math.round(tspan)} s` : `${Math.round(tspan / 60)} min`}
       </div>
     </figure>
   );
 }
 
 export function Charts() {
-  const series = useRef(new Map<string, number[]>());
+  const [keep, setKeep] = useState(900);
+  const [worlds, setWorlds] = useState<string[]>([]);
+  const hist = useRef(new Map<string, Hist>());
   const [, setVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
+    hist.current = new Map();
     const poll = async () => {
       try {
-        const now = new Map<string, number>();
         const running = Object.keys(((await api("/api/stats")) as { worlds?: Record<string, unknown> }).worlds ?? {});
-        const states = await Promise.all(running.map((w) => api(`/api/world/state?world=${w}`)));
-        states.forEach((st, i) => leaves(st, running[i], now));
-        for (const [k, v] of now) {
-          const s = series.current.get(k) ?? [];
-          s.push(v);
-          if (s.length > KEEP) s.shift();
-          series.current.set(k, s);
-        }
+        if (alive) setWorlds(running);
+        await Promise.all(
+          running.map(async (w) => {
+            const have = hist.current.get(w);
+            const seconds = have && have.t.length ? 10 : keep;
+            const got = await api<Hist>(`/api/history?world=${w}&seconds=${seconds}`);
+            hist.current.set(w, merge(have, got, keep));
+          }),
+        );
         if (alive) {
           setError(null);
           setVersion((x) => x + 1);
@@ -64,21 +104,34 @@ export function Charts() {
       }
     };
     void poll();
-    const id = window.setInterval(() => void poll(), 1000);
+    const id = window.setInterval(() => void poll(), 2000);
     return () => {
       alive = false;
       window.clearInterval(id);
     };
-  }, []);
-  const names = [...series.current.keys()].filter((k) => WANTED.some((re) => re.test(k)));
+  }, [keep]);
   return (
     <Panel title="Charts" testId="panel-charts">
-      {error && <div className="error">{error}</div>}
-      <div className="charts">
-        {names.map((n) => (
-          <Spark key={n} name={n} values={series.current.get(n) ?? []} />
+      <div className="row">
+        {WINDOWS.map(([label, s]) => (
+          <button key={s} data-testid={`charts-window-${s}`} className={s === keep ? "active" : ""} onClick={() => setKeep(s)}>
+            last {label}
+          </button>
         ))}
       </div>
+      {error && <div className="error">{error}</div>}
+      {worlds.map((w) => {
+        const h = hist.current.get(w);
+        return (
+          <section key={w}>
+            <h3>{w}</h3>
+            <div className="charts">
+              {h &&
+                Object.entries(h.series).map(([k, s]) => <Spark key={k} id={`${w}.${k}`} s={s} t={h.t} />)}
+            </div>
+          </section>
+        );
+      })}
     </Panel>
   );
 }

@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from "react";
 import { api } from "./api";
-import { Panel, Status, TotpPrompt, useAction, usePoll, type Row } from "./ui";
+import { Panel, Status, TotpPrompt, str, useAction, usePoll, type Row } from "./ui";
 
 function worldsOf(stats: unknown): Row[] {
   if (!stats || typeof stats !== "object") return [];
@@ -132,11 +132,16 @@ export function Control({ world }: { world: string }) {
 
 const SLIDERS = ["chaos", "aggression", "expansion"] as const;
 const TOGGLES = ["glitch_doors_only", "human_in_the_loop"] as const;
+const GENERATE_TYPES = ["ITEM", "NPC", "QUEST", "BUILDING", "EVENT", "WORLD_EXPANSION"] as const;
+const SLIDER_SETTLE_MS = 400;
 
 function Director({ world }: { world: string }) {
   const dir = usePoll<Row>(`/api/director?world=${world}`, 3000);
   const act = useAction();
+  // what the slider shows while it moves and until the server says the same: a drag or a run of
+  // key presses sends one POST, SLIDER_SETTLE_MS after the last change, with the value shown
   const [draft, setDraft] = useState<Record<string, number>>({});
+  const [totpFor, setTotpFor] = useState<boolean>(false);
   const status = (dir.data ?? {}) as Row;
   const sliders = (status.sliders ?? {}) as Row;
   const toggles = (status.toggles ?? {}) as Row;
@@ -144,9 +149,21 @@ function Director({ world }: { world: string }) {
   const send = (label: string, body: Row) =>
     act.run(label, async () => {
       await api("/api/director", { method: "POST", body: { world, reason: `${label} from the dashboard`, ...body } });
-      setDraft({});
       await dir.reload();
     });
+  useEffect(() => {
+    const pending = Object.entries(draft).filter(([k, v]) => Number(sliders[k]) !== v);
+    if (!pending.length) return;
+    const id = window.setTimeout(() => {
+      const wanted = Object.fromEntries(pending);
+      void send(`set ${Object.keys(wanted).join(", ")}`, { sliders: wanted }).then((ok) => {
+        // drop the draft only where it still shows what was sent (a later move keeps its own)
+        if (ok) setDraft((d) => Object.fromEntries(Object.entries(d).filter(([k, v]) => wanted[k] !== v)));
+      });
+    }, SLIDER_SETTLE_MS);
+    return () => window.clearTimeout(id);
+  }, [draft]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [genType, setGenType] = useState<string>("ITEM");
   return (
     <div data-testid="director">
       <h3>Director — {world}</h3>
@@ -175,9 +192,6 @@ function Director({ world }: { world: string }) {
       </div>
       {SLIDERS.map((name) => {
         const value = draft[name] ?? Number(sliders[name] ?? 50);
-        const commit = () => {
-          if (draft[name] !== undefined) void send(`set ${name}`, { sliders: { [name]: draft[name] } });
-        };
         return (
           <label key={name} className="slider">
             <span>{name}</span>
@@ -188,11 +202,11 @@ function Director({ world }: { world: string }) {
               value={value}
               data-testid={`slider-${name}`}
               onChange={(e) => setDraft((d) => ({ ...d, [name]: Number(e.target.value) }))}
-              onMouseUp={commit}
-              onKeyUp={commit}
-              onTouchEnd={commit}
             />
-            <span data-testid={`slider-${name}-value`}>{value}</span>
+            <span data-testid={`slider-${name}-value`} className={draft[name] !== undefined ? "muted" : ""}>
+              {value}
+              {draft[name] !== undefined ? " …" : ""}
+            </span>
           </label>
         );
       })}
@@ -206,9 +220,7 @@ function Director({ world }: { world: string }) {
               const on = e.target.checked;
               // letting proposals through without review is an override: the server asks for TOTP
               if (name === "human_in_the_loop" && !on) {
-                const totp = window.prompt("TOTP code to let proposals through without review");
-                if (!totp) return;
-                void send(`set ${name}`, { toggles: { [name]: on }, totp: totp.trim() });
+                setTotpFor(true);
                 return;
               }
               void send(`set ${name}`, { toggles: { [name]: on } });
@@ -217,6 +229,50 @@ function Director({ world }: { world: string }) {
           {name.replace(/_/g, " ")}
         </label>
       ))}
+      {totpFor && (
+        <div className="row" data-testid="hitl-totp">
+          <span className="small">Letting proposals through without a person's review needs your TOTP code:</span>
+          <TotpPrompt
+            label="Turn review off"
+            testId="hitl-off"
+            onSubmit={(code) =>
+              void send("set human_in_the_loop", { toggles: { human_in_the_loop: false }, totp: code }).then((ok) => {
+                if (ok) setTotpFor(false);
+              })
+            }
+          />
+          <button data-testid="hitl-cancel" onClick={() => setTotpFor(false)}>
+            cancel
+          </button>
+        </div>
+      )}
+      <div className="row" data-testid="force-generate">
+        <span>Force generate</span>
+        <select data-testid="force-generate-type" value={genType} onChange={(e) => setGenType(e.target.value)}>
+          {GENERATE_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {t.toLowerCase().replace(/_/g, " ")}
+            </option>
+          ))}
+        </select>
+        <button
+          data-testid="force-generate-submit"
+          disabled={act.busy}
+          onClick={() =>
+            void act.run(`generate ${genType.toLowerCase()}`, async () => {
+              const seed = Math.floor(Math.random() * 2 ** 31);
+              const made = await api<Row>("/api/queue/propose", {
+                method: "POST",
+                body: { world, type: genType, seed, reason: "force generate from the dashboard" },
+              });
+              if (str(made.state) !== "queued") throw new Error(`the council answered ${str(made.state)}: ${str(made.reason ?? "")}`);
+            })
+          }
+        >
+          Generate now
+        </button>
+        <span className="muted small">one proposal from the council, queued for a person (see the queue tab)</span>
+      </div>
       <Status msg={act.msg} testId="director-status" />
       {dir.error && <div className="error">{dir.error}</div>}
     </div>

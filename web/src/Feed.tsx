@@ -42,28 +42,80 @@ function Why({ e }: { e: Row }) {
   );
 }
 
+/** The short why of a decision, as the CLI's `director log` says it: what suppressed it, why
+ * enrichment fell back, what the storyteller chose, else the job. */
+function whyLine(e: Row): string {
+  const why = parseWhy(e.why);
+  const w = (why && typeof why === "object" ? why : {}) as Row;
+  if (typeof why === "string") return why;
+  if (w.suppressed_by) return `held back: ${str(w.suppressed_by)}`;
+  if (w.why) return str(w.why);
+  if (str(e.rule) === "ensemble") return `chose ${str(w.choice)} (votes ${compact(w.votes)})`;
+  if (w.guardrails_invalid) return `guardrails file invalid: ${str(w.guardrails_invalid)}`;
+  if (w.error && typeof w.error === "object") return `failed: ${str((w.error as Row).message)}`;
+  if (str(e.rule) === "enrich") {
+    const calls = Array.isArray(w.calls) ? w.calls.length : 0;
+    return `words enriched by ${str(w.model) || "the model"}${calls ? ` in ${calls} call${calls > 1 ? "s" : ""}` : ""} for ${str(w.proposal_id)}`;
+  }
+  // the rule's own readings (what it saw), then the job it started
+  const seen = Object.entries(w)
+    .filter(([k, v]) => !["job", "calls", "proposal_id"].includes(k) && v !== null && typeof v !== "object")
+    .map(([k, v]) => `${k.replace(/_/g, " ")} ${str(v)}`)
+    .join(", ");
+  const job = w.job && typeof w.job === "object" ? (w.job as Row) : null;
+  const started = job ? `started ${str(job.type).toLowerCase()} job ${str(job.job_id)}` : str(e.job_id ?? w.proposal_id ?? "");
+  return [seen, started].filter(Boolean).join(" → ");
+}
+
+const OUTCOME_CLASS: Record<string, string> = { started: "ok", done: "ok", suppressed: "muted", failed: "error", refused: "error" };
+
 export function DirectorLog({ world }: { world: string }) {
   const dir = usePoll<Row>(`/api/director?world=${world}`, 3000);
   const feed = usePoll<unknown>("/api/events?limit=200", 2000);
-  const decisions = asList<Row>(dir.data?.decisions ?? [], "decisions");
-  // operator actions and council results on the feed, newest first
+  const decisions = asList<Row>(dir.data?.decisions ?? [], "decisions").map((d): Row => ({ ...d, source: "director" }));
+  // operator actions and council results on the feed
   const events = asList<Row>(feed.data, "events", "feed")
     .filter((e) => str(e.kind) === "director" && (e.world === world || e.world == null))
-    .reverse();
-  const rows = [...decisions, ...events];
+    .map((e): Row => ({ ...e, source: "feed" }));
+  // the director's own decisions by tick, newest first; then what people and the council did, newest first
+  const rows = [...decisions.sort((a, b) => Number(b.seq ?? 0) - Number(a.seq ?? 0)), ...events.reverse()];
   return (
     <Panel title={`Director log — ${world}`} testId="panel-director-log">
       {(dir.error || feed.error) && <div className="error">{dir.error ?? feed.error}</div>}
       {rows.length === 0 && <p className="muted">No decisions yet.</p>}
-      <ol className="timeline" data-testid="director-log">
-        {rows.map((e, i) => (
-          <li key={`${str(e.kind ?? "decision")}-${str(e.seq ?? i)}`} data-testid="director-decision">
-            <span className="muted small">
-              {str(e.at ?? e.time)} {e.tick !== undefined ? `tick ${str(e.tick)}` : ""}
-            </span>{" "}
-            <b>{str(e.rule ?? e.action ?? (e.event ? "council" : e.kind))}</b> {str(e.outcome ?? (e.event as Row | undefined)?.state)} {str(e.job_type)} {str(e.world)} {str(e.actor)} — <Why e={e} />
-          </li>
-        ))}
+      <ol className="timeline director" data-testid="director-log">
+        {rows.map((e, i) => {
+          const ev = e.event && typeof e.event === "object" ? (e.event as Row) : null;
+          const what = str(e.rule ?? e.action ?? (ev ? str(ev.type ?? "council") : e.kind));
+          const outcome = str(e.outcome ?? ev?.state);
+          const why = e.source === "director" ? whyLine(e) : str(e.reason ?? ev?.reason ?? ev?.summary ?? "");
+          return (
+            <li key={`${str(e.source)}-${str(e.seq ?? i)}`} data-testid="director-decision" className="card">
+              <div className="row">
+                <span className="muted small">
+                  {str(e.at ?? e.time).slice(0, 19).replace("T", " ")} {e.tick !== undefined ? `tick ${str(e.tick)}` : ""}
+                </span>
+                <b>{what}</b>
+                {outcome && <span className={`badge ${OUTCOME_CLASS[outcome] ?? ""}`}>{outcome}</span>}
+                {str(e.job_type) && <span className="badge">{str(e.job_type)}</span>}
+                {str(e.actor) && <span className="small">by {str(e.actor)}</span>}
+              </div>
+              <div className="why">because: {why || "—"}</div>
+              {e.source === "director" && (
+                <details className="small">
+                  <summary>details</summary>
+                  <Why e={e} />
+                </details>
+              )}
+              {e.source === "feed" && ev && (
+                <details className="small">
+                  <summary>details</summary>
+                  <span className="why">{compact(ev)}</span>
+                </details>
+              )}
+            </li>
+          );
+        })}
       </ol>
     </Panel>
   );

@@ -106,7 +106,7 @@ function QueueItem({ item, world, reload }: { item: Row; world: string; reload: 
       </div>
       {str(item.reason) && <div className="small muted">{str(item.reason)}</div>}
       <details data-testid="queue-diff" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
-        <summary>diff: the active content before, the proposal after</summary>
+        <summary>diff: the proposal as generated → as validated (what the pipeline and edits changed)</summary>
         {open && <ServerDiff key={edits} world={world} id={id} />}
         {item.verdict != null && (
           <>

@@ -1,8 +1,7 @@
-// The one door to the server: every REST call goes through `api()`, which adds the bearer token,
-// decodes JSON, and turns any non-2xx answer into an ApiError carrying the server's message (the
-// `detail` of FastAPI errors, or the first rejection `{stage, code, path, message}`).
-
-const TOKEN_KEY = "ouroboros.token";
+// The one door to the server: every REST call goes through `api()`, which sends the session
+// cookie (httpOnly, SameSite=Strict: set by /api/auth/login, never readable here), decodes JSON,
+// and turns any non-2xx answer into an ApiError carrying the server's message (the `detail` of
+// FastAPI errors, or the first rejection `{stage, code, path, message}`).
 
 export class ApiError extends Error {
   constructor(
@@ -14,13 +13,25 @@ export class ApiError extends Error {
   }
 }
 
+// A signed-in browser has no token it can read (the cookie is httpOnly); the world stream, whose
+// URL carries `?token=`, gets a short-lived ticket instead (GET /api/auth/stream-ticket).
+let streamTicket: string | null = null;
+
 export function getToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
+  return streamTicket;
 }
 
-export function setToken(token: string | null): void {
-  if (token === null) sessionStorage.removeItem(TOKEN_KEY);
-  else sessionStorage.setItem(TOKEN_KEY, token);
+export function setToken(ticket: string | null): void {
+  streamTicket = ticket;
+}
+
+export async function refreshTicket(): Promise<void> {
+  try {
+    const t = await api<{ ticket: string }>("/api/auth/stream-ticket");
+    streamTicket = t.ticket;
+  } catch {
+    streamTicket = null;
+  }
 }
 
 function messageOf(body: unknown, fallback: string): string {
@@ -46,14 +57,12 @@ export async function api<T = unknown>(
   init: { method?: string; body?: unknown } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
   let body: string | undefined;
   if (init.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(init.body);
   }
-  const res = await fetch(path, { method: init.method ?? "GET", headers, body });
+  const res = await fetch(path, { method: init.method ?? "GET", headers, body, credentials: "same-origin" });
   const text = await res.text();
   let parsed: unknown = null;
   if (text) {
@@ -64,7 +73,7 @@ export async function api<T = unknown>(
     }
   }
   if (!res.ok) {
-    if (res.status === 401) window.dispatchEvent(new Event("ouroboros:unauthorized"));
+    if (res.status === 401 && path !== "/api/auth/login") window.dispatchEvent(new Event("ouroboros:unauthorized"));
     throw new ApiError(res.status, messageOf(parsed, `${res.status} ${res.statusText}`), parsed);
   }
   return parsed as T;

@@ -4,8 +4,10 @@ It starts the runtime (``ouroboros.server.runtime``: the live worlds, ``--world`
 its own pace in its own thread, each in its governed folder ``DATA/<world>/``), the telnet and
 WebSocket gateways of a world people play, and the admin API with the dashboard (uvicorn, in
 this process). It prints where to open the dashboard and, until the first admin has logged in, a
-fresh one-time login secret and TOTP provisioning URI (the earlier ones void). It opens a browser
-unless ``--no-browser`` or there is no display.
+fresh one-time login secret and TOTP provisioning URI (the earlier ones void), last, so nothing
+scrolls it away, and writes them to ``DATA/admin-login.txt`` (0600). Request lines go to
+``DATA/access.log`` (JSON lines; ``--access-log -``: stderr). ``--alert-webhook URL`` POSTs every
+alert there as JSON. It opens a browser unless ``--no-browser`` or there is no display.
 
 What it promises:
 
@@ -96,17 +98,32 @@ def _release_ledger_log() -> None:
     logger.propagate = True
 
 
-def _configure_logs() -> None:
-    from ouroboros.server.api.logs import json_handler
+ACCESS_LOG_FILE = "access.log"
+LOGIN_FILE = "admin-login.txt"
+
+
+def _configure_logs(access_log: Path | None) -> None:
+    """Request lines (logger ``ouroboros.api``) go to ``access_log`` (JSON lines, the owner's
+    alone), or to stderr when ``None``; ledger refusals and server errors to stderr: the terminal
+    keeps what a person must see (the first login) instead of a line per request."""
+    from ouroboros.server.api.logs import JsonFormatter, json_handler
 
     handler = json_handler(_CurrentStderr())  # type: ignore[arg-type]
-    for name, level in (
-        ("ouroboros.api", logging.INFO),
-        ("ouroboros.ledger", logging.WARNING),  # ledger refusals (alerts)
-        ("uvicorn.error", logging.WARNING),
+    access: logging.Handler = handler
+    if access_log is not None:
+        os.close(os.open(access_log, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        access = logging.FileHandler(access_log, encoding="utf-8")
+        access.setFormatter(JsonFormatter())
+    for name, level, out in (
+        ("ouroboros.api", logging.INFO, access),
+        ("ouroboros.ledger", logging.WARNING, handler),  # ledger refusals (alerts)
+        ("uvicorn.error", logging.WARNING, handler),
     ):
         logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
+        for old in logger.handlers:
+            if isinstance(old, logging.FileHandler):
+                old.close()
+        logger.handlers[:] = [out]
         logger.setLevel(level)
         logger.propagate = False
 
@@ -124,6 +141,20 @@ def _given_flags(ctx: typer.Context, values: dict[str, Any]) -> dict[str, Any]:
             name = SETTING_OF.get(param, param)
             given[name] = tuple(value) if isinstance(value, list) else value
     return given
+
+
+def write_login_file(data: Path, first: Any) -> Path:
+    """The one-time login, also in ``DATA/admin-login.txt`` (mode 0600): it stays readable after
+    the terminal scrolled (``ouroboros admin reset-secret`` rewrites it)."""
+    path = data / LOGIN_FILE
+    text = f"user: {first.username}\none-time secret (works once): {first.one_time_secret}\n" + (
+        f"TOTP (add it to an authenticator app): {first.totp_uri}\n" if first.totp_uri else ""
+    )
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
 
 
 @app.command()
@@ -204,6 +235,20 @@ def go(
             show_default=False,
         ),
     ] = None,
+    access_log: Annotated[
+        str | None,
+        typer.Option(
+            help="Where request lines go (JSON lines; default DATA/access.log; '-': stderr).",
+            show_default=False,
+        ),
+    ] = None,
+    alert_webhook: Annotated[
+        str | None,
+        typer.Option(
+            help="POST every alert (rollback, kill-switch, fault storm...) here as JSON, retried.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.gateway.session import SessionLimits
@@ -262,6 +307,7 @@ def go(
             settings.llm,
         )
         llm_port, no_browser = settings.llm_port, settings.no_browser
+        access_log, alert_webhook = settings.access_log, settings.alert_webhook
         trusted_address, cors_origin = list(settings.trusted_addresses), list(settings.cors_origins)
         worlds = worlds_of(world_name)  # the settings may name them (OUROBOROS_WORLD, the TOML file)
         counted = [name for name in worlds if "entities" in world_spec(name).live_config]
@@ -272,6 +318,13 @@ def go(
                 raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
+        if alert_webhook is not None:
+            from ouroboros.server.runtime.alerts import check_webhook_url
+
+            check_webhook_url(alert_webhook)
+        log_path = None if access_log == "-" else Path(access_log) if access_log else data / ACCESS_LOG_FILE
+        if log_path is not None and log_path.is_dir():
+            raise BadInputError(f"--access-log {log_path} is a folder")
         local = _start_local_model(console, llm_port) if llm == "local" else None
         try:
             api_socket = _bind(host, port, "--port")
@@ -318,7 +371,9 @@ def go(
             raise
         try:
             _announce_worlds(console, runtime)
-            server, first = _make_server(runtime, api_socket, tuple(cors_origin or ()))
+            server, first = _make_server(
+                runtime, api_socket, tuple(cors_origin or ()), log_path=log_path, webhook=alert_webhook
+            )
             _start_tracing(console, settings)
             runtime.start()
         except BaseException:
@@ -413,7 +468,14 @@ def _announce_worlds(console: Console, runtime: Any) -> None:
             _note(console, note)
 
 
-def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...]) -> tuple[Any, Any]:
+def _make_server(
+    runtime: Any,
+    api_socket: socket.socket,
+    cors: tuple[str, ...],
+    *,
+    log_path: Path | None = None,
+    webhook: str | None = None,
+) -> tuple[Any, Any]:
     import uvicorn
 
     from ouroboros.server.api import ApiSettings, AuthStore, create_app
@@ -422,9 +484,16 @@ def _make_server(runtime: Any, api_socket: socket.socket, cors: tuple[str, ...])
     auth = AuthStore(runtime.data_dir)
     first = auth.ensure_first_admin()
     web_dist = Path(__file__).resolve().parents[3] / "web" / "dist"
-    settings = ApiSettings(cors_origins=cors, web_dist=web_dist if web_dist.is_dir() else None)
+    settings = ApiSettings(
+        cors_origins=cors, web_dist=web_dist if web_dist.is_dir() else None, alert_webhook=webhook
+    )
     api = create_app(runtime, settings=settings, auth=auth)
-    _configure_logs()
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    _configure_logs(log_path)
+    if first is not None:
+        write_login_file(runtime.data_dir, first)
+    api.state.alerts.record_start(runtime.data_dir, time.time())  # a crash loop is an alert
     # no per-message deflate: compressing 30 frames a second for every browser costs more CPU than
     # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
     config = uvicorn.Config(
@@ -489,12 +558,14 @@ def _serve(
         if r.spec.game is not None and r.ports:
             where = f"telnet {host} {r.ports['telnet']} · ws://{host}:{r.ports['ws']}/"
             lines.append(f"{name} {r.spec.game.noun}: {where}")
-    if first is not None:
+    lines.append(f"data in {runtime.data_dir} · Ctrl-C saves and quits")
+    if first is not None:  # last, so nothing scrolls it away (request lines go to the access log)
         lines += [
             f"first admin login (shown once): user {first.username}, one-time secret {first.one_time_secret}",
             f"admin TOTP (add it to an authenticator app now): {first.totp_uri}",
+            f"(also in {runtime.data_dir / LOGIN_FILE}, readable by you alone; lost it? "
+            f"ouroboros admin reset-secret admin --data {runtime.data_dir})",
         ]
-    lines.append(f"data in {runtime.data_dir} · Ctrl-C saves and quits")
     for line in lines:
         _note(console, line)
     sys.stdout.flush()

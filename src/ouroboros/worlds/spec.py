@@ -236,6 +236,8 @@ class WorldSpec:
     #: the runtime's gauges (``population``, ``money_supply``, ``inflation_permille``; others
     #: are ignored), read between two ticks; None: only the entity count is reported
     metrics: Callable[[World], Mapping[str, int | float]] | None = None
+    #: the world as a map for the dashboard (plain data: rooms, districts, who is where), or None
+    overview: Callable[[World], dict[str, Any]] | None = None
 
 
 __all__ = [

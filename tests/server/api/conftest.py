@@ -53,6 +53,7 @@ def start_live(
             login = client.post("/api/auth/login", json={"secret": first.one_time_secret})
             assert login.status_code == 200, login.text
             tokens = {"admin": login.json()["token"]}
+            client.cookies.clear()  # an API client, not a browser: each request names its token
             for role in ("viewer", "operator"):
                 tokens[role] = auth.create_user(f"{role}1", role, "test")["token"]
             yield Live(runtime, auth, client, first, tokens)

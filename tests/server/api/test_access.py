@@ -77,9 +77,20 @@ ROUTES = [
     ("GET", "/api/worlds/neon/feedback", "viewer"),
     ("GET", "/api/worlds/neon/players/Nobody", "viewer"),
     ("POST", "/api/worlds/neon/players/Nobody/move", "operator"),
+    ("GET", "/api/auth/sessions", "viewer"),
+    ("POST", "/api/auth/sessions/0123456789abcdef/revoke", "viewer"),
+    ("POST", "/api/auth/tokens/0123456789abcdef/revoke", "viewer"),
+    ("GET", "/api/auth/stream-ticket", "viewer"),
+    ("GET", "/api/profiler?world=petri", "viewer"),
+    ("POST", "/api/profiler/freeze", "operator"),
+    ("POST", "/api/profiler/force", "operator"),
+    ("POST", "/api/profiler/release", "operator"),
+    ("GET", "/api/alerts", "viewer"),
+    ("GET", "/api/history?world=neon", "viewer"),
+    ("GET", "/api/worlds/neon/overview", "viewer"),
 ]
 #: the only routes open without a token
-OPEN = {("GET", "/health"), ("POST", "/api/auth/login")}
+OPEN = {("GET", "/health"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout")}
 
 #: GET routes that answer 404 for the made-up id in their path once the caller is let through
 UNKNOWN_ID = {

@@ -293,10 +293,14 @@ def test_reset_secret_issues_a_new_login_for_one_user(store: AuthStore) -> None:
         store.reset_secret("nobody", "lost it")
     with pytest.raises(ValueError):
         store.reset_secret("admin", "  ")
-    again = store.reset_secret("admin", "lost my phone")
-    assert again.one_time_secret and again.totp_secret != first.totp_secret
+    kept = store.reset_secret("admin", "lost my login")  # the authenticator app still works
+    assert kept.one_time_secret and kept.totp_secret == "" and kept.totp_uri == ""
+    store.check_totp(admin, pyotp.TOTP(first.totp_secret).now())
+    assert store.login(kept.one_time_secret)[0] == admin
+    again = store.reset_secret("admin", "lost my phone", reset_totp=True)
+    assert again.one_time_secret and again.totp_secret not in ("", first.totp_secret)
     with pytest.raises(AuthError):  # the old TOTP secret's codes are void
-        store.check_totp(admin, pyotp.TOTP(first.totp_secret).now())
+        store.check_totp(admin, pyotp.TOTP(first.totp_secret).at(time.time() + 30))
     assert store.login(again.one_time_secret)[0] == admin
     assert store.authenticate(token) == admin  # live tokens stay live
     store.create_user("op1", "operator", "test")

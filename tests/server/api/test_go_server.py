@@ -82,7 +82,7 @@ def test_go_serves_the_api_and_telnet_in_one_process(tmp_path: Path) -> None:
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     try:
-        out = _read_until(proc, r"Ctrl-C saves and quits")
+        out = _read_until(proc, r"admin reset-secret admin")  # the login is printed last, and kept
         assert f"http://127.0.0.1:{port}/" in out
         secret = re.search(r"one-time secret (\S+)", out)
         telnet = re.search(r"telnet 127\.0\.0\.1 (\d+)", out)
@@ -108,8 +108,14 @@ def test_go_serves_the_api_and_telnet_in_one_process(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "saved the city at tick" in rest and "saved snapshot at tick" in rest
     assert (tmp_path / "data" / "petri" / "petri.snapshot").exists()
-    # request log lines on stderr are JSON objects
+    # request lines go to DATA/access.log (JSON objects, the owner's alone), not over the login
     import json
+    import stat
 
-    logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    access = tmp_path / "data" / "access.log"
+    assert stat.S_IMODE(access.stat().st_mode) == 0o600
+    logs = [json.loads(line) for line in access.read_text().splitlines()]
     assert any(doc.get("path") == "/api/stats" and doc.get("status") == 401 for doc in logs)
+    assert "/api/stats" not in err
+    login = tmp_path / "data" / "admin-login.txt"
+    assert stat.S_IMODE(login.stat().st_mode) == 0o600 and secret.group(1) in login.read_text()

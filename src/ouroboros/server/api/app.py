@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ouroboros import __version__, tracing
 from ouroboros.server.api import strict_json
-from ouroboros.server.api.auth import AuthError, AuthStore
+from ouroboros.server.api.auth import SESSION_COOKIE, AuthError, AuthStore
 from ouroboros.server.api.strict_json import BadJsonError
 from ouroboros.server.gateway.throttle import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, LoginGuard
 from ouroboros.server.runtime import Runtime
@@ -62,6 +62,7 @@ class ApiSettings:
     web_dist: Path | None = None
     account_lockout: LockoutPolicy = ACCOUNT_LOCKOUT
     address_lockout: LockoutPolicy = ADDRESS_LOCKOUT
+    alert_webhook: str | None = None  # alerts are also POSTed here as JSON (retried, off the tick)
 
 
 class _TooLarge(Exception):
@@ -106,11 +107,18 @@ class RequestContext:
 
     def _identify(self, headers: dict[bytes, bytes], state: dict[str, Any]) -> None:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return
         try:
-            user = self.auth.authenticate(token.strip())
-        except AuthError:
+            if scheme.lower() == "bearer" and token:
+                user = self.auth.authenticate(token.strip())
+            else:
+                from http.cookies import SimpleCookie
+
+                jar: SimpleCookie = SimpleCookie()
+                jar.load(headers.get(b"cookie", b"").decode("latin-1"))
+                if SESSION_COOKIE not in jar:
+                    return
+                user = self.auth.session_user(jar[SESSION_COOKIE].value)
+        except (AuthError, ValueError, KeyError):
             return
         state["actor"], state["role"] = user.name, user.role
 
@@ -253,7 +261,10 @@ def create_app(
         routes_gov,
         routes_ops,
         routes_players,
+        routes_profiler,
         routes_rollout,
+        routes_session,
+        routes_watch,
         routes_world,
     )
 
@@ -279,6 +290,8 @@ def create_app(
             {"name": "guardrails", "description": "Budgets and bans for generators."},
             {"name": "evolution", "description": "The evolution loop of a world that evolves."},
             {"name": "metrics", "description": "Prometheus metrics; a bearer token of any role."},
+            {"name": "profiler", "description": "The engine's profiler and optimizer: timeline, controls."},
+            {"name": "alerts", "description": "Rollbacks, kill-switch, fault storms, restart loops, holds."},
         ],
     )
     app.state.runtime = runtime
@@ -290,15 +303,11 @@ def create_app(
         "address": settings.address_lockout,
     }
     app.state.login_guard = LoginGuard(policies, clock=auth.clock)
-    for router in (
-        routes_world.router,
-        routes_gov.router,
-        routes_ai.router,
-        routes_players.router,
-        routes_rollout.router,
-        routes_ops.router,
-    ):
+    routers = [routes_world.router, routes_gov.router, routes_ai.router, routes_players.router]
+    routers += [routes_rollout.router, routes_ops.router]
+    for router in [*routers, routes_session.router, routes_profiler.router, routes_watch.router]:
         app.include_router(router)
+    _watch(app, runtime, settings)
     _guard_openapi(app)
     _mount_stream_and_metrics(app, runtime, auth)
     _mount_mcp(app, auth)
@@ -312,8 +321,16 @@ def create_app(
     app.add_middleware(RequestContext, auth=auth, max_body_bytes=settings.max_body_bytes)
     if settings.web_dist is not None and settings.web_dist.is_dir():
         from fastapi.staticfiles import StaticFiles
+        from starlette.responses import RedirectResponse
+        from starlette.routing import Route
 
-        app.mount("/", StaticFiles(directory=settings.web_dist, html=True), name="dashboard")
+        async def to_admin(request: Any) -> RedirectResponse:
+            return RedirectResponse("/admin/", status_code=307)
+
+        app.router.routes.append(Route("/admin", to_admin, methods=["GET"], include_in_schema=False))
+        dashboard = StaticFiles(directory=settings.web_dist, html=True)
+        app.mount("/admin", dashboard, name="dashboard-admin")  # the seed's path to the dashboard
+        app.mount("/", dashboard, name="dashboard")
     return app
 
 
@@ -326,6 +343,20 @@ def _mount_mcp(app: FastAPI, auth: AuthStore) -> None:
         return
     mount: Any = McpMount(app, auth)  # an ASGI app: Starlette routes to it as it is
     app.add_route(MCP_PATH, mount, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+
+
+def _watch(app: FastAPI, runtime: Runtime, settings: ApiSettings) -> None:
+    """The charts' history (sampled after ticks) and the alert center (listening to the feed)."""
+    from ouroboros.server.runtime.alerts import AlertCenter, Webhook
+    from ouroboros.server.runtime.history import History
+
+    webhook = Webhook(settings.alert_webhook) if settings.alert_webhook else None
+    alerts = AlertCenter(runtime.feed, webhook=webhook)
+    history = History()
+    for name in runtime.worlds:
+        history.attach(runtime.runner(name), on_sample=alerts.observe_kpis)
+    app.state.history = history
+    app.state.alerts = alerts
 
 
 def _guard_openapi(app: FastAPI) -> None:
@@ -353,6 +384,8 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
 
     def authenticate(token: str | None) -> Any:
         try:
+            if (token or "").startswith("obt_"):  # a signed-in browser's short-lived stream ticket
+                return auth.ticket_user(token or "")
             return auth.authenticate(token or "")
         except AuthError:
             return None

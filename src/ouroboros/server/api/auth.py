@@ -44,6 +44,9 @@ DB_FILE = "server.sqlite3"
 FIRST_ADMIN = "admin"
 TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")
 ISSUER = "ouroboros"
+SESSION_TTL_S = 7 * 24 * 3600.0  # a dashboard sign-in lasts a week unless revoked or signed out
+TICKET_TTL_S = 300.0
+SESSION_COOKIE = "ouroboros_session"
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{0,31}")  # fullmatch: "$" would let "admin\n" through
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -56,6 +59,11 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE TABLE IF NOT EXISTS one_time_secrets (
     hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), created_at TEXT NOT NULL, used_at TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), created_at TEXT NOT NULL,
+    expires REAL NOT NULL, last_seen REAL NOT NULL, agent TEXT NOT NULL, address TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT, method TEXT NOT NULL,
@@ -120,6 +128,7 @@ class AuthStore:
         self._clock = clock
         self.clock = clock  # seconds; what TOTP codes and lockouts are timed by
         self._lock = threading.Lock()
+        self._tickets: dict[str, tuple[User, float]] = {}
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))  # made private, never world-readable
         os.chmod(self.path, 0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
@@ -170,12 +179,13 @@ class AuthStore:
         ).fetchone()[0]
         return not tokens and not spent
 
-    def _reissue(self, name: str, why: str) -> FirstAdmin:
+    def _reissue(self, name: str, why: str, *, reset_totp: bool = True) -> FirstAdmin:
         """(Lock held) A new one-time secret for ``name`` (its unspent ones are void from now)
-        and, for an admin, a new TOTP secret (its codes so far are void too); audited."""
-        role = self._db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()[0]
+        and, for an admin when ``reset_totp`` or it has none, a new TOTP secret (its codes so far
+        are void too); audited."""
+        role, had = self._db.execute("SELECT role, totp_secret FROM users WHERE name = ?", (name,)).fetchone()
         secret = secrets.token_urlsafe(24)
-        totp = pyotp.random_base32() if role == "admin" else ""
+        totp = pyotp.random_base32() if role == "admin" and (reset_totp or not had) else ""
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM one_time_secrets WHERE user = ? AND used_at IS NULL", (name,))
@@ -195,16 +205,17 @@ class AuthStore:
         uri = pyotp.TOTP(totp).provisioning_uri(name=name, issuer_name=ISSUER) if totp else ""
         return FirstAdmin(name, secret, totp, uri)
 
-    def reset_secret(self, name: str, reason: str) -> FirstAdmin:
-        """A fresh one-time secret for user ``name`` (and, for an admin, a fresh TOTP secret),
-        shown once; the user's unspent one-time secrets are void from now; audited as ``local``
-        (whoever can open the data folder has this authority). ``KeyError``: no such user."""
+    def reset_secret(self, name: str, reason: str, *, reset_totp: bool = False) -> FirstAdmin:
+        """A fresh one-time secret for user ``name``, shown once; an admin keeps its working TOTP
+        secret unless ``reset_totp`` (or it has none: then a fresh one, its URI in the answer).
+        The user's unspent one-time secrets are void from now; audited as ``local`` (whoever can
+        open the data folder has this authority). ``KeyError``: no such user."""
         if not reason.strip():
             raise ValueError("a reason is needed")
         with self._lock:
             if not self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise KeyError(name)
-            return self._reissue(name, reason.strip()[:500])
+            return self._reissue(name, reason.strip()[:500], reset_totp=reset_totp)
 
     def create_user(self, name: str, role: str, created_by: str) -> dict[str, Any]:
         """A new user with a first token (returned once) and, for admins, a TOTP secret."""
@@ -310,8 +321,9 @@ class AuthStore:
             raise AuthError("unknown or revoked token")
         return User(row[0], row[1])
 
-    def login(self, secret: str, username: str | None = None) -> tuple[User, str]:
-        """Exchange a one-time secret (spent now) or check a token; returns the user and a token."""
+    def login(self, secret: str, username: str | None = None, *, mint: bool = True) -> tuple[User, str]:
+        """Exchange a one-time secret (spent now) or check a token; returns the user and a token
+        (``""`` for a one-time secret when not ``mint``: a browser's session needs none)."""
         if not secret or len(secret) > 256:
             raise AuthError("a secret or token is needed")
         with self._lock:
@@ -334,11 +346,12 @@ class AuthStore:
                     ).rowcount
                     if spent != 1:
                         raise AuthError("this one-time secret was already used")
-                    self._db.execute(
-                        "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
-                        (_hash(token), row[0], "login", _now()),
-                    )
-                return User(row[0], row[1]), token
+                    if mint:
+                        self._db.execute(
+                            "INSERT INTO tokens (hash, user, label, created_at) VALUES (?,?,?,?)",
+                            (_hash(token), row[0], "login", _now()),
+                        )
+                return User(row[0], row[1]), token if mint else ""
         user = self.authenticate(secret)
         if username is not None and username != user.name:
             raise AuthError("unknown user or secret")
@@ -368,6 +381,98 @@ class AuthStore:
             if matched <= row[1]:
                 raise AuthError("this TOTP code was already used; wait for the next one", 403, guess=True)
             self._db.execute("UPDATE users SET totp_last_step = ? WHERE name = ?", (matched, user.name))
+
+    # -- browser sessions and stream tickets --------------------------------------------------------
+    def create_session(
+        self, name: str, *, agent: str = "", address: str = "", ttl_s: float = SESSION_TTL_S
+    ) -> tuple[str, str]:
+        """A browser session for ``name`` (what the dashboard's httpOnly cookie holds), valid for
+        ``ttl_s`` from now unless revoked; returns ``(secret, id)``. Stored as its sha256 only."""
+        secret = "obs_" + secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sessions (hash, user, created_at, expires, last_seen, agent, address)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (_hash(secret), name, _now(), now + ttl_s, now, safe_text(agent)[:200], address[:64]),
+            )
+        return secret, token_id(secret)
+
+    def session_user(self, secret: str) -> User:
+        """The user of a live, unexpired session; ``AuthError`` otherwise. Its ``last_seen`` is
+        kept to the minute."""
+        if not secret or len(secret) > 256:
+            raise AuthError("no session")
+        now = self._clock()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT u.name, u.role, s.expires, s.last_seen FROM sessions s"
+                " JOIN users u ON u.name = s.user WHERE s.hash = ? AND s.revoked = 0",
+                (_hash(secret),),
+            ).fetchone()
+            if row is None or row[2] <= now:
+                raise AuthError("the session has ended or was revoked: sign in again")
+            if now - row[3] > 60:
+                self._db.execute("UPDATE sessions SET last_seen = ? WHERE hash = ?", (now, _hash(secret)))
+        return User(row[0], row[1])
+
+    def sessions(self, name: str) -> list[dict[str, Any]]:
+        """``name``'s live sessions (newest first): id, made, expires, last seen, browser, address."""
+        now = self._clock()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT hash, created_at, expires, last_seen, agent, address FROM sessions"
+                " WHERE user = ? AND revoked = 0 AND expires > ? ORDER BY created_at DESC",
+                (name, now),
+            ).fetchall()
+
+        def iso(t: float) -> str:
+            return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+        keys = ("created_at", "expires_at", "last_seen", "agent", "address")
+        return [
+            {"id": h[:16], **dict(zip(keys, (at, iso(exp), iso(seen), agent, addr), strict=True))}
+            for h, at, exp, seen, agent, addr in rows
+        ]
+
+    def revoke_session(self, name: str, session_id: str) -> dict[str, Any]:
+        """End ``name``'s session ``session_id`` now. ``KeyError``: no such live session."""
+        if not TOKEN_ID.match(session_id):
+            raise KeyError(session_id)
+        with self._lock:
+            done = self._db.execute(
+                "UPDATE sessions SET revoked = 1 WHERE user = ? AND substr(hash, 1, 16) = ? AND revoked = 0",
+                (name, session_id),
+            ).rowcount
+        if done != 1:
+            raise KeyError(session_id)
+        return {"user": name, "id": session_id, "revoked": True}
+
+    def end_session(self, secret: str) -> bool:
+        """Sign out: the session of ``secret`` is revoked (``False``: there was none live)."""
+        with self._lock:
+            return bool(
+                self._db.execute(
+                    "UPDATE sessions SET revoked = 1 WHERE hash = ? AND revoked = 0", (_hash(secret),)
+                ).rowcount
+            )
+
+    def stream_ticket(self, user: User, ttl_s: float = TICKET_TTL_S) -> str:
+        """A short-lived credential for the world stream's ``?token=`` (a browser signed in by
+        cookie has no token to put in a URL); kept in memory only, valid ``ttl_s``."""
+        ticket = "obt_" + secrets.token_urlsafe(24)
+        now = self._clock()
+        with self._lock:
+            self._tickets = {h: v for h, v in self._tickets.items() if v[1] > now}
+            self._tickets[_hash(ticket)] = (user, now + ttl_s)
+        return ticket
+
+    def ticket_user(self, ticket: str) -> User:
+        with self._lock:
+            found = self._tickets.get(_hash(ticket or ""))
+        if found is None or found[1] <= self._clock():
+            raise AuthError("unknown or expired stream ticket")
+        return found[0]
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(
@@ -402,4 +507,13 @@ class AuthStore:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-__all__ = ["ROLES", "AuthError", "AuthStore", "FirstAdmin", "User", "role_at_least", "token_id"]
+__all__ = [
+    "ROLES",
+    "SESSION_COOKIE",
+    "AuthError",
+    "AuthStore",
+    "FirstAdmin",
+    "User",
+    "role_at_least",
+    "token_id",
+]

@@ -16,7 +16,7 @@ from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ouroboros.errors import BadInputError, OuroborosError, RejectedError
-from ouroboros.server.api.auth import AuthError, AuthStore, User
+from ouroboros.server.api.auth import SESSION_COOKIE, AuthError, AuthStore, User
 from ouroboros.server.gateway.throttle import Lockout, LoginGuard
 from ouroboros.server.runtime import Runtime, WorldRunner
 
@@ -38,6 +38,16 @@ def auth_of(request: Request) -> AuthStore:
 
 def _user(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie and credentials is None:  # the dashboard's session (httpOnly, SameSite=Strict)
+            try:
+                user = auth_of(request).session_user(cookie)
+            except AuthError as exc:
+                raise HTTPException(401, exc.message, headers={"WWW-Authenticate": "Bearer"}) from exc
+            request.state.actor = user.name
+            request.state.role = user.role
+            request.state.session = cookie
+            return user
         raise HTTPException(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
     try:
         user = auth_of(request).authenticate(credentials.credentials)

@@ -37,10 +37,15 @@ class Health(BaseModel):
 class LoginRequest(Body):
     username: UserName | None = None
     secret: str = Field(min_length=1, max_length=256, description="A one-time secret or an API token.")
+    session_only: StrictBool = Field(
+        False,
+        description="A browser's login: only the session cookie, no bearer token in the answer (a page "
+        "script could read a token; it cannot read the httpOnly cookie).",
+    )
 
 
 class LoginResponse(BaseModel):
-    token: str
+    token: str | None = Field(description="A bearer token; null for a session_only login.")
     user: str
     role: str
 

@@ -32,12 +32,34 @@ def _sources(content: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _what(content: Any) -> str:
+    """One line a person reads: per domain, how many objects and the first names (or ids)."""
+    parts = []
+    for domain, objects in sorted((content or {}).items()):
+        if not isinstance(objects, list) or not objects:
+            continue
+        if domain == "remove":
+            parts.append(f"removes {len(objects)}")
+            continue
+        names = [
+            str(o.get("name") or o.get("title") or o.get("id"))
+            for o in objects[:3]
+            if isinstance(o, dict) and (o.get("name") or o.get("title") or o.get("id"))
+        ]
+        more = f" +{len(objects) - len(names)}" if len(objects) > len(names) else ""
+        parts.append(f"{len(objects)} {domain}: {', '.join(names)}{more}")
+    return "; ".join(parts) or "no content"
+
+
 def _summary(patch: dict[str, Any], bundle: dict[str, Any] | None) -> dict[str, Any]:
     content = (bundle or {}).get("content") or {}
     return {
         **patch,
         "author": (bundle or {}).get("author"),
         "domains": sorted(k for k in content if k != "remove"),
+        "what": _what(content),
+        "created_at": (bundle or {}).get("created_at"),
+        "announcement": ((bundle or {}).get("migration") or {}).get("announcement"),
         "source": _sources(content),
     }
 
@@ -48,12 +70,19 @@ def mutations(
     user: Viewer,
     world: WorldQuery,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    status: Annotated[
+        str | None, Query(max_length=32, description="Only patches in this state (active, rejected, ...).")
+    ] = None,
 ) -> list[dict[str, Any]]:
+    from ouroboros.patches.states import State
+
+    if status is not None and status not in {s.value for s in State}:
+        raise HTTPException(422, f"status must be one of {', '.join(s.value for s in State)}")
     r = runner(request, world)
 
     def read() -> list[dict[str, Any]]:
         ledger = r.governor.ledger
-        patches = ledger.patches()[::-1][:limit]
+        patches = [p for p in ledger.patches()[::-1] if status is None or str(p["state"]) == status][:limit]
         return [_summary(p, ledger.bundle(p["patch_id"])) for p in patches]
 
     return r.call(read)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from ouroboros.errors import OuroborosError
 from ouroboros.server.api import models as m
@@ -42,20 +42,28 @@ def health(request: Request) -> m.Health:
     summary="Exchange a one-time secret (single use) or check a token; returns a bearer token",
     response_model=m.LoginResponse,
 )
-def login(request: Request, body: m.LoginRequest) -> m.LoginResponse:
+def login(request: Request, response: Response, body: m.LoginRequest) -> m.LoginResponse:
     """Wrong secrets count per client address and per ``username`` (when given): past
-    ``ApiSettings.account_lockout`` / ``address_lockout`` the login answers 429 for a while."""
+    ``ApiSettings.account_lockout`` / ``address_lockout`` the login answers 429 for a while.
+    A login also starts a browser session: an httpOnly, SameSite=Strict cookie that lasts a week
+    unless revoked (``/api/auth/sessions``) or signed out (``/api/auth/logout``)."""
     keys = [f"address:{client_address(request)}"]
     if body.username is not None:
         keys.append(f"account:{body.username}")
     try:
         user, token = guarded(
-            request, keys, lambda: auth_of(request).login(body.secret, body.username), counts=lambda e: True
+            request,
+            keys,
+            lambda: auth_of(request).login(body.secret, body.username, mint=not body.session_only),
+            counts=lambda e: True,
         )
     except AuthError as exc:
         raise HTTPException(401, exc.message) from exc
     request.state.actor, request.state.role = user.name, user.role
-    return m.LoginResponse(token=token, user=user.name, role=user.role)
+    from ouroboros.server.api.routes_session import start_session
+
+    start_session(request, response, user)  # the dashboard's cookie: it survives reloads and closed tabs
+    return m.LoginResponse(token=None if body.session_only else token, user=user.name, role=user.role)
 
 
 @router.get("/api/auth/me", tags=["auth"], summary="Who this token is", response_model=m.Me)

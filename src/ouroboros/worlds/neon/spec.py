@@ -59,6 +59,12 @@ def _neon_signals() -> SignalsReader:
     return NeonSignals()
 
 
+def _neon_overview(world: World) -> dict[str, Any]:
+    from ouroboros.worlds.neon.citymap import overview
+
+    return overview(world)
+
+
 SPEC = WorldSpec(
     "neon",
     _neon_plugin,
@@ -80,6 +86,7 @@ SPEC = WorldSpec(
     game=NeonGameHook(),
     signals=_neon_signals,
     metrics=neon_metrics,
+    overview=_neon_overview,
 )
 
 __all__ = ["SPEC"]
