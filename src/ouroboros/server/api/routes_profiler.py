@@ -25,21 +25,32 @@ router = APIRouter(tags=["profiler"])
 MAX_TICKS = 512
 
 
+def _optimized(request: Request, world: str | None) -> str:
+    """``world``, or the first world running here whose engine the optimizer rewrites."""
+    if world is not None:
+        return world
+    runtime = request.app.state.runtime
+    for name in runtime.worlds:
+        if getattr(runtime.runner(name), "optimizer", None) is not None:
+            return str(name)
+    raise HTTPException(404, "no world running here has the optimizer on")
+
+
 class FreezeRequest(m.Body):
-    world: m.World = "petri"
+    world: m.World | None = None  # None: the first world running here with an optimizer
     frozen: bool
     reason: m.Reason
 
 
 class ForceRequest(m.Body):
-    world: m.World = "petri"
+    world: m.World | None = None  # None: the first world running here with an optimizer
     system: str = Field(min_length=1, max_length=64)
     variant: str = Field(min_length=1, max_length=64)
     reason: m.Reason
 
 
 class ReleaseRequest(m.Body):
-    world: m.World = "petri"
+    world: m.World | None = None  # None: the first world running here with an optimizer
     system: str = Field(min_length=1, max_length=64)
     reason: m.Reason
 
@@ -77,7 +88,7 @@ def _decisions(r: Any) -> list[dict[str, Any]]:
 def profiler(
     request: Request,
     user: Viewer,
-    world: WorldQuery = "petri",
+    world: WorldQuery,
     ticks: Annotated[int, Query(ge=1, le=MAX_TICKS)] = 240,
 ) -> dict[str, Any]:
     from ouroboros.engine.optimizer import CONTROL_FILE, LAYOUT, read_control
@@ -178,33 +189,33 @@ def _publish(r: Any, action: str, actor: str, reason: str, **data: Any) -> None:
 
 @router.post("/api/profiler/freeze", summary="Freeze the optimizer's rewriting (or let it rewrite again)")
 def freeze(request: Request, body: FreezeRequest, user: Operator) -> dict[str, Any]:
-    r = runner(request, body.world)
+    r = runner(request, _optimized(request, body.world))
     control = _write_control(r, lambda c: {**c, "frozen": body.frozen})
     _publish(r, "freeze" if body.frozen else "unfreeze", user.name, body.reason)
-    return {"world": body.world, "control": control}
+    return {"world": r.name, "control": control}
 
 
 @router.post("/api/profiler/force", summary="Run a system's variant from now on, never rewritten")
 def force(request: Request, body: ForceRequest, user: Operator) -> dict[str, Any]:
     from ouroboros.engine.optimizer import LAYOUT, LAYOUTS
 
-    r = runner(request, body.world)
+    r = runner(request, _optimized(request, body.world))
     with r.lock:
         table = {**r.world.variants(), LAYOUT: list(LAYOUTS)}
     if body.system not in table or body.variant not in table[body.system]:
         raise HTTPException(
-            422, f"{body.world} has no variant {body.variant!r} of {body.system!r} (has: {json.dumps(table)})"
+            422, f"{r.name} has no variant {body.variant!r} of {body.system!r} (has: {json.dumps(table)})"
         )
     control = _write_control(r, lambda c: {**c, "forced": {**c["forced"], body.system: body.variant}})
     _publish(r, "force", user.name, body.reason, system=body.system, variant=body.variant)
-    return {"world": body.world, "control": control}
+    return {"world": r.name, "control": control}
 
 
 @router.post("/api/profiler/release", summary="Stop forcing a system's variant")
 def release(request: Request, body: ReleaseRequest, user: Operator) -> dict[str, Any]:
     from ouroboros.engine.optimizer import CONTROL_FILE, read_control
 
-    r = runner(request, body.world)
+    r = runner(request, _optimized(request, body.world))
     path = r.folder / CONTROL_FILE
     if body.system not in (read_control(path) if path.exists() else {"forced": {}})["forced"]:
         raise HTTPException(409, f"{body.system} is not forced")
@@ -212,7 +223,7 @@ def release(request: Request, body: ReleaseRequest, user: Operator) -> dict[str,
         r, lambda c: {**c, "forced": {k: v for k, v in c["forced"].items() if k != body.system}}
     )
     _publish(r, "release", user.name, body.reason, system=body.system)
-    return {"world": body.world, "control": control}
+    return {"world": r.name, "control": control}
 
 
 __all__ = ["router"]

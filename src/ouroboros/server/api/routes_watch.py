@@ -28,7 +28,7 @@ def alerts(
 def history(
     request: Request,
     user: Viewer,
-    world: WorldQuery = "petri",
+    world: WorldQuery,
     seconds: Annotated[int, Query(ge=1, le=24 * 3600)] = 3600,
 ) -> dict[str, Any]:
     runner(request, world)  # 404 for a world not running here
