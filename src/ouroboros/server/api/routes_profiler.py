@@ -79,7 +79,7 @@ def _counters(request: Request, name: str) -> dict[str, Any]:
 
 
 def _decisions(r: Any) -> list[dict[str, Any]]:
-    from ouroboros.engine.optimizer import HISTORY_FILE, read_history
+    from ouroboros.optimizer_files import HISTORY_FILE, read_history
 
     return read_history(r.folder / HISTORY_FILE)
 
@@ -91,9 +91,10 @@ def profiler(
     world: WorldQuery,
     ticks: Annotated[int, Query(ge=1, le=MAX_TICKS)] = 240,
 ) -> dict[str, Any]:
-    from ouroboros.engine.optimizer import CONTROL_FILE, LAYOUT, read_control
+    from ouroboros.engine.optimizer import LAYOUT
     from ouroboros.engine.profiler import ENTITIES, TICK
     from ouroboros.engine.schedule import TICK_PHASES
+    from ouroboros.optimizer_files import CONTROL_FILE, read_control
 
     r = runner(request, world)
     with r.lock:
@@ -173,7 +174,7 @@ def _around(decision: dict[str, Any], ms: dict[str, list[float]], first: int) ->
 
 
 def _write_control(r: Any, change: Any) -> dict[str, Any]:
-    from ouroboros.engine.optimizer import CONTROL_FILE, read_control
+    from ouroboros.optimizer_files import CONTROL_FILE, read_control
     from ouroboros.patches.atomic import write_atomic
 
     path = r.folder / CONTROL_FILE
@@ -213,7 +214,7 @@ def force(request: Request, body: ForceRequest, user: Operator) -> dict[str, Any
 
 @router.post("/api/profiler/release", summary="Stop forcing a system's variant")
 def release(request: Request, body: ReleaseRequest, user: Operator) -> dict[str, Any]:
-    from ouroboros.engine.optimizer import CONTROL_FILE, read_control
+    from ouroboros.optimizer_files import CONTROL_FILE, read_control
 
     r = runner(request, _optimized(request, body.world))
     path = r.folder / CONTROL_FILE
