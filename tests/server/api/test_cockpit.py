@@ -269,13 +269,13 @@ def test_the_profiler_shows_each_system_per_tick_and_its_controls_are_audited(li
     bad = live.client.post(
         "/api/profiler/force",
         headers=live.headers("operator"),
-        json={"system": system, "variant": "nope", "reason": "try"},
+        json={"world": "petri", "system": system, "variant": "nope", "reason": "try"},
     )
     assert bad.status_code == 422
     forced = live.client.post(
         "/api/profiler/force",
         headers=live.headers("operator"),
-        json={"system": system, "variant": variants[-1], "reason": "compare"},
+        json={"world": "petri", "system": system, "variant": variants[-1], "reason": "compare"},
     )
     assert forced.status_code == 200, forced.text
     control = json.loads((live.runtime.runner("petri").folder / "optimizer.json").read_text())
@@ -283,19 +283,27 @@ def test_the_profiler_shows_each_system_per_tick_and_its_controls_are_audited(li
     row = live.auth.audit_rows(1, forced.headers["x-request-id"])[0]
     assert (row["actor"], row["reason"], row["status"]) == ("operator1", "compare", 200)
     released = live.client.post(
-        "/api/profiler/release", headers=live.headers("operator"), json={"system": system, "reason": "done"}
+        "/api/profiler/release",
+        headers=live.headers("operator"),
+        json={"world": "petri", "system": system, "reason": "done"},
     )
     assert released.json()["control"]["forced"] == {}
     again = live.client.post(
-        "/api/profiler/release", headers=live.headers("operator"), json={"system": system, "reason": "done"}
+        "/api/profiler/release",
+        headers=live.headers("operator"),
+        json={"world": "petri", "system": system, "reason": "done"},
     )
     assert again.status_code == 409
     frozen = live.client.post(
-        "/api/profiler/freeze", headers=live.headers("operator"), json={"frozen": True, "reason": "steady"}
+        "/api/profiler/freeze",
+        headers=live.headers("operator"),
+        json={"world": "petri", "frozen": True, "reason": "steady"},
     )
     assert frozen.json()["control"]["frozen"] is True
     live.client.post(
-        "/api/profiler/freeze", headers=live.headers("operator"), json={"frozen": False, "reason": "go"}
+        "/api/profiler/freeze",
+        headers=live.headers("operator"),
+        json={"world": "petri", "frozen": False, "reason": "go"},
     )
 
 

@@ -26,14 +26,17 @@ MAX_TICKS = 512
 
 
 def _optimized(request: Request, world: str | None) -> str:
-    """``world``, or the first world running here whose engine the optimizer rewrites."""
+    """``world``, or the first world running here whose engine the optimizer rewrites (else the
+    first world running here: its control file waits for the optimizer)."""
     if world is not None:
         return world
     runtime = request.app.state.runtime
     for name in runtime.worlds:
         if getattr(runtime.runner(name), "optimizer", None) is not None:
             return str(name)
-    raise HTTPException(404, "no world running here has the optimizer on")
+    if not runtime.worlds:
+        raise HTTPException(404, "no world is running here")
+    return str(runtime.worlds[0])
 
 
 class FreezeRequest(m.Body):
