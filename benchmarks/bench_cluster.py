@@ -226,7 +226,8 @@ async def _players(ports: list[int], players: int, seconds: float, during=None) 
         reader, writer = await asyncio.open_connection("127.0.0.1", ports[i % len(ports)])
         try:
             await asyncio.wait_for(reader.readuntil(b"PASSWORD"), 120)
-            writer.write(f"create p{i} password99\r\n".encode())
+            name = "runner" + "".join(chr(97 + int(d)) for d in f"{i:04d}")  # names are letters
+            writer.write(f"create {name} password99\r\n".encode())
             await asyncio.wait_for(_until_exits(reader), 300)
             logged[0] += 1
             if logged[0] == players:
