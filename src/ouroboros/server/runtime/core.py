@@ -86,7 +86,7 @@ class Runtime:
         except ImportError:
             return
         # as the product runs it: enrich and the storyteller through the active model registry
-        runner.council = build_council(
+        council = build_council(
             runner.folder,
             runner.governor,
             world=runner.name,
@@ -95,7 +95,8 @@ class Runtime:
             enrich_timeout_s=self.options.enrich_timeout_s,
             model_defaults=self.options.model_defaults,
         )
-        runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
+        council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
+        runner.council = council
         if runner.spec.signals is not None:
             runner._signals = runner.spec.signals()
         if runner.spec.evolution is not None:
@@ -105,8 +106,8 @@ class Runtime:
                 return
             feed, name = self.feed, runner.name
             # the genetic coder, joined by the model serving trait_code once `models set` names one
-            runner.council.models.current()  # read on this (control) thread; the coder reads it later
-            coder = RegistryCoder(runner.council.models, timeout_s=self.options.enrich_timeout_s)
+            council.models.current()  # read on this (control) thread; the coder reads it later
+            coder = RegistryCoder(council.models, timeout_s=self.options.enrich_timeout_s)
 
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", name, event=event)

@@ -16,14 +16,18 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedError
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
+from ouroboros.server.runtime.parts import CouncilPart
 from ouroboros.worlds.spec import ParamsHook
+
+if TYPE_CHECKING:
+    from ouroboros.patches.governor import Governor
 
 T = TypeVar("T")
 
@@ -40,10 +44,18 @@ class GovernedRunner:
     feed: Feed
     lock: threading.RLock
     world: World
-    governor: Any
-    council: Any
-    evolution: Any
+    _governor: Governor | None
+    council: CouncilPart | None
+    evolution: Any  # the evolution loop (``evolution``'s part; typed with it)
     _control: ThreadPoolExecutor
+
+    @property
+    def governor(self) -> Governor:
+        """The world's governor (``OuroborosError`` once the governed folder is closed); only
+        ever used on the control thread."""
+        if self._governor is None:
+            raise OuroborosError(f"the governed folder of {self.name} is closed", code="closed")
+        return self._governor
 
     def call(self, fn: Callable[[], T], timeout_s: float = CONTROL_TIMEOUT_S) -> T:
         """Run ``fn`` on this world's control thread (where the governor lives) and return its
@@ -74,7 +86,7 @@ class GovernedRunner:
                 if config is not None:
                     doc["config"] = defaults["config"]
                 write_atomic(world_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
-        self.governor = Governor(
+        self._governor = Governor(
             self.folder,
             world_defaults=defaults,
             witness=self.options.witness,
@@ -99,10 +111,10 @@ class GovernedRunner:
             if part is not None and hasattr(part, "close"):
                 with contextlib.suppress(Exception):
                     part.close()
-        if self.governor is not None:
+        if self._governor is not None:
             with contextlib.suppress(Exception):
-                self.governor.close()
-            self.governor = None
+                self._governor.close()
+            self._governor = None
 
     def rollback(
         self, actor: str, reason: str, to: str | None = None, *, to_base: bool = False

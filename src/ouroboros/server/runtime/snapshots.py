@@ -29,6 +29,7 @@ from ouroboros.engine import World
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.options import RuntimeOptions
+from ouroboros.server.runtime.parts import CouncilPart
 from ouroboros.worlds.spec import RunningGame
 
 SNAPSHOT_ID = re.compile(r"^[0-9]{10}-[0-9a-f]{8}$")
@@ -50,6 +51,7 @@ class SnapshotsMixin:
     world: World
     game: RunningGame | None
     options: RuntimeOptions
+    council: CouncilPart | None
     _force_sync: bool
     _reenter: list[str]
 
@@ -193,7 +195,7 @@ class SnapshotsMixin:
         """The council's proposals that went active after the snapshot was taken, each told what
         became of it: a restore puts back the world, not the ledger, so the restored world follows
         the active version again and every such proposal that is still active stays in it."""
-        council = getattr(self, "council", None)
+        council = self.council
         if council is None:
             return []
         taken = datetime.fromisoformat(str(meta["created_at"]))
