@@ -95,7 +95,7 @@ class Runtime:
             enrich_timeout_s=self.options.enrich_timeout_s,
             model_defaults=self.options.model_defaults,
         )
-        council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
+        council.before_high_risk = functools.partial(runner.snapshots.auto, actor="ouroboros go")
         runner.council = council
         if runner.spec.signals is not None:
             runner._signals = runner.spec.signals()
@@ -126,7 +126,7 @@ class Runtime:
         taken when it was new), attach the council, then start every tick thread."""
         for runner in self.runners.values():
             if not runner.resumed:
-                runner.create_clean_snapshot("ouroboros go")
+                runner.snapshots.create_clean("ouroboros go")
         self._attach_ai()
         # the content tables and loaded worlds live as long as the process: keep them out of the
         # cyclic collector's full passes, which otherwise stall a tick now and then

@@ -24,6 +24,7 @@ from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
 from ouroboros.server.runtime.parts import CouncilPart
+from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import ParamsHook
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class GovernedRunner:
     _governor: Governor | None
     council: CouncilPart | None
     evolution: Any  # the evolution loop (``evolution``'s part; typed with it)
+    snapshots: Snapshots
     _control: ThreadPoolExecutor
 
     @property
@@ -129,7 +131,7 @@ class GovernedRunner:
             node = gov.ledger.parent_of(node)
         undoes = len(lineage) if (to_base or to is not None) else min(1, len(lineage))
         if undoes > 1:
-            self.auto_snapshot(f"before a rollback over {undoes} versions", actor)  # type: ignore[attr-defined]
+            self.snapshots.auto(f"before a rollback over {undoes} versions", actor)
         result: dict[str, Any] = gov.rollback(actor, reason, to, to_base=to_base)
         return result
 

@@ -14,6 +14,7 @@ from typing import Any
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError
 from ouroboros.server.runtime.feed import Feed
+from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import GameHook
 
 
@@ -24,6 +25,7 @@ class PlayersMixin:
     feed: Feed
     lock: threading.RLock
     world: World
+    snapshots: Snapshots
 
     def _game(self) -> GameHook:
         from ouroboros.worlds import world_names, world_spec
@@ -75,7 +77,7 @@ class PlayersMixin:
             return self.move_player(str(request.get("name")), str(request.get("room")), actor, reason)
         if op == "restore_cost":
             try:
-                return self.restore_preview(str(request.get("snapshot")), str(request.get("mode")))  # type: ignore[attr-defined]
+                return self.snapshots.preview(str(request.get("snapshot")), str(request.get("mode")))
             except KeyError:
                 raise BadInputError(f"no snapshot {request.get('snapshot')!r} of {self.name}") from None
         raise BadInputError(f"unknown request {op!r} (list, show, move, restore_cost)")

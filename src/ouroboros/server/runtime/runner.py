@@ -36,7 +36,7 @@ from ouroboros.server.runtime.governance import GovernedRunner
 from ouroboros.server.runtime.options import COUNCIL_EVERY_S, DEFAULT_TICKS_PER_SECOND, RuntimeOptions
 from ouroboros.server.runtime.parts import CouncilPart
 from ouroboros.server.runtime.players import PlayersMixin
-from ouroboros.server.runtime.snapshots import SnapshotsMixin
+from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import RunningGame, SignalsReader
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ RUN_STATE_FILE = "run_state.json"
 IDLE_WAIT_MAX_S = 0.5
 
 
-class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
+class WorldRunner(GovernedRunner, EvolvingRunner, PlayersMixin):
     """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
     def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:
@@ -89,6 +89,8 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self.optimizer: Optimizer | None = None
         #: called under the lock after every tick with (world, tick ms): stream hubs, metrics
         self.after_tick: list[Callable[[World, float], None]] = []
+        #: the world's snapshots (``<data>/<world>/snapshots/``)
+        self.snapshots = Snapshots(self)
         try:
             self.call(self._open_governance)
             self.world = self._load_world()
@@ -221,6 +223,12 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
                     self.feed.publish("error", self.name, source="after_tick", message=str(exc))
         self.rate.append(time.monotonic())
         self._maybe_council()
+
+    def follow_after_restore(self, reenter: list[str]) -> None:
+        """Under the lock, after a restore: back onto the active version at the next tick, then
+        the characters in ``reenter`` come back in."""
+        self._force_sync = True
+        self._reenter = list(reenter)
 
     def _after_migration(self) -> None:
         """Under the lock, after a tick that landed a version: its migration report goes to the
