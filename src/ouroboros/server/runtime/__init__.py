@@ -34,10 +34,10 @@ What it promises:
 
 The package, by concept: ``options`` (``RuntimeOptions``, constants), ``feed`` (``Feed``),
 ``runner`` (``WorldRunner``: ticking, pace, council step, saving), ``played`` (the loop of a
-world people play: its game and gateways), ``snapshots`` (``Snapshots``, a part given its runner
-as a typed ``SnapshotHost``: ``runner.snapshots``), ``governance``, ``evolution`` and ``players``
-(the runner's other halves, still mixins), ``parts`` (the council's Protocol), ``core``
-(``Runtime``).
+world people play: its game and gateways), ``snapshots`` and ``players`` (``Snapshots``,
+``Players``: parts given their runner as a typed host: ``runner.snapshots``, ``runner.players``),
+``governance`` and ``evolution`` (the runner's other halves, still mixins), ``parts`` (the
+council's Protocol), ``core`` (``Runtime``).
 """
 
 from ouroboros.server.runtime.core import Runtime

@@ -80,7 +80,7 @@ async def _serve_and_tick(runner: WorldRunner, ready: threading.Event) -> None:
         ready.set()
         next_at, last_save, ran = time.monotonic(), time.monotonic(), 0
         while runner._should_tick(ran):
-            inbox.serve(runner.answer_local)  # `ouroboros players --data`, STOPped or not
+            inbox.serve(runner.players.answer_local)  # `ouroboros players --data`, STOPped or not
             _tell_stop_and_go(runner)
             if runner.paused.is_set():
                 await asyncio.sleep(0.05)

@@ -35,7 +35,7 @@ from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
 from ouroboros.server.runtime.options import COUNCIL_EVERY_S, DEFAULT_TICKS_PER_SECOND, RuntimeOptions
 from ouroboros.server.runtime.parts import CouncilPart
-from ouroboros.server.runtime.players import PlayersMixin
+from ouroboros.server.runtime.players import Players
 from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import RunningGame, SignalsReader
 
@@ -50,7 +50,7 @@ RUN_STATE_FILE = "run_state.json"
 IDLE_WAIT_MAX_S = 0.5
 
 
-class WorldRunner(GovernedRunner, EvolvingRunner, PlayersMixin):
+class WorldRunner(GovernedRunner, EvolvingRunner):
     """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
     def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:
@@ -91,6 +91,8 @@ class WorldRunner(GovernedRunner, EvolvingRunner, PlayersMixin):
         self.after_tick: list[Callable[[World, float], None]] = []
         #: the world's snapshots (``<data>/<world>/snapshots/``)
         self.snapshots = Snapshots(self)
+        #: a played world's players, for its operator
+        self.players = Players(self)
         try:
             self.call(self._open_governance)
             self.world = self._load_world()
