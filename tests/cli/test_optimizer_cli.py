@@ -125,3 +125,19 @@ def test_status_follows_releases_and_restarts(tmp_path: Path) -> None:
 def test_a_system_forced_twice_is_a_contradiction() -> None:
     code, _, err = run("run", "--ticks", "1", "--force-variant", "eat=python", "--force-variant", "eat=numpy")
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_each_world_has_its_own_control_file_under_go(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run("optimizer", "freeze", "--data", data, "--world", "wolfsheep")[0] == 0
+    assert run("optimizer", "force", "grass=numpy", "--data", data, "--world", "wolfsheep")[0] == 0
+    assert run("optimizer", "force", "eat=numpy", "--data", data, "--world", "wolfsheep")[0] == 2  # petri's
+    status = json.loads(run("optimizer", "status", "--data", data, "--world", "wolfsheep", "--json")[1])
+    assert status["frozen"] and status["forced"] == {"grass": "numpy"}
+    assert json.loads(run("optimizer", "status", "--data", data, "--json")[1])["frozen"] is False  # petri's
+    go = ("go", "--world", "wolfsheep", "--data", data, "--max-ticks", 5, "--ticks-per-second", 0)
+    assert run(*go, "--port", 0, "--no-browser")[0] == 0
+    out = run("optimizer", "history", "--data", data, "--world", "wolfsheep", "--json")[1]
+    decisions = json.loads(out)["decisions"]
+    assert [d["kind"] for d in decisions][:3] == ["start", "freeze", "force"]
+    assert decisions[2]["system"] == "grass" and decisions[2]["to"] == "numpy"
