@@ -166,3 +166,19 @@ def test_history_shows_the_advice_beside_each_decision(tmp_path: Path) -> None:
     assert lines[6].strip() == "advice: late (ollama/smollm2): ranked collide=numba risk 0.40"
     decisions = json.loads(run("optimizer", "history", "--data", data, "--json")[1])["decisions"]
     assert decisions[1]["advice"] == ok
+
+
+def test_each_world_has_its_own_control_file_under_go(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run("optimizer", "freeze", "--data", data, "--world", "wolfsheep")[0] == 0
+    assert run("optimizer", "force", "grass=numpy", "--data", data, "--world", "wolfsheep")[0] == 0
+    assert run("optimizer", "force", "eat=numpy", "--data", data, "--world", "wolfsheep")[0] == 2  # petri's
+    status = json.loads(run("optimizer", "status", "--data", data, "--world", "wolfsheep", "--json")[1])
+    assert status["frozen"] and status["forced"] == {"grass": "numpy"}
+    assert json.loads(run("optimizer", "status", "--data", data, "--json")[1])["frozen"] is False  # petri's
+    go = ("go", "--world", "wolfsheep", "--data", data, "--max-ticks", 5, "--ticks-per-second", 0)
+    assert run(*go, "--port", 0, "--no-browser")[0] == 0
+    out = run("optimizer", "history", "--data", data, "--world", "wolfsheep", "--json")[1]
+    decisions = json.loads(out)["decisions"]
+    assert [d["kind"] for d in decisions][:3] == ["start", "freeze", "force"]
+    assert decisions[2]["system"] == "grass" and decisions[2]["to"] == "numpy"

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ouroboros.cli import app
@@ -19,7 +21,7 @@ from ouroboros.engine import World
 from ouroboros.server.api import AuthStore, create_app
 from ouroboros.server.runtime import Runtime, RuntimeOptions
 from ouroboros.server.stream import decode_binary_frame, encode_frame, frame_source, world_kinds
-from ouroboros.worlds import build_world, world_kpis
+from ouroboros.worlds import build_world, world_kpis, world_names
 from ouroboros.worlds.flocking.stream import KIND_BIRD, SCALE
 from ouroboros.worlds.flocking.systems import state_arrays
 from ouroboros.worlds.wolfsheep.stream import KIND_SHEEP, KIND_WOLF
@@ -144,3 +146,18 @@ def test_the_live_stream_serves_frames_of_the_world(served: tuple[TestClient, st
                 assert doc["world"] == name and doc["entities"]
                 return
     pytest.fail("no frame came")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from([*world_names(), "all", "", "mars", "Neon", " petri"]), min_size=1, max_size=3)
+)
+def test_go_world_takes_a_world_a_comma_list_or_all_and_refuses_the_rest(names: list[str]) -> None:
+    value = ",".join(names)
+    valid = value == "all" or all(n in world_names() for n in names)
+    # a valid choice gets past --world and stops at the bad port instead (nothing starts)
+    got = cli.invoke(app, ["go", "--world", value, "--port", "-1", "--no-browser"])
+    assert got.exit_code == 2
+    lines = [line for line in got.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1
+    assert ("--world must be one of" in lines[0]) != valid, lines[0]

@@ -47,25 +47,26 @@ def _variants(world_name: str) -> dict[str, list[str]]:
     return {**build_world(world_name, 0, config).variants(), LAYOUT: list(LAYOUTS)}
 
 
-def _world_folder(data: Path) -> Path:
-    """Where ``ouroboros go --data DATA`` keeps the optimizer's files: the folder of the first
-    live world nobody plays (its runner runs the optimizer)."""
-    return data / _world(None)
+def _world_folder(data: Path, world_name: str | None = None) -> Path:
+    """Where ``ouroboros go --data DATA`` keeps a world's optimizer files: its own folder (the
+    world ``--world`` names, else the first live world nobody plays)."""
+    return data / _world(world_name)
 
 
-def _control(data: Path) -> dict[str, Any]:
-    path = _world_folder(data) / CONTROL_FILE
+def _control(data: Path, world_name: str | None) -> dict[str, Any]:
+    path = _world_folder(data, world_name) / CONTROL_FILE
     return read_control(path) if path.exists() else {"frozen": False, "forced": {}}
 
 
-def _write_control(data: Path, control: dict[str, Any]) -> None:
+def _write_control(data: Path, world_name: str | None, control: dict[str, Any]) -> None:
     from ouroboros.patches.atomic import write_atomic
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")
-    _world_folder(data).mkdir(parents=True, exist_ok=True)
+    _world_folder(data, world_name).mkdir(parents=True, exist_ok=True)
     write_atomic(
-        _world_folder(data) / CONTROL_FILE, (json.dumps(control, sort_keys=True, indent=2) + "\n").encode()
+        _world_folder(data, world_name) / CONTROL_FILE,
+        (json.dumps(control, sort_keys=True, indent=2) + "\n").encode(),
     )
 
 
@@ -105,12 +106,14 @@ def engine_state(history: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @optimizer_app.command("status")
-def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+def status(
+    data: DataOption = DEFAULT_DATA, world_name: WorldOption = None, as_json: JsonFlag = False
+) -> None:
     """What the control file asks (frozen, forced) and what the engine's decisions since its last
     start say it runs."""
     with _command_boundary():
-        control = _control(data)
-        history = read_history(_world_folder(data) / HISTORY_FILE)
+        control = _control(data, world_name)
+        history = read_history(_world_folder(data, world_name) / HISTORY_FILE)
     engine = engine_state(history)
     payload = {
         **control,
@@ -138,10 +141,12 @@ def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
 
 
 @optimizer_app.command("history")
-def history(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
+def history(
+    data: DataOption = DEFAULT_DATA, world_name: WorldOption = None, as_json: JsonFlag = False
+) -> None:
     """Every decision: what, why, and the times measured before and after."""
     with _command_boundary():
-        entries = read_history(_world_folder(data) / HISTORY_FILE)
+        entries = read_history(_world_folder(data, world_name) / HISTORY_FILE)
     if as_json:
         typer.echo(json.dumps({"decisions": entries}, sort_keys=True))
         return
@@ -180,18 +185,18 @@ def advice_line(advice: dict[str, Any]) -> str:
 
 
 @optimizer_app.command("freeze")
-def freeze(data: DataOption = DEFAULT_DATA) -> None:
+def freeze(data: DataOption = DEFAULT_DATA, world_name: WorldOption = None) -> None:
     """Stop rewriting (variants stay as they are)."""
     with _command_boundary():
-        _write_control(data, {**_control(data), "frozen": True})
+        _write_control(data, world_name, {**_control(data, world_name), "frozen": True})
     typer.echo("rewriting frozen")
 
 
 @optimizer_app.command("unfreeze")
-def unfreeze(data: DataOption = DEFAULT_DATA) -> None:
+def unfreeze(data: DataOption = DEFAULT_DATA, world_name: WorldOption = None) -> None:
     """Let the engine rewrite again."""
     with _command_boundary():
-        _write_control(data, {**_control(data), "frozen": False})
+        _write_control(data, world_name, {**_control(data, world_name), "frozen": False})
     typer.echo("rewriting on")
 
 
@@ -212,19 +217,23 @@ def force(
             raise BadInputError(
                 f"{world_name} has no variant {variant!r} of {system!r} (see: ouroboros optimizer variants)"
             )
-        control = _control(data)
-        _write_control(data, {**control, "forced": {**control["forced"], system: variant}})
+        control = _control(data, world_name)
+        _write_control(data, world_name, {**control, "forced": {**control["forced"], system: variant}})
     typer.echo(f"forced {system}={variant}")
 
 
 @optimizer_app.command("release")
-def release(system: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA) -> None:
+def release(
+    system: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA, world_name: WorldOption = None
+) -> None:
     """Stop forcing a system's variant."""
     with _command_boundary():
-        control = _control(data)
+        control = _control(data, world_name)
         if system not in control["forced"]:
             raise BadInputError(f"{system} is not forced")
         _write_control(
-            data, {**control, "forced": {k: v for k, v in control["forced"].items() if k != system}}
+            data,
+            world_name,
+            {**control, "forced": {k: v for k, v in control["forced"].items() if k != system}},
         )
     typer.echo(f"released {system}")

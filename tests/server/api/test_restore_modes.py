@@ -69,8 +69,8 @@ def test_world_only_keeps_characters_everything_takes_them_back_and_the_preview_
 
 def test_automatic_snapshots_keep_the_last_k_and_one_a_day(live: Live) -> None:
     r = live.runtime.runner("neon")
-    made = [r.auto_snapshot(f"test {i}", "test")["id"] for i in range(8)]
-    autos = sorted(s["id"] for s in r.snapshots() if s["kind"] == "auto")
+    made = [r.snapshots.auto(f"test {i}", "test")["id"] for i in range(8)]
+    autos = sorted(s["id"] for s in r.snapshots.entries() if s["kind"] == "auto")
     keep = r.options.auto_snapshot_keep_last
     assert set(made[-keep:]) <= set(autos) and not set(made[: len(made) - keep]) & set(autos)
     assert len(autos) == keep  # all taken today: the day's newest is among the last K
@@ -83,7 +83,7 @@ def test_an_expansion_and_a_rollback_over_two_versions_are_snapshotted_first(liv
     op = live.headers("operator")
 
     def autos() -> list[dict[str, object]]:
-        return [s for s in r.snapshots() if s["kind"] == "auto"]
+        return [s for s in r.snapshots.entries() if s["kind"] == "auto"]
 
     approved = []
     for kind, seed in ((ProposalType.WORLD_EXPANSION, 3), (ProposalType.ITEM, 4)):
@@ -113,7 +113,7 @@ def test_after_a_restore_proposals_newer_than_the_snapshot_say_what_became_of_th
 
     r = live.runtime.runner("neon")
     op = live.headers("operator")
-    snap = r.create_snapshot("before the blade", "test")
+    snap = r.snapshots.create("before the blade", "test")
     record = r.call(lambda: r.council.propose(ProposalType.ITEM, 77, queue=True, actor="test"))
     approved = live.client.post(f"/api/queue/{record['proposal_id']}/approve", headers=op,
                                 json={"world": "neon", "reason": "ok"})  # fmt: skip

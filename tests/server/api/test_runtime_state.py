@@ -254,7 +254,7 @@ def test_a_fresh_world_starts_running(tmp_path: Path) -> None:
 
 # -- one clean-state snapshot per world ------------------------------------------------------------
 def _clean(runtime: Runtime, world: str) -> list[dict[str, Any]]:
-    return [s for s in runtime.runner(world).snapshots() if s["label"] == CLEAN_LABEL]
+    return [s for s in runtime.runner(world).snapshots.entries() if s["label"] == CLEAN_LABEL]
 
 
 def test_the_clean_state_is_snapshotted_when_a_world_starts_new_not_on_resume(tmp_path: Path) -> None:

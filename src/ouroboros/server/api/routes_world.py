@@ -251,12 +251,12 @@ def feed(
 # -- snapshots ---------------------------------------------------------------------------------
 @router.get("/api/snapshots", tags=["snapshots"], summary="A world's snapshots, oldest first")
 def list_snapshots(request: Request, user: Viewer, world: WorldQuery) -> list[dict[str, Any]]:
-    return runner(request, world).snapshots()
+    return runner(request, world).snapshots.entries()
 
 
 @router.post("/api/snapshots", tags=["snapshots"], summary="Snapshot a world now")
 def create_snapshot(request: Request, body: m.SnapshotRequest, user: Operator) -> dict[str, Any]:
-    return runner(request, body.world).create_snapshot(body.label, user.name)
+    return runner(request, body.world).snapshots.create(body.label, user.name)
 
 
 @router.post(
@@ -275,11 +275,11 @@ def restore_snapshot(
     """``mode``: ``everything``, or ``world_only`` (players keep their characters as they are now).
     An automatic snapshot is taken first; the answer carries the cost per player."""
     r = runner(request, body.world)
-    if r.snapshot_meta(snapshot_id) is None:
+    if r.snapshots.meta(snapshot_id) is None:
         raise HTTPException(404, f"no snapshot {snapshot_id!r} of {body.world}")
     check_totp(request, user, body.totp, x_totp)
     try:
-        return r.restore_snapshot(snapshot_id, user.name, mode)
+        return r.snapshots.restore(snapshot_id, user.name, mode)
     except OuroborosError as exc:
         raise HTTPException(409, exc.message) from exc
 
@@ -297,7 +297,7 @@ def restore_preview(
     mode: RestoreMode = "world_only",
 ) -> dict[str, Any]:
     try:
-        return runner(request, world).restore_preview(snapshot_id, mode)
+        return runner(request, world).snapshots.preview(snapshot_id, mode)
     except KeyError:
         raise HTTPException(404, f"no snapshot {snapshot_id!r} of {world}") from None
     except OuroborosError as exc:
@@ -313,6 +313,6 @@ def delete_snapshot(
     world: WorldQuery,
 ) -> dict[str, Any]:
     try:
-        return runner(request, world).delete_snapshot(snapshot_id, user.name)
+        return runner(request, world).snapshots.delete(snapshot_id, user.name)
     except KeyError:
         raise HTTPException(404, f"no snapshot {snapshot_id!r} of {world}") from None

@@ -33,8 +33,11 @@ What it promises:
   evolution steps, controls) is published on ``runtime.feed``: a bounded deque with subscribers.
 
 The package, by concept: ``options`` (``RuntimeOptions``, constants), ``feed`` (``Feed``),
-``runner`` (``WorldRunner``: ticking, pace, council step, saving), ``governance``, ``snapshots``
-and ``evolution`` (the runner's other halves), ``core`` (``Runtime``).
+``runner`` (``WorldRunner``: ticking, pace, council step, saving), ``played`` (the loop of a
+world people play: its game and gateways), ``snapshots`` and ``players`` (``Snapshots``,
+``Players``: parts given their runner as a typed host: ``runner.snapshots``, ``runner.players``),
+``governance`` and ``evolution`` (the runner's other halves, still mixins), ``parts`` (the
+council's Protocol), ``core`` (``Runtime``).
 """
 
 from ouroboros.server.runtime.core import Runtime

@@ -93,7 +93,7 @@ class Runtime:
         except ImportError:
             return
         # as the product runs it: enrich and the storyteller through the active model registry
-        runner.council = build_council(
+        council = build_council(
             runner.folder,
             runner.governor,
             world=runner.name,
@@ -102,7 +102,8 @@ class Runtime:
             enrich_timeout_s=self.options.enrich_timeout_s,
             model_defaults=self.options.model_defaults,
         )
-        runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
+        council.before_high_risk = functools.partial(runner.snapshots.auto, actor="ouroboros go")
+        runner.council = council
         self._attach_tools(runner)
         if runner.spec.signals is not None:
             runner._signals = runner.spec.signals()
@@ -113,8 +114,8 @@ class Runtime:
                 return
             feed, name = self.feed, runner.name
             # the genetic coder, joined by the model serving trait_code once `models set` names one
-            runner.council.models.current()  # read on this (control) thread; the coder reads it later
-            coder = RegistryCoder(runner.council.models, timeout_s=self.options.enrich_timeout_s)
+            council.models.current()  # read on this (control) thread; the coder reads it later
+            coder = RegistryCoder(council.models, timeout_s=self.options.enrich_timeout_s)
 
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", name, event=event)
@@ -155,7 +156,7 @@ class Runtime:
         taken when it was new), attach the council, then start every tick thread."""
         for runner in self.runners.values():
             if not runner.resumed:
-                runner.create_clean_snapshot("ouroboros go")
+                runner.snapshots.create_clean("ouroboros go")
         self._attach_ai()
         # the content tables and loaded worlds live as long as the process: keep them out of the
         # cyclic collector's full passes, which otherwise stall a tick now and then

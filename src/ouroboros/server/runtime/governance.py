@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ouroboros import tracing
 from ouroboros.engine import World
@@ -24,7 +24,12 @@ from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedErro
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
+from ouroboros.server.runtime.parts import CouncilPart
+from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import ParamsHook
+
+if TYPE_CHECKING:
+    from ouroboros.patches.governor import Governor
 
 T = TypeVar("T")
 
@@ -41,10 +46,19 @@ class GovernedRunner:
     feed: Feed
     lock: threading.RLock
     world: World
-    governor: Any
-    council: Any
-    evolution: Any
+    _governor: Governor | None
+    council: CouncilPart | None
+    evolution: Any  # the evolution loop (``evolution``'s part; typed with it)
+    snapshots: Snapshots
     _control: ThreadPoolExecutor
+
+    @property
+    def governor(self) -> Governor:
+        """The world's governor (``OuroborosError`` once the governed folder is closed); only
+        ever used on the control thread."""
+        if self._governor is None:
+            raise OuroborosError(f"the governed folder of {self.name} is closed", code="closed")
+        return self._governor
 
     def call(self, fn: Callable[[], T], timeout_s: float = CONTROL_TIMEOUT_S) -> T:
         """Run ``fn`` on this world's control thread (where the governor lives) and return its
@@ -75,7 +89,7 @@ class GovernedRunner:
                 if config is not None:
                     doc["config"] = defaults["config"]
                 write_atomic(world_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
-        self.governor = Governor(
+        self._governor = Governor(
             self.folder,
             world_defaults=defaults,
             witness=self.options.witness,
@@ -100,10 +114,10 @@ class GovernedRunner:
             if part is not None and hasattr(part, "close"):
                 with contextlib.suppress(Exception):
                     part.close()
-        if self.governor is not None:
+        if self._governor is not None:
             with contextlib.suppress(Exception):
-                self.governor.close()
-            self.governor = None
+                self._governor.close()
+            self._governor = None
 
     def rollback(
         self, actor: str, reason: str, to: str | None = None, *, to_base: bool = False
@@ -118,7 +132,7 @@ class GovernedRunner:
             node = gov.ledger.parent_of(node)
         undoes = len(lineage) if (to_base or to is not None) else min(1, len(lineage))
         if undoes > 1:
-            self.auto_snapshot(f"before a rollback over {undoes} versions", actor)  # type: ignore[attr-defined]
+            self.snapshots.auto(f"before a rollback over {undoes} versions", actor)
         result: dict[str, Any] = gov.rollback(actor, reason, to, to_base=to_base)
         return result
 

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import statistics
@@ -26,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError
@@ -35,9 +34,14 @@ from ouroboros.server.runtime.evolution import EvolvingRunner
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
 from ouroboros.server.runtime.options import COUNCIL_EVERY_S, DEFAULT_TICKS_PER_SECOND, RuntimeOptions
-from ouroboros.server.runtime.players import PlayersMixin
-from ouroboros.server.runtime.snapshots import SnapshotsMixin
-from ouroboros.worlds.spec import RunningGame
+from ouroboros.server.runtime.parts import CouncilPart
+from ouroboros.server.runtime.players import Players
+from ouroboros.server.runtime.snapshots import Snapshots
+from ouroboros.worlds.spec import RunningGame, SignalsReader
+
+if TYPE_CHECKING:
+    from ouroboros.engine.optimizer import Optimizer
+    from ouroboros.patches.governor import Governor
 
 #: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
 RUN_STATE_FILE = "run_state.json"
@@ -46,7 +50,7 @@ RUN_STATE_FILE = "run_state.json"
 IDLE_WAIT_MAX_S = 0.5
 
 
-class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
+class WorldRunner(GovernedRunner, EvolvingRunner):
     """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
     def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:
@@ -70,21 +74,25 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self.rate: deque[float] = deque(maxlen=256)
         self.error: str | None = None
         self.ports: dict[str, int] = {}
-        self.council: Any = None
-        self.evolution: Any = None
-        self.governor: Any = None  # only ever used on the control thread
+        self.council: CouncilPart | None = None
+        self.evolution: Any = None  # the evolution loop (typed with ``evolution``'s part)
+        self._governor: Governor | None = None  # only ever used on the control thread
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-control")
         self._evolver: ThreadPoolExecutor | None = None  # once an evolution loop is attached
         self._cycle: Any = None  # the evolution cycle under way (set and cleared on the control thread)
         self._cycle_done: Future[dict[str, Any]] | None = None  # and its outcome
         self._council_pending = False
         self._events: deque[dict[str, Any]] = deque(maxlen=options.council_events_max)
-        self._signals: Any = None
+        self._signals: SignalsReader | None = None
         self._thread: threading.Thread | None = None
         self.game: RunningGame | None = None
-        self.optimizer: Any = None
+        self.optimizer: Optimizer | None = None
         #: called under the lock after every tick with (world, tick ms): stream hubs, metrics
         self.after_tick: list[Callable[[World, float], None]] = []
+        #: the world's snapshots (``<data>/<world>/snapshots/``)
+        self.snapshots = Snapshots(self)
+        #: a played world's players, for its operator
+        self.players = Players(self)
         try:
             self.call(self._open_governance)
             self.world = self._load_world()
@@ -183,8 +191,8 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         before, self.pace = self.pace, pace
         if self.game is not None:
             self.game.tick_hz = pace
-        director = getattr(self.council, "director", None)
-        if director is not None and hasattr(director, "tick_hz"):
+        if self.council is not None:
+            director = self.council.director
             # the director counts its throttles in ticks: a minute is now this many
             self._control.submit(setattr, director, "tick_hz", max(1, int(pace)))
         self.feed.publish("pace", self.name, tick=self.world.tick, before_hz=before, pace_hz=pace)
@@ -218,6 +226,12 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self.rate.append(time.monotonic())
         self._maybe_council()
 
+    def follow_after_restore(self, reenter: list[str]) -> None:
+        """Under the lock, after a restore: back onto the active version at the next tick, then
+        the characters in ``reenter`` come back in."""
+        self._force_sync = True
+        self._reenter = list(reenter)
+
     def _after_migration(self) -> None:
         """Under the lock, after a tick that landed a version: its migration report goes to the
         feed now and to the ledger on the control thread (where the governor's connection lives)."""
@@ -234,8 +248,8 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         from ouroboros.patches.activation import record_migration
 
         try:
-            if self.governor is not None:
-                record_migration(self.governor.ledger, report, actor="ouroboros go")
+            if self._governor is not None:
+                record_migration(self._governor.ledger, report, actor="ouroboros go")
         except OuroborosError as exc:  # the ledger refusing never stops the world
             self.feed.publish("error", self.name, source="migration", message=exc.message)
 
@@ -366,106 +380,9 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             self._idle.wait(IDLE_WAIT_MAX_S)
 
     def _run_game(self, ready: threading.Event) -> None:
-        try:
-            asyncio.run(self._game_main(ready))
-        except Exception as exc:
-            self.error = self.error or f"{type(exc).__name__}: {exc}"
-        finally:
-            ready.set()
-            self.finished.set()
+        from ouroboros.server.runtime.played import run_played
 
-    async def _game_main(self, ready: threading.Event) -> None:
-        """The played world's loop: its game ticks here and its gateways serve here."""
-        from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
-
-        hook = self.spec.game
-        assert hook is not None
-
-        loop = asyncio.get_running_loop()
-
-        def quiet_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-            # connections still open at shutdown are cancelled: that is the plan, not an error
-            if not isinstance(context.get("exception"), asyncio.CancelledError):
-                loop.default_exception_handler(context)
-
-        loop.set_exception_handler(quiet_cancel)
-        self.game = game = hook.open(self.world, self.folder, self.pace or 1e6)
-        accounts = AccountStore(self.folder / hook.accounts_file)
-
-        def alert(event: dict[str, Any]) -> None:  # a telnet / WebSocket login lockout began
-            self.feed.publish("security", self.name, **event)
-
-        registry = SessionRegistry(game, accounts, limits=self.options.session_limits, on_alert=alert)
-        servers: list[Any] = []
-        from ouroboros.server.runtime.inbox import GoLock, Inbox
-
-        try:
-            go_lock = GoLock(self.folder)
-        except OSError:
-            self.error = f"another ouroboros go runs {self.folder}"
-            accounts.close()
-            game.close()
-            return
-        inbox = Inbox(self.folder)
-        try:
-            try:
-                telnet = await serve_telnet(game, registry, self.options.host, self.options.telnet_port)
-                servers.append(telnet)
-                ws = await serve_websocket(game, registry, self.options.host, self.options.ws_port)
-                servers.append(ws)
-            except OSError as exc:
-                self.error = f"cannot listen on {self.options.host}: {exc.strerror or exc}"
-                return
-            self.ports = {
-                "telnet": telnet.sockets[0].getsockname()[1],
-                "ws": next(iter(ws.sockets)).getsockname()[1],
-            }
-            ready.set()
-            next_at, last_save, ran = time.monotonic(), time.monotonic(), 0
-            while self._should_tick(ran):
-                inbox.serve(self.answer_local)  # `ouroboros players --data`, STOPped or not
-                self._tell_stop_and_go()
-                if self.paused.is_set():
-                    await asyncio.sleep(0.05)
-                    next_at = time.monotonic()
-                    continue
-                self.step()
-                ran += 1
-                period = 1.0 / self.pace if self.pace > 0 else 0.0  # a new tick_hz lands at a tick
-                now = time.monotonic()
-                if now - last_save >= game.autosave_s:
-                    self.save()
-                    last_save = now
-                next_at += period
-                if next_at < now - period:
-                    next_at = now
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-        except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.feed.publish("error", self.name, source="ticks", message=self.error)
-        finally:
-            registry.close_all()
-            for server in servers:
-                server.close()
-            await asyncio.sleep(0.05)  # let the closed sessions' handlers finish
-            self.save()
-            self.follower.close()
-            accounts.close()
-            game.close()
-            go_lock.release()
-
-    def _tell_stop_and_go(self) -> None:
-        """On the game's loop: players hear STOP once, and GO; their commands meanwhile are
-        answered by the game (``RunningGame.operators_stopped``)."""
-        stopped = self.paused.is_set()
-        if self.game is None or stopped == (self.game.frozen is not None):
-            return
-        note = self._run_note or {}
-        why = f" ({note['reason']})" if note.get("reason") else ""
-        if stopped:
-            self.game.operators_stopped(why)
-        else:
-            self.game.operators_resumed(why)
+        run_played(self, ready)
 
     def save(self) -> None:
         with self.lock:

@@ -21,15 +21,19 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ouroboros.engine import World
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.options import RuntimeOptions
+from ouroboros.server.runtime.parts import CouncilPart
 from ouroboros.worlds.spec import RunningGame
+
+T = TypeVar("T")
 
 SNAPSHOT_ID = re.compile(r"^[0-9]{10}-[0-9a-f]{8}$")
 #: The snapshot ``go`` takes of a world that starts new (``kind`` in its sidecar; older sidecars
@@ -40,8 +44,8 @@ AUTO_KIND = "auto"
 RESTORE_MODES = ("world_only", "everything")
 
 
-class SnapshotsMixin:
-    """The snapshot half of a ``WorldRunner`` (see ``runner``)."""
+class SnapshotHost(Protocol):
+    """What the snapshots of a live world need of its runner."""
 
     name: str
     folder: Path
@@ -50,14 +54,29 @@ class SnapshotsMixin:
     world: World
     game: RunningGame | None
     options: RuntimeOptions
-    _force_sync: bool
-    _reenter: list[str]
+    council: CouncilPart | None
+
+    def call(self, fn: Callable[[], T], timeout_s: float = ...) -> T:
+        """Run ``fn`` on the world's control thread."""
+        ...
+
+    def follow_after_restore(self, reenter: list[str]) -> None:
+        """Under the lock, after a restore: back onto the active version at the next tick, then
+        ``reenter`` the characters who were present."""
+        ...
+
+
+class Snapshots:
+    """A live world's snapshots (``runner.snapshots``), on the runner it is given."""
+
+    def __init__(self, host: SnapshotHost) -> None:
+        self.host = host
 
     @property
     def snapshot_dir(self) -> Path:
-        return self.folder / "snapshots"
+        return self.host.folder / "snapshots"
 
-    def snapshots(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[dict[str, Any]]:
         if not self.snapshot_dir.is_dir():
             return []
         out = []
@@ -66,31 +85,35 @@ class SnapshotsMixin:
                 out.append(json.loads(meta.read_text()))
         return out
 
-    def snapshot_meta(self, snapshot_id: str) -> dict[str, Any] | None:
+    def meta(self, snapshot_id: str) -> dict[str, Any] | None:
         if not SNAPSHOT_ID.match(snapshot_id):
             return None
         path = self.snapshot_dir / f"{snapshot_id}.json"
         return json.loads(path.read_text()) if path.exists() else None
 
-    def create_clean_snapshot(self, actor: str) -> dict[str, Any]:
+    def create_clean(self, actor: str) -> dict[str, Any]:
         """The snapshot of a world that starts new, before the director touches it: one per
         world (an older one, of the world a ``--fresh`` start replaced, is deleted)."""
-        meta = self.create_snapshot(CLEAN_LABEL, actor, kind=CLEAN_KIND)
-        for old in self.snapshots():
+        meta = self.create(CLEAN_LABEL, actor, kind=CLEAN_KIND)
+        for old in self.entries():
             if old.get("id") != meta["id"] and (
                 old.get("kind") == CLEAN_KIND or old.get("label") == CLEAN_LABEL
             ):
-                self.delete_snapshot(str(old["id"]), actor)
+                self.delete(str(old["id"]), actor)
         return meta
 
-    def create_snapshot(self, label: str, actor: str, *, kind: str = "operator") -> dict[str, Any]:
-        with self.lock:
-            data, tick, digest = self.world.snapshot(), self.world.tick, self.world.digest().hex
+    def create(self, label: str, actor: str, *, kind: str = "operator") -> dict[str, Any]:
+        with self.host.lock:
+            data, tick, digest = (
+                self.host.world.snapshot(),
+                self.host.world.tick,
+                self.host.world.digest().hex,
+            )
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         snapshot_id = f"{tick:010d}-{secrets.token_hex(4)}"
         meta = {
             "id": snapshot_id,
-            "world": self.name,
+            "world": self.host.name,
             "tick": tick,
             "digest": digest,
             "bytes": len(data),
@@ -101,24 +124,24 @@ class SnapshotsMixin:
         }
         write_atomic(self.snapshot_dir / f"{snapshot_id}.snapshot", data)
         write_atomic(self.snapshot_dir / f"{snapshot_id}.json", json.dumps(meta).encode())
-        self.feed.publish("snapshot", self.name, action="create", snapshot=meta)
+        self.host.feed.publish("snapshot", self.host.name, action="create", snapshot=meta)
         return meta
 
-    def auto_snapshot(self, reason: str, actor: str) -> dict[str, Any]:
+    def auto(self, reason: str, actor: str) -> dict[str, Any]:
         """A snapshot before a high-risk operation, listed with its ``reason``; then the retention
         policy prunes older automatic ones."""
-        meta = self.create_snapshot(f"auto: {reason}"[:200], actor, kind=AUTO_KIND)
-        self.prune_auto_snapshots(actor)
+        meta = self.create(f"auto: {reason}"[:200], actor, kind=AUTO_KIND)
+        self.prune_auto(actor)
         return meta
 
-    def prune_auto_snapshots(self, actor: str) -> list[str]:
+    def prune_auto(self, actor: str) -> list[str]:
         """Keep the last ``auto_snapshot_keep_last`` automatic snapshots and the newest of each of
         the last ``auto_snapshot_keep_days`` days; delete the others. Returns the deleted ids."""
         autos = sorted(
-            (m for m in self.snapshots() if m.get("kind") == AUTO_KIND), key=lambda m: str(m["created_at"])
+            (m for m in self.entries() if m.get("kind") == AUTO_KIND), key=lambda m: str(m["created_at"])
         )
-        keep_last = max(1, int(getattr(self.options, "auto_snapshot_keep_last", 5)))
-        keep_days = max(0, int(getattr(self.options, "auto_snapshot_keep_days", 7)))
+        keep_last = max(1, int(getattr(self.host.options, "auto_snapshot_keep_last", 5)))
+        keep_days = max(0, int(getattr(self.host.options, "auto_snapshot_keep_days", 7)))
         keep = {str(m["id"]) for m in autos[-keep_last:]}
         newest_of_day: dict[str, str] = {}
         for m in autos:
@@ -127,17 +150,17 @@ class SnapshotsMixin:
             keep.add(newest_of_day[day])
         gone = [str(m["id"]) for m in autos if str(m["id"]) not in keep]
         for snapshot_id in gone:
-            self.delete_snapshot(snapshot_id, actor)
+            self.delete(snapshot_id, actor)
         return gone
 
     def _characters_of(self, world: World) -> dict[str, dict[str, Any]]:
         """Every character of a world people play (its ``spec.game``); none otherwise."""
         from ouroboros.worlds import world_spec
 
-        game = world_spec(self.name).game
+        game = world_spec(self.host.name).game
         return {} if game is None else game.characters(world)
 
-    def restore_preview(self, snapshot_id: str, mode: str = "world_only") -> dict[str, Any]:
+    def preview(self, snapshot_id: str, mode: str = "world_only") -> dict[str, Any]:
         """What restoring ``snapshot_id`` in ``mode`` would take from each player, before anything
         changes (``KeyError``: no such snapshot; ``BadInputError``: no such mode)."""
         from ouroboros.errors import BadInputError
@@ -145,23 +168,23 @@ class SnapshotsMixin:
 
         if mode not in RESTORE_MODES:
             raise BadInputError(f"restore mode must be one of {', '.join(RESTORE_MODES)}, not {mode!r}")
-        meta = self.snapshot_meta(snapshot_id)
+        meta = self.meta(snapshot_id)
         if meta is None:
             raise KeyError(snapshot_id)
         data = (self.snapshot_dir / f"{snapshot_id}.snapshot").read_bytes()
-        with self.lock:
-            now, tick = self._characters_of(self.world), self.world.tick
-            then_world = self.world.fork()
+        with self.host.lock:
+            now, tick = self._characters_of(self.host.world), self.host.world.tick
+            then_world = self.host.world.fork()
         then_world.restore(data)  # raises SnapshotError: nothing changed
         then = self._characters_of(then_world)
-        game = world_spec(self.name).game
+        game = world_spec(self.host.name).game
         players = [] if game is None else game.restore_cost(now, then if mode == "everything" else None)
         totals = {k: sum(int(p[k]) for p in players) for k in ("xp", "credits", "items", "jobs")}
         totals["characters_lost"] = sum(1 for p in players if p["character_lost"])
         return {"snapshot": meta, "mode": mode, "from_tick": tick, "to_tick": meta["tick"],
                 "players": players, "totals": totals}  # fmt: skip
 
-    def restore_snapshot(self, snapshot_id: str, actor: str, mode: str = "everything") -> dict[str, Any]:
+    def restore(self, snapshot_id: str, actor: str, mode: str = "everything") -> dict[str, Any]:
         """Put the world back to ``snapshot_id``: ``everything``, or ``world_only`` (every
         character kept as it is now). An automatic snapshot is taken first."""
         from ouroboros.errors import BadInputError
@@ -169,31 +192,33 @@ class SnapshotsMixin:
 
         if mode not in RESTORE_MODES:
             raise BadInputError(f"restore mode must be one of {', '.join(RESTORE_MODES)}, not {mode!r}")
-        meta = self.snapshot_meta(snapshot_id)
+        meta = self.meta(snapshot_id)
         if meta is None:
             raise KeyError(snapshot_id)
         data = (self.snapshot_dir / f"{snapshot_id}.snapshot").read_bytes()
-        preview = self.restore_preview(snapshot_id, mode)  # also proves the snapshot decodes
-        before = self.auto_snapshot(f"before restoring {snapshot_id} ({mode})", actor)
-        with self.lock:
-            kept = self._characters_of(self.world) if mode == "world_only" else {}
-            self.world.restore(data)  # raises SnapshotError and leaves the world as it was
-            hook = world_spec(self.name).game
+        preview = self.preview(snapshot_id, mode)  # also proves the snapshot decodes
+        before = self.auto(f"before restoring {snapshot_id} ({mode})", actor)
+        with self.host.lock:
+            kept = self._characters_of(self.host.world) if mode == "world_only" else {}
+            self.host.world.restore(data)  # raises SnapshotError and leaves the world as it was
+            hook = world_spec(self.host.name).game
             if kept and hook is not None:
-                hook.put_characters(self.world, kept)
-            if self.game is not None:  # characters online before the restore come back in
-                self._reenter = self.game.take_everyone_out()  # after the world is back on its version
-            self._force_sync = True  # back onto the active version at the next tick
-        self.feed.publish("snapshot", self.name, action="restore", snapshot=meta, actor=actor, mode=mode)
+                hook.put_characters(self.host.world, kept)
+            # characters online before the restore come back in, once the world is back on its version
+            reenter = self.host.game.take_everyone_out() if self.host.game is not None else []
+            self.host.follow_after_restore(reenter)
+        self.host.feed.publish(
+            "snapshot", self.host.name, action="restore", snapshot=meta, actor=actor, mode=mode
+        )
         proposals = self._newer_proposals(meta, snapshot_id)
-        return {**meta, "restored_at_tick": self.world.tick, "mode": mode, "auto_snapshot": before["id"],
+        return {**meta, "restored_at_tick": self.host.world.tick, "mode": mode, "auto_snapshot": before["id"],
                 "cost": preview["players"], "totals": preview["totals"], "proposals": proposals}  # fmt: skip
 
     def _newer_proposals(self, meta: dict[str, Any], snapshot_id: str) -> list[dict[str, Any]]:
         """The council's proposals that went active after the snapshot was taken, each told what
         became of it: a restore puts back the world, not the ledger, so the restored world follows
         the active version again and every such proposal that is still active stays in it."""
-        council = getattr(self, "council", None)
+        council = self.host.council
         if council is None:
             return []
         taken = datetime.fromisoformat(str(meta["created_at"]))
@@ -223,19 +248,21 @@ class SnapshotsMixin:
             return out
 
         try:
-            result: list[dict[str, Any]] = self.call(mark)  # type: ignore[attr-defined]
+            result: list[dict[str, Any]] = self.host.call(mark)
         except Exception as exc:  # the restore is done; saying so must not fail it
-            self.feed.publish("error", self.name, source="restore", message=f"{type(exc).__name__}: {exc}")
+            self.host.feed.publish(
+                "error", self.host.name, source="restore", message=f"{type(exc).__name__}: {exc}"
+            )
             return []
         return result
 
-    def delete_snapshot(self, snapshot_id: str, actor: str) -> dict[str, Any]:
-        meta = self.snapshot_meta(snapshot_id)
+    def delete(self, snapshot_id: str, actor: str) -> dict[str, Any]:
+        meta = self.meta(snapshot_id)
         if meta is None:
             raise KeyError(snapshot_id)
         (self.snapshot_dir / f"{snapshot_id}.snapshot").unlink(missing_ok=True)
         (self.snapshot_dir / f"{snapshot_id}.json").unlink(missing_ok=True)
-        self.feed.publish("snapshot", self.name, action="delete", snapshot=meta, actor=actor)
+        self.host.feed.publish("snapshot", self.host.name, action="delete", snapshot=meta, actor=actor)
         return meta
 
 
@@ -243,4 +270,12 @@ def _parse(at: str) -> datetime:
     return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
-__all__ = ["AUTO_KIND", "CLEAN_KIND", "CLEAN_LABEL", "RESTORE_MODES", "SNAPSHOT_ID", "SnapshotsMixin"]
+__all__ = [
+    "AUTO_KIND",
+    "CLEAN_KIND",
+    "CLEAN_LABEL",
+    "RESTORE_MODES",
+    "SNAPSHOT_ID",
+    "SnapshotHost",
+    "Snapshots",
+]
