@@ -123,12 +123,10 @@ def trait_content(
 
 
 def merge_content(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with every object of ``change`` put in by (domain, id)."""
-    out: dict[str, Any] = {k: list(v) for k, v in base.items() if isinstance(v, list)}
-    for domain, objects in change.items():
-        kept = [o for o in out.get(domain, []) if o["id"] not in {c["id"] for c in objects}]
-        out[domain] = sorted(kept + list(objects), key=lambda o: o["id"])
-    return out
+    """``base`` with every object of ``change`` put in by (domain, id) (``content.overlay``)."""
+    from ouroboros.content.overlay import overlay
+
+    return dict(overlay({k: v for k, v in base.items() if isinstance(v, list)}, change))
 
 
 def param_content(obj_id: str, version: str, params: Mapping[str, int]) -> dict[str, Any]:
