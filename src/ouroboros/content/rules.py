@@ -184,7 +184,13 @@ class GuardrailError(OuroborosError):
 _TEXT_KEYS = frozenset({"name", "description", "text", "summary"})
 
 
+#: what holds code, not words (a script's source is no player's reading)
+_CODE_KEYS = frozenset({"source"})
+
+
 def _texts(value: Any, pointer: str, key: str = "") -> Iterator[tuple[str, str]]:
+    if key in _CODE_KEYS:
+        return
     if isinstance(value, str):
         if key in _TEXT_KEYS or " " in value or any(c.isupper() for c in value):
             yield pointer, value
