@@ -8,10 +8,11 @@ here, ``0600``).
 
 What it promises:
 
-- Nothing reaches the ledger before it is authenticated: a bundle that fails integrity is
-  refused with its reasons and leaves the ledger exactly as it was. An authenticated bundle is
-  recorded as a draft and every later stage's verdict is a recorded transition; a stage that
-  fails unexpectedly rejects the patch (``internal_error``), it never leaves it a draft.
+- Nothing reaches the ledger before it is authenticated: ``door.verify`` (integrity, then schema,
+  once each) makes the ``VerifiedBundle`` every later stage takes; a bundle it refuses leaves the
+  ledger exactly as it was. A verified bundle is recorded as a draft and every later stage's
+  verdict is a recorded transition (the numbers gate first, for a machine-made bundle); a stage
+  that fails unexpectedly rejects the patch (``internal_error``), it never leaves it a draft.
 - Trust is pinned: every keyring version's sha256 is recorded in the ledger when ``new_key``
   makes it, and a keyring file the ledger does not record, or records with another hash, is
   refused (``keyring_unpinned``, ``keyring_tampered``, ``keyring_missing``).

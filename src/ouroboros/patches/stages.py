@@ -7,7 +7,10 @@ refuses (``[]`` passes) and the evidence it measured. No stage writes the ledger
                    attacks TUF names: rollback, fast-forward, freeze, mix-and-match, a key below
                    threshold. ``recheck`` repeats all but the lineage (at approval time).
 2. ``schema``      the envelope and content schemas (exact ``schema_version``), ``engine_compat``
-                   against the running engine, the target world.
+                   against the running engine, the target world. Stages 1 and 2 run once per
+                   submit, inside ``door.verify``, which makes the ``VerifiedBundle`` the
+                   later stages take; ``numbers.numbers`` then holds a machine-made bundle to
+                   the guardrails' numbers.
 3. ``static``      content lint and referential integrity against the active version, the
                    world's own checks, script inspection by the sandbox.
 4. ``determinism`` the patch applied to two forks run the same ticks must give identical digests;
