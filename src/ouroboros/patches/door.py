@@ -4,6 +4,8 @@
 their thresholds, lineage, expiry) and then the schema stage (envelope and content schemas,
 ``engine_compat``, the target world), each once. A bundle that passes both comes out as a
 ``VerifiedBundle``; one that fails comes out as its reasons and no trusted value at all.
+``recheck`` is the door again for a recorded bundle when a person approves it (the lineage is the
+governor's to check then): today's keyring, expiry, and the schema for the engine running now.
 
 Invariants a ``VerifiedBundle`` keeps (python-tuf's ``TrustedMetadataSet`` habit):
 
@@ -34,12 +36,12 @@ from ouroboros.patches import stages
 from ouroboros.patches.bundle import touched_domains
 from ouroboros.patches.keys import Keyring
 
-__all__ = ["Refused", "VerifiedBundle", "verify"]
+__all__ = ["Refused", "VerifiedBundle", "recheck", "verify"]
 
 _SEAL = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VerifiedBundle:
     """A bundle whose integrity, signatures, lineage and schema were checked (see the module)."""
 
@@ -105,6 +107,30 @@ def verify(
     reasons, evidence = stages.integrity(owned, keyring, lineage, active, now)
     if reasons:
         return Refused("integrity", reasons, evidence)
+    return _admit(owned, evidence, keyring, world_name, engine_version)
+
+
+def recheck(
+    doc: Any,
+    keyring: Keyring,
+    world_name: str,
+    *,
+    now: datetime | None = None,
+    engine_version: str = ENGINE_VERSION,
+) -> VerifiedBundle | Refused:
+    """The door again for a recorded bundle, at approval time: its hash, its signatures against
+    today's keyring and its expiry (``stages.recheck``; the lineage is the caller's), then the
+    schema against the engine running now."""
+    owned = copy.deepcopy(doc)
+    reasons, evidence = stages.recheck(owned, keyring, now)
+    if reasons:
+        return Refused("integrity", reasons, evidence)
+    return _admit(owned, evidence, keyring, world_name, engine_version)
+
+
+def _admit(
+    owned: Any, evidence: dict[str, Any], keyring: Keyring, world_name: str, engine_version: str
+) -> VerifiedBundle | Refused:
     reasons, envelope = stages.schema(owned, world_name, engine_version)
     if reasons or envelope is None:
         return Refused("schema", reasons, {"integrity": evidence})

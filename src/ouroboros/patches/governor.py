@@ -55,7 +55,7 @@ from ouroboros.patches.catalogs import (
     lint_catalog,
     world_content,
 )
-from ouroboros.patches.door import Refused, VerifiedBundle, verify
+from ouroboros.patches.door import Refused, VerifiedBundle, recheck, verify
 from ouroboros.patches.keys import Keyring, SigningKey
 from ouroboros.patches.killswitch import KillSwitch
 from ouroboros.patches.ledger import Ledger
@@ -325,7 +325,7 @@ class Governor:
             return verdict
         with self.ledger.transaction(actor, "validated; policy: automatic") as tx:
             tx.transition(patch_id, State.VALIDATED, verdict.evidence)
-        return self._canary_and_activate(patch_id, verdict, actor)
+        return self._canary_and_activate(bundle, verdict, actor)
 
     def _validate(self, bundle: VerifiedBundle, dry_run: bool) -> Verdict:
         """The stages after the door: the numbers gate (machine-made bundles), static,
@@ -416,16 +416,13 @@ class Governor:
             return None
         return Reason("policy", "killswitch_engaged", "", f"kill-switch engaged ({state.cause}) {when}")
 
-    def _canary_and_activate(self, patch_id: str, verdict: Verdict, actor: str) -> Verdict:
+    def _canary_and_activate(self, bundle: VerifiedBundle, verdict: Verdict, actor: str) -> Verdict:
         from ouroboros.worlds import spec_of
 
-        parent = self.ledger.parent_of(patch_id)
+        patch_id, parent = bundle.patch_id, bundle.parent_patch_id
         after = verdict.effective
         if after is None:  # approved later by a person: fold again onto the (unchanged) parent
-            from ouroboros.content import parse_content
-
-            doc = self.ledger.bundle(patch_id) or {}
-            after, fold_reasons = fold_content(self.content_of(parent), parse_content(doc.get("content")))
+            after, fold_reasons = fold_content(self.content_of(parent), bundle.content)
             if fold_reasons:
                 return self._record_rejection(self._refused(verdict, fold_reasons), actor)
         with self.ledger.transaction(actor, "canary") as tx:
@@ -514,10 +511,10 @@ class Governor:
             )
         self._record_forced_switch(actor, "approve")
         now = self.clock() if self.clock else None
-        reasons, _ = stages.recheck(self.ledger.bundle(patch_id), self.keyring(), now)
-        if reasons:
-            return self._record_rejection(Verdict(patch_id, State.REJECTED, reasons), actor)
-        parent = self.ledger.parent_of(patch_id)
+        bundle = recheck(self.ledger.bundle(patch_id), self.keyring(), self.world_name, now=now)
+        if isinstance(bundle, Refused):
+            return self._record_rejection(Verdict(patch_id, State.REJECTED, bundle.reasons), actor)
+        parent = bundle.parent_patch_id
         if parent != self.active():
             verdict = Verdict(
                 patch_id,
@@ -533,7 +530,7 @@ class Governor:
             )
             return self._record_rejection(verdict, actor)
         verdict = Verdict(patch_id, State.VALIDATED, [], {"approved_by": actor, "approval_reason": reason})
-        return self._canary_and_activate(patch_id, verdict, actor)
+        return self._canary_and_activate(bundle, verdict, actor)
 
     def reject(self, patch_id: str, actor: str, reason: str) -> Verdict:
         state = self.ledger.state_of(patch_id)
