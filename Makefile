@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: go test web llm bench schemas lint typecheck clean
+.PHONY: go test web llm redis-check bench schemas lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ go: $(STAMP) $(WEB_STAMP)
 llm: $(STAMP)
 	$(VENV)/bin/ouroboros llm fetch
 
-test: $(STAMP) $(WEB_STAMP) llm
+# the scale-out tests start their own redis-server (never the system's)
+redis-check:
+	@command -v redis-server >/dev/null 2>&1 || { echo "make test needs redis-server: install it (Debian: apt-get install redis-server)"; exit 2; }
+
+test: $(STAMP) $(WEB_STAMP) llm redis-check
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -217,9 +217,12 @@ def main() -> None:
     parser.add_argument("--molbots", type=int, default=10_000)
     parser.add_argument("--ticks", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sandbox.json")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (default results/sandbox.json)")
     parser.add_argument("--quick", action="store_true", help="2,000 molbots, 10 ticks, 2 repeats")
     args = parser.parse_args()
+    # --quick never writes over the published figures
+    results = Path(__file__).parent / "results" / ("quick" if args.quick else "")
+    args.out = args.out or results / "sandbox.json"
     if args.quick:
         args.molbots, args.ticks, args.repeats = 2_000, 10, 2
 

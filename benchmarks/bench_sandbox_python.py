@@ -132,8 +132,11 @@ def main() -> int:
     ap.add_argument("--ticks", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="1,000 molbots, 10 ticks, 2 runs")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "sandbox_python.json"))
+    ap.add_argument("--out", default=None, help="JSON path (default results/sandbox_python.json)")
     args = ap.parse_args()
+    # --quick never writes over the published figures
+    results = Path(__file__).parent / "results" / ("quick" if args.quick else "")
+    args.out = args.out or str(results / "sandbox_python.json")
     if args.quick:
         args.sizes, args.ticks, args.repeats = "1000", 10, 2
     limits = PythonTraitLimits(batch_deadline_ms=5000)

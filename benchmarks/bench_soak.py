@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     options = RuntimeOptions(
         seed=args.seed,
         ticks_per_second=None,
-        petri_config={"entities": args.molbots, "params": {"min_population": args.molbots // 2}},
+        world_configs={"petri": {"entities": args.molbots, "params": {"min_population": args.molbots // 2}}},
         telnet_port=0,
         ws_port=0,
     )

@@ -89,7 +89,7 @@ def serve_go(molbots: int, clients: int, seconds: float, seed: int) -> None:
         options = RuntimeOptions(
             seed=seed,
             # min_population keeps the dish at ``molbots`` (left alone, a crowded dish starves down)
-            petri_config={"entities": molbots, "params": {"min_population": molbots}},
+            world_configs={"petri": {"entities": molbots, "params": {"min_population": molbots}}},
             telnet_port=0,
             ws_port=0,
         )

@@ -26,6 +26,7 @@ from ouroboros.engine.errors import (
 __all__ = [
     "AccessError",
     "BadInputError",
+    "ClusterError",
     "ComponentError",
     "ContentError",
     "EngineError",
@@ -131,3 +132,9 @@ class SandboxError(OuroborosError):
     """A misuse of the sandbox from the host side (not a script fault: faults are data)."""
 
     code = "sandbox"
+
+
+class ClusterError(OuroborosError):
+    """A job, queue or cluster process refused or unreachable (bad job, Redis down, a dead worker)."""
+
+    code = "cluster"

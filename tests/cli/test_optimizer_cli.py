@@ -125,3 +125,44 @@ def test_status_follows_releases_and_restarts(tmp_path: Path) -> None:
 def test_a_system_forced_twice_is_a_contradiction() -> None:
     code, _, err = run("run", "--ticks", "1", "--force-variant", "eat=python", "--force-variant", "eat=numpy")
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_history_shows_the_advice_beside_each_decision(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ok = {
+        "advisor": "offline",
+        "status": "ok",
+        "rank": 1,
+        "of": 2,
+        "risk": 0.15,
+        "reason": "measured 3.10 times",
+    }
+    late = {
+        "advisor": "ollama/smollm2",
+        "status": "late",
+        "why": "no answer in time; decided by the rules alone",
+    }
+    _history(
+        data,
+        {"kind": "start", "frozen": False},
+        {"kind": "switch", "system": "eat", "from": "python", "to": "numpy", "advice": ok},
+        {"kind": "keep", "system": "collide", "from": "numpy", "to": "numba", "advice": late},
+        {
+            "kind": "advice",
+            "advice": {
+                "advisor": "ollama/smollm2",
+                "status": "late",
+                "ranking": ["collide=numba"],
+                "risks": {"collide=numba": {"risk": 0.4, "reason": "jit"}},
+            },
+        },
+    )
+    code, out, _ = run("optimizer", "history", "--data", data)
+    assert code == 0
+    lines = out.splitlines()
+    assert "switch" in lines[1] and "eat: python → numpy" in lines[1]
+    assert lines[2].strip() == "advice: ok (offline): rank 1 of 2; risk 0.15: measured 3.10 times"
+    assert lines[4].strip() == "advice: late (ollama/smollm2): no answer in time; decided by the rules alone"
+    assert lines[6].strip() == "advice: late (ollama/smollm2): ranked collide=numba risk 0.40"
+    decisions = json.loads(run("optimizer", "history", "--data", data, "--json")[1])["decisions"]
+    assert decisions[1]["advice"] == ok

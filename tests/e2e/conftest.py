@@ -86,16 +86,20 @@ def _require_browser() -> None:
         pytest.fail("web/dist is not built: run `make web` (make test builds it first)")
 
 
+#: what ``go`` runs unless a test module sets ``GO_ARGS``
+DEFAULT_GO_ARGS = ["--seed", "7", "--entities", "400"]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_browser()
     data = tmp_path_factory.mktemp("go-data")
     port, telnet, ws = _free_port(), _free_port(), _free_port()
     exe = Path(sys.executable).with_name("ouroboros")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ouroboros"]
     cmd += ["go", "--no-browser", "--port", str(port), "--telnet-port", str(telnet), "--ws-port", str(ws)]
-    # 400 molbots: the dish streams binary frames (>= 200 entities), the city JSON ones
-    cmd += ["--data", str(data), "--seed", "7", "--entities", "400"]
+    # by default, 400 molbots: the dish streams binary frames (>= 200 entities), the city JSON ones
+    cmd += ["--data", str(data), *getattr(request.module, "GO_ARGS", DEFAULT_GO_ARGS)]
     env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT
@@ -171,7 +175,7 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     pg.goto(server.url + "/")
     pg.get_by_test_id("login-secret").fill(server.secret)
     pg.get_by_test_id("login-submit").click()
-    pg.get_by_test_id("btn-stop-petri").wait_for()
+    pg.locator('[data-testid^="btn-stop-"]').first.wait_for()
     server.token = pg.evaluate("sessionStorage.getItem('ouroboros.token')")
     shot(pg, "01-logged-in")
     try:

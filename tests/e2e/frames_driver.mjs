@@ -1,5 +1,6 @@
 // Decodes world-stream frames with the dashboard's own decoder (web/src/frames.ts, bundled by the
-// test with esbuild): one JSON request a line on stdin ({"b64": ...} binary or {"json": ...}),
+// test with esbuild): one JSON request a line on stdin ({"b64": ..., "kinds": {code: world}} binary
+// or {"json": ...}),
 // one JSON answer a line on stdout ({"ok": true, frame} or {"ok": false, "error", "message"}).
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
@@ -13,7 +14,8 @@ for await (const line of rl) {
     let f;
     if (req.b64 !== undefined) {
       const buf = Buffer.from(req.b64, "base64");
-      f = frames.decodeBinary(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+      const kinds = req.kinds ?? {};
+      f = frames.decodeBinary(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), (k) => kinds[k] ?? `kind ${k}`);
     } else {
       f = frames.decodeJson(req.json);
     }

@@ -59,3 +59,38 @@ def test_the_scan_sees_every_kind_of_forbidden_import(tmp_path: Path) -> None:
     )
     flagged = sorted(n for n in imported_modules(bad) if is_ours_outside_engine(n))
     assert flagged == ["ouroboros.ai.director", "ouroboros.errors", "ouroboros.patches", "ouroboros.store"]
+
+
+WALL_CLOCK = frozenset(
+    {"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time_ns", "process_time", "utcnow"}
+)
+
+
+def test_only_the_clock_module_reads_the_wall_clock() -> None:
+    """Time is measurement, injected (``World(clock=)``): nothing else in the engine may read it, so
+    a ``ManualClock`` drives the profiler, the optimizer and its advisor's timeout in tests."""
+    offenders = []
+    for path in sorted(ENGINE.rglob("*.py")):
+        if path.name == "clock.py":
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names]
+                module = getattr(node, "module", None) or ""
+                if "time" in names or module in ("time", "datetime") or "datetime" in names:
+                    offenders.append(f"{path.relative_to(ENGINE)}:{node.lineno}: imports {module or names}")
+            elif isinstance(node, ast.Attribute) and node.attr in WALL_CLOCK:
+                offenders.append(f"{path.relative_to(ENGINE)}:{node.lineno}: .{node.attr}")
+    assert offenders == []
+
+
+def test_the_optimizer_package_shows_a_small_sorted_face_and_hides_its_parts() -> None:
+    import ouroboros.engine.optimizer as optimizer
+
+    names = optimizer.__all__
+    style = sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert names == style and len(names) <= 15
+    assert all(hasattr(optimizer, n) for n in names)
+    assert {"Optimizer", "OptimizerConfig", "Hooks", "Advice", "ProfileSummary", "LAYOUT"} <= set(names)
+    assert not {"Measurements", "Rewriter", "Shadow", "Trial"} & set(names)  # the parts stay inside

@@ -14,7 +14,8 @@ import pytest
 
 from ouroboros.engine import Component, ManualClock, Variant, World
 from ouroboros.engine.errors import EngineError
-from ouroboros.engine.optimizer import CONTROL_FILE, HISTORY_FILE, Optimizer, OptimizerConfig, read_history
+from ouroboros.engine.optimizer import Optimizer, OptimizerConfig
+from ouroboros.optimizer_files import CONTROL_FILE, HISTORY_FILE, file_hooks, read_history
 
 POS = Component("P", x="i8")
 
@@ -89,7 +90,7 @@ def test_a_planted_wrong_variant_is_caught_rolled_back_and_blacklisted(tmp_path:
     reference = _world(Plugin([SLOW, WRONG]))
     expected = _run(reference, None, 30)
     world = _world(Plugin([SLOW, WRONG]))
-    optimizer = Optimizer(world, CONFIG, data=tmp_path)
+    optimizer = Optimizer(world, CONFIG, hooks=file_hooks(tmp_path))
     assert _run(world, optimizer, 30) == expected  # the live world never ran the wrong one
     assert world.active_variants() == {"work": "slow"}
     failed = [d for d in optimizer.history if d["kind"] == "guard_failed"]
@@ -110,23 +111,22 @@ def test_size_hints_keep_unsuitable_variants_out() -> None:
 def test_freeze_and_force_from_the_control_file_and_history_survives_a_restart(tmp_path: Path) -> None:
     world = _world(Plugin([SLOW, FAST]))
     (tmp_path / CONTROL_FILE).write_text(json.dumps({"frozen": True, "forced": {}}))
-    optimizer = Optimizer(world, CONFIG, data=tmp_path)
+    optimizer = Optimizer(world, CONFIG, hooks=file_hooks(tmp_path))
     _run(world, optimizer, 30)
     assert world.active_variants() == {"work": "slow"}  # frozen: nothing rewritten
-    time.sleep(0.01)
-    (tmp_path / CONTROL_FILE).write_text(json.dumps({"frozen": True, "forced": {"work": "fast"}}))
+    _write_control(tmp_path, {"frozen": True, "forced": {"work": "fast"}})  # a fresh stamp, no sleep
     _run(world, optimizer, 1)
     assert world.active_variants() == {"work": "fast"}
     kinds = [d["kind"] for d in read_history(tmp_path / HISTORY_FILE)]
     assert kinds == ["start", "freeze", "force"]
-    again = Optimizer(_world(Plugin([SLOW, FAST])), CONFIG, data=tmp_path)
+    again = Optimizer(_world(Plugin([SLOW, FAST])), CONFIG, hooks=file_hooks(tmp_path))
     assert [d["kind"] for d in again.history[:4]] == ["start", "freeze", "force", "start"]
     assert again.world.active_variants() == {"work": "fast"}  # forced again at start
 
 
 def test_an_unreadable_control_file_freezes(tmp_path: Path) -> None:
     (tmp_path / CONTROL_FILE).write_text("{torn")
-    optimizer = Optimizer(_world(Plugin([SLOW, FAST])), CONFIG, data=tmp_path)
+    optimizer = Optimizer(_world(Plugin([SLOW, FAST])), CONFIG, hooks=file_hooks(tmp_path))
     assert optimizer.frozen
 
 
@@ -250,7 +250,7 @@ def _kinds(optimizer: Optimizer, system: str | None = None) -> list[str]:
 def test_off_at_start_is_never_undone_by_the_control_file(tmp_path: Path) -> None:
     _write_control(tmp_path, {"frozen": False, "forced": {}})
     world = _world(Plugin([SLOW, FAST]))
-    optimizer = Optimizer(world, NO_LAYOUT, data=tmp_path, frozen=True)
+    optimizer = Optimizer(world, NO_LAYOUT, hooks=file_hooks(tmp_path), frozen=True)
     assert optimizer.frozen
     _run(world, optimizer, 10)
     _write_control(tmp_path, {"frozen": True, "forced": {}})  # the file may freeze…
@@ -264,7 +264,7 @@ def test_off_at_start_is_never_undone_by_the_control_file(tmp_path: Path) -> Non
 def test_the_control_file_releases_only_what_it_forced(tmp_path: Path) -> None:
     world = _world(Plugin([SLOW, FAST]))
     world.start()
-    optimizer = Optimizer(world, CONFIG, data=tmp_path, forced={"work": "slow"})
+    optimizer = Optimizer(world, CONFIG, hooks=file_hooks(tmp_path), forced={"work": "slow"})
     _write_control(tmp_path, {"frozen": False, "forced": {"layout": "aos"}})
     _run(world, optimizer, 1)
     assert optimizer.forced == {"work": "slow", "layout": "aos"}
@@ -474,7 +474,7 @@ def test_a_candidate_that_mutates_what_it_was_handed_never_reaches_the_live_worl
 
     expected = _run(_world(Buffered()), None, 20)
     world = _world(Buffered())
-    optimizer = Optimizer(world, NO_LAYOUT, data=tmp_path)
+    optimizer = Optimizer(world, NO_LAYOUT, hooks=file_hooks(tmp_path))
     assert _run(world, optimizer, 20) == expected
     (failed,) = [d for d in optimizer.history if d["kind"] == "guard_failed"]
     assert failed["report"]["differing_sections"] == ["scratch:buf"]
@@ -483,12 +483,12 @@ def test_a_candidate_that_mutates_what_it_was_handed_never_reaches_the_live_worl
 
 def test_the_decision_history_stays_bounded_in_memory_and_on_disk(tmp_path: Path) -> None:
     config = OptimizerConfig(check_every_ticks=4, guard_ticks=4, history_max_entries=5)
-    optimizer = Optimizer(World(1, plugins=[Plugin([SLOW, FAST])]), config, data=tmp_path)
+    optimizer = Optimizer(World(1, plugins=[Plugin([SLOW, FAST])]), config, hooks=file_hooks(tmp_path))
     for i in range(40):  # a server that runs for weeks: freeze, unfreeze, ...
         optimizer.freeze(i % 2 == 0, why=f"turn {i}")
     assert len(optimizer.history) == 5
     assert optimizer.history[-1]["why"] == "turn 39"
     on_disk = read_history(tmp_path / HISTORY_FILE)
     assert 5 <= len(on_disk) <= 10 and on_disk[-1]["why"] == "turn 39"
-    again = Optimizer(World(1, plugins=[Plugin([SLOW, FAST])]), config, data=tmp_path)
+    again = Optimizer(World(1, plugins=[Plugin([SLOW, FAST])]), config, hooks=file_hooks(tmp_path))
     assert len(again.history) == 5 and again.history[-1]["kind"] == "start"

@@ -120,7 +120,9 @@ def test_stream_counters_and_client_gauge_come_from_the_watched_hubs() -> None:
             s[("ouroboros_stream_frames_dropped_total", (("world", "petri"),))] == client.frames_dropped == 8
         )
         blocked.set()
-        await asyncio.sleep(0.01)
+        async with asyncio.timeout(5):  # an event wait: the two frames it held are sent
+            while client.frames_sent < 2:
+                await asyncio.sleep(0)
         hub.detach(client)
         task.cancel()
         s = _samples(_text(metrics.registry))

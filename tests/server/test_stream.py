@@ -25,8 +25,6 @@ from ouroboros.errors import OuroborosError
 from ouroboros.server.stream import (
     BINARY_MIN_ENTITIES,
     ENTITY_DTYPE,
-    KIND_MOLBOT,
-    KIND_NPC,
     MAX_CLIENT_MESSAGE_BYTES,
     MAX_FRAME_ITEMS,
     RESOURCE_DTYPE,
@@ -36,12 +34,12 @@ from ouroboros.server.stream import (
     decode_binary_frame,
     encode_frame,
     mount_world_stream,
-    neon_frame,
-    petri_frame,
 )
 from ouroboros.worlds import build_world
 from ouroboros.worlds.neon.city import room_data
+from ouroboros.worlds.neon.stream import KIND_NPC, neon_frame
 from ouroboros.worlds.petri.params import FP_SHIFT, check_param
+from ouroboros.worlds.petri.stream import KIND_MOLBOT, petri_frame
 from tests.server.conftest import run
 
 # -- codec ----------------------------------------------------------------------------------------
@@ -236,12 +234,12 @@ def test_a_slow_client_has_frames_dropped_while_a_fast_client_gets_every_frame()
             hub.publish(_frame(3, tick))
             assert len(s.frames) <= 2
             await asyncio.sleep(0)
-        await asyncio.sleep(0.01)
+        await _until(lambda: len(fast_got) == 50)
         assert [json.loads(m)["tick"] for m in fast_got] == list(range(50))
         assert f.frames_dropped == 0
         assert s.frames_dropped == 50 - 1 - 2  # one in its send, two waiting
         slow.open.set()
-        await asyncio.sleep(0.01)
+        await _until(lambda: s.frames_sent + s.frames_dropped == 50)
         ticks = [json.loads(m)["tick"] for m in slow.got]
         assert ticks == [0, 48, 49]  # the newest frames won
         assert s.frames_sent + s.frames_dropped == 50 == hub.frames_published
@@ -268,7 +266,11 @@ def test_queues_stay_bounded_whatever_a_blocked_client_is_sent() -> None:
                 await asyncio.sleep(0)
             assert len(client.frames) <= 3 and len(client.feed) <= 5
         gate.open.set()
-        await asyncio.sleep(0.01)
+        await _until(
+            lambda: (
+                client.frames_sent + client.frames_dropped == 5000 == client.feed_sent + client.feed_dropped
+            )
+        )
         assert client.frames_sent + client.frames_dropped == 5000
         assert client.feed_sent + client.feed_dropped == 5000
         feed = [json.loads(m) for m in gate.got if json.loads(m)["type"] == "feed"]

@@ -1,5 +1,5 @@
-// The dashboard shell: login gate, then tabs. The live tab shows the petri dish and the neon city
-// (PixiJS, 30 FPS); live feed events from the stream feed the evolution tab.
+// The dashboard shell: login gate, then tabs. The live tab shows every world the server runs
+// (GET /api/worlds; PixiJS, 30 FPS); live feed events from the stream feed the evolution tab.
 
 import { useCallback, useEffect, useState } from "react";
 import { getToken, setToken } from "./api";
@@ -10,12 +10,39 @@ import { Guardrails } from "./Guardrails";
 import { Ledger } from "./Ledger";
 import { Login } from "./Login";
 import { Queue } from "./Queue";
+import { Rollouts } from "./Rollouts";
 import { Snapshots } from "./Snapshots";
 import { Players } from "./Players";
-import { NEON, PETRI, WorldCanvas } from "./WorldCanvas";
-import type { Row } from "./ui";
+import { paletteOf, WorldCanvas } from "./WorldCanvas";
+import { usePoll, type Row } from "./ui";
 
-const TABS = ["control", "queue", "ledger", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
+/** A running world as GET /api/worlds describes it. */
+export interface WorldInfo {
+  name: string;
+  summary: string;
+  played: boolean;
+  stream: { kind: number; legend: Record<string, string>; resource: string } | null;
+}
+
+/** What each colour on a world's canvas is: its entity kinds, then its resources. */
+function Legend({ world }: { world: WorldInfo }) {
+  const palette = paletteOf(world.name);
+  const css = (c: number) => `#${c.toString(16).padStart(6, "0")}`;
+  const kinds = Object.entries(world.stream?.legend ?? {});
+  return (
+    <div className="muted small" data-testid={`legend-${world.name}`}>
+      {kinds.map(([code, label], i) => (
+        <span key={code} style={{ color: css(palette.kinds[Number(code) % palette.kinds.length]) }}>
+          {i > 0 ? " · " : ""}
+          {label}
+        </span>
+      ))}
+      {world.stream?.resource ? <span> · dots: {world.stream.resource}</span> : null}
+    </div>
+  );
+}
+
+const TABS = ["control", "queue", "ledger", "rollouts", "snapshots", "director", "evolution", "live", "players", "charts", "guardrails"] as const;
 type Tab = (typeof TABS)[number];
 
 export function App() {
@@ -24,7 +51,9 @@ export function App() {
     const h = location.hash.slice(1) as Tab;
     return TABS.includes(h) ? h : "control";
   });
-  const [world, setWorld] = useState("petri");
+  const [picked, setWorld] = useState<string | null>(null);
+  const worlds = usePoll<WorldInfo[]>(user ? "/api/worlds" : null, 0).data ?? [];
+  const world = picked ?? worlds.find((w) => !w.played)?.name ?? worlds[0]?.name ?? "";
   const [live, setLive] = useState<Row[]>([]);
   const onFeed = useCallback((e: Row) => setLive((l) => [...l.slice(-199), e]), []);
 
@@ -53,8 +82,11 @@ export function App() {
           ))}
         </nav>
         <select data-testid="world-select" value={world} onChange={(e) => setWorld(e.target.value)}>
-          <option value="petri">petri</option>
-          <option value="neon">neon</option>
+          {worlds.map((w) => (
+            <option key={w.name} value={w.name}>
+              {w.name}
+            </option>
+          ))}
         </select>
         <span className="muted" data-testid="whoami">
           {user}
@@ -73,23 +105,30 @@ export function App() {
         {tab === "control" && <Control world={world} />}
         {tab === "queue" && <Queue world={world} />}
         {tab === "ledger" && <Ledger world={world} />}
+        {tab === "rollouts" && <Rollouts world={world} />}
         {tab === "snapshots" && <Snapshots world={world} />}
         {tab === "director" && <DirectorLog world={world} />}
         {tab === "evolution" && <EvolutionFeed live={live} />}
         {tab === "live" && (
           <div className="live">
-            <section className="panel" data-testid="panel-petri">
-              <h2>Petri dish</h2>
-              <WorldCanvas world="petri" palette={PETRI} onFeed={onFeed} testId="petri-canvas" />
-            </section>
-            <section className="panel" data-testid="panel-neon">
-              <h2>Neon city</h2>
-              <WorldCanvas world="neon" palette={NEON} testId="neon-canvas" spread={5} />
-              <div className="muted small">cyan: players · yellow: NPCs · dots: rooms</div>
-            </section>
+            {worlds
+              .filter((w) => w.stream)
+              .map((w, i) => (
+                <section key={w.name} className="panel" data-testid={`panel-${w.name}`} title={w.summary}>
+                  <h2>{w.name}</h2>
+                  <WorldCanvas
+                    world={w.name}
+                    palette={paletteOf(w.name)}
+                    onFeed={i === 0 ? onFeed : undefined}
+                    testId={`${w.name}-canvas`}
+                    spread={w.played ? 5 : 0}
+                  />
+                  <Legend world={w} />
+                </section>
+              ))}
           </div>
         )}
-        {tab === "players" && <Players world={world} />}
+        {tab === "players" && <Players world={world} played={worlds.filter((w) => w.played).map((w) => w.name)} />}
         {tab === "charts" && <Charts />}
         {tab === "guardrails" && <Guardrails />}
       </main>

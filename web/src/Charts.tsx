@@ -8,7 +8,6 @@ import { Panel } from "./ui";
 
 const KEEP = 120;
 const WANTED = [/tick_p50_ms$/, /tick_p95_ms$/, /ticks_per_second$/, /kpis\.(entity_count|npcs|players_online|food_count)$/, /energy/, /money_supply/, /inflation/];
-const WORLDS = ["petri", "neon"];
 
 function leaves(value: unknown, prefix: string, out: Map<string, number>): void {
   if (typeof value === "number" && Number.isFinite(value)) out.set(prefix, value);
@@ -47,8 +46,9 @@ export function Charts() {
     const poll = async () => {
       try {
         const now = new Map<string, number>();
-        const states = await Promise.all(WORLDS.map((w) => api(`/api/world/state?world=${w}`)));
-        states.forEach((st, i) => leaves(st, WORLDS[i], now));
+        const running = Object.keys(((await api("/api/stats")) as { worlds?: Record<string, unknown> }).worlds ?? {});
+        const states = await Promise.all(running.map((w) => api(`/api/world/state?world=${w}`)));
+        states.forEach((st, i) => leaves(st, running[i], now));
         for (const [k, v] of now) {
           const s = series.current.get(k) ?? [];
           s.push(v);

@@ -19,8 +19,8 @@ function worldsOf(stats: unknown): Row[] {
 type Run = (label: string, fn: () => Promise<unknown>) => Promise<boolean>;
 
 // STOP one world (a first click arms it, a second confirms), GO one world.
-function StopGo(props: { world: string; paused: boolean; busy: boolean; run: Run; reload: () => Promise<unknown> | void }) {
-  const { world, paused, busy, run, reload } = props;
+function StopGo(props: { world: string; played: boolean; paused: boolean; busy: boolean; run: Run; reload: () => Promise<unknown> | void }) {
+  const { world, played, paused, busy, run, reload } = props;
   const [armed, setArmed] = useState(false);
   const control = (what: "stop" | "go") => run(`${what.toUpperCase()} ${world}`, async () => {
     await api(`/api/control/${what}`, { method: "POST", body: { world, reason: `${what.toUpperCase()} from the dashboard` } });
@@ -43,7 +43,7 @@ function StopGo(props: { world: string; paused: boolean; busy: boolean; run: Run
   }
   return (
     <span data-testid={`stop-confirm-${world}`}>
-      <span className="error small">STOP {world}? {world === "neon" ? "Players there are frozen until GO." : ""} </span>
+      <span className="error small">STOP {world}? {played ? "Players there are frozen until GO." : ""} </span>
       <button className="stop" data-testid={`btn-stop-confirm-${world}`} disabled={busy} onClick={() => control("stop")}>
         Yes, STOP {world}
       </button>{" "}
@@ -72,7 +72,7 @@ export function Control({ world }: { world: string }) {
               <span data-testid={`state-${String(w.world)}`} className={w.paused ? "error" : "ok"}>
                 {w.paused ? "stopped" : "running"}
               </span>{" "}
-              <StopGo world={String(w.world)} paused={Boolean(w.paused)} busy={act.busy} run={act.run} reload={stats.reload} />{" "}
+              <StopGo world={String(w.world)} played={Boolean(w.played)} paused={Boolean(w.paused)} busy={act.busy} run={act.run} reload={stats.reload} />{" "}
               <span className="muted small">
                 p50 {String(w.tick_p50_ms ?? "—")} ms · p95 {String(w.tick_p95_ms ?? "—")} ms · {String(w.ticks_per_second ?? "—")} t/s
               </span>

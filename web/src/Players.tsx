@@ -1,4 +1,4 @@
-// The city's people, for an operator: who is in neon (level, room, credits, how they are doing),
+// A played world's people, for an operator: who is in it (level, room, credits, how they are doing),
 // and what they told us with `feedback` — category and sentiment, newest first.
 
 import { asList } from "./api";
@@ -6,13 +6,16 @@ import { Panel, str, usePoll, type Row } from "./ui";
 
 const MOOD = (s: number) => (s > 20 ? "positive" : s < -20 ? "negative" : "neutral");
 
-export function Players({ world }: { world: string }) {
-  const players = usePoll<unknown>(world === "neon" ? `/api/worlds/neon/players` : null, 5000);
-  const feedback = usePoll<Row>(world === "neon" ? `/api/worlds/neon/feedback?limit=50` : null, 5000);
-  if (world !== "neon") {
+export function Players({ world, played }: { world: string; played: string[] }) {
+  const here = played.includes(world);
+  const players = usePoll<unknown>(here ? `/api/worlds/${world}/players` : null, 5000);
+  const feedback = usePoll<Row>(here ? `/api/worlds/${world}/feedback?limit=50` : null, 5000);
+  if (!here) {
     return (
       <Panel title="Players" testId="panel-players">
-        <div className="muted">Only the neon city has players; pick neon above.</div>
+        <div className="muted">
+          Only {played.join(", ") || "a played world"} has players; pick {played[0] ?? "it"} above.
+        </div>
       </Panel>
     );
   }
@@ -21,7 +24,7 @@ export function Players({ world }: { world: string }) {
   const counts = (feedback.data?.by_category ?? {}) as Row;
   return (
     <div className="live">
-      <Panel title="Players — neon" testId="panel-players">
+      <Panel title={`Players — ${world}`} testId="panel-players">
         {players.error && <div className="error">{players.error}</div>}
         {people.length === 0 && <div className="muted">Nobody has played yet.</div>}
         <table className="small players">

@@ -16,6 +16,15 @@ export interface Palette {
 
 export const PETRI: Palette = { background: 0x05070a, resource: 0x2f6f3a, kinds: [0x52ffa8, 0xff5ca8, 0x5cc8ff, 0xffd35c] };
 export const NEON: Palette = { background: 0x0b0414, resource: 0x3a2a60, kinds: [0xff2bd6, 0x00f0ff, 0xfff200, 0x9dff00] };
+/** Any other world: entity kinds in distinct hues, resources dim green. */
+export const PLAIN: Palette = { background: 0x080a0c, resource: 0x2a5a2a, kinds: [0xf0f0f0, 0xff5050, 0x50a0ff, 0xffd35c] };
+
+const PALETTES: Record<string, Palette> = { petri: PETRI, neon: NEON };
+
+/** A world's palette: its own where it has one, else PLAIN (a new world needs no change here). */
+export function paletteOf(world: string): Palette {
+  return PALETTES[world] ?? PLAIN;
+}
 
 const FPS = 30;
 

@@ -1,7 +1,7 @@
 // World-stream frames, decoded into one shape whatever the wire form.
 //
 // Binary (>= 200 entities), little-endian: an 8-byte header (u16 magic 0x4F42, u8 version 1,
-// u8 world kind 0 petri / 1 neon, u16 entity count, u16 resource count), then 16 bytes per entity
+// u8 world kind (each world's own code, GET /api/worlds), u16 entity count, u16 resource count), then 16 bytes per entity
 // (u32 id, i32 x, i32 y, u16 energy_permille, u8 kind, u8 flags) and 12 bytes per resource
 // (u32 id, i32 x, i32 y). JSON (< 200 entities): {"type":"frame", world, tick, entities, resources}.
 // A frame that does not match the layout is refused with a FrameError, never half-drawn.
@@ -26,7 +26,8 @@ export interface Frame {
 
 export class FrameError extends Error {}
 
-export function decodeBinary(buf: ArrayBuffer): Frame {
+/** The world a binary frame's kind code names; `worldOf` maps codes to names (GET /api/worlds). */
+export function decodeBinary(buf: ArrayBuffer, worldOf: (kind: number) => string = (k) => `kind ${k}`): Frame {
   if (buf.byteLength < HEADER_BYTES) throw new FrameError(`frame of ${buf.byteLength} bytes is shorter than the header`);
   const v = new DataView(buf);
   const magic = v.getUint16(0, true);
@@ -38,7 +39,7 @@ export function decodeBinary(buf: ArrayBuffer): Frame {
   const r = v.getUint16(6, true);
   const need = HEADER_BYTES + n * ENTITY_BYTES + r * RESOURCE_BYTES;
   if (buf.byteLength !== need) throw new FrameError(`frame is ${buf.byteLength} bytes, layout says ${need}`);
-  const f = emptyFrame(worldKind === 1 ? "neon" : "petri", n, r);
+  const f = emptyFrame(worldOf(worldKind), n, r);
   let o = HEADER_BYTES;
   for (let i = 0; i < n; i++, o += ENTITY_BYTES) {
     f.ids[i] = v.getUint32(o, true);
@@ -68,11 +69,11 @@ function permille(x: unknown): number {
   return Math.max(0, Math.min(1000, Math.round(p)));
 }
 
-export function decodeJson(msg: Record<string, unknown>): Frame {
+export function decodeJson(msg: Record<string, unknown>, fallbackWorld = ""): Frame {
   const ents = Array.isArray(msg.entities) ? (msg.entities as Record<string, unknown>[]) : null;
   if (!ents) throw new FrameError("frame has no entities list");
   const res = Array.isArray(msg.resources) ? (msg.resources as Record<string, unknown>[]) : [];
-  const f = emptyFrame(typeof msg.world === "string" ? msg.world : "petri", ents.length, res.length);
+  const f = emptyFrame(typeof msg.world === "string" ? msg.world : fallbackWorld, ents.length, res.length);
   f.tick = typeof msg.tick === "number" ? msg.tick : null;
   ents.forEach((e, i) => {
     f.ids[i] = num(e.id, "entity id");

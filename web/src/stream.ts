@@ -49,7 +49,8 @@ export class WorldStream {
   private receive(data: unknown): void {
     try {
       if (data instanceof ArrayBuffer) {
-        this.latest = decodeBinary(data); // the binary header carries no tick
+        // the binary header carries no tick, and its world only as a code: this stream's world
+        this.latest = decodeBinary(data, () => this.world);
         this.stats.frames++;
         this.stats.binary++;
         return;
@@ -58,7 +59,7 @@ export class WorldStream {
       if (msg.type === "feed" && msg.event && typeof msg.event === "object") {
         this.onFeed(msg.event as Record<string, unknown>);
       } else if (msg.type === "frame") {
-        this.latest = decodeJson(msg);
+        this.latest = decodeJson(msg, this.world);
         this.stats.frames++;
       } else if (msg.type === "tick" && typeof msg.tick === "number" && this.latest) {
         this.latest.tick = msg.tick;

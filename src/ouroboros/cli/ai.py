@@ -249,7 +249,10 @@ def director_set(
 def generate_command(
     type_: Annotated[str, typer.Argument(metavar="TYPE", help="NPC, ITEM, QUEST, BUILDING, EVENT, ...")],
     seed: Annotated[int, typer.Option("--seed", help="The seed (same seed, same proposal).")],
-    world: Annotated[str, typer.Option("--world", help="The world to generate for.")] = "neon",
+    world: Annotated[
+        str | None,
+        typer.Option("--world", help="The world to generate for [default: the first played world]."),
+    ] = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="Grow from this folder's active content (default: base).")
     ] = None,
@@ -263,8 +266,10 @@ def generate_command(
     approval queue of --data (it is not submitted)."""
     from ouroboros.ai.generators import generate
     from ouroboros.ai.guardrails import GuardrailsFile
+    from ouroboros.worlds import default_world
 
     with _ai_boundary():
+        world = world or default_world(lambda spec: spec.game is not None)
         ctx = None
         if context is not None:
             try:

@@ -35,13 +35,12 @@ from ouroboros import __version__
 from ouroboros.engine import LogWriter, World, describe_snapshot, replay
 from ouroboros.engine.snapshot import read_header
 from ouroboros.errors import BadInputError, LogFormatError, OuroborosError, SnapshotError
-from ouroboros.worlds import build_world, spec_of, world_from_meta
+from ouroboros.worlds import build_world, default_world, spec_of, world_from_meta, world_spec
 from ouroboros.worlds import world_kpis as _world_kpis
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 MAX_RUN_TICKS = 100_000_000
-DEFAULT_WORLD = "petri"
 DEFAULT_SEED = 0
 DEFAULT_ENTITIES = 500
 
@@ -122,16 +121,23 @@ def _new_world(
     preset: str | None = None,
     init: Path | None = None,
 ) -> World:
-    name = world_name or DEFAULT_WORLD
+    name = world_name or headless_world()
     config: dict[str, Any] = {}
-    # petri sizes itself by --entities (default 500); the peer-model worlds by --preset.
-    if entities is not None or (name == DEFAULT_WORLD and preset is None and init is None):
+    # a world whose live config counts entities is sized by --entities (default 500); the others by
+    # --preset (or --init)
+    sized = "entities" in world_spec(name).live_config
+    if entities is not None or (sized and preset is None and init is None):
         config["entities"] = DEFAULT_ENTITIES if entities is None else entities
     if preset is not None:
         config["preset"] = preset
     if init is not None:
         config["init"] = str(init)
     return build_world(name, DEFAULT_SEED if seed is None else seed, config)
+
+
+def headless_world() -> str:
+    """The world ``run`` builds when none is named: the first live world nobody plays."""
+    return default_world(lambda spec: spec.game is None)
 
 
 def load_snapshot(
@@ -179,7 +185,8 @@ def tick_ms(world: World) -> dict[str, float]:
 def run(
     ticks: Annotated[int, typer.Option(help="How many more ticks to run (0 runs none).")] = 100,
     world_name: Annotated[
-        str | None, typer.Option("--world", help=f"World to build [default: {DEFAULT_WORLD}].")
+        str | None,
+        typer.Option("--world", help="World to build [default: the first live world nobody plays]."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help=f"World seed [default: {DEFAULT_SEED}].")] = None,
     entities: Annotated[
@@ -341,7 +348,11 @@ def make_optimizer(world: World, enabled: bool, forced: dict[str, str], data: Pa
             )
     if not enabled and not forced:
         return None
-    opt = Optimizer(world, data=data, forced=forced, frozen=not enabled)
+    from ouroboros.ai.optimizer_advisor import OfflineAdvisor
+    from ouroboros.optimizer_files import file_hooks
+
+    hooks = file_hooks(data) if data is not None else None
+    opt = Optimizer(world, forced=forced, frozen=not enabled, hooks=hooks, advisor=OfflineAdvisor())
     opt.prepare_all()
     return opt
 

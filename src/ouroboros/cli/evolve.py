@@ -50,7 +50,9 @@ def _line(event: dict[str, Any]) -> str:
 
 @app.command("evolve")
 def evolve(
-    world: Annotated[str, typer.Option("--world", help="The world to evolve (petri).")] = "petri",
+    world: Annotated[
+        str | None, typer.Option("--world", help="The world to evolve [default: the first that evolves].")
+    ] = None,
     scenario: Annotated[str | None, typer.Option("--scenario", help="famine: the experiment.")] = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Run the scenario with evolution on and off.")
@@ -67,10 +69,13 @@ def evolve(
     """Run the petri evolution loop live, or the famine experiment (--scenario famine --compare)."""
     from ouroboros.ai.evolution import EvolutionConfig, EvolutionLoop, famine_experiment
     from ouroboros.ai.evolution.experiment import DEFAULT_TICKS, survivors
+    from ouroboros.worlds import default_world, registry
 
     with _command_boundary():
-        if world != "petri":
-            raise BadInputError(f"the evolution loop runs on petri, not {world!r}")
+        evolving = [name for name, spec in registry().items() if spec.evolution is not None]
+        world = world or default_world(lambda spec: spec.evolution is not None)
+        if world not in evolving:
+            raise BadInputError(f"the evolution loop runs on {', '.join(evolving)}, not {world!r}")
         if ticks is not None and not 1 <= ticks <= MAX_TICKS:
             raise BadInputError(f"--ticks must be in [1, {MAX_TICKS}]")
         if not 1 <= entities <= 100_000:
@@ -106,7 +111,7 @@ def evolve(
             raise BadInputError("--compare needs --scenario famine")
         from ouroboros.worlds import build_world
 
-        dish = build_world("petri", seed, {"entities": entities})
+        dish = build_world(world, seed, {"entities": entities})
         loop = EvolutionLoop(
             dish,
             feed=None if as_json else (lambda e: typer.echo(_line(e))),
@@ -116,7 +121,7 @@ def evolve(
         loop.close()
         if as_json:
             out = {
-                "world": "petri",
+                "world": world,
                 "seed": seed,
                 "ticks": dish.tick,
                 "survivors": survivors(dish),

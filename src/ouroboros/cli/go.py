@@ -1,11 +1,11 @@
 """``ouroboros go``: every world live in one process, with the admin API and the dashboard.
 
-It starts the runtime (``ouroboros.server.runtime``: petri and the neon city, each ticking at its
-own pace in its own thread, each in its governed folder ``DATA/<world>/``), the neon telnet and
-WebSocket gateways, and the admin API with the dashboard (uvicorn, in this process). It prints
-where to open the dashboard and, until the first admin has logged in, a fresh one-time login
-secret and TOTP provisioning URI (the earlier ones void). It opens a browser unless
-``--no-browser`` or there is no display.
+It starts the runtime (``ouroboros.server.runtime``: the live worlds, ``--world``, each ticking at
+its own pace in its own thread, each in its governed folder ``DATA/<world>/``), the telnet and
+WebSocket gateways of a world people play, and the admin API with the dashboard (uvicorn, in
+this process). It prints where to open the dashboard and, until the first admin has logged in, a
+fresh one-time login secret and TOTP provisioning URI (the earlier ones void). It opens a browser
+unless ``--no-browser`` or there is no display.
 
 What it promises:
 
@@ -13,8 +13,8 @@ What it promises:
   ``--data`` that is a file, a port in use, a saved world that contradicts ``--seed``) is one
   ``error:`` line and exit code 2.
 - Ctrl-C or SIGTERM stops the API, stops every world at a tick boundary and saves it
-  (``DATA/petri/petri.snapshot``, ``DATA/neon/neon.db``); the next ``go`` resumes from there
-  (``--fresh`` starts over). ``--max-ticks N`` stops after N ticks of each world.
+  (``DATA/<world>/<world>.snapshot``, or a played world's own store); the next ``go`` resumes
+  from there (``--fresh`` starts over). ``--max-ticks N`` stops after N ticks of each world.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from rich.console import Console
 from ouroboros.cli.core import EXIT_FAILED, MAX_RUN_TICKS, _command_boundary, _note, app
 from ouroboros.errors import BadInputError, KeyringError, LedgerError
 
-WORLD_CHOICES = ("all", "neon", "petri")
+#: ``--world all``: every live world (``ouroboros.worlds.live_worlds()``)
+ALL_WORLDS = "all"
 LLM_CHOICES = ("offline", "local")
 #: the roles a local model serves under ``--llm local`` (behaviour code stays with the evolution loop)
 LOCAL_MODEL_ROLES = ("flavour", "dialogue", "narrative")
@@ -111,36 +112,42 @@ def _configure_logs() -> None:
 
 @app.command()
 def go(
-    world_name: Annotated[str, typer.Option("--world", help="neon, petri or all.")] = "all",
+    world_name: Annotated[
+        str,
+        typer.Option("--world", help="A world's name, several comma-separated, or all (the live worlds)."),
+    ] = ALL_WORLDS,
     data: Annotated[Path, typer.Option(help="The data folder (one governed folder per world).")] = Path(
         "ouroboros-data"
     ),
     host: Annotated[str, typer.Option(help="The address the API and the gateways listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The admin API and dashboard's port.")] = 8000,
-    telnet_port: Annotated[int, typer.Option(help="neon: the telnet gateway's port.")] = 4000,
-    ws_port: Annotated[int, typer.Option(help="neon: the WebSocket gateway's port.")] = 4001,
+    telnet_port: Annotated[int, typer.Option(help="A played world's telnet gateway's port.")] = 4000,
+    ws_port: Annotated[int, typer.Option(help="A played world's WebSocket gateway's port.")] = 4001,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
     cors_origin: Annotated[
         list[str] | None, typer.Option("--cors-origin", help="Allow this browser origin (repeatable).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of new worlds (default 0).")] = None,
-    entities: Annotated[int | None, typer.Option(help="petri: molbots of a new dish (default 300).")] = None,
+    entities: Annotated[
+        int | None, typer.Option(help="Entities of a new world that counts them (default: its own).")
+    ] = None,
     fresh: Annotated[bool, typer.Option(help="Start new worlds even if saved ones exist.")] = False,
     ticks_per_second: Annotated[
         float | None,
         typer.Option(
-            help="Pace; 0 runs as fast as it can (default: petri 30, neon its tick_hz).", show_default=False
+            help="Pace; 0 runs as fast as it can (default: 30, a played world its own).", show_default=False
         ),
     ] = None,
     max_ticks: Annotated[int | None, typer.Option(help="Stop after this many ticks of each world.")] = None,
     optimizer: Annotated[
-        str, typer.Option("--optimizer", help="on: petri swaps system variants as it runs; off: never.")
+        str,
+        typer.Option("--optimizer", help="on: unplayed worlds swap system variants as they run; off: never."),
     ] = "on",
     trusted_address: Annotated[
         list[str] | None,
         typer.Option(
             "--trusted-address",
-            help="neon: an address exempt from the per-address connection limits (a load balancer,"
+            help="An address exempt from the gateways' per-address connection limits (a load balancer,"
             " a load test; repeatable). Byte budgets, login deadlines and lockouts still apply.",
         ),
     ] = None,
@@ -172,11 +179,18 @@ def go(
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.gateway.session import SessionLimits
     from ouroboros.server.runtime import Runtime, RuntimeOptions
+    from ouroboros.worlds import live_worlds, world_names, world_spec
 
     console = Console()
     with _command_boundary():
-        if world_name not in WORLD_CHOICES:
-            raise BadInputError(f"--world must be one of {', '.join(WORLD_CHOICES)}, got {world_name!r}")
+        choices = [ALL_WORLDS, *world_names()]
+        asked = world_name.split(",")
+        if world_name != ALL_WORLDS and not all(name in world_names() for name in asked):
+            raise BadInputError(
+                f"--world must be one of {', '.join(choices)} (or a comma-separated list), got {world_name!r}"
+            )
+        worlds = tuple(live_worlds()) if world_name == ALL_WORLDS else tuple(dict.fromkeys(asked))
+        counted = [name for name in worlds if "entities" in world_spec(name).live_config]
         for value, flag in ((port, "--port"), (telnet_port, "--telnet-port"), (ws_port, "--ws-port")):
             _check_port(value, flag)
         if ticks_per_second is not None and not (math.isfinite(ticks_per_second) and ticks_per_second >= 0):
@@ -185,6 +199,8 @@ def go(
             raise BadInputError(f"--max-ticks must be between 0 and {MAX_RUN_TICKS:,}, got {max_ticks}")
         if entities is not None and not 1 <= entities <= 1_000_000:
             raise BadInputError(f"--entities must be between 1 and 1,000,000, got {entities}")
+        if entities is not None and not counted:
+            raise BadInputError(f"--entities: {', '.join(worlds)} is not sized by a count of entities")
         if optimizer not in ("on", "off"):
             raise BadInputError(f"--optimizer must be on or off, got {optimizer!r}")
         for address in trusted_address or ():
@@ -204,7 +220,6 @@ def go(
             if local is not None:
                 local.stop()
             raise
-        worlds = ("neon", "petri") if world_name == "all" else (world_name,)
         options = RuntimeOptions(
             session_limits=SessionLimits(trusted_addresses=tuple(trusted_address))
             if trusted_address
@@ -213,7 +228,9 @@ def go(
             max_ticks=max_ticks,
             fresh=fresh,
             seed=seed,
-            petri_config=None if entities is None else {"entities": entities},
+            world_configs=None
+            if entities is None
+            else {name: {**world_spec(name).live_config, "entities": entities} for name in counted},
             host=host,
             telnet_port=telnet_port,
             ws_port=ws_port,
@@ -280,8 +297,8 @@ def _announce_worlds(console: Console, runtime: Any) -> None:
     from ouroboros.patches.witness import anchor_notes
 
     for name, r in runtime.runners.items():
-        if name == "neon":
-            what = "resuming the city" if r.resumed else "new neon city"
+        if r.spec.game is not None:
+            what = f"resuming the {r.spec.game.noun}" if r.resumed else f"new {name} {r.spec.game.noun}"
             _note(console, f"{what} at tick {r.world.tick}, seed {r.world.seed}")
         elif r.resumed:
             snapshot = r.folder / f"{name}.snapshot"
@@ -366,9 +383,10 @@ def _serve(
     bound = api_socket.getsockname()
     url = f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/"
     lines = [f"dashboard and API at {url} (OpenAPI, with a token: {url}openapi.json)"]
-    neon = runtime.runners.get("neon")
-    if neon is not None:
-        lines.append(f"neon city: telnet {host} {neon.ports['telnet']} · ws://{host}:{neon.ports['ws']}/")
+    for name, r in runtime.runners.items():
+        if r.spec.game is not None and r.ports:
+            where = f"telnet {host} {r.ports['telnet']} · ws://{host}:{r.ports['ws']}/"
+            lines.append(f"{name} {r.spec.game.noun}: {where}")
     if first is not None:
         lines += [
             f"first admin login (shown once): user {first.username}, one-time secret {first.one_time_secret}",
@@ -400,8 +418,9 @@ def _serve(
         _release_ledger_log()
     for name, r in runtime.runners.items():
         _note(console, _tick_summary(name, r, *started[name]))
-        if name == "neon":
-            _note(console, f"saved the city at tick {r.world.tick} to {r.folder / 'neon.db'}")
+        if r.spec.game is not None:
+            saved_to = r.folder / r.spec.game.accounts_file
+            _note(console, f"saved the {r.spec.game.noun} at tick {r.world.tick} to {saved_to}")
         else:
             _note(console, f"saved snapshot at tick {r.world.tick} to {r.folder / (name + '.snapshot')}")
     errors = [f"{name}: {r.error}" for name, r in runtime.runners.items() if r.error]

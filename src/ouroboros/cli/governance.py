@@ -105,7 +105,8 @@ def _governor(
     """The governor of ``data``, held to its anchors (``witness``, ``trust_root``, else the
     environment's). A command that only reads (``read_only``) never creates the folder: a
     mistyped ``--data`` is bad input. ``world`` founds a new folder for that world."""
-    from ouroboros.patches.governor import DEFAULT_WORLD, WORLD_FILE, Governor
+    from ouroboros.patches.governor import WORLD_FILE, Governor
+    from ouroboros.worlds import world_spec
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")
@@ -114,11 +115,7 @@ def _governor(
     refuse_go_folder(data)
     defaults = None
     if world is not None:
-        defaults = (
-            dict(DEFAULT_WORLD)
-            if world == DEFAULT_WORLD["world"]
-            else {"world": world, "seed": 0, "config": {}}
-        )
+        defaults = {"world": world, "seed": 0, "config": dict(world_spec(world).live_config)}
         existing = data / WORLD_FILE
         if existing.exists():
             named = _read_json(existing, "world file")

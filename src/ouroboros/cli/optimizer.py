@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from ouroboros.cli.core import _command_boundary, app
-from ouroboros.engine.optimizer import CONTROL_FILE, HISTORY_FILE, read_control, read_history
 from ouroboros.errors import BadInputError
+from ouroboros.optimizer_files import CONTROL_FILE, HISTORY_FILE, read_control, read_history
 
 optimizer_app = typer.Typer(
     help="The engine's self-optimisation: variants, decisions, freeze, force.", no_args_is_help=True
@@ -27,23 +27,34 @@ app.add_typer(optimizer_app, name="optimizer")
 DataOption = Annotated[Path, typer.Option("--data", help="The data folder of a (running) world.")]
 DEFAULT_DATA = Path("ouroboros-data")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-WorldOption = Annotated[str, typer.Option("--world", help="Which world's systems.")]
+WorldOption = Annotated[
+    str | None,
+    typer.Option("--world", help="Which world's systems [default: the first live world nobody plays]."),
+]
+
+
+def _world(world_name: str | None) -> str:
+    from ouroboros.cli.core import headless_world
+
+    return world_name or headless_world()
 
 
 def _variants(world_name: str) -> dict[str, list[str]]:
     from ouroboros.engine.optimizer import LAYOUT, LAYOUTS
-    from ouroboros.worlds import build_world
+    from ouroboros.worlds import build_world, world_spec
 
-    return {**build_world(world_name, 0, {"entities": 0}).variants(), LAYOUT: list(LAYOUTS)}
+    config = {"entities": 0} if "entities" in world_spec(world_name).live_config else {}
+    return {**build_world(world_name, 0, config).variants(), LAYOUT: list(LAYOUTS)}
 
 
-def _petri(data: Path) -> Path:
-    """Where ``ouroboros go --data DATA`` keeps the optimizer's files: petri's own folder."""
-    return data / "petri"
+def _world_folder(data: Path) -> Path:
+    """Where ``ouroboros go --data DATA`` keeps the optimizer's files: the folder of the first
+    live world nobody plays (its runner runs the optimizer)."""
+    return data / _world(None)
 
 
 def _control(data: Path) -> dict[str, Any]:
-    path = _petri(data) / CONTROL_FILE
+    path = _world_folder(data) / CONTROL_FILE
     return read_control(path) if path.exists() else {"frozen": False, "forced": {}}
 
 
@@ -52,15 +63,17 @@ def _write_control(data: Path, control: dict[str, Any]) -> None:
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")
-    _petri(data).mkdir(parents=True, exist_ok=True)
-    write_atomic(_petri(data) / CONTROL_FILE, (json.dumps(control, sort_keys=True, indent=2) + "\n").encode())
+    _world_folder(data).mkdir(parents=True, exist_ok=True)
+    write_atomic(
+        _world_folder(data) / CONTROL_FILE, (json.dumps(control, sort_keys=True, indent=2) + "\n").encode()
+    )
 
 
 @optimizer_app.command("variants")
-def variants(world_name: WorldOption = "petri", as_json: JsonFlag = False) -> None:
+def variants(world_name: WorldOption = None, as_json: JsonFlag = False) -> None:
     """Each system with several implementations, and their names."""
     with _command_boundary():
-        table = _variants(world_name)
+        table = _variants(_world(world_name))
     if as_json:
         typer.echo(json.dumps(table, sort_keys=True))
     else:
@@ -97,7 +110,7 @@ def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     start say it runs."""
     with _command_boundary():
         control = _control(data)
-        history = read_history(_petri(data) / HISTORY_FILE)
+        history = read_history(_world_folder(data) / HISTORY_FILE)
     engine = engine_state(history)
     payload = {
         **control,
@@ -128,7 +141,7 @@ def status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
 def history(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     """Every decision: what, why, and the times measured before and after."""
     with _command_boundary():
-        entries = read_history(_petri(data) / HISTORY_FILE)
+        entries = read_history(_world_folder(data) / HISTORY_FILE)
     if as_json:
         typer.echo(json.dumps({"decisions": entries}, sort_keys=True))
         return
@@ -138,8 +151,32 @@ def history(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
             measured = f" ({e['before_ms']:.3f} → {e['after_ms']:.3f} ms)"
         change = f"{e.get('system')}: {e.get('from')} → {e.get('to')}" if e.get("system") else ""
         typer.echo(f"tick {e.get('tick'):>7}  {e.get('kind'):<12} {change}{measured}  {e.get('why')}")
+        if isinstance(e.get("advice"), dict):
+            typer.echo(f"{'':>14}advice: {advice_line(e['advice'])}")
     if not entries:
         typer.echo("no decisions yet")
+
+
+def advice_line(advice: dict[str, Any]) -> str:
+    """The advisor's word on one decision, in one line (the decision itself was the rules')."""
+    who = f" ({advice['advisor']})" if advice.get("advisor") else ""
+    status = advice.get("status")
+    if status != "ok":
+        if "ranking" in advice:  # a whole answer that came late
+            risks = advice.get("risks") or {}
+            said = ", ".join(
+                f"{c} risk {risks[c]['risk']:.2f}" if c in risks else c for c in advice["ranking"]
+            )
+            return f"{status}{who}: ranked {said or 'nothing'}"
+        return f"{status}{who}: {advice.get('why')}"
+    parts = []
+    if "rank" in advice:
+        parts.append(f"rank {advice['rank']} of {advice.get('of')}")
+    if "risk" in advice:
+        parts.append(f"risk {advice['risk']:.2f}: {advice.get('reason')}")
+    if advice.get("ignored"):
+        parts.append(f"{len(advice['ignored'])} ignored ({advice['ignored'][0]})")
+    return f"ok{who}: " + "; ".join(parts)
 
 
 @optimizer_app.command("freeze")
@@ -162,13 +199,14 @@ def unfreeze(data: DataOption = DEFAULT_DATA) -> None:
 def force(
     pair: Annotated[str, typer.Argument(help="SYSTEM=VARIANT")],
     data: DataOption = DEFAULT_DATA,
-    world_name: WorldOption = "petri",
+    world_name: WorldOption = None,
 ) -> None:
     """Run a variant from now on and never rewrite that system."""
     from ouroboros.cli.core import parse_forced
 
     with _command_boundary():
         ((system, variant),) = parse_forced([pair]).items()
+        world_name = _world(world_name)
         table = _variants(world_name)
         if system not in table or variant not in table[system]:
             raise BadInputError(

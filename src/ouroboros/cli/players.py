@@ -1,9 +1,10 @@
 """``ouroboros players``: help a player, locally — the data folder is the authority.
 
 ``players list --data DIR``, ``players show NAME --data DIR`` and ``players move NAME ROOM_ID
---data DIR [--actor WHO] [--reason WHY]`` work on the neon city of a ``go`` data folder: handed to
-the running ``go`` when one runs it (through ``DATA/neon/inbox/``, answered between two ticks, the
-player told at once), else on the saved city itself (the move lands when it is next loaded: the
+--data DIR [--actor WHO] [--reason WHY]`` work on the played world (a world with a ``spec.game``)
+of a ``go`` data folder: handed to the running ``go`` when one runs it (through
+``DATA/<world>/inbox/``, answered between two ticks, the player told at once), else on the saved
+world itself (the move lands when it is next loaded: the
 player is told on their next tick online). Every move is written to the server's audit table
 (actor ``local:WHO``) when the folder has one. Exit codes: 0 done; 2 bad input (no such folder,
 no city there, unknown player or room), one line on stderr; 1 the running world did not answer.
@@ -19,11 +20,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.worlds.spec import GameHook
 
 players_app = typer.Typer(help="The city's players: list, show, move a stuck one (local authority).")
 app.add_typer(players_app, name="players", no_args_is_help=True)
 
-DataOption = Annotated[Path, typer.Option("--data", help="The go data folder (or its neon folder).")]
+DataOption = Annotated[
+    Path, typer.Option("--data", help="The go data folder (or its played world's folder).")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 DEFAULT_DATA = Path("ouroboros-data")
 
@@ -33,15 +37,19 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _city_folder(data: Path) -> Path:
-    from ouroboros.worlds.neon.store import DB_FILE
+def _city_folder(data: Path) -> tuple[Path, GameHook]:
+    """The folder of the played world in ``data`` (``data`` itself, or a world's folder in it),
+    and that world's game."""
+    from ouroboros.worlds import registry
 
     if not data.is_dir():
         _fail(f"--data {data}: no such folder")
-    for folder in (data / "neon", data):
-        if (folder / DB_FILE).is_file() or (folder / "world.json").is_file():
-            return folder
-    _fail(f"--data {data} holds no neon city (ouroboros go --world neon makes one)")
+    played = {name: spec.game for name, spec in sorted(registry().items()) if spec.game is not None}
+    for folder in [*(data / name for name in played), data]:
+        for game in played.values():
+            if game.saved(folder) or (folder / "world.json").is_file():
+                return folder, game
+    _fail(f"--data {data} holds no played world (ouroboros go --world {' / '.join(played)} makes one)")
 
 
 def _run(data: Path, request: dict[str, Any]) -> Any:
@@ -49,11 +57,11 @@ def _run(data: Path, request: dict[str, Any]) -> Any:
     from ouroboros.errors import BadInputError, OuroborosError
     from ouroboros.server.runtime.inbox import ask, unless_go_runs
 
-    folder = _city_folder(data)
+    folder, game = _city_folder(data)
     try:
         with unless_go_runs(folder) as offline:
             if offline:
-                return _offline(folder, request)
+                return _offline(folder, game, request)
         return ask(folder, request)
     except BadInputError as exc:
         _fail(exc.message)
@@ -61,47 +69,40 @@ def _run(data: Path, request: dict[str, Any]) -> Any:
         _fail(exc.message, EXIT_FAILED)
 
 
-def _offline(folder: Path, request: dict[str, Any]) -> Any:
+def _offline(folder: Path, game: GameHook, request: dict[str, Any]) -> Any:
     from ouroboros.errors import BadInputError
-    from ouroboros.worlds.neon.operator import MOVE, check_move, player_info, players
-    from ouroboros.worlds.neon.store import CityStore
 
-    store = CityStore(folder)
-    try:
-        world = store.load()
-        if world is None:
-            raise BadInputError(f"{folder} has no saved city yet")
-        if request["op"] == "list":
-            return players(world)
-        if request["op"] == "show":
-            return player_info(world, request["name"])
-        if request["op"] == "restore_cost":
-            return _offline_cost(folder, world, request["snapshot"], request["mode"])
-        moved = check_move(world, request["name"], request["room"])
-        payload = {k: request[k] for k in ("name", "room", "actor", "reason")}
-        world.submit(MOVE, payload)
-        world.step()  # the move lands at a tick boundary, as in a running city
-        store.save(world)
-        return {**moved, "applies_at_tick": world.tick}
-    finally:
-        store.close()
+    world = game.load(folder)
+    if world is None:
+        raise BadInputError(f"{folder} has no saved world yet")
+    if request["op"] == "list":
+        return game.players(world)
+    if request["op"] == "show":
+        return game.player(world, request["name"])
+    if request["op"] == "restore_cost":
+        return _offline_cost(folder, game, world, request["snapshot"], request["mode"])
+    moved = game.check_move(world, request["name"], request["room"])
+    payload = {k: request[k] for k in ("name", "room", "actor", "reason")}
+    world.submit(game.move_input, payload)
+    world.step()  # the move lands at a tick boundary, as in a running world
+    game.save(world, folder)
+    return {**moved, "applies_at_tick": world.tick}
 
 
-def _offline_cost(folder: Path, world: Any, snapshot_id: str, mode: str) -> dict[str, Any]:
+def _offline_cost(folder: Path, game: GameHook, world: Any, snapshot_id: str, mode: str) -> dict[str, Any]:
     from ouroboros.errors import BadInputError
     from ouroboros.server.runtime.snapshots import RESTORE_MODES, SNAPSHOT_ID
-    from ouroboros.worlds.neon.characters import characters, kept_cost, restore_cost
 
     if mode not in RESTORE_MODES:
         raise BadInputError(f"--mode must be one of {', '.join(RESTORE_MODES)}")
     path = folder / "snapshots" / f"{snapshot_id}.snapshot"
     if not SNAPSHOT_ID.match(snapshot_id) or not path.is_file():
         raise BadInputError(f"no snapshot {snapshot_id!r} in {folder / 'snapshots'}")
-    now = characters(world)
+    now = game.characters(world)
     then_world = world.fork()
     then_world.restore(path.read_bytes())
-    players = restore_cost(now, characters(then_world)) if mode == "everything" else kept_cost(now)
-    return {"mode": mode, "players": players}
+    then = game.characters(then_world) if mode == "everything" else None
+    return {"mode": mode, "players": game.restore_cost(now, then)}
 
 
 def _audit(data: Path, actor: str, path: str, reason: str) -> None:

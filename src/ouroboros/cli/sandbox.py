@@ -76,7 +76,9 @@ def check(
 @sandbox_app.command("run")
 def run(
     file: Annotated[Path, typer.Argument(help="A .lua script or a .py trait.")],
-    world_name: Annotated[str, typer.Option("--world", help="World to run it in.")] = "petri",
+    world_name: Annotated[
+        str | None, typer.Option("--world", help="World to run it in [default: the first that runs scripts].")
+    ] = None,
     entities: Annotated[int, typer.Option(help="Molbots at the start.")] = 200,
     ticks: Annotated[int, typer.Option(help="Ticks to run.")] = 100,
     seed: Annotated[int, typer.Option(help="World seed.")] = 0,
@@ -84,8 +86,14 @@ def run(
 ) -> None:
     """Run a script as the only trait of a fresh world; stop at its first fault."""
     with _command_boundary():
-        if world_name != "petri":
-            raise BadInputError(f"--world {world_name!r}: scripts run in 'petri' only for now")
+        from ouroboros.worlds import default_world, registry
+
+        runs_scripts = [name for name, spec in registry().items() if spec.trait_world is not None]
+        world_name = world_name or default_world(lambda spec: spec.trait_world is not None)
+        if world_name not in runs_scripts:
+            raise BadInputError(
+                f"--world {world_name!r}: scripts run in {', '.join(runs_scripts)} only for now"
+            )
         if not 0 <= ticks <= MAX_TICKS:
             raise BadInputError(f"--ticks must be between 0 and {MAX_TICKS:,}, got {ticks}")
         if not 1 <= entities <= MAX_ENTITIES:
@@ -93,7 +101,7 @@ def run(
         if not 0 <= seed < 1 << 63:
             raise BadInputError("--seed must be a non-negative 64-bit integer")
         language, source = _load_script(file)
-    result = _trial(language, source, file.stem, entities, ticks, seed)
+    result = _trial(world_name, language, source, file.stem, entities, ticks, seed)
     if json_out:
         typer.echo(json.dumps(result))
     else:
@@ -103,7 +111,7 @@ def run(
 
 
 def _trial(
-    language: str, source: str, script_id: str, entities: int, ticks: int, seed: int
+    world_name: str, language: str, source: str, script_id: str, entities: int, ticks: int, seed: int
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ok": False,
@@ -124,10 +132,12 @@ def _trial(
         return result
     trait = _make_trait(language, source, script_id)
     try:
-        from ouroboros.engine import World
-        from ouroboros.worlds.petri import PetriPlugin
+        from ouroboros.worlds import world_spec
 
-        world = World(seed, plugins=[PetriPlugin(entities, traits=(trait,))])
+        make = world_spec(world_name).trait_world
+        if make is None:
+            raise BadInputError(f"scripts do not run in {world_name!r}")
+        world = make(seed, entities, trait)
         world.start()
         while not trait.faults and result["ticks_run"] < ticks:
             world.step()

@@ -27,10 +27,11 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ouroboros.engine.chunk import Chunk
 from ouroboros.engine.clock import Clock, monotonic_ns
 from ouroboros.engine.components import Component
 from ouroboros.engine.digest import Digest, canonical_json, combine, hash_arrays
-from ouroboros.engine.entities import INDEX_MASK, EntityTable
+from ouroboros.engine.entities import EntityTable
 from ouroboros.engine.errors import (
     AccessError,
     ComponentError,
@@ -42,6 +43,13 @@ from ouroboros.engine.profiler import TICK, Profiler
 from ouroboros.engine.rng import Stream
 from ouroboros.engine.schedule import TICK_PHASES, Schedule, SystemFn, SystemSpec, Variant
 from ouroboros.engine.storage import Archetype, column_key
+from ouroboros.engine.structure import (
+    Commands,
+    apply_commands,
+    despawn_rows,
+    move_rows,
+    spawn_rows,
+)
 
 I64 = npt.NDArray[np.int64]
 
@@ -78,80 +86,6 @@ class TickReport:
     tick: int
     inputs: tuple[Input, ...]
     digest: Digest | None
-
-
-class Chunk:
-    """One archetype's rows seen through the running system's declared access."""
-
-    __slots__ = ("_arch", "_world")
-
-    def __init__(self, arch: Archetype, world: World) -> None:
-        self._arch = arch
-        self._world = world
-
-    @property
-    def count(self) -> int:
-        return self._arch.count
-
-    @property
-    def signature(self) -> tuple[str, ...]:
-        return self._arch.signature
-
-    @property
-    def ids(self) -> I64:
-        v = self._arch.ids[: self._arch.count]
-        v.flags.writeable = False
-        return v
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        component, _, field = key.partition(".")
-        if key not in self._arch.columns:
-            raise ComponentError(f"archetype {self._arch.signature} has no column {key!r}")
-        view = self._arch.columns[key][: self._arch.count]
-        running = self._world._running
-        if running is None or running.may_write(component):
-            return view
-        if running.may_read(component):
-            ro = view.view()
-            ro.flags.writeable = False
-            return ro
-        raise AccessError(
-            f"system {running.name!r} touched {component}.{field} without declaring it",
-            path=key,
-        )
-
-
-class Commands:
-    """Structural changes queued during a tick, applied in order at the tick boundary."""
-
-    def __init__(self) -> None:
-        self._queue: list[tuple[str, tuple[Any, ...]]] = []
-
-    def spawn(self, components: Sequence[str], n: int, values: Mapping[str, npt.ArrayLike]) -> None:
-        if n > 0:
-            self._queue.append(("spawn", (tuple(components), n, dict(values))))
-
-    def despawn(self, ids: npt.ArrayLike) -> None:
-        arr = np.asarray(ids, dtype=np.int64).reshape(-1)
-        if arr.size:
-            self._queue.append(("despawn", (arr.copy(),)))
-
-    def add_component(
-        self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None
-    ) -> None:
-        self._queue.append(
-            ("add", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component, dict(values or {})))
-        )
-
-    def remove_component(self, ids: npt.ArrayLike, component: str) -> None:
-        self._queue.append(("remove", (np.asarray(ids, dtype=np.int64).reshape(-1).copy(), component)))
-
-    def __len__(self) -> int:
-        return len(self._queue)
-
-    def drain(self) -> list[tuple[str, tuple[Any, ...]]]:
-        queue, self._queue = self._queue, []
-        return queue
 
 
 class World:
@@ -382,7 +316,7 @@ class World:
     ) -> I64:
         """Create ``n`` entities with ``components``; ``values`` maps "Comp.field" to data."""
         self._outside_tick("spawn")
-        return self._spawn(components, n, values or {})
+        return spawn_rows(self, components, n, values or {})
 
     def spawn(self, **components: Mapping[str, Any]) -> int:
         """Create one entity: ``spawn(Position={"x": 1, "y": 2}, Tag={"v": 0})``."""
@@ -391,134 +325,17 @@ class World:
 
     def despawn(self, ids: npt.ArrayLike) -> None:
         self._outside_tick("despawn")
-        self._despawn(np.asarray(ids, dtype=np.int64).reshape(-1), strict=True)
+        despawn_rows(self, np.asarray(ids, dtype=np.int64).reshape(-1), strict=True)
 
     def add_component(
         self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None
     ) -> None:
         self._outside_tick("add_component")
-        self._move(np.asarray(ids, dtype=np.int64).reshape(-1), add=component, values=values or {})
+        move_rows(self, np.asarray(ids, dtype=np.int64).reshape(-1), add=component, values=values or {})
 
     def remove_component(self, ids: npt.ArrayLike, component: str) -> None:
         self._outside_tick("remove_component")
-        self._move(np.asarray(ids, dtype=np.int64).reshape(-1), remove=component)
-
-    def _spawn(self, components: Sequence[str], n: int, values: Mapping[str, npt.ArrayLike]) -> I64:
-        if n < 0:
-            raise EngineError("cannot spawn a negative number of entities")
-        a = self._archetype_for(components)
-        arch = self._archetypes[a]
-        values = arch.prepare(n, values)
-        index = self._entities.allocate(n)
-        ids = self._entities.ids_of(index)
-        start = arch.append(ids, values)
-        self._entities.archetype[index] = a
-        self._entities.row[index] = np.arange(start, start + n, dtype=np.int64)
-        return ids
-
-    def _despawn(self, ids: I64, *, strict: bool) -> None:
-        if strict:
-            index = self._entities.resolve(ids)
-        else:
-            index = ids[self._alive_mask(ids)] & INDEX_MASK
-        index = np.unique(index)
-        if index.size == 0:
-            return
-        archs = self._entities.archetype[index]
-        for a in np.unique(archs):
-            arch = self._archetypes[int(a)]
-            keep = np.ones(arch.count, dtype=bool)
-            keep[self._entities.row[index[archs == a]]] = False
-            arch.compact(keep)
-            self._renumber(arch)
-        self._entities.release(index)
-
-    def _alive_mask(self, ids: I64) -> npt.NDArray[np.bool_]:
-        t = self._entities
-        index = ids & INDEX_MASK
-        gen = ids >> 32
-        ok = (ids > 0) & (index < t.high_water)
-        ok[ok] = (t.generation[index[ok]] == gen[ok]) & (t.archetype[index[ok]] >= 0)
-        return ok
-
-    def _renumber(self, arch: Archetype) -> None:
-        self._entities.row[arch.ids[: arch.count] & INDEX_MASK] = np.arange(arch.count, dtype=np.int64)
-
-    def _move(
-        self,
-        ids: I64,
-        *,
-        add: str | None = None,
-        remove: str | None = None,
-        values: Mapping[str, npt.ArrayLike] | None = None,
-    ) -> None:
-        """Move entities to the archetype with ``add`` / without ``remove``. Per-entity values
-        follow the order of ``ids``; everything is checked before any row moves."""
-        given = self._entities.resolve(ids)
-        if np.unique(given).size != given.size:
-            if values and any(np.ndim(v) > 0 for v in values.values()):
-                raise EngineError("per-entity values for an entity named twice")
-            given = np.unique(given)
-        if add is not None:
-            self.component(add)
-        index = np.sort(given)
-        position = np.empty(self._entities.high_water, dtype=np.int64)
-        position[given] = np.arange(given.size)
-        archs = self._entities.archetype[index]
-        plans = []
-        for a in np.unique(archs):
-            src = self._archetypes[int(a)]
-            sig = set(src.signature)
-            if add is not None:
-                sig.add(add)
-            if remove is not None:
-                if remove not in sig:
-                    raise ComponentError(f"entities lack component {remove!r}")
-                sig.discard(remove)
-            dst_i = self._archetype_for(sig)
-            moving = index[archs == a]
-            new_values = {}
-            if add is not None and values:
-                full = self._archetypes[dst_i].prepare(given.size, values)
-                new_values = {k: v[position[moving]] for k, v in full.items()}
-            plans.append((src, dst_i, moving, new_values))
-        for src, dst_i, moving, new_values in plans:
-            rows = self._entities.row[moving]
-            if dst_i == self._by_signature[src.signature]:
-                for key, v in new_values.items():
-                    src.columns[key][rows] = v
-                continue
-            dst = self._archetypes[dst_i]
-            data = {k: v for k, v in src.rows(rows).items() if k in dst.columns}
-            data.update(new_values)
-            moved_ids = src.ids[rows].copy()
-            keep = np.ones(src.count, dtype=bool)
-            keep[rows] = False
-            src.compact(keep)
-            self._renumber(src)
-            start = dst.append(moved_ids, data)
-            self._entities.archetype[moving] = dst_i
-            self._entities.row[moving] = np.arange(start, start + moving.size, dtype=np.int64)
-
-    def _apply_commands(self) -> None:
-        for op, args in self.commands.drain():
-            self._churn += int(args[1]) if op == "spawn" else int(np.size(args[0]))
-            if op == "spawn":
-                self._spawn(*args)
-            elif op == "despawn":
-                self._despawn(args[0], strict=False)
-            elif op == "add":
-                alive = self._alive_mask(args[0])
-                values = {
-                    k: (np.asarray(v)[alive] if np.ndim(v) == 1 and len(v) == alive.size else v)
-                    for k, v in args[2].items()
-                }
-                if alive.any():
-                    self._move(args[0][alive], add=args[1], values=values)
-            elif op == "remove":
-                ids = args[0][self._alive_mask(args[0])]
-                if ids.size:
-                    self._move(ids, remove=args[1])
+        move_rows(self, np.asarray(ids, dtype=np.int64).reshape(-1), remove=component)
 
     # -- single-entity access -----------------------------------------------------------------
     def is_alive(self, entity: int) -> bool:
@@ -593,7 +410,7 @@ class World:
             self._run_phase("startup")
         finally:
             self._in_tick = False
-        self._apply_commands()
+        apply_commands(self)
         self.started = True
         self.last_digest = self.digest() if self.digest_every_tick else None
 
@@ -614,7 +431,7 @@ class World:
                 self._run_phase(phase)
         finally:
             self._in_tick = False
-        self._apply_commands()
+        apply_commands(self)
         self.tick += 1
         digest = self.digest() if self.digest_every_tick else None
         self.last_digest = digest

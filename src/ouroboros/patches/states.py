@@ -7,6 +7,7 @@
       └──────────┴──────────┴──────────┴─▶ rejected            │
                             └─────────────────────┴─▶ rolled_back
                                          superseded ─▶ active   (a rollback re-activates a known-good one)
+           validated ─▶ rolled_back                 (a staged rollout rolled back on its KPIs)
 
 ``rejected`` and ``rolled_back`` are terminal. Anything not drawn here is refused with a
 ``PatchError`` naming both states. Every transition the ledger records goes through ``check``.
@@ -32,7 +33,7 @@ class State(StrEnum):
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.DRAFT: frozenset({State.VALIDATED, State.REJECTED}),
-    State.VALIDATED: frozenset({State.CANARY, State.REJECTED}),
+    State.VALIDATED: frozenset({State.CANARY, State.REJECTED, State.ROLLED_BACK}),
     State.CANARY: frozenset({State.APPROVED, State.REJECTED, State.ROLLED_BACK}),
     State.APPROVED: frozenset({State.ACTIVE, State.REJECTED}),
     State.ACTIVE: frozenset({State.SUPERSEDED, State.ROLLED_BACK}),

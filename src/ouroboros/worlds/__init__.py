@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -84,6 +84,16 @@ def world_names() -> list[str]:
 def live_worlds() -> list[str]:
     """The worlds ``go`` runs when none is named."""
     return [name for name, spec in sorted(registry().items()) if spec.live_default]
+
+
+def default_world(where: Callable[[WorldSpec], bool] | None = None) -> str:
+    """The first live world (``live_worlds``), else the first world, whose spec ``where`` accepts:
+    what a command uses when no world is named (``WorldError``: none has what it needs)."""
+    specs = registry()
+    for name in [*live_worlds(), *world_names()]:
+        if where is None or where(specs[name]):
+            return name
+    raise WorldError("no world has what this needs")
 
 
 def world_spec(name: str) -> WorldSpec:
@@ -201,6 +211,7 @@ __all__ = [
     "WorldSpec",
     "build_world",
     "check_migration",
+    "default_world",
     "live_worlds",
     "registry",
     "spec_of",

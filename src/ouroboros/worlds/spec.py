@@ -8,8 +8,9 @@ nothing outside its folder.
 
 The core of a spec (build, KPIs, shadow metrics, content) every world has. The hooks below it are
 optional capabilities, ``None`` where a world lacks one: a stream frame for the dashboard, an
-operator-tunable parameter table, a live game with players, director signals, evolution. Each
-hook is a Protocol, so a world implements it with whatever object suits it.
+operator-tunable parameter table, a live game with players, director signals, evolution, the
+runtime's gauges. Each hook is a Protocol, so a world implements it with whatever object suits
+it; a caller asks ``spec.<hook> is not None`` where it used to ask a world's name.
 """
 
 from __future__ import annotations
@@ -20,48 +21,180 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ouroboros.engine import Plugin, World
+from ouroboros.worlds.frame import Frame
 
 ContentProblems = list[tuple[str, str, str]]
 
 
 class StreamHook(Protocol):
-    """How the dashboard's live view draws the world."""
+    """How the dashboard's live view draws the world (``FrameStream`` is the usual one)."""
 
-    #: the frame's world-kind code on the wire (unique across worlds, 0-255)
-    kind: int
-
-    def frame(self, world: World) -> Any:
-        """The world now, as a ``server.stream.frames.Frame``-shaped snapshot."""
+    @property
+    def kind(self) -> int:
+        """The frame's world-kind code on the wire (unique across worlds, 0-255)."""
         ...
+
+    @property
+    def legend(self) -> Mapping[int, str]:
+        """What each entity ``kind`` code of a frame is (for the dashboard's legend)."""
+        ...
+
+    @property
+    def resource(self) -> str:
+        """What a frame's resources are (``""``: the world has none)."""
+        ...
+
+    def frame(self, world: World) -> Frame:
+        """The world now (read only, between two ticks)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FrameStream:
+    """A ``StreamHook`` made of a frame function."""
+
+    kind: int
+    make: Callable[[World], Frame]
+    legend: Mapping[int, str] = field(default_factory=dict)
+    resource: str = ""
+
+    def frame(self, world: World) -> Frame:
+        return self.make(world)
 
 
 class ParamsHook(Protocol):
-    """The operator-tunable parameters (``GET/POST /api/params``, ``set_param``): changed only
-    through ``world_params`` patches, so they live in the ledger and survive later versions."""
+    """The operator-tunable parameters (``GET/PUT /api/world/params``, ``set_param``)."""
 
-    def schema(self) -> dict[str, dict[str, Any]]:
-        """name → ``{"min", "max", "default", "doc"}`` (integers or floats)."""
+    @property
+    def governed_id(self) -> str | None:
+        """The ``world_params`` object that holds them when a change is a governed patch;
+        ``None``: a change is a checked ``set_param`` world input."""
         ...
 
-    def current(self, world: World) -> dict[str, Any]:
+    def current(self, world: World) -> dict[str, int]:
         """The values in force now."""
         ...
 
-    def problem(self, name: str, value: Any) -> str | None:
-        """Why ``value`` cannot be ``name`` (unknown, wrong type, out of bounds), or None."""
+    def defaults(self) -> dict[str, int]:
+        """The base world's values."""
+        ...
+
+    def check(self, name: Any, value: Any) -> tuple[str, int]:
+        """``(name, value)`` when ``value`` may be ``name``; an ``OuroborosError`` saying why not
+        (unknown, wrong type, out of bounds)."""
+        ...
+
+
+class RunningGame(Protocol):
+    """A world people play, running: the runner ticks it and the gateways serve it (the members
+    from ``name`` to ``run_ticks`` are the gateways' ``server.gateway.game.LiveGame``)."""
+
+    name: str
+
+    def command(self, character: str, line: str) -> None: ...
+
+    def leave(self, character: str) -> None: ...
+
+    def present(self, character: str) -> bool: ...
+
+    def subscribe(self, deliver: Callable[[str, list[dict[str, Any]]], None]) -> Callable[[], None]: ...
+
+    async def run_ticks(self) -> None: ...
+
+    tick_hz: float
+    #: seconds between two saves while it runs
+    autosave_s: float
+    #: while STOPped: what players are told; None while it runs
+    frozen: str | None
+
+    def step(self) -> Any:
+        """One tick of the world, with the game's inputs and events."""
+        ...
+
+    def save(self) -> None: ...
+
+    def close(self) -> None:
+        """Release its store (after the last ``save``)."""
+        ...
+
+    def enter(self, character: str) -> None: ...
+
+    def operators_stopped(self, why: str) -> None:
+        """STOP: players are told (``why``: `` (the operator's reason)`` or empty) and their
+        commands are answered at once until ``operators_resumed``."""
+        ...
+
+    def operators_resumed(self, why: str) -> None: ...
+
+    def take_everyone_out(self) -> list[str]:
+        """After a restore: every character is offline and no longer present; returns who was, to
+        ``enter`` again once the world is back on its version."""
         ...
 
 
 class GameHook(Protocol):
-    """A world people play: its live game, its player store and its operator's player tools."""
+    """A world people play: its live game, its saved state and its operator's player tools."""
+
+    @property
+    def noun(self) -> str:
+        """What people call the world in ``go``'s notes (``new neon city``, ``saved the city``)."""
+        ...
+
+    @property
+    def accounts_file(self) -> str:
+        """The SQLite file in the world's folder that holds the saved world and the accounts."""
+        ...
+
+    @property
+    def move_input(self) -> str:
+        """The world input that moves a player (``check_move`` first)."""
+        ...
 
     def ticks_per_second(self, world: World) -> float:
         """The pace the world asks for (held to its bounds)."""
         ...
 
+    def saved(self, folder: Path) -> bool:
+        """Whether ``folder`` holds a saved world."""
+        ...
+
     def load(self, folder: Path) -> World | None:
         """The world saved in ``folder``, or None when there is none yet."""
         ...
+
+    def save(self, world: World, folder: Path) -> None: ...
+
+    def open(self, world: World, folder: Path, tick_hz: float) -> RunningGame:
+        """The live game of ``world``, saving to ``folder``."""
+        ...
+
+    def players(self, world: World) -> list[dict[str, Any]]: ...
+
+    def player(self, world: World, name: str) -> dict[str, Any]:
+        """One player (``BadInputError``: no such player)."""
+        ...
+
+    def feedback(self, world: World, limit: int) -> dict[str, Any]: ...
+
+    def check_move(self, world: World, name: str, room: str) -> dict[str, Any]:
+        """``from``/``to`` of a move the world would accept (``BadInputError`` otherwise)."""
+        ...
+
+    def characters(self, world: World) -> dict[str, dict[str, Any]]:
+        """Every character's numbers, belongings, jobs and position (what a restore may change)."""
+        ...
+
+    def put_characters(self, world: World, kept: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+    def restore_cost(self, now: Mapping[str, Any], then: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """What each player loses going from ``now`` to ``then`` (``None``: keeping ``now``)."""
+        ...
+
+
+class SignalsReader(Protocol):
+    """What the director reads of a running world: new ``events`` and ``kpis`` since last time."""
+
+    def read(self, world: World) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -93,12 +226,25 @@ class WorldSpec:
     stream: StreamHook | None = None
     params: ParamsHook | None = None
     game: GameHook | None = None
-    #: the director's view of the world (plain data; read-only)
-    signals: Callable[[World], dict[str, Any]] | None = None
+    #: a fresh reader of what the director sees of the world (one per live world; it remembers)
+    signals: Callable[[], SignalsReader] | None = None
     #: the world's hooks for the evolution loop (see ``ai.evolution``), None: it does not evolve
     evolution: Any | None = None
-    #: extra chart metrics (name → number) beyond the runtime's own tick figures
-    metrics: Callable[[World], dict[str, float]] | None = None
+    #: a fresh world of ``(seed, entities, trait)`` whose only behaviour trait is ``trait``
+    #: (``sandbox run``); None: behaviour scripts do not run in this world
+    trait_world: Callable[[int, int, Any], World] | None = None
+    #: the runtime's gauges (``population``, ``money_supply``, ``inflation_permille``; others
+    #: are ignored), read between two ticks; None: only the entity count is reported
+    metrics: Callable[[World], Mapping[str, int | float]] | None = None
 
 
-__all__ = ["ContentProblems", "GameHook", "ParamsHook", "StreamHook", "WorldSpec"]
+__all__ = [
+    "ContentProblems",
+    "FrameStream",
+    "GameHook",
+    "ParamsHook",
+    "RunningGame",
+    "SignalsReader",
+    "StreamHook",
+    "WorldSpec",
+]

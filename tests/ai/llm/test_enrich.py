@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +51,12 @@ class _Answers:
 
     name = "fake"
 
-    def __init__(self, answer: Any = None, *, raises: Exception | None = None, delay_s: float = 0.0) -> None:
-        self.answer, self.raises, self.delay_s = answer, raises, delay_s
+    def __init__(self, answer: Any = None, *, raises: Exception | None = None) -> None:
+        self.answer, self.raises = answer, raises
         self.requests: list[LlmRequest] = []
 
     def complete(self, request: LlmRequest) -> LlmResponse:
         self.requests.append(request)
-        if self.delay_s:
-            time.sleep(self.delay_s)
         if self.raises is not None:
             raise self.raises
         data = self.answer(request) if callable(self.answer) else self.answer
@@ -139,7 +136,13 @@ def test_the_offline_provider_keeps_the_generated_words() -> None:
 
 
 def test_a_slow_model_falls_back() -> None:
-    _, report = enrich(_proposal(), _Answers(_all("late words"), delay_s=0.3), timeout_s=0.1)
+    clock = [0.0]  # seconds, moved by the provider: "slow" is a fact of the test, not of the machine
+
+    def slow(request: LlmRequest) -> Any:
+        clock[0] += 0.3
+        return _all("late words")(request)
+
+    _, report = enrich(_proposal(), _Answers(slow), timeout_s=0.1, clock=lambda: clock[0])
     assert report.fallback and "slow" in (report.reason or "")
     assert "late words" not in json.dumps(report.texts)
 

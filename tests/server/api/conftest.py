@@ -18,7 +18,7 @@ from ouroboros.server.runtime import Runtime, RuntimeOptions
 FAST_BUDGETS = {"warmup_ticks": 3, "determinism_ticks": 4, "shadow_ticks": 8, "canary_ticks": 4}
 OPTIONS = RuntimeOptions(
     ticks_per_second=20,
-    petri_config={"entities": 60},
+    world_configs={"petri": {"entities": 60}},
     telnet_port=0,
     ws_port=0,
     optimizer=False,

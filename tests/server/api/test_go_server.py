@@ -34,7 +34,8 @@ def _read_until(proc: subprocess.Popen[str], pattern: str, timeout_s: float = 60
         for line in iter(stdout.readline, ""):
             lines.put(line)
 
-    threading.Thread(target=pump, daemon=True).start()
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     seen = ""
     deadline = time.monotonic() + timeout_s
     while not re.search(pattern, seen):
@@ -43,19 +44,19 @@ def _read_until(proc: subprocess.Popen[str], pattern: str, timeout_s: float = 60
             seen += lines.get(timeout=0.2)
         except queue.Empty:
             assert proc.poll() is None, f"go exited {proc.returncode}:\n{seen}"
-    _READERS[proc.pid] = lines
+    _READERS[proc.pid] = (lines, reader)
     return seen
 
 
-_READERS: dict[int, queue.Queue[str]] = {}
+_READERS: dict[int, tuple[queue.Queue[str], threading.Thread]] = {}
 
 
 def _rest(proc: subprocess.Popen[str], timeout_s: float = 60.0) -> tuple[str, str]:
     assert proc.stderr is not None
     err = proc.stderr.read()
     proc.wait(timeout_s)
-    lines = _READERS.pop(proc.pid)
-    time.sleep(0.1)
+    lines, reader = _READERS.pop(proc.pid)
+    reader.join(timeout_s)  # the pump ends at the pipe's end: every line is in the queue
     out = ""
     while not lines.empty():
         out += lines.get()

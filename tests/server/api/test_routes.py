@@ -3,7 +3,6 @@ snapshots (restore needs TOTP), and governance (mutations with their source, led
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .conftest import Live, new_admin, wait_for
@@ -13,6 +12,26 @@ def _tick(live: Live, world: str) -> int:
     return int(
         live.client.get(f"/api/world/state?world={world}", headers=live.headers("viewer")).json()["tick"]
     )
+
+
+def _neon_ticks_on(live: Live, ticks: int) -> None:
+    """Wait (an event wait, bounded) until neon, which is never stopped here, has ticked ``ticks``
+    more times: what "a while later" means in these tests, whatever the machine's load."""
+    start = _tick(live, "neon")
+    wait_for(lambda: _tick(live, "neon") >= start + ticks)
+
+
+def _stop_petri(live: Live, reason: str = "hold") -> int:
+    """STOP petri and return the tick it holds: STOP takes effect at the next tick boundary, so a
+    tick under way may still end; once neon has ticked on a few times, petri stands still."""
+    op = live.headers("operator")
+    stopped = live.client.post("/api/control/stop", headers=op, json={"world": "petri", "reason": reason})
+    assert stopped.json() == {"worlds": ["petri"], "paused": True}
+    at_stop = _tick(live, "petri")
+    _neon_ticks_on(live, 3)
+    held = _tick(live, "petri")
+    assert held <= at_stop + 1  # at most the tick under way when STOP came
+    return held
 
 
 def test_state_and_stats_show_both_worlds_ticking(live: Live) -> None:
@@ -26,6 +45,20 @@ def test_state_and_stats_show_both_worlds_ticking(live: Live) -> None:
         assert 0 < stats[name]["tick_p50_ms"] <= stats[name]["tick_p95_ms"]
         assert stats[name]["pace_hz"] == 20
     assert live.client.get("/api/world/state?world=atlantis", headers=viewer).status_code == 422
+
+
+def test_worlds_says_what_runs_and_how_to_draw_it(live: Live) -> None:
+    got = live.client.get("/api/worlds", headers=live.headers("viewer"))
+    assert got.status_code == 200
+    worlds = {w["name"]: w for w in got.json()}
+    assert sorted(worlds) == ["neon", "petri"]
+    assert worlds["neon"]["played"] is True and worlds["petri"]["played"] is False
+    assert worlds["petri"]["stream"] == {"kind": 0, "legend": {"0": "molbot"}, "resource": "food"}
+    assert worlds["neon"]["stream"]["legend"] == {"1": "player", "2": "npc"}
+    # a world left out of a query is the first this server runs; an unknown one is refused
+    viewer = live.headers("viewer")
+    assert live.client.get("/api/world/state", headers=viewer).json()["world"] == got.json()[0]["name"]
+    assert live.client.get("/api/world/state?world=nowhere", headers=viewer).status_code == 422
 
 
 def test_petri_counts_its_molbots_and_its_food_apart(live: Live) -> None:
@@ -49,13 +82,9 @@ def test_petri_counts_its_molbots_and_its_food_apart(live: Live) -> None:
 
 def test_stop_pauses_ticking_and_go_resumes_it(live: Live) -> None:
     op = live.headers("operator")
-    stopped = live.client.post("/api/control/stop", headers=op, json={"world": "petri", "reason": "look"})
-    assert stopped.json() == {"worlds": ["petri"], "paused": True}
-    time.sleep(0.1)
-    held, neon_before = _tick(live, "petri"), _tick(live, "neon")
-    time.sleep(0.3)
-    assert _tick(live, "petri") == held  # petri stands still, neon goes on
-    assert _tick(live, "neon") > neon_before
+    held = _stop_petri(live, "look")
+    _neon_ticks_on(live, 6)
+    assert _tick(live, "petri") == held  # petri stands still while neon goes on
     assert live.client.post("/api/control/go", headers=op, json={"reason": "on"}).json()["paused"] is False
     wait_for(lambda: _tick(live, "petri") > held)
     kinds = [(e["kind"], e.get("action")) for e in live.client.get("/api/feed", headers=op).json()]
@@ -78,7 +107,8 @@ def test_petri_params_change_at_the_next_tick_and_bad_ones_change_nothing(live: 
     )
     assert wrong_type.status_code == 422
     assert wrong_type.json()["detail"][0]["loc"] == ["body", "params", "temperature"]
-    time.sleep(0.15)
+    tick = _tick(live, "petri")
+    wait_for(lambda: _tick(live, "petri") > tick + 1)  # a tick boundary passed: nothing was queued
     assert live.client.get("/api/world/params?world=petri", headers=viewer).json()["params"] == before
     new = before["temperature"] + 1
     ok = live.client.post(
@@ -100,8 +130,7 @@ def test_snapshots_create_list_restore_with_totp_and_delete(live: Live) -> None:
     admin, totp = new_admin(live, "snapadmin")
     listed = live.client.get("/api/snapshots?world=petri", headers=op).json()
     assert listed[0]["label"] == "clean state before the director" and listed[0]["tick"] == 0
-    live.client.post("/api/control/stop", headers=op, json={"world": "petri", "reason": "hold"})
-    time.sleep(0.1)
+    _stop_petri(live)
     made = live.client.post(
         "/api/snapshots", headers=op, json={"world": "petri", "label": "mine", "reason": "r"}
     )
@@ -111,8 +140,7 @@ def test_snapshots_create_list_restore_with_totp_and_delete(live: Live) -> None:
     assert snap["id"] in [s["id"] for s in live.client.get("/api/snapshots?world=petri", headers=op).json()]
     live.client.post("/api/control/go", headers=op, json={"world": "petri", "reason": "run"})
     wait_for(lambda: _tick(live, "petri") > snap["tick"] + 2)
-    live.client.post("/api/control/stop", headers=op, json={"world": "petri", "reason": "hold"})
-    time.sleep(0.1)
+    _stop_petri(live)
     body = {"world": "petri", "reason": "back"}
     assert (
         live.client.post(f"/api/snapshots/{snap['id']}/restore", headers=admin, json=body).status_code == 403

@@ -26,7 +26,7 @@ from tests.server.api.conftest import FAST_BUDGETS, wait_for
 
 QUIET = RuntimeOptions(
     ticks_per_second=20,
-    petri_config={"entities": 20},
+    world_configs={"petri": {"entities": 20}},
     telnet_port=0,
     ws_port=0,
     optimizer=False,

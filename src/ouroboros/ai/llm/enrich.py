@@ -208,16 +208,18 @@ def _request(role: str, proposal: Proposal, slots: list[_Slot], model: str, time
     return LlmRequest(role, _SYSTEM, "\n".join(lines), schema, model, max_tokens=1024, timeout_s=timeout_s)
 
 
-def _ask(provider: Provider, request: LlmRequest) -> tuple[LlmResponse | None, str | None]:
-    """The provider's valid answer, or ``None`` and why not."""
-    started = time.monotonic()
+def _ask(
+    provider: Provider, request: LlmRequest, clock: Callable[[], float] = time.monotonic
+) -> tuple[LlmResponse | None, str | None]:
+    """The provider's valid answer, or ``None`` and why not (late by ``clock``, in seconds)."""
+    started = clock()
     try:
         response = provider.complete(request)
     except LlmError as exc:
         return None, f"{exc.code}: {exc.message}"
     except Exception as exc:  # a provider is outside code: whatever it raises, we fall back
         return None, f"error: {type(exc).__name__}: {exc}"
-    elapsed = time.monotonic() - started
+    elapsed = clock() - started
     if elapsed > request.timeout_s:
         return None, f"slow: answered in {elapsed:.1f} s, more than {request.timeout_s:.1f} s"
     problems = validate(response.data, request.schema)
@@ -289,6 +291,7 @@ def enrich(
     timeout_s: float = 10.0,
     existing: Collection[tuple[str, str]] = (),
     known_names: Iterable[str] = (),
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Proposal, EnrichReport]:
     """The proposal with its flavour texts rewritten by ``provider`` (see the module doc).
 
@@ -296,7 +299,7 @@ def enrich(
     its words and ``guardrails_banned_words`` are refused on top of the shipped list. ``log``, if
     given, receives the report as a dict. ``existing``: (domain, id) of the payload's objects that
     exist already (their words are kept); ``known_names``: names of other objects a quest's
-    instructions may mention."""
+    instructions may mention. ``clock`` (seconds) times each answer against ``timeout_s``."""
     banned = set(guardrails_banned_words or ()) | set(getattr(guardrails, "banned_words", None) or ())
     report = EnrichReport(proposal_before=proposal.proposal_id, provider=provider.name)
     payload = copy.deepcopy(proposal.payload)
@@ -308,7 +311,7 @@ def enrich(
         if not group:
             continue
         request = _request(role, proposal, group, model, timeout_s)
-        response, why = _ask(provider, request)
+        response, why = _ask(provider, request, clock)
         if response is None:
             reasons.append(f"{role}: {why}")
         else:

@@ -239,7 +239,7 @@ def create_app(
     runtime: Runtime, *, settings: ApiSettings | None = None, auth: AuthStore | None = None
 ) -> FastAPI:
     """The admin API of ``runtime`` (its users in ``<data>/server.sqlite3`` unless ``auth``)."""
-    from ouroboros.server.api import routes_ai, routes_gov, routes_players, routes_world
+    from ouroboros.server.api import routes_ai, routes_gov, routes_players, routes_rollout, routes_world
 
     settings = settings or ApiSettings()
     auth = auth or AuthStore(runtime.data_dir)
@@ -261,7 +261,7 @@ def create_app(
             {"name": "director", "description": "The council's director: sliders and stop."},
             {"name": "queue", "description": "Proposals waiting for a person."},
             {"name": "guardrails", "description": "Budgets and bans for generators."},
-            {"name": "evolution", "description": "petri's evolution loop."},
+            {"name": "evolution", "description": "The evolution loop of a world that evolves."},
             {"name": "metrics", "description": "Prometheus metrics; a bearer token of any role."},
         ],
     )
@@ -274,7 +274,13 @@ def create_app(
         "address": settings.address_lockout,
     }
     app.state.login_guard = LoginGuard(policies, clock=auth.clock)
-    for router in (routes_world.router, routes_gov.router, routes_ai.router, routes_players.router):
+    for router in (
+        routes_world.router,
+        routes_gov.router,
+        routes_ai.router,
+        routes_players.router,
+        routes_rollout.router,
+    ):
         app.include_router(router)
     _guard_openapi(app)
     _mount_stream_and_metrics(app, runtime, auth)
@@ -322,7 +328,9 @@ def _mount_stream_and_metrics(app: FastAPI, runtime: Runtime, auth: AuthStore) -
         except AuthError:
             return None
 
-    hubs = {name: StreamHub(name) for name in runtime.worlds}
+    from ouroboros.worlds import world_spec
+
+    hubs = {name: StreamHub(name) for name in runtime.worlds if world_spec(name).stream is not None}
 
     def to_hubs(event: dict[str, Any]) -> None:
         for hub in hubs.values():

@@ -69,7 +69,32 @@ Admin = Annotated[User, Depends(require("admin"))]
 TotpHeader = Annotated[
     str | None, Header(alias="X-TOTP", description="A current TOTP code (privileged overrides).")
 ]
-WorldQuery = Annotated[str, Query(description="Which world: neon or petri.", pattern="^(neon|petri)$")]
+#: what a world's name looks like on the wire (a registered world's name, checked after it)
+WORLD_NAME_PATTERN = "^[a-z][a-z0-9_]{0,39}$"
+
+
+def world_or_default(
+    request: Request,
+    world: Annotated[
+        str | None,
+        Query(description="Which world (default: the first this server runs).", pattern=WORLD_NAME_PATTERN),
+    ] = None,
+) -> str:
+    """The ``world`` query parameter: a registered world's name (422 otherwise), or, left out,
+    the first world this server runs."""
+    from ouroboros.worlds import world_names
+
+    if world is None:
+        running = runtime_of(request).worlds
+        if not running:
+            raise HTTPException(404, "no world is running here")
+        return running[0]
+    if world not in world_names():
+        raise HTTPException(422, f"unknown world {world!r} (worlds: {', '.join(world_names())})")
+    return world
+
+
+WorldQuery = Annotated[str, Depends(world_or_default)]
 
 
 def client_address(request: Request) -> str:
@@ -161,6 +186,7 @@ def council_of(request: Request, world: str) -> Any:
 
 
 __all__ = [
+    "WORLD_NAME_PATTERN",
     "Admin",
     "Operator",
     "TotpHeader",

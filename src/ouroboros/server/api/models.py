@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
-World = Literal["neon", "petri"]
+
+
+def _registered(name: str) -> str:
+    from ouroboros.worlds import world_names
+
+    if name not in world_names():
+        raise ValueError(f"unknown world {name!r} (worlds: {', '.join(world_names())})")
+    return name
+
+
+#: a registered world's name (``ouroboros.worlds.world_names()``)
+World = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), AfterValidator(_registered)]
 Totp = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 # a name shown in lists: no control, format, private-use or line/paragraph separator characters
 Label = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]+$")]

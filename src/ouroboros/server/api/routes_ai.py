@@ -46,7 +46,7 @@ def _on_council(request: Request, world: str, fn: Callable[[Any], Any]) -> Any:
 
 # -- director ----------------------------------------------------------------------------------
 @router.get("/api/director", tags=["director"], summary="The director's sliders, toggles and state")
-def director_status(request: Request, user: Viewer, world: WorldQuery = "neon") -> dict[str, Any]:
+def director_status(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     status: dict[str, Any] = _on_council(request, world, lambda c: c.director.status())
     return {
         **status,
@@ -148,7 +148,7 @@ for _action, _summary in (
 def queue_list(
     request: Request,
     user: Viewer,
-    world: WorldQuery = "neon",
+    world: WorldQuery,
     state: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = _on_council(request, world, lambda c: c.queue.list(state))
@@ -167,7 +167,7 @@ def _item(request: Request, world: str, item_id: str) -> dict[str, Any]:
     tags=["queue"],
     summary="A proposal as generated and as validated (enriched, edited, checked), and what differs",
 )
-def queue_diff(request: Request, item_id: str, user: Viewer, world: WorldQuery = "neon") -> dict[str, Any]:
+def queue_diff(request: Request, item_id: str, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     _item(request, world, item_id)
     diff: dict[str, Any] = _on_council(request, world, lambda c: c.queue.diff(item_id))
     return diff
@@ -316,7 +316,10 @@ def guardrails_put(request: Request, body: m.GuardrailsUpdate, user: Admin) -> d
 
 # -- evolution ---------------------------------------------------------------------------------
 def _evolution(request: Request) -> tuple[Any, Any]:
-    r = runner(request, "petri")
+    """The first running world that evolves (``spec.evolution``), and its loop."""
+    r = next((r for r in runtime_of(request).runners.values() if r.spec.evolution is not None), None)
+    if r is None:
+        raise HTTPException(404, "no world that evolves is running here")
     if r.evolution is None:
         raise HTTPException(503, "the evolution loop is not running")
     return r, r.evolution
@@ -337,7 +340,7 @@ def _trigger_pool(request: Request) -> ThreadPoolExecutor:
 @router.post(
     "/api/evolution/trigger",
     tags=["evolution"],
-    summary="Start an evolution cycle in petri now (202: its progress comes on the feed and history)",
+    summary="Start an evolution cycle now (202: its progress comes on the feed and history)",
     status_code=202,
     responses={409: {"description": "An operator's trigger is already waiting for its cycle."}},
 )
@@ -362,12 +365,12 @@ def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator
                 out = r.evolve(body.reason, user.name)
             except Exception as exc:  # the outcome goes to the feed; the world goes on
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-                r.feed.publish("evolution", "petri", action="failed", trigger_id=trigger_id, message=message)
+                r.feed.publish("evolution", r.name, action="failed", trigger_id=trigger_id, message=message)
                 return
             outcome = out if isinstance(out, dict) else {"result": out}
             r.feed.publish(
                 "evolution",
-                "petri",
+                r.name,
                 action="outcome",
                 trigger_id=trigger_id,
                 cycle=outcome.get("cycle"),
@@ -376,9 +379,9 @@ def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator
 
         pending.append(pool.submit(run))
     r.feed.publish(
-        "evolution", "petri", action="trigger", actor=user.name, reason=body.reason, trigger_id=trigger_id
+        "evolution", r.name, action="trigger", actor=user.name, reason=body.reason, trigger_id=trigger_id
     )
-    return {"accepted": True, "trigger_id": trigger_id, "world": "petri"}
+    return {"accepted": True, "trigger_id": trigger_id, "world": r.name}
 
 
 @router.get("/api/evolution/history", tags=["evolution"], summary="Past evolution cycles, newest first")

@@ -46,7 +46,7 @@ def _summary(patch: dict[str, Any], bundle: dict[str, Any] | None) -> dict[str, 
 def mutations(
     request: Request,
     user: Viewer,
-    world: WorldQuery = "petri",
+    world: WorldQuery,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     r = runner(request, world)
@@ -60,9 +60,7 @@ def mutations(
 
 
 @router.get("/api/mutations/{patch_id}/source", summary="A patch's whole content and code")
-def mutation_source(
-    request: Request, patch_id: str, user: Viewer, world: WorldQuery = "petri"
-) -> dict[str, Any]:
+def mutation_source(request: Request, patch_id: str, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     r = runner(request, world)
 
     def read() -> dict[str, Any] | None:
@@ -88,7 +86,7 @@ def mutation_source(
 def ledger(
     request: Request,
     user: Viewer,
-    world: WorldQuery = "petri",
+    world: WorldQuery,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     patch_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:

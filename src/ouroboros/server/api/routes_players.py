@@ -30,7 +30,7 @@ def _refused(exc: BadInputError) -> HTTPException:
     return HTTPException(422, exc.message)
 
 
-@router.get("/api/worlds/{world}/players", tags=["players"], summary="The city's characters (neon)")
+@router.get("/api/worlds/{world}/players", tags=["players"], summary="A played world's characters")
 def list_players(request: Request, world: str, user: Viewer) -> list[dict[str, Any]]:
     try:
         return runner(request, world).players()
@@ -38,7 +38,7 @@ def list_players(request: Request, world: str, user: Viewer) -> list[dict[str, A
         raise _refused(exc) from exc
 
 
-@router.get("/api/worlds/{world}/feedback", tags=["players"], summary="What players said (neon)")
+@router.get("/api/worlds/{world}/feedback", tags=["players"], summary="What players said (a played world)")
 def list_feedback(
     request: Request, world: str, user: Viewer, limit: Annotated[int, Query(ge=0, le=500)] = 50
 ) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def list_feedback(
         raise _refused(exc) from exc
 
 
-@router.get("/api/worlds/{world}/players/{name}", tags=["players"], summary="One character (neon)")
+@router.get("/api/worlds/{world}/players/{name}", tags=["players"], summary="One character of a played world")
 def show_player(request: Request, world: str, name: PlayerName, user: Viewer) -> dict[str, Any]:
     try:
         return runner(request, world).player(name)

@@ -131,7 +131,7 @@ def audit(
 
 # -- the worlds --------------------------------------------------------------------------------
 @router.get("/api/world/state", tags=["world"], summary="A world's tick, KPIs, version and timing")
-def world_state(request: Request, user: Viewer, world: WorldQuery = "petri") -> dict[str, Any]:
+def world_state(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     """``entities`` counts what lives in the world (petri: molbots; ``food`` its food items apart),
     ``entities_total`` every live engine entity; all read at one tick."""
     r = runner(request, world)
@@ -153,7 +153,7 @@ def world_state(request: Request, user: Viewer, world: WorldQuery = "petri") -> 
 
 
 @router.get("/api/world/params", tags=["world"], summary="A world's parameters")
-def get_params(request: Request, user: Viewer, world: WorldQuery = "petri") -> dict[str, Any]:
+def get_params(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     return {"world": world, "params": runner(request, world).params()}
 
 
@@ -178,6 +178,30 @@ router.add_api_route(
     summary="Change parameters (the same as PUT)",
     operation_id="set_params_post",
 )
+
+
+@router.get("/api/worlds", tags=["world"], summary="The worlds this server runs, and how to draw each")
+def worlds(request: Request, user: Viewer) -> list[dict[str, Any]]:
+    """Each running world's name, summary, whether people play it (over telnet and WebSocket),
+    and its stream (``kind`` code, ``legend``: entity kind code → what it is, ``resource``), or
+    ``null`` for a world that is not streamed."""
+    from ouroboros.worlds import world_spec
+
+    out = []
+    for name in runtime_of(request).worlds:
+        spec = world_spec(name)
+        stream = spec.stream
+        out.append({
+            "name": name,
+            "summary": spec.summary,
+            "played": spec.game is not None,
+            "stream": None if stream is None else {
+                "kind": stream.kind,
+                "legend": {str(code): label for code, label in sorted(stream.legend.items())},
+                "resource": stream.resource,
+            },
+        })  # fmt: skip
+    return out
 
 
 @router.get("/api/stats", tags=["world"], summary="Tick timing (p50/p95 ms), pace and state of every world")
@@ -218,7 +242,7 @@ def feed(
 
 # -- snapshots ---------------------------------------------------------------------------------
 @router.get("/api/snapshots", tags=["snapshots"], summary="A world's snapshots, oldest first")
-def list_snapshots(request: Request, user: Viewer, world: WorldQuery = "petri") -> list[dict[str, Any]]:
+def list_snapshots(request: Request, user: Viewer, world: WorldQuery) -> list[dict[str, Any]]:
     return runner(request, world).snapshots()
 
 
@@ -261,7 +285,7 @@ def restore_preview(
     request: Request,
     snapshot_id: str,
     user: Viewer,
-    world: WorldQuery = "petri",
+    world: WorldQuery,
     mode: RestoreMode = "world_only",
 ) -> dict[str, Any]:
     try:
@@ -278,7 +302,7 @@ def delete_snapshot(
     snapshot_id: str,
     user: Operator,
     reason: Annotated[str, Query(min_length=1, max_length=500)],
-    world: WorldQuery = "petri",
+    world: WorldQuery,
 ) -> dict[str, Any]:
     try:
         return runner(request, world).delete_snapshot(snapshot_id, user.name)

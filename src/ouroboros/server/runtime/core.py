@@ -2,8 +2,9 @@
 
 It makes one ``WorldRunner`` per world, snapshots the clean state of each world that starts new
 (not of a resumed one), attaches each world's council (``build_council``: the director, the
-approval queue, enrich through the model registry) and petri's evolution loop on the worlds'
-control threads, then starts every tick thread. STOP/GO (``pause``/``resume``) is kept per world
+approval queue, enrich through the model registry), the director's reader of each world that has
+one (``spec.signals``) and the evolution loop of each world that evolves (``spec.evolution``) on
+the worlds' control threads, then starts every tick thread. STOP/GO (``pause``/``resume``) is kept per world
 across restarts.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from ouroboros.errors import BadInputError
 from ouroboros.server.runtime.feed import Feed
-from ouroboros.server.runtime.options import WORLDS, RuntimeOptions
+from ouroboros.server.runtime.options import RuntimeOptions
 from ouroboros.server.runtime.runner import WorldRunner
 
 
@@ -26,15 +27,17 @@ class Runtime:
     """Every world of one data folder, live in this process. See the module docstring."""
 
     def __init__(
-        self, data_dir: Path, worlds: Iterable[str] = WORLDS, options: RuntimeOptions | None = None
+        self, data_dir: Path, worlds: Iterable[str] | None = None, options: RuntimeOptions | None = None
     ) -> None:
+        from ouroboros.worlds import live_worlds, world_names
+
         self.data_dir = Path(data_dir)
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise BadInputError(f"--data {self.data_dir} is not a folder")
-        names = list(dict.fromkeys(worlds))
+        names = list(dict.fromkeys(live_worlds() if worlds is None else worlds))
         for name in names:
-            if name not in WORLDS:
-                raise BadInputError(f"no live world {name!r} (try: {', '.join(WORLDS)})")
+            if name not in world_names():
+                raise BadInputError(f"no world {name!r} (try: {', '.join(world_names())})")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.options = options or RuntimeOptions()
         self.feed = Feed(self.options.feed_max_events)
@@ -63,12 +66,12 @@ class Runtime:
 
     @property
     def evolution(self) -> Any:
-        petri = self.runners.get("petri")
-        return None if petri is None else petri.evolution
+        """The evolution loop of the first world that runs one (None: none does)."""
+        return next((r.evolution for r in self.runners.values() if r.evolution is not None), None)
 
     def _attach_ai(self) -> None:
-        """Wire the council (director, queue) to each world and the evolution loop to petri,
-        when those packages are installed; each runs on its world's control thread."""
+        """Wire the council (director, queue) to each world and the evolution loop to each world
+        that evolves, when those packages are installed; each runs on its world's control thread."""
         if not self.options.council:
             return
         for runner in self.runners.values():
@@ -93,22 +96,20 @@ class Runtime:
             model_defaults=self.options.model_defaults,
         )
         runner.council.before_high_risk = functools.partial(runner.auto_snapshot, actor="ouroboros go")
-        if runner.name == "neon":
-            from ouroboros.ai.signals import NeonSignals
-
-            runner._signals = NeonSignals()
-        if runner.name == "petri":
+        if runner.spec.signals is not None:
+            runner._signals = runner.spec.signals()
+        if runner.spec.evolution is not None:
             try:
                 from ouroboros.ai.evolution import EvolutionLoop, RegistryCoder
             except ImportError:
                 return
-            feed = self.feed
+            feed, name = self.feed, runner.name
             # the genetic coder, joined by the model serving trait_code once `models set` names one
             runner.council.models.current()  # read on this (control) thread; the coder reads it later
             coder = RegistryCoder(runner.council.models, timeout_s=self.options.enrich_timeout_s)
 
             def publish(event: dict[str, Any]) -> None:
-                feed.publish("evolution", "petri", event=event)
+                feed.publish("evolution", name, event=event)
 
             runner.evolution = EvolutionLoop(
                 runner.world,

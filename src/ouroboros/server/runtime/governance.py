@@ -3,8 +3,9 @@
 ``<data>/<world>/`` holds ``world.json``, the ledger, the keyring and the runtime's ``server``
 signing key (made on first start). The governor's SQLite connections belong to the thread that
 opened them, so every call that touches it is handed to the world's control thread
-(``runner.call(fn)``). petri parameters are world inputs (checked now, applied at the next tick
-boundary); neon's are a governed ``world_params`` patch signed by the server key.
+(``runner.call(fn)``). A world's parameters (its ``spec.params``) are either world inputs
+(checked now, applied at the next tick boundary) or, when the hook names a ``governed_id``, a
+governed ``world_params`` patch signed by the server key.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedErro
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
+from ouroboros.worlds.spec import ParamsHook
 
 T = TypeVar("T")
 
-#: The governed object that holds the city's parameters (the base world has it at 1.0.0).
-NEON_PARAMS_ID = "neon.params.base"
 #: The ledger entry that keeps the reason an operator gave for a change the runtime submitted.
 REASON_ENTRY = "operator_reason"
 
@@ -51,15 +51,16 @@ class GovernedRunner:
         return self._control.submit(fn).result(timeout=timeout_s)
 
     def _open_governance(self) -> None:
-        from ouroboros.patches.governor import DEFAULT_WORLD, Governor
+        from ouroboros.patches.governor import Governor
+        from ouroboros.worlds import world_spec
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        if self.name == "petri":
-            defaults: dict[str, Any] = dict(DEFAULT_WORLD)
-            if self.options.petri_config is not None:
-                defaults["config"] = dict(self.options.petri_config)
-        else:
-            defaults = {"world": self.name, "seed": 0, "config": {}}
+        config = (self.options.world_configs or {}).get(self.name)
+        defaults: dict[str, Any] = {
+            "world": self.name,
+            "seed": 0,
+            "config": dict(world_spec(self.name).live_config if config is None else config),
+        }
         if self.options.seed is not None:
             defaults["seed"] = self.options.seed
         if self.options.governance_budgets:
@@ -70,7 +71,7 @@ class GovernedRunner:
             doc = json.loads(world_file.read_bytes())
             if isinstance(doc, dict):
                 doc["seed"] = defaults["seed"] if self.options.seed is not None else doc.get("seed", 0)
-                if self.name == "petri" and self.options.petri_config is not None:
+                if config is not None:
                     doc["config"] = defaults["config"]
                 write_atomic(world_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
         self.governor = Governor(
@@ -124,28 +125,33 @@ class GovernedRunner:
         return dict(self.call(lambda: self.governor.settings))
 
     def params(self) -> dict[str, int]:
-        with self.lock:
-            if self.name == "neon":
-                from ouroboros.worlds.neon.tables import tables
+        from ouroboros.worlds import world_spec
 
-                return dict(tables(self.world).params)
+        hook = world_spec(self.name).params
+        with self.lock:
+            if hook is not None:
+                return hook.current(self.world)
             return {k: int(v) for k, v in self.world.resources.get("params", {}).items()}
 
     def set_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
-        """petri: ``set_param`` inputs (checked now, applied at the next tick boundary). neon: a
-        governed ``world_params`` patch signed by the server key, every value range-checked first
-        (``BadInputError``); its verdict is returned when the patch is active or held for a human,
-        and ``ParamsRejected`` (a ``RejectedError`` carrying the verdict) raised when the pipeline
-        refuses it. A new ``tick_hz`` sets the city's pace at the tick the version lands."""
-        if self.name == "neon":
-            return self._propose_neon_params(values, actor, reason)
+        """A world whose ``spec.params`` names a ``governed_id``: a governed ``world_params`` patch
+        signed by the server key, every value range-checked first (``BadInputError``); its verdict
+        is returned when the patch is active or held for a human, and ``ParamsRejected`` (a
+        ``RejectedError`` carrying the verdict) raised when the pipeline refuses it (a new pace
+        lands at the tick the version does). Otherwise: ``set_param`` inputs (checked now,
+        applied at the next tick boundary)."""
+        from ouroboros.worlds import world_spec
+
+        hook = world_spec(self.name).params
+        if hook is None:
+            raise BadInputError(f"{self.name} has no parameters an operator may change")
+        if hook.governed_id is not None:
+            return self._propose_params(hook, hook.governed_id, values, actor, reason)
         with self.lock:
             checked = []
-            from ouroboros.worlds.petri.params import check_param
-
             for name, value in values.items():
                 try:
-                    checked.append(check_param(name, value))
+                    checked.append(hook.check(name, value))
                 except OuroborosError as exc:
                     raise BadInputError(exc.message) from exc
             for name, value in checked:
@@ -153,22 +159,27 @@ class GovernedRunner:
         self.feed.publish("params", self.name, actor=actor, reason=reason, params=dict(checked))
         return {"world": self.name, "queued": dict(checked), "applies_at_tick": self.world.tick + 1}
 
-    def _propose_neon_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
-        from ouroboros.worlds.neon.params import DEFAULT_PARAMS, param_problem
-
+    def _propose_params(
+        self, hook: ParamsHook, object_id: str, values: Mapping[str, int], actor: str, reason: str
+    ) -> dict[str, Any]:
         if not values:
-            raise BadInputError("no neon parameter to change")
-        problems = [p for name, value in values.items() if (p := param_problem(name, value)) is not None]
+            raise BadInputError(f"no {self.name} parameter to change")
+        problems = []
+        for name, value in values.items():
+            try:
+                hook.check(name, value)
+            except OuroborosError as exc:
+                problems.append(exc.message)
         if problems:
             raise BadInputError("; ".join(problems))
 
         def submit() -> dict[str, Any]:
             # on the active version (not the live tables, which may not have caught up with it yet)
             stored = self.governor.active_content()
-            held = active_object(self.name, stored, "world_params", NEON_PARAMS_ID)
-            merged = dict(DEFAULT_PARAMS) | dict(getattr(held, "params", None) or {}) | dict(values)
-            version = next_version(self.name, stored, "world_params", NEON_PARAMS_ID)
-            obj = {"id": NEON_PARAMS_ID, "version": version, "world": "neon", "params": merged}
+            held = active_object(self.name, stored, "world_params", object_id)
+            merged = hook.defaults() | dict(getattr(held, "params", None) or {}) | dict(values)
+            version = next_version(self.name, stored, "world_params", object_id)
+            obj = {"id": object_id, "version": version, "world": self.name, "params": merged}
             verdict = self.submit_content({"world_params": [obj]}, actor=actor, kind="params", reason=reason)
             if verdict["state"] in ("rejected", "rolled_back", "refused"):
                 raise ParamsRejected(verdict)
@@ -231,7 +242,6 @@ class ParamsRejected(RejectedError):
 
 
 __all__ = [
-    "NEON_PARAMS_ID",
     "REASON_ENTRY",
     "GovernedRunner",
     "ParamsRejected",

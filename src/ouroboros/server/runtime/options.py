@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ouroboros.server.gateway.session import SessionLimits
 
-WORLDS = ("neon", "petri")
-PETRI_TICKS_PER_SECOND = 30.0
+#: the pace of a world without a live game of its own (one with a game asks its ``GameHook``)
+DEFAULT_TICKS_PER_SECOND = 30.0
 COUNCIL_EVERY_S = 1.0
 CONTROL_TIMEOUT_S = 120.0
 SERVER_KEY = "server"
@@ -25,14 +25,15 @@ class RuntimeOptions:
     max_ticks: int | None = None
     fresh: bool = False
     seed: int | None = None
-    petri_config: Mapping[str, Any] | None = None
+    #: the config of new worlds, by world name (``None``/absent: the world's ``live_config``)
+    world_configs: Mapping[str, Mapping[str, Any]] | None = None
     host: str = "127.0.0.1"
     telnet_port: int = 4000
     ws_port: int = 4001
     optimizer: bool = True
     council: bool = True
     governance_budgets: Mapping[str, int] | None = None
-    session_limits: SessionLimits | None = None  # neon's gateways (None: SessionLimits())
+    session_limits: SessionLimits | None = None  # a played world's gateways (None: SessionLimits())
     #: the anchors outside the data folder (``None``: ``OUROBOROS_WITNESS`` / ``OUROBOROS_TRUST_ROOT``)
     witness: Path | None = None
     trust_root: str | None = None
@@ -53,8 +54,7 @@ class RuntimeOptions:
 __all__ = [
     "CONTROL_TIMEOUT_S",
     "COUNCIL_EVERY_S",
-    "PETRI_TICKS_PER_SECOND",
+    "DEFAULT_TICKS_PER_SECOND",
     "SERVER_KEY",
-    "WORLDS",
     "RuntimeOptions",
 ]

@@ -1,7 +1,8 @@
-"""The city's players for an operator: list them, look one up, move one (neon only).
+"""A played world's players for an operator: list them, look one up, move one (worlds with a
+``spec.game`` only).
 
 Reads happen under the runner's lock, between two ticks. A move is checked now (an unknown player
-or room raises and queues nothing) and then submitted as the ``neon.operator_move`` world input,
+or room raises and queues nothing) and then submitted as the game's ``move_input`` world input,
 so it lands at the next tick boundary; the feed gets a ``players`` event naming the operator.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError
 from ouroboros.server.runtime.feed import Feed
+from ouroboros.worlds.spec import GameHook
 
 
 class PlayersMixin:
@@ -23,43 +25,40 @@ class PlayersMixin:
     lock: threading.RLock
     world: World
 
-    def _neon_only(self) -> None:
-        if self.name != "neon":
-            raise BadInputError(f"{self.name} has no players (only neon does)")
+    def _game(self) -> GameHook:
+        from ouroboros.worlds import world_names, world_spec
+
+        game = world_spec(self.name).game
+        if game is None:
+            played = [n for n in world_names() if world_spec(n).game is not None]
+            raise BadInputError(f"{self.name} has no players (worlds with players: {', '.join(played)})")
+        return game
 
     def players(self) -> list[dict[str, Any]]:
-        from ouroboros.worlds.neon.operator import players
-
-        self._neon_only()
+        game = self._game()
         with self.lock:
-            return players(self.world)
+            return game.players(self.world)
 
     def feedback(self, limit: int) -> dict[str, Any]:
         """What players said with ``feedback``, newest first, with counts per category."""
-        from ouroboros.worlds.neon.experience import feedback_view
-
-        self._neon_only()
+        game = self._game()
         with self.lock:
-            return feedback_view(self.world, limit)
+            return game.feedback(self.world, limit)
 
     def player(self, name: str) -> dict[str, Any]:
-        from ouroboros.worlds.neon.operator import player_info
-
-        self._neon_only()
+        game = self._game()
         with self.lock:
-            return player_info(self.world, name)
+            return game.player(self.world, name)
 
     def move_player(self, name: str, room: str, actor: str, reason: str) -> dict[str, Any]:
         """Check, then queue the move for the next tick; returns from, to and that tick."""
-        from ouroboros.worlds.neon.operator import MOVE, check_move
-
-        self._neon_only()
+        game = self._game()
         actor, reason = actor.strip()[:200] or "operator", reason.strip()[:200]
         if not reason:
             raise BadInputError("a reason is required (the player is told it)")
         with self.lock:
-            moved = check_move(self.world, name, room)
-            self.world.submit(MOVE, {"name": name, "room": room, "actor": actor, "reason": reason})
+            moved = game.check_move(self.world, name, room)
+            self.world.submit(game.move_input, {"name": name, "room": room, "actor": actor, "reason": reason})
             moved["applies_at_tick"] = self.world.tick + 1
         self.feed.publish("players", self.name, action="move", actor=actor, reason=reason, **moved)
         return moved

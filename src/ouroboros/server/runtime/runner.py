@@ -1,16 +1,17 @@
 """One live world: ``WorldRunner`` ticks it on its own thread at its own pace, under its lock.
 
-- petri ticks on a plain thread (30 ticks/s unless told otherwise); neon's thread runs an asyncio
-  loop that also serves the city's telnet and WebSocket gateways, at the city's ``tick_hz``;
+- a world ticks on a plain thread (30 ticks/s unless told otherwise); a world people play (its
+  ``spec.game``) ticks on a thread that runs an asyncio loop which also serves its telnet and
+  WebSocket gateways, at the pace the game asks for;
 - before every tick the runner follows the governed folder's active pointer (``PointerFollower``,
   whose ledger connection belongs to the tick thread);
 - every second of ticks, the director observes and the council acts on the control thread (see
-  ``governance``), and petri's evolution loop may start a cycle (see ``evolution``), whose fork
-  ticks run in the dish's idle time between paced ticks (``wait_for_idle``);
+  ``governance``), and an evolving world's evolution loop may start a cycle (see ``evolution``),
+  whose fork ticks run in the world's idle time between paced ticks (``wait_for_idle``);
 - tick statistics, STOP/GO (``paused``: players stay connected), ``after_tick`` hooks (stream hubs,
   metrics: a failing one is reported on the feed and never stops the world);
-- ``stop()`` stops the tick thread at a tick boundary and saves the world (petri to
-  ``<data>/petri/petri.snapshot``, neon to ``<data>/neon/neon.db``).
+- ``stop()`` stops the tick thread at a tick boundary and saves the world (to
+  ``<data>/<world>/<world>.snapshot``, or a played world through its game's store).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.evolution import EvolvingRunner
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
-from ouroboros.server.runtime.options import COUNCIL_EVERY_S, PETRI_TICKS_PER_SECOND, RuntimeOptions
+from ouroboros.server.runtime.options import COUNCIL_EVERY_S, DEFAULT_TICKS_PER_SECOND, RuntimeOptions
 from ouroboros.server.runtime.players import PlayersMixin
 from ouroboros.server.runtime.snapshots import SnapshotsMixin
+from ouroboros.worlds.spec import RunningGame
 
 #: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
 RUN_STATE_FILE = "run_state.json"
@@ -48,7 +50,10 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
     """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
     def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:
+        from ouroboros.worlds import world_spec
+
         self.name = name
+        self.spec = world_spec(name)
         self.folder = data / name
         self.root = data
         self.options = options
@@ -69,14 +74,14 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self.evolution: Any = None
         self.governor: Any = None  # only ever used on the control thread
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-control")
-        self._evolver: ThreadPoolExecutor | None = None  # petri, once the evolution loop is attached
+        self._evolver: ThreadPoolExecutor | None = None  # once an evolution loop is attached
         self._cycle: Any = None  # the evolution cycle under way (set and cleared on the control thread)
         self._cycle_done: Future[dict[str, Any]] | None = None  # and its outcome
         self._council_pending = False
         self._events: deque[dict[str, Any]] = deque(maxlen=options.council_events_max)
         self._signals: Any = None
         self._thread: threading.Thread | None = None
-        self.game: Any = None
+        self.game: RunningGame | None = None
         self.optimizer: Any = None
         #: called under the lock after every tick with (world, tick ms): stream hubs, metrics
         self.after_tick: list[Callable[[World, float], None]] = []
@@ -142,16 +147,11 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
 
         settings = self.settings()
         seed, config = int(settings.get("seed", 0)), dict(settings.get("config") or {})
-        if self.name == "neon":
-            from ouroboros.worlds.neon.store import CityStore
-
-            store = CityStore(self.folder)
-            try:
-                saved = None if self.options.fresh else store.load()
-            finally:
-                store.close()
+        game = self.spec.game
+        if game is not None:
+            saved = None if self.options.fresh else game.load(self.folder)
             self.resumed = saved is not None
-            return saved or build_world("neon", seed, config)
+            return saved or build_world(self.name, seed, config)
         path = self.folder / f"{self.name}.snapshot"
         self.resumed = path.exists() and not self.options.fresh
         if not self.resumed:
@@ -164,22 +164,18 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         return world
 
     def _pace(self) -> float:
-        """Ticks per second; 0 runs as fast as it can. neon's is its ``tick_hz`` (held to the
-        parameter's bounds, whatever a saved world says) unless the options set a pace."""
+        """Ticks per second; 0 runs as fast as it can. A played world's is what its game asks for
+        (held to its bounds, whatever a saved world says) unless the options set a pace."""
         if self.options.ticks_per_second is not None:
             return self.options.ticks_per_second
-        if self.name == "neon":
-            from ouroboros.worlds.neon.params import PARAMS
-            from ouroboros.worlds.neon.tables import tables
-
-            bounds = PARAMS["tick_hz"]
-            return float(min(max(int(tables(self.world).params["tick_hz"]), bounds.low), bounds.high))
-        return PETRI_TICKS_PER_SECOND
+        if self.spec.game is not None:
+            return self.spec.game.ticks_per_second(self.world)
+        return DEFAULT_TICKS_PER_SECOND
 
     def _follow_pace(self) -> None:
-        """Under the lock, after a tick: a version that changed neon's ``tick_hz`` has just
+        """Under the lock, after a tick: a version that changed a played world's pace has just
         landed (or a restore brought another back), so the next tick is paced by it."""
-        if self.name != "neon" or self.options.ticks_per_second is not None:
+        if self.spec.game is None or self.options.ticks_per_second is not None:
             return
         pace = self._pace()
         if pace == self.pace:
@@ -254,15 +250,15 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             events = list(self._events)
             self._events.clear()
             kpis, tick = self.kpis(), self.world.tick
-            if self._signals is not None:  # neon: what the director reads from the city
+            if self._signals is not None:  # what the director reads of the world (``spec.signals``)
                 signals = self._signals.read(self.world)
                 events, kpis = events + list(signals.events), {**kpis, **signals.kpis}
         self._control.submit(self._council_step, events, kpis, tick)
 
     def _council_step(self, events: list[dict[str, Any]], kpis: dict[str, Any], tick: int) -> None:
-        """On the control thread: the director observes and the council acts; petri's evolution
-        loop looks at the dish (between two ticks) and, when a cycle is due, starts it on the
-        evolution thread. Its events reach the feed through its feed callback."""
+        """On the control thread: the director observes and the council acts; the evolution loop
+        (of a world that evolves) looks at the world (between two ticks) and, when a cycle is due,
+        starts it on the evolution thread. Its events reach the feed through its feed callback."""
         try:
             if self.council is not None:
                 for what in self.council.step(events, kpis, tick) or []:
@@ -293,6 +289,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         )
         return {
             "world": self.name,
+            "played": self.spec.game is not None,
             "tick": self.world.tick,
             "paused": self.paused.is_set(),
             "running": self._thread is not None and self._thread.is_alive(),
@@ -305,15 +302,18 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         }
 
     def start(self) -> None:
-        if self.name == "petri" and self.options.optimizer:
+        if self.spec.game is None and self.options.optimizer:
+            from ouroboros.ai.optimizer_advisor import live_advisor
             from ouroboros.engine.optimizer import Optimizer
+            from ouroboros.optimizer_files import file_hooks
 
-            self.optimizer = Optimizer(self.world, data=self.folder)
+            advisor = live_advisor(getattr(self.council, "models", None))  # decision support only
+            self.optimizer = Optimizer(self.world, hooks=file_hooks(self.folder), advisor=advisor)
             self.optimizer.prepare_all()
-        if self.name == "neon":
+        if self.spec.game is not None:
             ready = threading.Event()
             self._thread = threading.Thread(
-                target=self._run_neon, args=(ready,), name="neon-ticks", daemon=True
+                target=self._run_game, args=(ready,), name=f"{self.name}-ticks", daemon=True
             )
             self._thread.start()
             ready.wait(30)
@@ -365,19 +365,21 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         if self.pace > 0 and not self._stop.is_set() and not self.finished.is_set():
             self._idle.wait(IDLE_WAIT_MAX_S)
 
-    def _run_neon(self, ready: threading.Event) -> None:
+    def _run_game(self, ready: threading.Event) -> None:
         try:
-            asyncio.run(self._neon_main(ready))
+            asyncio.run(self._game_main(ready))
         except Exception as exc:
             self.error = self.error or f"{type(exc).__name__}: {exc}"
         finally:
             ready.set()
             self.finished.set()
 
-    async def _neon_main(self, ready: threading.Event) -> None:
+    async def _game_main(self, ready: threading.Event) -> None:
+        """The played world's loop: its game ticks here and its gateways serve here."""
         from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
-        from ouroboros.worlds.neon.runtime import NeonGame
-        from ouroboros.worlds.neon.store import CityStore
+
+        hook = self.spec.game
+        assert hook is not None
 
         loop = asyncio.get_running_loop()
 
@@ -387,14 +389,13 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
                 loop.default_exception_handler(context)
 
         loop.set_exception_handler(quiet_cancel)
-        store = CityStore(self.folder)
-        self.game = NeonGame(self.world, store, tick_hz=self.pace or 1e6)
-        accounts = AccountStore(self.folder / "neon.db")
+        self.game = game = hook.open(self.world, self.folder, self.pace or 1e6)
+        accounts = AccountStore(self.folder / hook.accounts_file)
 
         def alert(event: dict[str, Any]) -> None:  # a telnet / WebSocket login lockout began
             self.feed.publish("security", self.name, **event)
 
-        registry = SessionRegistry(self.game, accounts, limits=self.options.session_limits, on_alert=alert)
+        registry = SessionRegistry(game, accounts, limits=self.options.session_limits, on_alert=alert)
         servers: list[Any] = []
         from ouroboros.server.runtime.inbox import GoLock, Inbox
 
@@ -403,14 +404,14 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         except OSError:
             self.error = f"another ouroboros go runs {self.folder}"
             accounts.close()
-            store.close()
+            game.close()
             return
         inbox = Inbox(self.folder)
         try:
             try:
-                telnet = await serve_telnet(self.game, registry, self.options.host, self.options.telnet_port)
+                telnet = await serve_telnet(game, registry, self.options.host, self.options.telnet_port)
                 servers.append(telnet)
-                ws = await serve_websocket(self.game, registry, self.options.host, self.options.ws_port)
+                ws = await serve_websocket(game, registry, self.options.host, self.options.ws_port)
                 servers.append(ws)
             except OSError as exc:
                 self.error = f"cannot listen on {self.options.host}: {exc.strerror or exc}"
@@ -432,7 +433,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
                 ran += 1
                 period = 1.0 / self.pace if self.pace > 0 else 0.0  # a new tick_hz lands at a tick
                 now = time.monotonic()
-                if now - last_save >= self.game.autosave_s:
+                if now - last_save >= game.autosave_s:
                     self.save()
                     last_save = now
                 next_at += period
@@ -450,27 +451,27 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             self.save()
             self.follower.close()
             accounts.close()
-            store.close()
+            game.close()
             go_lock.release()
 
     def _tell_stop_and_go(self) -> None:
-        """On the city's loop: players hear STOP once, and GO; their commands meanwhile are
-        answered by the game (``NeonGame.freeze``)."""
+        """On the game's loop: players hear STOP once, and GO; their commands meanwhile are
+        answered by the game (``RunningGame.operators_stopped``)."""
         stopped = self.paused.is_set()
         if self.game is None or stopped == (self.game.frozen is not None):
             return
         note = self._run_note or {}
         why = f" ({note['reason']})" if note.get("reason") else ""
         if stopped:
-            self.game.freeze(f"The city freezes: its operators pressed STOP{why}. Nothing moves until GO.")
+            self.game.operators_stopped(why)
         else:
-            self.game.thaw(f"The city moves again: its operators pressed GO{why}.")
+            self.game.operators_resumed(why)
 
     def save(self) -> None:
         with self.lock:
             if self.game is not None:
                 self.game.save()
-            elif self.name != "neon":
+            elif self.spec.game is None:  # a played world is saved by its game, once it runs
                 write_atomic(self.folder / f"{self.name}.snapshot", self.world.snapshot())
 
     def stop(self) -> None:

@@ -28,6 +28,8 @@ from typing import Any
 from ouroboros.engine import World
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
+from ouroboros.server.runtime.options import RuntimeOptions
+from ouroboros.worlds.spec import RunningGame
 
 SNAPSHOT_ID = re.compile(r"^[0-9]{10}-[0-9a-f]{8}$")
 #: The snapshot ``go`` takes of a world that starts new (``kind`` in its sidecar; older sidecars
@@ -46,8 +48,8 @@ class SnapshotsMixin:
     feed: Feed
     lock: threading.RLock
     world: World
-    game: Any
-    options: Any
+    game: RunningGame | None
+    options: RuntimeOptions
     _force_sync: bool
     _reenter: list[str]
 
@@ -129,17 +131,17 @@ class SnapshotsMixin:
         return gone
 
     def _characters_of(self, world: World) -> dict[str, dict[str, Any]]:
-        if self.name != "neon":
-            return {}
-        from ouroboros.worlds.neon.characters import characters
+        """Every character of a world people play (its ``spec.game``); none otherwise."""
+        from ouroboros.worlds import world_spec
 
-        return characters(world)
+        game = world_spec(self.name).game
+        return {} if game is None else game.characters(world)
 
     def restore_preview(self, snapshot_id: str, mode: str = "world_only") -> dict[str, Any]:
         """What restoring ``snapshot_id`` in ``mode`` would take from each player, before anything
         changes (``KeyError``: no such snapshot; ``BadInputError``: no such mode)."""
         from ouroboros.errors import BadInputError
-        from ouroboros.worlds.neon.characters import kept_cost, restore_cost
+        from ouroboros.worlds import world_spec
 
         if mode not in RESTORE_MODES:
             raise BadInputError(f"restore mode must be one of {', '.join(RESTORE_MODES)}, not {mode!r}")
@@ -152,10 +154,8 @@ class SnapshotsMixin:
             then_world = self.world.fork()
         then_world.restore(data)  # raises SnapshotError: nothing changed
         then = self._characters_of(then_world)
-        if mode == "everything":
-            players = restore_cost(now, then)
-        else:
-            players = kept_cost(now)
+        game = world_spec(self.name).game
+        players = [] if game is None else game.restore_cost(now, then if mode == "everything" else None)
         totals = {k: sum(int(p[k]) for p in players) for k in ("xp", "credits", "items", "jobs")}
         totals["characters_lost"] = sum(1 for p in players if p["character_lost"])
         return {"snapshot": meta, "mode": mode, "from_tick": tick, "to_tick": meta["tick"],
@@ -165,6 +165,7 @@ class SnapshotsMixin:
         """Put the world back to ``snapshot_id``: ``everything``, or ``world_only`` (every
         character kept as it is now). An automatic snapshot is taken first."""
         from ouroboros.errors import BadInputError
+        from ouroboros.worlds import world_spec
 
         if mode not in RESTORE_MODES:
             raise BadInputError(f"restore mode must be one of {', '.join(RESTORE_MODES)}, not {mode!r}")
@@ -177,15 +178,11 @@ class SnapshotsMixin:
         with self.lock:
             kept = self._characters_of(self.world) if mode == "world_only" else {}
             self.world.restore(data)  # raises SnapshotError and leaves the world as it was
-            if kept:
-                from ouroboros.worlds.neon.characters import put_characters
-
-                put_characters(self.world, kept)
+            hook = world_spec(self.name).game
+            if kept and hook is not None:
+                hook.put_characters(self.world, kept)
             if self.game is not None:  # characters online before the restore come back in
-                for chunk in self.world.query("Player"):
-                    chunk["Player.online"][:] = 0
-                self._reenter = sorted(self.game._present)  # after the world is back on its version
-                self.game._present.clear()
+                self._reenter = self.game.take_everyone_out()  # after the world is back on its version
             self._force_sync = True  # back onto the active version at the next tick
         self.feed.publish("snapshot", self.name, action="restore", snapshot=meta, actor=actor, mode=mode)
         proposals = self._newer_proposals(meta, snapshot_id)

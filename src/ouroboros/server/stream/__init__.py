@@ -31,26 +31,19 @@ from ouroboros.errors import OuroborosError
 from ouroboros.server.stream.frames import (  # re-exported: the stream's public names include the codec
     BINARY_MIN_ENTITIES,
     ENTITY_DTYPE,
-    FLAG_FIGHTING,
-    FLAG_YOUNG,
     HEADER_DTYPE,
-    KIND_MOLBOT,
-    KIND_NPC,
-    KIND_PLAYER,
     MAGIC,
     MAX_FRAME_ITEMS,
     RESOURCE_DTYPE,
-    SNAPSHOTS,
     VERSION,
-    WORLD_KINDS,
-    WORLD_NAMES,
     Entities,
     Frame,
     FrameError,
     decode_binary_frame,
     encode_frame,
-    neon_frame,
-    petri_frame,
+    frame_source,
+    world_kinds,
+    world_of_kind,
 )
 
 if TYPE_CHECKING:
@@ -64,20 +57,12 @@ __all__ = [
     "DEFAULT_FPS",
     "DEFAULT_FRAME_QUEUE",
     "ENTITY_DTYPE",
-    "FLAG_FIGHTING",
-    "FLAG_YOUNG",
     "HEADER_DTYPE",
-    "KIND_MOLBOT",
-    "KIND_NPC",
-    "KIND_PLAYER",
     "MAGIC",
     "MAX_CLIENT_MESSAGE_BYTES",
     "MAX_FRAME_ITEMS",
     "RESOURCE_DTYPE",
-    "SNAPSHOTS",
     "VERSION",
-    "WORLD_KINDS",
-    "WORLD_NAMES",
     "Entities",
     "Frame",
     "FrameError",
@@ -85,9 +70,10 @@ __all__ = [
     "StreamHub",
     "decode_binary_frame",
     "encode_frame",
+    "frame_source",
     "mount_world_stream",
-    "neon_frame",
-    "petri_frame",
+    "world_kinds",
+    "world_of_kind",
 ]
 
 log = logging.getLogger(__name__)
@@ -181,15 +167,14 @@ class StreamHub:
         feed_queue: int = DEFAULT_FEED_QUEUE,
         snapshot: Callable[[World], Frame] | None = None,
     ) -> None:
-        if world not in WORLD_KINDS:
-            raise FrameError(f"unknown world {world!r} (known: {', '.join(WORLD_KINDS)})")
+        source = snapshot or frame_source(world)  # FrameError: no such world, or one not streamed
         if not 1 <= fps <= 240 or frame_queue < 1 or feed_queue < 1:
             raise FrameError("fps must be in [1, 240] and the queues at least 1 long")
         self.world = world
         self.period_s = 1.0 / fps
         self.frame_queue = frame_queue
         self.feed_queue = feed_queue
-        self.snapshot = snapshot or SNAPSHOTS[world]
+        self.snapshot = source
         self.clients: set[StreamClient] = set()
         self.last_frame: Message | None = None
         self.frames_published = 0

@@ -121,21 +121,22 @@ class RuntimeMetrics:
         self.tick_seconds.labels(world).observe(seconds)
 
     def observe_world(self, name: str, world: World) -> None:
-        """Population, entities and (neon) money supply and inflation, read from ``world``
-        between ticks."""
-        self.entities.labels(name).set(world.entity_count)
-        kind = world.meta.get("world", name)
-        if kind == "petri":
-            self.population.labels(name).set(world.count("Body", "DNA", "Position", "Traits", "Velocity"))
-        elif kind == "neon":
-            from ouroboros.worlds.neon.economy import money_supply
+        """Entities, and the gauges the world reports (``spec.metrics``: population, money supply,
+        inflation), read from ``world`` between ticks."""
+        from ouroboros.worlds import spec_of
 
-            online = sum(int((c["Player.online"] != 0).sum()) for c in world.query("Player"))
-            self.population.labels(name).set(online)
-            self.money_supply.labels(name).set(money_supply(world))
-            reports = world.resources.get("neon", {}).get("economy", {}).get("reports") or []
-            if reports:
-                self.inflation.labels(name).set(int(reports[-1].get("inflation_permille", 0)))
+        self.entities.labels(name).set(world.entity_count)
+        gauges = spec_of(world).metrics
+        if gauges is None:
+            return
+        values = gauges(world)
+        for key, gauge in (
+            ("population", self.population),
+            ("money_supply", self.money_supply),
+            ("inflation_permille", self.inflation),
+        ):
+            if key in values:
+                gauge.labels(name).set(values[key])
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ouroboros.engine import Plugin, World
+from ouroboros.worlds.flocking.stream import STREAM
 from ouroboros.worlds.spec import ContentProblems, WorldSpec
 
 
@@ -53,6 +54,13 @@ def _flocking_dump(world: World) -> dict[str, Any]:
     return state_arrays(world)
 
 
+def _flocking_gauges(world: World) -> dict[str, int]:
+    from ouroboros.worlds.flocking.systems import birds
+
+    chunk = birds(world)
+    return {"population": chunk.count if chunk is not None else 0}
+
+
 SPEC = WorldSpec(
     "flocking",
     _flocking_plugin,
@@ -63,6 +71,8 @@ SPEC = WorldSpec(
     {"birds": {"max_increase": 0, "min_permille": 1000}},
     dump=_flocking_dump,
     summary="boids on a torus (the ABM peers' Flocking), in IEEE-exact float64",
+    stream=STREAM,
+    metrics=_flocking_gauges,
 )
 
 __all__ = ["SPEC"]

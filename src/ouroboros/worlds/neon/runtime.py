@@ -143,6 +143,27 @@ class NeonGame:
         if self.store is not None:
             self.store.save(self.world)
 
+    def operators_stopped(self, why: str) -> None:
+        """STOP, as players hear it (``why``: the operator's reason in brackets, or empty)."""
+        self.freeze(f"The city freezes: its operators pressed STOP{why}. Nothing moves until GO.")
+
+    def operators_resumed(self, why: str) -> None:
+        self.thaw(f"The city moves again: its operators pressed GO{why}.")
+
+    def close(self) -> None:
+        """Release the store (after the last ``save``)."""
+        if self.store is not None:
+            self.store.close()
+
+    def take_everyone_out(self) -> list[str]:
+        """After a restore: every character offline and none present; returns who was present
+        (they ``enter`` again once the world is back on its version)."""
+        for chunk in self.world.query("Player"):
+            chunk["Player.online"][:] = 0
+        present = sorted(self._present)
+        self._present.clear()
+        return present
+
     async def run_ticks(self) -> None:
         period = 1.0 / self.tick_hz
         next_at = time.monotonic()

@@ -7,7 +7,9 @@ from typing import Any
 
 from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
-from ouroboros.worlds.spec import ContentProblems, WorldSpec
+from ouroboros.worlds.neon.hooks import NeonGameHook, NeonParams, neon_metrics
+from ouroboros.worlds.neon.stream import STREAM
+from ouroboros.worlds.spec import ContentProblems, SignalsReader, WorldSpec
 
 
 def _world_content(content: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,6 +52,13 @@ def _neon_apply(
     return apply_content(world, _world_content(content), migration)
 
 
+def _neon_signals() -> SignalsReader:
+    # the director's reader of the city; it lives in ``ai.signals`` until it moves here (issue 13)
+    from ouroboros.ai.signals import NeonSignals
+
+    return NeonSignals()
+
+
 SPEC = WorldSpec(
     "neon",
     _neon_plugin,
@@ -66,6 +75,11 @@ SPEC = WorldSpec(
     },
     summary="a cyberpunk MUD city people play over telnet and the web",
     live_default=True,
+    stream=STREAM,
+    params=NeonParams(),
+    game=NeonGameHook(),
+    signals=_neon_signals,
+    metrics=neon_metrics,
 )
 
 __all__ = ["SPEC"]

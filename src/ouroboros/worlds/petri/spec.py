@@ -7,6 +7,8 @@ from typing import Any
 
 from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
+from ouroboros.worlds.petri.hooks import PetriParams, petri_metrics
+from ouroboros.worlds.petri.stream import STREAM
 from ouroboros.worlds.spec import ContentProblems, WorldSpec
 
 
@@ -52,6 +54,17 @@ def _petri_apply(
     apply_content(world, _world_content(content))  # a molbot refers to no content object
 
 
+def _petri_trait_world(seed: int, entities: int, trait: Any) -> World:
+    from ouroboros.worlds.petri import PetriPlugin
+
+    return World(seed, plugins=[PetriPlugin(entities, traits=(trait,))])
+
+
+class _Evolves:
+    """petri evolves (its traits are code the evolution loop writes): a marker until the loop's
+    hooks move here (issue 13, item 2)."""
+
+
 SPEC = WorldSpec(
     "petri",
     _petri_plugin,
@@ -61,7 +74,13 @@ SPEC = WorldSpec(
     _petri_apply,
     {"population": {"max_drift_permille": 500, "min_baseline": 5}, "faults": {"max_increase": 0}},
     summary="an artificial-life dish whose creatures' behaviour is code that evolves",
+    live_config={"entities": 300},
     live_default=True,
+    stream=STREAM,
+    params=PetriParams(),
+    evolution=_Evolves(),
+    trait_world=_petri_trait_world,
+    metrics=petri_metrics,
 )
 
 __all__ = ["SPEC"]

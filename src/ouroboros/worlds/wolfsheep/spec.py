@@ -7,6 +7,7 @@ from typing import Any
 
 from ouroboros.engine import Plugin, World
 from ouroboros.worlds.spec import ContentProblems, WorldSpec
+from ouroboros.worlds.wolfsheep.stream import STREAM
 
 
 def _world_content(content: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,6 +48,13 @@ def _wolfsheep_apply(
     apply_content(world, _world_content(content))
 
 
+def _wolfsheep_gauges(world: World) -> dict[str, int]:
+    from ouroboros.worlds.wolfsheep import counts
+
+    c = counts(world)
+    return {"population": c["sheep"] + c["wolves"]}
+
+
 SPEC = WorldSpec(
     "wolfsheep",
     _wolfsheep_plugin,
@@ -56,6 +64,8 @@ SPEC = WorldSpec(
     _wolfsheep_apply,
     {"sheep": {"max_drift_permille": 500, "min_baseline": 5}, "wolves": {"max_drift_permille": 500}},
     summary="predators and prey on a grid with regrowing grass (the ABM peers' WolfSheep)",
+    stream=STREAM,
+    metrics=_wolfsheep_gauges,
 )
 
 __all__ = ["SPEC"]

@@ -1,0 +1,210 @@
+"""Jobs through workers on Redis Streams: throughput and latency with 1 and 2 worker processes,
+and the recovery time after a worker is killed with SIGKILL mid-job.
+
+Each row runs on a private ``redis-server`` (a unix socket, no persistence) started here:
+
+- ``gen jobs, W workers``: ``--jobs`` generation jobs (the council's NPC generator, the same work
+  ``ouroboros worker gen`` does) submitted at once; throughput is jobs / (first submit → last
+  result) and latency is submit → result written, per job (p50, p99).
+- ``recovery after SIGKILL``: a worker holding a job (a 30 s job) is killed; the other worker's
+  janitor, on its timer, hands the job on: the time from the kill to the job's result (its lease
+  plus the janitor's period bound it: ``--lease-s`` and ``--janitor-every-s``).
+
+Medians over ``--repeats``. Writes benchmarks/results/cluster.json (``--quick``: tiny, under
+results/quick/). Players across shard processes and a shard's soft restart are not measured yet:
+shards as processes are the next step of the scale-out issue.
+
+    python benchmarks/bench_cluster.py [--jobs 400] [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from ouroboros.cluster.redis_queue import RedisJobQueue  # noqa: E402
+from ouroboros.cluster.redis_server import RedisServer  # noqa: E402
+
+WORKER = """
+import pathlib, sys, threading, time
+from ouroboros.ai.jobs import HANDLERS
+from ouroboros.cluster import Janitor, Worker
+from ouroboros.cluster.redis_queue import RedisJobQueue
+
+url, name, lease, every, marks = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+queue = RedisJobQueue(url, ("gen", "hold"))
+
+def hold(payload):
+    pathlib.Path(marks, name + "-" + payload["tag"]).write_text("")
+    time.sleep(payload["s"])
+    return {"by": name}
+
+stop = threading.Event()
+threading.Thread(target=Janitor(queue, idle_s=lease, every_s=every).run, args=(stop,), daemon=True).start()
+Worker(queue, {"gen": HANDLERS["gen"], "hold": hold}, name, lease_s=lease / 2).run(stop, wait_s=0.05)
+"""
+
+
+def start_workers(
+    url: str, n: int, lease_s: float, every_s: float, marks: Path
+) -> list[subprocess.Popen[bytes]]:
+    script = marks / "worker.py"
+    script.write_text(WORKER)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return [
+        subprocess.Popen(
+            [sys.executable, str(script), url, f"w{i}", str(lease_s), str(every_s), str(marks)], env=env
+        )
+        for i in range(n)
+    ]
+
+
+def wait_for(check, timeout_s: float = 120.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("the cluster did not answer in time")
+        time.sleep(0.001)
+
+
+def jobs_row(workers: int, jobs: int) -> dict[str, float]:
+    server = RedisServer().start()
+    marks = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    procs = start_workers(server.url, workers, 10.0, 1.0, marks)
+    queue = RedisJobQueue(server.url, ("gen", "hold"))
+    try:
+        # warm up: every worker has imported and served one job
+        for i in range(workers * 2):
+            queue.submit("gen", {"type": "NPC", "seed": 10_000 + i, "world": "neon"}, f"warm-{i}")
+        wait_for(lambda: queue.stats().results >= workers * 2)
+        cursor, _ = queue.results_since("", 10_000)
+        submitted: dict[str, float] = {}
+        t0 = time.perf_counter()
+        for i in range(jobs):
+            key = f"job-{i}"
+            submitted[key] = time.perf_counter()
+            queue.submit("gen", {"type": "NPC", "seed": i, "world": "neon"}, key)
+        done: dict[str, float] = {}
+        while len(done) < jobs:
+            cursor, rows = queue.results_since(cursor, 1000)
+            now = time.perf_counter()
+            for key, _ in rows:
+                done.setdefault(key, now)
+            if not rows:
+                time.sleep(0.001)
+        wall = max(done.values()) - t0
+        lat = sorted((done[k] - submitted[k]) * 1000 for k in submitted)
+        return {
+            "jobs_per_s": jobs / wall,
+            "p50_ms": lat[len(lat) // 2],
+            "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+        }
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        queue.close()
+        server.stop()
+
+
+def recovery_row(lease_s: float, every_s: float) -> dict[str, float]:
+    server = RedisServer().start()
+    marks = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    procs = start_workers(server.url, 1, lease_s, every_s, marks)
+    queue = RedisJobQueue(server.url, ("gen", "hold"))
+    try:
+        queue.submit("hold", {"tag": "a", "s": 30.0}, "held")
+        wait_for(lambda: (marks / "w0-a").exists())
+        rescuer = subprocess.Popen(
+            [
+                sys.executable,
+                str(marks / "worker.py"),
+                server.url,
+                "w1",
+                str(lease_s),
+                str(every_s),
+                str(marks),
+            ],
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        )
+        procs.append(rescuer)
+        # the rescuer must be up (it has imported) before the kill, or its start is measured too
+        queue.submit("gen", {"type": "NPC", "seed": 1, "world": "neon"}, "ping")
+        wait_for(lambda: queue.result("ping"))
+        # the held job now takes 30 s wherever it runs: measure until the rescuer *starts* it
+        killed = time.perf_counter()
+        procs[0].send_signal(signal.SIGKILL)
+        wait_for(lambda: (marks / "w1-a").exists())
+        return {"recovery_s": time.perf_counter() - killed}
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        queue.close()
+        server.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=400)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--lease-s", type=float, default=2.0)
+    ap.add_argument("--janitor-every-s", type=float, default=0.5)
+    ap.add_argument("--quick", action="store_true", help="40 jobs, one repeat")
+    ap.add_argument("--out", type=Path, default=None, help="JSON path (default results/cluster.json)")
+    args = ap.parse_args()
+    results = REPO / "benchmarks" / "results" / ("quick" if args.quick else "")
+    args.out = args.out or results / "cluster.json"
+    if args.quick:
+        args.jobs, args.repeats, args.lease_s, args.janitor_every_s = 40, 1, 1.0, 0.2
+    rows: dict[str, dict[str, float]] = {}
+    for workers in (1, 2):
+        runs = [jobs_row(workers, args.jobs) for _ in range(args.repeats)]
+        rows[f"gen jobs, {workers} worker{'s' if workers > 1 else ''}"] = {
+            k: statistics.median(r[k] for r in runs) for k in runs[0]
+        }
+    runs = [recovery_row(args.lease_s, args.janitor_every_s) for _ in range(args.repeats)]
+    recovery = statistics.median(r["recovery_s"] for r in runs)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = os.getloadavg()[0]
+    print(f"{'row':<22}{'jobs/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, r in rows.items():
+        print(f"{name:<22}{r['jobs_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}")
+    print(
+        f"recovery after SIGKILL: {recovery:.2f} s (lease {args.lease_s:g} s, janitor every "
+        f"{args.janitor_every_s:g} s; bound {args.lease_s + args.janitor_every_s:g} s)"
+    )
+    print(f"machine: {machine}; load average {load:.2f}; medians of {args.repeats}")
+    doc = {
+        "machine": machine,
+        "load_average": load,
+        "jobs": args.jobs,
+        "repeats": args.repeats,
+        "rows": rows,
+        "recovery_s": recovery,
+        "lease_s": args.lease_s,
+        "janitor_every_s": args.janitor_every_s,
+        "quick": args.quick,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""``ouroboros worker KIND… --redis URL``, ``ouroboros cluster up`` and ``cluster status``.
+
+A worker serves job kinds from the Redis Streams queue (``ouroboros.cluster``), renews each job's
+lease while it runs and runs a janitor that hands on the jobs of workers that died.
+``cluster up`` starts a supervised local cluster against a Redis it is given (or starts, when
+``redis-server`` is installed), restarts a process that dies (with backoff; a restart loop is an
+alert) and stops everything on Ctrl-C. Exit codes: 0 stopped cleanly (Ctrl-C / SIGTERM); 2 bad
+input (unknown kind, bad URL); 1 Redis unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+
+cluster_app = typer.Typer(help="A local cluster on Redis: up, status.")
+app.add_typer(cluster_app, name="cluster", no_args_is_help=True)
+
+RedisOption = Annotated[str, typer.Option("--redis", help="Redis URL: redis://host:port/0 or unix:///path.")]
+
+
+def _procs_key() -> str:
+    from ouroboros.cluster import keys
+
+    return keys.procs()
+
+
+def _alerts_key() -> str:
+    from ouroboros.cluster import keys
+
+    return keys.alerts()
+
+
+def _shard_name(spec: str) -> tuple[str, str]:
+    """``WORLD[:N]`` → (world, shard name ``WORLD-N``); exit 2 naming what is wrong."""
+    from ouroboros.errors import WorldError
+    from ouroboros.worlds import world_spec
+
+    world, _, number = spec.partition(":")
+    if number and (not number.isdigit() or int(number) > 63):
+        _fail(f"shard {spec!r}: N must be a number from 0 to 63")
+    try:
+        found = world_spec(world)
+    except WorldError as exc:
+        _fail(exc.message)
+    if found.game is None:
+        _fail(f"world {world!r} has no players: only a world with a live game runs as shards")
+    return world, f"{world}-{int(number or 0)}"
+
+
+def _on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command("worker")
+def worker(
+    kinds: Annotated[list[str], typer.Argument(help="Job kinds to serve (gen).")],
+    redis_url: RedisOption,
+    name: Annotated[str, typer.Option("--name", help="Consumer name (default host-pid).")] = "",
+    lease_s: Annotated[
+        float, typer.Option("--lease-s", min=0.05, help="Lease length: renewed every third of it.")
+    ] = 10.0,
+    janitor_idle_s: Annotated[
+        float, typer.Option("--janitor-idle-s", min=0.1, help="Hand on jobs whose lease is this old.")
+    ] = 30.0,
+    janitor_every_s: Annotated[float, typer.Option("--janitor-every-s", min=0.05)] = 5.0,
+    max_deliveries: Annotated[int, typer.Option("--max-deliveries", min=1, max=100)] = 3,
+) -> None:
+    """Serve jobs until stopped."""
+    from ouroboros.ai.jobs import HANDLERS
+    from ouroboros.cluster import Janitor, Worker
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+    from ouroboros.errors import ClusterError
+
+    unknown = sorted(set(kinds) - set(HANDLERS))
+    if unknown:
+        _fail(f"unknown job kind(s) {', '.join(unknown)} (kinds: {', '.join(sorted(HANDLERS))})")
+    if janitor_idle_s <= lease_s:
+        _fail("--janitor-idle-s must exceed --lease-s (a live worker's job would be handed on)")
+    try:
+        queue = RedisJobQueue(redis_url, tuple(kinds), max_deliveries=max_deliveries)
+    except ClusterError as exc:
+        _fail(exc.message)
+    if not queue.ping():
+        _fail(f"redis at {redis_url} does not answer", EXIT_FAILED)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    consumer = name or f"{socket.gethostname()}-{os.getpid()}"
+    janitor = Janitor(queue, janitor_idle_s, janitor_every_s)
+    threading.Thread(target=janitor.run, args=(stop,), name="janitor", daemon=True).start()
+    typer.echo(f"worker {consumer}: serving {', '.join(sorted(kinds))} from {redis_url}", err=True)
+    Worker(queue, {k: HANDLERS[k] for k in kinds}, consumer, lease_s=lease_s).run(stop, wait_s=0.5)
+    queue.close()
+
+
+@cluster_app.command("status")
+def status(
+    redis_url: RedisOption,
+    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated job kinds.")] = "gen",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The job queues: waiting, running, results, dead letters."""
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+    from ouroboros.errors import ClusterError
+
+    try:
+        queue = RedisJobQueue(redis_url, tuple(k for k in kinds.split(",") if k))
+        stats = queue.stats()
+        dead = queue.dead_letters()
+        procs = queue._call(queue.r.hgetall, _procs_key())
+    except ClusterError as exc:
+        _fail(exc.message, EXIT_FAILED)
+    doc = {
+        "processes": [json.loads(v) for _, v in sorted(procs.items())],
+        "queues": {"waiting": stats.waiting, "running": stats.running, "results": stats.results,
+                   "dead": stats.dead, "consumers": stats.consumers},
+        "dead_letters": [
+            {"key": d.key, "kind": d.kind, "attempts": d.attempts, "error": d.error} for d in dead
+        ],
+    }  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    for p in doc["processes"]:
+        pid = p["pid"] or "-"
+        typer.echo(f"{p['name']:<12} {p['role']:<8} pid {pid:<8} {p['state']:<8} restarts {p['restarts']}")
+    q = doc["queues"]
+    typer.echo(f"jobs: {q['waiting']} waiting, {q['running']} running, {q['results']} done, {q['dead']} dead")
+    for d in doc["dead_letters"]:
+        typer.echo(f"  dead {d['key']} ({d['kind']}, {d['attempts']} attempts): {d['error']}")
+
+
+@cluster_app.command("up")
+def up(
+    redis_url: Annotated[
+        str, typer.Option("--redis", help="Redis URL; default: start a private redis-server in DATA/redis.")
+    ] = "",
+    workers: Annotated[int, typer.Option("--workers", min=0, max=64, help="gen workers to run.")] = 2,
+    shards: Annotated[
+        str, typer.Option("--shards", help="Shards per world, WORLD=N,... (a gateway per shard).")
+    ] = "",
+    telnet_port: Annotated[
+        int, typer.Option("--telnet-port", min=0, max=65535, help="The first gateway's.")
+    ] = 4000,
+    soft_restart_s: Annotated[
+        float,
+        typer.Option("--soft-restart-every-s", min=0.0, help="Restart each shard this often (0: never)."),
+    ] = 0.0,
+    data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+) -> None:
+    """Start a supervised local cluster; Ctrl-C stops it all."""
+    import sys
+
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+    from ouroboros.cluster.redis_server import RedisServer
+    from ouroboros.cluster.supervisor import ProcessSpec, Supervisor
+    from ouroboros.errors import ClusterError
+
+    shard_specs: list[tuple[str, str]] = []
+    for part in (p for p in shards.split(",") if p):
+        world, eq, count = part.partition("=")
+        if not eq or not count.isdigit() or not 1 <= int(count) <= 16:
+            _fail(f"--shards {part!r}: write WORLD=N with N from 1 to 16")
+        shard_specs += [_shard_name(f"{world}:{i}") for i in range(int(count))]
+    server = None
+    if not redis_url:
+        folder = data / "redis"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            server = RedisServer(folder.resolve(), appendonly=True).start()
+        except ClusterError as exc:
+            _fail(f"{exc.message} (or give --redis URL)", EXIT_FAILED)
+        redis_url = server.url
+    try:
+        queue = RedisJobQueue(redis_url, ("gen",))
+    except ClusterError as exc:
+        _fail(exc.message)
+    if not queue.ping():
+        _fail(f"redis at {redis_url} does not answer", EXIT_FAILED)
+    python = [sys.executable, "-m", "ouroboros"]
+    specs = [
+        ProcessSpec(f"worker-{i + 1}", "worker", [*python, "worker", "gen", "--redis", redis_url,
+                                                 "--name", f"worker-{i + 1}"])
+        for i in range(workers)
+    ]  # fmt: skip
+    for i, (_, shard_id) in enumerate(shard_specs):
+        world_arg = shard_id.rsplit("-", 1)[0] + ":" + shard_id.rsplit("-", 1)[1]
+        specs.append(
+            ProcessSpec(
+                shard_id, "shard", [*python, "shard", world_arg, "--redis", redis_url, "--data", str(data)]
+            )
+        )
+        port = 0 if telnet_port == 0 else telnet_port + 2 * i
+        ws = 0 if port == 0 else port + 1
+        specs.append(ProcessSpec(f"gateway-{shard_id}", "gateway", [
+            *python, "gateway", "--redis", redis_url, "--shard", world_arg, "--data", str(data),
+            "--telnet-port", str(port), "--ws-port", str(ws), "--name", f"gw-{shard_id}",
+        ]))  # fmt: skip
+    soft = {shard_id: soft_restart_s for _, shard_id in shard_specs} if soft_restart_s > 0 else {}
+
+    def record(event: dict[str, Any]) -> None:
+        try:
+            queue._call(queue.r.hset, _procs_key(), event["name"], json.dumps(event, sort_keys=True))
+            if event["event"] == "restart_loop":
+                queue._call(queue.r.xadd, _alerts_key(), {"alert": json.dumps(event, sort_keys=True)},
+                            maxlen=1000, approximate=True)  # fmt: skip
+        except ClusterError:
+            pass  # redis away: the supervisor goes on; status catches up at the next event
+        if event["event"] in ("died", "restart_loop", "soft_restart"):
+            typer.echo(f"cluster: {event['name']} {event['event']} (exit {event.get('last_exit')})", err=True)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    queue._call(queue.r.delete, _procs_key())
+    typer.echo(f"cluster: {len(specs)} processes on {redis_url}; Ctrl-C stops them", err=True)
+    try:
+        Supervisor(specs, on_event=record).run(stop.is_set, soft_restart=soft)
+    finally:
+        queue.close()
+        if server is not None:
+            server.stop()
+    typer.echo("cluster: stopped", err=True)
+
+
+@app.command("shard")
+def shard(
+    world: Annotated[str, typer.Argument(help="WORLD[:N]: the world, and which of its shards (default 0).")],
+    redis_url: RedisOption,
+    data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    tick_hz: Annotated[float, typer.Option("--tick-hz", min=0.0, help="0: the world's own pace.")] = 0.0,
+) -> None:
+    """Run one shard of a world: its live game, its players' operations from Redis."""
+    from ouroboros.cluster.shard import ShardHost, open_live_game, run_shard
+    from ouroboros.errors import OuroborosError
+
+    world_name, name = _shard_name(world)
+    folder = data / "shards" / name
+    try:
+        game = open_live_game(world_name, folder, seed, tick_hz or None)
+    except OuroborosError as exc:
+        _fail(exc.message)
+    host = ShardHost(game, redis_url, name)
+    stop = threading.Event()
+    _on_signals(stop)
+    typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
+    ran = run_shard(game, host, stop, game.tick_hz)
+    typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+
+
+@app.command("gateway")
+def gateway(
+    redis_url: RedisOption,
+    shard_name: Annotated[str, typer.Option("--shard", help="The shard its players play in (WORLD[:N]).")],
+    data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    telnet_port: Annotated[int, typer.Option("--telnet-port", min=0, max=65535)] = 4000,
+    ws_port: Annotated[int, typer.Option("--ws-port", min=0, max=65535)] = 4001,
+    name: Annotated[str, typer.Option("--name", help="This gateway's name (default gw-PID).")] = "",
+) -> None:
+    """Hold players' telnet and WebSocket connections for a shard in another process."""
+    import asyncio
+
+    from ouroboros.cluster.remote_game import RemoteGame
+    from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
+    from ouroboros.worlds import world_spec
+
+    world_name, shard_id = _shard_name(shard_name)
+    gw = name or f"gw-{os.getpid()}"
+    folder = data / "gateways"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    async def main() -> None:
+        game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
+        accounts = AccountStore(folder / "accounts.db")
+        registry = SessionRegistry(game, accounts)  # type: ignore[arg-type]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            telnet = await serve_telnet(game, registry, host, telnet_port)  # type: ignore[arg-type]
+            ws = await serve_websocket(game, registry, host, ws_port)  # type: ignore[arg-type]
+        except OSError as exc:
+            accounts.close()
+            _fail(f"cannot listen on {host}: {exc.strerror or exc}", EXIT_FAILED)
+        ports = {"telnet": telnet.sockets[0].getsockname()[1], "ws": next(iter(ws.sockets)).getsockname()[1]}
+        typer.echo(f"gateway {gw}: {json.dumps({'shard': shard_id, **ports})}", err=True)
+        pump = asyncio.create_task(game.run_ticks())
+        try:
+            await stop.wait()
+        finally:
+            registry.close_all()
+            telnet.close()
+            ws.close()
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+            accounts.close()
+
+    asyncio.run(main())

@@ -1,0 +1,200 @@
+"""A shard: one world's live game in its own process, its players' sockets in a gateway.
+
+The shard reads its players' operations from its input stream (a consumer group, so a restarted
+shard first takes back what its previous life had been given), applies them at the tick boundary
+(a command from a character this life has not seen yet enters it first: after a restart players
+simply go on), ticks, and sends each character's events to the stream of the gateway holding it.
+A heartbeat key carries its boot id, so gateways see a restart however quick. Without Redis the
+shard keeps ticking on what it has and catches up when Redis is back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import redis
+
+from ouroboros.cluster import keys
+
+GROUP = "shard"
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+Event = dict[str, Any]
+
+
+class LiveGame(Protocol):  # the part of ``server.gateway.game.LiveGame`` a shard drives
+    def enter(self, character: str) -> None: ...
+    def command(self, character: str, line: str) -> None: ...
+    def leave(self, character: str) -> None: ...
+    def present(self, character: str) -> bool: ...
+    def subscribe(self, deliver: Callable[[str, list[Event]], None]) -> Callable[[], None]: ...
+    def step(self) -> Any: ...
+    def save(self) -> None: ...
+
+
+class ShardHost:
+    def __init__(
+        self, game: LiveGame, url: str, shard: str, boot_id: str | None = None, heartbeat_ttl_s: float = 2.0
+    ) -> None:
+        self.game = game
+        self.shard = shard
+        self.boot_id = boot_id or uuid.uuid4().hex[:12]
+        self.ttl_ms = int(heartbeat_ttl_s * 1000)
+        self.r = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2.0)
+        self._in = keys.shard_in(shard)
+        self._gw_of: dict[str, str] = {}
+        self._out: list[tuple[str, str, list[Event]]] = []
+        self._backlog = True  # first read this consumer's own pending operations
+        self._group_ready = False
+        self._beat_at = 0.0
+        self.applied = 0
+        game.subscribe(self._collect)
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            self.r.xgroup_create(self._in, GROUP, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def pump(self, limit: int = 2000) -> int:
+        """Apply the operations waiting for this tick; 0 when Redis is away."""
+        try:
+            self._ensure_group()
+            start = "0" if self._backlog else ">"
+            got = self.r.xreadgroup(GROUP, self.shard, {self._in: start}, count=limit)
+        except REDIS_ERRORS:
+            self._group_ready = False
+            return 0
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" in str(exc):  # a Redis that came back without its data
+                self._group_ready = False
+                return 0
+            raise
+        ids: list[str] = []
+        for _, entries in got or ():
+            for entry_id, fields in entries:
+                ids.append(entry_id)
+                if fields:
+                    self._apply(fields)
+        if self._backlog and len(ids) < limit:
+            self._backlog = False  # the backlog is drained: new operations from now on
+        if ids:
+            with contextlib.suppress(*REDIS_ERRORS):  # at worst they come back as backlog after a restart
+                self.r.xack(self._in, GROUP, *ids)
+        self.applied += len(ids)
+        return len(ids)
+
+    def _apply(self, op: dict[str, str]) -> None:
+        character, kind = op.get("c", ""), op.get("op")
+        if not character:
+            return
+        if op.get("gw"):
+            self._gw_of[character] = op["gw"]
+        if kind == "enter":
+            self.game.enter(character)
+        elif kind == "command":
+            if not self.game.present(character):
+                self.game.enter(character)
+            self.game.command(character, op.get("line", ""))
+        elif kind == "leave":
+            self.game.leave(character)
+
+    def _collect(self, character: str, events: list[Event]) -> None:
+        gateway = self._gw_of.get(character)
+        if gateway is not None:
+            self._out.append((gateway, character, events))
+
+    def flush(self) -> None:
+        if not self._out:
+            return
+        out, self._out = self._out, []
+        try:
+            with self.r.pipeline(transaction=False) as pipe:
+                for gateway, character, events in out:
+                    body = {"c": character, "events": json.dumps(events, separators=(",", ":"))}
+                    pipe.xadd(keys.gateway_out(gateway), body, maxlen=10_000, approximate=True)
+                pipe.execute()
+        except REDIS_ERRORS:
+            pass  # players miss these lines; the world goes on
+
+    def heartbeat(self, now: float) -> None:
+        if now - self._beat_at < self.ttl_ms / 8000:
+            return
+        self._beat_at = now
+        with contextlib.suppress(REDIS_ERRORS):
+            self.r.set(keys.shard_alive(self.shard), self.boot_id, px=self.ttl_ms)
+
+    def close(self) -> None:
+        try:
+            if self.r.get(keys.shard_alive(self.shard)) == self.boot_id:
+                self.r.delete(keys.shard_alive(self.shard))
+        except REDIS_ERRORS:
+            pass
+        self.r.close()
+
+
+def run_shard(
+    game: LiveGame,
+    host: ShardHost,
+    stop: threading.Event,
+    tick_hz: float,
+    autosave_s: float = 30.0,
+    on_tick: Callable[[], None] | None = None,
+) -> int:
+    """Tick at ``tick_hz`` until ``stop``; saves on the way out. Returns the ticks run."""
+    period = 1.0 / tick_hz if tick_hz > 0 else 0.0
+    next_at = last_save = time.monotonic()
+    ran = 0
+    try:
+        while not stop.is_set():
+            host.pump()
+            game.step()
+            host.flush()
+            ran += 1
+            now = time.monotonic()
+            host.heartbeat(now)
+            if on_tick is not None:
+                on_tick()
+            if now - last_save >= autosave_s:
+                game.save()
+                last_save = now
+            next_at += period
+            if next_at < now - period:
+                next_at = now
+            stop.wait(max(0.0, next_at - time.monotonic()))
+    finally:
+        game.save()
+        close = getattr(game, "close", None)
+        if close is not None:
+            close()
+        host.close()
+    return ran
+
+
+def open_live_game(world: str, folder: Path, seed: int = 0, tick_hz: float | None = None) -> Any:
+    """The live game of ``world`` saved in ``folder`` (made fresh when there is none)."""
+    from ouroboros.worlds import build_world, world_spec
+
+    spec = world_spec(world)
+    hook = spec.game
+    if hook is None:
+        from ouroboros.errors import WorldError
+
+        raise WorldError(f"world {world!r} has no players: it has no shards to play in", path=world)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = hook.load(folder)
+    live = saved if saved is not None else build_world(world, seed)
+    return hook.open(live, folder, tick_hz or hook.ticks_per_second(live))
+
+
+__all__ = ["GROUP", "ShardHost", "open_live_game", "run_shard"]

@@ -1,0 +1,106 @@
+"""neon's hooks for the layers above (see ``ouroboros.worlds.spec``): the live game with its
+players, the governed parameters and the runtime's gauges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ouroboros.engine import World
+from ouroboros.worlds.neon import characters as _characters
+from ouroboros.worlds.neon import operator as _operator
+from ouroboros.worlds.neon.economy import money_supply
+from ouroboros.worlds.neon.experience import feedback_view
+from ouroboros.worlds.neon.params import DEFAULT_PARAMS, PARAMS, check_param
+from ouroboros.worlds.neon.runtime import NeonGame
+from ouroboros.worlds.neon.store import DB_FILE, CityStore
+from ouroboros.worlds.neon.tables import tables
+
+#: The governed object that holds the city's parameters (the base world has it at 1.0.0).
+PARAMS_ID = "neon.params.base"
+
+
+class NeonParams:
+    """neon's parameters: a change is a governed ``world_params`` patch (``PARAMS_ID``)."""
+
+    governed_id = PARAMS_ID
+
+    def current(self, world: World) -> dict[str, int]:
+        return dict(tables(world).params)
+
+    def defaults(self) -> dict[str, int]:
+        return dict(DEFAULT_PARAMS)
+
+    def check(self, name: Any, value: Any) -> tuple[str, int]:
+        return check_param(name, value)
+
+
+class NeonGameHook:
+    """The city people play: ``NeonGame`` over a ``CityStore`` in the world's folder."""
+
+    noun = "city"
+    accounts_file = DB_FILE
+    move_input = _operator.MOVE
+
+    def ticks_per_second(self, world: World) -> float:
+        bounds = PARAMS["tick_hz"]
+        return float(min(max(int(tables(world).params["tick_hz"]), bounds.low), bounds.high))
+
+    def saved(self, folder: Path) -> bool:
+        return (folder / DB_FILE).is_file()
+
+    def load(self, folder: Path) -> World | None:
+        store = CityStore(folder)
+        try:
+            return store.load()
+        finally:
+            store.close()
+
+    def save(self, world: World, folder: Path) -> None:
+        store = CityStore(folder)
+        try:
+            store.save(world)
+        finally:
+            store.close()
+
+    def open(self, world: World, folder: Path, tick_hz: float) -> NeonGame:
+        return NeonGame(world, CityStore(folder), tick_hz=tick_hz)
+
+    def players(self, world: World) -> list[dict[str, Any]]:
+        return _operator.players(world)
+
+    def player(self, world: World, name: str) -> dict[str, Any]:
+        return _operator.player_info(world, name)
+
+    def feedback(self, world: World, limit: int) -> dict[str, Any]:
+        return feedback_view(world, limit)
+
+    def check_move(self, world: World, name: str, room: str) -> dict[str, Any]:
+        return _operator.check_move(world, name, room)
+
+    def characters(self, world: World) -> dict[str, dict[str, Any]]:
+        return _characters.characters(world)
+
+    def put_characters(self, world: World, kept: Mapping[str, Mapping[str, Any]]) -> None:
+        _characters.put_characters(world, {k: dict(v) for k, v in kept.items()})
+
+    def restore_cost(self, now: Mapping[str, Any], then: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        if then is None:
+            return _characters.kept_cost(dict(now))
+        return _characters.restore_cost(dict(now), dict(then))
+
+
+def neon_metrics(world: World) -> dict[str, int]:
+    """Players online, the credits in circulation and the last economy report's inflation."""
+    out = {
+        "population": sum(int((c["Player.online"] != 0).sum()) for c in world.query("Player")),
+        "money_supply": money_supply(world),
+    }
+    reports = world.resources.get("neon", {}).get("economy", {}).get("reports") or []
+    if reports:
+        out["inflation_permille"] = int(reports[-1].get("inflation_permille", 0))
+    return out
+
+
+__all__ = ["PARAMS_ID", "NeonGameHook", "NeonParams", "neon_metrics"]
