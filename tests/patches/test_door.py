@@ -156,3 +156,10 @@ def test_only_the_door_makes_a_verified_bundle_and_it_keeps_what_it_checked(neon
     tampered["content"]["items"][0]["price"] = 1
     refused = verify(tampered, neon.keyring(), neon.ledger, neon.active(), neon.world_name)
     assert isinstance(refused, Refused) and [r.code for r in refused.reasons] == ["hash_mismatch"]
+
+
+def test_the_council_signs_with_a_key_the_gate_knows_as_a_machine() -> None:
+    from ouroboros.ai.council import GENERATOR_KEY
+    from ouroboros.patches.numbers import MACHINE_KEYS
+
+    assert GENERATOR_KEY in MACHINE_KEYS
