@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ouroboros.ai.council import Council
 from ouroboros.ai.guardrails import Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType
-from ouroboros.ai.queue import merge3, version_after
+from ouroboros.ai.queue import merge3
 from ouroboros.errors import BadInputError, PatchError, RejectedError
 from ouroboros.patches.governor import Governor
 
@@ -368,11 +368,3 @@ def test_merge3_keeps_both_sides_changes(
     assert {s for s in theirs["stock"] if s not in removed} <= set(merged["stock"])  # theirs kept
     assert len(merged["stock"]) == len(set(merged["stock"]))  # no duplicates
     assert merged["name"] == (theirs["name"] if mine["name"] == base["name"] else mine["name"])
-
-
-@given(st.tuples(*[st.integers(0, 20)] * 3), st.tuples(*[st.integers(0, 20)] * 3))
-def test_version_after_is_above_the_active_version(
-    proposed: tuple[int, ...], active: tuple[int, ...]
-) -> None:
-    out = version_after(".".join(map(str, proposed)), ".".join(map(str, active)))
-    assert tuple(int(p) for p in out.split(".")) > active

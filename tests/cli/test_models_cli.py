@@ -33,7 +33,7 @@ def test_models_set_goes_through_the_pipeline_and_rollback_restores(data: Path) 
     )  # fmt: skip
     assert code == 0 and json.loads(out)["state"] == "active", err
     now = roles(data)["flavour"]
-    assert (now["provider"], now["model"], now["version"]) == ("openai", "qwen2.5-7b", "1.1.0")
+    assert (now["provider"], now["model"], now["version"]) == ("openai", "qwen2.5-7b", "1.0.1")
     assert roles(data)["dialogue"]["provider"] == "offline"  # other roles untouched
     code, out, _ = run("ledger", "--data", data, "--json")
     assert code == 0 and first["patch_id"] in out  # recorded in the ledger like any patch

@@ -41,7 +41,7 @@ def make_bundle(
         world=overrides.pop("world", gov.world_name),
         parent_patch_id=overrides.pop("parent_patch_id", active),
         sequence=overrides.pop("sequence", sequence),
-        author=overrides.pop("author", {"type": "generator", "model": None, "run_id": "test"}),
+        author=overrides.pop("author", {"type": "operator", "model": None, "run_id": "test"}),
         engine_compat=overrides.pop("engine_compat", default_engine_compat()),
         ttl=overrides.pop("ttl", timedelta(hours=1)),
         **overrides,

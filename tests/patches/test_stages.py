@@ -41,6 +41,32 @@ def test_determinism_catches_a_patch_that_diverges() -> None:
     assert stages.determinism(world, "p-x", {"noisy": False}, budgets)[0] == []
 
 
+def test_the_twin_run_the_cascade_shares_compares_at_the_end_and_steps_through_its_hook() -> None:
+    noisy = [World(1, plugins=[_Leaky()]) for _ in range(2)]
+    for w in noisy:
+        w.resources["noisy"] = True
+    steps: list[int] = []
+
+    def step(w: World) -> None:
+        steps.append(w.tick)
+        w.step()
+
+    reasons = stages.twin_run(*noisy, 3, stage="replay", step=step, every_tick=False)
+    assert [(r.stage, r.code) for r in reasons] == [("replay", "nondeterministic")]
+    assert len(steps) == 6  # both worlds, every tick, through the hook
+    calm = [World(1, plugins=[_Leaky()]) for _ in range(2)]
+    assert stages.twin_run(*calm, 3) == []
+
+
+def test_min_gain_asks_the_patched_run_to_beat_its_baseline() -> None:
+    limits = {"kpi": {"min_gain": 5}}
+    assert stages.compare_metrics("shadow", {"kpi": 100}, {"kpi": 106}, limits).reasons == []
+    for patched in (105, 100, 20):
+        result = stages.compare_metrics("shadow", {"kpi": 100}, {"kpi": patched}, limits)
+        assert [r.code for r in result.reasons] == ["kpi_not_better"]
+    assert stages.check_shadow_limits(limits) == limits  # world.json may use it too
+
+
 def test_tick_budget_and_state_growth_are_enforced() -> None:
     world = build_world("petri", 1, {"entities": 40})
     tight = stages.Budgets(determinism_ticks=3, tick_budget_ms=0.0, state_growth_max_permille=1)

@@ -436,9 +436,9 @@ class Council:
 
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
-        from ouroboros.ai.queue import effective_objects
+        from ouroboros.patches.catalogs import effective_objects
 
-        now = effective_objects(self.governor, self.governor.active())
+        now = effective_objects(self.governor.world_name, self.governor.active_content())
         base: dict[str, Any] = {}
         for domain, object_id in proposal.object_ids():
             if object_id in now.get(domain, {}):
@@ -515,9 +515,11 @@ class Council:
         changed since it was proposed is merged three ways (what the proposal changed wins, what
         others changed stays) and its version moved past the active one. Returns the proposal
         (unchanged when nothing moved) and the ids rebased."""
-        from ouroboros.ai.queue import effective_objects, merge3, version_after
+        from ouroboros.ai.queue import merge3
+        from ouroboros.content.versions import version_above
+        from ouroboros.patches.catalogs import effective_objects
 
-        now = effective_objects(self.governor, self.governor.active())
+        now = effective_objects(self.governor.world_name, self.governor.active_content())
         payload = copy.deepcopy(proposal.payload)
         moved: list[str] = []
         for domain, objects in payload.items():
@@ -533,7 +535,7 @@ class Council:
                 if before == current:
                     continue
                 merged = merge3(before, obj, current)
-                merged["version"] = version_after(
+                merged["version"] = version_above(
                     str(obj.get("version", "1.0.0")), str(current.get("version", "1.0.0"))
                 )
                 objects[i] = merged

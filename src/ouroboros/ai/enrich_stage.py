@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ouroboros.ai.guardrails import Guardrails
 from ouroboros.ai.proposals import Proposal
+from ouroboros.content.rules import Guardrails
 
 __all__ = ["LLM_CACHE_DB", "Enrich", "RegistryEnrich", "enrich_context", "provider_enrich"]
 
@@ -93,9 +93,9 @@ def enrich_context(governor: Any, proposal: Proposal) -> tuple[set[tuple[str, st
     """What enrich must respect: the (domain, id) of the proposal's objects that exist already
     (their words are kept) and the names of existing objects the payload refers to (a quest's
     instructions must keep mentioning them)."""
-    from ouroboros.ai.queue import effective_objects
+    from ouroboros.patches.catalogs import effective_objects
 
-    now = effective_objects(governor, governor.active())
+    now = effective_objects(governor.world_name, governor.active_content())
     existing = {(d, i) for d, i in proposal.object_ids() if i in now.get(d, {})}
     by_id = {i: o.get("name") for objects in now.values() for i, o in objects.items()}
     referred: set[str] = set()

@@ -23,27 +23,30 @@ What it promises:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ouroboros.ai.proposals import Proposal
 from ouroboros.ai.store import AiStore
+from ouroboros.content.versions import next_version
 from ouroboros.errors import BadInputError, OuroborosError, PatchError, Reason, RejectedError
+from ouroboros.patches.catalogs import effective_objects
 from ouroboros.tracing import traced
 
 if TYPE_CHECKING:
-    from ouroboros.ai.council import Council
+    from ouroboros.ai.guardrails import RarityHistory
+    from ouroboros.content.rules import Guardrails
+    from ouroboros.patches.governor import Governor, Verdict
 
 __all__ = [
     "OPEN_STATES",
     "ROLLED_BACK",
     "STATES",
     "ApprovalQueue",
-    "effective_objects",
+    "Submitter",
     "flatten_edit",
     "merge3",
     "payload_diff",
     "resummarize",
-    "version_after",
 ]
 
 STATES = (
@@ -60,10 +63,32 @@ _Reasons = list[Reason]
 _Changes = list[dict[str, Any]]
 
 
-class ApprovalQueue:
-    """The queue over an ``AiStore``, deciding through a ``Council``."""
+class Submitter(Protocol):
+    """What the queue needs of whoever sends its proposals to the pipeline (the council): the
+    guardrails and history to re-check an edit by, and the submit calls. The queue knows nothing
+    else of the council."""
 
-    def __init__(self, store: AiStore, council: Council) -> None:
+    @property
+    def governor(self) -> Governor: ...
+    def require_guardrails(self) -> Guardrails: ...
+    def rarity_history(self) -> RarityHistory: ...
+    def content(self) -> dict[str, Any] | None: ...
+    def submit_record(self, proposal_id: str, actor: str) -> dict[str, Any]: ...
+    def record_verdict(self, proposal_id: str, verdict: Verdict) -> None: ...
+    def submit_content(
+        self,
+        content: Mapping[str, Any],
+        *,
+        run_id: str,
+        actor: str,
+        migration: Mapping[str, Any] | None = None,
+    ) -> Verdict: ...
+
+
+class ApprovalQueue:
+    """The queue over an ``AiStore``, deciding through a ``Submitter`` (the council)."""
+
+    def __init__(self, store: AiStore, council: Submitter) -> None:
         self.store = store
         self.council = council
 
@@ -237,7 +262,7 @@ class ApprovalQueue:
 
         edited = {c["path"]: c for c in changes}
         gov = self.council.governor
-        known = effective_objects(gov, gov.active())
+        known = effective_objects(gov.world_name, gov.active_content())
         for domain, objects in payload.items():
             if isinstance(objects, list):
                 ids = {o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
@@ -286,10 +311,9 @@ class ApprovalQueue:
             )
         proposal = Proposal.model_validate(record["validated"] or record["generated"])
         gov = self.council.governor
-        before = effective_objects(
-            gov, gov.ledger.parent_of(record["patch_id"]) if record["patch_id"] else None
-        )
-        now = effective_objects(gov, gov.active())
+        parent = gov.ledger.parent_of(record["patch_id"]) if record["patch_id"] else None
+        before = effective_objects(gov.world_name, gov.content_of(parent))
+        now = effective_objects(gov.world_name, gov.active_content())
         added = [
             (d, i) for d, i in proposal.object_ids() if i not in before.get(d, {}) and i in now.get(d, {})
         ]
@@ -302,7 +326,7 @@ class ApprovalQueue:
             current = now[domain][object_id]
             scrubbed = _scrub(current, gone)
             if scrubbed != current:
-                scrubbed["version"] = _bump(str(current.get("version", "1.0.0")))
+                scrubbed["version"] = next_version(str(current.get("version", "1.0.0")))
                 content.setdefault(domain, []).append(scrubbed)
         self.store.audit(actor, "queue.undo", proposal_id, reason, {"content": content})
         try:
@@ -332,7 +356,7 @@ def _undo_words(proposal: Proposal) -> dict[str, str] | None:
 def resummarize(before: Proposal, after: Proposal) -> Proposal:
     """``after`` with its summary (and budget figures) following what changed in its payload
     since ``before``: a renamed object's new name, an item's new price and power points."""
-    from ouroboros.ai.guardrails import item_power
+    from ouroboros.content.rules import item_power
 
     summary = after.summary
     budget = dict(after.budget)
@@ -378,20 +402,6 @@ def _attribution(actor: str, reason: str) -> None:
         raise BadInputError("a reason is required")
 
 
-def effective_objects(gov: Any, version: str | None) -> dict[str, dict[str, Any]]:
-    """The objects of ``version`` (None: the base world): base content with the version's laid over."""
-    from ouroboros.patches.catalogs import base_content
-
-    out = {d: {o["id"]: o for o in objects} for d, objects in base_content(gov.world_name).items()}
-    stored = gov.content_of(version) or {"objects": {}}
-    for domain, objects in (stored.get("objects") or {}).items():
-        if isinstance(objects, list):
-            out.setdefault(domain, {}).update(
-                {o["id"]: o for o in objects if isinstance(o, dict) and "id" in o}
-            )
-    return out
-
-
 _MISSING: Any = object()
 
 
@@ -429,21 +439,6 @@ def _merge_value(base: Any, mine: Any, theirs: Any) -> Any:
     return mine if mine is not _MISSING else theirs
 
 
-def _semver(version: str) -> tuple[int, int, int] | None:
-    parts = version.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return int(parts[0]), int(parts[1]), int(parts[2])
-    return None
-
-
-def version_after(proposed: str, active: str) -> str:
-    """``proposed`` when it is above ``active``, else the next patch version after ``active``."""
-    p, a = _semver(proposed), _semver(active)
-    if p is not None and a is not None and p > a:
-        return proposed
-    return _bump(active)
-
-
 def _scrub(value: Any, gone: set[str]) -> Any:
     """``value`` without list elements or mapping entries that are one of the ``gone`` ids (or an
     object with such an ``id``)."""
@@ -456,14 +451,6 @@ def _scrub(value: Any, gone: set[str]) -> Any:
             if not (isinstance(v, str) and v in gone) and not (isinstance(v, dict) and v.get("id") in gone)
         ]
     return value
-
-
-def _bump(version: str) -> str:
-    """The next patch version of ``major.minor.patch`` (anything else starts over at 1.0.1)."""
-    parts = version.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return f"{parts[0]}.{parts[1]}.{int(parts[2]) + 1}"
-    return "1.0.1"
 
 
 def _copy(value: Any) -> Any:

@@ -308,15 +308,16 @@ def patch_verify(
     trust_root: TrustRootOption = None,
 ) -> None:
     """Check integrity (hash, signatures, keys, lineage, expiry) and schema, changing nothing."""
-    from ouroboros.patches import stages
+    from ouroboros.patches.door import Refused, verify
     from ouroboros.patches.governor import Verdict
 
     with _boundary():
         doc = _read_json(bundle, "bundle")
         with _governor(data, read_only=True, witness=witness, trust_root=trust_root) as gov:
-            reasons, evidence = stages.integrity(doc, gov.keyring(), gov.ledger, gov.active())
-            if not reasons:
-                reasons, _ = stages.schema(doc, gov.world_name)
+            door = verify(doc, gov.keyring(), gov.ledger, gov.active(), gov.world_name)
+        reasons, evidence = (
+            (door.reasons, door.evidence) if isinstance(door, Refused) else ([], door.evidence())
+        )
         pid = doc.get("patch_id") if isinstance(doc, dict) else None
         verdict = Verdict(
             pid if isinstance(pid, str) else None,

@@ -6,14 +6,13 @@
 - ``bundle_hash`` is the sha256 of the canonical form without ``signatures``: what every key signs
   (domain-separated, see ``keys.signing_message``). Signatures can be added one key at a time
   (a threshold) without changing the bundle's id or hash.
-- A ``VerifiedBundle`` exists only once the integrity and schema stages passed (the pipeline makes
-  them); code that holds one may trust its signers, lineage and shape.
+- A bundle is trusted only as a ``door.VerifiedBundle``, made by ``door.verify`` once the integrity
+  and schema stages passed; a dict built here is never trusted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,21 +137,3 @@ def bundle_on_active(
         migration=migration,
     )
     return sign_bundle(doc, key)
-
-
-@dataclass(frozen=True)
-class VerifiedBundle:
-    """A bundle whose integrity, signatures, lineage and schema have been checked."""
-
-    doc: dict[str, Any]
-    envelope: Any  # ouroboros.content.Envelope
-    patch_id: str
-    parent_patch_id: str | None
-    sequence: int
-    bundle_hash: str
-    signers: frozenset[str]
-    domains: tuple[str, ...]
-
-    @property
-    def content(self) -> dict[str, Any]:
-        return dict(self.doc["content"])

@@ -16,6 +16,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from ouroboros.content.overlay import by_id, overlay
 from ouroboros.errors import Reason
 from ouroboros.patches.canonical import load_json, sha256_hex
 
@@ -55,12 +56,14 @@ def lint_catalog(world_name: str, stored: Mapping[str, Any] | None) -> Any:
     content with a version's objects laid over it (same id: the version's object)."""
     if stored is None:
         return _base_catalog(world_name)
-    objects: dict[str, list[Any]] = {}
-    for domain in set(base_content(world_name)) | set(stored["objects"]):
-        merged = {o["id"]: o for o in base_content(world_name).get(domain, ())}
-        merged.update({o["id"]: o for o in stored["objects"].get(domain) or ()})
-        objects[domain] = [merged[k] for k in sorted(merged)]
+    objects = overlay(base_content(world_name), stored["objects"])
     return load_catalog({"objects": objects, "retired": stored.get("retired", {})})
+
+
+def effective_objects(world_name: str, stored: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Domain → id → object of a version (``stored``: its stored form, ``None`` the base version):
+    the world's base content with the version's objects laid over it."""
+    return by_id(overlay(base_content(world_name), stored))
 
 
 def world_content(stored: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -83,4 +86,12 @@ def fold_content(stored: Mapping[str, Any] | None, patch_content: Any) -> tuple[
     return folded.to_dict(), [Reason("static", r.code, r.path, r.message) for r in reasons]
 
 
-__all__ = ["base_content", "content_summary", "fold_content", "lint_catalog", "load_catalog", "world_content"]
+__all__ = [
+    "base_content",
+    "content_summary",
+    "effective_objects",
+    "fold_content",
+    "lint_catalog",
+    "load_catalog",
+    "world_content",
+]

@@ -8,10 +8,11 @@ here, ``0600``).
 
 What it promises:
 
-- Nothing reaches the ledger before it is authenticated: a bundle that fails integrity is
-  refused with its reasons and leaves the ledger exactly as it was. An authenticated bundle is
-  recorded as a draft and every later stage's verdict is a recorded transition; a stage that
-  fails unexpectedly rejects the patch (``internal_error``), it never leaves it a draft.
+- Nothing reaches the ledger before it is authenticated: ``door.verify`` (integrity, then schema,
+  once each) makes the ``VerifiedBundle`` every later stage takes; a bundle it refuses leaves the
+  ledger exactly as it was. A verified bundle is recorded as a draft and every later stage's
+  verdict is a recorded transition (the numbers gate first, for a machine-made bundle); a stage
+  that fails unexpectedly rejects the patch (``internal_error``), it never leaves it a draft.
 - Trust is pinned: every keyring version's sha256 is recorded in the ledger when ``new_key``
   makes it, and a keyring file the ledger does not record, or records with another hash, is
   refused (``keyring_unpinned``, ``keyring_tampered``, ``keyring_missing``).
@@ -38,7 +39,6 @@ What it promises:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -47,20 +47,23 @@ from ouroboros.engine import World
 from ouroboros.errors import BadInputError, KeyringError, LedgerError, PatchError, Reason
 from ouroboros.patches import stages
 from ouroboros.patches.atomic import write_atomic
-from ouroboros.patches.bundle import touched_domains
 from ouroboros.patches.canonical import canonical_bytes, load_json
 from ouroboros.patches.catalogs import (
     content_summary,
+    effective_objects,
     fold_content,
     lint_catalog,
     world_content,
 )
+from ouroboros.patches.door import Refused, VerifiedBundle, recheck, verify
 from ouroboros.patches.keys import Keyring, SigningKey
 from ouroboros.patches.killswitch import KillSwitch
 from ouroboros.patches.ledger import Ledger
 from ouroboros.patches.mirror import read_mirror
+from ouroboros.patches.numbers import guardrails_for, legendary_before, machine_made, numbers
 from ouroboros.patches.states import State
 from ouroboros.patches.trust import KeyringStore
+from ouroboros.patches.verdict import REFUSED, Verdict
 from ouroboros.patches.witness import Anchoring, Anchors, Witness
 from ouroboros.tracing import traced
 
@@ -78,35 +81,6 @@ class _ActiveVersion:
 
 #: ``reference_world(ACTIVE)``: the active version; ``reference_world(None)``: the base version.
 ACTIVE: Final = _ActiveVersion()
-#: The state a verdict shows for an operation refused before any patch state changed (kill-switch).
-REFUSED: Final = "refused"
-
-
-@dataclass
-class Verdict:
-    """What became of a submitted (or approved) patch: its state, the reasons it was refused or
-    held, and the evidence the stages measured."""
-
-    patch_id: str | None
-    state: str
-    reasons: list[Reason] = field(default_factory=list)
-    evidence: dict[str, Any] = field(default_factory=dict)
-    dry_run: bool = False
-    #: the stored form of the version the patch makes (kept out of ``evidence``: it is big)
-    effective: dict[str, Any] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.state not in (State.REJECTED, State.ROLLED_BACK, REFUSED)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "patch_id": self.patch_id,
-            "state": str(self.state),
-            "dry_run": self.dry_run,
-            "reasons": [r.as_dict() for r in self.reasons],
-            "evidence": self.evidence,
-        }
 
 
 def sandbox_script_checker(language: str, source: str, script_id: str, version: str) -> list[tuple[str, str]]:
@@ -320,30 +294,26 @@ class Governor:
                 [Reason("integrity", exc.code, "/signatures", exc.message)],
                 dry_run=dry_run,
             )
-        pointer = self.ledger.pointer()
-        reasons, evidence = stages.integrity(doc, keyring, self.ledger, pointer.active, now)
-        if reasons:
-            return Verdict(patch_id, State.REJECTED, reasons, evidence, dry_run)
-        if patch_id is None:  # integrity passed, so the id is the bundle's own hash
-            raise PatchError("integrity passed a bundle without a patch id", code="internal_error")
-        domains = touched_domains(doc.get("content"))
-        schema_reasons, _ = stages.schema(doc, self.world_name)
-        if schema_reasons:  # not recorded: an authentic bundle with a broken envelope is still junk
-            return Verdict(patch_id, State.REJECTED, schema_reasons, {"integrity": evidence}, dry_run)
+        # the door: integrity, then schema, once each. Neither refusal is recorded: a bundle that
+        # is not authentic, or an authentic one with a broken envelope, is junk
+        bundle = verify(doc, keyring, self.ledger, self.ledger.pointer().active, self.world_name, now=now)
+        if isinstance(bundle, Refused):
+            return Verdict(patch_id, State.REJECTED, bundle.reasons, bundle.evidence, dry_run)
+        patch_id = bundle.patch_id
         if not dry_run:
             with self.ledger.transaction(actor, "submitted") as tx:
                 tx.add_bundle(
                     patch_id,
-                    doc["sequence"],
-                    doc.get("parent_patch_id"),
-                    evidence["bundle_hash"],
-                    doc,
-                    {"signers": evidence["signers"], "domains": domains},
+                    bundle.sequence,
+                    bundle.parent_patch_id,
+                    bundle.bundle_hash,
+                    bundle.as_json(),
+                    {"signers": sorted(bundle.signers), "domains": list(bundle.domains)},
                 )
-        verdict = self._validate(doc, patch_id, evidence, dry_run)
+        verdict = self._validate(bundle, dry_run)
         if dry_run or verdict.state == State.REJECTED:
             return self._record_rejection(verdict, actor) if not dry_run else verdict
-        decision, human = stages.policy(domains, self.budgets)
+        decision, human = stages.policy(bundle.domains, self.budgets)
         if decision == "human" or verdict.evidence.get("inconclusive"):
             why = (
                 f"awaiting human approval for {', '.join(human)}"
@@ -357,29 +327,29 @@ class Governor:
             return verdict
         with self.ledger.transaction(actor, "validated; policy: automatic") as tx:
             tx.transition(patch_id, State.VALIDATED, verdict.evidence)
-        return self._canary_and_activate(patch_id, verdict, actor)
+        return self._canary_and_activate(bundle, verdict, actor)
 
-    def _validate(
-        self, doc: dict[str, Any], patch_id: str, evidence: dict[str, Any], dry_run: bool
-    ) -> Verdict:
-        """Stages 2-5. Never raises for the patch's sake: an unexpected failure of a stage is a
-        rejection with the code ``internal_error`` (so a recorded draft is always decided)."""
+    def _validate(self, bundle: VerifiedBundle, dry_run: bool) -> Verdict:
+        """The stages after the door: the numbers gate (machine-made bundles), static,
+        determinism, shadow. Never raises for the patch's sake: an unexpected failure of a stage
+        is a rejection with the code ``internal_error`` (so a recorded draft is always decided)."""
         from ouroboros.worlds import spec_of
 
-        verdict = Verdict(patch_id, State.DRAFT, [], {"integrity": evidence}, dry_run)
-        stage = "schema"
+        patch_id = bundle.patch_id
+        verdict = Verdict(patch_id, State.DRAFT, [], {"integrity": bundle.evidence()}, dry_run)
+        stage = "numbers"
         try:
-            reasons, envelope = stages.schema(doc, self.world_name)
+            active = self.active()
+            before = self.content_of(active)
+            reasons = self._numbers_gate(bundle, active, before) if machine_made(bundle) else []
             if reasons:
                 return self._refused(verdict, reasons)
             stage = "static"
-            active = self.active()
-            before = self.content_of(active)
-            after, _ = fold_content(before, envelope.content)  # its refusals come again from lint
+            after, _ = fold_content(before, bundle.content)  # its refusals come again from lint
             reference = self.reference_world(active)
-            world_problems = spec_of(reference).check_content(reference, doc["content"])
+            world_problems = spec_of(reference).check_content(reference, bundle.content_json())
             catalog = lint_catalog(self.world_name, before)
-            reasons = stages.static(envelope.content, catalog, world_problems, self.script_checker)
+            reasons = stages.static(bundle.content, catalog, world_problems, self.script_checker)
             if reasons:
                 return self._refused(verdict, reasons)
             stage = "determinism"
@@ -411,6 +381,21 @@ class Governor:
         verdict.state = State.VALIDATED
         return verdict
 
+    def _numbers_gate(
+        self, bundle: VerifiedBundle, active: str | None, before: dict[str, Any] | None
+    ) -> list[Reason]:
+        """The guardrails' numbers on a machine-made bundle (``patches.numbers``)."""
+        try:
+            guardrails = guardrails_for(self.data)
+        except BadInputError as exc:
+            message = (
+                f"the guardrails in force do not parse, so no machine-made patch is taken: {exc.message}"
+            )
+            return [Reason("numbers", "guardrails_unreadable", "/", message)]
+        rooms = effective_objects(self.world_name, before).get("rooms", {})
+        history = legendary_before(self.ledger, active)
+        return numbers(bundle, guardrails, known_rooms=rooms, legendary_so_far=history)
+
     @staticmethod
     def _refused(verdict: Verdict, reasons: list[Reason]) -> Verdict:
         verdict.reasons, verdict.state = reasons, State.REJECTED
@@ -433,16 +418,13 @@ class Governor:
             return None
         return Reason("policy", "killswitch_engaged", "", f"kill-switch engaged ({state.cause}) {when}")
 
-    def _canary_and_activate(self, patch_id: str, verdict: Verdict, actor: str) -> Verdict:
+    def _canary_and_activate(self, bundle: VerifiedBundle, verdict: Verdict, actor: str) -> Verdict:
         from ouroboros.worlds import spec_of
 
-        parent = self.ledger.parent_of(patch_id)
+        patch_id, parent = bundle.patch_id, bundle.parent_patch_id
         after = verdict.effective
         if after is None:  # approved later by a person: fold again onto the (unchanged) parent
-            from ouroboros.content import parse_content
-
-            doc = self.ledger.bundle(patch_id) or {}
-            after, fold_reasons = fold_content(self.content_of(parent), parse_content(doc.get("content")))
+            after, fold_reasons = fold_content(self.content_of(parent), bundle.content)
             if fold_reasons:
                 return self._record_rejection(self._refused(verdict, fold_reasons), actor)
         with self.ledger.transaction(actor, "canary") as tx:
@@ -532,10 +514,10 @@ class Governor:
             )
         self._record_forced_switch(actor, "approve")
         now = self.clock() if self.clock else None
-        reasons, _ = stages.recheck(self.ledger.bundle(patch_id), self.keyring(), now)
-        if reasons:
-            return self._record_rejection(Verdict(patch_id, State.REJECTED, reasons), actor)
-        parent = self.ledger.parent_of(patch_id)
+        bundle = recheck(self.ledger.bundle(patch_id), self.keyring(), self.world_name, now=now)
+        if isinstance(bundle, Refused):
+            return self._record_rejection(Verdict(patch_id, State.REJECTED, bundle.reasons), actor)
+        parent = bundle.parent_patch_id
         if parent != self.active():
             verdict = Verdict(
                 patch_id,
@@ -551,7 +533,7 @@ class Governor:
             )
             return self._record_rejection(verdict, actor)
         verdict = Verdict(patch_id, State.VALIDATED, [], {"approved_by": actor, "approval_reason": reason})
-        return self._canary_and_activate(patch_id, verdict, actor)
+        return self._canary_and_activate(bundle, verdict, actor)
 
     def reject(self, patch_id: str, actor: str, reason: str) -> Verdict:
         state = self.ledger.state_of(patch_id)
@@ -610,4 +592,4 @@ class Governor:
         return {"from": current, "to": target, "undone": undone}
 
 
-__all__ = ["ACTIVE", "Governor", "Verdict", "fold_content"]
+__all__ = ["ACTIVE", "REFUSED", "Governor", "Verdict", "fold_content"]

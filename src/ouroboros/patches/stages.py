@@ -7,7 +7,10 @@ refuses (``[]`` passes) and the evidence it measured. No stage writes the ledger
                    attacks TUF names: rollback, fast-forward, freeze, mix-and-match, a key below
                    threshold. ``recheck`` repeats all but the lineage (at approval time).
 2. ``schema``      the envelope and content schemas (exact ``schema_version``), ``engine_compat``
-                   against the running engine, the target world.
+                   against the running engine, the target world. Stages 1 and 2 run once per
+                   submit, inside ``door.verify``, which makes the ``VerifiedBundle`` the
+                   later stages take; ``numbers.numbers`` then holds a machine-made bundle to
+                   the guardrails' numbers.
 3. ``static``      content lint and referential integrity against the active version, the
                    world's own checks, script inspection by the sandbox.
 4. ``determinism`` the patch applied to two forks run the same ticks must give identical digests;
@@ -29,6 +32,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from ouroboros.content.envelope import MAX_LIFETIME
+from ouroboros.content.patch import PatchContent
 from ouroboros.engine import ENGINE_VERSION, World
 from ouroboros.errors import BadInputError, ContentError, OuroborosError, Reason
 from ouroboros.patches.bundle import BUNDLE_KIND, bundle_hash, compute_patch_id, signed_part, touched_domains
@@ -41,7 +45,7 @@ MAX_BUNDLE_LIFETIME = MAX_LIFETIME
 
 ShadowLimits = Mapping[str, Mapping[str, int]]
 #: The limits a shadow metric may carry (see ``ouroboros.worlds.WorldSpec.shadow_limits``).
-LIMIT_RULES = frozenset({"max_drift_permille", "min_permille", "max_increase", "min_baseline"})
+LIMIT_RULES = frozenset({"max_drift_permille", "min_permille", "max_increase", "min_gain", "min_baseline"})
 _MAX_TICKS = 1_000_000
 
 
@@ -376,7 +380,7 @@ ScriptChecker = Callable[[str, str, str, str], list[tuple[str, str]]]
 
 @traced("stage.static")
 def static(
-    content: Any,
+    content: PatchContent,
     catalog: Any,
     world_problems: list[tuple[str, str, str]],
     script_checker: ScriptChecker | None = None,
@@ -405,37 +409,59 @@ def _activate(world: World, patch_id: str | None, content: Mapping[str, Any]) ->
     world.submit(ACTIVATE_INPUT, {"patch_id": patch_id, "content": dict(content)})
 
 
+def twin_run(
+    a: World,
+    b: World,
+    ticks: int,
+    *,
+    stage: str = "determinism",
+    step: Callable[[World], None] | None = None,
+    every_tick: bool = True,
+) -> list[Reason]:
+    """Run two forks given the same change ``ticks`` ticks side by side: their digests must agree
+    at every tick (``every_tick``) or at the end. ``step`` advances a world one tick (default
+    ``World.step``; the evolution cascade's may wait, or raise to stop — that propagates)."""
+    advance = step or World.step
+    start = a.tick
+    for i in range(ticks):
+        advance(a)
+        advance(b)
+        if every_tick and a.digest().hex != b.digest().hex:
+            return [
+                _r(
+                    stage,
+                    "nondeterministic",
+                    "/content",
+                    f"two runs of the same seed diverge at tick {start + i + 1}",
+                )
+            ]
+    if not every_tick and a.digest().hex != b.digest().hex:
+        return [
+            _r(
+                stage,
+                "nondeterministic",
+                "/content",
+                f"two runs of the same seed disagree after {ticks} ticks",
+            )
+        ]
+    return []
+
+
 @traced("stage.determinism")
 def determinism(
     reference: World, patch_id: str, content_after: Mapping[str, Any], budgets: Budgets
 ) -> tuple[list[Reason], dict[str, Any]]:
     stage = "determinism"
-    runs = []
-    for patched in (True, True, False):
-        fork = reference.fork()
-        try:
-            if patched:
-                _activate(fork, patch_id, content_after)
-            digests = []
-            for _ in range(budgets.determinism_ticks):
-                fork.step()
-                digests.append(fork.digest().hex)
-        except Exception as exc:  # a patch that crashes the world is refused, not propagated
-            return [_r(stage, "crash", "/content", f"the world failed with the patch applied: {exc!r}")], {}
-        runs.append((fork, digests))
-    (first, d1), (_, d2), (unpatched, _) = runs
-    evidence: dict[str, Any] = {"ticks": budgets.determinism_ticks, "final_digest": d1[-1] if d1 else None}
-    reasons: list[Reason] = []
-    if d1 != d2:
-        tick = next(i for i, (a, b) in enumerate(zip(d1, d2, strict=True)) if a != b)
-        reasons.append(
-            _r(
-                stage,
-                "nondeterministic",
-                "/content",
-                f"two runs of the same seed diverge at tick {reference.tick + tick + 1}",
-            )
-        )
+    first, second, unpatched = reference.fork(), reference.fork(), reference.fork()
+    try:
+        _activate(first, patch_id, content_after)
+        _activate(second, patch_id, content_after)
+        reasons = twin_run(first, second, budgets.determinism_ticks, stage=stage)
+        unpatched.run(budgets.determinism_ticks)
+    except Exception as exc:  # a patch that crashes the world is refused, not propagated
+        return [_r(stage, "crash", "/content", f"the world failed with the patch applied: {exc!r}")], {}
+    final = first.digest().hex if budgets.determinism_ticks else None
+    evidence: dict[str, Any] = {"ticks": budgets.determinism_ticks, "final_digest": final}
     p95 = first.profiler.tick_stats()["p95_ms"]
     evidence["tick_p95_ms"] = round(p95, 3)
     if p95 > budgets.tick_budget_ms:
@@ -474,7 +500,9 @@ def compare_metrics(
 ) -> ShadowResult:
     """Compare a patched run's metrics with its baseline under ``limits`` (metric → rules, see
     ``LIMIT_RULES``). Every metric named in ``limits`` is required: missing or not an integer on
-    either side is a failure, never a pass. A baseline below ``min_baseline`` is inconclusive."""
+    either side is a failure, never a pass. A baseline below ``min_baseline`` is inconclusive.
+    ``max_increase``: the patched value may rise at most this much; ``min_gain``: it must rise by
+    more than this (the evolution cascade's paired KPI); the permille rules are relative."""
     reasons: list[Reason] = []
     inconclusive: list[str] = []
     for name in limits:
@@ -503,6 +531,15 @@ def compare_metrics(
                     f"{name}_increase",
                     path,
                     f"{against} (up {value - base}, at most {rules['max_increase']})",
+                )
+            )
+        if "min_gain" in rules and value - base <= rules["min_gain"]:
+            reasons.append(
+                _r(
+                    stage,
+                    f"{name}_not_better",
+                    path,
+                    f"{against} (up {value - base}, must be more than {rules['min_gain']})",
                 )
             )
         relative = [rule for rule in ("max_drift_permille", "min_permille") if rule in rules]

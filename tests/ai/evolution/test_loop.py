@@ -160,7 +160,7 @@ def test_the_llm_hook_gets_the_errors_of_its_failed_candidates() -> None:
     loop = EvolutionLoop(world, coder=LlmCoder(hook, OfflineCoder(population=2)), config=FAST)
     loop.trigger("llm")
     assert len(calls) == 2 and calls[0] == []  # one call per generation
-    assert any(f["stage"] == "static" and "forbidden_name" in f["codes"] for f in calls[1])
+    assert any(f["stage"] == "static" and "script_forbidden_name" in f["codes"] for f in calls[1])
     llm = [e for e in loop.history(1000) if e["type"] == "evaluation" and e["origin"] == "llm"]
     assert [e["stage"] for e in llm] == ["static", "static"]
 

@@ -148,9 +148,9 @@ def cascade() -> Cascade:
 def test_the_cascade_stops_broken_hostile_and_slow_candidates_early_with_reasons(cascade: Cascade) -> None:
     tick = cascade.world.tick
     broken = cascade.evaluate("evo.trait.1", "1.0.0", "function act(ctx)\n  for i = 1, ctx.n do\nend\n")
-    assert (broken.ok, broken.stage) == (False, "static") and broken.reasons[0]["code"] == "syntax"
+    assert (broken.ok, broken.stage) == (False, "static") and broken.reasons[0]["code"] == "script_syntax"
     hostile = cascade.evaluate("evo.trait.1", "1.0.0", "function act(ctx) os.execute('rm -rf /') end\n")
-    assert (hostile.stage, hostile.reasons[0]["code"]) == ("static", "forbidden_name")
+    assert (hostile.stage, hostile.reasons[0]["code"]) == ("static", "script_forbidden_name")
     slow = cascade.evaluate("evo.trait.1", "1.0.0", "function act(ctx)\n  while true do end\nend\n")
     assert (slow.ok, slow.stage) == (False, "probe") and "instruction" in slow.reasons[0]["message"]
     assert cascade._baseline is None  # none of them cost a shadow run

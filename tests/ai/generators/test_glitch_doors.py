@@ -108,5 +108,5 @@ def test_glitch_doors_only_lets_a_live_city_grow_at_its_glitch_door(
     assert job.type == ProposalType.WORLD_EXPANSION and job.context["growth_point"] == door["id"]
     grown = generate(job.type, job.seed, content=neon_gov.active_content(), context=job.context)
     [start] = [r for r in grown.payload["rooms"] if r["id"] == door["id"]]
-    assert len(start["exits"]) == 2 and start["version"] == "1.1.0"
+    assert len(start["exits"]) == 2 and start["version"] == "1.0.1"
     assert submit(neon_gov, grown).state == State.ACTIVE

@@ -48,7 +48,7 @@ def test_a_model_change_goes_active_through_the_pipeline_and_rolls_back(gov: Gov
         "flavour", "openai", "qwen2.5-7b", base_url="http://10.0.0.2:8000", structured="vllm",
         current=gov.active_content(),
     )  # fmt: skip
-    assert second["model_roles"][0]["version"] == "1.1.0"
+    assert second["model_roles"][0]["version"] == "1.0.1"
     assert gov.submit(make_bundle(gov, second, op)).state == State.ACTIVE
     newer = ModelRegistry.from_content(gov.active_content())
     assert newer.assignment("flavour").model == "qwen2.5-7b" and newer.version != registry.version

@@ -1,18 +1,21 @@
 """The evaluation cascade: each candidate trait is tried by the cheapest test first, and the
 first failure stops it with its reasons (FunSearch's and OpenEvolve's cascade).
 
-1. ``static``  — ``ouroboros.sandbox.checks.check_script`` (the same gate as the pipeline's);
+1. ``static``  — the pipeline's static stage (``patches.stages.static``: content lint and the
+   sandbox's script checks) on the candidate's patch content;
 2. ``probe``   — one call of the script in its own sandbox over the dish's molbots (its real
    state, senses zeroed), under the candidate's instruction budget: a script that errors, loops
    or writes bad intents is stopped here with the sandbox's own fault message;
-3. ``replay``  — the trait activated on two forks of the world, ``replay_ticks`` each: the digests
-   must agree (determinism) and no script fault may occur;
+3. ``replay``  — the trait activated on two forks of the world, ``replay_ticks`` each, run by the
+   pipeline's ``stages.twin_run``: the digests must agree (determinism) and no script fault may
+   occur;
 4. ``screen``  — the first fork runs on to ``screen_ticks``: carriers worse off than in the
    baseline already are stopped here (the KPI below, on a shorter run);
 5. ``shadow``  — the first fork runs on to ``shadow_ticks`` and is compared with a baseline fork
    (the same world without the change). The KPI is *paired*: the molbots that carry the trait
    (the same ids in both runs) and their children are valued in both runs (``ALIVE_VALUE_FP``
-   for each one alive plus its energy); the candidate must beat the baseline by ``min_gain``.
+   for each one alive plus its energy); the pipeline's ``stages.compare_metrics`` holds it to
+   ``min_gain`` over the baseline (code ``kpi_not_better``).
 
 Every result is data: ``Evaluation(ok, stage, reasons=[{stage, code, path, message}], numbers,
 fitness, cell)``, so a failed candidate's errors and numbers can be fed back to the coder.
@@ -123,12 +126,10 @@ def trait_content(
 
 
 def merge_content(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with every object of ``change`` put in by (domain, id)."""
-    out: dict[str, Any] = {k: list(v) for k, v in base.items() if isinstance(v, list)}
-    for domain, objects in change.items():
-        kept = [o for o in out.get(domain, []) if o["id"] not in {c["id"] for c in objects}]
-        out[domain] = sorted(kept + list(objects), key=lambda o: o["id"])
-    return out
+    """``base`` with every object of ``change`` put in by (domain, id) (``content.overlay``)."""
+    from ouroboros.content.overlay import overlay
+
+    return dict(overlay({k: v for k, v in base.items() if isinstance(v, list)}, change))
 
 
 def param_content(obj_id: str, version: str, params: Mapping[str, int]) -> dict[str, Any]:
@@ -188,10 +189,19 @@ class _ProbeContext:
         self.thrust_x, self.thrust_y, self.energy_gain = (np.zeros(n, dtype=np.int64) for _ in range(3))
 
 
-def _static(source: str) -> list[dict[str, str]]:
-    from ouroboros.sandbox.checks import check_script
+def _static(change: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The pipeline's static stage on the candidate's content, linted on its own."""
+    from ouroboros.content import Catalog, parse_content
+    from ouroboros.errors import ContentError
+    from ouroboros.patches import stages
+    from ouroboros.patches.governor import sandbox_script_checker
 
-    return [_reason("static", str(f.code), f.message) for f in check_script("lua", source)]
+    try:
+        content = parse_content(change)
+    except ContentError as exc:
+        return [_reason("static", r.code, r.message, r.path) for r in exc.reasons]
+    reasons = stages.static(content, Catalog.empty(), [], sandbox_script_checker)
+    return [r.as_dict() for r in reasons]
 
 
 def _probe(world: World, source: str, instructions: int) -> list[dict[str, str]]:
@@ -281,32 +291,36 @@ class Cascade:
     def _run(self, world: World, ticks: int) -> None:
         run_fork(world, ticks, self.before_tick)
 
+    def _step(self, world: World) -> None:
+        if self.before_tick is not None:
+            self.before_tick()
+        world.step()
+
     def evaluate(self, trait_id: str, version: str, source: str) -> Evaluation:
+        from ouroboros.patches import stages
+
         cfg = self.config
-        reasons = _static(source)
+        change = trait_content(trait_id, version, source, instructions_per_call=cfg.instructions_per_call)
+        reasons = _static(change)
         if reasons:
             return Evaluation(False, "static", reasons)
         reasons = _probe(self.world, source, cfg.instructions_per_call)
         if reasons:
             return Evaluation(False, "probe", reasons)
-        change = trait_content(trait_id, version, source, instructions_per_call=cfg.instructions_per_call)
         content = merge_content(self.base_content, change)
         a, b = self._fork(), self._fork()
         self.apply(a, content)
         self.apply(b, content)
         group = carriers_of(a, trait_id)
-        self._run(a, cfg.replay_ticks)
-        self._run(b, cfg.replay_ticks)
+        replayed = stages.twin_run(a, b, cfg.replay_ticks, stage="replay", step=self._step, every_tick=False)
         faults = int(a.resources.get("script_faults", 0)) - int(self.world.resources.get("script_faults", 0))
         numbers = {"carriers": int(group.size), "faults": faults}
         if faults > 0:
             return Evaluation(
                 False, "replay", [_reason("replay", "script_faults", f"{faults} faults")], numbers
             )
-        if a.digest().hex != b.digest().hex:
-            return Evaluation(
-                False, "replay", [_reason("replay", "nondeterministic", "two runs disagree")], numbers
-            )
+        if replayed:
+            return Evaluation(False, "replay", [r.as_dict() for r in replayed], numbers)
         if group.size == 0:
             return Evaluation(
                 False, "replay", [_reason("replay", "no_carriers", "no molbot runs it")], numbers
@@ -350,14 +364,16 @@ class Cascade:
         if faults > 0:
             reason = _reason("shadow", "script_faults", f"{faults} faults in the shadow run")
             return Evaluation(False, "shadow", [reason], numbers, gain, cell)
-        if gain <= cfg.min_gain_fp:
-            message = (
-                f"carriers' value {mine['value_fp']} is not above the baseline's {theirs['value_fp']} "
-                f"({mine['alive']} vs {theirs['alive']} alive)"
-            )
-            return Evaluation(
-                False, "shadow", [_reason("shadow", "kpi_not_better", message)], numbers, gain, cell
-            )
+        judged = stages.compare_metrics(
+            "shadow",
+            {"kpi": theirs["value_fp"]},
+            {"kpi": mine["value_fp"]},
+            {"kpi": {"min_gain": cfg.min_gain_fp}},
+        )
+        if judged.reasons:
+            alive = f"; {mine['alive']} vs {theirs['alive']} carriers and children alive"
+            reasons = [{**r.as_dict(), "message": r.message + alive} for r in judged.reasons]
+            return Evaluation(False, "shadow", reasons, numbers, gain, cell)
         return Evaluation(True, "shadow", [], numbers, gain, cell)
 
 

@@ -43,14 +43,15 @@ from typing import Any
 
 from ouroboros.ai.generators._draft import text_arg
 from ouroboros.ai.generators._world import SUPPORTED_WORLDS, WorldView
+from ouroboros.ai.generators.checks import enforce
 from ouroboros.ai.generators.dungeon import generate_dungeon
 from ouroboros.ai.generators.event import generate_event
 from ouroboros.ai.generators.expansion import generate_building, generate_expansion
 from ouroboros.ai.generators.item import generate_item
 from ouroboros.ai.generators.npc import generate_npc
 from ouroboros.ai.generators.quest import generate_quest
-from ouroboros.ai.guardrails import Guardrails, enforce
 from ouroboros.ai.proposals import Proposal, ProposalType
+from ouroboros.content.rules import Guardrails
 from ouroboros.errors import BadInputError
 
 __all__ = ["CONTEXT_KEYS", "EXPANSION_KINDS", "GENERATOR_TYPES", "MAX_SEED", "SUPPORTED_WORLDS", "generate"]

@@ -14,6 +14,8 @@ from importlib.resources import files
 from typing import Any
 
 from ouroboros.content import DOMAINS
+from ouroboros.content.overlay import by_id, layer_objects, overlay
+from ouroboros.content.versions import next_version
 from ouroboros.errors import BadInputError
 from ouroboros.patches.catalogs import base_content
 
@@ -49,20 +51,8 @@ def faction_names(world: str) -> dict[str, str]:
 
 
 def bump_version(version: str) -> str:
-    """The next minor version: ``1.0.0`` -> ``1.1.0``."""
-    major, minor, _patch = (int(p) for p in version.split("."))
-    return f"{major}.{minor + 1}.0"
-
-
-def _objects_of(content: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if content is None:
-        return {}
-    if not isinstance(content, Mapping):
-        raise BadInputError("content must be a mapping of domain -> list of objects")
-    objects = content.get("objects")
-    if isinstance(objects, Mapping):  # a stored catalog ({"objects": ..., "retired": ...})
-        return objects
-    return content
+    """The version a changed object takes: ``content.versions.next_version`` (``1.0.0`` -> ``1.0.1``)."""
+    return next_version(version)
 
 
 class WorldView:
@@ -74,19 +64,9 @@ class WorldView:
             raise BadInputError(f"no generators for world {world!r} (known: {', '.join(SUPPORTED_WORLDS)})")
         self.world = world
         self.content = content
-        base = base_content(world)
-        overlay = _objects_of(content)
-        self.by_id: dict[str, dict[str, dict[str, Any]]] = {}
-        for domain in DOMAINS:
-            merged = {o["id"]: o for o in base.get(domain, ())}
-            extra = overlay.get(domain) or ()
-            if not isinstance(extra, list | tuple):
-                raise BadInputError(f"content domain {domain!r} must be a list of objects")
-            for obj in extra:
-                if not isinstance(obj, Mapping) or not isinstance(obj.get("id"), str):
-                    raise BadInputError(f"content domain {domain!r} holds an object without an id")
-                merged[obj["id"]] = dict(obj)
-            self.by_id[domain] = {k: merged[k] for k in sorted(merged)}
+        laid = {d: v for d, v in layer_objects(content).items() if d in DOMAINS}
+        merged = by_id(overlay(base_content(world), laid))
+        self.by_id: dict[str, dict[str, dict[str, Any]]] = {d: merged.get(d, {}) for d in DOMAINS}
         self.factions = factions(world)
         self._taken: set[str] = {i for table in self.by_id.values() for i in table}
         retired = content.get("retired") if isinstance(content, Mapping) else None

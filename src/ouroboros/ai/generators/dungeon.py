@@ -34,9 +34,9 @@ from ouroboros.ai.generators.expansion import (
 from ouroboros.ai.generators.item import make_item
 from ouroboros.ai.generators.npc import make_npc
 from ouroboros.ai.generators.quest import PEACEFUL_KINDS, make_quest
-from ouroboros.ai.guardrails import RARITY_ORDER, Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
 from ouroboros.content import LIMITS
+from ouroboros.content.rules import RARITY_ORDER, Guardrails
 from ouroboros.errors import BadInputError
 
 __all__ = ["DUNGEON_DISTRICT", "DUNGEON_INVARIANTS", "dungeon_entrances", "generate_dungeon"]

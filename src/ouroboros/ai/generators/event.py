@@ -20,8 +20,8 @@ from ouroboros.ai.generators._draft import Draft, text_arg
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.generators.npc import make_npc, pick_room
 from ouroboros.ai.generators.quest import PEACEFUL_KINDS, make_quest
-from ouroboros.ai.guardrails import Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
+from ouroboros.content.rules import Guardrails
 from ouroboros.errors import BadInputError
 
 __all__ = ["EVENTS", "SINK_INFLATION_PERMILLE", "generate_event"]

@@ -29,9 +29,9 @@ from ouroboros.ai.generators._world import (
     reachable,
 )
 from ouroboros.ai.generators.npc import make_npc
-from ouroboros.ai.guardrails import GuardrailError, Guardrails, Violation
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
 from ouroboros.content import LIMITS
+from ouroboros.content.rules import GuardrailError, Guardrails, Violation
 from ouroboros.errors import BadInputError
 
 __all__ = [

@@ -24,9 +24,9 @@ from typing import Any
 
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.generators.expansion import map_problems
-from ouroboros.ai.guardrails import item_power, letter_runs
 from ouroboros.ai.proposals import Proposal
 from ouroboros.content import parse_content, references
+from ouroboros.content.rules import item_power, letter_runs
 from ouroboros.errors import OuroborosError
 
 __all__ = ["CONTENT_INVARIANTS", "INVARIANTS", "SELF_INVARIANTS", "SLOT_WORDS", "invariant_problems"]

@@ -17,7 +17,9 @@ from ouroboros.ai.generators import _words as words
 from ouroboros.ai.generators._draft import Draft, text_arg
 from ouroboros.ai.generators._world import WorldView, bump_version
 from ouroboros.ai.generators.invariants import SLOT_WORDS
-from ouroboros.ai.guardrails import (
+from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
+from ouroboros.content import LIMITS
+from ouroboros.content.rules import (
     CRIT_EXTENSION,
     POINT_COSTS,
     PROCS_EXTENSION,
@@ -25,8 +27,6 @@ from ouroboros.ai.guardrails import (
     Guardrails,
     item_power,
 )
-from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
-from ouroboros.content import LIMITS
 from ouroboros.errors import BadInputError
 
 __all__ = ["KIND_WEIGHTS", "PRICE_PER_POINT", "RARITY_WEIGHTS_PERMILLE", "generate_item", "make_item"]

@@ -16,8 +16,8 @@ from typing import Any
 from ouroboros.ai.generators import _words as words
 from ouroboros.ai.generators._draft import Draft, level_arg, text_arg
 from ouroboros.ai.generators._world import WorldView
-from ouroboros.ai.guardrails import RARITY_ORDER, Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
+from ouroboros.content.rules import RARITY_ORDER, Guardrails
 from ouroboros.errors import BadInputError
 
 __all__ = [

@@ -4,7 +4,7 @@ What it promises:
 
 - The assignment of roles to models is **content**: ``model_roles`` objects
   (``ouroboros.content.ModelRole``) in the active version. ``registry_patch`` makes the patch
-  content that changes one role (its version one minor above the current one), so the change goes
+  content that changes one role (its version the one after the current one), so the change goes
   through the governance pipeline and one rollback restores the model before it.
   ``ModelRegistry.from_content`` reads the active version; a role without an object is served by
   the offline provider.
@@ -31,6 +31,7 @@ from ouroboros.ai.llm.offline import OFFLINE_MODEL, OfflineProvider
 from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
 from ouroboros.content import ModelRole, parse_content
 from ouroboros.content.models import MODEL_ROLE_ID_PREFIX
+from ouroboros.content.versions import next_version
 from ouroboros.patches.canonical import canonical_bytes
 
 __all__ = ["ModelRegistry", "RoleAssignment", "registry_patch"]
@@ -259,13 +260,10 @@ def registry_patch(
     """Patch content that makes ``provider``'s ``model`` serve ``role``.
 
     ``current`` is the active version's content (as ``from_content`` reads it); the new object's
-    version is one minor above the role's current one (``1.0.0`` for a first). ``ContentError``
+    version is the one after the role's current one (``content.versions.next_version``). ``ContentError``
     if the result is not valid content (an unknown role or provider, a bad model name or URL)."""
     existing = ModelRegistry.from_content(current).assignment(role) if role in ROLES else None
-    version = "1.0.0"
-    if existing is not None and existing.version is not None:
-        major, minor, _ = (int(p) for p in existing.version.split("."))
-        version = f"{major}.{minor + 1}.0"
+    version = next_version(existing.version if existing is not None else None)
     obj: dict[str, Any] = {
         "id": MODEL_ROLE_ID_PREFIX + role,
         "version": version,

@@ -235,16 +235,12 @@ def next_version(world: str, stored: Mapping[str, Any] | None, domain: str, obje
     """The version an object of ``domain`` with ``object_id`` takes in the next patch: one patch
     level above the one the catalog of ``stored`` (the active version, over the world's base
     content) has or last had (a removed object's version is remembered); ``1.0.0`` for a new id."""
-    from ouroboros.content import semver_key
+    from ouroboros.content.versions import next_version as after
     from ouroboros.patches.catalogs import lint_catalog
 
     catalog = lint_catalog(world, stored)
     obj = catalog.try_get(domain, object_id)
-    last = obj.version if obj is not None else catalog.retired_version(domain, object_id)
-    if last is None:
-        return "1.0.0"
-    major, minor, patch = semver_key(last)[:3]
-    return f"{major}.{minor}.{patch + 1}"
+    return after(obj.version if obj is not None else catalog.retired_version(domain, object_id))
 
 
 class ParamsRejected(RejectedError):

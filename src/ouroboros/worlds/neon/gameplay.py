@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ouroboros.content.overlay import overlay
 from ouroboros.engine import World
 from ouroboros.worlds.neon import actions, economy, experience, procgen
 from ouroboros.worlds.neon import tables as tb
@@ -73,13 +74,9 @@ def check_content(content: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def effective(content: Mapping[str, Any]) -> dict[str, Any]:
-    base = tb.base_content()
-    out: dict[str, Any] = {}
-    for domain in tb.DOMAINS:
-        merged = {o["id"]: o for o in base.get(domain, ())}
-        merged.update({o["id"]: o for o in content.get(domain, ()) or ()})
-        out[domain] = [merged[k] for k in sorted(merged)]
-    return out
+    """The city's base content with ``content`` laid over it (``content.overlay``), every domain."""
+    laid = overlay(tb.base_content(), {d: content.get(d) or [] for d in tb.DOMAINS})
+    return {domain: laid.get(domain, []) for domain in tb.DOMAINS}
 
 
 def apply_content(
