@@ -284,8 +284,13 @@ def soft_restart_row(players: int, seconds: float) -> dict[str, float]:
     procs, ports = start_cluster(server.url, data, 1)
 
     def restart() -> None:
-        procs[0].stop()  # SIGTERM: the shard saves and exits
-        procs[0] = start_shard(server.url, data, 0)
+        # as cluster up does it: the successor starts first (imports, waits for the lease), then
+        # the shard is stopped (SIGTERM: it saves and lets go), and the successor loads and serves
+        successor = Proc(["shard", "neon:0", "--redis", server.url, "--data", str(data)])
+        time.sleep(3.0)  # let it import: what a player would otherwise wait for
+        procs[0].stop()
+        successor.wait_for("boot")
+        procs[0] = successor
 
     try:
         lat, lost = asyncio.run(_players(ports, players, seconds, during=restart))

@@ -248,18 +248,26 @@ def shard(
     tick_hz: Annotated[float, typer.Option("--tick-hz", min=0.0, help="0: the world's own pace.")] = 0.0,
 ) -> None:
     """Run one shard of a world: its live game, its players' operations from Redis."""
-    from ouroboros.cluster.shard import ShardHost, open_live_game, run_shard
+    import uuid
+
+    from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard
     from ouroboros.errors import OuroborosError
 
     world_name, name = _shard_name(world)
     folder = data / "shards" / name
+    stop = threading.Event()
+    _on_signals(stop)
+    boot = uuid.uuid4().hex[:12]
+    # One process serves a shard: wait for the lease of the one before (a soft restart starts
+    # this one early; a crashed one's lease runs out), then load what it saved.
+    if not claim_shard(redis_url, name, boot, stop):
+        typer.echo(f"shard {name}: stopped before it was its turn", err=True)
+        return
     try:
         game = open_live_game(world_name, folder, seed, tick_hz or None)
     except OuroborosError as exc:
         _fail(exc.message)
-    host = ShardHost(game, redis_url, name)
-    stop = threading.Event()
-    _on_signals(stop)
+    host = ShardHost(game, redis_url, name, boot_id=boot)
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
     ran = run_shard(game, host, stop, game.tick_hz)
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)

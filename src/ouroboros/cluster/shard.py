@@ -143,6 +143,25 @@ class ShardHost:
         self.r.close()
 
 
+def claim_shard(
+    url: str, shard: str, boot_id: str, stop: threading.Event, ttl_s: float = 2.0, poll_s: float = 0.02
+) -> bool:
+    """Take the shard's lease (its heartbeat key) once no other process holds it; False when
+    ``stop`` came first. Redis away: wait for it."""
+    r = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2.0)
+    try:
+        while not stop.is_set():
+            try:
+                if r.set(keys.shard_alive(shard), boot_id, nx=True, px=int(ttl_s * 1000)):
+                    return True
+            except REDIS_ERRORS:
+                pass
+            stop.wait(poll_s)
+        return False
+    finally:
+        r.close()
+
+
 def run_shard(
     game: LiveGame,
     host: ShardHost,
@@ -197,4 +216,4 @@ def open_live_game(world: str, folder: Path, seed: int = 0, tick_hz: float | Non
     return hook.open(live, folder, tick_hz or hook.ticks_per_second(live))
 
 
-__all__ = ["GROUP", "ShardHost", "open_live_game", "run_shard"]
+__all__ = ["GROUP", "ShardHost", "claim_shard", "open_live_game", "run_shard"]

@@ -28,6 +28,9 @@ class ProcessSpec:
     role: str
     argv: Sequence[str]
     env: Mapping[str, str] = field(default_factory=dict)
+    #: a planned restart starts the new process before stopping the old one (a shard: the new one
+    #: imports and waits for the old one's lease, so players wait only for the save and the load)
+    overlap_restart: bool = False
 
 
 @dataclass
@@ -105,6 +108,13 @@ class Supervisor:
         """A planned restart (a soft restart, an upgrade): SIGTERM, wait for a clean exit (SIGKILL
         after the grace), start again at once — no backoff, not a death."""
         proc = self._procs[name]
+        old = proc.popen
+        if proc.spec.overlap_restart and old is not None:
+            proc.popen = None
+            self._spawn(proc)  # the successor boots while the old one still serves
+            proc.popen, new = old, proc.popen
+        else:
+            new = None
         if proc.popen is not None:
             _signal_group(proc.popen, signal.SIGTERM)
             try:
@@ -115,6 +125,10 @@ class Supervisor:
             proc.last_exit = proc.popen.returncode
             proc.popen = None
         proc.restarts += 1
+        if new is not None:
+            proc.popen, proc.state, proc.started_at = new, "running", self._clock()
+            self._emit("soft_restart", proc)
+            return
         self._emit("soft_restart", proc)
         self._spawn(proc)
 
