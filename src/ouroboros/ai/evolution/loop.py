@@ -1,4 +1,5 @@
-"""The evolution loop for petri: watch → plan → code → evaluate → accept → hot-swap.
+"""The evolution loop for a world that evolves (its spec has an evolution hook): watch → plan →
+code → evaluate → accept → hot-swap.
 
 ``EvolutionLoop(world, governor=None, coder=None, cooldown_ticks=..., feed=callable)``:
 
@@ -55,7 +56,11 @@ from ouroboros.ai.evolution.cascade import (
     CascadeConfig,
     Evaluation,
     EvaluationStoppedError,
+    carriers_of,
+    evolution_hook,
     merge_content,
+    param_content,
+    shadow_params,
     trait_content,
 )
 from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
@@ -169,8 +174,7 @@ class EvolutionLoop:
         clock: Callable[[], float] = time.monotonic,
         pace: Callable[[], None] | None = None,
     ) -> None:
-        if world.meta.get("world") != "petri":
-            raise BadInputError("the evolution loop runs on a petri world")
+        self.hook = evolution_hook(world)  # BadInputError for a world that does not evolve
         if not isinstance(cooldown_ticks, int) or cooldown_ticks < 0:
             raise BadInputError("cooldown_ticks must be a non-negative integer")
         self.world = world
@@ -324,27 +328,25 @@ class EvolutionLoop:
         return self._since(start)
 
     # -- one cycle -------------------------------------------------------------------------------
+    @property
+    def _world_name(self) -> str:
+        return str(self.world.meta["world"])
+
     def own_traits(self) -> list[str]:
         running = {e["id"] for e in self.world.resources.get("scripted_traits", ()) if not e["retiring"]}
         return sorted(t for t in running if t.startswith(TRAIT_PREFIX + "."))
 
     def _free_bits(self) -> int:
-        from ouroboros.worlds.petri.scripted import MASK_BITS, builtin_count
-
-        used = len(self.world.resources.get("scripted_traits", ()))
-        return MASK_BITS - builtin_count(self.world) - used
+        return self.hook.free_trait_slots(self.world)
 
     def _carrier_permille(self) -> int:
-        from ouroboros.ai.evolution.cascade import carriers_of
-        from ouroboros.worlds.petri.systems import molbots
-
-        mb = molbots(self.world)
-        if mb is None or mb.count == 0:
+        alive = self.hook.population(self.world)
+        if alive == 0:
             return 0
         held: set[int] = set()
         for tid in self.own_traits():
             held.update(int(i) for i in carriers_of(self.world, tid))
-        return len(held) * 1000 // mb.count
+        return len(held) * 1000 // alive
 
     def _begin(self, trig: Trigger) -> Cycle:
         """With the world held: count the cycle, plan it, and fork the dish for its evaluation."""
@@ -445,29 +447,26 @@ class EvolutionLoop:
             source=cand.source,
         )
         cycle.change = trait_content(
-            trait_id, version, cand.source, instructions_per_call=self.config.cascade.instructions_per_call
+            trait_id,
+            version,
+            cand.source,
+            world=self._world_name,
+            instructions_per_call=self.config.cascade.instructions_per_call,
         )
 
     def _evaluate_params(self, cycle: Cycle) -> None:
-        """Try more food (half again, twice, four times as much spawned per tick) on forks; accept the
-        change with the fewest starvation deaths over the shadow run, if fewer than the baseline's
-        and the population keeps at least nine tenths of the baseline's."""
-        from ouroboros.ai.evolution.cascade import param_content, shadow_params
-        from ouroboros.worlds.petri.params import PARAMS
-
+        """Try the hook's parameter changes (for petri: more food) on forks; accept the change with
+        the fewest starvation deaths over the shadow run, if fewer than the baseline's and the
+        population keeps at least nine tenths of the baseline's."""
         if cycle.world is None:
             return
         world, content, ticks = cycle.world, cycle.content, self.config.cascade.shadow_ticks
-        name = "resource_spawn_rate_fp"
-        now = int(world.resources["params"][name])
         before_tick = self._before_fork_tick(cycle)
         base = shadow_params(world, content, None, ticks, before_tick)
         best: tuple[dict[str, int], dict[str, int]] | None = None
-        high = PARAMS[name].high
-        for value in sorted({min(high, max(now + k, now * k // 2)) for k in (3, 4, 8)}):
+        for change in self.hook.param_candidates(world):
             if self._stopped(cycle):
                 return
-            change = {name: value}
             cycle.candidates += 1
             numbers = shadow_params(world, content, change, ticks, before_tick)
             ok = numbers["starved"] < base["starved"] and numbers["population"] * 10 >= base["population"] * 9
@@ -482,7 +481,7 @@ class EvolutionLoop:
         self._emit(
             "accepted", at=cycle, params=best[0], version=cycle.version, numbers=best[1], baseline=base
         )
-        cycle.change = param_content(PARAMS_ID, cycle.version, best[0])
+        cycle.change = param_content(PARAMS_ID, cycle.version, best[0], world=self._world_name)
 
     # -- delivery --------------------------------------------------------------------------------
     def _deliver(
