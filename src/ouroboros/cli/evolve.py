@@ -2,7 +2,7 @@
 command line.
 
 - ``ouroboros evolve [--world W --ticks N --seed S --entities E --cycle-budget-ms B --json]``
-  runs the loop live on a fresh dish (offline coder, no governor) and prints its feed, one event a
+  runs the loop live on a fresh dish (offline coder, an in-memory governor) and prints its feed, one event a
   line (``--json``: one JSON object with the feed, the survivors and the archive). A batch run: the
   dish ticks as fast as it can and each cycle runs between two ticks, on the same thread, stopped
   after ``--cycle-budget-ms`` (each cycle's ``cost`` event says what it took).
@@ -68,7 +68,13 @@ def evolve(
     ] = CYCLE_BUDGET_MS,
 ) -> None:
     """Run the evolution loop live, or the famine experiment (--scenario famine --compare)."""
-    from ouroboros.ai.evolution import EvolutionConfig, EvolutionLoop, evolving_worlds, famine_experiment
+    from ouroboros.ai.evolution import (
+        EvolutionConfig,
+        EvolutionLoop,
+        Headless,
+        evolving_worlds,
+        famine_experiment,
+    )
     from ouroboros.ai.evolution.experiment import DEFAULT_TICKS, survivors
 
     with _command_boundary():
@@ -120,8 +126,9 @@ def evolve(
             feed=None if as_json else (lambda e: typer.echo(_line(e))),
             config=EvolutionConfig(cycle_budget_ms=cycle_budget_ms),
         )
-        loop.run(ticks or 600)
-        loop.close()
+        headless = Headless(loop)  # the loop submits bundles; the world follows its governor's pointer
+        headless.run(ticks or 600)
+        headless.close()
         if as_json:
             out = {
                 "world": world,

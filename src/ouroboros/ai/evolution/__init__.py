@@ -10,6 +10,7 @@ from ouroboros.ai.evolution.cascade import Cascade, CascadeConfig, Evaluation, t
 from ouroboros.ai.evolution.coder import Candidate, Feedback, LlmCoder, OfflineCoder
 from ouroboros.ai.evolution.experiment import evolving_worlds, famine_experiment, famine_world
 from ouroboros.ai.evolution.genome import Program, from_data, mutate, random_program, render, to_data
+from ouroboros.ai.evolution.headless import Headless
 from ouroboros.ai.evolution.loop import Architect, EvolutionConfig, EvolutionLoop
 from ouroboros.ai.evolution.model_coder import RegistryCoder, model_hook
 from ouroboros.ai.evolution.watcher import Trigger, Watcher, assess
@@ -25,6 +26,7 @@ __all__ = [
     "EvolutionConfig",
     "EvolutionLoop",
     "Feedback",
+    "Headless",
     "Library",
     "LlmCoder",
     "OfflineCoder",

@@ -4,6 +4,8 @@ One scenario for both arms, the world's ``famine`` scenario (its evolution hook:
 dish with scarce food and no reseeding). The world is the first registered one whose evolution
 hook knows the scenario, unless one is named. With ``evolve`` the offline evolution loop (no LLM)
 runs on the live world and may only add or change *traits*: it never touches a world parameter.
+Like every change, a trait reaches the world as a bundle submitted to a governor (the loop's own
+``MemoryGovernor``) and the active version followed at a tick boundary (``Headless``).
 Survivors are the creatures alive after ``ticks`` ticks. Deterministic for a seed.
 """
 
@@ -13,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ouroboros.ai.evolution.cascade import CascadeConfig, evolution_hook
+from ouroboros.ai.evolution.headless import Headless
 from ouroboros.ai.evolution.loop import EvolutionConfig, EvolutionLoop
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError
@@ -81,8 +84,9 @@ def famine_experiment(
                 feed=feed,
                 config=config or EvolutionConfig(cascade=CascadeConfig(shadow_ticks=150)),
             )
-            loop.run(ticks)
-            loop.close()
+            headless = Headless(loop)
+            headless.run(ticks)
+            headless.close()
         else:
             dish.run(ticks)
         out.append(survivors(dish))
