@@ -195,7 +195,7 @@ class GovernedRunner:
             version = next_version(self.name, stored, "world_params", object_id)
             obj = {"id": object_id, "version": version, "world": self.name, "params": merged}
             verdict = self.submit_content({"world_params": [obj]}, actor=actor, kind="params", reason=reason)
-            if verdict["state"] in ("rejected", "rolled_back", "refused"):
+            if not verdict["ok"]:
                 raise ParamsRejected(verdict)
             return verdict
 
