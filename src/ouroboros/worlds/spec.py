@@ -63,12 +63,13 @@ class FrameStream:
 
 
 class ParamsHook(Protocol):
-    """The operator-tunable parameters (``GET/PUT /api/world/params``, ``set_param``)."""
+    """The operator-tunable parameters (``GET/PUT /api/world/params``): an operator's change is
+    a governed ``world_params`` patch, so it is in the ledger and later versions keep it."""
 
     @property
-    def governed_id(self) -> str | None:
-        """The ``world_params`` object that holds them when a change is a governed patch;
-        ``None``: a change is a checked ``set_param`` world input."""
+    def governed_id(self) -> str:
+        """The ``world_params`` object that holds the operators' changes (a new one is made at
+        ``1.0.0``; a base world's own object may be it)."""
         ...
 
     def current(self, world: World) -> dict[str, int]:
