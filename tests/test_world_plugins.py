@@ -25,7 +25,7 @@ from ouroboros.worlds import ENTRY_POINT_GROUP, registry, world_names
 
 SRC = Path(ouroboros.__file__).resolve().parent
 #: the packages that must not name a world (``ai`` joins once its world adapters move out)
-UPPER_PACKAGES = ("server", "cli")
+UPPER_PACKAGES = ("ai", "server", "cli")
 
 
 def _modules(package: str) -> list[Path]:

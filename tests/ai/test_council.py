@@ -225,8 +225,8 @@ def test_undo_of_a_real_generated_item_keeps_the_vendor_and_the_other_item(gov: 
 def test_a_running_city_grows_where_a_player_stands_at_its_edge(gov: Governor) -> None:
     """Signals from a live neon world → director → the real expansion generator → queue →
     approve → the new rooms are in the active version, attached at that growth point."""
-    from ouroboros.ai.signals import NeonSignals
-    from tests.ai.test_signals import fresh, move
+    from ouroboros.worlds.neon.signals import NeonSignals
+    from tests.worlds.neon.test_neon_signals import fresh, move
 
     world = fresh()
     signals = NeonSignals()

@@ -301,6 +301,7 @@ class ApprovalQueue:
         whatever else changed since and lose only their references to the removed objects. Other
         proposals' objects stay."""
         from ouroboros.patches.governor import REFUSED, Verdict
+        from ouroboros.patches.states import State
 
         _attribution(actor, reason)
         record = self.get(proposal_id)
@@ -336,7 +337,7 @@ class ApprovalQueue:
         except OuroborosError as exc:
             verdict = Verdict(None, REFUSED, [Reason("policy", exc.code, "", exc.message)])
         result = verdict.as_dict()
-        if verdict.state == "active":
+        if verdict.ok and verdict.state == State.ACTIVE:
             self.store.update_proposal(
                 proposal_id,
                 state=ROLLED_BACK,

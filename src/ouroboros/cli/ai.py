@@ -362,7 +362,7 @@ def _verdict_out(result: dict[str, Any], as_json: bool) -> None:
         )
         for r in result.get("reasons", ()):
             typer.echo(f"  [{r['stage']}] {r['code']} at {r['path'] or '/'}: {r['message']}")
-    if result["state"] in ("rejected", "refused", "rolled_back"):
+    if not result["ok"]:
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -1,7 +1,8 @@
-"""``ouroboros evolve``: the petri evolution loop from the command line.
+"""``ouroboros evolve``: the evolution loop (of a world whose spec has an evolution hook) from the
+command line.
 
-- ``ouroboros evolve --world petri [--ticks N --seed S --entities E --cycle-budget-ms B --json]``
-  runs the loop live on a fresh dish (offline coder, no governor) and prints its feed, one event a
+- ``ouroboros evolve [--world W --ticks N --seed S --entities E --cycle-budget-ms B --json]``
+  runs the loop live on a fresh dish (offline coder, an in-memory governor) and prints its feed, one event a
   line (``--json``: one JSON object with the feed, the survivors and the archive). A batch run: the
   dish ticks as fast as it can and each cycle runs between two ticks, on the same thread, stopped
   after ``--cycle-budget-ms`` (each cycle's ``cost`` event says what it took).
@@ -51,7 +52,7 @@ def _line(event: dict[str, Any]) -> str:
 @app.command("evolve")
 def evolve(
     world: Annotated[
-        str | None, typer.Option("--world", help="The world to evolve [default: the first that evolves].")
+        str | None, typer.Option("--world", help="The world to evolve (default: the first that evolves).")
     ] = None,
     scenario: Annotated[str | None, typer.Option("--scenario", help="famine: the experiment.")] = None,
     compare: Annotated[
@@ -66,16 +67,24 @@ def evolve(
         int, typer.Option("--cycle-budget-ms", help="Wall clock one cycle may take (0: no limit).")
     ] = CYCLE_BUDGET_MS,
 ) -> None:
-    """Run the petri evolution loop live, or the famine experiment (--scenario famine --compare)."""
-    from ouroboros.ai.evolution import EvolutionConfig, EvolutionLoop, famine_experiment
+    """Run the evolution loop live, or the famine experiment (--scenario famine --compare)."""
+    from ouroboros.ai.evolution import (
+        EvolutionConfig,
+        EvolutionLoop,
+        Headless,
+        evolving_worlds,
+        famine_experiment,
+    )
     from ouroboros.ai.evolution.experiment import DEFAULT_TICKS, survivors
-    from ouroboros.worlds import default_world, registry
 
     with _command_boundary():
-        evolving = [name for name, spec in registry().items() if spec.evolution is not None]
-        world = world or default_world(lambda spec: spec.evolution is not None)
+        evolving = evolving_worlds()
+        if world is None and evolving:
+            world = evolving[0]
         if world not in evolving:
-            raise BadInputError(f"the evolution loop runs on {', '.join(evolving)}, not {world!r}")
+            raise BadInputError(
+                f"the evolution loop runs on {', '.join(evolving) or 'no world'}, not {world!r}"
+            )
         if ticks is not None and not 1 <= ticks <= MAX_TICKS:
             raise BadInputError(f"--ticks must be in [1, {MAX_TICKS}]")
         if not 1 <= entities <= 100_000:
@@ -89,8 +98,8 @@ def evolve(
                 raise BadInputError("--scenario famine needs --compare")
             seed_list = _seeds(seeds)
             n = ticks or DEFAULT_TICKS
-            on = famine_experiment(seed_list, ticks=n, evolve=True, entities=entities)
-            off = famine_experiment(seed_list, ticks=n, evolve=False, entities=entities)
+            on = famine_experiment(seed_list, ticks=n, evolve=True, entities=entities, world=world)
+            off = famine_experiment(seed_list, ticks=n, evolve=False, entities=entities, world=world)
             ratio = round(sum(on) / sum(off), 3) if sum(off) else None
             result = {
                 "scenario": "famine",
@@ -117,8 +126,9 @@ def evolve(
             feed=None if as_json else (lambda e: typer.echo(_line(e))),
             config=EvolutionConfig(cycle_budget_ms=cycle_budget_ms),
         )
-        loop.run(ticks or 600)
-        loop.close()
+        headless = Headless(loop)  # the loop submits bundles; the world follows its governor's pointer
+        headless.run(ticks or 600)
+        headless.close()
         if as_json:
             out = {
                 "world": world,
@@ -130,6 +140,4 @@ def evolve(
             }
             typer.echo(json.dumps(out, sort_keys=True))
         else:
-            typer.echo(
-                f"tick {dish.tick}: {survivors(dish)} molbots alive, {len(loop.archive)} archive cells"
-            )
+            typer.echo(f"tick {dish.tick}: {survivors(dish)} alive, {len(loop.archive)} archive cells")

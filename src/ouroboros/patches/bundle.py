@@ -120,10 +120,11 @@ def bundle_on_active(
     author: Mapping[str, Any],
     ttl: timedelta = timedelta(hours=1),
     migration: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """``content`` as a bundle signed by ``key`` on ``governor``'s active version (its parent and
-    next sequence), for the engine this process runs: how a running component (council, evolution
-    loop, server) hands a change to the pipeline."""
+    next sequence), for the engine this process runs, made at ``now`` (``None``: the clock): how a
+    running component (council, evolution loop, server) hands a change to the pipeline."""
     active = governor.active()
     sequence = 0 if active is None else (governor.ledger.sequence_of(active) or 0) + 1
     doc = new_bundle(
@@ -133,6 +134,7 @@ def bundle_on_active(
         sequence=sequence,
         author=author,
         engine_compat=default_engine_compat(),
+        now=now,
         ttl=ttl,
         migration=migration,
     )

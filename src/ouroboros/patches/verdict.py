@@ -36,6 +36,7 @@ class Verdict:
         return {
             "patch_id": self.patch_id,
             "state": str(self.state),
+            "ok": self.ok,  # the decision, typed: read this, never compare ``state`` as text
             "dry_run": self.dry_run,
             "reasons": [r.as_dict() for r in self.reasons],
             "evidence": self.evidence,

@@ -63,12 +63,13 @@ class FrameStream:
 
 
 class ParamsHook(Protocol):
-    """The operator-tunable parameters (``GET/PUT /api/world/params``, ``set_param``)."""
+    """The operator-tunable parameters (``GET/PUT /api/world/params``): an operator's change is
+    a governed ``world_params`` patch, so it is in the ledger and later versions keep it."""
 
     @property
-    def governed_id(self) -> str | None:
-        """The ``world_params`` object that holds them when a change is a governed patch;
-        ``None``: a change is a checked ``set_param`` world input."""
+    def governed_id(self) -> str:
+        """The ``world_params`` object that holds the operators' changes (a new one is made at
+        ``1.0.0``; a base world's own object may be it)."""
         ...
 
     def current(self, world: World) -> dict[str, int]:
@@ -132,6 +133,67 @@ class RunningGame(Protocol):
         ...
 
 
+class EvolutionHook(Protocol):
+    """What the evolution loop (``ouroboros.ai.evolution``) needs of a world whose creatures run
+    evolved Lua traits. Every method reads a world (the live one or a fork) and never writes it:
+    the loop changes a world only by submitting a bundle to its governor."""
+
+    #: the experiments ``scenario`` knows (``ouroboros evolve --scenario NAME``)
+    scenarios: tuple[str, ...]
+
+    def free_trait_slots(self, world: World) -> int:
+        """How many more scripted traits the world has room for."""
+        ...
+
+    def population(self, world: World) -> int:
+        """Creatures alive now."""
+        ...
+
+    def starvation_deaths(self, world: World) -> int:
+        """Creatures starved so far (a counter that only grows)."""
+        ...
+
+    def carriers(self, world: World, trait_id: str) -> Any:
+        """The ids (an integer array) of the creatures carrying the live version of ``trait_id``."""
+        ...
+
+    def lineage_value(self, world: World, group: Any) -> dict[str, int]:
+        """How ``group`` (ids) and their children fare: ``alive``, ``energy_fp``, ``value_fp``
+        (the paired KPI) and ``mean_speed_fp``."""
+        ...
+
+    def probe_context(self, world: World) -> Any:
+        """The context a candidate script is called with once, in its own sandbox (probe stage)."""
+        ...
+
+    def param_candidates(self, world: World) -> list[dict[str, int]]:
+        """The parameter changes worth trying when the world starves, in the order to try them."""
+        ...
+
+    def scenario(self, name: str, entities: int) -> Mapping[str, Any]:
+        """The world config of experiment ``name`` with ``entities`` creatures at the start."""
+        ...
+
+
+@dataclass
+class Signals:
+    """One read of a world's director signals: events (``kind`` plus fields, each reported once,
+    on the change that causes it), KPIs, and the tick they were read at."""
+
+    events: list[dict[str, Any]]
+    kpis: dict[str, Any]
+    tick: int
+
+
+class SignalsReader(Protocol):
+    """What the director reads from one running world between ticks. It remembers what it
+    reported (so ``spec.signals`` makes a fresh one per live world) and never writes the world."""
+
+    def read(self, world: World) -> Signals:
+        """The events since the last read, and the KPIs now."""
+        ...
+
+
 class GameHook(Protocol):
     """A world people play: its live game, its saved state and its operator's player tools."""
 
@@ -191,12 +253,6 @@ class GameHook(Protocol):
         ...
 
 
-class SignalsReader(Protocol):
-    """What the director reads of a running world: new ``events`` and ``kpis`` since last time."""
-
-    def read(self, world: World) -> Any: ...
-
-
 @dataclass(frozen=True)
 class WorldSpec:
     name: str
@@ -229,7 +285,7 @@ class WorldSpec:
     #: a fresh reader of what the director sees of the world (one per live world; it remembers)
     signals: Callable[[], SignalsReader] | None = None
     #: the world's hooks for the evolution loop (see ``ai.evolution``), None: it does not evolve
-    evolution: Any | None = None
+    evolution: EvolutionHook | None = None
     #: a fresh world of ``(seed, entities, trait)`` whose only behaviour trait is ``trait``
     #: (``sandbox run``); None: behaviour scripts do not run in this world
     trait_world: Callable[[int, int, Any], World] | None = None
@@ -242,10 +298,12 @@ class WorldSpec:
 
 __all__ = [
     "ContentProblems",
+    "EvolutionHook",
     "FrameStream",
     "GameHook",
     "ParamsHook",
     "RunningGame",
+    "Signals",
     "SignalsReader",
     "StreamHook",
     "WorldSpec",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ouroboros.ai.evolution import CascadeConfig, EvolutionConfig, EvolutionLoop
+from ouroboros.ai.evolution import CascadeConfig, EvolutionConfig, EvolutionLoop, Headless
 from ouroboros.errors import BadInputError
 from ouroboros.worlds import build_world
 
@@ -50,7 +50,8 @@ def test_a_cycle_out_of_its_budget_stops_within_one_fork_tick_and_is_recorded_as
     assert cost["fork_ticks"] == 32 == clock.paced, cost
     assert cost["timed_out"] is True and cost["elapsed_ms"] == 500
     assert not any(e["type"] in ("accepted", "swapped") for e in loop.history(1000))
-    loop.world.run(2)  # the live dish took no change and ticks on
+    assert loop.governor.active() is None  # nothing was submitted
+    Headless(loop).run(2, evolve=False)  # the live dish, following its governor, ticks on unchanged
     assert not loop.world.resources.get("scripted_traits")
 
 

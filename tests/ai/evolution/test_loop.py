@@ -1,5 +1,6 @@
-"""The evolution loop end to end: through a real Governor to ``active`` and hot-swapped into the
-live world; the famine experiment (evolution on vs off); the ``ouroboros evolve`` command."""
+"""The evolution loop end to end: through a real Governor to ``active`` and taken into the live
+world by its follower at a tick boundary (the loop itself never writes the world); the famine
+experiment (evolution on vs off); the ``ouroboros evolve`` command."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from ouroboros.ai.evolution import (
     CascadeConfig,
     EvolutionConfig,
     EvolutionLoop,
+    Headless,
     famine_experiment,
     famine_world,
 )
 from ouroboros.cli import app
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError
+from ouroboros.patches.activation import PointerFollower
 from ouroboros.patches.governor import Governor
 from ouroboros.worlds import build_world
 from tests.patches.conftest import SMALL_WORLD
@@ -42,8 +45,11 @@ def test_an_evolved_trait_goes_through_the_governor_to_active_and_is_hot_swapped
         assert kinds[:3] == ["trigger_requested", "trigger", "plan"] and "accepted" in kinds
         assert outcome["type"] == "swapped" and outcome["via"] == "governor", outcome
         governed = next(e for e in seen if e["type"] == "governed")
-        assert governed["state"].endswith("active") and gov.active() == governed["patch_id"]
-        assert not world.resources.get("scripted_traits")  # not yet: at the next tick boundary
+        assert governed["state"] == "active" and gov.active() == governed["patch_id"]
+        world.step()  # the loop only submitted: without a follower the world stays where it was
+        assert not world.resources.get("scripted_traits")
+        follower = PointerFollower(gov.data)  # the runner's one follower, at a tick boundary
+        assert follower.sync(world) == gov.active()
         world.step()
         (entry,) = world.resources["scripted_traits"]
         assert (entry["id"], entry["version"]) == ("evo.trait.1", "1.1.0")
@@ -59,8 +65,10 @@ def test_an_evolved_trait_goes_through_the_governor_to_active_and_is_hot_swapped
         assert not any(
             e["type"] == "evaluation" and e["cycle"] == refused["cycle"] for e in loop.history(1000)
         )
+        assert follower.sync(world) is False
         world.step()
         assert [e["version"] for e in world.resources["scripted_traits"]] == ["1.1.0"]
+        follower.close()
         loop.close()
     finally:
         gov.close()
@@ -76,9 +84,10 @@ def test_the_loop_is_deterministic_for_a_seed() -> None:
     def run() -> tuple[str, list[dict]]:
         world = famine_world(2, 120)
         loop = EvolutionLoop(world, config=FAST, cooldown_ticks=100)
-        loop.run(100)
+        headless = Headless(loop)
+        headless.run(100)
         loop.trigger("determinism")
-        loop.run(60)
+        headless.run(60)
         # a cycle's ``elapsed_ms`` is the one wall-clock figure in the feed
         return world.digest().hex, [
             {k: v for k, v in e.items() if k != "elapsed_ms"} for e in loop.history(10_000)
@@ -184,7 +193,8 @@ def test_a_parameter_plan_only_when_allowed_and_it_is_applied_at_a_tick_boundary
     accepted = next(e for e in loop.history(100) if e["type"] == "accepted")
     assert accepted["numbers"]["starved"] < accepted["baseline"]["starved"]  # only a better one
     assert accepted["numbers"]["starved"] == min(e["numbers"]["starved"] for e in tried)
-    world.step()
+    assert world.resources["params"]["resource_spawn_rate_fp"] == before  # submitted, not written
+    Headless(loop).tick()
     assert (
         world.resources["params"]["resource_spawn_rate_fp"]
         == accepted["params"]["resource_spawn_rate_fp"]
@@ -213,7 +223,8 @@ class _CountingLock:
 def test_a_cycle_is_evaluated_on_the_dish_as_planned_while_the_live_dish_ticks_on() -> None:
     """prepare (with the world held) forks the dish; evaluate needs neither the world nor its
     lock, so the live dish may tick meanwhile and the numbers are those of the planned tick;
-    finish delivers, and the world takes the trait at its next tick boundary."""
+    finish submits without touching the world, and the world's follower takes the trait in at
+    its next tick boundary."""
 
     def planned(lock: _CountingLock | None = None) -> tuple[World, EvolutionLoop]:
         world = build_world("petri", 7, {"entities": 60})
@@ -235,9 +246,10 @@ def test_a_cycle_is_evaluated_on_the_dish_as_planned_while_the_live_dish_ticks_o
 
     assert decided(loop) == decided(reference) and decided(loop)[-1]["type"] == "accepted"
     outcome = loop.finish(cycle)
-    assert lock.entered == 2 and outcome["type"] == "swapped" and outcome["tick"] == 35, outcome
+    assert lock.entered == 1 and outcome["type"] == "swapped" and outcome["tick"] == 35, outcome
     assert loop.finish(cycle) is outcome  # finishing twice delivers once
-    world.step()
+    assert not world.resources.get("scripted_traits")
+    Headless(loop).tick()
     assert [e["id"] for e in world.resources["scripted_traits"]] == ["evo.trait.1"]
 
 
@@ -265,7 +277,7 @@ def test_a_dish_ticking_while_a_cycle_is_evaluated_on_another_thread_ends_as_if_
         world.run(10)
         loop = EvolutionLoop(world, config=FAST)
         assert loop.trigger("first")["type"] == "swapped"
-        world.step()
+        Headless(loop).tick()
         assert world.resources["scripted_traits"]
         return world, loop
 

@@ -103,11 +103,11 @@ def test_every_program_the_coder_makes_passes_the_static_checks(seed: int, mutat
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**32))
 def test_a_rendered_program_runs_without_fault_and_keeps_intents_bounded(seed: int) -> None:
-    from ouroboros.ai.evolution.cascade import _ProbeContext
+    from ouroboros.worlds.petri.evolution import ProbeContext
 
     world = build_world("petri", 3, {"entities": 40})
     world.run(2)
-    ctx = _ProbeContext(world)
+    ctx = ProbeContext(world)
     rng = np.random.default_rng(seed)  # extreme senses, so every branch and clamp is exercised
     for name in ("food_dx", "food_dy", "crowd_dx", "crowd_dy", "vx", "vy"):
         setattr(ctx, name, rng.integers(-(1 << 45), 1 << 45, ctx.n))

@@ -16,13 +16,13 @@ from ouroboros.ai.generators import MAX_SEED, generate
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.generators.expansion import GLITCH_DOOR_KEY, GLITCH_DOOR_PERMILLE, map_problems
 from ouroboros.ai.proposals import ProposalType
-from ouroboros.ai.signals import GLITCH_DOOR_KEY as SIGNALS_KEY
-from ouroboros.ai.signals import NeonSignals
 from ouroboros.ai.store import AiStore
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
 from ouroboros.worlds.neon import find_player
 from ouroboros.worlds.neon.city import slots
+from ouroboros.worlds.neon.signals import GLITCH_DOOR_KEY as SIGNALS_KEY
+from ouroboros.worlds.neon.signals import NeonSignals
 from tests.ai.generators.conftest import submit
 
 BASE = WorldView("neon", None)

@@ -120,7 +120,8 @@ def test_an_operator_sets_parameters_and_bad_values_are_an_error_not_a_disconnec
             )
         )
         reply = _reply(ws)
-        assert reply["type"] == "params" and reply["result"]["queued"] == {"max_food": target}, reply
+        assert reply["type"] == "params" and reply["result"]["ok"], reply
+        assert reply["result"]["state"] == "active", reply
     wait_for(lambda: _params(live)["max_food"] == target)
     rows = [r for r in live.auth.audit_rows(200) if r["method"] == "WS" and r["actor"] == "operator1"]
     assert (rows[0]["status"], rows[0]["reason"]) == (200, "less food")

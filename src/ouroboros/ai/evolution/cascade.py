@@ -3,19 +3,23 @@ first failure stops it with its reasons (FunSearch's and OpenEvolve's cascade).
 
 1. ``static``  — the pipeline's static stage (``patches.stages.static``: content lint and the
    sandbox's script checks) on the candidate's patch content;
-2. ``probe``   — one call of the script in its own sandbox over the dish's molbots (its real
-   state, senses zeroed), under the candidate's instruction budget: a script that errors, loops
-   or writes bad intents is stopped here with the sandbox's own fault message;
+2. ``probe``   — one call of the script in its own sandbox over the world's probe context (the
+   world's evolution hook: for petri its molbots' real state, senses zeroed), under the
+   candidate's instruction budget: a script that errors, loops or writes bad intents is stopped
+   here with the sandbox's own fault message;
 3. ``replay``  — the trait activated on two forks of the world, ``replay_ticks`` each, run by the
    pipeline's ``stages.twin_run``: the digests must agree (determinism) and no script fault may
    occur;
 4. ``screen``  — the first fork runs on to ``screen_ticks``: carriers worse off than in the
    baseline already are stopped here (the KPI below, on a shorter run);
 5. ``shadow``  — the first fork runs on to ``shadow_ticks`` and is compared with a baseline fork
-   (the same world without the change). The KPI is *paired*: the molbots that carry the trait
-   (the same ids in both runs) and their children are valued in both runs (``ALIVE_VALUE_FP``
-   for each one alive plus its energy); the pipeline's ``stages.compare_metrics`` holds it to
-   ``min_gain`` over the baseline (code ``kpi_not_better``).
+   (the same world without the change). The KPI is *paired*: the creatures that carry the trait
+   (the same ids in both runs) and their children are valued in both runs (the hook's
+   ``lineage_value``); the pipeline's ``stages.compare_metrics`` holds it to ``min_gain`` over
+   the baseline (code ``kpi_not_better``).
+
+What is world-specific (room for traits, carriers, the KPI, the probe context, parameter bounds)
+comes from the world's spec (``spec.evolution``, ``spec.params``); nothing here names a world.
 
 Every result is data: ``Evaluation(ok, stage, reasons=[{stage, code, path, message}], numbers,
 fitness, cell)``, so a failed candidate's errors and numbers can be fed back to the coder.
@@ -36,11 +40,9 @@ import numpy as np
 
 from ouroboros.ai.evolution.archive import descriptor
 from ouroboros.engine import World
-from ouroboros.errors import OuroborosError
-
-ONE = 1 << 16
-ALIVE_VALUE_FP = 20 * ONE
-PROBE_CARRIERS = 256
+from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.worlds import spec_of
+from ouroboros.worlds.spec import EvolutionHook
 
 
 class EvaluationStoppedError(OuroborosError):
@@ -50,6 +52,14 @@ class EvaluationStoppedError(OuroborosError):
 
 
 BeforeTick = Callable[[], None]
+
+
+def evolution_hook(world: World) -> EvolutionHook:
+    """The world's evolution hook (``BadInputError`` for a world that does not evolve)."""
+    spec = spec_of(world)
+    if spec.evolution is None:
+        raise BadInputError(f"world {spec.name!r} does not evolve (its spec has no evolution hook)")
+    return spec.evolution
 
 
 def run_fork(world: World, ticks: int, before_tick: BeforeTick | None) -> None:
@@ -96,9 +106,15 @@ def _reason(stage: str, code: str, message: str, path: str = "/content/scripts/0
 
 
 def trait_content(
-    trait_id: str, version: str, source: str, *, migrate: str = "replace", instructions_per_call: int
+    trait_id: str,
+    version: str,
+    source: str,
+    *,
+    world: str,
+    migrate: str = "replace",
+    instructions_per_call: int,
 ) -> dict[str, Any]:
-    """Patch content (``scripts`` + ``traits``) carrying one Lua trait."""
+    """Patch content (``scripts`` + ``traits``) carrying one Lua trait for ``world`` (its name)."""
     script_id = f"{trait_id}.script"
     return {
         "scripts": [
@@ -115,7 +131,7 @@ def trait_content(
             {
                 "id": trait_id,
                 "version": version,
-                "world": "petri",
+                "world": world,
                 "kind": "lua",
                 "script": script_id,
                 "migrate": migrate,
@@ -132,9 +148,9 @@ def merge_content(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[st
     return dict(overlay({k: v for k, v in base.items() if isinstance(v, list)}, change))
 
 
-def param_content(obj_id: str, version: str, params: Mapping[str, int]) -> dict[str, Any]:
-    """Patch content (``world_params``) setting petri parameters."""
-    return {"world_params": [{"id": obj_id, "version": version, "world": "petri", "params": dict(params)}]}
+def param_content(obj_id: str, version: str, params: Mapping[str, int], *, world: str) -> dict[str, Any]:
+    """Patch content (``world_params``) setting parameters of ``world`` (its name)."""
+    return {"world_params": [{"id": obj_id, "version": version, "world": world, "params": dict(params)}]}
 
 
 def shadow_params(
@@ -145,48 +161,23 @@ def shadow_params(
     before_tick: BeforeTick | None = None,
 ) -> dict[str, int]:
     """A fork of ``world`` with ``params`` laid over its content (``None``: as it is) after
-    ``ticks`` ticks: its population and the starvation deaths meanwhile."""
-    from ouroboros.worlds import spec_of
-    from ouroboros.worlds.petri.params import check_param
-
+    ``ticks`` ticks: its population and the starvation deaths meanwhile. A value the world's
+    params hook refuses raises ``BadInputError``."""
+    spec, hook = spec_of(world), evolution_hook(world)
     fork = world.fork()
     if params is not None:
+        if spec.params is None:
+            raise BadInputError(f"world {spec.name!r} has no parameters")
         for name, value in params.items():
-            check_param(name, value)
-        content = merge_content(base_content, param_content("evo.params", "0.0.0", params))
-        spec_of(world).apply_content(fork, content)
-    before = int(fork.resources["stats"]["deaths"]["starvation"])
+            try:
+                spec.params.check(name, value)
+            except OuroborosError as exc:
+                raise BadInputError(exc.message, path=str(name)) from exc
+        content = merge_content(base_content, param_content("evo.params", "0.0.0", params, world=spec.name))
+        spec.apply_content(fork, content)
+    before = hook.starvation_deaths(fork)
     run_fork(fork, ticks, before_tick)
-    from ouroboros.worlds.petri.systems import molbots
-
-    mb = molbots(fork)
-    return {
-        "population": mb.count if mb is not None else 0,
-        "starved": int(fork.resources["stats"]["deaths"]["starvation"]) - before,
-    }
-
-
-class _ProbeContext:
-    """A ``TraitContext`` look-alike over real molbot state with the senses zeroed."""
-
-    def __init__(self, world: World) -> None:
-        from ouroboros.worlds.petri.systems import molbots
-
-        mb = molbots(world)
-        n = min(mb.count, PROBE_CARRIERS) if mb is not None else 0
-        self.n = n
-        self.temperature = int(world.resources["params"]["temperature"])
-        self.rng = world.rng("evolution:probe")
-        zeros = np.zeros(n, dtype=np.int64)
-        get = (lambda k: mb[k][:n].astype(np.int64)) if mb is not None else (lambda k: zeros)
-        self.ids = mb.ids[:n].astype(np.int64) if mb is not None else zeros
-        self.x, self.y = get("Position.x"), get("Position.y")
-        self.vx, self.vy = get("Velocity.x"), get("Velocity.y")
-        self.energy, self.max_energy = get("Body.energy"), get("Body.max_energy")
-        self.thrust = get("DNA.thrust")
-        for name in ("food_count", "food_dx", "food_dy", "crowd_count", "crowd_dx", "crowd_dy"):
-            setattr(self, name, zeros)
-        self.thrust_x, self.thrust_y, self.energy_gain = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    return {"population": hook.population(fork), "starved": hook.starvation_deaths(fork) - before}
 
 
 def _static(change: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -209,45 +200,21 @@ def _probe(world: World, source: str, instructions: int) -> list[dict[str, str]]
 
     trait = LuaTrait("probe", "0", source, LuaLimits(max_instructions_per_call=instructions, max_faults=1))
     try:
-        trait.act(_ProbeContext(world))
+        trait.act(evolution_hook(world).probe_context(world))
         return [_reason("probe", str(f.code), f.message) for f in trait.faults]
     finally:
         trait.close()
 
 
 def lineage_value(world: World, group: np.ndarray) -> dict[str, int]:
-    """How the molbots ``group`` (ids) and their children fare in ``world``: alive, energy, value."""
-    from ouroboros.worlds.petri.systems import molbots
-
-    mb = molbots(world)
-    if mb is None or mb.count == 0 or group.size == 0:
-        return {"alive": 0, "energy_fp": 0, "value_fp": 0, "mean_speed_fp": 0}
-    ids = mb.ids.astype(np.int64)
-    member = np.isin(ids, group) | np.isin(mb["Body.parent"].astype(np.int64), group)
-    alive = int(member.sum())
-    energy = int(mb["Body.energy"][member].sum())
-    speed = np.abs(mb["Velocity.x"][member]) + np.abs(mb["Velocity.y"][member])
-    return {
-        "alive": alive,
-        "energy_fp": energy,
-        "value_fp": alive * ALIVE_VALUE_FP + energy,
-        "mean_speed_fp": int(speed.sum() // max(alive, 1)),
-    }
+    """How the creatures ``group`` (ids) and their children fare in ``world`` (the world's hook):
+    alive, energy, value."""
+    return evolution_hook(world).lineage_value(world, group)
 
 
 def carriers_of(world: World, trait_id: str) -> np.ndarray:
-    """Ids of the molbots that carry the live version of scripted trait ``trait_id``."""
-    from ouroboros.worlds.petri.systems import molbots
-
-    mb = molbots(world)
-    bits = [e["bit"] for e in world.resources.get("scripted_traits", ()) if e["id"] == trait_id]
-    if mb is None or not bits:
-        return np.zeros(0, dtype=np.int64)
-    mask = mb["Traits.mask"]
-    held = np.zeros(mb.count, dtype=bool)
-    for bit in bits:
-        held |= (mask & np.uint8(1 << bit)) != 0
-    return mb.ids[held].astype(np.int64)
+    """Ids of the creatures that carry the live version of scripted trait ``trait_id``."""
+    return np.asarray(evolution_hook(world).carriers(world, trait_id), dtype=np.int64)
 
 
 class Cascade:
@@ -260,8 +227,6 @@ class Cascade:
         config: CascadeConfig,
         before_tick: BeforeTick | None = None,
     ) -> None:
-        from ouroboros.worlds import spec_of
-
         self.world = world
         self.before_tick = before_tick
         self.base_content = dict(base_content)
@@ -300,7 +265,13 @@ class Cascade:
         from ouroboros.patches import stages
 
         cfg = self.config
-        change = trait_content(trait_id, version, source, instructions_per_call=cfg.instructions_per_call)
+        change = trait_content(
+            trait_id,
+            version,
+            source,
+            world=spec_of(self.world).name,
+            instructions_per_call=cfg.instructions_per_call,
+        )
         reasons = _static(change)
         if reasons:
             return Evaluation(False, "static", reasons)
@@ -383,6 +354,8 @@ __all__ = [
     "Evaluation",
     "EvaluationStoppedError",
     "carriers_of",
+    "evolution_hook",
+    "lineage_value",
     "merge_content",
     "param_content",
     "run_fork",

@@ -1,10 +1,12 @@
-"""The famine experiment: does the evolution loop help a starving dish survive?
+"""The famine experiment: does the evolution loop help a starving world survive?
 
-One scenario for both arms, fixed by ``famine_params``: a small dish with scarce food (a low
-``resource_spawn_rate_fp`` and a small food cap) and ``min_population`` 0, so a dying dish is
-never reseeded. With ``evolve`` the offline evolution loop (no governor, no LLM) runs on the live
-dish and may only add or change *traits*: it never touches a world parameter. Survivors are the
-molbots alive after ``ticks`` ticks. Deterministic for a seed.
+One scenario for both arms, the world's ``famine`` scenario (its evolution hook: for petri a small
+dish with scarce food and no reseeding). The world is the first registered one whose evolution
+hook knows the scenario, unless one is named. With ``evolve`` the offline evolution loop (no LLM)
+runs on the live world and may only add or change *traits*: it never touches a world parameter.
+Like every change, a trait reaches the world as a bundle submitted to a governor (the loop's own
+``MemoryGovernor``) and the active version followed at a tick boundary (``Headless``).
+Survivors are the creatures alive after ``ticks`` ticks. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -12,37 +14,45 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ouroboros.ai.evolution.cascade import CascadeConfig
+from ouroboros.ai.evolution.cascade import CascadeConfig, evolution_hook
+from ouroboros.ai.evolution.headless import Headless
 from ouroboros.ai.evolution.loop import EvolutionConfig, EvolutionLoop
+from ouroboros.engine import World
 from ouroboros.errors import BadInputError
+from ouroboros.worlds import build_world, registry, world_spec
 
-ONE = 1 << 16
 DEFAULT_TICKS = 1500
 DEFAULT_ENTITIES = 200
 
 
-def famine_params() -> dict[str, int]:
-    return {
-        "width": 800,
-        "height": 800,
-        "resource_spawn_rate_fp": ONE // 8,
-        "max_food": 200,
-        "min_population": 0,
-        "telemetry_every": 20,
-    }
+SCENARIO = "famine"
 
 
-def famine_world(seed: int, entities: int = DEFAULT_ENTITIES) -> Any:
-    from ouroboros.worlds import build_world
+def evolving_worlds(scenario: str | None = None) -> list[str]:
+    """The registered worlds that evolve (and know ``scenario``, when one is named), by name."""
+    return [
+        name
+        for name, spec in sorted(registry().items())
+        if spec.evolution is not None and (scenario is None or scenario in spec.evolution.scenarios)
+    ]
 
-    return build_world("petri", seed, {"entities": entities, "params": famine_params()})
+
+def scenario_world(scenario: str, seed: int, entities: int, world: str | None = None) -> World:
+    """A fresh world set up for ``scenario`` (``world``: its name; ``None``: the first that knows it)."""
+    known = evolving_worlds(scenario)
+    name = world if world is not None else (known[0] if known else "")
+    hook = world_spec(name).evolution if name in known else None
+    if hook is None:
+        raise BadInputError(f"no evolving world knows the scenario {scenario!r} (worlds: {', '.join(known)})")
+    return build_world(name, seed, hook.scenario(scenario, entities))
 
 
-def survivors(world: Any) -> int:
-    from ouroboros.worlds.petri.systems import molbots
+def famine_world(seed: int, entities: int = DEFAULT_ENTITIES, world: str | None = None) -> World:
+    return scenario_world(SCENARIO, seed, entities, world)
 
-    mb = molbots(world)
-    return mb.count if mb is not None else 0
+
+def survivors(world: World) -> int:
+    return evolution_hook(world).population(world)
 
 
 def famine_experiment(
@@ -55,29 +65,32 @@ def famine_experiment(
     cooldown_ticks: int = 200,
     coder: Any = None,
     feed: Callable[[dict[str, Any]], None] | None = None,
+    world: str | None = None,
 ) -> list[int]:
-    """Survivors per seed after ``ticks`` ticks of famine, with or without evolution."""
+    """Survivors per seed after ``ticks`` ticks of famine, with or without evolution, in ``world``
+    (``None``: the first evolving world that knows the famine scenario)."""
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) for s in seeds):
         raise BadInputError("seeds must be a non-empty list of integers")
     if not isinstance(ticks, int) or ticks < 1:
         raise BadInputError("ticks must be a positive integer")
     out = []
     for seed in seeds:
-        world = famine_world(seed, entities)
+        dish = famine_world(seed, entities, world)
         if evolve:
             loop = EvolutionLoop(
-                world,
+                dish,
                 cooldown_ticks=cooldown_ticks,
                 coder=coder,
                 feed=feed,
                 config=config or EvolutionConfig(cascade=CascadeConfig(shadow_ticks=150)),
             )
-            loop.run(ticks)
-            loop.close()
+            headless = Headless(loop)
+            headless.run(ticks)
+            headless.close()
         else:
-            world.run(ticks)
-        out.append(survivors(world))
+            dish.run(ticks)
+        out.append(survivors(dish))
     return out
 
 
-__all__ = ["famine_experiment", "famine_params", "famine_world", "survivors"]
+__all__ = ["evolving_worlds", "famine_experiment", "famine_world", "scenario_world", "survivors"]

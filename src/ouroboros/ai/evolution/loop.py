@@ -1,4 +1,5 @@
-"""The evolution loop for petri: watch → plan → code → evaluate → accept → hot-swap.
+"""The evolution loop for a world that evolves (its spec has an evolution hook): watch → plan →
+code → evaluate → accept → hot-swap.
 
 ``EvolutionLoop(world, governor=None, coder=None, cooldown_ticks=..., feed=callable)``:
 
@@ -11,19 +12,21 @@
   ``Cascade`` evaluates each on forks, cheapest test first; failures feed back to the coder;
   every candidate that reached the shadow stage is offered to the MAP-Elites ``Archive``; the
   best candidate that beat the baseline is accepted and joins the ``Library``.
-- Acceptance: with a governor, the trait leaves as a signed bundle (``scripts`` + ``traits``,
-  ``migrate: replace``) through ``Governor.submit`` (the pipeline runs its own static, replay,
-  shadow and canary stages); once ``active``, the live world follows the active pointer at its
-  next tick boundary (``PointerFollower``). Without a governor, the content is activated in the
-  live world at the next tick boundary through the ``gameplay.activate`` input (the world
-  spec's ``apply_content``).
+- Acceptance: the change leaves as a signed bundle (``scripts`` + ``traits``, ``migrate:
+  replace``; or ``world_params``) through ``governor.submit`` — a real ``Governor`` (its pipeline
+  runs its own static, replay, shadow and canary stages) or, when none is given, a
+  ``MemoryGovernor`` of the loop's own (integrity, schema and static; see ``patches.memory``).
+  That is all the loop does: it never writes the world and follows no pointer. Once the version
+  is ``active`` the world's one follower — the server's runner, or ``Headless`` in a process
+  without one — queues ``gameplay.activate`` at a tick boundary (see ADR 0016).
 - A cycle has three parts, so a live dish need not stop while it is evaluated (a server runs
   them on different threads; ``step()`` and ``trigger()`` run all three in a row):
   ``prepare()`` / ``prepare_trigger()`` between ticks (the watcher, the plan, a fork of the dish
   and the loop's content: a ``Cycle``); ``evaluate(cycle)`` anywhere, without the dish (the
   cascade on that fork; it touches neither the live world nor the governor and stops early once
-  ``cycle.cancel()`` is called); ``finish(cycle)`` delivers the accepted change (on the
-  governor's thread). Every touch of the live world holds ``world_lock`` when one is given.
+  ``cycle.cancel()`` is called); ``finish(cycle)`` submits the accepted change (on the
+  governor's thread; it does not touch the world). Every touch of the live world holds
+  ``world_lock`` when one is given.
 - Every step is a feed event (``{"type", "tick", "cycle", ...}``) passed to ``feed`` and kept in
   ``history()``; a cycle's events up to its acceptance carry the tick it was planned at.
   Deterministic: draws come from ``SeededDraws(world.seed, cycle)``, evaluations run on a fork
@@ -55,7 +58,10 @@ from ouroboros.ai.evolution.cascade import (
     CascadeConfig,
     Evaluation,
     EvaluationStoppedError,
-    merge_content,
+    carriers_of,
+    evolution_hook,
+    param_content,
+    shadow_params,
     trait_content,
 )
 from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
@@ -63,10 +69,16 @@ from ouroboros.ai.evolution.watcher import Trigger, Watcher
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.patches.catalogs import world_content
+from ouroboros.patches.memory import MemoryGovernor
+from ouroboros.patches.states import State
 
 if TYPE_CHECKING:
     from ouroboros.patches.governor import Governor
     from ouroboros.patches.keys import SigningKey
+
+#: the domains the loop's own key may sign (a trait, its script; parameters when allowed)
+KEY_DOMAINS = ("scripts", "traits")
 
 HISTORY_LIMIT = 2_000  # the default of EvolutionConfig.history_max_events
 CYCLE_BUDGET_MS = 120_000
@@ -158,7 +170,7 @@ class EvolutionLoop:
         self,
         world: World,
         *,
-        governor: Governor | None = None,
+        governor: Governor | MemoryGovernor | None = None,
         coder: Any = None,
         cooldown_ticks: int = 300,
         feed: Callable[[dict[str, Any]], None] | None = None,
@@ -169,12 +181,11 @@ class EvolutionLoop:
         clock: Callable[[], float] = time.monotonic,
         pace: Callable[[], None] | None = None,
     ) -> None:
-        if world.meta.get("world") != "petri":
-            raise BadInputError("the evolution loop runs on a petri world")
+        self.hook = evolution_hook(world)  # BadInputError for a world that does not evolve
         if not isinstance(cooldown_ticks, int) or cooldown_ticks < 0:
             raise BadInputError("cooldown_ticks must be a non-negative integer")
         self.world = world
-        self.governor = governor
+        self.governor: Governor | MemoryGovernor = governor or MemoryGovernor.for_world(world)
         self.coder = coder or OfflineCoder()
         self.cooldown_ticks = cooldown_ticks
         self.feed = feed
@@ -192,7 +203,6 @@ class EvolutionLoop:
         self.versions: dict[str, int] = {}
         self._history: list[dict[str, Any]] = []
         self._cooldown_until = -1
-        self._follower: Any = None
         self._world_lock: AbstractContextManager[Any] = world_lock or contextlib.nullcontext()
         self._history_lock = threading.Lock()
         self._emitted = 0
@@ -306,8 +316,8 @@ class EvolutionLoop:
         return cycle.deadline_s is not None and self.clock() >= cycle.deadline_s
 
     def finish(self, cycle: Cycle) -> dict[str, Any]:
-        """Deliver the cycle's accepted change (where the governor lives); returns its outcome
-        event. The live world takes the change at its next tick boundary."""
+        """Submit the cycle's accepted change (where the governor lives); returns its outcome
+        event. Once active, the world's follower brings it in at a tick boundary."""
         if cycle.outcome is None:
             if cycle.change is None:
                 cycle.outcome = self._emit("rejected", at=cycle, reason="the cycle was not evaluated")
@@ -315,45 +325,36 @@ class EvolutionLoop:
                 cycle.outcome = self._deliver(cycle, cycle.target, cycle.version, cycle.change)
         return cycle.outcome
 
-    def run(self, ticks: int) -> list[dict[str, Any]]:
-        """Tick the world ``ticks`` times, stepping the loop after each tick."""
-        start = self._emitted
-        for _ in range(ticks):
-            self.world.step()
-            self.step()
-        return self._since(start)
-
     # -- one cycle -------------------------------------------------------------------------------
+    @property
+    def _world_name(self) -> str:
+        return str(self.world.meta["world"])
+
     def own_traits(self) -> list[str]:
         running = {e["id"] for e in self.world.resources.get("scripted_traits", ()) if not e["retiring"]}
         return sorted(t for t in running if t.startswith(TRAIT_PREFIX + "."))
 
     def _free_bits(self) -> int:
-        from ouroboros.worlds.petri.scripted import MASK_BITS, builtin_count
-
-        used = len(self.world.resources.get("scripted_traits", ()))
-        return MASK_BITS - builtin_count(self.world) - used
+        return self.hook.free_trait_slots(self.world)
 
     def _carrier_permille(self) -> int:
-        from ouroboros.ai.evolution.cascade import carriers_of
-        from ouroboros.worlds.petri.systems import molbots
-
-        mb = molbots(self.world)
-        if mb is None or mb.count == 0:
+        alive = self.hook.population(self.world)
+        if alive == 0:
             return 0
         held: set[int] = set()
         for tid in self.own_traits():
             held.update(int(i) for i in carriers_of(self.world, tid))
-        return len(held) * 1000 // mb.count
+        return len(held) * 1000 // alive
 
     def _begin(self, trig: Trigger) -> Cycle:
         """With the world held: count the cycle, plan it, and fork the dish for its evaluation."""
         self.cycles += 1
         self._cooldown_until = self.world.tick + self.cooldown_ticks
         self.watcher.clear()
+        self.content = world_content(self.governor.active_content())  # what the forks build on
         cycle = Cycle(self.cycles, self.world.tick, trig, dict(self.content))
         self._emit("trigger", at=cycle, **trig.as_dict())
-        if self.governor is not None and self.governor.killswitch.engaged():
+        if self.governor.killswitch.engaged():
             reason = "the kill-switch is engaged: no new AI change is made"
             cycle.outcome = self._emit(
                 "rejected", at=cycle, by="killswitch", code="killswitch_engaged", reason=reason
@@ -445,29 +446,26 @@ class EvolutionLoop:
             source=cand.source,
         )
         cycle.change = trait_content(
-            trait_id, version, cand.source, instructions_per_call=self.config.cascade.instructions_per_call
+            trait_id,
+            version,
+            cand.source,
+            world=self._world_name,
+            instructions_per_call=self.config.cascade.instructions_per_call,
         )
 
     def _evaluate_params(self, cycle: Cycle) -> None:
-        """Try more food (half again, twice, four times as much spawned per tick) on forks; accept the
-        change with the fewest starvation deaths over the shadow run, if fewer than the baseline's
-        and the population keeps at least nine tenths of the baseline's."""
-        from ouroboros.ai.evolution.cascade import param_content, shadow_params
-        from ouroboros.worlds.petri.params import PARAMS
-
+        """Try the hook's parameter changes (for petri: more food) on forks; accept the change with
+        the fewest starvation deaths over the shadow run, if fewer than the baseline's and the
+        population keeps at least nine tenths of the baseline's."""
         if cycle.world is None:
             return
         world, content, ticks = cycle.world, cycle.content, self.config.cascade.shadow_ticks
-        name = "resource_spawn_rate_fp"
-        now = int(world.resources["params"][name])
         before_tick = self._before_fork_tick(cycle)
         base = shadow_params(world, content, None, ticks, before_tick)
         best: tuple[dict[str, int], dict[str, int]] | None = None
-        high = PARAMS[name].high
-        for value in sorted({min(high, max(now + k, now * k // 2)) for k in (3, 4, 8)}):
+        for change in self.hook.param_candidates(world):
             if self._stopped(cycle):
                 return
-            change = {name: value}
             cycle.candidates += 1
             numbers = shadow_params(world, content, change, ticks, before_tick)
             ok = numbers["starved"] < base["starved"] and numbers["population"] * 10 >= base["population"] * 9
@@ -482,28 +480,13 @@ class EvolutionLoop:
         self._emit(
             "accepted", at=cycle, params=best[0], version=cycle.version, numbers=best[1], baseline=base
         )
-        cycle.change = param_content(PARAMS_ID, cycle.version, best[0])
+        cycle.change = param_content(PARAMS_ID, cycle.version, best[0], world=self._world_name)
 
     # -- delivery --------------------------------------------------------------------------------
     def _deliver(
         self, cycle: Cycle, trait_id: str, version: str, change: Mapping[str, Any]
     ) -> dict[str, Any]:
-        if self.governor is None:
-            from ouroboros.worlds import ACTIVATE_INPUT
-
-            self.content = merge_content(self.content, change)
-            self.versions[trait_id] = self.versions.get(trait_id, 0) + 1
-            patch = f"evolution:{cycle.number}"
-            with self._world_lock:  # taken at the next tick boundary
-                self.world.submit(ACTIVATE_INPUT, {"patch_id": patch, "content": self.content})
-            return self._emit(
-                "swapped",
-                cycle=cycle.number,
-                trait_id=trait_id,
-                version=version,
-                via="direct",
-                patch_id=patch,
-            )
+        """Submit ``change`` as a bundle; the outcome event says what the governor made of it."""
         try:
             verdict = self._submit(change, cycle.number)
         except OuroborosError as exc:  # e.g. the kill-switch: refused, and the world runs on
@@ -533,10 +516,7 @@ class EvolutionLoop:
             patch_id=verdict.patch_id,
             state=str(verdict.state),
         )
-        if (
-            str(verdict.state) not in ("active", "State.ACTIVE")
-            and getattr(verdict.state, "value", "") != "active"
-        ):
+        if verdict.state != State.ACTIVE:  # held for a person, say
             return self._emit(
                 "waiting",
                 cycle=cycle.number,
@@ -544,48 +524,38 @@ class EvolutionLoop:
                 patch_id=verdict.patch_id,
                 state=str(verdict.state),
             )
-        stored = self.governor.active_content()
-        self.content = dict(stored["objects"]) if stored else {}
-        from ouroboros.patches.activation import PointerFollower
-
-        if self._follower is None:
-            self._follower = PointerFollower(self.governor.data)
-        with self._world_lock:  # queued: the world switches at its next tick boundary
-            queued = self._follower.sync(self.world, force=True)
+        self.content = world_content(self.governor.active_content())
+        # active: the world's follower takes it in at its next tick boundary
         return self._emit(
             "swapped",
             cycle=cycle.number,
             trait_id=trait_id,
             version=version,
             via="governor",
-            patch_id=queued or verdict.patch_id,  # False: the world's own follower was first
+            patch_id=verdict.patch_id,
         )
 
     def _submit(self, change: Mapping[str, Any], cycle: int) -> Any:
         from ouroboros.patches.bundle import bundle_on_active
 
-        gov = self._governor()
+        gov = self.governor
         author = {"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"}
-        return gov.submit(bundle_on_active(gov, change, self._key(), author=author), actor="evolution")
-
-    def _governor(self) -> Governor:
-        if self.governor is None:
-            raise BadInputError("this evolution loop has no governor")
-        return self.governor
+        now = gov.clock() if gov.clock is not None else None
+        doc = bundle_on_active(gov, change, self._key(), author=author, now=now)
+        return gov.submit(doc, actor="evolution")
 
     def _key(self) -> SigningKey:
         if self.key is None:
-            gov = self._governor()
-            if (gov.keys_dir / "evolution.key").exists():
-                self.key = gov.local_key("evolution")
-            else:  # first use: a key of its own, for the domains a trait patch touches
-                self.key = gov.new_key("evolution", ["scripts", "traits"], actor="evolution")
+            try:
+                self.key = self.governor.local_key("evolution")
+            except OuroborosError:  # first use: a key of its own, for the domains its patches touch
+                domains = [*KEY_DOMAINS, "world_params"] if self.config.allow_params else list(KEY_DOMAINS)
+                self.key = self.governor.new_key("evolution", domains, actor="evolution")
         return self.key
 
     def close(self) -> None:
-        if self._follower is not None:
-            self._follower.close()
-            self._follower = None
+        """Nothing to release: the loop holds no follower and no file (kept for its callers)."""
+        return None
 
 
 __all__ = ["Architect", "Cycle", "EvolutionConfig", "EvolutionLoop"]

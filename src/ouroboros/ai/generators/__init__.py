@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ouroboros.ai.generators._draft import text_arg
-from ouroboros.ai.generators._world import SUPPORTED_WORLDS, WorldView
+from ouroboros.ai.generators._world import WorldView, default_world, generator_worlds
 from ouroboros.ai.generators.checks import enforce
 from ouroboros.ai.generators.dungeon import generate_dungeon
 from ouroboros.ai.generators.event import generate_event
@@ -54,7 +54,15 @@ from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.content.rules import Guardrails
 from ouroboros.errors import BadInputError
 
-__all__ = ["CONTEXT_KEYS", "EXPANSION_KINDS", "GENERATOR_TYPES", "MAX_SEED", "SUPPORTED_WORLDS", "generate"]
+__all__ = [
+    "CONTEXT_KEYS",
+    "EXPANSION_KINDS",
+    "GENERATOR_TYPES",
+    "MAX_SEED",
+    "default_world",
+    "generate",
+    "generator_worlds",
+]
 
 Generator = Callable[[WorldView, int, Guardrails, Mapping[str, Any]], Proposal]
 
@@ -151,15 +159,15 @@ def generate(
     type: ProposalType | str,
     seed: int,
     *,
-    world: str = "neon",
+    world: str | None = None,
     content: Mapping[str, Any] | None = None,
     guardrails: Guardrails | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Proposal:
     """A proposal of ``type`` grown from ``content`` (the active effective content; ``None``: the
-    world's base content), with its id. Raises ``BadInputError`` for an unknown type, world, seed,
-    context key or context value, ``GuardrailError`` when the draft breaks ``guardrails`` (default: the
-    defaults)."""
+    world's base content) for ``world`` (``None``: ``default_world()``), with its id. Raises
+    ``BadInputError`` for an unknown type, world, seed, context key or context value,
+    ``GuardrailError`` when the draft breaks ``guardrails`` (default: the defaults)."""
     try:
         kind = ProposalType(type)
     except ValueError:
@@ -173,7 +181,7 @@ def generate(
     if context is not None and not isinstance(context, Mapping):
         raise BadInputError("context must be a mapping", code="bad_context")
     check_context(kind, context or {})
-    view = WorldView(world, content)
+    view = WorldView(default_world() if world is None else world, content)
     rules = guardrails if guardrails is not None else Guardrails()
     proposal = generator(view, seed, rules, context or {})
     return enforce(proposal, rules, content=view.content).with_id()

@@ -21,18 +21,37 @@ from ouroboros.patches.catalogs import base_content
 
 __all__ = [
     "COMPASS",
+    "GENERATOR_DOMAINS",
     "OPPOSITE",
-    "SUPPORTED_WORLDS",
     "WorldView",
     "bump_version",
+    "default_world",
     "faction_names",
     "factions",
+    "generator_worlds",
     "reachable",
 ]
 
-SUPPORTED_WORLDS = ("neon",)
+#: The content domains the generators grow from: a world whose base content holds every one of them
+#: takes generated content (the registry is asked; no world is named here).
+GENERATOR_DOMAINS = ("items", "npcs", "quests", "rooms")
 COMPASS = {"n": (0, 1), "s": (0, -1), "e": (1, 0), "w": (-1, 0)}
 OPPOSITE = {"n": "s", "s": "n", "e": "w", "w": "e", "u": "d", "d": "u", "in": "out", "out": "in"}
+
+
+def generator_worlds() -> tuple[str, ...]:
+    """The registered worlds the generators can grow content for, by name."""
+    from ouroboros.worlds import world_names
+
+    return tuple(n for n in world_names() if set(GENERATOR_DOMAINS) <= set(base_content(n)))
+
+
+def default_world() -> str:
+    """The world a generator grows for when none is named: the first of ``generator_worlds()``."""
+    worlds = generator_worlds()
+    if not worlds:
+        raise BadInputError("no registered world takes generated content")
+    return worlds[0]
 
 
 @cache
@@ -60,8 +79,9 @@ class WorldView:
     by object (same id: ``content``'s object), each domain sorted by id."""
 
     def __init__(self, world: str, content: Mapping[str, Any] | None) -> None:
-        if world not in SUPPORTED_WORLDS:
-            raise BadInputError(f"no generators for world {world!r} (known: {', '.join(SUPPORTED_WORLDS)})")
+        known = generator_worlds()
+        if world not in known:
+            raise BadInputError(f"no generators for world {world!r} (known: {', '.join(known)})")
         self.world = world
         self.content = content
         laid = {d: v for d, v in layer_objects(content).items() if d in DOMAINS}

@@ -51,7 +51,7 @@ __all__ = [
     "with_exit",
 ]
 
-#: a room's ``extensions`` key marking a glitch door (``ai.signals`` tags such a growth point
+#: a room's ``extensions`` key marking a glitch door (neon's director signals tag such a growth point
 #: ``glitch_door``, and the director's ``glitch_doors_only`` toggle grows only there)
 GLITCH_DOOR_KEY = "neon.glitch_door"
 #: how often a new road ends in a glitch door (always when it grew from one: the glitch spreads)

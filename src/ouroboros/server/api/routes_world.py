@@ -168,7 +168,7 @@ def get_params(request: Request, user: Viewer, world: WorldQuery) -> dict[str, A
 @router.put(
     "/api/world/params",
     tags=["world"],
-    summary="Change parameters (petri: at the next tick; neon: as a governed patch)",
+    summary="Change parameters (a governed world_params patch)",
 )
 def set_params(request: Request, body: m.ParamsUpdate, user: Operator) -> dict[str, Any]:
     r = runner(request, body.world)

@@ -17,8 +17,9 @@ a ``WorldRunner``:
   active pointer at a tick boundary);
 - tick statistics, STOP/GO (pausing ticking; players stay connected; kept in
   ``<data>/<world>/run_state.json``, so a world STOPped when ``go`` ended starts STOPped),
-  parameters (``spec.params``: checked inputs, or range-checked, a governed ``world_params`` patch
-  on the active version, a played world's pace following it from the tick it lands) and snapshots
+  parameters (every world's alike: checked by its spec's params hook, then a governed
+  ``world_params`` patch on the active version that later versions keep; neon's ``tick_hz`` paces
+  the city from the tick it lands) and snapshots
   (``<data>/<world>/snapshots/<id>.snapshot`` plus a JSON sidecar), one of the clean state taken
   before the director starts when a world starts new (kept to one per world; a resumed world
   takes none).

@@ -3,9 +3,9 @@
 ``<data>/<world>/`` holds ``world.json``, the ledger, the keyring and the runtime's ``server``
 signing key (made on first start). The governor's SQLite connections belong to the thread that
 opened them, so every call that touches it is handed to the world's control thread
-(``runner.call(fn)``). A world's parameters (its ``spec.params``) are either world inputs
-(checked now, applied at the next tick boundary) or, when the hook names a ``governed_id``, a
-governed ``world_params`` patch signed by the server key.
+(``runner.call(fn)``). Every world's parameters (its ``spec.params``) change the same way: a governed
+``world_params`` patch of the hook's ``governed_id`` object signed by the server key, so an
+operator's change is in the ledger and every later version keeps it (see ADR 0016).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
 from ouroboros.server.runtime.parts import CouncilPart
 from ouroboros.server.runtime.snapshots import Snapshots
-from ouroboros.worlds.spec import ParamsHook
 
 if TYPE_CHECKING:
     from ouroboros.patches.governor import Governor
@@ -139,44 +138,29 @@ class GovernedRunner:
     def settings(self) -> dict[str, Any]:
         return dict(self.call(lambda: self.governor.settings))
 
-    def params(self) -> dict[str, int]:
-        from ouroboros.worlds import world_spec
-
-        hook = world_spec(self.name).params
-        with self.lock:
-            if hook is not None:
-                return hook.current(self.world)
-            return {k: int(v) for k, v in self.world.resources.get("params", {}).items()}
-
-    def set_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
-        """A world whose ``spec.params`` names a ``governed_id``: a governed ``world_params`` patch
-        signed by the server key, every value range-checked first (``BadInputError``); its verdict
-        is returned when the patch is active or held for a human, and ``ParamsRejected`` (a
-        ``RejectedError`` carrying the verdict) raised when the pipeline refuses it (a new pace
-        lands at the tick the version does). Otherwise: ``set_param`` inputs (checked now,
-        applied at the next tick boundary)."""
+    def params(self) -> dict[str, Any]:
+        """The parameters the world runs with now (its spec's params hook; ``{}``: it has none)."""
         from ouroboros.worlds import world_spec
 
         hook = world_spec(self.name).params
         if hook is None:
-            raise BadInputError(f"{self.name} has no parameters an operator may change")
-        if hook.governed_id is not None:
-            return self._propose_params(hook, hook.governed_id, values, actor, reason)
+            return {}
         with self.lock:
-            checked = []
-            for name, value in values.items():
-                try:
-                    checked.append(hook.check(name, value))
-                except OuroborosError as exc:
-                    raise BadInputError(exc.message) from exc
-            for name, value in checked:
-                self.world.submit("set_param", {"name": name, "value": value})
-        self.feed.publish("params", self.name, actor=actor, reason=reason, params=dict(checked))
-        return {"world": self.name, "queued": dict(checked), "applies_at_tick": self.world.tick + 1}
+            return dict(hook.current(self.world))
 
-    def _propose_params(
-        self, hook: ParamsHook, object_id: str, values: Mapping[str, int], actor: str, reason: str
-    ) -> dict[str, Any]:
+    def set_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
+        """A governed ``world_params`` patch signed by the server key: the hook's ``governed_id``
+        object with ``values`` laid over what it held, every value checked by the
+        world's params hook first (``BadInputError``). Its verdict is returned when the patch is
+        active or held for a human, and ``ParamsRejected`` (a ``RejectedError`` carrying the
+        verdict) raised when the pipeline refuses it. The world takes the version at a tick
+        boundary (its follower), and every later version keeps the object (a new ``tick_hz``
+        sets neon's pace at the tick the version lands)."""
+        from ouroboros.worlds import world_spec
+
+        hook = world_spec(self.name).params
+        if hook is None:
+            raise BadInputError(f"{self.name} has no parameters to change")
         if not values:
             raise BadInputError(f"no {self.name} parameter to change")
         problems = []
@@ -189,14 +173,15 @@ class GovernedRunner:
             raise BadInputError("; ".join(problems))
 
         def submit() -> dict[str, Any]:
-            # on the active version (not the live tables, which may not have caught up with it yet)
+            # on the active version (not the live world, which may not have caught up with it yet)
             stored = self.governor.active_content()
+            object_id = hook.governed_id
             held = active_object(self.name, stored, "world_params", object_id)
-            merged = hook.defaults() | dict(getattr(held, "params", None) or {}) | dict(values)
+            merged = dict(getattr(held, "params", None) or {}) | dict(values)
             version = next_version(self.name, stored, "world_params", object_id)
             obj = {"id": object_id, "version": version, "world": self.name, "params": merged}
             verdict = self.submit_content({"world_params": [obj]}, actor=actor, kind="params", reason=reason)
-            if verdict["state"] in ("rejected", "rolled_back", "refused"):
+            if not verdict["ok"]:
                 raise ParamsRejected(verdict)
             return verdict
 

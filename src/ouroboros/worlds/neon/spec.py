@@ -53,8 +53,7 @@ def _neon_apply(
 
 
 def _neon_signals() -> SignalsReader:
-    # the director's reader of the city; it lives in ``ai.signals`` until it moves here (issue 13)
-    from ouroboros.ai.signals import NeonSignals
+    from ouroboros.worlds.neon.signals import NeonSignals
 
     return NeonSignals()
 

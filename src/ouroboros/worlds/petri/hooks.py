@@ -10,9 +10,10 @@ from ouroboros.worlds.petri.params import check_param, default_params
 
 
 class PetriParams:
-    """petri's parameters: a change is a checked ``set_param`` world input (next tick boundary)."""
+    """petri's parameters: a change is a governed ``world_params`` patch of ``governed_id`` (laid
+    over the world config's parameters and the version's other ``world_params``, in id order)."""
 
-    governed_id: str | None = None
+    governed_id = "petri.params.operator"
 
     def current(self, world: World) -> dict[str, int]:
         return {k: int(v) for k, v in world.resources.get("params", {}).items()}

@@ -1,8 +1,12 @@
 """World parameters of the petri dish: integer, with units in their names, bounded.
 
 Fractions are Q16 fixed point (``*_fp``: 65536 is 1.0); lengths are world units; times are ticks.
-They live in the world's ``resources["params"]`` (so they are digested and snapshotted) and change
-only through the ``set_param`` input, which takes effect at the next tick boundary.
+They live in the world's ``resources["params"]`` (so they are digested and snapshotted): the world
+config's parameters with every ``world_params`` object of the active gameplay version laid over
+them, set when a version lands (``gameplay.activate``). An operator's change is such an object
+(``hooks.PetriParams.governed_id``, the spec's params hook), so it is in the ledger and survives
+later versions. The ``set_param`` input is kept for recorded logs and scripted runs; no operator
+surface sends it.
 """
 
 from __future__ import annotations

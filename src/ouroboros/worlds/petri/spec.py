@@ -7,6 +7,7 @@ from typing import Any
 
 from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
+from ouroboros.worlds.petri.evolution import PetriEvolution
 from ouroboros.worlds.petri.hooks import PetriParams, petri_metrics
 from ouroboros.worlds.petri.stream import STREAM
 from ouroboros.worlds.spec import ContentProblems, WorldSpec
@@ -60,11 +61,6 @@ def _petri_trait_world(seed: int, entities: int, trait: Any) -> World:
     return World(seed, plugins=[PetriPlugin(entities, traits=(trait,))])
 
 
-class _Evolves:
-    """petri evolves (its traits are code the evolution loop writes): a marker until the loop's
-    hooks move here (issue 13, item 2)."""
-
-
 SPEC = WorldSpec(
     "petri",
     _petri_plugin,
@@ -78,7 +74,7 @@ SPEC = WorldSpec(
     live_default=True,
     stream=STREAM,
     params=PetriParams(),
-    evolution=_Evolves(),
+    evolution=PetriEvolution(),
     trait_world=_petri_trait_world,
     metrics=petri_metrics,
 )

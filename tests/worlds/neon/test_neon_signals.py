@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ouroboros.ai.signals import NeonSignals
 from ouroboros.engine import World
 from ouroboros.worlds import build_world
 from ouroboros.worlds.neon import economy, find_player
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.actions import die
 from ouroboros.worlds.neon.city import npcs_in, slots, state
+from ouroboros.worlds.neon.signals import NeonSignals
 
 NAMES = ("Alice", "Bob", "Carol")
 
@@ -181,3 +181,17 @@ def test_new_feedback_is_a_signal_once() -> None:
     (note,) = kinds(signals.read(world).events, "feedback")
     assert (note["category"], note["player"]) == ("bug", "Alice") and note["sentiment"] < 0
     assert kinds(signals.read(world).events, "feedback") == []
+
+
+def test_the_director_gets_the_signals_from_the_world_spec() -> None:
+    """The runtime asks the spec for a reader per live world; each reader remembers on its own."""
+    from ouroboros.worlds import spec_of
+
+    world = fresh()
+    make = spec_of(world).signals
+    assert make is not None
+    first, second = make(), make()
+    move(world, "Alice", "neon.room.st_00_00")
+    assert kinds(first.read(world).events, "player_at_edge")
+    assert kinds(first.read(world).events, "player_at_edge") == []  # reported once
+    assert kinds(second.read(world).events, "player_at_edge")  # a fresh reader sees it anew

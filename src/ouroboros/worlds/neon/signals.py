@@ -1,4 +1,6 @@
-"""What the director sees of a running neon city: events and KPIs derived from its state.
+"""What the director sees of a running neon city: events and KPIs derived from its state (neon's
+``spec.signals`` hook: the runtime makes one ``NeonSignals`` per live city and reads it between
+ticks).
 
 What it promises:
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ouroboros.engine import World
+from ouroboros.worlds.spec import Signals
 
 __all__ = ["GLITCH_DOOR_KEY", "HQ_KEY", "NeonSignals", "Signals"]
 
@@ -31,13 +34,6 @@ HQ_KEY = "neon.hq"
 GLITCH_DOOR_KEY = "neon.glitch_door"
 #: factions that never get a headquarters (the players themselves, bystanders)
 NO_HQ = frozenset({"neon.faction.players", "neon.faction.citizens"})
-
-
-@dataclass
-class Signals:
-    events: list[dict[str, Any]]
-    kpis: dict[str, Any]
-    tick: int
 
 
 @dataclass
