@@ -425,7 +425,8 @@ def test_the_storyteller_ensemble_chooses_the_chaos_event_and_is_audited(
 
 def test_storyteller_weights_are_configurable_and_checked(gov: Governor, llm_server: Any) -> None:
     from ouroboros.ai.council import build_council
-    from ouroboros.ai.llm import LlmError, registry_patch
+    from ouroboros.ai.llm import registry_patch
+    from ouroboros.errors import LlmError
     from tests.ai.llm.conftest import Reply, ollama_envelope
 
     url, script = llm_server

@@ -39,7 +39,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.content.text_checks import default_banned_terms, find_banned_terms, fold_word
-from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.errors import BadInputError, GuardrailError
 from ouroboros.patches.atomic import write_atomic
 from ouroboros.patches.canonical import canonical_bytes
 
@@ -48,7 +48,6 @@ __all__ = [
     "POINT_COSTS",
     "PROCS_EXTENSION",
     "RARITY_ORDER",
-    "GuardrailError",
     "Guardrails",
     "GuardrailsFile",
     "RarityHistory",
@@ -171,23 +170,6 @@ class Violation:
             "limit": self.limit,
             "message": self.message,
         }
-
-
-class GuardrailError(OuroborosError):
-    """A proposal (or a guardrails document) refused; ``violations`` says by what, with numbers."""
-
-    code = "guardrail"
-
-    def __init__(self, violations: list[Violation] | tuple[Violation, ...]) -> None:
-        if not violations:
-            raise ValueError("GuardrailError needs at least one violation")
-        first = violations[0]
-        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        super().__init__(first.message + more, code=first.code, path=first.path)
-        self.violations: tuple[Violation, ...] = tuple(violations)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "violations": [v.as_dict() for v in self.violations]}
 
 
 @dataclass

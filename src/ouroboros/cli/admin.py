@@ -17,15 +17,12 @@ from typing import Annotated
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, app
+from ouroboros.cli.boundary import command_boundary
+from ouroboros.cli.core import app
+from ouroboros.errors import BadInputError
 
 admin_app = typer.Typer(help="Recover access to the admin API (local: the data folder is the authority).")
 app.add_typer(admin_app, name="admin", no_args_is_help=True)
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @admin_app.command("reset-secret")
@@ -40,20 +37,22 @@ def reset_secret(
     """Issue a new one-time login secret (and an admin's TOTP secret) for USER, shown once."""
     from ouroboros.server.api.auth import DB_FILE, AuthStore
 
-    if not data.is_dir():
-        _fail(f"--data {data}: no such folder")
-    if not (data / DB_FILE).is_file():
-        _fail(f"--data {data} has no {DB_FILE}: not a go data folder (ouroboros go makes one)")
-    if not reason.strip():
-        _fail("--reason must not be empty")
-    store = AuthStore(data)
-    try:
-        issued = store.reset_secret(user, reason)
-    except KeyError:
-        _fail(f"no user {user!r} in {data / DB_FILE}")
-        return
-    finally:
-        store.close()
+    with command_boundary():
+        if not data.is_dir():
+            raise BadInputError(f"--data {data}: no such folder")
+        if not (data / DB_FILE).is_file():
+            raise BadInputError(
+                f"--data {data} has no {DB_FILE}: not a go data folder (ouroboros go makes one)"
+            )
+        if not reason.strip():
+            raise BadInputError("--reason must not be empty")
+        store = AuthStore(data)
+        try:
+            issued = store.reset_secret(user, reason)
+        except KeyError:
+            raise BadInputError(f"no user {user!r} in {data / DB_FILE}") from None
+        finally:
+            store.close()
     if as_json:
         doc = {
             "user": issued.username,

@@ -20,18 +20,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.cli.boundary import EXIT_FAILED
+from ouroboros.cli.boundary import command_boundary as _boundary
+from ouroboros.cli.core import app
 from ouroboros.errors import (
     BadInputError,
-    KeyringError,
     LedgerError,
-    OuroborosError,
     PatchError,
-    RejectedError,
 )
 from ouroboros.patches.bundle import default_engine_compat
 from ouroboros.patches.witness import anchor_notes
@@ -65,32 +64,6 @@ keys_app = typer.Typer(help="Signing keys and the keyring.", no_args_is_help=Tru
 patch_app = typer.Typer(help="Make, sign, verify, submit and decide on patches.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(patch_app, name="patch")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-#: keyring errors that mean "this folder's trust is broken" (refused), not "bad input"
-TRUST_CODES = frozenset({"keyring_tampered", "keyring_unpinned", "keyring_missing", "trust_root_mismatch"})
-
-
-@contextmanager
-def _boundary() -> Iterator[None]:
-    try:
-        yield
-    except (PatchError, LedgerError) as exc:
-        _fail(exc.message, EXIT_FAILED)
-    except KeyringError as exc:
-        _fail(exc.message, EXIT_FAILED if exc.code in TRUST_CODES else EXIT_BAD_INPUT)
-    except RejectedError as exc:
-        _fail("; ".join(f"{r.code} at {r.path or '/'}: {r.message}" for r in exc.reasons[:5]), EXIT_BAD_INPUT)
-    except (BadInputError, OuroborosError) as exc:
-        _fail(exc.message, EXIT_BAD_INPUT)
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        _fail(f"{exc.strerror or exc}{where}", EXIT_BAD_INPUT)
 
 
 def _governor(

@@ -33,17 +33,10 @@ import numpy as np
 
 from ouroboros.ai.evolution.archive import descriptor
 from ouroboros.engine import World
-from ouroboros.errors import OuroborosError
 
 ONE = 1 << 16
 ALIVE_VALUE_FP = 20 * ONE
 PROBE_CARRIERS = 256
-
-
-class EvaluationStoppedError(OuroborosError):
-    """An evaluation was stopped between two fork ticks (cancelled, or out of its budget)."""
-
-    code = "evaluation_stopped"
 
 
 BeforeTick = Callable[[], None]
@@ -365,7 +358,6 @@ __all__ = [
     "Cascade",
     "CascadeConfig",
     "Evaluation",
-    "EvaluationStoppedError",
     "carriers_of",
     "merge_content",
     "param_content",

@@ -54,7 +54,6 @@ from ouroboros.ai.evolution.cascade import (
     Cascade,
     CascadeConfig,
     Evaluation,
-    EvaluationStoppedError,
     merge_content,
     trait_content,
 )
@@ -62,7 +61,7 @@ from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
 from ouroboros.ai.evolution.watcher import Trigger, Watcher
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.errors import BadInputError, EvaluationStoppedError, OuroborosError
 
 if TYPE_CHECKING:
     from ouroboros.patches.governor import Governor

@@ -29,10 +29,10 @@ from ouroboros.ai.generators._world import (
     reachable,
 )
 from ouroboros.ai.generators.npc import make_npc
-from ouroboros.ai.guardrails import GuardrailError, Guardrails, Violation
+from ouroboros.ai.guardrails import Guardrails, Violation
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
 from ouroboros.content import LIMITS
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, GuardrailError
 
 __all__ = [
     "DIRECTION_NAMES",

@@ -24,13 +24,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ouroboros.ai.llm.base import ROLES, LlmError, Provider
+from ouroboros.ai.llm.base import ROLES, Provider
 from ouroboros.ai.llm.cache import ResponseCache
 from ouroboros.ai.llm.keys import KeyRing
 from ouroboros.ai.llm.offline import OFFLINE_MODEL, OfflineProvider
 from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
 from ouroboros.content import ModelRole, parse_content
 from ouroboros.content.models import MODEL_ROLE_ID_PREFIX
+from ouroboros.errors import LlmError
 from ouroboros.patches.canonical import canonical_bytes
 
 __all__ = ["ModelRegistry", "RoleAssignment", "registry_patch"]

@@ -37,6 +37,7 @@ from typing import Any
 
 import pyotp
 
+from ouroboros.errors import AuthError
 from ouroboros.server.api.strict_json import safe_text
 
 ROLES = ("viewer", "operator", "admin")
@@ -62,16 +63,6 @@ CREATE TABLE IF NOT EXISTS audit (
     path TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT, request_id TEXT NOT NULL
 );
 """
-
-
-class AuthError(Exception):
-    """A refused credential: ``status`` is the HTTP status the API answers with."""
-
-    def __init__(self, message: str, status: int = 401, *, guess: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.guess = guess  # a wrong secret or code (counted against a lockout), not a malformed one
 
 
 def _now() -> str:
@@ -402,4 +393,4 @@ class AuthStore:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-__all__ = ["ROLES", "AuthError", "AuthStore", "FirstAdmin", "User", "role_at_least", "token_id"]
+__all__ = ["ROLES", "AuthStore", "FirstAdmin", "User", "role_at_least", "token_id"]

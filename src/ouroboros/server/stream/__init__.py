@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import FrameError, OuroborosError
 from ouroboros.server.stream.frames import (  # re-exported: the stream's public names include the codec
     BINARY_MIN_ENTITIES,
     ENTITY_DTYPE,
@@ -46,7 +46,6 @@ from ouroboros.server.stream.frames import (  # re-exported: the stream's public
     WORLD_NAMES,
     Entities,
     Frame,
-    FrameError,
     decode_binary_frame,
     encode_frame,
     neon_frame,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import FrameError
 
 if TYPE_CHECKING:
     from ouroboros.engine import World
@@ -55,12 +55,6 @@ FLAG_FIGHTING = 1
 
 
 Entities = npt.NDArray[np.void]
-
-
-class FrameError(OuroborosError):
-    """A frame that cannot be encoded or decoded (bad magic, truncated, counts out of range)."""
-
-    code = "bad_frame"
 
 
 @dataclass(frozen=True)
