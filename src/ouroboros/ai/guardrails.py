@@ -40,8 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.content.text_checks import default_banned_terms, find_banned_terms, fold_word
 from ouroboros.errors import BadInputError, GuardrailError
-from ouroboros.patches.atomic import write_atomic
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.patches import canonical_bytes, write_atomic
 
 __all__ = [
     "CRIT_EXTENSION",

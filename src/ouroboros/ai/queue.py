@@ -80,7 +80,7 @@ class ApprovalQueue:
     def reconcile(self) -> _Changes:
         """Bring the proposals' states in line with the ledger; returns what changed
         (``proposal_id``, ``before``, ``after``, ``reason``)."""
-        from ouroboros.patches.states import State
+        from ouroboros.patches import State
 
         ledger = self.council.governor.ledger
         changed: _Changes = []
@@ -147,7 +147,7 @@ class ApprovalQueue:
         return {**verdict, "proposal_state": self.get(proposal_id)["state"]}
 
     def _governor_approve(self, proposal_id: str, patch_id: str, actor: str, reason: str) -> dict[str, Any]:
-        from ouroboros.patches.governor import REFUSED, Verdict
+        from ouroboros.patches import REFUSED, Verdict
 
         try:
             verdict = self.council.governor.approve(patch_id, actor, reason)
@@ -272,7 +272,7 @@ class ApprovalQueue:
         removed; objects it changed (a vendor that gained stock, a room that gained an exit) keep
         whatever else changed since and lose only their references to the removed objects. Other
         proposals' objects stay."""
-        from ouroboros.patches.governor import REFUSED, Verdict
+        from ouroboros.patches import REFUSED, Verdict
 
         _attribution(actor, reason)
         record = self.get(proposal_id)
@@ -377,7 +377,7 @@ def _attribution(actor: str, reason: str) -> None:
 
 def effective_objects(gov: Any, version: str | None) -> dict[str, dict[str, Any]]:
     """The objects of ``version`` (None: the base world): base content with the version's laid over."""
-    from ouroboros.patches.catalogs import base_content
+    from ouroboros.patches import base_content
 
     out = {d: {o["id"]: o for o in objects} for d, objects in base_content(gov.world_name).items()}
     stored = gov.content_of(version) or {"objects": {}}

@@ -38,7 +38,7 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in th
 def _require_governed(data: Path) -> None:
     """A command here never founds a data folder: one without ``world.json`` is bad input (and
     nothing is written into it)."""
-    from ouroboros.patches.governor import WORLD_FILE
+    from ouroboros.patches import WORLD_FILE
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")

@@ -269,7 +269,7 @@ def _start_local_model(console: Console, port: int) -> Any:
 
 
 def _announce_worlds(console: Console, runtime: Any) -> None:
-    from ouroboros.patches.witness import anchor_notes
+    from ouroboros.patches import anchor_notes
 
     for name, r in runtime.runners.items():
         if name == "neon":

@@ -48,7 +48,7 @@ def _control(data: Path) -> dict[str, Any]:
 
 
 def _write_control(data: Path, control: dict[str, Any]) -> None:
-    from ouroboros.patches.atomic import write_atomic
+    from ouroboros.patches import write_atomic
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")

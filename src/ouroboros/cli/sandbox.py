@@ -149,7 +149,7 @@ def _make_trait(language: str, source: str, script_id: str) -> Any:
         from ouroboros.sandbox.lua import LuaTrait
 
         return LuaTrait(script_id, "file", source)
-    from ouroboros.sandbox.python_worker import PythonTrait
+    from ouroboros.sandbox import PythonTrait
 
     return PythonTrait(script_id, "file", source)
 

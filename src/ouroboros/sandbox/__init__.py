@@ -8,7 +8,8 @@ from ouroboros.sandbox.faults import Fault, FaultCode
 from ouroboros.sandbox.lua import SEEK_FOOD_LUA, LuaTrait
 from ouroboros.sandbox.lua_runtime import LuaLimits, LuaScript
 from ouroboros.sandbox.python_gate import check_python_trait, source_sha256
-from ouroboros.sandbox.python_worker import PythonTrait, PythonTraitLimits, PythonTraitWorker
+from ouroboros.sandbox.python_trait import PythonTrait
+from ouroboros.sandbox.python_worker import PythonTraitLimits, PythonTraitWorker
 from ouroboros.sandbox.registry import KEEP_VERSIONS, ScriptRegistry, ScriptVersion
 
 __all__ = [

@@ -19,8 +19,7 @@ from ouroboros.ai.proposals import ProposalType
 from ouroboros.ai.signals import GLITCH_DOOR_KEY as SIGNALS_KEY
 from ouroboros.ai.signals import NeonSignals
 from ouroboros.ai.store import AiStore
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from ouroboros.worlds.neon import find_player
 from ouroboros.worlds.neon.city import slots
 from tests.ai.generators.conftest import submit

@@ -15,8 +15,7 @@ from ouroboros.ai.generators.npc import LEVELS, stats_for
 from ouroboros.ai.guardrails import Guardrails, item_power
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.errors import BadInputError, GuardrailError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from tests.ai.generators.conftest import assert_sound, submit
 
 SEEDS = st.integers(min_value=0, max_value=MAX_SEED)

@@ -14,8 +14,7 @@ from ouroboros.ai.generators.quest import BLUEPRINTS, CREDITS_PER_POINT, XP_PER_
 from ouroboros.ai.guardrails import Guardrails, item_power
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.errors import BadInputError, GuardrailError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from tests.ai.generators.conftest import assert_sound, submit
 
 SEEDS = st.integers(min_value=0, max_value=MAX_SEED)

@@ -18,7 +18,7 @@ from ouroboros.ai.llm.keys import KEY_FILE, KeyRing, PriceTable, redact, write_k
 from ouroboros.ai.llm.routing import RoleRouter
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.errors import KeyFileError, LlmError
-from ouroboros.patches.governor import Governor
+from ouroboros.patches import Governor
 
 from .conftest import Reply, Scripted, openai_envelope
 

@@ -64,8 +64,7 @@ from ouroboros.engine import World
 from ouroboros.errors import BadInputError, EvaluationStoppedError, OuroborosError
 
 if TYPE_CHECKING:
-    from ouroboros.patches.governor import Governor
-    from ouroboros.patches.keys import SigningKey
+    from ouroboros.patches import Governor, SigningKey
 
 HISTORY_LIMIT = 2_000  # the default of EvolutionConfig.history_max_events
 CYCLE_BUDGET_MS = 120_000
@@ -545,7 +544,7 @@ class EvolutionLoop:
             )
         stored = self.governor.active_content()
         self.content = dict(stored["objects"]) if stored else {}
-        from ouroboros.patches.activation import PointerFollower
+        from ouroboros.patches import PointerFollower
 
         if self._follower is None:
             self._follower = PointerFollower(self.governor.data)
@@ -561,7 +560,7 @@ class EvolutionLoop:
         )
 
     def _submit(self, change: Mapping[str, Any], cycle: int) -> Any:
-        from ouroboros.patches.bundle import bundle_on_active
+        from ouroboros.patches import bundle_on_active
 
         gov = self._governor()
         author = {"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from ouroboros.content import DOMAINS
 from ouroboros.errors import BadInputError
-from ouroboros.patches.catalogs import base_content
+from ouroboros.patches import base_content
 
 __all__ = [
     "COMPASS",

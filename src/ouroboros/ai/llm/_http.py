@@ -28,7 +28,7 @@ from ouroboros.ai.llm.cache import ResponseCache
 from ouroboros.ai.llm.keys import redact
 from ouroboros.ai.llm.schema import check_schema, validate
 from ouroboros.errors import BadInputError, LlmError, SchemaError
-from ouroboros.patches.canonical import load_json
+from ouroboros.patches import load_json
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "HttpProvider", "expect", "parse_answer"]
 

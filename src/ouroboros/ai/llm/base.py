@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ouroboros.errors import LLM_ERROR_CODES, LLM_RETRYABLE_CODES, LlmError
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.patches import canonical_bytes
 
 __all__ = [
     "ERROR_CODES",

@@ -24,7 +24,7 @@ from ouroboros.ai.llm.base import LlmRequest, LlmResponse, request_key
 from ouroboros.ai.llm.schema import check_schema
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.errors import LlmError, SchemaError
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.patches import canonical_bytes
 
 __all__ = ["OFFLINE_MODEL", "OfflineProvider"]
 

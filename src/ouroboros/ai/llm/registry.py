@@ -32,7 +32,7 @@ from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
 from ouroboros.content import ModelRole, parse_content
 from ouroboros.content.models import MODEL_ROLE_ID_PREFIX
 from ouroboros.errors import LlmError
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.patches import canonical_bytes
 
 __all__ = ["ModelRegistry", "RoleAssignment", "registry_patch"]
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedError
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
 
@@ -51,7 +51,7 @@ class GovernedRunner:
         return self._control.submit(fn).result(timeout=timeout_s)
 
     def _open_governance(self) -> None:
-        from ouroboros.patches.governor import DEFAULT_WORLD, Governor
+        from ouroboros.patches import DEFAULT_WORLD, Governor
 
         self.folder.mkdir(parents=True, exist_ok=True)
         if self.name == "petri":
@@ -182,7 +182,7 @@ class GovernedRunner:
         """On the control thread: bundle ``content`` on the active version, sign it with the
         server key, submit it; publish and return the verdict. A ``reason`` is kept in the ledger
         (an ``operator_reason`` entry on the patch, when the ledger recorded it) and on the feed."""
-        from ouroboros.patches.bundle import bundle_on_active
+        from ouroboros.patches import bundle_on_active
 
         gov = self.governor
         author = {"type": "operator", "model": None, "run_id": None}
@@ -200,7 +200,7 @@ class GovernedRunner:
 def active_object(world: str, stored: Mapping[str, Any] | None, domain: str, object_id: str) -> Any:
     """The object ``object_id`` of ``domain`` in the catalog of ``stored`` (the active version's
     stored form, over the world's base content), or ``None``."""
-    from ouroboros.patches.catalogs import lint_catalog
+    from ouroboros.patches import lint_catalog
 
     return lint_catalog(world, stored).try_get(domain, object_id)
 
@@ -210,7 +210,7 @@ def next_version(world: str, stored: Mapping[str, Any] | None, domain: str, obje
     level above the one the catalog of ``stored`` (the active version, over the world's base
     content) has or last had (a removed object's version is remembered); ``1.0.0`` for a new id."""
     from ouroboros.content import semver_key
-    from ouroboros.patches.catalogs import lint_catalog
+    from ouroboros.patches import lint_catalog
 
     catalog = lint_catalog(world, stored)
     obj = catalog.try_get(domain, object_id)

@@ -29,7 +29,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.evolution import EvolvingRunner
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
@@ -89,7 +89,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
             raise
         self.world.start()
         self._load_control()
-        from ouroboros.patches.activation import PointerFollower
+        from ouroboros.patches import PointerFollower
 
         # the follower's ledger connection belongs to the tick thread: it syncs on the first tick
         self.follower = PointerFollower(self.folder)
@@ -235,7 +235,7 @@ class WorldRunner(GovernedRunner, SnapshotsMixin, EvolvingRunner, PlayersMixin):
         self._control.submit(self._record_migration, report)
 
     def _record_migration(self, report: dict[str, Any]) -> None:
-        from ouroboros.patches.activation import record_migration
+        from ouroboros.patches import record_migration
 
         try:
             if self.governor is not None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.engine import World
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
 
 SNAPSHOT_ID = re.compile(r"^[0-9]{10}-[0-9a-f]{8}$")

@@ -357,7 +357,7 @@ class ScriptedRunner:
                 )
                 impl = LuaTrait(entry["script"], entry["script_version"], source, limits, name=entry["id"])
             else:
-                from ouroboros.sandbox.python_worker import PythonTrait
+                from ouroboros.sandbox import PythonTrait
 
                 impl = PythonTrait(entry["script"], entry["script_version"], source, name=entry["id"])
             cache[key] = impl
