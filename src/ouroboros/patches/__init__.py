@@ -31,12 +31,13 @@ if TYPE_CHECKING:
     from ouroboros.patches.bundle import bundle_on_active, default_engine_compat, new_bundle, sign_bundle
     from ouroboros.patches.canonical import canonical_bytes, load_json, sha256_hex
     from ouroboros.patches.catalogs import base_content, fold_content, lint_catalog
-    from ouroboros.patches.governor import DEFAULT_WORLD, REFUSED, WORLD_FILE, Governor, Verdict
+    from ouroboros.patches.governor import REFUSED, Governor, Verdict
     from ouroboros.patches.keys import SigningKey
     from ouroboros.patches.repair import rewrite_mirror
     from ouroboros.patches.stages import MAX_BUNDLE_LIFETIME
     from ouroboros.patches.states import State
     from ouroboros.patches.witness import Anchors, anchor_notes
+    from ouroboros.patches.world_file import DEFAULT_WORLD, WORLD_FILE
 
 __all__ = [
     "DEFAULT_WORLD",
@@ -67,10 +68,10 @@ __all__ = [
 ]
 
 _HOME = {
-    "DEFAULT_WORLD": "governor",
+    "DEFAULT_WORLD": "world_file",
     "MAX_BUNDLE_LIFETIME": "stages",
     "REFUSED": "governor",
-    "WORLD_FILE": "governor",
+    "WORLD_FILE": "world_file",
     "Anchors": "witness",
     "Governor": "governor",
     "PointerFollower": "activation",
