@@ -74,7 +74,6 @@ def _security_events(live: Live) -> list[dict[str, object]]:
     return [e for e in live.runtime.feed.recent(1000, 0) if e["kind"] == "security"]
 
 
-@pytest.mark.slow
 def test_three_hundred_wrong_totp_codes_hit_a_lockout_that_ends(
     served: tuple[Live, httpx.Client, Clock],
 ) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from neon_harness import path
 from neon_server import CityProcess, Player
 from websockets.asyncio.client import connect
@@ -28,7 +27,6 @@ async def _walk(player: Player, start: str, goal: str) -> None:
         await asyncio.sleep(0.13)  # a brisk walker, under the gateway's 8 lines a second
 
 
-@pytest.mark.slow
 def test_a_scripted_session_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "city"
     city = CityProcess(data)
