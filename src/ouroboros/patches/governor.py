@@ -106,7 +106,7 @@ class Verdict:
 
 
 def sandbox_script_checker(language: str, source: str, script_id: str, version: str) -> list[tuple[str, str]]:
-    from ouroboros.sandbox.checks import check_script
+    from ouroboros.sandbox import check_script
 
     return [
         (str(f.code), f.message) for f in check_script(language, source, script_id=script_id, version=version)

@@ -182,7 +182,7 @@ class _ProbeContext:
 
 
 def _static(source: str) -> list[dict[str, str]]:
-    from ouroboros.sandbox.checks import check_script
+    from ouroboros.sandbox import check_script
 
     return [_reason("static", str(f.code), f.message) for f in check_script("lua", source)]
 

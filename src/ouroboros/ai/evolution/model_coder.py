@@ -27,7 +27,7 @@ from ouroboros.ai.evolution.genome import FIELDS, INTENT_LIMIT, MAX_GAIN, ONE, r
 from ouroboros.ai.llm.base import LlmRequest, Provider
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.errors import LlmError
-from ouroboros.sandbox.lua_check import FORBIDDEN_NAMES
+from ouroboros.sandbox import FORBIDDEN_NAMES
 
 __all__ = ["TRAIT_SCHEMA", "RegistryCoder", "model_hook", "trait_prompt"]
 
