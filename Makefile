@@ -53,7 +53,7 @@ schemas: $(STAMP)
 	$(PY) -m ouroboros.content.export .
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks tools
 	$(VENV)/bin/mypy
 
 clean:

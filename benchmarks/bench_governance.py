@@ -40,13 +40,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from ouroboros.cli.governance import default_engine_compat  # noqa: E402
-from ouroboros.patches import catalogs, stages  # noqa: E402
-from ouroboros.patches.activation import PointerFollower  # noqa: E402
-from ouroboros.patches.bundle import new_bundle, sign_bundle  # noqa: E402
-from ouroboros.patches.catalogs import fold_content  # noqa: E402
+from ouroboros.patches import (  # noqa: E402  # noqa: E402
+    PointerFollower,
+    State,
+    catalogs,
+    fold_content,
+    new_bundle,
+    sign_bundle,
+    stages,
+)
 from ouroboros.patches.governor import Governor, sandbox_script_checker  # noqa: E402
 from ouroboros.patches.ledger import Ledger  # noqa: E402
-from ouroboros.patches.states import State  # noqa: E402
 from ouroboros.worlds import build_world, spec_of  # noqa: E402
 
 # the stages' tick budget is a wall-clock limit: on a busy machine it would refuse the very patches

@@ -36,7 +36,7 @@ from ouroboros.ai.llm import OllamaProvider, OpenAICompatProvider  # noqa: E402
 from ouroboros.ai.llm.enrich import enrich  # noqa: E402
 from ouroboros.ai.llm.local import LocalServer, ensure_model, ensure_runtime  # noqa: E402
 from ouroboros.ai.proposals import Proposal, ProposalType  # noqa: E402
-from ouroboros.patches.catalogs import base_content  # noqa: E402
+from ouroboros.patches import base_content  # noqa: E402
 
 TYPES = (ProposalType.NPC, ProposalType.ITEM, ProposalType.QUEST, ProposalType.BUILDING)
 TIMEOUT_S = 180.0

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from ouroboros.engine import Stream
+from ouroboros.sandbox import PythonTrait, PythonTraitLimits, PythonTraitWorker
 from ouroboros.sandbox.python_gate import MAX_SOURCE_BYTES, check_python_trait
-from ouroboros.sandbox.python_worker import PythonTrait, PythonTraitLimits, PythonTraitWorker
 from ouroboros.worlds.petri.traits import SeekFood, TraitContext
 
 SEEK_SOURCE = """

@@ -17,7 +17,7 @@ from ouroboros.ai.council import GENERATOR_KEY, Council
 from ouroboros.ai.guardrails import GuardrailsFile
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.errors import BadInputError, OuroborosError, PatchError
-from ouroboros.patches.governor import Governor
+from ouroboros.patches import Governor
 from tests.ai.test_queue import NEON, item_generator, items_in
 
 HQ = {"kind": "faction_without_hq", "faction": "neon.faction.chrome_jackals", "members": 4}
@@ -305,7 +305,7 @@ def test_a_provider_enriches_words_only_and_offline_keeps_the_generated_words(go
 
 # -- the product's council: enrich through the registry, stats, the storyteller --------------------
 def _push(gov: Governor, content: dict[str, Any]) -> None:
-    from ouroboros.patches.states import State
+    from ouroboros.patches import State
     from tests.patches.conftest import make_bundle
 
     verdict = gov.submit(make_bundle(gov, content, gov.local_key("op")))
@@ -425,7 +425,8 @@ def test_the_storyteller_ensemble_chooses_the_chaos_event_and_is_audited(
 
 def test_storyteller_weights_are_configurable_and_checked(gov: Governor, llm_server: Any) -> None:
     from ouroboros.ai.council import build_council
-    from ouroboros.ai.llm import LlmError, registry_patch
+    from ouroboros.ai.llm import registry_patch
+    from ouroboros.errors import LlmError
     from tests.ai.llm.conftest import Reply, ollama_envelope
 
     url, script = llm_server
@@ -467,7 +468,7 @@ def test_the_ai_package_does_not_reach_up_into_the_cli_or_the_server() -> None:
     import ast
 
     import ouroboros.ai
-    from ouroboros.patches.bundle import default_engine_compat
+    from ouroboros.patches import default_engine_compat
 
     assert default_engine_compat().startswith(">=")
     root = Path(ouroboros.ai.__file__).parent

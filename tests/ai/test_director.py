@@ -331,7 +331,8 @@ def test_no_sequence_of_observations_beats_the_throttle(
 def test_the_store_refuses_a_newer_schema_and_rolls_back_failed_writes(tmp_path: Path) -> None:
     import sqlite3
 
-    from ouroboros.ai.store import SCHEMA_VERSION, AiStoreError
+    from ouroboros.ai.store import SCHEMA_VERSION
+    from ouroboros.errors import AiStoreError
 
     path = tmp_path / "ai.sqlite3"
     with AiStore(path) as s:

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ouroboros.ai.guardrails import (
-    GuardrailError,
     Guardrails,
     GuardrailsFile,
     RarityHistory,
@@ -23,7 +22,7 @@ from ouroboros.ai.guardrails import (
     item_power,
 )
 from ouroboros.ai.proposals import Proposal, ProposalType
-from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.errors import BadInputError, GuardrailError, OuroborosError
 
 
 def _item(**overrides: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ouroboros.ai.guardrails import Guardrails
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import merge3
 from ouroboros.errors import BadInputError, PatchError, RejectedError
-from ouroboros.patches.governor import Governor
+from ouroboros.patches import Governor
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "src" / "ouroboros" / "worlds" / "neon" / "base"

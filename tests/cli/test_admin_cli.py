@@ -9,7 +9,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from ouroboros.server.api.auth import AuthError, AuthStore
+from ouroboros.errors import AuthError
+from ouroboros.server.api.auth import AuthStore
 
 from .conftest import ouroboros
 

@@ -7,13 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rich.console import Console
 from typer.testing import CliRunner
 
-from ouroboros import live
 from ouroboros.cli import core as cli
 from ouroboros.engine.snapshot import read_header
-from ouroboros.worlds import build_world
 
 from .conftest import one_error_line, ouroboros
 
@@ -103,42 +100,3 @@ def test_bad_go_flags_exit_2(tmp_path: Path) -> None:
         assert result.exit_code == 2, args
         one_error_line(result.stderr)
         assert not (tmp_path / "d").exists(), args  # refused before anything was made
-
-
-def test_the_live_table_shows_the_kpis() -> None:
-    world = build_world("petri", 5, {"entities": 50})
-    world.run(31)
-    view = live.kpi_view(world, ticks_per_second=12.5)
-    assert view["tick"] == 31 and view["window_tick"] == 30
-    console = Console(record=True, width=120)
-    console.print(live.render_table(view, "dish"))
-    text = console.export_text()
-    for label in (
-        "population",
-        "food",
-        "average energy",
-        "births",
-        "deaths: starvation",
-        "deaths: age",
-        "deaths: collision",
-        "dominant trait",
-        "trait diversity",
-        "max generation",
-        "tick time",
-        "ticks/s",
-        "window to tick 30",
-        "12.5",
-    ):
-        assert label in text, label
-    assert f"{world.resources['stats']['births']}" in text
-    assert "tick 31 | population" in live.plain_line(view)
-
-
-def test_the_pacer_holds_the_rate() -> None:
-    import time
-
-    pacer, stop = live.Pacer(200), live.StopFlag()
-    started = time.perf_counter()
-    for _ in range(20):
-        pacer.wait(stop)
-    assert 0.08 <= time.perf_counter() - started < 0.5

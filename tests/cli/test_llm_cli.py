@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ouroboros.ai.llm.local import LOCAL_MODEL, LocalModelError, ensure_runtime
+from ouroboros.ai.llm.local import LOCAL_MODEL, ensure_runtime
+from ouroboros.errors import LocalModelError
 from tests.conftest import LOCAL_MODEL_START_TIMEOUT_S, local_model_path
 
 from .conftest import command, invoke, one_error_line

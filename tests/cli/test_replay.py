@@ -148,6 +148,7 @@ def test_a_missing_log_exits_2(tmp_path: Path) -> None:
     assert "nope.log" in one_error_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_a_run_from_a_snapshot_replays_from_that_snapshot(runs: dict[str, Any], tmp_path: Path) -> None:
     snapshot = tmp_path / "start.snap"
     snapshot.write_bytes(runs["snapshot"].read_bytes())

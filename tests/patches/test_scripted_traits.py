@@ -189,7 +189,7 @@ def rss_bytes() -> int:
 
 
 def test_hot_swapping_python_traits_leaves_no_ghost_workers() -> None:
-    from ouroboros.sandbox.python_worker import PythonTrait
+    from ouroboros.sandbox import PythonTrait
     from ouroboros.worlds import build_world
     from ouroboros.worlds.petri.scripted import apply_traits
 

@@ -19,11 +19,10 @@ from hypothesis import strategies as st
 
 from ouroboros.engine import World
 from ouroboros.errors import SandboxError
-from ouroboros.sandbox import Fault, FaultCode
+from ouroboros.sandbox import Fault, FaultCode, PythonTrait
 from ouroboros.sandbox.python_gate import check_python_trait
 from ouroboros.sandbox.python_worker import (
     ENTITY_FIELDS,
-    PythonTrait,
     PythonTraitLimits,
     PythonTraitWorker,
     _Stop,

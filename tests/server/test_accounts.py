@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ouroboros.errors import BadInputError
-from ouroboros.server.gateway.accounts import AccountError, AccountStore
+from ouroboros.errors import AccountError, BadInputError
+from ouroboros.server.gateway.accounts import AccountStore
 from ouroboros.server.gateway.passwords import (
     DEFAULT_PARAMS,
     ScryptParams,

@@ -7,9 +7,10 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from ouroboros.errors import ClientFrameError
 from ouroboros.server.gateway.accounts import AccountStore
 from ouroboros.server.gateway.session import TAKEN_OVER_TEXT
-from ouroboros.server.gateway.websocket import MAX_FRAME_BYTES, FrameError, parse_client_frame
+from ouroboros.server.gateway.websocket import MAX_FRAME_BYTES, parse_client_frame
 from tests.server.conftest import run
 from tests.server.fakegame import ROOM_INFO
 from tests.server.live import RawTelnet, live_servers
@@ -40,7 +41,7 @@ def test_parse_client_frame() -> None:
     ]:
         try:
             parse_client_frame(frame)
-        except FrameError as error:
+        except ClientFrameError as error:
             assert error.code == code, frame[:20]
         else:
             raise AssertionError(f"accepted {frame[:20]!r}")

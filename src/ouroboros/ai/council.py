@@ -42,8 +42,7 @@ from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import OPEN_STATES, ApprovalQueue
 from ouroboros.ai.store import AI_DB, AiStore
 from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchError, Reason
-from ouroboros.patches.governor import REFUSED, Governor, Verdict
-from ouroboros.patches.states import State
+from ouroboros.patches import REFUSED, Governor, State, Verdict
 from ouroboros.tracing import traced
 
 __all__ = [
@@ -419,7 +418,7 @@ class Council:
     def _twin_of(self, proposal: Proposal) -> dict[str, Any] | None:
         """A proposal, queued, waiting or active, whose content equals ``proposal``'s."""
         from ouroboros.ai.queue import OPEN_STATES
-        from ouroboros.patches.canonical import canonical_bytes
+        from ouroboros.patches import canonical_bytes
 
         mine = canonical_bytes(proposal.payload)
         for state in sorted(OPEN_STATES | {"active"}):
@@ -436,7 +435,7 @@ class Council:
 
     def _base_of(self, proposal: Proposal) -> dict[str, Any]:
         """The existing objects ``proposal`` changes, as they are now (what a rebase merges from)."""
-        from ouroboros.patches.catalogs import effective_objects
+        from ouroboros.patches import effective_objects
 
         now = effective_objects(self.governor.world_name, self.governor.active_content())
         base: dict[str, Any] = {}
@@ -462,7 +461,7 @@ class Council:
         """Sign ``content`` with the generator key and run it through the pipeline (raises
         ``PatchError`` when the kill-switch is engaged); ``migration``: the envelope's hint (the
         words players read when it lands)."""
-        from ouroboros.patches.bundle import bundle_on_active
+        from ouroboros.patches import bundle_on_active
 
         gov = self.governor
         gov.killswitch.state()  # an unreadable switch raises before a key is made
@@ -517,7 +516,7 @@ class Council:
         (unchanged when nothing moved) and the ids rebased."""
         from ouroboros.ai.queue import merge3
         from ouroboros.content.versions import version_above
-        from ouroboros.patches.catalogs import effective_objects
+        from ouroboros.patches import effective_objects
 
         now = effective_objects(self.governor.world_name, self.governor.active_content())
         payload = copy.deepcopy(proposal.payload)

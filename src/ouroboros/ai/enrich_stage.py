@@ -93,7 +93,7 @@ def enrich_context(governor: Any, proposal: Proposal) -> tuple[set[tuple[str, st
     """What enrich must respect: the (domain, id) of the proposal's objects that exist already
     (their words are kept) and the names of existing objects the payload refers to (a quest's
     instructions must keep mentioning them)."""
-    from ouroboros.patches.catalogs import effective_objects
+    from ouroboros.patches import effective_objects
 
     now = effective_objects(governor.world_name, governor.active_content())
     existing = {(d, i) for d, i in proposal.object_ids() if i in now.get(d, {})}

@@ -27,7 +27,6 @@ from ouroboros.content.rules import (
     POINT_COSTS,
     PROCS_EXTENSION,
     RARITY_ORDER,
-    GuardrailError,
     Guardrails,
     Violation,
     item_power,
@@ -35,15 +34,13 @@ from ouroboros.content.rules import (
     parse_guardrails,
 )
 from ouroboros.errors import BadInputError
-from ouroboros.patches.atomic import write_atomic
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.patches import canonical_bytes, write_atomic
 
 __all__ = [
     "CRIT_EXTENSION",
     "POINT_COSTS",
     "PROCS_EXTENSION",
     "RARITY_ORDER",
-    "GuardrailError",
     "Guardrails",
     "GuardrailsFile",
     "RarityHistory",

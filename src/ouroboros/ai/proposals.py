@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.patches import canonical_bytes
 
 __all__ = ["Proposal", "ProposalType", "SeededDraws", "proposal_id_of"]
 

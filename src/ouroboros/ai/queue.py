@@ -29,13 +29,13 @@ from ouroboros.ai.proposals import Proposal
 from ouroboros.ai.store import AiStore
 from ouroboros.content.versions import next_version
 from ouroboros.errors import BadInputError, OuroborosError, PatchError, Reason, RejectedError
-from ouroboros.patches.catalogs import effective_objects
+from ouroboros.patches import effective_objects
 from ouroboros.tracing import traced
 
 if TYPE_CHECKING:
     from ouroboros.ai.guardrails import RarityHistory
     from ouroboros.content.rules import Guardrails
-    from ouroboros.patches.governor import Governor, Verdict
+    from ouroboros.patches import Governor, Verdict
 
 __all__ = [
     "OPEN_STATES",
@@ -106,7 +106,7 @@ class ApprovalQueue:
     def reconcile(self) -> _Changes:
         """Bring the proposals' states in line with the ledger; returns what changed
         (``proposal_id``, ``before``, ``after``, ``reason``)."""
-        from ouroboros.patches.states import State
+        from ouroboros.patches import State
 
         ledger = self.council.governor.ledger
         changed: _Changes = []
@@ -174,7 +174,7 @@ class ApprovalQueue:
         return {**verdict, "proposal_state": self.get(proposal_id)["state"]}
 
     def _governor_approve(self, proposal_id: str, patch_id: str, actor: str, reason: str) -> dict[str, Any]:
-        from ouroboros.patches.governor import REFUSED, Verdict
+        from ouroboros.patches import REFUSED, Verdict
 
         try:
             verdict = self.council.governor.approve(patch_id, actor, reason)
@@ -300,8 +300,7 @@ class ApprovalQueue:
         removed; objects it changed (a vendor that gained stock, a room that gained an exit) keep
         whatever else changed since and lose only their references to the removed objects. Other
         proposals' objects stay."""
-        from ouroboros.patches.governor import REFUSED, Verdict
-        from ouroboros.patches.states import State
+        from ouroboros.patches import REFUSED, State, Verdict
 
         _attribution(actor, reason)
         record = self.get(proposal_id)

@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.errors import AiStoreError, BadInputError
 
-__all__ = ["AI_DB", "SCHEMA_VERSION", "AiStore", "AiStoreError"]
+__all__ = ["AI_DB", "SCHEMA_VERSION", "AiStore"]
 
 AI_DB = "ai.sqlite3"
 SCHEMA_VERSION = 2
@@ -94,12 +94,6 @@ _JSON_COLUMNS = ("why", "generated", "validated", "job", "verdict", "detail", "v
 _PROPOSAL_FIELDS = frozenset(
     {"state", "validated", "reason", "patch_id", "verdict", "undo_of", "job", "enrich", "base"}
 )
-
-
-class AiStoreError(OuroborosError):
-    """The AI store cannot be used: an unreadable file or a schema from a newer version."""
-
-    code = "ai_store"
 
 
 def _dump(value: Any) -> str:

@@ -17,6 +17,7 @@ from ouroboros.cli import optimizer as _optimizer  # noqa: F401
 from ouroboros.cli import players as _players  # noqa: F401  (registers its commands)
 from ouroboros.cli import rollout as _rollout  # noqa: F401  (registers its commands)
 from ouroboros.cli import sandbox as _sandbox  # noqa: F401  (registers its commands)
-from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app, main
+from ouroboros.cli.boundary import EXIT_BAD_INPUT, EXIT_FAILED
+from ouroboros.cli.core import app, main
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "app", "main"]

@@ -18,15 +18,12 @@ from typing import Annotated
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, app
+from ouroboros.cli.boundary import command_boundary
+from ouroboros.cli.core import app
+from ouroboros.errors import BadInputError
 
 admin_app = typer.Typer(help="Recover access to the admin API (local: the data folder is the authority).")
 app.add_typer(admin_app, name="admin", no_args_is_help=True)
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @admin_app.command("reset-secret")
@@ -47,25 +44,26 @@ def reset_secret(
     from ouroboros.cli.go import write_login_file
     from ouroboros.server.api.auth import DB_FILE, AuthStore
 
-    if who is not None and user is not None and who != user:
-        _fail(f"two users named: {who!r} and --user {user!r}")
-    user = who or user or "admin"
-
-    if not data.is_dir():
-        _fail(f"--data {data}: no such folder")
-    if not (data / DB_FILE).is_file():
-        _fail(f"--data {data} has no {DB_FILE}: not a go data folder (ouroboros go makes one)")
-    if not reason.strip():
-        _fail("--reason must not be empty")
-    store = AuthStore(data)
-    try:
-        issued = store.reset_secret(user, reason, reset_totp=reset_totp)
-        role = next(u["role"] for u in store.users() if u["name"] == user)
-    except KeyError:
-        _fail(f"no user {user!r} in {data / DB_FILE}")
-        return
-    finally:
-        store.close()
+    with command_boundary():
+        if who is not None and user is not None and who != user:
+            raise BadInputError(f"two users named: {who!r} and --user {user!r}")
+        user = who or user or "admin"
+        if not data.is_dir():
+            raise BadInputError(f"--data {data}: no such folder")
+        if not (data / DB_FILE).is_file():
+            raise BadInputError(
+                f"--data {data} has no {DB_FILE}: not a go data folder (ouroboros go makes one)"
+            )
+        if not reason.strip():
+            raise BadInputError("--reason must not be empty")
+        store = AuthStore(data)
+        try:
+            issued = store.reset_secret(user, reason, reset_totp=reset_totp)
+            role = next(u["role"] for u in store.users() if u["name"] == user)
+        except KeyError:
+            raise BadInputError(f"no user {user!r} in {data / DB_FILE}") from None
+        finally:
+            store.close()
     write_login_file(data, issued)
     if as_json:
         doc = {

@@ -15,13 +15,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.cli.boundary import EXIT_BAD_INPUT, EXIT_FAILED
+from ouroboros.cli.core import app
 from ouroboros.cli.governance import DEFAULT_DATA, DataOption, JsonFlag, _boundary, _governor
-from ouroboros.errors import BadInputError, OuroborosError, PatchError, RejectedError
+from ouroboros.errors import BadInputError, OuroborosError, PatchError
 
 director_app = typer.Typer(
     help="The world director: status, sliders, pause, emergency stop.", no_args_is_help=True
@@ -34,40 +35,10 @@ ActorOption = Annotated[str, typer.Option("--actor", help="Who does this (record
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit).")]
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _ai_boundary() -> Iterator[None]:
-    """Refusals (kill-switch, guardrails, a proposal in the wrong state) exit 1; bad input exit 2;
-    the rest as the governance commands do."""
-    with _boundary():
-        try:
-            yield
-        except RejectedError as exc:
-            _fail(
-                "; ".join(f"{r.code} at {r.path or '/'}: {r.message}" for r in exc.reasons[:5]), EXIT_FAILED
-            )
-        except BadInputError:
-            raise
-        except RecursionError:
-            _fail("the JSON given is nested too deeply", EXIT_BAD_INPUT)
-        except PatchError as exc:
-            _fail(exc.message, EXIT_FAILED)
-        except OuroborosError as exc:
-            if getattr(exc, "violations", None):  # a GuardrailError
-                _fail(exc.message, EXIT_FAILED)
-            if exc.code == "ai_store":
-                _fail(exc.message, EXIT_FAILED)
-            raise
-
-
 def _require_governed(data: Path) -> None:
     """A command here never founds a data folder: one without ``world.json`` is bad input (and
     nothing is written into it)."""
-    from ouroboros.patches.governor import WORLD_FILE
+    from ouroboros.patches import WORLD_FILE
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")
@@ -123,7 +94,7 @@ def _status_text(status: dict[str, Any]) -> str:
 @director_app.command("status")
 def director_status(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> None:
     """Mode, sliders, toggles and throttles."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         status = council.director.status()
     _emit(as_json, status, _status_text(status))
 
@@ -150,7 +121,7 @@ def director_log(
     as_json: JsonFlag = False,
 ) -> None:
     """The director's recent decisions and why."""
-    with _ai_boundary():
+    with _boundary():
         if not 1 <= limit <= 10_000:
             raise BadInputError("--limit must be between 1 and 10000")
         with _council(data) as council:
@@ -164,7 +135,7 @@ def director_log(
 
 
 def _mode(data: Path, action: str, actor: str, reason: str, as_json: bool) -> None:
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         director = council.director
         status = {"pause": director.pause, "resume": director.resume, "stop": director.emergency_stop}[
             action
@@ -237,7 +208,7 @@ def director_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Change a slider, toggle or throttle (kept across restarts)."""
-    with _ai_boundary():
+    with _boundary():
         parsed = parse_setting(name, value)
         with _council(data) as council:
             status = council.director.set(name, parsed, actor, reason)
@@ -268,7 +239,7 @@ def generate_command(
     from ouroboros.ai.guardrails import GuardrailsFile
     from ouroboros.worlds import default_world
 
-    with _ai_boundary():
+    with _boundary():
         world = world or default_world(lambda spec: spec.game is not None)
         ctx = None
         if context is not None:
@@ -373,7 +344,7 @@ def queue_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Proposals, oldest first, with their state."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         rows = council.queue.list(state)
     lines = [f"{r['proposal_id']}  {r['state']:<9} {r['type']:<16} {r['summary']}" for r in rows]
     _emit(as_json, {"proposals": rows}, "\n".join(lines) or "the queue is empty")
@@ -384,7 +355,7 @@ def queue_show(
     proposal_id: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
 ) -> None:
     """A proposal: state, reason, patch and payload."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         record = council.queue.get(proposal_id)
     _emit(as_json, record, _record_text(record))
 
@@ -394,7 +365,7 @@ def queue_diff(
     proposal_id: Annotated[str, typer.Argument()], data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False
 ) -> None:
     """The payload as generated and as validated (enriched, edited), and what differs."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         diff = council.queue.diff(proposal_id)
     lines = [f"{c['path']}: {c['before']!r} -> {c['after']!r}" for c in diff["changes"]]
     _emit(as_json, diff, "\n".join(lines) or "no differences")
@@ -409,7 +380,7 @@ def queue_approve(
     as_json: JsonFlag = False,
 ) -> None:
     """Sign and submit a queued proposal (or approve one the pipeline holds for a person)."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         result = council.queue.approve(proposal_id, actor, reason)
     _verdict_out(result, as_json)
 
@@ -423,7 +394,7 @@ def queue_reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Close a waiting proposal."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         record = council.queue.reject(proposal_id, actor, reason)
     _emit(as_json, record, f"{proposal_id}: {record['state']}")
 
@@ -469,7 +440,7 @@ def queue_edit(
     as_json: JsonFlag = False,
 ) -> None:
     """Change words and numbers of a queued proposal; re-checked, or nothing changes."""
-    with _ai_boundary():
+    with _boundary():
         patch = parse_assignments(assignments)
         with _council(data) as council:
             record = council.queue.edit(proposal_id, patch, actor, reason)
@@ -488,7 +459,7 @@ def queue_undo(
     as_json: JsonFlag = False,
 ) -> None:
     """Remove exactly this proposal's objects with a new patch (other proposals stay)."""
-    with _ai_boundary(), _council(data) as council:
+    with _boundary(), _council(data) as council:
         result = council.queue.undo(proposal_id, actor, reason)
     _verdict_out(result, as_json)
 

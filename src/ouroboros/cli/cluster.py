@@ -16,11 +16,13 @@ import signal
 import socket
 import threading
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.cli.boundary import command_boundary
+from ouroboros.cli.core import app
+from ouroboros.errors import BadInputError, ClusterError
 
 cluster_app = typer.Typer(help="A local cluster on Redis: up, status.")
 app.add_typer(cluster_app, name="cluster", no_args_is_help=True)
@@ -41,30 +43,39 @@ def _alerts_key() -> str:
 
 
 def _shard_name(spec: str) -> tuple[str, str]:
-    """``WORLD[:N]`` → (world, shard name ``WORLD-N``); exit 2 naming what is wrong."""
-    from ouroboros.errors import WorldError
+    """``WORLD[:N]`` → (world, shard name ``WORLD-N``); bad input names what is wrong."""
     from ouroboros.worlds import world_spec
 
     world, _, number = spec.partition(":")
     if number and (not number.isdigit() or int(number) > 63):
-        _fail(f"shard {spec!r}: N must be a number from 0 to 63")
-    try:
-        found = world_spec(world)
-    except WorldError as exc:
-        _fail(exc.message)
-    if found.game is None:
-        _fail(f"world {world!r} has no players: only a world with a live game runs as shards")
+        raise BadInputError(f"shard {spec!r}: N must be a number from 0 to 63")
+    if world_spec(world).game is None:
+        raise BadInputError(f"world {world!r} has no players: only a world with a live game runs as shards")
     return world, f"{world}-{int(number or 0)}"
+
+
+def _check_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise BadInputError(f"--redis {url!r}: write redis://HOST:PORT/DB, rediss://... or unix:///PATH")
+    return url
+
+
+def _queue(url: str, kinds: tuple[str, ...], **options: Any) -> Any:
+    """A queue on the Redis at ``url`` that answers (ClusterError, exit 1, when it does not)."""
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+
+    queue = RedisJobQueue(_check_url(url), kinds, **options)
+    if not queue.ping():
+        queue.close()
+        raise ClusterError(f"redis at {url} is unreachable: it does not answer")
+    return queue
 
 
 def _on_signals(stop: threading.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @app.command("worker")
@@ -84,20 +95,18 @@ def worker(
     """Serve jobs until stopped."""
     from ouroboros.ai.jobs import HANDLERS
     from ouroboros.cluster import Janitor, Worker
-    from ouroboros.cluster.redis_queue import RedisJobQueue
-    from ouroboros.errors import ClusterError
 
-    unknown = sorted(set(kinds) - set(HANDLERS))
-    if unknown:
-        _fail(f"unknown job kind(s) {', '.join(unknown)} (kinds: {', '.join(sorted(HANDLERS))})")
-    if janitor_idle_s <= lease_s:
-        _fail("--janitor-idle-s must exceed --lease-s (a live worker's job would be handed on)")
-    try:
-        queue = RedisJobQueue(redis_url, tuple(kinds), max_deliveries=max_deliveries)
-    except ClusterError as exc:
-        _fail(exc.message)
-    if not queue.ping():
-        _fail(f"redis at {redis_url} does not answer", EXIT_FAILED)
+    with command_boundary():
+        unknown = sorted(set(kinds) - set(HANDLERS))
+        if unknown:
+            raise BadInputError(
+                f"unknown job kind(s) {', '.join(unknown)} (kinds: {', '.join(sorted(HANDLERS))})"
+            )
+        if janitor_idle_s <= lease_s:
+            raise BadInputError(
+                "--janitor-idle-s must exceed --lease-s (a live worker's job would be handed on)"
+            )
+        queue = _queue(redis_url, tuple(kinds), max_deliveries=max_deliveries)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -116,16 +125,11 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The job queues: waiting, running, results, dead letters."""
-    from ouroboros.cluster.redis_queue import RedisJobQueue
-    from ouroboros.errors import ClusterError
-
-    try:
-        queue = RedisJobQueue(redis_url, tuple(k for k in kinds.split(",") if k))
+    with command_boundary():
+        queue = _queue(redis_url, tuple(k for k in kinds.split(",") if k))
         stats = queue.stats()
         dead = queue.dead_letters()
         procs = queue._call(queue.r.hgetall, _procs_key())
-    except ClusterError as exc:
-        _fail(exc.message, EXIT_FAILED)
     doc = {
         "processes": [json.loads(v) for _, v in sorted(procs.items())],
         "queues": {"waiting": stats.waiting, "running": stats.running, "results": stats.results,
@@ -167,32 +171,23 @@ def up(
     """Start a supervised local cluster; Ctrl-C stops it all."""
     import sys
 
-    from ouroboros.cluster.redis_queue import RedisJobQueue
     from ouroboros.cluster.redis_server import RedisServer
     from ouroboros.cluster.supervisor import ProcessSpec, Supervisor
-    from ouroboros.errors import ClusterError
 
     shard_specs: list[tuple[str, str]] = []
-    for part in (p for p in shards.split(",") if p):
-        world, eq, count = part.partition("=")
-        if not eq or not count.isdigit() or not 1 <= int(count) <= 16:
-            _fail(f"--shards {part!r}: write WORLD=N with N from 1 to 16")
-        shard_specs += [_shard_name(f"{world}:{i}") for i in range(int(count))]
     server = None
-    if not redis_url:
-        folder = data / "redis"
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            server = RedisServer(folder.resolve(), appendonly=True).start()
-        except ClusterError as exc:
-            _fail(f"{exc.message} (or give --redis URL)", EXIT_FAILED)
-        redis_url = server.url
-    try:
-        queue = RedisJobQueue(redis_url, ("gen",))
-    except ClusterError as exc:
-        _fail(exc.message)
-    if not queue.ping():
-        _fail(f"redis at {redis_url} does not answer", EXIT_FAILED)
+    with command_boundary():
+        for part in (p for p in shards.split(",") if p):
+            world, eq, count = part.partition("=")
+            if not eq or not count.isdigit() or not 1 <= int(count) <= 16:
+                raise BadInputError(f"--shards {part!r}: write WORLD=N with N from 1 to 16")
+            shard_specs += [_shard_name(f"{world}:{i}") for i in range(int(count))]
+        if not redis_url:
+            folder = data / "redis"
+            folder.mkdir(parents=True, exist_ok=True)
+            server = RedisServer(folder.resolve(), appendonly=True).start()  # ClusterError: no redis-server
+            redis_url = server.url
+        queue = _queue(redis_url, ("gen",))
     python = [sys.executable, "-m", "ouroboros"]
     specs = [
         ProcessSpec(f"worker-{i + 1}", "worker", [*python, "worker", "gen", "--redis", redis_url,
@@ -251,9 +246,10 @@ def shard(
     import uuid
 
     from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard
-    from ouroboros.errors import OuroborosError
 
-    world_name, name = _shard_name(world)
+    with command_boundary():
+        world_name, name = _shard_name(world)
+        _check_url(redis_url)
     folder = data / "shards" / name
     stop = threading.Event()
     _on_signals(stop)
@@ -263,10 +259,8 @@ def shard(
     if not claim_shard(redis_url, name, boot, stop):
         typer.echo(f"shard {name}: stopped before it was its turn", err=True)
         return
-    try:
+    with command_boundary():
         game = open_live_game(world_name, folder, seed, tick_hz or None)
-    except OuroborosError as exc:
-        _fail(exc.message)
     host = ShardHost(game, redis_url, name, boot_id=boot)
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
     ran = run_shard(game, host, stop, game.tick_hz)
@@ -290,7 +284,9 @@ def gateway(
     from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
     from ouroboros.worlds import world_spec
 
-    world_name, shard_id = _shard_name(shard_name)
+    with command_boundary():
+        world_name, shard_id = _shard_name(shard_name)
+        _check_url(redis_url)
     gw = name or f"gw-{os.getpid()}"
     folder = data / "gateways"
     folder.mkdir(parents=True, exist_ok=True)
@@ -308,7 +304,7 @@ def gateway(
             ws = await serve_websocket(game, registry, host, ws_port)  # type: ignore[arg-type]
         except OSError as exc:
             accounts.close()
-            _fail(f"cannot listen on {host}: {exc.strerror or exc}", EXIT_FAILED)
+            raise ClusterError(f"cannot listen on {host}: {exc.strerror or exc}") from exc
         ports = {"telnet": telnet.sockets[0].getsockname()[1], "ws": next(iter(ws.sockets)).getsockname()[1]}
         typer.echo(f"gateway {gw}: {json.dumps({'shard': shard_id, **ports})}", err=True)
         pump = asyncio.create_task(game.run_ticks())
@@ -322,4 +318,5 @@ def gateway(
             await asyncio.gather(pump, return_exceptions=True)
             accounts.close()
 
-    asyncio.run(main())
+    with command_boundary():
+        asyncio.run(main())

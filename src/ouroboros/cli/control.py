@@ -30,7 +30,7 @@ from ouroboros.cli.governance import (
     _governor,
 )
 from ouroboros.errors import BadInputError
-from ouroboros.patches.witness import anchor_notes
+from ouroboros.patches import anchor_notes
 
 killswitch_app = typer.Typer(
     help="Stop (or allow) new AI patches; the game keeps running.", no_args_is_help=True
@@ -76,8 +76,8 @@ def ledger(
     """Verify the ledger's hash chain (and the content, bundles and pointer it vouches for) and
     print its entries."""
     if rewrite_mirror:
-        from ouroboros.patches.repair import rewrite_mirror as rewrite
-        from ouroboros.patches.witness import Anchors
+        from ouroboros.patches import Anchors
+        from ouroboros.patches import rewrite_mirror as rewrite
 
         with _boundary():
             if not data.is_dir():

@@ -20,10 +20,9 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -32,14 +31,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ouroboros import __version__
+from ouroboros.cli.boundary import EXIT_FAILED
+from ouroboros.cli.boundary import command_boundary as _command_boundary
+from ouroboros.cli.boundary import fail as _fail
 from ouroboros.engine import LogWriter, World, describe_snapshot, replay
 from ouroboros.engine.snapshot import read_header
-from ouroboros.errors import BadInputError, LogFormatError, OuroborosError, SnapshotError
+from ouroboros.errors import BadInputError, LogFormatError, SnapshotError
 from ouroboros.worlds import build_world, default_world, spec_of, world_from_meta, world_spec
 from ouroboros.worlds import world_kpis as _world_kpis
 
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 MAX_RUN_TICKS = 100_000_000
 DEFAULT_SEED = 0
 DEFAULT_ENTITIES = 500
@@ -55,24 +55,6 @@ snapshot_app = typer.Typer(help="Inspect snapshot files.", no_args_is_help=True)
 app.add_typer(snapshot_app, name="snapshot")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-# -- errors at the command boundary ------------------------------------------------------------
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _command_boundary() -> Iterator[None]:
-    """Turn the errors a user can cause into one ``error:`` line and exit code 2."""
-    try:
-        yield
-    except OuroborosError as exc:
-        _fail(exc.message)
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        _fail(f"{exc.strerror or exc}{where}")
 
 
 def _read_file(path: Path, what: str) -> bytes:

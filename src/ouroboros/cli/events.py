@@ -16,7 +16,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, app
+from ouroboros.cli.boundary import EXIT_BAD_INPUT
+from ouroboros.cli.core import app
 
 events_app = typer.Typer(help="The durable event log: what the operators' feed showed, kept.")
 app.add_typer(events_app, name="events", no_args_is_help=True)

@@ -41,8 +41,8 @@ import typer
 from rich.console import Console
 
 from ouroboros import tracing
-from ouroboros.cli.core import EXIT_FAILED, MAX_RUN_TICKS, _command_boundary, _note, app
-from ouroboros.errors import BadInputError, KeyringError, LedgerError
+from ouroboros.cli.core import MAX_RUN_TICKS, _command_boundary, _note, app
+from ouroboros.errors import BadInputError
 
 #: ``--world all``: every live world (``ouroboros.worlds.live_worlds()``)
 ALL_WORLDS = "all"
@@ -356,15 +356,7 @@ def go(
         )
         try:
             runtime = Runtime(data, worlds, options)
-        except (LedgerError, KeyringError) as exc:  # a folder that fails its anchors: refused, exit 1
-            api_socket.close()
-            if local is not None:
-                local.stop()
-            if isinstance(exc, KeyringError) and not exc.code.startswith(("keyring_", "trust_root")):
-                raise
-            typer.echo(f"error: {exc.message}", err=True)
-            raise typer.Exit(1) from None
-        except BaseException:
+        except BaseException:  # a folder that fails its anchors is refused (exit 1) by the boundary
             api_socket.close()
             if local is not None:
                 local.stop()
@@ -439,19 +431,19 @@ def local_model_roles(model: str, base_url: str) -> dict[str, Any]:
 
 def _start_local_model(console: Console, port: int) -> Any:
     """The local model server, started (the model fetched once); a failure is one line, exit 1."""
-    from ouroboros.ai.llm.local import LocalModelError, LocalServer, ensure_model
+    from ouroboros.ai.llm.local import LocalServer, ensure_model
+    from ouroboros.errors import LocalModelError
 
     try:
         server = LocalServer(ensure_model(), port=port, threads=1).start()
     except LocalModelError as exc:
-        typer.echo(f"error: --llm local: {exc.message}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+        raise LocalModelError(f"--llm local: {exc.message}", code=exc.code) from exc
     _note(console, f"local model {server.model_name} at {server.base_url} ({', '.join(LOCAL_MODEL_ROLES)})")
     return server
 
 
 def _announce_worlds(console: Console, runtime: Any) -> None:
-    from ouroboros.patches.witness import anchor_notes
+    from ouroboros.patches import anchor_notes
 
     for name, r in runtime.runners.items():
         if r.spec.game is not None:

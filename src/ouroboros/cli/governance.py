@@ -20,21 +20,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.cli.boundary import EXIT_FAILED
+from ouroboros.cli.boundary import command_boundary as _boundary
+from ouroboros.cli.core import app
 from ouroboros.errors import (
     BadInputError,
-    KeyringError,
     LedgerError,
-    OuroborosError,
     PatchError,
-    RejectedError,
 )
-from ouroboros.patches.bundle import default_engine_compat
-from ouroboros.patches.witness import anchor_notes
+from ouroboros.patches import anchor_notes, default_engine_compat
 
 DataOption = Annotated[Path, typer.Option("--data", help="The data folder.")]
 DEFAULT_DATA = Path("ouroboros-data")
@@ -67,32 +65,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(patch_app, name="patch")
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-#: keyring errors that mean "this folder's trust is broken" (refused), not "bad input"
-TRUST_CODES = frozenset({"keyring_tampered", "keyring_unpinned", "keyring_missing", "trust_root_mismatch"})
-
-
-@contextmanager
-def _boundary() -> Iterator[None]:
-    try:
-        yield
-    except (PatchError, LedgerError) as exc:
-        _fail(exc.message, EXIT_FAILED)
-    except KeyringError as exc:
-        _fail(exc.message, EXIT_FAILED if exc.code in TRUST_CODES else EXIT_BAD_INPUT)
-    except RejectedError as exc:
-        _fail("; ".join(f"{r.code} at {r.path or '/'}: {r.message}" for r in exc.reasons[:5]), EXIT_BAD_INPUT)
-    except (BadInputError, OuroborosError) as exc:
-        _fail(exc.message, EXIT_BAD_INPUT)
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        _fail(f"{exc.strerror or exc}{where}", EXIT_BAD_INPUT)
-
-
 def _governor(
     data: Path,
     killswitch: bool = False,
@@ -105,7 +77,7 @@ def _governor(
     """The governor of ``data``, held to its anchors (``witness``, ``trust_root``, else the
     environment's). A command that only reads (``read_only``) never creates the folder: a
     mistyped ``--data`` is bad input. ``world`` founds a new folder for that world."""
-    from ouroboros.patches.governor import WORLD_FILE, Governor
+    from ouroboros.patches import WORLD_FILE, Governor
     from ouroboros.worlds import world_spec
 
     if data.exists() and not data.is_dir():
@@ -132,7 +104,7 @@ def refuse_go_folder(data: Path) -> None:
     """``ouroboros go --data DATA`` keeps one governed folder per world (``DATA/neon``,
     ``DATA/petri``); a command pointed at DATA itself is told which to use, rather than founding
     a third, unrelated folder there."""
-    from ouroboros.patches.governor import WORLD_FILE
+    from ouroboros.patches import WORLD_FILE
 
     if (data / WORLD_FILE).exists():
         return
@@ -143,7 +115,7 @@ def refuse_go_folder(data: Path) -> None:
 
 
 def _read_json(path: Path, what: str) -> Any:
-    from ouroboros.patches.canonical import load_json
+    from ouroboros.patches import load_json
 
     try:
         data = path.read_bytes()
@@ -153,7 +125,7 @@ def _read_json(path: Path, what: str) -> Any:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    from ouroboros.patches.atomic import write_atomic
+    from ouroboros.patches import write_atomic
 
     if not path.parent.is_dir():
         raise BadInputError(f"cannot write {path}: folder {path.parent} does not exist")
@@ -242,8 +214,7 @@ def patch_new(
 ) -> None:
     """Make an unsigned bundle whose parent is the active version."""
     from ouroboros.content import parse_content, parse_envelope
-    from ouroboros.patches.bundle import new_bundle
-    from ouroboros.patches.stages import MAX_BUNDLE_LIFETIME
+    from ouroboros.patches import MAX_BUNDLE_LIFETIME, new_bundle
 
     with _boundary():
         max_hours = int(MAX_BUNDLE_LIFETIME.total_seconds()) // 3600
@@ -276,8 +247,7 @@ def patch_sign(
     data: DataOption = DEFAULT_DATA,
 ) -> None:
     """Add a signature (one key at a time; a threshold needs several)."""
-    from ouroboros.patches.bundle import sign_bundle
-    from ouroboros.patches.keys import SigningKey
+    from ouroboros.patches import SigningKey, sign_bundle
 
     with _boundary():
         doc = _read_json(bundle, "bundle")
@@ -308,8 +278,7 @@ def patch_verify(
     trust_root: TrustRootOption = None,
 ) -> None:
     """Check integrity (hash, signatures, keys, lineage, expiry) and schema, changing nothing."""
-    from ouroboros.patches.door import Refused, verify
-    from ouroboros.patches.governor import Verdict
+    from ouroboros.patches import Refused, Verdict, verify
 
     with _boundary():
         doc = _read_json(bundle, "bundle")
@@ -364,7 +333,7 @@ def _refusal_as_json(as_json: bool, doc_or_id: Any) -> Iterator[None]:
     except (PatchError, LedgerError) as exc:
         if as_json:
             from ouroboros.errors import Reason
-            from ouroboros.patches.governor import REFUSED, Verdict
+            from ouroboros.patches import REFUSED, Verdict
 
             pid = doc_or_id.get("patch_id") if isinstance(doc_or_id, dict) else doc_or_id
             stage = "policy" if isinstance(exc, PatchError) else "ledger"
@@ -470,7 +439,7 @@ def patch_hash(
     data: DataOption = DEFAULT_DATA,  # accepted like every command; hashing needs no data folder
 ) -> None:
     """Print the sha256 (hex) of the RFC 8785 canonical form of a JSON file."""
-    from ouroboros.patches.canonical import sha256_hex
+    from ouroboros.patches import sha256_hex
 
     with _boundary():
         typer.echo(sha256_hex(_read_json(file, "JSON file")))

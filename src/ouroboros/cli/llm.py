@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from ouroboros.cli.core import EXIT_FAILED, _command_boundary, _fail, app
+from ouroboros.cli.core import EXIT_FAILED, _command_boundary, app
 from ouroboros.errors import BadInputError
 
 llm_app = typer.Typer(help="A small local model: fetch it once, serve it (Ollama and OpenAI protocols).")
@@ -37,17 +37,14 @@ def _check(port: int, threads: int) -> None:
 @llm_app.command("fetch")
 def llm_fetch(as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False) -> None:
     """Download (once) and verify the local model and its Node runtime; print where they are."""
-    from ouroboros.ai.llm.local import LocalModelError, cache_dir, ensure_model, ensure_runtime
+    from ouroboros.ai.llm.local import cache_dir, ensure_model, ensure_runtime
 
     with _command_boundary():
-        try:
-            started = time.monotonic()
-            model = ensure_model()
-            model_s = time.monotonic() - started
-            runtime = ensure_runtime()
-            runtime_s = time.monotonic() - started - model_s
-        except LocalModelError as exc:
-            _fail(exc.message, EXIT_FAILED)
+        started = time.monotonic()
+        model = ensure_model()
+        model_s = time.monotonic() - started
+        runtime = ensure_runtime()
+        runtime_s = time.monotonic() - started - model_s
     out = {
         "cache": str(cache_dir()),
         "model": str(model),
@@ -71,17 +68,14 @@ def llm_serve(
     threads: Annotated[int, typer.Option(help="CPU threads for generation (1 on a small machine).")] = 1,
 ) -> None:
     """Serve the model in the Ollama (/api/chat) and OpenAI (/v1/chat/completions) protocols."""
-    from ouroboros.ai.llm.local import LocalModelError, LocalServer, ensure_model
+    from ouroboros.ai.llm.local import LocalServer, ensure_model
 
     with _command_boundary():
         _check(port, threads)
         if model is not None and not model.is_file():
             raise BadInputError(f"--model {model}: no such file")
-        try:
-            path = model if model is not None else ensure_model()
-            server = LocalServer(path, port=port, host=host, threads=threads).start()
-        except LocalModelError as exc:
-            _fail(exc.message, EXIT_FAILED)
+        path = model if model is not None else ensure_model()
+        server = LocalServer(path, port=port, host=host, threads=threads).start()
     typer.echo(
         f"serving {server.model_name} at {server.base_url} (Ollama /api/chat, OpenAI /v1/chat/completions,"
         f" health /health; {threads} thread(s)) · Ctrl-C stops",

@@ -38,7 +38,7 @@ app.add_typer(models_app, name="models", no_args_is_help=True)
 
 
 def _require_governed(data: Path) -> None:
-    from ouroboros.patches.governor import WORLD_FILE
+    from ouroboros.patches import WORLD_FILE
 
     if not data.is_dir():
         raise BadInputError(f"--data {data}: no such folder")
@@ -92,7 +92,7 @@ def models_set(
 ) -> None:
     """Serve ROLE with MODEL: a signed model_roles patch through the pipeline (undo: rollback)."""
     from ouroboros.ai.llm import registry_patch
-    from ouroboros.patches.bundle import default_engine_compat, new_bundle, sign_bundle
+    from ouroboros.patches import default_engine_compat, new_bundle, sign_bundle
 
     with _boundary():
         _require_governed(data)

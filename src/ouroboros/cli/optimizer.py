@@ -59,7 +59,7 @@ def _control(data: Path, world_name: str | None) -> dict[str, Any]:
 
 
 def _write_control(data: Path, world_name: str | None, control: dict[str, Any]) -> None:
-    from ouroboros.patches.atomic import write_atomic
+    from ouroboros.patches import write_atomic
 
     if data.exists() and not data.is_dir():
         raise BadInputError(f"--data {data} is not a folder")

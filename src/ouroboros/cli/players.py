@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from ouroboros.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, app
+from ouroboros.cli.boundary import command_boundary
+from ouroboros.cli.boundary import fail as _fail
+from ouroboros.cli.core import app
 from ouroboros.worlds.spec import GameHook
 
 players_app = typer.Typer(help="The city's players: list, show, move a stuck one (local authority).")
@@ -30,11 +32,6 @@ DataOption = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 DEFAULT_DATA = Path("ouroboros-data")
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _city_folder(data: Path) -> tuple[Path, GameHook]:
@@ -54,19 +51,14 @@ def _city_folder(data: Path) -> tuple[Path, GameHook]:
 
 def _run(data: Path, request: dict[str, Any]) -> Any:
     """The request answered by the running go, or done on the saved city."""
-    from ouroboros.errors import BadInputError, OuroborosError
     from ouroboros.server.runtime.inbox import ask, unless_go_runs
 
     folder, game = _city_folder(data)
-    try:
+    with command_boundary():
         with unless_go_runs(folder) as offline:
             if offline:
                 return _offline(folder, game, request)
         return ask(folder, request)
-    except BadInputError as exc:
-        _fail(exc.message)
-    except OuroborosError as exc:
-        _fail(exc.message, EXIT_FAILED)
 
 
 def _offline(folder: Path, game: GameHook, request: dict[str, Any]) -> Any:

@@ -22,8 +22,7 @@ import typer
 
 from ouroboros.cli.core import EXIT_FAILED, JsonFlag, _command_boundary, _read_file, app
 from ouroboros.errors import BadInputError
-from ouroboros.sandbox.checks import check_script
-from ouroboros.sandbox.faults import Fault
+from ouroboros.sandbox import Fault, check_script
 
 MAX_TICKS = 100_000
 MAX_ENTITIES = 100_000
@@ -156,10 +155,10 @@ def _trial(
 
 def _make_trait(language: str, source: str, script_id: str) -> Any:
     if language == "lua":
-        from ouroboros.sandbox.lua import LuaTrait
+        from ouroboros.sandbox import LuaTrait
 
         return LuaTrait(script_id, "file", source)
-    from ouroboros.sandbox.python_worker import PythonTrait
+    from ouroboros.sandbox import PythonTrait
 
     return PythonTrait(script_id, "file", source)
 

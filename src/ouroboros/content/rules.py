@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ouroboros.content.text_checks import default_banned_terms, find_banned_terms, fold_word
-from ouroboros.errors import BadInputError, OuroborosError
+from ouroboros.errors import BadInputError, GuardrailError
 
 __all__ = [
     "CRIT_EXTENSION",
@@ -162,23 +162,6 @@ class Violation:
             "limit": self.limit,
             "message": self.message,
         }
-
-
-class GuardrailError(OuroborosError):
-    """A proposal (or a guardrails document) refused; ``violations`` says by what, with numbers."""
-
-    code = "guardrail"
-
-    def __init__(self, violations: list[Violation] | tuple[Violation, ...]) -> None:
-        if not violations:
-            raise ValueError("GuardrailError needs at least one violation")
-        first = violations[0]
-        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        super().__init__(first.message + more, code=first.code, path=first.path)
-        self.violations: tuple[Violation, ...] = tuple(violations)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "violations": [v.as_dict() for v in self.violations]}
 
 
 _TEXT_KEYS = frozenset({"name", "description", "text", "summary"})

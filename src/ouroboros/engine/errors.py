@@ -4,7 +4,9 @@ It lives in the engine because the engine imports nothing else of ours; ``ourobo
 re-exports all of it and adds the errors of the layers above.
 
 Every error carries machine-readable fields (``code`` and, where it applies, ``stage`` and
-``path``) so a rejection is data, never only a log line. Names end in ``Error``.
+``path``) so a rejection is data, never only a log line, and the exit code the command line
+ends with when it reaches a command (``exit_code``: 1 the operation failed or was refused, 2 bad
+input). Names end in ``Error``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ class OuroborosError(Exception):
     """Base of every error this package raises on purpose."""
 
     code: str = "error"
+    #: the command line's exit status when this error ends a command: 1 failed or refused
+    exit_code: int = 1
 
     def __init__(self, message: str, *, code: str | None = None, path: str | None = None) -> None:
         super().__init__(message)
@@ -29,9 +33,11 @@ class OuroborosError(Exception):
 
 
 class EngineError(OuroborosError):
-    """A misuse of the engine (a bad registration, an impossible structural change)."""
+    """A misuse of the engine (a bad registration, an impossible structural change). At a command
+    it is a value the user passed through (a seed, a count) that the engine refuses: exit 2."""
 
     code = "engine"
+    exit_code = 2
 
 
 class EntityNotFoundError(EngineError):
@@ -68,12 +74,14 @@ class SnapshotError(OuroborosError):
     """Snapshot bytes that are corrupt, truncated, or do not fit this world."""
 
     code = "snapshot"
+    exit_code = 2
 
 
 class LogFormatError(OuroborosError):
     """An input log that cannot be read: corrupt, truncated, or of another format."""
 
     code = "log_format"
+    exit_code = 2
 
 
 class SyncTestError(OuroborosError):

@@ -46,8 +46,6 @@ from typing import Any, Final
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, KeyringError, LedgerError, PatchError, Reason
 from ouroboros.patches import stages
-from ouroboros.patches.atomic import write_atomic
-from ouroboros.patches.canonical import canonical_bytes, load_json
 from ouroboros.patches.catalogs import (
     content_summary,
     effective_objects,
@@ -65,10 +63,9 @@ from ouroboros.patches.states import State
 from ouroboros.patches.trust import KeyringStore
 from ouroboros.patches.verdict import REFUSED, Verdict
 from ouroboros.patches.witness import Anchoring, Anchors, Witness
+from ouroboros.patches.world_file import WORLD_FILE, load_world_settings
 from ouroboros.tracing import traced
 
-WORLD_FILE = "world.json"
-DEFAULT_WORLD = {"world": "petri", "seed": 0, "config": {"entities": 300}}
 SYSTEM_ACTOR = "ouroboros"
 
 
@@ -84,7 +81,7 @@ ACTIVE: Final = _ActiveVersion()
 
 
 def sandbox_script_checker(language: str, source: str, script_id: str, version: str) -> list[tuple[str, str]]:
-    from ouroboros.sandbox.checks import check_script
+    from ouroboros.sandbox import check_script
 
     return [
         (str(f.code), f.message) for f in check_script(language, source, script_id=script_id, version=version)
@@ -113,7 +110,7 @@ class Governor:
         self.clock = clock
         self.script_checker = script_checker
         self.live_world = live_world
-        self.settings = self._load_world_settings(world_defaults)
+        self.settings = load_world_settings(data, world_defaults)
         self.budgets = stages.Budgets.from_overrides(
             self.settings.get("budgets", {}), f"{WORLD_FILE} budgets"
         )
@@ -151,28 +148,6 @@ class Governor:
         return self.anchoring.root()
 
     # -- settings --------------------------------------------------------------------------------
-    def _load_world_settings(self, defaults: Mapping[str, Any] | None) -> dict[str, Any]:
-        from ouroboros.worlds import world_names
-
-        path = self.data / WORLD_FILE
-        if path.exists():
-            doc = load_json(path.read_bytes(), str(path))
-        else:
-            doc = dict(defaults or DEFAULT_WORLD)
-        if not isinstance(doc, dict) or not isinstance(doc.get("world"), str):
-            raise BadInputError(f"{path} must name a world")
-        if doc["world"] not in world_names():
-            raise BadInputError(
-                f"{path}: unknown world {doc['world']!r} (worlds: {', '.join(world_names())})"
-            )
-        seed = doc.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(doc.get("config", {}), dict):
-            raise BadInputError(f"{path}: seed must be an integer and config an object")
-        if not path.exists():
-            self.data.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, canonical_bytes(doc) + b"\n")
-        return doc
-
     @property
     def world_name(self) -> str:
         return str(self.settings["world"])

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ouroboros.errors import PatchError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from ouroboros.rollout import controller as machine
 from ouroboros.rollout.controller import Controller, Event, KpiSource, Phase, RolloutState
 from ouroboros.rollout.plan import RolloutPlan
@@ -72,7 +71,7 @@ class RolloutService:
         """The version a validated patch makes (folded onto its parent, as its canary would be);
         ``None`` for a patch the ledger does not know."""
         from ouroboros.content import parse_content
-        from ouroboros.patches.catalogs import fold_content
+        from ouroboros.patches import fold_content
 
         if not self.gov.ledger.known(patch_id):
             return None

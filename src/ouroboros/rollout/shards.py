@@ -17,8 +17,7 @@ from typing import Any
 
 from ouroboros.engine import World
 from ouroboros.errors import LedgerError
-from ouroboros.patches.activation import PointerFollower
-from ouroboros.patches.ledger import Ledger
+from ouroboros.patches import Ledger, PointerFollower
 
 
 class ShardFollower:

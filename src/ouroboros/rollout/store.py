@@ -29,10 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.errors import BadInputError, OuroborosError, PatchError
-from ouroboros.patches.atomic import write_atomic
-from ouroboros.patches.canonical import canonical_bytes, load_json
-from ouroboros.patches.ledger import Ledger
-from ouroboros.patches.states import State
+from ouroboros.patches import Ledger, State, canonical_bytes, load_json, write_atomic
 from ouroboros.rollout.controller import LIVE, Event, Phase, RolloutState
 from ouroboros.rollout.controller import start as start_rollout
 from ouroboros.rollout.plan import RolloutPlan

@@ -24,8 +24,7 @@ from ouroboros.ai.evolution import (
 from ouroboros.cli import app
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError
-from ouroboros.patches.activation import PointerFollower
-from ouroboros.patches.governor import Governor
+from ouroboros.patches import Governor, PointerFollower
 from ouroboros.worlds import build_world
 from tests.patches.conftest import SMALL_WORLD
 

@@ -19,8 +19,9 @@ from ouroboros.ai.evolution import (
     render,
 )
 from ouroboros.ai.evolution.model_coder import trait_prompt
-from ouroboros.ai.llm import LlmError, ModelRegistry, registry_patch
+from ouroboros.ai.llm import ModelRegistry, registry_patch
 from ouroboros.ai.proposals import SeededDraws
+from ouroboros.errors import LlmError
 from tests.ai.evolution.test_loop import FAST
 from tests.ai.llm.conftest import (
     Reply,

@@ -13,8 +13,7 @@ from ouroboros.ai.generators import generate
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.proposals import Proposal
 from ouroboros.content import lint_content, parse_content, semver_key
-from ouroboros.patches.catalogs import lint_catalog
-from ouroboros.patches.governor import Governor, Verdict
+from ouroboros.patches import Governor, Verdict, lint_catalog
 from ouroboros.worlds.neon.gameplay import check_content
 from tests.patches.conftest import make_bundle
 

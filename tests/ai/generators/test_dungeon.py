@@ -21,8 +21,7 @@ from ouroboros.ai.guardrails import Guardrails, check
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.ai.store import AiStore
 from ouroboros.errors import BadInputError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from tests.ai.generators.conftest import assert_sound, submit
 
 BASE = WorldView("neon", None)

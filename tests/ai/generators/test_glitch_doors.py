@@ -17,8 +17,7 @@ from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.generators.expansion import GLITCH_DOOR_KEY, GLITCH_DOOR_PERMILLE, map_problems
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.ai.store import AiStore
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from ouroboros.worlds.neon import find_player
 from ouroboros.worlds.neon.city import slots
 from ouroboros.worlds.neon.signals import GLITCH_DOOR_KEY as SIGNALS_KEY

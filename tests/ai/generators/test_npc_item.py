@@ -12,11 +12,10 @@ from ouroboros.ai.generators._words import BRANDS
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.generators.item import PRICE_PER_POINT
 from ouroboros.ai.generators.npc import LEVELS, stats_for
-from ouroboros.ai.guardrails import GuardrailError, Guardrails, item_power
+from ouroboros.ai.guardrails import Guardrails, item_power
 from ouroboros.ai.proposals import ProposalType
-from ouroboros.errors import BadInputError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.errors import BadInputError, GuardrailError
+from ouroboros.patches import Governor, State
 from tests.ai.generators.conftest import assert_sound, submit
 
 SEEDS = st.integers(min_value=0, max_value=MAX_SEED)

@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 from ouroboros.ai.generators import GENERATOR_TYPES, MAX_SEED, generate
 from ouroboros.ai.generators._world import WorldView
 from ouroboros.ai.generators.quest import BLUEPRINTS, CREDITS_PER_POINT, XP_PER_POINT, reachable_items
-from ouroboros.ai.guardrails import GuardrailError, Guardrails, item_power
+from ouroboros.ai.guardrails import Guardrails, item_power
 from ouroboros.ai.proposals import ProposalType
-from ouroboros.errors import BadInputError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.errors import BadInputError, GuardrailError
+from ouroboros.patches import Governor, State
 from tests.ai.generators.conftest import assert_sound, submit
 
 SEEDS = st.integers(min_value=0, max_value=MAX_SEED)

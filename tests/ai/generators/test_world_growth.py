@@ -16,8 +16,7 @@ from ouroboros.ai.generators._world import WorldView, reachable
 from ouroboros.ai.generators.expansion import GROWTH_INVARIANTS, growth_points, map_problems
 from ouroboros.ai.guardrails import Guardrails, check
 from ouroboros.errors import BadInputError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from tests.ai.generators.conftest import assert_sound, submit
 
 SEEDS = st.integers(min_value=0, max_value=MAX_SEED)

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ouroboros.ai.llm import LlmError, LlmRequest, LlmResponse, OfflineProvider, OllamaProvider
+from ouroboros.ai.llm import LlmRequest, LlmResponse, OfflineProvider, OllamaProvider
 from ouroboros.ai.llm.enrich import enrich, text_problem
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.content import StrictModel, parse_content
 from ouroboros.content._base import Description, Name
 from ouroboros.content.dialogue import LineText
 from ouroboros.content.text_checks import find_banned_terms, placeholder_problems
+from ouroboros.errors import LlmError
 
 from .conftest import Reply, Scripted, ollama_envelope
 

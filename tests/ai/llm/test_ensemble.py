@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ouroboros.ai.llm import Ensemble, LlmError, LlmRequest, LlmResponse, OfflineProvider, OllamaProvider
+from ouroboros.ai.llm import Ensemble, LlmRequest, LlmResponse, OfflineProvider, OllamaProvider
+from ouroboros.errors import LlmError
 
 from .conftest import Reply, Scripted, ollama_envelope
 

@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ouroboros.ai.llm import LlmError, LlmRequest, ModelRegistry, OpenAICompatProvider, registry_patch
-from ouroboros.ai.llm.keys import KEY_FILE, KeyFileError, KeyRing, PriceTable, redact, write_key
+from ouroboros.ai.llm import LlmRequest, ModelRegistry, OpenAICompatProvider, registry_patch
+from ouroboros.ai.llm.keys import KEY_FILE, KeyRing, PriceTable, redact, write_key
 from ouroboros.ai.llm.routing import RoleRouter
 from ouroboros.ai.proposals import ProposalType
-from ouroboros.patches.governor import Governor
+from ouroboros.errors import KeyFileError, LlmError
+from ouroboros.patches import Governor
 
 from .conftest import Reply, Scripted, openai_envelope
 

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ouroboros.ai.llm import LlmError, LlmRequest, OllamaProvider, OpenAICompatProvider, validate
+from ouroboros.ai.llm import LlmRequest, OllamaProvider, OpenAICompatProvider, validate
 from ouroboros.ai.llm.enrich import enrich, text_problem
 from ouroboros.ai.llm.ensemble import Ensemble, storyteller_voters
 from ouroboros.content import parse_content
+from ouroboros.errors import LlmError
 from tests.conftest import LOCAL_MODEL_REQUEST_TIMEOUT_S
 
 from .test_enrich import _leaves, _proposal

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ouroboros.ai.llm import LlmError, LlmRequest, OfflineProvider, validate
+from ouroboros.ai.llm import LlmRequest, OfflineProvider, validate
 from ouroboros.content.text_checks import find_banned_terms
+from ouroboros.errors import LlmError
 
 
 def _request(

@@ -17,8 +17,7 @@ from ouroboros.ai.llm import (
     registry_patch,
 )
 from ouroboros.errors import ContentError
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, State
 from tests.patches.conftest import SMALL_WORLD, make_bundle
 
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ouroboros.ai.llm.schema import SchemaError, check_schema, is_valid, validate
+from ouroboros.ai.llm.schema import check_schema, is_valid, validate
+from ouroboros.errors import SchemaError
 
 NAME = {
     "type": "object",

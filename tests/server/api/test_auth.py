@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ouroboros.server.api import AuthError, AuthStore
+from ouroboros.errors import AuthError
+from ouroboros.server.api import AuthStore
 
 from .conftest import Live
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from ouroboros.ai.proposals import ProposalType
 
 from .conftest import Live, new_admin, wait_for
@@ -144,6 +146,7 @@ def test_guardrails_apply_without_a_restart_and_bad_ones_change_nothing(live: Li
     assert runner.call(lambda: runner.council.guardrails().max_weapon_damage) == lower
 
 
+@pytest.mark.slow
 def test_evolution_trigger_and_history(live: Live) -> None:
     op = live.headers("operator")
     started = time.monotonic()

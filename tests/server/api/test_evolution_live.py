@@ -37,6 +37,7 @@ def dish(tmp_path: Path) -> Iterator[tuple[Runtime, TestClient, dict[str, str]]]
         auth.close()
 
 
+@pytest.mark.slow
 def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
     dish: tuple[Runtime, TestClient, dict[str, str]],
 ) -> None:

@@ -222,7 +222,7 @@ def test_forced_activation_approves_a_patch_held_for_a_person(live: Live) -> Non
     import json
     from pathlib import Path
 
-    from ouroboros.patches.bundle import sign_bundle
+    from ouroboros.patches import sign_bundle
     from tests.patches.conftest import make_bundle
 
     base = Path(__file__).resolve().parents[3] / "src/ouroboros/worlds/neon/base/economy_tuning.json"

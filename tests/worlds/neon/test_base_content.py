@@ -1,5 +1,5 @@
 """The neon base world (patch zero): it parses and lints clean, keeps the conventions the city code
-relies on, and ``author_base`` reproduces the committed JSON byte for byte."""
+relies on, and ``tools/author_neon_base.py`` reproduces the committed JSON byte for byte."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools import author_neon_base as author_base
 
 from ouroboros.content import Catalog, PatchContent, lint_content, parse_content
-from ouroboros.worlds.neon import author_base
 from ouroboros.worlds.neon.params import DEFAULT_PARAMS
 
 BASE_DIR = author_base.BASE_DIR

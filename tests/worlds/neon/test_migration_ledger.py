@@ -13,9 +13,8 @@ from neon_harness import City
 from tests.patches.conftest import make_bundle
 
 from ouroboros.ai.generators import generate
+from ouroboros.patches import Governor, State
 from ouroboros.patches.activation import MIGRATION_ENTRY, PointerFollower
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
 from ouroboros.worlds.neon.city import slots
 
 NEON = {

@@ -25,9 +25,7 @@ from neon_harness import City
 from ouroboros.ai.council import Council
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.errors import OuroborosError
-from ouroboros.patches.activation import PointerFollower
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
+from ouroboros.patches import Governor, PointerFollower, State
 from ouroboros.worlds.neon import actions
 from ouroboros.worlds.neon.city import slots, state
 from ouroboros.worlds.neon.tables import tables

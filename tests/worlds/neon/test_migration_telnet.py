@@ -15,9 +15,8 @@ from neon_server import CityProcess, Player
 from tests.patches.conftest import make_bundle
 
 from ouroboros.ai.generators import generate
+from ouroboros.patches import Governor, State
 from ouroboros.patches.activation import MIGRATION_ENTRY
-from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
 from ouroboros.worlds import build_world
 
 START = "neon.room.st_10_10"

@@ -44,13 +44,6 @@ from ouroboros.errors import BadInputError, OuroborosError
 from ouroboros.worlds import spec_of
 from ouroboros.worlds.spec import EvolutionHook
 
-
-class EvaluationStoppedError(OuroborosError):
-    """An evaluation was stopped between two fork ticks (cancelled, or out of its budget)."""
-
-    code = "evaluation_stopped"
-
-
 BeforeTick = Callable[[], None]
 
 
@@ -184,8 +177,7 @@ def _static(change: Mapping[str, Any]) -> list[dict[str, str]]:
     """The pipeline's static stage on the candidate's content, linted on its own."""
     from ouroboros.content import Catalog, parse_content
     from ouroboros.errors import ContentError
-    from ouroboros.patches import stages
-    from ouroboros.patches.governor import sandbox_script_checker
+    from ouroboros.patches import sandbox_script_checker, stages
 
     try:
         content = parse_content(change)
@@ -352,7 +344,6 @@ __all__ = [
     "Cascade",
     "CascadeConfig",
     "Evaluation",
-    "EvaluationStoppedError",
     "carriers_of",
     "evolution_hook",
     "lineage_value",

@@ -25,7 +25,7 @@ from typing import Any
 
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.errors import BadInputError
-from ouroboros.sandbox.lua_runtime import READABLE_FIELDS
+from ouroboros.sandbox import READABLE_FIELDS
 
 ONE = 1 << 16
 #: what a rule may read: the sandbox's readable fields, less ids and absolute positions (a rule is

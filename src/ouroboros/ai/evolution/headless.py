@@ -13,14 +13,14 @@ from typing import Any
 
 from ouroboros.ai.evolution.loop import EvolutionLoop
 from ouroboros.engine import World
-from ouroboros.patches.memory import MemoryGovernor
+from ouroboros.patches import MemoryGovernor
 
 
 def follower_of(governor: Any) -> Any:
     """The pointer follower for ``governor`` (in memory, or on a data folder)."""
     if isinstance(governor, MemoryGovernor):
         return governor.follower()
-    from ouroboros.patches.activation import PointerFollower
+    from ouroboros.patches import PointerFollower
 
     return PointerFollower(governor.data)
 

@@ -57,7 +57,6 @@ from ouroboros.ai.evolution.cascade import (
     Cascade,
     CascadeConfig,
     Evaluation,
-    EvaluationStoppedError,
     carriers_of,
     evolution_hook,
     param_content,
@@ -68,14 +67,11 @@ from ouroboros.ai.evolution.coder import Candidate, Feedback, OfflineCoder
 from ouroboros.ai.evolution.watcher import Trigger, Watcher
 from ouroboros.ai.proposals import SeededDraws
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, OuroborosError
-from ouroboros.patches.catalogs import world_content
-from ouroboros.patches.memory import MemoryGovernor
-from ouroboros.patches.states import State
+from ouroboros.errors import BadInputError, EvaluationStoppedError, OuroborosError
+from ouroboros.patches import MemoryGovernor, State, world_content
 
 if TYPE_CHECKING:
-    from ouroboros.patches.governor import Governor
-    from ouroboros.patches.keys import SigningKey
+    from ouroboros.patches import Governor, SigningKey
 
 #: the domains the loop's own key may sign (a trait, its script; parameters when allowed)
 KEY_DOMAINS = ("scripts", "traits")
@@ -536,7 +532,7 @@ class EvolutionLoop:
         )
 
     def _submit(self, change: Mapping[str, Any], cycle: int) -> Any:
-        from ouroboros.patches.bundle import bundle_on_active
+        from ouroboros.patches import bundle_on_active
 
         gov = self.governor
         author = {"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"}

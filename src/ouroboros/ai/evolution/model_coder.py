@@ -24,9 +24,10 @@ from typing import Any
 
 from ouroboros.ai.evolution.coder import Candidate, Feedback, LlmCoder, LlmHook, OfflineCoder
 from ouroboros.ai.evolution.genome import FIELDS, INTENT_LIMIT, MAX_GAIN, ONE, random_program, render
-from ouroboros.ai.llm.base import LlmError, LlmRequest, Provider
+from ouroboros.ai.llm.base import LlmRequest, Provider
 from ouroboros.ai.proposals import SeededDraws
-from ouroboros.sandbox.lua_check import FORBIDDEN_NAMES
+from ouroboros.errors import LlmError
+from ouroboros.sandbox import FORBIDDEN_NAMES
 
 __all__ = ["TRAIT_SCHEMA", "RegistryCoder", "model_hook", "trait_prompt"]
 

@@ -17,7 +17,7 @@ from ouroboros.content import DOMAINS
 from ouroboros.content.overlay import by_id, layer_objects, overlay
 from ouroboros.content.versions import next_version
 from ouroboros.errors import BadInputError
-from ouroboros.patches.catalogs import base_content
+from ouroboros.patches import base_content
 
 __all__ = [
     "COMPASS",

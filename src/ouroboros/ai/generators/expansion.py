@@ -31,8 +31,8 @@ from ouroboros.ai.generators._world import (
 from ouroboros.ai.generators.npc import make_npc
 from ouroboros.ai.proposals import Proposal, ProposalType, SeededDraws
 from ouroboros.content import LIMITS
-from ouroboros.content.rules import GuardrailError, Guardrails, Violation
-from ouroboros.errors import BadInputError
+from ouroboros.content.rules import Guardrails, Violation
+from ouroboros.errors import BadInputError, GuardrailError
 
 __all__ = [
     "DIRECTION_NAMES",

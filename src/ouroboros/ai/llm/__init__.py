@@ -11,7 +11,6 @@ from ouroboros.ai.llm.accounting import Accounting, Usage
 from ouroboros.ai.llm.base import (
     ERROR_CODES,
     ROLES,
-    LlmError,
     LlmRequest,
     LlmResponse,
     Provider,
@@ -23,7 +22,8 @@ from ouroboros.ai.llm.ensemble import Decision, Ensemble
 from ouroboros.ai.llm.offline import OfflineProvider
 from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
 from ouroboros.ai.llm.registry import ModelRegistry, RoleAssignment, registry_patch
-from ouroboros.ai.llm.schema import SchemaError, check_schema, validate
+from ouroboros.ai.llm.schema import check_schema, validate
+from ouroboros.errors import LlmError, SchemaError
 
 __all__ = [
     "ERROR_CODES",

@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 
 from ouroboros.ai.llm.accounting import Accounting
-from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, request_key
+from ouroboros.ai.llm.base import LlmRequest, LlmResponse, request_key
 from ouroboros.ai.llm.cache import ResponseCache
 from ouroboros.ai.llm.keys import redact
-from ouroboros.ai.llm.schema import SchemaError, check_schema, validate
-from ouroboros.errors import BadInputError
-from ouroboros.patches.canonical import load_json
+from ouroboros.ai.llm.schema import check_schema, validate
+from ouroboros.errors import BadInputError, LlmError, SchemaError
+from ouroboros.patches import load_json
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "HttpProvider", "expect", "parse_answer"]
 

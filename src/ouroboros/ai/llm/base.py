@@ -16,14 +16,13 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from ouroboros.errors import OuroborosError
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.errors import LLM_ERROR_CODES, LLM_RETRYABLE_CODES, LlmError
+from ouroboros.patches import canonical_bytes
 
 __all__ = [
     "ERROR_CODES",
     "RETRYABLE_CODES",
     "ROLES",
-    "LlmError",
     "LlmRequest",
     "LlmResponse",
     "Provider",
@@ -34,44 +33,9 @@ __all__ = [
 #: the sandbox, and choices among given options.
 ROLES: tuple[str, ...] = ("flavour", "dialogue", "trait_code", "narrative")
 
-ERROR_CODES = frozenset(
-    {
-        "timeout",  # no complete answer within the request's timeout
-        "http_error",  # a transport failure or a status other than 2xx
-        "bad_json",  # the answer (or the envelope around it) is not the JSON expected
-        "schema_mismatch",  # JSON, but not what the request's schema allows
-        "refused",  # the model declined or the provider refused the request itself
-        "too_large",  # the response body was larger than the provider accepts
-        "bad_request",  # the request itself is malformed (a bug in the caller)
-    }
-)
-#: Failures worth another try: the next attempt may well succeed.
-RETRYABLE_CODES = frozenset({"timeout", "http_error", "bad_json"})
-
-
-class LlmError(OuroborosError):
-    """A provider could not give a valid answer. ``code`` is one of ``ERROR_CODES``;
-    ``status`` the HTTP status where there was one; ``retryable`` whether a retry may help."""
-
-    code = "llm"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str,
-        status: int | None = None,
-        retryable: bool | None = None,
-        path: str | None = None,
-    ) -> None:
-        if code not in ERROR_CODES:
-            raise ValueError(f"unknown LlmError code {code!r}")
-        super().__init__(message, code=code, path=path)
-        self.status = status
-        self.retryable = code in RETRYABLE_CODES if retryable is None else retryable
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "status": self.status}
+#: ``LlmError`` codes (see ``ouroboros.errors``), and those worth another try.
+ERROR_CODES = LLM_ERROR_CODES
+RETRYABLE_CODES = LLM_RETRYABLE_CODES
 
 
 @dataclass(frozen=True)

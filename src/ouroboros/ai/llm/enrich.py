@@ -30,16 +30,16 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, Provider
+from ouroboros.ai.llm.base import LlmRequest, LlmResponse, Provider
 from ouroboros.ai.llm.meaning import instruction_problem, kind_problem
 from ouroboros.ai.llm.offline import OfflineProvider
 from ouroboros.ai.llm.schema import validate
 from ouroboros.ai.proposals import Proposal
 from ouroboros.content.limits import LIMITS
 from ouroboros.content.text_checks import find_banned_terms, placeholder_problems
-from ouroboros.errors import ContentError, OuroborosError
+from ouroboros.errors import ContentError, EnrichInvariantError, LlmError
 
-__all__ = ["WORD_FIELDS", "EnrichInvariantError", "EnrichReport", "enrich", "text_problem"]
+__all__ = ["WORD_FIELDS", "EnrichReport", "enrich", "text_problem"]
 
 #: The payload fields a model may write, with their length limit.
 WORD_FIELDS: dict[str, int] = {
@@ -55,12 +55,6 @@ _SYSTEM = (
     "Answer with one JSON object and nothing else, with exactly the keys asked for. Plain words: "
     "no markup, no numbers that look like game statistics, no instructions to anyone."
 )
-
-
-class EnrichInvariantError(OuroborosError):
-    """Enrichment changed something other than a flavour text (a bug in this module)."""
-
-    code = "enrich_invariant"
 
 
 @dataclass

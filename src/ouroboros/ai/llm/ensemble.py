@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, Provider
+from ouroboros.ai.llm.base import LlmRequest, LlmResponse, Provider
 from ouroboros.ai.llm.offline import OfflineProvider
+from ouroboros.errors import LlmError
 
 __all__ = [
     "STORYTELLER_PROMPTS",

@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import KeyFileError
 
 __all__ = [
     "KEY_FILE",
     "PRICE_FILE",
-    "KeyFileError",
     "KeyRing",
     "Price",
     "PriceTable",
@@ -46,12 +45,6 @@ KEY_FILE = "llm-keys.json"
 PRICE_FILE = "llm-prices.json"
 _ENV_ANY = "OUROBOROS_LLM_API_KEY"
 _MIN_KEY_CHARS = 8
-
-
-class KeyFileError(OuroborosError):
-    """The key or price file is unsafe or malformed (the message never holds a key)."""
-
-    code = "llm_keys"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -44,12 +44,11 @@ from typing import IO, Any
 
 import httpx
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import LocalModelError
 
 __all__ = [
     "LOCAL_MODEL",
     "SERVE_DIR",
-    "LocalModelError",
     "LocalServer",
     "ModelSpec",
     "cache_dir",
@@ -61,12 +60,6 @@ __all__ = [
 SERVE_DIR = Path(__file__).resolve().parent / "serve"
 _NODE_PACKAGES = ("node-llama-cpp", "@node-llama-cpp/linux-x64")
 _MIN_NODE_MAJOR = 20
-
-
-class LocalModelError(OuroborosError):
-    """The local model or its runtime cannot be obtained or started (the message says what to do)."""
-
-    code = "local_model"
 
 
 @dataclass(frozen=True)

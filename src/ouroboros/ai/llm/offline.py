@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse, request_key
-from ouroboros.ai.llm.schema import SchemaError, check_schema
+from ouroboros.ai.llm.base import LlmRequest, LlmResponse, request_key
+from ouroboros.ai.llm.schema import check_schema
 from ouroboros.ai.proposals import SeededDraws
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.errors import LlmError, SchemaError
+from ouroboros.patches import canonical_bytes
 
 __all__ = ["OFFLINE_MODEL", "OfflineProvider"]
 

@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ouroboros.ai.llm._http import HttpProvider, expect
-from ouroboros.ai.llm.base import LlmError, LlmRequest
+from ouroboros.ai.llm.base import LlmRequest
+from ouroboros.errors import LlmError
 
 __all__ = ["OllamaProvider", "OpenAICompatProvider"]
 

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ouroboros.ai.llm.base import ROLES, LlmError, Provider
+from ouroboros.ai.llm.base import ROLES, Provider
 from ouroboros.ai.llm.cache import ResponseCache
 from ouroboros.ai.llm.keys import KeyRing
 from ouroboros.ai.llm.offline import OFFLINE_MODEL, OfflineProvider
@@ -32,7 +32,8 @@ from ouroboros.ai.llm.providers import OllamaProvider, OpenAICompatProvider
 from ouroboros.content import ModelRole, parse_content
 from ouroboros.content.models import MODEL_ROLE_ID_PREFIX
 from ouroboros.content.versions import next_version
-from ouroboros.patches.canonical import canonical_bytes
+from ouroboros.errors import LlmError
+from ouroboros.patches import canonical_bytes
 
 __all__ = ["ModelRegistry", "RoleAssignment", "registry_patch"]
 

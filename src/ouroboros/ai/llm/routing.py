@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros import tracing
-from ouroboros.ai.llm.base import LlmError, LlmRequest, LlmResponse
+from ouroboros.ai.llm.base import LlmRequest, LlmResponse
 from ouroboros.ai.llm.registry import ModelRegistry
 from ouroboros.ai.llm.schema import validate
+from ouroboros.errors import LlmError
 
 __all__ = ["LiveRegistry", "RoleRouter"]
 

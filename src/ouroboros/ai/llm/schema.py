@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import SchemaError
 
-__all__ = ["SchemaError", "check_schema", "is_valid", "validate"]
+__all__ = ["check_schema", "is_valid", "validate"]
 
 _TYPES = frozenset({"object", "array", "string", "integer", "boolean", "null"})
 _ANNOTATIONS = frozenset({"title", "description", "$schema", "$id", "default", "examples"})
@@ -44,12 +44,6 @@ _KEYWORDS = frozenset(
 )
 _MAX_DEPTH = 32
 _MAX_PROBLEMS = 50
-
-
-class SchemaError(OuroborosError):
-    """A schema that uses something outside the supported subset, or is malformed."""
-
-    code = "bad_schema"
 
 
 def _pointer(path: str, key: str | int) -> str:

@@ -3,7 +3,8 @@
 See ``app`` for what it promises and ``auth`` for roles, tokens, TOTP and the audit.
 """
 
+from ouroboros.errors import AuthError
 from ouroboros.server.api.app import ApiSettings, create_app
-from ouroboros.server.api.auth import ROLES, AuthError, AuthStore, FirstAdmin, User
+from ouroboros.server.api.auth import ROLES, AuthStore, FirstAdmin, User
 
 __all__ = ["ROLES", "ApiSettings", "AuthError", "AuthStore", "FirstAdmin", "User", "create_app"]

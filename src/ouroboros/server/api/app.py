@@ -38,9 +38,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ouroboros import __version__, tracing
+from ouroboros.errors import AuthError, BadJsonError
 from ouroboros.server.api import strict_json
-from ouroboros.server.api.auth import SESSION_COOKIE, AuthError, AuthStore
-from ouroboros.server.api.strict_json import BadJsonError
+from ouroboros.server.api.auth import SESSION_COOKIE, AuthStore
 from ouroboros.server.gateway.throttle import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, LoginGuard
 from ouroboros.server.runtime import Runtime
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import pyotp
 
+from ouroboros.errors import AuthError
 from ouroboros.server.api.strict_json import safe_text
 
 ROLES = ("viewer", "operator", "admin")
@@ -70,16 +71,6 @@ CREATE TABLE IF NOT EXISTS audit (
     path TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT, request_id TEXT NOT NULL
 );
 """
-
-
-class AuthError(Exception):
-    """A refused credential: ``status`` is the HTTP status the API answers with."""
-
-    def __init__(self, message: str, status: int = 401, *, guess: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.guess = guess  # a wrong secret or code (counted against a lockout), not a malformed one
 
 
 def _now() -> str:
@@ -510,7 +501,6 @@ class AuthStore:
 __all__ = [
     "ROLES",
     "SESSION_COOKIE",
-    "AuthError",
     "AuthStore",
     "FirstAdmin",
     "User",

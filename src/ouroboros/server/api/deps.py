@@ -15,8 +15,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ouroboros.errors import BadInputError, OuroborosError, RejectedError
-from ouroboros.server.api.auth import SESSION_COOKIE, AuthError, AuthStore, User
+from ouroboros.errors import AuthError, BadInputError, OuroborosError, RejectedError
+from ouroboros.server.api.auth import SESSION_COOKIE, AuthStore, User
 from ouroboros.server.gateway.throttle import Lockout, LoginGuard
 from ouroboros.server.runtime import Runtime, WorldRunner
 

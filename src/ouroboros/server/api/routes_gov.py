@@ -74,7 +74,7 @@ def mutations(
         str | None, Query(max_length=32, description="Only patches in this state (active, rejected, ...).")
     ] = None,
 ) -> list[dict[str, Any]]:
-    from ouroboros.patches.states import State
+    from ouroboros.patches import State
 
     if status is not None and status not in {s.value for s in State}:
         raise HTTPException(422, f"status must be one of {', '.join(s.value for s in State)}")

@@ -178,7 +178,7 @@ def _around(decision: dict[str, Any], ms: dict[str, list[float]], first: int) ->
 
 def _write_control(r: Any, change: Any) -> dict[str, Any]:
     from ouroboros.optimizer_files import CONTROL_FILE, read_control
-    from ouroboros.patches.atomic import write_atomic
+    from ouroboros.patches import write_atomic
 
     path = r.folder / CONTROL_FILE
     control = read_control(path) if path.exists() else {"frozen": False, "forced": {}}

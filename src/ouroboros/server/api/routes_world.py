@@ -6,9 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import AuthError, OuroborosError
 from ouroboros.server.api import models as m
-from ouroboros.server.api.auth import AuthError
 from ouroboros.server.api.auth import token_id as id_of
 from ouroboros.server.api.deps import (
     Admin,

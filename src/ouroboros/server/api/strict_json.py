@@ -22,16 +22,10 @@ import json
 import math
 from typing import Any
 
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadJsonError
 
 MAX_DEPTH = 64
 MAX_INT = 2**63 - 1
-
-
-class BadJsonError(BadInputError):
-    """A body or message that strict JSON refuses; ``path`` is a JSON pointer to the value."""
-
-    code = "bad_json"
 
 
 class _Refused(Exception):
@@ -141,4 +135,4 @@ def loads(data: bytes | bytearray | str, *, max_depth: int = MAX_DEPTH) -> Any:
     return doc
 
 
-__all__ = ["MAX_DEPTH", "BadJsonError", "check", "loads", "safe_text"]
+__all__ = ["MAX_DEPTH", "check", "loads", "safe_text"]

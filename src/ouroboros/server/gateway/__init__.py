@@ -15,19 +15,20 @@ Run them next to a ``LiveGame`` in one asyncio loop::
         accounts.close()
 """
 
-from ouroboros.server.gateway.accounts import Account, AccountError, AccountStore
+from ouroboros.errors import AccountError, ClientFrameError
+from ouroboros.server.gateway.accounts import Account, AccountStore
 from ouroboros.server.gateway.game import STYLES, Event, LiveGame
 from ouroboros.server.gateway.session import Session, SessionLimits, SessionRegistry, Transport
 from ouroboros.server.gateway.telnet import serve_telnet
-from ouroboros.server.gateway.websocket import FrameError, serve_websocket
+from ouroboros.server.gateway.websocket import serve_websocket
 
 __all__ = [
     "STYLES",
     "Account",
     "AccountError",
     "AccountStore",
+    "ClientFrameError",
     "Event",
-    "FrameError",
     "LiveGame",
     "Session",
     "SessionLimits",

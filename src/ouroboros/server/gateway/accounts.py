@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from ouroboros.errors import BadInputError
+from ouroboros.errors import AccountError
 from ouroboros.server.gateway.passwords import (
     DEFAULT_PARAMS,
     ScryptParams,
@@ -53,13 +53,6 @@ CREATE TABLE IF NOT EXISTS accounts (
     created_at    REAL NOT NULL      -- unix seconds
 )
 """
-
-
-class AccountError(BadInputError):
-    """A refused account operation; ``code`` is ``bad_name``, ``bad_password``, ``name_taken``
-    or ``unknown_account``, and the message is meant for the player."""
-
-    code = "account"
 
 
 @dataclass(frozen=True)

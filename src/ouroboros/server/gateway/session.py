@@ -37,7 +37,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ouroboros.server.gateway.accounts import MAX_NAME_CHARS, AccountError, AccountStore
+from ouroboros.errors import AccountError
+from ouroboros.server.gateway.accounts import MAX_NAME_CHARS, AccountStore
 from ouroboros.server.gateway.game import Event, LiveGame
 from ouroboros.server.gateway.hygiene import clean_line
 from ouroboros.server.gateway.login import HELP_TEXT, banner, parse_login_line

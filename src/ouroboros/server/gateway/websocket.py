@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from ouroboros.errors import BadInputError
+from ouroboros.errors import ClientFrameError as FrameError
 from ouroboros.server.gateway.game import Event, LiveGame
 from ouroboros.server.gateway.session import Session, SessionRegistry
 
@@ -37,12 +37,6 @@ MAX_MESSAGE_BYTES = 64 * 1024
 DEFAULT_IDLE_TIMEOUT_S = 30 * 60.0
 DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024
 CLOSE_WAIT_S = 5.0
-
-
-class FrameError(BadInputError):
-    """A client frame that is not ``{"type": "line", "line": str}``; ``code`` says why."""
-
-    code = "bad_frame"
 
 
 def parse_client_frame(message: str | bytes) -> str:

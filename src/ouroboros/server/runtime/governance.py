@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ouroboros import tracing
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedError
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
 from ouroboros.server.runtime.parts import CouncilPart
 from ouroboros.server.runtime.snapshots import Snapshots
 
 if TYPE_CHECKING:
-    from ouroboros.patches.governor import Governor
+    from ouroboros.patches import Governor
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class GovernedRunner:
         return self._control.submit(tracing.carry(fn)).result(timeout=timeout_s)  # in the caller's trace
 
     def _open_governance(self) -> None:
-        from ouroboros.patches.governor import Governor
+        from ouroboros.patches import Governor
         from ouroboros.worlds import world_spec
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,7 @@ class GovernedRunner:
         """On the control thread: bundle ``content`` on the active version, sign it with the
         server key, submit it; publish and return the verdict. A ``reason`` is kept in the ledger
         (an ``operator_reason`` entry on the patch, when the ledger recorded it) and on the feed."""
-        from ouroboros.patches.bundle import bundle_on_active
+        from ouroboros.patches import bundle_on_active
 
         gov = self.governor
         author = {"type": "operator", "model": None, "run_id": None}
@@ -211,7 +211,7 @@ class GovernedRunner:
 def active_object(world: str, stored: Mapping[str, Any] | None, domain: str, object_id: str) -> Any:
     """The object ``object_id`` of ``domain`` in the catalog of ``stored`` (the active version's
     stored form, over the world's base content), or ``None``."""
-    from ouroboros.patches.catalogs import lint_catalog
+    from ouroboros.patches import lint_catalog
 
     return lint_catalog(world, stored).try_get(domain, object_id)
 
@@ -221,7 +221,7 @@ def next_version(world: str, stored: Mapping[str, Any] | None, domain: str, obje
     level above the one the catalog of ``stored`` (the active version, over the world's base
     content) has or last had (a removed object's version is remembered); ``1.0.0`` for a new id."""
     from ouroboros.content.versions import next_version as after
-    from ouroboros.patches.catalogs import lint_catalog
+    from ouroboros.patches import lint_catalog
 
     catalog = lint_catalog(world, stored)
     obj = catalog.try_get(domain, object_id)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.errors import BadInputError, OuroborosError
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 
 INBOX_DIR = "inbox"
 LOCK_FILE = "go.lock"

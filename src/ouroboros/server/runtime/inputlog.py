@@ -27,7 +27,7 @@ import xxhash
 
 from ouroboros.engine import TickReport, World
 from ouroboros.engine.replay import LogWriter
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 
 INPUTS_DIR = "inputs"
 SEGMENT_TICKS = 9_000  # five minutes at 30 ticks a second

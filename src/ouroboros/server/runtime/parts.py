@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ouroboros.patches.governor import Governor
+    from ouroboros.patches import Governor
 
 
 class DirectorPart(Protocol):

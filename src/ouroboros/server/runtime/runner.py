@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.evolution import EvolvingRunner
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.governance import GovernedRunner
@@ -41,7 +41,7 @@ from ouroboros.worlds.spec import RunningGame, SignalsReader
 
 if TYPE_CHECKING:
     from ouroboros.engine.optimizer import Optimizer
-    from ouroboros.patches.governor import Governor
+    from ouroboros.patches import Governor
 
 #: ``<data>/<world>/run_state.json``: STOP/GO as the operator last left it.
 RUN_STATE_FILE = "run_state.json"
@@ -102,7 +102,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
             raise
         self.world.start()
         self._load_control()
-        from ouroboros.patches.activation import PointerFollower
+        from ouroboros.patches import PointerFollower
 
         # the follower's ledger connection belongs to the tick thread: it syncs on the first tick
         self.follower = PointerFollower(self.folder)
@@ -245,7 +245,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
         self._control.submit(self._record_migration, report)
 
     def _record_migration(self, report: dict[str, Any]) -> None:
-        from ouroboros.patches.activation import record_migration
+        from ouroboros.patches import record_migration
 
         try:
             if self._governor is not None:

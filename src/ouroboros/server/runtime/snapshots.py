@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ouroboros.engine import World
-from ouroboros.patches.atomic import write_atomic
+from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.options import RuntimeOptions
 from ouroboros.server.runtime.parts import CouncilPart

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import FrameError, OuroborosError
 from ouroboros.server.stream.frames import (  # re-exported: the stream's public names include the codec
     BINARY_MIN_ENTITIES,
     ENTITY_DTYPE,
@@ -38,7 +38,6 @@ from ouroboros.server.stream.frames import (  # re-exported: the stream's public
     VERSION,
     Entities,
     Frame,
-    FrameError,
     decode_binary_frame,
     encode_frame,
     frame_source,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ouroboros.errors import OuroborosError
+from ouroboros.errors import FrameError
 from ouroboros.worlds.frame import ENTITY_DTYPE, MAX_FRAME_ITEMS, RESOURCE_DTYPE, Entities, Frame
 
 if TYPE_CHECKING:
@@ -36,12 +36,6 @@ BINARY_MIN_ENTITIES = 200
 HEADER_DTYPE = np.dtype(
     [("magic", "<u2"), ("version", "u1"), ("world", "u1"), ("entities", "<u2"), ("resources", "<u2")]
 )
-
-
-class FrameError(OuroborosError):
-    """A frame that cannot be encoded or decoded (bad magic, truncated, counts out of range)."""
-
-    code = "bad_frame"
 
 
 # -- codec ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ouroboros.engine import World
-from ouroboros.sandbox.lua_runtime import LuaLimits, LuaScript
+from ouroboros.sandbox import LuaLimits, LuaScript
 from ouroboros.worlds.neon import actions
 from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import display_name, players_in, room_data, room_of, state, tell_room

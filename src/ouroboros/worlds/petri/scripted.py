@@ -49,7 +49,7 @@ from ouroboros.errors import RejectedError, SandboxError
 from ouroboros.worlds.petri.params import param
 
 if TYPE_CHECKING:
-    from ouroboros.sandbox.registry import ScriptRegistry
+    from ouroboros.sandbox import ScriptRegistry
 
 MASK_BITS = 8
 SEED_PERMILLE = 125
@@ -185,7 +185,7 @@ def apply_traits(world: World, content: Mapping[str, Any]) -> None:
 
 
 def _registry(world: World, sources: Mapping[str, Mapping[str, Any]]) -> ScriptRegistry:
-    from ouroboros.sandbox.registry import ScriptRegistry
+    from ouroboros.sandbox import ScriptRegistry
 
     def source_of(sha256: str) -> str | None:
         stored = sources.get(sha256)
@@ -357,7 +357,7 @@ class ScriptedRunner:
                 )
                 impl = LuaTrait(entry["script"], entry["script_version"], source, limits, name=entry["id"])
             else:
-                from ouroboros.sandbox.python_worker import PythonTrait
+                from ouroboros.sandbox import PythonTrait
 
                 impl = PythonTrait(entry["script"], entry["script_version"], source, name=entry["id"])
             cache[key] = impl

@@ -1,4 +1,4 @@
-"""Authors the neon base world ("patch zero") as JSON files under ``base/``, one per domain.
+"""Authors the neon base world ("patch zero") as JSON files under ``worlds/neon/base/``, one per domain.
 
 The JSON is the source of truth for the game: the city loads it, patches build on it and reviews
 diff it. This script only authors it: the hand-written places, people, items, quests and lines are
@@ -11,7 +11,9 @@ buildings entered by ``in`` and left by ``out``; the sewer at level -1 reached b
 room flagged ``extensions["neon.spawn"]``; floor loot in ``extensions["neon.items"]``; money dropped
 by an npc in ``extensions["neon.credits"]``; ``factions.json`` lists every faction npcs use.
 
-Run: ``python -m ouroboros.worlds.neon.author_base``.
+Run from the repository root: ``python -m tools.author_neon_base``. It lives outside the package: the
+city only ever reads the JSON it writes; ``tests/worlds/neon/test_base_content.py`` checks that it
+reproduces the committed files byte for byte.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from typing import Any
 
 from ouroboros.content import Catalog, lint_content, parse_content
 from ouroboros.errors import ContentError
+from ouroboros.worlds import neon
 
 __all__ = ["BASE_DIR", "FILES", "build_documents", "main", "render_files"]
 
 Json = dict[str, Any]
 
-BASE_DIR = Path(__file__).parent / "base"
+BASE_DIR = Path(neon.__file__).parent / "base"
 FILES = (
     "dialogue",
     "economy_tuning",
@@ -1064,7 +1067,7 @@ def render_files() -> dict[str, str]:
 
 
 def main(out_dir: Path | str | None = None) -> None:
-    """Write the base world into ``out_dir`` (default: the ``base`` folder next to this module)."""
+    """Write the base world into ``out_dir`` (default: the neon package's ``base`` folder)."""
     target = BASE_DIR if out_dir is None else Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     for name, text in render_files().items():
