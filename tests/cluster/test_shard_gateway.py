@@ -67,19 +67,19 @@ def test_players_stay_connected_across_a_shard_restart(
         try:
             await client.expect("create NAME PASSWORD")
             client.send_line("create molly razorgirl")
-            await client.expect("Neon Alley", timeout_s=15)  # the shard's look on entering
+            await client.expect("Neon Alley", timeout_s=40)  # the shard's look on entering
             client.send_line("hello shard")
-            await client.expect("You typed: hello shard", timeout_s=15)
+            await client.expect("You typed: hello shard", timeout_s=40)
             first_applied = list(shard.game.applied)
             await asyncio.to_thread(shard.halt)  # the shard goes away (a crash or an upgrade)
-            await client.expect(RESTART_NOTICE, timeout_s=15)
+            await client.expect(RESTART_NOTICE, timeout_s=40)
             client.send_line("typed while it was down")
             await asyncio.sleep(0)  # nothing to wait for: the line sits in the stream
             shard2 = ShardThread(redis_server.url, "boot-2")
             try:
-                await client.expect("You typed: typed while it was down", timeout_s=15)
+                await client.expect("You typed: typed while it was down", timeout_s=40)
                 client.send_line("and after")
-                await client.expect("You typed: and after", timeout_s=15)
+                await client.expect("You typed: and after", timeout_s=40)
             finally:
                 await asyncio.to_thread(shard2.halt)
             return {

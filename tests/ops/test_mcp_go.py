@@ -41,7 +41,7 @@ def test_go_serves_mcp_on_its_port(tmp_path: Path) -> None:
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     try:
-        out = _read_until(proc, r"Ctrl-C saves and quits")
+        out = _read_until(proc, r"one-time secret \S+")  # printed last, after where to connect
         secret = re.search(r"one-time secret (\S+)", out)
         assert secret, out
         base = f"http://127.0.0.1:{port}"

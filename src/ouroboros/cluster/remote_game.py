@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,8 @@ from ouroboros.cluster import keys
 Event = dict[str, Any]
 Deliver = Callable[[str, list[Event]], None]
 RESTART_NOTICE = "The city flickers: its shard is restarting. Your next command will be answered."
-REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
+log = logging.getLogger("ouroboros.cluster")
 
 
 class RemoteGame:
@@ -128,8 +130,13 @@ class RemoteGame:
                         events = json.loads(fields["events"])
                     except (KeyError, ValueError):
                         continue
+                    if fields.get("b"):  # the shard life that sent it: a restart shows here too
+                        self.observe(fields["b"])
                     if fields.get("c") in self._present:
-                        self._deliver(fields["c"], events)
+                        try:
+                            self._deliver(fields["c"], events)
+                        except Exception:  # one session's failure is not every player's
+                            log.exception("gateway %s: delivering to %s failed", self.gateway, fields["c"])
 
     async def _watch_loop(self) -> None:
         alive = keys.shard_alive(self.shard)
@@ -138,7 +145,10 @@ class RemoteGame:
                 boot = await self._r.get(alive)
             except REDIS_ERRORS:
                 boot = None
-            self.observe(boot)
+            try:
+                self.observe(boot)
+            except Exception:  # a session that fails to take a line never stops the watch
+                log.exception("gateway %s: telling players of a restart failed", self.gateway)
             await asyncio.sleep(0.1)
 
     def observe(self, boot: str | None) -> None:

@@ -121,7 +121,11 @@ class ShardHost:
         try:
             with self.r.pipeline(transaction=False) as pipe:
                 for gateway, character, events in out:
-                    body = {"c": character, "events": json.dumps(events, separators=(",", ":"))}
+                    body = {
+                        "c": character,
+                        "b": self.boot_id,
+                        "events": json.dumps(events, separators=(",", ":")),
+                    }
                     pipe.xadd(keys.gateway_out(gateway), body, maxlen=10_000, approximate=True)
                 pipe.execute()
         except REDIS_ERRORS:
