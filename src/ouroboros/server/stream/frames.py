@@ -7,8 +7,8 @@ entities it travels as JSON text ``{"type": "frame", "world", "tick", "entities"
 magic 0x4F42 'OB', u8 version 2, u8 world kind (the world's ``spec.stream.kind``), u16 entity
 count, u16 resource count, u32 tick (modulo 2**32)), then 16 bytes per entity (u32 id, i32 x,
 i32 y, u16 energy_permille, u8 kind, u8 flags), then 12 bytes per resource (u32 id, i32 x,
-i32 y). Ids are an entity's index (the low 32 bits of its engine id: unique among the living). Version 1 (an 8-byte header, no tick)
-is still read: its frames have no tick.
+i32 y). Ids are an entity's index (the low 32 bits of its engine id: unique among the living).
+Version 1 (an 8-byte header, no tick) is still read: its frames have no tick.
 
 What it promises: the codec is pure (``decode_binary_frame`` refuses anything malformed with one
 ``FrameError``); a world's frame function (``frame_source``) only reads numpy columns into fresh
