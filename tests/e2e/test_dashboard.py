@@ -77,6 +77,7 @@ def test_the_petri_dish_moves_on_the_canvas(page: Any) -> None:
     assert first != second, "the dish looks the same ten frames later"
     assert int(canvas.get_attribute("data-binary") or 0) > 0, "the dish came as binary frames"
     assert canvas.get_attribute("data-errors") == "0"
+    assert int(canvas.get_attribute("data-tick") or -1) > 0, "a binary frame carries its tick"
     neon = page.get_by_test_id("neon-canvas")
     wait_until(lambda: int(neon.get_attribute("data-entities") or 0) > 0, "the city's players and NPCs")
     assert neon.get_attribute("data-binary") == "0" and neon.get_attribute("data-errors") == "0"

@@ -80,9 +80,9 @@ def test_frames_round_trip_as_json_below_200_entities_and_binary_from_200(
         assert [(r["id"], r["x"], r["y"]) for r in doc["resources"]] == res
     else:
         assert isinstance(message, bytes)
-        assert len(message) == 8 + 16 * len(ents) + 12 * len(res)
+        assert len(message) == 12 + 16 * len(ents) + 12 * len(res)
         frame = decode_binary_frame(message)
-        assert frame.world == world
+        assert frame.world == world and frame.tick == tick % 2**32  # the live panel shows it
         assert frame.entities.tolist() == ents
         assert frame.resources.tolist() == res
 
@@ -94,8 +94,8 @@ def test_binary_header_layout_is_little_endian_with_the_contract_fields() -> Non
     res = np.array([(9, 1, -1)], dtype=RESOURCE_DTYPE)
     message = encode_frame("neon", 3, ents, res)
     assert isinstance(message, bytes)
-    assert message[:8] == bytes([0x42, 0x4F, 1, 1, 200, 0, 1, 0])
-    seventh = message[8 + 7 * 16 : 8 + 8 * 16]
+    assert message[:12] == bytes([0x42, 0x4F, 2, 1, 200, 0, 1, 0, 3, 0, 0, 0])
+    seventh = message[12 + 7 * 16 : 12 + 8 * 16]
     assert seventh == (
         (0x01020304).to_bytes(4, "little")
         + (-5).to_bytes(4, "little", signed=True)
@@ -106,6 +106,10 @@ def test_binary_header_layout_is_little_endian_with_the_contract_fields() -> Non
     assert message[-12:] == (9).to_bytes(4, "little") + (1).to_bytes(4, "little") + (-1).to_bytes(
         4, "little", signed=True
     )
+    # a version-1 frame (8-byte header, no tick) from an older server still reads, tickless
+    old = message[:2] + bytes([1]) + message[3:8] + message[12:]
+    frame = decode_binary_frame(old)
+    assert frame.tick is None and frame.entities.tolist() == decode_binary_frame(message).entities.tolist()
 
 
 def test_lists_of_dicts_encode_like_arrays_and_bad_values_are_refused() -> None:
@@ -132,11 +136,12 @@ def _good_binary() -> bytes:
     ("mutate", "error"),
     [
         (lambda b: b[:5], "shorter than the 8-byte header"),
+        (lambda b: b[:10], "shorter than the 12-byte header"),
         (lambda b: b"XX" + b[2:], "bad magic 0x5858"),
-        (lambda b: b[:2] + bytes([2]) + b[3:], "unsupported frame version 2"),
+        (lambda b: b[:2] + bytes([3]) + b[3:], "unsupported frame version 3"),
         (lambda b: b[:3] + bytes([9]) + b[4:], "unknown world kind 9"),
-        (lambda b: b[:-1], "header announces 3208 bytes"),
-        (lambda b: b + b"\0", "header announces 3208 bytes"),
+        (lambda b: b[:-1], "header announces 3212 bytes"),
+        (lambda b: b + b"\0", "header announces 3212 bytes"),
     ],
 )
 def test_bad_binary_frames_are_refused_with_a_reason(mutate: Callable[[bytes], bytes], error: str) -> None:
@@ -152,7 +157,8 @@ def test_any_bytes_decode_to_a_consistent_frame_or_raise_frame_error(data: bytes
         frame = decode_binary_frame(data)
     except FrameError:
         return
-    assert len(data) == 8 + 16 * len(frame.entities) + 12 * len(frame.resources)
+    header = 12 if frame.tick is not None else 8  # version 2 carries the tick
+    assert len(data) == header + 16 * len(frame.entities) + 12 * len(frame.resources)
 
 
 # -- snapshots ------------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 // World-stream frames, decoded into one shape whatever the wire form.
 //
-// Binary (>= 200 entities), little-endian: an 8-byte header (u16 magic 0x4F42, u8 version 1,
-// u8 world kind (each world's own code, GET /api/worlds), u16 entity count, u16 resource count), then 16 bytes per entity
+// Binary (>= 200 entities), little-endian: a 12-byte header (u16 magic 0x4F42, u8 version 2,
+// u8 world kind (each world's own code, GET /api/worlds), u16 entity count, u16 resource count,
+// u32 tick; version 1 has an 8-byte header without the tick), then 16 bytes per entity
 // (u32 id, i32 x, i32 y, u16 energy_permille, u8 kind, u8 flags) and 12 bytes per resource
 // (u32 id, i32 x, i32 y). JSON (< 200 entities): {"type":"frame", world, tick, entities, resources}.
 // A frame that does not match the layout is refused with a FrameError, never half-drawn.
 
 export const MAGIC = 0x4f42;
-export const HEADER_BYTES = 8;
+export const HEADER_BYTES = 12;
+const HEADER_BYTES_V1 = 8;
 export const ENTITY_BYTES = 16;
 export const RESOURCE_BYTES = 12;
 
@@ -28,19 +30,22 @@ export class FrameError extends Error {}
 
 /** The world a binary frame's kind code names; `worldOf` maps codes to names (GET /api/worlds). */
 export function decodeBinary(buf: ArrayBuffer, worldOf: (kind: number) => string = (k) => `kind ${k}`): Frame {
-  if (buf.byteLength < HEADER_BYTES) throw new FrameError(`frame of ${buf.byteLength} bytes is shorter than the header`);
+  if (buf.byteLength < HEADER_BYTES_V1) throw new FrameError(`frame of ${buf.byteLength} bytes is shorter than the header`);
   const v = new DataView(buf);
   const magic = v.getUint16(0, true);
   if (magic !== MAGIC) throw new FrameError(`bad magic 0x${magic.toString(16)}`);
   const version = v.getUint8(2);
-  if (version !== 1) throw new FrameError(`unsupported frame version ${version}`);
+  if (version !== 1 && version !== 2) throw new FrameError(`unsupported frame version ${version}`);
+  const head = version === 2 ? HEADER_BYTES : HEADER_BYTES_V1;
+  if (buf.byteLength < head) throw new FrameError(`frame of ${buf.byteLength} bytes is shorter than the header`);
   const worldKind = v.getUint8(3);
   const n = v.getUint16(4, true);
   const r = v.getUint16(6, true);
-  const need = HEADER_BYTES + n * ENTITY_BYTES + r * RESOURCE_BYTES;
+  const need = head + n * ENTITY_BYTES + r * RESOURCE_BYTES;
   if (buf.byteLength !== need) throw new FrameError(`frame is ${buf.byteLength} bytes, layout says ${need}`);
   const f = emptyFrame(worldOf(worldKind), n, r);
-  let o = HEADER_BYTES;
+  if (version === 2) f.tick = v.getUint32(8, true);
+  let o = head;
   for (let i = 0; i < n; i++, o += ENTITY_BYTES) {
     f.ids[i] = v.getUint32(o, true);
     f.xs[i] = v.getInt32(o + 4, true);

@@ -49,7 +49,7 @@ export class WorldStream {
   private receive(data: unknown): void {
     try {
       if (data instanceof ArrayBuffer) {
-        // the binary header carries no tick, and its world only as a code: this stream's world
+        // the binary header carries the world only as a code: this stream's world
         this.latest = decodeBinary(data, () => this.world);
         this.stats.frames++;
         this.stats.binary++;

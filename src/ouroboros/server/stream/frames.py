@@ -3,11 +3,12 @@
 A frame (``ouroboros.worlds.frame.Frame``, made by a world's ``spec.stream``) holds every entity
 (id, position, energy per mille, kind, flags) and every resource. Under ``BINARY_MIN_ENTITIES``
 entities it travels as JSON text ``{"type": "frame", "world", "tick", "entities": [...],
-"resources": [...]}``; at or above it as a binary message (little-endian): an 8-byte header (u16
-magic 0x4F42 'OB', u8 version 1, u8 world kind (the world's ``spec.stream.kind``), u16 entity
-count, u16 resource count), then 16 bytes per entity (u32 id, i32 x, i32 y, u16 energy_permille,
-u8 kind, u8 flags), then 12 bytes per resource (u32 id, i32 x, i32 y). Ids are an entity's index
-(the low 32 bits of its engine id: unique among the living).
+"resources": [...]}``; at or above it as a binary message (little-endian): a 12-byte header (u16
+magic 0x4F42 'OB', u8 version 2, u8 world kind (the world's ``spec.stream.kind``), u16 entity
+count, u16 resource count, u32 tick (modulo 2**32)), then 16 bytes per entity (u32 id, i32 x,
+i32 y, u16 energy_permille, u8 kind, u8 flags), then 12 bytes per resource (u32 id, i32 x,
+i32 y). Ids are an entity's index (the low 32 bits of its engine id: unique among the living).
+Version 1 (an 8-byte header, no tick) is still read: its frames have no tick.
 
 What it promises: the codec is pure (``decode_binary_frame`` refuses anything malformed with one
 ``FrameError``); a world's frame function (``frame_source``) only reads numpy columns into fresh
@@ -30,12 +31,17 @@ if TYPE_CHECKING:
     from ouroboros.engine import World
 
 MAGIC = 0x4F42
-VERSION = 1
+VERSION = 2
 BINARY_MIN_ENTITIES = 200
 
-HEADER_DTYPE = np.dtype(
+HEADER_V1 = np.dtype(
     [("magic", "<u2"), ("version", "u1"), ("world", "u1"), ("entities", "<u2"), ("resources", "<u2")]
 )
+HEADER_DTYPE = np.dtype(
+    [("magic", "<u2"), ("version", "u1"), ("world", "u1"), ("entities", "<u2"), ("resources", "<u2"),
+     ("tick", "<u4")]
+)  # fmt: skip
+_HEADERS = {1: HEADER_V1, 2: HEADER_DTYPE}
 
 
 # -- codec ---------------------------------------------------------------------------------------
@@ -93,31 +99,37 @@ def encode_frame(world_kind: str, tick: int, entities: Any, resources: Any) -> b
             "resources": [{"id": int(r[0]), "x": int(r[1]), "y": int(r[2])} for r in res.tolist()],
         }  # fmt: skip
         return json.dumps(doc, separators=(",", ":"))
-    header = np.array([(MAGIC, VERSION, kinds[world_kind], len(ents), len(res))], dtype=HEADER_DTYPE)
+    head = (MAGIC, VERSION, kinds[world_kind], len(ents), len(res), int(tick) % (1 << 32))
+    header = np.array([head], dtype=HEADER_DTYPE)
     return header.tobytes() + ents.tobytes() + res.tobytes()
 
 
 def decode_binary_frame(data: bytes | bytearray | memoryview) -> Frame:
     """Parse a binary frame; ``FrameError`` saying what is wrong with a bad one."""
     buf = bytes(data)
-    if len(buf) < HEADER_DTYPE.itemsize:
-        raise FrameError(f"frame of {len(buf)} bytes is shorter than the {HEADER_DTYPE.itemsize}-byte header")
-    head = np.frombuffer(buf, dtype=HEADER_DTYPE, count=1)[0]
-    if int(head["magic"]) != MAGIC:
-        raise FrameError(f"bad magic 0x{int(head['magic']):04X} (expected 0x{MAGIC:04X})")
-    if int(head["version"]) != VERSION:
-        raise FrameError(f"unsupported frame version {int(head['version'])} (this reader knows {VERSION})")
+    if len(buf) < HEADER_V1.itemsize:
+        raise FrameError(f"frame of {len(buf)} bytes is shorter than the {HEADER_V1.itemsize}-byte header")
+    first = np.frombuffer(buf, dtype=HEADER_V1, count=1)[0]
+    if int(first["magic"]) != MAGIC:
+        raise FrameError(f"bad magic 0x{int(first['magic']):04X} (expected 0x{MAGIC:04X})")
+    layout = _HEADERS.get(int(first["version"]))
+    if layout is None:
+        raise FrameError(f"unsupported frame version {int(first['version'])} (this reader knows 1 and 2)")
+    if len(buf) < layout.itemsize:
+        raise FrameError(f"frame of {len(buf)} bytes is shorter than the {layout.itemsize}-byte header")
+    head = np.frombuffer(buf, dtype=layout, count=1)[0]
     world = world_of_kind(int(head["world"]))
     if world is None:
         raise FrameError(f"unknown world kind {int(head['world'])}")
     n_ent, n_res = int(head["entities"]), int(head["resources"])
-    want = HEADER_DTYPE.itemsize + n_ent * ENTITY_DTYPE.itemsize + n_res * RESOURCE_DTYPE.itemsize
+    want = layout.itemsize + n_ent * ENTITY_DTYPE.itemsize + n_res * RESOURCE_DTYPE.itemsize
     if len(buf) != want:
         raise FrameError(f"frame of {len(buf)} bytes, but its header announces {want} bytes")
-    at = HEADER_DTYPE.itemsize
+    at = layout.itemsize
     ents = np.frombuffer(buf, dtype=ENTITY_DTYPE, count=n_ent, offset=at).copy()
     res = np.frombuffer(buf, dtype=RESOURCE_DTYPE, count=n_res, offset=at + n_ent * ENTITY_DTYPE.itemsize)
-    return Frame(world, None, ents, res.copy())
+    tick = int(head["tick"]) if "tick" in layout.names else None
+    return Frame(world, tick, ents, res.copy())
 
 
 # -- the worlds' frames ------------------------------------------------------------------------
