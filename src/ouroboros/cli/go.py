@@ -455,8 +455,9 @@ def _announce_worlds(console: Console, runtime: Any) -> None:
         else:
             _note(console, f"new {name} world, seed {r.world.seed}")
     if runtime.runners:
-        anchors = next(iter(runtime.runners.values())).anchors
-        for note in anchor_notes(anchors, {name: r.trust_root for name, r in runtime.runners.items()}):
+        anchors = next(iter(runtime.runners.values())).governance.anchors
+        roots = {name: r.governance.trust_root for name, r in runtime.runners.items()}
+        for note in anchor_notes(anchors, roots) if anchors is not None else []:
             _note(console, note)
 
 
