@@ -4,7 +4,7 @@ In one process, as ``ouroboros go`` composes it: the real ``Runtime`` (``ourobor
 on a temporary data folder with both worlds (neon ticking its city, petri at ``--molbots``), the
 council and director attached, petri's optimizer and evolution loop on, and the real admin API
 (``cli.go._make_server``) served by uvicorn. Evolution cycles are forced at a fixed interval
-(``--cycle-every`` petri ticks, through ``WorldRunner.evolve``, one at a time, each under the
+(``--cycle-every`` petri ticks, through ``runner.evolution.evolve``, one at a time, each under the
 loop's ``cycle_budget_ms``). Meanwhile ``--players`` scripted telnet players (real TCP
 connections to neon's telnet port: create an account, then look, walk, say, ...) and
 ``--viewers`` stream clients (real WebSocket connections to ``/ws/world-stream`` for petri, with a
@@ -162,7 +162,7 @@ class Pace:
             now = time.monotonic()
             if self.last:
                 gap = now - self.last
-                if runner.evolving:
+                if runner.evolution.evolving:
                     self.ticks_in_cycle += 1
                     self.seconds_in_cycle += gap
                     self.worst_gap_in_cycle_s = max(self.worst_gap_in_cycle_s, gap)
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pace = Pace()
     petri.after_tick.append(pace.hook(petri))
     runtime.start()
-    loop_ = petri.evolution
+    loop_ = petri.evolution.loop
     loop_.config = dataclasses.replace(
         loop_.config,
         generations=args.generations,
@@ -246,7 +246,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             t0 = time.monotonic()
             try:
-                outcome = petri.evolve("soak", "bench", timeout_s=args.cycle_budget_ms / 1000 + 60)
+                outcome = petri.evolution.evolve("soak", "bench", timeout_s=args.cycle_budget_ms / 1000 + 60)
             except Exception as exc:  # reported, and the soak goes on
                 outcome = {"type": "error", "message": f"{type(exc).__name__}: {exc}"}
             cycles.append(

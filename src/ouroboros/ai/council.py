@@ -21,16 +21,15 @@ What it promises:
   proposal and written to the decision log. A chaos event's kind is chosen by the ``Ensemble``
   (the storyteller); its votes, answers and weights go to the decision log.
 - **Approval re-checks.** A queued proposal is re-checked against the guardrails in force (and
-  the rarity history) when it is approved, and rebased onto the active version: an existing object
-  it changes (a vendor's stock) is merged with what changed since and its version moved past the
-  active one, so two proposals that touch the same vendor both go active.
+  the rarity history) when it is approved, and rebased onto the active version (``rebase``): an
+  existing object it changes (a vendor's stock) is merged with what changed since and its version
+  moved past the active one, so two proposals that touch the same vendor both go active.
 - **An invalid guardrails file denies**: while ``guardrails.json`` exists but does not parse,
   nothing is proposed or approved (``guardrails_invalid``), and the director's status says why.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from ouroboros.ai.enrich_stage import LLM_CACHE_DB, Enrich, RegistryEnrich, enri
 from ouroboros.ai.guardrails import Guardrails, GuardrailsFile, RarityHistory, check
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import OPEN_STATES, ApprovalQueue
+from ouroboros.ai.rebase import rebase
 from ouroboros.ai.store import AI_DB, AiStore
 from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchError, Reason
 from ouroboros.patches import REFUSED, Governor, State, Verdict
@@ -510,40 +510,11 @@ class Council:
         return verdict.as_dict()
 
     def _rebase(self, proposal: Proposal, base: Mapping[str, Any]) -> tuple[Proposal, list[str]]:
-        """``proposal`` laid over the active version: each existing object it changes that has
-        changed since it was proposed is merged three ways (what the proposal changed wins, what
-        others changed stays) and its version moved past the active one. Returns the proposal
-        (unchanged when nothing moved) and the ids rebased."""
-        from ouroboros.ai.queue import merge3
-        from ouroboros.content.versions import version_above
+        """``proposal`` laid over the active version (see ``rebase.rebase``)."""
         from ouroboros.patches import effective_objects
 
-        now = effective_objects(self.governor.world_name, self.governor.active_content())
-        payload = copy.deepcopy(proposal.payload)
-        moved: list[str] = []
-        for domain, objects in payload.items():
-            if domain == "remove" or not isinstance(objects, list):
-                continue
-            for i, obj in enumerate(objects):
-                if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-                    continue
-                current = now.get(domain, {}).get(obj["id"])
-                if current is None:
-                    continue
-                before = (base.get(domain) or {}).get(obj["id"])
-                if before == current:
-                    continue
-                merged = merge3(before, obj, current)
-                merged["version"] = version_above(
-                    str(obj.get("version", "1.0.0")), str(current.get("version", "1.0.0"))
-                )
-                objects[i] = merged
-                moved.append(str(obj["id"]))
-        if not moved:
-            return proposal, []
-        return proposal.model_copy(
-            update={"payload": payload, "dependencies": _dependencies(proposal, payload, moved)}
-        ), moved
+        gov = self.governor
+        return rebase(proposal, base, effective_objects(gov.world_name, gov.active_content()))
 
     def record_verdict(self, proposal_id: str, verdict: Verdict) -> None:
         state = _queue_state(verdict)
@@ -572,32 +543,6 @@ class Council:
             for call in calls:
                 if call.get("ok"):
                     registry.accept(str(call["role"]), str(call["model"]))
-
-
-def _dependencies(proposal: Proposal, payload: Mapping[str, Any], moved: Sequence[str]) -> list[str]:
-    """The proposal's dependencies plus what its rebased objects now refer to that it does not
-    add itself (another proposal's item on a vendor's shelf): those exist in the active version."""
-    from ouroboros.content import parse_content, references
-
-    added = {
-        o.get("id")
-        for objects in payload.values()
-        if isinstance(objects, list)
-        for o in objects
-        if isinstance(o, dict)
-    }
-    deps = list(proposal.dependencies)
-    parsed = parse_content(payload)
-    for domain, objects in payload.items():
-        if domain == "remove" or not isinstance(objects, list):
-            continue
-        for obj in parsed.objects(domain):
-            if obj.id not in moved:
-                continue
-            for ref in references(obj):
-                if ref.target_id not in added and ref.target_id not in deps:
-                    deps.append(ref.target_id)
-    return deps
 
 
 #: proposals that change much at once: an automatic snapshot is taken before each is submitted

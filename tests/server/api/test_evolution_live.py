@@ -43,24 +43,24 @@ def test_the_dish_ticks_on_while_a_cycle_is_evaluated_and_the_trait_lands(
 ) -> None:
     runtime, client, op = dish
     petri = runtime.runner("petri")
-    assert petri.evolution is not None
+    assert petri.evolution.loop is not None
     wait_for(lambda: petri.world.tick >= 5)
     outcome: dict[str, Any] = {}
-    cycle = threading.Thread(target=lambda: outcome.update(petri.evolve("see it tick", "op1")))
+    cycle = threading.Thread(target=lambda: outcome.update(petri.evolution.evolve("see it tick", "op1")))
     cycle.start()
-    wait_for(lambda: petri.evolving, timeout_s=30)
+    wait_for(lambda: petri.evolution.evolving, timeout_s=30)
     # an operator's request meanwhile is accepted at once (202); its cycle runs after this one
     second: dict[str, Any] = {}
 
     def ask() -> None:
         second["response"] = client.post("/api/evolution/trigger", headers=op, json={"reason": "another"})
-        second["evolving_then"] = petri.evolving
+        second["evolving_then"] = petri.evolution.evolving
 
     request = threading.Thread(target=ask)
     request.start()
     # while the cycles are under way the dish ticks (no long stall)
     samples: list[tuple[float, int]] = []
-    while petri.evolving or cycle.is_alive() or request.is_alive():
+    while petri.evolution.evolving or cycle.is_alive() or request.is_alive():
         samples.append((time.monotonic(), petri.world.tick))
         time.sleep(0.05)
     cycle.join(60)
@@ -123,13 +123,13 @@ def test_stopping_the_runtime_mid_cycle_delivers_nothing(tmp_path: Path) -> None
 
     def run() -> None:
         try:
-            petri.evolve("interrupted", "op1")
+            petri.evolution.evolve("interrupted", "op1")
         except BaseException as exc:
             errors.append(exc)
 
     cycle = threading.Thread(target=run)
     cycle.start()
-    wait_for(lambda: petri.evolving, timeout_s=30)
+    wait_for(lambda: petri.evolution.evolving, timeout_s=30)
     started = time.monotonic()
     runtime.stop()
     cycle.join(30)

@@ -22,7 +22,7 @@ def test_fork_ticks_wait_for_the_dish_to_be_idle_and_the_cycle_reports_its_cost(
     runtime.start()
     try:
         petri = runtime.runner("petri")
-        loop = petri.evolution
+        loop = petri.evolution.loop
         assert loop is not None and loop.pace == petri.wait_for_idle
         idle_at_fork_tick: list[bool] = []
         waits = loop.pace
@@ -33,7 +33,7 @@ def test_fork_ticks_wait_for_the_dish_to_be_idle_and_the_cycle_reports_its_cost(
 
         loop.pace = pace
         outcome: dict[str, Any] = {}
-        cycle = threading.Thread(target=lambda: outcome.update(petri.evolve("pace", "op1")))
+        cycle = threading.Thread(target=lambda: outcome.update(petri.evolution.evolve("pace", "op1")))
         cycle.start()
         cycle.join(120)
         assert not cycle.is_alive() and outcome, "the cycle did not end"

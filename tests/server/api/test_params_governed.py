@@ -44,26 +44,26 @@ def _other_version() -> dict[str, Any]:
 
 def test_an_operators_change_survives_a_later_unrelated_version(petri: Runtime) -> None:
     r = petri.runner("petri")
-    before = r.params()["temperature"]
-    verdict = r.set_params({"temperature": before + 7}, "op", "a warmer dish")
+    before = r.governance.params()["temperature"]
+    verdict = r.governance.set_params({"temperature": before + 7}, "op", "a warmer dish")
     assert verdict["ok"] and verdict["state"] == "active", verdict
-    wait_for(lambda: r.params()["temperature"] == before + 7)
+    wait_for(lambda: r.governance.params()["temperature"] == before + 7)
     stored = r.call(lambda: r.governor.active_content())
     (obj,) = stored["objects"]["world_params"]
     hook = world_spec("petri").params
     assert hook is not None and obj["id"] == hook.governed_id
     assert obj["params"] == {"temperature": before + 7}
     # a later version that knows nothing of the operator's change
-    later = r.call(lambda: r.submit_content(_other_version(), actor="someone else"))
+    later = r.call(lambda: r.governance.submit_content(_other_version(), actor="someone else"))
     assert later["ok"] and later["state"] == "active", later
     wait_for(lambda: r.world.resources.get("gameplay_version") == later["patch_id"])
-    assert r.params()["max_food"] == 2500
-    assert r.params()["temperature"] == before + 7  # still in force
+    assert r.governance.params()["max_food"] == 2500
+    assert r.governance.params()["temperature"] == before + 7  # still in force
     # a second change keeps the first, and the reasons are in the ledger
-    again = r.set_params({"max_age": 3000}, "op", "shorter lives")
+    again = r.governance.set_params({"max_age": 3000}, "op", "shorter lives")
     assert again["ok"], again
-    wait_for(lambda: r.params()["max_age"] == 3000)
-    assert r.params()["temperature"] == before + 7
+    wait_for(lambda: r.governance.params()["max_age"] == 3000)
+    assert r.governance.params()["temperature"] == before + 7
     reasons = r.call(lambda: [e.reason for e in r.governor.ledger.entries(kind=REASON_ENTRY)])
     assert reasons == ["a warmer dish", "shorter lives"]
 
@@ -75,5 +75,5 @@ def test_a_bad_value_is_bad_input_and_records_nothing(petri: Runtime, params: di
     r = petri.runner("petri")
     before = r.call(lambda: len(r.governor.ledger.patches()))
     with pytest.raises(BadInputError):
-        r.set_params(params, "op", "try it")
+        r.governance.set_params(params, "op", "try it")
     assert r.call(lambda: len(r.governor.ledger.patches())) == before

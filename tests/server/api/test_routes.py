@@ -173,13 +173,13 @@ def test_a_governed_patch_shows_in_mutations_and_ledger_and_rolls_back(live: Liv
     viewer, op = live.headers("viewer"), live.headers("operator")
     runner = live.runtime.runner("petri")
     if runner.call(lambda: runner.governor.active()) is not None:  # an earlier test's params patch
-        runner.call(lambda: runner.rollback("test", "start from the base version", to_base=True))
+        runner.call(lambda: runner.governance.rollback("test", "start from the base version", to_base=True))
     content = {
         "world_params": [
             {"id": "petri.params.api", "version": "1.0.0", "world": "petri", "params": {"temperature": 24}}
         ]
     }
-    verdict = runner.call(lambda: runner.submit_content(content, actor="test"))
+    verdict = runner.call(lambda: runner.governance.submit_content(content, actor="test"))
     assert verdict["state"] == "active", verdict
     patch_id = verdict["patch_id"]
     mutations = live.client.get("/api/mutations?world=petri", headers=viewer).json()
@@ -256,7 +256,7 @@ def test_neon_params_go_through_governance(live: Live) -> None:
     )
     assert unknown.status_code == 422 and "warp_speed" in unknown.text
     runner = live.runtime.runner("neon")
-    before = runner.params()["start_credits"]
+    before = runner.governance.params()["start_credits"]
     done = live.client.put(
         "/api/world/params",
         headers=op,
@@ -264,4 +264,4 @@ def test_neon_params_go_through_governance(live: Live) -> None:
     )
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "active", done.json()
-    wait_for(lambda: runner.params()["start_credits"] == before + 50)
+    wait_for(lambda: runner.governance.params()["start_credits"] == before + 50)

@@ -99,7 +99,7 @@ def test_a_signed_patch_with_tick_hz_0_is_rejected_by_the_pipeline(neon: Runtime
     submitted as any signed patch would be, is refused by the world's static check."""
     r = neon.runner("neon")
     obj = {"id": "neon.params.base", "version": "1.0.1", "world": "neon", "params": {"tick_hz": 0}}
-    verdict = r.call(lambda: r.submit_content({"world_params": [obj]}, actor="test"))
+    verdict = r.call(lambda: r.governance.submit_content({"world_params": [obj]}, actor="test"))
     assert verdict["state"] == "rejected"
     assert [x["code"] for x in verdict["reasons"]] == ["param_out_of_range"]
     assert _ledger(neon, "neon", lambda g: g.active()) is None
@@ -114,9 +114,9 @@ def test_a_neon_change_out_of_range_is_bad_input_and_records_nothing(
     r = neon.runner("neon")
     before = _ledger(neon, "neon", lambda g: len(g.ledger.patches()))
     with pytest.raises(BadInputError):
-        r.set_params(params, "op", "try it")
+        r.governance.set_params(params, "op", "try it")
     assert _ledger(neon, "neon", lambda g: len(g.ledger.patches())) == before
-    assert r.params() == DEFAULT_PARAMS | {"tick_hz": 50}
+    assert r.governance.params() == DEFAULT_PARAMS | {"tick_hz": 50}
 
 
 # -- neon's parameters change any number of times, with the reason kept ------------------------------
@@ -125,14 +125,14 @@ def test_neon_params_change_three_times_each_with_its_reason(neon: Runtime) -> N
     neon.start()
     ids = []
     for step, credits in enumerate((250, 300, 350)):
-        verdict = r.set_params({"start_credits": credits}, "op", f"richer newcomers {step}")
+        verdict = r.governance.set_params({"start_credits": credits}, "op", f"richer newcomers {step}")
         assert verdict["state"] == "active", verdict
         ids.append(verdict["patch_id"])
     # the second change keeps what the first set although the city may not have caught up yet
-    verdict = r.set_params({"player_hp": 120}, "op", "tougher")
+    verdict = r.governance.set_params({"player_hp": 120}, "op", "tougher")
     assert verdict["state"] == "active", verdict
-    wait_for(lambda: r.params()["player_hp"] == 120)
-    assert r.params()["start_credits"] == 350
+    wait_for(lambda: r.governance.params()["player_hp"] == 120)
+    assert r.governance.params()["start_credits"] == 350
     stored = _ledger(neon, "neon", lambda g: g.active_content())
     (obj,) = stored["objects"]["world_params"]
     assert obj["version"] == "1.0.4"
@@ -150,12 +150,12 @@ def test_a_change_the_pipeline_refuses_is_raised_with_its_verdict(tmp_path: Path
     try:
         r = runtime.runner("neon")
         with pytest.raises(ParamsRejected) as caught:
-            r.set_params({"start_credits": 250}, "op", "richer")
+            r.governance.set_params({"start_credits": 250}, "op", "richer")
         assert isinstance(caught.value, RejectedError)
         assert caught.value.verdict["state"] == "rejected"
         assert [x.code for x in caught.value.reasons] == ["tick_budget"]
         assert caught.value.verdict["reason"] == "richer"
-        assert r.params()["start_credits"] == DEFAULT_PARAMS["start_credits"]
+        assert r.governance.params()["start_credits"] == DEFAULT_PARAMS["start_credits"]
     finally:
         runtime.stop()
 
@@ -185,7 +185,7 @@ def test_a_new_tick_hz_paces_the_city_from_the_tick_it_lands(tmp_path: Path) -> 
     try:
         runtime.start()
         assert r.pace == 50.0
-        verdict = r.set_params({"tick_hz": 100}, "op", "a snappier city")
+        verdict = r.governance.set_params({"tick_hz": 100}, "op", "a snappier city")
         assert verdict["state"] == "active"
         wait_for(lambda: r.pace == 100.0)
         assert r.game.tick_hz == 100.0 and r.stats()["pace_hz"] == 100.0

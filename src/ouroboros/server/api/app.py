@@ -494,7 +494,9 @@ def _client_messages(runtime: Runtime, auth: AuthStore) -> Any:
                 raise BadInputError(f"world {body.world!r} is not running here", code="unknown_world")
             runner = runtime.runner(body.world)
             try:
-                out = await asyncio.to_thread(runner.set_params, body.params, user.name, body.reason)
+                out = await asyncio.to_thread(
+                    runner.governance.set_params, body.params, user.name, body.reason
+                )
             except OuroborosError as exc:
                 status = 422 if isinstance(exc, BadInputError | RejectedError) else 409
                 raise

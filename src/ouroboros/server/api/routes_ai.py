@@ -320,9 +320,9 @@ def _evolution(request: Request) -> tuple[Any, Any]:
     r = next((r for r in runtime_of(request).runners.values() if r.spec.evolution is not None), None)
     if r is None:
         raise HTTPException(404, "no world that evolves is running here")
-    if r.evolution is None:
+    if r.evolution.loop is None:
         raise HTTPException(503, "the evolution loop is not running")
-    return r, r.evolution
+    return r, r.evolution.loop
 
 
 def _trigger_pool(request: Request) -> ThreadPoolExecutor:
@@ -362,7 +362,7 @@ def evolution_trigger(request: Request, body: m.EvolutionTrigger, user: Operator
 
         def run() -> None:
             try:
-                out = r.evolve(body.reason, user.name)
+                out = r.evolution.evolve(body.reason, user.name)
             except Exception as exc:  # the outcome goes to the feed; the world goes on
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
                 r.feed.publish("evolution", r.name, action="failed", trigger_id=trigger_id, message=message)

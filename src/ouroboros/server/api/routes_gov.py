@@ -134,7 +134,8 @@ def rollback(request: Request, body: m.RollbackRequest, user: Operator) -> dict[
     r = runner(request, body.world)
 
     def act() -> dict[str, Any]:
-        result = r.rollback(user.name, body.reason, body.to, to_base=body.to_base)  # auto-snapshots
+        # auto-snapshots when it takes back more than one version
+        result = r.governance.rollback(user.name, body.reason, body.to, to_base=body.to_base)
         r.feed.publish("governance", r.name, action="rollback", actor=user.name, result=result)
         return result
 

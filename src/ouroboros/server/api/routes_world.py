@@ -161,7 +161,7 @@ def world_state(request: Request, user: Viewer, world: WorldQuery) -> dict[str, 
 
 @router.get("/api/world/params", tags=["world"], summary="A world's parameters")
 def get_params(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
-    return {"world": world, "params": runner(request, world).params()}
+    return {"world": world, "params": runner(request, world).governance.params()}
 
 
 @router.put(
@@ -172,7 +172,7 @@ def get_params(request: Request, user: Viewer, world: WorldQuery) -> dict[str, A
 def set_params(request: Request, body: m.ParamsUpdate, user: Operator) -> dict[str, Any]:
     r = runner(request, body.world)
     try:
-        return r.set_params(body.params, user.name, body.reason)
+        return r.governance.set_params(body.params, user.name, body.reason)
     except OuroborosError as exc:
         raise refused(exc) from exc
 

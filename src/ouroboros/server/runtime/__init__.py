@@ -34,11 +34,12 @@ What it promises:
   evolution steps, controls) is published on ``runtime.feed``: a bounded deque with subscribers.
 
 The package, by concept: ``options`` (``RuntimeOptions``, constants), ``feed`` (``Feed``),
-``runner`` (``WorldRunner``: ticking, pace, council step, saving), ``played`` (the loop of a
-world people play: its game and gateways), ``snapshots`` and ``players`` (``Snapshots``,
-``Players``: parts given their runner as a typed host: ``runner.snapshots``, ``runner.players``),
-``governance`` and ``evolution`` (the runner's other halves, still mixins), ``parts`` (the
-council's Protocol), ``core`` (``Runtime``).
+``runner`` (``WorldRunner``: the tick loop, pace, control thread, council step, saving),
+``played`` (the loop of a world people play: its game and gateways), and the parts a runner is
+given as their typed host: ``governance`` (``Governance``: ``runner.governance``, the governed
+folder, parameters, patches), ``evolution`` (``Evolution``: ``runner.evolution``, cycles off the
+tick path), ``snapshots`` and ``players`` (``runner.snapshots``, ``runner.players``); ``parts``
+(their Protocols, and the council's and evolution loop's), ``core`` (``Runtime``).
 """
 
 from ouroboros.server.runtime.core import Runtime

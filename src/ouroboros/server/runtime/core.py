@@ -15,7 +15,7 @@ import gc
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ouroboros import tracing
 from ouroboros.errors import BadInputError
@@ -23,7 +23,11 @@ from ouroboros.server.runtime.eventlog import EVENTS_FILE, EventLog
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.inputlog import InputRecorder
 from ouroboros.server.runtime.options import RuntimeOptions
+from ouroboros.server.runtime.parts import EvolutionLoopPart
 from ouroboros.server.runtime.runner import WorldRunner
+
+if TYPE_CHECKING:
+    from ouroboros.ai.council import Council
 
 
 class Runtime:
@@ -72,9 +76,9 @@ class Runtime:
         return {name: r.council for name, r in self.runners.items() if r.council is not None}
 
     @property
-    def evolution(self) -> Any:
+    def evolution(self) -> EvolutionLoopPart | None:
         """The evolution loop of the first world that runs one (None: none does)."""
-        return next((r.evolution for r in self.runners.values() if r.evolution is not None), None)
+        return next((r.evolution.loop for r in self.runners.values() if r.evolution.loop is not None), None)
 
     def _attach_ai(self) -> None:
         """Wire the council (director, queue) to each world and the evolution loop to each world
@@ -104,7 +108,7 @@ class Runtime:
         )
         council.before_high_risk = functools.partial(runner.snapshots.auto, actor="ouroboros go")
         runner.council = council
-        self._attach_tools(runner)
+        self._attach_tools(runner, council)
         if runner.spec.signals is not None:
             runner._signals = runner.spec.signals()
         if runner.spec.evolution is not None:
@@ -120,7 +124,7 @@ class Runtime:
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", name, event=event)
 
-            runner.evolution = EvolutionLoop(
+            runner.evolution.loop = EvolutionLoop(
                 runner.world,
                 governor=runner.governor,
                 coder=coder,
@@ -129,13 +133,12 @@ class Runtime:
                 pace=runner.wait_for_idle,
             )
 
-    def _attach_tools(self, runner: WorldRunner) -> None:
+    def _attach_tools(self, runner: WorldRunner, council: Council) -> None:
         """The operator's MCP tools for the council (``<data>/council_tools.json``), if any; a bad
         file is an error on the feed and the council runs without tools."""
         from ouroboros.ai.tools import TOOLS_FILE, CouncilTools, load_config
         from ouroboros.errors import OuroborosError
 
-        council = runner.council
         try:
             config = load_config(self.data_dir / TOOLS_FILE)
         except OuroborosError as exc:

@@ -3,9 +3,10 @@
 ``<data>/<world>/`` holds ``world.json``, the ledger, the keyring and the runtime's ``server``
 signing key (made on first start). The governor's SQLite connections belong to the thread that
 opened them, so every call that touches it is handed to the world's control thread
-(``runner.call(fn)``). Every world's parameters (its ``spec.params``) change the same way: a governed
-``world_params`` patch of the hook's ``governed_id`` object signed by the server key, so an
-operator's change is in the ledger and every later version keeps it (see ADR 0016).
+(``runner.call(fn)``); ``Governance`` is the part a runner is given for it (``runner.governance``).
+Every world's parameters (its ``spec.params``) change the same way: a governed ``world_params``
+patch of the hook's ``governed_id`` object signed by the server key, so an operator's change is in
+the ledger and every later version keeps it (see ADR 0016).
 """
 
 from __future__ import annotations
@@ -14,21 +15,18 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ouroboros import tracing
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError, Reason, RejectedError
 from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.feed import Feed
-from ouroboros.server.runtime.options import CONTROL_TIMEOUT_S, SERVER_KEY, RuntimeOptions
-from ouroboros.server.runtime.parts import CouncilPart
+from ouroboros.server.runtime.options import SERVER_KEY, RuntimeOptions
 from ouroboros.server.runtime.snapshots import Snapshots
 
 if TYPE_CHECKING:
-    from ouroboros.patches import Governor
+    from ouroboros.patches import Anchors, Governor
 
 T = TypeVar("T")
 
@@ -36,8 +34,8 @@ T = TypeVar("T")
 REASON_ENTRY = "operator_reason"
 
 
-class GovernedRunner:
-    """The governance half of a ``WorldRunner`` (see ``runner``)."""
+class GovernanceHost(Protocol):
+    """What a live world's governance needs of its runner."""
 
     name: str
     folder: Path
@@ -45,74 +43,82 @@ class GovernedRunner:
     feed: Feed
     lock: threading.RLock
     world: World
-    _governor: Governor | None
-    council: CouncilPart | None
-    evolution: Any  # the evolution loop (``evolution``'s part; typed with it)
     snapshots: Snapshots
-    _control: ThreadPoolExecutor
+
+    def call(self, fn: Callable[[], T], timeout_s: float = ...) -> T:
+        """Run ``fn`` on the world's control thread."""
+        ...
+
+
+class Governance:
+    """A live world's governed folder (``runner.governance``), on the runner it is given; every
+    method but ``params``, ``settings`` and ``set_params`` runs on the control thread."""
+
+    def __init__(self, host: GovernanceHost) -> None:
+        self.host = host
+        self._governor: Governor | None = None  # only ever used on the control thread
+        #: the folder's trust root and anchors, for ``go`` to tell the operator (once open)
+        self.trust_root: str | None = None
+        self.anchors: Anchors | None = None
 
     @property
     def governor(self) -> Governor:
         """The world's governor (``OuroborosError`` once the governed folder is closed); only
         ever used on the control thread."""
         if self._governor is None:
-            raise OuroborosError(f"the governed folder of {self.name} is closed", code="closed")
+            raise OuroborosError(f"the governed folder of {self.host.name} is closed", code="closed")
         return self._governor
 
-    def call(self, fn: Callable[[], T], timeout_s: float = CONTROL_TIMEOUT_S) -> T:
-        """Run ``fn`` on this world's control thread (where the governor lives) and return its
-        result or raise its error."""
-        return self._control.submit(tracing.carry(fn)).result(timeout=timeout_s)  # in the caller's trace
+    @property
+    def is_open(self) -> bool:
+        return self._governor is not None
 
-    def _open_governance(self) -> None:
+    def open(self) -> None:
+        """On the control thread: open (or set up) ``<data>/<world>/`` with the runtime's options."""
         from ouroboros.patches import Governor
         from ouroboros.worlds import world_spec
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        config = (self.options.world_configs or {}).get(self.name)
+        name, folder, options = self.host.name, self.host.folder, self.host.options
+        folder.mkdir(parents=True, exist_ok=True)
+        config = (options.world_configs or {}).get(name)
         defaults: dict[str, Any] = {
-            "world": self.name,
+            "world": name,
             "seed": 0,
-            "config": dict(world_spec(self.name).live_config if config is None else config),
+            "config": dict(world_spec(name).live_config if config is None else config),
         }
-        if self.options.seed is not None:
-            defaults["seed"] = self.options.seed
-        if self.options.governance_budgets:
-            defaults["budgets"] = dict(self.options.governance_budgets)
-        world_file = self.folder / "world.json"
-        if self.options.fresh and world_file.exists():
+        if options.seed is not None:
+            defaults["seed"] = options.seed
+        if options.governance_budgets:
+            defaults["budgets"] = dict(options.governance_budgets)
+        world_file = folder / "world.json"
+        if options.fresh and world_file.exists():
             # a fresh world may take a new seed or size: the folder's patches then apply to it
             doc = json.loads(world_file.read_bytes())
             if isinstance(doc, dict):
-                doc["seed"] = defaults["seed"] if self.options.seed is not None else doc.get("seed", 0)
+                doc["seed"] = defaults["seed"] if options.seed is not None else doc.get("seed", 0)
                 if config is not None:
                     doc["config"] = defaults["config"]
                 write_atomic(world_file, (json.dumps(doc, sort_keys=True) + "\n").encode())
         self._governor = Governor(
-            self.folder,
+            folder,
             world_defaults=defaults,
-            witness=self.options.witness,
-            trust_root=self.options.trust_root,
+            witness=options.witness,
+            trust_root=options.trust_root,
         )
-        if self.governor.world_name != self.name:
-            raise BadInputError(f"{self.folder} is set up for world {self.governor.world_name!r}")
+        if self.governor.world_name != name:
+            raise BadInputError(f"{folder} is set up for world {self.governor.world_name!r}")
         recorded = self.governor.settings.get("seed", 0)
-        if self.options.seed is not None and recorded != self.options.seed:
+        if options.seed is not None and recorded != options.seed:
             raise BadInputError(
-                f"the saved {self.name} world has seed {recorded}, not {self.options.seed}"
-                " (use --fresh to start over)"
+                f"the saved {name} world has seed {recorded}, not {options.seed} (use --fresh to start over)"
             )
         if not (self.governor.keys_dir / f"{SERVER_KEY}.key").exists():
             self.governor.new_key(SERVER_KEY, ["*"], actor="ouroboros go")
-        #: the folder's trust root and anchors, for ``go`` to tell the operator
-        self.trust_root: str | None = self.governor.trust_root()
+        self.trust_root = self.governor.trust_root()
         self.anchors = self.governor.anchors
 
-    def _close_governance(self) -> None:
-        for part in (self.evolution, self.council):
-            if part is not None and hasattr(part, "close"):
-                with contextlib.suppress(Exception):
-                    part.close()
+    def close(self) -> None:
+        """On the control thread: close the governed folder (quietly; ``governor`` then raises)."""
         if self._governor is not None:
             with contextlib.suppress(Exception):
                 self._governor.close()
@@ -131,22 +137,22 @@ class GovernedRunner:
             node = gov.ledger.parent_of(node)
         undoes = len(lineage) if (to_base or to is not None) else min(1, len(lineage))
         if undoes > 1:
-            self.snapshots.auto(f"before a rollback over {undoes} versions", actor)
+            self.host.snapshots.auto(f"before a rollback over {undoes} versions", actor)
         result: dict[str, Any] = gov.rollback(actor, reason, to, to_base=to_base)
         return result
 
     def settings(self) -> dict[str, Any]:
-        return dict(self.call(lambda: self.governor.settings))
+        return dict(self.host.call(lambda: self.governor.settings))
 
     def params(self) -> dict[str, Any]:
         """The parameters the world runs with now (its spec's params hook; ``{}``: it has none)."""
         from ouroboros.worlds import world_spec
 
-        hook = world_spec(self.name).params
+        hook = world_spec(self.host.name).params
         if hook is None:
             return {}
-        with self.lock:
-            return dict(hook.current(self.world))
+        with self.host.lock:
+            return dict(hook.current(self.host.world))
 
     def set_params(self, values: Mapping[str, int], actor: str, reason: str) -> dict[str, Any]:
         """A governed ``world_params`` patch signed by the server key: the hook's ``governed_id``
@@ -158,15 +164,16 @@ class GovernedRunner:
         sets neon's pace at the tick the version lands)."""
         from ouroboros.worlds import world_spec
 
-        hook = world_spec(self.name).params
+        name = self.host.name
+        hook = world_spec(name).params
         if hook is None:
-            raise BadInputError(f"{self.name} has no parameters to change")
+            raise BadInputError(f"{name} has no parameters to change")
         if not values:
-            raise BadInputError(f"no {self.name} parameter to change")
+            raise BadInputError(f"no {name} parameter to change")
         problems = []
-        for name, value in values.items():
+        for param, value in values.items():
             try:
-                hook.check(name, value)
+                hook.check(param, value)
             except OuroborosError as exc:
                 problems.append(exc.message)
         if problems:
@@ -176,16 +183,16 @@ class GovernedRunner:
             # on the active version (not the live world, which may not have caught up with it yet)
             stored = self.governor.active_content()
             object_id = hook.governed_id
-            held = active_object(self.name, stored, "world_params", object_id)
+            held = active_object(name, stored, "world_params", object_id)
             merged = dict(getattr(held, "params", None) or {}) | dict(values)
-            version = next_version(self.name, stored, "world_params", object_id)
-            obj = {"id": object_id, "version": version, "world": self.name, "params": merged}
+            version = next_version(name, stored, "world_params", object_id)
+            obj = {"id": object_id, "version": version, "world": name, "params": merged}
             verdict = self.submit_content({"world_params": [obj]}, actor=actor, kind="params", reason=reason)
             if not verdict["ok"]:
                 raise ParamsRejected(verdict)
             return verdict
 
-        return self.call(submit)
+        return self.host.call(submit)
 
     def submit_content(
         self, content: dict[str, Any], *, actor: str, kind: str = "patch", reason: str | None = None
@@ -204,7 +211,8 @@ class GovernedRunner:
             if gov.ledger.known(doc["patch_id"]):
                 with gov.ledger.transaction(actor, reason) as tx:
                     tx.audit(REASON_ENTRY, {"kind": kind}, patch_id=doc["patch_id"])
-        self.feed.publish("governance", self.name, action=kind, actor=actor, reason=reason, verdict=verdict)
+        host = self.host
+        host.feed.publish("governance", host.name, action=kind, actor=actor, reason=reason, verdict=verdict)
         return verdict
 
 
@@ -243,7 +251,8 @@ class ParamsRejected(RejectedError):
 
 __all__ = [
     "REASON_ENTRY",
-    "GovernedRunner",
+    "Governance",
+    "GovernanceHost",
     "ParamsRejected",
     "active_object",
     "next_version",

@@ -5,9 +5,12 @@
   WebSocket gateways, at the pace the game asks for;
 - before every tick the runner follows the governed folder's active pointer (``PointerFollower``,
   whose ledger connection belongs to the tick thread);
-- every second of ticks, the director observes and the council acts on the control thread (see
-  ``governance``), and an evolving world's evolution loop may start a cycle (see ``evolution``),
-  whose fork ticks run in the world's idle time between paced ticks (``wait_for_idle``);
+- a control thread (``call``, ``post``) alone touches the governed folder (``runner.governance``,
+  a ``governance.Governance``), the council and the evolution loop;
+- every second of ticks, the director observes and the council acts on the control thread, and an
+  evolving world's evolution loop may start a cycle (``runner.evolution``, an
+  ``evolution.Evolution``), whose fork ticks run in the world's idle time between paced ticks
+  (``wait_for_idle``);
 - tick statistics, STOP/GO (``paused``: players stay connected), ``after_tick`` hooks (stream hubs,
   metrics: a failing one is reported on the feed and never stops the world);
 - ``stop()`` stops the tick thread at a tick boundary and saves the world (to
@@ -25,16 +28,22 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ouroboros import tracing
 from ouroboros.engine import World
 from ouroboros.errors import BadInputError, OuroborosError
 from ouroboros.patches import write_atomic
-from ouroboros.server.runtime.evolution import EvolvingRunner
+from ouroboros.server.runtime.evolution import Evolution, EvolutionHost
 from ouroboros.server.runtime.feed import Feed, _now
-from ouroboros.server.runtime.governance import GovernedRunner
-from ouroboros.server.runtime.options import COUNCIL_EVERY_S, DEFAULT_TICKS_PER_SECOND, RuntimeOptions
-from ouroboros.server.runtime.parts import CouncilPart
+from ouroboros.server.runtime.governance import Governance, GovernanceHost
+from ouroboros.server.runtime.options import (
+    CONTROL_TIMEOUT_S,
+    COUNCIL_EVERY_S,
+    DEFAULT_TICKS_PER_SECOND,
+    RuntimeOptions,
+)
+from ouroboros.server.runtime.parts import CouncilPart, EvolutionPart, GovernancePart
 from ouroboros.server.runtime.players import Players
 from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import RunningGame, SignalsReader
@@ -49,11 +58,24 @@ RUN_STATE_FILE = "run_state.json"
 #: its pace has none; the cycle then goes on, slowly, within its budget)
 IDLE_WAIT_MAX_S = 0.5
 
+T = TypeVar("T")
 
-class WorldRunner(GovernedRunner, EvolvingRunner):
-    """One live world: its tick thread, its lock, its control thread and its governed folder."""
 
-    def __init__(self, name: str, data: Path, options: RuntimeOptions, feed: Feed) -> None:
+class WorldRunner:
+    """One live world: its tick thread, its lock and its control thread; its governed folder
+    (``governance``), evolution cycles (``evolution``), snapshots and players are parts it is
+    given as their host (the real ones unless ``governance`` or ``evolution`` build others)."""
+
+    def __init__(
+        self,
+        name: str,
+        data: Path,
+        options: RuntimeOptions,
+        feed: Feed,
+        *,
+        governance: Callable[[GovernanceHost], GovernancePart] = Governance,
+        evolution: Callable[[EvolutionHost], EvolutionPart] = Evolution,
+    ) -> None:
         from ouroboros.worlds import world_spec
 
         self.name = name
@@ -75,12 +97,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
         self.error: str | None = None
         self.ports: dict[str, int] = {}
         self.council: CouncilPart | None = None
-        self.evolution: Any = None  # the evolution loop (typed with ``evolution``'s part)
-        self._governor: Governor | None = None  # only ever used on the control thread
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-control")
-        self._evolver: ThreadPoolExecutor | None = None  # once an evolution loop is attached
-        self._cycle: Any = None  # the evolution cycle under way (set and cleared on the control thread)
-        self._cycle_done: Future[dict[str, Any]] | None = None  # and its outcome
         self._council_pending = False
         self._events: deque[dict[str, Any]] = deque(maxlen=options.council_events_max)
         self._signals: SignalsReader | None = None
@@ -93,11 +110,15 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
         self.snapshots = Snapshots(self)
         #: a played world's players, for its operator
         self.players = Players(self)
+        #: the governed folder ``<data>/<world>/`` (its governor lives on the control thread)
+        self.governance = governance(self)
+        #: evolution cycles off the tick path (``evolution.loop``: attached by ``go`` to a world that evolves)
+        self.evolution = evolution(self)
         try:
-            self.call(self._open_governance)
+            self.call(self.governance.open)
             self.world = self._load_world()
         except BaseException:
-            self.call(self._close_governance)
+            self.call(self._close_parts)
             self._control.shutdown(wait=True)
             raise
         self.world.start()
@@ -108,6 +129,30 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
         self.follower = PointerFollower(self.folder)
         self._force_sync = True
         self.pace = self._pace()
+
+    # -- the control thread ------------------------------------------------------------------------
+    def call(self, fn: Callable[[], T], timeout_s: float = CONTROL_TIMEOUT_S) -> T:
+        """Run ``fn`` on this world's control thread (where the governor lives) and return its
+        result or raise its error."""
+        return self._control.submit(tracing.carry(fn)).result(timeout=timeout_s)  # in the caller's trace
+
+    def post(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Hand ``fn(*args)`` to the control thread without waiting (``RuntimeError`` once the
+        runner has stopped)."""
+        return self._control.submit(fn, *args)
+
+    @property
+    def governor(self) -> Governor:
+        """The world's governor (``governance.governor``); only ever used on the control thread."""
+        return self.governance.governor
+
+    def _close_parts(self) -> None:
+        """On the control thread: the evolution loop, the council, then the governed folder."""
+        self.evolution.close()
+        if self.council is not None:
+            with contextlib.suppress(Exception):
+                self.council.close()
+        self.governance.close()
 
     # -- STOP/GO, kept across restarts ------------------------------------------------------------
     @property
@@ -153,7 +198,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
     def _load_world(self) -> World:
         from ouroboros.worlds import build_world
 
-        settings = self.settings()
+        settings = self.governance.settings()
         seed, config = int(settings.get("seed", 0)), dict(settings.get("config") or {})
         game = self.spec.game
         if game is not None:
@@ -194,7 +239,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
         if self.council is not None:
             director = self.council.director
             # the director counts its throttles in ticks: a minute is now this many
-            self._control.submit(setattr, director, "tick_hz", max(1, int(pace)))
+            self.post(setattr, director, "tick_hz", max(1, int(pace)))
         self.feed.publish("pace", self.name, tick=self.world.tick, before_hz=before, pace_hz=pace)
 
     def step(self) -> None:
@@ -242,19 +287,19 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
             return
         summary = {k: report[k] for k in ("from", "to", "tick", "counts")}
         self.feed.publish("migration", self.name, report=summary)
-        self._control.submit(self._record_migration, report)
+        self.post(self._record_migration, report)
 
     def _record_migration(self, report: dict[str, Any]) -> None:
         from ouroboros.patches import record_migration
 
         try:
-            if self._governor is not None:
-                record_migration(self._governor.ledger, report, actor="ouroboros go")
+            if self.governance.is_open:
+                record_migration(self.governor.ledger, report, actor="ouroboros go")
         except OuroborosError as exc:  # the ledger refusing never stops the world
             self.feed.publish("error", self.name, source="migration", message=exc.message)
 
     def _maybe_council(self) -> None:
-        if self._council_pending or (self.council is None and self.evolution is None):
+        if self._council_pending or (self.council is None and self.evolution.loop is None):
             return
         every = max(1, int(self.pace * COUNCIL_EVERY_S)) if self.pace > 0 else 30
         if self.world.tick % every:
@@ -267,7 +312,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
             if self._signals is not None:  # what the director reads of the world (``spec.signals``)
                 signals = self._signals.read(self.world)
                 events, kpis = events + list(signals.events), {**kpis, **signals.kpis}
-        self._control.submit(self._council_step, events, kpis, tick)
+        self.post(self._council_step, events, kpis, tick)
 
     def _council_step(self, events: list[dict[str, Any]], kpis: dict[str, Any], tick: int) -> None:
         """On the control thread: the director observes and the council acts; the evolution loop
@@ -277,10 +322,7 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
             if self.council is not None:
                 for what in self.council.step(events, kpis, tick) or []:
                     self.feed.publish("director", self.name, event=what)
-            if self.evolution is not None and self._cycle_done is None:
-                cycle = self.evolution.prepare()  # holds the lock itself, briefly
-                if cycle is not None:
-                    self._launch_cycle(cycle)
+            self.evolution.maybe_start()
         except Exception as exc:  # the council failing must never stop the world
             self.feed.publish("error", self.name, source="council", message=f"{type(exc).__name__}: {exc}")
         finally:
@@ -395,13 +437,9 @@ class WorldRunner(GovernedRunner, EvolvingRunner):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(30)
-        cycle = self._cycle
-        if cycle is not None:  # stops at its next candidate; nothing is delivered
-            cycle.cancel()
-        if self._evolver is not None:
-            self._evolver.shutdown(wait=True)
+        self.evolution.stop()  # the cycle under way stops at its next candidate; nothing is delivered
         with contextlib.suppress(RuntimeError):  # already shut down
-            self._control.submit(self._close_governance)
+            self.post(self._close_parts)
         self._control.shutdown(wait=True)
 
 
