@@ -31,7 +31,7 @@ from ouroboros.worlds.petri.components import FOOD, GENE_BOUNDS, MOLBOT
 from ouroboros.worlds.petri.kernels import Kernels
 from ouroboros.worlds.petri.params import FP_SHIFT, ONE
 from ouroboros.worlds.petri.scripted import ScriptedRunner, assignable_bits, newborn_bits, trait_names
-from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, neighbourhood
+from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, clip, neighbourhood
 from ouroboros.worlds.petri.traits import Trait, TraitContext
 
 I64 = npt.NDArray[np.int64]
@@ -170,14 +170,14 @@ def physics(world: World) -> None:
     limit = mb["DNA.thrust"].astype(np.int64)
     vx, vy = mb["Velocity.x"], mb["Velocity.y"]
     x, y = mb["Position.x"], mb["Position.y"]
-    vx += np.clip(world.scratch["thrust_x"], -limit, limit)
-    vy += np.clip(world.scratch["thrust_y"], -limit, limit) + p["gravity_fp"]
+    vx += clip(world.scratch["thrust_x"], -limit, limit)
+    vy += clip(world.scratch["thrust_y"], -limit, limit) + p["gravity_fp"]
     friction = p["friction_fp"]
     vx[:] = (vx * friction) >> FP_SHIFT
     vy[:] = (vy * friction) >> FP_SHIFT
     vmax = p["max_speed_fp"]
-    np.clip(vx, -vmax, vmax, out=vx)
-    np.clip(vy, -vmax, vmax, out=vy)
+    clip(vx, -vmax, vmax, out=vx)
+    clip(vy, -vmax, vmax, out=vy)
     x += vx
     y += vy
     _walls(x, vx, p["width"] << FP_SHIFT)
@@ -190,7 +190,7 @@ def _walls(pos: I64, vel: I64, size: int) -> None:
     pos[low] = -pos[low]
     pos[high] = 2 * size - pos[high]
     vel[low | high] = -vel[low | high]
-    np.clip(pos, 0, size, out=pos)
+    clip(pos, 0, size, out=pos)
 
 
 def bot_grid(world: World, mb: Chunk, kernels: Kernels) -> Grid:
@@ -309,12 +309,12 @@ def reproduce(world: World) -> None:
     for salt, gene in enumerate(GENE_BOUNDS, start=10):
         g = mb[f"DNA.{gene}"][parents].astype(np.int64)
         low, high = GENE_BOUNDS[gene]
-        values[f"DNA.{gene}"] = np.clip(g + jitter(salt, g * mutation // 1000), low, high)
+        values[f"DNA.{gene}"] = clip(g + jitter(salt, g * mutation // 1000), low, high)
     radius = mb["Body.radius"][parents].astype(np.int64)
-    radius = np.clip(radius + jitter(20, radius * mutation // 1000), *RADIUS_BOUNDS_FP)
+    radius = clip(radius + jitter(20, radius * mutation // 1000), *RADIUS_BOUNDS_FP)
     w, h = p["width"] << FP_SHIFT, p["height"] << FP_SHIFT
-    values["Position.x"] = np.clip(mb["Position.x"][parents] + jitter(1, 4 * radius), 0, w)
-    values["Position.y"] = np.clip(mb["Position.y"][parents] + jitter(2, 4 * radius), 0, h)
+    values["Position.x"] = clip(mb["Position.x"][parents] + jitter(1, 4 * radius), 0, w)
+    values["Position.y"] = clip(mb["Position.y"][parents] + jitter(2, 4 * radius), 0, h)
     values["Body.radius"] = radius
     values["Body.max_energy"] = radius * ENERGY_PER_RADIUS
     values["Body.energy"] = np.minimum(child_energy, radius * ENERGY_PER_RADIUS)
@@ -322,7 +322,7 @@ def reproduce(world: World) -> None:
     values["Body.parent"] = ids
     colour = mb["Body.colour"][parents].astype(np.int64)
     shade = Stream.below(rng.for_ids(ids, salt=3), 33) - 16
-    values["Body.colour"] = (colour & 0xFFFF00) | np.clip((colour & 0xFF) + shade, 0, 255)
+    values["Body.colour"] = (colour & 0xFFFF00) | clip((colour & 0xFF) + shade, 0, 255)
     mask = mb["Traits.mask"][parents] | np.uint64(newborn_bits(world))
     bits = np.asarray(assignable_bits(world), dtype=np.uint64)
     flip = Stream.below(rng.for_ids(ids, salt=4), 4000) < mutation
