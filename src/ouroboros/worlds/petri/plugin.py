@@ -115,7 +115,18 @@ class PetriPlugin:
         molbot = set(c.MOLBOT)
         world.add_system("populate", populate, phase="startup")
         world.add_system("sense", s.sense, phase="pre_tick", reads=["Position", "Food"])
-        world.add_system("traits", s.make_traits_system(self.traits, ScriptedRunner()), reads=molbot)
+        runner = ScriptedRunner()
+
+        def make_traits(k: Any) -> Any:
+            return s.make_traits_system(self.traits, runner, k)
+
+        world.add_system(
+            "traits",
+            make_traits(self.kernels),
+            reads=molbot,
+            variants=_variants(make_traits),
+            variant=self.kernels.name,
+        )
         world.add_system(
             "physics", s.physics, reads=["DNA"], writes=["Position", "Velocity"], after=["traits"]
         )

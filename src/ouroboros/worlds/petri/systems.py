@@ -25,14 +25,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ouroboros.engine import Chunk, World
-from ouroboros.engine.rng import Stream
+from ouroboros.engine.rng import Stream, mix_one
 from ouroboros.errors import EngineError
 from ouroboros.worlds.petri.components import FOOD, GENE_BOUNDS, MOLBOT
 from ouroboros.worlds.petri.kernels import Kernels
 from ouroboros.worlds.petri.params import FP_SHIFT, ONE
 from ouroboros.worlds.petri.scripted import ScriptedRunner, assignable_bits, newborn_bits, trait_names
 from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, clip, neighbourhood
-from ouroboros.worlds.petri.traits import Trait, TraitContext
+from ouroboros.worlds.petri.traits import BUILTIN_TRAITS, Trait, TraitContext
 
 I64 = npt.NDArray[np.int64]
 
@@ -88,7 +88,14 @@ def sense(world: World) -> None:
 
 
 # -- tick -------------------------------------------------------------------------------------
-def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | None = None) -> Any:
+def make_traits_system(
+    traits: tuple[Trait, ...], scripted: ScriptedRunner | None = None, kernels: Kernels | None = None
+) -> Any:
+    """The traits system. With the numba kernels and exactly the built-in traits on their own bits,
+    the four run fused in one compiled pass (``_numba_kernels._builtin_traits``), adding exactly
+    what each trait's numpy ``act`` adds; any other set of traits runs trait by trait."""
+    fused = kernels is not None and kernels.name == "numba" and _builtin_only(traits)
+
     def run_traits(world: World) -> None:
         mb = molbots(world)
         n = mb.count if mb is not None else 0
@@ -101,7 +108,9 @@ def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | Non
         sources = _trait_sources(world, mb)
         mask = mb["Traits.mask"]
         temperature = params(world)["temperature"]
-        for bit, trait in enumerate(traits):
+        if fused:
+            _run_builtin_fused(world, mb, traits, sources, temperature, (tx, ty, gain))
+        for bit, trait in enumerate(() if fused else traits):
             rows = np.flatnonzero(mask & np.uint64(1 << bit))
             if rows.size == 0:
                 continue
@@ -119,6 +128,38 @@ def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | Non
             )
 
     return run_traits
+
+
+def _builtin_only(traits: tuple[Trait, ...]) -> bool:
+    return len(traits) == len(BUILTIN_TRAITS) and all(
+        type(t) is type(b) and t.name == b.name for t, b in zip(traits, BUILTIN_TRAITS, strict=True)
+    )
+
+
+def _run_builtin_fused(
+    world: World,
+    mb: Chunk,
+    traits: tuple[Trait, ...],
+    sources: dict[str, Callable[[], I64]],
+    temperature: int,
+    out: tuple[I64, I64, I64],
+) -> None:
+    from ouroboros.worlds.petri._numba_kernels import _builtin_traits
+
+    absorb = traits[3]
+    light_permille = max(0, 1000 - abs(temperature - 25) * 1000 // 60)
+    absorb_gain = max(int(getattr(absorb, "gain_fp", 0)) * light_permille // 1000, 0)
+    wander = world.rng(f"trait:{traits[1].name}")
+    _builtin_traits(  # type: ignore[call-arg]
+        mb["Traits.mask"],
+        mb.ids,
+        mb["DNA.thrust"],
+        *(sources[k]() for k in ("food_count", "food_dx", "food_dy", "crowd_count", "crowd_dx", "crowd_dy")),
+        np.uint64(mix_one(wander.key, 1)),
+        np.uint64(mix_one(wander.key, 2)),
+        absorb_gain,
+        *out,
+    )
 
 
 def _trait_sources(world: World, mb: Chunk) -> dict[str, Callable[[], I64]]:
