@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numpy._core.umath import clip as _clip_ufunc  # type: ignore[attr-defined]  # np.clip's ufunc
 
 from ouroboros.worlds.petri.params import FP_SHIFT
 
@@ -20,9 +21,9 @@ I64 = npt.NDArray[np.int64]
 
 
 def clip(a: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike, out: I64 | None = None) -> I64:
-    """``np.clip`` for integers without its Python-level checks (about 7 µs a call): numpy's own
-    integer clip is ``min(max(a, low), high)``, so the result is the same."""
-    return np.minimum(np.maximum(a, low, out=out), high, out=out)  # type: ignore[no-any-return]
+    """``np.clip`` without its Python-level checks (about 7 µs a call): the ufunc it ends in, one
+    pass and no temporary (``min(max())`` is two passes and, on large arrays, slower)."""
+    return _clip_ufunc(a, low, high, out=out)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
