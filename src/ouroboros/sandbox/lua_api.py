@@ -532,7 +532,7 @@ local IS_INTENT = {thrust_x = true, thrust_y = true, energy_gain = true}
 
 local made_last = {}
 
-function host.trait(lim, dl, id, n, temperature, rng_key, fetch, zeros)
+function host.trait(lim, dl, id, n, temperature, rng_key, fetch)
   local act = rawget(scripts[id], "act")
   local made = {}
   -- The intents the script asked for last tick are made now, unhooked (see zero_table); the
@@ -551,7 +551,7 @@ function host.trait(lim, dl, id, n, temperature, rng_key, fetch, zeros)
         rawset(t, k, arr)
         return arr
       elseif IS_INTENT[k] then
-        local arr = premade[k] or unpack_array(zeros, n)
+        local arr = premade[k] or unpack_array(s_rep("\0", 8 * n), n)
         made[k] = arr
         rawset(t, k, arr)
         return arr
