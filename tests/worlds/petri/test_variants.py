@@ -117,6 +117,35 @@ def test_fused_builtin_traits_add_what_each_trait_adds(
         assert np.array_equal(g, w)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+@settings(max_examples=60, deadline=None)
+@given(
+    points=st.lists(st.tuples(coords, coords), min_size=0, max_size=60),
+    queries=st.lists(st.tuples(coords, coords), min_size=1, max_size=30),
+    side=st.integers(min_value=1, max_value=300),
+)
+def test_compiled_fields_and_senses_equal_numpy(
+    points: list[tuple[int, int]], queries: list[tuple[int, int]], side: int
+) -> None:
+    from ouroboros.worlds.petri import _numba_kernels as nk
+    from ouroboros.worlds.petri.spatial import build_field, neighbourhood
+    from ouroboros.worlds.petri.systems import _field_numba
+
+    px = np.array([p[0] for p in points], dtype=np.int64)
+    py = np.array([p[1] for p in points], dtype=np.int64)
+    qx = np.array([q[0] for q in queries], dtype=np.int64)
+    qy = np.array([q[1] for q in queries], dtype=np.int64)
+    want = build_field(px, py, 4, side, side)  # points past the dish land on its edge cells
+    got = _field_numba(px, py, 4, side, side)
+    assert (got.shift, got.cols, got.rows) == (want.shift, want.cols, want.rows)
+    for g, w in ((got.count, want.count), (got.sum_x, want.sum_x), (got.sum_y, want.sum_y)):
+        assert np.array_equal(g, w)
+    n, sx, sy = neighbourhood(want, qx, qy)
+    found = nk._lookup(got.count, got.sum_x, got.sum_y, got.shift, got.cols, got.rows, qx, qy, 1)
+    assert np.array_equal(found[0], n - 1)
+    assert np.array_equal(found[1], sx - n * qx) and np.array_equal(found[2], sy - n * qy)
+
+
 def _world(variant: str | None) -> World:
     world = World(5, plugins=[PetriPlugin(entities=300, kernels="numpy")])
     if variant is not None:
@@ -169,7 +198,7 @@ from ouroboros.worlds.petri import _numba_kernels as nk
 from ouroboros.worlds.petri.kernels import prepare_numba
 
 prepare_numba()
-kernels = (nk._eat, nk._predation, nk._counting_sort, nk._builtin_traits)
+kernels = (nk._eat, nk._predation, nk._counting_sort, nk._builtin_traits, nk._field, nk._lookup)
 prepared = [len(k.signatures) for k in kernels]
 for layout, food_only in (("soa", False), ("aos", False), ("aos", True)):
     world = World(5, plugins=[PetriPlugin(entities=300, kernels="numba")])

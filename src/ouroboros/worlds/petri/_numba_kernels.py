@@ -206,6 +206,62 @@ def _builtin_traits(  # type: ignore[no-untyped-def]
             gain[i] += absorb
 
 
+@numba.njit(cache=True, nogil=True)
+def _field(x, y, shift, cols, rows):  # type: ignore[no-untyped-def]
+    # spatial.build_field: per padded coarse cell the count and coordinate sums of its points,
+    # then the 3x3 sums around every inner cell (the border stays empty). Integer sums, equal to
+    # numpy's float bincount while that is exact (below 2**53, see build_field).
+    size = cols * rows
+    count = np.zeros(size, dtype=np.int64)
+    sum_x = np.zeros(size, dtype=np.int64)
+    sum_y = np.zeros(size, dtype=np.int64)
+    for i in range(x.size):
+        cx = min(max(x[i] >> shift, 0), cols - 3) + 1
+        cy = min(max(y[i] >> shift, 0), rows - 3) + 1
+        c = cy * cols + cx
+        count[c] += 1
+        sum_x[c] += x[i]
+        sum_y[c] += y[i]
+    box_n = np.zeros(size, dtype=np.int64)
+    box_x = np.zeros(size, dtype=np.int64)
+    box_y = np.zeros(size, dtype=np.int64)
+    for r in range(1, rows - 1):
+        for col in range(1, cols - 1):
+            n = 0
+            sx = 0
+            sy = 0
+            for dr in range(-1, 2):
+                base = (r + dr) * cols + col
+                for dc in range(-1, 2):
+                    n += count[base + dc]
+                    sx += sum_x[base + dc]
+                    sy += sum_y[base + dc]
+            c = r * cols + col
+            box_n[c] = n
+            box_x[c] = sx
+            box_y[c] = sy
+    return box_n, box_x, box_y
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(count, sum_x, sum_y, shift, cols, rows, x, y, less):  # type: ignore[no-untyped-def]
+    # spatial.neighbourhood plus the offsets the traits read: (count - less, sum_x - count * x,
+    # sum_y - count * y) of the 3x3 cells around each point.
+    n = x.size
+    out_n = np.empty(n, dtype=np.int64)
+    out_x = np.empty(n, dtype=np.int64)
+    out_y = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        cx = min(max(x[i] >> shift, 0), cols - 3) + 1
+        cy = min(max(y[i] >> shift, 0), rows - 3) + 1
+        c = cy * cols + cx
+        k = count[c]
+        out_n[i] = k - less
+        out_x[i] = sum_x[c] - k * x[i]
+        out_y[i] = sum_y[c] - k * y[i]
+    return out_n, out_x, out_y
+
+
 _I64 = types.Array(types.int64, 1, "A", readonly=True)
 _I32 = types.Array(types.int32, 1, "A", readonly=True)
 _INT = types.int64
@@ -216,6 +272,8 @@ SIGNATURES = (
     (_eat, (_I64, _I64, _I32, _I64, _I64, _INT, _INT, _INT, _I64, _I64, _I64)),
     (_predation, (_I64, _I64, _I32, _I64, _INT, _INT, _INT, _I64, _I64, _I64, _I64)),
     (_counting_sort, (_I64, _INT)),
+    (_field, (_I64, _I64, _INT, _INT, _INT)),
+    (_lookup, (_I64, _I64, _I64, _INT, _INT, _INT, _I64, _I64, _INT)),
     (
         _builtin_traits,
         (_U64, _I64, _I32, *(_I64,) * 6, types.uint64, types.uint64, _INT, _OUT, _OUT, _OUT),

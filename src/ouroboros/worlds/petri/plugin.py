@@ -131,7 +131,14 @@ class PetriPlugin:
 
         molbot = set(c.MOLBOT)
         world.add_system("populate", populate, phase="startup")
-        world.add_system("sense", s.sense, phase="pre_tick", reads=["Position", "Food"])
+        world.add_system(
+            "sense",
+            s.make_sense_system(self.kernels),
+            phase="pre_tick",
+            reads=["Position", "Food"],
+            variants=_variants(s.make_sense_system),
+            variant=self.kernels.name,
+        )
         runner = ScriptedRunner()
 
         def make_traits(k: Any) -> Any:

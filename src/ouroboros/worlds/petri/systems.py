@@ -31,7 +31,7 @@ from ouroboros.worlds.petri.components import FOOD, GENE_BOUNDS, MOLBOT
 from ouroboros.worlds.petri.kernels import Kernels
 from ouroboros.worlds.petri.params import FP_SHIFT, ONE
 from ouroboros.worlds.petri.scripted import ScriptedRunner, assignable_bits, newborn_bits, trait_names
-from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, clip, neighbourhood
+from ouroboros.worlds.petri.spatial import Field, Grid, build_field, build_grid, clip, neighbourhood
 from ouroboros.worlds.petri.traits import BUILTIN_TRAITS, Trait, TraitContext
 
 I64 = npt.NDArray[np.int64]
@@ -74,17 +74,37 @@ def params(world: World) -> dict[str, int]:
 
 
 # -- pre_tick ---------------------------------------------------------------------------------
-def sense(world: World) -> None:
-    p = params(world)
-    mb = molbots(world)
-    fc = food_chunk(world)
-    empty = np.empty(0, dtype=np.int64)
-    fx, fy = (fc["Position.x"], fc["Position.y"]) if fc is not None else (empty, empty)
-    world.scratch["food_field"] = build_field(fx, fy, SENSE_CELL_LOG2, p["width"], p["height"])
-    if mb is not None:
-        world.scratch["crowd_field"] = build_field(
-            mb["Position.x"], mb["Position.y"], SENSE_CELL_LOG2, p["width"], p["height"]
-        )
+def make_sense_system(kernels: Kernels | None = None) -> Any:
+    """The food and crowd fields, by numpy (``build_field``) or, with the numba kernels, in one
+    compiled pass each: the same ``Field``, so either variant's fields serve either traits."""
+    field = _field_numba if kernels is not None and kernels.name == "numba" else build_field
+
+    def sense(world: World) -> None:
+        p = params(world)
+        mb = molbots(world)
+        fc = food_chunk(world)
+        empty = np.empty(0, dtype=np.int64)
+        fx, fy = (fc["Position.x"], fc["Position.y"]) if fc is not None else (empty, empty)
+        world.scratch["food_field"] = field(fx, fy, SENSE_CELL_LOG2, p["width"], p["height"])
+        if mb is not None:
+            world.scratch["crowd_field"] = field(
+                mb["Position.x"], mb["Position.y"], SENSE_CELL_LOG2, p["width"], p["height"]
+            )
+
+    return sense
+
+
+sense = make_sense_system()
+
+
+def _field_numba(x: I64, y: I64, cell_units_log2: int, width: int, height: int) -> Field:
+    from ouroboros.worlds.petri._numba_kernels import _field
+
+    shift = FP_SHIFT + cell_units_log2
+    cols = (width >> cell_units_log2) + 3
+    rows = (height >> cell_units_log2) + 3
+    count, sum_x, sum_y = _field(x, y, shift, cols, rows)
+    return Field(shift, cols, rows, count, sum_x, sum_y)
 
 
 # -- tick -------------------------------------------------------------------------------------
@@ -105,7 +125,7 @@ def make_traits_system(
         world.scratch["thrust_x"], world.scratch["thrust_y"], world.scratch["energy_gain"] = tx, ty, gain
         if mb is None or n == 0:
             return
-        sources = _trait_sources(world, mb)
+        sources = _trait_sources(world, mb, kernels is not None and kernels.name == "numba")
         mask = mb["Traits.mask"]
         temperature = params(world)["temperature"]
         if fused:
@@ -162,12 +182,21 @@ def _run_builtin_fused(
     )
 
 
-def _trait_sources(world: World, mb: Chunk) -> dict[str, Callable[[], I64]]:
-    """Full-length arrays a trait may read, each computed at most once per tick."""
+def _trait_sources(world: World, mb: Chunk, compiled: bool = False) -> dict[str, Callable[[], I64]]:
+    """Full-length arrays a trait may read, each computed at most once per tick (the senses by
+    numba's ``_lookup`` when ``compiled``: the same integers in one pass)."""
     x, y = mb["Position.x"], mb["Position.y"]
     cache: dict[str, I64] = {}
 
     def senses() -> None:
+        if compiled:
+            from ouroboros.worlds.petri._numba_kernels import _lookup
+
+            for what, less in (("food", 0), ("crowd", 1)):  # a molbot's crowd leaves itself out
+                f: Field = world.scratch[f"{what}_field"]
+                found = _lookup(f.count, f.sum_x, f.sum_y, f.shift, f.cols, f.rows, x, y, less)
+                cache[f"{what}_count"], cache[f"{what}_dx"], cache[f"{what}_dy"] = found
+            return
         fn, fsx, fsy = neighbourhood(world.scratch["food_field"], x, y)
         cn, csx, csy = neighbourhood(world.scratch["crowd_field"], x, y)
         cn = cn - 1  # not yourself
