@@ -54,11 +54,13 @@ def measure(n: int, ticks: int, kernels: str) -> dict[str, float]:
     world.profiler.reset()
     per_tick = []
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for _ in range(ticks):
         t0 = time.perf_counter_ns()
         world.step()
         per_tick.append(time.perf_counter_ns() - t0)
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     mb = molbots(world)
     count = mb.count if mb is not None else 0
     arch = mb._arch if mb is not None else None
@@ -66,6 +68,7 @@ def measure(n: int, ticks: int, kernels: str) -> dict[str, float]:
     return {
         "molbots": float(count),
         "ticks_per_s": ticks / wall,
+        "cpu_ms_per_tick": 1000 * cpu / ticks,
         "tick_ms_p50": float(np.percentile(per_tick, 50)) / 1e6,
         "tick_ms_p95": float(np.percentile(per_tick, 95)) / 1e6,
         "state_bytes_per_molbot": float(state_bytes),
@@ -115,7 +118,7 @@ def main() -> int:
         rows.append(med)
         print(f"  measured {n:>9,} molbots", file=sys.stderr)
     header = (
-        f"{'molbots':>10} {'ticks/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'B/molbot':>9} "
+        f"{'molbots':>10} {'ticks/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'CPU ms':>8} {'B/molbot':>9} "
         f"{'peak RSS MB':>12} {'goal':>9}"
     )
     print(header)
@@ -123,16 +126,23 @@ def main() -> int:
         goal = f"{r['goal_ticks_per_s']:.0f}/s" if r["goal_ticks_per_s"] else "-"
         print(
             f"{r['size']:>10,} {r['ticks_per_s']:>9.1f} {r['tick_ms_p50']:>9.2f} {r['tick_ms_p95']:>9.2f} "
-            f"{r['state_bytes_per_molbot']:>9.0f} {r['peak_rss_mb']:>12.0f} {goal:>9}"
+            f"{r['cpu_ms_per_tick']:>8.2f} {r['state_bytes_per_molbot']:>9.0f} {r['peak_rss_mb']:>12.0f} "
+            f"{goal:>9}"
         )
     machine = (
         f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
     print(f"machine: {machine}; kernels={args.kernels}; medians of {args.repeats} runs, one process each")
+    # CPU ms is the process's CPU time per tick: on a loaded machine it holds where wall time does not.
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    print(f"load average (1 min) at the end: {load:.2f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(
-        json.dumps({"machine": machine, "kernels": args.kernels, "rows": rows}, indent=2) + "\n"
+        json.dumps(
+            {"machine": machine, "kernels": args.kernels, "load_avg_1min": load, "rows": rows}, indent=2
+        )
+        + "\n"
     )
     return 0
 

@@ -85,3 +85,34 @@ def test_only_the_arrays_a_script_reads_cross_the_boundary() -> None:
     run((Spy(),), ticks=1)
     assert asked == ["energy"]
     assert trait.faults == []
+
+
+FRESH_INTENTS_LUA = """
+local kept
+function act(ctx)
+  local n, tx = ctx.n, ctx.thrust_x
+  local bad = 0
+  if #tx ~= n or tx[n + 1] ~= nil then bad = bad + 1 end
+  local count = 0
+  for _, v in pairs(tx) do
+    count = count + 1
+    if v ~= 0 then bad = bad + 1 end
+  end
+  if count ~= n then bad = bad + 1 end
+  if kept ~= nil and (rawequal(kept, tx) or kept[1] ~= 7) then bad = bad + 1 end
+  tx[1] = 7
+  kept = tx
+  log("ticked " .. n .. " bad " .. bad)
+end
+"""
+
+
+def test_intent_arrays_are_fresh_zeros_of_length_n_every_tick() -> None:
+    # The first tick makes them from packed zeros, later ones ahead of the run: either way a
+    # script sees n zeros and nothing past them, and a table it kept is its own.
+    trait = LuaTrait("fresh", "1", FRESH_INTENTS_LUA, name="fresh")
+    run((*BUILTIN_TRAITS, trait))
+    assert trait.faults == [] and trait.ticks_run == TICKS
+    sizes = {line.split()[1] for line in trait.log}
+    assert len(trait.log) == TICKS and len(sizes) > 1  # the carriers changed over the run
+    assert all(line.endswith(" bad 0") for line in trait.log), trait.log

@@ -39,12 +39,38 @@ def stream_key(seed: int, name: str, tick: int) -> int:
 
 def mix(key: int, counters: npt.ArrayLike) -> U64Array:
     """SplitMix64 of ``key + counter * golden`` for every counter (vectorised, wraps mod 2**64)."""
-    c = np.asarray(counters).astype(np.uint64, copy=False)
-    with np.errstate(over="ignore"):
-        z = np.uint64(key) + c * _GOLDEN
-        z = (z ^ (z >> _S30)) * _M1
-        z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    c = np.asarray(counters)
+    if c.ndim == 0:  # numpy scalars warn on the wrap that arrays do silently
+        with np.errstate(over="ignore"):
+            z = np.uint64(key) + c.astype(np.uint64) * _GOLDEN
+            z = (z ^ (z >> _S30)) * _M1
+            z = (z ^ (z >> _S27)) * _M2
+        return z ^ (z >> _S31)  # type: ignore[no-any-return]
+    return _mix_into(c.astype(np.uint64), key)
+
+
+def _mix_into(z: U64Array, key: int) -> U64Array:
+    """``mix`` in place over ``z`` (a fresh copy of the counters): the same operations in the
+    same order, without a temporary per step."""
+    z *= _GOLDEN
+    z += np.uint64(key)
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
+
+
+_MASK = (1 << 64) - 1
+
+
+def mix_one(key: int, counter: int) -> int:
+    """``mix`` of one counter in Python integers: the same 64 bits, without an array."""
+    z = (key + counter * 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
 
 
 class Stream:
@@ -68,8 +94,7 @@ class Stream:
 
     def for_ids(self, ids: npt.ArrayLike, salt: int = 0) -> U64Array:
         """One raw draw per id, independent of order and of other draws (``salt`` picks a lane)."""
-        lane = int(mix(self.key, np.array([salt], dtype=np.uint64))[0])
-        return mix(lane, ids)
+        return mix(mix_one(self.key, salt & _MASK), ids)
 
     # -- shaping raw draws ------------------------------------------------------------------
     @staticmethod
@@ -77,8 +102,12 @@ class Stream:
         """Map raw draws to ``[0, bound)`` by multiply-shift; no Python loop. ``bound`` must be
         at most 2**32 (the product is taken in 64 bits)."""
         b = np.asarray(bound).astype(np.uint64, copy=False)
-        with np.errstate(over="ignore"):
-            return (((raw >> _S32) * b) >> _S32).astype(np.int64)
+        if np.ndim(raw) == 0 and b.ndim == 0:  # numpy scalars warn on a wrap (arrays do not)
+            with np.errstate(over="ignore"):
+                return (((raw >> _S32) * b) >> _S32).astype(np.int64)
+        z = (raw >> _S32) * b
+        z >>= _S32
+        return z.astype(np.int64)
 
     def integers(self, low: int, high: int, n: int) -> I64Array:
         """``n`` integers uniform in ``[low, high)``."""

@@ -97,7 +97,13 @@ class Archetype:
         prepared = {}
         for key, value in values.items():
             try:
-                prepared[key] = np.broadcast_to(np.asarray(value).astype(self.columns[key].dtype), (n,))
+                # An array already of the column's dtype and length passes uncopied (the callers
+                # copy it into the columns at once); anything else is cast and broadcast.
+                a = np.asarray(value)
+                dtype = self.columns[key].dtype
+                if a.dtype != dtype:
+                    a = a.astype(dtype)
+                prepared[key] = a if a.shape == (n,) else np.broadcast_to(a, (n,))
             except (ValueError, TypeError) as exc:
                 raise ComponentError(f"values for {key} do not fit {n} rows: {exc}", path=key) from exc
         return prepared

@@ -50,6 +50,24 @@ end
 """
 
 
+_KEPT_BLOCKS = [0]
+
+
+def _keep_large_blocks(n: int) -> None:
+    """Ask the allocator to keep a trait's big tables and strings on its heap (once per size).
+
+    Every array a trait sees is a Lua table of 16 bytes an item, and a string of 8 crosses with
+    it: at 10,000 carriers each is over glibc's first mmap threshold (128 KiB), so each would be
+    a fresh mapping, faulted in page by page, every tick. The threshold rises by itself to the
+    size of the largest such block freed (up to 32 MiB); freeing one of this scale does that
+    once. Elsewhere (another allocator) it is one allocation and nothing more."""
+    size = min(32 << 20, max(1 << 20, 48 * n))
+    if size > _KEPT_BLOCKS[0]:
+        _KEPT_BLOCKS[0] = size
+        block = np.empty(size, dtype=np.uint8)  # untouched: mapped, never faulted in
+        del block
+
+
 class _Fetch:
     """The reader a trait's ``ctx`` pulls its arrays through, for one call only.
 
@@ -114,6 +132,7 @@ class LuaTrait:
         if self.script.disabled or ctx.n == 0:
             return
         self.script.begin_tick()
+        _keep_large_blocks(ctx.n)
         fetch = _Fetch(ctx)
         try:
             packed, fault = self.script.run_trait(ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch)

@@ -108,7 +108,6 @@ class LuaScript:
         self.banned_entities: set[int] = set()
         self.log: list[str] = []
         self._tick_used = 0
-        self._zeros: bytes = b""
         self.fault: Fault | None = None
         self._lua = lupa.LuaRuntime(
             encoding=None,
@@ -228,11 +227,9 @@ class LuaScript:
         each ``None`` when the script did not touch it."""
         if self.disabled:
             return None, self._disabled_fault(None)
-        if len(self._zeros) != 8 * n:
-            self._zeros = bytes(8 * n)
         key = rng_key - (1 << 64) if rng_key > INT64_MAX else rng_key
         status, payload, budget = self._run(
-            lambda lim, dl: self._host.trait(lim, dl, b"script", n, temperature, key, fetch, self._zeros)
+            lambda lim, dl: self._host.trait(lim, dl, b"script", n, temperature, key, fetch)
         )
         if status != "ok":
             return None, self._record(status, payload, budget)

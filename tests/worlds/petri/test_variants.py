@@ -55,6 +55,97 @@ def test_every_kernel_set_agrees_on_any_layout(
             assert np.array_equal(g[0], w[0]) and np.array_equal(g[1], w[1]), k.name
 
 
+big = st.integers(min_value=-(1 << 40), max_value=1 << 40)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+@settings(max_examples=60, deadline=None)
+@given(
+    bots=st.lists(
+        st.tuples(st.integers(0, 15), st.integers(1, 1 << 40), st.integers(1000, 65536), big, big, big, big),
+        min_size=1,
+        max_size=40,
+    ),
+    counts=st.lists(st.integers(0, 3), min_size=80, max_size=80),
+    temperature=st.integers(-100, 150),
+    seed=st.integers(0, 1 << 30),
+)
+def test_fused_builtin_traits_add_what_each_trait_adds(
+    bots: list[tuple[int, int, int, int, int, int, int]], counts: list[int], temperature: int, seed: int
+) -> None:
+    from ouroboros.engine import Stream
+    from ouroboros.engine.rng import mix_one
+    from ouroboros.worlds.petri import _numba_kernels as nk
+    from ouroboros.worlds.petri.traits import BUILTIN_TRAITS, TraitContext
+
+    n = len(bots)
+    mask = np.array([b[0] for b in bots], dtype=np.uint64)
+    arrays = {
+        "ids": np.array([b[1] for b in bots], dtype=np.int64),
+        "thrust": np.array([b[2] for b in bots], dtype=np.int64),
+        "food_dx": np.array([b[3] for b in bots], dtype=np.int64),
+        "food_dy": np.array([b[4] for b in bots], dtype=np.int64),
+        "crowd_dx": np.array([b[5] for b in bots], dtype=np.int64),
+        "crowd_dy": np.array([b[6] for b in bots], dtype=np.int64),
+        "food_count": np.array(counts[:n], dtype=np.int64),
+        "crowd_count": np.array(counts[40 : 40 + n], dtype=np.int64),
+    }
+    sources = {k: (lambda v=v: v) for k, v in arrays.items()}
+    streams = {t.name: Stream.for_tick(seed, f"trait:{t.name}", 7) for t in BUILTIN_TRAITS}
+    want = [np.zeros(n, dtype=np.int64) for _ in range(3)]
+    for bit, trait in enumerate(BUILTIN_TRAITS):
+        rows = np.flatnonzero(mask & np.uint64(1 << bit))
+        ctx = TraitContext(rows, sources, temperature, streams[trait.name])
+        trait.act(ctx)
+        want[0][rows] += ctx.thrust_x
+        want[1][rows] += ctx.thrust_y
+        want[2][rows] += np.maximum(ctx.energy_gain, 0)
+    light = max(0, 1000 - abs(temperature - 25) * 1000 // 60)
+    key = streams["wander"].key
+    got = [np.zeros(n, dtype=np.int64) for _ in range(3)]
+    nk._builtin_traits(
+        mask,
+        arrays["ids"],
+        arrays["thrust"].astype(np.int32),
+        *(arrays[k] for k in ("food_count", "food_dx", "food_dy", "crowd_count", "crowd_dx", "crowd_dy")),
+        np.uint64(mix_one(key, 1)),
+        np.uint64(mix_one(key, 2)),
+        max((ONE // 40) * light // 1000, 0),
+        *got,
+    )
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+@settings(max_examples=60, deadline=None)
+@given(
+    points=st.lists(st.tuples(coords, coords), min_size=0, max_size=60),
+    queries=st.lists(st.tuples(coords, coords), min_size=1, max_size=30),
+    side=st.integers(min_value=1, max_value=300),
+)
+def test_compiled_fields_and_senses_equal_numpy(
+    points: list[tuple[int, int]], queries: list[tuple[int, int]], side: int
+) -> None:
+    from ouroboros.worlds.petri import _numba_kernels as nk
+    from ouroboros.worlds.petri.spatial import build_field, neighbourhood
+    from ouroboros.worlds.petri.systems import _field_numba
+
+    px = np.array([p[0] for p in points], dtype=np.int64)
+    py = np.array([p[1] for p in points], dtype=np.int64)
+    qx = np.array([q[0] for q in queries], dtype=np.int64)
+    qy = np.array([q[1] for q in queries], dtype=np.int64)
+    want = build_field(px, py, 4, side, side)  # points past the dish land on its edge cells
+    got = _field_numba(px, py, 4, side, side)
+    assert (got.shift, got.cols, got.rows) == (want.shift, want.cols, want.rows)
+    for g, w in ((got.count, want.count), (got.sum_x, want.sum_x), (got.sum_y, want.sum_y)):
+        assert np.array_equal(g, w)
+    n, sx, sy = neighbourhood(want, qx, qy)
+    found = nk._lookup(got.count, got.sum_x, got.sum_y, got.shift, got.cols, got.rows, qx, qy, 1)
+    assert np.array_equal(found[0], n - 1)
+    assert np.array_equal(found[1], sx - n * qx) and np.array_equal(found[2], sy - n * qy)
+
+
 def _world(variant: str | None) -> World:
     world = World(5, plugins=[PetriPlugin(entities=300, kernels="numpy")])
     if variant is not None:
@@ -107,7 +198,7 @@ from ouroboros.worlds.petri import _numba_kernels as nk
 from ouroboros.worlds.petri.kernels import prepare_numba
 
 prepare_numba()
-kernels = (nk._eat, nk._predation, nk._counting_sort)
+kernels = (nk._eat, nk._predation, nk._counting_sort, nk._builtin_traits, nk._field, nk._lookup)
 prepared = [len(k.signatures) for k in kernels]
 for layout, food_only in (("soa", False), ("aos", False), ("aos", True)):
     world = World(5, plugins=[PetriPlugin(entities=300, kernels="numba")])

@@ -153,14 +153,131 @@ def predation_contacts(x, y, radius, energy, grid: Grid):  # type: ignore[no-unt
     )
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_U27, _U30, _U31, _U32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
+_TWO_ONE = np.uint64(2 << 16)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _signed_one(lane, entity):  # type: ignore[no-untyped-def]
+    # Stream.signed_fp(n, ONE, ids=..., salt) for one id: SplitMix64 of the id on the salt's
+    # lane, multiply-shifted to [0, 2 ONE), less ONE (engine/rng.py, in uint64 throughout).
+    z = lane + np.uint64(entity) * _GOLDEN
+    z = (z ^ (z >> _U30)) * _M1
+    z = (z ^ (z >> _U27)) * _M2
+    z = z ^ (z >> _U31)
+    return np.int64(((z >> _U32) * _TWO_ONE) >> _U32) - (1 << 16)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _steer_one(dx, dy, m):  # type: ignore[no-untyped-def]
+    # spatial.steer for one molbot: whole-unit direction, float64 sqrt of an integer, truncated.
+    ux = dx >> 16
+    uy = dy >> 16
+    norm = np.int64(np.sqrt(np.float64(ux * ux + uy * uy)))
+    if norm < 1:
+        norm = 1
+    return (m * ux) // norm, (m * uy) // norm
+
+
+@numba.njit(cache=True, nogil=True)
+def _builtin_traits(  # type: ignore[no-untyped-def]
+    mask, ids, thrust, fcount, fdx, fdy, ccount, cdx, cdy, wander1, wander2, absorb, tx, ty, gain
+):
+    # The four built-in traits (traits.py: SeekFood, Wander, Flee, AbsorbEnergy on bits 0-3) in
+    # one pass; each adds what its numpy version adds, and integer sums do not depend on order.
+    for i in range(mask.size):
+        bits = mask[i]
+        m = np.int64(thrust[i])
+        if bits & np.uint64(1) and fcount[i] > 0:
+            ax, ay = _steer_one(fdx[i], fdy[i], m)
+            tx[i] += ax
+            ty[i] += ay
+        if bits & np.uint64(2):
+            tx[i] += (_signed_one(wander1, ids[i]) * m) >> 17
+            ty[i] += (_signed_one(wander2, ids[i]) * m) >> 17
+        if bits & np.uint64(4) and ccount[i] > 0:
+            ax, ay = _steer_one(-cdx[i], -cdy[i], m)
+            tx[i] += ax
+            ty[i] += ay
+        if bits & np.uint64(8):
+            gain[i] += absorb
+
+
+@numba.njit(cache=True, nogil=True)
+def _field(x, y, shift, cols, rows):  # type: ignore[no-untyped-def]
+    # spatial.build_field: per padded coarse cell the count and coordinate sums of its points,
+    # then the 3x3 sums around every inner cell (the border stays empty). Integer sums, equal to
+    # numpy's float bincount while that is exact (below 2**53, see build_field).
+    size = cols * rows
+    count = np.zeros(size, dtype=np.int64)
+    sum_x = np.zeros(size, dtype=np.int64)
+    sum_y = np.zeros(size, dtype=np.int64)
+    for i in range(x.size):
+        cx = min(max(x[i] >> shift, 0), cols - 3) + 1
+        cy = min(max(y[i] >> shift, 0), rows - 3) + 1
+        c = cy * cols + cx
+        count[c] += 1
+        sum_x[c] += x[i]
+        sum_y[c] += y[i]
+    box_n = np.zeros(size, dtype=np.int64)
+    box_x = np.zeros(size, dtype=np.int64)
+    box_y = np.zeros(size, dtype=np.int64)
+    for r in range(1, rows - 1):
+        for col in range(1, cols - 1):
+            n = 0
+            sx = 0
+            sy = 0
+            for dr in range(-1, 2):
+                base = (r + dr) * cols + col
+                for dc in range(-1, 2):
+                    n += count[base + dc]
+                    sx += sum_x[base + dc]
+                    sy += sum_y[base + dc]
+            c = r * cols + col
+            box_n[c] = n
+            box_x[c] = sx
+            box_y[c] = sy
+    return box_n, box_x, box_y
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(count, sum_x, sum_y, shift, cols, rows, x, y, less):  # type: ignore[no-untyped-def]
+    # spatial.neighbourhood plus the offsets the traits read: (count - less, sum_x - count * x,
+    # sum_y - count * y) of the 3x3 cells around each point.
+    n = x.size
+    out_n = np.empty(n, dtype=np.int64)
+    out_x = np.empty(n, dtype=np.int64)
+    out_y = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        cx = min(max(x[i] >> shift, 0), cols - 3) + 1
+        cy = min(max(y[i] >> shift, 0), rows - 3) + 1
+        c = cy * cols + cx
+        k = count[c]
+        out_n[i] = k - less
+        out_x[i] = sum_x[c] - k * x[i]
+        out_y[i] = sum_y[c] - k * y[i]
+    return out_n, out_x, out_y
+
+
 _I64 = types.Array(types.int64, 1, "A", readonly=True)
 _I32 = types.Array(types.int32, 1, "A", readonly=True)
 _INT = types.int64
+_U64 = types.Array(types.uint64, 1, "A", readonly=True)
+_OUT = types.Array(types.int64, 1, "C")
 #: the one signature each kernel is compiled for (every layout and writability converts to it)
 SIGNATURES = (
     (_eat, (_I64, _I64, _I32, _I64, _I64, _INT, _INT, _INT, _I64, _I64, _I64)),
     (_predation, (_I64, _I64, _I32, _I64, _INT, _INT, _INT, _I64, _I64, _I64, _I64)),
     (_counting_sort, (_I64, _INT)),
+    (_field, (_I64, _I64, _INT, _INT, _INT)),
+    (_lookup, (_I64, _I64, _I64, _INT, _INT, _INT, _I64, _I64, _INT)),
+    (
+        _builtin_traits,
+        (_U64, _I64, _I32, *(_I64,) * 6, types.uint64, types.uint64, _INT, _OUT, _OUT, _OUT),
+    ),
 )
 
 

@@ -162,6 +162,10 @@ def prepare_numba() -> None:
         grid = build_grid(x, x, 4, 64, 64, k.sort_cells)
         k.eat_contacts(x, x, r, x, x, grid, grid)
         k.predation_contacts(x, x, r, e, grid)
+        out = [np.zeros(3, dtype=np.int64) for _ in range(3)]
+        nk._builtin_traits(e.view(np.uint64), x, r, e, x, x, e, x, x, np.uint64(1), np.uint64(2), 5, *out)
+        count, sum_x, sum_y = nk._field(x, x, 20, 4, 4)
+        nk._lookup(count, sum_x, sum_y, 20, 4, 4, x, x, 1)
 
 
 def variant_kernels() -> list[Kernels]:

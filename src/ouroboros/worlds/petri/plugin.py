@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ouroboros.engine import Stream, Variant, World
 from ouroboros.errors import WorldError
 from ouroboros.worlds.petri import components as c
@@ -44,6 +46,20 @@ def _variants(make_system: Any) -> list[Variant]:
     return out
 
 
+def _keep_large_blocks(entities: int) -> None:
+    """Ask the allocator to keep a big dish's per-tick temporaries on its heap.
+
+    glibc's malloc serves a block over its mmap threshold (128 KiB to begin with) from a fresh
+    mapping, and every page of that is faulted in again on first touch: at 100,000 molbots a
+    tick's cell counts, sort orders and gathered copies (a few MiB) cost milliseconds of faults.
+    The threshold rises by itself to the size of the largest such block freed (up to 32 MiB);
+    freeing one block of this dish's scale once does that on purpose. Elsewhere (another
+    allocator) it is one allocation and nothing more."""
+    size = min(32 << 20, max(1 << 20, 48 * entities))
+    block = np.empty(size, dtype=np.uint8)  # untouched: mapped, never faulted in
+    del block
+
+
 class PetriPlugin:
     """The artificial-life dish. ``entities`` molbots at the start; ``params`` override the
     defaults (see ``params.PARAMS``)."""
@@ -73,6 +89,7 @@ class PetriPlugin:
         return {"entities": self.entities, "params": dict(self.params)}
 
     def build(self, world: World) -> None:
+        _keep_large_blocks(max(self.entities, self.params["max_entities"]))
         for comp in c.ALL:
             world.register_component(comp)
         world.meta.update(
@@ -114,8 +131,26 @@ class PetriPlugin:
 
         molbot = set(c.MOLBOT)
         world.add_system("populate", populate, phase="startup")
-        world.add_system("sense", s.sense, phase="pre_tick", reads=["Position", "Food"])
-        world.add_system("traits", s.make_traits_system(self.traits, ScriptedRunner()), reads=molbot)
+        world.add_system(
+            "sense",
+            s.make_sense_system(self.kernels),
+            phase="pre_tick",
+            reads=["Position", "Food"],
+            variants=_variants(s.make_sense_system),
+            variant=self.kernels.name,
+        )
+        runner = ScriptedRunner()
+
+        def make_traits(k: Any) -> Any:
+            return s.make_traits_system(self.traits, runner, k)
+
+        world.add_system(
+            "traits",
+            make_traits(self.kernels),
+            reads=molbot,
+            variants=_variants(make_traits),
+            variant=self.kernels.name,
+        )
         world.add_system(
             "physics", s.physics, reads=["DNA"], writes=["Position", "Velocity"], after=["traits"]
         )

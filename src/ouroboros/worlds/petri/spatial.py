@@ -13,10 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numpy._core.umath import clip as _clip_ufunc  # type: ignore[attr-defined]  # np.clip's ufunc
 
 from ouroboros.worlds.petri.params import FP_SHIFT
 
 I64 = npt.NDArray[np.int64]
+
+
+def clip(a: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike, out: I64 | None = None) -> I64:
+    """``np.clip`` without its Python-level checks (about 7 µs a call): the ufunc it ends in, one
+    pass and no temporary (``min(max())`` is two passes and, on large arrays, slower)."""
+    return _clip_ufunc(a, low, high, out=out)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,8 @@ def build_grid(
     shift = FP_SHIFT + cell_units_log2
     cols = (width >> cell_units_log2) + 1
     rows = (height >> cell_units_log2) + 1
-    cx = np.clip(x >> shift, 0, cols - 1)
-    cy = np.clip(y >> shift, 0, rows - 1)
+    cx = clip(x >> shift, 0, cols - 1)
+    cy = clip(y >> shift, 0, rows - 1)
     order, start = sort_cells(cy * cols + cx, cols * rows)
     return Grid(shift, cols, rows, cx, cy, order, start)
 
@@ -117,8 +124,8 @@ def build_field(x: I64, y: I64, cell_units_log2: int, width: int, height: int) -
     shift = FP_SHIFT + cell_units_log2
     cols = (width >> cell_units_log2) + 3
     rows = (height >> cell_units_log2) + 3
-    cx = np.clip(x >> shift, 0, cols - 3) + 1
-    cy = np.clip(y >> shift, 0, rows - 3) + 1
+    cx = clip(x >> shift, 0, cols - 3) + 1
+    cy = clip(y >> shift, 0, rows - 3) + 1
     cells = cy * cols + cx
     size = cols * rows
     # Sums of integers are exact in float64 below 2**53 (here < 2**37 per point times points per
@@ -133,8 +140,8 @@ def build_field(x: I64, y: I64, cell_units_log2: int, width: int, height: int) -
 
 def neighbourhood(field: Field, x: I64, y: I64) -> tuple[I64, I64, I64]:
     """Count and coordinate sums over the 3×3 cells around each point."""
-    cx = np.clip(x >> field.shift, 0, field.cols - 3) + 1
-    cy = np.clip(y >> field.shift, 0, field.rows - 3) + 1
+    cx = clip(x >> field.shift, 0, field.cols - 3) + 1
+    cy = clip(y >> field.shift, 0, field.rows - 3) + 1
     centre = cy * field.cols + cx
     return field.count[centre], field.sum_x[centre], field.sum_y[centre]
 

@@ -25,14 +25,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ouroboros.engine import Chunk, World
-from ouroboros.engine.rng import Stream
+from ouroboros.engine.rng import Stream, mix_one
 from ouroboros.errors import EngineError
 from ouroboros.worlds.petri.components import FOOD, GENE_BOUNDS, MOLBOT
 from ouroboros.worlds.petri.kernels import Kernels
 from ouroboros.worlds.petri.params import FP_SHIFT, ONE
 from ouroboros.worlds.petri.scripted import ScriptedRunner, assignable_bits, newborn_bits, trait_names
-from ouroboros.worlds.petri.spatial import Grid, build_field, build_grid, neighbourhood
-from ouroboros.worlds.petri.traits import Trait, TraitContext
+from ouroboros.worlds.petri.spatial import Field, Grid, build_field, build_grid, clip, neighbourhood
+from ouroboros.worlds.petri.traits import BUILTIN_TRAITS, Trait, TraitContext
 
 I64 = npt.NDArray[np.int64]
 
@@ -74,21 +74,48 @@ def params(world: World) -> dict[str, int]:
 
 
 # -- pre_tick ---------------------------------------------------------------------------------
-def sense(world: World) -> None:
-    p = params(world)
-    mb = molbots(world)
-    fc = food_chunk(world)
-    empty = np.empty(0, dtype=np.int64)
-    fx, fy = (fc["Position.x"], fc["Position.y"]) if fc is not None else (empty, empty)
-    world.scratch["food_field"] = build_field(fx, fy, SENSE_CELL_LOG2, p["width"], p["height"])
-    if mb is not None:
-        world.scratch["crowd_field"] = build_field(
-            mb["Position.x"], mb["Position.y"], SENSE_CELL_LOG2, p["width"], p["height"]
-        )
+def make_sense_system(kernels: Kernels | None = None) -> Any:
+    """The food and crowd fields, by numpy (``build_field``) or, with the numba kernels, in one
+    compiled pass each: the same ``Field``, so either variant's fields serve either traits."""
+    field = _field_numba if kernels is not None and kernels.name == "numba" else build_field
+
+    def sense(world: World) -> None:
+        p = params(world)
+        mb = molbots(world)
+        fc = food_chunk(world)
+        empty = np.empty(0, dtype=np.int64)
+        fx, fy = (fc["Position.x"], fc["Position.y"]) if fc is not None else (empty, empty)
+        world.scratch["food_field"] = field(fx, fy, SENSE_CELL_LOG2, p["width"], p["height"])
+        if mb is not None:
+            world.scratch["crowd_field"] = field(
+                mb["Position.x"], mb["Position.y"], SENSE_CELL_LOG2, p["width"], p["height"]
+            )
+
+    return sense
+
+
+sense = make_sense_system()
+
+
+def _field_numba(x: I64, y: I64, cell_units_log2: int, width: int, height: int) -> Field:
+    from ouroboros.worlds.petri._numba_kernels import _field
+
+    shift = FP_SHIFT + cell_units_log2
+    cols = (width >> cell_units_log2) + 3
+    rows = (height >> cell_units_log2) + 3
+    count, sum_x, sum_y = _field(x, y, shift, cols, rows)
+    return Field(shift, cols, rows, count, sum_x, sum_y)
 
 
 # -- tick -------------------------------------------------------------------------------------
-def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | None = None) -> Any:
+def make_traits_system(
+    traits: tuple[Trait, ...], scripted: ScriptedRunner | None = None, kernels: Kernels | None = None
+) -> Any:
+    """The traits system. With the numba kernels and exactly the built-in traits on their own bits,
+    the four run fused in one compiled pass (``_numba_kernels._builtin_traits``), adding exactly
+    what each trait's numpy ``act`` adds; any other set of traits runs trait by trait."""
+    fused = kernels is not None and kernels.name == "numba" and _builtin_only(traits)
+
     def run_traits(world: World) -> None:
         mb = molbots(world)
         n = mb.count if mb is not None else 0
@@ -98,10 +125,12 @@ def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | Non
         world.scratch["thrust_x"], world.scratch["thrust_y"], world.scratch["energy_gain"] = tx, ty, gain
         if mb is None or n == 0:
             return
-        sources = _trait_sources(world, mb)
+        sources = _trait_sources(world, mb, kernels is not None and kernels.name == "numba")
         mask = mb["Traits.mask"]
         temperature = params(world)["temperature"]
-        for bit, trait in enumerate(traits):
+        if fused:
+            _run_builtin_fused(world, mb, traits, sources, temperature, (tx, ty, gain))
+        for bit, trait in enumerate(() if fused else traits):
             rows = np.flatnonzero(mask & np.uint64(1 << bit))
             if rows.size == 0:
                 continue
@@ -121,12 +150,53 @@ def make_traits_system(traits: tuple[Trait, ...], scripted: ScriptedRunner | Non
     return run_traits
 
 
-def _trait_sources(world: World, mb: Chunk) -> dict[str, Callable[[], I64]]:
-    """Full-length arrays a trait may read, each computed at most once per tick."""
+def _builtin_only(traits: tuple[Trait, ...]) -> bool:
+    return len(traits) == len(BUILTIN_TRAITS) and all(
+        type(t) is type(b) and t.name == b.name for t, b in zip(traits, BUILTIN_TRAITS, strict=True)
+    )
+
+
+def _run_builtin_fused(
+    world: World,
+    mb: Chunk,
+    traits: tuple[Trait, ...],
+    sources: dict[str, Callable[[], I64]],
+    temperature: int,
+    out: tuple[I64, I64, I64],
+) -> None:
+    from ouroboros.worlds.petri._numba_kernels import _builtin_traits
+
+    absorb = traits[3]
+    light_permille = max(0, 1000 - abs(temperature - 25) * 1000 // 60)
+    absorb_gain = max(int(getattr(absorb, "gain_fp", 0)) * light_permille // 1000, 0)
+    wander = world.rng(f"trait:{traits[1].name}")
+    _builtin_traits(  # type: ignore[call-arg]
+        mb["Traits.mask"],
+        mb.ids,
+        mb["DNA.thrust"],
+        *(sources[k]() for k in ("food_count", "food_dx", "food_dy", "crowd_count", "crowd_dx", "crowd_dy")),
+        np.uint64(mix_one(wander.key, 1)),
+        np.uint64(mix_one(wander.key, 2)),
+        absorb_gain,
+        *out,
+    )
+
+
+def _trait_sources(world: World, mb: Chunk, compiled: bool = False) -> dict[str, Callable[[], I64]]:
+    """Full-length arrays a trait may read, each computed at most once per tick (the senses by
+    numba's ``_lookup`` when ``compiled``: the same integers in one pass)."""
     x, y = mb["Position.x"], mb["Position.y"]
     cache: dict[str, I64] = {}
 
     def senses() -> None:
+        if compiled:
+            from ouroboros.worlds.petri._numba_kernels import _lookup
+
+            for what, less in (("food", 0), ("crowd", 1)):  # a molbot's crowd leaves itself out
+                f: Field = world.scratch[f"{what}_field"]
+                found = _lookup(f.count, f.sum_x, f.sum_y, f.shift, f.cols, f.rows, x, y, less)
+                cache[f"{what}_count"], cache[f"{what}_dx"], cache[f"{what}_dy"] = found
+            return
         fn, fsx, fsy = neighbourhood(world.scratch["food_field"], x, y)
         cn, csx, csy = neighbourhood(world.scratch["crowd_field"], x, y)
         cn = cn - 1  # not yourself
@@ -170,14 +240,14 @@ def physics(world: World) -> None:
     limit = mb["DNA.thrust"].astype(np.int64)
     vx, vy = mb["Velocity.x"], mb["Velocity.y"]
     x, y = mb["Position.x"], mb["Position.y"]
-    vx += np.clip(world.scratch["thrust_x"], -limit, limit)
-    vy += np.clip(world.scratch["thrust_y"], -limit, limit) + p["gravity_fp"]
+    vx += clip(world.scratch["thrust_x"], -limit, limit)
+    vy += clip(world.scratch["thrust_y"], -limit, limit) + p["gravity_fp"]
     friction = p["friction_fp"]
     vx[:] = (vx * friction) >> FP_SHIFT
     vy[:] = (vy * friction) >> FP_SHIFT
     vmax = p["max_speed_fp"]
-    np.clip(vx, -vmax, vmax, out=vx)
-    np.clip(vy, -vmax, vmax, out=vy)
+    clip(vx, -vmax, vmax, out=vx)
+    clip(vy, -vmax, vmax, out=vy)
     x += vx
     y += vy
     _walls(x, vx, p["width"] << FP_SHIFT)
@@ -190,7 +260,7 @@ def _walls(pos: I64, vel: I64, size: int) -> None:
     pos[low] = -pos[low]
     pos[high] = 2 * size - pos[high]
     vel[low | high] = -vel[low | high]
-    np.clip(pos, 0, size, out=pos)
+    clip(pos, 0, size, out=pos)
 
 
 def bot_grid(world: World, mb: Chunk, kernels: Kernels) -> Grid:
@@ -309,12 +379,12 @@ def reproduce(world: World) -> None:
     for salt, gene in enumerate(GENE_BOUNDS, start=10):
         g = mb[f"DNA.{gene}"][parents].astype(np.int64)
         low, high = GENE_BOUNDS[gene]
-        values[f"DNA.{gene}"] = np.clip(g + jitter(salt, g * mutation // 1000), low, high)
+        values[f"DNA.{gene}"] = clip(g + jitter(salt, g * mutation // 1000), low, high)
     radius = mb["Body.radius"][parents].astype(np.int64)
-    radius = np.clip(radius + jitter(20, radius * mutation // 1000), *RADIUS_BOUNDS_FP)
+    radius = clip(radius + jitter(20, radius * mutation // 1000), *RADIUS_BOUNDS_FP)
     w, h = p["width"] << FP_SHIFT, p["height"] << FP_SHIFT
-    values["Position.x"] = np.clip(mb["Position.x"][parents] + jitter(1, 4 * radius), 0, w)
-    values["Position.y"] = np.clip(mb["Position.y"][parents] + jitter(2, 4 * radius), 0, h)
+    values["Position.x"] = clip(mb["Position.x"][parents] + jitter(1, 4 * radius), 0, w)
+    values["Position.y"] = clip(mb["Position.y"][parents] + jitter(2, 4 * radius), 0, h)
     values["Body.radius"] = radius
     values["Body.max_energy"] = radius * ENERGY_PER_RADIUS
     values["Body.energy"] = np.minimum(child_energy, radius * ENERGY_PER_RADIUS)
@@ -322,7 +392,7 @@ def reproduce(world: World) -> None:
     values["Body.parent"] = ids
     colour = mb["Body.colour"][parents].astype(np.int64)
     shade = Stream.below(rng.for_ids(ids, salt=3), 33) - 16
-    values["Body.colour"] = (colour & 0xFFFF00) | np.clip((colour & 0xFF) + shade, 0, 255)
+    values["Body.colour"] = (colour & 0xFFFF00) | clip((colour & 0xFF) + shade, 0, 255)
     mask = mb["Traits.mask"][parents] | np.uint64(newborn_bits(world))
     bits = np.asarray(assignable_bits(world), dtype=np.uint64)
     flip = Stream.below(rng.for_ids(ids, salt=4), 4000) < mutation
