@@ -130,7 +130,7 @@ def status(
         stats = queue.stats()
         dead = queue.dead_letters()
         procs = queue._call(queue.r.hgetall, _procs_key())
-    doc = {
+    doc: dict[str, Any] = {
         "processes": [json.loads(v) for _, v in sorted(procs.items())],
         "queues": {"waiting": stats.waiting, "running": stats.running, "results": stats.results,
                    "dead": stats.dead, "consumers": stats.consumers},

@@ -7,6 +7,7 @@ re-reading the results stream, or a result seen twice, never applies twice.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -58,7 +59,7 @@ class EffectLog:
         done = 0
         for i, (key, result) in enumerate(rows):
             last = cursor if i == len(rows) - 1 else None
-            done += self.apply_once(key, lambda k=key, r=result: apply(k, r), last)
+            done += self.apply_once(key, functools.partial(apply, key, result), last)
         return done
 
     def close(self) -> None:

@@ -103,7 +103,7 @@ class RemoteGame:
                 try:
                     async with self._r.pipeline(transaction=False) as pipe:
                         for op in batch:
-                            pipe.xadd(stream, op, maxlen=100_000, approximate=True)
+                            pipe.xadd(stream, op, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
                         await pipe.execute()
                 except REDIS_ERRORS:
                     await asyncio.sleep(0.2)  # redis is away: keep them, in order, and retry
@@ -113,13 +113,13 @@ class RemoteGame:
 
     async def _read_loop(self) -> None:
         stream = keys.gateway_out(self.gateway)
-        cursor = None
+        cursor: Any = None
         while True:
             try:
                 if cursor is None:
                     last = await self._r.xrevrange(stream, count=1)
                     cursor = last[0][0] if last else "0-0"
-                got = await self._r.xread({stream: cursor}, count=500, block=200)
+                got: Any = await self._r.xread({stream: cursor}, count=500, block=200)
             except REDIS_ERRORS:
                 await asyncio.sleep(0.2)
                 continue
@@ -141,6 +141,7 @@ class RemoteGame:
     async def _watch_loop(self) -> None:
         alive = keys.shard_alive(self.shard)
         while True:
+            boot: Any
             try:
                 boot = await self._r.get(alive)
             except REDIS_ERRORS:

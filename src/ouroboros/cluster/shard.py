@@ -71,7 +71,7 @@ class ShardHost:
         try:
             self._ensure_group()
             start = "0" if self._backlog else ">"
-            got = self.r.xreadgroup(GROUP, self.shard, {self._in: start}, count=limit)
+            got: Any = self.r.xreadgroup(GROUP, self.shard, {self._in: start}, count=limit)
         except REDIS_ERRORS:
             self._group_ready = False
             return 0
@@ -126,7 +126,7 @@ class ShardHost:
                         "b": self.boot_id,
                         "events": json.dumps(events, separators=(",", ":")),
                     }
-                    pipe.xadd(keys.gateway_out(gateway), body, maxlen=10_000, approximate=True)
+                    pipe.xadd(keys.gateway_out(gateway), body, maxlen=10_000, approximate=True)  # type: ignore[arg-type]
                 pipe.execute()
         except REDIS_ERRORS:
             pass  # players miss these lines; the world goes on
@@ -135,7 +135,7 @@ class ShardHost:
         if now - self._beat_at < self.ttl_ms / 8000:
             return
         self._beat_at = now
-        with contextlib.suppress(REDIS_ERRORS):
+        with contextlib.suppress(*REDIS_ERRORS):
             self.r.set(keys.shard_alive(self.shard), self.boot_id, px=self.ttl_ms)
 
     def close(self) -> None:

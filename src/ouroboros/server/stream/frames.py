@@ -128,7 +128,7 @@ def decode_binary_frame(data: bytes | bytearray | memoryview) -> Frame:
     at = layout.itemsize
     ents = np.frombuffer(buf, dtype=ENTITY_DTYPE, count=n_ent, offset=at).copy()
     res = np.frombuffer(buf, dtype=RESOURCE_DTYPE, count=n_res, offset=at + n_ent * ENTITY_DTYPE.itemsize)
-    tick = int(head["tick"]) if "tick" in layout.names else None
+    tick = int(head["tick"]) if "tick" in (layout.names or ()) else None
     return Frame(world, tick, ents, res.copy())
 
 
