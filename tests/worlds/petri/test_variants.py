@@ -128,8 +128,11 @@ def test_compiled_fields_and_senses_equal_numpy(
     points: list[tuple[int, int]], queries: list[tuple[int, int]], side: int
 ) -> None:
     from ouroboros.worlds.petri import _numba_kernels as nk
+    from ouroboros.worlds.petri.kernels import prepare_numba
     from ouroboros.worlds.petri.spatial import build_field, neighbourhood
-    from ouroboros.worlds.petri.systems import _field_numba
+    from ouroboros.worlds.petri.systems import _field_numba, _ro
+
+    prepare_numba()  # as a world does: the kernels take the prepared types only
 
     px = np.array([p[0] for p in points], dtype=np.int64)
     py = np.array([p[1] for p in points], dtype=np.int64)
@@ -141,7 +144,9 @@ def test_compiled_fields_and_senses_equal_numpy(
     for g, w in ((got.count, want.count), (got.sum_x, want.sum_x), (got.sum_y, want.sum_y)):
         assert np.array_equal(g, w)
     n, sx, sy = neighbourhood(want, qx, qy)
-    found = nk._lookup(got.count, got.sum_x, got.sum_y, got.shift, got.cols, got.rows, qx, qy, 1)
+    found = nk._lookup(
+        _ro(got.count), _ro(got.sum_x), _ro(got.sum_y), got.shift, got.cols, got.rows, _ro(qx), _ro(qy), 1
+    )
     assert np.array_equal(found[0], n - 1)
     assert np.array_equal(found[1], sx - n * qx) and np.array_equal(found[2], sy - n * qy)
 

@@ -97,13 +97,21 @@ def make_sense_system(kernels: Kernels | None = None) -> Any:
 sense = make_sense_system()
 
 
+def _ro(a: Any) -> Any:
+    """A read-only view: the compiled kernels then always see the one array type ``prepare``
+    compiles for (read-only), exactly or by a single conversion — never two candidates at once."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _field_numba(x: I64, y: I64, cell_units_log2: int, width: int, height: int) -> Field:
     from ouroboros.worlds.petri._numba_kernels import _field
 
     shift = FP_SHIFT + cell_units_log2
     cols = (width >> cell_units_log2) + 3
     rows = (height >> cell_units_log2) + 3
-    count, sum_x, sum_y = _field(x, y, shift, cols, rows)
+    count, sum_x, sum_y = _field(_ro(x), _ro(y), shift, cols, rows)
     return Field(shift, cols, rows, count, sum_x, sum_y)
 
 
@@ -171,10 +179,13 @@ def _run_builtin_fused(
     absorb_gain = max(int(getattr(absorb, "gain_fp", 0)) * light_permille // 1000, 0)
     wander = world.rng(f"trait:{traits[1].name}")
     _builtin_traits(  # type: ignore[call-arg]
-        mb["Traits.mask"],
-        mb.ids,
-        mb["DNA.thrust"],
-        *(sources[k]() for k in ("food_count", "food_dx", "food_dy", "crowd_count", "crowd_dx", "crowd_dy")),
+        _ro(mb["Traits.mask"]),
+        _ro(mb.ids),
+        _ro(mb["DNA.thrust"]),
+        *(
+            _ro(sources[k]())
+            for k in ("food_count", "food_dx", "food_dy", "crowd_count", "crowd_dx", "crowd_dy")
+        ),
         np.uint64(mix_one(wander.key, 1)),
         np.uint64(mix_one(wander.key, 2)),
         absorb_gain,
@@ -194,7 +205,9 @@ def _trait_sources(world: World, mb: Chunk, compiled: bool = False) -> dict[str,
 
             for what, less in (("food", 0), ("crowd", 1)):  # a molbot's crowd leaves itself out
                 f: Field = world.scratch[f"{what}_field"]
-                found = _lookup(f.count, f.sum_x, f.sum_y, f.shift, f.cols, f.rows, x, y, less)
+                found = _lookup(
+                    _ro(f.count), _ro(f.sum_x), _ro(f.sum_y), f.shift, f.cols, f.rows, _ro(x), _ro(y), less
+                )
                 cache[f"{what}_count"], cache[f"{what}_dx"], cache[f"{what}_dy"] = found
             return
         fn, fsx, fsy = neighbourhood(world.scratch["food_field"], x, y)
