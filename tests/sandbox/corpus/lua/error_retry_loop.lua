@@ -1,4 +1,4 @@
--- expect: instructions  (catch every error and go on forever)
+-- expect: instructions|wall_clock  (catch every error and go on forever)
 function act(ctx)
   while true do pcall(error, 'again') end
 end
