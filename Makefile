@@ -36,8 +36,9 @@ llm: $(STAMP)
 redis-check:
 	@command -v redis-server >/dev/null 2>&1 || { echo "make test needs redis-server: install it (Debian: apt-get install redis-server)"; exit 2; }
 
+# two workers (pytest-xdist): the suite waits on real servers and browsers as much as it computes
 test: $(STAMP) $(WEB_STAMP) llm redis-check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_petri.py

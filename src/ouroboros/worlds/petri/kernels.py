@@ -138,6 +138,12 @@ def select(name: str = "auto") -> Kernels:
 SIZE_HINTS: dict[str, tuple[int, int | None]] = {"python": (0, 64), "numpy": (0, None), "numba": (0, None)}
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def prepare_numba() -> None:
     """Compile (or load from numba's cache) the numba kernels, outside any tick, for every array a
     tick passes: contiguous or strided (AoS), writable or read-only. Then run them once on tiny
@@ -163,9 +169,12 @@ def prepare_numba() -> None:
         k.eat_contacts(x, x, r, x, x, grid, grid)
         k.predation_contacts(x, x, r, e, grid)
         out = [np.zeros(3, dtype=np.int64) for _ in range(3)]
-        nk._builtin_traits(e.view(np.uint64), x, r, e, x, x, e, x, x, np.uint64(1), np.uint64(2), 5, *out)
-        count, sum_x, sum_y = nk._field(x, x, 20, 4, 4)
-        nk._lookup(count, sum_x, sum_y, 20, 4, 4, x, x, 1)
+        # the systems hand these three read-only views (``systems._ro``): warm them up the same way
+        xr, rr, er = (_read_only(a) for a in (x, r, e))
+        nk._builtin_traits(_read_only(e.view(np.uint64)), xr, rr, er, xr, xr, er, xr, xr,
+                           np.uint64(1), np.uint64(2), 5, *out)  # fmt: skip
+        count, sum_x, sum_y = nk._field(xr, xr, 20, 4, 4)
+        nk._lookup(_read_only(count), _read_only(sum_x), _read_only(sum_y), 20, 4, 4, xr, xr, 1)
 
 
 def variant_kernels() -> list[Kernels]:
