@@ -276,17 +276,31 @@ def gateway(
     telnet_port: Annotated[int, typer.Option("--telnet-port", min=0, max=65535)] = 4000,
     ws_port: Annotated[int, typer.Option("--ws-port", min=0, max=65535)] = 4001,
     name: Annotated[str, typer.Option("--name", help="This gateway's name (default gw-PID).")] = "",
+    trusted_address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-address", help="An address exempt from per-address limits (a proxy, a test rig)."
+        ),
+    ] = None,
 ) -> None:
     """Hold players' telnet and WebSocket connections for a shard in another process."""
     import asyncio
+    import ipaddress
 
     from ouroboros.cluster.remote_game import RemoteGame
     from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
+    from ouroboros.server.gateway.session import SessionLimits
     from ouroboros.worlds import world_spec
 
     with command_boundary():
         world_name, shard_id = _shard_name(shard_name)
         _check_url(redis_url)
+        for address in trusted_address or ():
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
+    limits = SessionLimits(trusted_addresses=tuple(trusted_address)) if trusted_address else None
     gw = name or f"gw-{os.getpid()}"
     folder = data / "gateways"
     folder.mkdir(parents=True, exist_ok=True)
@@ -294,7 +308,7 @@ def gateway(
     async def main() -> None:
         game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
         accounts = AccountStore(folder / "accounts.db")
-        registry = SessionRegistry(game, accounts)  # type: ignore[arg-type]
+        registry = SessionRegistry(game, accounts, limits=limits)  # type: ignore[arg-type]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
