@@ -66,7 +66,7 @@ Worker(queue, {"gen": HANDLERS["gen"], "hold": hold}, name, lease_s=lease / 2).r
 
 
 def start_workers(
-    url: str, n: int, lease_s: float, every_s: float, marks: Path
+    url: str, n: int, lease_s: float, every_s: float, marks: Path, first: int = 0
 ) -> list[subprocess.Popen[bytes]]:
     script = marks / "worker.py"
     script.write_text(WORKER)
@@ -75,7 +75,7 @@ def start_workers(
         subprocess.Popen(
             [sys.executable, str(script), url, f"w{i}", str(lease_s), str(every_s), str(marks)], env=env
         )
-        for i in range(n)
+        for i in range(first, first + n)
     ]
 
 
@@ -138,19 +138,7 @@ def recovery_row(lease_s: float, every_s: float) -> dict[str, float]:
     try:
         queue.submit("hold", {"tag": "a", "s": 30.0}, "held")
         wait_for(lambda: (marks / "w0-a").exists())
-        rescuer = subprocess.Popen(
-            [
-                sys.executable,
-                str(marks / "worker.py"),
-                server.url,
-                "w1",
-                str(lease_s),
-                str(every_s),
-                str(marks),
-            ],
-            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        )
-        procs.append(rescuer)
+        procs += start_workers(server.url, 1, lease_s, every_s, marks, first=1)  # the rescuer, w1
         # the rescuer must be up (it has imported) before the kill, or its start is measured too
         queue.submit("gen", {"type": "NPC", "seed": 1, "world": "neon"}, "ping")
         wait_for(lambda: queue.result("ping"))

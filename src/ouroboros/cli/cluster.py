@@ -22,24 +22,13 @@ import typer
 
 from ouroboros.cli.boundary import command_boundary
 from ouroboros.cli.core import app
+from ouroboros.cluster import keys
 from ouroboros.errors import BadInputError, ClusterError
 
 cluster_app = typer.Typer(help="A local cluster on Redis: up, status.")
 app.add_typer(cluster_app, name="cluster", no_args_is_help=True)
 
 RedisOption = Annotated[str, typer.Option("--redis", help="Redis URL: redis://host:port/0 or unix:///path.")]
-
-
-def _procs_key() -> str:
-    from ouroboros.cluster import keys
-
-    return keys.procs()
-
-
-def _alerts_key() -> str:
-    from ouroboros.cluster import keys
-
-    return keys.alerts()
 
 
 def _shard_name(spec: str) -> tuple[str, str]:
@@ -129,7 +118,7 @@ def status(
         queue = _queue(redis_url, tuple(k for k in kinds.split(",") if k))
         stats = queue.stats()
         dead = queue.dead_letters()
-        procs = queue._call(queue.r.hgetall, _procs_key())
+        procs = queue._call(queue.r.hgetall, keys.procs())
     doc: dict[str, Any] = {
         "processes": [json.loads(v) for _, v in sorted(procs.items())],
         "queues": {"waiting": stats.waiting, "running": stats.running, "results": stats.results,
@@ -211,9 +200,9 @@ def up(
 
     def record(event: dict[str, Any]) -> None:
         try:
-            queue._call(queue.r.hset, _procs_key(), event["name"], json.dumps(event, sort_keys=True))
+            queue._call(queue.r.hset, keys.procs(), event["name"], json.dumps(event, sort_keys=True))
             if event["event"] == "restart_loop":
-                queue._call(queue.r.xadd, _alerts_key(), {"alert": json.dumps(event, sort_keys=True)},
+                queue._call(queue.r.xadd, keys.alerts(), {"alert": json.dumps(event, sort_keys=True)},
                             maxlen=1000, approximate=True)  # fmt: skip
         except ClusterError:
             pass  # redis away: the supervisor goes on; status catches up at the next event
@@ -223,7 +212,7 @@ def up(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    queue._call(queue.r.delete, _procs_key())
+    queue._call(queue.r.delete, keys.procs())
     typer.echo(f"cluster: {len(specs)} processes on {redis_url}; Ctrl-C stops them", err=True)
     try:
         Supervisor(specs, on_event=record).run(stop.is_set, soft_restart=soft)

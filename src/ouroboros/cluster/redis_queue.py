@@ -27,6 +27,7 @@ from typing import Any
 
 import redis
 
+from ouroboros.cluster import keys
 from ouroboros.cluster.jobs import DeadLetter, Job, QueueStats, check_job, dump_result, load_object
 from ouroboros.errors import ClusterError
 
@@ -97,7 +98,7 @@ class RedisJobQueue:
     ) -> None:
         self.kinds = tuple(sorted(set(kinds)))
         self.max_deliveries = max_deliveries
-        self.ns = "{" + namespace + "}"
+        self.ns = keys.ns(namespace)
         try:
             self.r = redis.Redis.from_url(url, socket_timeout=socket_timeout_s, decode_responses=True)
         except ValueError as exc:
