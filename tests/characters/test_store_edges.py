@@ -137,3 +137,15 @@ def test_bad_input_is_one_clear_error_and_changes_nothing(
         assert store.claim("Molly", "neon-1", 30) == {"credits": 1}
     finally:
         store.close()
+
+
+def test_a_store_says_whether_its_redis_persists(tmp_path: Path) -> None:
+    volatile, durable = RedisServer().start(), RedisServer(tmp_path, appendonly=True).start()
+    stores = [RedisCharacters(volatile.url), RedisCharacters(durable.url)]
+    try:
+        assert [s.persistent() for s in stores] == [False, True]
+    finally:
+        for store in stores:
+            store.close()
+        volatile.stop()
+        durable.stop()

@@ -155,6 +155,16 @@ class RedisCharacters:
     def names(self) -> list[str]:
         return sorted(self._call(self.r.smembers, keys.character_names(self.namespace)))
 
+    def persistent(self) -> bool | None:
+        """Whether this Redis keeps data across a restart (AOF or RDB snapshots); ``None`` when it
+        will not say (``CONFIG`` refused, as managed services do, or Redis away)."""
+        try:
+            config = self.r.config_get("appendonly")
+            config.update(self.r.config_get("save"))
+        except REDIS_ERRORS:
+            return None
+        return config.get("appendonly") == "yes" or bool(str(config.get("save") or "").strip())
+
     def close(self) -> None:
         self.r.close()
 

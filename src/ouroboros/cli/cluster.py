@@ -253,7 +253,11 @@ def shard(
         game = open_live_game(world_name, folder, seed, tick_hz or None)
         # the shard's name is the holder: a restarted shard takes its characters back at once,
         # and the fencing token shuts out the life before it
-        seats = seats_for(world_name, game, RedisCharacters(redis_url), holder=name)
+        characters = RedisCharacters(redis_url, socket_timeout_s=2.0)
+        seats = seats_for(world_name, game, characters, holder=name)
+    if characters.persistent() is False:
+        typer.echo(f"shard {name}: warning: redis at {redis_url} persists nothing (no appendonly, no save): "
+                   "characters are lost if it restarts", err=True)  # fmt: skip
     host = ShardHost(game, redis_url, name, boot_id=boot, seats=seats)
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
     ran = run_shard(game, host, stop, game.tick_hz)
