@@ -1,10 +1,14 @@
 """``ouroboros worker KIND… --redis URL``, ``ouroboros cluster up`` and ``cluster status``.
 
-A worker serves job kinds from the Redis Streams queue (``ouroboros.cluster``), renews each job's
-lease while it runs and runs a janitor that hands on the jobs of workers that died.
-``cluster up`` starts a supervised local cluster against a Redis it is given (or starts, when
-``redis-server`` is installed), restarts a process that dies (with backoff; a restart loop is an
-alert) and stops everything on Ctrl-C. Exit codes: 0 stopped cleanly (Ctrl-C / SIGTERM); 2 bad
+A worker serves job kinds (``gen``, ``llm``, ``evolve``: ``ai.jobs``) from the Redis Streams queue
+(``ouroboros.cluster``), renews each job's lease while it runs and runs a janitor that hands on the
+jobs of workers that died; an ``llm`` worker's model is ``--llm-url``/``--llm-model`` (without one
+its ``llm`` jobs get a "no model" result). ``cluster up`` starts a supervised local cluster against
+a Redis it is given (or starts, when ``redis-server`` is installed): ``--workers`` workers serving
+``gen`` and ``evolve``, ``--llm-workers`` serving ``llm`` when a model is given. It restarts a
+process that dies (with backoff; each death and a restart loop are alerts on the Redis alerts
+stream, shown on the dashboard), writes ``DATA/cluster.json`` so a dashboard on the same data
+folder finds it, and stops everything on Ctrl-C. Exit codes: 0 stopped cleanly (Ctrl-C / SIGTERM); 2 bad
 input (unknown kind, bad URL); 1 Redis unreachable.
 """
 
@@ -69,7 +73,7 @@ def _on_signals(stop: threading.Event) -> None:
 
 @app.command("worker")
 def worker(
-    kinds: Annotated[list[str], typer.Argument(help="Job kinds to serve (gen).")],
+    kinds: Annotated[list[str], typer.Argument(help="Job kinds to serve: gen, llm, evolve.")],
     redis_url: RedisOption,
     name: Annotated[str, typer.Option("--name", help="Consumer name (default host-pid).")] = "",
     lease_s: Annotated[
@@ -80,9 +84,16 @@ def worker(
     ] = 30.0,
     janitor_every_s: Annotated[float, typer.Option("--janitor-every-s", min=0.05)] = 5.0,
     max_deliveries: Annotated[int, typer.Option("--max-deliveries", min=1, max=100)] = 3,
+    llm_url: Annotated[
+        str, typer.Option("--llm-url", help="llm jobs: the model server (http://HOST:PORT); none: they fail.")
+    ] = "",
+    llm_model: Annotated[str, typer.Option("--llm-model", help="llm jobs: the model's name.")] = "",
+    llm_provider: Annotated[
+        str, typer.Option("--llm-provider", help="llm jobs: ollama or openai (OpenAI-compatible).")
+    ] = "openai",
 ) -> None:
     """Serve jobs until stopped."""
-    from ouroboros.ai.jobs import HANDLERS
+    from ouroboros.ai.jobs import HANDLERS, handlers, model_provider
     from ouroboros.cluster import Janitor, Worker
 
     with command_boundary():
@@ -95,6 +106,7 @@ def worker(
             raise BadInputError(
                 "--janitor-idle-s must exceed --lease-s (a live worker's job would be handed on)"
             )
+        model = model_provider(llm_provider, llm_url, llm_model) if llm_url else None
         queue = _queue(redis_url, tuple(kinds), max_deliveries=max_deliveries)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -102,39 +114,45 @@ def worker(
     consumer = name or f"{socket.gethostname()}-{os.getpid()}"
     janitor = Janitor(queue, janitor_idle_s, janitor_every_s)
     threading.Thread(target=janitor.run, args=(stop,), name="janitor", daemon=True).start()
-    typer.echo(f"worker {consumer}: serving {', '.join(sorted(kinds))} from {redis_url}", err=True)
-    Worker(queue, {k: HANDLERS[k] for k in kinds}, consumer, lease_s=lease_s).run(stop, wait_s=0.5)
+    served = ", ".join(sorted(kinds)) + (f" (model {llm_model} at {llm_url})" if model is not None else "")
+    typer.echo(f"worker {consumer}: serving {served} from {redis_url}", err=True)
+    Worker(queue, handlers(kinds, model), consumer, lease_s=lease_s).run(stop, wait_s=0.5)
     queue.close()
+    if model is not None and callable(getattr(model, "close", None)):
+        model.close()
 
 
 @cluster_app.command("status")
 def status(
     redis_url: RedisOption,
-    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated job kinds.")] = "gen",
+    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated job kinds.")] = "gen,llm,evolve",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The job queues: waiting, running, results, dead letters."""
+    """Each process (role, pid, health, restarts), the job queues (lag per kind), dead letters."""
+    from ouroboros.cluster.status import status_doc
+
     with command_boundary():
-        queue = _queue(redis_url, tuple(k for k in kinds.split(",") if k))
-        stats = queue.stats()
-        dead = queue.dead_letters()
-        procs = queue._call(queue.r.hgetall, keys.procs())
-    doc: dict[str, Any] = {
-        "processes": [json.loads(v) for _, v in sorted(procs.items())],
-        "queues": {"waiting": stats.waiting, "running": stats.running, "results": stats.results,
-                   "dead": stats.dead, "consumers": stats.consumers},
-        "dead_letters": [
-            {"key": d.key, "kind": d.kind, "attempts": d.attempts, "error": d.error} for d in dead
-        ],
-    }  # fmt: skip
+        wanted = tuple(k for k in kinds.split(",") if k)
+        from ouroboros.cluster.jobs import KIND_PATTERN
+
+        bad = [k for k in wanted if not KIND_PATTERN.match(k)]
+        if bad or not wanted:
+            raise BadInputError(f"--kinds {kinds!r}: comma-separated lowercase job kinds")
+        doc = status_doc(_check_url(redis_url), wanted)
     if as_json:
         typer.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
     for p in doc["processes"]:
         pid = p["pid"] or "-"
-        typer.echo(f"{p['name']:<12} {p['role']:<8} pid {pid:<8} {p['state']:<8} restarts {p['restarts']}")
+        typer.echo(
+            f"{p['name']:<12} {p['role']:<8} pid {pid:<8} {p.get('health', p['state']):<10} "
+            f"restarts {p['restarts']}"
+            + (f" (last: {p['last_restart_reason']})" if p.get("last_restart_reason") else "")
+        )
     q = doc["queues"]
     typer.echo(f"jobs: {q['waiting']} waiting, {q['running']} running, {q['results']} done, {q['dead']} dead")
+    for kind, k in q["kinds"].items():
+        typer.echo(f"  {kind:<8} lag {k['lag']} ({k['waiting']} waiting, {k['running']} running)")
     for d in doc["dead_letters"]:
         typer.echo(f"  dead {d['key']} ({d['kind']}, {d['attempts']} attempts): {d['error']}")
 
@@ -144,7 +162,16 @@ def up(
     redis_url: Annotated[
         str, typer.Option("--redis", help="Redis URL; default: start a private redis-server in DATA/redis.")
     ] = "",
-    workers: Annotated[int, typer.Option("--workers", min=0, max=64, help="gen workers to run.")] = 2,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=0, max=64, help="Workers serving gen and evolve jobs."),
+    ] = 2,
+    llm_workers: Annotated[
+        int, typer.Option("--llm-workers", min=0, max=64, help="Workers serving llm jobs (needs --llm-url).")
+    ] = 1,
+    llm_url: Annotated[str, typer.Option("--llm-url", help="The llm workers' model server.")] = "",
+    llm_model: Annotated[str, typer.Option("--llm-model", help="The llm workers' model.")] = "",
+    llm_provider: Annotated[str, typer.Option("--llm-provider", help="ollama or openai.")] = "openai",
     shards: Annotated[
         str, typer.Option("--shards", help="Shards per world, WORLD=N,... (a gateway per shard).")
     ] = "",
@@ -161,6 +188,7 @@ def up(
     import sys
 
     from ouroboros.cluster.redis_server import RedisServer
+    from ouroboros.cluster.status import KINDS, remove_marker, write_marker
     from ouroboros.cluster.supervisor import ProcessSpec, Supervisor
 
     shard_specs: list[tuple[str, str]] = []
@@ -176,13 +204,24 @@ def up(
             folder.mkdir(parents=True, exist_ok=True)
             server = RedisServer(folder.resolve(), appendonly=True).start()  # ClusterError: no redis-server
             redis_url = server.url
-        queue = _queue(redis_url, ("gen",))
+        if llm_url:
+            from ouroboros.ai.jobs import model_provider
+
+            model_provider(llm_provider, llm_url, llm_model)  # bad options: refused here, not in a loop
+        queue = _queue(redis_url, KINDS)
     python = [sys.executable, "-m", "ouroboros"]
     specs = [
-        ProcessSpec(f"worker-{i + 1}", "worker", [*python, "worker", "gen", "--redis", redis_url,
+        ProcessSpec(f"worker-{i + 1}", "worker", [*python, "worker", "gen", "evolve", "--redis", redis_url,
                                                  "--name", f"worker-{i + 1}"])
         for i in range(workers)
     ]  # fmt: skip
+    if llm_url:  # without a model an llm worker could only answer "no model": none is started
+        model_args = ["--llm-url", llm_url, "--llm-model", llm_model, "--llm-provider", llm_provider]
+        specs += [
+            ProcessSpec(f"llm-{i + 1}", "worker", [*python, "worker", "llm", "--redis", redis_url,
+                                                  "--name", f"llm-{i + 1}", *model_args])
+            for i in range(llm_workers)
+        ]  # fmt: skip
     for i, (_, shard_id) in enumerate(shard_specs):
         world_arg = shard_id.rsplit("-", 1)[0] + ":" + shard_id.rsplit("-", 1)[1]
         specs.append(
@@ -201,7 +240,7 @@ def up(
     def record(event: dict[str, Any]) -> None:
         try:
             queue._call(queue.r.hset, keys.procs(), event["name"], json.dumps(event, sort_keys=True))
-            if event["event"] == "restart_loop":
+            if event["event"] in ("died", "restart_loop"):
                 queue._call(queue.r.xadd, keys.alerts(), {"alert": json.dumps(event, sort_keys=True)},
                             maxlen=1000, approximate=True)  # fmt: skip
         except ClusterError:
@@ -214,9 +253,11 @@ def up(
         signal.signal(sig, lambda *_: stop.set())
     queue._call(queue.r.delete, keys.procs())
     typer.echo(f"cluster: {len(specs)} processes on {redis_url}; Ctrl-C stops them", err=True)
+    write_marker(data, redis_url)  # a dashboard on this data folder finds the cluster here
     try:
         Supervisor(specs, on_event=record).run(stop.is_set, soft_restart=soft)
     finally:
+        remove_marker(data)
         queue.close()
         if server is not None:
             server.stop()
