@@ -1,8 +1,9 @@
 """The council's and the evolution loop's work as worker jobs (``ouroboros worker gen|llm|evolve``):
 plain JSON in, JSON out, the same answer wherever it ran.
 
-- ``gen``: ``{"type", "seed", "world", "context"?, "content"?}`` → ``{"proposal": {...}}``, the
-  same proposal ``generate`` makes in-process (so a result is the same bytes wherever it ran).
+- ``gen``: ``{"type", "seed", "world", "context"?, "content"?, "guardrails"?, "job"?}`` →
+  ``{"proposal": {...}, "job"?}``, the same proposal ``generate`` makes in-process (so a result
+  is the same bytes wherever it ran); ``job`` (the submitter's record) comes back as it went.
 - ``llm``: one model call, the request the council makes through its model registry
   (``{"role", "prompt", "system"?, "schema"?, "model"?, "temperature"?, "max_tokens"?,
   "timeout_s"?}``, see ``llm_payload``) → ``{"ok": true, "text", "data", "provider", "model",
@@ -28,7 +29,7 @@ from ouroboros.errors import BadInputError, LlmError
 
 Handler = Callable[[dict[str, Any]], Mapping[str, Any]]
 
-GEN_KEYS = frozenset({"type", "seed", "world", "context", "content"})
+GEN_KEYS = frozenset({"type", "seed", "world", "context", "content", "guardrails", "job"})
 LLM_KEYS = frozenset(
     {"role", "prompt", "system", "schema", "model", "temperature", "max_tokens", "timeout_s"}
 )
@@ -44,14 +45,28 @@ def gen_job(payload: dict[str, Any]) -> dict[str, Any]:
     unknown = set(payload) - GEN_KEYS
     if unknown or not {"type", "seed", "world"} <= set(payload):
         raise BadInputError(f"a gen job takes {sorted(GEN_KEYS)} (type, seed, world required)")
+    guardrails = None
+    if payload.get("guardrails") is not None:
+        from pydantic import ValidationError
+
+        from ouroboros.content.rules import Guardrails
+
+        try:
+            guardrails = Guardrails.model_validate(payload["guardrails"])
+        except ValidationError as exc:
+            raise BadInputError(f"a gen job's guardrails: {exc}", path="guardrails") from exc
     proposal = generate(
         payload["type"],
         payload["seed"],
         world=payload["world"],
         content=payload.get("content"),
+        guardrails=guardrails,
         context=payload.get("context"),
     )
-    return {"proposal": proposal.model_dump(mode="json")}
+    out: dict[str, Any] = {"proposal": proposal.model_dump(mode="json")}
+    if "job" in payload:
+        out["job"] = payload["job"]  # the submitter's own record, handed back with the result
+    return out
 
 
 # -- llm ----------------------------------------------------------------------------------------------
