@@ -188,7 +188,7 @@ def up(
     import sys
 
     from ouroboros.cluster.redis_server import RedisServer
-    from ouroboros.cluster.status import KINDS, remove_marker, write_marker
+    from ouroboros.cluster.status import KINDS, record_event, remove_marker, write_marker
     from ouroboros.cluster.supervisor import ProcessSpec, Supervisor
 
     shard_specs: list[tuple[str, str]] = []
@@ -238,13 +238,7 @@ def up(
     soft = {shard_id: soft_restart_s for _, shard_id in shard_specs} if soft_restart_s > 0 else {}
 
     def record(event: dict[str, Any]) -> None:
-        try:
-            queue._call(queue.r.hset, keys.procs(), event["name"], json.dumps(event, sort_keys=True))
-            if event["event"] in ("died", "restart_loop"):
-                queue._call(queue.r.xadd, keys.alerts(), {"alert": json.dumps(event, sort_keys=True)},
-                            maxlen=1000, approximate=True)  # fmt: skip
-        except ClusterError:
-            pass  # redis away: the supervisor goes on; status catches up at the next event
+        record_event(queue, event)  # redis away: the supervisor goes on; status catches up later
         if event["event"] in ("died", "restart_loop", "soft_restart"):
             typer.echo(f"cluster: {event['name']} {event['event']} (exit {event.get('last_exit')})", err=True)
 

@@ -7,6 +7,7 @@ status --json`` prints and the dashboard's ``/api/cluster`` answers.
 - ``DATA/cluster.json`` (``write_marker``/``read_marker``) is how a dashboard in the same data
   folder finds the cluster: ``cluster up`` writes its Redis URL and its own pid there and removes
   it when it stops; a marker whose supervisor is gone counts as no cluster.
+- ``record_event(queue, event)``: how ``cluster up`` writes a supervisor's event there.
 - ``alerts_since(url, cursor)``: the supervisor's alerts (a process died, a restart loop) after a
   stream cursor, oldest first, for the dashboard's alert center.
 """
@@ -73,6 +74,18 @@ def status_doc(url: str, kinds: tuple[str, ...] = KINDS, timeout_s: float = 5.0)
     }
 
 
+def record_event(queue: Any, event: dict[str, Any]) -> None:
+    """A supervisor's event written where ``status_doc`` reads it: the process's row, and an alert
+    when a process died or keeps dying. Redis away: nothing (the next event catches up)."""
+    try:
+        queue._call(queue.r.hset, keys.procs(), event["name"], json.dumps(event, sort_keys=True))
+        if event["event"] in ("died", "restart_loop"):
+            doc = {"alert": json.dumps(event, sort_keys=True)}
+            queue._call(queue.r.xadd, keys.alerts(), doc, maxlen=1000, approximate=True)
+    except ClusterError:
+        pass
+
+
 def alerts_since(url: str, cursor: str, timeout_s: float = 2.0) -> tuple[str, list[dict[str, Any]]]:
     """The supervisor's alerts after ``cursor`` (``""``: only those from now on; the cursor of the
     newest is returned, so the first call just takes the place), oldest first."""
@@ -121,4 +134,13 @@ def read_marker(data: Path) -> str | None:
     return url
 
 
-__all__ = ["KINDS", "MARKER", "alerts_since", "read_marker", "remove_marker", "status_doc", "write_marker"]
+__all__ = [
+    "KINDS",
+    "MARKER",
+    "alerts_since",
+    "read_marker",
+    "record_event",
+    "remove_marker",
+    "status_doc",
+    "write_marker",
+]
