@@ -179,6 +179,8 @@ class AlertCenter:
 
         self._unlisten_sandbox = add_restart_listener(self.sandbox_restarted)
         self._cluster: tuple[str, str] | None = None  # (redis url, stream cursor)
+        # a cluster's alerts from before this center began are on its status page, not raised again
+        self._cluster_since = f"{int(time.time() * 1000)}-0"
         self._cluster_stop = threading.Event()
         self._cluster_thread: threading.Thread | None = None
 
@@ -268,7 +270,8 @@ class AlertCenter:
 
     def poll_cluster(self, data: Path) -> int:
         """Raise an alert for each supervisor alert written since the last poll (the first poll of
-        a cluster takes its place: older ones are on its status page); returns how many."""
+        a cluster reads from when this center began: older ones are on its status page); returns
+        how many."""
         from ouroboros.cluster.status import alerts_since, read_marker
         from ouroboros.errors import ClusterError
 
@@ -276,7 +279,8 @@ class AlertCenter:
         if url is None:
             self._cluster = None
             return 0
-        cursor = self._cluster[1] if self._cluster is not None and self._cluster[0] == url else ""
+        same = self._cluster is not None and self._cluster[0] == url
+        cursor = self._cluster[1] if self._cluster is not None and same else self._cluster_since
         try:
             cursor, found = alerts_since(url, cursor)
         except ClusterError:
