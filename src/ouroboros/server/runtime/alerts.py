@@ -33,6 +33,7 @@ import queue
 import threading
 import time
 import urllib.request
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
@@ -177,7 +178,14 @@ class AlertCenter:
         self.unsubscribe = feed.subscribe(self.observe)
         from ouroboros.sandbox.python_worker import add_restart_listener
 
-        self._unlisten_sandbox = add_restart_listener(self.sandbox_restarted)
+        heard = weakref.WeakMethod(self.sandbox_restarted)  # a center never closed is still collected
+
+        def on_restart(info: dict[str, Any]) -> None:
+            method = heard()
+            if method is not None:
+                method(info)
+
+        self._unlisten_sandbox = add_restart_listener(on_restart)
         self._cluster: tuple[str, str] | None = None  # (redis url, stream cursor)
         # a cluster's alerts from before this center began are on its status page, not raised again
         self._cluster_since = f"{int(time.time() * 1000)}-0"
