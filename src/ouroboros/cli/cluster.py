@@ -269,7 +269,8 @@ def shard(
     """Run one shard of a world: its live game, its players' operations from Redis."""
     import uuid
 
-    from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard
+    from ouroboros.characters import RedisCharacters
+    from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard, seats_for
 
     with command_boundary():
         world_name, name = _shard_name(world)
@@ -285,7 +286,14 @@ def shard(
         return
     with command_boundary():
         game = open_live_game(world_name, folder, seed, tick_hz or None)
-    host = ShardHost(game, redis_url, name, boot_id=boot)
+        # the shard's name is the holder: a restarted shard takes its characters back at once,
+        # and the fencing token shuts out the life before it
+        characters = RedisCharacters(redis_url, socket_timeout_s=2.0)
+        seats = seats_for(world_name, game, characters, holder=name)
+    if characters.persistent() is False:
+        typer.echo(f"shard {name}: warning: redis at {redis_url} persists nothing (no appendonly, no save): "
+                   "characters are lost if it restarts", err=True)  # fmt: skip
+    host = ShardHost(game, redis_url, name, boot_id=boot, seats=seats)
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
     ran = run_shard(game, host, stop, game.tick_hz)
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
@@ -326,12 +334,16 @@ def gateway(
                 raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
     limits = SessionLimits(trusted_addresses=tuple(trusted_address)) if trusted_address else None
     gw = name or f"gw-{os.getpid()}"
-    folder = data / "gateways"
+    # The gateways of one world share its accounts: the world's accounts file, where `ouroboros
+    # go` keeps them too (SQLite in WAL mode across processes; a name's uniqueness is its key).
+    folder = data / world_name
     folder.mkdir(parents=True, exist_ok=True)
+    hook = world_spec(world_name).game
+    accounts_file = folder / (hook.accounts_file if hook is not None else "accounts.db")
 
     async def main() -> None:
         game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
-        accounts = AccountStore(folder / "accounts.db")
+        accounts = AccountStore(accounts_file)
         registry = SessionRegistry(game, accounts, limits=limits)  # type: ignore[arg-type]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -32,4 +32,36 @@ def alerts(namespace: str = NAMESPACE) -> str:
     return f"{ns(namespace)}:alerts"
 
 
-__all__ = ["NAMESPACE", "alerts", "gateway_out", "ns", "procs", "shard_alive", "shard_in"]
+def character(name: str, namespace: str = NAMESPACE) -> str:
+    """A character's stored record (JSON), kept without expiry."""
+    return f"{ns(namespace)}:character:{name}"
+
+
+def character_lease(name: str, namespace: str = NAMESPACE) -> str:
+    """Who holds a character now: ``TOKEN:HOLDER``, expiring with the lease (PX)."""
+    return f"{ns(namespace)}:character:{name}:lease"
+
+
+def character_names(namespace: str = NAMESPACE) -> str:
+    """The set of names with a stored record."""
+    return f"{ns(namespace)}:characters"
+
+
+def character_tokens(namespace: str = NAMESPACE) -> str:
+    """The fencing-token counter: every claim takes the next number."""
+    return f"{ns(namespace)}:characters:token"
+
+
+__all__ = [
+    "NAMESPACE",
+    "alerts",
+    "character",
+    "character_lease",
+    "character_names",
+    "character_tokens",
+    "gateway_out",
+    "ns",
+    "procs",
+    "shard_alive",
+    "shard_in",
+]
