@@ -231,9 +231,11 @@ def shard(
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     tick_hz: Annotated[float, typer.Option("--tick-hz", min=0.0, help="0: the world's own pace.")] = 0.0,
 ) -> None:
-    """Run one shard of a world: its live game, its players' operations from Redis."""
+    """Run one shard of a world: its live game, its players' operations from Redis, the version
+    the control process gives it (content from the ledger in DATA/WORLD)."""
     import uuid
 
+    from ouroboros.cluster.follow import ShardLink
     from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard
 
     with command_boundary():
@@ -251,8 +253,13 @@ def shard(
     with command_boundary():
         game = open_live_game(world_name, folder, seed, tick_hz or None)
     host = ShardHost(game, redis_url, name, boot_id=boot)
+    link = ShardLink(redis_url, world_name, name, data / world_name)
+    threading.Thread(target=link.run, args=(stop,), name=f"{name}-link", daemon=True).start()
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
-    ran = run_shard(game, host, stop, game.tick_hz)
+    try:
+        ran = run_shard(game, host, stop, game.tick_hz, on_tick=link.on_tick(game))
+    finally:
+        link.close()
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
 
 
