@@ -24,6 +24,8 @@ from ouroboros.cluster.shard import ShardHost, open_live_game, run_shard
 from ouroboros.errors import PatchError
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
+from ouroboros.rollout.driver import RolloutDriver
+from ouroboros.rollout.kpis import KpiBook
 from ouroboros.rollout.plan import parse_plan
 from ouroboros.rollout.service import RolloutService
 from ouroboros.worlds import build_world
@@ -227,3 +229,39 @@ def test_the_target_version() -> None:
     assert target_version(Wanted("p2", "p2", None), None, 99.0, None) == ("p2", False)  # promoted: kept
     assert target_version(Wanted("p1", "p1", "r1"), None, 99.0, None) == ("p1", False)  # a control shard
     assert Wanted.parse("not json") is None and Wanted.parse('{"version": 3}') is None
+
+
+def test_a_rollout_puts_one_shard_on_the_patch_and_a_shards_offline_revert_rolls_it_back(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    held = {**NEON, "budgets": {**NEON["budgets"], "human_domains": ["rooms"]}}  # type: ignore[dict-item]
+    gov = Governor(tmp_path / "data" / "neon", world_defaults=held, environ={})
+    running: list[Shard] = []
+    control: WorldControl | None = None
+    try:
+        gov.new_key("op", ["*"])
+        doc = make_bundle(gov, described("Half the city sees koi.", "1.1.0"), gov.local_key("op"))
+        assert gov.submit(doc).state == State.VALIDATED
+        patch = doc["patch_id"]
+        rollout = RolloutService(gov).start(patch, parse_plan("50,100"), "alice", "stage it")
+        running = [Shard(redis_server.url, tmp_path / "data", n) for n in range(2)]
+        book = KpiBook(ticks_per_second=40.0, tick_budget_ms=25.0)
+        control = WorldControl(redis_server.url, "neon", gov, book=book)
+        control.driver = RolloutDriver(RolloutService(gov), book, control.tick)
+        wait_until(
+            lambda: sorted(str(s.version) for s in running) == sorted([patch, "None"]), every=control.step
+        )
+        docs = [Wanted.parse(control.r.get(keys.shard_version(s.name))) for s in running]
+        assert {d.rollout for d in docs if d is not None} == {rollout.rollout_id}
+        # a shard that lost Redis for 30 s reverted on its own: its guard rolls the rollout back
+        guard = [{"t": 10**9, "ms": 1.0, "v": patch, "f": 0, "g": OFFLINE_GUARD}]
+        control.r.xadd(keys.world_ticks("neon"), {"s": "neon-9", "b": json.dumps(guard)})
+        wait_until(lambda: all(s.version is None for s in running), every=control.step)
+        assert gov.ledger.state_of(patch) == State.ROLLED_BACK
+        assert RolloutService(gov).store.live() is None
+    finally:
+        for shard in running:
+            shard.halt()
+        if control is not None:
+            control.close()
+        gov.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,13 +33,15 @@ import redis
 
 from ouroboros.cluster import keys
 from ouroboros.cluster.follow import OFFLINE_GUARD, REDIS_ERRORS, Wanted
-from ouroboros.errors import BadInputError
+from ouroboros.errors import BadInputError, OuroborosError
 from ouroboros.patches import Governor
 from ouroboros.rollout.controller import LIVE
 from ouroboros.rollout.kpis import KpiBook, TickReport
 from ouroboros.rollout.router import Router
 
 REPUBLISH_S = 5.0
+#: a shard whose last report is older than this does not count as running (``status``)
+STALE_S = 5.0
 log = logging.getLogger("ouroboros.cluster")
 
 
@@ -69,6 +72,7 @@ class WorldControl:
         #: each shard's last report: tick, version, players online, report time (this clock)
         self.latest: dict[str, dict[str, Any]] = {}
         self.guards: list[tuple[str, str, int]] = []  # (shard, guard, tick)
+        self._lock = threading.Lock()  # ``latest`` is read by the API's threads (``status``)
         self.reachable: bool = True
         governor.activation_gate = self.gate
 
@@ -82,6 +86,37 @@ class WorldControl:
                 f"the control process cannot reach Redis ({type(exc).__name__}): the shards could not be told"
             )
         return None
+
+    def tick(self) -> int:
+        """The rollout's tick clock: the lowest tick every shard has reported (0 before any)."""
+        with self._lock:
+            return min((v["tick"] for v in self.latest.values()), default=0)
+
+    def status(self) -> dict[str, Any]:
+        """What the shards last reported, for the API: each shard's tick, version and players."""
+        now = self.clock()
+        with self._lock:
+            shards = {s: {**v, "age_s": round(now - v["at"], 3)} for s, v in sorted(self.latest.items())}
+        for v in shards.values():
+            del v["at"]
+        return {
+            "served_by": "shards",
+            "running": any(v["age_s"] < STALE_S for v in shards.values()),
+            "tick": max((v["tick"] for v in shards.values()), default=0),
+            "players_online": sum(v["players"] for v in shards.values()),
+            "redis_reachable": self.reachable,
+            "shards": shards,
+        }
+
+    def step(self) -> dict[str, Any]:
+        """On the control thread: the rollout driver judges what the reports completed (a refusal
+        is logged, never raised), then ``poll``."""
+        if self.driver is not None:
+            try:
+                self.driver.poll()
+            except OuroborosError as exc:
+                log.warning("world %s: the rollout driver: %s", self.world, exc.message)
+        return self.poll()
 
     def router(self) -> Router:
         if self.driver is not None:
@@ -160,9 +195,10 @@ class WorldControl:
             except (KeyError, TypeError, ValueError):
                 continue  # not a report of ours
             taken += 1
-            self.latest[shard] = {
-                "tick": tick, "version": version, "players": len(report.exposed), "at": self.clock(),
-            }  # fmt: skip
+            with self._lock:
+                self.latest[shard] = {
+                    "tick": tick, "version": version, "players": len(report.exposed), "at": self.clock(),
+                }  # fmt: skip
             if doc.get("g") == OFFLINE_GUARD:
                 self.guards.append((shard, OFFLINE_GUARD, tick))
                 log.warning("world %s: shard %s reverted a rollout on its own (no Redis)", self.world, shard)
@@ -179,4 +215,59 @@ class WorldControl:
         self.r.close()
 
 
-__all__ = ["REPUBLISH_S", "WorldControl"]
+def world_control(url: str, runner: Any) -> WorldControl:
+    """On ``runner``'s control thread: its world's ``WorldControl``, with a ``KpiBook`` at the
+    world's pace and a ``RolloutDriver`` on the shards' tick clock."""
+    from ouroboros.rollout.driver import RolloutDriver
+    from ouroboros.rollout.service import RolloutService
+
+    pace = runner.pace if runner.pace > 0 else 10.0
+    book = KpiBook(ticks_per_second=pace, tick_budget_ms=1000.0 / pace)
+    control = WorldControl(url, runner.name, runner.governor, book=book)
+    control.driver = RolloutDriver(RolloutService(runner.governor), book, control.tick)
+    return control
+
+
+class ControlPlane:
+    """A cluster's control process over a ``Runtime`` whose worlds tick on shards: every
+    ``every_s`` each world's ``WorldControl.step`` on its control thread, and every
+    ``council_every_s`` the council's step with what the shards reported (its tick, players
+    online). Each runner carries its control as ``runner.shards`` (the API answers from it)."""
+
+    def __init__(self, url: str, runtime: Any, *, every_s: float = 0.2, council_every_s: float = 1.0) -> None:
+        self.runtime = runtime
+        self.every_s = every_s
+        self.council_every_s = council_every_s
+        self.controls: dict[str, WorldControl] = {}
+        for name, runner in runtime.runners.items():
+            control = runner.call(lambda runner=runner: world_control(url, runner))
+            runner.shards = control
+            self.controls[name] = control
+
+    def run(self, stop: threading.Event) -> None:
+        council_at = time.monotonic()
+        while not stop.wait(self.every_s):
+            for name, runner in self.runtime.runners.items():
+                try:
+                    runner.call(self.controls[name].step)
+                except Exception as exc:  # one world's trouble never stops the others
+                    self.runtime.feed.publish(
+                        "error", name, source="control", message=f"{type(exc).__name__}: {exc}"
+                    )
+            if time.monotonic() - council_at >= self.council_every_s:
+                council_at = time.monotonic()
+                for name, runner in self.runtime.runners.items():
+                    if runner.council is None:
+                        continue
+                    status = self.controls[name].status()
+                    kpis = {"tick": status["tick"], "players_online": status["players_online"]}
+                    runner.post(runner._council_step, [], kpis, status["tick"])
+
+    def close(self) -> None:
+        for name, runner in self.runtime.runners.items():
+            runner.shards = None
+            with contextlib.suppress(Exception):
+                runner.call(self.controls[name].close)
+
+
+__all__ = ["REPUBLISH_S", "STALE_S", "ControlPlane", "WorldControl", "world_control"]

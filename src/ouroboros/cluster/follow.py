@@ -47,7 +47,7 @@ from ouroboros.engine import World
 REVERT_AFTER_S = 30.0
 #: the longest the link waits between two reads of its key (and two report batches)
 REFRESH_S = 1.0
-#: reports kept while Redis is away (about 10 minutes of a 10 Hz shard)
+#: reports kept while Redis is away (two minutes of a 50 Hz city), the oldest dropped first
 MAX_PENDING_REPORTS = 6000
 #: a switch queued but not landed, or a version whose content was refused, is tried again after this
 RETRY_AFTER_S = 5.0
@@ -135,7 +135,6 @@ class ShardLink:
         #: the last document read (``None``: nothing published, or never read)
         self.wanted: Wanted | None = None
         self.contact_at = clock()  # the last time Redis answered (boot counts)
-        self._registered = False
         self._pending: deque[dict[str, Any]] = deque(maxlen=max_pending)
         # the tick thread's own: the ledger and the followers live on it
         self._follower: Any = None
@@ -154,18 +153,17 @@ class ShardLink:
         """One round with Redis: wait up to ``wait_s`` for a nudge, read the key, send the pending
         reports. False when Redis did not answer (the shard goes on as it is)."""
         try:
-            if not self._registered:
-                self.r.sadd(keys.world_shards(self.world_name), self.shard)
-                self._registered = True
             if wait_s > 0:
                 if self._pubsub is None:
                     self._pubsub = self.r.pubsub(ignore_subscribe_messages=True)
                     self._pubsub.subscribe(keys.world_versions(self.world_name))
                 self._pubsub.get_message(timeout=wait_s)
-            raw: Any = self.r.get(self._key)
+            with self.r.pipeline(transaction=False) as pipe:  # one round trip
+                pipe.sadd(keys.world_shards(self.world_name), self.shard)  # again: Redis may come back empty
+                pipe.get(self._key)
+                raw: Any = pipe.execute()[1]
             self._send_reports()
         except REDIS_ERRORS:
-            self._registered = False
             if self._pubsub is not None:
                 with contextlib.suppress(Exception):
                     self._pubsub.close()
