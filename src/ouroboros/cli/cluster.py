@@ -183,6 +183,9 @@ def up(
         typer.Option("--soft-restart-every-s", min=0.0, help="Restart each shard this often (0: never)."),
     ] = 0.0,
     data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+    api_port: Annotated[
+        int, typer.Option("--api-port", min=0, max=65535, help="The control process's API (with shards).")
+    ] = 8000,
 ) -> None:
     """Start a supervised local cluster; Ctrl-C stops it all."""
     import sys
@@ -235,6 +238,12 @@ def up(
             *python, "gateway", "--redis", redis_url, "--shard", world_arg, "--data", str(data),
             "--telnet-port", str(port), "--ws-port", str(ws), "--name", f"gw-{shard_id}",
         ]))  # fmt: skip
+    if shard_specs:  # one control process governs the sharded worlds
+        governed = ",".join(dict.fromkeys(world for world, _ in shard_specs))
+        specs.append(ProcessSpec("control", "control", [
+            *python, "control", "--redis", redis_url, "--data", str(data), "--world", governed,
+            "--port", str(api_port),
+        ]))  # fmt: skip
     soft = {shard_id: soft_restart_s for _, shard_id in shard_specs} if soft_restart_s > 0 else {}
 
     def record(event: dict[str, Any]) -> None:
@@ -263,13 +272,17 @@ def shard(
     world: Annotated[str, typer.Argument(help="WORLD[:N]: the world, and which of its shards (default 0).")],
     redis_url: RedisOption,
     data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Default: the governed folder's (DATA/WORLD), else 0.")
+    ] = None,
     tick_hz: Annotated[float, typer.Option("--tick-hz", min=0.0, help="0: the world's own pace.")] = 0.0,
 ) -> None:
-    """Run one shard of a world: its live game, its players' operations from Redis."""
+    """Run one shard of a world: its live game, its players' operations from Redis, the version
+    the control process gives it (content from the ledger in DATA/WORLD)."""
     import uuid
 
     from ouroboros.characters import RedisCharacters
+    from ouroboros.cluster.follow import ShardLink
     from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard, seats_for
 
     with command_boundary():
@@ -285,7 +298,7 @@ def shard(
         typer.echo(f"shard {name}: stopped before it was its turn", err=True)
         return
     with command_boundary():
-        game = open_live_game(world_name, folder, seed, tick_hz or None)
+        game = open_live_game(world_name, folder, _seed_of(data / world_name, seed), tick_hz or None)
         # the shard's name is the holder: a restarted shard takes its characters back at once,
         # and the fencing token shuts out the life before it
         characters = RedisCharacters(redis_url, socket_timeout_s=2.0)
@@ -294,9 +307,33 @@ def shard(
         typer.echo(f"shard {name}: warning: redis at {redis_url} persists nothing (no appendonly, no save): "
                    "characters are lost if it restarts", err=True)  # fmt: skip
     host = ShardHost(game, redis_url, name, boot_id=boot, seats=seats)
+    link = ShardLink(redis_url, world_name, name, data / world_name)
+    threading.Thread(target=link.run, args=(stop,), name=f"{name}-link", daemon=True).start()
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
-    ran = run_shard(game, host, stop, game.tick_hz)
+    try:
+        ran = run_shard(game, host, stop, game.tick_hz, on_tick=link.on_tick(game))
+    finally:
+        link.close()
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+
+
+def _seed_of(governed: Path, seed: int | None) -> int:
+    """The seed a shard builds a new city with: ``--seed``, else the governed folder's (its
+    versions were checked against that world), else 0."""
+    from ouroboros.patches import WORLD_FILE
+
+    if seed is not None:
+        return seed
+    try:
+        doc = json.loads((governed / WORLD_FILE).read_text())
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{governed / WORLD_FILE} cannot be read: {exc}") from exc
+    found = doc.get("seed", 0) if isinstance(doc, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+        raise BadInputError(f"{governed / WORLD_FILE}: the seed must be a number of 0 or more")
+    return found
 
 
 @app.command("gateway")
