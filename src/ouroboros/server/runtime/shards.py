@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -62,8 +61,6 @@ MAX_CRASHES_IN_A_ROW = 3
 KEEP_TICKS = 36_000
 #: entity ids a shard of a world without players reports as its exposures, at most
 EXPOSED_ENTITIES_MAX = 256
-#: the stable version is re-read this often even when the pointer file's stat did not change
-STABLE_REREAD_TICKS = 50
 COUNTERS = ("script_faults", "quests_started", "quests_completed", "moderation_incidents")
 TICK_THREAD_CRASH = "tick_thread_crash"
 BUNDLE_UNVERIFIED = "bundle_unverified"
@@ -112,9 +109,6 @@ class ShardSet:
         )
         self.game: ShardedGame | None = None
         self._followers: list[ShardFollower] | None = None  # the tick thread's (its ledger connection)
-        self._stable: str | None = None
-        self._stamp: tuple[int, int, int] | None = None
-        self._stable_read_at = -STABLE_REREAD_TICKS
         self._counters: list[dict[str, int]] = [{} for _ in self.names]
         self._crashes = [0] * count
         self._exposed: list[frozenset[str]] = [frozenset() for _ in self.names]
@@ -157,7 +151,7 @@ class ShardSet:
         self.game = ShardedGame(
             games,
             self.fleet.running,
-            router=Router(self._stable, None),
+            router=Router(None, None),  # the first boundary gives it the router of now
             tick=lambda: self.tick,
             transfer=self._transfer,
             homes=self._read_homes(),
@@ -219,18 +213,9 @@ class ShardSet:
 
     # -- the tick thread -----------------------------------------------------------------------
     def _read_stable(self) -> str | None:
-        """The active pointer (the stable version), read when the pointer file changed."""
-        from ouroboros.patches.ledger import POINTER_FILE
-
-        try:
-            st = os.stat(self.runner.folder / POINTER_FILE)
-            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None
-        if stamp != self._stamp or self.tick - self._stable_read_at >= STABLE_REREAD_TICKS:
-            self._stamp, self._stable_read_at = stamp, self.tick
-            self._stable = self._followers_now()[0].ledger.pointer().active
-        return self._stable
+        """The active pointer (the stable version), read every tick as a world follows it (one
+        indexed read of the ledger, about 14 µs)."""
+        return self._followers_now()[0].ledger.pointer().active
 
     def _followers_now(self) -> list[ShardFollower]:
         if self._followers is None:
@@ -365,13 +350,13 @@ class ShardSet:
     def _bundle_verifies(self, patch_id: str) -> bool:
         """The live rollout's bundle still has its hash and trusted signatures (its expiry is the
         last stage's to check, when the governor approves it)."""
-        from ouroboros.patches.stages import recheck
+        from ouroboros.patches import stages
 
         gov = self.runner.governor
         doc = gov.ledger.bundle(patch_id)
         if doc is None:
             return False
-        reasons, _ = recheck(doc, gov.keyring())
+        reasons, _ = stages.recheck(doc, gov.keyring())
         return all(r.code == "expired" for r in reasons)
 
     # -- the operator's view -------------------------------------------------------------------
