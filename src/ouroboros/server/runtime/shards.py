@@ -20,7 +20,8 @@ world's base the first time. What it promises:
   ``moderation_incidents``; the report holds what one tick added).
 - **The control thread steers.** ``poll`` (on the world's control thread, every tick-second)
   runs the ``RolloutDriver`` (judging windows, following the ledger) and re-checks the live
-  rollout's bundle; the state it returns is what the next boundary follows.
+  rollout's bundle; the state it returns is what the next boundary follows, and a new phase or
+  stage is a ``rollout`` event on the feed.
 - **Hard guards act at once.** A shard whose tick raises counts a fault, raises the
   ``tick_thread_crash`` guard (the live rollout rolls back) and goes on ticking; one that raises
   ``MAX_CRASHES_IN_A_ROW`` ticks in a row stops the world as one world's crash does. A rollout
@@ -332,7 +333,7 @@ class ShardSet:
             if state is not None and not state.terminal and not self._bundle_verifies(state.patch_id):
                 self.book.guard(BUNDLE_UNVERIFIED, self.tick)
                 state = driver.guard(BUNDLE_UNVERIFIED)
-            self.state = state
+            self._adopt(state)
         except Exception as exc:  # the rollout failing must never stop the world
             message = f"{type(exc).__name__}: {exc}"
             self.runner.feed.publish("error", self.runner.name, source="rollout", message=message)
@@ -342,10 +343,30 @@ class ShardSet:
     def _guard(self, name: str) -> None:
         try:
             if self.runner.governance.is_open:
-                self.state = self.driver().guard(name)
+                self._adopt(self.driver().guard(name))
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             self.runner.feed.publish("error", self.runner.name, source="rollout", message=message)
+
+    def _adopt(self, state: RolloutState | None) -> None:
+        """The state the next boundary follows; a new phase or stage goes to the feed."""
+        before, self.state = self.state, state
+
+        def mark(s: RolloutState | None) -> tuple[str, str, int] | None:
+            return None if s is None else (s.rollout_id, str(s.phase), s.stage)
+
+        if state is None or mark(before) == mark(state):
+            return
+        self.runner.feed.publish(
+            "rollout",
+            self.runner.name,
+            rollout_id=state.rollout_id,
+            patch_id=state.patch_id,
+            phase=str(state.phase),
+            stage=state.stage,
+            pct_bp=state.pct_bp,
+            reason=state.reason,
+        )
 
     def _bundle_verifies(self, patch_id: str) -> bool:
         """The live rollout's bundle still has its hash and trusted signatures (its expiry is the
