@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
 from ouroboros.rollout.controller import Phase, RolloutState
 from ouroboros.rollout.plan import parse_plan
 from ouroboros.rollout.router import Router
@@ -161,3 +165,76 @@ def test_a_character_is_moved_to_the_shard_it_is_routed_to_before_it_enters() ->
     h.boundary(None)
     assert h.game.take_everyone_out() == ["player1", "player2"]
     assert h.game.fleet.sessions == {}
+
+
+class ShardedGameMachine(RuleBasedStateMachine):
+    """Players come and go, talk, and the rollout is promoted, rolled back or started again; at
+    every step each session sits on a shard running its version, keeps its shard while it lives,
+    and nobody is on the patch once it was rolled back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h = Harness()
+        self.rollout: RolloutState | None = None
+        self.rollouts = 0
+        self.shard_when_entered: dict[str, str] = {}
+        self.moves_expected: dict[str, int] = {}
+
+    @rule(i=st.integers(0, 11))
+    def enter(self, i: int) -> None:
+        name = f"player{i}"
+        before = self.h.game.shard_of(name)
+        self.h.game.enter(name)
+        shard = self.h.game.shard_of(name)
+        assert shard is not None and (before is None or before == shard)
+        self.shard_when_entered.setdefault(name, shard)
+        assert self.h.game.homes[name] == shard
+
+    @rule(i=st.integers(0, 11))
+    def leave(self, i: int) -> None:
+        name = f"player{i}"
+        self.h.game.leave(name)
+        self.shard_when_entered.pop(name, None)
+        assert self.h.game.shard_of(name) is None
+
+    @rule(i=st.integers(0, 11))
+    def command(self, i: int) -> None:
+        self.h.game.command(f"player{i}", "look")
+
+    @rule()
+    def start_or_promote(self) -> None:
+        if self.rollout is None or self.rollout.phase is not Phase.RUNNING:
+            self.rollouts += 1
+            self.rollout = replace(LIVE, rollout_id=f"ro-{self.rollouts}", phase=Phase.RUNNING, stage=0)
+        elif self.rollout.stage < 1:  # 25 % → 50 % (100 % is the patch made active: not here)
+            self.rollout = replace(self.rollout, stage=self.rollout.stage + 1)
+
+    @rule(phase=st.sampled_from([Phase.ROLLED_BACK, Phase.ABORTED]))
+    def end(self, phase: Phase) -> None:
+        if self.rollout is not None and self.rollout.phase is Phase.RUNNING:
+            self.rollout = replace(self.rollout, phase=phase)
+
+    @rule()
+    def boundary(self) -> None:
+        on_patch = {n for n, s in self.h.game.fleet.sessions.items() if s.version == PATCH}
+        self.h.boundary(self.rollout)
+        if self.rollout is not None and self.rollout.phase in (Phase.ROLLED_BACK, Phase.ABORTED):
+            assert PATCH not in self.h.game.fleet.running.values()
+            for name in on_patch:
+                self.moves_expected[name] = self.moves_expected.get(name, 0) + 1
+
+    @invariant()
+    def sessions_sit_where_their_version_runs(self) -> None:
+        fleet = self.h.game.fleet
+        for name, session in fleet.sessions.items():
+            assert fleet.running[session.shard] == session.version
+            assert session.shard == self.shard_when_entered[name]  # sticky while it lives
+
+    @invariant()
+    def each_move_is_told_once(self) -> None:
+        for name in {f"player{i}" for i in range(12)}:
+            assert self.h.rolled_back_lines(name) == self.moves_expected.get(name, 0)
+
+
+def test_sharded_game_keeps_its_promises_under_any_sequence() -> None:
+    settings(max_examples=60, stateful_step_count=40, deadline=None)(ShardedGameMachine).TestCase().runTest()

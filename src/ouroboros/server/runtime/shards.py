@@ -200,16 +200,14 @@ class ShardSet:
             return
         with self.runner.lock:
             shard_of = dict(zip(self.names, self.worlds, strict=True))
-            record = None
-            for name in [home] if home is not None else self.names:
-                if name is None or name == target:
+            candidates = [home] if home is not None else self.names
+            for name in candidates:
+                if name == target or not _has_player(hook, shard_of[name], character):
                     continue
                 record = hook.characters(shard_of[name]).get(character)
                 if record is not None:
+                    hook.put_characters(shard_of[target], {character: record})
                     break
-            if record is None:
-                return
-            hook.put_characters(shard_of[target], {character: record})
         self._write_homes()
 
     # -- the tick thread -----------------------------------------------------------------------
@@ -398,6 +396,15 @@ class ShardSet:
 
     def fleet_running(self) -> dict[str, str | None]:
         return dict((self.game.fleet if self.game is not None else self.fleet).running)
+
+
+def _has_player(hook: GameHook, world: World, name: str) -> bool:
+    """Whether ``world`` has a character ``name`` (one look-up, not every character's record)."""
+    try:
+        hook.player(world, name)
+    except BadInputError:  # no such player
+        return False
+    return True
 
 
 def _entity_sample(world: World) -> list[str]:
