@@ -32,6 +32,11 @@ What it promises:
   descendant is refused. Every transaction signs the head it leaves with a trusted key of this
   folder, and the witness receives it. A refusal is an alert (logged, and appended to the
   witness). A missing or inconsistent pointer mirror is refused (``mirror``).
+- **An activation gate** (``activation_gate``: set by whoever composes the governor, e.g. a
+  cluster's control process) may deny new activations while it says why (Redis unreachable: the
+  shards could not be told). Then ``submit`` (not a dry run) and ``approve`` raise one
+  ``PatchError`` (``activation_denied``, exit 2; HTTP 409) before anything changes, and the denial
+  is an audit entry (``activation_denied``); rollback stays possible.
 - ``world.json`` is checked whole at open: an unknown world or a budget of the wrong type or out
   of its bounds is one ``BadInputError``.
 """
@@ -44,7 +49,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, KeyringError, LedgerError, PatchError, Reason
+from ouroboros.errors import EXIT_BAD_INPUT, BadInputError, KeyringError, LedgerError, PatchError, Reason
 from ouroboros.patches import stages
 from ouroboros.patches.catalogs import (
     content_summary,
@@ -131,6 +136,8 @@ class Governor:
         self.ledger.on_commit = self.anchoring.witness_head
         self.killswitch = KillSwitch(data, self.ledger, forced=killswitch_forced, environ=environ)
         self._forced_recorded = False
+        #: why new activations are denied now (``None``: they are not); see the module docstring
+        self.activation_gate: Callable[[], str | None] | None = None
         self.recover()
 
     def close(self) -> None:
@@ -251,6 +258,16 @@ class Governor:
                 f"kill-switch engaged ({state.cause}): no patch is {what}", code="killswitch_engaged"
             )
 
+    def _refuse_if_gated(self, operation: str, actor: str, patch_id: str | None) -> None:
+        why = self.activation_gate() if self.activation_gate is not None else None
+        if why is None:
+            return
+        with self.ledger.transaction(actor, f"activation denied: {why}") as tx:
+            tx.audit("activation_denied", {"operation": operation, "cause": why}, patch_id=patch_id)
+        error = PatchError(f"activations are denied now: {why}", code="activation_denied")
+        error.exit_code = EXIT_BAD_INPUT
+        raise error
+
     @traced("pipeline.submit")
     def submit(self, doc: Any, *, actor: str = "operator", dry_run: bool = False) -> Verdict:
         """Run a bundle through the pipeline. See the module docstring for what is recorded."""
@@ -260,6 +277,8 @@ class Governor:
         patch_id = (
             doc.get("patch_id") if isinstance(doc, dict) and isinstance(doc.get("patch_id"), str) else None
         )
+        if not dry_run:
+            self._refuse_if_gated("submit", actor, None)
         try:
             keyring = self.keyring()
         except KeyringError as exc:
@@ -487,6 +506,7 @@ class Governor:
                 f"patch {patch_id} is {state}; only a validated patch can be approved",
                 code="illegal_transition",
             )
+        self._refuse_if_gated("approve", actor, patch_id)
         self._record_forced_switch(actor, "approve")
         now = self.clock() if self.clock else None
         bundle = recheck(self.ledger.bundle(patch_id), self.keyring(), self.world_name, now=now)
