@@ -112,6 +112,8 @@ async def _serve_and_tick(runner: WorldRunner, ready: threading.Event) -> None:
         await asyncio.sleep(0.05)  # let the closed sessions' handlers finish
         runner.save()
         runner.follower.close()
+        if runner.shards is not None:
+            runner.shards.close()
         accounts.close()
         game.close()
         go_lock.release()

@@ -451,6 +451,8 @@ class WorldRunner:
             self._idle.set()
             self.save()
             self.follower.close()
+            if self.shards is not None:
+                self.shards.close()
             self.finished.set()
 
     def wait_for_idle(self) -> None:

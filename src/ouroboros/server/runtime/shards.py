@@ -225,6 +225,12 @@ class ShardSet:
             self._followers = [ShardFollower(ledger) for _ in self.names]
         return self._followers
 
+    def close(self) -> None:
+        """On the tick thread, as it ends: the followers' ledger connection."""
+        if self._followers is not None:
+            self._followers[0].ledger.close()
+            self._followers = None
+
     def step(self) -> Any:
         """Under the runner's lock: one tick of every shard; shard 0's engine report (for the
         optimizer of a world without players), ``None`` for a played world."""
