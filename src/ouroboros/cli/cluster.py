@@ -176,10 +176,10 @@ def up(
     llm_model: Annotated[str, typer.Option("--llm-model", help="The llm workers' model.")] = "",
     llm_provider: Annotated[str, typer.Option("--llm-provider", help="ollama or openai.")] = "openai",
     shards: Annotated[
-        str, typer.Option("--shards", help="Shards per world, WORLD=N,... (a gateway per shard).")
+        str, typer.Option("--shards", help="Shards per world, WORLD=N,... (one gateway per world).")
     ] = "",
     telnet_port: Annotated[
-        int, typer.Option("--telnet-port", min=0, max=65535, help="The first gateway's.")
+        int, typer.Option("--telnet-port", min=0, max=65535, help="The first world's gateway's (WS: +1).")
     ] = 4000,
     soft_restart_s: Annotated[
         float,
@@ -204,6 +204,8 @@ def up(
             world, eq, count = part.partition("=")
             if not eq or not count.isdigit() or not 1 <= int(count) <= 16:
                 raise BadInputError(f"--shards {part!r}: write WORLD=N with N from 1 to 16")
+            if any(w == world for w, _ in shard_specs):
+                raise BadInputError(f"--shards: world {world!r} is named twice")
             shard_specs += [_shard_name(f"{world}:{i}") for i in range(int(count))]
         if not redis_url:
             folder = data / "redis"
@@ -228,18 +230,22 @@ def up(
                                                   "--name", f"llm-{i + 1}", *model_args])
             for i in range(llm_workers)
         ]  # fmt: skip
-    for i, (_, shard_id) in enumerate(shard_specs):
+    for _, shard_id in shard_specs:
         world_arg = shard_id.rsplit("-", 1)[0] + ":" + shard_id.rsplit("-", 1)[1]
         specs.append(
             ProcessSpec(
                 shard_id, "shard", [*python, "shard", world_arg, "--redis", redis_url, "--data", str(data)]
             )
         )
+    counts: dict[str, int] = {}
+    for world, _ in shard_specs:
+        counts[world] = counts.get(world, 0) + 1
+    for i, (world, n_shards) in enumerate(counts.items()):  # one gateway per world, routing by the rollout
         port = 0 if telnet_port == 0 else telnet_port + 2 * i
         ws = 0 if port == 0 else port + 1
-        specs.append(ProcessSpec(f"gateway-{shard_id}", "gateway", [
-            *python, "gateway", "--redis", redis_url, "--shard", world_arg, "--data", str(data),
-            "--telnet-port", str(port), "--ws-port", str(ws), "--name", f"gw-{shard_id}",
+        specs.append(ProcessSpec(f"gateway-{world}", "gateway", [
+            *python, "gateway", "--redis", redis_url, "--world", world, "--shards", str(n_shards),
+            "--data", str(data), "--telnet-port", str(port), "--ws-port", str(ws), "--name", f"gw-{world}",
         ]))  # fmt: skip
     if shard_specs:  # one control process governs the sharded worlds
         governed = ",".join(dict.fromkeys(world for world, _ in shard_specs))
@@ -342,7 +348,15 @@ def _seed_of(governed: Path, seed: int | None) -> int:
 @app.command("gateway")
 def gateway(
     redis_url: RedisOption,
-    shard_name: Annotated[str, typer.Option("--shard", help="The shard its players play in (WORLD[:N]).")],
+    shard_name: Annotated[
+        str, typer.Option("--shard", help="One shard its players play in (WORLD[:N]); or --world.")
+    ] = "",
+    world: Annotated[
+        str, typer.Option("--world", help="A world whose --shards it fronts, routing logins by the rollout.")
+    ] = "",
+    shard_count: Annotated[
+        int, typer.Option("--shards", min=1, max=16, help="With --world: its shards WORLD-0..N-1.")
+    ] = 1,
     data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     telnet_port: Annotated[int, typer.Option("--telnet-port", min=0, max=65535)] = 4000,
@@ -355,17 +369,27 @@ def gateway(
         ),
     ] = None,
 ) -> None:
-    """Hold players' telnet and WebSocket connections for a shard in another process."""
+    """Hold players' telnet and WebSocket connections for shards in other processes: one shard
+    (``--shard``), or all of a world's (``--world W --shards N``), each login routed by the rollout
+    the control process publishes."""
     import asyncio
     import ipaddress
 
     from ouroboros.cluster.remote_game import RemoteGame
+    from ouroboros.cluster.routed import RoutedGame
     from ouroboros.server.gateway import AccountStore, SessionRegistry, serve_telnet, serve_websocket
     from ouroboros.server.gateway.session import SessionLimits
     from ouroboros.worlds import world_spec
 
     with command_boundary():
-        world_name, shard_id = _shard_name(shard_name)
+        if bool(shard_name) == bool(world):
+            raise BadInputError("name one shard (--shard WORLD[:N]) or one world (--world W --shards N)")
+        if shard_name:
+            world_name, shard_id = _shard_name(shard_name)
+            shard_ids = [shard_id]
+        else:
+            world_name = world
+            shard_ids = [_shard_name(f"{world}:{i}")[1] for i in range(shard_count)]
         _check_url(redis_url)
         for address in trusted_address or ():
             try:
@@ -383,7 +407,12 @@ def gateway(
     accounts_file = folder / (hook.accounts_file if hook is not None else "accounts.db")
 
     async def main() -> None:
-        game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
+        title = world_spec(world_name).summary or world_name
+        game: RemoteGame | RoutedGame = (
+            RemoteGame(redis_url, shard_ids[0], gw, name=title)
+            if shard_name
+            else RoutedGame(redis_url, world_name, shard_ids, gw, name=title)
+        )
         accounts = AccountStore(accounts_file)
         try:
             copied = accounts.copy_missing_from(data / OLD_ACCOUNTS)
@@ -406,7 +435,8 @@ def gateway(
             accounts.close()
             raise ClusterError(f"cannot listen on {host}: {exc.strerror or exc}") from exc
         ports = {"telnet": telnet.sockets[0].getsockname()[1], "ws": next(iter(ws.sockets)).getsockname()[1]}
-        typer.echo(f"gateway {gw}: {json.dumps({'shard': shard_id, **ports})}", err=True)
+        where = {"shard": shard_ids[0]} if shard_name else {"world": world_name, "shards": shard_ids}
+        typer.echo(f"gateway {gw}: {json.dumps({**where, **ports})}", err=True)
         pump = asyncio.create_task(game.run_ticks())
         try:
             await stop.wait()

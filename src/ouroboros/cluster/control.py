@@ -5,10 +5,11 @@
 - publishes, per shard, the version it should run — the ledger's active pointer, or
   ``Router.desired`` over the world's shards while a rollout is live (the router is the rollout
   driver's when one is given) — as one key per shard (``keys.shard_version``: the version, the
-  stable one and the live rollout's id) and a pub/sub nudge (``keys.world_versions``). Only
-  what changed is written, everything again every ``REPUBLISH_S`` and after Redis was away (a
-  Redis that came back empty is filled again). The shards are those that registered
-  (``keys.world_shards``);
+  stable one and the live rollout's id) and a pub/sub nudge (``keys.world_versions``), and for
+  the gateway in front of the shards the world's route (``keys.world_route``: the stable version
+  and the rollout's state, ``route_doc``). Only what changed is written, everything again every
+  ``REPUBLISH_S`` and after Redis was away (a Redis that came back empty is filled again). The
+  shards are those that registered (``keys.world_shards``);
 - reads the shards' tick reports (``keys.world_ticks``) into a ``KpiBook`` (a report out of
   order — a shard restarted from an older save — is dropped, never fatal), remembers each
   shard's last report (tick, version, players) for status, and hands a shard's offline-revert
@@ -139,25 +140,27 @@ class WorldControl:
         return out
 
     def publish(self, router: Router) -> int:
-        """Write the keys that changed (all of them every ``republish_s``); the number written."""
+        """Write the keys that changed (all of them every ``republish_s``); the number written.
+
+        The world's route (``keys.world_route``) goes first in the pipeline, so whoever sees a shard
+        switch to what it was told also finds the route that told it (the gateway relies on it)."""
         members: Any = self.r.smembers(keys.world_shards(self.world))
         shards: list[str] = sorted(members)
-        if not shards:
-            return 0
-        desired = router.desired(shards)
+        desired = router.desired(shards) if shards else {}
         r = router.rollout
         live = r.rollout_id if r is not None and r.phase in LIVE else None
-        docs = {s: Wanted(desired[s], router.stable, live).as_json() for s in shards}
+        docs = {keys.shard_version(s): Wanted(desired[s], router.stable, live).as_json() for s in shards}
+        route = {keys.world_route(self.world): route_doc(router)}
         now = self.clock()
         if now - self._published_at >= self.republish_s:
-            changed, self._published_at = docs, now
+            changed, self._published_at = {**route, **docs}, now
         else:
-            changed = {s: d for s, d in docs.items() if self.published.get(s) != d}
+            changed = {k: d for k, d in {**route, **docs}.items() if self.published.get(k) != d}
         if not changed:
             return 0
         with self.r.pipeline(transaction=False) as pipe:
-            for shard, doc in changed.items():
-                pipe.set(keys.shard_version(shard), doc)
+            for key, doc in changed.items():  # the route first (dicts keep their order)
+                pipe.set(key, doc)
             pipe.publish(keys.world_versions(self.world), "1")
             pipe.execute()
         self.published.update(changed)
@@ -215,6 +218,13 @@ class WorldControl:
         self.r.close()
 
 
+def route_doc(router: Router) -> str:
+    """The world's route as JSON: its stable version and the rollout its router follows (live, or
+    the one that just ended, so that a gateway moves the sessions off a rolled-back patch)."""
+    rollout = None if router.rollout is None else router.rollout.as_dict()
+    return json.dumps({"stable": router.stable, "rollout": rollout}, sort_keys=True, separators=(",", ":"))
+
+
 def world_control(url: str, runner: Any) -> WorldControl:
     """On ``runner``'s control thread: its world's ``WorldControl``, with a ``KpiBook`` at the
     world's pace and a ``RolloutDriver`` on the shards' tick clock."""
@@ -270,4 +280,4 @@ class ControlPlane:
                 runner.call(self.controls[name].close)
 
 
-__all__ = ["REPUBLISH_S", "STALE_S", "ControlPlane", "WorldControl", "world_control"]
+__all__ = ["REPUBLISH_S", "STALE_S", "ControlPlane", "WorldControl", "route_doc", "world_control"]

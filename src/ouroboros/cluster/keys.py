@@ -24,6 +24,18 @@ def shard_version(shard: str, namespace: str = NAMESPACE) -> str:
     return f"{ns(namespace)}:shard:{shard}:version"
 
 
+def shard_running(shard: str, namespace: str = NAMESPACE) -> str:
+    """The version the shard runs now, as it last said (JSON ``{"v": VERSION, "b": BOOT}``), with a
+    short expiry: a gateway in front of the world's shards routes by it."""
+    return f"{ns(namespace)}:shard:{shard}:running"
+
+
+def world_route(world: str, namespace: str = NAMESPACE) -> str:
+    """The world's routing as the control process publishes it (JSON: the stable version and the
+    live or last rollout's state), read by the gateway in front of the world's shards."""
+    return f"{ns(namespace)}:world:{world}:route"
+
+
 def world_shards(world: str, namespace: str = NAMESPACE) -> str:
     """The set of a world's shards (each adds itself when it starts)."""
     return f"{ns(namespace)}:world:{world}:shards"
@@ -84,7 +96,9 @@ __all__ = [
     "procs",
     "shard_alive",
     "shard_in",
+    "shard_running",
     "shard_version",
+    "world_route",
     "world_shards",
     "world_ticks",
     "world_versions",

@@ -4,7 +4,8 @@ The shard reads its players' operations from its input stream (a consumer group,
 shard first takes back what its previous life had been given), applies them at the tick boundary
 (a command from a character this life has not seen yet enters it first: after a restart players
 simply go on), ticks, and sends each character's events to the stream of the gateway holding it.
-A heartbeat key carries its boot id, so gateways see a restart however quick. Without Redis the
+A heartbeat key carries its boot id, so gateways see a restart however quick, and another key
+the version it runs, written in the tick the version landed. Without Redis the
 shard keeps ticking on what it has and catches up when Redis is back.
 
 With ``seats`` (``cluster.seats``) a character plays in one shard at a time: entering claims it in
@@ -33,6 +34,7 @@ from ouroboros.cluster.seats import Seats
 GROUP = "shard"
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 Event = dict[str, Any]
+_UNSAID = object()
 
 
 class LiveGame(Protocol):  # the part of ``server.gateway.game.LiveGame`` a shard drives
@@ -67,6 +69,7 @@ class ShardHost:
         self._backlog = True  # first read this consumer's own pending operations
         self._group_ready = False
         self._beat_at = 0.0
+        self._told_version: object = _UNSAID  # what ``keys.shard_running`` says
         self.applied = 0
         game.subscribe(self._collect)
 
@@ -172,12 +175,28 @@ class ShardHost:
         except REDIS_ERRORS:
             pass  # players miss these lines; the world goes on
 
+    def running_version(self) -> str | None:
+        """The version the shard's world runs now (``None``: its base)."""
+        world = getattr(self.game, "world", None)
+        return None if world is None else world.resources.get("gameplay_version")
+
     def heartbeat(self, now: float) -> None:
-        if now - self._beat_at < self.ttl_ms / 8000:
+        """Every tick: the heartbeat (every eighth of its expiry) and the version the shard runs
+        (``keys.shard_running``: at once when it changed, so a gateway tells players of a switch
+        only once it has landed)."""
+        version = self.running_version()
+        if now - self._beat_at < self.ttl_ms / 8000 and version == self._told_version:
             return
         self._beat_at = now
-        with contextlib.suppress(*REDIS_ERRORS):
-            self.r.set(keys.shard_alive(self.shard), self.boot_id, px=self.ttl_ms)
+        running = json.dumps({"v": version, "b": self.boot_id}, separators=(",", ":"))
+        try:
+            with self.r.pipeline(transaction=False) as pipe:
+                pipe.set(keys.shard_alive(self.shard), self.boot_id, px=self.ttl_ms)
+                pipe.set(keys.shard_running(self.shard), running, px=self.ttl_ms)
+                pipe.execute()
+            self._told_version = version
+        except REDIS_ERRORS:
+            pass
         if self.seats is not None:
             self.seats.renew(now)
 

@@ -1,0 +1,155 @@
+"""``RoutedGame``: the gateway in front of all of a world's shards routes logins by the route the
+control publishes and the versions the shards say they run; a rolled-back shard's players are told
+once, after the shard said it runs the stable version, and stay on it. No Redis here: the shards'
+operations wait in each ``RemoteGame``'s outbox (never sent), and ``follow`` is given what one
+``MGET`` would read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from ouroboros.cluster.control import route_doc
+from ouroboros.cluster.routed import RoutedGame
+from ouroboros.rollout.cohorts import bucket
+from ouroboros.rollout.controller import Phase, RolloutState
+from ouroboros.rollout.plan import parse_plan
+from ouroboros.rollout.router import Router
+
+PATCH = "p-koi"
+SHARDS = ("neon-0", "neon-1")
+LIVE = RolloutState("ro-1-abcdef0123", PATCH, None, parse_plan("50,100"), Phase.RUNNING, stage=0)
+ROLLED_BACK = RolloutState(
+    "ro-1-abcdef0123", PATCH, None, parse_plan("50,100"), Phase.ROLLED_BACK, stage=0, reason="breach"
+)
+TOLD = "The city shifts around you: a change was rolled back."
+
+
+def said(version: str | None) -> str:
+    return json.dumps({"v": version, "b": "boot"})
+
+
+def in_cohort(treated: bool, n: int = 1) -> list[str]:
+    names = (f"Runner{i}" for i in range(10_000))
+    return [name for name in names if (bucket(LIVE.rollout_id, name) < 5000) == treated][:n]
+
+
+class Gateway:
+    def __init__(self) -> None:
+        self.game = RoutedGame("redis://127.0.0.1:1/0", "neon", SHARDS, "gw-test")
+        self.told: list[tuple[str, str]] = []
+        self.game.subscribe(lambda who, events: self.told.extend((who, e.get("text", "")) for e in events))
+
+    def follow(self, rollout: RolloutState | None, **running: str | None) -> None:
+        """What the control and the shards said: ``neon_0="p"`` (None: base; absent: nothing)."""
+        self.game.follow(
+            route_doc(Router(None, rollout)), {s: running.get(s.replace("-", "_")) for s in SHARDS}
+        )
+
+    def lines(self, who: str) -> int:
+        return sum(text == TOLD for name, text in self.told if name == who)
+
+    def sent(self, shard: str) -> list[dict[str, str]]:
+        return list(self.game.remotes[shard]._outbox)
+
+
+def test_logins_follow_the_cohort_and_a_rollback_is_told_once_after_the_shard_switched() -> None:
+    gw = Gateway()
+    gw.follow(LIVE, neon_0=said(PATCH), neon_1=said(None))
+    (treated,), (control,) = in_cohort(True), in_cohort(False)
+    gw.game.enter(treated)
+    gw.game.enter(control)
+    assert gw.game.shard_of(treated) == "neon-0" and gw.game.shard_of(control) == "neon-1"
+    assert [op["op"] for op in gw.sent("neon-0")] == ["enter"] and gw.sent("neon-0")[0]["c"] == treated
+    gw.game.command(treated, "look")
+    assert [op.get("line") for op in gw.sent("neon-0")] == [None, "look"]
+
+    gw.follow(ROLLED_BACK, neon_0=said(PATCH), neon_1=said(None))  # the shard has not switched yet
+    assert gw.lines(treated) == 0
+    gw.follow(ROLLED_BACK, neon_1=said(None))  # neon-0 says nothing (restarting): not a switch
+    assert gw.lines(treated) == 0
+    gw.follow(ROLLED_BACK, neon_0=said(None), neon_1=said(None))  # it runs the stable version now
+    gw.follow(ROLLED_BACK, neon_0=said(None), neon_1=said(None))
+    assert gw.lines(treated) == 1 and gw.lines(control) == 0
+    assert gw.game.shard_of(treated) == "neon-0" and gw.game.present(treated)  # stays on its shard
+    assert gw.game.fleet.sessions[treated].version is None
+    # after the rollback, a new login of the treatment cohort goes to the stable version, anywhere
+    (late,) = in_cohort(True, 2)[1:]
+    gw.game.enter(late)
+    assert gw.game.fleet.sessions[late].version is None
+
+
+def test_a_promotion_takes_a_shard_with_its_sessions_and_a_bad_route_keeps_the_router() -> None:
+    gw = Gateway()
+    gw.follow(None, neon_0=said(None), neon_1=said(None))
+    players = in_cohort(True, 2) + in_cohort(False, 2)
+    for name in players:
+        gw.game.enter(name)
+    gw.follow(LIVE, neon_0=said(PATCH), neon_1=said(None))  # the control put neon-0 on the patch
+    assert gw.game.fleet.running == {"neon-0": PATCH, "neon-1": None}
+    assert all(s.version == gw.game.fleet.running[s.shard] for s in gw.game.fleet.sessions.values())
+    gw.game.follow("not json", {})
+    assert gw.game.router.rollout == LIVE
+    gw.game.follow(json.dumps({"stable": 3, "rollout": None}), {})
+    assert gw.game.router.rollout == LIVE
+    assert gw.told == []
+
+
+Version = st.sampled_from([PATCH, None, "missing"])
+
+
+class RoutedMachine(RuleBasedStateMachine):
+    """Any order of routes, shard reports (or none), logins, commands and leaves: each player on a
+    shard that left the rolled-back patch is told exactly once, every other player never; nobody is
+    moved off their shard."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gw = Gateway()
+        self.rollout: RolloutState | None = LIVE
+        self.expected: dict[str, int] = {}
+        self.shard_at_login: dict[str, str] = {}
+
+    @rule(rollout=st.sampled_from([LIVE, ROLLED_BACK, None]), v0=Version, v1=Version)
+    def follow(self, rollout: RolloutState | None, v0: Any, v1: Any) -> None:
+        before = dict(self.gw.game.fleet.running)
+        reports = {s: v for s, v in zip(SHARDS, (v0, v1), strict=True) if v != "missing"}
+        self.gw.game.follow(
+            route_doc(Router(None, rollout)), {s: said(reports[s]) if s in reports else None for s in SHARDS}
+        )
+        for shard, now in reports.items():
+            if rollout is ROLLED_BACK and before[shard] == PATCH and now != PATCH:
+                for session in self.gw.game.fleet.on(shard):
+                    self.expected[session.account_id] = self.expected.get(session.account_id, 0) + 1
+        self.rollout = rollout
+
+    @rule(name=st.sampled_from([f"Runner{i}" for i in range(6)]))
+    def login(self, name: str) -> None:
+        if self.gw.game.shard_of(name) is None:
+            self.gw.game.enter(name)
+            shard = self.gw.game.shard_of(name)
+            assert shard is not None
+            self.shard_at_login[name] = shard
+
+    @rule(name=st.sampled_from([f"Runner{i}" for i in range(6)]))
+    def leave(self, name: str) -> None:
+        self.gw.game.leave(name)
+        self.shard_at_login.pop(name, None)
+
+    @invariant()
+    def told_as_expected(self) -> None:
+        for name in {n for n, _ in self.gw.told} | set(self.expected):
+            assert self.gw.lines(name) == self.expected.get(name, 0), name
+
+    @invariant()
+    def nobody_moved_shard(self) -> None:
+        for name, shard in self.shard_at_login.items():
+            assert self.gw.game.shard_of(name) == shard
+
+
+RoutedMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+TestRoutedGame = RoutedMachine.TestCase
