@@ -411,7 +411,14 @@ def gateway(
         game: RemoteGame | RoutedGame = (
             RemoteGame(redis_url, shard_ids[0], gw, name=title)
             if shard_name
-            else RoutedGame(redis_url, world_name, shard_ids, gw, name=title)
+            else RoutedGame(
+                redis_url,
+                world_name,
+                shard_ids,
+                gw,
+                name=title,
+                on_route=lambda seen: typer.echo(f"gateway {gw}: route {json.dumps(seen)}", err=True),
+            )
         )
         accounts = AccountStore(accounts_file)
         try:

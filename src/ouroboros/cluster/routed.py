@@ -20,6 +20,8 @@ it promises:
 - **Characters travel through the store.** A login routed to a shard is claimed there by the shard
   (``cluster.seats``): no transfer happens here. A character another shard holds is refused by
   that shard and the player stays at the login screen.
+- ``on_route`` hears each change of what it routes by (stable version, rollout, phase, share,
+  each shard's version): the gateway prints it, one line each.
 - **Nothing read is trusted blindly.** A route that does not parse keeps the router it had; a
   shard that says nothing (restarting, or its key expired) keeps the version it had here, so a
   restart is never taken for a switch. Redis away: it routes by what it read last.
@@ -30,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -134,6 +136,7 @@ class RoutedGame(ShardedGame):
         noun: str = "city",
         every_s: float = FOLLOW_EVERY_S,
         grace_s: float = 1.0,
+        on_route: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         if not shards or len(set(shards)) != len(shards):
             raise ValueError("a routed game needs one or more distinct shards")
@@ -147,6 +150,8 @@ class RoutedGame(ShardedGame):
             self.remotes, dict.fromkeys(shards), router=Router(None), tick=lambda: self.boundaries, noun=noun
         )
         self._url = url
+        self.on_route = on_route
+        self._seen: dict[str, Any] | None = None
 
     def follow(self, route: str | None, running: Mapping[str, str | None]) -> None:
         """One look at what the control (``route``) and the shards (``running``: each shard's
@@ -164,6 +169,18 @@ class RoutedGame(ShardedGame):
         if self.fleet.running != now:  # switched with its sessions (a promotion: no drain here)
             sessions = {a: replace(s, version=now[s.shard]) for a, s in self.fleet.sessions.items()}
             self._set_fleet(Fleet(now, sessions))
+        seen = {
+            "stable": stable,
+            "rollout": None if rollout is None else rollout.rollout_id,
+            "phase": None if rollout is None else str(rollout.phase),
+            "pct_bp": 0 if rollout is None else rollout.pct_bp,
+            "scope": None if rollout is None else rollout.plan.scope,
+            "running": dict(sorted(now.items())),
+        }
+        if seen != self._seen:
+            self._seen = seen
+            if self.on_route is not None:
+                self.on_route(seen)
 
     async def run_ticks(self) -> None:
         """Pump every shard's streams and follow the route until cancelled."""
