@@ -10,9 +10,11 @@ Each row runs on a private ``redis-server`` (a unix socket, no persistence) star
   janitor, on its timer, hands the job on: the time from the kill to the job's result (its lease
   plus the janitor's period bound it: ``--lease-s`` and ``--janitor-every-s``).
 
-- ``players, S shards``: ``--players`` telnet clients spread over S neon shard processes (a
-  gateway process per shard), each typing ``look`` twice a second for ``--seconds``; latency is
-  the line sent → the answer's exits line received (p50, p99), all clients together.
+- ``players, S shards``: ``--players`` telnet clients over S neon shard processes, each typing
+  ``look`` twice a second for ``--seconds``; latency is the line sent → the answer's exits line
+  received (p50, p99), all clients together. With 2 shards twice, side by side: a gateway process
+  per shard (clients spread over their ports), and one gateway for the world in front of both
+  (``gateway --world neon --shards 2``, as ``cluster up`` starts it: it routes each login).
 - ``soft restart``: the same clients on one shard, which is restarted (SIGTERM: it saves, a new
   process loads the city); the longest a player waited for an answer across the restart, and the
   connections lost (goal: < 2 s, none).
@@ -186,14 +188,24 @@ def start_shard(url: str, data: Path, i: int) -> Proc:
     return shard
 
 
-def start_cluster(url: str, data: Path, shards: int) -> tuple[list[Proc], list[int]]:
+def start_cluster(
+    url: str, data: Path, shards: int, one_gateway: bool = False
+) -> tuple[list[Proc], list[int]]:
+    """S neon shards and their gateways: one per shard (``--shard``), or one for the world in front
+    of them all, routing each login (``--world neon --shards S``, as ``cluster up`` starts it)."""
     procs, ports = [], []
+    common = ["--telnet-port", "0", "--ws-port", "0", "--redis", url, "--data", str(data),
+              "--trusted-address", "127.0.0.1"]  # fmt: skip
     for i in range(shards):
         procs.append(start_shard(url, data, i))
-        gw = Proc(["gateway", "--shard", f"neon:{i}", "--telnet-port", "0", "--ws-port", "0",
-                   "--redis", url, "--data", str(data), "--trusted-address", "127.0.0.1"])  # fmt: skip
+        if not one_gateway:
+            gw = Proc(["gateway", "--shard", f"neon:{i}", *common])
+            procs.append(gw)
+            ports.append(json.loads(gw.wait_for("gateway ").split(": ", 1)[1])["telnet"])
+    if one_gateway:
+        gw = Proc(["gateway", "--world", "neon", "--shards", str(shards), *common])
         procs.append(gw)
-        ports.append(json.loads(gw.wait_for("gateway ").split(": ", 1)[1])["telnet"])
+        ports.append(json.loads(gw.wait_for('"telnet"').split(": ", 1)[1])["telnet"])
     return procs, ports
 
 
@@ -252,10 +264,10 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
-def players_row(shards: int, players: int, seconds: float) -> dict[str, float]:
+def players_row(shards: int, players: int, seconds: float, one_gateway: bool = False) -> dict[str, float]:
     server = RedisServer().start()
     data = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-    procs, ports = start_cluster(server.url, data, shards)
+    procs, ports = start_cluster(server.url, data, shards, one_gateway)
     try:
         lat, lost = asyncio.run(_players(ports, players, seconds))
         return {"p50_ms": _pct(lat, 0.5), "p99_ms": _pct(lat, 0.99), "commands_per_s": len(lat) / seconds,
@@ -314,11 +326,11 @@ def main() -> None:
     runs = [recovery_row(args.lease_s, args.janitor_every_s) for _ in range(args.repeats)]
     recovery = statistics.median(r["recovery_s"] for r in runs)
     players: dict[str, dict[str, float]] = {}
-    for shards in (1, 2):
-        pruns = [players_row(shards, args.players, args.seconds) for _ in range(args.repeats)]
-        players[f"{args.players} players, {shards} shard{'s' if shards > 1 else ''}"] = {
-            k: statistics.median(r[k] for r in pruns) for k in pruns[0]
-        }
+    for shards, one_gateway, what in ((1, False, "1 shard"), (2, False, "2 shards, a gw each"),
+                                      (2, True, "2 shards, one gw")):  # fmt: skip
+        pruns = [players_row(shards, args.players, args.seconds, one_gateway) for _ in range(args.repeats)]
+        row = {k: statistics.median(r[k] for r in pruns) for k in pruns[0]}
+        players[f"{args.players} players, {what}"] = row
     sruns = [soft_restart_row(args.players, args.seconds) for _ in range(args.repeats)]
     soft = {k: statistics.median(r[k] for r in sruns) for k in sruns[0]}
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -326,10 +338,10 @@ def main() -> None:
     print(f"{'row':<22}{'jobs/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, r in rows.items():
         print(f"{name:<22}{r['jobs_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}")
-    print(f"\n{'row':<24}{'cmd/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'lost':>6}")
+    print(f"\n{'row':<34}{'cmd/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'lost':>6}")
     for name, r in players.items():
         print(
-            f"{name:<24}{r['commands_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['lost']:>6.0f}"
+            f"{name:<34}{r['commands_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['lost']:>6.0f}"
         )
     print(
         f"soft restart, {args.players} players: longest wait for an answer {soft['longest_gap_s']:.2f} s "
