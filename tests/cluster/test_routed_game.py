@@ -7,18 +7,23 @@ operations wait in each ``RemoteGame``'s outbox (never sent), and ``follow`` is 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from typer.testing import CliRunner
 
+from ouroboros import cli
 from ouroboros.cluster.control import route_doc
 from ouroboros.cluster.routed import RoutedGame
 from ouroboros.rollout.cohorts import bucket
 from ouroboros.rollout.controller import Phase, RolloutState
 from ouroboros.rollout.plan import parse_plan
 from ouroboros.rollout.router import Router
+from tests.cli.conftest import one_error_line
 
 PATCH = "p-koi"
 SHARDS = ("neon-0", "neon-1")
@@ -40,7 +45,7 @@ def in_cohort(treated: bool, n: int = 1) -> list[str]:
 
 class Gateway:
     def __init__(self) -> None:
-        self.game = RoutedGame("redis://127.0.0.1:1/0", "neon", SHARDS, "gw-test")
+        self.game = RoutedGame("redis://127.0.0.1:1/0", "neon", SHARDS, "gw-test", noun="city")
         self.told: list[tuple[str, str]] = []
         self.game.subscribe(lambda who, events: self.told.extend((who, e.get("text", "")) for e in events))
 
@@ -153,3 +158,22 @@ class RoutedMachine(RuleBasedStateMachine):
 
 RoutedMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
 TestRoutedGame = RoutedMachine.TestCase
+
+
+@pytest.mark.parametrize(
+    ("args", "said_line"),
+    [
+        ([], "name one shard"),
+        (["--shard", "neon", "--world", "neon"], "name one shard"),
+        (["--world", "petri", "--shards", "2"], "no players"),
+        (["--world", "atlantis"], "unknown world"),
+    ],
+)
+def test_the_gateway_refuses_bad_input_with_one_line_and_exit_2(
+    args: list[str], said_line: str, tmp_path: Path
+) -> None:
+    got = CliRunner().invoke(
+        cli.app, ["gateway", "--redis", "redis://127.0.0.1:1/0", "--data", str(tmp_path), *args]
+    )
+    assert got.exit_code == 2, got.output
+    assert said_line in one_error_line(got.output)

@@ -417,6 +417,7 @@ def gateway(
                 shard_ids,
                 gw,
                 name=title,
+                noun=hook.noun if hook is not None else "world",
                 on_route=lambda seen: typer.echo(f"gateway {gw}: route {json.dumps(seen)}", err=True),
             )
         )

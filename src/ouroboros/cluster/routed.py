@@ -133,7 +133,7 @@ class RoutedGame(ShardedGame):
         gateway: str,
         *,
         name: str = "shard",
-        noun: str = "city",
+        noun: str = "world",
         every_s: float = FOLLOW_EVERY_S,
         grace_s: float = 1.0,
         on_route: Callable[[dict[str, Any]], None] | None = None,
