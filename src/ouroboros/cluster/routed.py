@@ -190,6 +190,7 @@ class RoutedGame(ShardedGame):
         names = sorted(self.remotes)
         wanted = [keys.world_route(self.world), *(keys.shard_running(s) for s in names)]
         r = aioredis.Redis.from_url(self._url, decode_responses=True, socket_timeout=5.0)
+        last: Any = None
         try:
             while True:
                 got: Any
@@ -197,9 +198,10 @@ class RoutedGame(ShardedGame):
                     got = await r.mget(wanted)
                 except REDIS_ERRORS:
                     got = None  # away: route by what was read last
-                if got is not None:
+                if got is not None and got != last:  # the same words again change nothing
                     try:
                         self.follow(got[0], dict(zip(names, got[1:], strict=True)))
+                        last = got
                     except Exception:  # a session that fails to take a line never stops routing
                         log.exception("gateway for %s: following the route failed", self.world)
                 await asyncio.sleep(self.every_s)
