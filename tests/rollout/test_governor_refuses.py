@@ -1,6 +1,6 @@
 """While a rollout is live the governor itself refuses every other way onto the pointer (ADR 0017,
 "Consequences"): nothing is ingested and no other approval goes through (``rollout_live``, exit
-1, nothing written), but the rollout's own last stage, a rollback and the kill-switch do."""
+2, HTTP 409, nothing written), but the rollout's own last stage, a rollback and the kill-switch do."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_no_other_patch_is_ingested_or_approved_while_a_rollout_is_live(
     ):
         with pytest.raises(PatchError, match=f"rollout {started.rollout_id}") as refused:
             approve()
-        assert refused.value.code == "rollout_live" and refused.value.exit_code == 1
+        assert refused.value.code == "rollout_live" and refused.value.exit_code == 2
     assert gov.ledger.head() == head
     assert gov.ledger.state_of(other) == State.VALIDATED and gov.active() is None
     # a dry run changes nothing, so it is still answered
@@ -77,7 +77,7 @@ def test_a_rollback_and_an_abort_stay_possible(gov: Governor, validated: Callabl
     assert gov.live_rollout() is None
 
 
-def test_the_cli_refuses_an_approval_with_one_line_and_exit_1(
+def test_the_cli_refuses_an_approval_with_one_line_and_exit_2(
     gov: Governor, validated: Callable[..., str]
 ) -> None:
     other = validated(31)
@@ -88,7 +88,7 @@ def test_the_cli_refuses_an_approval_with_one_line_and_exit_1(
         app, ["patch", "approve", other, "--data", str(gov.data), "--actor", "bob", "--reason", "meanwhile"]
     )
     err = result.stderr
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert err.startswith("error: ") and "under way" in err and len(err.strip().splitlines()) == 1
     with Governor(gov.data, environ={}) as again:
         assert again.ledger.state_of(other) == State.VALIDATED

@@ -181,6 +181,9 @@ class Council:
         self._last_guardrails_problem: str | None = None
         #: the operator's MCP tools for words (``ai/tools.py``; set by the runtime), or None
         self.tools: Any = None
+        #: a ``GenOffload`` (``ai/offload.py``): the director's jobs go to workers as ``gen`` jobs
+        #: (low-priority ones deferred while the workers lag); None: generated in-process
+        self.offload: Any = None
 
     def close(self) -> None:
         if self.models is not None:
@@ -251,7 +254,7 @@ class Council:
             self._last_guardrails_problem = problem
             return []
         self._last_guardrails_problem = None
-        out = []
+        out = [] if self.offload is None else self.offload.retry_deferred(self)
         for job in self.director.observe(world, list(events), kpis, tick):
             context, narrative = dict(job.context), None
             if job.rule == "chaos" and self.models is not None and len(job.options) > 1:
@@ -264,10 +267,18 @@ class Council:
                 lore = self._tool_lore(job, choice)
                 if lore:
                     narrative = {**narrative, "lore": lore}
+            if self.offload is not None:
+                out.append(self.offload.offer(self, job, context, narrative))
+                continue
             out.append(
                 self.propose(job.type, job.seed, context, job=job, queue=job.queue, narrative=narrative)
             )
         return out
+
+    def apply_results(self, effects: Any) -> list[dict[str, Any]]:
+        """The workers' generated proposals since ``effects``' cursor (a ``cluster.EffectLog``),
+        each enriched, checked and queued or submitted once, as ``propose`` does."""
+        return [] if self.offload is None else self.offload.drain(self, effects)
 
     def _tool_lore(self, job: Job, event: str) -> list[str]:
         """Words from the operator's MCP tools the narrative role may call (untrusted text, filtered
@@ -322,8 +333,10 @@ class Council:
         queue: bool | None = None,
         actor: str = "director",
         narrative: Mapping[str, Any] | None = None,
+        generated: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Generate, enrich, check and then queue or submit one proposal; the stored record."""
+        """Generate, enrich, check and then queue or submit one proposal; the stored record.
+        ``generated``: the proposal a worker generated already (a ``gen`` job's result)."""
         if self.director.stopped:
             raise PatchError(
                 "the director is stopped (emergency stop): no proposals", code="director_stopped"
@@ -333,9 +346,13 @@ class Council:
         guardrails = self.require_guardrails()
         history = self.rarity_history()
         try:
-            proposal = self._generate(
-                type, seed, world=self.world, content=self.content(), guardrails=guardrails, context=context
-            )
+            if generated is not None:
+                proposal = _worker_proposal(generated)
+            else:
+                content = self.content()
+                proposal = self._generate(
+                    type, seed, world=self.world, content=content, guardrails=guardrails, context=context
+                )
         except OuroborosError as exc:
             why = {"type": str(type), "seed": seed, "context": dict(context or {}), "error": exc.as_dict()}
             self.store.record_decision(
@@ -659,6 +676,15 @@ class Council:
 
 #: proposals that change much at once: an automatic snapshot is taken before each is submitted
 HIGH_RISK_TYPES = frozenset({ProposalType.WORLD_EXPANSION, ProposalType.BUILDING, ProposalType.EVENT})
+
+
+def _worker_proposal(doc: Mapping[str, Any]) -> Proposal:
+    from pydantic import ValidationError
+
+    try:
+        return Proposal.model_validate(doc)
+    except ValidationError as exc:
+        raise BadInputError(f"a worker's proposal does not parse: {exc}", code="bad_proposal") from exc
 
 
 def _queue_state(verdict: Verdict) -> str:

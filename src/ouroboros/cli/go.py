@@ -359,6 +359,7 @@ def _make_server(
     if first is not None:
         write_login_file(runtime.data_dir, first)
     api.state.alerts.record_start(runtime.data_dir, time.time())  # a crash loop is an alert
+    api.state.alerts.watch_cluster(runtime.data_dir)  # `cluster up` on this folder: its deaths are alerts
     # no per-message deflate: compressing 30 frames a second for every browser costs more CPU than
     # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
     config = uvicorn.Config(

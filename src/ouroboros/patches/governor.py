@@ -34,9 +34,14 @@ What it promises:
   witness). A missing or inconsistent pointer mirror is refused (``mirror``).
 - While a staged rollout is live (``rollout/``; its ``rollout_*`` entries are in this ledger) the
   rollout owns the pointer: nothing is ingested and nothing else is approved (``rollout_live``,
-  nothing written) but the rollout's own last stage (``approve(..., rollout_id=)``); a rollback
-  and the kill-switch stay possible. ``submit(..., hold=why)`` stops a patch at ``validated``
-  (the state a rollout starts from) instead of activating it.
+  exit 2, HTTP 409, nothing written) but the rollout's own last stage (``approve(...,
+  rollout_id=)``); a rollback and the kill-switch stay possible. ``submit(..., hold=why)`` stops
+  a patch at ``validated`` (the state a rollout starts from) instead of activating it.
+- **An activation gate** (``activation_gate``: set by whoever composes the governor, e.g. a
+  cluster's control process) may deny new activations while it says why (Redis unreachable: the
+  shards could not be told). Then ``submit`` (not a dry run) and ``approve`` raise one
+  ``PatchError`` (``activation_denied``, exit 2; HTTP 409) before anything changes, and the denial
+  is an audit entry (``activation_denied``); rollback stays possible.
 - ``world.json`` is checked whole at open: an unknown world or a budget of the wrong type or out
   of its bounds is one ``BadInputError``.
 """
@@ -49,7 +54,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, KeyringError, LedgerError, PatchError, Reason
+from ouroboros.errors import EXIT_BAD_INPUT, BadInputError, KeyringError, LedgerError, PatchError, Reason
 from ouroboros.patches import stages
 from ouroboros.patches.catalogs import (
     content_summary,
@@ -140,6 +145,8 @@ class Governor:
         self.ledger.on_commit = self.anchoring.witness_head
         self.killswitch = KillSwitch(data, self.ledger, forced=killswitch_forced, environ=environ)
         self._forced_recorded = False
+        #: why new activations are denied now (``None``: they are not); see the module docstring
+        self.activation_gate: Callable[[], str | None] | None = None
         self.recover()
 
     def close(self) -> None:
@@ -286,11 +293,23 @@ class Governor:
         if live is None or (rollout_id is not None and live == (rollout_id, patch_id)):
             return
         own = f"; its last stage approves {live[1]}" if patch_id == live[1] else ""
-        raise PatchError(
+        error = PatchError(
             f"rollout {live[0]} of {live[1]} is under way: no patch is {what} until it completes, "
             f"rolls back or is aborted{own}",
             code="rollout_live",
         )
+        error.exit_code = EXIT_BAD_INPUT  # as the activation gate's refusal: exit 2, HTTP 409
+        raise error
+
+    def _refuse_if_gated(self, operation: str, actor: str, patch_id: str | None) -> None:
+        why = self.activation_gate() if self.activation_gate is not None else None
+        if why is None:
+            return
+        with self.ledger.transaction(actor, f"activation denied: {why}") as tx:
+            tx.audit("activation_denied", {"operation": operation, "cause": why}, patch_id=patch_id)
+        error = PatchError(f"activations are denied now: {why}", code="activation_denied")
+        error.exit_code = EXIT_BAD_INPUT
+        raise error
 
     @traced("pipeline.submit")
     def submit(
@@ -306,6 +325,8 @@ class Governor:
         patch_id = (
             doc.get("patch_id") if isinstance(doc, dict) and isinstance(doc.get("patch_id"), str) else None
         )
+        if not dry_run:
+            self._refuse_if_gated("submit", actor, None)
         try:
             keyring = self.keyring()
         except KeyringError as exc:
@@ -537,6 +558,7 @@ class Governor:
                 f"patch {patch_id} is {state}; only a validated patch can be approved",
                 code="illegal_transition",
             )
+        self._refuse_if_gated("approve", actor, patch_id)
         self._record_forced_switch(actor, "approve")
         now = self.clock() if self.clock else None
         bundle = recheck(self.ledger.bundle(patch_id), self.keyring(), self.world_name, now=now)
