@@ -194,7 +194,8 @@ class SandboxError(OuroborosError):
 # -- the server's surfaces ---------------------------------------------------------------------
 class AccountError(BadInputError):
     """A refused account operation; ``code`` is ``bad_name``, ``bad_password``, ``name_taken``
-    or ``unknown_account``, and the message is meant for the player."""
+    or ``unknown_account``, and the message is meant for the player; or ``bad_accounts_file``, an
+    older accounts file that cannot be read, for the operator."""
 
     code = "account"
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ouroboros.characters import SqliteCharacters
 from ouroboros.cluster.seats import Seats
 
@@ -88,3 +90,32 @@ def test_heartbeats_keep_a_lease_alive(tmp_path: Path) -> None:
         s0.renew(now[0])
     assert store.holder("Molly") == "neon-0" and s1.take("Molly") is not None
     assert s0.take_lost() == []
+
+
+def test_a_record_with_pairs_is_stored_as_json_keeps_it_and_arrives_whole(tmp_path: Path) -> None:
+    now = [0.0]
+    store, [(s0, w0), (s1, w1)] = shards(tmp_path, now)
+    s0.take("Molly")
+    w0.records["Molly"] = {"credits": 197, "items": [("neon.item.neon_soda", 0)]}  # neon's (id, worn) pairs
+    s0.leaving("Molly")
+    s0.settle()
+    assert store.holder("Molly") is None
+    assert s1.take("Molly") is None
+    assert w1.records["Molly"] == {"credits": 197, "items": [["neon.item.neon_soda", 0]]}
+
+
+def test_a_record_the_store_refuses_never_stops_the_shard_and_the_last_good_save_stays(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [0.0]
+    store, [(s0, w0), (s1, w1)] = shards(tmp_path, now)
+    s0.take("Molly")
+    w0.records["Molly"] = {"credits": 50}
+    s0.save_all()
+    w0.records["Molly"] = {"credits": 60, "by_slot": {3: "blade"}}  # a world's bug: a key JSON would change
+    s0.save_all()  # logged, nothing written, nothing raised
+    s0.leaving("Molly")
+    s0.settle()  # the lease is released all the same: she can play elsewhere
+    assert "cannot store Molly" in caplog.text
+    assert store.holder("Molly") is None and "Molly" not in s0.held
+    assert s1.take("Molly") is None and w1.records["Molly"] == {"credits": 50}

@@ -32,6 +32,9 @@ from ouroboros.errors import BadInputError, ClusterError
 cluster_app = typer.Typer(help="A local cluster on Redis: up, status.")
 app.add_typer(cluster_app, name="cluster", no_args_is_help=True)
 
+#: where the gateways of every world kept their accounts before each world's gateways shared its own file
+OLD_ACCOUNTS = Path("gateways") / "accounts.db"
+
 RedisOption = Annotated[str, typer.Option("--redis", help="Redis URL: redis://host:port/0 or unix:///path.")]
 
 
@@ -373,6 +376,7 @@ def gateway(
     gw = name or f"gw-{os.getpid()}"
     # The gateways of one world share its accounts: the world's accounts file, where `ouroboros
     # go` keeps them too (SQLite in WAL mode across processes; a name's uniqueness is its key).
+    # Accounts of the older layout (<data>/gateways/accounts.db, every world's) are copied in once.
     folder = data / world_name
     folder.mkdir(parents=True, exist_ok=True)
     hook = world_spec(world_name).game
@@ -381,6 +385,15 @@ def gateway(
     async def main() -> None:
         game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
         accounts = AccountStore(accounts_file)
+        try:
+            copied = accounts.copy_missing_from(data / OLD_ACCOUNTS)
+        except BaseException:
+            accounts.close()
+            raise
+        if copied is not None:
+            kept = f"; {copied.kept} name(s) it had already kept their passwords" if copied.kept else ""
+            typer.echo(f"gateway {gw}: {len(copied.copied)} account(s) copied from {copied.source} "
+                       f"into {accounts_file}{kept}", err=True)  # fmt: skip
         registry = SessionRegistry(game, accounts, limits=limits)  # type: ignore[arg-type]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -14,8 +14,12 @@ What it promises (the shard calls it from its one loop, outside a tick):
   with the heartbeat; ``take_lost()`` answers the present characters this shard lost (a stall
   longer than the lease: the store refuses its writes, so the newer copy elsewhere is never
   overwritten, and the shard takes them out); ``release_all()`` on the way out.
+- Records go to the store as JSON has them: a world's tuples (neon keeps each carried item as an
+  ``(id, worn)`` pair) are written as lists, which the world lays back as it reads them.
 - Redis away: a take is refused with a line (the player tries again), writes wait for the next
-  settle or autosave; nothing raises into the tick loop.
+  settle or autosave. A record the store refuses (not JSON: a world's bug) is logged as an error
+  and not written; a leave still releases the lease, so the character plays on elsewhere from its
+  last good save. Nothing raises into the tick loop.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ouroboros.characters import CharacterStore, Record
-from ouroboros.errors import CharacterHeldError, CharacterLeaseLostError, ClusterError
+from ouroboros.errors import BadInputError, CharacterHeldError, CharacterLeaseLostError, ClusterError
 
 log = logging.getLogger("ouroboros.cluster")
 UNREACHABLE_TEXT = "The city cannot reach your character's records right now; try again in a moment."
@@ -135,11 +139,18 @@ class Seats:
 
     def _write(self, name: str, record: Record | None, *, release: bool) -> bool:
         """Whether the store has settled it (written, or refused for good)."""
+        record = None if record is None else json_shaped(record)
         try:
-            if release:
-                self.store.release(name, self.holder, record)
-            elif record is not None:
-                self.store.save(name, self.holder, record)
+            try:
+                if release:
+                    self.store.release(name, self.holder, record)
+                elif record is not None:
+                    self.store.save(name, self.holder, record)
+            except BadInputError as exc:  # the world's record is no JSON: keep the last good save
+                log.error("%s: cannot store %s: %s", self.holder, name, exc.message)
+                if not release:
+                    return True
+                self.store.release(name, self.holder)
         except CharacterLeaseLostError:
             log.warning("%s: %s was taken elsewhere; this shard's copy is dropped", self.holder, name)
             self._drop(name)
@@ -152,4 +163,14 @@ class Seats:
         return True
 
 
-__all__ = ["UNREACHABLE_TEXT", "HookCharacters", "Seats", "WorldCharacters"]
+def json_shaped(value: Any) -> Any:
+    """``value`` with every tuple a list, as JSON keeps it (anything else is left for the store to
+    judge: a key that is not a string stays, and is refused there)."""
+    if isinstance(value, tuple | list):
+        return [json_shaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_shaped(v) for k, v in value.items()}
+    return value
+
+
+__all__ = ["UNREACHABLE_TEXT", "HookCharacters", "Seats", "WorldCharacters", "json_shaped"]
