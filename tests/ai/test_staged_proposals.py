@@ -250,3 +250,18 @@ def test_a_change_held_for_a_person_is_staged_when_the_person_approves(tmp_path:
             )
             (start,) = gov.ledger.entries(patch_id=record["patch_id"], kind="rollout_start")
             assert start.actor == "ops"
+
+
+def test_a_world_run_as_shards_stages_by_the_default_plans_unless_the_operator_says_otherwise(
+    gov: Governor,
+) -> None:
+    with council_for(gov) as council:
+        council.staged_by_default = True  # what the runtime sets for a world run as shards
+        record = council.propose(ProposalType.WORLD_EXPANSION, 11, EDGE)
+        assert record["state"] == "staging", record["reason"]
+        assert record["verdict"]["rollout"]["plan"] == "1,10,50,100"
+    GuardrailsFile(gov.data / "guardrails.json").write({"rollout_plans": {"WORLD_EXPANSION": "global"}})
+    with council_for(gov) as council:
+        council.staged_by_default = True
+        policy = council.staging_policy()
+        assert policy is not None and policy.staged["WORLD_EXPANSION"] == "global"

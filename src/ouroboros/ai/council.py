@@ -184,6 +184,9 @@ class Council:
         #: a ``GenOffload`` (``ai/offload.py``): the director's jobs go to workers as ``gen`` jobs
         #: (low-priority ones deferred while the workers lag); None: generated in-process
         self.offload: Any = None
+        #: stage by the default plans when the guardrails set none (the runtime sets it for a world
+        #: that runs as shards, where rollouts advance; one world alone would never promote)
+        self.staged_by_default = False
 
     def close(self) -> None:
         if self.models is not None:
@@ -547,8 +550,13 @@ class Council:
 
     # -- staged rollouts -------------------------------------------------------------------------------
     def staging_policy(self) -> StagingPolicy | None:
-        """The director's staging policy from the guardrails in force; ``None``: staging off."""
-        return StagingPolicy.from_settings(self.guardrails().rollout_plans)
+        """The director's staging policy from the guardrails in force; ``None``: staging off. With
+        no ``rollout_plans`` set, a world that advances rollouts (``staged_by_default``: it runs as
+        shards) stages by the default plans; one that does not (one shard) stages nothing."""
+        plans = self.guardrails().rollout_plans
+        if plans is None and self.staged_by_default:
+            plans = {}
+        return StagingPolicy.from_settings(plans)
 
     def staging_for(self, proposal: Proposal, record: Mapping[str, Any] | None = None) -> Staging | None:
         """Whether ``proposal`` is staged and with which plan (``None``: staging off), written to

@@ -192,6 +192,9 @@ class EvolutionLoop:
         self.config = config or EvolutionConfig()
         self.key = key
         self.seed = world.seed if seed is None else seed
+        #: stage trait changes by the default plan when the guardrails set none (the runtime sets
+        #: it for a world that runs as shards, where rollouts advance)
+        self.staged_by_default = False
         self.watcher = Watcher()
         self.architect = Architect()
         self.archive = Archive()
@@ -568,7 +571,10 @@ class EvolutionLoop:
         gov = self.governor
         if not isinstance(gov, Governor) or "traits" not in change:
             return None
-        policy = StagingPolicy.from_settings(_guardrails_in(gov.data).rollout_plans)
+        plans = _guardrails_in(gov.data).rollout_plans
+        if plans is None and self.staged_by_default:
+            plans = {}
+        policy = StagingPolicy.from_settings(plans)
         if policy is None:
             return None
         existing = effective_objects(gov.world_name, gov.active_content())
