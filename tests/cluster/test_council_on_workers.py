@@ -4,7 +4,9 @@ becomes one proposal in the council's queue, once, however often the results are
 the queue lags over the limit a low-priority job is deferred (the decision is recorded), and it
 goes once the worker has caught up. The control side is ``ControlPlane`` over a ``Runtime`` as
 ``ouroboros control`` builds it, in this process so that the test can hand the director an event
-(the shards do not report the director's signals yet); the worker is its own process."""
+(the shards do not report the director's signals yet); the worker is its own process. With
+``llm_jobs`` the council's model calls are ``llm`` jobs: the model server hears from the worker
+process only."""
 
 from __future__ import annotations
 
@@ -17,13 +19,17 @@ from typing import Any
 
 import pytest
 
+from ouroboros.ai.llm import RoleAssignment
+from ouroboros.ai.llm.base import LlmRequest
+from ouroboros.ai.llm.routing import RoleRouter
 from ouroboros.cluster.control import EFFECTS_FILE, ControlPlane
 from ouroboros.cluster.redis_queue import RedisJobQueue
 from ouroboros.cluster.redis_server import RedisServer
 from ouroboros.server.runtime import Runtime, RuntimeOptions
+from tests.ai.llm.conftest import Reply, Scripted, openai_envelope, server
 from tests.cluster.test_cluster_neon import Proc, procs
 
-__all__ = ["procs"]  # the fixture, shared with test_cluster_neon
+__all__ = ["procs", "server"]  # the fixtures, shared
 
 HQ = {"kind": "faction_without_hq", "faction": "neon.faction.chrome_jackals", "members": 4}
 CROWD = {"kind": "crowded_sector", "sector": "neon.zone.night_market", "players": 9}
@@ -42,13 +48,31 @@ def wait_until(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> 
 
 @pytest.fixture
 def plane(redis_server: RedisServer, tmp_path: Path) -> Iterator[ControlPlane]:
-    runtime = Runtime(tmp_path, ["neon"], RuntimeOptions(optimizer=False, input_log=False))
+    yield from _plane(redis_server, tmp_path, llm_jobs=False)
+
+
+@pytest.fixture
+def llm_plane(redis_server: RedisServer, tmp_path: Path) -> Iterator[ControlPlane]:
+    yield from _plane(redis_server, tmp_path, llm_jobs=True)
+
+
+def _plane(redis_server: RedisServer, tmp_path: Path, llm_jobs: bool) -> Iterator[ControlPlane]:
+    # as `control --llm-jobs m` makes them: the word roles default to the workers' model
+    defaults = {"flavour": RoleAssignment("flavour", "jobs", "m", None)} if llm_jobs else None
+    options = RuntimeOptions(optimizer=False, input_log=False, model_defaults=defaults)
+    runtime = Runtime(tmp_path, ["neon"], options)
     stop = threading.Event()
     thread = None
     try:
         runtime._attach_ai()
         control = ControlPlane(
-            redis_server.url, runtime, every_s=0.05, council_every_s=0.1, offload=True, lag_limit=LIMIT
+            redis_server.url,
+            runtime,
+            every_s=0.05,
+            council_every_s=0.1,
+            offload=True,
+            lag_limit=LIMIT,
+            llm_jobs=llm_jobs,
         )
         runner = runtime.runners["neon"]
         director = runner.council.director
@@ -119,3 +143,21 @@ def test_while_the_queue_lags_a_low_priority_job_waits_and_goes_once_the_worker_
     assert sent["why"]["priority"] == 0
     assert len(queued(plane)) == 1  # the other submitter's results are not this council's
     elsewhere.close()
+
+
+def test_the_councils_model_calls_are_llm_jobs_answered_by_a_worker_process(
+    llm_plane: ControlPlane,
+    redis_server: RedisServer,
+    procs: list[Proc],
+    server: tuple[str, Scripted],
+) -> None:
+    base_url, script = server
+    script.default = Reply(openai_envelope("Rain hisses on the neon."))
+    model = ["--llm-url", base_url, "--llm-model", "m", "--llm-provider", "openai"]
+    procs.append(Proc(["worker", "llm", "--redis", redis_server.url, "--name", "llm-1", *model]))
+    ask = LlmRequest("flavour", "", "the market at night", None, "", timeout_s=60.0)
+    answer = on_council(llm_plane, lambda c: RoleRouter(c.models.current()).complete(ask))
+    assert answer.text == "Rain hisses on the neon." and answer.provider.startswith("jobs:")
+    [(path, body, _)] = script.requests  # the worker asked the model server, once; this process never
+    assert path.endswith("/chat/completions") and body["model"] == "m"
+    assert "the market at night" in json.dumps(body["messages"])

@@ -240,7 +240,11 @@ class ControlPlane:
     as ``gen`` jobs (``ai.offload.GenOffload`` over the Redis queue, low-priority ones deferred
     while the lag is over ``lag_limit``), and on the council's timer the results are turned into
     proposals once each through ``EffectLog(DATA/<world>/effects.sqlite3)`` — a restarted control
-    process never proposes twice. Redis away: the council generates in-process and says so."""
+    process never proposes twice. Redis away: the council generates in-process and says so.
+
+    With ``llm_jobs`` (``cluster up --llm-url``) the council's model calls — every role assigned a
+    model, not the offline grammars — are ``llm`` jobs answered by the ``llm`` workers
+    (``ai.offload.JobModel``); without, they are made in this process, as ``go`` makes them."""
 
     def __init__(
         self,
@@ -251,6 +255,7 @@ class ControlPlane:
         council_every_s: float = 1.0,
         offload: bool = False,
         lag_limit: int | None = None,
+        llm_jobs: bool = False,
     ) -> None:
         self.runtime = runtime
         self.every_s = every_s
@@ -258,12 +263,16 @@ class ControlPlane:
         self.controls: dict[str, WorldControl] = {}
         #: per world with a council, when offloading: its queue and the once-log of its results
         self.effects: dict[str, Any] = {}
+        #: per world whose council's model calls go to the ``llm`` workers: their queue
+        self.llm_queues: dict[str, Any] = {}
         for name, runner in runtime.runners.items():
             control = runner.call(lambda runner=runner: world_control(url, runner))
             runner.shards = control
             self.controls[name] = control
             if offload and runner.council is not None:
                 self.effects[name] = runner.call(lambda runner=runner: _offload(url, runner, lag_limit))
+            if llm_jobs and runner.council is not None and runner.council.models is not None:
+                self.llm_queues[name] = runner.call(lambda runner=runner: _llm_jobs(url, runner))
 
     def run(self, stop: threading.Event) -> None:
         council_at = time.monotonic()
@@ -306,11 +315,15 @@ class ControlPlane:
             runner.shards = None
             with contextlib.suppress(Exception):
                 runner.call(self.controls[name].close)
-            if name in self.effects:
+            llm = self.llm_queues.pop(name, None)
+            if llm is not None:
                 with contextlib.suppress(Exception):
-                    runner.call(
-                        lambda runner=runner, name=name: _stop_offload(runner, self.effects.pop(name))
-                    )
+                    runner.call(lambda runner=runner: runner.council.models.serve_through(None))
+                llm.close()
+            effects = self.effects.pop(name, None)
+            if effects is not None:
+                with contextlib.suppress(Exception):
+                    runner.call(lambda runner=runner, effects=effects: _stop_offload(runner, effects))
 
 
 def _offload(url: str, runner: Any, lag_limit: int | None) -> Any:
@@ -322,6 +335,17 @@ def _offload(url: str, runner: Any, lag_limit: int | None) -> Any:
     queue = RedisJobQueue(url, ("gen",), socket_timeout_s=2.0)
     runner.council.offload = GenOffload(queue, DEFAULT_LAG_LIMIT if lag_limit is None else lag_limit)
     return EffectLog(runner.folder / EFFECTS_FILE)
+
+
+def _llm_jobs(url: str, runner: Any) -> Any:
+    """On ``runner``'s control thread: its council's model calls as ``llm`` jobs; their queue."""
+    from ouroboros.ai.offload import JobModel
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+
+    queue = RedisJobQueue(url, ("llm",), socket_timeout_s=2.0)
+    world = runner.name
+    runner.council.models.serve_through(lambda _assignment: JobModel(queue, world))
+    return queue
 
 
 def _stop_offload(runner: Any, effects: Any) -> None:
