@@ -176,7 +176,7 @@ class AlertCenter:
         self._storm = (storm_errors, storm_window_s)
         self._loop = (loop_restarts, loop_window_s)
         self.unsubscribe = feed.subscribe(self.observe)
-        from ouroboros.sandbox.python_worker import add_restart_listener
+        from ouroboros.sandbox import add_restart_listener
 
         heard = weakref.WeakMethod(self.sandbox_restarted)  # a center never closed is still collected
 
