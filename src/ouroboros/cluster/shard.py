@@ -255,7 +255,12 @@ class ShardHost:
             if len(self._inbox) > 10 * 2000:  # the tick thread is behind: let it catch up
                 self._closing.wait(READ_BLOCK_MS / 1000)
                 continue
-            if not self.read_once(READ_BLOCK_MS):
+            try:
+                read = self.read_once(READ_BLOCK_MS)
+            except Exception:  # never let the reader die: the shard would stop hearing its players
+                log.exception("%s: reading the input stream failed", self.shard)
+                self._group_ready, read = False, False
+            if not read:
                 self._closing.wait(0.05)
 
     def read_once(self, block_ms: int | None = None, count: int = 2000) -> bool:
@@ -295,7 +300,12 @@ class ShardHost:
     def _write_loop(self) -> None:
         while True:
             self._wake.clear()
-            busy = self.write_once()
+            try:
+                busy = self.write_once()
+            except Exception:  # never let the writer die: events, heartbeat and saves stop with it
+                log.exception("%s: the writer's round failed", self.shard)
+                busy = False
+                time.sleep(RETRY_S)
             if self._closing.is_set() and not busy:
                 return
             if not busy:
