@@ -208,3 +208,44 @@ test_backpressure = Backpressure.TestCase
 def test_priorities() -> None:
     assert GenOffload.priority(Job("j", ProposalType.EVENT, 1, "chaos", 1)) == LOW
     assert GenOffload.priority(Job("j", ProposalType.BUILDING, 1, "hq", 1)) > LOW
+
+
+class _Answers:
+    """A model ``Provider`` answering every request with one text."""
+
+    name = "scripted"
+
+    def complete(self, request: Any) -> Any:
+        from ouroboros.ai.llm.base import LlmResponse
+
+        return LlmResponse("a quiet night", None, "scripted", request.model, 3, 4, 5)
+
+
+def test_a_model_call_as_an_llm_job_is_answered_refused_or_timed_out_by_the_workers() -> None:
+    from ouroboros.ai.jobs import llm_handler
+    from ouroboros.ai.llm.base import LlmRequest
+    from ouroboros.ai.offload import JobModel
+    from ouroboros.errors import LlmError
+
+    queue, now = MemoryJobQueue(), [0.0]
+    served: list[Any] = []  # the worker that serves while the caller waits (none: nobody does)
+
+    def wait(seconds: float) -> None:
+        now[0] += seconds
+        for worker in served:
+            worker.run_once(0)
+
+    model = JobModel(queue, "neon", clock=lambda: now[0], wait=wait)
+    ask = LlmRequest("flavour", "", "the market", None, "m", timeout_s=5.0)
+    served[:] = [Worker(queue, {"llm": llm_handler(_Answers())}, "w1")]
+    answer = model.complete(ask)
+    assert (answer.text, answer.provider) == ("a quiet night", "jobs:scripted")
+    assert (answer.model, answer.tokens_out) == ("m", 4)
+    served[:] = [Worker(queue, {"llm": llm_handler(None)}, "w2")]  # a worker without a model
+    with pytest.raises(LlmError) as refused:
+        model.complete(ask)
+    assert refused.value.code == "refused" and "no model" in refused.value.message
+    served[:] = []
+    with pytest.raises(LlmError) as late:
+        model.complete(ask)
+    assert late.value.code == "timeout" and now[0] >= 5.0

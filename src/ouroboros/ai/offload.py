@@ -14,19 +14,28 @@ What it promises:
   so a result seen twice never makes two proposals.
 - **A queue away is not a stop.** When the queue refuses (Redis unreachable), the job is generated
   in-process as without workers, and the decision log says so.
+
+``JobModel`` is a model ``Provider`` whose calls are ``llm`` jobs (``ai.jobs``): the council's
+model calls (enrich, the storyteller) answered by the cluster's ``llm`` workers
+(``ModelRegistry.remote``). It waits for the result up to the request's timeout (a ``timeout``
+``LlmError`` then, as a slow model gives, and the caller falls back as it does); a worker's failed
+result is that ``LlmError``; the queue away is an ``http_error`` (a passing fault).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ouroboros.ai.director import Job
 from ouroboros.ai.proposals import ProposalType
 from ouroboros.cluster.jobs import JobQueue
-from ouroboros.errors import BadInputError, ClusterError
+from ouroboros.errors import LLM_ERROR_CODES, BadInputError, ClusterError, LlmError
 
 LOW, NORMAL = 0, 5
 #: the director's rules whose jobs wait while the workers lag (the rest are never deferred)
@@ -167,4 +176,53 @@ class GenOffload:
         return records
 
 
-__all__ = ["DEFAULT_LAG_LIMIT", "LOW", "NORMAL", "RULE_PRIORITY", "GenOffload"]
+class JobModel:
+    """A model ``Provider`` answered by the ``llm`` workers (see the module docstring)."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        world: str,
+        *,
+        poll_s: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], Any] | None = None,
+    ) -> None:
+        self.name = "jobs"
+        self.queue = queue
+        self.world = world
+        self.poll_s = poll_s
+        self.clock = clock
+        self.wait = wait or threading.Event().wait
+
+    def complete(self, request: Any) -> Any:
+        from ouroboros.ai.jobs import llm_payload
+        from ouroboros.ai.llm.base import LlmResponse
+
+        key = f"llm:{self.world}:{uuid.uuid4().hex}"  # one call, one job (answers are not replayed)
+        started = self.clock()
+        try:
+            self.queue.submit("llm", llm_payload(request), key, priority=NORMAL)
+            while (result := self.queue.result(key)) is None:
+                if self.clock() - started >= request.timeout_s:
+                    why = f"no llm worker answered within {request.timeout_s:g} s"
+                    raise LlmError(why, code="timeout", retryable=True)
+                self.wait(self.poll_s)
+        except ClusterError as exc:
+            raise LlmError(f"the llm workers' queue: {exc.message}", code="http_error") from exc
+        if not result.get("ok"):
+            error = result.get("error") or {}
+            code = str(error.get("code")) if error.get("code") in LLM_ERROR_CODES else "refused"
+            raise LlmError(f"the llm worker: {error.get('message', 'failed')}", code=code)
+        return LlmResponse(
+            text=str(result.get("text", "")),
+            data=result.get("data"),
+            provider=f"jobs:{result.get('provider', '')}",
+            model=str(result.get("model", "")),
+            tokens_in=int(result.get("tokens_in", 0)),
+            tokens_out=int(result.get("tokens_out", 0)),
+            latency_ms=int((self.clock() - started) * 1000),
+        )
+
+
+__all__ = ["DEFAULT_LAG_LIMIT", "LOW", "NORMAL", "RULE_PRIORITY", "GenOffload", "JobModel"]

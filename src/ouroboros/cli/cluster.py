@@ -5,7 +5,10 @@ A worker serves job kinds (``gen``, ``llm``, ``evolve``: ``ai.jobs``) from the R
 jobs of workers that died; an ``llm`` worker's model is ``--llm-url``/``--llm-model`` (without one
 its ``llm`` jobs get a "no model" result). ``cluster up`` starts a supervised local cluster against
 a Redis it is given (or starts, when ``redis-server`` is installed): ``--workers`` workers serving
-``gen`` and ``evolve``, ``--llm-workers`` serving ``llm`` when a model is given. It restarts a
+``gen`` and ``evolve``, ``--llm-workers`` serving ``llm`` when a model is given, and, with
+``--shards``, one ``ouroboros control`` (API on ``--api-port``) whose councils send their
+director's jobs to those workers as ``gen`` jobs (``--workers 0``: generated in the control
+process) and, with ``--llm-url``, their model calls as ``llm`` jobs. It restarts a
 process that dies (with backoff; each death and a restart loop are alerts on the Redis alerts
 stream, shown on the dashboard), writes ``DATA/cluster.json`` so a dashboard on the same data
 folder finds it, and stops everything on Ctrl-C. Exit codes: 0 stopped cleanly (Ctrl-C / SIGTERM); 2 bad
@@ -251,7 +254,8 @@ def up(
         governed = ",".join(dict.fromkeys(world for world, _ in shard_specs))
         specs.append(ProcessSpec("control", "control", [
             *python, "control", "--redis", redis_url, "--data", str(data), "--world", governed,
-            "--port", str(api_port),
+            "--port", str(api_port), "--gen-jobs" if workers else "--no-gen-jobs",
+            *(["--llm-jobs", llm_model] if llm_url and llm_workers else []),
         ]))  # fmt: skip
     soft = {shard_id: soft_restart_s for _, shard_id in shard_specs} if soft_restart_s > 0 else {}
 

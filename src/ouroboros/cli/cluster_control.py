@@ -6,7 +6,12 @@ any: the admin API and dashboard as ``go`` serves them, each world's governed fo
 shards report through Redis (``cluster.control.ControlPlane``). The shards are told which version
 to run through Redis; while Redis does not answer, activations are denied (exit 2 / HTTP 409).
 World-state endpoints answer from what the shards report (tick, version, players per shard) or
-409 ``served_by_shards`` where only a world ticking here could answer.
+409 ``served_by_shards`` where only a world ticking here could answer. The council's director jobs
+go to the workers as ``gen`` jobs (``--no-gen-jobs``: generated here, as ``go`` does), low-priority
+ones deferred while more than ``--lag-limit`` jobs are queued; their proposals are made here, each
+once (``DATA/<world>/effects.sqlite3``). The council's model calls (enrich, the storyteller) are
+``llm`` jobs with ``--llm-jobs MODEL`` (``cluster up --llm-url`` passes it), else made in this
+process through the active model registry, as in ``go``.
 
 It prints ``control: {"api": PORT, "worlds": [...]}`` on stderr once it serves, and, until the
 first admin has logged in, the one-time login secret and TOTP URI (also in
@@ -38,6 +43,24 @@ def control(
     ] = "",
     host: Annotated[str, typer.Option("--host", help="The address the API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="The API's port (0: any).")] = 8000,
+    offload: Annotated[
+        bool,
+        typer.Option(
+            "--gen-jobs/--no-gen-jobs",
+            help="The council's director jobs go to workers as gen jobs (none serving: --no-gen-jobs).",
+        ),
+    ] = True,
+    lag_limit: Annotated[
+        int, typer.Option("--lag-limit", min=0, help="Low-priority gen jobs wait while this many are queued.")
+    ] = 20,
+    llm_jobs: Annotated[
+        str,
+        typer.Option(
+            "--llm-jobs",
+            help="The model the llm workers serve: the council's model calls go to them as llm jobs "
+            "(flavour, dialogue and narrative default to it). Default: calls made here.",
+        ),
+    ] = "",
 ) -> None:
     """Govern a cluster's worlds (API, dashboard, governance, council, rollouts); shards tick them."""
     from ouroboros.cli.go import _bind, _make_server
@@ -60,7 +83,13 @@ def control(
             raise BadInputError(f"--data {data} is not a folder")
         api_socket = _bind(host, port, "--port")
         # nothing ticks here: no optimizer, no input log; the council reads what the shards report
-        options = RuntimeOptions(optimizer=False, input_log=False, host=host)
+        defaults = None
+        if llm_jobs:
+            from ouroboros.ai.llm import RoleAssignment
+            from ouroboros.cli.go_parts import LOCAL_MODEL_ROLES
+
+            defaults = {role: RoleAssignment(role, "jobs", llm_jobs, None) for role in LOCAL_MODEL_ROLES}
+        options = RuntimeOptions(optimizer=False, input_log=False, host=host, model_defaults=defaults)
         try:
             runtime = Runtime(data, names, options)
         except BaseException:
@@ -68,7 +97,9 @@ def control(
             raise
         try:
             runtime._attach_ai()
-            plane = ControlPlane(redis_url, runtime)
+            plane = ControlPlane(
+                redis_url, runtime, offload=offload, lag_limit=lag_limit, llm_jobs=bool(llm_jobs)
+            )
             server, first = _make_server(runtime, api_socket, (), log_path=data / ACCESS_LOG_FILE)
         except BaseException:
             runtime.stop()
@@ -78,7 +109,11 @@ def control(
     loop = threading.Thread(target=plane.run, args=(stop,), name="control-plane", daemon=True)
     loop.start()
     bound = api_socket.getsockname()[1]
-    typer.echo(f"control: {json.dumps({'api': bound, 'worlds': names, 'redis': redis_url})}", err=True)
+    shown = {
+        "api": bound, "worlds": names, "redis": redis_url,
+        "gen_jobs": sorted(plane.effects), "llm_jobs": sorted(plane.llm_queues),
+    }  # fmt: skip
+    typer.echo(f"control: {json.dumps(shown)}", err=True)
     if first is not None:
         typer.echo(f"first admin login (shown once): user {first.username}, "
                    f"one-time secret {first.one_time_secret}", err=True)  # fmt: skip

@@ -41,6 +41,8 @@ from ouroboros.rollout.kpis import KpiBook, TickReport
 from ouroboros.rollout.router import Router
 
 REPUBLISH_S = 5.0
+#: where a world's control process records which workers' results took effect (``EffectLog``)
+EFFECTS_FILE = "effects.sqlite3"
 #: a shard whose last report is older than this does not count as running (``status``)
 STALE_S = 5.0
 log = logging.getLogger("ouroboros.cluster")
@@ -242,17 +244,45 @@ class ControlPlane:
     """A cluster's control process over a ``Runtime`` whose worlds tick on shards: every
     ``every_s`` each world's ``WorldControl.step`` on its control thread, and every
     ``council_every_s`` the council's step with what the shards reported (its tick, players
-    online). Each runner carries its control as ``runner.shards`` (the API answers from it)."""
+    online). Each runner carries its control as ``runner.shards`` (the API answers from it).
 
-    def __init__(self, url: str, runtime: Any, *, every_s: float = 0.2, council_every_s: float = 1.0) -> None:
+    With ``offload`` (``cluster up`` with workers) each council's director jobs go to the workers
+    as ``gen`` jobs (``ai.offload.GenOffload`` over the Redis queue, low-priority ones deferred
+    while the lag is over ``lag_limit``), and on the council's timer the results are turned into
+    proposals once each through ``EffectLog(DATA/<world>/effects.sqlite3)`` — a restarted control
+    process never proposes twice. Redis away: the council generates in-process and says so.
+
+    With ``llm_jobs`` (``cluster up --llm-url``) the council's model calls — every role assigned a
+    model, not the offline grammars — are ``llm`` jobs answered by the ``llm`` workers
+    (``ai.offload.JobModel``); without, they are made in this process, as ``go`` makes them."""
+
+    def __init__(
+        self,
+        url: str,
+        runtime: Any,
+        *,
+        every_s: float = 0.2,
+        council_every_s: float = 1.0,
+        offload: bool = False,
+        lag_limit: int | None = None,
+        llm_jobs: bool = False,
+    ) -> None:
         self.runtime = runtime
         self.every_s = every_s
         self.council_every_s = council_every_s
         self.controls: dict[str, WorldControl] = {}
+        #: per world with a council, when offloading: its queue and the once-log of its results
+        self.effects: dict[str, Any] = {}
+        #: per world whose council's model calls go to the ``llm`` workers: their queue
+        self.llm_queues: dict[str, Any] = {}
         for name, runner in runtime.runners.items():
             control = runner.call(lambda runner=runner: world_control(url, runner))
             runner.shards = control
             self.controls[name] = control
+            if offload and runner.council is not None:
+                self.effects[name] = runner.call(lambda runner=runner: _offload(url, runner, lag_limit))
+            if llm_jobs and runner.council is not None and runner.council.models is not None:
+                self.llm_queues[name] = runner.call(lambda runner=runner: _llm_jobs(url, runner))
 
     def run(self, stop: threading.Event) -> None:
         council_at = time.monotonic()
@@ -269,15 +299,78 @@ class ControlPlane:
                 for name, runner in self.runtime.runners.items():
                     if runner.council is None:
                         continue
+                    if name in self.effects:
+                        runner.post(self.apply_results, name)
                     status = self.controls[name].status()
                     kpis = {"tick": status["tick"], "players_online": status["players_online"]}
                     runner.post(runner._council_step, [], kpis, status["tick"])
+
+    def apply_results(self, name: str) -> list[dict[str, Any]]:
+        """On the world's control thread: the workers' proposals since the last call, each once
+        (Redis away: none now, the next call catches up)."""
+        from ouroboros.errors import ClusterError
+
+        runner = self.runtime.runners[name]
+        try:
+            made: list[dict[str, Any]] = runner.council.apply_results(self.effects[name])
+        except ClusterError as exc:
+            log.warning("world %s: the workers' results cannot be read: %s", name, exc.message)
+            return []
+        for record in made:
+            self.runtime.feed.publish("director", name, event=record)
+        return made
 
     def close(self) -> None:
         for name, runner in self.runtime.runners.items():
             runner.shards = None
             with contextlib.suppress(Exception):
                 runner.call(self.controls[name].close)
+            llm = self.llm_queues.pop(name, None)
+            if llm is not None:
+                with contextlib.suppress(Exception):
+                    runner.call(lambda runner=runner: runner.council.models.serve_through(None))
+                llm.close()
+            effects = self.effects.pop(name, None)
+            if effects is not None:
+                with contextlib.suppress(Exception):
+                    runner.call(lambda runner=runner, effects=effects: _stop_offload(runner, effects))
 
 
-__all__ = ["REPUBLISH_S", "STALE_S", "ControlPlane", "WorldControl", "route_doc", "world_control"]
+def _offload(url: str, runner: Any, lag_limit: int | None) -> Any:
+    """On ``runner``'s control thread: its council's director jobs to the workers; the EffectLog."""
+    from ouroboros.ai.offload import DEFAULT_LAG_LIMIT, GenOffload
+    from ouroboros.cluster.effects import EffectLog
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+
+    queue = RedisJobQueue(url, ("gen",), socket_timeout_s=2.0)
+    runner.council.offload = GenOffload(queue, DEFAULT_LAG_LIMIT if lag_limit is None else lag_limit)
+    return EffectLog(runner.folder / EFFECTS_FILE)
+
+
+def _llm_jobs(url: str, runner: Any) -> Any:
+    """On ``runner``'s control thread: its council's model calls as ``llm`` jobs; their queue."""
+    from ouroboros.ai.offload import JobModel
+    from ouroboros.cluster.redis_queue import RedisJobQueue
+
+    queue = RedisJobQueue(url, ("llm",), socket_timeout_s=2.0)
+    world = runner.name
+    runner.council.models.serve_through(lambda _assignment: JobModel(queue, world))
+    return queue
+
+
+def _stop_offload(runner: Any, effects: Any) -> None:
+    offload, runner.council.offload = runner.council.offload, None
+    if offload is not None:
+        offload.queue.close()
+    effects.close()
+
+
+__all__ = [
+    "EFFECTS_FILE",
+    "REPUBLISH_S",
+    "STALE_S",
+    "ControlPlane",
+    "WorldControl",
+    "route_doc",
+    "world_control",
+]

@@ -1,6 +1,8 @@
 """A shard's seats: the characters it holds in the shared ``CharacterStore``, one shard at a time.
 
-What it promises (the shard calls it from its one loop, outside a tick):
+What it promises (called from one thread: the shard's store thread, ``cluster.shard``, which
+uses ``claim``/``write``/``renew``/``take_lost`` and keeps the world's side on the tick thread; or,
+in one thread with the world, the composite calls below):
 
 - ``take(name)`` before a character enters: the store's lease is claimed and the stored record
   laid over the world (``put``), so a character who last played in another shard arrives with
@@ -76,7 +78,7 @@ class Seats:
             self._leaving.discard(name)
             return None
         try:
-            record = self.store.claim(name, self.holder, self.lease_ttl_s)
+            record = self.claim(name)
         except CharacterHeldError as exc:
             return exc.message
         except ClusterError as exc:
@@ -84,8 +86,14 @@ class Seats:
             return UNREACHABLE_TEXT
         if record is not None:
             self.world.put({name: record})
-        self.held.add(name)
         return None
+
+    def claim(self, name: str) -> Record | None:
+        """Claim ``name`` in the store (nothing laid over the world): its stored record, if any.
+        ``CharacterHeldError``: another shard holds it; ``ClusterError``: the store is away."""
+        record = self.store.claim(name, self.holder, self.lease_ttl_s)
+        self.held.add(name)
+        return record
 
     def leaving(self, name: str) -> None:
         if name in self.held:
@@ -136,6 +144,11 @@ class Seats:
         if name not in self._leaving:
             self._lost.append(name)
         self._leaving.discard(name)
+
+    def write(self, name: str, record: Record | None, *, release: bool) -> bool:
+        """Save ``record`` (and release the lease with ``release``); whether the store has
+        settled it (written, or refused for good) — False: the store is away, try again."""
+        return self._write(name, record, release=release)
 
     def _write(self, name: str, record: Record | None, *, release: bool) -> bool:
         """Whether the store has settled it (written, or refused for good)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,11 @@ class ModelRegistry:
         db_path: Path | str | None = None,
         keys: KeyRing | None = None,
         cache: ResponseCache | None = None,
+        remote: Callable[[RoleAssignment], Provider] | None = None,
     ) -> None:
+        #: serves every role assigned a model (not the offline grammars) in another process: the
+        #: cluster's ``llm`` workers (``ai.offload.JobModel``); None: this process calls the model
+        self.remote = remote
         self.keys = keys  # API keys of hosted providers (environment, 0600 key file): never content
         self.cache = cache  # valid answers by request, shared by every provider built here
         self._assignments = {role: _default(role) for role in ROLES}
@@ -107,6 +111,7 @@ class ModelRegistry:
         defaults: Mapping[str, RoleAssignment] | None = None,
         keys: KeyRing | None = None,
         cache: ResponseCache | None = None,
+        remote: Callable[[RoleAssignment], Provider] | None = None,
     ) -> ModelRegistry:
         """The registry of a version's content: ``Governor.active_content()`` (``{"objects": ...,
         "retired": ...}``), plain patch content (``{"model_roles": [...]}``) or ``None`` (the base
@@ -122,7 +127,7 @@ class ModelRegistry:
             )
             for obj in parsed.model_roles
         }
-        return cls(assignments, db_path=db_path, keys=keys, cache=cache)
+        return cls(assignments, db_path=db_path, keys=keys, cache=cache, remote=remote)
 
     def close(self) -> None:
         """Close the stats database and the HTTP clients of the providers built here."""
@@ -160,7 +165,10 @@ class ModelRegistry:
             if found is None:
                 if self.cache is not None and a.provider != "offline":
                     options = {"cache": self.cache, **options}
-                found = self._build(a, api_key, options)
+                if self.remote is not None and a.provider != "offline":
+                    found = self.remote(a)
+                else:
+                    found = self._build(a, api_key, options)
                 self._providers[key] = found
             return found
 

@@ -49,6 +49,13 @@ class LiveRegistry:
         self.defaults = dict(defaults or {})  # role -> RoleAssignment where the content names none
         self._registry: ModelRegistry | None = None
         self._version: object = object()  # never equal to an active patch id
+        self.remote: Any = None  # ``ModelRegistry.remote``, for every registry built from now on
+
+    def serve_through(self, remote: Any) -> None:
+        """Serve the roles assigned a model through ``remote`` (``ModelRegistry.remote``; None:
+        call the models here again), from the next ``current()`` on."""
+        self.remote = remote
+        self._version = object()
 
     def current(self) -> ModelRegistry:
         active = self.governor.active()
@@ -59,6 +66,7 @@ class LiveRegistry:
                 defaults=self.defaults,
                 keys=self.keys,
                 cache=self.cache,
+                remote=self.remote,
             )
             if self._registry is not None:
                 self._registry.close()
