@@ -294,6 +294,10 @@ class WorldSpec:
     #: ``quests_started``, ``quests_completed``, ``moderation_incidents``); others are ignored.
     #: Read between two ticks (every tick of a sharded world); None: only the entity count
     metrics: Callable[[World], Mapping[str, int | float]] | None = None
+    #: each character's part of ``metrics`` by name (``money_supply``, ``quests_started``,
+    #: ``quests_completed``): a shard of a played world counts only the characters it holds.
+    #: None: a shard counts its whole world
+    character_metrics: Callable[[World], Mapping[str, Mapping[str, int]]] | None = None
     #: the world as a map for the dashboard (plain data: rooms, districts, who is where), or None
     overview: Callable[[World], dict[str, Any]] | None = None
 

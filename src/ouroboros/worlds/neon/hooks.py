@@ -110,4 +110,26 @@ def neon_metrics(world: World) -> dict[str, int]:
     return out
 
 
-__all__ = ["PARAMS_ID", "NeonGameHook", "NeonParams", "neon_metrics"]
+def neon_character_metrics(world: World) -> dict[str, dict[str, int]]:
+    """Each character's credits and jobs (taken, finished): its part of ``neon_metrics``."""
+    neon = world.resources.get("neon", {})
+    names: list[str] = neon.get("player_names") or []
+    journals = neon.get("quests") or {}
+    out: dict[str, dict[str, int]] = {}
+    for chunk in world.query("Player"):
+        for handle, credits in zip(
+            chunk["Player.handle"].tolist(), chunk["Player.credits"].tolist(), strict=True
+        ):
+            if not 0 <= handle < len(names):
+                continue
+            name = names[handle]
+            journal = journals.get(name) or {}
+            out[name] = {
+                "money_supply": int(credits),
+                "quests_started": len(journal),
+                "quests_completed": sum(1 for e in journal.values() if e.get("state") == "done"),
+            }
+    return out
+
+
+__all__ = ["PARAMS_ID", "NeonGameHook", "NeonParams", "neon_character_metrics", "neon_metrics"]
