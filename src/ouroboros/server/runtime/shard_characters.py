@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 
 from ouroboros.errors import OuroborosError
 from ouroboros.patches import write_atomic
+from ouroboros.worlds.spec import CharacterMetrics
 
 if TYPE_CHECKING:
     from ouroboros.characters import Record, SqliteCharacters
@@ -61,9 +62,10 @@ HOMES_FILE = "homes.json"
 IMPORTED_FILE = "homes.imported.json"
 #: a shard's hold on a character; one process runs the folder, so it only needs to outlast a STOP
 LEASE_TTL_S = 24 * 3600.0
-MONEY = "money_supply"
-#: cumulative per-character counters a shard reports what its held characters added to
-CHARACTER_COUNTERS = ("quests_started", "quests_completed")
+#: what a shard counts per character: its money, then cumulative counters (what it added is reported)
+KEYS = CharacterMetrics._fields
+MONEY, CHARACTER_COUNTERS = KEYS[0], KEYS[1:]
+ZEROS = CharacterMetrics()
 LOST_TEXT = "Your character was taken up elsewhere: this shard lost it. Connect again."
 
 
@@ -87,8 +89,8 @@ class _ShardWorld:
 class _Tally:
     """What a shard counted at its last report."""
 
-    last: dict[str, dict[str, int]] = field(default_factory=dict)  # held characters' metrics
-    unheld: dict[str, int] = field(default_factory=dict)  # the world's part no character holds
+    last: dict[str, tuple[int, ...]] = field(default_factory=dict)  # held characters' ``KEYS``
+    unheld: tuple[int, ...] | None = None  # the world's ``KEYS`` that no character holds
     level: float | None = None  # the chained money supply
 
 
@@ -103,7 +105,7 @@ class ShardCharacters:
         hook: GameHook,
         *,
         fresh: bool = False,
-        character_metrics: Callable[[World], Mapping[str, Mapping[str, int]]] | None = None,
+        character_metrics: Callable[[World], Mapping[str, CharacterMetrics]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.folder = folder
@@ -253,33 +255,32 @@ class ShardCharacters:
         tally = self._tallies[k]
         held = self.seats[k].held if self.seats else set()
         laid = self._worlds[k].laid if self._worlds else set()
-        per: dict[str, Mapping[str, int]] = (
-            dict(self.character_metrics(world)) if self.character_metrics is not None else {}
-        )
-        keys = (MONEY, *CHARACTER_COUNTERS)
-        unheld = {
-            key: int(gauges[key]) - sum(int(c.get(key, 0)) for c in per.values())
-            for key in keys
-            if key in gauges
-        }
-        made = dict.fromkeys(keys, 0)
-        base = tally.unheld.get(MONEY, 0)
+        per = self.character_metrics(world) if self.character_metrics is not None else {}
+        rows: Mapping[str, tuple[int, ...]] = per
+        totals = [sum(column) for column in zip(*rows.values(), strict=True)] if rows else [0] * len(KEYS)
+        unheld = tuple(int(gauges.get(key, 0)) - total for key, total in zip(KEYS, totals, strict=True))
+        made = [0] * len(KEYS)
+        base = tally.unheld[0] if tally.unheld is not None else 0
+        last = tally.last
         for name in held:
-            now = per.get(name)
+            now = rows.get(name)
             if now is None:
                 continue
-            before = tally.last.get(name)
-            if before is None and name in laid:
-                continue  # arrived with its record: made elsewhere
-            for key in keys:
-                step = int(now.get(key, 0)) - (0 if before is None else int(before.get(key, 0)))
-                made[key] += step if key == MONEY else max(0, step)
-            if before is not None:
-                base += int(before.get(MONEY, 0))
-        for key in keys:
-            if key in unheld and key in tally.unheld:
-                step = unheld[key] - tally.unheld[key]
-                made[key] += step if key == MONEY else max(0, step)
+            before = last.get(name)
+            if before is None:
+                if name in laid:
+                    continue  # arrived with its record: made elsewhere
+                before = ZEROS  # made here: all it has is new
+            else:
+                base += before[0]
+            if now != before:
+                made[0] += now[0] - before[0]
+                for i in range(1, len(KEYS)):
+                    made[i] += max(0, now[i] - before[i])
+        if tally.unheld is not None:
+            made[0] += unheld[0] - tally.unheld[0]
+            for i in range(1, len(KEYS)):
+                made[i] += max(0, unheld[i] - tally.unheld[i])
         money = None
         if MONEY in gauges:
             if tally.level is None:
@@ -287,15 +288,13 @@ class ShardCharacters:
             else:
                 if tally.level <= 0 and base > 0:
                     tally.level = float(base)  # an empty chain starts at the money it first holds
-                tally.level = (
-                    tally.level * (1 + made[MONEY] / base) if base > 0 else tally.level + made[MONEY]
-                )
-                tally.level = max(0.0, tally.level)
+                grown = tally.level * (1 + made[0] / base) if base > 0 else tally.level + made[0]
+                tally.level = max(0.0, grown)
             money = round(tally.level)
-        tally.last = {name: dict(per[name]) for name in held if name in per}
+        tally.last = {name: rows[name] for name in held if name in rows}
         tally.unheld = unheld
         laid.clear()
-        return money, {key: made[key] for key in CHARACTER_COUNTERS}
+        return money, {key: made[i] for i, key in enumerate(KEYS) if i > 0}
 
     # -- saving ----------------------------------------------------------------------------------
     def save(self) -> None:
