@@ -1,15 +1,21 @@
 """``ShardCharacters``: the characters of a world's in-process shards in a real SQLite character
 store, over real neon worlds behind a real ``ShardedGame``. A character plays in one shard at a
 time and carries everything to the next; a shard counts only the money its held characters made,
-so a move is never inflation; an older run's copies are imported once; a previous run's lease is
-taken back."""
+so a move is never inflation (a stateful property test drives any order of it); an older run's
+copies are imported once; a previous run's lease is taken back."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ouroboros.characters import SqliteCharacters
 from ouroboros.engine import World
@@ -22,6 +28,7 @@ from ouroboros.worlds import build_world, world_spec
 SPEC = world_spec("neon")
 HOOK = SPEC.game
 NAMES = ["neon-0", "neon-1"]
+PLAYERS = ("Alice", "Bobby", "Carol")
 
 
 def new_worlds() -> list[World]:
@@ -214,3 +221,66 @@ def _record(folder: Path) -> dict[str, Any]:
     game.enter("Alice")
     game.step()
     return json.loads(json.dumps(HOOK.characters(world)["Alice"]))
+
+
+class MovesAndMoney(RuleBasedStateMachine):
+    """Players enter, earn and leave in any order over two shards: a character is held by the shard
+    of its session and by no other, arrives with the credits it left with, and a shard's money
+    supply moves only when money is made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="shard-characters-"))
+        self.s = Shards(self.folder)
+        self.s.chars.open()
+        self.credits: dict[str, int] = {}  # the model: every character's credits
+        self.made = False  # money made since the last tick
+
+    @rule(name=st.sampled_from(PLAYERS))
+    def enter(self, name: str) -> None:
+        if self.s.game.shard_of(name) is None:
+            self.made |= name not in self.credits
+            self.credits.setdefault(name, 200)
+            self.s.game.enter(name)
+
+    @rule(name=st.sampled_from(PLAYERS))
+    def leave(self, name: str) -> None:
+        self.s.game.leave(name)
+
+    @rule(name=st.sampled_from(PLAYERS), amount=st.integers(1, 500))
+    def earn(self, name: str, amount: int) -> None:
+        shard = self.s.game.shard_of(name)
+        if shard is None or name not in HOOK.characters(self.s.worlds[NAMES.index(shard)]):  # type: ignore[union-attr]
+            return
+        self.credits[name] += amount
+        self.s.credits(NAMES.index(shard), name, self.credits[name])
+        self.made = True
+
+    @rule()
+    def tick(self) -> None:
+        before = {n: m[-1] if m else None for n, m in self.s.money.items()}
+        self.s.step()
+        for name in NAMES:
+            if not self.made and before[name]:  # a chain with money in it moves only when money is made
+                assert self.s.money[name][-1] == before[name], (name, self.s.money[name][-3:])
+        self.made = False
+
+    @invariant()
+    def one_holder_with_everything(self) -> None:
+        for name in PLAYERS:
+            holders = [n for n, seats in zip(NAMES, self.s.chars.seats, strict=True) if name in seats.held]
+            assert len(holders) <= 1, (name, holders)
+            shard = self.s.game.shard_of(name)
+            if shard is not None:
+                assert holders == [shard]
+                world = self.s.worlds[NAMES.index(shard)]
+                record = HOOK.characters(world).get(name)  # type: ignore[union-attr]
+                assert record is None or record["credits"] == self.credits[name]
+
+    def teardown(self) -> None:
+        self.s.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+MovesAndMoney.TestCase.settings = settings(max_examples=12, stateful_step_count=30, deadline=None)
+test_moves_and_money_under_any_sequence = MovesAndMoney.TestCase
