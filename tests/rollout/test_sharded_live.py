@@ -152,6 +152,44 @@ def test_go_with_two_neon_shards_serves_two_players_one_on_each(city: WorldRunne
     ).exists()
 
 
+def test_a_restart_gives_every_character_back_from_the_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runtime = Runtime(data, ["neon"], options())
+    runtime.start()
+    port = runtime.runner("neon").ports["telnet"]
+
+    async def shop() -> tuple[str, int]:  # Bobby shops on neon-1 and drops his line as the city stops
+        first, second = await Player.create(port, "Alice"), await Player.create(port, "Bobby")
+        assert runtime.runner("neon").game.shard_of("Bobby") == "neon-1"  # type: ignore[union-attr]
+        walked = (await second.do("n"))[0]
+        assert "You buy" in "\n".join(await second.do("buy energy bar"))
+        for p in (first, second):
+            p.client.close()
+        return walked, second.credits()
+
+    try:
+        walked, credits = asyncio.run(asyncio.wait_for(shop(), 60))
+    finally:
+        runtime.stop()
+    again = Runtime(data, ["neon"], options())
+    again.start()
+    try:
+        port = again.runner("neon").ports["telnet"]
+
+        async def back() -> None:  # nobody online: the first shard, not the one he played on
+            bobby = await Player.connect(port, "Bobby")
+            assert again.runner("neon").game.shard_of("Bobby") == "neon-0"  # type: ignore[union-attr]
+            assert walked in "\n".join(await bobby.do("look"))
+            assert "Energy Bar" in "\n".join(await bobby.do("inventory"))
+            assert bobby.credits() == credits
+            bobby.client.close()
+
+        asyncio.run(asyncio.wait_for(back(), 60))
+    finally:
+        again.stop()
+    assert again.runner("neon").error is None
+
+
 def cohort_names(runner: WorldRunner, patch: str) -> tuple[list[str], list[str]]:
     """Player names whose cohort wants the patch, and names whose cohort keeps the stable version."""
     live = runner.call(lambda: RolloutService(runner.governor).store.live())

@@ -212,6 +212,17 @@ def test_a_previous_runs_lease_is_taken_back(tmp_path: Path) -> None:
     s.close()
 
 
+def test_a_fresh_start_starts_the_store_empty(tmp_path: Path) -> None:
+    old = SqliteCharacters(tmp_path / CHARACTERS_FILE)
+    old.claim("Alice", "neon-0", 60.0)
+    old.release("Alice", "neon-0", {"credits": 1})
+    old.close()
+    chars = ShardCharacters(tmp_path, NAMES, new_worlds(), HOOK, fresh=True)  # type: ignore[arg-type]
+    chars.open()
+    assert chars.store is not None and chars.store.names() == []
+    chars.close()
+
+
 def _record(folder: Path) -> dict[str, Any]:
     """A new character's record, as a shard would store it."""
     assert HOOK is not None
