@@ -107,3 +107,28 @@ def test_a_dish_whose_tick_crashes_rolls_the_rollout_back_at_once(dish: WorldRun
     assert world.step == real_step and dish.error is None  # one crash does not stop the world
     errors = [e for e in dish.feed.recent(200) if e.get("kind") == "error"]
     assert any("a tick thread crash" in str(e.get("message")) for e in errors)
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_the_council_and_evolution_of_a_world_run_as_shards_stage_by_default(
+    tmp_path: Path, shards: int
+) -> None:
+    options = RuntimeOptions(
+        ticks_per_second=40,
+        world_configs={"petri": {"entities": 60}},
+        optimizer=False,
+        event_log=False,
+        input_log=False,
+        shards={"petri": shards},
+    )
+    runtime = Runtime(tmp_path / "data", ["petri"], options)
+    runtime.start()
+    try:
+        runner = runtime.runner("petri")
+        council, loop = runner.council, runner.evolution.loop
+        assert council is not None and loop is not None
+        # one world alone never promotes a rollout: it stages only what the operator asks it to
+        assert council.staged_by_default is (shards > 1)
+        assert loop.staged_by_default is (shards > 1)
+    finally:
+        runtime.stop()

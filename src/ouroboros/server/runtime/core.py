@@ -112,6 +112,8 @@ class Runtime:
             model_defaults=self.options.model_defaults,
         )
         council.before_high_risk = functools.partial(runner.snapshots.auto, actor="ouroboros go")
+        # a world run as shards advances rollouts: its council stages by the default plans
+        council.staged_by_default = runner.shards is not None
         runner.council = council
         self._attach_tools(runner, council)
         if runner.spec.signals is not None:
@@ -129,7 +131,7 @@ class Runtime:
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", name, event=event)
 
-            runner.evolution.loop = EvolutionLoop(
+            loop = EvolutionLoop(
                 runner.world,
                 governor=runner.governor,
                 coder=coder,
@@ -137,6 +139,8 @@ class Runtime:
                 world_lock=runner.lock,
                 pace=runner.wait_for_idle,
             )
+            loop.staged_by_default = runner.shards is not None
+            runner.evolution.loop = loop
 
     def _attach_tools(self, runner: WorldRunner, council: Council) -> None:
         """The operator's MCP tools for the council (``<data>/council_tools.json``), if any; a bad
