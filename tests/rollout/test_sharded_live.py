@@ -1,10 +1,13 @@
 """Shards of one world inside a runtime as ``ouroboros go --shards neon=2`` builds it, played over
-real telnet connections: players are routed to shards, a staged patch that inflates the economy
-is rolled back on its money-supply KPI, and every player on it is moved back, told, and goes on."""
+real telnet connections: players are routed to shards and carry everything (credits, items, room)
+from one to the next through the character store; a staged patch that inflates the economy is
+rolled back on its money-supply KPI, and every player on it is moved back, told, and goes on with
+everything they had; a harmless patch is not rolled back by players moving between shards."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -100,6 +103,11 @@ class Player:
         await player.do(f"connect {name} correct-horse", "Exits:")
         return player
 
+    def credits(self) -> int:
+        """The credits of the last prompt read."""
+        prompts = [m for line in self.client.lines if (m := re.search(r"(\d+)cr>", line))]
+        return int(prompts[-1].group(1))
+
     def saw(self, text: str) -> int:
         """How many lines read so far hold ``text``."""
         return sum(text in line for line in self.client.lines)
@@ -119,6 +127,9 @@ def test_go_with_two_neon_shards_serves_two_players_one_on_each(city: WorldRunne
         assert city.game is not None and city.game.shard_of("Alice") == "neon-0"  # type: ignore[attr-defined]
         walked = "\n".join(await alice.do("n"))
         assert "Lantern Plaza" not in walked
+        assert "You buy" in "\n".join(await alice.do("buy energy bar"))
+        credits = alice.credits()
+        assert credits < 200
         await alice.do("quit", "jack out")
         carol = await Player.create(port, "Carol")  # neon-0 is the least loaded now
         await bobby.do("quit", "jack out")
@@ -126,6 +137,8 @@ def test_go_with_two_neon_shards_serves_two_players_one_on_each(city: WorldRunne
         again = await Player.connect(port, "Alice")
         assert city.game.shard_of("Alice") == "neon-1"  # type: ignore[attr-defined]
         assert walked.splitlines()[0] in "\n".join(await again.do("look"))  # where she walked to
+        assert "Energy Bar" in "\n".join(await again.do("inventory"))  # what she bought
+        assert again.credits() == credits  # and what she paid for it
         for p in (alice, bobby, carol, again):
             p.client.close()
 
@@ -134,6 +147,47 @@ def test_go_with_two_neon_shards_serves_two_players_one_on_each(city: WorldRunne
     assert [s["shard"] for s in status] == ["neon-0", "neon-1"]
     assert all(s["version"] is None and s["tick"] > 0 for s in status)
     assert (city.folder / "shards" / "1" / "neon.db").exists()
+    assert (city.folder / "characters.sqlite3").exists() and not (
+        city.folder / "shards" / "homes.json"
+    ).exists()
+
+
+def test_a_restart_gives_every_character_back_from_the_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runtime = Runtime(data, ["neon"], options())
+    runtime.start()
+    port = runtime.runner("neon").ports["telnet"]
+
+    async def shop() -> tuple[str, int]:  # Bobby shops on neon-1 and drops his line as the city stops
+        first, second = await Player.create(port, "Alice"), await Player.create(port, "Bobby")
+        assert runtime.runner("neon").game.shard_of("Bobby") == "neon-1"  # type: ignore[union-attr]
+        walked = (await second.do("n"))[0]
+        assert "You buy" in "\n".join(await second.do("buy energy bar"))
+        for p in (first, second):
+            p.client.close()
+        return walked, second.credits()
+
+    try:
+        walked, credits = asyncio.run(asyncio.wait_for(shop(), 60))
+    finally:
+        runtime.stop()
+    again = Runtime(data, ["neon"], options())
+    again.start()
+    try:
+        port = again.runner("neon").ports["telnet"]
+
+        async def back() -> None:  # nobody online: the first shard, not the one he played on
+            bobby = await Player.connect(port, "Bobby")
+            assert again.runner("neon").game.shard_of("Bobby") == "neon-0"  # type: ignore[union-attr]
+            assert walked in "\n".join(await bobby.do("look"))
+            assert "Energy Bar" in "\n".join(await bobby.do("inventory"))
+            assert bobby.credits() == credits
+            bobby.client.close()
+
+        asyncio.run(asyncio.wait_for(back(), 60))
+    finally:
+        again.stop()
+    assert again.runner("neon").error is None
 
 
 def cohort_names(runner: WorldRunner, patch: str) -> tuple[list[str], list[str]]:
@@ -188,6 +242,10 @@ def test_an_inflating_patch_staged_on_one_shard_rolls_back_and_moves_its_players
             rich = [await Player.create(port, name) for name in treated[:3]]
             for p in rich:  # made on the patch: a rich start
                 assert any("50000cr>" in line for line in await p.do("look"))
+            walked = (await rich[0].do("n"))[0]  # one of them walks, shops and keeps the change
+            assert walked.strip() and "Lantern Plaza" not in walked
+            assert "You buy" in "\n".join(await rich[0].do("buy energy bar"))
+            change = rich[0].credits()
         finally:
             gate.set()
         assert city.game is not None
@@ -198,8 +256,10 @@ def test_an_inflating_patch_staged_on_one_shard_rolls_back_and_moves_its_players
         assert [p.saw(ROLLED_BACK) for p in rich] == [1, 1, 1] and dana.saw(ROLLED_BACK) == 0
         # every player is still connected and answered; the treatment shard runs the stable version
         for p in [*rich, dana]:
-            assert "Lantern Plaza" in "\n".join(await p.do("look"))
+            assert ("Lantern Plaza" if p is not rich[0] else walked) in "\n".join(await p.do("look"))
             assert not p.client.eof
+        assert "Energy Bar" in "\n".join(await rich[0].do("inventory"))  # moved back with everything
+        assert rich[0].credits() == change > 40_000
         assert {s["version"] for s in shards(city)} == {None}
         late = await Player.create(port, treated[3])  # a new character starts as the stable version says
         assert any("200cr>" in line for line in await late.do("look"))
@@ -216,3 +276,74 @@ def test_an_inflating_patch_staged_on_one_shard_rolls_back_and_moves_its_players
     state, patch_state, rollbacks = city.call(recorded)
     assert state.phase is Phase.ROLLED_BACK and patch_state == State.ROLLED_BACK
     assert rollbacks[-1].evidence["fired"] == ["money_supply_growth_permille"]
+
+
+def test_a_harmless_patch_at_half_is_not_rolled_back_by_players_moving_between_shards(
+    city: WorldRunner,
+) -> None:
+    port = city.ports["telnet"]
+    names = [f"Mover{chr(97 + i)}" for i in range(8)]
+    made_on: dict[str, str | None] = {}
+
+    async def residents() -> None:  # made before the rollout: four on each shard, least loaded first
+        made = [await Player.create(port, name) for name in names]
+        assert city.game is not None
+        made_on.update({p.name: city.game.shard_of(p.name) for p in made})  # type: ignore[attr-defined]
+        for p in made:
+            await p.do("quit", "jack out")
+            p.client.close()
+
+    asyncio.run(asyncio.wait_for(residents(), 90))
+    assert sorted(made_on.values()) == ["neon-0"] * 4 + ["neon-1"] * 4
+    wait_for(lambda: [s["players"] for s in shards(city)] == [0, 0], what="the residents to leave")
+
+    verdict = city.governance.set_params({"wander_every_ticks": 201}, "op", "npcs wander a tick slower")
+    assert verdict["state"] == "validated", verdict
+    patch = str(verdict["patch_id"])
+    plan = parse_plan(
+        "50,100",
+        window_ticks=WINDOW_TICKS,
+        min_exposures=1,
+        threshold=1,  # one failed window would roll it back
+        windows_per_stage=1000,
+        checks=(Check("money_supply_growth_permille", margin=20.0),),
+    )
+    city.call(lambda: RolloutService(city.governor).start(patch, plan, "op", "stage a harmless change"))
+    wait_for(lambda: sum(s["version"] == patch for s in shards(city)) == 1, what="a shard on the patch")
+
+    async def play() -> None:
+        assert city.game is not None
+        # everyone comes back, routed by cohort: those whose cohort is on the other shard move
+        back = [await Player.connect(port, name) for name in names]
+        moved = [p.name for p in back if city.game.shard_of(p.name) != made_on[p.name]]  # type: ignore[attr-defined]
+        assert moved, "no character changed shards: the check below would prove nothing"
+        start = city.world.tick
+        await until(lambda: city.world.tick >= start + 2 * WINDOW_TICKS, what="two windows")
+        for p in back[::2]:  # half leave and come back mid-window, every window's arm changes
+            await p.do("quit", "jack out")
+            p.client.close()
+        again = [await Player.connect(port, p.name) for p in back[::2]]
+        start = city.world.tick
+        await until(lambda: city.world.tick >= start + 4 * WINDOW_TICKS, what="four more windows")
+        for p in [*back[1::2], *again]:
+            assert "Lantern Plaza" in "\n".join(await p.do("look")) and not p.client.eof
+            p.client.close()
+
+    asyncio.run(asyncio.wait_for(play(), 120))
+
+    def recorded() -> tuple[Any, list[Any]]:
+        gov = city.governor
+        return RolloutService(gov).store.rollouts()[-1], gov.ledger.entries(
+            patch_id=patch, kind="rollout_window"
+        )
+
+    state, windows = city.call(recorded)
+    judged = [
+        c
+        for w in windows
+        for c in w.evidence.get("checks", [])
+        if c["metric"] == "money_supply_growth_permille"
+    ]
+    assert state.phase is Phase.RUNNING, state.reason
+    assert len(judged) >= 3 and all(c["passed"] for c in judged), judged
+    assert all(c["treatment"] == 0 and c["control"] == 0 for c in judged), judged  # nobody made money

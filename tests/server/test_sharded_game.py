@@ -238,3 +238,25 @@ class ShardedGameMachine(RuleBasedStateMachine):
 
 def test_sharded_game_keeps_its_promises_under_any_sequence() -> None:
     settings(max_examples=60, stateful_step_count=40, deadline=None)(ShardedGameMachine).TestCase().runTest()
+
+
+def test_a_login_the_seat_refuses_makes_no_session_and_tells_the_player_once() -> None:
+    games = {s: ShardFake(s) for s in SHARDS}
+    seated: list[tuple[str, str]] = []
+    told: list[tuple[str, list[Event]]] = []
+
+    def seat(name: str, shard: str) -> str | None:
+        seated.append((name, shard))
+        return "Mallory plays elsewhere right now." if name == "Mallory" else None
+
+    game = ShardedGame(games, dict.fromkeys(SHARDS), router=Router(None, None), tick=lambda: 0, seat=seat)
+    game.subscribe(lambda name, events: told.append((name, events)))
+    game.enter("Mallory")
+    assert game.shard_of("Mallory") is None and not any(g.present("Mallory") for g in games.values())
+    assert told == [("Mallory", [{"type": "refused", "text": "Mallory plays elsewhere right now."}])]
+    game.enter("Alice")  # every login is seated, on the shard the router picked
+    first = game.shard_of("Alice")
+    game.leave("Alice")
+    game.enter("Alice")  # the same shard again: seated again (the store decides, not a home)
+    assert seated[1:] == [("Alice", first), ("Alice", game.shard_of("Alice"))]
+    assert first is not None and [n for n, _ in told] == ["Mallory"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ouroboros.engine import Plugin, World
 from ouroboros.worlds.frame import Frame
@@ -194,6 +194,14 @@ class SignalsReader(Protocol):
         ...
 
 
+class CharacterMetrics(NamedTuple):
+    """One character's part of a world's ``metrics`` (what a shard holding it counts)."""
+
+    money_supply: int = 0
+    quests_started: int = 0
+    quests_completed: int = 0
+
+
 class GameHook(Protocol):
     """A world people play: its live game, its saved state and its operator's player tools."""
 
@@ -294,11 +302,16 @@ class WorldSpec:
     #: ``quests_started``, ``quests_completed``, ``moderation_incidents``); others are ignored.
     #: Read between two ticks (every tick of a sharded world); None: only the entity count
     metrics: Callable[[World], Mapping[str, int | float]] | None = None
+    #: each character's part of ``metrics`` by name (``money_supply``, ``quests_started``,
+    #: ``quests_completed``): a shard of a played world counts only the characters it holds.
+    #: None: a shard counts its whole world
+    character_metrics: Callable[[World], Mapping[str, CharacterMetrics]] | None = None
     #: the world as a map for the dashboard (plain data: rooms, districts, who is where), or None
     overview: Callable[[World], dict[str, Any]] | None = None
 
 
 __all__ = [
+    "CharacterMetrics",
     "ContentProblems",
     "EvolutionHook",
     "FrameStream",

@@ -7,11 +7,13 @@ and the accounts are the world's one set. What it promises:
 - **Login routes.** ``enter`` asks ``Router.login``: a live session keeps its shard; a new one
   goes where the player's cohort should be (or the least loaded shard). Commands go to the
   session's shard; ``leave`` ends the session (a session boundary: the next login routes afresh).
-- **A character is in one shard at a time.** Each character has a *home*, the shard that holds
-  its latest record. When login sends a character elsewhere, ``transfer(character, home, shard)``
-  moves the record there before it enters (``home`` is ``None`` when it is not known yet, for the
-  transfer to find). Its copy in the old shard stays, offline, and is never entered again
-  without a transfer first.
+- **A character is in one shard at a time.** With ``seat`` (``go --shards``: the character
+  store), every login first asks ``seat(character, shard)`` to claim the character for its shard
+  and lay its record there; a line back means it cannot play now: the player gets one
+  ``refused`` event (back to the login screen) and no session is made. Without it, each
+  character has a *home*, the shard that holds its latest record, and when login sends a
+  character elsewhere, ``transfer(character, home, shard)`` moves the record there before it
+  enters (``home`` is ``None`` when it is not known yet, for the transfer to find).
 - **Rollback is never sticky.** ``boundary`` (the runner calls it at every tick boundary, before
   the shards follow their versions) applies ``Router.step``: a shard switched back by a rollback
   takes its sessions with it, and each of those players is told ``rolled_back_text`` once, before
@@ -34,6 +36,8 @@ from ouroboros.server.gateway.game import Event
 Deliver = Callable[[str, list[Event]], None]
 #: moves a character's record from shard ``home`` (``None``: not known) into shard ``target``
 Transfer = Callable[[str, str | None, str], None]
+#: claims a character for a shard before it enters: ``None`` when it may, else the line it is told
+Seat = Callable[[str, str], str | None]
 
 
 class ShardGame(Protocol):
@@ -79,6 +83,7 @@ class ShardedGame:
         tick: Callable[[], int],
         transfer: Transfer | None = None,
         homes: Mapping[str, str] | None = None,
+        seat: Seat | None = None,
         noun: str = "world",
     ) -> None:
         if not games or set(games) != set(running):
@@ -94,6 +99,7 @@ class ShardedGame:
         self.rolled_back_text = f"The {noun} shifts around you: a change was rolled back."
         self._tick = tick
         self._transfer = transfer
+        self._seat = seat
         self._subscribers: list[Deliver] = []
         self._exposed: dict[str, frozenset[str]] = {}
         for game in self.shards.values():
@@ -133,15 +139,25 @@ class ShardedGame:
         event = {"type": "text", "style": "system", "text": self.rolled_back_text}
         self._deliver(move.account_id, [event])
 
+    def tell(self, character: str, events: list[Event]) -> None:
+        """Events for ``character`` from outside the shards' ticks (a lost character's goodbye)."""
+        self._deliver(character, events)
+
     # -- LiveGame ----------------------------------------------------------------------------------
     def enter(self, character: str) -> None:
         if character in self.fleet.sessions:
             return
         fleet, session, _why = self.router.login(self.fleet, character, self._tick())
-        home = self.homes.get(character)
-        if home != session.shard and self._transfer is not None:
-            self._transfer(character, home, session.shard)
-        self.homes[character] = session.shard
+        if self._seat is not None:
+            refusal = self._seat(character, session.shard)
+            if refusal is not None:
+                self._deliver(character, [{"type": "refused", "text": refusal}])
+                return
+        else:
+            home = self.homes.get(character)
+            if home != session.shard and self._transfer is not None:
+                self._transfer(character, home, session.shard)
+            self.homes[character] = session.shard
         self._set_fleet(fleet)
         self.shards[session.shard].enter(character)
 
@@ -228,4 +244,4 @@ class ShardedGame:
             await asyncio.sleep(1.0 / self._tick_hz if self._tick_hz > 0 else 0)
 
 
-__all__ = ["ShardGame", "ShardedGame", "Transfer"]
+__all__ = ["Seat", "ShardGame", "ShardedGame", "Transfer"]

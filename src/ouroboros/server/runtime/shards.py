@@ -26,6 +26,10 @@ world's base the first time. What it promises:
   ``tick_thread_crash`` guard (the live rollout rolls back) and goes on ticking; one that raises
   ``MAX_CRASHES_IN_A_ROW`` ticks in a row stops the world as one world's crash does. A rollout
   bundle that no longer verifies (its hash or signatures) raises ``bundle_unverified``.
+- **Characters live in the character store** (``shard_characters``, ADR 0020): a shard claims a
+  character when it enters, saves it at autosave and releases it after the tick that applied its
+  leave; its money supply and job counters count only the characters it holds, so a character
+  moving between shards never looks like inflation.
 - Nothing in a tick reads the wall clock or the global random: tick times are measured around
   the ticks, never inside them.
 """
@@ -33,10 +37,8 @@ world's base the first time. What it promises:
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.engine import World
@@ -46,6 +48,7 @@ from ouroboros.rollout.analysis import WindowSample
 from ouroboros.rollout.controller import RolloutState
 from ouroboros.rollout.kpis import KpiBook, TickReport
 from ouroboros.rollout.router import Fleet, Router
+from ouroboros.server.runtime.shard_characters import HOMES_FILE, ShardCharacters
 
 if TYPE_CHECKING:
     from ouroboros.rollout.driver import RolloutDriver
@@ -55,7 +58,6 @@ if TYPE_CHECKING:
     from ouroboros.worlds.spec import GameHook
 
 SHARDS_DIR = "shards"
-HOMES_FILE = "homes.json"
 #: a shard whose tick raises this many times in a row stops its world
 MAX_CRASHES_IN_A_ROW = 3
 #: tick reports a world keeps per shard (a window longer than this is judged on its newest part)
@@ -109,6 +111,7 @@ class ShardSet:
             {n: w.resources.get("gameplay_version") for n, w in zip(self.names, self.worlds, strict=True)}
         )
         self.game: ShardedGame | None = None
+        self.characters: ShardCharacters | None = None  # a played world's (``open_game``)
         self._followers: list[ShardFollower] | None = None  # the tick thread's (its ledger connection)
         self._counters: list[dict[str, int]] = [{} for _ in self.names]
         self._crashes = [0] * count
@@ -145,6 +148,14 @@ class ShardSet:
         from ouroboros.server.gateway.sharded import ShardedGame
 
         pace = self.runner.pace or 1e6
+        self.characters = ShardCharacters(
+            self.runner.folder,
+            self.names,
+            self.worlds,
+            hook,
+            fresh=self.runner.options.fresh,
+            character_metrics=self.runner.spec.character_metrics,
+        )
         games = {}
         for name, world, folder in zip(self.names, self.worlds, self.folders, strict=True):
             folder.mkdir(parents=True, exist_ok=True)
@@ -154,61 +165,29 @@ class ShardSet:
             self.fleet.running,
             router=Router(None, None),  # the first boundary gives it the router of now
             tick=lambda: self.tick,
-            transfer=self._transfer,
-            homes=self._read_homes(),
+            seat=self._seat,
             noun=hook.noun,
         )
         return self.game
 
-    @property
-    def homes_file(self) -> Path:
-        return self.runner.folder / SHARDS_DIR / HOMES_FILE
-
-    def _read_homes(self) -> dict[str, str]:
-        if self.runner.options.fresh:
-            return {}
-        try:
-            doc = json.loads(self.homes_file.read_bytes())
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(doc, dict):
-            return {}
-        return {str(k): str(v) for k, v in doc.items() if v in self.names}
+    def _seat(self, character: str, shard: str) -> str | None:
+        """On the tick thread, between ticks: claim ``character`` for ``shard`` (``None``: it may
+        enter; else the line the player is told)."""
+        if self.characters is None or self.game is None:
+            return None
+        with self.runner.lock:
+            return self.characters.seat(character, shard, self.game)
 
     def save(self) -> None:
         """Under the lock, after the runner saved shard 0 (or the game every shard): the other
-        shards of a world without players, or where each player's character lives."""
+        shards of a world without players, or every character the shards hold."""
         if self.game is not None:  # the game saved every shard (``ShardedGame.save``)
-            self._write_homes()
+            if self.characters is not None and self.characters.store is not None:
+                self.characters.save()
             return
         for world, folder in zip(self.worlds[1:], self.folders[1:], strict=True):
             folder.mkdir(parents=True, exist_ok=True)
             write_atomic(folder / f"{self.runner.name}.snapshot", world.snapshot())
-
-    def _write_homes(self) -> None:
-        if self.game is None:
-            return
-        self.homes_file.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.homes_file, (json.dumps(self.game.homes, sort_keys=True) + "\n").encode())
-
-    def _transfer(self, character: str, home: str | None, target: str) -> None:
-        """Between ticks, on the tick thread: the character's record from its home shard into
-        ``target`` (a home not known yet is the first shard that has the character; a character
-        no shard has is made by its first ``enter``)."""
-        hook = self.runner.spec.game
-        if hook is None:
-            return
-        with self.runner.lock:
-            shard_of = dict(zip(self.names, self.worlds, strict=True))
-            candidates = [home] if home is not None else self.names
-            for name in candidates:
-                if name == target or not _has_player(hook, shard_of[name], character):
-                    continue
-                record = hook.characters(shard_of[name]).get(character)
-                if record is not None:
-                    hook.put_characters(shard_of[target], {character: record})
-                    break
-        self._write_homes()
 
     # -- the tick thread -----------------------------------------------------------------------
     def _read_stable(self) -> str | None:
@@ -226,7 +205,11 @@ class ShardSet:
         return self._followers
 
     def close(self) -> None:
-        """On the tick thread, as it ends: the followers' ledger connection."""
+        """On the tick thread, as it ends (after the last save): every held character written
+        and released, the character store and the followers' ledger connection closed."""
+        if self.characters is not None:
+            with self.runner.lock:
+                self.characters.close()
         if self._followers is not None:
             self._followers[0].ledger.close()
             self._followers = None
@@ -236,6 +219,9 @@ class ShardSet:
         optimizer of a world without players), ``None`` for a played world."""
         followers = self._followers_now()
         tick = self.tick
+        characters = self.characters if self.game is not None else None
+        if characters is not None:
+            characters.open()
         router = Router(self._read_stable(), self.state)
         if self.game is not None:
             running = self.game.boundary(router, tick)
@@ -259,7 +245,11 @@ class ShardSet:
                 crashed = True
                 self._crashed(k, tick, exc)
             ms = (time.perf_counter() - t0) * 1e3
+            if characters is not None and self.game is not None:
+                characters.after_tick(k, self.game.shards[name].present)
             self._report(k, tick, ms, crashed)
+        if characters is not None:
+            characters.settle(self.game)
         self.tick = tick + 1
         return first
 
@@ -286,6 +276,9 @@ class ShardSet:
             added[counter] = max(0, now - last[counter]) if counter in last else 0
             last[counter] = now
         money = gauges.get("money_supply")
+        if self.characters is not None and self.characters.character_metrics is not None:
+            money, held_added = self.characters.counts(k, world, gauges)
+            added.update(held_added)
         if self.game is not None:
             exposed = self.game.exposed(name)
         else:
@@ -402,15 +395,6 @@ class ShardSet:
 
     def fleet_running(self) -> dict[str, str | None]:
         return dict((self.game.fleet if self.game is not None else self.fleet).running)
-
-
-def _has_player(hook: GameHook, world: World, name: str) -> bool:
-    """Whether ``world`` has a character ``name`` (one look-up, not every character's record)."""
-    try:
-        hook.player(world, name)
-    except BadInputError:  # no such player
-        return False
-    return True
 
 
 def _entity_sample(world: World) -> list[str]:

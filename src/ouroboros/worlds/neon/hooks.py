@@ -16,6 +16,7 @@ from ouroboros.worlds.neon.params import DEFAULT_PARAMS, PARAMS, check_param
 from ouroboros.worlds.neon.runtime import NeonGame
 from ouroboros.worlds.neon.store import DB_FILE, CityStore
 from ouroboros.worlds.neon.tables import tables
+from ouroboros.worlds.spec import CharacterMetrics
 
 #: The governed object that holds the city's parameters (the base world has it at 1.0.0).
 PARAMS_ID = "neon.params.base"
@@ -110,4 +111,25 @@ def neon_metrics(world: World) -> dict[str, int]:
     return out
 
 
-__all__ = ["PARAMS_ID", "NeonGameHook", "NeonParams", "neon_metrics"]
+def neon_character_metrics(world: World) -> dict[str, CharacterMetrics]:
+    """Each character's credits and jobs (taken, finished): its part of ``neon_metrics``."""
+    neon = world.resources.get("neon", {})
+    names: list[str] = neon.get("player_names") or []
+    journals = neon.get("quests") or {}
+    out: dict[str, CharacterMetrics] = {}
+    for chunk in world.query("Player"):
+        handles, wallets = chunk["Player.handle"].tolist(), chunk["Player.credits"].tolist()
+        for handle, credits in zip(handles, wallets, strict=True):
+            if not 0 <= handle < len(names):
+                continue
+            name = names[handle]
+            journal = journals.get(name)
+            if journal:
+                done = sum(1 for e in journal.values() if e.get("state") == "done")
+                out[name] = CharacterMetrics(credits, len(journal), done)
+            else:
+                out[name] = CharacterMetrics(credits)
+    return out
+
+
+__all__ = ["PARAMS_ID", "NeonGameHook", "NeonParams", "neon_character_metrics", "neon_metrics"]
