@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ouroboros.sandbox import lua_arrays
 from ouroboros.sandbox.faults import Fault, FaultCode
 from ouroboros.sandbox.lua_runtime import READABLE_FIELDS, TRAIT_ENTRY, LuaLimits, LuaScript
 
@@ -69,32 +70,64 @@ def _keep_large_blocks(n: int) -> None:
 
 
 class _Fetch:
-    """The reader a trait's ``ctx`` pulls its arrays through, for one call only.
+    """The reader a trait's ``ctx`` pulls its arrays through, and the taker of its intents, for
+    one call only.
 
     The Lua state keeps whatever crossed into it until its own garbage collector runs, and
     Python's collector cannot see through a Lua state. A plain closure over ``ctx`` would so tie
     the state to the world the context reads (world → trait cache → Lua state → closure → ctx →
     world), a cycle no collector can break: every shadow fork with a Lua trait would live
     forever. ``release()`` drops the context once the call is over, so the state only ever holds
-    an empty reader."""
+    an empty reader.
 
-    __slots__ = ("_ctx",)
+    With ``direct`` (``lua_arrays.available()``), arrays cross in place: ``fetch(name, where)``
+    fills the host's fresh table of nils at ``where`` and ``collect`` copies an intent array
+    out; whatever that declines crosses packed, as before."""
 
-    def __init__(self, ctx: Any) -> None:
+    __slots__ = ("_ctx", "collected", "direct")
+
+    def __init__(self, ctx: Any, direct: bool = False) -> None:
         self._ctx: Any = ctx
+        self.direct = direct
+        self.collected: dict[int, np.ndarray] = {}
 
     def release(self) -> None:
         self._ctx = None
 
-    def __call__(self, name: bytes) -> bytes:
+    def __call__(self, name: bytes, where: bytes | None = None) -> bytes | bool:
         # Called from Lua with a name the host prelude checked; never raises into Lua.
         try:
             field = name.decode()
-            if self._ctx is None or field not in READABLE_FIELDS:
+            if self._ctx is None:
                 return b""
-            return np.ascontiguousarray(getattr(self._ctx, field), dtype="<i8").tobytes()
+            if field in _INTENTS:
+                return where is not None and lua_arrays.fill(where, None, self._ctx.n)
+            if field not in READABLE_FIELDS:
+                return b""
+            values = np.ascontiguousarray(getattr(self._ctx, field), dtype="<i8")
+            if (
+                where is not None
+                and values.size == self._ctx.n
+                and lua_arrays.fill(where, values, values.size)
+            ):
+                return True
+            return values.tobytes()
         except Exception:
             return b""
+
+    def collect(self, index: int, where: bytes, n: int) -> bool:
+        # Called from Lua once the script is done; never raises into Lua.
+        try:
+            values = lua_arrays.read(where, n) if index in (1, 2, 3) else None
+        except Exception:
+            values = None
+        if values is None:
+            return False
+        self.collected[index] = values
+        return True
+
+
+_INTENTS = ("thrust_x", "thrust_y", "energy_gain")
 
 
 class LuaTrait:
@@ -107,11 +140,14 @@ class LuaTrait:
         source: str | bytes,
         limits: LuaLimits | None = None,
         name: str | None = None,
+        direct: bool | None = None,
     ) -> None:
         self.name = name or f"lua:{script_id}"
         self.script = LuaScript(script_id, version, source, limits)
         self.faults: list[Fault] = []
         self.ticks_run = 0
+        # Arrays cross in place when this process's Lua has the layout lua_arrays checks for.
+        self.direct = lua_arrays.available() if direct is None else direct and lua_arrays.available()
         if self.script.fault is not None:
             self.faults.append(self.script.fault)
         elif not self.script.has_entry(TRAIT_ENTRY):
@@ -133,9 +169,11 @@ class LuaTrait:
             return
         self.script.begin_tick()
         _keep_large_blocks(ctx.n)
-        fetch = _Fetch(ctx)
+        fetch = _Fetch(ctx, self.direct)
         try:
-            packed, fault = self.script.run_trait(ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch)
+            packed, fault = self.script.run_trait(
+                ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch, fetch.collect if self.direct else None
+            )
         finally:
             fetch.release()
         self.ticks_run += 1
@@ -144,12 +182,12 @@ class LuaTrait:
                 self.faults.append(fault)
             return
         arrays: list[np.ndarray | None] = []
-        for buf, target in zip(packed, ("thrust_x", "thrust_y", "energy_gain"), strict=True):
-            if buf is None:
+        for i, (buf, target) in enumerate(zip(packed, _INTENTS, strict=True), 1):
+            if buf is None or buf is False:
                 arrays.append(None)
                 continue
-            values = np.frombuffer(buf, dtype="<i8")
-            if values.size != ctx.n or np.any((values > MAX_INTENT) | (values < -MAX_INTENT)):
+            values = fetch.collected[i] if buf is True else np.frombuffer(buf, dtype="<i8")
+            if values.size != ctx.n or values.min() < -MAX_INTENT or values.max() > MAX_INTENT:
                 bad = Fault(
                     FaultCode.BAD_RESULT,
                     f"ctx.{target} must hold {ctx.n} integers within ±{MAX_INTENT}",
