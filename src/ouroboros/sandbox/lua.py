@@ -4,14 +4,19 @@ The script defines a top-level ``function act(ctx)``. Once per tick the host mak
 all carriers; the loop over molbots is inside Lua. ``ctx`` holds:
 
 - ``ctx.n`` (carriers), ``ctx.temperature``, and 1-based arrays of integers, each built on first
-  use from a packed ``int64`` buffer: ``ids x y vx vy energy max_energy thrust food_count
-  food_dx food_dy crowd_count crowd_dx crowd_dy`` (the fields of ``TraitContext``);
+  use: ``ids x y vx vy energy max_energy thrust food_count food_dx food_dy crowd_count crowd_dx
+  crowd_dy`` (the fields of ``TraitContext``);
 - intent arrays, zeros on first use, that the script writes into: ``thrust_x``, ``thrust_y``,
   ``energy_gain``;
 - ``ctx.rng``: this trait's keyed stream for this tick, drawn per molbot exactly as the engine's
   ``Stream.for_ids``: ``rng.draw(id, salt)`` (raw 64 bits), ``rng.below(id, salt, bound)``,
   ``rng.signed(id, salt, one)``;
 - globals ``log(...)`` and ``intent.*`` (move, eat, reproduce, say, give_quest).
+
+Arrays cross in place where ``lua_arrays`` vouches for this Lua's table layout (numpy fills a
+fresh table the host made, and reads an intent table back when it holds ``n`` integers), and as
+packed ``int64`` buffers (``string.unpack``/``string.pack``) otherwise or when ``direct=False``:
+the script sees the same tables and the intents are the same either way.
 
 What it promises: a fault (any budget, an error, intents that are not integers or are out of
 ``±MAX_INTENT``) records a ``Fault``, adds no intents this tick, and the world ticks on; after
@@ -77,22 +82,24 @@ class _Fetch:
     Python's collector cannot see through a Lua state. A plain closure over ``ctx`` would so tie
     the state to the world the context reads (world → trait cache → Lua state → closure → ctx →
     world), a cycle no collector can break: every shadow fork with a Lua trait would live
-    forever. ``release()`` drops the context once the call is over, so the state only ever holds
-    an empty reader.
+    forever. ``release()`` drops the context (and hands over the intents collected) once the
+    call is over, so the state only ever holds an empty reader.
 
-    With ``direct`` (``lua_arrays.available()``), arrays cross in place: ``fetch(name, where)``
-    fills the host's fresh table of nils at ``where`` and ``collect`` copies an intent array
-    out; whatever that declines crosses packed, as before."""
+    On the direct path (``lua_arrays``) arrays cross in place: ``fetch(name, where)`` fills the
+    host's fresh table of nils at ``where`` and ``collect`` copies an intent array out; whatever
+    either declines crosses packed, as before."""
 
-    __slots__ = ("_ctx", "collected", "direct")
+    __slots__ = ("_collected", "_ctx")
 
-    def __init__(self, ctx: Any, direct: bool = False) -> None:
+    def __init__(self, ctx: Any) -> None:
         self._ctx: Any = ctx
-        self.direct = direct
-        self.collected: dict[int, np.ndarray] = {}
+        self._collected: dict[int, np.ndarray] = {}
 
-    def release(self) -> None:
+    def release(self) -> dict[int, np.ndarray]:
+        """Drop the context; the intents ``collect`` took, by their 1-based index."""
         self._ctx = None
+        collected, self._collected = self._collected, {}
+        return collected
 
     def __call__(self, name: bytes, where: bytes | None = None) -> bytes | bool:
         # Called from Lua with a name the host prelude checked; never raises into Lua.
@@ -123,7 +130,7 @@ class _Fetch:
             values = None
         if values is None:
             return False
-        self.collected[index] = values
+        self._collected[index] = values
         return True
 
 
@@ -169,13 +176,13 @@ class LuaTrait:
             return
         self.script.begin_tick()
         _keep_large_blocks(ctx.n)
-        fetch = _Fetch(ctx, self.direct)
+        fetch = _Fetch(ctx)
         try:
             packed, fault = self.script.run_trait(
                 ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch, fetch.collect if self.direct else None
             )
         finally:
-            fetch.release()
+            collected = fetch.release()
         self.ticks_run += 1
         if fault is not None or packed is None:
             if fault is not None:
@@ -186,7 +193,7 @@ class LuaTrait:
             if buf is None or buf is False:
                 arrays.append(None)
                 continue
-            values = fetch.collected[i] if buf is True else np.frombuffer(buf, dtype="<i8")
+            values = collected[i] if buf is True else np.frombuffer(buf, dtype="<i8")
             if values.size != ctx.n or values.min() < -MAX_INTENT or values.max() > MAX_INTENT:
                 bad = Fault(
                     FaultCode.BAD_RESULT,

@@ -28,7 +28,9 @@ What the prelude promises:
   ``tostring``/``string.format``: nothing runs outside a budget and nothing depends on memory
   layout.
 - Data leaves through ``host`` functions that copy it with raw access only (no metamethod runs
-  unbudgeted on the host side) into plain tables or packed ``int64`` strings.
+  unbudgeted on the host side) into plain tables or packed ``int64`` strings; a trait's intent
+  arrays may instead be read in place by the host (``lua_arrays``: raw slots, integers only),
+  by an address ``tostring`` gave when the host made the table, before any script held it.
 """
 
 from __future__ import annotations

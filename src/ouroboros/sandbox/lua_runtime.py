@@ -12,7 +12,8 @@
 - A fault stops the script for that entity; after ``max_faults`` faults it stops everywhere and
   later runs return a ``DISABLED`` fault without running anything.
 - Results cross as plain values (``None``, ``bool``, ``int``, ``str``, lists, dicts) or packed
-  ``int64`` arrays, copied by the host with raw access, and are checked before they are returned.
+  ``int64`` arrays (a trait's also in place, ``lua_arrays``), copied by the host with raw access,
+  and are checked before they are returned.
 """
 
 from __future__ import annotations
