@@ -8,13 +8,15 @@ ticks, asking for them again."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ouroboros.engine import Stream
-from ouroboros.sandbox import SEEK_FOOD_LUA, LuaTrait, lua_arrays
+from ouroboros.sandbox import SEEK_FOOD_LUA, FaultCode, LuaLimits, LuaTrait, lua_arrays
 from ouroboros.sandbox.lua_runtime import READABLE_FIELDS
 from ouroboros.worlds.petri import TraitContext
 
@@ -204,3 +206,23 @@ def test_the_seek_food_trait_crosses_in_place_and_matches_numpy(monkeypatch: pyt
     assert np.array_equal(scripted.thrust_y, builtin.thrust_y)
     assert scripted.thrust_x.any()
     assert sorted(crossed) == ["in"] * 6 + ["out"] * 2  # four arrays read, two intents, in place
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("while true do tx[1] = tx[1] + f[1] end", "instructions"),
+        ("local keep = {} for i = 1, 1e9 do keep[i] = {f[1], tx[1]} end", "memory"),
+    ],
+)
+def test_the_budgets_stop_a_script_that_got_its_arrays_in_place(body: str, code: str) -> None:
+    source = f"function act(ctx) local f, tx = ctx.food_dx, ctx.thrust_x {body} end"
+    trait = LuaTrait("hog", "1", source, LuaLimits(max_memory_bytes=8 << 20))
+    assert trait.direct
+    rng = np.random.default_rng(4)
+    arrays = {f: rng.integers(0, 1 << 20, 2000, dtype=np.int64) for f in READABLE_FIELDS}
+    started = time.perf_counter()
+    thrust_x, _, _, faults = one_tick(trait, arrays, 1)
+    assert [c for c, _ in faults] == [FaultCode(code)]
+    assert not any(thrust_x)  # a faulted tick adds no intents
+    assert time.perf_counter() - started < 10
