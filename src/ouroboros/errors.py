@@ -42,6 +42,8 @@ __all__ = [
     "AuthError",
     "BadInputError",
     "BadJsonError",
+    "CharacterHeldError",
+    "CharacterLeaseLostError",
     "ClientFrameError",
     "ClusterError",
     "ComponentError",
@@ -192,7 +194,8 @@ class SandboxError(OuroborosError):
 # -- the server's surfaces ---------------------------------------------------------------------
 class AccountError(BadInputError):
     """A refused account operation; ``code`` is ``bad_name``, ``bad_password``, ``name_taken``
-    or ``unknown_account``, and the message is meant for the player."""
+    or ``unknown_account``, and the message is meant for the player; or ``bad_accounts_file``, an
+    older accounts file that cannot be read, for the operator."""
 
     code = "account"
 
@@ -344,3 +347,26 @@ class ClusterError(OuroborosError):
     """A job, queue or cluster process refused or unreachable (bad job, Redis down, a dead worker)."""
 
     code = "cluster"
+
+
+# -- characters every shard can load -----------------------------------------------------------
+class CharacterHeldError(OuroborosError):
+    """A character another holder (a shard) has a live lease on: it plays there now. ``holder``
+    names who holds it; the message is meant for the player."""
+
+    code = "character_held"
+
+    def __init__(self, name: str, holder: str) -> None:
+        super().__init__(f"{name} is playing elsewhere right now ({holder}); try again once they leave.",
+                         path=name)  # fmt: skip
+        self.holder = holder
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "holder": self.holder}
+
+
+class CharacterLeaseLostError(OuroborosError):
+    """A write by a holder whose lease on the character ran out or was taken (fenced off), so a
+    shard presumed dead never overwrites the newer copy."""
+
+    code = "character_lease_lost"

@@ -36,6 +36,8 @@ def an_error(cls: type[OuroborosError]) -> OuroborosError:
         return cls("the model timed out", code="timeout")
     if cls is errors.SyncTestError:
         return cls("desync", tick=3, sections=["body"])
+    if cls is errors.CharacterHeldError:
+        return cls("Molly", holder="neon-1")
     return cls(f"a {cls.__name__} happened")
 
 

@@ -117,7 +117,8 @@ def test_a_killed_shard_comes_back_and_its_players_stay_connected(
 def test_cluster_up_soft_restarts_a_shard_on_schedule_without_dropping_players(tmp_path: Path) -> None:
     redis = RedisServer().start()
     up = Proc(["cluster", "up", "--redis", redis.url, "--workers", "0", "--shards", "neon=1",
-               "--telnet-port", "0", "--soft-restart-every-s", "15", "--data", str(tmp_path)])  # fmt: skip
+               "--telnet-port", "0", "--api-port", "0", "--soft-restart-every-s", "15",
+               "--data", str(tmp_path)])  # fmt: skip
     try:
         port = json.loads(up.wait_for(PORTS).group(2))["telnet"]
 

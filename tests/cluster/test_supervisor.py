@@ -13,6 +13,7 @@ from typing import Any
 
 from ouroboros.cluster.redis_queue import RedisJobQueue
 from ouroboros.cluster.redis_server import RedisServer
+from ouroboros.cluster.status import read_marker
 from ouroboros.cluster.supervisor import LOOP_ALERT_AFTER, ProcessSpec, Supervisor
 from tests.cluster.test_worker_processes import SRC, wait_until
 
@@ -96,11 +97,19 @@ def test_cluster_up_runs_supervised_workers_and_stops_on_ctrl_c(tmp_path: Path) 
         doc = json.loads(status.stdout)
         assert {p["name"]: p["restarts"] for p in doc["processes"]} == {"worker-1": 1, "worker-2": 0}
         assert doc["queues"]["results"] == 1
+        one = next(p for p in doc["processes"] if p["name"] == "worker-1")
+        assert (one["health"], one["last_restart_reason"]) == ("ok", "killed by SIGKILL")
+        assert set(doc["queues"]["kinds"]) == {"gen", "llm", "evolve"}
+        assert doc["queues"]["kinds"]["gen"]["lag"] == 0
+        [died] = [a for a in doc["alerts"] if a["name"] == "worker-1"]
+        assert died["event"] == "died" and died["exit_code"] == -signal.SIGKILL
+        assert read_marker(tmp_path) == redis.url  # a dashboard on this data folder finds it
         pids = [p["pid"] for p in procs().values()]
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
         for pid in pids:  # every worker is gone
             wait_until(lambda pid=pid: not _alive(pid), timeout_s=10, what=f"worker {pid} to stop")
+        assert read_marker(tmp_path) is None
     finally:
         if up.poll() is None:
             up.kill()

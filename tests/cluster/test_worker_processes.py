@@ -140,6 +140,10 @@ def test_the_cli_refuses_bad_input_in_one_line(redis_server: RedisServer) -> Non
     assert bad_kind.returncode == 2 and b"unknown job kind(s) bake" in bad_kind.stderr
     bad_url = subprocess.run([*run, "worker", "gen", "--redis", "ftp://x"], env=env, capture_output=True)
     assert bad_url.returncode == 2 and bad_url.stderr.count(b"\n") == 1
+    bad_model = subprocess.run([*run, "worker", "llm", "--redis", redis_server.url, "--llm-url", "ftp://x",
+                                "--llm-model", "m"], env=env, capture_output=True)  # fmt: skip
+    assert bad_model.returncode == 2 and b"--llm-url" in bad_model.stderr
+    assert bad_model.stderr.count(b"\n") == 1
     down = subprocess.run([*run, "cluster", "status", "--redis", "unix:///tmp/nothing-here.sock"], env=env,
                           capture_output=True)  # fmt: skip
     assert down.returncode == 1 and b"unreachable" in down.stderr

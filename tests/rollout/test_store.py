@@ -69,8 +69,8 @@ def test_bad_starts_change_nothing(gov: Governor, validated: Callable[..., str])
         svc.start(other, PLAN, "alice", "x")
     assert gov.ledger.head() == head
     gov.killswitch.set(False, "alice", "go")
+    third = validated(32)  # made before: while a rollout is live the governor ingests nothing
     svc.start(other, PLAN, "alice", "x")
-    third = validated(32)
     head = gov.ledger.head()
     with pytest.raises(PatchError, match="one at a time"):
         svc.start(third, PLAN, "alice", "x")
@@ -146,13 +146,15 @@ def test_a_mirror_that_disagrees_denies_promotion(gov: Governor, validated: Call
 
 
 def test_an_active_version_that_moved_denies_promotion(gov: Governor, validated: Callable[..., str]) -> None:
+    first = validated(29)
+    assert gov.approve(first, "bob", "before").state == State.ACTIVE
     staged = validated(30)
-    other = validated(31)
     svc = RolloutService(gov)
     svc.start(staged, PLAN, "alice", "stage it")
-    assert gov.approve(other, "bob", "meanwhile").state == State.ACTIVE
+    # the governor refuses any other activation now; a rollback (known-good) still moves the pointer
+    gov.rollback("bob", "meanwhile")
     live = svc.store.live()
-    assert live is not None and "moved away from base" in (svc.store.disagreement(live) or "")
+    assert live is not None and f"moved away from {first}" in (svc.store.disagreement(live) or "")
     assert "disagrees" in svc.status()["hold"]
     with pytest.raises(PatchError) as refused:
         svc.promote("root", "force it", force=True)

@@ -325,3 +325,20 @@ def test_close_all_ends_every_session(accounts: AccountStore) -> None:
     game.tick()
     assert game.applied == [("enter", "Molly", ""), ("leave", "Molly", "")]
     assert game._subscribers == []
+
+
+def test_a_refused_character_goes_back_to_the_login_screen_with_one_line(accounts: AccountStore) -> None:
+    accounts.create("Molly", "razorgirl")
+    game, registry = make(accounts)
+    session, transport = open_session(registry)
+    run(session.handle_line("connect molly razorgirl"))
+    transport.take()
+    refusal = "Molly is playing elsewhere right now (neon-0); try again once they leave."
+    registry._deliver("Molly", [{"type": "refused", "text": refusal}])
+    assert transport.texts() == [refusal] and not transport.closed
+    assert session.character is None and registry.characters == []
+    assert game._pending[-1] == ("leave", "Molly", "")  # the game lets go of her, once
+    run(session.handle_line("help"))  # the login screen answers
+    assert "Login commands" in transport.texts()[-1]
+    run(session.handle_line("connect molly razorgirl"))  # and a later try logs in
+    assert session.character == "Molly"

@@ -8,6 +8,7 @@ import { api, refreshTicket, setToken } from "./api";
 import { Alerts, Toasts } from "./Alerts";
 import { Charts } from "./Charts";
 import { CityMap } from "./CityMap";
+import { Cluster } from "./Cluster";
 import { Control } from "./Control";
 import { DirectorLog, EvolutionFeed } from "./Feed";
 import { Guardrails } from "./Guardrails";
@@ -54,6 +55,7 @@ const TABS = [
   "queue",
   "ledger",
   "rollouts",
+  "cluster",
   "snapshots",
   "director",
   "evolution",
@@ -158,6 +160,7 @@ export function App() {
         {tab === "queue" && <Queue world={world} />}
         {tab === "ledger" && <Ledger world={world} />}
         {tab === "rollouts" && <Rollouts world={world} />}
+        {tab === "cluster" && <Cluster />}
         {tab === "snapshots" && <Snapshots world={world} />}
         {tab === "director" && <DirectorLog world={world} />}
         {tab === "evolution" && <EvolutionFeed live={live} />}

@@ -24,6 +24,15 @@ What it promises:
   the rarity history) when it is approved, and rebased onto the active version (``rebase``): an
   existing object it changes (a vendor's stock) is merged with what changed since and its version
   moved past the active one, so two proposals that touch the same vendor both go active.
+- **Staged when the policy says so.** Before a proposal is submitted the director's staging
+  policy (``rollout.policy``, its map from the guardrails' ``rollout_plans``; absent: staging off)
+  decides: a change it stages goes through the pipeline, is held at ``validated`` and a rollout
+  starts with its plan (the proposal shows ``staging`` until the rollout completes, rolls back or
+  is aborted); a text-only change, or a type it does not stage, goes active at once. The decision
+  is written to the decision log with its plan (``staged 1,10,50,100`` / ``global: text only``).
+  A patch the governor holds for a person is not staged until that person approves it; a rollout
+  that could not start (the kill-switch engaged meanwhile) leaves it ``awaiting``, and approving
+  it from the queue starts the rollout with the plan it was given.
 - **An invalid guardrails file denies**: while ``guardrails.json`` exists but does not parse,
   nothing is proposed or approved (``guardrails_invalid``), and the director's status says why.
 """
@@ -36,13 +45,14 @@ from typing import Any
 
 from ouroboros.ai.director import Director, Job
 from ouroboros.ai.enrich_stage import LLM_CACHE_DB, Enrich, RegistryEnrich, enrich_context, provider_enrich
-from ouroboros.ai.guardrails import Guardrails, GuardrailsFile, RarityHistory, check
+from ouroboros.ai.guardrails import GUARDRAILS_FILE, Guardrails, GuardrailsFile, RarityHistory, check
 from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import OPEN_STATES, ApprovalQueue
 from ouroboros.ai.rebase import rebase
 from ouroboros.ai.store import AI_DB, AiStore
 from ouroboros.errors import BadInputError, LedgerError, OuroborosError, PatchError, Reason
 from ouroboros.patches import REFUSED, Governor, State, Verdict
+from ouroboros.rollout.policy import Staging, StagingPolicy, plan_words
 from ouroboros.tracing import traced
 
 __all__ = [
@@ -70,7 +80,6 @@ GENERATOR_DOMAINS = [
     "world_params",
 ]
 Generate = Callable[..., Proposal]
-GUARDRAILS_FILE = "guardrails.json"
 
 
 def build_council(
@@ -172,6 +181,12 @@ class Council:
         self._last_guardrails_problem: str | None = None
         #: the operator's MCP tools for words (``ai/tools.py``; set by the runtime), or None
         self.tools: Any = None
+        #: a ``GenOffload`` (``ai/offload.py``): the director's jobs go to workers as ``gen`` jobs
+        #: (low-priority ones deferred while the workers lag); None: generated in-process
+        self.offload: Any = None
+        #: stage by the default plans when the guardrails set none (the runtime sets it for a world
+        #: that runs as shards, where rollouts advance; one world alone would never promote)
+        self.staged_by_default = False
 
     def close(self) -> None:
         if self.models is not None:
@@ -242,7 +257,7 @@ class Council:
             self._last_guardrails_problem = problem
             return []
         self._last_guardrails_problem = None
-        out = []
+        out = [] if self.offload is None else self.offload.retry_deferred(self)
         for job in self.director.observe(world, list(events), kpis, tick):
             context, narrative = dict(job.context), None
             if job.rule == "chaos" and self.models is not None and len(job.options) > 1:
@@ -255,10 +270,18 @@ class Council:
                 lore = self._tool_lore(job, choice)
                 if lore:
                     narrative = {**narrative, "lore": lore}
+            if self.offload is not None:
+                out.append(self.offload.offer(self, job, context, narrative))
+                continue
             out.append(
                 self.propose(job.type, job.seed, context, job=job, queue=job.queue, narrative=narrative)
             )
         return out
+
+    def apply_results(self, effects: Any) -> list[dict[str, Any]]:
+        """The workers' generated proposals since ``effects``' cursor (a ``cluster.EffectLog``),
+        each enriched, checked and queued or submitted once, as ``propose`` does."""
+        return [] if self.offload is None else self.offload.drain(self, effects)
 
     def _tool_lore(self, job: Job, event: str) -> list[str]:
         """Words from the operator's MCP tools the narrative role may call (untrusted text, filtered
@@ -313,8 +336,10 @@ class Council:
         queue: bool | None = None,
         actor: str = "director",
         narrative: Mapping[str, Any] | None = None,
+        generated: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Generate, enrich, check and then queue or submit one proposal; the stored record."""
+        """Generate, enrich, check and then queue or submit one proposal; the stored record.
+        ``generated``: the proposal a worker generated already (a ``gen`` job's result)."""
         if self.director.stopped:
             raise PatchError(
                 "the director is stopped (emergency stop): no proposals", code="director_stopped"
@@ -324,9 +349,13 @@ class Council:
         guardrails = self.require_guardrails()
         history = self.rarity_history()
         try:
-            proposal = self._generate(
-                type, seed, world=self.world, content=self.content(), guardrails=guardrails, context=context
-            )
+            if generated is not None:
+                proposal = _worker_proposal(generated)
+            else:
+                content = self.content()
+                proposal = self._generate(
+                    type, seed, world=self.world, content=content, guardrails=guardrails, context=context
+                )
         except OuroborosError as exc:
             why = {"type": str(type), "seed": seed, "context": dict(context or {}), "error": exc.as_dict()}
             self.store.record_decision(
@@ -461,13 +490,18 @@ class Council:
         """Sign ``content`` with the generator key and run it through the pipeline (raises
         ``PatchError`` when the kill-switch is engaged); ``migration``: the envelope's hint (the
         words players read when it lands)."""
+        return self.governor.submit(self._bundle(content, run_id=run_id, migration=migration), actor=actor)
+
+    def _bundle(
+        self, content: Mapping[str, Any], *, run_id: str, migration: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``content`` as a bundle on the active version, signed with the generator key."""
         from ouroboros.patches import bundle_on_active
 
         gov = self.governor
         gov.killswitch.state()  # an unreadable switch raises before a key is made
         author = {"type": "generator", "model": None, "run_id": run_id}
-        doc = bundle_on_active(gov, content, self._key(), author=author, migration=migration)
-        return gov.submit(doc, actor=actor)
+        return dict(bundle_on_active(gov, content, self._key(), author=author, migration=migration))
 
     def submit(self, proposal: Proposal, actor: str = "director") -> Verdict:
         """One proposal's (validated) payload through the pipeline."""
@@ -501,13 +535,102 @@ class Council:
             self.store.update_proposal(proposal_id, validated=rebased.model_dump(mode="json"))
         if self.before_high_risk is not None and proposal.type in HIGH_RISK_TYPES:
             self.before_high_risk(f"{proposal.type.value} {proposal_id}")
+        staging = self.staging_for(rebased, record)
+        rollout: dict[str, Any] | None = None
         try:
-            verdict = self.submit(rebased, actor)
+            if staging is not None and staging.plan is not None:
+                verdict, rollout = self._submit_staged(rebased, staging, actor)
+            else:
+                verdict = self.submit(rebased, actor)
         except (PatchError, LedgerError) as exc:
             stage = "policy" if isinstance(exc, PatchError) else "ledger"
             verdict = Verdict(None, REFUSED, [Reason(stage, exc.code, "", exc.message)])
-        self.record_verdict(proposal_id, verdict)
-        return verdict.as_dict()
+        self.record_verdict(proposal_id, verdict, rollout=rollout)
+        return {**verdict.as_dict(), **({"rollout": rollout} if rollout else {})}
+
+    # -- staged rollouts -------------------------------------------------------------------------------
+    def staging_policy(self) -> StagingPolicy | None:
+        """The director's staging policy from the guardrails in force; ``None``: staging off. With
+        no ``rollout_plans`` set, a world that advances rollouts (``staged_by_default``: it runs as
+        shards) stages by the default plans; one that does not (one shard) stages nothing."""
+        plans = self.guardrails().rollout_plans
+        if plans is None and self.staged_by_default:
+            plans = {}
+        return StagingPolicy.from_settings(plans)
+
+    def staging_for(self, proposal: Proposal, record: Mapping[str, Any] | None = None) -> Staging | None:
+        """Whether ``proposal`` is staged and with which plan (``None``: staging off), written to
+        the decision log with the plan."""
+        from ouroboros.patches import effective_objects
+
+        policy = self.staging_policy()
+        if policy is None:
+            return None
+        gov = self.governor
+        existing = effective_objects(gov.world_name, gov.active_content())
+        staging = policy.decide(str(proposal.type), proposal.payload, existing)
+        job = (record or {}).get("job") or {}
+        why: dict[str, Any] = {"proposal_id": proposal.proposal_id, "plan": staging.why}
+        if staging.plan is not None:
+            why["stages_percent"] = list(staging.plan.percents)
+        outcome = "staged" if staging.plan is not None else "global"
+        self.store.record_decision(
+            int(job.get("tick", -1)), "rollout", outcome, why, job.get("job_id"), str(proposal.type)
+        )
+        return staging
+
+    def _submit_staged(
+        self, proposal: Proposal, staging: Staging, actor: str
+    ) -> tuple[Verdict, dict[str, Any] | None]:
+        """Submit to be held at ``validated`` and staged with the plan; the verdict and what the
+        proposal keeps of the rollout (its plan, its id when it started, why it did not)."""
+        from ouroboros.rollout.service import RolloutService
+
+        if self.director.stopped:
+            raise PatchError(
+                "the director is stopped (emergency stop): nothing is submitted", code="director_stopped"
+            )
+        plan = staging.plan
+        if plan is None:
+            raise PatchError("a global change has no plan to stage", code="internal_error")
+        doc = self._bundle(proposal.payload, run_id=proposal.proposal_id or "manual")
+        reason = f"proposal {proposal.proposal_id} ({proposal.type.value}): {staging.why}"
+        verdict, started, why_not = RolloutService(self.governor).submit(doc, plan, actor, reason)
+        if verdict.state != State.VALIDATED:
+            return verdict, None
+        out: dict[str, Any] = {"plan": plan_words(plan)}
+        if started is not None:
+            out["rollout_id"] = started.rollout_id
+        else:
+            out["not_started"] = why_not
+        return verdict, out
+
+    def start_rollout(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]:
+        """A person approves an ``awaiting`` proposal that was to be staged: its rollout starts
+        with the plan it was given (the kill-switch, a live rollout or a patch no longer
+        validated is one clear error, nothing changed)."""
+        from ouroboros.rollout.plan import parse_plan
+        from ouroboros.rollout.service import RolloutService
+
+        record = self.store.proposal(proposal_id)
+        rollout = ((record or {}).get("verdict") or {}).get("rollout") or {}
+        if (
+            record is None
+            or record["state"] != "awaiting"
+            or not rollout.get("plan")
+            or not record["patch_id"]
+        ):
+            raise PatchError(f"proposal {proposal_id} has no staged patch waiting", code="not_waiting")
+        started = RolloutService(self.governor).start(
+            record["patch_id"], parse_plan(rollout["plan"]), actor, reason
+        )
+        verdict = {**(record["verdict"] or {}), "rollout": {**rollout, "rollout_id": started.rollout_id}}
+        verdict["rollout"].pop("not_started", None)
+        self.store.update_proposal(
+            proposal_id, state="staging", reason=f"staged {rollout['plan']}: rollout {started.rollout_id}",
+            verdict=verdict,
+        )  # fmt: skip
+        return {"patch_id": record["patch_id"], "state": "staging", "rollout_id": started.rollout_id}
 
     def _rebase(self, proposal: Proposal, base: Mapping[str, Any]) -> tuple[Proposal, list[str]]:
         """``proposal`` laid over the active version (see ``rebase.rebase``)."""
@@ -516,19 +639,33 @@ class Council:
         gov = self.governor
         return rebase(proposal, base, effective_objects(gov.world_name, gov.active_content()))
 
-    def record_verdict(self, proposal_id: str, verdict: Verdict) -> None:
+    def record_verdict(
+        self, proposal_id: str, verdict: Verdict, *, rollout: Mapping[str, Any] | None = None
+    ) -> None:
+        """``rollout``: the staged rollout the verdict's patch was given (its plan, and its id
+        when it started: the proposal is then ``staging``)."""
         state = _queue_state(verdict)
         reason = "; ".join(f"[{r.stage}] {r.code}: {r.message}" for r in verdict.reasons)
         if state == "awaiting":
             reason = str(verdict.evidence.get("awaiting", "awaiting a person"))
+        if state == "awaiting" and rollout is not None and rollout.get("rollout_id"):
+            state, reason = "staging", f"staged {rollout['plan']}: rollout {rollout['rollout_id']}"
+        elif state == "awaiting" and rollout is not None:
+            reason = f"{rollout.get('not_started')}; approving it starts the rollout ({rollout['plan']})"
         record = self.store.proposal(proposal_id)
+        stored: dict[str, Any] = {
+            "state": str(verdict.state),
+            "reasons": [r.as_dict() for r in verdict.reasons],
+        }
+        if rollout is not None:
+            stored["rollout"] = dict(rollout)
         with self.store.transaction():
             self.store.update_proposal(
                 proposal_id,
                 state=state,
                 reason=reason,
                 patch_id=verdict.patch_id or (record or {}).get("patch_id"),
-                verdict={"state": str(verdict.state), "reasons": [r.as_dict() for r in verdict.reasons]},
+                verdict=stored,
             )
             if state == "active" and record is not None and record["undo_of"] is None:
                 counts: dict[str, int] = {}
@@ -547,6 +684,15 @@ class Council:
 
 #: proposals that change much at once: an automatic snapshot is taken before each is submitted
 HIGH_RISK_TYPES = frozenset({ProposalType.WORLD_EXPANSION, ProposalType.BUILDING, ProposalType.EVENT})
+
+
+def _worker_proposal(doc: Mapping[str, Any]) -> Proposal:
+    from pydantic import ValidationError
+
+    try:
+        return Proposal.model_validate(doc)
+    except ValidationError as exc:
+        raise BadInputError(f"a worker's proposal does not parse: {exc}", code="bad_proposal") from exc
 
 
 def _queue_state(verdict: Verdict) -> str:

@@ -38,6 +38,7 @@ from ouroboros.patches import canonical_bytes, write_atomic
 
 __all__ = [
     "CRIT_EXTENSION",
+    "GUARDRAILS_FILE",
     "POINT_COSTS",
     "PROCS_EXTENSION",
     "RARITY_ORDER",
@@ -54,6 +55,9 @@ __all__ = [
 
 
 # --- the file -------------------------------------------------------------------------------------
+
+#: the file's name in a data folder
+GUARDRAILS_FILE = "guardrails.json"
 
 
 class GuardrailsFile:

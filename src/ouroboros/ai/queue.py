@@ -7,10 +7,14 @@ What it promises:
   e.g. an economy change), ``active``, ``failed`` (a guardrail or a pipeline stage refused it, with
   the reasons), ``rejected`` (by a person), ``rolled_back`` (its objects left the world: undone by
   ``undo``, or its patch rolled back in the ledger), ``undone`` (the older name of an undo, in
-  stores written before it).
+  stores written before it), ``staging`` (its patch is validated and a staged rollout of it is
+  under way; the rollout's last stage makes it active).
 - **The queue follows the ledger** (``reconcile``, run on every read): a proposal whose patch the
   ledger rolled back shows ``rolled_back``; an undone one whose undo patch was rolled back (its
-  objects are live again) shows ``active`` again.
+  objects are live again) shows ``active`` again; a ``staging`` one follows its rollout: ``active``
+  when it completed, ``rolled_back`` when its KPIs rolled it back, ``awaiting`` when an operator
+  aborted it (approving it then starts a new rollout with the same plan), ``failed`` when its
+  patch was rejected.
 - **approve** sends the validated payload through the council (signed bundle → governor) and
   records the verdict; **reject** closes it; **edit** merges words and numbers into the payload
   (only fields that exist, of the same kind, never an ``id``), re-checks schema and guardrails
@@ -50,11 +54,12 @@ __all__ = [
 ]
 
 STATES = (
-    "queued", "refused", "awaiting", "active", "failed", "rejected", "rolled_back", "undone", "submitting"
+    "queued", "refused", "awaiting", "active", "failed", "rejected", "rolled_back", "undone", "submitting",
+    "staging",
 )  # fmt: skip
 ROLLED_BACK = "rolled_back"
 #: states in which a proposal still waits for something (an expansion in one is "under way")
-OPEN_STATES = frozenset({"queued", "refused", "awaiting", "submitting"})
+OPEN_STATES = frozenset({"queued", "refused", "awaiting", "submitting", "staging"})
 #: keys an edit may never touch (identity and references)
 FROZEN_KEYS = frozenset({"id", "version", "world", "domain"})
 
@@ -74,7 +79,10 @@ class Submitter(Protocol):
     def rarity_history(self) -> RarityHistory: ...
     def content(self) -> dict[str, Any] | None: ...
     def submit_record(self, proposal_id: str, actor: str) -> dict[str, Any]: ...
-    def record_verdict(self, proposal_id: str, verdict: Verdict) -> None: ...
+    def record_verdict(
+        self, proposal_id: str, verdict: Verdict, *, rollout: Mapping[str, Any] | None = None
+    ) -> None: ...
+    def start_rollout(self, proposal_id: str, actor: str, reason: str) -> dict[str, Any]: ...
     def submit_content(
         self,
         content: Mapping[str, Any],
@@ -120,6 +128,26 @@ class ApprovalQueue:
             patch_id = record["patch_id"]
             if patch_id and ledger.state_of(patch_id) == State.ROLLED_BACK:
                 move(record, ROLLED_BACK, f"rolled back in the ledger ({patch_id})")
+        live = self.council.governor.live_rollout()
+        for record in self.store.proposals("staging"):
+            patch_id = record["patch_id"]
+            now = ledger.state_of(patch_id) if patch_id else None
+            if now == State.ACTIVE:
+                from ouroboros.patches import Verdict
+
+                staged = (record.get("verdict") or {}).get("rollout")
+                self.council.record_verdict(
+                    record["proposal_id"], Verdict(patch_id, State.ACTIVE, []), rollout=staged
+                )
+                changed.append({"proposal_id": record["proposal_id"], "before": "staging", "after": "active",
+                                "reason": "its rollout completed"})  # fmt: skip
+            elif now == State.ROLLED_BACK:
+                move(record, ROLLED_BACK, f"its staged rollout rolled back ({patch_id})")
+            elif now == State.VALIDATED and (live is None or live[1] != patch_id):
+                plan = ((record.get("verdict") or {}).get("rollout") or {}).get("plan")
+                move(record, "awaiting", f"its rollout was aborted; approving it starts a new one ({plan})")
+            elif now != State.VALIDATED:
+                move(record, "failed", f"its patch {patch_id} is {now}")
         for record in self.store.proposals(ROLLED_BACK):
             undo = (record.get("verdict") or {}).get("undone_by")
             own = record["patch_id"]
@@ -164,6 +192,10 @@ class ApprovalQueue:
         if state in ("queued", "refused"):
             self.store.audit(actor, "queue.approve", proposal_id, reason)
             verdict = self.council.submit_record(proposal_id, actor)
+        elif state == "awaiting" and ((record.get("verdict") or {}).get("rollout") or {}).get("plan"):
+            # to be staged: the person's approval starts its rollout (the last stage activates it)
+            self.store.audit(actor, "queue.approve", proposal_id, reason, {"patch_id": record["patch_id"]})
+            verdict = self.council.start_rollout(proposal_id, actor, reason)
         elif state == "awaiting":
             self.store.audit(actor, "queue.approve", proposal_id, reason, {"patch_id": record["patch_id"]})
             verdict = self._governor_approve(proposal_id, record["patch_id"], actor, reason)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ouroboros.cli import admin as _admin  # noqa: F401  (registers its commands)
 from ouroboros.cli import ai as _ai  # noqa: F401  (registers its commands)
 from ouroboros.cli import cluster as _cluster  # noqa: F401  (registers its commands)
+from ouroboros.cli import cluster_control as _cluster_control  # noqa: F401  (registers its command)
 from ouroboros.cli import config as _config  # noqa: F401  (registers its commands)
 from ouroboros.cli import events as _events  # noqa: F401  (registers its commands)
 from ouroboros.cli import evolve as _evolve  # noqa: F401  (registers its command)

@@ -1,10 +1,14 @@
 """``ouroboros worker KIND… --redis URL``, ``ouroboros cluster up`` and ``cluster status``.
 
-A worker serves job kinds from the Redis Streams queue (``ouroboros.cluster``), renews each job's
-lease while it runs and runs a janitor that hands on the jobs of workers that died.
-``cluster up`` starts a supervised local cluster against a Redis it is given (or starts, when
-``redis-server`` is installed), restarts a process that dies (with backoff; a restart loop is an
-alert) and stops everything on Ctrl-C. Exit codes: 0 stopped cleanly (Ctrl-C / SIGTERM); 2 bad
+A worker serves job kinds (``gen``, ``llm``, ``evolve``: ``ai.jobs``) from the Redis Streams queue
+(``ouroboros.cluster``), renews each job's lease while it runs and runs a janitor that hands on the
+jobs of workers that died; an ``llm`` worker's model is ``--llm-url``/``--llm-model`` (without one
+its ``llm`` jobs get a "no model" result). ``cluster up`` starts a supervised local cluster against
+a Redis it is given (or starts, when ``redis-server`` is installed): ``--workers`` workers serving
+``gen`` and ``evolve``, ``--llm-workers`` serving ``llm`` when a model is given. It restarts a
+process that dies (with backoff; each death and a restart loop are alerts on the Redis alerts
+stream, shown on the dashboard), writes ``DATA/cluster.json`` so a dashboard on the same data
+folder finds it, and stops everything on Ctrl-C. Exit codes: 0 stopped cleanly (Ctrl-C / SIGTERM); 2 bad
 input (unknown kind, bad URL); 1 Redis unreachable.
 """
 
@@ -27,6 +31,9 @@ from ouroboros.errors import BadInputError, ClusterError
 
 cluster_app = typer.Typer(help="A local cluster on Redis: up, status.")
 app.add_typer(cluster_app, name="cluster", no_args_is_help=True)
+
+#: where the gateways of every world kept their accounts before each world's gateways shared its own file
+OLD_ACCOUNTS = Path("gateways") / "accounts.db"
 
 RedisOption = Annotated[str, typer.Option("--redis", help="Redis URL: redis://host:port/0 or unix:///path.")]
 
@@ -69,7 +76,7 @@ def _on_signals(stop: threading.Event) -> None:
 
 @app.command("worker")
 def worker(
-    kinds: Annotated[list[str], typer.Argument(help="Job kinds to serve (gen).")],
+    kinds: Annotated[list[str], typer.Argument(help="Job kinds to serve: gen, llm, evolve.")],
     redis_url: RedisOption,
     name: Annotated[str, typer.Option("--name", help="Consumer name (default host-pid).")] = "",
     lease_s: Annotated[
@@ -80,9 +87,16 @@ def worker(
     ] = 30.0,
     janitor_every_s: Annotated[float, typer.Option("--janitor-every-s", min=0.05)] = 5.0,
     max_deliveries: Annotated[int, typer.Option("--max-deliveries", min=1, max=100)] = 3,
+    llm_url: Annotated[
+        str, typer.Option("--llm-url", help="llm jobs: the model server (http://HOST:PORT); none: they fail.")
+    ] = "",
+    llm_model: Annotated[str, typer.Option("--llm-model", help="llm jobs: the model's name.")] = "",
+    llm_provider: Annotated[
+        str, typer.Option("--llm-provider", help="llm jobs: ollama or openai (OpenAI-compatible).")
+    ] = "openai",
 ) -> None:
     """Serve jobs until stopped."""
-    from ouroboros.ai.jobs import HANDLERS
+    from ouroboros.ai.jobs import HANDLERS, handlers, model_provider
     from ouroboros.cluster import Janitor, Worker
 
     with command_boundary():
@@ -95,6 +109,7 @@ def worker(
             raise BadInputError(
                 "--janitor-idle-s must exceed --lease-s (a live worker's job would be handed on)"
             )
+        model = model_provider(llm_provider, llm_url, llm_model) if llm_url else None
         queue = _queue(redis_url, tuple(kinds), max_deliveries=max_deliveries)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -102,39 +117,45 @@ def worker(
     consumer = name or f"{socket.gethostname()}-{os.getpid()}"
     janitor = Janitor(queue, janitor_idle_s, janitor_every_s)
     threading.Thread(target=janitor.run, args=(stop,), name="janitor", daemon=True).start()
-    typer.echo(f"worker {consumer}: serving {', '.join(sorted(kinds))} from {redis_url}", err=True)
-    Worker(queue, {k: HANDLERS[k] for k in kinds}, consumer, lease_s=lease_s).run(stop, wait_s=0.5)
+    served = ", ".join(sorted(kinds)) + (f" (model {llm_model} at {llm_url})" if model is not None else "")
+    typer.echo(f"worker {consumer}: serving {served} from {redis_url}", err=True)
+    Worker(queue, handlers(kinds, model), consumer, lease_s=lease_s).run(stop, wait_s=0.5)
     queue.close()
+    if model is not None and callable(getattr(model, "close", None)):
+        model.close()
 
 
 @cluster_app.command("status")
 def status(
     redis_url: RedisOption,
-    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated job kinds.")] = "gen",
+    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated job kinds.")] = "gen,llm,evolve",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The job queues: waiting, running, results, dead letters."""
+    """Each process (role, pid, health, restarts), the job queues (lag per kind), dead letters."""
+    from ouroboros.cluster.status import status_doc
+
     with command_boundary():
-        queue = _queue(redis_url, tuple(k for k in kinds.split(",") if k))
-        stats = queue.stats()
-        dead = queue.dead_letters()
-        procs = queue._call(queue.r.hgetall, keys.procs())
-    doc: dict[str, Any] = {
-        "processes": [json.loads(v) for _, v in sorted(procs.items())],
-        "queues": {"waiting": stats.waiting, "running": stats.running, "results": stats.results,
-                   "dead": stats.dead, "consumers": stats.consumers},
-        "dead_letters": [
-            {"key": d.key, "kind": d.kind, "attempts": d.attempts, "error": d.error} for d in dead
-        ],
-    }  # fmt: skip
+        wanted = tuple(k for k in kinds.split(",") if k)
+        from ouroboros.cluster.jobs import KIND_PATTERN
+
+        bad = [k for k in wanted if not KIND_PATTERN.match(k)]
+        if bad or not wanted:
+            raise BadInputError(f"--kinds {kinds!r}: comma-separated lowercase job kinds")
+        doc = status_doc(_check_url(redis_url), wanted)
     if as_json:
         typer.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
     for p in doc["processes"]:
         pid = p["pid"] or "-"
-        typer.echo(f"{p['name']:<12} {p['role']:<8} pid {pid:<8} {p['state']:<8} restarts {p['restarts']}")
+        typer.echo(
+            f"{p['name']:<12} {p['role']:<8} pid {pid:<8} {p.get('health', p['state']):<10} "
+            f"restarts {p['restarts']}"
+            + (f" (last: {p['last_restart_reason']})" if p.get("last_restart_reason") else "")
+        )
     q = doc["queues"]
     typer.echo(f"jobs: {q['waiting']} waiting, {q['running']} running, {q['results']} done, {q['dead']} dead")
+    for kind, k in q["kinds"].items():
+        typer.echo(f"  {kind:<8} lag {k['lag']} ({k['waiting']} waiting, {k['running']} running)")
     for d in doc["dead_letters"]:
         typer.echo(f"  dead {d['key']} ({d['kind']}, {d['attempts']} attempts): {d['error']}")
 
@@ -144,7 +165,16 @@ def up(
     redis_url: Annotated[
         str, typer.Option("--redis", help="Redis URL; default: start a private redis-server in DATA/redis.")
     ] = "",
-    workers: Annotated[int, typer.Option("--workers", min=0, max=64, help="gen workers to run.")] = 2,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=0, max=64, help="Workers serving gen and evolve jobs."),
+    ] = 2,
+    llm_workers: Annotated[
+        int, typer.Option("--llm-workers", min=0, max=64, help="Workers serving llm jobs (needs --llm-url).")
+    ] = 1,
+    llm_url: Annotated[str, typer.Option("--llm-url", help="The llm workers' model server.")] = "",
+    llm_model: Annotated[str, typer.Option("--llm-model", help="The llm workers' model.")] = "",
+    llm_provider: Annotated[str, typer.Option("--llm-provider", help="ollama or openai.")] = "openai",
     shards: Annotated[
         str, typer.Option("--shards", help="Shards per world, WORLD=N,... (a gateway per shard).")
     ] = "",
@@ -156,11 +186,15 @@ def up(
         typer.Option("--soft-restart-every-s", min=0.0, help="Restart each shard this often (0: never)."),
     ] = 0.0,
     data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
+    api_port: Annotated[
+        int, typer.Option("--api-port", min=0, max=65535, help="The control process's API (with shards).")
+    ] = 8000,
 ) -> None:
     """Start a supervised local cluster; Ctrl-C stops it all."""
     import sys
 
     from ouroboros.cluster.redis_server import RedisServer
+    from ouroboros.cluster.status import KINDS, record_event, remove_marker, write_marker
     from ouroboros.cluster.supervisor import ProcessSpec, Supervisor
 
     shard_specs: list[tuple[str, str]] = []
@@ -176,13 +210,24 @@ def up(
             folder.mkdir(parents=True, exist_ok=True)
             server = RedisServer(folder.resolve(), appendonly=True).start()  # ClusterError: no redis-server
             redis_url = server.url
-        queue = _queue(redis_url, ("gen",))
+        if llm_url:
+            from ouroboros.ai.jobs import model_provider
+
+            model_provider(llm_provider, llm_url, llm_model)  # bad options: refused here, not in a loop
+        queue = _queue(redis_url, KINDS)
     python = [sys.executable, "-m", "ouroboros"]
     specs = [
-        ProcessSpec(f"worker-{i + 1}", "worker", [*python, "worker", "gen", "--redis", redis_url,
+        ProcessSpec(f"worker-{i + 1}", "worker", [*python, "worker", "gen", "evolve", "--redis", redis_url,
                                                  "--name", f"worker-{i + 1}"])
         for i in range(workers)
     ]  # fmt: skip
+    if llm_url:  # without a model an llm worker could only answer "no model": none is started
+        model_args = ["--llm-url", llm_url, "--llm-model", llm_model, "--llm-provider", llm_provider]
+        specs += [
+            ProcessSpec(f"llm-{i + 1}", "worker", [*python, "worker", "llm", "--redis", redis_url,
+                                                  "--name", f"llm-{i + 1}", *model_args])
+            for i in range(llm_workers)
+        ]  # fmt: skip
     for i, (_, shard_id) in enumerate(shard_specs):
         world_arg = shard_id.rsplit("-", 1)[0] + ":" + shard_id.rsplit("-", 1)[1]
         specs.append(
@@ -196,16 +241,16 @@ def up(
             *python, "gateway", "--redis", redis_url, "--shard", world_arg, "--data", str(data),
             "--telnet-port", str(port), "--ws-port", str(ws), "--name", f"gw-{shard_id}",
         ]))  # fmt: skip
+    if shard_specs:  # one control process governs the sharded worlds
+        governed = ",".join(dict.fromkeys(world for world, _ in shard_specs))
+        specs.append(ProcessSpec("control", "control", [
+            *python, "control", "--redis", redis_url, "--data", str(data), "--world", governed,
+            "--port", str(api_port),
+        ]))  # fmt: skip
     soft = {shard_id: soft_restart_s for _, shard_id in shard_specs} if soft_restart_s > 0 else {}
 
     def record(event: dict[str, Any]) -> None:
-        try:
-            queue._call(queue.r.hset, keys.procs(), event["name"], json.dumps(event, sort_keys=True))
-            if event["event"] == "restart_loop":
-                queue._call(queue.r.xadd, keys.alerts(), {"alert": json.dumps(event, sort_keys=True)},
-                            maxlen=1000, approximate=True)  # fmt: skip
-        except ClusterError:
-            pass  # redis away: the supervisor goes on; status catches up at the next event
+        record_event(queue, event)  # redis away: the supervisor goes on; status catches up later
         if event["event"] in ("died", "restart_loop", "soft_restart"):
             typer.echo(f"cluster: {event['name']} {event['event']} (exit {event.get('last_exit')})", err=True)
 
@@ -214,9 +259,11 @@ def up(
         signal.signal(sig, lambda *_: stop.set())
     queue._call(queue.r.delete, keys.procs())
     typer.echo(f"cluster: {len(specs)} processes on {redis_url}; Ctrl-C stops them", err=True)
+    write_marker(data, redis_url)  # a dashboard on this data folder finds the cluster here
     try:
         Supervisor(specs, on_event=record).run(stop.is_set, soft_restart=soft)
     finally:
+        remove_marker(data)
         queue.close()
         if server is not None:
             server.stop()
@@ -228,13 +275,18 @@ def shard(
     world: Annotated[str, typer.Argument(help="WORLD[:N]: the world, and which of its shards (default 0).")],
     redis_url: RedisOption,
     data: Annotated[Path, typer.Option("--data", help="The cluster's data folder.")] = Path("ouroboros-data"),
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Default: the governed folder's (DATA/WORLD), else 0.")
+    ] = None,
     tick_hz: Annotated[float, typer.Option("--tick-hz", min=0.0, help="0: the world's own pace.")] = 0.0,
 ) -> None:
-    """Run one shard of a world: its live game, its players' operations from Redis."""
+    """Run one shard of a world: its live game, its players' operations from Redis, the version
+    the control process gives it (content from the ledger in DATA/WORLD)."""
     import uuid
 
-    from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard
+    from ouroboros.characters import RedisCharacters
+    from ouroboros.cluster.follow import ShardLink
+    from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard, seats_for
 
     with command_boundary():
         world_name, name = _shard_name(world)
@@ -249,11 +301,42 @@ def shard(
         typer.echo(f"shard {name}: stopped before it was its turn", err=True)
         return
     with command_boundary():
-        game = open_live_game(world_name, folder, seed, tick_hz or None)
-    host = ShardHost(game, redis_url, name, boot_id=boot)
+        game = open_live_game(world_name, folder, _seed_of(data / world_name, seed), tick_hz or None)
+        # the shard's name is the holder: a restarted shard takes its characters back at once,
+        # and the fencing token shuts out the life before it
+        characters = RedisCharacters(redis_url, socket_timeout_s=2.0)
+        seats = seats_for(world_name, game, characters, holder=name)
+    if characters.persistent() is False:
+        typer.echo(f"shard {name}: warning: redis at {redis_url} persists nothing (no appendonly, no save): "
+                   "characters are lost if it restarts", err=True)  # fmt: skip
+    host = ShardHost(game, redis_url, name, boot_id=boot, seats=seats)
+    link = ShardLink(redis_url, world_name, name, data / world_name)
+    threading.Thread(target=link.run, args=(stop,), name=f"{name}-link", daemon=True).start()
     typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
-    ran = run_shard(game, host, stop, game.tick_hz)
+    try:
+        ran = run_shard(game, host, stop, game.tick_hz, on_tick=link.on_tick(game))
+    finally:
+        link.close()
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+
+
+def _seed_of(governed: Path, seed: int | None) -> int:
+    """The seed a shard builds a new city with: ``--seed``, else the governed folder's (its
+    versions were checked against that world), else 0."""
+    from ouroboros.patches import WORLD_FILE
+
+    if seed is not None:
+        return seed
+    try:
+        doc = json.loads((governed / WORLD_FILE).read_text())
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{governed / WORLD_FILE} cannot be read: {exc}") from exc
+    found = doc.get("seed", 0) if isinstance(doc, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+        raise BadInputError(f"{governed / WORLD_FILE}: the seed must be a number of 0 or more")
+    return found
 
 
 @app.command("gateway")
@@ -291,12 +374,26 @@ def gateway(
                 raise BadInputError(f"--trusted-address must be an IP address, got {address!r}") from None
     limits = SessionLimits(trusted_addresses=tuple(trusted_address)) if trusted_address else None
     gw = name or f"gw-{os.getpid()}"
-    folder = data / "gateways"
+    # The gateways of one world share its accounts: the world's accounts file, where `ouroboros
+    # go` keeps them too (SQLite in WAL mode across processes; a name's uniqueness is its key).
+    # Accounts of the older layout (<data>/gateways/accounts.db, every world's) are copied in once.
+    folder = data / world_name
     folder.mkdir(parents=True, exist_ok=True)
+    hook = world_spec(world_name).game
+    accounts_file = folder / (hook.accounts_file if hook is not None else "accounts.db")
 
     async def main() -> None:
         game = RemoteGame(redis_url, shard_id, gw, name=world_spec(world_name).summary or world_name)
-        accounts = AccountStore(folder / "accounts.db")
+        accounts = AccountStore(accounts_file)
+        try:
+            copied = accounts.copy_missing_from(data / OLD_ACCOUNTS)
+        except BaseException:
+            accounts.close()
+            raise
+        if copied is not None:
+            kept = f"; {copied.kept} name(s) it had already kept their passwords" if copied.kept else ""
+            typer.echo(f"gateway {gw}: {len(copied.copied)} account(s) copied from {copied.source} "
+                       f"into {accounts_file}{kept}", err=True)  # fmt: skip
         registry = SessionRegistry(game, accounts, limits=limits)  # type: ignore[arg-type]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

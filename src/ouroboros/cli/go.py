@@ -48,6 +48,7 @@ from ouroboros.cli.go_parts import (
     configure_logs,
     go_settings,
     local_model_roles,
+    parse_shards,
     release_ledger_log,
     runtime_settings,
     start_local_model,
@@ -179,6 +180,14 @@ def go(
             show_default=False,
         ),
     ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(
+            help="Run a world as N shards (threads of this process, 1-16), each on the version a "
+            "staged rollout gives it: WORLD=N[,WORLD=N], e.g. neon=2 (default: one each).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run every world live with the admin API and dashboard until Ctrl-C; save on exit."""
     from ouroboros.server.gateway.session import SessionLimits
@@ -221,7 +230,8 @@ def go(
             raise BadInputError(f"--llm must be one of {', '.join(LLM_CHOICES)}, got {llm!r}")
         _check_port(llm_port, "--llm-port")
         # the settings in force: the flags given, over OUROBOROS_*, over the TOML file, over defaults
-        settings = go_settings(ctx, dict(locals()), config)
+        shard_counts = parse_shards(shards, worlds)
+        settings = go_settings(ctx, {k: v for k, v in locals().items() if k != "shards"}, config)
         world_name, data, host, port = settings.world, settings.data, settings.host, settings.port
         telnet_port, ws_port, seed, entities = (
             settings.telnet_port,
@@ -240,6 +250,7 @@ def go(
         access_log, alert_webhook = settings.access_log, settings.alert_webhook
         trusted_address, cors_origin = list(settings.trusted_addresses), list(settings.cors_origins)
         worlds = worlds_of(world_name)  # the settings may name them (OUROBOROS_WORLD, the TOML file)
+        shard_counts = parse_shards(shards, worlds)
         counted = [name for name in worlds if "entities" in world_spec(name).live_config]
         for address in trusted_address or ():
             try:
@@ -279,6 +290,7 @@ def go(
             optimizer=optimizer == "on",
             witness=witness,
             trust_root=trust_root,
+            shards=shard_counts or None,
             model_defaults=None if local is None else local_model_roles(local.model_name, local.base_url),
             enrich_timeout_s=settings.enrich_timeout_s
             or (LOCAL_ENRICH_TIMEOUT_S if local is not None else 10.0),
@@ -359,6 +371,7 @@ def _make_server(
     if first is not None:
         write_login_file(runtime.data_dir, first)
     api.state.alerts.record_start(runtime.data_dir, time.time())  # a crash loop is an alert
+    api.state.alerts.watch_cluster(runtime.data_dir)  # `cluster up` on this folder: its deaths are alerts
     # no per-message deflate: compressing 30 frames a second for every browser costs more CPU than
     # the ticks have (bench_stream: 0.5 frames/s per client with it); 64 KiB caps a client message
     config = uvicorn.Config(

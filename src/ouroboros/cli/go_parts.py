@@ -140,6 +140,33 @@ def runtime_settings(settings: Any) -> dict[str, Any]:
     return {name: getattr(settings, name) for name in names}
 
 
+def parse_shards(text: str | None, worlds: tuple[str, ...]) -> dict[str, int]:
+    """``--shards neon=2,petri=2``: how many shards each named world runs (1..``MAX_SHARDS``);
+    one ``BadInputError`` line for anything else (a world not run, a repeated one, a bad count)."""
+    from ouroboros.errors import BadInputError
+    from ouroboros.server.runtime.options import MAX_SHARDS
+
+    if text is None:
+        return {}
+    out: dict[str, int] = {}
+    for part in text.split(","):
+        world, sep, count = part.strip().partition("=")
+        if not sep or not world:
+            raise BadInputError(f"--shards takes WORLD=N[,WORLD=N], got {text!r}")
+        if world not in worlds:
+            raise BadInputError(f"--shards: {world!r} is not a world this go runs ({', '.join(worlds)})")
+        if world in out:
+            raise BadInputError(f"--shards names {world} twice")
+        try:
+            n = int(count.strip())
+        except ValueError:
+            raise BadInputError(f"--shards {world}: {count.strip()!r} is not a whole number") from None
+        if not 1 <= n <= MAX_SHARDS:
+            raise BadInputError(f"--shards {world}: the count must be from 1 to {MAX_SHARDS}, got {n}")
+        out[world] = n
+    return out
+
+
 def local_model_roles(model: str, base_url: str) -> dict[str, Any]:
     """The roles ``--llm local`` serves with the local model (Ollama protocol), as registry defaults."""
     from ouroboros.ai.llm import RoleAssignment
@@ -171,6 +198,7 @@ __all__ = [
     "given_flags",
     "go_settings",
     "local_model_roles",
+    "parse_shards",
     "release_ledger_log",
     "runtime_settings",
     "start_local_model",

@@ -19,6 +19,26 @@ def shard_alive(shard: str, namespace: str = NAMESPACE) -> str:
     return f"{ns(namespace)}:shard:{shard}:alive"
 
 
+def shard_version(shard: str, namespace: str = NAMESPACE) -> str:
+    """The version the shard should run, as the control process publishes it (JSON)."""
+    return f"{ns(namespace)}:shard:{shard}:version"
+
+
+def world_shards(world: str, namespace: str = NAMESPACE) -> str:
+    """The set of a world's shards (each adds itself when it starts)."""
+    return f"{ns(namespace)}:world:{world}:shards"
+
+
+def world_versions(world: str, namespace: str = NAMESPACE) -> str:
+    """Pub/sub channel: the control process moved some shard's version (a nudge; the keys hold it)."""
+    return f"{ns(namespace)}:world:{world}:versions"
+
+
+def world_ticks(world: str, namespace: str = NAMESPACE) -> str:
+    """The stream of the world's shards' tick reports (batched), read into a ``KpiBook``."""
+    return f"{ns(namespace)}:world:{world}:ticks"
+
+
 def gateway_out(gateway: str, namespace: str = NAMESPACE) -> str:
     """Events for the characters a gateway holds."""
     return f"{ns(namespace)}:gateway:{gateway}:out"
@@ -32,4 +52,40 @@ def alerts(namespace: str = NAMESPACE) -> str:
     return f"{ns(namespace)}:alerts"
 
 
-__all__ = ["NAMESPACE", "alerts", "gateway_out", "ns", "procs", "shard_alive", "shard_in"]
+def character(name: str, namespace: str = NAMESPACE) -> str:
+    """A character's stored record (JSON), kept without expiry."""
+    return f"{ns(namespace)}:character:{name}"
+
+
+def character_lease(name: str, namespace: str = NAMESPACE) -> str:
+    """Who holds a character now: ``TOKEN:HOLDER``, expiring with the lease (PX)."""
+    return f"{ns(namespace)}:character:{name}:lease"
+
+
+def character_names(namespace: str = NAMESPACE) -> str:
+    """The set of names with a stored record."""
+    return f"{ns(namespace)}:characters"
+
+
+def character_tokens(namespace: str = NAMESPACE) -> str:
+    """The fencing-token counter: every claim takes the next number."""
+    return f"{ns(namespace)}:characters:token"
+
+
+__all__ = [
+    "NAMESPACE",
+    "alerts",
+    "character",
+    "character_lease",
+    "character_names",
+    "character_tokens",
+    "gateway_out",
+    "ns",
+    "procs",
+    "shard_alive",
+    "shard_in",
+    "shard_version",
+    "world_shards",
+    "world_ticks",
+    "world_versions",
+]

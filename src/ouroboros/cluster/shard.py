@@ -6,6 +6,12 @@ shard first takes back what its previous life had been given), applies them at t
 simply go on), ticks, and sends each character's events to the stream of the gateway holding it.
 A heartbeat key carries its boot id, so gateways see a restart however quick. Without Redis the
 shard keeps ticking on what it has and catches up when Redis is back.
+
+With ``seats`` (``cluster.seats``) a character plays in one shard at a time: entering claims it in
+the shared character store and lays its record over the world, the heartbeat renews the leases,
+a leave saves and releases it after the tick that applied it, and every autosave saves. A
+character another shard holds is not entered: its gateway gets one ``refused`` event (the player
+stays at the login screen).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any, Protocol
 import redis
 
 from ouroboros.cluster import keys
+from ouroboros.cluster.seats import Seats
 
 GROUP = "shard"
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -40,9 +47,16 @@ class LiveGame(Protocol):  # the part of ``server.gateway.game.LiveGame`` a shar
 
 class ShardHost:
     def __init__(
-        self, game: LiveGame, url: str, shard: str, boot_id: str | None = None, heartbeat_ttl_s: float = 2.0
+        self,
+        game: LiveGame,
+        url: str,
+        shard: str,
+        boot_id: str | None = None,
+        heartbeat_ttl_s: float = 2.0,
+        seats: Seats | None = None,
     ) -> None:
         self.game = game
+        self.seats = seats
         self.shard = shard
         self.boot_id = boot_id or uuid.uuid4().hex[:12]
         self.ttl_ms = int(heartbeat_ttl_s * 1000)
@@ -101,13 +115,40 @@ class ShardHost:
         if op.get("gw"):
             self._gw_of[character] = op["gw"]
         if kind == "enter":
-            self.game.enter(character)
+            if not self.game.present(character) and self._seat(character):
+                self.game.enter(character)
         elif kind == "command":
             if not self.game.present(character):
+                if not self._seat(character):
+                    return
                 self.game.enter(character)
             self.game.command(character, op.get("line", ""))
         elif kind == "leave":
             self.game.leave(character)
+            if self.seats is not None:
+                self.seats.leaving(character)
+
+    def _seat(self, character: str) -> bool:
+        """Whether ``character`` may enter here (claimed); if not, its gateway is told why."""
+        refusal = None if self.seats is None else self.seats.take(character)
+        if refusal is None:
+            return True
+        gateway = self._gw_of.get(character)
+        if gateway is not None:
+            self._out.append((gateway, character, [{"type": "refused", "text": refusal}]))
+        return False
+
+    def after_tick(self) -> None:
+        """Settle the characters that left this tick; take out those this shard lost."""
+        if self.seats is None:
+            return
+        self.seats.settle()
+        for character in self.seats.take_lost():
+            self.game.leave(character)
+            gateway = self._gw_of.get(character)
+            if gateway is not None:
+                text = "Your character was taken up by another shard: this one lost it. Connect again."
+                self._out.append((gateway, character, [{"type": "disconnect", "reason": text}]))
 
     def _collect(self, character: str, events: list[Event]) -> None:
         gateway = self._gw_of.get(character)
@@ -137,6 +178,17 @@ class ShardHost:
         self._beat_at = now
         with contextlib.suppress(*REDIS_ERRORS):
             self.r.set(keys.shard_alive(self.shard), self.boot_id, px=self.ttl_ms)
+        if self.seats is not None:
+            self.seats.renew(now)
+
+    def save_characters(self) -> None:
+        if self.seats is not None:
+            self.seats.save_all()
+
+    def release_characters(self) -> None:
+        """Save and release every character held (a shard on its way out)."""
+        if self.seats is not None:
+            self.seats.release_all()
 
     def close(self) -> None:
         try:
@@ -182,6 +234,7 @@ def run_shard(
         while not stop.is_set():
             host.pump()
             game.step()
+            host.after_tick()
             host.flush()
             ran += 1
             now = time.monotonic()
@@ -190,6 +243,7 @@ def run_shard(
                 on_tick()
             if now - last_save >= autosave_s:
                 game.save()
+                host.save_characters()
                 last_save = now
             next_at += period
             if next_at < now - period:
@@ -197,11 +251,25 @@ def run_shard(
             stop.wait(max(0.0, next_at - time.monotonic()))
     finally:
         game.save()
+        host.release_characters()
         close = getattr(game, "close", None)
         if close is not None:
             close()
         host.close()
     return ran
+
+
+def seats_for(world: str, game: Any, store: Any, holder: str, lease_ttl_s: float = 10.0) -> Seats:
+    """The seats of a shard of ``world`` running ``game``: its characters in ``store``."""
+    from ouroboros.cluster.seats import HookCharacters
+    from ouroboros.worlds import world_spec
+
+    hook = world_spec(world).game
+    if hook is None or getattr(game, "world", None) is None:
+        from ouroboros.errors import WorldError
+
+        raise WorldError(f"world {world!r} has no characters a shard could hold", path=world)
+    return Seats(store, holder, HookCharacters(hook, game), lease_ttl_s=lease_ttl_s)
 
 
 def open_live_game(world: str, folder: Path, seed: int = 0, tick_hz: float | None = None) -> Any:
@@ -220,4 +288,4 @@ def open_live_game(world: str, folder: Path, seed: int = 0, tick_hz: float | Non
     return hook.open(live, folder, tick_hz or hook.ticks_per_second(live))
 
 
-__all__ = ["GROUP", "ShardHost", "claim_shard", "open_live_game", "run_shard"]
+__all__ = ["GROUP", "ShardHost", "claim_shard", "open_live_game", "run_shard", "seats_for"]

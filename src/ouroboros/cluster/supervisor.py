@@ -43,6 +43,7 @@ class _Proc:
     started_at: float = 0.0
     retry_at: float = 0.0
     last_exit: int | None = None
+    last_reason: str | None = None  # why it was last restarted
 
 
 class Supervisor:
@@ -88,6 +89,7 @@ class Supervisor:
                 if code is None:
                     if proc.quick_deaths and now - proc.started_at >= self.healthy_after_s:
                         proc.quick_deaths = 0  # it stayed up: the next death starts over
+                        self._emit("recovered", proc)
                     continue
                 proc.last_exit = code
                 proc.popen = None
@@ -97,6 +99,7 @@ class Supervisor:
                 delay = min(most, base * 2 ** (proc.quick_deaths - 1))
                 proc.state = "backoff"
                 proc.retry_at = now + delay
+                proc.last_reason = _exit_reason(code)
                 self._emit("died", proc, exit_code=code, restart_in_s=round(delay, 3))
                 if proc.quick_deaths >= LOOP_ALERT_AFTER:
                     self._emit("restart_loop", proc, deaths=proc.quick_deaths)
@@ -125,6 +128,7 @@ class Supervisor:
             proc.last_exit = proc.popen.returncode
             proc.popen = None
         proc.restarts += 1
+        proc.last_reason = "planned restart"
         if new is not None:
             proc.popen, proc.state, proc.started_at = new, "running", self._clock()
             self._emit("soft_restart", proc)
@@ -179,8 +183,10 @@ class Supervisor:
             "role": proc.spec.role,
             "pid": proc.popen.pid if proc.popen is not None else None,
             "state": proc.state,
+            "health": _health(proc),
             "restarts": proc.restarts,
             "last_exit": proc.last_exit,
+            "last_restart_reason": proc.last_reason,
         }
 
     def status(self) -> list[dict[str, Any]]:
@@ -189,6 +195,23 @@ class Supervisor:
     def pid(self, name: str) -> int | None:
         popen = self._procs[name].popen
         return popen.pid if popen is not None else None
+
+
+def _health(proc: _Proc) -> str:
+    """``ok`` running (and not in a restart loop), ``restarting`` waiting out its backoff,
+    ``failing`` dying again and again, ``stopped``."""
+    if proc.quick_deaths >= LOOP_ALERT_AFTER:
+        return "failing"
+    return {"running": "ok", "backoff": "restarting"}.get(proc.state, "stopped")
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
 
 
 def _signal_group(popen: subprocess.Popen[bytes] | None, sig: int) -> None:

@@ -25,16 +25,26 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ouroboros.content.text_checks import default_banned_terms, find_banned_terms, fold_word
 from ouroboros.errors import BadInputError, GuardrailError
 
 __all__ = [
     "CRIT_EXTENSION",
+    "GLOBAL_PLAN",
     "HISTORY_WINDOW",
     "POINT_COSTS",
     "PROCS_EXTENSION",
+    "PROPOSAL_TYPES",
     "RARITY_ORDER",
     "GuardrailError",
     "Guardrails",
@@ -47,6 +57,7 @@ __all__ = [
     "letter_runs",
     "parse_guardrails",
     "payload_texts",
+    "plan_problem",
 ]
 
 RARITY_ORDER: tuple[str, ...] = ("common", "uncommon", "rare", "epic", "legendary")
@@ -65,6 +76,12 @@ POINT_COSTS: dict[str, int] = {
     "proc": 6,
 }
 HISTORY_WINDOW = 100
+#: what a proposal may be (``ai.proposals.ProposalType``, whose values a test holds equal to these)
+PROPOSAL_TYPES: tuple[str, ...] = ("NPC", "ITEM", "QUEST", "BUILDING", "EVENT", "WORLD_EXPANSION", "TRAIT")
+#: a ``rollout_plans`` value that stages nothing: the change goes to everyone at once
+GLOBAL_PLAN = "global"
+#: a rollout plan's most stages (``rollout.plan.MAX_STAGES``; a property test holds both in step)
+MAX_PLAN_STAGES = 20
 #: the most points any rarity may spend: keeps every stat inside the content schema's caps
 MAX_RARITY_BUDGET_POINTS = 200
 
@@ -127,6 +144,22 @@ class Guardrails(BaseModel):
     jobs_per_minute: int = Field(default=6, ge=0, le=600, description="generation jobs per minute")
     max_concurrent_expansions: int = Field(default=1, ge=0, le=16, description="expansions in flight")
     max_rooms_per_expansion: int = Field(default=12, ge=1, le=200, description="new rooms per proposal")
+    rollout_plans: dict[str, str] | None = Field(
+        default=None,
+        description="proposal type -> staged rollout plan (percent stages, '1,10,50,100') or 'global'; "
+        "types not named keep the staging policy's default; null: staging off, every change at once",
+    )
+
+    @field_validator("rollout_plans")
+    @classmethod
+    def _plans_are_plans(cls, plans: dict[str, str] | None) -> dict[str, str] | None:
+        for kind, text in (plans or {}).items():
+            if kind not in PROPOSAL_TYPES:
+                raise ValueError(f"{kind!r} is not a proposal type (one of {', '.join(PROPOSAL_TYPES)})")
+            problem = plan_problem(text)
+            if problem is not None:
+                raise ValueError(f"{kind}: {problem}")
+        return plans
 
     @model_validator(mode="after")
     def _budgets_cover_every_rarity(self) -> Guardrails:
@@ -378,6 +411,35 @@ def check_content(
         *check_words(content, g),
         *check_legendary_rate(content, g, legendary_before),
     ]
+
+
+def plan_problem(text: object) -> str | None:
+    """Why ``text`` is neither ``"global"`` nor a rollout plan's stages (``"1,10,50,100"``: percents
+    over 0 and at most 100 in steps of 0.01, strictly increasing, ending at 100), or ``None``. The
+    rule of ``rollout.plan.parse_stages`` and ``RolloutPlan``, kept here (below the rollout) so a
+    guardrails file is checked whole where it is read; a property test holds the two in step."""
+    if not isinstance(text, str) or not text.strip():
+        return "a plan is comma-separated percentages, such as 1,10,50,100, or 'global'"
+    if text.strip() == GLOBAL_PLAN:
+        return None
+    stages: list[int] = []
+    for part in text.split(","):
+        part = part.strip().removesuffix("%")
+        try:
+            value = float(part)
+        except ValueError:
+            return f"{part!r} is not a percentage"
+        bp = round(value * 100) if 0 < value <= 100 else -1
+        if bp <= 0 or abs(bp - value * 100) > 1e-6:
+            return f"a stage must be over 0 and at most 100 percent in steps of 0.01, not {part}"
+        if stages and bp <= stages[-1]:
+            return f"a plan's stages must increase: {part} follows {stages[-1] / 100:g}"
+        stages.append(bp)
+    if len(stages) > MAX_PLAN_STAGES:
+        return f"a plan has at most {MAX_PLAN_STAGES} stages, not {len(stages)}"
+    if stages[-1] != 10_000:
+        return f"a plan ends at 100 (everyone), not {stages[-1] / 100:g}"
+    return None
 
 
 def parse_guardrails(data: Any) -> Guardrails:

@@ -13,7 +13,8 @@ module inside (a test checks it).
 - Content: ``base_content``, ``fold_content``, ``lint_catalog``, ``effective_objects``,
   ``world_content``.
 - The trust door: ``verify`` gives a ``VerifiedBundle`` or ``Refused``; ``MemoryGovernor`` is the
-  in-memory governor of the evolution loop and experiments; ``Ledger`` the append-only log;
+  in-memory governor of the evolution loop and experiments; ``Ledger`` the append-only log (its
+  file in a data folder: ``LEDGER_FILE``);
   ``sandbox_script_checker`` the pipeline's script check.
 - Anchors outside the folder: ``Anchors``, ``anchor_notes``; ``rewrite_mirror`` repairs a pointer
   mirror.
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from ouroboros.patches.door import Refused, VerifiedBundle, verify
     from ouroboros.patches.governor import REFUSED, Governor, Verdict, sandbox_script_checker
     from ouroboros.patches.keys import SigningKey
-    from ouroboros.patches.ledger import Ledger
+    from ouroboros.patches.ledger import LEDGER_FILE, Ledger
     from ouroboros.patches.memory import MemoryGovernor
     from ouroboros.patches.repair import rewrite_mirror
     from ouroboros.patches.stages import MAX_BUNDLE_LIFETIME
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_WORLD",
+    "LEDGER_FILE",
     "MAX_BUNDLE_LIFETIME",
     "REFUSED",
     "WORLD_FILE",
@@ -90,6 +92,7 @@ __all__ = [
 
 _HOME = {
     "DEFAULT_WORLD": "world_file",
+    "LEDGER_FILE": "ledger",
     "MAX_BUNDLE_LIFETIME": "stages",
     "REFUSED": "governor",
     "WORLD_FILE": "world_file",

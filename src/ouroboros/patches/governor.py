@@ -32,6 +32,16 @@ What it promises:
   descendant is refused. Every transaction signs the head it leaves with a trusted key of this
   folder, and the witness receives it. A refusal is an alert (logged, and appended to the
   witness). A missing or inconsistent pointer mirror is refused (``mirror``).
+- While a staged rollout is live (``rollout/``; its ``rollout_*`` entries are in this ledger) the
+  rollout owns the pointer: nothing is ingested and nothing else is approved (``rollout_live``,
+  exit 2, HTTP 409, nothing written) but the rollout's own last stage (``approve(...,
+  rollout_id=)``); a rollback and the kill-switch stay possible. ``submit(..., hold=why)`` stops
+  a patch at ``validated`` (the state a rollout starts from) instead of activating it.
+- **An activation gate** (``activation_gate``: set by whoever composes the governor, e.g. a
+  cluster's control process) may deny new activations while it says why (Redis unreachable: the
+  shards could not be told). Then ``submit`` (not a dry run) and ``approve`` raise one
+  ``PatchError`` (``activation_denied``, exit 2; HTTP 409) before anything changes, and the denial
+  is an audit entry (``activation_denied``); rollback stays possible.
 - ``world.json`` is checked whole at open: an unknown world or a budget of the wrong type or out
   of its bounds is one ``BadInputError``.
 """
@@ -44,7 +54,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ouroboros.engine import World
-from ouroboros.errors import BadInputError, KeyringError, LedgerError, PatchError, Reason
+from ouroboros.errors import EXIT_BAD_INPUT, BadInputError, KeyringError, LedgerError, PatchError, Reason
 from ouroboros.patches import stages
 from ouroboros.patches.catalogs import (
     content_summary,
@@ -67,6 +77,10 @@ from ouroboros.patches.world_file import WORLD_FILE, load_world_settings
 from ouroboros.tracing import traced
 
 SYSTEM_ACTOR = "ouroboros"
+#: the ledger entries a rollout writes (``rollout.store.KINDS``; a test holds both equal), and the
+#: phases in which it is live
+ROLLOUT_KINDS = ("rollout_start", "rollout_stage", "rollout_window", "rollout_rollback", "rollout_phase")
+_ROLLOUT_LIVE_PHASES = frozenset({"pending", "running", "paused"})
 
 
 class _ActiveVersion:
@@ -131,6 +145,8 @@ class Governor:
         self.ledger.on_commit = self.anchoring.witness_head
         self.killswitch = KillSwitch(data, self.ledger, forced=killswitch_forced, environ=environ)
         self._forced_recorded = False
+        #: why new activations are denied now (``None``: they are not); see the module docstring
+        self.activation_gate: Callable[[], str | None] | None = None
         self.recover()
 
     def close(self) -> None:
@@ -251,15 +267,66 @@ class Governor:
                 f"kill-switch engaged ({state.cause}): no patch is {what}", code="killswitch_engaged"
             )
 
+    def live_rollout(self) -> tuple[str, str] | None:
+        """``(rollout_id, patch_id)`` of the rollout under way, if one is. Only the newest started
+        can be (a rollout starts only when none is live); its last entry holds its phase."""
+        start = self.ledger.last_entry(ROLLOUT_KINDS[0])
+        evidence = start.evidence if start is not None and isinstance(start.evidence, dict) else {}
+        rollout_id, patch_id = evidence.get("rollout_id"), start.patch_id if start is not None else None
+        if start is None or not isinstance(rollout_id, str) or patch_id is None:
+            return None
+        last = start
+        for kind in ROLLOUT_KINDS:
+            for entry in self.ledger.entries(patch_id=patch_id, kind=kind):
+                mine = isinstance(entry.evidence, dict) and entry.evidence.get("rollout_id") == rollout_id
+                if mine and entry.seq > last.seq:
+                    last = entry
+        state = last.evidence.get("state") if isinstance(last.evidence, dict) else None
+        phase = state.get("phase") if isinstance(state, dict) else None
+        return (rollout_id, patch_id) if phase in _ROLLOUT_LIVE_PHASES else None
+
+    def _refuse_if_rolling_out(
+        self, what: str, patch_id: str | None = None, rollout_id: str | None = None
+    ) -> None:
+        """``rollout_live`` unless no rollout is under way, or this is its own last stage."""
+        live = self.live_rollout()
+        if live is None or (rollout_id is not None and live == (rollout_id, patch_id)):
+            return
+        own = f"; its last stage approves {live[1]}" if patch_id == live[1] else ""
+        error = PatchError(
+            f"rollout {live[0]} of {live[1]} is under way: no patch is {what} until it completes, "
+            f"rolls back or is aborted{own}",
+            code="rollout_live",
+        )
+        error.exit_code = EXIT_BAD_INPUT  # as the activation gate's refusal: exit 2, HTTP 409
+        raise error
+
+    def _refuse_if_gated(self, operation: str, actor: str, patch_id: str | None) -> None:
+        why = self.activation_gate() if self.activation_gate is not None else None
+        if why is None:
+            return
+        with self.ledger.transaction(actor, f"activation denied: {why}") as tx:
+            tx.audit("activation_denied", {"operation": operation, "cause": why}, patch_id=patch_id)
+        error = PatchError(f"activations are denied now: {why}", code="activation_denied")
+        error.exit_code = EXIT_BAD_INPUT
+        raise error
+
     @traced("pipeline.submit")
-    def submit(self, doc: Any, *, actor: str = "operator", dry_run: bool = False) -> Verdict:
-        """Run a bundle through the pipeline. See the module docstring for what is recorded."""
+    def submit(
+        self, doc: Any, *, actor: str = "operator", dry_run: bool = False, hold: str | None = None
+    ) -> Verdict:
+        """Run a bundle through the pipeline. See the module docstring for what is recorded.
+        ``hold``: why a patch the policy would activate stops at ``validated`` (a staged rollout
+        starts from there)."""
         if not dry_run:
             self._refuse_if_killed("ingested", actor)
+            self._refuse_if_rolling_out("ingested")
         now = self.clock() if self.clock else None
         patch_id = (
             doc.get("patch_id") if isinstance(doc, dict) and isinstance(doc.get("patch_id"), str) else None
         )
+        if not dry_run:
+            self._refuse_if_gated("submit", actor, None)
         try:
             keyring = self.keyring()
         except KeyringError as exc:
@@ -289,11 +356,13 @@ class Governor:
         if dry_run or verdict.state == State.REJECTED:
             return self._record_rejection(verdict, actor) if not dry_run else verdict
         decision, human = stages.policy(bundle.domains, self.budgets)
-        if decision == "human" or verdict.evidence.get("inconclusive"):
+        if decision == "human" or verdict.evidence.get("inconclusive") or hold:
             why = (
                 f"awaiting human approval for {', '.join(human)}"
                 if human
                 else "shadow result inconclusive: awaiting a human decision"
+                if verdict.evidence.get("inconclusive")
+                else str(hold)
             )
             verdict.evidence["awaiting"] = why
             with self.ledger.transaction(actor, why) as tx:
@@ -475,18 +544,21 @@ class Governor:
 
     # -- people ----------------------------------------------------------------------------------
     @traced("pipeline.approve")
-    def approve(self, patch_id: str, actor: str, reason: str) -> Verdict:
+    def approve(self, patch_id: str, actor: str, reason: str, *, rollout_id: str | None = None) -> Verdict:
         """A person approves a validated patch: its integrity is checked again (expiry, keys),
-        then it goes through the canary and becomes active."""
+        then it goes through the canary and becomes active. ``rollout_id``: the live rollout of
+        this patch, whose last stage this approval is (no other approval while one is live)."""
         self._refuse_if_killed("approved", actor)
         state = self.ledger.state_of(patch_id)
         if state is None:
             raise BadInputError(f"unknown patch {patch_id}")
+        self._refuse_if_rolling_out("approved", patch_id, rollout_id)
         if state != State.VALIDATED:
             raise PatchError(
                 f"patch {patch_id} is {state}; only a validated patch can be approved",
                 code="illegal_transition",
             )
+        self._refuse_if_gated("approve", actor, patch_id)
         self._record_forced_switch(actor, "approve")
         now = self.clock() if self.clock else None
         bundle = recheck(self.ledger.bundle(patch_id), self.keyring(), self.world_name, now=now)

@@ -195,8 +195,14 @@ class MemoryGovernor:
         return content
 
     # -- the pipeline ----------------------------------------------------------------------------
-    def submit(self, doc: Any, *, actor: str = "operator", dry_run: bool = False) -> Any:
-        """Integrity, schema and static; an accepted bundle is active at once (see the module)."""
+    def submit(
+        self, doc: Any, *, actor: str = "operator", dry_run: bool = False, hold: str | None = None
+    ) -> Any:
+        """Integrity, schema and static; an accepted bundle is active at once (see the module).
+        ``hold`` (the real governor's: stop at ``validated`` for a staged rollout) is refused:
+        nothing is staged in memory."""
+        if hold is not None:
+            raise PatchError("a memory governor stages nothing: no rollout here", code="no_rollout")
         from ouroboros.patches.governor import Verdict
         from ouroboros.worlds import world_spec
 

@@ -1,5 +1,5 @@
 """Running a world's live rollout from its control thread: the piece a runtime calls between
-ticks (not wired into ``server/runtime`` yet; see ADR 0017).
+ticks (a cluster's control process calls it, ``cluster.control``; ``go`` does not yet: ADR 0017).
 
 ``RolloutDriver.poll()`` finds the live rollout in the ledger, keeps a ``Controller`` for it and
 judges the windows its tick clock has completed. It promises:

@@ -8,6 +8,11 @@ data folder: the shell around the pure controller. Every write goes through ``Ro
   governor refuses, the promotion does not happen and the refusal is the answer.
 - ``controller`` wires a ``Controller`` for a running world: the kill-switch freezes it, the
   store's ``consistent`` fails it safe, every transition is recorded by ``actor``.
+- ``submit`` is how a machine (the council, the evolution loop) sends a bundle with a plan: the
+  governor validates it and holds it at ``validated`` (``hold``), then the rollout starts there.
+  A patch the governor holds for a person instead (an economy change) is not staged: the
+  person's approval starts it. Under the kill-switch nothing is ingested; while a rollout is live
+  nothing else is (``rollout_live``).
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ouroboros.errors import PatchError
-from ouroboros.patches import Governor, State
+from ouroboros.errors import OuroborosError, PatchError
+from ouroboros.patches import Governor, State, Verdict
 from ouroboros.rollout import controller as machine
 from ouroboros.rollout.controller import Controller, Event, KpiSource, Phase, RolloutState
 from ouroboros.rollout.plan import RolloutPlan
@@ -46,7 +51,9 @@ class RolloutService:
     ) -> Callable[[RolloutState, RolloutState, list[Event]], None]:
         def record(before: RolloutState, after: RolloutState, events: list[Event]) -> None:
             if after.phase is Phase.COMPLETE and before.phase is not Phase.COMPLETE:
-                verdict = self.gov.approve(after.patch_id, actor, f"rollout {after.rollout_id} complete")
+                verdict = self.gov.approve(
+                    after.patch_id, actor, f"rollout {after.rollout_id} complete", rollout_id=after.rollout_id
+                )
                 if verdict.state != State.ACTIVE:
                     why = "; ".join(r.message for r in verdict.reasons) or str(verdict.state)
                     raise PatchError(
@@ -66,6 +73,23 @@ class RolloutService:
             )
         self.store.check_startable(patch_id, actor, reason)
         return self.store.begin(patch_id, plan, actor, reason, self._treatment_content(patch_id))
+
+    def submit(
+        self, doc: Any, plan: RolloutPlan, actor: str, reason: str
+    ) -> tuple[Verdict, RolloutState | None, str | None]:
+        """Submit ``doc`` to be staged with ``plan``: the verdict, the rollout started (``None``
+        when the patch did not stop at validated for it) and, when validated but not started, why
+        (the patch stays validated: nothing is lost)."""
+        hold = f"held for a staged rollout {','.join(f'{p:g}' for p in plan.percents)}"
+        verdict = self.gov.submit(doc, actor=actor, hold=hold)
+        if verdict.state != State.VALIDATED or verdict.patch_id is None:
+            return verdict, None, None
+        if verdict.evidence.get("awaiting") != hold:  # held for a person: their approval stages it
+            return verdict, None, str(verdict.evidence.get("awaiting"))
+        try:
+            return verdict, self.start(verdict.patch_id, plan, actor, reason), None
+        except OuroborosError as exc:  # e.g. the kill-switch engaged since the submission
+            return verdict, None, f"the rollout did not start: {exc.message}"
 
     def _treatment_content(self, patch_id: str) -> dict[str, Any] | None:
         """The version a validated patch makes (folded onto its parent, as its canary would be);

@@ -8,7 +8,8 @@ chained hash is never applied, the shard keeps its version and ``refusal`` says 
 version is kept in the ledger from the rollout's start (``RolloutStore.begin``). Going back to an
 older version is a ``rollback`` migration (ADR 0012), as the pointer follower does it.
 
-Not wired yet: no shard thread calls it (see ADR 0017).
+A cluster shard calls it at its tick boundary with the version the control process published
+(``cluster.follow.ShardLink``, ADR 0018).
 """
 
 from __future__ import annotations

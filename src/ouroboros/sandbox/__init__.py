@@ -10,7 +10,7 @@ from ouroboros.sandbox.lua_check import FORBIDDEN_NAMES
 from ouroboros.sandbox.lua_runtime import READABLE_FIELDS, LuaLimits, LuaScript
 from ouroboros.sandbox.python_gate import check_python_trait, source_sha256
 from ouroboros.sandbox.python_trait import PythonTrait
-from ouroboros.sandbox.python_worker import PythonTraitLimits, PythonTraitWorker
+from ouroboros.sandbox.python_worker import PythonTraitLimits, PythonTraitWorker, add_restart_listener
 from ouroboros.sandbox.registry import KEEP_VERSIONS, ScriptRegistry, ScriptVersion
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "PythonTraitWorker",
     "ScriptRegistry",
     "ScriptVersion",
+    "add_restart_listener",
     "check_python_trait",
     "check_script",
     "source_digest",

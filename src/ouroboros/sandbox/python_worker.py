@@ -19,6 +19,8 @@ What the host promises, whatever the trait does:
   (``thrust_x``, ``thrust_y``, ``energy_gain``); anything else is ``BAD_RESULT``.
 - ``unload`` drops every reference the worker holds to a script version and collects garbage, so
   hot-swapping versions does not grow the worker (the seed's "ghost classes").
+- Every fresh worker started after the first (a kill, a death, a recycling) is told to the
+  listeners of ``add_restart_listener`` (the dashboard's alert center raises an alert).
 
 ``PythonTrait`` adapts one script to petri's ``Trait`` protocol: one ``run_batch`` per tick over
 all carriers, seeded from the tick's keyed stream (so the trait's ``random`` is deterministic),
@@ -40,7 +42,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,22 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             stream.close()
+
+
+_restart_listeners: list[Callable[[dict[str, Any]], None]] = []
+
+
+def add_restart_listener(listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+    """Call ``listener`` with ``{"restarts", "reason", "pid"}`` whenever any worker in this process
+    is started again (after a kill, a death or a recycling); returns the function that removes it."""
+    _restart_listeners.append(listener)
+    return lambda: _restart_listeners.remove(listener) if listener in _restart_listeners else None
+
+
+def _notify_restart(info: dict[str, Any]) -> None:
+    for listener in list(_restart_listeners):
+        with contextlib.suppress(Exception):  # a listener never breaks a tick
+            listener(info)
 
 
 class PythonTraitWorker:
@@ -271,7 +289,11 @@ class PythonTraitWorker:
     def _ensure_running(self) -> None:
         recycle = self._cpu_total_ms > self.limits.worker_cpu_seconds * 500
         if self._proc is None or self._proc.poll() is not None or recycle:
+            before = self.restarts
             self._start()
+            if self.restarts > before:
+                why = "recycled: half its CPU limit spent" if recycle else "the last one was killed or died"
+                _notify_restart({"restarts": self.restarts, "reason": why, "pid": self.pid})
 
     # -- the pipe ----------------------------------------------------------------------------
 

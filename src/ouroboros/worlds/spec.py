@@ -289,8 +289,10 @@ class WorldSpec:
     #: a fresh world of ``(seed, entities, trait)`` whose only behaviour trait is ``trait``
     #: (``sandbox run``); None: behaviour scripts do not run in this world
     trait_world: Callable[[int, int, Any], World] | None = None
-    #: the runtime's gauges (``population``, ``money_supply``, ``inflation_permille``; others
-    #: are ignored), read between two ticks; None: only the entity count is reported
+    #: the runtime's gauges (``population``, ``money_supply``, ``inflation_permille``) and the
+    #: counters a sharded world's rollout compares per arm (cumulative: ``script_faults``,
+    #: ``quests_started``, ``quests_completed``, ``moderation_incidents``); others are ignored.
+    #: Read between two ticks (every tick of a sharded world); None: only the entity count
     metrics: Callable[[World], Mapping[str, int | float]] | None = None
     #: the world as a map for the dashboard (plain data: rooms, districts, who is where), or None
     overview: Callable[[World], dict[str, Any]] | None = None

@@ -49,6 +49,7 @@ ROUTES = [
     ("POST", "/api/killswitch/release", "admin"),
     ("POST", "/api/patches/nope/activate", "admin"),
     ("GET", "/api/rollouts?world=neon", "viewer"),
+    ("GET", "/api/cluster", "viewer"),
     ("POST", "/api/rollouts", "operator"),
     ("POST", "/api/rollouts/pause", "operator"),
     ("POST", "/api/rollouts/resume", "operator"),

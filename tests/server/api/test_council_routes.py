@@ -135,6 +135,15 @@ def test_guardrails_apply_without_a_restart_and_bad_ones_change_nothing(live: Li
     )
     assert bad.status_code == 422
     assert live.client.get("/api/guardrails", headers=admin).json() == current
+    assert current["rollout_plans"] is None  # staging off unless the operator turns it on
+    for plans in ({"WORLD_EXPANSION": "1,10,50"}, {"SPELL": "global"}):
+        bad_plan = live.client.put(
+            "/api/guardrails",
+            headers=admin,
+            json={"guardrails": {**current, "rollout_plans": plans}, "reason": "x"},
+        )
+        assert bad_plan.status_code == 422 and "rollout_plans" in bad_plan.text, bad_plan.text
+    assert live.client.get("/api/guardrails", headers=admin).json() == current
     lower = max(1, current["max_weapon_damage"] // 2)
     done = live.client.put(
         "/api/guardrails",

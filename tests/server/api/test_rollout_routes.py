@@ -83,6 +83,13 @@ def test_rollouts_over_the_api(live: Live) -> None:
     done = client.post("/api/rollouts/promote", headers=admin, json={**forced, "totp": totp.now()})
     assert done.status_code == 200 and done.json()["pct_bp"] == 1000, done.text
     assert _head(live) != before
+    # while it is live the governor activates nothing around it, not even its own patch: 409
+    bypasser, bypass_totp = new_admin(live, "bypasser")
+    before = _head(live)
+    skip = {"world": "neon", "reason": "skip the stages", "totp": bypass_totp.now()}
+    bypass = client.post(f"/api/patches/{patch}/activate", headers=bypasser, json=skip)
+    assert bypass.status_code == 409 and bypass.json()["detail"]["code"] == "rollout_live", bypass.text
+    assert _head(live) == before
     assert client.post("/api/rollouts/pause", headers=op, json=act).json()["phase"] == "paused"
     assert client.post("/api/rollouts/resume", headers=op, json=act).json()["phase"] == "running"
     aborted = client.post("/api/rollouts/abort", headers=op, json=act)

@@ -50,6 +50,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.ai.evolution.archive import Archive, Elite, Library
@@ -71,7 +72,10 @@ from ouroboros.errors import BadInputError, EvaluationStoppedError, OuroborosErr
 from ouroboros.patches import MemoryGovernor, State, world_content
 
 if TYPE_CHECKING:
+    from ouroboros.content.rules import Guardrails
     from ouroboros.patches import Governor, SigningKey
+    from ouroboros.rollout.plan import RolloutPlan
+    from ouroboros.rollout.policy import Staging
 
 #: the domains the loop's own key may sign (a trait, its script; parameters when allowed)
 KEY_DOMAINS = ("scripts", "traits")
@@ -188,6 +192,9 @@ class EvolutionLoop:
         self.config = config or EvolutionConfig()
         self.key = key
         self.seed = world.seed if seed is None else seed
+        #: stage trait changes by the default plan when the guardrails set none (the runtime sets
+        #: it for a world that runs as shards, where rollouts advance)
+        self.staged_by_default = False
         self.watcher = Watcher()
         self.architect = Architect()
         self.archive = Archive()
@@ -483,8 +490,14 @@ class EvolutionLoop:
         self, cycle: Cycle, trait_id: str, version: str, change: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Submit ``change`` as a bundle; the outcome event says what the governor made of it."""
+        started, why_not = None, None
         try:
-            verdict = self._submit(change, cycle.number)
+            staging = self._staging(cycle, trait_id, change)
+            if staging is not None and staging.plan is not None:
+                staged = self._submit_staged(change, cycle.number, staging.plan, staging.why)
+                verdict, started, why_not = staged
+            else:
+                verdict = self._submit(change, cycle.number)
         except OuroborosError as exc:  # e.g. the kill-switch: refused, and the world runs on
             return self._emit(
                 "rejected",
@@ -512,13 +525,23 @@ class EvolutionLoop:
             patch_id=verdict.patch_id,
             state=str(verdict.state),
         )
-        if verdict.state != State.ACTIVE:  # held for a person, say
+        if started is not None:  # the rollout's last stage makes it active; the follower then swaps
+            return self._emit(
+                "staged",
+                cycle=cycle.number,
+                trait_id=trait_id,
+                patch_id=verdict.patch_id,
+                rollout_id=started.rollout_id,
+                plan=",".join(f"{p:g}" for p in started.plan.percents),
+            )
+        if verdict.state != State.ACTIVE:  # held for a person, say, or a rollout that did not start
             return self._emit(
                 "waiting",
                 cycle=cycle.number,
                 trait_id=trait_id,
                 patch_id=verdict.patch_id,
                 state=str(verdict.state),
+                **({"reason": why_not} if why_not else {}),
             )
         self.content = world_content(self.governor.active_content())
         # active: the world's follower takes it in at its next tick boundary
@@ -540,6 +563,39 @@ class EvolutionLoop:
         doc = bundle_on_active(gov, change, self._key(), author=author, now=now)
         return gov.submit(doc, actor="evolution")
 
+    def _staging(self, cycle: Cycle, trait_id: str, change: Mapping[str, Any]) -> Staging | None:
+        """The staging policy's word on a trait change to a real governor (``None``: not asked)."""
+        from ouroboros.patches import Governor, effective_objects
+        from ouroboros.rollout.policy import TICK_CHECKS, StagingPolicy
+
+        gov = self.governor
+        if not isinstance(gov, Governor) or "traits" not in change:
+            return None
+        plans = _guardrails_in(gov.data).rollout_plans
+        if plans is None and self.staged_by_default:
+            plans = {}
+        policy = StagingPolicy.from_settings(plans)
+        if policy is None:
+            return None
+        existing = effective_objects(gov.world_name, gov.active_content())
+        staging = policy.decide("TRAIT", change, existing, checks=TICK_CHECKS)
+        self._emit("staging", at=cycle, trait_id=trait_id, plan=staging.why)
+        return staging
+
+    def _submit_staged(self, change: Mapping[str, Any], cycle: int, plan: RolloutPlan, why: str) -> Any:
+        """Submit to be held at ``validated`` and start a rollout with ``plan``; the verdict, the
+        rollout (``None`` when none started) and why none did."""
+        from ouroboros.patches import Governor, bundle_on_active
+        from ouroboros.rollout.service import RolloutService
+
+        gov = self.governor
+        if not isinstance(gov, Governor):
+            raise BadInputError("only a governed data folder stages a change")
+        author = {"type": "generator", "model": self.coder.name, "run_id": f"evolution:{cycle}"}
+        now = gov.clock() if gov.clock is not None else None
+        doc = bundle_on_active(gov, change, self._key(), author=author, now=now)
+        return RolloutService(gov).submit(doc, plan, "evolution", f"evolution cycle {cycle}: {why}")
+
     def _key(self) -> SigningKey:
         if self.key is None:
             try:
@@ -552,6 +608,23 @@ class EvolutionLoop:
     def close(self) -> None:
         """Nothing to release: the loop holds no follower and no file (kept for its callers)."""
         return None
+
+
+def _guardrails_in(data: Path) -> Guardrails:
+    """The guardrails of the data folder ``data`` (the council's file; defaults when it has none);
+    ``BadInputError`` for one that does not parse (the change is then refused, as the pipeline's
+    numbers gate would)."""
+    import json
+
+    from ouroboros.ai.guardrails import GUARDRAILS_FILE, Guardrails, parse_guardrails
+
+    path = data / GUARDRAILS_FILE
+    if not path.is_file():
+        return Guardrails()
+    try:
+        return parse_guardrails(json.loads(path.read_bytes().decode("utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(f"{path}: {exc}", code="bad_guardrails") from None
 
 
 __all__ = ["Architect", "Cycle", "EvolutionConfig", "EvolutionLoop"]

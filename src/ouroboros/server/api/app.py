@@ -258,6 +258,7 @@ def create_app(
     """The admin API of ``runtime`` (its users in ``<data>/server.sqlite3`` unless ``auth``)."""
     from ouroboros.server.api import (
         routes_ai,
+        routes_cluster,
         routes_gov,
         routes_ops,
         routes_players,
@@ -304,7 +305,7 @@ def create_app(
     }
     app.state.login_guard = LoginGuard(policies, clock=auth.clock)
     routers = [routes_world.router, routes_gov.router, routes_ai.router, routes_players.router]
-    routers += [routes_rollout.router, routes_ops.router]
+    routers += [routes_rollout.router, routes_ops.router, routes_cluster.router]
     for router in [*routers, routes_session.router, routes_profiler.router, routes_watch.router]:
         app.include_router(router)
     _watch(app, runtime, settings)

@@ -188,6 +188,21 @@ def runner(request: Request, world: str) -> WorldRunner:
         raise HTTPException(404, f"world {world!r} is not running here") from None
 
 
+def shards_of(r: WorldRunner) -> Any:
+    """What a cluster's control process knows of the shards that tick ``r``'s world (their tick,
+    version, players), or ``None`` when the world ticks in this process."""
+    return getattr(r, "shards", None)
+
+
+def local_world(request: Request, world: str) -> WorldRunner:
+    """The world's runner when it ticks here; 409 ``served_by_shards`` when its shards tick it."""
+    r = runner(request, world)
+    if shards_of(r) is not None:
+        message = f"{world} ticks on its shards, not in this control process: ask a shard"
+        raise HTTPException(409, {"code": "served_by_shards", "message": message})
+    return r
+
+
 def council_of(request: Request, world: str) -> Any:
     found = runner(request, world).council
     if found is None:
@@ -207,8 +222,10 @@ __all__ = [
     "client_address",
     "council_of",
     "guarded",
+    "local_world",
     "refused",
     "require",
     "runner",
     "runtime_of",
+    "shards_of",
 ]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import Field
 
 from ouroboros.errors import BadInputError, UnknownPlayerError, UnknownRoomError
-from ouroboros.server.api.deps import Operator, Viewer, runner
+from ouroboros.server.api.deps import Operator, Viewer, local_world
 from ouroboros.server.api.models import Body, Reason
 
 router = APIRouter()
@@ -33,7 +33,7 @@ def _refused(exc: BadInputError) -> HTTPException:
 @router.get("/api/worlds/{world}/players", tags=["players"], summary="A played world's characters")
 def list_players(request: Request, world: str, user: Viewer) -> list[dict[str, Any]]:
     try:
-        return runner(request, world).players.listed()
+        return local_world(request, world).players.listed()
     except BadInputError as exc:
         raise _refused(exc) from exc
 
@@ -43,7 +43,7 @@ def list_feedback(
     request: Request, world: str, user: Viewer, limit: Annotated[int, Query(ge=0, le=500)] = 50
 ) -> dict[str, Any]:
     try:
-        return runner(request, world).players.feedback(limit)
+        return local_world(request, world).players.feedback(limit)
     except BadInputError as exc:
         raise _refused(exc) from exc
 
@@ -51,7 +51,7 @@ def list_feedback(
 @router.get("/api/worlds/{world}/players/{name}", tags=["players"], summary="One character of a played world")
 def show_player(request: Request, world: str, name: PlayerName, user: Viewer) -> dict[str, Any]:
     try:
-        return runner(request, world).players.show(name)
+        return local_world(request, world).players.show(name)
     except BadInputError as exc:
         raise _refused(exc) from exc
 
@@ -65,6 +65,6 @@ def move_player(
     request: Request, world: str, name: PlayerName, body: MoveRequest, user: Operator
 ) -> dict[str, Any]:
     try:
-        return runner(request, world).players.move(name, body.room, user.name, body.reason)
+        return local_world(request, world).players.move(name, body.room, user.name, body.reason)
     except BadInputError as exc:
         raise _refused(exc) from exc

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from ouroboros.server.api.deps import Viewer, WorldQuery, runner
+from ouroboros.server.api.deps import Viewer, WorldQuery, local_world, runner
 
 router = APIRouter(tags=["alerts"])
 
@@ -46,7 +46,7 @@ def overview(request: Request, world: str, user: Viewer) -> dict[str, Any]:
 
     from ouroboros.worlds import spec_of
 
-    r = runner(request, world)
+    r = local_world(request, world)
     with r.lock:
         hook = spec_of(r.world).overview
         if hook is None:

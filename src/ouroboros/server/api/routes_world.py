@@ -19,9 +19,11 @@ from ouroboros.server.api.deps import (
     check_totp,
     client_address,
     guarded,
+    local_world,
     refused,
     runner,
     runtime_of,
+    shards_of,
 )
 
 router = APIRouter()
@@ -31,7 +33,11 @@ RestoreMode = Annotated[Literal["world_only", "everything"], Query(description="
 @router.get("/health", tags=["health"], summary="Is the server up (no token needed)", response_model=m.Health)
 def health(request: Request) -> m.Health:
     runtime = runtime_of(request)
-    return m.Health(status="ok", worlds={name: r.world.tick for name, r in runtime.runners.items()})
+    ticks = {
+        name: (shards.status()["tick"] if (shards := shards_of(r)) is not None else r.world.tick)
+        for name, r in runtime.runners.items()
+    }
+    return m.Health(status="ok", worlds=ticks)
 
 
 # -- auth and users ----------------------------------------------------------------------------
@@ -140,8 +146,12 @@ def audit(
 @router.get("/api/world/state", tags=["world"], summary="A world's tick, KPIs, version and timing")
 def world_state(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
     """``entities`` counts what lives in the world (petri: molbots; ``food`` its food items apart),
-    ``entities_total`` every live engine entity; all read at one tick."""
+    ``entities_total`` every live engine entity; all read at one tick. A world its shards tick
+    (a cluster's control) answers what they last reported: each shard's tick, version, players."""
     r = runner(request, world)
+    shards = shards_of(r)
+    if shards is not None:
+        return {"world": world, **shards.status()}
     with r.lock:
         kpis = r.kpis()
         total = r.world.entity_count
@@ -161,7 +171,7 @@ def world_state(request: Request, user: Viewer, world: WorldQuery) -> dict[str, 
 
 @router.get("/api/world/params", tags=["world"], summary="A world's parameters")
 def get_params(request: Request, user: Viewer, world: WorldQuery) -> dict[str, Any]:
-    return {"world": world, "params": runner(request, world).governance.params()}
+    return {"world": world, "params": local_world(request, world).governance.params()}
 
 
 @router.put(
@@ -214,14 +224,19 @@ def worlds(request: Request, user: Viewer) -> list[dict[str, Any]]:
 @router.get("/api/stats", tags=["world"], summary="Tick timing (p50/p95 ms), pace and state of every world")
 def stats(request: Request, user: Viewer) -> dict[str, Any]:
     runtime = runtime_of(request)
-    return {"worlds": {name: r.stats() for name, r in runtime.runners.items()}}
+    return {
+        "worlds": {
+            name: r.stats() if (shards := shards_of(r)) is None else {**r.stats(), **shards.status()}
+            for name, r in runtime.runners.items()
+        }
+    }
 
 
 @router.post("/api/control/stop", tags=["control"], summary="STOP: pause ticking (one world or all)")
 def control_stop(request: Request, body: m.OptionalWorld, user: Operator) -> m.Controlled:
     runtime = runtime_of(request)
-    if body.world is not None:
-        runner(request, body.world)
+    for name in [body.world] if body.world is not None else runtime.worlds:
+        local_world(request, name)
     names = runtime.pause(None if body.world is None else [body.world], actor=user.name, reason=body.reason)
     runtime.feed.publish("control", body.world, action="stop", actor=user.name, reason=body.reason)
     return m.Controlled(worlds=names, paused=True)
@@ -230,8 +245,8 @@ def control_stop(request: Request, body: m.OptionalWorld, user: Operator) -> m.C
 @router.post("/api/control/go", tags=["control"], summary="GO: resume ticking (one world or all)")
 def control_go(request: Request, body: m.OptionalWorld, user: Operator) -> m.Controlled:
     runtime = runtime_of(request)
-    if body.world is not None:
-        runner(request, body.world)
+    for name in [body.world] if body.world is not None else runtime.worlds:
+        local_world(request, name)
     names = runtime.resume(None if body.world is None else [body.world], actor=user.name, reason=body.reason)
     runtime.feed.publish("control", body.world, action="go", actor=user.name, reason=body.reason)
     return m.Controlled(worlds=names, paused=False)
@@ -255,7 +270,7 @@ def list_snapshots(request: Request, user: Viewer, world: WorldQuery) -> list[di
 
 @router.post("/api/snapshots", tags=["snapshots"], summary="Snapshot a world now")
 def create_snapshot(request: Request, body: m.SnapshotRequest, user: Operator) -> dict[str, Any]:
-    return runner(request, body.world).snapshots.create(body.label, user.name)
+    return local_world(request, body.world).snapshots.create(body.label, user.name)
 
 
 @router.post(
@@ -273,7 +288,7 @@ def restore_snapshot(
 ) -> dict[str, Any]:
     """``mode``: ``everything``, or ``world_only`` (players keep their characters as they are now).
     An automatic snapshot is taken first; the answer carries the cost per player."""
-    r = runner(request, body.world)
+    r = local_world(request, body.world)
     if r.snapshots.meta(snapshot_id) is None:
         raise HTTPException(404, f"no snapshot {snapshot_id!r} of {body.world}")
     check_totp(request, user, body.totp, x_totp)
@@ -296,7 +311,7 @@ def restore_preview(
     mode: RestoreMode = "world_only",
 ) -> dict[str, Any]:
     try:
-        return runner(request, world).snapshots.preview(snapshot_id, mode)
+        return local_world(request, world).snapshots.preview(snapshot_id, mode)
     except KeyError:
         raise HTTPException(404, f"no snapshot {snapshot_id!r} of {world}") from None
     except OuroborosError as exc:

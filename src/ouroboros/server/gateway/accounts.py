@@ -13,6 +13,10 @@ What it promises:
   loop and at most ``max_parallel_hashes`` hashes (16 MiB each) are in memory at once.
 - Safe to use from several threads: one connection, guarded by a lock; SQLite in WAL mode, so other
   processes may read the same file.
+- ``copy_missing_from(old)`` brings the accounts of an older file over once: the names this file
+  lacks, their password hashes as they are; a name in both keeps this file's. It runs in one
+  transaction that also records the old file, so a crash copies nothing and a second call (or a
+  second process racing the first) copies nothing again. The old file is only read.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import re
 import sqlite3
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +56,24 @@ CREATE TABLE IF NOT EXISTS accounts (
     name          TEXT NOT NULL,     -- the name as shown (capitalised)
     password_hash TEXT NOT NULL,     -- passwords.hash_password format, parameters included
     created_at    REAL NOT NULL      -- unix seconds
+);
+CREATE TABLE IF NOT EXISTS copied_from (
+    source   TEXT PRIMARY KEY,  -- an older accounts file, its resolved path
+    accounts INTEGER NOT NULL,  -- how many accounts it gave this file
+    kept     INTEGER NOT NULL,  -- how many of its names this file had already (kept as they were)
+    at       REAL NOT NULL      -- unix seconds
 )
 """
+
+
+@dataclass(frozen=True)
+class CopiedAccounts:
+    """What ``AccountStore.copy_missing_from`` did: the names it copied, and how many names of the
+    old file this one had already (they keep this file's password)."""
+
+    source: Path
+    copied: tuple[str, ...]
+    kept: int
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,32 @@ def check_password(password: str) -> None:
         )
 
 
+def _read_accounts(path: Path) -> list[tuple[str, str, str, float]]:
+    """Every row of the accounts file at ``path``, opened read-only."""
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            rows = db.execute("SELECT name_key, name, password_hash, created_at FROM accounts").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise _bad_file(path, str(exc)) from None
+    for key, name, password_hash, created_at in rows:
+        shaped = isinstance(name, str) and _NAME.fullmatch(name) and key == name.lower()
+        if not (shaped and isinstance(password_hash, str) and isinstance(created_at, int | float)):
+            raise _bad_file(path, f"a row is not an account: {key!r}")
+    return [(k, n, h, float(c)) for k, n, h, c in rows]
+
+
+def _bad_file(path: Path, why: str) -> AccountError:
+    return AccountError(
+        f"{path} is not an accounts file that can be read ({why}); move it away or repair it",
+        code="bad_accounts_file",
+    )
+
+
 class AccountStore:
     """Accounts in the SQLite file at ``path`` (table ``accounts``), created if missing."""
 
@@ -100,7 +147,7 @@ class AccountStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
         self._hashers = ThreadPoolExecutor(max_parallel_hashes, thread_name_prefix="scrypt")
         # Checked against when a name is unknown, so that answer takes as long as a wrong password.
         self._decoy_hash = hash_password("decoy password", params)
@@ -165,6 +212,43 @@ class AccountStore:
         if account is None:
             raise AccountError(f"No account is called {name!r}.", code="unknown_account")
         return account
+
+    def copy_missing_from(self, old: str | Path) -> CopiedAccounts | None:
+        """Copy the accounts of the older file ``old`` that this file lacks, once (see the module's
+        promises); ``None`` when there is nothing to do (no such file, this very file, or copied
+        before). Raises ``AccountError`` (``bad_accounts_file``) when ``old`` is not an accounts file."""
+        source = Path(old).resolve()
+        if not source.is_file() or source == self.path.resolve():
+            return None
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM copied_from WHERE source = ?", (str(source),)).fetchone():
+                return None
+        rows = _read_accounts(source)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # one copier at a time, across processes
+            try:
+                if self._db.execute("SELECT 1 FROM copied_from WHERE source = ?", (str(source),)).fetchone():
+                    self._db.execute("ROLLBACK")
+                    return None
+                copied = []
+                for name_key, name, password_hash, created_at in rows:
+                    cursor = self._db.execute(
+                        "INSERT OR IGNORE INTO accounts (name_key, name, password_hash, created_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        (name_key, name, password_hash, created_at),
+                    )
+                    if cursor.rowcount:
+                        copied.append(name)
+                self._db.execute(
+                    "INSERT INTO copied_from (source, accounts, kept, at) VALUES (?, ?, ?, ?)",
+                    (str(source), len(copied), len(rows) - len(copied), time.time()),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        log.info("copied %d accounts from %s into %s", len(copied), source, self.path)
+        return CopiedAccounts(source=source, copied=tuple(copied), kept=len(rows) - len(copied))
 
     # -- async API (hashing off the event loop) --------------------------------------------------
 

@@ -13,6 +13,8 @@ Events are plain JSON-ready dicts, one of:
   data for clients that asked for it (Mudlet's GMCP packages).
 - ``{"type": "disconnect", "reason": TEXT}``: the character asked to quit (or was taken over);
   the gateway says the text and closes the connection.
+- ``{"type": "refused", "text": TEXT}``: the character cannot play here now (it plays in another
+  shard); the session shows the text and goes back to the login screen, the connection stays.
 - ``{"type": "prompt", "text": TEXT}``: the player's numbers (health, money), sent once a command
   is answered; telnet sends it as a line of its own followed by GA, the mark of a MUD prompt.
 """

@@ -24,6 +24,8 @@ What it promises:
   it gets a ``look``). Otherwise a login calls ``game.enter``.
 - When a session ends (the connection drops, quit, idle, flood), ``game.leave`` is called exactly
   once, unless the character was taken over by another session.
+- A ``refused`` event (the character plays in another shard) shows its text, ends the character's
+  part of the session (``game.leave``) and puts the connection back at the login screen.
 - A failing session never stops the game's delivery to the others.
 """
 
@@ -288,10 +290,25 @@ class Session:
         """Events from the game for this session's character; a ``disconnect`` event ends it."""
         if self.state is not SessionState.PLAYING:
             return
+        refused = next((e for e in events if e.get("type") == "refused"), None)
+        if refused is not None:
+            self._back_to_login(str(refused.get("text", "")))
+            return
         self.transport.send(events)
         if any(event.get("type") == "disconnect" for event in events):
             self._end()
             self.transport.close()
+
+    def _back_to_login(self, text: str) -> None:
+        character = self.character
+        self.state = SessionState.LOGIN
+        self.character = None
+        self._opened_at = self._registry.clock()  # a fresh login deadline
+        limits = self._registry.limits
+        self._budget = InputBudget(limits.login_bytes_per_s, limits.login_burst_bytes, self._registry.clock)
+        if character is not None and self._registry.release(self, character):
+            self._registry.game.leave(character)
+        self._tell(text or "Your character cannot play here right now.", "error")
 
     def close(self, message: str | None = None) -> None:
         """End the session from the server side, telling the player ``message`` first."""

@@ -11,7 +11,12 @@
   itself started again and again: ``record_start``, kept in ``DATA/starts.jsonl``);
 - ``economic_hold``: an economic guard holding a change (an event with ``action`` ``hold``, or a
   world KPI named ``held_*`` that grew between two samples: ``observe_kpis``);
-- ``security``: a login lockout began.
+- ``security``: a login lockout began;
+- ``sandbox_restart``: a Python trait worker (``sandbox.python_worker``) was started again after a
+  kill, a death or a recycling (and three within ``loop_window_s`` are a ``restart_loop``);
+- ``cluster_restart`` / ``restart_loop``: the local cluster's supervisor (``ouroboros cluster up``
+  on this data folder, found by ``DATA/cluster.json``) saw a process die / die again and again —
+  read from its Redis alerts stream by ``watch_cluster`` every ``every_s``.
 
 Anything else may raise one with ``raise_alert``. Alerts are kept in a bounded ring (newest last,
 each with a ``seq``) for the dashboard's toasts and Alerts page, and, with a webhook URL, POSTed
@@ -28,6 +33,7 @@ import queue
 import threading
 import time
 import urllib.request
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
@@ -170,6 +176,21 @@ class AlertCenter:
         self._storm = (storm_errors, storm_window_s)
         self._loop = (loop_restarts, loop_window_s)
         self.unsubscribe = feed.subscribe(self.observe)
+        from ouroboros.sandbox import add_restart_listener
+
+        heard = weakref.WeakMethod(self.sandbox_restarted)  # a center never closed is still collected
+
+        def on_restart(info: dict[str, Any]) -> None:
+            method = heard()
+            if method is not None:
+                method(info)
+
+        self._unlisten_sandbox = add_restart_listener(on_restart)
+        self._cluster: tuple[str, str] | None = None  # (redis url, stream cursor)
+        # a cluster's alerts from before this center began are on its status page, not raised again
+        self._cluster_since = f"{int(time.time() * 1000)}-0"
+        self._cluster_stop = threading.Event()
+        self._cluster_thread: threading.Thread | None = None
 
     # -- raising ----------------------------------------------------------------------------------
     def raise_alert(
@@ -239,6 +260,68 @@ class AlertCenter:
                 severity="critical", process=what, starts=len(recent),
             )  # fmt: skip
         return len(recent)
+
+    # -- processes beside the server ----------------------------------------------------------------
+    def sandbox_restarted(self, info: dict[str, Any]) -> None:
+        """A Python trait worker started again (``python_worker.add_restart_listener``)."""
+        name = "sandbox:python-worker"
+        self.raise_alert(
+            "sandbox_restart", None, f"the Python trait worker was restarted ({info.get('reason')})",
+            process=name, restarts=info.get("restarts"), pid=info.get("pid"),
+        )  # fmt: skip
+        count, window = self._loop
+        if self._window(self._restarts, name, window) == count:
+            self.raise_alert(
+                "restart_loop", None, f"{name} restarted {count} times within {window:.0f} s",
+                severity="critical", process=name,
+            )  # fmt: skip
+
+    def poll_cluster(self, data: Path) -> int:
+        """Raise an alert for each supervisor alert written since the last poll (the first poll of
+        a cluster reads from when this center began: older ones are on its status page); returns
+        how many."""
+        from ouroboros.cluster.status import alerts_since, read_marker
+        from ouroboros.errors import ClusterError
+
+        url = read_marker(data)
+        if url is None:
+            self._cluster = None
+            return 0
+        same = self._cluster is not None and self._cluster[0] == url
+        cursor = self._cluster[1] if self._cluster is not None and same else self._cluster_since
+        try:
+            cursor, found = alerts_since(url, cursor)
+        except ClusterError:
+            return 0  # its redis is away for a moment: the next poll reads on from the same cursor
+        self._cluster = (url, cursor)
+        for a in found:
+            name, reason = a.get("name"), a.get("last_restart_reason")
+            if a.get("event") == "restart_loop":
+                self.raise_alert(
+                    "restart_loop", None, f"cluster: {name} died {a.get('deaths')} times in a row ({reason})",
+                    severity="critical", process=name, role=a.get("role"), restarts=a.get("restarts"),
+                )  # fmt: skip
+            else:
+                self.raise_alert(
+                    "cluster_restart", None,
+                    f"cluster: {name} {reason or 'died'}; restarting in {a.get('restart_in_s')} s",
+                    process=name, role=a.get("role"), restarts=a.get("restarts"),
+                )  # fmt: skip
+        return len(found)
+
+    def watch_cluster(self, data: Path, every_s: float = 2.0) -> None:
+        """Poll the local cluster's alerts on a timer (a daemon thread, stopped by ``close``)."""
+        if self._cluster_thread is not None:
+            return
+
+        def run() -> None:
+            while not self._cluster_stop.is_set():
+                with contextlib.suppress(Exception):  # never let a poll end the watch
+                    self.poll_cluster(data)
+                self._cluster_stop.wait(every_s)
+
+        self._cluster_thread = threading.Thread(target=run, name="cluster-alerts", daemon=True)
+        self._cluster_thread.start()
 
     # -- the feed -----------------------------------------------------------------------------------
     def observe(self, event: dict[str, Any]) -> None:
@@ -312,6 +395,10 @@ class AlertCenter:
 
     def close(self) -> None:
         self.unsubscribe()
+        self._unlisten_sandbox()
+        self._cluster_stop.set()
+        if self._cluster_thread is not None:
+            self._cluster_thread.join(5)
         if self.webhook is not None:
             self.webhook.close()
 

@@ -22,7 +22,7 @@ from ouroboros.errors import BadInputError
 from ouroboros.server.runtime.eventlog import EVENTS_FILE, EventLog
 from ouroboros.server.runtime.feed import Feed
 from ouroboros.server.runtime.inputlog import InputRecorder
-from ouroboros.server.runtime.options import RuntimeOptions
+from ouroboros.server.runtime.options import MAX_SHARDS, RuntimeOptions
 from ouroboros.server.runtime.parts import EvolutionLoopPart
 from ouroboros.server.runtime.runner import WorldRunner
 
@@ -45,8 +45,13 @@ class Runtime:
         for name in names:
             if name not in world_names():
                 raise BadInputError(f"no world {name!r} (try: {', '.join(world_names())})")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.options = options or RuntimeOptions()
+        for name, count in (self.options.shards or {}).items():
+            if name not in names:
+                raise BadInputError(f"--shards: {name!r} is not a world this runtime runs")
+            if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SHARDS:
+                raise BadInputError(f"--shards {name}: a count from 1 to {MAX_SHARDS}, not {count!r}")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.events = EventLog(self.data_dir / EVENTS_FILE) if self.options.event_log else None
         self.feed = Feed(self.options.feed_max_events, log=self.events)
         self.runners: dict[str, WorldRunner] = {}
@@ -107,6 +112,8 @@ class Runtime:
             model_defaults=self.options.model_defaults,
         )
         council.before_high_risk = functools.partial(runner.snapshots.auto, actor="ouroboros go")
+        # a world run as shards advances rollouts: its council stages by the default plans
+        council.staged_by_default = runner.shards is not None
         runner.council = council
         self._attach_tools(runner, council)
         if runner.spec.signals is not None:
@@ -124,7 +131,7 @@ class Runtime:
             def publish(event: dict[str, Any]) -> None:
                 feed.publish("evolution", name, event=event)
 
-            runner.evolution.loop = EvolutionLoop(
+            loop = EvolutionLoop(
                 runner.world,
                 governor=runner.governor,
                 coder=coder,
@@ -132,6 +139,8 @@ class Runtime:
                 world_lock=runner.lock,
                 pace=runner.wait_for_idle,
             )
+            loop.staged_by_default = runner.shards is not None
+            runner.evolution.loop = loop
 
     def _attach_tools(self, runner: WorldRunner, council: Council) -> None:
         """The operator's MCP tools for the council (``<data>/council_tools.json``), if any; a bad

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 DEFAULT_TICKS_PER_SECOND = 30.0
 COUNCIL_EVERY_S = 1.0
 CONTROL_TIMEOUT_S = 120.0
+#: the most shards one world may run as threads of one process (``go --shards``)
+MAX_SHARDS = 16
 SERVER_KEY = "server"
 
 
@@ -55,12 +57,18 @@ class RuntimeOptions:
     input_log_segment_ticks: int = 9_000
     input_log_keep_segments: int = 12
     trace_tick_every: int = 0  # with tracing on: a span for one tick in this many (0: none)
+    #: shards per world (``go --shards neon=2``): a world not named runs one, as it always has
+    shards: Mapping[str, int] | None = None
+
+    def shards_of(self, world: str) -> int:
+        return int((self.shards or {}).get(world, 1))
 
 
 __all__ = [
     "CONTROL_TIMEOUT_S",
     "COUNCIL_EVERY_S",
     "DEFAULT_TICKS_PER_SECOND",
+    "MAX_SHARDS",
     "SERVER_KEY",
     "RuntimeOptions",
 ]

@@ -21,6 +21,7 @@ from ouroboros.server.runtime.inbox import GoLock, Inbox
 
 if TYPE_CHECKING:
     from ouroboros.server.runtime.runner import WorldRunner
+    from ouroboros.worlds.spec import RunningGame
 
 
 def run_played(runner: WorldRunner, ready: threading.Event) -> None:
@@ -48,7 +49,11 @@ async def _serve_and_tick(runner: WorldRunner, ready: threading.Event) -> None:
             loop.default_exception_handler(context)
 
     loop.set_exception_handler(quiet_cancel)
-    runner.game = game = hook.open(runner.world, runner.folder, runner.pace or 1e6)
+    game: RunningGame
+    if runner.shards is not None:  # the shards behind one gateway, routed by the rollout
+        runner.game = game = runner.shards.open_game(hook)
+    else:
+        runner.game = game = hook.open(runner.world, runner.folder, runner.pace or 1e6)
     accounts = AccountStore(runner.folder / hook.accounts_file)
 
     def alert(event: dict[str, Any]) -> None:  # a telnet / WebSocket login lockout began
@@ -107,6 +112,8 @@ async def _serve_and_tick(runner: WorldRunner, ready: threading.Event) -> None:
         await asyncio.sleep(0.05)  # let the closed sessions' handlers finish
         runner.save()
         runner.follower.close()
+        if runner.shards is not None:
+            runner.shards.close()
         accounts.close()
         game.close()
         go_lock.release()

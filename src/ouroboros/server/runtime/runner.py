@@ -45,6 +45,7 @@ from ouroboros.server.runtime.options import (
 )
 from ouroboros.server.runtime.parts import CouncilPart, EvolutionPart, GovernancePart
 from ouroboros.server.runtime.players import Players
+from ouroboros.server.runtime.shards import ShardSet
 from ouroboros.server.runtime.snapshots import Snapshots
 from ouroboros.worlds.spec import RunningGame, SignalsReader
 
@@ -116,7 +117,7 @@ class WorldRunner:
         self.evolution = evolution(self)
         try:
             self.call(self.governance.open)
-            self.world = self._load_world()
+            self.world: World = self._load_world()
         except BaseException:
             self.call(self._close_parts)
             self._control.shutdown(wait=True)
@@ -128,7 +129,17 @@ class WorldRunner:
         # the follower's ledger connection belongs to the tick thread: it syncs on the first tick
         self.follower = PointerFollower(self.folder)
         self._force_sync = True
-        self.pace = self._pace()
+        self.pace: float = self._pace()
+        #: the world's shards beyond the saved one (``go --shards``); ``None``: one world, as always
+        self.shards: ShardSet | None = None
+        count = options.shards_of(name)
+        if count > 1:
+            try:
+                self.shards = ShardSet(self, count)
+            except BaseException:
+                self.call(self._close_parts)
+                self._control.shutdown(wait=True)
+                raise
 
     # -- the control thread ------------------------------------------------------------------------
     def call(self, fn: Callable[[], T], timeout_s: float = CONTROL_TIMEOUT_S) -> T:
@@ -244,6 +255,9 @@ class WorldRunner:
 
     def step(self) -> None:
         """One tick under the lock: follow the pointer, tick, feed the optimizer and the council."""
+        if self.shards is not None:
+            self._step_shards(self.shards)
+            return
         with self.lock:
             force, self._force_sync = self._force_sync, False
             self.follower.sync(self.world, force=force)
@@ -269,6 +283,32 @@ class WorldRunner:
                 except Exception as exc:  # a viewer's failure never stops the world
                     self.feed.publish("error", self.name, source="after_tick", message=str(exc))
         self.rate.append(time.monotonic())
+        self._maybe_council()
+
+    def _step_shards(self, shards: ShardSet) -> None:
+        """One tick of every shard under the lock (each follows the version its router gives it:
+        see ``shards``), then the same hooks as one world's tick; the control thread polls the
+        rollout every tick-second."""
+        with self.lock:
+            if self._reenter and self.game is not None:  # after a restore
+                for name in self._reenter:
+                    self.game.enter(name)
+                self._reenter = []
+            t0 = time.perf_counter()
+            report = shards.step()
+            ms = (time.perf_counter() - t0) * 1e3
+            self.tick_ms.append(ms)
+            self._follow_pace()
+            self._after_migration()
+            if self.optimizer is not None and report is not None:
+                self.optimizer.after_tick(report)
+            for hook in self.after_tick:
+                try:
+                    hook(self.world, ms)
+                except Exception as exc:  # a viewer's failure never stops the world
+                    self.feed.publish("error", self.name, source="after_tick", message=str(exc))
+        self.rate.append(time.monotonic())
+        shards.maybe_poll(max(1, int(self.pace * COUNCIL_EVERY_S)) if self.pace > 0 else 30)
         self._maybe_council()
 
     def follow_after_restore(self, reenter: list[str]) -> None:
@@ -355,6 +395,7 @@ class WorldRunner:
             "tick_p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 3) if times else 0.0,
             "samples": len(times),
             "error": self.error,
+            **({"shards": self.shards.status()} if self.shards is not None else {}),
         }
 
     def start(self) -> None:
@@ -410,6 +451,8 @@ class WorldRunner:
             self._idle.set()
             self.save()
             self.follower.close()
+            if self.shards is not None:
+                self.shards.close()
             self.finished.set()
 
     def wait_for_idle(self) -> None:
@@ -432,6 +475,8 @@ class WorldRunner:
                 self.game.save()
             elif self.spec.game is None:  # a played world is saved by its game, once it runs
                 write_atomic(self.folder / f"{self.name}.snapshot", self.world.snapshot())
+            if self.shards is not None and (self.game is not None or self.spec.game is None):
+                self.shards.save()
 
     def stop(self) -> None:
         self._stop.set()

@@ -92,10 +92,17 @@ class NeonGameHook:
 
 
 def neon_metrics(world: World) -> dict[str, int]:
-    """Players online, the credits in circulation and the last economy report's inflation."""
+    """Players online, the credits in circulation and the last economy report's inflation; and
+    the counters a staged rollout compares per arm: jobs taken and finished, and the economic
+    guard's holds (its moderation incidents)."""
+    neon = world.resources.get("neon", {})
+    journals = (neon.get("quests") or {}).values()
     out = {
         "population": sum(int((c["Player.online"] != 0).sum()) for c in world.query("Player")),
         "money_supply": money_supply(world),
+        "quests_started": sum(len(j) for j in journals),
+        "quests_completed": sum(1 for j in journals for e in j.values() if e.get("state") == "done"),
+        "moderation_incidents": int((neon.get("economy") or {}).get("held_total", 0)),
     }
     reports = world.resources.get("neon", {}).get("economy", {}).get("reports") or []
     if reports:

@@ -106,6 +106,11 @@ class NeonGame:
     def present(self, character: str) -> bool:
         return character in self._present
 
+    @property
+    def characters_present(self) -> frozenset[str]:
+        """The characters in the city now (a shard reports them as its exposures)."""
+        return frozenset(self._present)
+
     def subscribe(self, deliver: Deliver) -> Callable[[], None]:
         self._subscribers.append(deliver)
         return lambda: self._subscribers.remove(deliver) if deliver in self._subscribers else None

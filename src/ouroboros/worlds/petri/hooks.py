@@ -26,8 +26,11 @@ class PetriParams:
 
 
 def petri_metrics(world: World) -> dict[str, int]:
-    """The molbots alive."""
-    return {"population": world.count("Body", "DNA", "Position", "Traits", "Velocity")}
+    """The molbots alive, and the script faults so far (a staged rollout's fault count)."""
+    return {
+        "population": world.count("Body", "DNA", "Position", "Traits", "Velocity"),
+        "script_faults": int(world.resources.get("script_faults", 0)),
+    }
 
 
 __all__ = ["PetriParams", "petri_metrics"]

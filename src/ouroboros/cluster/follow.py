@@ -1,0 +1,319 @@
+"""A shard following its world's governed folder: the version the control process gives it.
+
+The control process (``cluster.control``) publishes, per shard, the version it should run — the
+active pointer, or ``Router.desired`` while a rollout is live — to a Redis key
+(``keys.shard_version``) with a pub/sub nudge (``keys.world_versions``). ``ShardLink`` reads it on
+a thread of its own (``run``: it waits for a nudge, at most ``REFRESH_S``, then reads the key), so
+Redis never holds a tick up. At each tick boundary the tick thread calls ``at_tick``: it switches
+with ``ShardFollower.sync`` — the content read the checked way from the ledger file of
+``<data>/<world>/`` on this machine — and leaves a ``TickReport``, which the link thread sends to
+the world's report stream (``keys.world_ticks``) in batches, for the control's ``KpiBook``.
+
+What it promises:
+
+- **No barrier.** The tick thread reads one reference and appends to one bounded deque; it never
+  waits on Redis or on another shard. A switch is one ``gameplay.activate`` input, queued once.
+- **Nothing published yet** (a fresh cluster, no control process so far): the shard follows the
+  ledger's active pointer, read at most once per ``REFRESH_S``. A ledger that does not exist is
+  never founded here; the shard runs what it has.
+- **Redis away**: the shard keeps ticking on the version it was given; its reports wait (bounded,
+  the oldest dropped first: the control's book then sees a gap, never a healthy arm).
+- **Fail safe.** A shard that has not reached Redis for ``REVERT_AFTER_S`` (30 s on the injected
+  clock) while it is given an unpromoted rollout's treatment version goes back to the stable
+  version on its own, and stays there for that rollout. When Redis is back its reports carry the
+  guard ``shard_reverted_offline``, which the control process hands to the rollout driver (a
+  hard guard: the rollout rolls back).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from ouroboros.cluster import keys
+from ouroboros.engine import World
+
+#: a shard out of touch with Redis this long reverts an unpromoted rollout's treatment on its own
+REVERT_AFTER_S = 30.0
+#: the longest the link waits between two reads of its key (and two report batches)
+REFRESH_S = 1.0
+#: reports kept while Redis is away (two minutes of a 50 Hz city), the oldest dropped first
+MAX_PENDING_REPORTS = 6000
+#: a switch queued but not landed, or a version whose content was refused, is tried again after this
+RETRY_AFTER_S = 5.0
+OFFLINE_GUARD = "shard_reverted_offline"
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+log = logging.getLogger("ouroboros.cluster")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the control process published for one shard."""
+
+    version: str | None
+    stable: str | None
+    rollout: str | None = None  # the live rollout's id, when ``version`` may be its treatment
+
+    @property
+    def treatment(self) -> bool:
+        return self.rollout is not None and self.version != self.stable
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {"version": self.version, "stable": self.stable, "rollout": self.rollout}, sort_keys=True
+        )
+
+    @staticmethod
+    def parse(raw: str | None) -> Wanted | None:
+        """The published document, or ``None`` for none (or one that is not ours: never trusted)."""
+        if raw is None:
+            return None
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(doc, dict):
+            return None
+        fields = (doc.get("version"), doc.get("stable"), doc.get("rollout"))
+        if not all(v is None or isinstance(v, str) for v in fields):
+            return None
+        return Wanted(*fields)
+
+
+def target_version(
+    wanted: Wanted | None,
+    pointer: str | None,
+    offline_s: float,
+    reverted_rollout: str | None,
+    revert_after_s: float = REVERT_AFTER_S,
+) -> tuple[str | None, bool]:
+    """The version to run and whether it is an offline revert. Pure: ``pointer`` is the ledger's
+    active version (used while nothing is published), ``offline_s`` how long Redis has been away."""
+    if wanted is None:
+        return pointer, False
+    if wanted.treatment and (offline_s >= revert_after_s or wanted.rollout == reverted_rollout):
+        return wanted.stable, True
+    return wanted.version, False
+
+
+class ShardLink:
+    """One shard's link to its world's control: versions in, tick reports out."""
+
+    def __init__(
+        self,
+        url: str,
+        world: str,
+        shard: str,
+        ledger_folder: Path,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        revert_after_s: float = REVERT_AFTER_S,
+        refresh_s: float = REFRESH_S,
+        max_pending: int = MAX_PENDING_REPORTS,
+    ) -> None:
+        self.world_name = world
+        self.shard = shard
+        self.folder = ledger_folder
+        self.clock = clock
+        self.revert_after_s = revert_after_s
+        self.refresh_s = refresh_s
+        self.r = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0
+        )
+        self._pubsub: Any = None
+        self._key = keys.shard_version(shard)
+        #: the last document read (``None``: nothing published, or never read)
+        self.wanted: Wanted | None = None
+        self.contact_at = clock()  # the last time Redis answered (boot counts)
+        self._pending: deque[dict[str, Any]] = deque(maxlen=max_pending)
+        # the tick thread's own: the ledger and the followers live on it
+        self._follower: Any = None
+        self._owner = 0
+        self._pointer: str | None = None
+        self._pointer_at = float("-inf")
+        self._queued: object = _NOTHING  # the switch queued, and when: retried after ``RETRY_AFTER_S``
+        self._refused: object = _NOTHING  # the version whose content was refused, and when
+        self._tried_at = float("-inf")
+        self.reverted_rollout: str | None = None
+        #: why the shard is not on the version it was given (``None``: it is, or it is switching)
+        self.refusal: str | None = None
+
+    # -- the link thread ----------------------------------------------------------------------------
+    def refresh(self, wait_s: float = 0.0) -> bool:
+        """One round with Redis: wait up to ``wait_s`` for a nudge, read the key, send the pending
+        reports. False when Redis did not answer (the shard goes on as it is)."""
+        try:
+            if wait_s > 0:
+                if self._pubsub is None:
+                    self._pubsub = self.r.pubsub(ignore_subscribe_messages=True)
+                    self._pubsub.subscribe(keys.world_versions(self.world_name))
+                self._pubsub.get_message(timeout=wait_s)
+            with self.r.pipeline(transaction=False) as pipe:  # one round trip
+                pipe.sadd(keys.world_shards(self.world_name), self.shard)  # again: Redis may come back empty
+                pipe.get(self._key)
+                raw: Any = pipe.execute()[1]
+            self._send_reports()
+        except REDIS_ERRORS:
+            if self._pubsub is not None:
+                with contextlib.suppress(Exception):
+                    self._pubsub.close()
+                self._pubsub = None
+            return False
+        self.wanted = Wanted.parse(raw)
+        self.contact_at = self.clock()
+        return True
+
+    def _send_reports(self) -> None:
+        if not self._pending:
+            return
+        batch = list(self._pending)
+        body = json.dumps(batch, separators=(",", ":"))
+        self.r.xadd(
+            keys.world_ticks(self.world_name), {"s": self.shard, "b": body}, maxlen=20_000, approximate=True
+        )
+        for _ in batch:  # only what went; reports added meanwhile stay
+            self._pending.popleft()
+
+    def run(self, stop: threading.Event) -> None:
+        """The link thread: refresh until ``stop``; a Redis away is retried every ``refresh_s``."""
+        while not stop.is_set():
+            if not self.refresh(self.refresh_s):
+                stop.wait(self.refresh_s)
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+        self.r.close()
+        if self._follower is not None and self._owner == threading.get_ident():
+            self._follower.ledger.close()  # on the tick thread, whose connection it is
+        self._follower = None
+
+    # -- the tick thread ----------------------------------------------------------------------------
+    def _ledger_follower(self) -> Any:
+        if self._follower is None:
+            from ouroboros.patches import LEDGER_FILE, Ledger
+            from ouroboros.rollout.shards import ShardFollower
+
+            if not (self.folder / LEDGER_FILE).exists():
+                return None  # no governed folder yet: never found one from a shard
+            self._follower = ShardFollower(Ledger(self.folder, verify=False))
+            self._owner = threading.get_ident()
+        return self._follower
+
+    def _pointer_now(self, now: float) -> str | None:
+        if now - self._pointer_at >= self.refresh_s:
+            self._pointer_at = now
+            follower = self._ledger_follower()
+            if follower is not None:
+                self._pointer = follower.ledger.pointer().active
+        return self._pointer
+
+    def at_tick(
+        self,
+        world: World,
+        tick_ms: float,
+        *,
+        faults: int = 0,
+        money_supply: int | None = None,
+        exposed: Iterable[str] = (),
+    ) -> None:
+        """At a tick boundary: queue the switch to the version wanted now, and leave the report
+        of the tick that just ran (on the version it ran)."""
+        ran = world.resources.get("gameplay_version")
+        report: dict[str, Any] = {"t": world.tick, "ms": round(tick_ms, 3), "v": ran, "f": faults}
+        if money_supply is not None:
+            report["m"] = money_supply
+        if exposed:
+            report["x"] = sorted(exposed)
+        now = self.clock()
+        wanted = self.wanted
+        pointer = self._pointer_now(now) if wanted is None else None
+        version, reverting = target_version(
+            wanted, pointer, now - self.contact_at, self.reverted_rollout, self.revert_after_s
+        )
+        if reverting and wanted is not None and self.reverted_rollout != wanted.rollout:
+            self.reverted_rollout = wanted.rollout
+            log.warning(
+                "shard %s: no Redis for %.0f s: back to %s from rollout %s's treatment",
+                self.shard, now - self.contact_at, wanted.stable or "base", wanted.rollout,
+            )  # fmt: skip
+            report["g"] = OFFLINE_GUARD
+        if wanted is not None and not wanted.treatment:
+            self.reverted_rollout = None  # the rollout is over: nothing left to hold back from
+        self._pending.append(report)
+        self._switch(world, ran, version)
+
+    def on_tick(self, game: Any) -> Callable[[], None]:
+        """``run_shard``'s ``on_tick`` for a live game with a ``world`` (its tick times, its
+        characters present, its money supply sampled once per ``refresh_s``, when it has them)."""
+        from ouroboros.worlds import world_kpis
+
+        sampled: list[Any] = [float("-inf"), None]
+
+        def hook() -> None:
+            world = game.world
+            now = self.clock()
+            if now - sampled[0] >= self.refresh_s:
+                money = world_kpis(world).get("money_supply")
+                sampled[:] = [now, money if isinstance(money, int) else None]
+            times = getattr(game, "tick_ms", None)
+            self.at_tick(
+                world,
+                times[-1] if times else 0.0,
+                money_supply=sampled[1],
+                exposed=getattr(game, "characters_present", ()),
+            )
+
+        return hook
+
+    def _switch(self, world: World, ran: str | None, version: str | None) -> None:
+        if version == ran:
+            self._queued = self._refused = _NOTHING
+            self.refusal = None
+            return
+        now = self.clock()
+        if (version == self._queued or version == self._refused) and now - self._tried_at < RETRY_AFTER_S:
+            return  # queued for the next tick boundary, or its content cannot be trusted (yet)
+        self._tried_at = now
+        follower = self._ledger_follower()
+        if follower is None:
+            self.refusal = f"no ledger in {self.folder}: the shard keeps its version"
+            self._refused = version
+            return
+        if follower.sync(world, version) is False:
+            self.refusal = follower.refusal
+            self._refused = version
+            return
+        self.refusal = None
+        self._queued = version
+
+
+class _Nothing:
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+_NOTHING = _Nothing()
+
+
+__all__ = [
+    "MAX_PENDING_REPORTS",
+    "OFFLINE_GUARD",
+    "REFRESH_S",
+    "RETRY_AFTER_S",
+    "REVERT_AFTER_S",
+    "ShardLink",
+    "Wanted",
+    "target_version",
+]
