@@ -5,13 +5,16 @@ Rows (median of ``--repeats`` runs of ``--ticks`` ticks each, milliseconds per t
 - ``numpy SeekFood``: the built-in trait, the reference.
 - ``Lua SeekFood (LuaTrait)``: the same behaviour as a sandboxed script, one call per tick with
   every budget on (count hook, memory limit, wall clock), data in and out included: the arrays
-  it reads are packed with numpy and unpacked by one ``string.unpack`` per array, the intents
-  packed by one ``string.pack`` per array and read back with ``numpy.frombuffer``. Beside its
-  wall-clock median, its CPU time per tick (process time over the run, a mean): on a loaded
-  machine the one that holds.
+  it reads cross in place (``lua_arrays``: the host makes a table of nils with a compiled
+  constructor and numpy writes its array part), the intents are read back the same way. Beside
+  its wall-clock median, its CPU time per tick (process time, a median): on a loaded machine
+  the one that holds.
+- ``Lua SeekFood, packed crossing``: the same trait with ``direct=False``, the way every array
+  crossed before (one ``string.unpack`` per array in, one ``string.pack`` per intent out), timed
+  tick by tick interleaved with the row above, so both see the same load; their CPU ratio.
 - Transfer alternatives measured side by side, per tick for the four arrays SeekFood reads:
-  ``string.unpack`` of packed bytes (what ``LuaTrait`` uses) against lupa's ``table_from`` on
-  Python lists, and the way back.
+  ``string.unpack`` of packed bytes against lupa's ``table_from`` on Python lists and against
+  the in-place fill, and the way back for two intents.
 
 - The concatenation guard (every ``..`` through a priced metamethod, so no string outgrows
   ``max_script_string_bytes``) side by side with the same runtime whose source rewrite is off
@@ -42,7 +45,9 @@ import numpy as np
 GOAL_MS = 3.0
 READS = ("thrust", "food_count", "food_dx", "food_dy")
 GUARDED = "Lua SeekFood (LuaTrait, budgets on)"
-GUARDED_CPU = "Lua SeekFood (LuaTrait, budgets on), CPU time (mean)"
+GUARDED_CPU = "Lua SeekFood (LuaTrait, budgets on), CPU time"
+PACKED = "Lua SeekFood, packed crossing (string.unpack/pack)"
+PACKED_CPU = "Lua SeekFood, packed crossing, CPU time"
 UNGUARDED = "Lua SeekFood, concatenation guard off"
 HANDLER_GUARDED = "npc handler, 40 x .. per call (guarded)"
 HANDLER_UNGUARDED = "npc handler, 40 x .. per call (guard off)"
@@ -148,9 +153,29 @@ def per_tick_ms(trait: Any, new_ctx: Callable[[], Any], ticks: int) -> tuple[flo
     return statistics.median(times) / 1e6, ctx
 
 
+def interleaved(
+    traits: dict[str, Any], new_ctx: Callable[[], Any], ticks: int
+) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) medians in ms per tick of several traits, taking turns tick by tick."""
+    wall: dict[str, list[int]] = {name: [] for name in traits}
+    cpu: dict[str, list[int]] = {name: [] for name in traits}
+    for _ in range(ticks):
+        for name, trait in traits.items():
+            ctx = new_ctx()
+            c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+            trait.act(ctx)
+            wall[name].append(time.perf_counter_ns() - t0)
+            cpu[name].append(time.process_time_ns() - c0)
+    return {
+        name: (statistics.median(wall[name]) / 1e6, statistics.median(cpu[name]) / 1e6) for name in traits
+    }
+
+
 def transfer_rows(n: int, ticks: int) -> dict[str, float]:
-    """Data in and out of Lua for SeekFood's arrays, two ways."""
+    """Data in and out of Lua for SeekFood's arrays, three ways."""
     import lupa.lua54 as lupa
+
+    from ouroboros.sandbox import lua_arrays
 
     lua = lupa.LuaRuntime(encoding=None, register_eval=False, register_builtins=False, max_memory=256 << 20)
     unpack = lua.eval(
@@ -158,6 +183,14 @@ def transfer_rows(n: int, ticks: int) -> dict[str, float]:
         " t[n + 1] = nil return t end"
     )
     pack = lua.eval("function(t, n) return string.pack('<' .. string.rep('j', n), table.unpack(t, 1, n)) end")
+    nils = lua.eval(f"function() local t = {{{'nil,' * n}}} return t, tostring(t) end")
+
+    def in_place(a: np.ndarray) -> object:
+        table, where = nils()
+        if not lua_arrays.fill(where, a, n):
+            raise SystemExit("lua_arrays is not available here")
+        return table
+
     rng = np.random.default_rng(2)
     arrays = [rng.integers(-(1 << 30), 1 << 30, n) for _ in READS]
 
@@ -170,10 +203,13 @@ def transfer_rows(n: int, ticks: int) -> dict[str, float]:
         return statistics.median(samples) / 1e6
 
     tables = [unpack(a.tobytes(), n) for a in arrays]
+    where = [lua.globals().tostring(t) for t in tables]
     return {
-        "in: numpy tobytes + string.unpack (used)": timed(lambda: [unpack(a.tobytes(), n) for a in arrays]),
+        "in: table of nils filled in place (used)": timed(lambda: [in_place(a) for a in arrays]),
+        "in: numpy tobytes + string.unpack (packed)": timed(lambda: [unpack(a.tobytes(), n) for a in arrays]),
         "in: tolist + lupa table_from": timed(lambda: [lua.table_from(a.tolist()) for a in arrays]),
-        "out: string.pack + frombuffer, 2 arrays (used)": timed(
+        "out: read in place, 2 arrays (used)": timed(lambda: [lua_arrays.read(w, n) for w in where[:2]]),
+        "out: string.pack + frombuffer, 2 arrays (packed)": timed(
             lambda: [np.frombuffer(pack(t, n), dtype="<i8") for t in tables[:2]]
         ),
         "out: lupa table.values() to numpy, 2 arrays": timed(
@@ -188,24 +224,30 @@ def measure(n: int, ticks: int) -> dict[str, float]:
 
     new_ctx = make_context_factory(n)
     lua_trait = LuaTrait("seek", "bench", SEEK_FOOD_LUA)
+    packed_trait = LuaTrait("seek", "bench", SEEK_FOOD_LUA, direct=False)
+    if not lua_trait.direct:
+        raise SystemExit("lua_arrays is not available here: LuaTrait crosses packed")
     numpy_ms, _ = per_tick_ms(SeekFood(), new_ctx, ticks)
-    cpu_start = time.process_time()
-    lua_ms, _ = per_tick_ms(lua_trait, new_ctx, ticks)
-    lua_cpu_ms = (time.process_time() - cpu_start) * 1000 / ticks  # holds on a loaded machine
-    if lua_trait.faults:
-        raise SystemExit(f"the Lua trait faulted: {lua_trait.faults[0]}")
-    check_a, check_b = new_ctx(), new_ctx()
+    turns = interleaved({GUARDED: lua_trait, PACKED: packed_trait}, new_ctx, ticks)
+    (lua_ms, lua_cpu_ms), (packed_ms, packed_cpu_ms) = turns[GUARDED], turns[PACKED]
+    for trait in (lua_trait, packed_trait):
+        if trait.faults:
+            raise SystemExit(f"the Lua trait faulted: {trait.faults[0]}")
+    check_a, check_b, check_c = new_ctx(), new_ctx(), new_ctx()
     SeekFood().act(check_a)
     lua_trait.act(check_b)
-    if not (
-        np.array_equal(check_a.thrust_x, check_b.thrust_x)
-        and np.array_equal(check_a.thrust_y, check_b.thrust_y)
-    ):
-        raise SystemExit("the Lua trait and the numpy trait disagree")
+    packed_trait.act(check_c)
+    for check in (check_b, check_c):
+        if not (
+            np.array_equal(check_a.thrust_x, check.thrust_x)
+            and np.array_equal(check_a.thrust_y, check.thrust_y)
+        ):
+            raise SystemExit("the Lua trait and the numpy trait disagree")
     with concatenation_guard_off():
         unguarded = LuaTrait("seek", "bench", SEEK_FOOD_LUA)
     unguarded_ms, _ = per_tick_ms(unguarded, new_ctx, ticks)
     rows = {"numpy SeekFood (built-in)": numpy_ms, GUARDED: lua_ms, GUARDED_CPU: lua_cpu_ms}
+    rows[PACKED], rows[PACKED_CPU] = packed_ms, packed_cpu_ms
     rows[UNGUARDED] = unguarded_ms
     rows[HANDLER_GUARDED] = handler_ms(ticks * 4)
     rows[FRESH_GUARDED] = handler_ms(ticks, fresh=True)
@@ -243,6 +285,8 @@ def main() -> None:
         print(f"{name:<60} {ms:>9.3f}")
     verdict = "meets" if lua_ms < GOAL_MS else "MISSES"
     print(f"Lua / numpy: {lua_ms / numpy_ms:.1f}x; {verdict} the goal of {GOAL_MS} ms per tick")
+    in_place_ratio = rows[GUARDED_CPU] / rows[PACKED_CPU]
+    print(f"in place / packed crossing, CPU time: {in_place_ratio:.2f}x")
     trait_ratio = lua_ms / rows[UNGUARDED]
     handler_ratio = rows[HANDLER_GUARDED] / rows[HANDLER_UNGUARDED]
     fresh_ratio = rows[FRESH_GUARDED] / rows[FRESH_UNGUARDED]
@@ -260,6 +304,7 @@ def main() -> None:
         "repeats": args.repeats,
         "ms_per_tick": {k: round(v, 4) for k, v in rows.items()},
         "lua_over_numpy": round(lua_ms / numpy_ms, 2),
+        "in_place_over_packed_cpu": round(in_place_ratio, 3),
         "concatenation_guard_on_over_off": {
             "seek_food_trait": round(trait_ratio, 3),
             "npc_handler": round(handler_ratio, 3),

@@ -4,14 +4,19 @@ The script defines a top-level ``function act(ctx)``. Once per tick the host mak
 all carriers; the loop over molbots is inside Lua. ``ctx`` holds:
 
 - ``ctx.n`` (carriers), ``ctx.temperature``, and 1-based arrays of integers, each built on first
-  use from a packed ``int64`` buffer: ``ids x y vx vy energy max_energy thrust food_count
-  food_dx food_dy crowd_count crowd_dx crowd_dy`` (the fields of ``TraitContext``);
+  use: ``ids x y vx vy energy max_energy thrust food_count food_dx food_dy crowd_count crowd_dx
+  crowd_dy`` (the fields of ``TraitContext``);
 - intent arrays, zeros on first use, that the script writes into: ``thrust_x``, ``thrust_y``,
   ``energy_gain``;
 - ``ctx.rng``: this trait's keyed stream for this tick, drawn per molbot exactly as the engine's
   ``Stream.for_ids``: ``rng.draw(id, salt)`` (raw 64 bits), ``rng.below(id, salt, bound)``,
   ``rng.signed(id, salt, one)``;
 - globals ``log(...)`` and ``intent.*`` (move, eat, reproduce, say, give_quest).
+
+Arrays cross in place where ``lua_arrays`` vouches for this Lua's table layout (numpy fills a
+fresh table the host made, and reads an intent table back when it holds ``n`` integers), and as
+packed ``int64`` buffers (``string.unpack``/``string.pack``) otherwise or when ``direct=False``:
+the script sees the same tables and the intents are the same either way.
 
 What it promises: a fault (any budget, an error, intents that are not integers or are out of
 ``±MAX_INTENT``) records a ``Fault``, adds no intents this tick, and the world ticks on; after
@@ -24,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ouroboros.sandbox import lua_arrays
 from ouroboros.sandbox.faults import Fault, FaultCode
 from ouroboros.sandbox.lua_runtime import READABLE_FIELDS, TRAIT_ENTRY, LuaLimits, LuaScript
 
@@ -69,32 +75,66 @@ def _keep_large_blocks(n: int) -> None:
 
 
 class _Fetch:
-    """The reader a trait's ``ctx`` pulls its arrays through, for one call only.
+    """The reader a trait's ``ctx`` pulls its arrays through, and the taker of its intents, for
+    one call only.
 
     The Lua state keeps whatever crossed into it until its own garbage collector runs, and
     Python's collector cannot see through a Lua state. A plain closure over ``ctx`` would so tie
     the state to the world the context reads (world → trait cache → Lua state → closure → ctx →
     world), a cycle no collector can break: every shadow fork with a Lua trait would live
-    forever. ``release()`` drops the context once the call is over, so the state only ever holds
-    an empty reader."""
+    forever. ``release()`` drops the context (and hands over the intents collected) once the
+    call is over, so the state only ever holds an empty reader.
 
-    __slots__ = ("_ctx",)
+    On the direct path (``lua_arrays``) arrays cross in place: ``fetch(name, where)`` fills the
+    host's fresh table of nils at ``where`` and ``collect`` copies an intent array out; whatever
+    either declines crosses packed, as before."""
+
+    __slots__ = ("_collected", "_ctx")
 
     def __init__(self, ctx: Any) -> None:
         self._ctx: Any = ctx
+        self._collected: dict[int, np.ndarray] = {}
 
-    def release(self) -> None:
+    def release(self) -> dict[int, np.ndarray]:
+        """Drop the context; the intents ``collect`` took, by their 1-based index."""
         self._ctx = None
+        collected, self._collected = self._collected, {}
+        return collected
 
-    def __call__(self, name: bytes) -> bytes:
+    def __call__(self, name: bytes, where: bytes | None = None) -> bytes | bool:
         # Called from Lua with a name the host prelude checked; never raises into Lua.
         try:
             field = name.decode()
-            if self._ctx is None or field not in READABLE_FIELDS:
+            if self._ctx is None:
                 return b""
-            return np.ascontiguousarray(getattr(self._ctx, field), dtype="<i8").tobytes()
+            if field in _INTENTS:
+                return where is not None and lua_arrays.fill(where, None, self._ctx.n)
+            if field not in READABLE_FIELDS:
+                return b""
+            values = np.ascontiguousarray(getattr(self._ctx, field), dtype="<i8")
+            if (
+                where is not None
+                and values.size == self._ctx.n
+                and lua_arrays.fill(where, values, values.size)
+            ):
+                return True
+            return values.tobytes()
         except Exception:
             return b""
+
+    def collect(self, index: int, where: bytes, n: int) -> bool:
+        # Called from Lua once the script is done; never raises into Lua.
+        try:
+            values = lua_arrays.read(where, n) if index in (1, 2, 3) else None
+        except Exception:
+            values = None
+        if values is None:
+            return False
+        self._collected[index] = values
+        return True
+
+
+_INTENTS = ("thrust_x", "thrust_y", "energy_gain")
 
 
 class LuaTrait:
@@ -107,11 +147,14 @@ class LuaTrait:
         source: str | bytes,
         limits: LuaLimits | None = None,
         name: str | None = None,
+        direct: bool | None = None,
     ) -> None:
         self.name = name or f"lua:{script_id}"
         self.script = LuaScript(script_id, version, source, limits)
         self.faults: list[Fault] = []
         self.ticks_run = 0
+        # Arrays cross in place when this process's Lua has the layout lua_arrays checks for.
+        self.direct = lua_arrays.available() if direct is None else direct and lua_arrays.available()
         if self.script.fault is not None:
             self.faults.append(self.script.fault)
         elif not self.script.has_entry(TRAIT_ENTRY):
@@ -135,21 +178,23 @@ class LuaTrait:
         _keep_large_blocks(ctx.n)
         fetch = _Fetch(ctx)
         try:
-            packed, fault = self.script.run_trait(ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch)
+            packed, fault = self.script.run_trait(
+                ctx.n, int(ctx.temperature), int(ctx.rng.key), fetch, fetch.collect if self.direct else None
+            )
         finally:
-            fetch.release()
+            collected = fetch.release()
         self.ticks_run += 1
         if fault is not None or packed is None:
             if fault is not None:
                 self.faults.append(fault)
             return
         arrays: list[np.ndarray | None] = []
-        for buf, target in zip(packed, ("thrust_x", "thrust_y", "energy_gain"), strict=True):
-            if buf is None:
+        for i, (buf, target) in enumerate(zip(packed, _INTENTS, strict=True), 1):
+            if buf is None or buf is False:
                 arrays.append(None)
                 continue
-            values = np.frombuffer(buf, dtype="<i8")
-            if values.size != ctx.n or np.any((values > MAX_INTENT) | (values < -MAX_INTENT)):
+            values = collected[i] if buf is True else np.frombuffer(buf, dtype="<i8")
+            if values.size != ctx.n or values.min() < -MAX_INTENT or values.max() > MAX_INTENT:
                 bad = Fault(
                     FaultCode.BAD_RESULT,
                     f"ctx.{target} must hold {ctx.n} integers within ±{MAX_INTENT}",

@@ -28,7 +28,9 @@ What the prelude promises:
   ``tostring``/``string.format``: nothing runs outside a budget and nothing depends on memory
   layout.
 - Data leaves through ``host`` functions that copy it with raw access only (no metamethod runs
-  unbudgeted on the host side) into plain tables or packed ``int64`` strings.
+  unbudgeted on the host side) into plain tables or packed ``int64`` strings; a trait's intent
+  arrays may instead be read in place by the host (``lua_arrays``: raw slots, integers only),
+  by an address ``tostring`` gave when the host made the table, before any script held it.
 """
 
 from __future__ import annotations
@@ -417,6 +419,27 @@ local function zero_table(n)
   return t
 end
 
+-- Tables of n nils from a compiled constructor (``return {nil,nil,...}``: a LOADNIL and a SETLIST
+-- per 50 items, so a few hundred instructions for ten thousand slots), whose array part the host
+-- then fills in place (lua_arrays.py: it checks the table's header and that the slots are still
+-- nil before it writes, and writes integers only). Made by the host, handed to the host by
+-- ``tostring`` (the real one, never a script's value), and only then given to the script.
+-- Sizes round up to a step of about an eighth to a sixteenth of n (16 at least), so a table holds
+-- at most ~1/8 unused slots and a dish whose carriers change by a few compiles rarely.
+local nil_makers, nil_makers_n = {}, 0
+local function nil_table(n)
+  local step = 16
+  while step * 16 < n do step = step * 2 end
+  local cap = (n + step - 1) // step * step
+  local make = nil_makers[cap]
+  if not make then
+    if nil_makers_n >= 4 then nil_makers, nil_makers_n = {}, 0 end
+    make = load("return {" .. s_rep("nil,", cap) .. "}", "=nils", "t", {})
+    nil_makers[cap], nil_makers_n = make, nil_makers_n + 1
+  end
+  return make()
+end
+
 local function pack_array(t, n)
   if n <= CHUNK then return s_pack(fmt_of(n), t_unpack(t, 1, n)) end
   local parts, i = {}, 0
@@ -532,27 +555,47 @@ local IS_INTENT = {thrust_x = true, thrust_y = true, energy_gain = true}
 
 local made_last = {}
 
-function host.trait(lim, dl, id, n, temperature, rng_key, fetch)
+-- ``collect`` (a host callable, or nil) is the direct path of lua_arrays.py: ``fetch(k, where)``
+-- fills the table of nils at ``where`` in place (the intents with zeros) and answers true, and
+-- ``collect(i, where, n)`` copies out an intent array that holds n integers and answers true.
+-- Whatever they decline goes the packed way: ``fetch(k)`` bytes unpacked, intents packed.
+function host.trait(lim, dl, id, n, temperature, rng_key, fetch, collect)
   local act = rawget(scripts[id], "act")
   local made = {}
+  local direct = collect ~= nil and n <= CHUNK
   -- The intents the script asked for last tick are made now, unhooked (see zero_table); the
   -- script still gets each on first use, fresh, and any other as before.
   local premade = {}
   local last = made_last[id]
-  if last and n <= CHUNK then
+  if last and n <= CHUNK and not direct then
     for k in next, last do premade[k] = zero_table(n) end
   end
-  made_last[id] = made
+  made_last[id] = not direct and made or nil  -- premade only on the packed path
+  -- The address of each intent array, taken when the host made it: a script may give the table
+  -- a ``__tostring`` or ``__name`` later, so ``tostring`` is never called on it again.
+  local where_made = {}
+  local function filled(k)
+    if not direct then return nil end
+    local arr = nil_table(n)
+    local where = tostring(arr)
+    local got = fetch(k, where)
+    if got == true then return arr, where end
+    return nil, got
+  end
   local ctx = {n = n, temperature = temperature, rng = new_rng(rng_key)}
   setmetatable(ctx, {
     __index = function(t, k)
       if READABLE[k] then
-        local arr = unpack_array(fetch(k), n)
+        local arr, got = filled(k)
+        if not arr then arr = unpack_array(got or fetch(k), n) end  -- got: the bytes, if any
         rawset(t, k, arr)
         return arr
       elseif IS_INTENT[k] then
-        local arr = premade[k] or unpack_array(s_rep("\0", 8 * n), n)
-        made[k] = arr
+        local arr, where = premade[k], nil
+        premade[k] = nil  -- asked for again (after ``ctx.thrust_x = nil``): a fresh one, as on tick 1
+        if not arr then arr, where = filled(k) end
+        if not arr then arr, where = unpack_array(s_rep("\0", 8 * n), n), nil end
+        made[k], where_made[k] = arr, where
         rawset(t, k, arr)
         return arr
       elseif type(k) == "string" and s_sub(k, 1, 2) == "__" then
@@ -566,7 +609,10 @@ function host.trait(lim, dl, id, n, temperature, rng_key, fetch)
     local out = {}
     for i, name in ipairs(INTENTS) do
       local arr = made[name]
-      if arr then
+      local where = where_made[name]
+      if arr and where and collect(i, where, n) == true then
+        out[i] = true
+      elseif arr then
         local ok, packed = pcall(pack_array, arr, n)
         if fatal or not ok then
           if fatal_error(packed) then error(FATAL, 0) end

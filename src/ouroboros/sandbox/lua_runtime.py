@@ -12,7 +12,8 @@
 - A fault stops the script for that entity; after ``max_faults`` faults it stops everywhere and
   later runs return a ``DISABLED`` fault without running anything.
 - Results cross as plain values (``None``, ``bool``, ``int``, ``str``, lists, dicts) or packed
-  ``int64`` arrays, copied by the host with raw access, and are checked before they are returned.
+  ``int64`` arrays (a trait's also in place, ``lua_arrays``), copied by the host with raw access,
+  and are checked before they are returned.
 """
 
 from __future__ import annotations
@@ -221,15 +222,26 @@ class LuaScript:
         return {"value": value, "intents": intents, "log": log}, None
 
     def run_trait(
-        self, n: int, temperature: int, rng_key: int, fetch: Callable[[bytes], bytes]
-    ) -> tuple[tuple[bytes | None, bytes | None, bytes | None] | None, Fault | None]:
+        self,
+        n: int,
+        temperature: int,
+        rng_key: int,
+        fetch: Callable[..., bytes | bool],
+        collect: Callable[[int, bytes, int], bool] | None = None,
+    ) -> tuple[tuple[bytes | bool | None, bytes | bool | None, bytes | bool | None] | None, Fault | None]:
         """One trait tick over ``n`` carriers: packed (thrust_x, thrust_y, energy_gain) intents,
-        each ``None`` when the script did not touch it."""
+        each ``None`` when the script did not touch it.
+
+        ``fetch(name)`` gives a readable array packed as ``<i8`` bytes. With ``collect``, the
+        arrays also cross in place (``lua_arrays``): ``fetch(name, where)`` fills the fresh table
+        of nils at ``where`` (an intent's with zeros) and answers ``True``, or answers the bytes;
+        ``collect(i, where, n)`` takes intent ``i`` (1-based) when it holds ``n`` integers and
+        answers ``True``, and that intent's item is then ``True`` instead of bytes."""
         if self.disabled:
             return None, self._disabled_fault(None)
         key = rng_key - (1 << 64) if rng_key > INT64_MAX else rng_key
         status, payload, budget = self._run(
-            lambda lim, dl: self._host.trait(lim, dl, b"script", n, temperature, key, fetch)
+            lambda lim, dl: self._host.trait(lim, dl, b"script", n, temperature, key, fetch, collect)
         )
         if status != "ok":
             return None, self._record(status, payload, budget)
@@ -241,7 +253,7 @@ class LuaScript:
             return None, self._record("bad_result", f"result could not cross: {type(exc).__name__}", budget)
         self.log.extend(log)
         del self.log[:-MAX_LOG_LINES]
-        packed = tuple(p if isinstance(p, bytes) else None for p in payload[:3])
+        packed = tuple(p if isinstance(p, bytes) or p is True else None for p in payload[:3])
         return (packed[0], packed[1], packed[2]), None
 
     def _outputs(self) -> tuple[list[str], list[dict[str, Any]]]:
