@@ -116,7 +116,7 @@ def test_a_patch_activated_through_the_controls_api_reaches_the_shards_players(
     ("args", "said"),
     [
         (["--redis", "http://localhost:6379"], "--redis"),
-        (["--redis", "redis://localhost:6379/0", "--world", "petri"], "no players"),
+        (["--redis", "redis://localhost:6379/0", "--world", "flocking"], "no players"),
         (["--redis", "redis://localhost:6379/0", "--world", "atlantis"], "no world"),
     ],
 )

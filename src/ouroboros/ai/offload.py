@@ -15,6 +15,15 @@ What it promises:
 - **A queue away is not a stop.** When the queue refuses (Redis unreachable), the job is generated
   in-process as without workers, and the decision log says so.
 
+``EvolveJobs`` is the evolution loop's evaluator (``EvolutionLoop.evaluator``) in a cluster: a
+generation's candidates go as ``evolve`` jobs (``ai.jobs.evolve_payload``: the cycle's fork as a
+snapshot, the base content, one candidate each), all at once so the workers share them, and the
+loop waits for their results. A job's key is ``evolve:WORLD:`` + the payload's SHA-256, so the same
+evaluation asked twice (a restarted control, a second cycle on the same fork) is one job and one
+result. No worker serving ``evolve`` (or Redis away): the loop waits — the queue's lag grows — up
+to the cycle's budget (``EvolutionConfig.cycle_budget_ms``), then the cycle is rejected
+``cycle_timed_out`` and nothing is delivered; the jobs stay queued for a worker that comes later.
+
 ``JobModel`` is a model ``Provider`` whose calls are ``llm`` jobs (``ai.jobs``): the council's
 model calls (enrich, the storyteller) answered by the cluster's ``llm`` workers
 (``ModelRegistry.remote``). It waits for the result up to the request's timeout (a ``timeout``
@@ -225,4 +234,82 @@ class JobModel:
         )
 
 
-__all__ = ["DEFAULT_LAG_LIMIT", "LOW", "NORMAL", "RULE_PRIORITY", "GenOffload", "JobModel"]
+class EvolveJobs:
+    """The evolution loop's evaluator over ``evolve`` jobs (see the module docstring)."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        world: str,
+        *,
+        poll_s: float = 0.1,
+        wait: Callable[[float], Any] | None = None,
+    ) -> None:
+        self.queue = queue
+        self.world = world
+        self.poll_s = poll_s
+        self.wait = wait or threading.Event().wait
+        #: the keys of every job this evaluator submitted, oldest first (bounded)
+        self.submitted: deque[str] = deque(maxlen=1000)
+
+    @staticmethod
+    def key_of(world: str, payload: Mapping[str, Any]) -> str:
+        import hashlib
+        import json
+
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return f"evolve:{world}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+    def __call__(
+        self,
+        world: Any,
+        content: Mapping[str, Any],
+        config: Any,
+        trait_id: str,
+        version: str,
+        sources: list[str],
+        stopped: Callable[[], bool],
+    ) -> list[Any]:
+        from ouroboros.ai.evolution.cascade import Evaluation
+        from ouroboros.ai.jobs import evolve_payload
+        from ouroboros.errors import EvaluationStoppedError
+
+        payloads = [evolve_payload(world, content, trait_id, version, src, config) for src in sources]
+        keys = [self.key_of(self.world, p) for p in payloads]
+        sent = [False] * len(keys)
+        results: dict[str, dict[str, Any]] = {}
+        while len(results) < len(keys):
+            if stopped():
+                raise EvaluationStoppedError("the cycle was stopped while its evolve jobs waited")
+            try:
+                for i, (key, payload) in enumerate(zip(keys, payloads, strict=True)):
+                    if not sent[i]:
+                        self.queue.submit("evolve", payload, key, priority=NORMAL)
+                        sent[i] = True
+                        self.submitted.append(key)
+                for key in keys:
+                    if key not in results and (got := self.queue.result(key)) is not None:
+                        results[key] = got
+            except ClusterError:
+                pass  # Redis away: asked again at the next poll, within the cycle's budget
+            if len(results) < len(keys):
+                self.wait(self.poll_s)
+        out = []
+        for key in keys:
+            doc = results[key].get("evaluation")
+            if not isinstance(doc, dict):
+                raise BadInputError(f"the evolve job {key} answered no evaluation")
+            out.append(
+                Evaluation(
+                    ok=bool(doc["ok"]),
+                    stage=str(doc["stage"]),
+                    reasons=[dict(r) for r in doc.get("reasons", ())],
+                    numbers={str(k): int(v) for k, v in dict(doc.get("numbers") or {}).items()},
+                    fitness=int(doc.get("fitness", 0)),
+                    cell=(int(doc["cell"][0]), int(doc["cell"][1])),
+                )
+            )
+        return out
+
+
+__all__ = ["DEFAULT_LAG_LIMIT", "LOW", "NORMAL", "RULE_PRIORITY", "EvolveJobs", "GenOffload", "JobModel"]

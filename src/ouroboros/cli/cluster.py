@@ -41,15 +41,16 @@ OLD_ACCOUNTS = Path("gateways") / "accounts.db"
 RedisOption = Annotated[str, typer.Option("--redis", help="Redis URL: redis://host:port/0 or unix:///path.")]
 
 
-def _shard_name(spec: str) -> tuple[str, str]:
-    """``WORLD[:N]`` → (world, shard name ``WORLD-N``); bad input names what is wrong."""
+def _shard_name(spec: str, played: bool = True) -> tuple[str, str]:
+    """``WORLD[:N]`` → (world, shard name ``WORLD-N``); bad input names what is wrong. ``played``:
+    only a world with players (a gateway's); a shard may tick any world (``cluster.dish``)."""
     from ouroboros.worlds import world_spec
 
     world, _, number = spec.partition(":")
     if number and (not number.isdigit() or int(number) > 63):
         raise BadInputError(f"shard {spec!r}: N must be a number from 0 to 63")
-    if world_spec(world).game is None:
-        raise BadInputError(f"world {world!r} has no players: only a world with a live game runs as shards")
+    if played and world_spec(world).game is None:
+        raise BadInputError(f"world {world!r} has no players: a gateway fronts only a world with a live game")
     return world, f"{world}-{int(number or 0)}"
 
 
@@ -209,7 +210,7 @@ def up(
                 raise BadInputError(f"--shards {part!r}: write WORLD=N with N from 1 to 16")
             if any(w == world for w, _ in shard_specs):
                 raise BadInputError(f"--shards: world {world!r} is named twice")
-            shard_specs += [_shard_name(f"{world}:{i}") for i in range(int(count))]
+            shard_specs += [_shard_name(f"{world}:{i}", played=False) for i in range(int(count))]
         if not redis_url:
             folder = data / "redis"
             folder.mkdir(parents=True, exist_ok=True)
@@ -240,9 +241,12 @@ def up(
                 shard_id, "shard", [*python, "shard", world_arg, "--redis", redis_url, "--data", str(data)]
             )
         )
+    from ouroboros.worlds import world_spec
+
     counts: dict[str, int] = {}
     for world, _ in shard_specs:
-        counts[world] = counts.get(world, 0) + 1
+        if world_spec(world).game is not None:  # a world without players has no gateway
+            counts[world] = counts.get(world, 0) + 1
     for i, (world, n_shards) in enumerate(counts.items()):  # one gateway per world, routing by the rollout
         port = 0 if telnet_port == 0 else telnet_port + 2 * i
         ws = 0 if port == 0 else port + 1
@@ -299,9 +303,14 @@ def shard(
     from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard, seats_for
 
     with command_boundary():
-        world_name, name = _shard_name(world)
+        world_name, name = _shard_name(world, played=False)
         _check_url(redis_url)
     folder = data / "shards" / name
+    from ouroboros.worlds import world_spec
+
+    if world_spec(world_name).game is None:
+        _dish_shard(world_name, name, redis_url, data, seed, tick_hz)
+        return
     stop = threading.Event()
     _on_signals(stop)
     boot = uuid.uuid4().hex[:12]
@@ -328,6 +337,56 @@ def shard(
     finally:
         link.close()
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+
+
+def _dish_shard(world: str, name: str, redis_url: str, data: Path, seed: int | None, tick_hz: float) -> None:
+    """A shard of a world without players (``cluster.dish``): the dish ticks at its pace, follows
+    the version the control publishes, reports its ticks and, when the world evolves, hands the
+    control a snapshot of the dish every ``SNAPSHOT_EVERY_S``."""
+    import uuid
+
+    from ouroboros.cluster.dish import SNAPSHOT_EVERY_S, open_dish
+    from ouroboros.cluster.follow import ShardLink
+    from ouroboros.cluster.shard import ShardHost, claim_shard, run_shard
+    from ouroboros.worlds import world_spec
+
+    folder = data / "shards" / name
+    stop = threading.Event()
+    _on_signals(stop)
+    boot = uuid.uuid4().hex[:12]
+    if not claim_shard(redis_url, name, boot, stop):
+        typer.echo(f"shard {name}: stopped before it was its turn", err=True)
+        return
+    with command_boundary():
+        governed = data / world
+        dish = open_dish(world, folder, _seed_of(governed, seed), _config_of(governed), tick_hz or None)
+    host = ShardHost(dish, redis_url, name, boot_id=boot)
+    link = ShardLink(redis_url, world, name, governed)
+    every = SNAPSHOT_EVERY_S if world_spec(world).evolution is not None else None
+    threading.Thread(target=link.run, args=(stop,), name=f"{name}-link", daemon=True).start()
+    typer.echo(f"shard {name}: boot {host.boot_id}, {dish.tick_hz:g} ticks/s, folder {folder}, no players"
+               + (f", a snapshot every {every:g} s" if every else ""), err=True)  # fmt: skip
+    try:
+        ran = run_shard(dish, host, stop, dish.tick_hz, on_tick=link.on_dish_tick(dish, every))
+    finally:
+        link.close()
+    typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+
+
+def _config_of(governed: Path) -> dict[str, Any]:
+    """The world config the governed folder's versions were checked against (``{}``: none)."""
+    from ouroboros.patches import WORLD_FILE
+
+    try:
+        doc = json.loads((governed / WORLD_FILE).read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{governed / WORLD_FILE} cannot be read: {exc}") from exc
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if config is not None and not isinstance(config, dict):
+        raise BadInputError(f"{governed / WORLD_FILE}: the config must be an object")
+    return dict(config or {})
 
 
 def _seed_of(governed: Path, seed: int | None) -> int:

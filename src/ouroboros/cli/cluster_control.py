@@ -9,14 +9,17 @@ World-state endpoints answer from what the shards report (tick, version, players
 409 ``served_by_shards`` where only a world ticking here could answer. The council's director jobs
 go to the workers as ``gen`` jobs (``--no-gen-jobs``: generated here, as ``go`` does), low-priority
 ones deferred while more than ``--lag-limit`` jobs are queued; their proposals are made here, each
-once (``DATA/<world>/effects.sqlite3``). The council's model calls (enrich, the storyteller) are
+once (``DATA/<world>/effects.sqlite3``). A world without players that evolves (petri) is governed
+too: its evolution loop runs here on the snapshot its shard publishes, its candidates evaluated by
+the ``evolve`` workers (``--no-gen-jobs``: here), its accepted trait submitted once
+(``cluster.evolution``). The council's model calls (enrich, the storyteller) are
 ``llm`` jobs with ``--llm-jobs MODEL`` (``cluster up --llm-url`` passes it), else made in this
 process through the active model registry, as in ``go``.
 
 It prints ``control: {"api": PORT, "worlds": [...]}`` on stderr once it serves, and, until the
 first admin has logged in, the one-time login secret and TOTP URI (also in
 ``DATA/admin-login.txt``). Exit codes: 0 stopped (Ctrl-C / SIGTERM); 2 bad input (a bad URL, a
-world without players, a port in use).
+world without players that does not evolve, a port in use).
 """
 
 from __future__ import annotations
@@ -77,8 +80,10 @@ def control(
         for name in names:
             if name not in world_names():
                 raise BadInputError(f"--world: no world {name!r} (try: {', '.join(world_names())})")
-            if world_spec(name).game is None:
-                raise BadInputError(f"--world {name}: it has no players, so no shards to govern")
+            if world_spec(name).game is None and world_spec(name).evolution is None:
+                raise BadInputError(
+                    f"--world {name}: it has no players and does not evolve: nothing to govern here"
+                )
         if data.exists() and not data.is_dir():
             raise BadInputError(f"--data {data} is not a folder")
         api_socket = _bind(host, port, "--port")

@@ -77,7 +77,13 @@ class WorldControl:
         self.guards: list[tuple[str, str, int]] = []  # (shard, guard, tick)
         self._lock = threading.Lock()  # ``latest`` is read by the API's threads (``status``)
         self.reachable: bool = True
+        #: the evolving world's dish as the control mirrors it (``cluster.evolution.DishMirror``)
+        self.mirror: Any = None
         governor.activation_gate = self.gate
+
+    def dish(self) -> dict[str, Any] | None:
+        """The snapshot of the dish the evolution loop looks at (shard, tick), once there is one."""
+        return None if self.mirror is None else self.mirror.status()
 
     def gate(self) -> str | None:
         """Why activations are denied now, or ``None``: Redis must answer, or the shards could not be told."""
@@ -109,6 +115,7 @@ class WorldControl:
             "players_online": sum(v["players"] for v in shards.values()),
             "redis_reachable": self.reachable,
             "shards": shards,
+            **({"dish": dish} if (dish := self.dish()) is not None else {}),
         }
 
     def step(self) -> dict[str, Any]:
@@ -202,7 +209,8 @@ class WorldControl:
             taken += 1
             with self._lock:
                 self.latest[shard] = {
-                    "tick": tick, "version": version, "players": len(report.exposed), "at": self.clock(),
+                    "tick": tick, "version": version, "at": self.clock(),
+                    "players": int(doc["p"]) if isinstance(doc.get("p"), int) else len(report.exposed),
                 }  # fmt: skip
             if doc.get("g") == OFFLINE_GUARD:
                 self.guards.append((shard, OFFLINE_GUARD, tick))
@@ -254,7 +262,12 @@ class ControlPlane:
 
     With ``llm_jobs`` (``cluster up --llm-url``) the council's model calls — every role assigned a
     model, not the offline grammars — are ``llm`` jobs answered by the ``llm`` workers
-    (``ai.offload.JobModel``); without, they are made in this process, as ``go`` makes them."""
+    (``ai.offload.JobModel``); without, they are made in this process, as ``go`` makes them.
+
+    A world that evolves (petri) has its evolution loop run here on a mirror of the dish its shard
+    publishes (``cluster.evolution``): each round the newest snapshot is restored and the loop
+    looks at it; with ``offload`` its candidates are ``evolve`` jobs for the workers, else they
+    are evaluated here; the accepted change is submitted once (the world's ``EffectLog``)."""
 
     def __init__(
         self,
@@ -273,12 +286,17 @@ class ControlPlane:
         self.controls: dict[str, WorldControl] = {}
         #: per world with a council, when offloading: its queue and the once-log of its results
         self.effects: dict[str, Any] = {}
+        #: per world that evolves: its dish's mirror, once-log and evolve queue (``cluster.evolution``)
+        self.evolution: dict[str, Any] = {}
         #: per world whose council's model calls go to the ``llm`` workers: their queue
         self.llm_queues: dict[str, Any] = {}
         for name, runner in runtime.runners.items():
             control = runner.call(lambda runner=runner: world_control(url, runner))
             runner.shards = control
             self.controls[name] = control
+            if runner.evolution.loop is not None:
+                self.evolution[name] = runner.call(lambda runner=runner: _evolution(url, runner, offload))
+                control.mirror = self.evolution[name][0]
             if offload and runner.council is not None:
                 self.effects[name] = runner.call(lambda runner=runner: _offload(url, runner, lag_limit))
             if llm_jobs and runner.council is not None and runner.council.models is not None:
@@ -290,6 +308,8 @@ class ControlPlane:
             for name, runner in self.runtime.runners.items():
                 try:
                     runner.call(self.controls[name].step)
+                    if name in self.evolution:
+                        runner.call(self.evolution[name][0].step)
                 except Exception as exc:  # one world's trouble never stops the others
                     self.runtime.feed.publish(
                         "error", name, source="control", message=f"{type(exc).__name__}: {exc}"
@@ -323,6 +343,12 @@ class ControlPlane:
     def close(self) -> None:
         for name, runner in self.runtime.runners.items():
             runner.shards = None
+            evolution = self.evolution.pop(name, None)
+            if evolution is not None:
+                from ouroboros.cluster.evolution import detach
+
+                with contextlib.suppress(Exception):
+                    runner.call(lambda runner=runner, evolution=evolution: detach(runner, evolution))
             with contextlib.suppress(Exception):
                 runner.call(self.controls[name].close)
             llm = self.llm_queues.pop(name, None)
@@ -345,6 +371,13 @@ def _offload(url: str, runner: Any, lag_limit: int | None) -> Any:
     queue = RedisJobQueue(url, ("gen",), socket_timeout_s=2.0)
     runner.council.offload = GenOffload(queue, DEFAULT_LAG_LIMIT if lag_limit is None else lag_limit)
     return EffectLog(runner.folder / EFFECTS_FILE)
+
+
+def _evolution(url: str, runner: Any, offload: bool) -> Any:
+    """On ``runner``'s control thread: its evolution loop on the dish its shard publishes."""
+    from ouroboros.cluster.evolution import attach
+
+    return attach(url, runner, offload)
 
 
 def _llm_jobs(url: str, runner: Any) -> Any:

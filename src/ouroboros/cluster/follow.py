@@ -145,6 +145,9 @@ class ShardLink:
         self._refused: object = _NOTHING  # the version whose content was refused, and when
         self._tried_at = float("-inf")
         self.reverted_rollout: str | None = None
+        self._snapshot: tuple[int, str | None, bytes] | None = None  # handed over by the tick thread
+        #: snapshots written to ``keys.shard_snapshot`` (an evolving world's dish, ``offer_snapshot``)
+        self.snapshots_sent = 0
         #: why the shard is not on the version it was given (``None``: it is, or it is switching)
         self.refusal: str | None = None
 
@@ -163,6 +166,7 @@ class ShardLink:
                 pipe.get(self._key)
                 raw: Any = pipe.execute()[1]
             self._send_reports()
+            self._send_snapshot()
         except REDIS_ERRORS:
             if self._pubsub is not None:
                 with contextlib.suppress(Exception):
@@ -183,6 +187,22 @@ class ShardLink:
         )
         for _ in batch:  # only what went; reports added meanwhile stay
             self._pending.popleft()
+
+    def offer_snapshot(self, tick: int, version: str | None, data: bytes) -> None:
+        """The tick thread hands over the dish's snapshot taken at its boundary (one reference
+        written: the link thread compresses and writes it; a newer one replaces one not yet sent)."""
+        self._snapshot = (tick, version, data)
+
+    def _send_snapshot(self) -> None:
+        taken = self._snapshot
+        if taken is None:
+            return
+        from ouroboros.cluster.dish import encode_snapshot
+
+        self.r.set(keys.shard_snapshot(self.shard), encode_snapshot(*taken))
+        if self._snapshot is taken:  # kept when Redis failed (raised above) or a newer came meanwhile
+            self._snapshot = None
+        self.snapshots_sent += 1
 
     def run(self, stop: threading.Event) -> None:
         """The link thread: refresh until ``stop``; a Redis away is retried every ``refresh_s``."""
@@ -227,15 +247,19 @@ class ShardLink:
         faults: int = 0,
         money_supply: int | None = None,
         exposed: Iterable[str] = (),
+        players: int | None = None,
     ) -> None:
         """At a tick boundary: queue the switch to the version wanted now, and leave the report
-        of the tick that just ran (on the version it ran)."""
+        of the tick that just ran (on the version it ran). ``players``: the players online when
+        they are not the exposures (a world without players: 0)."""
         ran = world.resources.get("gameplay_version")
         report: dict[str, Any] = {"t": world.tick, "ms": round(tick_ms, 3), "v": ran, "f": faults}
         if money_supply is not None:
             report["m"] = money_supply
         if exposed:
             report["x"] = sorted(exposed)
+        if players is not None:
+            report["p"] = players
         now = self.clock()
         wanted = self.wanted
         pointer = self._pointer_now(now) if wanted is None else None
@@ -274,6 +298,27 @@ class ShardLink:
                 money_supply=sampled[1],
                 exposed=getattr(game, "characters_present", ()),
             )
+
+        return hook
+
+    def on_dish_tick(self, game: Any, snapshot_every_s: float | None = None) -> Callable[[], None]:
+        """``run_shard``'s ``on_tick`` for a world without players (``cluster.dish.DishGame``): its
+        tick times, no players, its entity ids as exposures once per ``refresh_s``; with
+        ``snapshot_every_s``, a snapshot of the dish handed to this link that often."""
+        marks = [float("-inf"), float("-inf")]  # exposures sampled, snapshot taken
+
+        def hook() -> None:
+            world = game.world
+            now = self.clock()
+            exposed: list[str] = []
+            if now - marks[0] >= self.refresh_s:
+                marks[0] = now
+                exposed = game.entity_ids()
+            if snapshot_every_s is not None and now - marks[1] >= snapshot_every_s:
+                marks[1] = now
+                self.offer_snapshot(world.tick, world.resources.get("gameplay_version"), world.snapshot())
+            times = game.tick_ms
+            self.at_tick(world, times[-1] if times else 0.0, exposed=exposed, players=0)
 
         return hook
 

@@ -30,6 +30,12 @@ def shard_running(shard: str, namespace: str = NAMESPACE) -> str:
     return f"{ns(namespace)}:shard:{shard}:running"
 
 
+def shard_snapshot(shard: str, namespace: str = NAMESPACE) -> str:
+    """A shard of an evolving world's newest dish snapshot (JSON, ``cluster.dish.encode_snapshot``),
+    written every few seconds on its link thread; the control's evolution loop mirrors it."""
+    return f"{ns(namespace)}:shard:{shard}:snapshot"
+
+
 def world_route(world: str, namespace: str = NAMESPACE) -> str:
     """The world's routing as the control process publishes it (JSON: the stable version and the
     live or last rollout's state), read by the gateway in front of the world's shards."""
@@ -97,6 +103,7 @@ __all__ = [
     "shard_alive",
     "shard_in",
     "shard_running",
+    "shard_snapshot",
     "shard_version",
     "world_route",
     "world_shards",

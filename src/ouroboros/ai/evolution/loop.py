@@ -209,6 +209,14 @@ class EvolutionLoop:
         self._world_lock: AbstractContextManager[Any] = world_lock or contextlib.nullcontext()
         self._history_lock = threading.Lock()
         self._emitted = 0
+        #: where a generation's candidates are evaluated when not here: ``evaluator(world, content,
+        #: cascade_config, trait_id, version, sources, stopped)`` → one ``Evaluation`` per source, in
+        #: order (``ai.offload.EvolveJobs``: ``evolve`` jobs for workers); it raises
+        #: ``EvaluationStoppedError`` once ``stopped()`` says so. ``None``: the cascade runs here
+        self.evaluator: Callable[..., list[Evaluation]] | None = None
+        #: the once-check of a delivery (``cluster.effects.EffectLog``): a change already submitted
+        #: on the same active version is not submitted again (a cluster's control process sets it)
+        self.once: Any = None
 
     # -- feed ------------------------------------------------------------------------------------
     def _emit(self, event_type: str, *, at: Cycle | None = None, **data: Any) -> dict[str, Any]:
@@ -324,9 +332,41 @@ class EvolutionLoop:
         if cycle.outcome is None:
             if cycle.change is None:
                 cycle.outcome = self._emit("rejected", at=cycle, reason="the cycle was not evaluated")
-            else:
+            elif self.once is None:
                 cycle.outcome = self._deliver(cycle, cycle.target, cycle.version, cycle.change)
+            else:
+                cycle.outcome = self._deliver_once(cycle, cycle.change)
         return cycle.outcome
+
+    def delivery_key(self, change: Mapping[str, Any]) -> str:
+        """The once-key of submitting ``change`` now: the world, the active version it builds on
+        and the change itself (a restarted process that reaches the same change submits nothing)."""
+        import hashlib
+        import json
+
+        doc = {"world": self._world_name, "base": self.governor.active(), "change": change}
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        return "evolution:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def _deliver_once(self, cycle: Cycle, change: Mapping[str, Any]) -> dict[str, Any]:
+        """``_deliver`` under the once-check: its key recorded with the submission, or the delivery
+        skipped (``already_submitted``) when the key was recorded before."""
+        done: list[dict[str, Any]] = []
+        key = self.delivery_key(change)
+
+        def deliver() -> None:
+            done.append(self._deliver(cycle, cycle.target, cycle.version, change))
+
+        if self.once.apply_once(key, deliver):
+            return done[0]
+        return self._emit(
+            "rejected",
+            at=cycle,
+            trait_id=cycle.target,
+            code="already_submitted",
+            key=key,
+            reason="this change was submitted on this version before",
+        )
 
     # -- one cycle -------------------------------------------------------------------------------
     @property
@@ -416,11 +456,12 @@ class EvolutionLoop:
                 draws.fork(f"gen:{gen}"), parents=parents, feedback=feedback, plan=plan
             )
             feedback = []
-            for cand in candidates:
+            remote = self._evaluate_elsewhere(cycle, trait_id, version, candidates)
+            for i, cand in enumerate(candidates):
                 if self._stopped(cycle):
                     return
                 cycle.candidates += 1
-                ev = cascade.evaluate(trait_id, version, cand.source)
+                ev = remote[i] if remote is not None else cascade.evaluate(trait_id, version, cand.source)
                 self._emit("candidate", at=cycle, generation=gen, origin=cand.origin, source=cand.source)
                 self._emit("evaluation", at=cycle, generation=gen, origin=cand.origin, **ev.as_dict())
                 if ev.stage == "shadow" and cand.program is not None:
@@ -455,6 +496,29 @@ class EvolutionLoop:
             world=self._world_name,
             instructions_per_call=self.config.cascade.instructions_per_call,
         )
+
+    def _evaluate_elsewhere(
+        self, cycle: Cycle, trait_id: str, version: str, candidates: list[Candidate]
+    ) -> list[Evaluation] | None:
+        """A generation's evaluations by ``evaluator`` (all at once, so workers share them), or
+        ``None`` when the cascade runs here."""
+        if self.evaluator is None or not candidates or cycle.world is None:
+            return None
+        if self._stopped(cycle):
+            raise EvaluationStoppedError("the cycle was stopped")
+        sources = [c.source for c in candidates]
+        got = self.evaluator(
+            cycle.world,
+            cycle.content,
+            self.config.cascade,
+            trait_id,
+            version,
+            sources,
+            lambda: self._out_of_time(cycle) or cycle.cancelled.is_set(),
+        )
+        if len(got) != len(sources):
+            raise BadInputError(f"the evaluator answered {len(got)} evaluations of {len(sources)} candidates")
+        return list(got)
 
     def _evaluate_params(self, cycle: Cycle) -> None:
         """Try the hook's parameter changes (for petri: more food) on forks; accept the change with

@@ -1,0 +1,135 @@
+"""petri in the cluster: ``ouroboros shard petri`` ticks a dish with no players, follows the version
+the control publishes and reports its ticks (no players; entity ids as exposures), hands the
+control a snapshot of its dish, and saves the dish for its next life. With ``ouroboros control``
+and ``ouroboros worker evolve`` an evolution cycle's candidates are evaluated by the worker (their
+jobs went through the queue), the accepted trait is submitted once and reaches the shard."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+from typing import Any
+
+from ouroboros.ai.evolution import CascadeConfig, EvolutionLoop
+from ouroboros.ai.offload import EvolveJobs
+from ouroboros.cluster import keys
+from ouroboros.cluster.control import EFFECTS_FILE, WorldControl
+from ouroboros.cluster.dish import decode_snapshot
+from ouroboros.cluster.effects import EffectLog
+from ouroboros.cluster.memory import MemoryJobQueue
+from ouroboros.cluster.redis_server import RedisServer
+from ouroboros.patches.governor import Governor
+from ouroboros.patches.states import State
+from ouroboros.worlds import build_world
+from tests.cluster.test_cluster_neon import Proc
+from tests.cluster.test_shard_versions import wait_until
+from tests.patches.conftest import make_bundle, params_content
+from tests.rollout.conftest import FAST_BUDGETS
+
+ONE = 65536
+PETRI = {"world": "petri", "seed": 7, "config": {"entities": 60}, "budgets": FAST_BUDGETS}
+CONTROL = re.compile(r"control: (\{.*\})")
+SECRET = re.compile(r"one-time secret (\S+)")
+
+
+def _petri_gov(data: Path, **world: Any) -> Governor:
+    gov = Governor(data / "petri", world_defaults={**PETRI, **world}, environ={})
+    gov.new_key("op", ["*"])
+    return gov
+
+
+def test_a_petri_shard_follows_the_controls_activation_reports_its_ticks_and_saves_its_dish(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    gov = _petri_gov(data)
+    control = WorldControl(redis_server.url, "petri", gov)
+    shard = Proc(["shard", "petri", "--redis", redis_server.url, "--data", str(data), "--tick-hz", "30"])
+    try:
+        shard.wait_for(re.compile(r"shard petri-0: boot \w+, 30 ticks/s, .*no players, a snapshot every"))
+        wait_until(lambda: control.latest.get("petri-0", {}).get("tick", 0) > 0, 90, every=control.poll)
+        seen = control.latest["petri-0"]
+        assert seen["version"] is None and seen["players"] == 0  # a dish: no players online
+        doc = make_bundle(gov, params_content(33, "1.0.1"), gov.local_key("op"))
+        assert gov.submit(doc).state == State.ACTIVE
+        patch = doc["patch_id"]
+        wait_until(lambda: control.latest["petri-0"]["version"] == patch, 60, every=control.poll)
+        ticked = control.latest["petri-0"]["tick"]
+        wait_until(lambda: control.latest["petri-0"]["tick"] > ticked + 10, 30, every=control.poll)
+        # the dish the evolution loop would look at: a petri snapshot on the version it runs now
+        got = wait_until(
+            lambda: (
+                (d := decode_snapshot(control.r.get(keys.shard_snapshot("petri-0")))) and d[1] == patch and d
+            )
+        )
+        mirror = build_world("petri", 7, {"entities": 60})
+        mirror.restore(got[2])
+        assert mirror.tick == got[0] > 0 and mirror.resources["params"]["temperature"] == 33
+        assert control.r.get(keys.shard_alive("petri-0"))  # its lease, as a played shard keeps it
+        shard.popen.send_signal(signal.SIGTERM)
+        assert shard.popen.wait(60) == 0
+        saved = build_world("petri", 7, {"entities": 60})
+        saved.restore((data / "shards" / "petri-0" / "petri.snapshot").read_bytes())
+        assert saved.tick >= got[0] and saved.resources["gameplay_version"] == patch
+    finally:
+        shard.stop()
+        control.close()
+        gov.close()
+
+
+def test_a_cycle_evaluated_through_evolve_jobs_equals_the_in_process_cycle_and_delivers_once(
+    tmp_path: Path,
+) -> None:
+    """The loop's evaluator over the job queue (a worker's handler answering in between) decides
+    what the in-process cascade decides; the same change on the same version is submitted once."""
+    import dataclasses
+
+    from ouroboros.ai.evolution import EvolutionConfig
+    from ouroboros.ai.jobs import evolve_job
+
+    settings = EvolutionConfig(generations=2, cascade=CascadeConfig(replay_ticks=3, shadow_ticks=40))
+
+    def dish() -> Any:
+        world = build_world("petri", 7, {"entities": 60})
+        world.run(10)
+        return world
+
+    here = EvolutionLoop(dish(), config=settings)
+    local = here.trigger("compare")
+    queue = MemoryJobQueue()
+    evaluator = EvolveJobs(queue, "petri", poll_s=0.0)
+
+    def serve(_: float) -> None:  # a worker's turn between two looks of the evaluator
+        while (job := queue.claim("w")) is not None:
+            queue.complete(job, evolve_job(dict(job.payload)))
+
+    evaluator.wait = serve
+    held = {"budgets": {**FAST_BUDGETS, "human_domains": ["scripts", "traits"]}}
+    gov = _petri_gov(tmp_path, **held)
+    there = EvolutionLoop(dish(), governor=gov, config=settings)
+    there.evaluator = evaluator
+    there.once = EffectLog(tmp_path / EFFECTS_FILE)
+    try:
+        cycle = there.prepare_trigger("compare")
+        there.evaluate(cycle)
+        again = dataclasses.replace(cycle)  # a restarted control finishing the same cycle
+        remote = there.finish(cycle)
+        assert local["type"] == "swapped" and remote["type"] == "waiting"  # held for a person here
+
+        def evaluations(loop: EvolutionLoop) -> list[dict[str, Any]]:
+            return [
+                {k: v for k, v in e.items() if k != "tick"}
+                for e in loop.history()
+                if e["type"] == "evaluation"
+            ]
+
+        assert evaluations(here) == evaluations(there) != []
+        assert len(evaluator.submitted) == len(evaluations(there)) == queue.stats().results
+        second = there.finish(again)
+        assert second["type"] == "rejected" and second["code"] == "already_submitted"
+        assert there.once.applied(second["key"])
+        assert [p["patch_id"] for p in gov.ledger.patches()] == [remote["patch_id"]]  # one submission
+    finally:
+        there.once.close()
+        gov.close()
