@@ -6,10 +6,14 @@ jobs went through the queue), the accepted trait is submitted once and reaches t
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from pathlib import Path
 from typing import Any
+
+import httpx
+import pytest
 
 from ouroboros.ai.evolution import CascadeConfig, EvolutionLoop
 from ouroboros.ai.offload import EvolveJobs
@@ -18,6 +22,7 @@ from ouroboros.cluster.control import EFFECTS_FILE, WorldControl
 from ouroboros.cluster.dish import decode_snapshot
 from ouroboros.cluster.effects import EffectLog
 from ouroboros.cluster.memory import MemoryJobQueue
+from ouroboros.cluster.redis_queue import RedisJobQueue
 from ouroboros.cluster.redis_server import RedisServer
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
@@ -133,3 +138,65 @@ def test_a_cycle_evaluated_through_evolve_jobs_equals_the_in_process_cycle_and_d
     finally:
         there.once.close()
         gov.close()
+
+
+@pytest.mark.slow  # a worker and a shard compile the dish's kernels; the cycle runs 3 generations
+def test_cluster_up_with_petri_evolves_on_the_evolve_worker_and_the_trait_reaches_the_shard(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    _petri_gov(data).close()  # the governed folder: a small dish, fast pipeline budgets
+    up = Proc(["cluster", "up", "--redis", redis_server.url, "--workers", "1", "--shards", "petri=1",
+               "--api-port", "0", "--data", str(data)])  # fmt: skip
+    queue = RedisJobQueue(redis_server.url, ("evolve",))
+    try:
+        api = f"http://127.0.0.1:{json.loads(up.wait_for(CONTROL, 120).group(1))['api']}"
+        secret = up.wait_for(SECRET).group(1)
+        login = httpx.post(f"{api}/api/auth/login", json={"secret": secret, "username": "admin"}, timeout=30)
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+        assert not any("gateway-petri" in line for line in up.lines)  # a dish has no gateway
+
+        def state() -> dict[str, Any]:
+            got = httpx.get(f"{api}/api/world/state", params={"world": "petri"}, headers=auth, timeout=30)
+            assert got.status_code == 200, got.text
+            return dict(got.json())
+
+        wait_until(lambda: "dish" in state() and state()["shards"]["petri-0"]["tick"] > 0, 120)
+        assert state()["shards"]["petri-0"]["players"] == 0
+        asked = httpx.post(f"{api}/api/evolution/trigger", json={"reason": "grow"}, headers=auth, timeout=30)
+        assert asked.status_code == 202, asked.text
+
+        def history() -> list[dict[str, Any]]:
+            got = httpx.get(f"{api}/api/evolution/history", params={"limit": 500}, headers=auth, timeout=30)
+            return list(got.json())
+
+        ends = ("swapped", "rejected", "waiting", "staged")
+        outcome = wait_until(lambda: next((e for e in history() if e["type"] in ends), None), 240)
+        assert outcome["type"] == "swapped", history()[:5]
+        patch = outcome["patch_id"]
+        # every candidate was evaluated by the worker: its evolve jobs went through the queue
+        evaluated = [e for e in history() if e["type"] == "evaluation"]
+        _, results = queue.results_since("0", 1000)
+        done = [key for key, _ in results if key.startswith("evolve:petri:")]
+        sources = {e["source"] for e in history() if e["type"] == "candidate"}
+        assert evaluated and len(done) == len(sources)  # one job per distinct candidate (the key)
+        assert all(
+            "evaluation" in r and "digest" in r for k, r in results if k in done
+        )  # evolve_job's answers
+        # submitted once: one key in the world's once-log, one patch from the loop in the ledger
+        effects = EffectLog(data / "petri" / EFFECTS_FILE)
+        try:
+            keys_applied = [
+                r[0] for r in effects._db.execute("SELECT key FROM applied WHERE key LIKE 'evolution:%'")
+            ]
+        finally:
+            effects.close()
+        governed = [e for e in history() if e["type"] == "governed"]
+        assert len(keys_applied) == len(governed) >= 1 and patch in {e["patch_id"] for e in governed}
+        # the trait reaches the shard as the version the control publishes
+        wait_until(lambda: state()["shards"]["petri-0"]["version"] == patch, 90)
+        up.popen.send_signal(signal.SIGINT)
+        assert up.popen.wait(60) == 0
+    finally:
+        queue.close()
+        up.stop()
