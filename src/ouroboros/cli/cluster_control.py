@@ -9,7 +9,7 @@ World-state endpoints answer from what the shards report (tick, version, players
 409 ``served_by_shards`` where only a world ticking here could answer. The council's director jobs
 go to the workers as ``gen`` jobs (``--no-gen-jobs``: generated here, as ``go`` does), low-priority
 ones deferred while more than ``--lag-limit`` jobs are queued; their proposals are made here, each
-once (``DATA/<world>/effects.sqlite3``). A world without players that evolves (petri) is governed
+once (``DATA/<world>/effects.sqlite3``). A world without players that evolves is governed
 too: its evolution loop runs here on the snapshot its shard publishes, its candidates evaluated by
 the ``evolve`` workers (``--no-gen-jobs``: here), its accepted trait submitted once
 (``cluster.evolution``). The council's model calls (enrich, the storyteller) are

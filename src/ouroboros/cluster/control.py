@@ -264,7 +264,7 @@ class ControlPlane:
     model, not the offline grammars — are ``llm`` jobs answered by the ``llm`` workers
     (``ai.offload.JobModel``); without, they are made in this process, as ``go`` makes them.
 
-    A world that evolves (petri) has its evolution loop run here on a mirror of the dish its shard
+    A world that evolves has its evolution loop run here on a mirror of the dish its shard
     publishes (``cluster.evolution``): each round the newest snapshot is restored and the loop
     looks at it; with ``offload`` its candidates are ``evolve`` jobs for the workers, else they
     are evaluated here; the accepted change is submitted once (the world's ``EffectLog``)."""

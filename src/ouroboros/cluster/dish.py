@@ -1,4 +1,4 @@
-"""A shard of a world without players (``ouroboros shard petri``): the dish ticks at its pace.
+"""A shard of a world without players (``ouroboros shard WORLD``): the dish ticks at its pace.
 
 ``DishGame`` is the live-game face ``run_shard`` drives for such a world: ``step`` ticks it (its
 tick times kept), ``save`` writes its snapshot under the shard's folder (``<world>.snapshot``,
