@@ -79,6 +79,13 @@ def test_a_petri_shard_follows_the_controls_activation_reports_its_ticks_and_sav
         saved = build_world("petri", 7, {"entities": 60})
         saved.restore((data / "shards" / "petri-0" / "petri.snapshot").read_bytes())
         assert saved.tick >= got[0] and saved.resources["gameplay_version"] == patch
+        # its next life goes on from the dish it saved
+        again = Proc(["shard", "petri", "--redis", redis_server.url, "--data", str(data), "--tick-hz", "30"])
+        try:
+            wait_until(lambda: control.latest["petri-0"]["tick"] > saved.tick, 60, every=control.poll)
+            assert control.latest["petri-0"]["version"] == patch
+        finally:
+            again.stop()
     finally:
         shard.stop()
         control.close()
@@ -142,14 +149,14 @@ def test_a_cycle_evaluated_through_evolve_jobs_equals_the_in_process_cycle_and_d
         gov.close()
 
 
-@pytest.mark.slow  # a worker and a shard compile the dish's kernels; the cycle runs 3 generations
-def test_cluster_up_with_petri_evolves_on_the_evolve_worker_and_the_trait_reaches_the_shard(
+@pytest.mark.slow  # five processes; the cycle runs 3 generations on the worker
+def test_cluster_up_with_neon_and_petri_evolves_on_the_evolve_worker_and_the_trait_reaches_the_shard(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     _petri_gov(data).close()  # the governed folder: a small dish, fast pipeline budgets
-    up = Proc(["cluster", "up", "--redis", redis_server.url, "--workers", "1", "--shards", "petri=1",
-               "--api-port", "0", "--data", str(data)])  # fmt: skip
+    up = Proc(["cluster", "up", "--redis", redis_server.url, "--workers", "1", "--shards", "neon=1,petri=1",
+               "--api-port", "0", "--telnet-port", "0", "--data", str(data)])  # fmt: skip
     queue = RedisJobQueue(redis_server.url, ("evolve",))
     try:
         api = f"http://127.0.0.1:{json.loads(up.wait_for(CONTROL, 120).group(1))['api']}"
@@ -159,7 +166,7 @@ def test_cluster_up_with_petri_evolves_on_the_evolve_worker_and_the_trait_reache
         from ouroboros.cluster.status import status_doc
 
         names = {p["name"] for p in status_doc(redis_server.url)["processes"]}
-        assert names == {"worker-1", "petri-0", "control"}  # a dish has no gateway
+        assert names == {"worker-1", "neon-0", "gateway-neon", "petri-0", "control"}  # a dish: no gateway
 
         def state() -> dict[str, Any]:
             got = httpx.get(f"{api}/api/world/state", params={"world": "petri"}, headers=auth, timeout=30)
@@ -266,3 +273,46 @@ def test_the_control_mirrors_the_newest_dish_refuses_another_worlds_and_rides_ou
         }  # fmt: skip
     finally:
         mirror.close()
+
+
+def test_a_dish_shard_keeps_its_pace_while_redis_is_stalled_and_hands_over_its_snapshot_after(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """No tick waits on Redis: the dish's snapshot and reports wait on the link thread."""
+    import threading
+
+    from ouroboros.cluster.dish import open_dish
+    from ouroboros.cluster.follow import ShardLink
+    from ouroboros.cluster.shard import ShardHost, run_shard
+    from tests.cluster.test_shard_no_wait import stalled
+
+    hz = 50.0
+    dish = open_dish("petri", tmp_path / "petri-0", 7, {"entities": 60}, hz)
+    host = ShardHost(dish, redis_server.url, "petri-0")
+    link = ShardLink(redis_server.url, "petri", "petri-0", tmp_path / "petri", refresh_s=0.1)
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=link.run, args=(stop,)),
+        threading.Thread(
+            target=run_shard, args=(dish, host, stop, hz), kwargs={"on_tick": link.on_dish_tick(dish, 0.2)}
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: link.snapshots_sent >= 1, 30)
+        with stalled(redis_server):
+            start = dish.world.tick
+            wait_until(
+                lambda: dish.world.tick >= start + 100, 2 * 100 / hz + 2.0
+            )  # a 2 s socket timeout could not
+            sent = link.snapshots_sent
+        wait_until(lambda: link.snapshots_sent > sent, 30)
+        got = decode_snapshot(link.r.get(keys.shard_snapshot("petri-0")))
+        assert got is not None and got[0] > start
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+        link.close()
+    assert (tmp_path / "petri-0" / "petri.snapshot").exists()  # saved on the way out
