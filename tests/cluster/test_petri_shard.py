@@ -26,6 +26,7 @@ from ouroboros.cluster.effects import EffectLog
 from ouroboros.cluster.memory import MemoryJobQueue
 from ouroboros.cluster.redis_queue import RedisJobQueue
 from ouroboros.cluster.redis_server import RedisServer
+from ouroboros.errors import OuroborosError
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.states import State
 from ouroboros.worlds import build_world
@@ -125,6 +126,11 @@ def test_a_cycle_evaluated_through_evolve_jobs_equals_the_in_process_cycle_and_d
     there.evaluator = evaluator
     there.once = EffectLog(tmp_path / EFFECTS_FILE)
     try:
+        there.unready = lambda: "no snapshot yet"
+        with pytest.raises(OuroborosError) as refused:
+            there.prepare_trigger("too early")
+        assert refused.value.code == "no_dish" and there.cycles == 0
+        there.unready = None
         cycle = there.prepare_trigger("compare")
         there.evaluate(cycle)
         again = dataclasses.replace(cycle)  # a restarted control finishing the same cycle
@@ -256,11 +262,13 @@ def test_the_control_mirrors_the_newest_dish_refuses_another_worlds_and_rides_ou
     mirror = DishMirror(redis_server.url, runner)
     try:
         assert mirror.step() is False and runner.started == 0  # nothing published: no cycle starts
+        assert "no shard of petri has sent a snapshot" in (mirror.unready() or "")
         dish = build_world("petri", 7, {"entities": 60})
         dish.run(12)
         mirror.r.sadd(keys.world_shards("petri"), "petri-0")
         mirror.r.set(keys.shard_snapshot("petri-0"), encode_snapshot(dish.tick, None, dish.snapshot()))
         assert mirror.step() is True and runner.world.tick == 12 and runner.started == 1
+        assert mirror.unready() is None
         assert runner.world.digest() == dish.digest()
         assert mirror.step() is False and runner.started == 2  # the same snapshot: looked at, not restored
         other = build_world("flocking", 1, {})

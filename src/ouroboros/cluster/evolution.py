@@ -6,7 +6,8 @@ the world's first shard wrote (``keys.shard_snapshot``, every ``cluster.dish.SNA
 one ``GET``), restores it into the runner's world under the runner's lock when it is newer than
 the one mirrored, and then lets the loop look at it (``runner.evolution.maybe_start``: the watcher
 sees the dish's telemetry, which the snapshot carries; a cycle due starts on the evolution thread,
-on a fork of the mirror). Before a first snapshot no cycle starts on its own. Why a published
+on a fork of the mirror). Before a first snapshot no cycle starts, and an operator's trigger is
+refused (``no_dish``: the loop's ``unready``). Why a published
 snapshot rather than asking the shard for one: no request/answer protocol between the two, the
 shard's tick never waits (it hands bytes to its link thread), the watcher needs a fresh look every
 few seconds anyway, and one compressed snapshot per ``SNAPSHOT_EVERY_S`` is small (tens of KB).
@@ -53,6 +54,12 @@ class DishMirror:
         if self.tick is None:
             return None
         return {"shard": self.shard, "tick": self.tick, "version": self.version, "mirrored": self.mirrored}
+
+    def unready(self) -> str | None:
+        """Why the loop cannot plan a cycle yet (an operator's trigger is refused with it)."""
+        if self.tick is None:
+            return f"no shard of {self.world} has sent a snapshot of its dish yet: try again in a moment"
+        return None
 
     def step(self) -> bool:
         """On the world's control thread: mirror a newer snapshot (True when one was restored),
@@ -103,7 +110,9 @@ def attach(url: str, runner: Any, offload: bool) -> tuple[DishMirror, Any, Any]:
 
         queue = RedisJobQueue(url, ("evolve",), socket_timeout_s=2.0)
         loop.evaluator = EvolveJobs(queue, runner.name)
-    return DishMirror(url, runner), loop.once, queue
+    mirror = DishMirror(url, runner)
+    loop.unready = mirror.unready
+    return mirror, loop.once, queue
 
 
 def detach(runner: Any, parts: tuple[DishMirror, Any, Any]) -> None:
@@ -112,7 +121,7 @@ def detach(runner: Any, parts: tuple[DishMirror, Any, Any]) -> None:
     runner.evolution.stop()  # the cycle under way stops at its next candidate; nothing delivered
     loop = runner.evolution.loop
     if loop is not None:
-        loop.evaluator, loop.once = None, None
+        loop.evaluator, loop.once, loop.unready = None, None, None
     mirror.close()
     once.close()
     if queue is not None:

@@ -217,6 +217,9 @@ class EvolutionLoop:
         #: the once-check of a delivery (``cluster.effects.EffectLog``): a change already submitted
         #: on the same active version is not submitted again (a cluster's control process sets it)
         self.once: Any = None
+        #: why no cycle can be planned now (``None``: it can): a cluster's control before its
+        #: shard sent a first snapshot of the dish. An operator's trigger is then refused with it
+        self.unready: Callable[[], str | None] | None = None
 
     # -- feed ------------------------------------------------------------------------------------
     def _emit(self, event_type: str, *, at: Cycle | None = None, **data: Any) -> dict[str, Any]:
@@ -275,6 +278,9 @@ class EvolutionLoop:
         """Between ticks: plan a cycle now, whatever the cooldown (an operator's request)."""
         if reason is not None and not isinstance(reason, str):
             raise BadInputError("reason must be text")
+        why = self.unready() if self.unready is not None else None
+        if why:
+            raise OuroborosError(why, code="no_dish")
         with self._world_lock:
             found = self.watcher.triggers(self.world.resources["params"].get("max_entities"))
             kind = found[0].kind if found else "starvation"
