@@ -124,6 +124,7 @@ def test_an_activation_reaches_every_shard_and_their_reports_come_back(
     control = WorldControl(redis_server.url, "neon", neon_gov)
     try:
         wait_until(lambda: len(control.latest) == 2, every=control.poll)  # both registered and reporting
+        assert control.shard_count == 2  # a control arm exists: the control's council stages by default
         doc = make_bundle(neon_gov, described("Rain hisses on a plaza rebuilt overnight.", "1.1.0"),
                           neon_gov.local_key("op"))  # fmt: skip
         assert neon_gov.submit(doc).state == State.ACTIVE

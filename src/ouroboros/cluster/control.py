@@ -70,6 +70,8 @@ class WorldControl:
             url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0
         )
         self.published: dict[str, str] = {}
+        #: the shards registered at the last publish: more than one, and a rollout has a control arm
+        self.shard_count = 0
         self._published_at = float("-inf")
         self._cursor = "0-0"
         #: each shard's last report: tick, version, players online, report time (this clock)
@@ -155,6 +157,7 @@ class WorldControl:
         switch to what it was told also finds the route that told it (the gateway relies on it)."""
         members: Any = self.r.smembers(keys.world_shards(self.world))
         shards: list[str] = sorted(members)
+        self.shard_count = len(shards)
         desired = router.desired(shards) if shards else {}
         r = router.rollout
         live = r.rollout_id if r is not None and r.phase in LIVE else None
@@ -321,6 +324,12 @@ class ControlPlane:
                         continue
                     if name in self.effects:
                         runner.post(self.apply_results, name)
+                    # with a control arm (two shards or more) a rollout advances here: the
+                    # council and the evolution loop stage by the default plans (ADR 0017)
+                    staged = self.controls[name].shard_count > 1
+                    runner.council.staged_by_default = staged
+                    if runner.evolution.loop is not None:
+                        runner.evolution.loop.staged_by_default = staged
                     status = self.controls[name].status()
                     kpis = {"tick": status["tick"], "players_online": status["players_online"]}
                     runner.post(runner._council_step, [], kpis, status["tick"])
