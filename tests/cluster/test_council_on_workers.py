@@ -4,7 +4,7 @@ becomes one proposal in the council's queue, once, however often the results are
 the queue lags over the limit a low-priority job is deferred (the decision is recorded), and it
 goes once the worker has caught up. The control side is ``ControlPlane`` over a ``Runtime`` as
 ``ouroboros control`` builds it, in this process so that the test can hand the director an event
-(the shards do not report the director's signals yet); the worker is its own process. With
+of its choosing (the shards' own signals: ``test_council_signals``); the worker is its own process. With
 ``llm_jobs`` the council's model calls are ``llm`` jobs: the model server hears from the worker
 process only."""
 

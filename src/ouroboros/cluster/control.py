@@ -15,6 +15,16 @@
   shard's last report (tick, version, players) for status, and hands a shard's offline-revert
   guard to the rollout driver (the rollout rolls back).
 
+At each council step (``council_input``, on the control thread) it reads the director's signals the
+shards sent since its cursor (``keys.world_signals``; the cursor is kept in Redis,
+``keys.world_signals_seen``, so a restarted control goes on where the last left off, and a Redis
+that came back empty is read from its start) and gives the council what ``go``'s runner would: the
+union of their events, each tagged with its ``shard`` (at most ``MAX_COUNCIL_EVENTS`` wait, the
+oldest dropped), and the KPIs of the shards heard from in the last ``STALE_S`` combined by
+``combine_kpis`` (counts summed; ratios weighted by each shard's players online; ticks the
+highest; lists united; anything else the freshest shard's). Redis away: the council steps with what
+was read before (never raises, never waits on a Redis already found away).
+
 It gates the governor (``Governor.activation_gate``): while Redis does not answer a ``PING``, new
 activations are denied (exit 2, HTTP 409, audited) — the shards could not be told. Redis never
 raises out of ``poll``: it returns what it could do.
@@ -27,7 +37,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
@@ -45,6 +56,10 @@ REPUBLISH_S = 5.0
 EFFECTS_FILE = "effects.sqlite3"
 #: a shard whose last report is older than this does not count as running (``status``)
 STALE_S = 5.0
+#: the shards' director events waiting for the council's next step (the oldest dropped first)
+MAX_COUNCIL_EVENTS = 500
+#: a numeric KPI whose name holds one of these is a ratio or a rate: weighted by players, not summed
+RATIO_MARKS = ("permille", "percent", "ratio", "rate", "mean", "avg", "share", "fraction", "_ms")
 log = logging.getLogger("ouroboros.cluster")
 
 
@@ -81,6 +96,11 @@ class WorldControl:
         self.reachable: bool = True
         #: the evolving world's dish as the control mirrors it (``cluster.evolution.DishMirror``)
         self.mirror: Any = None
+        # the director's signals: events waiting for the council, each shard's last KPIs
+        self._signals_cursor: str | None = None  # read from ``keys.world_signals_seen`` at first
+        self.signal_events: deque[dict[str, Any]] = deque(maxlen=MAX_COUNCIL_EVENTS)
+        #: each shard's last signals: (receipt time on this clock, their tick, their KPIs)
+        self.signal_kpis: dict[str, tuple[float, int, dict[str, Any]]] = {}
         governor.activation_gate = self.gate
 
     def dish(self) -> dict[str, Any] | None:
@@ -189,6 +209,60 @@ class WorldControl:
                 read += self._take(fields.get("s", ""), fields.get("b", ""))
         return read
 
+    def read_signals(self, count: int = 1000) -> int:
+        """Read the director's signals the shards sent since the last call; the documents read."""
+        stream, seen = keys.world_signals(self.world), keys.world_signals_seen(self.world)
+        if self._signals_cursor is None:
+            cursor: Any = self.r.get(seen)
+            self._signals_cursor = cursor or "0-0"
+        before, read = self._signals_cursor, 0
+        while True:
+            got: Any = self.r.xread({stream: self._signals_cursor}, count=count)
+            n = 0
+            for _, entries in got or ():
+                for entry_id, fields in entries:
+                    self._signals_cursor = entry_id
+                    n += 1
+                    read += self._take_signals(fields.get("s", ""), fields.get("d", ""))
+            if n < count:
+                break
+        if self._signals_cursor != before:
+            self.r.set(seen, self._signals_cursor)
+        return read
+
+    def _take_signals(self, shard: str, body: str) -> int:
+        try:
+            doc = json.loads(body)
+            tick, events, kpis = int(doc["t"]), doc.get("e", []), doc.get("k", {})
+        except (ValueError, TypeError, KeyError):
+            return 0  # not a document of ours
+        if not shard or not isinstance(events, list) or not isinstance(kpis, dict):
+            return 0
+        for event in events:
+            if isinstance(event, dict) and "kind" in event:
+                self.signal_events.append(event if "shard" in event else {**event, "shard": shard})
+        self.signal_kpis[shard] = (self.clock(), tick, kpis)
+        return 1
+
+    def council_input(self) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+        """On the control thread, at a council step: the events, KPIs and tick to give the council
+        (see the module docstring). Redis away: what was read before; never raises."""
+        if self.reachable:
+            try:
+                self.read_signals()
+            except REDIS_ERRORS:
+                self.reachable = False
+                self._signals_cursor = None  # Redis may come back empty: ask it again
+            except redis.exceptions.RedisError as exc:
+                log.warning("world %s: the shards' signals cannot be read: %s", self.world, exc)
+        events = list(self.signal_events)
+        self.signal_events.clear()
+        now = self.clock()
+        fresh = {s: (t, k) for s, (at, t, k) in self.signal_kpis.items() if now - at < STALE_S}
+        status = self.status()
+        kpis = {**combine_kpis(fresh), "tick": status["tick"], "players_online": status["players_online"]}
+        return events, kpis, status["tick"]
+
     def _take(self, shard: str, body: str) -> int:
         try:
             batch = json.loads(body)
@@ -231,6 +305,51 @@ class WorldControl:
         self.r.close()
 
 
+def combine_kpis(shards: Mapping[str, tuple[int, Mapping[str, Any]]]) -> dict[str, Any]:
+    """One world's KPIs from its shards' (``{shard: (tick, kpis)}``): a number is summed (players,
+    population, money supply: counts), except a tick (``tick``, ``*_tick``: the highest) and a ratio
+    or rate (a name with one of ``RATIO_MARKS``: the mean weighted by each shard's players online,
+    plain when no shard has one; an int stays an int, rounded); a flag is true when any shard's is;
+    a list is the sorted union of the shards'; anything else (a version, a text) is the freshest
+    shard's (highest tick, then name)."""
+    order = sorted(shards, key=lambda s: (shards[s][0], s))  # the freshest last
+    names: dict[str, None] = {}
+    for shard in order:
+        names.update(dict.fromkeys(shards[shard][1]))
+    weight = {s: _players(shards[s][1]) for s in order}
+    out: dict[str, Any] = {}
+    for name in names:
+        have = [(s, shards[s][1][name]) for s in order if name in shards[s][1]]
+        values = [v for _, v in have]
+        if all(isinstance(v, bool) for v in values):
+            out[name] = any(values)
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            if name == "tick" or name.endswith("_tick"):
+                out[name] = max(values)
+            elif any(mark in name for mark in RATIO_MARKS):
+                weights = [weight[s] for s, _ in have]
+                if sum(weights) <= 0:
+                    weights = [1] * len(have)
+                mean = sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
+                out[name] = round(mean) if all(isinstance(v, int) for v in values) else mean
+            else:
+                out[name] = sum(values)
+        elif all(isinstance(v, list) for v in values):
+            united = {json.dumps(x, sort_keys=True): x for v in values for x in v}
+            out[name] = [united[k] for k in sorted(united)]
+        else:
+            out[name] = values[-1]
+    return out
+
+
+def _players(kpis: Mapping[str, Any]) -> int:
+    for name in ("players_online", "online_players"):
+        value = kpis.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return 0
+
+
 def route_doc(router: Router) -> str:
     """The world's route as JSON: its stable version and the rollout its router follows (live, or
     the one that just ended, so that a gateway moves the sessions off a rolled-back patch)."""
@@ -254,8 +373,9 @@ def world_control(url: str, runner: Any) -> WorldControl:
 class ControlPlane:
     """A cluster's control process over a ``Runtime`` whose worlds tick on shards: every
     ``every_s`` each world's ``WorldControl.step`` on its control thread, and every
-    ``council_every_s`` the council's step with what the shards reported (its tick, players
-    online). Each runner carries its control as ``runner.shards`` (the API answers from it).
+    ``council_every_s`` the council's step with what the shards reported: their director's signals
+    (``WorldControl.council_input``: the union of their events, their KPIs combined), the tick and
+    the players online. Each runner carries its control as ``runner.shards`` (the API answers from it).
 
     With ``offload`` (``cluster up`` with workers) each council's director jobs go to the workers
     as ``gen`` jobs (``ai.offload.GenOffload`` over the Redis queue, low-priority ones deferred
@@ -330,9 +450,13 @@ class ControlPlane:
                     runner.council.staged_by_default = staged
                     if runner.evolution.loop is not None:
                         runner.evolution.loop.staged_by_default = staged
-                    status = self.controls[name].status()
-                    kpis = {"tick": status["tick"], "players_online": status["players_online"]}
-                    runner.post(runner._council_step, [], kpis, status["tick"])
+                    runner.post(self.council_step, name)
+
+    def council_step(self, name: str) -> None:
+        """On the world's control thread: the council's step with what its shards reported."""
+        runner = self.runtime.runners[name]
+        events, kpis, tick = self.controls[name].council_input()
+        runner._council_step(events, kpis, tick)
 
     def apply_results(self, name: str) -> list[dict[str, Any]]:
         """On the world's control thread: the workers' proposals since the last call, each once
@@ -409,10 +533,13 @@ def _stop_offload(runner: Any, effects: Any) -> None:
 
 __all__ = [
     "EFFECTS_FILE",
+    "MAX_COUNCIL_EVENTS",
+    "RATIO_MARKS",
     "REPUBLISH_S",
     "STALE_S",
     "ControlPlane",
     "WorldControl",
+    "combine_kpis",
     "route_doc",
     "world_control",
 ]

@@ -23,6 +23,13 @@ What it promises:
   version on its own, and stays there for that rollout. When Redis is back its reports carry the
   guard ``shard_reverted_offline``, which the control process hands to the rollout driver (a
   hard guard: the rollout rolls back).
+- **The director's signals** (``on_tick``, ``on_dish_tick``): once per second of ticks
+  (``SIGNALS_EVERY_S`` worth of the game's ticks, at a boundary where ``world.tick`` is a multiple of
+  it, as ``go``'s runner does) the tick thread reads what ``go`` gives the council — ``world_kpis``
+  plus the world's ``spec.signals()`` reader, when it has one — and leaves it as one document
+  ``{"t": tick, "e": events, "k": kpis}``; the link thread sends it to ``keys.world_signals`` (capped
+  ``MAXLEN ~``). Redis away: the newest ``MAX_PENDING_SIGNALS`` wait, the oldest dropped (their
+  events are lost; the KPIs of a newer one stand for them).
 """
 
 from __future__ import annotations
@@ -52,6 +59,12 @@ MAX_PENDING_REPORTS = 6000
 #: a switch queued but not landed, or a version whose content was refused, is tried again after this
 RETRY_AFTER_S = 5.0
 OFFLINE_GUARD = "shard_reverted_offline"
+#: the director's signals are read once per this many seconds of ticks (``go``'s council pace)
+SIGNALS_EVERY_S = 1.0
+#: signal documents kept while Redis is away (two minutes of them), the oldest dropped first
+MAX_PENDING_SIGNALS = 120
+#: the world's signals stream keeps about this many documents (every shard's together)
+SIGNALS_MAXLEN = 2000
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 log = logging.getLogger("ouroboros.cluster")
 
@@ -136,6 +149,10 @@ class ShardLink:
         self.wanted: Wanted | None = None
         self.contact_at = clock()  # the last time Redis answered (boot counts)
         self._pending: deque[dict[str, Any]] = deque(maxlen=max_pending)
+        self._signals: deque[dict[str, Any]] = deque(maxlen=MAX_PENDING_SIGNALS)
+        self._reader: Any = _NOTHING  # the world's ``SignalsReader`` (made on the tick thread)
+        #: signal documents written to ``keys.world_signals``
+        self.signals_sent = 0
         # the tick thread's own: the ledger and the followers live on it
         self._follower: Any = None
         self._owner = 0
@@ -166,6 +183,7 @@ class ShardLink:
                 pipe.get(self._key)
                 raw: Any = pipe.execute()[1]
             self._send_reports()
+            self._send_signals()
             self._send_snapshot()
         except REDIS_ERRORS:
             if self._pubsub is not None:
@@ -187,6 +205,24 @@ class ShardLink:
         )
         for _ in batch:  # only what went; reports added meanwhile stay
             self._pending.popleft()
+
+    def _send_signals(self) -> None:
+        if not self._signals:
+            return
+        batch = list(self._signals)
+        with self.r.pipeline(transaction=False) as pipe:
+            for doc in batch:
+                body = json.dumps(doc, separators=(",", ":"), default=_plain)
+                pipe.xadd(
+                    keys.world_signals(self.world_name),
+                    {"s": self.shard, "d": body},
+                    maxlen=SIGNALS_MAXLEN,
+                    approximate=True,
+                )
+            pipe.execute()
+        for _ in batch:  # only what went; documents added meanwhile stay
+            self._signals.popleft()
+        self.signals_sent += len(batch)
 
     def offer_snapshot(self, tick: int, version: str | None, data: bytes) -> None:
         """The tick thread hands over the dish's snapshot taken at its boundary (one reference
@@ -278,12 +314,36 @@ class ShardLink:
         self._pending.append(report)
         self._switch(world, ran, version)
 
+    def read_signals(self, world: World, every_ticks: int) -> None:
+        """At a tick boundary (the tick thread): when ``world.tick`` is a multiple of
+        ``every_ticks``, read the director's signals as ``go`` does and leave them for the link
+        thread. Never raises: a world whose reader fails is logged and goes on."""
+        if world.tick % max(1, every_ticks):
+            return
+        from ouroboros.worlds import spec_of, world_kpis
+
+        try:
+            if self._reader is _NOTHING:
+                make = spec_of(world).signals
+                self._reader = None if make is None else make()
+            kpis = dict(world_kpis(world))
+            events: list[dict[str, Any]] = []
+            if self._reader is not None:
+                signals = self._reader.read(world)
+                events, kpis = list(signals.events), {**kpis, **signals.kpis}
+        except Exception:  # the director's view is never worth a tick
+            log.exception("shard %s: reading the director's signals failed", self.shard)
+            return
+        self._signals.append({"t": world.tick, "e": events, "k": kpis})
+
     def on_tick(self, game: Any) -> Callable[[], None]:
         """``run_shard``'s ``on_tick`` for a live game with a ``world`` (its tick times, its
-        characters present, its money supply sampled once per ``refresh_s``, when it has them)."""
+        characters present, its money supply sampled once per ``refresh_s``, when it has them) and
+        its director's signals once per second of ticks (``read_signals``)."""
         from ouroboros.worlds import world_kpis
 
         sampled: list[Any] = [float("-inf"), None]
+        every = _ticks_per_signal(game)
 
         def hook() -> None:
             world = game.world
@@ -298,6 +358,7 @@ class ShardLink:
                 money_supply=sampled[1],
                 exposed=getattr(game, "characters_present", ()),
             )
+            self.read_signals(world, every)
 
         return hook
 
@@ -306,6 +367,7 @@ class ShardLink:
         tick times, no players, its entity ids as exposures once per ``refresh_s``; with
         ``snapshot_every_s``, a snapshot of the dish handed to this link that often."""
         marks = [float("-inf"), float("-inf")]  # exposures sampled, snapshot taken
+        every = _ticks_per_signal(game)
 
         def hook() -> None:
             world = game.world
@@ -319,6 +381,7 @@ class ShardLink:
                 self.offer_snapshot(world.tick, world.resources.get("gameplay_version"), world.snapshot())
             times = game.tick_ms
             self.at_tick(world, times[-1] if times else 0.0, exposed=exposed, players=0)
+            self.read_signals(world, every)
 
         return hook
 
@@ -344,6 +407,21 @@ class ShardLink:
         self._queued = version
 
 
+def _ticks_per_signal(game: Any) -> int:
+    """The ticks in ``SIGNALS_EVERY_S`` of ``game``'s pace (30 for a game that has none)."""
+    hz = getattr(game, "tick_hz", 0) or 0
+    return max(1, int(hz * SIGNALS_EVERY_S)) if hz > 0 else 30
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what ``json`` does not know: numpy scalars and arrays, sets; else their text."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
 class _Nothing:
     def __repr__(self) -> str:
         return "NOTHING"
@@ -354,10 +432,13 @@ _NOTHING = _Nothing()
 
 __all__ = [
     "MAX_PENDING_REPORTS",
+    "MAX_PENDING_SIGNALS",
     "OFFLINE_GUARD",
     "REFRESH_S",
     "RETRY_AFTER_S",
     "REVERT_AFTER_S",
+    "SIGNALS_EVERY_S",
+    "SIGNALS_MAXLEN",
     "ShardLink",
     "Wanted",
     "target_version",

@@ -57,6 +57,17 @@ def world_ticks(world: str, namespace: str = NAMESPACE) -> str:
     return f"{ns(namespace)}:world:{world}:ticks"
 
 
+def world_signals(world: str, namespace: str = NAMESPACE) -> str:
+    """The stream of the director's signals its shards read once a second of ticks (fields ``s``,
+    the shard, and ``d``, JSON ``{"t": tick, "e": events, "k": kpis}``), read by the control's council."""
+    return f"{ns(namespace)}:world:{world}:signals"
+
+
+def world_signals_seen(world: str, namespace: str = NAMESPACE) -> str:
+    """The id of the last entry of ``world_signals`` the control's council was given (its cursor)."""
+    return f"{ns(namespace)}:world:{world}:signals:seen"
+
+
 def gateway_out(gateway: str, namespace: str = NAMESPACE) -> str:
     """Events for the characters a gateway holds."""
     return f"{ns(namespace)}:gateway:{gateway}:out"
@@ -107,6 +118,8 @@ __all__ = [
     "shard_version",
     "world_route",
     "world_shards",
+    "world_signals",
+    "world_signals_seen",
     "world_ticks",
     "world_versions",
 ]
