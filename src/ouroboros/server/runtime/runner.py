@@ -271,19 +271,23 @@ class WorldRunner:
                 report = None
             else:
                 report = self.world.step()
-            ms = (time.perf_counter() - t0) * 1e3
-            self.tick_ms.append(ms)
-            self._follow_pace()
-            self._after_migration()
-            if self.optimizer is not None and report is not None:
-                self.optimizer.after_tick(report)
-            for hook in self.after_tick:
-                try:
-                    hook(self.world, ms)
-                except Exception as exc:  # a viewer's failure never stops the world
-                    self.feed.publish("error", self.name, source="after_tick", message=str(exc))
+            self._after_step(report, (time.perf_counter() - t0) * 1e3)
         self.rate.append(time.monotonic())
         self._maybe_council()
+
+    def _after_step(self, report: Any, ms: float) -> None:
+        """Under the lock, after a tick (of the world, or of every shard): its time, the pace a
+        new version asks for, a migration's report, the optimizer and the ``after_tick`` hooks."""
+        self.tick_ms.append(ms)
+        self._follow_pace()
+        self._after_migration()
+        if self.optimizer is not None and report is not None:
+            self.optimizer.after_tick(report)
+        for hook in self.after_tick:
+            try:
+                hook(self.world, ms)
+            except Exception as exc:  # a viewer's failure never stops the world
+                self.feed.publish("error", self.name, source="after_tick", message=str(exc))
 
     def _step_shards(self, shards: ShardSet) -> None:
         """One tick of every shard under the lock (each follows the version its router gives it:
@@ -296,17 +300,7 @@ class WorldRunner:
                 self._reenter = []
             t0 = time.perf_counter()
             report = shards.step()
-            ms = (time.perf_counter() - t0) * 1e3
-            self.tick_ms.append(ms)
-            self._follow_pace()
-            self._after_migration()
-            if self.optimizer is not None and report is not None:
-                self.optimizer.after_tick(report)
-            for hook in self.after_tick:
-                try:
-                    hook(self.world, ms)
-                except Exception as exc:  # a viewer's failure never stops the world
-                    self.feed.publish("error", self.name, source="after_tick", message=str(exc))
+            self._after_step(report, (time.perf_counter() - t0) * 1e3)
         self.rate.append(time.monotonic())
         shards.maybe_poll(max(1, int(self.pace * COUNCIL_EVERY_S)) if self.pace > 0 else 30)
         self._maybe_council()
