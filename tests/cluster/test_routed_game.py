@@ -49,10 +49,12 @@ class Gateway:
         self.told: list[tuple[str, str]] = []
         self.game.subscribe(lambda who, events: self.told.extend((who, e.get("text", "")) for e in events))
 
-    def follow(self, rollout: RolloutState | None, **running: str | None) -> None:
+    def follow(
+        self, rollout: RolloutState | None, draining: tuple[str, ...] = (), **running: str | None
+    ) -> None:
         """What the control and the shards said: ``neon_0="p"`` (None: base; absent: nothing)."""
         self.game.follow(
-            route_doc(Router(None, rollout)), {s: running.get(s.replace("-", "_")) for s in SHARDS}
+            route_doc(Router(None, rollout), draining), {s: running.get(s.replace("-", "_")) for s in SHARDS}
         )
 
     def lines(self, who: str) -> int:
@@ -104,6 +106,39 @@ def test_a_promotion_takes_a_shard_with_its_sessions_and_a_bad_route_keeps_the_r
     assert gw.told == []
 
 
+def test_no_new_login_goes_to_a_shard_the_promotion_drains_until_it_runs_the_patch() -> None:
+    gw = Gateway()
+    (promoted,) = [s for s, v in Router(None, LIVE).desired(SHARDS).items() if v == PATCH]
+    (other,) = set(SHARDS) - {promoted}
+    gw.follow(None, neon_0=said(None), neon_1=said(None))
+    for sitter in in_cohort(False, 2):  # one on each shard (the least loaded)
+        gw.game.enter(sitter)
+    on_promoted = gw.game.fleet.on(promoted)
+    assert on_promoted  # someone sits on the shard the rollout will promote
+    # the control holds it on the stable version while it drains: nobody new lands there
+    gw.follow(LIVE, (promoted,), neon_0=said(None), neon_1=said(None))
+    late = in_cohort(True, 4) + in_cohort(False, 6)[2:]
+    for name in late:
+        gw.game.enter(name)
+    assert {gw.game.shard_of(name) for name in late} == {other}
+    assert gw.game.fleet.on(promoted) == on_promoted  # the live sessions stayed where they were
+    assert all(op["c"] not in late for op in gw.sent(promoted))
+    # drained and told to switch, the shard has not said it runs the patch yet: still closed
+    for session in on_promoted:
+        gw.game.leave(session.account_id)
+    gw.follow(LIVE, (promoted,), neon_0=said(None), neon_1=said(None))
+    (early,) = in_cohort(True, 5)[4:]
+    gw.game.enter(early)
+    assert gw.game.shard_of(early) == other
+    # it runs the patch now: the treatment cohort's next login goes there
+    says = {promoted.replace("-", "_"): said(PATCH), other.replace("-", "_"): said(None)}
+    gw.follow(LIVE, (promoted,), **says)
+    (treated,) = in_cohort(True, 6)[5:]
+    gw.game.enter(treated)
+    assert gw.game.shard_of(treated) == promoted and gw.game.fleet.sessions[treated].version == PATCH
+    assert gw.told == []
+
+
 Version = st.sampled_from([PATCH, None, "missing"])
 
 
@@ -118,14 +153,22 @@ class RoutedMachine(RuleBasedStateMachine):
         self.rollout: RolloutState | None = LIVE
         self.expected: dict[str, int] = {}
         self.shard_at_login: dict[str, str] = {}
+        self.draining: tuple[str, ...] = ()
 
-    @rule(rollout=st.sampled_from([LIVE, ROLLED_BACK, None]), v0=Version, v1=Version)
-    def follow(self, rollout: RolloutState | None, v0: Any, v1: Any) -> None:
+    @rule(
+        rollout=st.sampled_from([LIVE, ROLLED_BACK, None]),
+        v0=Version,
+        v1=Version,
+        draining=st.sampled_from([(), SHARDS[:1], SHARDS[1:], SHARDS]),
+    )
+    def follow(self, rollout: RolloutState | None, v0: Any, v1: Any, draining: tuple[str, ...]) -> None:
         before = dict(self.gw.game.fleet.running)
         reports = {s: v for s, v in zip(SHARDS, (v0, v1), strict=True) if v != "missing"}
         self.gw.game.follow(
-            route_doc(Router(None, rollout)), {s: said(reports[s]) if s in reports else None for s in SHARDS}
+            route_doc(Router(None, rollout), draining),
+            {s: said(reports[s]) if s in reports else None for s in SHARDS},
         )
+        self.draining = draining
         for shard, now in reports.items():
             if rollout is ROLLED_BACK and before[shard] == PATCH and now != PATCH:
                 for session in self.gw.game.fleet.on(shard):
@@ -139,6 +182,14 @@ class RoutedMachine(RuleBasedStateMachine):
             shard = self.gw.game.shard_of(name)
             assert shard is not None
             self.shard_at_login[name] = shard
+            # a shard a promotion drains takes no new login until it runs the patch (every shard
+            # draining: the fail-safe stable version, as in one process)
+            running = self.gw.game.fleet.running
+            closed = set()
+            if self.rollout is LIVE:
+                closed = {s for s in self.draining if running[s] != PATCH}
+            if closed != set(SHARDS):
+                assert shard not in closed, (shard, self.draining, running)
 
     @rule(name=st.sampled_from([f"Runner{i}" for i in range(6)]))
     def leave(self, name: str) -> None:

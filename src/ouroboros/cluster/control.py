@@ -6,10 +6,13 @@
   ``Router.desired`` over the world's shards while a rollout is live (the router is the rollout
   driver's when one is given) — as one key per shard (``keys.shard_version``: the version, the
   stable one and the live rollout's id) and a pub/sub nudge (``keys.world_versions``), and for
-  the gateway in front of the shards the world's route (``keys.world_route``: the stable version
-  and the rollout's state, ``route_doc``). Only what changed is written, everything again every
-  ``REPUBLISH_S`` and after Redis was away (a Redis that came back empty is filled again). The
-  shards are those that registered (``keys.world_shards``);
+  the gateway in front of the shards the world's route (``keys.world_route``: the stable version,
+  the rollout's state and the shards being drained, ``route_doc``). A promotion never moves a live
+  session: a shard ``desired`` moves from the stable version to the patch keeps its version while
+  its last report says players are on it (no new login goes there), and is switched once a report
+  says none is; a rollback or an abort switches at once (``draining``). Only what changed is
+  written, everything again every ``REPUBLISH_S`` and after Redis was away (a Redis that came back
+  empty is filled again). The shards are those that registered (``keys.world_shards``);
 - reads the shards' tick reports (``keys.world_ticks``) into a ``KpiBook`` (a report out of
   order — a shard restarted from an older save — is dropped, never fatal), remembers each
   shard's last report (tick, version, players) for status, and hands a shard's offline-revert
@@ -38,7 +41,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -47,7 +50,7 @@ from ouroboros.cluster import keys
 from ouroboros.cluster.follow import OFFLINE_GUARD, REDIS_ERRORS, Wanted
 from ouroboros.errors import BadInputError, OuroborosError
 from ouroboros.patches import Governor
-from ouroboros.rollout.controller import LIVE
+from ouroboros.rollout.controller import LIVE, Phase
 from ouroboros.rollout.kpis import KpiBook, TickReport
 from ouroboros.rollout.router import Router
 
@@ -61,6 +64,7 @@ MAX_COUNCIL_EVENTS = 500
 #: a numeric KPI whose name holds one of these is a ratio or a rate: weighted by players, not summed
 RATIO_MARKS = ("permille", "percent", "ratio", "rate", "mean", "avg", "share", "fraction", "_ms")
 log = logging.getLogger("ouroboros.cluster")
+_UNKNOWN = object()
 
 
 class WorldControl:
@@ -85,6 +89,8 @@ class WorldControl:
             url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0
         )
         self.published: dict[str, str] = {}
+        #: the version each shard was last told to run (kept while Redis is away: a drain's memory)
+        self.told: dict[str, str | None] = {}
         #: the shards registered at the last publish: more than one, and a rollout has a control arm
         self.shard_count = 0
         self._published_at = float("-inf")
@@ -179,10 +185,12 @@ class WorldControl:
         shards: list[str] = sorted(members)
         self.shard_count = len(shards)
         desired = router.desired(shards) if shards else {}
+        held, draining = self.draining(router, desired)
+        desired.update(held)
         r = router.rollout
         live = r.rollout_id if r is not None and r.phase in LIVE else None
         docs = {keys.shard_version(s): Wanted(desired[s], router.stable, live).as_json() for s in shards}
-        route = {keys.world_route(self.world): route_doc(router)}
+        route = {keys.world_route(self.world): route_doc(router, draining)}
         now = self.clock()
         if now - self._published_at >= self.republish_s:
             changed, self._published_at = {**route, **docs}, now
@@ -196,7 +204,42 @@ class WorldControl:
             pipe.publish(keys.world_versions(self.world), "1")
             pipe.execute()
         self.published.update(changed)
+        self.told.update(desired)
         return len(changed)
+
+    def draining(
+        self, router: Router, desired: Mapping[str, str | None]
+    ) -> tuple[dict[str, str | None], list[str]]:
+        """A promotion drains a shard first (ADR 0017): the shards ``desired`` moves to the rollout's
+        patch (live, or complete: its last promotion) that still reported players (fresh in the
+        last ``STALE_S``) keep the version they run (``held``: shard → that version); ``draining``
+        names every shard being promoted that has not yet reported running the patch — the held
+        ones and those just told to switch — so the gateway sends no new login there. A rollback
+        or an abort holds nothing: it switches at once."""
+        r = router.rollout
+        if r is None or not (r.phase in LIVE or r.phase is Phase.COMPLETE):
+            return {}, []
+        now = self.clock()
+        with self._lock:
+            latest = {s: dict(v) for s, v in self.latest.items()}
+        held: dict[str, str | None] = {}
+        draining: list[str] = []
+        for shard, want in sorted(desired.items()):
+            report = latest.get(shard)
+            if want != r.patch_id or (report and report["version"] == want):
+                continue
+            if shard in self.told:
+                current: Any = self.told[shard]
+            else:  # a control that (re)started: what the shard last said it runs
+                current = report["version"] if report else _UNKNOWN
+            if current == want:  # told already, not switched yet: still no new login
+                draining.append(shard)
+            elif current is not _UNKNOWN:  # it runs the stable version (or the one before a completion)
+                draining.append(shard)
+                fresh = report is not None and now - report["at"] < STALE_S
+                if fresh and report is not None and report["players"] > 0:
+                    held[shard] = current
+        return held, draining
 
     def read_reports(self, count: int = 1000) -> int:
         """Read what the shards reported since the last call; the number of tick reports read."""
@@ -350,11 +393,13 @@ def _players(kpis: Mapping[str, Any]) -> int:
     return 0
 
 
-def route_doc(router: Router) -> str:
-    """The world's route as JSON: its stable version and the rollout its router follows (live, or
-    the one that just ended, so that a gateway moves the sessions off a rolled-back patch)."""
+def route_doc(router: Router, draining: Sequence[str] = ()) -> str:
+    """The world's route as JSON: its stable version, the rollout its router follows (live, or
+    the one that just ended, so that a gateway moves the sessions off a rolled-back patch) and the
+    shards a promotion is draining (``WorldControl.draining``: no new login goes there)."""
     rollout = None if router.rollout is None else router.rollout.as_dict()
-    return json.dumps({"stable": router.stable, "rollout": rollout}, sort_keys=True, separators=(",", ":"))
+    doc = {"stable": router.stable, "rollout": rollout, "draining": sorted(draining)}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 
 def world_control(url: str, runner: Any) -> WorldControl:

@@ -15,8 +15,10 @@ it promises:
   here is what they say they run. A rollback: once a shard that ran the rolled-back patch says it
   runs the stable version, its sessions stay on it and each of its players is told
   ``rolled_back_text`` once — after the switch landed, so their next command is answered by the
-  stable version. A promotion reaches a shard at once, with its sessions (the control does not
-  drain a shard in a cluster yet).
+  stable version. A promotion never moves a live session: the control keeps a shard being
+  promoted on its version while players are on it and names it in the route's ``draining``; no
+  new login goes to a draining shard until it says it runs the patch (unless every shard drains:
+  then the stable version, as in one process).
 - **Characters travel through the store.** A login routed to a shard is claimed there by the shard
   (``cluster.seats``): no transfer happens here. A character another shard holds is refused by
   that shard and the player stays at the login screen.
@@ -32,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +44,7 @@ from ouroboros.cluster import keys
 from ouroboros.cluster.remote_game import REDIS_ERRORS, RemoteGame
 from ouroboros.errors import OuroborosError
 from ouroboros.rollout.controller import RolloutState
-from ouroboros.rollout.router import Fleet, Router
+from ouroboros.rollout.router import Fleet, Router, Session
 from ouroboros.server.gateway.sharded import ShardedGame
 
 #: how often the gateway reads the route and the shards' versions
@@ -82,9 +84,31 @@ class ShardsRouter(Router):
     """A ``Router`` whose shards should run what they say they run: they follow the control's keys
     on their own, so ``login`` and ``step`` route and move by the versions they reported."""
 
-    def __init__(self, stable: str | None, rollout: RolloutState | None, running: Mapping[str, str | None]):
+    def __init__(
+        self,
+        stable: str | None,
+        rollout: RolloutState | None,
+        running: Mapping[str, str | None],
+        draining: Collection[str] = (),
+    ):
         super().__init__(stable, rollout)
         self.running = dict(running)
+        #: the shards a promotion drains that do not run the patch yet: no new login goes there (a
+        #: rollback drains nothing)
+        self.draining: frozenset[str] = frozenset()
+        if rollout is not None and not self.rolled_back:
+            self.draining = frozenset(
+                s for s in draining if s in self.running and self.running[s] != rollout.patch_id
+            )
+
+    def login(self, fleet: Fleet, account_id: str, tick: int) -> tuple[Fleet, Session, str]:
+        """``Router.login`` over the shards not draining (over all of them when every one drains,
+        as in one process: the fail-safe stable version, never an error)."""
+        open_shards = {s: v for s, v in fleet.running.items() if s not in self.draining}
+        if account_id in fleet.sessions or not self.draining or not open_shards:
+            return super().login(fleet, account_id, tick)
+        routed, session, why = super().login(Fleet(open_shards, fleet.sessions), account_id, tick)
+        return replace(fleet, sessions=routed.sessions), session, why
 
     def desired(self, shards: list[str] | tuple[str, ...] | Mapping[str, object]) -> dict[str, str | None]:
         now: Mapping[str, object] = shards if isinstance(shards, Mapping) else dict.fromkeys(shards)
@@ -108,6 +132,16 @@ def parse_route(raw: str | None) -> tuple[str | None, RolloutState | None] | Non
         return stable, None if rollout is None else RolloutState.from_dict(rollout)
     except (ValueError, TypeError, KeyError, OuroborosError):
         return None
+
+
+def parse_draining(raw: str | None) -> frozenset[str] | None:
+    """The shards the control's route says a promotion drains; ``None`` when it is not ours."""
+    if parse_route(raw) is None or raw is None:
+        return None
+    names = json.loads(raw).get("draining", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return frozenset(names)
 
 
 def parse_running(raw: str | None) -> object:
@@ -152,21 +186,25 @@ class RoutedGame(ShardedGame):
         self._url = url
         self.on_route = on_route
         self._seen: dict[str, Any] | None = None
+        self._draining: frozenset[str] = frozenset()
 
     def follow(self, route: str | None, running: Mapping[str, str | None]) -> None:
         """One look at what the control (``route``) and the shards (``running``: each shard's
         ``keys.shard_running``) said: a boundary over the router they give."""
-        parsed = parse_route(route)
-        stable, rollout = (self.router.stable, self.router.rollout) if parsed is None else parsed
+        parsed, draining = parse_route(route), parse_draining(route)
+        if parsed is None or draining is None:  # not ours: keep the router it had
+            parsed, draining = (self.router.stable, self.router.rollout), self._draining
+        stable, rollout = parsed
+        self._draining = draining
         now = dict(self.fleet.running)
         for shard, raw in running.items():
             version = parse_running(raw)
             if shard in now and version is not _UNKNOWN:
                 now[shard] = _version(version)
         self.boundaries += 1
-        router = ShardsRouter(stable, rollout, now)
+        router = ShardsRouter(stable, rollout, now, draining)
         self.boundary(router, self.boundaries)  # a rolled-back shard's players are told here, once
-        if self.fleet.running != now:  # switched with its sessions (a promotion: no drain here)
+        if self.fleet.running != now:  # a shard switched: a drained promotion, or a restart's word
             sessions = {a: replace(s, version=now[s.shard]) for a, s in self.fleet.sessions.items()}
             self._set_fleet(Fleet(now, sessions))
         seen = {
@@ -176,6 +214,7 @@ class RoutedGame(ShardedGame):
             "pct_bp": 0 if rollout is None else rollout.pct_bp,
             "scope": None if rollout is None else rollout.plan.scope,
             "running": dict(sorted(now.items())),
+            "draining": sorted(router.draining),
         }
         if seen != self._seen:
             self._seen = seen
@@ -209,4 +248,12 @@ class RoutedGame(ShardedGame):
             await r.aclose()
 
 
-__all__ = ["FOLLOW_EVERY_S", "RemoteShard", "RoutedGame", "ShardsRouter", "parse_route", "parse_running"]
+__all__ = [
+    "FOLLOW_EVERY_S",
+    "RemoteShard",
+    "RoutedGame",
+    "ShardsRouter",
+    "parse_draining",
+    "parse_route",
+    "parse_running",
+]
