@@ -54,8 +54,10 @@ class Players:
         return game
 
     def _sharded(self) -> ShardSet | None:
-        shards = getattr(self.host, "shards", None)
-        return shards if shards is not None and len(shards.worlds) > 1 else None
+        from ouroboros.server.runtime.shards import ShardSet
+
+        shards = getattr(self.host, "shards", None)  # a cluster's control puts its own view there
+        return shards if isinstance(shards, ShardSet) and len(shards.worlds) > 1 else None
 
     def _holders(self, shards: ShardSet) -> dict[str, str]:
         """Under the lock: each held character's shard name."""
