@@ -352,9 +352,10 @@ class ClusterError(OuroborosError):
 
 class ShardedRestoreError(OuroborosError):
     """A snapshot restore of a world run as shards, refused before anything changes: a snapshot
-    holds shard 0's world only (HTTP 409; the message says what to do)."""
+    holds shard 0's world only (HTTP 409, exit code 2; the message says what to do)."""
 
     code = "sharded_restore"
+    exit_code = EXIT_BAD_INPUT
 
 
 # -- characters every shard can load -----------------------------------------------------------

@@ -1,6 +1,7 @@
 """A world run as shards (``go --shards neon=2``) through the admin API: a snapshot restore is
 refused with one 409 that says what to do, audited, and nothing changes (no automatic snapshot,
-no world put back); the players route lists every shard's characters with their shard."""
+no world put back); the players route lists every shard's characters with their shard, and the
+world's health and stats answer from this process."""
 
 from __future__ import annotations
 
@@ -47,6 +48,10 @@ def test_a_restore_of_a_sharded_world_is_one_audited_409_and_changes_nothing(
         r.game.enter("Soren")  # the least loaded shard: neon-1
     wait_for(lambda: r.shards is not None and sum(len(h) for h in _holders(r).values()) == 2)
     op = {"Authorization": f"Bearer {auth.create_user('op1', 'operator', 'test')['token']}"}
+    health = client.get("/health")  # a world of go --shards ticks here: no cluster control's view
+    assert health.status_code == 200 and health.json()["worlds"]["neon"] > 0
+    stats = client.get("/api/stats", headers=op).json()["worlds"]["neon"]
+    assert [s["shard"] for s in stats["shards"]] == ["neon-0", "neon-1"]
     got = client.get("/api/worlds/neon/players", headers=op)
     assert got.status_code == 200, got.text
     listed = got.json()
