@@ -5,6 +5,7 @@ finds it on its shard, and a move lands on that shard at its next tick (the play
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -43,6 +44,28 @@ def test_the_players_list_shows_every_shard_and_a_move_lands_on_the_holders_shar
         with pytest.raises(UnknownPlayerError):
             city.players.move("Nobody", TARGET, "ops:kim", "why")
         assert [p["name"] for p in city.players.listed()] == ["Alice", "Bobby"]  # each once
+        for p in (alice, bobby):
+            p.client.close()
+
+    asyncio.run(asyncio.wait_for(play(), 60))
+
+
+def test_ouroboros_players_asks_the_running_sharded_world_and_sees_every_shard(city: WorldRunner) -> None:
+    from tests.cli.conftest import invoke
+
+    async def play() -> None:
+        port = city.ports["telnet"]
+        alice, bobby = await Player.create(port, "Alice"), await Player.create(port, "Bobby")
+        data = city.folder.parent
+        code, out, err = await asyncio.to_thread(invoke, "players", "list", "--data", data, "--json")
+        assert code == 0, err
+        assert {p["name"]: p["shard"] for p in json.loads(out)} == {"Alice": "neon-0", "Bobby": "neon-1"}
+        code, out, err = await asyncio.to_thread(invoke, "players", "list", "--data", data)
+        assert code == 0 and any("Bobby" in line and "on neon-1" in line for line in out.splitlines())
+        args = ("players", "move", "Bobby", TARGET, "--data", data, "--actor", "kim", "--reason", "stuck")
+        code, out, err = await asyncio.to_thread(invoke, *args)
+        assert code == 0, err
+        await bobby.client.read_until(lambda c: any("An operator (local:kim)" in x for x in c.lines), 15)
         for p in (alice, bobby):
             p.client.close()
 
