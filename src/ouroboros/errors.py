@@ -68,6 +68,7 @@ __all__ = [
     "SandboxError",
     "ScheduleError",
     "SchemaError",
+    "ShardedRestoreError",
     "SnapshotError",
     "SyncTestError",
     "UnknownPlayerError",
@@ -347,6 +348,14 @@ class ClusterError(OuroborosError):
     """A job, queue or cluster process refused or unreachable (bad job, Redis down, a dead worker)."""
 
     code = "cluster"
+
+
+class ShardedRestoreError(OuroborosError):
+    """A snapshot restore of a world run as shards, refused before anything changes: a snapshot
+    holds shard 0's world only (HTTP 409, exit code 2; the message says what to do)."""
+
+    code = "sharded_restore"
+    exit_code = EXIT_BAD_INPUT
 
 
 # -- characters every shard can load -----------------------------------------------------------

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     seed: int | None = Field(None, ge=0, description="seed of new worlds (None: 0)")
     entities: int | None = Field(None, ge=1, le=1_000_000, description="petri: molbots of a new dish")
     fresh: bool = Field(False, description="start new worlds even if saved ones exist")
+    shards: str | None = Field(
+        None,
+        max_length=400,
+        description="a world as N shards: WORLD=N[,WORLD=N], e.g. neon=2 (None: one)",
+    )
     # pace
     ticks_per_second: float | None = Field(
         None, ge=0, allow_inf_nan=False, description="None: each world's own"
@@ -110,6 +115,7 @@ class Settings(BaseSettings):
     @field_validator(
         "seed",
         "entities",
+        "shards",
         "ticks_per_second",
         "max_ticks",
         "witness",

@@ -230,8 +230,7 @@ def go(
             raise BadInputError(f"--llm must be one of {', '.join(LLM_CHOICES)}, got {llm!r}")
         _check_port(llm_port, "--llm-port")
         # the settings in force: the flags given, over OUROBOROS_*, over the TOML file, over defaults
-        shard_counts = parse_shards(shards, worlds)
-        settings = go_settings(ctx, {k: v for k, v in locals().items() if k != "shards"}, config)
+        settings = go_settings(ctx, locals(), config)
         world_name, data, host, port = settings.world, settings.data, settings.host, settings.port
         telnet_port, ws_port, seed, entities = (
             settings.telnet_port,
@@ -250,7 +249,10 @@ def go(
         access_log, alert_webhook = settings.access_log, settings.alert_webhook
         trusted_address, cors_origin = list(settings.trusted_addresses), list(settings.cors_origins)
         worlds = worlds_of(world_name)  # the settings may name them (OUROBOROS_WORLD, the TOML file)
-        shard_counts = parse_shards(shards, worlds)
+        shards_from = (
+            "--shards" if shards is not None else "the shards setting (OUROBOROS_SHARDS or the file)"
+        )
+        shard_counts = parse_shards(settings.shards, worlds, shards_from)
         counted = [name for name in worlds if "entities" in world_spec(name).live_config]
         for address in trusted_address or ():
             try:

@@ -140,9 +140,10 @@ def runtime_settings(settings: Any) -> dict[str, Any]:
     return {name: getattr(settings, name) for name in names}
 
 
-def parse_shards(text: str | None, worlds: tuple[str, ...]) -> dict[str, int]:
+def parse_shards(text: str | None, worlds: tuple[str, ...], label: str = "--shards") -> dict[str, int]:
     """``--shards neon=2,petri=2``: how many shards each named world runs (1..``MAX_SHARDS``);
-    one ``BadInputError`` line for anything else (a world not run, a repeated one, a bad count)."""
+    one ``BadInputError`` line for anything else (a world not run, a repeated one, a bad count),
+    naming where the value came from (``label``: the flag, or the ``shards`` setting)."""
     from ouroboros.errors import BadInputError
     from ouroboros.server.runtime.options import MAX_SHARDS
 
@@ -152,17 +153,17 @@ def parse_shards(text: str | None, worlds: tuple[str, ...]) -> dict[str, int]:
     for part in text.split(","):
         world, sep, count = part.strip().partition("=")
         if not sep or not world:
-            raise BadInputError(f"--shards takes WORLD=N[,WORLD=N], got {text!r}")
+            raise BadInputError(f"{label} takes WORLD=N[,WORLD=N], got {text!r}")
         if world not in worlds:
-            raise BadInputError(f"--shards: {world!r} is not a world this go runs ({', '.join(worlds)})")
+            raise BadInputError(f"{label}: {world!r} is not a world this go runs ({', '.join(worlds)})")
         if world in out:
-            raise BadInputError(f"--shards names {world} twice")
+            raise BadInputError(f"{label} names {world} twice")
         try:
             n = int(count.strip())
         except ValueError:
-            raise BadInputError(f"--shards {world}: {count.strip()!r} is not a whole number") from None
+            raise BadInputError(f"{label} {world}: {count.strip()!r} is not a whole number") from None
         if not 1 <= n <= MAX_SHARDS:
-            raise BadInputError(f"--shards {world}: the count must be from 1 to {MAX_SHARDS}, got {n}")
+            raise BadInputError(f"{label} {world}: the count must be from 1 to {MAX_SHARDS}, got {n}")
         out[world] = n
     return out
 

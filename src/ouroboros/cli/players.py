@@ -3,7 +3,8 @@
 ``players list --data DIR``, ``players show NAME --data DIR`` and ``players move NAME ROOM_ID
 --data DIR [--actor WHO] [--reason WHY]`` work on the played world (a world with a ``spec.game``)
 of a ``go`` data folder: handed to the running ``go`` when one runs it (through
-``DATA/<world>/inbox/``, answered between two ticks, the player told at once), else on the saved
+``DATA/<world>/inbox/``, answered between two ticks, the player told at once; a world run as
+shards answers for every shard, each entry with its ``shard``), else on the saved
 world itself (the move lands when it is next loaded: the
 player is told on their next tick online). Every move is written to the server's audit table
 (actor ``local:WHO``) when the folder has one. Exit codes: 0 done; 2 bad input (no such folder,
@@ -120,7 +121,8 @@ def list_players(data: DataOption = DEFAULT_DATA, as_json: JsonFlag = False) -> 
         return
     for p in found:
         state = "online" if p["online"] else "offline"
-        typer.echo(f"{p['name']:<20} {state:<8} {p['room']}  xp {p['xp']}, credits {p['credits']}")
+        where = f"  on {p['shard'] or 'no shard'}" if "shard" in p else ""
+        typer.echo(f"{p['name']:<20} {state:<8} {p['room']}  xp {p['xp']}, credits {p['credits']}{where}")
 
 
 @players_app.command("show")

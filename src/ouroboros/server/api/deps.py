@@ -190,8 +190,12 @@ def runner(request: Request, world: str) -> WorldRunner:
 
 def shards_of(r: WorldRunner) -> Any:
     """What a cluster's control process knows of the shards that tick ``r``'s world (their tick,
-    version, players), or ``None`` when the world ticks in this process."""
-    return getattr(r, "shards", None)
+    version, players), or ``None`` when the world ticks in this process (shards of ``go --shards``,
+    a ``ShardSet``, tick here too: its runner answers for them)."""
+    from ouroboros.server.runtime.shards import ShardSet
+
+    found = getattr(r, "shards", None)
+    return None if isinstance(found, ShardSet) else found
 
 
 def local_world(request: Request, world: str) -> WorldRunner:

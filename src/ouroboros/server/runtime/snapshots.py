@@ -12,6 +12,11 @@ from each player. Before a restore, and before other high-risk operations (a wor
 mass event, a rollback over more than one version), an ``auto`` snapshot is taken, listed with its
 reason; automatic snapshots are kept by a retention policy: the last ``auto_snapshot_keep_last``
 plus the newest of each of the last ``auto_snapshot_keep_days`` days.
+
+A world run as shards (``go --shards neon=2``): a snapshot holds shard 0's world only, so a
+restore is refused (``ShardedRestoreError``, HTTP 409, audited as every refused write) before
+anything changes — no automatic snapshot, no world put back — rather than put back shard 0 alone
+while the other shards keep their state. Restore it once it runs as one world (no ``--shards``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ouroboros.engine import World
+from ouroboros.errors import ShardedRestoreError
 from ouroboros.patches import write_atomic
 from ouroboros.server.runtime.feed import Feed, _now
 from ouroboros.server.runtime.options import RuntimeOptions
@@ -195,6 +201,15 @@ class Snapshots:
         meta = self.meta(snapshot_id)
         if meta is None:
             raise KeyError(snapshot_id)
+        from ouroboros.server.runtime.shards import ShardSet
+
+        shards = getattr(self.host, "shards", None)  # a cluster's control puts its own view there
+        if isinstance(shards, ShardSet) and len(shards.worlds) > 1:
+            raise ShardedRestoreError(
+                f"{self.host.name} runs as {len(shards.worlds)} shards and a snapshot holds shard 0 only: "
+                f"nothing was restored. Stop go, start it without --shards (or the shards setting) for "
+                f"{self.host.name}, then restore {snapshot_id}"
+            )
         data = (self.snapshot_dir / f"{snapshot_id}.snapshot").read_bytes()
         preview = self.preview(snapshot_id, mode)  # also proves the snapshot decodes
         before = self.auto(f"before restoring {snapshot_id} ({mode})", actor)
