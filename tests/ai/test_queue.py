@@ -20,6 +20,7 @@ from ouroboros.ai.proposals import Proposal, ProposalType
 from ouroboros.ai.queue import merge3
 from ouroboros.errors import BadInputError, PatchError, RejectedError
 from ouroboros.patches import Governor
+from tests.budgets import SLOW_MACHINE_TICK_MS
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "src" / "ouroboros" / "worlds" / "neon" / "base"
@@ -27,7 +28,13 @@ NEON = {
     "world": "neon",
     "seed": 5,
     "config": {},
-    "budgets": {"warmup_ticks": 2, "determinism_ticks": 3, "shadow_ticks": 8, "canary_ticks": 4},
+    "budgets": {
+        "warmup_ticks": 2,
+        "determinism_ticks": 3,
+        "shadow_ticks": 8,
+        "canary_ticks": 4,
+        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+    },
 }
 KATANA = next(
     i for i in json.loads((BASE / "items.json").read_text())["items"] if i["id"] == "neon.item.mono_katana"

@@ -11,6 +11,7 @@ import pytest
 
 from ouroboros.cli.ai import parse_assignments, parse_setting
 from ouroboros.errors import BadInputError
+from tests.budgets import SLOW_MACHINE_TICK_MS
 
 from .conftest import invoke as run
 from .conftest import one_error_line
@@ -26,7 +27,13 @@ def data(tmp_path: Path) -> Path:
                 "world": "neon",
                 "seed": 5,
                 "config": {},
-                "budgets": {"warmup_ticks": 2, "determinism_ticks": 3, "shadow_ticks": 8, "canary_ticks": 4},
+                "budgets": {
+                    "warmup_ticks": 2,
+                    "determinism_ticks": 3,
+                    "shadow_ticks": 8,
+                    "canary_ticks": 4,
+                    "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+                },
             }
         )
     )

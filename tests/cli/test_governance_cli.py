@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ouroboros.cli import app
+from tests.budgets import SLOW_MACHINE_TICK_MS
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "patches"
@@ -34,7 +35,13 @@ def data(tmp_path: Path) -> Path:
                 "world": "petri",
                 "seed": 3,
                 "config": {"entities": 60},
-                "budgets": {"warmup_ticks": 2, "determinism_ticks": 3, "shadow_ticks": 6, "canary_ticks": 3},
+                "budgets": {
+                    "warmup_ticks": 2,
+                    "determinism_ticks": 3,
+                    "shadow_ticks": 6,
+                    "canary_ticks": 3,
+                    "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+                },
             }
         )
     )

@@ -29,6 +29,7 @@ from ouroboros.rollout.kpis import KpiBook
 from ouroboros.rollout.plan import parse_plan
 from ouroboros.rollout.service import RolloutService
 from ouroboros.worlds import build_world
+from tests.budgets import SLOW_MACHINE_TICK_MS
 from tests.patches.conftest import make_bundle, params_content
 from tests.rollout.conftest import STAGED_WORLD
 
@@ -38,7 +39,13 @@ NEON = {
     "world": "neon",
     "seed": 5,
     "config": {},
-    "budgets": {"warmup_ticks": 3, "determinism_ticks": 4, "shadow_ticks": 10, "canary_ticks": 5},
+    "budgets": {
+        "warmup_ticks": 3,
+        "determinism_ticks": 4,
+        "shadow_ticks": 10,
+        "canary_ticks": 5,
+        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+    },
 }
 
 

@@ -13,12 +13,14 @@ from ouroboros.cli.governance import default_engine_compat
 from ouroboros.patches.bundle import new_bundle, sign_bundle
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.keys import SigningKey
+from tests.budgets import SLOW_MACHINE_TICK_MS
 
 FAST_BUDGETS = {
     "warmup_ticks": 3,
     "determinism_ticks": 4,
     "shadow_ticks": 8,
     "canary_ticks": 4,
+    "tick_budget_ms": SLOW_MACHINE_TICK_MS,
 }
 SMALL_WORLD = {"world": "petri", "seed": 7, "config": {"entities": 60}, "budgets": FAST_BUDGETS}
 

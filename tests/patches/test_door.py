@@ -20,13 +20,20 @@ from ouroboros.patches.door import Refused, VerifiedBundle, verify
 from ouroboros.patches.governor import Governor
 from ouroboros.patches.keys import SigningKey
 from ouroboros.patches.states import State
+from tests.budgets import SLOW_MACHINE_TICK_MS
 from tests.patches.conftest import make_bundle
 
 NEON = {
     "world": "neon",
     "seed": 5,
     "config": {},
-    "budgets": {"warmup_ticks": 2, "determinism_ticks": 2, "shadow_ticks": 5, "canary_ticks": 3},
+    "budgets": {
+        "warmup_ticks": 2,
+        "determinism_ticks": 2,
+        "shadow_ticks": 5,
+        "canary_ticks": 3,
+        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+    },
 }
 GENERATOR = {"type": "generator", "model": None, "run_id": "test"}
 OPERATOR = {"type": "operator", "model": None, "run_id": None}

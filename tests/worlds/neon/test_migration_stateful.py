@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from neon_harness import City
+from tests.budgets import SLOW_MACHINE_TICK_MS
 
 from ouroboros.ai.council import Council
 from ouroboros.ai.proposals import ProposalType
@@ -34,7 +35,13 @@ NEON = {
     "world": "neon",
     "seed": 5,
     "config": {},
-    "budgets": {"warmup_ticks": 2, "determinism_ticks": 2, "shadow_ticks": 6, "canary_ticks": 3},
+    "budgets": {
+        "warmup_ticks": 2,
+        "determinism_ticks": 2,
+        "shadow_ticks": 6,
+        "canary_ticks": 3,
+        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+    },
 }
 PLAYERS = ("Alice", "Bob", "Cyd")
 KINDS = (ProposalType.WORLD_EXPANSION, ProposalType.BUILDING, ProposalType.QUEST, ProposalType.NPC)
