@@ -212,7 +212,11 @@ def test_the_world_stream_is_mounted_behind_the_same_tokens(live: Live) -> None:
     from starlette.websockets import WebSocketDisconnect
 
     with live.client.websocket_connect(f"/ws/world-stream?world=petri&token={live.tokens['viewer']}") as ws:
-        frame = json.loads(ws.receive_text())
+        # the feed shares the socket: a world event may arrive before the first frame
+        messages = [json.loads(ws.receive_text())]
+        while messages[-1]["type"] == "feed" and len(messages) < 50:
+            messages.append(json.loads(ws.receive_text()))
+        frame = messages[-1]
         assert frame["type"] == "frame" and frame["world"] == "petri" and len(frame["entities"]) > 0
     with (
         pytest.raises(WebSocketDisconnect) as refused,
