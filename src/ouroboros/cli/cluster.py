@@ -296,11 +296,9 @@ def shard(
 ) -> None:
     """Run one shard of a world: its live game, its players' operations from Redis, the version
     the control process gives it (content from the ledger in DATA/WORLD)."""
-    import uuid
-
     from ouroboros.characters import RedisCharacters
     from ouroboros.cluster.follow import ShardLink
-    from ouroboros.cluster.shard import ShardHost, claim_shard, open_live_game, run_shard, seats_for
+    from ouroboros.cluster.shard import ShardHost, open_live_game, seats_for
 
     with command_boundary():
         world_name, name = _shard_name(world, played=False)
@@ -311,15 +309,11 @@ def shard(
     if world_spec(world_name).game is None:
         _dish_shard(world_name, name, redis_url, data, seed, tick_hz)
         return
-    stop = threading.Event()
-    _on_signals(stop)
-    boot = uuid.uuid4().hex[:12]
-    # One process serves a shard: wait for the lease of the one before (a soft restart starts
-    # this one early; a crashed one's lease runs out), then load what it saved.
-    if not claim_shard(redis_url, name, boot, stop):
-        typer.echo(f"shard {name}: stopped before it was its turn", err=True)
+    turn = _claim_turn(redis_url, name)
+    if turn is None:
         return
-    with command_boundary():
+    stop, boot = turn
+    with command_boundary():  # what the shard before saved
         game = open_live_game(world_name, folder, _seed_of(data / world_name, seed), tick_hz or None)
         # the shard's name is the holder: a restarted shard takes its characters back at once,
         # and the fencing token shuts out the life before it
@@ -330,10 +324,37 @@ def shard(
                    "characters are lost if it restarts", err=True)  # fmt: skip
     host = ShardHost(game, redis_url, name, boot_id=boot, seats=seats)
     link = ShardLink(redis_url, world_name, name, data / world_name)
+    _serve(name, game, host, link, stop, link.on_tick(game),
+           f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}")  # fmt: skip
+
+
+def _claim_turn(redis_url: str, name: str) -> tuple[threading.Event, str] | None:
+    """Stop on SIGTERM/SIGINT, and wait for this shard's turn: one process serves a shard, so it
+    waits for the lease of the one before (a soft restart starts this one early; a crashed one's
+    lease runs out). The stop event and this life's boot id; None when stopped before its turn."""
+    import uuid
+
+    from ouroboros.cluster.shard import claim_shard
+
+    stop = threading.Event()
+    _on_signals(stop)
+    boot = uuid.uuid4().hex[:12]
+    if not claim_shard(redis_url, name, boot, stop):
+        typer.echo(f"shard {name}: stopped before it was its turn", err=True)
+        return None
+    return stop, boot
+
+
+def _serve(
+    name: str, game: Any, host: Any, link: Any, stop: threading.Event, on_tick: Any, banner: str
+) -> None:
+    """Tick ``game`` until ``stop`` with ``link`` talking to Redis on its own thread."""
+    from ouroboros.cluster.shard import run_shard
+
     threading.Thread(target=link.run, args=(stop,), name=f"{name}-link", daemon=True).start()
-    typer.echo(f"shard {name}: boot {host.boot_id}, {game.tick_hz:g} ticks/s, folder {folder}", err=True)
+    typer.echo(banner, err=True)
     try:
-        ran = run_shard(game, host, stop, game.tick_hz, on_tick=link.on_tick(game))
+        ran = run_shard(game, host, stop, game.tick_hz, on_tick=on_tick)
     finally:
         link.close()
     typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
@@ -343,34 +364,25 @@ def _dish_shard(world: str, name: str, redis_url: str, data: Path, seed: int | N
     """A shard of a world without players (``cluster.dish``): the dish ticks at its pace, follows
     the version the control publishes, reports its ticks and, when the world evolves, hands the
     control a snapshot of the dish every ``SNAPSHOT_EVERY_S``."""
-    import uuid
-
     from ouroboros.cluster.dish import SNAPSHOT_EVERY_S, open_dish
     from ouroboros.cluster.follow import ShardLink
-    from ouroboros.cluster.shard import ShardHost, claim_shard, run_shard
+    from ouroboros.cluster.shard import ShardHost
     from ouroboros.worlds import world_spec
 
     folder = data / "shards" / name
-    stop = threading.Event()
-    _on_signals(stop)
-    boot = uuid.uuid4().hex[:12]
-    if not claim_shard(redis_url, name, boot, stop):
-        typer.echo(f"shard {name}: stopped before it was its turn", err=True)
+    turn = _claim_turn(redis_url, name)
+    if turn is None:
         return
+    stop, boot = turn
     with command_boundary():
         governed = data / world
         dish = open_dish(world, folder, _seed_of(governed, seed), _config_of(governed), tick_hz or None)
     host = ShardHost(dish, redis_url, name, boot_id=boot)
     link = ShardLink(redis_url, world, name, governed)
     every = SNAPSHOT_EVERY_S if world_spec(world).evolution is not None else None
-    threading.Thread(target=link.run, args=(stop,), name=f"{name}-link", daemon=True).start()
-    typer.echo(f"shard {name}: boot {host.boot_id}, {dish.tick_hz:g} ticks/s, folder {folder}, no players"
-               + (f", a snapshot every {every:g} s" if every else ""), err=True)  # fmt: skip
-    try:
-        ran = run_shard(dish, host, stop, dish.tick_hz, on_tick=link.on_dish_tick(dish, every))
-    finally:
-        link.close()
-    typer.echo(f"shard {name}: stopped after {ran} ticks, saved", err=True)
+    _serve(name, dish, host, link, stop, link.on_dish_tick(dish, every),
+           f"shard {name}: boot {host.boot_id}, {dish.tick_hz:g} ticks/s, folder {folder}, no players"
+           + (f", a snapshot every {every:g} s" if every else ""))  # fmt: skip
 
 
 def _config_of(governed: Path) -> dict[str, Any]:

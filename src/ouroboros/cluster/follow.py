@@ -167,6 +167,7 @@ class ShardLink:
         self.snapshots_sent = 0
         #: why the shard is not on the version it was given (``None``: it is, or it is switching)
         self.refusal: str | None = None
+        self._closed = False
 
     # -- the link thread ----------------------------------------------------------------------------
     def refresh(self, wait_s: float = 0.0) -> bool:
@@ -243,10 +244,17 @@ class ShardLink:
     def run(self, stop: threading.Event) -> None:
         """The link thread: refresh until ``stop``; a Redis away is retried every ``refresh_s``."""
         while not stop.is_set():
-            if not self.refresh(self.refresh_s):
+            try:
+                answered = self.refresh(self.refresh_s)
+            except Exception:
+                if self._closed:  # closed under a round in flight: the client's buffer is gone
+                    return
+                raise
+            if not answered:
                 stop.wait(self.refresh_s)
 
     def close(self) -> None:
+        self._closed = True
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 self._pubsub.close()
