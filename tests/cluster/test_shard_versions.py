@@ -29,6 +29,7 @@ from ouroboros.rollout.kpis import KpiBook
 from ouroboros.rollout.plan import parse_plan
 from ouroboros.rollout.service import RolloutService
 from ouroboros.worlds import build_world
+from ouroboros.worlds.petri.systems import molbots
 from tests.budgets import SLOW_MACHINE_TICK_MS
 from tests.patches.conftest import make_bundle, params_content
 from tests.rollout.conftest import STAGED_WORLD
@@ -222,6 +223,44 @@ def test_a_shard_out_of_touch_for_30_s_leaves_an_unpromoted_treatment_on_its_own
         control = WorldControl(redis_server.url, "petri", gov)
         control.read_reports()
         assert [(s, g) for s, g, _ in control.guards] == [("petri-0", OFFLINE_GUARD)]
+        control.close()
+        link.close()
+    finally:
+        gov.close()
+
+
+def test_a_shard_on_the_treatment_that_breaks_an_invariant_reports_it_once_and_the_control_rolls_back(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    gov = Governor(tmp_path / "data" / "petri", world_defaults=STAGED_WORLD, environ={})
+    try:
+        gov.new_key("op", ["*"])
+        doc = make_bundle(gov, params_content(33, "1.0.1"), gov.local_key("op"))
+        assert gov.submit(doc).state == State.VALIDATED
+        patch = doc["patch_id"]
+        rollout = RolloutService(gov).start(patch, parse_plan("50,100"), "alice", "stage it")
+        link = ShardLink(redis_server.url, "petri", "petri-0", tmp_path / "data" / "petri")
+        world = build_world("petri", 7, {"entities": 60})
+        link.r.set(keys.shard_version("petri-0"), Wanted(patch, None, rollout.rollout_id).as_json())
+        assert link.refresh()
+        link.at_tick(world, 1.0)
+        world.step()
+        assert world.resources["gameplay_version"] == patch
+        mb = molbots(world)
+        assert mb is not None
+        mb["DNA.mutation_permille"][0] = 999  # out of its bounds: no tick puts it back
+        for _ in range(3):
+            link.at_tick(world, 1.0)
+            world.step()
+        assert link.refresh()  # the reports go
+        book = KpiBook(ticks_per_second=40.0, tick_budget_ms=25.0)
+        control = WorldControl(redis_server.url, "petri", gov, book=book)
+        control.driver = RolloutDriver(RolloutService(gov), book, control.tick)
+        control.read_reports()
+        assert [(s, g) for s, g, _ in control.guards] == [("petri-0", "invariant_broken")]  # once
+        assert gov.ledger.state_of(patch) == State.ROLLED_BACK
+        rollbacks = gov.ledger.entries(patch_id=patch, kind="rollout_rollback")
+        assert rollbacks[-1].evidence["fired"] == ["invariant_broken"]
         control.close()
         link.close()
     finally:

@@ -18,6 +18,7 @@ from ouroboros.rollout.plan import parse_plan
 from ouroboros.rollout.service import RolloutService
 from ouroboros.server.runtime import Runtime, RuntimeOptions
 from ouroboros.server.runtime.runner import WorldRunner
+from ouroboros.worlds.petri.systems import molbots
 from tests.patches.conftest import FAST_BUDGETS
 
 WINDOW_TICKS = 20
@@ -132,3 +133,36 @@ def test_the_council_and_evolution_of_a_world_run_as_shards_stage_by_default(
         assert loop.staged_by_default is (shards > 1)
     finally:
         runtime.stop()
+
+
+def test_a_dish_on_the_patch_that_breaks_an_invariant_rolls_the_rollout_back_and_the_control_only_reports(
+    dish: WorldRunner,
+) -> None:
+    patch = stage(dish, 35, windows_per_stage=1000)
+    wait_for(lambda: patch in versions(dish), what="one dish on the patch")
+    treated = versions(dish).index(patch)
+    assert dish.shards is not None
+    worlds = dish.shards.worlds
+
+    def corrupt(k: int) -> None:  # a gene out of its bounds: no tick puts it back
+        with dish.lock:
+            mb = molbots(worlds[k])
+            assert mb is not None
+            mb["DNA.mutation_permille"][0] = 999
+
+    def errors() -> list[str]:
+        return [str(e.get("message")) for e in dish.feed.recent(200) if e.get("kind") == "error"]
+
+    corrupt(1 - treated)  # the control arm: said on the feed, the rollout goes on
+    wait_for(lambda: any("invariant broken" in m for m in errors()), what="the control's broken invariant")
+    tick = dish.call(lambda: worlds[treated].tick)
+    wait_for(lambda: dish.call(lambda: worlds[treated].tick) > tick + 5, what="more ticks")
+    assert rollout(dish).phase is not Phase.ROLLED_BACK and patch in versions(dish)
+    corrupt(treated)  # the treatment: the hard guard rolls it back at once
+    wait_for(lambda: rollout(dish).phase is Phase.ROLLED_BACK, what="the rollback")
+    wait_for(lambda: versions(dish) == [None, None], what="every dish back on the stable version")
+    rollbacks = dish.call(lambda: dish.governor.ledger.entries(patch_id=patch, kind="rollout_rollback"))
+    assert rollbacks[-1].evidence["fired"] == ["invariant_broken"]
+    found = [m for m in errors() if "invariant broken" in m]
+    assert any(f"petri-{treated}" in m and "mutation_permille" in m for m in found), found
+    assert dish.error is None  # a broken invariant does not stop the world

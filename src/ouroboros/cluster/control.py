@@ -47,7 +47,7 @@ from typing import Any
 import redis
 
 from ouroboros.cluster import keys
-from ouroboros.cluster.follow import OFFLINE_GUARD, REDIS_ERRORS, Wanted
+from ouroboros.cluster.follow import INVARIANT_BROKEN, OFFLINE_GUARD, REDIS_ERRORS, Wanted
 from ouroboros.errors import BadInputError, OuroborosError
 from ouroboros.patches import Governor
 from ouroboros.rollout.controller import LIVE, Phase
@@ -337,6 +337,14 @@ class WorldControl:
                 log.warning("world %s: shard %s reverted a rollout on its own (no Redis)", self.world, shard)
                 if self.driver is not None:
                     self.driver.guard(OFFLINE_GUARD)
+            elif doc.get("g") == INVARIANT_BROKEN:
+                self.guards.append((shard, INVARIANT_BROKEN, tick))
+                log.error("world %s: shard %s broke an invariant on the treatment: %s", self.world, shard,
+                          str(doc.get("gm", ""))[:500])  # fmt: skip
+                if self.book is not None:
+                    self.book.guard(INVARIANT_BROKEN, tick)
+                if self.driver is not None:
+                    self.driver.guard(INVARIANT_BROKEN)
             if self.book is not None:
                 with contextlib.suppress(BadInputError):  # a restarted shard repeating saved ticks
                     self.book.observe(shard, version, report)

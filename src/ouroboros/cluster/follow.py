@@ -59,6 +59,8 @@ MAX_PENDING_REPORTS = 6000
 #: a switch queued but not landed, or a version whose content was refused, is tried again after this
 RETRY_AFTER_S = 5.0
 OFFLINE_GUARD = "shard_reverted_offline"
+#: a report's guard when the shard, on a rollout's treatment, broke one of its world's invariants
+INVARIANT_BROKEN = "invariant_broken"
 #: the director's signals are read once per this many seconds of ticks (``go``'s council pace)
 SIGNALS_EVERY_S = 1.0
 #: signal documents kept while Redis is away (two minutes of them), the oldest dropped first
@@ -168,6 +170,9 @@ class ShardLink:
         #: why the shard is not on the version it was given (``None``: it is, or it is switching)
         self.refusal: str | None = None
         self._closed = False
+        self._invariants: object = _NOTHING  # the world's check (``WorldSpec.invariants``), once known
+        self._broken: list[str] = []  # what the last check found
+        self._invariant_guarded: str | None = None  # the rollout this shard raised the guard for
 
     # -- the link thread ----------------------------------------------------------------------------
     def refresh(self, wait_s: float = 0.0) -> bool:
@@ -319,8 +324,33 @@ class ShardLink:
             report["g"] = OFFLINE_GUARD
         if wanted is not None and not wanted.treatment:
             self.reverted_rollout = None  # the rollout is over: nothing left to hold back from
+        broken = self._broken_invariants(world)
+        on_treatment = wanted is not None and wanted.treatment and ran == wanted.version
+        if broken and on_treatment and wanted is not None and self._invariant_guarded != wanted.rollout:
+            self._invariant_guarded = wanted.rollout  # once per rollout: it rolls back
+            report.setdefault("g", INVARIANT_BROKEN)
+            report["gm"] = "; ".join(broken)[:500]
         self._pending.append(report)
         self._switch(world, ran, version)
+
+    def _broken_invariants(self, world: World) -> list[str]:
+        """The world's invariants after a tick (``WorldSpec.invariants``); a new finding is logged.
+        Never raises: a checker that fails is a finding."""
+        if self._invariants is _NOTHING:
+            from ouroboros.worlds import spec_of
+
+            self._invariants = spec_of(world).invariants
+        check = self._invariants
+        if check is None:
+            return []
+        try:
+            broken: list[str] = check(world)  # type: ignore[operator]
+        except Exception as exc:
+            broken = [f"the invariants' check raised {type(exc).__name__}: {exc}"]
+        if broken and broken != self._broken:
+            log.error("shard %s: invariant broken at tick %d: %s", self.shard, world.tick, "; ".join(broken))
+        self._broken = broken
+        return broken
 
     def read_signals(self, world: World, every_ticks: int) -> None:
         """At a tick boundary (the tick thread): when ``world.tick`` is a multiple of
@@ -439,6 +469,7 @@ _NOTHING = _Nothing()
 
 
 __all__ = [
+    "INVARIANT_BROKEN",
     "MAX_PENDING_REPORTS",
     "MAX_PENDING_SIGNALS",
     "OFFLINE_GUARD",

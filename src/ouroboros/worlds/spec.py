@@ -308,6 +308,10 @@ class WorldSpec:
     character_metrics: Callable[[World], Mapping[str, CharacterMetrics]] | None = None
     #: the world as a map for the dashboard (plain data: rooms, districts, who is where), or None
     overview: Callable[[World], dict[str, Any]] | None = None
+    #: what must hold between any two ticks, whatever the version: one line per broken rule
+    #: (empty: all hold). A sharded world checks every shard after each tick; one broken on a
+    #: rollout's treatment is the ``invariant_broken`` hard guard. Cheap (every tick). None: none
+    invariants: Callable[[World], list[str]] | None = None
 
 
 __all__ = [

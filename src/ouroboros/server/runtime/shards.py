@@ -24,8 +24,10 @@ world's base the first time. What it promises:
   stage is a ``rollout`` event on the feed.
 - **Hard guards act at once.** A shard whose tick raises counts a fault, raises the
   ``tick_thread_crash`` guard (the live rollout rolls back) and goes on ticking; one that raises
-  ``MAX_CRASHES_IN_A_ROW`` ticks in a row stops the world as one world's crash does. A rollout
-  bundle that no longer verifies (its hash or signatures) raises ``bundle_unverified``.
+  ``MAX_CRASHES_IN_A_ROW`` ticks in a row stops the world as one world's crash does. A shard on
+  the rollout's treatment whose world breaks one of its invariants (``WorldSpec.invariants``,
+  checked after every tick of every shard) raises ``invariant_broken``. A rollout bundle that no
+  longer verifies (its hash or signatures) raises ``bundle_unverified``.
 - **Characters live in the character store** (``shard_characters``, ADR 0020): a shard claims a
   character when it enters, saves it at autosave and releases it after the tick that applied its
   leave; its money supply and job counters count only the characters it holds, so a character
@@ -66,6 +68,7 @@ KEEP_TICKS = 36_000
 EXPOSED_ENTITIES_MAX = 256
 COUNTERS = ("script_faults", "quests_started", "quests_completed", "moderation_incidents")
 TICK_THREAD_CRASH = "tick_thread_crash"
+INVARIANT_BROKEN = "invariant_broken"
 BUNDLE_UNVERIFIED = "bundle_unverified"
 
 
@@ -115,6 +118,8 @@ class ShardSet:
         self._followers: list[ShardFollower] | None = None  # the tick thread's (its ledger connection)
         self._counters: list[dict[str, int]] = [{} for _ in self.names]
         self._crashes = [0] * count
+        self._broken: list[list[str]] = [[] for _ in self.names]  # what each shard's last check found
+        self._invariant_guarded: str | None = None  # the rollout the invariant guard was raised for
         self._exposed: list[frozenset[str]] = [frozenset() for _ in self.names]
         self._driver: RolloutDriver | None = None  # the control thread's
         self._poll_pending = False
@@ -248,6 +253,8 @@ class ShardSet:
             if characters is not None and self.game is not None:
                 characters.after_tick(k, self.game.shards[name].present)
             self._report(k, tick, ms, crashed)
+            if not crashed:
+                self._check_invariants(k, tick)
         if characters is not None:
             characters.settle(self.game)
         self.tick = tick + 1
@@ -261,6 +268,31 @@ class ShardSet:
         self.post_guard(TICK_THREAD_CRASH)
         if self._crashes[k] >= MAX_CRASHES_IN_A_ROW:
             raise exc
+
+    def _check_invariants(self, k: int, tick: int) -> None:
+        """After shard ``k``'s tick: the world's invariants. Broken on the live rollout's treatment,
+        it is the ``invariant_broken`` hard guard (once per rollout: the rollout rolls back);
+        broken anywhere, each new finding is an error on the feed."""
+        check = self.runner.spec.invariants
+        if check is None:
+            return
+        world = self.worlds[k]
+        broken = check(world)
+        if broken and broken != self._broken[k]:
+            message = f"shard {self.names[k]}: invariant broken at tick {world.tick}: {'; '.join(broken)}"
+            self.runner.feed.publish("error", self.runner.name, source="shard", message=message)
+        self._broken[k] = broken
+        state = self.state
+        if (
+            broken
+            and state is not None
+            and not state.terminal
+            and world.resources.get("gameplay_version") == state.patch_id
+            and self._invariant_guarded != state.rollout_id
+        ):
+            self._invariant_guarded = state.rollout_id
+            self.book.guard(INVARIANT_BROKEN, tick)
+            self.post_guard(INVARIANT_BROKEN)
 
     def _report(self, k: int, tick: int, ms: float, crashed: bool) -> None:
         world, name = self.worlds[k], self.names[k]

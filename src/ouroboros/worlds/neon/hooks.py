@@ -132,4 +132,40 @@ def neon_character_metrics(world: World) -> dict[str, CharacterMetrics]:
     return out
 
 
-__all__ = ["PARAMS_ID", "NeonGameHook", "NeonParams", "neon_character_metrics", "neon_metrics"]
+def neon_invariants(world: World) -> list[str]:
+    """What holds between any two ticks of the city, whatever its version: everyone stands in a
+    room that exists, every item lies in one or is held, no wallet is below zero, no one has more
+    health than their maximum, every character has a name. Each broken rule is one line (empty:
+    all hold). A sharded city checks it after every tick of every shard."""
+    neon = world.resources.get("neon", {})
+    rooms = len(neon.get("room_ids") or ())
+    names = len(neon.get("player_names") or ())
+    broken: list[str] = []
+    for chunk in world.query("Place"):
+        room = chunk["Place.room"]
+        if int(((room < 0) | (room >= rooms)).sum()):
+            broken.append(f"an actor stands outside the {rooms} rooms")
+    for chunk in world.query("Actor"):
+        if int((chunk["Actor.hp"] > chunk["Actor.max_hp"]).sum()):
+            broken.append("an actor with more health than its maximum")
+    for chunk in world.query("Player"):
+        if int((chunk["Player.credits"] < 0).sum()):
+            broken.append("a character with credits below zero")
+        handle = chunk["Player.handle"]
+        if int(((handle < 0) | (handle >= names)).sum()):
+            broken.append("a character without a name")
+    for chunk in world.query("Item"):
+        room, holder = chunk["Item.room"], chunk["Item.holder"]
+        if int(((room < -1) | (room >= rooms) | ((room == -1) & (holder == 0))).sum()):
+            broken.append("an item neither in a room nor held")
+    return broken
+
+
+__all__ = [
+    "PARAMS_ID",
+    "NeonGameHook",
+    "NeonParams",
+    "neon_character_metrics",
+    "neon_invariants",
+    "neon_metrics",
+]

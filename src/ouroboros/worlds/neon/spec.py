@@ -7,7 +7,13 @@ from typing import Any
 
 from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
-from ouroboros.worlds.neon.hooks import NeonGameHook, NeonParams, neon_character_metrics, neon_metrics
+from ouroboros.worlds.neon.hooks import (
+    NeonGameHook,
+    NeonParams,
+    neon_character_metrics,
+    neon_invariants,
+    neon_metrics,
+)
 from ouroboros.worlds.neon.stream import STREAM
 from ouroboros.worlds.spec import ContentProblems, SignalsReader, WorldSpec
 
@@ -86,6 +92,7 @@ SPEC = WorldSpec(
     signals=_neon_signals,
     metrics=neon_metrics,
     character_metrics=neon_character_metrics,
+    invariants=neon_invariants,
     overview=_neon_overview,
 )
 

@@ -8,7 +8,7 @@ from typing import Any
 from ouroboros.engine import Plugin, World
 from ouroboros.errors import WorldError
 from ouroboros.worlds.petri.evolution import PetriEvolution
-from ouroboros.worlds.petri.hooks import PetriParams, petri_metrics
+from ouroboros.worlds.petri.hooks import PetriParams, petri_invariants, petri_metrics
 from ouroboros.worlds.petri.stream import STREAM
 from ouroboros.worlds.spec import ContentProblems, WorldSpec
 
@@ -77,6 +77,7 @@ SPEC = WorldSpec(
     evolution=PetriEvolution(),
     trait_world=_petri_trait_world,
     metrics=petri_metrics,
+    invariants=petri_invariants,
 )
 
 __all__ = ["SPEC"]
