@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ouroboros.engine import NO_ENTITY, World
 from ouroboros.engine.errors import ComponentError, EntityNotFoundError
@@ -113,3 +115,13 @@ def test_a_slot_stays_usable_after_two_billion_reuses(bare: World) -> None:
     assert bare.is_alive(new)
     assert bare.get(new, "Pos") == {"x": 7, "y": 7}
     assert not bare.is_alive(old)
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=40))
+def test_unique_sorted_is_numpy_s_unique(values: list[int]) -> None:
+    from ouroboros.engine.structure import unique_sorted
+
+    array = np.array(values, dtype=np.int64)
+    got, want = unique_sorted(array), np.unique(array)
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    assert array.tolist() == values  # its input is left as it was

@@ -126,10 +126,11 @@ class Archetype:
 
     def compact(self, keep: npt.NDArray[np.bool_]) -> None:
         """Drop the rows where ``keep`` is False, keeping the others in order."""
-        n = int(keep.sum())
-        self.ids[:n] = self.ids[: self.count][keep]
+        rows = np.flatnonzero(keep[: self.count])  # once: integer rows gather faster than a mask per column
+        n = rows.size
+        self.ids[:n] = self.ids[rows]
         for col in self.columns.values():
-            col[:n] = col[: self.count][keep]
+            col[:n] = col[rows]
         self.count = n
 
     def rows(self, rows: I64) -> dict[str, np.ndarray]:

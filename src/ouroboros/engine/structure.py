@@ -78,17 +78,31 @@ def despawn_rows(world: World, ids: I64, *, strict: bool) -> None:
         index = world._entities.resolve(ids)
     else:
         index = ids[alive_mask(world, ids)] & INDEX_MASK
-    index = np.unique(index)
+    index = unique_sorted(index)
     if index.size == 0:
         return
     archs = world._entities.archetype[index]
-    for a in np.unique(archs):
+    for a in unique_sorted(archs):
         arch = world._archetypes[int(a)]
         keep = np.ones(arch.count, dtype=bool)
         keep[world._entities.row[index[archs == a]]] = False
         arch.compact(keep)
         renumber(world, arch)
     world._entities.release(index)
+
+
+def unique_sorted(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``np.unique`` of a 1-d integer array (sorted, each value once), without its general
+    machinery: a structural change calls it a few times per tick, on a handful of values."""
+    if values.size < 2:
+        return values.copy()
+    ordered = np.sort(values)
+    if ordered[0] == ordered[-1]:
+        return ordered[:1]
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def alive_mask(world: World, ids: I64) -> npt.NDArray[np.bool_]:
@@ -115,10 +129,11 @@ def move_rows(
     """Move entities to the archetype with ``add`` / without ``remove``. Per-entity values
     follow the order of ``ids``; everything is checked before any row moves."""
     given = world._entities.resolve(ids)
-    if np.unique(given).size != given.size:
+    once = unique_sorted(given)
+    if once.size != given.size:
         if values and any(np.ndim(v) > 0 for v in values.values()):
             raise EngineError("per-entity values for an entity named twice")
-        given = np.unique(given)
+        given = once
     if add is not None:
         world.component(add)
     index = np.sort(given)
@@ -126,7 +141,7 @@ def move_rows(
     position[given] = np.arange(given.size)
     archs = world._entities.archetype[index]
     plans = []
-    for a in np.unique(archs):
+    for a in unique_sorted(archs):
         src = world._archetypes[int(a)]
         sig = set(src.signature)
         if add is not None:
