@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
 from ouroboros.errors import BadInputError, UnknownPlayerError
+from ouroboros.server.runtime import Runtime
 from ouroboros.server.runtime.runner import WorldRunner
-from tests.rollout.test_sharded_live import Player, city, wait_for
+from tests.rollout.test_sharded_live import Player, city, options, wait_for
 
 __all__ = ["city"]  # the fixture, shared with the sharded live tests
 
@@ -70,3 +72,36 @@ def test_ouroboros_players_asks_the_running_sharded_world_and_sees_every_shard(c
             p.client.close()
 
     asyncio.run(asyncio.wait_for(play(), 60))
+
+
+def test_with_no_go_running_the_tools_see_every_saved_shard_and_refuse_a_move(tmp_path: Path) -> None:
+    """After the sharded go stops, ``ouroboros players`` reads every shard's saved world (it used
+    to read shard 0's alone, and Bobby, who played on shard 1, was not there)."""
+    from tests.cli.conftest import invoke
+
+    runtime = Runtime(tmp_path / "data", ["neon"], options())
+    runtime.start()
+    try:
+
+        async def play() -> None:
+            port = runtime.runner("neon").ports["telnet"]
+            players = [await Player.create(port, "Alice"), await Player.create(port, "Bobby")]
+            for p in players:
+                p.client.close()
+
+        asyncio.run(asyncio.wait_for(play(), 60))
+    finally:
+        runtime.stop()
+    data = tmp_path / "data"
+    code, out, err = invoke("players", "list", "--data", data, "--json")
+    assert code == 0, err
+    assert {p["name"]: (p["shard"], p["online"]) for p in json.loads(out)} == {
+        "Alice": (None, False),
+        "Bobby": (None, False),
+    }
+    code, out, err = invoke("players", "show", "Bobby", "--data", data, "--json")
+    assert code == 0 and json.loads(out)["name"] == "Bobby", err
+    code, out, err = invoke("players", "move", "Bobby", TARGET, "--data", data, "--actor", "kim")
+    assert code == 2 and "no shard holds them" in err
+    code, out, err = invoke("players", "show", "Nobody", "--data", data)
+    assert code == 2

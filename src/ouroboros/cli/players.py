@@ -6,7 +6,9 @@ of a ``go`` data folder: handed to the running ``go`` when one runs it (through
 ``DATA/<world>/inbox/``, answered between two ticks, the player told at once; a world run as
 shards answers for every shard, each entry with its ``shard``), else on the saved
 world itself (the move lands when it is next loaded: the
-player is told on their next tick online). Every move is written to the server's audit table
+player is told on their next tick online). A world last run as shards lists every saved shard's
+characters offline, each once, and refuses a move there (as the running go refuses to move a
+character no shard holds). Every move is written to the server's audit table
 (actor ``local:WHO``) when the folder has one. Exit codes: 0 done; 2 bad input (no such folder,
 no city there, unknown player or room), one line on stderr; 1 the running world did not answer.
 """
@@ -62,12 +64,55 @@ def _run(data: Path, request: dict[str, Any]) -> Any:
         return ask(folder, request)
 
 
+def _shard_folders(folder: Path, game: GameHook) -> list[Path]:
+    """The saved shards of a world last run as shards (``go --shards``), after the first (the
+    world's folder itself); none for a world run alone."""
+    from ouroboros.server.runtime.shard_characters import CHARACTERS_FILE
+    from ouroboros.server.runtime.shards import SHARDS_DIR
+
+    shards = folder / SHARDS_DIR
+    if not (folder / CHARACTERS_FILE).is_file() or not shards.is_dir():
+        return []
+    found = [p for p in shards.iterdir() if p.is_dir() and p.name.isdigit() and game.saved(p)]
+    return sorted(found, key=lambda p: int(p.name))
+
+
+def _offline_sharded(shard_folders: list[Path], game: GameHook, world: Any, request: dict[str, Any]) -> Any:
+    """A world last run as shards, with no go running: every shard's characters, each once (the
+    first shard's copy that has it), none held (``shard``: None), as the running go lists a
+    character no shard holds; a move is refused, as it is there (the character store's record
+    would undo it when the character enters again)."""
+    from ouroboros.errors import BadInputError
+
+    worlds = [world] + [w for w in (game.load(p) for p in shard_folders) if w is not None]
+    found: dict[str, dict[str, Any]] = {}
+    for each in worlds:
+        for entry in game.players(each):
+            found.setdefault(str(entry["name"]), {**entry, "online": False, "shard": None})
+    if request["op"] == "list":
+        return [found[name] for name in sorted(found)]
+    name = request["name"]
+    if name not in found:
+        game.player(world, name)  # raises the world's own "no such player"
+        raise BadInputError(f"no player {str(name)[:80]!r}")
+    if request["op"] == "show":
+        holder = next(w for w in worlds if any(p["name"] == name for p in game.players(w)))
+        return {**game.player(holder, name), "online": False, "shard": None}
+    raise BadInputError(
+        f"{name} belongs to a world run as shards and no shard holds them now: start go and move "
+        "them once they are online (a move here would be undone by their record in the character store)"
+    )
+
+
 def _offline(folder: Path, game: GameHook, request: dict[str, Any]) -> Any:
     from ouroboros.errors import BadInputError
 
     world = game.load(folder)
     if world is None:
         raise BadInputError(f"{folder} has no saved world yet")
+    shard_folders = _shard_folders(folder, game)
+    if shard_folders and request["op"] in ("list", "show", "move"):
+        return _offline_sharded(shard_folders, game, world, request)
     if request["op"] == "list":
         return game.players(world)
     if request["op"] == "show":
