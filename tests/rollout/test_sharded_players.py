@@ -105,3 +105,5 @@ def test_with_no_go_running_the_tools_see_every_saved_shard_and_refuse_a_move(tm
     assert code == 2 and "no shard holds them" in err
     code, out, err = invoke("players", "show", "Nobody", "--data", data)
     assert code == 2
+    code, out, err = invoke("players", "restore-cost", "any", "--data", data)
+    assert code == 2 and "shard 0 only" in err, err

@@ -82,8 +82,13 @@ def _offline_sharded(shard_folders: list[Path], game: GameHook, world: Any, requ
     first shard's copy that has it), none held (``shard``: None), as the running go lists a
     character no shard holds; a move is refused, as it is there (the character store's record
     would undo it when the character enters again)."""
-    from ouroboros.errors import BadInputError
+    from ouroboros.errors import BadInputError, ShardedRestoreError
 
+    if request["op"] == "restore_cost":
+        raise ShardedRestoreError(
+            f"this world was last run as {len(shard_folders) + 1} shards and a snapshot holds shard 0 only: "
+            "a restore would be refused, so there is nothing to count. Start go without --shards first"
+        )
     worlds = [world] + [w for w in (game.load(p) for p in shard_folders) if w is not None]
     found: dict[str, dict[str, Any]] = {}
     for each in worlds:
@@ -111,7 +116,7 @@ def _offline(folder: Path, game: GameHook, request: dict[str, Any]) -> Any:
     if world is None:
         raise BadInputError(f"{folder} has no saved world yet")
     shard_folders = _shard_folders(folder, game)
-    if shard_folders and request["op"] in ("list", "show", "move"):
+    if shard_folders:
         return _offline_sharded(shard_folders, game, world, request)
     if request["op"] == "list":
         return game.players(world)

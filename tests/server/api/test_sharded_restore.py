@@ -69,6 +69,8 @@ def test_a_restore_of_a_sharded_world_is_one_audited_409_and_changes_nothing(
     made = auth.create_user("admin2", "admin", "test")
     admin = {"Authorization": f"Bearer {made['token']}", "X-Request-Id": "restore-sharded-1"}
     body = {"world": "neon", "reason": "undo", "totp": pyotp.TOTP(made["totp_secret"]).now()}
+    preview = client.get(f"/api/snapshots/{snap_id}/restore-preview?world=neon", headers=op)
+    assert preview.status_code == 409 and "shard 0 only" in str(preview.json()["detail"]), preview.text
     refused = client.post(f"/api/snapshots/{snap_id}/restore", headers=admin, json=body)
     assert refused.status_code == 409, refused.text
     detail = str(refused.json()["detail"])

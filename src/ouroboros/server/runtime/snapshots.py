@@ -16,7 +16,8 @@ plus the newest of each of the last ``auto_snapshot_keep_days`` days.
 A world run as shards (``go --shards neon=2``): a snapshot holds shard 0's world only, so a
 restore is refused (``ShardedRestoreError``, HTTP 409, audited as every refused write) before
 anything changes — no automatic snapshot, no world put back — rather than put back shard 0 alone
-while the other shards keep their state. Restore it once it runs as one world (no ``--shards``).
+while the other shards keep their state; its preview is refused the same way (it would count
+shard 0's characters alone). Restore it once it runs as one world (no ``--shards``).
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ class Snapshots:
         meta = self.meta(snapshot_id)
         if meta is None:
             raise KeyError(snapshot_id)
+        self._refuse_sharded(snapshot_id, "a restore would be refused, so there is nothing to preview")
         data = (self.snapshot_dir / f"{snapshot_id}.snapshot").read_bytes()
         with self.host.lock:
             now, tick = self._characters_of(self.host.world), self.host.world.tick
@@ -190,6 +192,19 @@ class Snapshots:
         return {"snapshot": meta, "mode": mode, "from_tick": tick, "to_tick": meta["tick"],
                 "players": players, "totals": totals}  # fmt: skip
 
+    def _refuse_sharded(self, snapshot_id: str, outcome: str) -> None:
+        """A world run as shards: a snapshot holds shard 0 only, so neither a restore nor its
+        preview (which would count shard 0's characters alone) is answered."""
+        from ouroboros.server.runtime.shards import ShardSet
+
+        shards = getattr(self.host, "shards", None)  # a cluster's control puts its own view there
+        if isinstance(shards, ShardSet) and len(shards.worlds) > 1:
+            raise ShardedRestoreError(
+                f"{self.host.name} runs as {len(shards.worlds)} shards and a snapshot holds shard 0 only: "
+                f"{outcome}. Stop go, start it without --shards (or the shards setting) for "
+                f"{self.host.name}, then restore {snapshot_id}"
+            )
+
     def restore(self, snapshot_id: str, actor: str, mode: str = "everything") -> dict[str, Any]:
         """Put the world back to ``snapshot_id``: ``everything``, or ``world_only`` (every
         character kept as it is now). An automatic snapshot is taken first."""
@@ -201,15 +216,7 @@ class Snapshots:
         meta = self.meta(snapshot_id)
         if meta is None:
             raise KeyError(snapshot_id)
-        from ouroboros.server.runtime.shards import ShardSet
-
-        shards = getattr(self.host, "shards", None)  # a cluster's control puts its own view there
-        if isinstance(shards, ShardSet) and len(shards.worlds) > 1:
-            raise ShardedRestoreError(
-                f"{self.host.name} runs as {len(shards.worlds)} shards and a snapshot holds shard 0 only: "
-                f"nothing was restored. Stop go, start it without --shards (or the shards setting) for "
-                f"{self.host.name}, then restore {snapshot_id}"
-            )
+        self._refuse_sharded(snapshot_id, "nothing was restored")
         data = (self.snapshot_dir / f"{snapshot_id}.snapshot").read_bytes()
         preview = self.preview(snapshot_id, mode)  # also proves the snapshot decodes
         before = self.auto(f"before restoring {snapshot_id} ({mode})", actor)
