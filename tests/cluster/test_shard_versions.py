@@ -183,16 +183,21 @@ class Clock:
         return self.now
 
 
+def staged_dish_patch(gov: Governor) -> tuple[str, Any]:
+    """A warmer dish, validated and staged at 50 %: its patch id and its rollout."""
+    gov.new_key("op", ["*"])
+    doc = make_bundle(gov, params_content(33, "1.0.1"), gov.local_key("op"))
+    assert gov.submit(doc).state == State.VALIDATED
+    patch = str(doc["patch_id"])
+    return patch, RolloutService(gov).start(patch, parse_plan("50,100"), "alice", "stage it")
+
+
 def test_a_shard_out_of_touch_for_30_s_leaves_an_unpromoted_treatment_on_its_own(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     gov = Governor(tmp_path / "data" / "petri", world_defaults=STAGED_WORLD, environ={})
     try:
-        gov.new_key("op", ["*"])
-        doc = make_bundle(gov, params_content(33, "1.0.1"), gov.local_key("op"))
-        assert gov.submit(doc).state == State.VALIDATED
-        patch = doc["patch_id"]
-        rollout = RolloutService(gov).start(patch, parse_plan("50,100"), "alice", "stage it")
+        patch, rollout = staged_dish_patch(gov)
         clock = Clock()
         link = ShardLink(redis_server.url, "petri", "petri-0", tmp_path / "data" / "petri", clock=clock)
         world = build_world("petri", 7, {"entities": 60})
@@ -234,11 +239,7 @@ def test_a_shard_on_the_treatment_that_breaks_an_invariant_reports_it_once_and_t
 ) -> None:
     gov = Governor(tmp_path / "data" / "petri", world_defaults=STAGED_WORLD, environ={})
     try:
-        gov.new_key("op", ["*"])
-        doc = make_bundle(gov, params_content(33, "1.0.1"), gov.local_key("op"))
-        assert gov.submit(doc).state == State.VALIDATED
-        patch = doc["patch_id"]
-        rollout = RolloutService(gov).start(patch, parse_plan("50,100"), "alice", "stage it")
+        patch, rollout = staged_dish_patch(gov)
         link = ShardLink(redis_server.url, "petri", "petri-0", tmp_path / "data" / "petri")
         world = build_world("petri", 7, {"entities": 60})
         link.r.set(keys.shard_version("petri-0"), Wanted(patch, None, rollout.rollout_id).as_json())
