@@ -22,13 +22,11 @@ import httpx
 from ouroboros.characters import RedisCharacters
 from ouroboros.cluster.redis_server import RedisServer
 from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
 from ouroboros.rollout.cohorts import bucket
 from tests.cluster.test_characters_across_shards import at_login, room_now, rooms_seen, wait_for
 from tests.cluster.test_cluster_neon import PORTS, Proc, answered, login
 from tests.cluster.test_control_process import CONTROL, NEW, SECRET
-from tests.cluster.test_shard_versions import NEON, described, wait_until
-from tests.patches.conftest import make_bundle
+from tests.cluster.test_shard_versions import HELD_NEON, held_rooms_patch, wait_until
 
 TOLD = "The city shifts around you: a change was rolled back."
 
@@ -47,15 +45,11 @@ def cohort_names(rollout_id: str) -> tuple[str, str]:
 def test_one_gateway_routes_players_by_cohort_and_a_rollback_is_told_once(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    held = {**NEON, "budgets": {**NEON["budgets"], "human_domains": ["rooms"]}}  # type: ignore[dict-item]
-    gov = Governor(tmp_path / "neon", world_defaults=held, environ={})
+    gov = Governor(tmp_path / "neon", world_defaults=HELD_NEON, environ={})
     try:
-        gov.new_key("op", ["*"])
-        doc = make_bundle(gov, described(NEW, "1.1.0"), gov.local_key("op"))
-        assert gov.submit(doc).state == State.VALIDATED  # held for a person: a rollout may stage it
+        patch = held_rooms_patch(gov, NEW)  # held for a person: a rollout may stage it
     finally:
         gov.close()
-    patch = doc["patch_id"]
     up = Proc(["cluster", "up", "--redis", redis_server.url, "--workers", "0", "--shards", "neon=2",
                "--telnet-port", "0", "--api-port", "0", "--data", str(tmp_path)])  # fmt: skip
     try:

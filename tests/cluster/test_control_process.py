@@ -18,11 +18,9 @@ from typer.testing import CliRunner
 from ouroboros import cli
 from ouroboros.cluster.redis_server import RedisServer
 from ouroboros.patches.governor import Governor
-from ouroboros.patches.states import State
 from tests.cli.conftest import one_error_line
 from tests.cluster.test_cluster_neon import PORTS, Proc, answered, login
-from tests.cluster.test_shard_versions import NEON, described, wait_until
-from tests.patches.conftest import make_bundle
+from tests.cluster.test_shard_versions import HELD_NEON, held_rooms_patch, wait_until
 
 CONTROL = re.compile(r"control: (\{.*\})")
 SECRET = re.compile(r"one-time secret (\S+)")
@@ -33,15 +31,11 @@ NEW = "Holographic koi now swim above the plaza."
 def test_a_patch_activated_through_the_controls_api_reaches_the_shards_players(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    held = {**NEON, "budgets": {**NEON["budgets"], "human_domains": ["rooms"]}}  # type: ignore[dict-item]
-    gov = Governor(tmp_path / "neon", world_defaults=held, environ={})
+    gov = Governor(tmp_path / "neon", world_defaults=HELD_NEON, environ={})
     try:
-        gov.new_key("op", ["*"])
-        doc = make_bundle(gov, described(NEW, "1.1.0"), gov.local_key("op"))
-        assert gov.submit(doc).state == State.VALIDATED  # held for a person: the API activates it
+        patch = held_rooms_patch(gov, NEW)  # held for a person: the API activates it
     finally:
         gov.close()
-    patch = doc["patch_id"]
     up = Proc(["cluster", "up", "--redis", redis_server.url, "--workers", "0", "--shards", "neon=1",
                "--telnet-port", "0", "--api-port", "0", "--data", str(tmp_path)])  # fmt: skip
     try:

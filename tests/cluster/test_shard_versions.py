@@ -183,6 +183,19 @@ class Clock:
         return self.now
 
 
+#: neon with room changes held for a person: a rooms patch is validated, and a rollout or the API
+#: activates it
+HELD_NEON = {**NEON, "budgets": {**NEON["budgets"], "human_domains": ["rooms"]}}  # type: ignore[dict-item]
+
+
+def held_rooms_patch(gov: Governor, description: str) -> str:
+    """A rooms patch with ``description``, validated and held: its patch id."""
+    gov.new_key("op", ["*"])
+    doc = make_bundle(gov, described(description, "1.1.0"), gov.local_key("op"))
+    assert gov.submit(doc).state == State.VALIDATED
+    return str(doc["patch_id"])
+
+
 def staged_dish_patch(gov: Governor) -> tuple[str, Any]:
     """A warmer dish, validated and staged at 50 %: its patch id and its rollout."""
     gov.new_key("op", ["*"])
@@ -282,15 +295,11 @@ def test_the_target_version() -> None:
 def test_a_rollout_puts_one_shard_on_the_patch_and_a_shards_offline_revert_rolls_it_back(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    held = {**NEON, "budgets": {**NEON["budgets"], "human_domains": ["rooms"]}}  # type: ignore[dict-item]
-    gov = Governor(tmp_path / "data" / "neon", world_defaults=held, environ={})
+    gov = Governor(tmp_path / "data" / "neon", world_defaults=HELD_NEON, environ={})
     running: list[Shard] = []
     control: WorldControl | None = None
     try:
-        gov.new_key("op", ["*"])
-        doc = make_bundle(gov, described("Half the city sees koi.", "1.1.0"), gov.local_key("op"))
-        assert gov.submit(doc).state == State.VALIDATED
-        patch = doc["patch_id"]
+        patch = held_rooms_patch(gov, "Half the city sees koi.")
         rollout = RolloutService(gov).start(patch, parse_plan("50,100"), "alice", "stage it")
         running = [Shard(redis_server.url, tmp_path / "data", n) for n in range(2)]
         book = KpiBook(ticks_per_second=40.0, tick_budget_ms=25.0)

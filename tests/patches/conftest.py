@@ -23,6 +23,19 @@ FAST_BUDGETS = {
     "tick_budget_ms": SLOW_MACHINE_TICK_MS,
 }
 SMALL_WORLD = {"world": "petri", "seed": 7, "config": {"entities": 60}, "budgets": FAST_BUDGETS}
+#: the neon city as a governed test world: short warm-up, determinism, shadow and canary runs
+NEON_WORLD = {
+    "world": "neon",
+    "seed": 5,
+    "config": {},
+    "budgets": {
+        "warmup_ticks": 3,
+        "determinism_ticks": 4,
+        "shadow_ticks": 20,
+        "canary_ticks": 10,
+        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
+    },
+}
 
 
 def params_content(temperature: int, version: str = "1.0.0", pid: str = "petri.params.t") -> dict[str, Any]:

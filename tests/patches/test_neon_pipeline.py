@@ -21,24 +21,12 @@ from ouroboros.worlds.neon import tables as tb
 from ouroboros.worlds.neon.city import slots
 from ouroboros.worlds.neon.gameplay import SUPPORTED_DOMAINS
 from ouroboros.worlds.neon.maps import safe_rooms
-from tests.budgets import SLOW_MACHINE_TICK_MS
+from tests.patches.conftest import NEON_WORLD as NEON
 from tests.patches.conftest import make_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "src" / "ouroboros" / "worlds" / "neon" / "base"
 EXAMPLES = REPO / "examples" / "patches"
-NEON = {
-    "world": "neon",
-    "seed": 5,
-    "config": {},
-    "budgets": {
-        "warmup_ticks": 3,
-        "determinism_ticks": 4,
-        "shadow_ticks": 20,
-        "canary_ticks": 10,
-        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
-    },
-}
 
 
 def _base(domain: str, object_id: str) -> dict[str, Any]:

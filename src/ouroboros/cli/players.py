@@ -90,19 +90,18 @@ def _offline_sharded(shard_folders: list[Path], game: GameHook, world: Any, requ
             "a restore would be refused, so there is nothing to count. Start go without --shards first"
         )
     worlds = [world] + [w for w in (game.load(p) for p in shard_folders) if w is not None]
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, tuple[dict[str, Any], Any]] = {}  # each character's entry and the world it is from
     for each in worlds:
         for entry in game.players(each):
-            found.setdefault(str(entry["name"]), {**entry, "online": False, "shard": None})
+            found.setdefault(str(entry["name"]), ({**entry, "online": False, "shard": None}, each))
     if request["op"] == "list":
-        return [found[name] for name in sorted(found)]
+        return [found[name][0] for name in sorted(found)]
     name = request["name"]
     if name not in found:
         game.player(world, name)  # raises the world's own "no such player"
         raise BadInputError(f"no player {str(name)[:80]!r}")
     if request["op"] == "show":
-        holder = next(w for w in worlds if any(p["name"] == name for p in game.players(w)))
-        return {**game.player(holder, name), "online": False, "shard": None}
+        return {**game.player(found[name][1], name), "online": False, "shard": None}
     raise BadInputError(
         f"{name} belongs to a world run as shards and no shard holds them now: start go and move "
         "them once they are online (a move here would be undone by their record in the character store)"

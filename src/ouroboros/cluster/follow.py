@@ -324,14 +324,23 @@ class ShardLink:
             report["g"] = OFFLINE_GUARD
         if wanted is not None and not wanted.treatment:
             self.reverted_rollout = None  # the rollout is over: nothing left to hold back from
-        broken = self._broken_invariants(world)
-        on_treatment = wanted is not None and wanted.treatment and ran == wanted.version
-        if broken and on_treatment and wanted is not None and self._invariant_guarded != wanted.rollout:
-            self._invariant_guarded = wanted.rollout  # once per rollout: it rolls back
-            report.setdefault("g", INVARIANT_BROKEN)
-            report["gm"] = "; ".join(broken)[:500]
+        self._guard_invariants(world, ran, wanted, report)
         self._pending.append(report)
         self._switch(world, ran, version)
+
+    def _guard_invariants(
+        self, world: World, ran: str | None, wanted: Wanted | None, report: dict[str, Any]
+    ) -> None:
+        """Check the world's invariants; broken on the rollout's treatment, the report carries the
+        ``invariant_broken`` guard (once per rollout: it rolls back)."""
+        broken = self._broken_invariants(world)
+        if not broken or wanted is None or not wanted.treatment or ran != wanted.version:
+            return
+        if self._invariant_guarded == wanted.rollout:
+            return
+        self._invariant_guarded = wanted.rollout
+        report.setdefault("g", INVARIANT_BROKEN)
+        report["gm"] = "; ".join(broken)[:500]
 
     def _broken_invariants(self, world: World) -> list[str]:
         """The world's invariants after a tick (``WorldSpec.invariants``); a new finding is logged.

@@ -15,21 +15,8 @@ from ouroboros.ai.proposals import Proposal
 from ouroboros.content import lint_content, parse_content, semver_key
 from ouroboros.patches import Governor, Verdict, lint_catalog
 from ouroboros.worlds.neon.gameplay import check_content
-from tests.budgets import SLOW_MACHINE_TICK_MS
+from tests.patches.conftest import NEON_WORLD as NEON
 from tests.patches.conftest import make_bundle
-
-NEON = {
-    "world": "neon",
-    "seed": 5,
-    "config": {},
-    "budgets": {
-        "warmup_ticks": 3,
-        "determinism_ticks": 4,
-        "shadow_ticks": 20,
-        "canary_ticks": 10,
-        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
-    },
-}
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,8 @@ from fastapi.testclient import TestClient
 
 from ouroboros.server.api import ApiSettings, AuthStore, FirstAdmin, create_app
 from ouroboros.server.runtime import Runtime, RuntimeOptions
-from tests.budgets import SLOW_MACHINE_TICK_MS
+from tests.patches.conftest import FAST_BUDGETS
 
-FAST_BUDGETS = {
-    "warmup_ticks": 3,
-    "determinism_ticks": 4,
-    "shadow_ticks": 8,
-    "canary_ticks": 4,
-    "tick_budget_ms": SLOW_MACHINE_TICK_MS,
-}
 OPTIONS = RuntimeOptions(
     ticks_per_second=20,
     world_configs={"petri": {"entities": 60}},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from neon_harness import City
-from tests.budgets import SLOW_MACHINE_TICK_MS
+from tests.patches.conftest import NEON_WORLD as NEON
 from tests.patches.conftest import make_bundle
 
 from ouroboros.ai.generators import generate
@@ -18,18 +18,6 @@ from ouroboros.patches import Governor, State
 from ouroboros.patches.activation import MIGRATION_ENTRY, PointerFollower
 from ouroboros.worlds.neon.city import slots
 
-NEON = {
-    "world": "neon",
-    "seed": 5,
-    "config": {},
-    "budgets": {
-        "warmup_ticks": 3,
-        "determinism_ticks": 4,
-        "shadow_ticks": 20,
-        "canary_ticks": 10,
-        "tick_budget_ms": SLOW_MACHINE_TICK_MS,
-    },
-}
 EXPANSION = generate("WORLD_EXPANSION", 3).payload
 FAR_ROOM = "neon.gen.room.36251d2a14"
 

@@ -143,20 +143,20 @@ def neon_invariants(world: World) -> list[str]:
     broken: list[str] = []
     for chunk in world.query("Place"):
         room = chunk["Place.room"]
-        if int(((room < 0) | (room >= rooms)).sum()):
+        if ((room < 0) | (room >= rooms)).any():
             broken.append(f"an actor stands outside the {rooms} rooms")
     for chunk in world.query("Actor"):
-        if int((chunk["Actor.hp"] > chunk["Actor.max_hp"]).sum()):
+        if (chunk["Actor.hp"] > chunk["Actor.max_hp"]).any():
             broken.append("an actor with more health than its maximum")
     for chunk in world.query("Player"):
-        if int((chunk["Player.credits"] < 0).sum()):
+        if (chunk["Player.credits"] < 0).any():
             broken.append("a character with credits below zero")
         handle = chunk["Player.handle"]
-        if int(((handle < 0) | (handle >= names)).sum()):
+        if ((handle < 0) | (handle >= names)).any():
             broken.append("a character without a name")
     for chunk in world.query("Item"):
         room, holder = chunk["Item.room"], chunk["Item.holder"]
-        if int(((room < -1) | (room >= rooms) | ((room == -1) & (holder == 0))).sum()):
+        if ((room < -1) | (room >= rooms) | ((room == -1) & (holder == 0))).any():
             broken.append("an item neither in a room nor held")
     return broken
 

@@ -57,11 +57,11 @@ def petri_invariants(world: World) -> list[str]:
             broken.append(f"{over} molbots with more energy than their body holds")
         radius = chunk["Body.radius"]
         low, high = RADIUS_BOUNDS_FP
-        if int(((radius < low) | (radius > high)).sum()):
+        if ((radius < low) | (radius > high)).any():
             broken.append(f"a molbot radius outside {low}..{high}")
         for gene, (low, high) in GENE_BOUNDS.items():
             values = chunk[f"DNA.{gene}"]
-            if int(((values < low) | (values > high)).sum()):
+            if ((values < low) | (values > high)).any():
                 broken.append(f"a molbot gene {gene} outside {low}..{high}")
     return broken
 
